@@ -1,0 +1,98 @@
+//! `git regraft demo`: a tour on a sample repository built in a temporary directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use regraft::delta::{self, DeltaOptions};
+use regraft::repo::Repo;
+use regraft::scenario::{self, ScenarioSpec};
+
+use super::{CommandError, Ui};
+
+/// Build a sample repository with a broken stable branch and tour the commands on it
+///
+/// The sample has a trunk (master), an old stable branch (stable/liberty) that received
+/// backports in every style real projects use, and a newer stable branch (stable/mitaka)
+/// holding the fix the old one needs. Nothing outside the new directory is touched, and
+/// nothing is fetched or asked.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  git regraft demo\n  git regraft demo --dir /tmp/regraft-tour")]
+pub struct Args {
+    /// Build the sample here (must not exist yet) instead of a new temporary directory
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Trunk changes in the sample
+    #[arg(long, value_name = "N", default_value_t = ScenarioSpec::small().trunk_changes)]
+    size: usize,
+}
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    let dir = match args.dir {
+        Some(dir) => {
+            if dir.exists() {
+                return Err(CommandError::user(anyhow::anyhow!(
+                    "{} already exists",
+                    dir.display()
+                ))
+                .with_hint("name a directory that does not exist yet, or leave out --dir"));
+            }
+            dir
+        }
+        None => tempfile::Builder::new()
+            .prefix("regraft-demo-")
+            .tempdir()
+            .context("creating a temporary directory")
+            .map_err(CommandError::internal)?
+            .keep(),
+    };
+    let spec = ScenarioSpec::with_trunk_changes(args.size);
+    let sample = scenario::build(&dir, &spec).map_err(CommandError::internal)?;
+    let counts = &sample.counts;
+    let mut out = ui.out();
+    use std::io::Write;
+    writeln!(out, "== regraft demo ==")?;
+    writeln!(out)?;
+    writeln!(out, "A sample repository is in {}", dir.display())?;
+    writeln!(
+        out,
+        "Its {} was cut from {} at tag 1.0.0 and got {} commits of its own, most of them\n\
+         backports. The fix for its data-loss bug ({}) is on {}, which was cut later\n\
+         (tag 2.0.0). This is Kolla's stable/liberty in April 2016, in miniature.",
+        scenario::TARGET,
+        scenario::TRUNK,
+        counts.liberty,
+        sample.fix.short(),
+        scenario::SOURCE
+    )?;
+    writeln!(out)?;
+    writeln!(out, "$ git regraft delta {} {}", scenario::TARGET, scenario::SOURCE)?;
+    drop(out);
+    let mut repo = Repo::discover(&dir).map_err(CommandError::internal)?;
+    repo.isolate_git_config();
+    let delta = delta::delta(&repo, scenario::TARGET, scenario::SOURCE, &DeltaOptions::default())
+        .map_err(super::delta::delta_error)?;
+    super::delta::render(ui, &delta, false)?;
+    let s = delta.summary();
+    let mut out = ui.out();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What it says: of the {} changes only on {}, {} are already on {} (found by\n\
+         Change-Id, by cherry-pick line, or by identical patch), so a backport would bring\n\
+         {}. A commit can carry several kinds of evidence: the counts per kind overlap.",
+        s.source_changes,
+        scenario::SOURCE,
+        s.present,
+        scenario::TARGET,
+        s.to_bring
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Try next:")?;
+    writeln!(out, "  cd {}", dir.display())?;
+    writeln!(out, "  git regraft delta --verbose {} {}", scenario::TARGET, scenario::SOURCE)?;
+    writeln!(out, "  git regraft delta --json {} {}", scenario::TARGET, scenario::SOURCE)?;
+    writeln!(out)?;
+    writeln!(out, "Remove the sample when done: rm -rf {}", dir.display())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,148 @@
+//! The command-line layer: parses arguments, calls the engine, renders its answers, and
+//! maps errors to exit codes.
+
+mod completions;
+mod delta;
+mod demo;
+mod man;
+mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub use ui::Ui;
+
+const ABOUT: &str = "Measure, plan and carry out surgery on long-lived git branches";
+
+const LONG_ABOUT: &str = "\
+regraft helps when a long-lived stable branch has to be replaced, ended or backported \
+into: it shows what separates two branches and what of it is already there, and (in later \
+commands) measures the options, plans them, and carries them out without losing history.
+
+Installed on PATH as `git-regraft`, it runs as `git regraft <command>`.";
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft demo                                  tour on a sample repository
+  git regraft delta stable/liberty stable/mitaka    what separates two branches
+  git regraft delta --json origin/stable/liberty origin/stable/mitaka > delta.json";
+
+/// Top-level arguments.
+#[derive(Debug, Parser)]
+#[command(name = "git-regraft", bin_name = "git regraft", version, about = ABOUT,
+          long_about = LONG_ABOUT, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// Run as if started in PATH (like `git -C PATH`)
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    directory: Option<PathBuf>,
+
+    /// When to color the output
+    #[arg(long, global = true, value_enum, default_value_t = ui::ColorChoice::Auto)]
+    color: ui::ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Delta(delta::Args),
+    Demo(demo::Args),
+    Completions(completions::Args),
+    Man(man::Args),
+}
+
+/// Whether a failure is the user's to fix or ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input: unknown ref, not a repository, shallow clone... Exit code 2.
+    User,
+    /// Git failed, the disk failed, or regraft has a bug. Exit code 1.
+    Internal,
+}
+
+/// An error on its way to the user, with an optional hint.
+#[derive(Debug)]
+pub struct CommandError {
+    kind: ErrorKind,
+    error: anyhow::Error,
+    hint: Option<String>,
+}
+
+impl CommandError {
+    /// Wraps an error the user can fix by changing what they asked for.
+    pub fn user(error: impl Into<anyhow::Error>) -> Self {
+        CommandError { kind: ErrorKind::User, error: error.into(), hint: None }
+    }
+
+    /// Wraps an error from git, the machine, or a bug.
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        CommandError { kind: ErrorKind::Internal, error: error.into(), hint: None }
+    }
+
+    /// Adds a line telling the user what to do next.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(error: std::io::Error) -> Self {
+        CommandError::internal(error)
+    }
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut ui = Ui::new(cli.color);
+    let result = match &cli.directory {
+        Some(dir) => std::env::set_current_dir(dir).map_err(|e| {
+            CommandError::user(
+                anyhow::Error::new(e).context(format!("cannot change to {}", dir.display())),
+            )
+        }),
+        None => Ok(()),
+    }
+    .and_then(|()| run(cli.command, &mut ui));
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e.error) => ExitCode::SUCCESS,
+        Err(e) => {
+            ui.error(&format!("{:#}", e.error));
+            if let Some(hint) = &e.hint {
+                ui.hint(hint);
+            }
+            match e.kind {
+                ErrorKind::User => ExitCode::from(2),
+                ErrorKind::Internal => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    match command {
+        Command::Delta(args) => delta::run(args, ui),
+        Command::Demo(args) => demo::run(args, ui),
+        Command::Completions(args) => completions::run(args, ui, Cli::command()),
+        Command::Man(args) => man::run(args, ui, Cli::command()),
+    }
+}
+
+/// Tells whether the error is stdout closing under us (`git regraft delta | head`), which
+/// is not a failure.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Returns the directory commands work in.
+pub fn current_dir() -> Result<PathBuf, CommandError> {
+    std::env::current_dir().map_err(CommandError::internal)
+}

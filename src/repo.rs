@@ -1,0 +1,176 @@
+//! The repository as the engine sees it; the only module that uses `git2` types.
+
+use std::path::{Path, PathBuf};
+
+use crate::git::Git;
+use crate::oid::ObjectId;
+
+/// Errors from opening a repository or resolving names in it.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{path} is not in a git repository")]
+    NotARepository {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("unknown revision `{spec}`{}", did_you_mean(.suggestions))]
+    UnknownRevision { spec: String, suggestions: Vec<String> },
+    #[error("`{spec}` is ambiguous: {detail}")]
+    Ambiguous { spec: String, detail: String },
+    #[error("`{spec}` names a {kind}, not a commit")]
+    NotACommit { spec: String, kind: String },
+    #[error("reading {what} in {path}")]
+    Read {
+        what: String,
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [one] => format!(" (did you mean `{one}`?)"),
+        many => format!(
+            " (did you mean one of {}?)",
+            many.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// An open git repository, bare or not.
+pub struct Repo {
+    inner: git2::Repository,
+    git: Git,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo").field("git_dir", &self.inner.path()).finish()
+    }
+}
+
+impl Repo {
+    /// Opens the repository containing `path`, searching upwards as git does.
+    pub fn discover(path: &Path) -> Result<Repo, RepoError> {
+        let inner = git2::Repository::discover(path)
+            .map_err(|source| RepoError::NotARepository { path: path.to_path_buf(), source })?;
+        let git = Git::new(inner.path());
+        Ok(Repo { inner, git })
+    }
+
+    /// Makes every later `git` call ignore the user's and the system's configuration.
+    pub fn isolate_git_config(&mut self) {
+        self.git = self.git.clone().isolated();
+    }
+
+    /// Returns the runner for the `git` executable bound to this repository.
+    pub fn git(&self) -> &Git {
+        &self.git
+    }
+
+    /// Returns the git directory (`.git`, or the repository itself when bare).
+    pub fn git_dir(&self) -> &Path {
+        self.inner.path()
+    }
+
+    /// Returns the work tree, or `None` for a bare repository.
+    pub fn work_tree(&self) -> Option<&Path> {
+        self.inner.workdir()
+    }
+
+    /// Resolves anything git accepts as a commit (branch, remote-tracking branch, tag,
+    /// full or abbreviated id, `HEAD~2`...), peeling tags, to the commit's id.
+    pub fn resolve_commit(&self, spec: &str) -> Result<ObjectId, RepoError> {
+        let object = match self.inner.revparse_single(spec) {
+            Ok(object) => object,
+            Err(e) if e.code() == git2::ErrorCode::Ambiguous => {
+                return Err(RepoError::Ambiguous {
+                    spec: spec.to_string(),
+                    detail: e.message().to_string(),
+                });
+            }
+            Err(_) => {
+                return Err(RepoError::UnknownRevision {
+                    spec: spec.to_string(),
+                    suggestions: self.near_names(spec),
+                });
+            }
+        };
+        let kind = object.kind().map_or("object", |k| k.str()).to_string();
+        let commit = object
+            .peel_to_commit()
+            .map_err(|_| RepoError::NotACommit { spec: spec.to_string(), kind })?;
+        Ok(oid(commit.id()))
+    }
+
+    /// Resolves the hex prefix of a commit named in a message (at least four digits) to a
+    /// commit this repository has, or `None` when it has no such commit or the prefix is
+    /// ambiguous.
+    pub fn find_commit_by_prefix(&self, hex: &str) -> Option<ObjectId> {
+        if hex.len() < 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        self.inner.find_commit_by_prefix(hex).ok().map(|c| oid(c.id()))
+    }
+
+    /// Returns every merge base of `a` and `b` (as `git merge-base --all`), or none when
+    /// their histories are unrelated.
+    pub fn merge_bases(&self, a: ObjectId, b: ObjectId) -> Result<Vec<ObjectId>, RepoError> {
+        match self.inner.merge_bases(git_oid(a), git_oid(b)) {
+            Ok(bases) => Ok(bases.iter().map(|id| oid(*id)).collect()),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(Vec::new()),
+            Err(source) => Err(RepoError::Read {
+                what: format!("merge bases of {} and {}", a.short(), b.short()),
+                path: self.git_dir().to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Returns the commits at which a shallow clone's history was cut (empty when the
+    /// repository is complete).
+    pub fn shallow_boundary(&self) -> Vec<ObjectId> {
+        if !self.inner.is_shallow() {
+            return Vec::new();
+        }
+        let text = std::fs::read(self.git_dir().join("shallow")).unwrap_or_default();
+        text.split(|b| *b == b'\n')
+            .filter_map(|line| ObjectId::from_hex(line.trim_ascii()))
+            .collect()
+    }
+
+    /// Returns up to three reference names that look like `spec`, for "did you mean".
+    fn near_names(&self, spec: &str) -> Vec<String> {
+        let Ok(references) = self.inner.references() else {
+            return Vec::new();
+        };
+        let mut scored: Vec<(f64, String)> = references
+            .flatten()
+            .filter_map(|r| r.shorthand().ok().map(str::to_string))
+            .filter_map(|name| {
+                let score = if name.ends_with(&format!("/{spec}")) || name.contains(spec) {
+                    1.0
+                } else {
+                    strsim::jaro_winkler(spec, &name)
+                };
+                (score >= 0.85).then_some((score, name))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        scored.dedup_by(|a, b| a.1 == b.1);
+        scored.into_iter().take(3).map(|(_, name)| name).collect()
+    }
+}
+
+fn oid(id: git2::Oid) -> ObjectId {
+    let mut bytes = [0u8; 20];
+    bytes.copy_from_slice(&id.as_bytes()[..20]);
+    ObjectId::from_bytes(bytes)
+}
+
+fn git_oid(id: ObjectId) -> git2::Oid {
+    git2::Oid::from_bytes(id.as_bytes()).expect("20 bytes is a valid SHA-1 id")
+}
