@@ -77,6 +77,11 @@ impl Fixture {
         fixture
     }
 
+    /// Returns a fixture for a repository that already exists in `dir`.
+    pub fn open(dir: &Path) -> Fixture {
+        Fixture { dir: dir.to_path_buf(), clock: Cell::new(EPOCH + 86_400 * 365) }
+    }
+
     /// Returns the repository's directory (the work tree, or the bare repository).
     pub fn path(&self) -> &Path {
         &self.dir
@@ -153,6 +158,9 @@ impl Fixture {
 
     /// Moves `from` to `to` in the index and work tree (`git mv`).
     pub fn rename(&self, from: &str, to: &str) {
+        if let Some(parent) = self.dir.join(to).parent() {
+            std::fs::create_dir_all(parent).expect("create the rename's directory");
+        }
         self.git(&["mv", from, to]);
     }
 

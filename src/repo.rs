@@ -147,19 +147,21 @@ impl Repo {
         let Ok(references) = self.inner.references() else {
             return Vec::new();
         };
-        let mut scored: Vec<(f64, String)> = references
+        let limit = (spec.chars().count() / 4).max(2);
+        let mut scored: Vec<(usize, String)> = references
             .flatten()
             .filter_map(|r| r.shorthand().ok().map(str::to_string))
             .filter_map(|name| {
-                let score = if name.ends_with(&format!("/{spec}")) || name.contains(spec) {
-                    1.0
+                // `liberty` for `stable/liberty` or `origin/stable/liberty` is a near name too.
+                let distance = if name.ends_with(&format!("/{spec}")) {
+                    1
                 } else {
-                    strsim::jaro_winkler(spec, &name)
+                    strsim::damerau_levenshtein(spec, &name)
                 };
-                (score >= 0.85).then_some((score, name))
+                (distance <= limit).then_some((distance, name))
             })
             .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        scored.sort();
         scored.dedup_by(|a, b| a.1 == b.1);
         scored.into_iter().take(3).map(|(_, name)| name).collect()
     }

@@ -112,33 +112,33 @@ pub fn render(ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "only on {}: {} commits ({} changes, {} merges)",
+        "only on {}: {} ({}, {})",
         source.name,
-        s.source_changes + s.source_merges,
-        s.source_changes,
-        s.source_merges
+        count(s.source_changes + s.source_merges, "commit"),
+        count(s.source_changes, "change"),
+        count(s.source_merges, "merge")
     )?;
     writeln!(out, "  already on {}: {:>6}", target.name, s.present)?;
     for (by, count) in Evidence::ALL.iter().zip(s.present_by) {
         writeln!(out, "    by {:<12} {:>6}", by.name(), count)?;
     }
-    let to_bring = format!("  left to bring: {:>6} changes", s.to_bring);
+    let to_bring = format!("  left to bring: {:>6}", s.to_bring);
     writeln!(out, "{}", ui.paint(&bold, &to_bring))?;
     writeln!(
         out,
-        "only on {}: {} commits ({} changes, {} merges), {} of the changes also on {}",
+        "only on {}: {} ({}, {}), {} of the changes also on {}",
         target.name,
-        s.target_changes + s.target_merges,
-        s.target_changes,
-        s.target_merges,
+        count(s.target_changes + s.target_merges, "commit"),
+        count(s.target_changes, "change"),
+        count(s.target_merges, "merge"),
         s.target_present,
         source.name
     )?;
     if !delta.unresolved_references.is_empty() {
         writeln!(
             out,
-            "  {} cherry-pick lines name commits this repository does not have",
-            delta.unresolved_references.len()
+            "  {} naming a commit this repository does not have",
+            count(delta.unresolved_references.len(), "cherry-pick line")
         )?;
     }
     if verbose {
@@ -170,6 +170,11 @@ pub fn render(ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
         writeln!(out, "List every commit with --verbose; all data with --json.")?;
     }
     Ok(())
+}
+
+/// Returns `n thing` or `n things`.
+fn count(n: usize, thing: &str) -> String {
+    if n == 1 { format!("1 {thing}") } else { format!("{n} {thing}s") }
 }
 
 fn write_entry(out: &mut impl Write, ui: &Ui, entry: &Entry) -> std::io::Result<()> {

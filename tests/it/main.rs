@@ -1,1 +1,50 @@
+//! Integration tests: real repositories built with the real `git`, and git as the oracle.
 
+mod cli;
+mod delta;
+mod patch_id;
+mod scenario;
+
+use std::path::Path;
+
+use regraft::ObjectId;
+pub use regraft::fixture::{Fixture, git_command};
+use regraft::repo::Repo;
+use regraft::scenario::{Scenario, ScenarioSpec};
+use tempfile::TempDir;
+
+/// Opens a repository the way commands do, but blind to the developer's git configuration.
+pub fn open(path: &Path) -> Repo {
+    let mut repo = Repo::discover(path).expect("the fixture is a repository");
+    repo.isolate_git_config();
+    repo
+}
+
+/// Returns what `git show <commit> | git patch-id --stable` prints as the patch-id, or
+/// `None` when it prints nothing.
+pub fn git_patch_id(dir: &Path, commit: ObjectId) -> Option<String> {
+    let show =
+        git_command(dir, 0).args(["show", &commit.to_hex()]).output().expect("git show runs");
+    assert!(show.status.success(), "git show {commit} failed");
+    let fixture = Fixture::open(dir);
+    let out = fixture.git_with_input(&["patch-id", "--stable"], Some(&show.stdout));
+    String::from_utf8_lossy(&out).split_whitespace().next().map(str::to_string)
+}
+
+/// Runs git in `dir` with the fixed environment and returns its trimmed output.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    Fixture::open(dir).git(args)
+}
+
+/// Builds the small sample scenario in a new temporary directory.
+pub fn small_scenario() -> (TempDir, Scenario) {
+    let tmp = TempDir::new().expect("a temporary directory");
+    let scenario = regraft::scenario::build(&tmp.path().join("repo"), &ScenarioSpec::small())
+        .expect("the scenario builds");
+    (tmp, scenario)
+}
+
+/// Parses a full hex id printed by git.
+pub fn id(hex: &str) -> ObjectId {
+    ObjectId::from_hex(hex.trim().as_bytes()).expect("git printed a full id")
+}

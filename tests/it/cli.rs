@@ -1,0 +1,194 @@
+//! The `git-regraft` executable end to end: exit codes, where output goes, and help.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use assert_cmd::Command;
+use regraft::delta::Delta;
+use regraft::fixture::Fixture;
+use regraft::scenario::{SOURCE, TARGET};
+use tempfile::TempDir;
+
+use crate::small_scenario;
+
+/// Returns the built executable set to run in `dir` blind to the developer's git config.
+fn regraft(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("git-regraft").expect("the binary is built");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("NO_COLOR", "1")
+        .env_remove("REGRAFT_TRACE")
+        .env_remove("GIT_DIR");
+    cmd
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+#[test]
+fn json_is_the_engine_delta_and_summary_counts_agree_with_it() {
+    let (_tmp, s) = small_scenario();
+    let json = stdout_of(regraft(&s.dir).args(["delta", "--json", TARGET, SOURCE]));
+    let parsed: Delta = serde_json::from_str(&json).expect("valid JSON in the documented schema");
+    let engine = regraft::delta::delta(&crate::open(&s.dir), TARGET, SOURCE, &Default::default())
+        .expect("delta");
+    assert_eq!(parsed, engine);
+    let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let entry = &value["source_only"][0];
+    for field in [
+        "commit",
+        "summary",
+        "merge",
+        "patch_id",
+        "change_ids",
+        "cherry_picked_from",
+        "equivalents",
+    ] {
+        assert!(entry.get(field).is_some(), "Entry has {field}");
+    }
+    let text = stdout_of(regraft(&s.dir).args(["delta", TARGET, SOURCE]));
+    let sm = engine.summary();
+    assert!(
+        text.contains(&format!("({} changes, {} merges)", sm.source_changes, sm.source_merges)),
+        "{text}"
+    );
+    assert!(text.contains(&format!("left to bring: {:>6}\n", sm.to_bring)), "{text}");
+    let verbose = stdout_of(regraft(&s.dir).args(["delta", "-v", TARGET, SOURCE]));
+    let listed = verbose
+        .lines()
+        .filter(|l| l.starts_with("  + ") || l.starts_with("  = ") || l.starts_with("  M "))
+        .count();
+    assert_eq!(listed, engine.source_only.len() + engine.target_only.len());
+}
+
+#[test]
+fn tiny_delta_reads_as_expected() {
+    // Checked by hand: one change to bring, one backported by -x (trailer and patch-id).
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    f.commit_file("a", "1\n2\n3\n", "Base");
+    f.branch("stable", "main");
+    f.commit_file("a", "1\ntwo\n3\n", "Fix two");
+    let fix = f.rev("HEAD");
+    f.commit_file("b", "new\n", "Add b");
+    f.checkout("stable");
+    f.cherry_pick_x(&fix.to_hex());
+    let out = stdout_of(regraft(tmp.path()).args(["delta", "stable", "main"]));
+    // The fixture's ids are fixed by its clock; the snapshot's must be git's.
+    for (spec, what) in
+        [("stable", "delta stable ("), ("main", "from main ("), ("main~2", "merge base: ")]
+    {
+        assert!(out.contains(&format!("{what}{}", f.rev(spec).short())), "{spec}: {out}");
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn bad_input_exits_2_and_names_the_thing() {
+    let (_tmp, s) = small_scenario();
+    let out = regraft(&s.dir).args(["delta", "stable/libertyy", SOURCE]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: unknown revision `stable/libertyy` (did you mean `stable/liberty`?)"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+
+    let elsewhere = TempDir::new().expect("temp dir");
+    let out = regraft(elsewhere.path()).args(["delta", "a", "b"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not in a git repository"), "{err}");
+
+    let out = regraft(&s.dir).args(["delta", TARGET]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "usage error");
+}
+
+#[test]
+fn nothing_between_the_same_commit_is_success() {
+    let (_tmp, s) = small_scenario();
+    let out = stdout_of(regraft(&s.dir).args(["delta", TARGET, "liberty-last"]));
+    assert!(out.contains("are the same commit"), "{out}");
+    assert!(out.contains("nothing separates them"), "{out}");
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let (_tmp, s) = small_scenario();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("git-regraft"))
+        .current_dir(&s.dir)
+        .args(["delta", "--verbose", TARGET, SOURCE])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("finishes");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn trace_shows_every_git_argv_on_stderr_only() {
+    let (_tmp, s) = small_scenario();
+    let out = regraft(&s.dir)
+        .env("REGRAFT_TRACE", "1")
+        .args(["delta", "--json", TARGET, SOURCE])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines().any(|l| l.starts_with("regraft: + git --git-dir ") && l.contains(" log ")),
+        "{err}"
+    );
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("stdout stays pure JSON");
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for command in ["delta", "demo", "completions", "man"] {
+        let out = stdout_of(regraft(Path::new(".")).args([command, "--help"]));
+        assert!(out.contains("Example"), "{command} --help has an example:\n{out}");
+    }
+    let top = stdout_of(regraft(Path::new(".")).arg("--help"));
+    assert!(top.contains("git regraft demo"), "{top}");
+}
+
+#[test]
+fn demo_builds_its_sample_and_shows_delta() {
+    let tmp = TempDir::new().expect("temp dir");
+    let dir = tmp.path().join("tour");
+    let out = regraft(tmp.path())
+        .args(["demo", "--dir"])
+        .arg(&dir)
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("$ git regraft delta {TARGET} {SOURCE}")), "{text}");
+    assert!(text.contains("left to bring"), "{text}");
+    assert!(dir.join(".git").is_dir());
+    let again = regraft(tmp.path()).args(["demo", "--dir"]).arg(&dir).output().expect("runs");
+    assert_eq!(again.status.code(), Some(2), "refuses an existing directory");
+}
+
+#[test]
+fn completions_and_man_pages_are_generated() {
+    let bash = stdout_of(regraft(Path::new(".")).args(["completions", "bash"]));
+    assert!(bash.contains("git-regraft") && bash.contains("delta"));
+    let man = stdout_of(regraft(Path::new(".")).arg("man"));
+    assert!(man.starts_with(".ie") || man.contains(".TH"), "{man}");
+    let tmp = TempDir::new().expect("temp dir");
+    stdout_of(regraft(tmp.path()).args(["man", "--out-dir", "pages"]));
+    assert!(tmp.path().join("pages/git-regraft-delta.1").is_file());
+}

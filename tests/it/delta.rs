@@ -1,0 +1,372 @@
+//! `delta` against git: order, merges, merge bases, patch-ids and `git cherry` on the
+//! sample scenario; each kind of evidence and each bad input on small hand-built histories.
+
+use std::collections::{BTreeSet, HashSet};
+
+use regraft::ObjectId;
+use regraft::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
+use regraft::fixture::{Fixture, change_id};
+use regraft::repo::RepoError;
+use regraft::scenario::{SOURCE, TARGET};
+use tempfile::TempDir;
+
+use crate::{git, git_patch_id, id, open, small_scenario};
+
+fn compute(dir: &std::path::Path, target: &str, source: &str) -> Delta {
+    delta::delta(&open(dir), target, source, &DeltaOptions::default()).expect("delta computes")
+}
+
+fn ids(entries: &[Entry]) -> Vec<ObjectId> {
+    entries.iter().map(|e| e.commit).collect()
+}
+
+fn rev_list(dir: &std::path::Path, args: &[&str]) -> Vec<ObjectId> {
+    let mut argv = vec!["rev-list"];
+    argv.extend_from_slice(args);
+    git(dir, &argv).lines().map(id).collect()
+}
+
+fn evidence(entry: &Entry) -> BTreeSet<(ObjectId, &'static str)> {
+    entry.equivalents.iter().map(|e| (e.commit, e.by.name())).collect()
+}
+
+#[test]
+fn scenario_sides_order_and_merges_match_git() {
+    let (_tmp, s) = small_scenario();
+    let d = compute(&s.dir, TARGET, SOURCE);
+    let range = format!("{TARGET}..{SOURCE}");
+    let back = format!("{SOURCE}..{TARGET}");
+    assert_eq!(ids(&d.source_only), rev_list(&s.dir, &["--reverse", "--topo-order", &range]));
+    assert_eq!(ids(&d.target_only), rev_list(&s.dir, &["--reverse", "--topo-order", &back]));
+    let merges: HashSet<ObjectId> =
+        rev_list(&s.dir, &["--merges", &format!("{TARGET}...{SOURCE}")]).into_iter().collect();
+    assert!(!merges.is_empty());
+    for e in d.source_only.iter().chain(&d.target_only) {
+        assert_eq!(e.merge, merges.contains(&e.commit), "{}", e.commit);
+    }
+    let bases: Vec<ObjectId> =
+        git(&s.dir, &["merge-base", "--all", TARGET, SOURCE]).lines().map(id).collect();
+    assert_eq!(d.merge_bases, bases);
+    assert_eq!(d.merge_bases, vec![s.liberty_fork]);
+    assert!(d.source_only.iter().any(|e| e.commit == s.fix));
+}
+
+#[test]
+fn scenario_patch_ids_and_patch_evidence_match_git() {
+    let (_tmp, s) = small_scenario();
+    let d = compute(&s.dir, TARGET, SOURCE);
+    for e in d.source_only.iter().chain(&d.target_only) {
+        let expected = if e.merge { None } else { git_patch_id(&s.dir, e.commit) };
+        assert_eq!(e.patch_id.map(|p| p.to_hex()), expected, "{} {}", e.commit, e.summary);
+    }
+    // `git cherry` marks with `-` the SOURCE commits whose patch is already on TARGET.
+    let cherry = git(&s.dir, &["cherry", TARGET, SOURCE]);
+    let git_present: BTreeSet<ObjectId> =
+        cherry.lines().filter_map(|l| l.strip_prefix("- ")).map(id).collect();
+    let ours: BTreeSet<ObjectId> =
+        d.source_only.iter().filter(|e| e.has(Evidence::PatchId)).map(|e| e.commit).collect();
+    assert!(!git_present.is_empty());
+    assert_eq!(ours, git_present);
+}
+
+#[test]
+fn scenario_change_ids_and_trailers_match_what_git_reads() {
+    let (_tmp, s) = small_scenario();
+    let d = compute(&s.dir, TARGET, SOURCE);
+    let mut beyond_git = 0;
+    for e in d.source_only.iter().chain(&d.target_only) {
+        let hex = e.commit.to_hex();
+        let trailers =
+            git(&s.dir, &["log", "-1", "--format=%(trailers:key=Change-Id,valueonly)", &hex]);
+        let git_ids: Vec<String> =
+            trailers.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        let body = git(&s.dir, &["log", "-1", "--format=%B", &hex]);
+        if git_ids.is_empty() && !e.change_ids.is_empty() {
+            // git's trailer parser gives up on footers with lines such as `TrivialFix`.
+            assert!(body.contains("TrivialFix") || body.contains("DocImpact"), "{hex}: {body}");
+            beyond_git += 1;
+        } else {
+            assert_eq!(e.change_ids, git_ids, "{hex}");
+        }
+        let picks = body.lines().filter(|l| l.starts_with("(cherry picked from commit ")).count();
+        assert_eq!(e.cherry_picked_from.len(), picks, "{hex}");
+    }
+    assert!(beyond_git > 0, "the scenario has footers git's parser rejects");
+    assert_eq!(d.unresolved_references.len(), 1);
+    assert_eq!(d.unresolved_references[0].reference, "0badc0de0badc0de0badc0de0badc0de0badc0de");
+}
+
+#[test]
+fn scenario_evidence_is_symmetric_and_every_kind_occurs() {
+    let (_tmp, s) = small_scenario();
+    let d = compute(&s.dir, TARGET, SOURCE);
+    for src in &d.source_only {
+        for eq in &src.equivalents {
+            let tgt = d
+                .target_only
+                .iter()
+                .find(|t| t.commit == eq.commit)
+                .expect("equivalent is on TARGET");
+            assert!(tgt.equivalents.contains(&delta::Equivalent { commit: src.commit, by: eq.by }));
+        }
+    }
+    let summary = d.summary();
+    assert!(summary.present_by.iter().all(|n| *n > 0), "{summary:?}");
+    assert_eq!(summary.present + summary.to_bring, summary.source_changes);
+    assert_eq!(
+        summary.source_changes,
+        rev_list(&s.dir, &["--no-merges", &format!("{TARGET}..{SOURCE}")]).len()
+    );
+}
+
+/// A small history with one backport of each kind, made with the real `git cherry-pick`.
+struct Backports {
+    _tmp: TempDir,
+    f: Fixture,
+    by_change_id: ObjectId,
+    by_trailer: ObjectId,
+    by_patch: ObjectId,
+    forward_ported: ObjectId,
+    outside_reference: ObjectId,
+    missing_reference: ObjectId,
+}
+
+fn backports() -> Backports {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(&tmp.path().join("repo"));
+    let base: String = (0..30).map(|i| format!("line {i}\n")).collect();
+    f.commit_file("app.txt", &base, "Base");
+    f.commit_file("old.txt", "before the fork\n", "Old change");
+    let old = f.rev("HEAD");
+    f.branch("stable", "main");
+    let edit = |f: &Fixture, from: &str, to: &str, msg: &str| {
+        let text = std::fs::read_to_string(f.path().join("app.txt")).expect("read app.txt");
+        f.commit_file("app.txt", &text.replacen(from, to, 1), msg)
+    };
+    let cid = change_id("by change id");
+    let a =
+        edit(&f, "line 2\n", "line two\n", &format!("Change A\n\nTrivialFix\nChange-Id: {cid}\n"));
+    let b = edit(&f, "line 10\n", "line ten\n", "Change B\n\nNo Change-Id here.\n");
+    let c = edit(
+        &f,
+        "line 20\n",
+        "line twenty\n",
+        &format!("Change C\n\nChange-Id: {}\n", change_id("c")),
+    );
+    f.checkout("stable");
+    // A: same Change-Id, different patch, no trailer.
+    edit(
+        &f,
+        "line 2\n",
+        "line 2 (liberty)\n",
+        &format!("Change A for liberty\n\nTrivialFix\nChange-Id: {cid}\n"),
+    );
+    let by_change_id = f.rev("HEAD");
+    // B: trailer (abbreviated) but a different patch and no Change-Id.
+    edit(
+        &f,
+        "line 10\n",
+        "line 10 (liberty)\n",
+        &format!("Change B for liberty\n\n(cherry picked from commit {})\n", &b.to_hex()[..9]),
+    );
+    let by_trailer = f.rev("HEAD");
+    // C: same patch, re-submitted with a new Change-Id and no trailer.
+    edit(
+        &f,
+        "line 20\n",
+        "line twenty\n",
+        &format!("Change C again\n\nChange-Id: {}\n", change_id("c2")),
+    );
+    let by_patch = f.rev("HEAD");
+    // D: made on stable first, then forward-ported to main with `git cherry-pick -x`.
+    let d = edit(&f, "line 25\n", "line 25 fixed first on stable\n", "Change D\n");
+    let outside_reference = edit(
+        &f,
+        "line 27\n",
+        "line 27 again\n",
+        &format!("Old one\n\n(cherry picked from commit {old})\n"),
+    );
+    let missing_reference = edit(
+        &f,
+        "line 28\n",
+        "line 28 from a fork\n",
+        "Forked\n\n(cherry picked from commit deadbeefdeadbeef)\n",
+    );
+    f.checkout("main");
+    let forward_ported = f.cherry_pick_x(&d.to_hex());
+    let _ = (a, c);
+    Backports {
+        _tmp: tmp,
+        f,
+        by_change_id,
+        by_trailer,
+        by_patch,
+        forward_ported,
+        outside_reference,
+        missing_reference,
+    }
+}
+
+fn entry(entries: &[Entry], commit: ObjectId) -> &Entry {
+    entries.iter().find(|e| e.commit == commit).expect("commit is in the delta")
+}
+
+#[test]
+fn each_kind_of_evidence_stands_alone() {
+    let b = backports();
+    let d = compute(b.f.path(), "stable", "main");
+    let a = b.f.rev("main~3");
+    let bb = b.f.rev("main~2");
+    let c = b.f.rev("main~1");
+    assert_eq!(evidence(entry(&d.source_only, a)), BTreeSet::from([(b.by_change_id, "change-id")]));
+    assert_eq!(
+        evidence(entry(&d.source_only, bb)),
+        BTreeSet::from([(b.by_trailer, "cherry-pick")])
+    );
+    assert_eq!(evidence(entry(&d.source_only, c)), BTreeSet::from([(b.by_patch, "patch-id")]));
+    // The trailer on main names the stable commit: evidence the other way round, plus
+    // the identical patch.
+    let d_on_stable = b.f.rev("stable~2");
+    assert_eq!(
+        evidence(entry(&d.source_only, b.forward_ported)),
+        BTreeSet::from([(d_on_stable, "cherry-pick"), (d_on_stable, "patch-id")])
+    );
+    // A trailer naming a commit older than the fork is no evidence and no error; one
+    // naming an object the repository lacks is reported.
+    assert!(entry(&d.target_only, b.outside_reference).equivalents.is_empty());
+    assert!(entry(&d.target_only, b.missing_reference).equivalents.is_empty());
+    assert_eq!(d.unresolved_references.len(), 1);
+    assert_eq!(d.unresolved_references[0].commit, b.missing_reference);
+    assert_eq!(d.unresolved_references[0].reference, "deadbeefdeadbeef");
+    let s = d.summary();
+    assert_eq!((s.source_changes, s.present, s.to_bring), (4, 4, 0));
+    assert_eq!(s.present_by, [1, 2, 2]);
+}
+
+#[test]
+fn tags_ids_remote_branches_and_bare_clones_name_the_same_delta() {
+    let b = backports();
+    let f = &b.f;
+    let base = compute(f.path(), "stable", "main");
+    f.tag_annotated("stable-tip", "stable", "annotated tag on stable");
+    f.tag_lightweight("main-tip", "main");
+    let main_hex = f.rev("main").to_hex();
+    for (target, source) in
+        [("stable-tip", "main-tip"), ("stable", &main_hex[..8]), ("stable^0", main_hex.as_str())]
+    {
+        let d = compute(f.path(), target, source);
+        assert_eq!((d.target.name.as_str(), d.source.name.as_str()), (target, source));
+        assert_eq!(
+            (&d.source_only, &d.target_only),
+            (&base.source_only, &base.target_only),
+            "{target} {source}"
+        );
+    }
+    let parent = f.path().parent().expect("repo has a parent");
+    let bare = parent.join("bare.git");
+    let clone = parent.join("clone");
+    let url = format!("file://{}", f.path().display());
+    git(parent, &["clone", "-q", "--bare", &url, bare.to_str().expect("utf-8 path")]);
+    git(parent, &["clone", "-q", &url, clone.to_str().expect("utf-8 path")]);
+    let from_bare = compute(&bare, "stable", "main");
+    let from_remote = compute(&clone, "origin/stable", "origin/main");
+    for d in [from_bare, from_remote] {
+        assert_eq!(d.source_only, base.source_only);
+        assert_eq!(d.target_only, base.target_only);
+        assert_eq!(d.unresolved_references, base.unresolved_references);
+    }
+}
+
+#[test]
+fn non_utf8_messages_are_read() {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    f.commit_file("a", "a\n", "Base");
+    f.branch("stable", "main");
+    f.git(&["config", "i18n.commitEncoding", "ISO-8859-1"]);
+    f.write("a", "b\n");
+    let latin1 = f.commit_bytes(b"Journalisation fran\xe7aise\n");
+    // `git commit` would re-encode invalid UTF-8 as Latin-1, so write the raw object.
+    let mut object = format!(
+        "tree {}\nparent {}\nauthor A <a@example.org> 1444867200 +0000\ncommitter C <c@example.org> 1444867200 +0000\n\n",
+        f.git(&["rev-parse", "HEAD^{tree}"]),
+        latin1
+    )
+    .into_bytes();
+    object.extend_from_slice(b"Caf\xe9 without a declared encoding\n");
+    let out = f.git_with_input(&["hash-object", "-t", "commit", "-w", "--stdin"], Some(&object));
+    let raw = id(&String::from_utf8_lossy(&out));
+    f.git(&["update-ref", "refs/heads/main", &raw.to_hex()]);
+    let d = compute(f.path(), "stable", "main");
+    assert_eq!(entry(&d.source_only, latin1).summary, "Journalisation française");
+    assert_eq!(entry(&d.source_only, raw).summary, "Caf\u{fffd} without a declared encoding");
+    assert!(
+        git(f.path(), &["cat-file", "commit", &latin1.to_hex()]).contains("encoding ISO-8859-1")
+    );
+}
+
+#[test]
+fn the_same_commit_twice_is_an_empty_delta() {
+    let b = backports();
+    let d = compute(b.f.path(), "main", "main^0");
+    assert!(d.is_empty());
+    assert_eq!(d.merge_bases, vec![b.f.rev("main")]);
+}
+
+#[test]
+fn unknown_revision_is_named_with_suggestions() {
+    let b = backports();
+    let err = delta::delta(&open(b.f.path()), "stabel", "main", &DeltaOptions::default())
+        .expect_err("stabel does not exist");
+    assert!(err.is_user_error());
+    match &err {
+        DeltaError::Repo(RepoError::UnknownRevision { spec, suggestions }) => {
+            assert_eq!(spec, "stabel");
+            assert_eq!(suggestions, &["stable".to_string()]);
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("unknown revision `stabel` (did you mean `stable`?)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_tree_is_not_a_commit() {
+    let b = backports();
+    let err = delta::delta(&open(b.f.path()), "main^{tree}", "stable", &DeltaOptions::default())
+        .expect_err("a tree is not a commit");
+    assert!(err.is_user_error());
+    assert!(err.to_string().contains("`main^{tree}` names a tree, not a commit"), "{err}");
+}
+
+#[test]
+fn a_shallow_clone_cut_inside_the_delta_is_refused() {
+    let b = backports();
+    let parent = b.f.path().parent().expect("parent");
+    let shallow = parent.join("shallow");
+    let url = format!("file://{}", b.f.path().display());
+    git(
+        parent,
+        &[
+            "clone",
+            "-q",
+            "--no-single-branch",
+            "--depth",
+            "2",
+            &url,
+            shallow.to_str().expect("utf-8"),
+        ],
+    );
+    let err =
+        delta::delta(&open(&shallow), "origin/stable", "origin/main", &DeltaOptions::default())
+            .expect_err("history is cut");
+    assert!(matches!(err, DeltaError::Shallow { .. }), "{err:?}");
+    assert!(err.is_user_error());
+    assert!(err.to_string().contains("git fetch --unshallow"), "{err}");
+    // Deep enough to hold the whole delta and its merge base: no refusal.
+    git(&shallow, &["fetch", "-q", "--deepen", "10"]);
+    let d = compute(&shallow, "origin/stable", "origin/main");
+    assert_eq!(d.source_only.len(), 4);
+}
