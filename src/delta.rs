@@ -196,26 +196,29 @@ pub fn delta(
 ) -> Result<Delta, DeltaError> {
     let target_tip = Tip { name: target.to_string(), commit: repo.resolve_commit(target)? };
     let source_tip = Tip { name: source.to_string(), commit: repo.resolve_commit(source)? };
-    let merge_bases = repo.merge_bases(target_tip.commit, source_tip.commit)?;
     if target_tip.commit == source_tip.commit {
         return Ok(Delta {
+            merge_bases: repo.merge_bases(target_tip.commit, source_tip.commit)?,
             target: target_tip,
             source: source_tip,
-            merge_bases,
             source_only: Vec::new(),
             target_only: Vec::new(),
             unresolved_references: Vec::new(),
         });
     }
 
+    // The two `git log` processes walk while libgit2 finds the merge bases here.
     let git = repo.git();
-    let (source_side, target_side) = std::thread::scope(|scope| {
+    let (source_side, target_side, merge_bases) = std::thread::scope(|scope| {
         let source_side =
             scope.spawn(|| history::commits_between(git, target_tip.commit, source_tip.commit));
-        let target_side = history::commits_between(git, source_tip.commit, target_tip.commit);
-        (source_side.join().expect("the history reader does not panic"), target_side)
+        let target_side =
+            scope.spawn(|| history::commits_between(git, source_tip.commit, target_tip.commit));
+        let merge_bases = repo.merge_bases(target_tip.commit, source_tip.commit);
+        let join = "the history reader does not panic";
+        (source_side.join().expect(join), target_side.join().expect(join), merge_bases)
     });
-    let (source_side, target_side) = (source_side?, target_side?);
+    let (source_side, target_side, merge_bases) = (source_side?, target_side?, merge_bases?);
     check_not_cut(repo, &target_tip, &source_tip, &merge_bases, [&source_side, &target_side])?;
 
     let changes: Vec<ObjectId> =

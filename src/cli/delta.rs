@@ -50,9 +50,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     let delta = delta::delta(&repo, &args.target, &args.source, &options).map_err(delta_error)?;
     if args.json {
-        let mut out = ui.out();
-        serde_json::to_writer_pretty(&mut out, &delta).map_err(CommandError::internal)?;
-        writeln!(out)?;
+        super::write_json(ui, &delta)?;
     } else {
         render(ui, &delta, args.verbose)?;
     }

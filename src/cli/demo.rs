@@ -78,12 +78,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     writeln!(out)?;
     writeln!(
         out,
-        "What it says: of the {} changes only on {}, {} are already on {} (found by\n\
-         Change-Id, by cherry-pick line, or by identical patch), so a backport would bring\n\
-         {}. A commit can carry several kinds of evidence: the counts per kind overlap.",
+        "What it says: {} of the {} changes only on {} are already on {},\n\
+         found by Change-Id, by cherry-pick line or by identical patch (one commit can have\n\
+         several kinds of evidence, so the counts per kind overlap). A backport would bring\n\
+         the other {}.",
+        s.present,
         s.source_changes,
         scenario::SOURCE,
-        s.present,
         scenario::TARGET,
         s.to_bring
     )?;

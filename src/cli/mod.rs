@@ -142,6 +142,19 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// Writes `value` as pretty JSON and a newline to stdout: the one way commands emit data.
+pub fn write_json(ui: &Ui, value: &impl serde::Serialize) -> Result<(), CommandError> {
+    use std::io::Write;
+    let mut out = ui.out();
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| match e.io_error_kind() {
+        // Keep the io::Error visible so a closed pipe is recognised as such.
+        Some(kind) => CommandError::internal(std::io::Error::new(kind, e)),
+        None => CommandError::internal(e),
+    })?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// Returns the directory commands work in.
 pub fn current_dir() -> Result<PathBuf, CommandError> {
     std::env::current_dir().map_err(CommandError::internal)

@@ -121,9 +121,15 @@ fn nothing_between_the_same_commit_is_success() {
 #[test]
 fn a_closed_pipe_is_not_an_error() {
     let (_tmp, s) = small_scenario();
+    for format in ["--verbose", "--json"] {
+        closed_pipe(&s.dir, format);
+    }
+}
+
+fn closed_pipe(dir: &Path, format: &str) {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("git-regraft"))
-        .current_dir(&s.dir)
-        .args(["delta", "--verbose", TARGET, SOURCE])
+        .current_dir(dir)
+        .args(["delta", format, TARGET, SOURCE])
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .stdout(Stdio::piped())

@@ -88,6 +88,9 @@ fn scenario_change_ids_and_trailers_match_what_git_reads() {
         } else {
             assert_eq!(e.change_ids, git_ids, "{hex}");
         }
+        let subject =
+            crate::Fixture::open(&s.dir).git_with_input(&["log", "-1", "--format=%s", &hex], None);
+        assert_eq!(e.summary, String::from_utf8_lossy(&subject).trim_end_matches('\n'), "{hex}");
         let picks = body.lines().filter(|l| l.starts_with("(cherry picked from commit ")).count();
         assert_eq!(e.cherry_picked_from.len(), picks, "{hex}");
     }
