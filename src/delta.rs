@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::history::{self, CommitRecord, HistoryError};
+use crate::history::{self, CommitRecord, HistoryError, Patch};
 use crate::message;
 use crate::oid::ObjectId;
 use crate::repo::{Repo, RepoError};
@@ -93,6 +93,8 @@ pub struct Equivalent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub commit: ObjectId,
+    /// The commit's parents, first parent first.
+    pub parents: Vec<ObjectId>,
     pub summary: String,
     pub merge: bool,
     pub patch_id: Option<ObjectId>,
@@ -194,17 +196,39 @@ pub fn delta(
     source: &str,
     options: &DeltaOptions,
 ) -> Result<Delta, DeltaError> {
+    Ok(compute(repo, target, source, options, false)?.0)
+}
+
+/// Computes the delta and, from the same reading of the patches, the blocks of lines each
+/// non-merge commit of either side changes (for dependency analysis).
+pub fn delta_with_changes(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    options: &DeltaOptions,
+) -> Result<(Delta, HashMap<ObjectId, Patch>), DeltaError> {
+    compute(repo, target, source, options, true)
+}
+
+fn compute(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    options: &DeltaOptions,
+    with_changes: bool,
+) -> Result<(Delta, HashMap<ObjectId, Patch>), DeltaError> {
     let target_tip = Tip { name: target.to_string(), commit: repo.resolve_commit(target)? };
     let source_tip = Tip { name: source.to_string(), commit: repo.resolve_commit(source)? };
     if target_tip.commit == source_tip.commit {
-        return Ok(Delta {
+        let delta = Delta {
             merge_bases: repo.merge_bases(target_tip.commit, source_tip.commit)?,
             target: target_tip,
             source: source_tip,
             source_only: Vec::new(),
             target_only: Vec::new(),
             unresolved_references: Vec::new(),
-        });
+        };
+        return Ok((delta, HashMap::new()));
     }
 
     // The two `git log` processes walk while libgit2 finds the merge bases here.
@@ -223,19 +247,20 @@ pub fn delta(
 
     let changes: Vec<ObjectId> =
         source_side.iter().chain(&target_side).filter(|c| !c.is_merge()).map(|c| c.id).collect();
-    let patch_ids = history::patch_ids(git, &changes, options.jobs)?;
+    let patches = history::patches(git, &changes, options.jobs, with_changes)?;
 
-    let mut source_only = entries(&source_side, &patch_ids);
-    let mut target_only = entries(&target_side, &patch_ids);
+    let mut source_only = entries(&source_side, &patches);
+    let mut target_only = entries(&target_side, &patches);
     let unresolved_references = link_equivalents(repo, &mut source_only, &mut target_only);
-    Ok(Delta {
+    let delta = Delta {
         target: target_tip,
         source: source_tip,
         merge_bases,
         source_only,
         target_only,
         unresolved_references,
-    })
+    };
+    Ok((delta, patches))
 }
 
 /// Refuses a shallow clone whose cut falls inside the delta: its commits would be
@@ -263,13 +288,14 @@ fn check_not_cut(
     })
 }
 
-fn entries(side: &[CommitRecord], patch_ids: &HashMap<ObjectId, Option<ObjectId>>) -> Vec<Entry> {
+fn entries(side: &[CommitRecord], patches: &HashMap<ObjectId, Patch>) -> Vec<Entry> {
     side.iter()
         .map(|c| Entry {
             commit: c.id,
+            parents: c.parents.clone(),
             summary: message::subject(&c.message),
             merge: c.is_merge(),
-            patch_id: patch_ids.get(&c.id).copied().flatten(),
+            patch_id: patches.get(&c.id).and_then(|p| p.patch_id),
             change_ids: message::change_ids(&c.message),
             cherry_picked_from: message::cherry_picked_from(&c.message),
             equivalents: Vec::new(),

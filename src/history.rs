@@ -2,11 +2,12 @@
 //! patch-ids of many commits, computed by several `git log -p` processes at once.
 
 use std::collections::HashMap;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 
+use crate::changes::{ChangeReader, FileChange};
 use crate::git::{Git, GitError};
 use crate::oid::ObjectId;
-use crate::patch_id;
+use crate::patch_id::PatchIdHasher;
 
 /// Errors from reading history.
 #[derive(Debug, thiserror::Error)]
@@ -102,16 +103,28 @@ const PATCH_ARGS: &[&str] = &[
     "--no-show-signature",
 ];
 
-/// Returns the stable patch-id of each commit (`None` for an empty change), as
-/// `git show <commit> | git patch-id --stable` gives it.
+/// What one commit's patch says: its stable patch-id and, when asked for, its changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Patch {
+    /// `None` for an empty change.
+    pub patch_id: Option<ObjectId>,
+    /// The files and line blocks the commit changes against its first parent (empty
+    /// unless changes were asked for).
+    pub changes: Vec<FileChange>,
+}
+
+/// Returns each commit's patch: its stable patch-id (as
+/// `git show <commit> | git patch-id --stable` gives it) and, with `with_changes`, the
+/// blocks of lines it changes.
 ///
 /// The commits are dealt round-robin to `jobs` `git log -p` processes that run at once;
 /// diffing is most of the cost and each process uses one core.
-pub fn patch_ids(
+pub fn patches(
     git: &Git,
     commits: &[ObjectId],
     jobs: usize,
-) -> Result<HashMap<ObjectId, Option<ObjectId>>, HistoryError> {
+    with_changes: bool,
+) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
     let jobs = jobs.clamp(1, commits.len().div_ceil(32).max(1));
     let mut chunks: Vec<Vec<u8>> = vec![Vec::new(); jobs];
     for (i, id) in commits.iter().enumerate() {
@@ -122,31 +135,88 @@ pub fn patch_ids(
     let results = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|input| scope.spawn(move || patch_ids_of_chunk(git, input)))
+            .map(|input| scope.spawn(move || patches_of_chunk(git, input, with_changes)))
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("a patch-id reader thread does not panic"))
+            .map(|h| h.join().expect("a patch reader thread does not panic"))
             .collect::<Vec<_>>()
     });
-    let mut ids = HashMap::with_capacity(commits.len());
+    let mut patches = HashMap::with_capacity(commits.len());
     for result in results {
-        ids.extend(result?);
+        patches.extend(result?);
     }
-    Ok(ids)
+    Ok(patches)
 }
 
-fn patch_ids_of_chunk(
+/// Returns the stable patch-id of each commit (`None` for an empty change); see [`patches`].
+pub fn patch_ids(
+    git: &Git,
+    commits: &[ObjectId],
+    jobs: usize,
+) -> Result<HashMap<ObjectId, Option<ObjectId>>, HistoryError> {
+    let patches = patches(git, commits, jobs, false)?;
+    Ok(patches.into_iter().map(|(id, patch)| (id, patch.patch_id)).collect())
+}
+
+fn patches_of_chunk(
     git: &Git,
     input: Vec<u8>,
-) -> Result<Vec<(ObjectId, Option<ObjectId>)>, HistoryError> {
+    with_changes: bool,
+) -> Result<Vec<(ObjectId, Patch)>, HistoryError> {
     if input.is_empty() {
         return Ok(Vec::new());
     }
     let mut running = git.stream(PATCH_ARGS, input)?;
     let reader = BufReader::with_capacity(1 << 16, running.take_stdout());
-    let parsed = patch_id::read_log_patches(reader);
+    let parsed = read_patches(reader, with_changes);
     let argv = running.argv().to_string();
     running.finish()?;
     parsed.map_err(|e| HistoryError::Parse { argv, detail: e.to_string() })
+}
+
+/// Reads `git log -p --format=%x00%H` output into each commit's patch, in git's order.
+pub fn read_patches(
+    mut input: impl BufRead,
+    with_changes: bool,
+) -> std::io::Result<Vec<(ObjectId, Patch)>> {
+    struct Current {
+        id: ObjectId,
+        hasher: PatchIdHasher,
+        changes: Option<ChangeReader>,
+    }
+    fn done(current: Current) -> (ObjectId, Patch) {
+        let changes = current.changes.map(ChangeReader::finish).unwrap_or_default();
+        (current.id, Patch { patch_id: current.hasher.finish(), changes })
+    }
+    let mut out = Vec::new();
+    let mut current: Option<Current> = None;
+    let mut line = Vec::with_capacity(256);
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if let Some(rest) = line.strip_prefix(b"\0") {
+            out.extend(current.take().map(done));
+            let id = ObjectId::from_hex(rest.trim_ascii_end()).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "unexpected commit line in git log: {:?}",
+                        String::from_utf8_lossy(rest)
+                    ),
+                )
+            })?;
+            let changes = with_changes.then(ChangeReader::new);
+            current = Some(Current { id, hasher: PatchIdHasher::new(), changes });
+        } else if let Some(current) = current.as_mut() {
+            current.hasher.line(&line);
+            if let Some(changes) = current.changes.as_mut() {
+                changes.line(&line);
+            }
+        }
+    }
+    out.extend(current.take().map(done));
+    Ok(out)
 }

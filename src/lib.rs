@@ -3,13 +3,17 @@
 //! This crate is the engine behind the `git-regraft` command. It never talks to a terminal:
 //! commands take values and return data that the command-line layer renders.
 
+pub mod changes;
 pub mod delta;
+pub mod deps;
 pub mod fixture;
 pub mod git;
 pub mod history;
 pub mod message;
 pub mod oid;
+pub mod ownership;
 pub mod patch_id;
+pub mod progress;
 pub mod repo;
 pub mod scenario;
 

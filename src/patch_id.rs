@@ -8,8 +8,6 @@
 //! 160-bit little-endian numbers, so the order of files does not matter. A commit whose
 //! patch hashes no line at all has no patch-id.
 
-use std::io::BufRead;
-
 use sha1::{Digest, Sha1};
 
 use crate::oid::ObjectId;
@@ -183,43 +181,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// The bytes C's `isspace` accepts in the C locale.
 fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// Reads `git log -p --format=%x00%H` output and returns each commit with its patch-id,
-/// in the order git printed them.
-pub fn read_log_patches(
-    mut input: impl BufRead,
-) -> std::io::Result<Vec<(ObjectId, Option<ObjectId>)>> {
-    let mut out = Vec::new();
-    let mut current: Option<(ObjectId, PatchIdHasher)> = None;
-    let mut line = Vec::with_capacity(256);
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        if let Some(rest) = line.strip_prefix(b"\0") {
-            if let Some((id, hasher)) = current.take() {
-                out.push((id, hasher.finish()));
-            }
-            let id = ObjectId::from_hex(rest.trim_ascii_end()).ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!(
-                        "unexpected commit line in git log: {:?}",
-                        String::from_utf8_lossy(rest)
-                    ),
-                )
-            })?;
-            current = Some((id, PatchIdHasher::new()));
-        } else if let Some((_, hasher)) = current.as_mut() {
-            hasher.line(&line);
-        }
-    }
-    if let Some((id, hasher)) = current.take() {
-        out.push((id, hasher.finish()));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

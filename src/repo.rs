@@ -142,6 +142,80 @@ impl Repo {
             .collect()
     }
 
+    /// Returns the paths whose content differs between the trees of commits `from` and
+    /// `to` (no rename detection), each with its blob in `to` (`None` where `to` lacks it).
+    pub fn changed_paths(
+        &self,
+        from: ObjectId,
+        to: ObjectId,
+    ) -> Result<Vec<(String, Option<ObjectId>)>, RepoError> {
+        let read = |source| RepoError::Read {
+            what: format!("the trees of {} and {}", from.short(), to.short()),
+            path: self.git_dir().to_path_buf(),
+            source,
+        };
+        let old = self.inner.find_commit(git_oid(from)).and_then(|c| c.tree()).map_err(read)?;
+        let new = self.inner.find_commit(git_oid(to)).and_then(|c| c.tree()).map_err(read)?;
+        let diff = self.inner.diff_tree_to_tree(Some(&old), Some(&new), None).map_err(read)?;
+        let mut out = Vec::new();
+        for delta in diff.deltas() {
+            let file = delta.new_file();
+            let path = file.path().or_else(|| delta.old_file().path());
+            let Some(path) = path.and_then(|p| p.to_str()) else { continue };
+            let blob = (delta.status() != git2::Delta::Deleted).then(|| oid(file.id()));
+            out.push((path.to_string(), blob));
+        }
+        Ok(out)
+    }
+
+    /// Returns the blob at `path` in `commit`'s tree, if there is one.
+    pub fn blob_at(&self, commit: ObjectId, path: &str) -> Option<ObjectId> {
+        let tree = self.inner.find_commit(git_oid(commit)).ok()?.tree().ok()?;
+        let entry = tree.get_path(Path::new(path)).ok()?;
+        (entry.kind() == Some(git2::ObjectType::Blob)).then(|| oid(entry.id()))
+    }
+
+    /// Returns the changed blocks between two blobs (no context) and the number of lines of
+    /// `new`; `None` when either is binary.
+    pub fn line_diff(
+        &self,
+        old: ObjectId,
+        new: ObjectId,
+    ) -> Result<Option<(Vec<crate::changes::Block>, u32)>, RepoError> {
+        let read = |source| RepoError::Read {
+            what: format!("blobs {} and {}", old.short(), new.short()),
+            path: self.git_dir().to_path_buf(),
+            source,
+        };
+        let old_blob = self.inner.find_blob(git_oid(old)).map_err(read)?;
+        let new_blob = self.inner.find_blob(git_oid(new)).map_err(read)?;
+        if old_blob.is_binary() || new_blob.is_binary() {
+            return Ok(None);
+        }
+        let content = new_blob.content();
+        let lines = content.iter().filter(|b| **b == b'\n').count()
+            + usize::from(content.last().is_some_and(|b| *b != b'\n'));
+        let mut options = git2::DiffOptions::new();
+        options.context_lines(0).indent_heuristic(true);
+        let patch = git2::Patch::from_blobs(&old_blob, None, &new_blob, None, Some(&mut options))
+            .map_err(read)?;
+        let mut blocks = Vec::new();
+        for i in 0..patch.num_hunks() {
+            let (hunk, _) = patch.hunk(i).map_err(read)?;
+            let old_start =
+                if hunk.old_lines() == 0 { hunk.old_start() + 1 } else { hunk.old_start() };
+            let new_start =
+                if hunk.new_lines() == 0 { hunk.new_start() + 1 } else { hunk.new_start() };
+            blocks.push(crate::changes::Block {
+                old_start,
+                old_count: hunk.old_lines(),
+                new_start,
+                new_count: hunk.new_lines(),
+            });
+        }
+        Ok(Some((blocks, u32::try_from(lines).unwrap_or(u32::MAX))))
+    }
+
     /// Returns up to three reference names that look like `spec`, for "did you mean".
     fn near_names(&self, spec: &str) -> Vec<String> {
         let Ok(references) = self.inner.references() else {

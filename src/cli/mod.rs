@@ -4,7 +4,10 @@
 mod completions;
 mod delta;
 mod demo;
+mod deps;
+mod dot;
 mod man;
+mod progress;
 mod ui;
 
 use std::path::PathBuf;
@@ -49,6 +52,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Delta(delta::Args),
+    Deps(deps::Args),
     Demo(demo::Args),
     Completions(completions::Args),
     Man(man::Args),
@@ -127,6 +131,7 @@ pub fn main() -> ExitCode {
 fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match command {
         Command::Delta(args) => delta::run(args, ui),
+        Command::Deps(args) => deps::run(args, ui),
         Command::Demo(args) => demo::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),
         Command::Man(args) => man::run(args, ui, Cli::command()),

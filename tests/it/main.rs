@@ -2,6 +2,7 @@
 
 mod cli;
 mod delta;
+mod deps;
 mod patch_id;
 mod scenario;
 

@@ -1,0 +1,181 @@
+//! `git regraft deps`: which commits a change needs, and in what order to pick them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::process::ExitCode;
+
+use regraft::deps::{self, DependencyGraph, DepsError, DepsOptions, EdgeKind};
+use regraft::repo::Repo;
+
+use super::{CommandError, Ui};
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e
+  git regraft deps stable/liberty stable/mitaka --json > graph.json
+  git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e --format dot | dot -Tsvg > fix.svg";
+
+/// Show which commits of SOURCE depend on which, and what a chosen commit needs
+///
+/// Within TARGET..SOURCE (non-merge commits), commit B depends on commit A when B's change,
+/// diffed against its first parent with --context lines of context, removes, modifies or
+/// borders lines that A was the last to change (as `git blame` says at B's parent, counting
+/// only commits of the delta). With --for, prints the closure: the named commits and
+/// everything they need that is not already on TARGET, in an order that respects every
+/// edge.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The branch the commits would be picked onto (e.g. stable/liberty)
+    target: String,
+    /// The branch they come from (e.g. stable/mitaka)
+    source: String,
+    /// Print what these commits need, in pick order (repeatable)
+    #[arg(long = "for", value_name = "REV")]
+    wanted: Vec<String>,
+    /// Lines of context around each change that also create dependencies
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    context: u32,
+    /// Also record file-level edges (same path touched), marked as such
+    #[arg(long)]
+    files: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+    /// With text output, list every commit's dependencies
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Dot,
+}
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let options =
+        DepsOptions { context: args.context, files: args.files, ..DepsOptions::default() };
+    let progress = super::progress::Bar::new();
+    let mut graph = deps::analyze(&repo, &args.target, &args.source, &options, &progress)
+        .map_err(deps_error)?;
+    let wanted = deps::resolve_wanted(&repo, &graph, &args.wanted).map_err(deps_error)?;
+    if !wanted.is_empty() {
+        graph.closure = Some(graph.closure(&wanted, args.files));
+    }
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
+        Format::Json => super::write_json(ui, &graph)?,
+        Format::Dot => super::dot::write(&mut ui.out(), &graph, &wanted)?,
+        Format::Text => render(ui, &graph, &wanted, args.verbose)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn deps_error(error: DepsError) -> CommandError {
+    if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
+}
+
+fn render(
+    ui: &Ui,
+    graph: &DependencyGraph,
+    wanted: &[regraft::ObjectId],
+    verbose: bool,
+) -> std::io::Result<()> {
+    let mut out = ui.out();
+    let by_id: HashMap<_, _> = graph.commits.iter().map(|c| (c.commit, c)).collect();
+    let line_edges = graph.edges.iter().filter(|e| e.kind == EdgeKind::Lines).count();
+    let file_edges = graph.edges.len() - line_edges;
+    let on_target = graph.commits.iter().filter(|c| c.on_target).count();
+    writeln!(
+        out,
+        "deps {} ({}) from {} ({}): {} changes, {} already on {}",
+        graph.target.name,
+        graph.target.commit.short(),
+        graph.source.name,
+        graph.source.commit.short(),
+        graph.commits.len(),
+        on_target,
+        graph.target.name
+    )?;
+    let mut needs: BTreeMap<usize, Vec<&deps::Edge>> = BTreeMap::new();
+    let position: HashMap<_, _> =
+        graph.commits.iter().enumerate().map(|(i, c)| (c.commit, i)).collect();
+    for edge in &graph.edges {
+        needs.entry(position[&edge.commit]).or_default().push(edge);
+    }
+    write!(out, "{line_edges} line edges")?;
+    if file_edges > 0 {
+        write!(out, ", {file_edges} file edges")?;
+    }
+    writeln!(out, "; {} of the changes depend on others", needs.len())?;
+
+    if let Some(closure) = &graph.closure {
+        writeln!(out)?;
+        let names: Vec<String> = wanted.iter().map(|w| w.short()).collect();
+        writeln!(
+            out,
+            "To pick {} onto {}, pick these {} commits in this order:",
+            names.join(", "),
+            graph.target.name,
+            closure.len()
+        )?;
+        let width = closure.len().to_string().len();
+        for (n, commit) in closure.iter().enumerate() {
+            let c = by_id[commit];
+            let mark = if wanted.contains(commit) { "  (asked for)" } else { "" };
+            writeln!(out, "  {:>width$}  {} {}{mark}", n + 1, commit.short(), c.summary)?;
+        }
+        let skipped: Vec<String> = graph
+            .edges
+            .iter()
+            .filter(|e| {
+                closure.contains(&e.commit) && by_id.get(&e.depends_on).is_some_and(|c| c.on_target)
+            })
+            .map(|e| e.depends_on.short())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !skipped.is_empty() {
+            writeln!(
+                out,
+                "Needed but already on {} (not picked): {}",
+                graph.target.name,
+                skipped.join(", ")
+            )?;
+        }
+    } else if verbose {
+        writeln!(out)?;
+        for (i, edges) in &needs {
+            let c = &graph.commits[*i];
+            writeln!(out, "  {} {}", c.commit.short(), c.summary)?;
+            for e in edges {
+                let reasons: Vec<String> = e
+                    .reasons
+                    .iter()
+                    .map(|r| {
+                        if r.lines.is_empty() {
+                            r.path.clone()
+                        } else {
+                            format!("{}:{}", r.path, r.lines)
+                        }
+                    })
+                    .collect();
+                let kind = if e.kind == EdgeKind::File { " (file)" } else { "" };
+                writeln!(out, "      needs {}{kind}  {}", e.depends_on.short(), reasons.join(" "))?;
+            }
+        }
+    } else {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Name a commit with --for to see what it needs; --verbose lists every edge."
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! `deps` against a straightforward oracle: `git diff -U<context>` of each commit against
+//! its first parent, and `git blame --porcelain` of every hunk's old lines at the parent.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+
+use regraft::ObjectId;
+use regraft::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
+use regraft::fixture::Fixture;
+use regraft::progress::Silent;
+use regraft::scenario::{SOURCE, TARGET};
+use tempfile::TempDir;
+
+use crate::{git, id, open, small_scenario};
+
+/// Edges as (commit, depends_on) with, per path, the parent's line numbers involved.
+type Edges = BTreeMap<(ObjectId, ObjectId), BTreeMap<String, BTreeSet<u32>>>;
+
+fn analyze(dir: &Path, target: &str, source: &str, context: u32, files: bool) -> DependencyGraph {
+    let options = DepsOptions { context, files, ..DepsOptions::default() };
+    deps::analyze(&open(dir), target, source, &options, &Silent).expect("deps analyses")
+}
+
+fn line_edges(graph: &DependencyGraph) -> Edges {
+    let mut out = Edges::new();
+    for edge in graph.edges.iter().filter(|e| e.kind == EdgeKind::Lines) {
+        let paths = out.entry((edge.commit, edge.depends_on)).or_default();
+        for reason in &edge.reasons {
+            let lines = paths.entry(reason.path.clone()).or_default();
+            for part in reason.lines.split(',') {
+                let (a, b) = part.split_once('-').unwrap_or((part, part));
+                lines.extend(a.parse::<u32>().expect("number")..=b.parse::<u32>().expect("number"));
+            }
+        }
+    }
+    out
+}
+
+/// Computes the edges the slow, obvious way, with git doing all the work.
+fn oracle(dir: &Path, target: &str, source: &str, context: u32) -> Edges {
+    let range = format!("{target}..{source}");
+    let changes: HashSet<ObjectId> =
+        git(dir, &["rev-list", "--no-merges", &range]).lines().map(id).collect();
+    let mut out = Edges::new();
+    for commit in &changes {
+        let hex = commit.to_hex();
+        let parent = format!("{hex}^");
+        let unified = format!("-U{context}");
+        let diff = git(
+            dir,
+            &["diff", &unified, "--find-renames", "--no-color", "--no-ext-diff", &parent, &hex],
+        );
+        let mut old_path: Option<String> = None;
+        for line in diff.lines() {
+            if line.starts_with("diff --git ") {
+                old_path = None;
+            } else if let Some(p) = line.strip_prefix("--- a/") {
+                old_path = Some(p.to_string());
+            } else if line.starts_with("--- /dev/null") {
+                old_path = None;
+            } else if let Some(header) = line.strip_prefix("@@ -") {
+                let Some(path) = &old_path else { continue };
+                let old = header.split(' ').next().expect("old range");
+                let (start, count) = old.split_once(',').unwrap_or((old, "1"));
+                let (start, count): (u32, u32) =
+                    (start.parse().expect("start"), count.parse().expect("count"));
+                if count == 0 {
+                    continue;
+                }
+                let range = format!("{start},+{count}");
+                let blame = git(dir, &["blame", "--porcelain", "-L", &range, &parent, "--", path]);
+                for header in blame.lines().filter(|l| l.len() > 41 && l.as_bytes()[40] == b' ') {
+                    let mut words = header.split(' ');
+                    let (Some(culprit), Some(_), Some(final_line)) =
+                        (words.next(), words.next(), words.next())
+                    else {
+                        continue;
+                    };
+                    let Some(culprit) = ObjectId::from_hex(culprit.as_bytes()) else { continue };
+                    if culprit != *commit && changes.contains(&culprit) {
+                        let line: u32 = final_line.parse().expect("line number");
+                        out.entry((*commit, culprit))
+                            .or_default()
+                            .entry(path.clone())
+                            .or_default()
+                            .insert(line);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn assert_same(dir: &Path, target: &str, source: &str, context: u32) -> usize {
+    let ours = line_edges(&analyze(dir, target, source, context, false));
+    let theirs = oracle(dir, target, source, context);
+    let only_ours: Vec<_> = ours.iter().filter(|(k, v)| theirs.get(*k) != Some(*v)).collect();
+    let only_theirs: Vec<_> = theirs.iter().filter(|(k, v)| ours.get(*k) != Some(*v)).collect();
+    assert!(
+        only_ours.is_empty() && only_theirs.is_empty(),
+        "context {context}: regraft only {only_ours:#?}\noracle only {only_theirs:#?}"
+    );
+    ours.len()
+}
+
+#[test]
+fn scenario_edges_equal_git_blame() {
+    let (_tmp, s) = small_scenario();
+    for context in [0, 1, 3] {
+        let n = assert_same(&s.dir, TARGET, SOURCE, context);
+        assert!(n > 5, "context {context}: only {n} edges");
+    }
+}
+
+/// A history where merges mix both parents' lines in one file, a merge adds a line of its
+/// own, a file is renamed, deleted and re-added, and a file becomes a symlink.
+fn tangled() -> (TempDir, Fixture) {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(&tmp.path().join("repo"));
+    let text = |tag: &str| (0..40).map(|i| format!("line {i} {tag}\n")).collect::<String>();
+    f.write("a.txt", text("base"));
+    f.write("b.txt", text("b"));
+    f.write("c.txt", text("c"));
+    f.write("logo.bin", b"\0\x01\x02binary");
+    f.commit("Base");
+    f.branch("stable", "main");
+    let edit = |f: &Fixture, path: &str, from: &str, to: &str, msg: &str| {
+        let body = std::fs::read_to_string(f.path().join(path)).expect("read");
+        f.commit_file(path, &body.replacen(from, to, 1), msg)
+    };
+    edit(&f, "a.txt", "line 5 base", "line 5 main", "main edits line 5");
+    f.branch("topic", "main");
+    edit(&f, "a.txt", "line 30 base", "line 30 main", "main edits line 30");
+    edit(&f, "a.txt", "line 35 base", "line 35 both", "main makes line 35 'both'");
+    f.checkout("topic");
+    edit(&f, "a.txt", "line 10 base", "line 10 topic", "topic edits line 10");
+    edit(&f, "a.txt", "line 35 base", "line 35 both", "topic makes line 35 'both' too");
+    edit(&f, "b.txt", "line 3 b", "line 3 topic", "topic edits b");
+    f.checkout("main");
+    f.merge("topic", "Merge topic");
+    // An evil merge: a line that neither parent had.
+    f.branch("topic2", "main");
+    edit(&f, "a.txt", "line 20 base", "line 20 main", "main edits line 20");
+    f.checkout("topic2");
+    edit(&f, "a.txt", "line 25 base", "line 25 topic2", "topic2 edits line 25");
+    f.checkout("main");
+    f.git(&["merge", "-q", "--no-ff", "--no-commit", "topic2"]);
+    let body = std::fs::read_to_string(f.path().join("a.txt")).expect("read");
+    f.write("a.txt", body.replacen("line 26 base", "line 26 merge", 1));
+    f.commit("Merge topic2 with a fix-up");
+    // Changes that sit on or next to the lines above.
+    edit(&f, "a.txt", "line 6 base", "line 6 later", "touches the line after line 5");
+    edit(&f, "a.txt", "line 10 topic", "line 10 later", "rewrites topic's line 10");
+    edit(&f, "a.txt", "line 26 merge", "line 26 later", "rewrites the merge's line 26");
+    edit(&f, "a.txt", "line 24 base", "line 24 later", "borders topic2's line 25");
+    edit(&f, "a.txt", "line 35 both", "line 35 later", "rewrites the line both sides made");
+    f.rename("b.txt", "docs/b.txt");
+    edit(&f, "docs/b.txt", "line 3 topic", "line 3 renamed", "edits b after its rename");
+    f.remove("c.txt");
+    f.commit("Delete c");
+    f.write("c.txt", text("c again"));
+    f.commit("Bring c back");
+    edit(&f, "c.txt", "line 1 c again", "line 1 c third", "edits the new c");
+    f.symlink("a.txt", "docs/b.txt");
+    f.commit("Replace a.txt with a symlink");
+    f.symlink("a.txt", "c.txt");
+    f.commit("Point the symlink elsewhere");
+    f.write("logo.bin", b"\0\x01\x03binary");
+    f.commit("Binary change");
+    (tmp, f)
+}
+
+#[test]
+fn merges_renames_deletions_symlinks_and_binaries_equal_git_blame() {
+    let (_tmp, f) = tangled();
+    for context in [0, 1, 2] {
+        assert_same(f.path(), "stable", "main", context);
+    }
+    let graph = analyze(f.path(), "stable", "main", 1, false);
+    let by_summary = |s: &str| graph.commits.iter().find(|c| c.summary == s).expect(s).commit;
+    let edges = line_edges(&graph);
+    // Hand-checked expectations, so the oracle itself is held to something.
+    assert!(edges.contains_key(&(
+        by_summary("touches the line after line 5"),
+        by_summary("main edits line 5")
+    )));
+    assert!(edges.contains_key(&(
+        by_summary("rewrites topic's line 10"),
+        by_summary("topic edits line 10")
+    )));
+    assert!(edges.contains_key(&(
+        by_summary("borders topic2's line 25"),
+        by_summary("topic2 edits line 25")
+    )));
+    assert!(
+        edges.contains_key(&(by_summary("edits b after its rename"), by_summary("topic edits b")))
+    );
+    // A line both parents of a merge have goes to the first parent's commit, as in blame.
+    let both = by_summary("rewrites the line both sides made");
+    assert!(edges.contains_key(&(both, by_summary("main makes line 35 'both'"))));
+    assert!(!edges.contains_key(&(both, by_summary("topic makes line 35 'both' too"))));
+    // The merge's own line is the merge's: no change to pick, so without context no edge.
+    let rewrites_merge = by_summary("rewrites the merge's line 26");
+    let exact = line_edges(&analyze(f.path(), "stable", "main", 0, false));
+    assert!(!exact.keys().any(|(b, _)| *b == rewrites_merge), "{exact:#?}");
+    assert!(
+        edges.contains_key(&(rewrites_merge, by_summary("topic2 edits line 25"))),
+        "the line above it"
+    );
+    // The re-added c.txt has no line history; with file edges it needs the deletion.
+    let files = analyze(f.path(), "stable", "main", 1, true);
+    assert!(files.edges.iter().any(|e| e.kind == EdgeKind::File
+        && e.commit == by_summary("Bring c back")
+        && e.depends_on == by_summary("Delete c")));
+}
+
+#[test]
+fn closure_follows_edges_skips_what_is_on_target_and_keeps_order() {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    f.commit_file("a", "1\n2\n3\n4\n5\n6\n7\n8\n9\n", "Base");
+    f.branch("stable", "main");
+    let a = f.commit_file("a", "1\nA\n3\n4\n5\n6\n7\n8\n9\n", "A");
+    let b = f.commit_file("a", "1\nA\nB\n4\n5\n6\n7\n8\n9\n", "B needs A");
+    let c = f.commit_file("a", "1\nA\nB\n4\n5\n6\n7\nC\n9\n", "C is independent");
+    let d = f.commit_file("a", "1\nA\nB\nD\n5\n6\n7\nC\n9\n", "D needs B");
+    let graph = analyze(f.path(), "stable", "main", 1, false);
+    assert_eq!(graph.closure(&[d], false), vec![a, b, d]);
+    assert_eq!(graph.closure(&[c], false), vec![c]);
+    // Once A is on stable (as a cherry-pick), D needs only B.
+    f.checkout("stable");
+    f.cherry_pick_x(&a.to_hex());
+    let graph = analyze(f.path(), "stable", "main", 1, false);
+    assert!(graph.commits.iter().any(|g| g.commit == a && g.on_target));
+    assert_eq!(graph.closure(&[d], false), vec![b, d]);
+    let err =
+        deps::resolve_wanted(&open(f.path()), &graph, &[a.to_hex()]).expect_err("A is on stable");
+    assert!(err.is_user_error());
+    assert!(err.to_string().contains("already on stable"), "{err}");
+    let err = deps::resolve_wanted(&open(f.path()), &graph, &["stable".to_string()])
+        .expect_err("not in delta");
+    assert!(err.to_string().contains("not in stable..main"), "{err}");
+}
