@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::changes::FileChange;
 use crate::delta::{self, Delta, DeltaError, DeltaOptions, Tip};
-use crate::history::Patch;
+use crate::history::{self, MergeChanges, Patch};
 use crate::oid::ObjectId;
 use crate::ownership::{LineOwners, Owner};
 use crate::progress::Progress;
@@ -177,8 +177,11 @@ pub fn analyze(
 ) -> Result<DependencyGraph, DepsError> {
     progress.start("reading patches", 0);
     let (delta, patches) = delta::delta_with_changes(repo, target, source, &options.delta)?;
+    // Read after the patches, not beside them: those processes already use every core.
+    let merges = history::merge_changes(repo.git(), delta.target.commit, delta.source.commit)
+        .map_err(DeltaError::from)?;
     progress.finish();
-    let edges = Walker::new(repo, &delta, &patches, options).run(progress)?;
+    let edges = Walker::new(repo, &delta, &patches, &merges, options).run(progress)?;
     let commits = delta
         .source_only
         .iter()
@@ -214,6 +217,7 @@ struct Walker<'a> {
     repo: &'a Repo,
     delta: &'a Delta,
     patches: &'a HashMap<ObjectId, Patch>,
+    merges: &'a HashMap<ObjectId, MergeChanges>,
     options: &'a DepsOptions,
     index: HashMap<ObjectId, u32>,
     paths: HashMap<String, u32>,
@@ -229,6 +233,7 @@ impl<'a> Walker<'a> {
         repo: &'a Repo,
         delta: &'a Delta,
         patches: &'a HashMap<ObjectId, Patch>,
+        merges: &'a HashMap<ObjectId, MergeChanges>,
         options: &'a DepsOptions,
     ) -> Self {
         let index = delta
@@ -242,6 +247,7 @@ impl<'a> Walker<'a> {
             repo,
             delta,
             patches,
+            merges,
             options,
             index,
             paths: HashMap::new(),
@@ -405,14 +411,24 @@ impl<'a> Walker<'a> {
         let empty = State::new();
         let parent_state =
             |k: usize| parents[k].and_then(|p| states[p as usize].as_ref()).unwrap_or(&empty);
-        for (path, blob) in self.repo.changed_paths(parent_ids[0], commit)? {
-            let id = self.path_id(&path);
-            let Some(blob) = blob else {
+        let Some(changes) = self.merges.get(&commit) else { return Ok(()) };
+        for (path, blob) in &changes.from_first_parent {
+            let id = self.path_id(path);
+            let Some(blob) = *blob else {
                 state.insert(id, Rc::new(FileState { lines: LineOwners::empty(), last_touch: me }));
                 continue;
             };
-            let blobs: Vec<Option<ObjectId>> =
-                parent_ids.iter().map(|p| self.repo.blob_at(*p, &path)).collect();
+            let blobs: Vec<Option<ObjectId>> = match changes.from_every_parent.get(path) {
+                Some(blobs) => blobs.clone(),
+                // Unchanged from some other parent; with two parents, the second.
+                None if parent_ids.len() == 2 => {
+                    let file =
+                        parent_state(1).get(&id).cloned().unwrap_or_else(|| Rc::clone(&self.base));
+                    state.insert(id, file);
+                    continue;
+                }
+                None => parent_ids.iter().map(|p| self.repo.blobs_at(*p, &[path])[0]).collect(),
+            };
             if let Some(k) = (1..parent_ids.len()).find(|&k| blobs[k] == Some(blob)) {
                 let file =
                     parent_state(k).get(&id).cloned().unwrap_or_else(|| Rc::clone(&self.base));

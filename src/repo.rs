@@ -142,37 +142,16 @@ impl Repo {
             .collect()
     }
 
-    /// Returns the paths whose content differs between the trees of commits `from` and
-    /// `to` (no rename detection), each with its blob in `to` (`None` where `to` lacks it).
-    pub fn changed_paths(
-        &self,
-        from: ObjectId,
-        to: ObjectId,
-    ) -> Result<Vec<(String, Option<ObjectId>)>, RepoError> {
-        let read = |source| RepoError::Read {
-            what: format!("the trees of {} and {}", from.short(), to.short()),
-            path: self.git_dir().to_path_buf(),
-            source,
-        };
-        let old = self.inner.find_commit(git_oid(from)).and_then(|c| c.tree()).map_err(read)?;
-        let new = self.inner.find_commit(git_oid(to)).and_then(|c| c.tree()).map_err(read)?;
-        let diff = self.inner.diff_tree_to_tree(Some(&old), Some(&new), None).map_err(read)?;
-        let mut out = Vec::new();
-        for delta in diff.deltas() {
-            let file = delta.new_file();
-            let path = file.path().or_else(|| delta.old_file().path());
-            let Some(path) = path.and_then(|p| p.to_str()) else { continue };
-            let blob = (delta.status() != git2::Delta::Deleted).then(|| oid(file.id()));
-            out.push((path.to_string(), blob));
-        }
-        Ok(out)
-    }
-
-    /// Returns the blob at `path` in `commit`'s tree, if there is one.
-    pub fn blob_at(&self, commit: ObjectId, path: &str) -> Option<ObjectId> {
-        let tree = self.inner.find_commit(git_oid(commit)).ok()?.tree().ok()?;
-        let entry = tree.get_path(Path::new(path)).ok()?;
-        (entry.kind() == Some(git2::ObjectType::Blob)).then(|| oid(entry.id()))
+    /// Returns the blob at each of `paths` in `commit`'s tree (`None` where there is none).
+    pub fn blobs_at(&self, commit: ObjectId, paths: &[&str]) -> Vec<Option<ObjectId>> {
+        let tree = self.inner.find_commit(git_oid(commit)).and_then(|c| c.tree()).ok();
+        paths
+            .iter()
+            .map(|path| {
+                let entry = tree.as_ref()?.get_path(Path::new(path)).ok()?;
+                (entry.kind() == Some(git2::ObjectType::Blob)).then(|| oid(entry.id()))
+            })
+            .collect()
     }
 
     /// Returns the changed blocks between two blobs (no context) and the number of lines of

@@ -629,13 +629,25 @@ impl Planner {
 
     fn fix_change(&mut self, tree: &Tree, at: i64) -> Change {
         let mut change = self.new_change(tree, at);
-        let path = module_path(0);
+        // The fix rewrites lines earlier changes touched, so it cannot be picked alone.
+        let mut candidates: Vec<(String, String)> = tree
+            .iter()
+            .filter(|(path, e)| path.ends_with(".py") && e.mode == "100644")
+            .flat_map(|(path, e)| {
+                String::from_utf8_lossy(&e.data)
+                    .lines()
+                    .filter(|l| l.contains(" = 'r") && !l.ends_with("'r0'"))
+                    .map(|l| (path.clone(), l.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         let mut ops = Vec::new();
-        for _ in 0..3 {
-            let old = self.pick_line(tree, &path);
-            if ops.iter().all(|op| !matches!(op, Op::Edit { old: o, .. } if *o == old)) {
-                ops.push(Op::Edit { path: path.clone(), new: edit_value(&old, 9999), old });
+        for _ in 0..4 {
+            if candidates.is_empty() {
+                break;
             }
+            let (path, old) = candidates.swap_remove(self.dice.below(candidates.len()));
+            ops.push(Op::Edit { path, new: edit_value(&old, 9999), old });
         }
         change.ops = ops;
         change.subject = "Fix data containers losing data on upgrade".into();

@@ -89,10 +89,40 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         s.to_bring
     )?;
     writeln!(out)?;
+    writeln!(
+        out,
+        "$ git regraft deps {} {} --for {}",
+        scenario::TARGET,
+        scenario::SOURCE,
+        sample.fix.short()
+    )?;
+    drop(out);
+    let graph = super::deps::closure_for(&repo, scenario::TARGET, scenario::SOURCE, sample.fix)?;
+    super::deps::render(ui, &graph, &[sample.fix], false)?;
+    let closure = graph.closure.as_deref().unwrap_or_default();
+    let mut out = ui.out();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What it says: the fix cannot be cherry-picked alone. It needs {} other commits: the\n\
+         ones that last changed the lines it changes, and what those need in turn. Picked in\n\
+         this order, each applies onto the one before; what is already on {} is not\n\
+         picked again.",
+        closure.len().saturating_sub(1),
+        scenario::TARGET
+    )?;
+    writeln!(out)?;
     writeln!(out, "Try next:")?;
     writeln!(out, "  cd {}", dir.display())?;
     writeln!(out, "  git regraft delta --verbose {} {}", scenario::TARGET, scenario::SOURCE)?;
     writeln!(out, "  git regraft delta --json {} {}", scenario::TARGET, scenario::SOURCE)?;
+    writeln!(
+        out,
+        "  git regraft deps {} {} --for {} --format dot | dot -Tsvg > fix.svg",
+        scenario::TARGET,
+        scenario::SOURCE,
+        sample.fix.short()
+    )?;
     writeln!(out)?;
     writeln!(out, "Remove the sample when done: rm -rf {}", dir.display())?;
     Ok(ExitCode::SUCCESS)

@@ -77,11 +77,26 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Analyses the sample's delta and adds the closure of `wanted` (for the demo).
+pub fn closure_for(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    wanted: regraft::ObjectId,
+) -> Result<DependencyGraph, CommandError> {
+    let mut graph =
+        deps::analyze(repo, target, source, &DepsOptions::default(), &regraft::progress::Silent)
+            .map_err(deps_error)?;
+    graph.closure = Some(graph.closure(&[wanted], false));
+    Ok(graph)
+}
+
 fn deps_error(error: DepsError) -> CommandError {
     if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
 }
 
-fn render(
+/// Writes the human summary, the closure when there is one, or every edge with `verbose`.
+pub fn render(
     ui: &Ui,
     graph: &DependencyGraph,
     wanted: &[regraft::ObjectId],

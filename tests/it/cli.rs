@@ -161,7 +161,7 @@ fn trace_shows_every_git_argv_on_stderr_only() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in ["delta", "demo", "completions", "man"] {
+    for command in ["delta", "deps", "demo", "completions", "man"] {
         let out = stdout_of(regraft(Path::new(".")).args([command, "--help"]));
         assert!(out.contains("Example"), "{command} --help has an example:\n{out}");
     }
@@ -197,4 +197,55 @@ fn completions_and_man_pages_are_generated() {
     let tmp = TempDir::new().expect("temp dir");
     stdout_of(regraft(tmp.path()).args(["man", "--out-dir", "pages"]));
     assert!(tmp.path().join("pages/git-regraft-delta.1").is_file());
+}
+
+#[test]
+fn deps_prints_the_closure_in_every_format() {
+    let (_tmp, s) = small_scenario();
+    let fix = s.fix.to_hex();
+    let json = stdout_of(regraft(&s.dir).args(["deps", "--json", TARGET, SOURCE, "--for", &fix]));
+    let graph: regraft::deps::DependencyGraph =
+        serde_json::from_str(&json).expect("documented schema");
+    let closure = graph.closure.clone().expect("closure with --for");
+    assert_eq!(closure.last(), Some(&s.fix));
+    assert!(closure.len() > 2, "the sample fix needs other commits: {closure:?}");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    for field in ["target", "source", "merge_bases", "commits", "edges", "closure"] {
+        assert!(value.get(field).is_some(), "{field}");
+    }
+    let without = stdout_of(regraft(&s.dir).args(["deps", "--json", TARGET, SOURCE]));
+    assert!(!without.contains("\"closure\""), "closure only with --for");
+
+    let text = stdout_of(regraft(&s.dir).args(["deps", TARGET, SOURCE, "--for", &fix]));
+    for (n, commit) in closure.iter().enumerate() {
+        assert!(text.contains(&format!("{}  {}", n + 1, commit.short())), "{text}");
+    }
+    let dot =
+        stdout_of(regraft(&s.dir).args(["deps", "--format", "dot", TARGET, SOURCE, "--for", &fix]));
+    assert!(dot.starts_with("digraph deps {") && dot.trim_end().ends_with('}'), "{dot}");
+    for commit in &closure {
+        assert!(dot.contains(&format!("\"{}\" [label=", commit.short())), "{dot}");
+    }
+    let whole = stdout_of(regraft(&s.dir).args(["deps", "--format", "dot", TARGET, SOURCE]));
+    let drawn = whole.lines().filter(|l| l.contains(" -> ")).count();
+    assert!(
+        drawn > 0 && drawn <= graph.edges.len(),
+        "reduced edges: {drawn} of {}",
+        graph.edges.len()
+    );
+}
+
+#[test]
+fn deps_refuses_a_commit_outside_the_delta() {
+    let (_tmp, s) = small_scenario();
+    let out =
+        regraft(&s.dir).args(["deps", TARGET, SOURCE, "--for", "1.0.0"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`1.0.0`") && err.contains("not a change only on stable/mitaka"), "{err}");
+    let out = regraft(&s.dir)
+        .args(["deps", TARGET, SOURCE, "--for", "no-such-thing"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -1,0 +1,59 @@
+//! Benchmark: `git regraft deps --json` against `git log -p --no-merges` (the floor: reading
+//! every patch of the delta once), run alternately, printing medians, their ratio and the
+//! peak memory of the deps run.
+//!
+//!   cargo bench --bench deps
+//!   cargo bench --bench deps -- --repo ../kolla --target liberty-early-demise \
+//!       --source f10a625a7210c39e7435b77e2cb4d89f14a6b96f --rounds 21
+
+mod support;
+
+use support::{Options, alternate, command, count, median, median_ratio, ms, time};
+
+/// Returns the largest resident set of any child process waited for so far, in MiB.
+#[allow(unsafe_code)] // getrusage has no safe wrapper in std; the bench only reads it.
+fn peak_child_rss_mib() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is a valid target.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+fn main() {
+    let o = Options::from_args();
+    let tmp = tempfile::TempDir::new().expect("a temporary directory");
+    let dir = o.repository(tmp.path());
+    let regraft = env!("CARGO_BIN_EXE_git-regraft");
+    let (t, s) = (o.target.as_str(), o.source.as_str());
+    let range = format!("{t}..{s}");
+    println!(
+        "deps benchmark: {} commits only on {s} ({} changes); {} rounds, alternating",
+        count(&dir, &[&range]),
+        count(&dir, &["--no-merges", &range]),
+        o.rounds
+    );
+    // First, alone, so the peak below belongs to deps and the git processes it runs.
+    time(&mut command(regraft, &dir, &["deps", "--json", t, s]));
+    let peak = peak_child_rss_mib();
+    let samples = alternate(
+        o.rounds,
+        &mut [
+            command(regraft, &dir, &["deps", "--json", t, s]),
+            command("git", &dir, &["log", "-p", "--no-merges", &range]),
+        ],
+    );
+    let (ours, log) = (median(&samples[0]), median(&samples[1]));
+    println!("  git regraft deps --json    median {}", ms(ours));
+    println!("  git log -p --no-merges     median {}", ms(log));
+    println!(
+        "  ratio deps / git log -p: {:.2} (of medians), {:.2} (median of per-round ratios); target <= 3.00",
+        ours.as_secs_f64() / log.as_secs_f64(),
+        median_ratio(&samples[0], &samples[1])
+    );
+    println!(
+        "  peak RSS of deps and its git processes (largest one): {peak:.1} MiB; target < 200 MiB"
+    );
+}

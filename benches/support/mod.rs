@@ -1,0 +1,122 @@
+//! What the benchmarks share: options, a repository to run on, alternating timed runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use regraft::scenario::{self, ScenarioSpec};
+
+/// Command-line options every benchmark takes.
+pub struct Options {
+    pub repo: Option<PathBuf>,
+    pub target: String,
+    pub source: String,
+    pub rounds: usize,
+    pub size: usize,
+}
+
+impl Options {
+    /// Reads `--repo --target --source --rounds --size`; ignores what cargo adds.
+    pub fn from_args() -> Self {
+        let mut o = Options {
+            repo: None,
+            target: scenario::TARGET.into(),
+            source: scenario::SOURCE.into(),
+            rounds: 15,
+            size: 5000,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+            match arg.as_str() {
+                "--repo" => o.repo = Some(PathBuf::from(value())),
+                "--target" => o.target = value(),
+                "--source" => o.source = value(),
+                "--rounds" => o.rounds = value().parse().expect("--rounds takes a number"),
+                "--size" => o.size = value().parse().expect("--size takes a number"),
+                _ => {}
+            }
+        }
+        o
+    }
+
+    /// Returns the repository to run on: `--repo`, or a scenario built in `tmp`.
+    pub fn repository(&self, tmp: &Path) -> PathBuf {
+        if let Some(dir) = &self.repo {
+            return dir.clone();
+        }
+        let start = Instant::now();
+        let s = scenario::build(&tmp.join("repo"), &ScenarioSpec::with_trunk_changes(self.size))
+            .expect("the scenario builds");
+        eprintln!("built a scenario with {} trunk changes in {}", self.size, ms(start.elapsed()));
+        s.dir
+    }
+}
+
+/// Returns a command for `program` in `dir`, blind to the user's git config, output dropped.
+pub fn command(program: &str, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_PAGER", "cat")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    cmd
+}
+
+/// Runs `cmd` once and returns how long it took.
+pub fn time(cmd: &mut Command) -> Duration {
+    let start = Instant::now();
+    let status = cmd.status().expect("the benchmarked command runs");
+    assert!(status.success(), "{cmd:?} failed");
+    start.elapsed()
+}
+
+/// Runs the commands alternately, `rounds` times after one warm-up each, and returns the
+/// durations per command.
+pub fn alternate(rounds: usize, commands: &mut [Command]) -> Vec<Vec<Duration>> {
+    for cmd in commands.iter_mut() {
+        time(cmd);
+    }
+    let mut samples = vec![Vec::new(); commands.len()];
+    for _ in 0..rounds {
+        for (cmd, out) in commands.iter_mut().zip(&mut samples) {
+            out.push(time(cmd));
+        }
+    }
+    samples
+}
+
+/// Returns the median.
+pub fn median(samples: &[Duration]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+/// Returns the median of the per-round ratios `a[i] / b[i]`.
+pub fn median_ratio(a: &[Duration], b: &[Duration]) -> f64 {
+    let mut ratios: Vec<f64> =
+        a.iter().zip(b).map(|(x, y)| x.as_secs_f64() / y.as_secs_f64()).collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
+/// Formats a duration in milliseconds.
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Returns git's count of commits for `args` (`rev-list --count ...`).
+pub fn count(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .arg("rev-list")
+        .arg("--count")
+        .args(args)
+        .output()
+        .expect("git rev-list runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
