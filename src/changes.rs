@@ -139,9 +139,9 @@ impl Section {
     }
 
     fn start_hunk(&mut self, header: &[u8]) {
-        let (old_start, old_count, rest) = range(header);
+        let (old_start, old_count, rest) = hunk_range(header);
         let Some(rest) = rest.strip_prefix(b" +") else { return };
-        let (new_start, new_count, _) = range(rest);
+        let (new_start, new_count, _) = hunk_range(rest);
         // A side with no lines names the line before the hunk; count from the one after.
         self.old_line = if old_count == 0 { old_start + 1 } else { old_start };
         self.new_line = if new_count == 0 { new_start + 1 } else { new_start };
@@ -195,8 +195,9 @@ impl Section {
     }
 }
 
-/// Reads `start[,count]` and returns it (count 1 when absent) with what follows.
-fn range(text: &[u8]) -> (u32, u32, &[u8]) {
+/// Reads one side of a hunk header, `start[,count]`, and returns the start, the count (1
+/// when absent, as in unified diffs) and what follows.
+pub(crate) fn hunk_range(text: &[u8]) -> (u32, u32, &[u8]) {
     let digits = |t: &[u8]| t.iter().take_while(|b| b.is_ascii_digit()).count();
     let number = |t: &[u8]| {
         t.iter().fold(0u32, |n, d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')))

@@ -10,6 +10,7 @@
 
 use sha1::{Digest, Sha1};
 
+use crate::changes::hunk_range;
 use crate::oid::ObjectId;
 
 /// Accumulates one commit's patch, a line at a time, into its stable patch-id.
@@ -144,34 +145,14 @@ impl PatchIdHasher {
     /// Reads `<old>[,<count>] +<new>[,<count>]` after `@@ -` for the number of lines each
     /// side of the hunk has; a missing count means one line, as in unified diffs.
     fn read_hunk_header(&mut self, text: &[u8]) {
-        let (before, rest) = hunk_range(text);
-        self.before = before;
+        let (_, before, rest) = hunk_range(text);
+        self.before = i64::from(before);
         if rest.first() != Some(&b' ') || rest.get(1) != Some(&b'+') {
             return;
         }
-        let (after, _) = hunk_range(&rest[2..]);
-        self.after = after;
+        let (_, after, _) = hunk_range(&rest[2..]);
+        self.after = i64::from(after);
     }
-}
-
-/// Splits `start[,count]` off `text`, returning the count (1 when absent) and what follows.
-fn hunk_range(text: &[u8]) -> (i64, &[u8]) {
-    let start_len = digits(text);
-    if text.get(start_len) == Some(&b',') {
-        let count_text = &text[start_len + 1..];
-        let count_len = digits(count_text);
-        (parse_digits(&count_text[..count_len]), &count_text[count_len..])
-    } else {
-        (1, &text[start_len..])
-    }
-}
-
-fn digits(text: &[u8]) -> usize {
-    text.iter().take_while(|b| b.is_ascii_digit()).count()
-}
-
-fn parse_digits(text: &[u8]) -> i64 {
-    text.iter().fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
