@@ -123,7 +123,9 @@ impl Fixture {
 
     /// Resolves `spec` to a commit id with `git rev-parse`.
     pub fn rev(&self, spec: &str) -> ObjectId {
-        let hex = self.git(&["rev-parse", "--verify", &format!("{spec}^{{commit}}")]);
+        let peeled =
+            if spec.contains("^{") { spec.to_string() } else { format!("{spec}^{{commit}}") };
+        let hex = self.git(&["rev-parse", "--verify", &peeled]);
         ObjectId::from_hex(hex.as_bytes()).expect("rev-parse prints a full id")
     }
 
@@ -216,4 +218,63 @@ impl Fixture {
     pub fn tag_lightweight(&self, name: &str, at: &str) {
         self.git(&["tag", name, at]);
     }
+}
+
+/// What `git cherry-pick` did with one commit in [`git_pick_loop`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GitPick {
+    /// Picked; HEAD's tree afterwards.
+    Clean(ObjectId),
+    /// Nothing to pick: the result would be empty (skipped).
+    Empty,
+    /// Conflicts (aborted).
+    Conflict,
+}
+
+/// Cherry-picks `commits` one by one with real `git cherry-pick` in a new detached worktree
+/// of `repo_dir` at `onto`, skipping empty picks and aborting conflicting ones, and returns
+/// what happened to each: the oracle for simulated picks, and the baseline they are
+/// measured against. The worktree is removed afterwards.
+pub fn git_pick_loop(repo_dir: &Path, onto: &str, commits: &[ObjectId]) -> Vec<GitPick> {
+    let parent = tempfile::TempDir::new().expect("a temporary directory");
+    let tree_dir = parent.path().join("picks");
+    let repo = Fixture::open(repo_dir);
+    repo.git(&[
+        OsStr::new("worktree"),
+        OsStr::new("add"),
+        OsStr::new("-q"),
+        OsStr::new("--detach"),
+        tree_dir.as_os_str(),
+        OsStr::new(onto),
+    ]);
+    let work = Fixture::open(&tree_dir);
+    let mut out = Vec::with_capacity(commits.len());
+    for commit in commits {
+        let hex = commit.to_hex();
+        let status = git_command(&tree_dir, EPOCH)
+            .args(["cherry-pick", "--allow-empty-message", "--no-rerere-autoupdate", &hex])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("git cherry-pick runs");
+        if status.success() {
+            out.push(GitPick::Clean(work.rev("HEAD^{tree}")));
+            continue;
+        }
+        let unmerged = work.git(&["diff", "--name-only", "--diff-filter=U"]);
+        if unmerged.is_empty() {
+            work.git(&["cherry-pick", "--skip"]);
+            out.push(GitPick::Empty);
+        } else {
+            work.git(&["cherry-pick", "--abort"]);
+            out.push(GitPick::Conflict);
+        }
+    }
+    repo.git(&[
+        OsStr::new("worktree"),
+        OsStr::new("remove"),
+        OsStr::new("--force"),
+        tree_dir.as_os_str(),
+    ]);
+    out
 }

@@ -9,6 +9,10 @@ use std::thread::JoinHandle;
 /// Environment variable that makes every `git` call print its argv on stderr.
 pub const TRACE_VAR: &str = "REGRAFT_TRACE";
 
+/// Environment variable that stops regraft from running git under `stdbuf` for
+/// request-and-answer exchanges (it then starts one git process per request).
+pub const NO_STDBUF_VAR: &str = "REGRAFT_NO_STDBUF";
+
 /// Environment variable naming the `git` executable to run (default: `git` on `PATH`).
 pub const GIT_VAR: &str = "REGRAFT_GIT";
 
@@ -61,14 +65,29 @@ impl Git {
     }
 
     fn command(&self, args: &[&str]) -> (Command, String) {
-        let mut command = Command::new(&self.program);
+        self.command_via(None, args)
+    }
+
+    /// Builds the command, run through `wrapper` (a program and its arguments) if given.
+    fn command_via(&self, wrapper: Option<&[&str]>, args: &[&str]) -> (Command, String) {
+        let mut command = match wrapper {
+            Some([program, rest @ ..]) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(&self.program);
+                c
+            }
+            _ => Command::new(&self.program),
+        };
         command.arg("--git-dir").arg(&self.git_dir).args(args);
         // Output is parsed, so it must not depend on the user's language or pager.
         command.env("LC_ALL", "C").env("GIT_PAGER", "cat").env_remove("GIT_EXTERNAL_DIFF");
         if self.isolated {
             command.env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null");
         }
-        let argv = render_argv(&self.program, &self.git_dir, args);
+        let mut argv = render_argv(&self.program, &self.git_dir, args);
+        if let Some(wrapper) = wrapper {
+            argv = format!("{} {argv}", wrapper.join(" "));
+        }
         if self.trace {
             eprintln!("regraft: + {argv}");
         }
@@ -107,6 +126,124 @@ impl Git {
         });
         let stdout = child.stdout.take().expect("stdout was piped above");
         Ok(RunningGit { child, stdout: Some(stdout), feeder: Some(feeder), argv })
+    }
+}
+
+impl Git {
+    /// Starts git for a request-and-answer exchange: requests go to its standard input one
+    /// at a time, and each answer must be readable before the next request is written.
+    ///
+    /// git's own output is block-buffered on a pipe, so when `stdbuf` (GNU coreutils) is on
+    /// `PATH` git runs under `stdbuf -o0`; without it this returns `Ok(None)` and the caller
+    /// falls back to one process per request. `env` adds environment variables.
+    pub fn converse(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Result<Option<Conversation>, GitError> {
+        let disabled = std::env::var_os(NO_STDBUF_VAR).is_some_and(|v| !v.is_empty() && v != "0");
+        if disabled || !on_path("stdbuf") {
+            return Ok(None);
+        }
+        let (mut command, argv) = self.command_via(Some(&["stdbuf", "-o0"]), args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
+        let stdin = child.stdin.take().expect("stdin was piped above");
+        let stdout = child.stdout.take().expect("stdout was piped above");
+        let mut stderr = child.stderr.take().expect("stderr was piped above");
+        // Drain stderr so git never blocks on it; keep the end for error messages.
+        let errors = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let _ = stderr.read_to_end(&mut all);
+            let keep = all.len().saturating_sub(64 * 1024);
+            all.split_off(keep)
+        });
+        Ok(Some(Conversation {
+            child,
+            input: Some(io::BufWriter::new(stdin)),
+            output: io::BufReader::new(stdout),
+            errors: Some(errors),
+            argv,
+        }))
+    }
+
+    /// Runs git with extra environment variables and returns its exit code and standard
+    /// output; an exit code other than 0 or one of `also_ok` is an error.
+    pub fn output_with_env(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        also_ok: &[i32],
+    ) -> Result<(i32, Vec<u8>), GitError> {
+        let (mut command, argv) = self.command(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let out = command
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
+        match out.status.code() {
+            Some(code) if code == 0 || also_ok.contains(&code) => Ok((code, out.stdout)),
+            _ => Err(failed(argv, out.status, &out.stderr)),
+        }
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// A git process answering requests one at a time; see [`Git::converse`].
+#[derive(Debug)]
+pub struct Conversation {
+    child: Child,
+    input: Option<io::BufWriter<std::process::ChildStdin>>,
+    output: io::BufReader<ChildStdout>,
+    errors: Option<JoinHandle<Vec<u8>>>,
+    argv: String,
+}
+
+impl Conversation {
+    /// Writes one request and flushes it.
+    pub fn send(&mut self, request: &[u8]) -> Result<(), GitError> {
+        let input = self.input.as_mut().expect("send is not called after finish");
+        input
+            .write_all(request)
+            .and_then(|()| input.flush())
+            .map_err(|source| GitError::Read { argv: self.argv.clone(), source })
+    }
+
+    /// Returns the reader of git's answers.
+    pub fn answers(&mut self) -> &mut io::BufReader<ChildStdout> {
+        &mut self.output
+    }
+
+    /// Returns the argv as the trace shows it, for error messages.
+    pub fn argv(&self) -> &str {
+        &self.argv
+    }
+
+    /// Closes git's input, waits for it, and reports a non-zero exit with its stderr.
+    pub fn finish(mut self) -> Result<(), GitError> {
+        drop(self.input.take());
+        let status = self
+            .child
+            .wait()
+            .map_err(|source| GitError::Read { argv: self.argv.clone(), source })?;
+        let stderr = self.errors.take().and_then(|h| h.join().ok()).unwrap_or_default();
+        if !status.success() {
+            return Err(failed(self.argv, status, &stderr));
+        }
+        Ok(())
     }
 }
 

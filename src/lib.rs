@@ -3,6 +3,7 @@
 //! This crate is the engine behind the `git-regraft` command. It never talks to a terminal:
 //! commands take values and return data that the command-line layer renders.
 
+pub mod backport;
 pub mod changes;
 pub mod delta;
 pub mod deps;
@@ -16,5 +17,6 @@ pub mod patch_id;
 pub mod progress;
 pub mod repo;
 pub mod scenario;
+pub mod simulation;
 
 pub use oid::ObjectId;

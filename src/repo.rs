@@ -40,6 +40,13 @@ fn did_you_mean(suggestions: &[String]) -> String {
     }
 }
 
+/// What [`Repo::commit_info`] tells about a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub parents: Vec<ObjectId>,
+    pub summary: String,
+}
+
 /// An open git repository, bare or not.
 pub struct Repo {
     inner: git2::Repository,
@@ -74,6 +81,35 @@ impl Repo {
     /// Returns the git directory (`.git`, or the repository itself when bare).
     pub fn git_dir(&self) -> &Path {
         self.inner.path()
+    }
+
+    /// Returns the directory holding the repository's objects (shared by linked worktrees).
+    pub fn objects_dir(&self) -> PathBuf {
+        self.inner.commondir().join("objects")
+    }
+
+    /// Returns the tree of `commit`.
+    pub fn tree_of(&self, commit: ObjectId) -> Result<ObjectId, RepoError> {
+        self.inner.find_commit(git_oid(commit)).and_then(|c| c.tree()).map(|t| oid(t.id())).map_err(
+            |source| RepoError::Read {
+                what: format!("the tree of {}", commit.short()),
+                path: self.git_dir().to_path_buf(),
+                source,
+            },
+        )
+    }
+
+    /// Returns a commit's parents and subject.
+    pub fn commit_info(&self, commit: ObjectId) -> Result<CommitInfo, RepoError> {
+        let c = self.inner.find_commit(git_oid(commit)).map_err(|source| RepoError::Read {
+            what: format!("commit {}", commit.short()),
+            path: self.git_dir().to_path_buf(),
+            source,
+        })?;
+        Ok(CommitInfo {
+            parents: c.parent_ids().map(oid).collect(),
+            summary: crate::message::subject(c.message_raw_bytes()),
+        })
     }
 
     /// Returns the work tree, or `None` for a bare repository.

@@ -1,6 +1,7 @@
 //! The command-line layer: parses arguments, calls the engine, renders its answers, and
 //! maps errors to exit codes.
 
+mod backport;
 mod completions;
 mod delta;
 mod demo;
@@ -51,6 +52,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Backport(backport::Args),
     Delta(delta::Args),
     Deps(deps::Args),
     Demo(demo::Args),
@@ -130,6 +132,7 @@ pub fn main() -> ExitCode {
 
 fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match command {
+        Command::Backport(args) => backport::run(args, ui),
         Command::Delta(args) => delta::run(args, ui),
         Command::Deps(args) => deps::run(args, ui),
         Command::Demo(args) => demo::run(args, ui),

@@ -161,7 +161,7 @@ fn trace_shows_every_git_argv_on_stderr_only() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in ["delta", "deps", "demo", "completions", "man"] {
+    for command in ["backport", "delta", "deps", "demo", "completions", "man"] {
         let out = stdout_of(regraft(Path::new(".")).args([command, "--help"]));
         assert!(out.contains("Example"), "{command} --help has an example:\n{out}");
     }
@@ -248,4 +248,18 @@ fn deps_refuses_a_commit_outside_the_delta() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn backport_dry_run_is_the_same_with_one_git_per_pick() {
+    let (_tmp, s) = small_scenario();
+    let args = ["backport", "--dry-run", "--json", TARGET, SOURCE];
+    let session = stdout_of(regraft(&s.dir).args(args));
+    let per_pick = stdout_of(regraft(&s.dir).env("REGRAFT_NO_STDBUF", "1").args(args));
+    assert_eq!(session, per_pick);
+    let plan: regraft::backport::BackportPlan =
+        serde_json::from_str(&session).expect("documented schema");
+    assert!(plan.counts()[0] > 0);
+    let out = regraft(&s.dir).args(["backport", TARGET, SOURCE]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "the real run is refused for now, changing nothing");
 }

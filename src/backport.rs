@@ -1,0 +1,212 @@
+//! Staged backports: what to pick (the whole delta, a closure from `deps`, or a list), the
+//! prediction of every pick, and the stages a real run would apply.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::delta::{self, DeltaError, DeltaOptions};
+use crate::deps::{self, DepsError, DepsOptions};
+use crate::oid::ObjectId;
+use crate::progress::Progress;
+use crate::repo::{Repo, RepoError};
+use crate::simulation::{self, Outcome, SimulationError, ToPick};
+
+/// Errors from planning a backport.
+#[derive(Debug, thiserror::Error)]
+pub enum BackportError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Delta(#[from] DeltaError),
+    #[error(transparent)]
+    Deps(#[from] DepsError),
+    #[error(transparent)]
+    Simulation(#[from] SimulationError),
+    #[error("{what} needs SOURCE")]
+    NeedsSource { what: &'static str },
+    #[error("nothing to pick: {why}")]
+    Nothing { why: String },
+    #[error("`{spec}` ({commit}) is a merge; only single-parent commits can be cherry-picked")]
+    Merge { spec: String, commit: String },
+}
+
+impl BackportError {
+    /// Tells whether the error comes from what the user asked for.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            BackportError::Repo(e) => !matches!(e, RepoError::Read { .. }),
+            BackportError::Delta(e) => e.is_user_error(),
+            BackportError::Deps(e) => e.is_user_error(),
+            BackportError::Simulation(_) => false,
+            BackportError::NeedsSource { .. }
+            | BackportError::Nothing { .. }
+            | BackportError::Merge { .. } => true,
+        }
+    }
+}
+
+/// Which commits to pick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every non-merge commit only on SOURCE, in topological order.
+    Delta,
+    /// The named commits and what they need (`deps --for`), in pick order.
+    Closure(Vec<String>),
+    /// Exactly these commits, in this order.
+    List(Vec<String>),
+}
+
+/// How to plan.
+#[derive(Debug, Clone)]
+pub struct BackportOptions {
+    pub selection: Selection,
+    /// Pick commits that are already on TARGET too.
+    pub include_present: bool,
+    /// At most this many picks per stage.
+    pub stage_size: usize,
+    pub deps: DepsOptions,
+}
+
+/// What happens to one commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepOutcome {
+    Clean,
+    Empty,
+    Conflict,
+    /// Already on TARGET by some evidence; not picked.
+    Present,
+}
+
+/// One commit of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub commit: ObjectId,
+    pub summary: String,
+    pub outcome: StepOutcome,
+    pub conflicts: Vec<String>,
+    /// The stage that applies it (clean picks only).
+    pub stage: Option<usize>,
+}
+
+/// A stage: picks reviewed and tested together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    pub number: usize,
+    pub commits: Vec<ObjectId>,
+}
+
+/// The predicted backport: the schema of `git regraft backport --dry-run --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackportPlan {
+    pub onto: ObjectId,
+    pub steps: Vec<Step>,
+    pub final_tree: ObjectId,
+    pub stages: Vec<Stage>,
+}
+
+impl BackportPlan {
+    /// Counts the steps by outcome: clean, empty, conflict, present.
+    pub fn counts(&self) -> [usize; 4] {
+        let mut counts = [0; 4];
+        for step in &self.steps {
+            counts[step.outcome as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// Plans a backport onto `target` and predicts every pick.
+pub fn plan(
+    repo: &Repo,
+    target: &str,
+    source: Option<&str>,
+    options: &BackportOptions,
+    progress: &dyn Progress,
+) -> Result<BackportPlan, BackportError> {
+    let onto = repo.resolve_commit(target)?;
+    // (commit, summary, parent, present)
+    let mut chosen: Vec<(ObjectId, String, Option<ObjectId>, bool)> = Vec::new();
+    match &options.selection {
+        Selection::List(specs) => {
+            let delta = match source {
+                Some(source) => Some(delta::delta(repo, target, source, &DeltaOptions::default())?),
+                None => None,
+            };
+            let present: HashMap<ObjectId, bool> = delta
+                .iter()
+                .flat_map(|d| d.source_only.iter().map(|e| (e.commit, e.is_present())))
+                .collect();
+            for spec in specs {
+                let commit = repo.resolve_commit(spec)?;
+                let info = repo.commit_info(commit)?;
+                if info.parents.len() > 1 {
+                    return Err(BackportError::Merge {
+                        spec: spec.clone(),
+                        commit: commit.short(),
+                    });
+                }
+                let is_present = present.get(&commit).copied().unwrap_or(false);
+                chosen.push((commit, info.summary, info.parents.first().copied(), is_present));
+            }
+        }
+        Selection::Delta => {
+            let source = source
+                .ok_or(BackportError::NeedsSource { what: "a backport of the whole delta" })?;
+            let delta = delta::delta(repo, target, source, &options.deps.delta)?;
+            for e in delta.source_only.iter().filter(|e| !e.merge) {
+                chosen.push((
+                    e.commit,
+                    e.summary.clone(),
+                    e.parents.first().copied(),
+                    e.is_present(),
+                ));
+            }
+        }
+        Selection::Closure(specs) => {
+            let source = source.ok_or(BackportError::NeedsSource { what: "--for" })?;
+            let graph = deps::analyze(repo, target, source, &options.deps, progress)?;
+            let wanted = deps::resolve_wanted(repo, &graph, specs)?;
+            let closure = graph.closure(&wanted, options.deps.files);
+            for commit in closure {
+                let info = repo.commit_info(commit)?;
+                chosen.push((commit, info.summary, info.parents.first().copied(), false));
+            }
+        }
+    }
+    if chosen.is_empty() {
+        return Err(BackportError::Nothing { why: format!("no commit to bring to {target}") });
+    }
+    let picks: Vec<ToPick> = chosen
+        .iter()
+        .filter(|(_, _, _, present)| options.include_present || !present)
+        .map(|(commit, _, parent, _)| ToPick { commit: *commit, parent: *parent })
+        .collect();
+    let simulation = simulation::simulate(repo, onto, &picks, progress)?;
+    let mut outcomes: HashMap<ObjectId, &simulation::Pick> =
+        simulation.picks.iter().map(|p| (p.commit, p)).collect();
+    let stage_size = options.stage_size.max(1);
+    let (mut steps, mut stages) = (Vec::new(), Vec::<Stage>::new());
+    for (commit, summary, _, present) in chosen {
+        let (outcome, conflicts) = match outcomes.remove(&commit) {
+            None if present => (StepOutcome::Present, Vec::new()),
+            None => (StepOutcome::Empty, Vec::new()),
+            Some(pick) => match pick.outcome {
+                Outcome::Clean => (StepOutcome::Clean, Vec::new()),
+                Outcome::Empty => (StepOutcome::Empty, Vec::new()),
+                Outcome::Conflict => (StepOutcome::Conflict, pick.conflicts.clone()),
+            },
+        };
+        let stage = (outcome == StepOutcome::Clean).then(|| {
+            if stages.last().is_none_or(|s| s.commits.len() >= stage_size) {
+                stages.push(Stage { number: stages.len() + 1, commits: Vec::new() });
+            }
+            let last = stages.last_mut().expect("pushed above");
+            last.commits.push(commit);
+            last.number
+        });
+        steps.push(Step { commit, summary, outcome, conflicts, stage });
+    }
+    Ok(BackportPlan { onto, steps, final_tree: simulation.final_tree, stages })
+}

@@ -1,0 +1,194 @@
+//! Simulated picks against real `git cherry-pick`, and backport plans.
+
+use std::path::Path;
+
+use regraft::ObjectId;
+use regraft::backport::{self, BackportOptions, Selection, StepOutcome};
+use regraft::deps::DepsOptions;
+use regraft::fixture::{Fixture, GitPick, git_pick_loop};
+use regraft::progress::Silent;
+use regraft::scenario::{SOURCE, TARGET};
+use regraft::simulation::{self, Outcome, ToPick};
+use tempfile::TempDir;
+
+use crate::{git, id, open, small_scenario};
+
+fn to_picks(dir: &Path, commits: &[ObjectId]) -> Vec<ToPick> {
+    commits
+        .iter()
+        .map(|c| ToPick {
+            commit: *c,
+            parent: Some(id(&git(dir, &["rev-parse", &format!("{c}^")]))),
+        })
+        .collect()
+}
+
+/// Simulates the picks and asserts that every outcome and tree equals git's.
+fn assert_like_git(dir: &Path, onto: &str, commits: &[ObjectId]) -> [usize; 3] {
+    let repo = open(dir);
+    let sim = simulation::simulate(
+        &repo,
+        id(&git(dir, &["rev-parse", onto])),
+        &to_picks(dir, commits),
+        &Silent,
+    )
+    .expect("simulates");
+    let real = git_pick_loop(dir, onto, commits);
+    let mut counts = [0; 3];
+    let mut tree = id(&git(dir, &["rev-parse", &format!("{onto}^{{tree}}")]));
+    for (pick, git_pick) in sim.picks.iter().zip(&real) {
+        match git_pick {
+            GitPick::Clean(t) => {
+                assert_eq!((pick.outcome, pick.tree), (Outcome::Clean, *t), "{}", pick.commit);
+                tree = *t;
+                counts[0] += 1;
+            }
+            GitPick::Empty => {
+                assert_eq!((pick.outcome, pick.tree), (Outcome::Empty, tree), "{}", pick.commit);
+                counts[1] += 1;
+            }
+            GitPick::Conflict => {
+                assert_eq!(pick.outcome, Outcome::Conflict, "{}", pick.commit);
+                assert!(!pick.conflicts.is_empty(), "{}", pick.commit);
+                counts[2] += 1;
+            }
+        }
+    }
+    assert_eq!(sim.final_tree, tree);
+    counts
+}
+
+#[test]
+fn scenario_picks_match_git_cherry_pick() {
+    let (_tmp, s) = small_scenario();
+    let order: Vec<ObjectId> = git(
+        &s.dir,
+        &["rev-list", "--no-merges", "--reverse", "--topo-order", &format!("{TARGET}..{SOURCE}")],
+    )
+    .lines()
+    .map(id)
+    .collect();
+    let [clean, empty, conflict] = assert_like_git(&s.dir, TARGET, &order);
+    assert!(
+        clean > 0 && empty > 0 && conflict > 0,
+        "clean {clean}, empty {empty}, conflict {conflict}"
+    );
+}
+
+#[test]
+fn renames_deletions_and_binaries_match_git() {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    let text: String = (0..30).map(|i| format!("line {i}\n")).collect();
+    f.write("a.txt", &text);
+    f.write("gone.txt", &text);
+    f.write("logo.bin", b"\0\x01binary");
+    f.commit("Base");
+    f.branch("stable", "main");
+    let e1 = f.commit_file("a.txt", &text.replace("line 3\n", "line three\n"), "Edit a");
+    f.remove("gone.txt");
+    f.write("logo.bin", b"\0\x02binary");
+    let e2 = f.commit("Delete gone.txt, change the logo");
+    let e3 = f.commit_file("gone.txt", "reborn\n", "Re-add gone.txt");
+    let e4 = f.commit_file(
+        "a.txt",
+        &text.replace("line 3\n", "line three\n").replace("line 20\n", "line twenty\n"),
+        "Edit a again",
+    );
+    f.checkout("stable");
+    f.rename("a.txt", "renamed.txt");
+    f.commit("Rename a.txt on stable");
+    f.commit_file(
+        "gone.txt",
+        &text.replace("line 1\n", "stable line 1\n"),
+        "Stable edits gone.txt",
+    );
+    f.write("logo.bin", b"\0\x03stable");
+    f.commit("Stable logo");
+    let [clean, _, conflict] = assert_like_git(f.path(), "stable", &[e1, e2, e3, e4, e1]);
+    assert!(clean >= 2 && conflict >= 1, "clean {clean}, conflict {conflict}");
+}
+
+#[test]
+fn a_dry_run_writes_nothing_even_in_a_bare_repository() {
+    let (tmp, s) = small_scenario();
+    let bare = tmp.path().join("bare.git");
+    git(
+        tmp.path(),
+        &["clone", "-q", "--bare", s.dir.to_str().expect("utf-8"), bare.to_str().expect("utf-8")],
+    );
+    let objects = || {
+        let mut files: Vec<_> = walk(&bare.join("objects"));
+        files.sort();
+        files
+    };
+    let before = objects();
+    let options = BackportOptions {
+        selection: Selection::Delta,
+        include_present: false,
+        stage_size: 5,
+        deps: DepsOptions::default(),
+    };
+    let plan =
+        backport::plan(&open(&bare), TARGET, Some(SOURCE), &options, &Silent).expect("plans");
+    assert!(plan.counts()[0] > 0);
+    assert_eq!(objects(), before, "no object was written");
+    // Stages: at most five clean picks each, in order, covering every clean pick.
+    let clean: Vec<ObjectId> =
+        plan.steps.iter().filter(|s| s.outcome == StepOutcome::Clean).map(|s| s.commit).collect();
+    let staged: Vec<ObjectId> = plan.stages.iter().flat_map(|s| s.commits.clone()).collect();
+    assert_eq!(staged, clean);
+    assert!(plan.stages.iter().all(|s| !s.commits.is_empty() && s.commits.len() <= 5));
+    let present = plan.steps.iter().filter(|s| s.outcome == StepOutcome::Present).count();
+    let delta =
+        regraft::delta::delta(&open(&bare), TARGET, SOURCE, &Default::default()).expect("delta");
+    assert_eq!(present, delta.summary().present);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
+}
+
+#[test]
+fn closure_and_list_selections() {
+    let (_tmp, s) = small_scenario();
+    let repo = open(&s.dir);
+    let graph = regraft::deps::analyze(&repo, TARGET, SOURCE, &DepsOptions::default(), &Silent)
+        .expect("deps");
+    let closure = graph.closure(&[s.fix], false);
+    let options = |selection| BackportOptions {
+        selection,
+        include_present: false,
+        stage_size: 25,
+        deps: DepsOptions::default(),
+    };
+    let plan = backport::plan(
+        &repo,
+        TARGET,
+        Some(SOURCE),
+        &options(Selection::Closure(vec![s.fix.to_hex()])),
+        &Silent,
+    )
+    .expect("plans");
+    assert_eq!(plan.steps.iter().map(|s| s.commit).collect::<Vec<_>>(), closure);
+    // A closure picks cleanly in order: that is what it is for.
+    assert!(plan.steps.iter().all(|s| s.outcome == StepOutcome::Clean), "{:#?}", plan.steps);
+    let reversed: Vec<String> = closure.iter().rev().map(|c| c.to_hex()).collect();
+    let listed =
+        backport::plan(&repo, TARGET, None, &options(Selection::List(reversed.clone())), &Silent)
+            .expect("plans");
+    assert_eq!(
+        listed.steps.iter().map(|s| s.commit.to_hex()).collect::<Vec<_>>(),
+        reversed,
+        "no reordering"
+    );
+    let merge = git(&s.dir, &["rev-list", "--merges", "-1", SOURCE]);
+    let err = backport::plan(&repo, TARGET, None, &options(Selection::List(vec![merge])), &Silent)
+        .expect_err("a merge");
+    assert!(err.is_user_error() && err.to_string().contains("is a merge"), "{err}");
+}
