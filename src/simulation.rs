@@ -78,7 +78,7 @@ pub fn simulate(
 ) -> Result<Simulation, SimulationError> {
     let scratch = tempfile::Builder::new()
         .prefix("regraft-objects-")
-        .tempdir()
+        .tempdir_in(scratch_parent())
         .map_err(SimulationError::Scratch)?;
     let real = repo.objects_dir();
     let env: [(&str, &OsStr); 2] = [
@@ -108,6 +108,16 @@ pub fn simulate(
     merger.finish()?;
     progress.finish();
     Ok(Simulation { onto, picks, final_tree: tree })
+}
+
+/// Where the scratch object directory goes: memory-backed `/dev/shm` when there is one
+/// (merges write thousands of small loose objects), else the usual temporary directory.
+fn scratch_parent() -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let writable = shm.is_dir()
+        && std::fs::metadata(shm).is_ok_and(|m| !m.permissions().readonly())
+        && tempfile::tempfile_in(shm).is_ok();
+    if writable { shm.to_path_buf() } else { std::env::temp_dir() }
 }
 
 /// One merge's answer from `git merge-tree`.

@@ -1,5 +1,8 @@
 //! What the benchmarks share: options, a repository to run on, alternating timed runs.
 
+// Each benchmark is its own crate and uses only part of this module.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
