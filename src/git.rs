@@ -197,6 +197,59 @@ impl Git {
     }
 }
 
+impl Git {
+    /// Runs git with `input` on its standard input and extra environment variables, and
+    /// returns its standard output; a non-zero exit is an error.
+    pub fn output_with_input_env(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        input: &[u8],
+    ) -> Result<Vec<u8>, GitError> {
+        let (mut command, argv) = self.command(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
+        let mut stdin = child.stdin.take().expect("stdin was piped above");
+        let input = input.to_vec();
+        let feeder = std::thread::spawn(move || stdin.write_all(&input));
+        let out = child
+            .wait_with_output()
+            .map_err(|source| GitError::Read { argv: argv.clone(), source })?;
+        let _ = feeder.join();
+        if !out.status.success() {
+            return Err(failed(argv, out.status, &out.stderr));
+        }
+        Ok(out.stdout)
+    }
+
+    /// Runs git in `work_tree` (for commands that need one) and returns its standard output;
+    /// exit codes other than 0 and `also_ok` are errors.
+    pub fn output_in_work_tree(
+        &self,
+        work_tree: &Path,
+        args: &[&str],
+        also_ok: &[i32],
+    ) -> Result<Vec<u8>, GitError> {
+        let (mut command, argv) = self.command(args);
+        command.current_dir(work_tree).env("GIT_WORK_TREE", work_tree);
+        let out = command
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
+        match out.status.code() {
+            Some(code) if code == 0 || also_ok.contains(&code) => Ok(out.stdout),
+            _ => Err(failed(argv, out.status, &out.stderr)),
+        }
+    }
+}
+
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))

@@ -3,6 +3,7 @@
 //! This crate is the engine behind the `git-regraft` command. It never talks to a terminal:
 //! commands take values and return data that the command-line layer renders.
 
+pub mod apply;
 pub mod backport;
 pub mod changes;
 pub mod delta;

@@ -47,6 +47,18 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
+/// What it takes to re-create a commit elsewhere: author, message and its encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitOrigin {
+    pub author_name: String,
+    pub author_email: String,
+    /// `<seconds> <+hhmm>`, as git's raw date format.
+    pub author_date: String,
+    pub message: Vec<u8>,
+    /// The declared encoding, when the commit has one.
+    pub encoding: Option<String>,
+}
+
 /// An open git repository, bare or not.
 pub struct Repo {
     inner: git2::Repository,
@@ -110,6 +122,49 @@ impl Repo {
             parents: c.parent_ids().map(oid).collect(),
             summary: crate::message::subject(c.message_raw_bytes()),
         })
+    }
+
+    /// Returns the author, message and encoding of `commit`.
+    pub fn commit_origin(&self, commit: ObjectId) -> Result<CommitOrigin, RepoError> {
+        let c = self.inner.find_commit(git_oid(commit)).map_err(|source| RepoError::Read {
+            what: format!("commit {}", commit.short()),
+            path: self.git_dir().to_path_buf(),
+            source,
+        })?;
+        let author = c.author();
+        let when = author.when();
+        let offset = when.offset_minutes();
+        let sign = if offset < 0 { '-' } else { '+' };
+        Ok(CommitOrigin {
+            author_name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+            author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+            author_date: format!(
+                "{} {sign}{:02}{:02}",
+                when.seconds(),
+                offset.abs() / 60,
+                offset.abs() % 60
+            ),
+            message: c.message_raw_bytes().to_vec(),
+            encoding: c.message_encoding().ok().flatten().map(str::to_string),
+        })
+    }
+
+    /// Returns what `reference` (a full ref name) points at, if it exists.
+    pub fn reference_target(&self, reference: &str) -> Option<ObjectId> {
+        self.inner.find_reference(reference).ok()?.resolve().ok()?.target().map(oid)
+    }
+
+    /// Returns the commits reachable from `tip` but not from `base`, newest first.
+    pub fn commits_since(&self, base: ObjectId, tip: ObjectId) -> Result<Vec<ObjectId>, RepoError> {
+        let read = |source| RepoError::Read {
+            what: format!("history between {} and {}", base.short(), tip.short()),
+            path: self.git_dir().to_path_buf(),
+            source,
+        };
+        let mut walk = self.inner.revwalk().map_err(read)?;
+        walk.push(git_oid(tip)).map_err(read)?;
+        walk.hide(git_oid(base)).map_err(read)?;
+        walk.map(|r| r.map(oid).map_err(read)).collect()
     }
 
     /// Returns the work tree, or `None` for a bare repository.

@@ -122,14 +122,14 @@ fn scratch_parent() -> std::path::PathBuf {
 
 /// One merge's answer from `git merge-tree`.
 #[derive(Debug)]
-struct Answer {
-    clean: bool,
-    tree: ObjectId,
-    conflicts: Vec<String>,
+pub(crate) struct Answer {
+    pub clean: bool,
+    pub tree: ObjectId,
+    pub conflicts: Vec<String>,
 }
 
 /// `git merge-tree --write-tree`, kept running when it can answer one merge at a time.
-enum Merger<'a> {
+pub(crate) enum Merger<'a> {
     Session(Conversation),
     /// No way to read answers one by one: one process per merge.
     PerMerge(&'a Git, &'a [(&'a str, &'a OsStr)]),
@@ -138,7 +138,11 @@ enum Merger<'a> {
 const MERGE_ARGS: &[&str] = &["merge-tree", "--write-tree", "--name-only", "-z", "--messages"];
 
 impl<'a> Merger<'a> {
-    fn start(git: &'a Git, env: &'a [(&'a str, &'a OsStr)]) -> Result<Self, SimulationError> {
+    /// Starts the merger; `env` may point git's object directory elsewhere.
+    pub(crate) fn start(
+        git: &'a Git,
+        env: &'a [(&'a str, &'a OsStr)],
+    ) -> Result<Self, SimulationError> {
         let mut args = MERGE_ARGS.to_vec();
         args.push("--stdin");
         Ok(match git.converse(&args, env)? {
@@ -149,7 +153,7 @@ impl<'a> Merger<'a> {
 
     /// Merges `theirs` into tree `ours` with `base` as the merge base: a cherry-pick of
     /// `theirs` when `base` is its parent.
-    fn merge(
+    pub(crate) fn merge(
         &mut self,
         base: ObjectId,
         ours: ObjectId,
@@ -186,7 +190,7 @@ impl<'a> Merger<'a> {
         }
     }
 
-    fn finish(self) -> Result<(), SimulationError> {
+    pub(crate) fn finish(self) -> Result<(), SimulationError> {
         match self {
             Merger::Session(session) => Ok(session.finish()?),
             Merger::PerMerge(..) => Ok(()),

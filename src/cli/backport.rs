@@ -3,6 +3,7 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
+use regraft::apply::{self, ApplyError};
 use regraft::backport::{
     self, BackportError, BackportOptions, BackportPlan, Selection, StepOutcome,
 };
@@ -15,20 +16,28 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft backport --dry-run stable/liberty stable/mitaka
   git regraft backport --dry-run stable/liberty stable/mitaka --for 1524f0dd1e --json
-  git rev-list --reverse A..B | git regraft backport --dry-run --stdin stable/liberty";
+  git rev-list --reverse A..B | git regraft backport --dry-run --stdin stable/liberty
+  git regraft backport stable/liberty stable/mitaka --for 1524f0dd1e --branch fix-data-loss
+  git regraft backport --continue      (after resolving a conflict and `git add`)";
 
-/// Predict a staged backport of SOURCE's commits onto TARGET
+/// Predict, then carry out, a staged backport of SOURCE's commits onto TARGET
 ///
-/// Simulates every cherry-pick in memory first (the merge `git cherry-pick` would do, by
+/// First simulates every cherry-pick in memory (the merge `git cherry-pick` would do, by
 /// `git merge-tree`, writing nothing to the repository): clean, empty, or conflict with the
 /// files. Commits already on TARGET (any evidence of `delta`) are left out and listed.
 /// What to pick: the whole delta, the closure of --for commits (as `deps --for`), or exactly
 /// the commits given on standard input with --stdin, in that order.
+///
+/// Without --dry-run, creates a new branch at TARGET (TARGET itself never moves) and
+/// applies the picks with `(cherry picked from commit X)` lines and the original Change-Id
+/// last, authors kept. At a conflict it stops with the conflict in the work tree, as
+/// `git cherry-pick` leaves it; resolve, `git add`, then --continue (or --skip, --abort).
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
     /// The branch to backport onto (e.g. stable/liberty); never moved
-    target: String,
+    #[arg(required_unless_present_any = ["resume_continue", "skip", "abort"])]
+    target: Option<String>,
     /// Where the commits come from (e.g. stable/mitaka)
     source: Option<String>,
     /// Pick these commits and what they need (repeatable)
@@ -52,10 +61,41 @@ pub struct Args {
     /// List every step
     #[arg(short, long)]
     verbose: bool,
+    /// Name of the new branch [default: backport/<TARGET>/<date>]
+    #[arg(long, value_name = "NAME")]
+    branch: Option<String>,
+    /// One commit per stage, listing every commit it brings, instead of one per pick
+    #[arg(long)]
+    squash_stages: bool,
+    /// Go on after resolving a conflict (and `git add`)
+    #[arg(long = "continue", conflicts_with_all = ["skip", "abort", "dry_run"])]
+    resume_continue: bool,
+    /// Leave out the conflicting pick and go on
+    #[arg(long, conflicts_with_all = ["abort", "dry_run"])]
+    skip: bool,
+    /// Stop and put everything back: delete the new branch, return to where HEAD was
+    #[arg(long, conflicts_with = "dry_run")]
+    abort: bool,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let resume = if args.resume_continue {
+        Some(apply::Resume::Continue)
+    } else if args.skip {
+        Some(apply::Resume::Skip)
+    } else if args.abort {
+        Some(apply::Resume::Abort)
+    } else {
+        None
+    };
+    let progress = super::progress::Bar::new();
+    if let Some(action) = resume {
+        let report = apply::resume(&repo, action, &progress).map_err(apply_error)?;
+        return report_run(ui, &report, action == apply::Resume::Abort);
+    }
+    let target =
+        args.target.clone().expect("clap requires TARGET without --continue/--skip/--abort");
     let selection = if args.stdin {
         let mut specs = Vec::new();
         for line in std::io::stdin().lock().lines() {
@@ -78,20 +118,126 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         deps: DepsOptions::default(),
     };
     if !args.dry_run {
-        return Err(CommandError::user(anyhow::anyhow!(
-            "applying a backport is not available yet; this version predicts it"
-        ))
-        .with_hint("add --dry-run to see every pick's outcome"));
+        let branch = args.branch.clone().unwrap_or_else(|| default_branch(&target));
+        let report = apply::start(
+            &repo,
+            &target,
+            args.source.as_deref(),
+            &options,
+            &branch,
+            args.squash_stages,
+            &progress,
+        )
+        .map_err(apply_error)?;
+        return report_run(ui, &report, false);
     }
-    let progress = super::progress::Bar::new();
-    let plan = backport::plan(&repo, &args.target, args.source.as_deref(), &options, &progress)
+    let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)
         .map_err(backport_error)?;
     if args.json {
         super::write_json(ui, &plan)?;
     } else {
-        render(ui, &args.target, &plan, args.verbose)?;
+        render(ui, &target, &plan, args.verbose)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `backport/<target>/<YYYY-MM-DD>` in UTC.
+fn default_branch(target: &str) -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
+    format!("backport/{target}/{y:04}-{m:02}-{d:02}")
+}
+
+/// Converts days since 1970-01-01 to a (year, month, day) date in the proleptic
+/// Gregorian calendar (Howard Hinnant's days-to-civil algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn apply_error(error: ApplyError) -> CommandError {
+    let hint = match &error {
+        ApplyError::InProgress { .. } => {
+            Some("finish it with --continue or --skip, or drop it with --abort")
+        }
+        ApplyError::Dirty { .. } => Some("commit or stash your changes first"),
+        ApplyError::Unresolved { .. } => {
+            Some("after resolving, `git add` the files and run --continue again")
+        }
+        ApplyError::EmptyResolution { .. } => Some("git regraft backport --skip"),
+        _ => None,
+    };
+    let mut e = if error.is_user_error() {
+        CommandError::user(error)
+    } else {
+        CommandError::internal(error)
+    };
+    if let Some(hint) = hint {
+        e = e.with_hint(hint);
+    }
+    e
+}
+
+/// Tells what a real run did, and what to do at a conflict (exit code 1 there).
+fn report_run(ui: &Ui, report: &apply::Report, aborted: bool) -> Result<ExitCode, CommandError> {
+    let mut out = ui.out();
+    let branch = report.branch.strip_prefix("refs/heads/").unwrap_or(&report.branch);
+    if aborted {
+        writeln!(out, "backport aborted: branch {branch} deleted, HEAD back where it was")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    writeln!(
+        out,
+        "branch {branch} at {}: {} created, {} left out{}",
+        report.tip.short(),
+        plural(report.created, "commit", "commits"),
+        plural(report.empty, "empty pick", "empty picks"),
+        if report.present > 0 {
+            format!(", {} already on the target", report.present)
+        } else {
+            String::new()
+        }
+    )?;
+    match &report.stopped {
+        None => {
+            writeln!(out, "done.")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(stop) => {
+            writeln!(out)?;
+            writeln!(out, "stopped at {} {}: conflicts in", stop.commit.short(), stop.summary)?;
+            for path in &stop.conflicts {
+                writeln!(out, "  {path}")?;
+            }
+            if stop.in_work_tree {
+                writeln!(
+                    out,
+                    "The conflict is in the work tree (branch {branch} is checked out). Resolve it, then:"
+                )?;
+                writeln!(out, "  git add <files> && git regraft backport --continue")?;
+            } else {
+                writeln!(
+                    out,
+                    "This repository has no work tree, so the conflict cannot be shown here."
+                )?;
+            }
+            writeln!(out, "  git regraft backport --skip     leave this commit out and go on")?;
+            writeln!(out, "  git regraft backport --abort    delete {branch} and put HEAD back")?;
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn backport_error(error: BackportError) -> CommandError {

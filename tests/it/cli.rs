@@ -260,6 +260,4 @@ fn backport_dry_run_is_the_same_with_one_git_per_pick() {
     let plan: regraft::backport::BackportPlan =
         serde_json::from_str(&session).expect("documented schema");
     assert!(plan.counts()[0] > 0);
-    let out = regraft(&s.dir).args(["backport", TARGET, SOURCE]).output().expect("runs");
-    assert_eq!(out.status.code(), Some(2), "the real run is refused for now, changing nothing");
 }

@@ -1,0 +1,239 @@
+//! Real backports run by the executable: the branch they build, conflicts left in the work
+//! tree, `--continue`/`--skip`/`--abort`, squashed stages, and runs killed part-way.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use regraft::ObjectId;
+use regraft::message;
+use regraft::scenario::{SOURCE, TARGET};
+
+use crate::{git, id, small_scenario};
+
+fn regraft(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("git-regraft").expect("the binary is built");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Rel Manager")
+        .env("GIT_AUTHOR_EMAIL", "release@example.org")
+        .env("GIT_COMMITTER_NAME", "Rel Manager")
+        .env("GIT_COMMITTER_EMAIL", "release@example.org")
+        .env("NO_COLOR", "1")
+        .env_remove("REGRAFT_FAULT_AFTER_PICKS");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
+    let out = cmd.output().expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn dry_run_tree(dir: &Path, extra: &[&str]) -> ObjectId {
+    let mut args = vec!["backport", "--dry-run", "--json", TARGET, SOURCE];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(regraft(dir).args(&args));
+    assert_eq!(code, Some(0), "{err}");
+    let plan: regraft::backport::BackportPlan = serde_json::from_str(&out).expect("JSON");
+    plan.final_tree
+}
+
+fn rev(dir: &Path, spec: &str) -> ObjectId {
+    id(&git(dir, &["rev-parse", spec]))
+}
+
+#[test]
+fn a_clean_backport_builds_the_predicted_branch_and_keeps_authors() {
+    let (_tmp, s) = small_scenario();
+    let fix = s.fix.to_hex();
+    let predicted = dry_run_tree(&s.dir, &["--for", &fix]);
+    let target_before = rev(&s.dir, TARGET);
+    let (code, out, err) =
+        run(regraft(&s.dir).args(["backport", TARGET, SOURCE, "--for", &fix, "--branch", "fix"]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(rev(&s.dir, TARGET), target_before, "TARGET never moves");
+    assert_eq!(rev(&s.dir, "fix^{tree}"), predicted, "the branch ends at the predicted tree");
+    let commits: Vec<ObjectId> = git(&s.dir, &["rev-list", "--reverse", &format!("{TARGET}..fix")])
+        .lines()
+        .map(id)
+        .collect();
+    assert!(commits.len() > 2);
+    for commit in &commits {
+        let body = git(&s.dir, &["log", "-1", "--format=%B", &commit.to_hex()]);
+        let originals = message::cherry_picked_from(body.as_bytes());
+        assert_eq!(originals.len(), 1, "{body}");
+        let original = &originals[0];
+        let format = "--format=%an|%ae|%ad|%s";
+        assert_eq!(
+            git(&s.dir, &["log", "-1", format, &commit.to_hex()]),
+            git(&s.dir, &["log", "-1", format, original]),
+            "author and subject kept"
+        );
+        let last = body.trim_end().lines().last().unwrap_or_default();
+        let ids =
+            message::change_ids(git(&s.dir, &["log", "-1", "--format=%B", original]).as_bytes());
+        if let Some(change_id) = ids.first() {
+            assert_eq!(last, format!("Change-Id: {change_id}"), "Change-Id stays last: {body}");
+        }
+        assert_eq!(git(&s.dir, &["log", "-1", "--format=%cn", &commit.to_hex()]), "Rel Manager");
+    }
+    assert!(!s.dir.join(".git/regraft/backport.json").exists(), "no state left");
+    assert_eq!(
+        git(&s.dir, &["symbolic-ref", "--short", "HEAD"]),
+        TARGET,
+        "HEAD not moved without a conflict"
+    );
+}
+
+#[test]
+fn conflicts_stop_in_the_work_tree_and_continue_skip_abort_work() {
+    let (_tmp, s) = small_scenario();
+    let d = &s.dir;
+    let (code, out, _) = run(regraft(d).args(["backport", TARGET, SOURCE, "--branch", "all"]));
+    assert_eq!(code, Some(1), "a conflict stops the run: {out}");
+    assert!(out.contains("git regraft backport --continue"), "{out}");
+    assert_eq!(git(d, &["symbolic-ref", "--short", "HEAD"]), "all");
+    assert!(d.join(".git/CHERRY_PICK_HEAD").exists(), "the conflict is git's own");
+    assert!(!git(d, &["diff", "--name-only", "--diff-filter=U"]).is_empty());
+
+    let (code, _, err) = run(regraft(d).args(["backport", TARGET, SOURCE, "--branch", "other"]));
+    assert_eq!(code, Some(2), "a second backport is refused");
+    assert!(err.contains("already in progress"), "{err}");
+    assert!(git(d, &["branch", "--list", "other"]).is_empty());
+
+    let (code, _, err) = run(regraft(d).args(["backport", "--continue"]));
+    assert_eq!(code, Some(2), "unresolved files are named: {err}");
+    assert!(err.contains("unresolved conflicts"), "{err}");
+
+    let (code, _, _) = run(regraft(d).args(["backport", "--skip"]));
+    assert_eq!(code, Some(1), "the next conflict");
+    let unresolved = git(d, &["diff", "--name-only", "--diff-filter=U"]);
+    for path in unresolved.lines() {
+        git(d, &["checkout", "--theirs", "--", path]);
+        git(d, &["add", path]);
+    }
+    let conflicted = git(d, &["rev-parse", "CHERRY_PICK_HEAD"]);
+    let (code, out, err) = run(regraft(d).args(["backport", "--continue"]));
+    assert!(code == Some(0) || code == Some(1), "{out}{err}");
+    let resolved = git(d, &["log", "--format=%H %B", "all"]);
+    assert!(
+        resolved.contains(&format!("(cherry picked from commit {conflicted})")),
+        "the resolution is committed"
+    );
+
+    let (code, out, err) = run(regraft(d).args(["backport", "--abort"]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(git(d, &["symbolic-ref", "--short", "HEAD"]), TARGET);
+    assert!(git(d, &["branch", "--list", "all"]).is_empty(), "branch deleted");
+    assert!(git(d, &["status", "--porcelain"]).is_empty(), "clean work tree");
+    assert!(!d.join(".git/CHERRY_PICK_HEAD").exists());
+    assert!(!d.join(".git/regraft/backport.json").exists());
+}
+
+#[test]
+fn a_killed_run_continues_to_the_same_branch_or_aborts() {
+    let (_tmp, s) = small_scenario();
+    let fix = s.fix.to_hex();
+    let predicted = dry_run_tree(&s.dir, &["--for", &fix]);
+    let args = ["backport", TARGET, SOURCE, "--for", fix.as_str(), "--branch", "fix"];
+    for after in [1, 3] {
+        let (code, _, _) =
+            run(regraft(&s.dir).env("REGRAFT_FAULT_AFTER_PICKS", after.to_string()).args(args));
+        assert_eq!(code, None, "killed by a signal");
+        let made = git(&s.dir, &["rev-list", "--count", &format!("{TARGET}..fix")]);
+        assert_eq!(made, after.to_string());
+        if after == 1 {
+            let (code, out, err) = run(regraft(&s.dir).args(["backport", "--abort"]));
+            assert_eq!(code, Some(0), "{out}{err}");
+            assert!(git(&s.dir, &["branch", "--list", "fix"]).is_empty());
+        } else {
+            let (code, out, err) = run(regraft(&s.dir).args(["backport", "--continue"]));
+            assert_eq!(code, Some(0), "{out}{err}");
+            assert_eq!(rev(&s.dir, "fix^{tree}"), predicted);
+            let picks = git(&s.dir, &["log", "--format=%B", &format!("{TARGET}..fix")]);
+            let mut named = message::cherry_picked_from(picks.as_bytes());
+            let n = named.len();
+            named.sort();
+            named.dedup();
+            assert_eq!(named.len(), n, "no pick made twice");
+        }
+    }
+}
+
+#[test]
+fn squashed_stages_and_bad_input() {
+    let (_tmp, s) = small_scenario();
+    let fix = s.fix.to_hex();
+    let predicted = dry_run_tree(&s.dir, &["--for", &fix]);
+    let (code, out, err) = run(regraft(&s.dir).args([
+        "backport",
+        TARGET,
+        SOURCE,
+        "--for",
+        &fix,
+        "--branch",
+        "squashed",
+        "--squash-stages",
+        "--stage-size",
+        "3",
+    ]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(rev(&s.dir, "squashed^{tree}"), predicted);
+    let closure = git(&s.dir, &["rev-list", "--count", &format!("{TARGET}..{}", "squashed")]);
+    let picks = serde_json::from_str::<regraft::backport::BackportPlan>(
+        &run(regraft(&s.dir).args([
+            "backport",
+            "--dry-run",
+            "--json",
+            TARGET,
+            SOURCE,
+            "--for",
+            &fix,
+        ]))
+        .1,
+    )
+    .expect("JSON")
+    .steps
+    .len();
+    assert_eq!(closure.parse::<usize>().expect("count"), picks.div_ceil(3), "one commit per stage");
+    let all = git(&s.dir, &["log", "--format=%B", &format!("{TARGET}..squashed")]);
+    assert_eq!(message::cherry_picked_from(all.as_bytes()).len(), picks, "every pick listed");
+    assert!(all.contains("Backport stage 1 to stable/liberty from stable/mitaka"), "{all}");
+
+    std::fs::write(s.dir.join("README.rst"), "local edit\n").expect("write");
+    git(&s.dir, &["add", "README.rst"]);
+    let (code, _, err) =
+        run(regraft(&s.dir).args(["backport", TARGET, SOURCE, "--branch", "dirty"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("uncommitted changes"), "{err}");
+    assert!(git(&s.dir, &["branch", "--list", "dirty"]).is_empty(), "nothing changed");
+    git(&s.dir, &["reset", "-q", "--hard"]);
+    let (code, _, err) =
+        run(regraft(&s.dir).args(["backport", TARGET, SOURCE, "--branch", "squashed"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("already exists"), "{err}");
+    let (code, _, err) = run(regraft(&s.dir).args(["backport", "--continue"]));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no backport is in progress"), "{err}");
+}
+
+#[test]
+fn a_bare_repository_reports_the_conflict_and_aborts() {
+    let (tmp, s) = small_scenario();
+    let bare = tmp.path().join("bare.git");
+    git(
+        tmp.path(),
+        &["clone", "-q", "--bare", s.dir.to_str().expect("utf-8"), bare.to_str().expect("utf-8")],
+    );
+    let (code, out, _) = run(regraft(&bare).args(["backport", TARGET, SOURCE, "--branch", "all"]));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("no work tree"), "{out}");
+    assert!(!git(&bare, &["branch", "--list", "all"]).is_empty());
+    let (code, _, err) = run(regraft(&bare).args(["backport", "--abort"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(git(&bare, &["branch", "--list", "all"]).is_empty());
+}
