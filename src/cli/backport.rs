@@ -240,6 +240,27 @@ fn report_run(ui: &Ui, report: &apply::Report, aborted: bool) -> Result<ExitCode
     }
 }
 
+/// Plans a dry run of the whole delta, or of what `fix` needs (for the demo).
+pub fn dry_run(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    fix: Option<regraft::ObjectId>,
+) -> Result<BackportPlan, CommandError> {
+    let selection = match fix {
+        Some(fix) => Selection::Closure(vec![fix.to_hex()]),
+        None => Selection::Delta,
+    };
+    let options = BackportOptions {
+        selection,
+        include_present: false,
+        stage_size: 25,
+        deps: DepsOptions::default(),
+    };
+    backport::plan(repo, target, Some(source), &options, &regraft::progress::Silent)
+        .map_err(backport_error)
+}
+
 fn backport_error(error: BackportError) -> CommandError {
     if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
 }
@@ -254,7 +275,13 @@ pub fn render(ui: &Ui, target: &str, plan: &BackportPlan, verbose: bool) -> std:
         plan.onto.short(),
         plan.steps.len()
     )?;
-    writeln!(out, "{} stages; final tree {}", plan.stages.len(), plan.final_tree.short())?;
+    let stages = plan.stages.len();
+    writeln!(
+        out,
+        "{stages} stage{}; final tree {}",
+        if stages == 1 { "" } else { "s" },
+        plan.final_tree.short()
+    )?;
     let conflicts: Vec<_> =
         plan.steps.iter().filter(|s| s.outcome == StepOutcome::Conflict).collect();
     if !conflicts.is_empty() {

@@ -112,6 +112,36 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         scenario::TARGET
     )?;
     writeln!(out)?;
+    writeln!(out, "$ git regraft backport --dry-run {} {}", scenario::TARGET, scenario::SOURCE)?;
+    drop(out);
+    let whole = super::backport::dry_run(&repo, scenario::TARGET, scenario::SOURCE, None)?;
+    super::backport::render(ui, scenario::TARGET, &whole, false)?;
+    let mut out = ui.out();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "$ git regraft backport --dry-run {} {} --for {}",
+        scenario::TARGET,
+        scenario::SOURCE,
+        sample.fix.short()
+    )?;
+    drop(out);
+    let for_fix =
+        super::backport::dry_run(&repo, scenario::TARGET, scenario::SOURCE, Some(sample.fix))?;
+    super::backport::render(ui, scenario::TARGET, &for_fix, false)?;
+    let [clean, empty, conflict, present] = whole.counts();
+    let mut out = ui.out();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What it says: bringing the whole delta would mean {} picks, {conflict} of them conflicting\n\
+         ({empty} would be empty, {present} are already there). Bringing the fix with what it needs\n\
+         is {} clean picks. Every pick was merged in memory as git would, and nothing was\n\
+         written; without --dry-run the picks land on a new branch, in reviewable stages.",
+        clean + empty + conflict,
+        for_fix.counts()[0]
+    )?;
+    writeln!(out)?;
     writeln!(out, "Try next:")?;
     writeln!(out, "  cd {}", dir.display())?;
     writeln!(out, "  git regraft delta --verbose {} {}", scenario::TARGET, scenario::SOURCE)?;
@@ -119,6 +149,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     writeln!(
         out,
         "  git regraft deps {} {} --for {} --format dot | dot -Tsvg > fix.svg",
+        scenario::TARGET,
+        scenario::SOURCE,
+        sample.fix.short()
+    )?;
+    writeln!(
+        out,
+        "  git regraft backport {} {} --for {} --branch fix-data-loss",
         scenario::TARGET,
         scenario::SOURCE,
         sample.fix.short()

@@ -183,6 +183,9 @@ fn demo_builds_its_sample_and_shows_delta() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&format!("$ git regraft delta {TARGET} {SOURCE}")), "{text}");
     assert!(text.contains("left to bring"), "{text}");
+    for step in ["$ git regraft deps ", "$ git regraft backport --dry-run "] {
+        assert!(text.contains(step), "the tour shows {step}: {text}");
+    }
     assert!(dir.join(".git").is_dir());
     let again = regraft(tmp.path()).args(["demo", "--dir"]).arg(&dir).output().expect("runs");
     assert_eq!(again.status.code(), Some(2), "refuses an existing directory");
