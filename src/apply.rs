@@ -116,6 +116,9 @@ pub struct Report {
     pub present: usize,
     pub stopped: Option<Stopped>,
     pub finished: bool,
+    /// When finished: the last commit of each stage, oldest first; review and test each
+    /// on its own (one commit per stage with `--squash-stages`).
+    pub stage_ends: Vec<ObjectId>,
 }
 
 /// Where a run stopped for the user.
@@ -316,6 +319,7 @@ pub fn resume(repo: &Repo, action: Resume, progress: &dyn Progress) -> Result<Re
                 present: 0,
                 stopped: None,
                 finished: true,
+                stage_ends: Vec::new(),
             });
         }
         Resume::Skip => {
@@ -400,12 +404,26 @@ fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Rep
     merger.finish()?;
     progress.finish();
     let finished = stopped.is_none();
+    let mut stage_ends = Vec::new();
     if finished {
         tip = squash_if_stage_full(repo, &state, tip, true)?;
         sync_work_tree(repo, &state, shown, tip)?;
         remove_state(repo)?;
+        let mut commits = repo.commits_since(state.onto, tip)?;
+        commits.reverse();
+        let per_stage = if state.squash { 1 } else { state.stage_size };
+        stage_ends = commits.chunks(per_stage).filter_map(|c| c.last().copied()).collect();
     }
-    Ok(Report { branch: state.branch, tip, created, empty, present: 0, stopped, finished })
+    Ok(Report {
+        branch: state.branch,
+        tip,
+        created,
+        empty,
+        present: 0,
+        stopped,
+        finished,
+        stage_ends,
+    })
 }
 
 /// Commits the user's resolution of `commit` with the backport's message and the

@@ -212,6 +212,12 @@ fn report_run(ui: &Ui, report: &apply::Report, aborted: bool) -> Result<ExitCode
     )?;
     match &report.stopped {
         None => {
+            if !report.stage_ends.is_empty() {
+                writeln!(out, "stages (review and test each on its own; each ends at):")?;
+                for (n, end) in report.stage_ends.iter().enumerate() {
+                    writeln!(out, "  {:>3}  {}", n + 1, end.short())?;
+                }
+            }
             writeln!(out, "done.")?;
             Ok(ExitCode::SUCCESS)
         }

@@ -55,6 +55,10 @@ fn a_clean_backport_builds_the_predicted_branch_and_keeps_authors() {
     let (code, out, err) =
         run(regraft(&s.dir).args(["backport", TARGET, SOURCE, "--for", &fix, "--branch", "fix"]));
     assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains(&format!("    1  {}", rev(&s.dir, "fix").short())),
+        "one stage, ending at the tip: {out}"
+    );
     assert_eq!(rev(&s.dir, TARGET), target_before, "TARGET never moves");
     assert_eq!(rev(&s.dir, "fix^{tree}"), predicted, "the branch ends at the predicted tree");
     let commits: Vec<ObjectId> = git(&s.dir, &["rev-list", "--reverse", &format!("{TARGET}..fix")])
