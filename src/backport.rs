@@ -66,6 +66,8 @@ pub struct BackportOptions {
     /// At most this many picks per stage.
     pub stage_size: usize,
     pub deps: DepsOptions,
+    /// Also measure the whole change the picks make (for `compare`).
+    pub with_stat: bool,
 }
 
 /// What happens to one commit.
@@ -104,6 +106,9 @@ pub struct BackportPlan {
     pub steps: Vec<Step>,
     pub final_tree: ObjectId,
     pub stages: Vec<Stage>,
+    /// What the clean picks change in all (only when asked for).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stat: Option<crate::simulation::DiffStat>,
 }
 
 impl BackportPlan {
@@ -126,8 +131,7 @@ pub fn plan(
     progress: &dyn Progress,
 ) -> Result<BackportPlan, BackportError> {
     let onto = repo.resolve_commit(target)?;
-    // (commit, summary, parent, present)
-    let mut chosen: Vec<(ObjectId, String, Option<ObjectId>, bool)> = Vec::new();
+    let mut chosen: Vec<Chosen> = Vec::new();
     match &options.selection {
         Selection::List(specs) => {
             let delta = match source {
@@ -178,12 +182,48 @@ pub fn plan(
     if chosen.is_empty() {
         return Err(BackportError::Nothing { why: format!("no commit to bring to {target}") });
     }
+    predict(repo, onto, chosen, options, progress)
+}
+
+/// Plans a backport of a whole delta already computed (`options.selection` is ignored).
+pub fn plan_for_delta(
+    repo: &Repo,
+    delta: &delta::Delta,
+    options: &BackportOptions,
+    progress: &dyn Progress,
+) -> Result<BackportPlan, BackportError> {
+    let chosen: Vec<Chosen> = delta
+        .source_only
+        .iter()
+        .filter(|e| !e.merge)
+        .map(|e| (e.commit, e.summary.clone(), e.parents.first().copied(), e.is_present()))
+        .collect();
+    if chosen.is_empty() {
+        return Err(BackportError::Nothing {
+            why: format!("{} has no commit that {} lacks", delta.source.name, delta.target.name),
+        });
+    }
+    predict(repo, delta.target.commit, chosen, options, progress)
+}
+
+/// A commit to bring: id, subject, first parent, already on TARGET.
+type Chosen = (ObjectId, String, Option<ObjectId>, bool);
+
+/// Simulates the chosen picks and groups the clean ones into stages.
+fn predict(
+    repo: &Repo,
+    onto: ObjectId,
+    chosen: Vec<Chosen>,
+    options: &BackportOptions,
+    progress: &dyn Progress,
+) -> Result<BackportPlan, BackportError> {
     let picks: Vec<ToPick> = chosen
         .iter()
         .filter(|(_, _, _, present)| options.include_present || !present)
         .map(|(commit, _, parent, _)| ToPick { commit: *commit, parent: *parent })
         .collect();
-    let simulation = simulation::simulate(repo, onto, &picks, progress)?;
+    let simulation =
+        simulation::simulate_with_stat(repo, onto, &picks, options.with_stat, progress)?;
     let mut outcomes: HashMap<ObjectId, &simulation::Pick> =
         simulation.picks.iter().map(|p| (p.commit, p)).collect();
     let stage_size = options.stage_size.max(1);
@@ -208,5 +248,11 @@ pub fn plan(
         });
         steps.push(Step { commit, summary, outcome, conflicts, stage });
     }
-    Ok(BackportPlan { onto, steps, final_tree: simulation.final_tree, stages })
+    Ok(BackportPlan {
+        onto,
+        steps,
+        final_tree: simulation.final_tree,
+        stages,
+        stat: simulation.stat,
+    })
 }

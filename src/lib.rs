@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod backport;
 pub mod changes;
+pub mod compare;
 pub mod delta;
 pub mod deps;
 pub mod fixture;

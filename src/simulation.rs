@@ -60,6 +60,53 @@ pub struct Simulation {
     pub onto: ObjectId,
     pub picks: Vec<Pick>,
     pub final_tree: ObjectId,
+    /// What the picks change in all, from `onto`'s tree to the final tree (when asked for).
+    pub stat: Option<DiffStat>,
+}
+
+/// The size of a change, as `git diff --shortstat` counts it (renames detected).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffStat {
+    pub files: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+}
+
+/// Returns `git diff --shortstat --find-renames from to` for two trees or commits; `env`
+/// lets git see objects of a scratch object directory.
+pub fn diff_stat(
+    git: &Git,
+    from: ObjectId,
+    to: ObjectId,
+    env: &[(&str, &OsStr)],
+) -> Result<DiffStat, GitError> {
+    let (from, to) = (from.to_hex(), to.to_hex());
+    let args = [
+        "diff",
+        "--shortstat",
+        "--find-renames",
+        "--no-ext-diff",
+        "--no-textconv",
+        from.as_str(),
+        to.as_str(),
+    ];
+    let (_, out) = git.output_with_env(&args, env, &[])?;
+    let text = String::from_utf8_lossy(&out);
+    let mut stat = DiffStat::default();
+    // " 3 files changed, 10 insertions(+), 2 deletions(-)"; parts with zero are left out.
+    for part in text.split(',') {
+        let mut words = part.split_whitespace();
+        let (Some(n), Some(what)) = (words.next(), words.next()) else { continue };
+        let n: usize = n.parse().unwrap_or(0);
+        if what.starts_with("file") {
+            stat.files = n;
+        } else if what.starts_with("insertion") {
+            stat.insertions = n;
+        } else if what.starts_with("deletion") {
+            stat.deletions = n;
+        }
+    }
+    Ok(stat)
 }
 
 /// A commit to pick and its first parent.
@@ -74,6 +121,18 @@ pub fn simulate(
     repo: &Repo,
     onto: ObjectId,
     commits: &[ToPick],
+    progress: &dyn Progress,
+) -> Result<Simulation, SimulationError> {
+    simulate_with_stat(repo, onto, commits, false, progress)
+}
+
+/// Like [`simulate`], and with `with_stat` also measures the whole change (before the
+/// scratch objects it needs are gone).
+pub fn simulate_with_stat(
+    repo: &Repo,
+    onto: ObjectId,
+    commits: &[ToPick],
+    with_stat: bool,
     progress: &dyn Progress,
 ) -> Result<Simulation, SimulationError> {
     let scratch = tempfile::Builder::new()
@@ -107,7 +166,9 @@ pub fn simulate(
     }
     merger.finish()?;
     progress.finish();
-    Ok(Simulation { onto, picks, final_tree: tree })
+    let stat =
+        if with_stat { Some(diff_stat(git, repo.tree_of(onto)?, tree, &env)?) } else { None };
+    Ok(Simulation { onto, picks, final_tree: tree, stat })
 }
 
 /// Where the scratch object directory goes: memory-backed `/dev/shm` when there is one

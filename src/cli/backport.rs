@@ -116,6 +116,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         include_present: args.include_present,
         stage_size: args.stage_size,
         deps: DepsOptions::default(),
+        with_stat: false,
     };
     if !args.dry_run {
         let branch = args.branch.clone().unwrap_or_else(|| default_branch(&target));
@@ -262,6 +263,7 @@ pub fn dry_run(
         include_present: false,
         stage_size: 25,
         deps: DepsOptions::default(),
+        with_stat: false,
     };
     backport::plan(repo, target, Some(source), &options, &regraft::progress::Silent)
         .map_err(backport_error)

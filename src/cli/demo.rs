@@ -142,10 +142,26 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         for_fix.counts()[0]
     )?;
     writeln!(out)?;
+    writeln!(out, "$ git regraft compare {} {}", scenario::TARGET, scenario::SOURCE)?;
+    let comparison = super::compare::for_demo(&repo, scenario::TARGET, scenario::SOURCE)?;
+    super::compare::table(&mut out, &comparison)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What it says: the five ways out, measured. `--format markdown` gives the same as a\n\
+         table and notes to paste into a mailing-list post."
+    )?;
+    writeln!(out)?;
     writeln!(out, "Try next:")?;
     writeln!(out, "  cd {}", dir.display())?;
     writeln!(out, "  git regraft delta --verbose {} {}", scenario::TARGET, scenario::SOURCE)?;
     writeln!(out, "  git regraft delta --json {} {}", scenario::TARGET, scenario::SOURCE)?;
+    writeln!(
+        out,
+        "  git regraft compare --format markdown {} {}",
+        scenario::TARGET,
+        scenario::SOURCE
+    )?;
     writeln!(
         out,
         "  git regraft deps {} {} --for {} --format dot | dot -Tsvg > fix.svg",

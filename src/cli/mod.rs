@@ -2,6 +2,7 @@
 //! maps errors to exit codes.
 
 mod backport;
+mod compare;
 mod completions;
 mod delta;
 mod demo;
@@ -53,6 +54,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Backport(backport::Args),
+    Compare(compare::Args),
     Delta(delta::Args),
     Deps(deps::Args),
     Demo(demo::Args),
@@ -133,6 +135,7 @@ pub fn main() -> ExitCode {
 fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match command {
         Command::Backport(args) => backport::run(args, ui),
+        Command::Compare(args) => compare::run(args, ui),
         Command::Delta(args) => delta::run(args, ui),
         Command::Deps(args) => deps::run(args, ui),
         Command::Demo(args) => demo::run(args, ui),

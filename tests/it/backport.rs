@@ -128,6 +128,7 @@ fn a_dry_run_writes_nothing_even_in_a_bare_repository() {
         include_present: false,
         stage_size: 5,
         deps: DepsOptions::default(),
+        with_stat: false,
     };
     let plan =
         backport::plan(&open(&bare), TARGET, Some(SOURCE), &options, &Silent).expect("plans");
@@ -166,6 +167,7 @@ fn closure_and_list_selections() {
         include_present: false,
         stage_size: 25,
         deps: DepsOptions::default(),
+        with_stat: false,
     };
     let plan = backport::plan(
         &repo,

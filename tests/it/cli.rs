@@ -161,7 +161,7 @@ fn trace_shows_every_git_argv_on_stderr_only() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in ["backport", "delta", "deps", "demo", "completions", "man"] {
+    for command in ["backport", "compare", "delta", "deps", "demo", "completions", "man"] {
         let out = stdout_of(regraft(Path::new(".")).args([command, "--help"]));
         assert!(out.contains("Example"), "{command} --help has an example:\n{out}");
     }
@@ -183,7 +183,9 @@ fn demo_builds_its_sample_and_shows_delta() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&format!("$ git regraft delta {TARGET} {SOURCE}")), "{text}");
     assert!(text.contains("left to bring"), "{text}");
-    for step in ["$ git regraft deps ", "$ git regraft backport --dry-run "] {
+    for step in
+        ["$ git regraft deps ", "$ git regraft backport --dry-run ", "$ git regraft compare "]
+    {
         assert!(text.contains(step), "the tour shows {step}: {text}");
     }
     assert!(dir.join(".git").is_dir());
@@ -263,4 +265,58 @@ fn backport_dry_run_is_the_same_with_one_git_per_pick() {
     let plan: regraft::backport::BackportPlan =
         serde_json::from_str(&session).expect("documented schema");
     assert!(plan.counts()[0] > 0);
+}
+
+#[test]
+fn compare_figures_agree_with_git() {
+    let (_tmp, s) = small_scenario();
+    let d = &s.dir;
+    let json = stdout_of(regraft(d).args(["compare", "--json", TARGET, SOURCE]));
+    let c: regraft::compare::Comparison = serde_json::from_str(&json).expect("documented schema");
+    let names: Vec<&str> = c.options.iter().map(|o| o.strategy.as_str()).collect();
+    assert_eq!(names, ["megapatch", "merge", "recreate", "reset", "backport"]);
+    let get = |name: &str| c.options.iter().find(|o| o.strategy == name).expect("option");
+    let git = |args: &[&str]| crate::git(d, args);
+    // Megapatch's tree is SOURCE's: its size is `git diff TARGET SOURCE`'s.
+    let files = git(&["diff", "--name-only", TARGET, SOURCE]).lines().count();
+    let (mut ins, mut del) = (0, 0);
+    for line in git(&["diff", "--numstat", TARGET, SOURCE]).lines() {
+        let mut parts = line.split('\t');
+        ins += parts.next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+        del += parts.next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    }
+    for name in ["megapatch", "merge", "recreate", "reset"] {
+        let o = get(name);
+        assert_eq!((o.files_changed, o.insertions, o.deletions), (files, ins, del), "{name}");
+    }
+    let range = format!("{TARGET}..{SOURCE}");
+    let all: usize = git(&["rev-list", "--count", &range]).parse().expect("count");
+    let changes: usize =
+        git(&["rev-list", "--count", "--no-merges", &range]).parse().expect("count");
+    assert_eq!(get("merge").commits, all + 1);
+    assert_eq!(get("recreate").commits, all);
+    let delta =
+        regraft::delta::delta(&crate::open(d), TARGET, SOURCE, &Default::default()).expect("delta");
+    assert_eq!(get("backport").commits + delta.summary().present, changes);
+    let plan: regraft::backport::BackportPlan =
+        serde_json::from_str(&stdout_of(regraft(d).args([
+            "backport",
+            "--dry-run",
+            "--json",
+            TARGET,
+            SOURCE,
+        ])))
+        .expect("plan");
+    assert_eq!(get("backport").predicted_conflicts, plan.counts()[2]);
+    assert_eq!(get("backport").reviews, plan.counts()[0]);
+    assert_eq!(c.conflicts.len(), plan.counts()[2]);
+    assert!(get("megapatch").fast_forward && !get("reset").fast_forward);
+    assert!(get("recreate").force_update_needed && !get("merge").force_update_needed);
+    assert!(c.options.iter().all(|o| o.open_reviews_affected.is_none()), "no review server asked");
+
+    let table = stdout_of(regraft(d).args(["compare", TARGET, SOURCE]));
+    assert!(table.lines().all(|l| l.chars().count() <= 100), "fits 100 columns:\n{table}");
+    assert!(table.contains("recommendation: "), "{table}");
+    let md = stdout_of(regraft(d).args(["compare", "--format", "markdown", TARGET, SOURCE]));
+    assert!(md.contains("| option | reviews |") && md.contains("**Recommendation**"), "{md}");
 }

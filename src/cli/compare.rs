@@ -1,0 +1,208 @@
+//! `git regraft compare`: the five options side by side, with figures.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use regraft::compare::{self, CompareError, CompareOptions, Comparison};
+use regraft::repo::Repo;
+
+use super::{CommandError, Ui};
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft compare stable/liberty stable/mitaka
+  git regraft compare stable/liberty stable/mitaka --format markdown > options.md
+  git regraft compare origin/stable/liberty origin/stable/mitaka --stage-size 30 --json";
+
+/// Measure the ways to replace TARGET by SOURCE: megapatch, merge, recreate, reset, backport
+///
+/// Every figure is measured on the repository, not estimated: commits and files that move,
+/// reviews needed, the backport's conflicts predicted pick by pick, fast-forward or not,
+/// whether clones must force-update, which histories and whose blame survive, and the
+/// permissions each option needs on a review server.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The broken branch (e.g. stable/liberty)
+    target: String,
+    /// The branch holding the fix (e.g. stable/mitaka)
+    source: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+    /// Count the backport's reviews as stages of N picks
+    #[arg(long, value_name = "N")]
+    stage_size: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Table,
+    Markdown,
+    Json,
+}
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let options = CompareOptions { stage_size: args.stage_size, ..CompareOptions::default() };
+    let progress = super::progress::Bar::new();
+    let comparison = compare::compare(&repo, &args.target, &args.source, &options, &progress)
+        .map_err(compare_error)?;
+    match if args.json { Format::Json } else { args.format } {
+        Format::Json => super::write_json(ui, &comparison)?,
+        Format::Table => table(&mut ui.out(), &comparison)?,
+        Format::Markdown => markdown(&mut ui.out(), &comparison)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Compares for the demo.
+pub fn for_demo(repo: &Repo, target: &str, source: &str) -> Result<Comparison, CommandError> {
+    compare::compare(repo, target, source, &CompareOptions::default(), &regraft::progress::Silent)
+        .map_err(compare_error)
+}
+
+fn compare_error(error: CompareError) -> CommandError {
+    if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// Writes the terminal table (under 100 columns), verdicts and the recommendation.
+pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "replacing {} ({}) by {} ({})",
+        c.target.name,
+        c.target.commit.short(),
+        c.source.name,
+        c.source.commit.short()
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<10} {:>7} {:>7} {:>6} {:>8} {:>8} {:>9} {:>4} {:>5} {:>7} {:>5}",
+        "option",
+        "reviews",
+        "commits",
+        "files",
+        "+lines",
+        "-lines",
+        "conflicts",
+        "ff",
+        "force",
+        "history",
+        "blame"
+    )?;
+    for f in &c.options {
+        writeln!(
+            out,
+            "{:<10} {:>7} {:>7} {:>6} {:>8} {:>8} {:>9} {:>4} {:>5} {:>7} {:>5}",
+            f.strategy,
+            f.reviews,
+            f.commits,
+            f.files_changed,
+            f.insertions,
+            f.deletions,
+            f.predicted_conflicts,
+            yes(f.fast_forward),
+            yes(f.force_update_needed),
+            f.history_kept,
+            yes(f.blame_kept)
+        )?;
+    }
+    writeln!(out)?;
+    for f in &c.options {
+        writeln!(out, "{:<10} {}", f.strategy, wrap(&f.verdict, 88, 11))?;
+        writeln!(out, "{:<10} needs: {}", "", f.needs.join(", "))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "recommendation: {}", wrap(&c.recommendation, 84, 16))
+}
+
+/// Writes a Markdown table and notes, ready for a mailing-list post or a wiki.
+pub fn markdown(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
+    writeln!(out, "## Replacing `{}` by `{}`", c.target.name, c.source.name)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Measured with `git regraft compare` on `{}` ({}) and `{}` ({}).",
+        c.target.name,
+        c.target.commit.short(),
+        c.source.name,
+        c.source.commit.short()
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| option | reviews | commits | files | +lines | -lines | conflicts | fast-forward | force-update | history kept | blame kept | needs |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|---|---|---|---|")?;
+    for f in &c.options {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            f.strategy,
+            f.reviews,
+            f.commits,
+            f.files_changed,
+            f.insertions,
+            f.deletions,
+            f.predicted_conflicts,
+            yes(f.fast_forward),
+            yes(f.force_update_needed),
+            f.history_kept,
+            yes(f.blame_kept),
+            f.needs.join(", ")
+        )?;
+    }
+    writeln!(out)?;
+    for f in &c.options {
+        writeln!(out, "- **{}**: {}.", f.strategy, f.verdict)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "**Recommendation**: {}.", c.recommendation)?;
+    if !c.conflicts.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "<details><summary>{} picks of the backport would conflict</summary>",
+            c.conflicts.len()
+        )?;
+        writeln!(out)?;
+        for conflict in &c.conflicts {
+            writeln!(
+                out,
+                "- `{}` {} ({})",
+                conflict.commit.short(),
+                conflict.summary,
+                conflict.files.join(", ")
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
+}
+
+/// Wraps `text` at `width` columns, indenting continuation lines by `indent`.
+fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("starts with one line");
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines.join(&format!("\n{}", " ".repeat(indent)))
+}

@@ -1,0 +1,225 @@
+//! The five ways to fix a broken stable branch, measured side by side on the repository:
+//! megapatch, theirs-merge, recreate, reset, staged backport.
+
+use serde::{Deserialize, Serialize};
+
+use crate::backport::{self, BackportError, BackportOptions, Selection, StepOutcome};
+use crate::delta::{DeltaOptions, Tip};
+use crate::deps::DepsOptions;
+use crate::git::GitError;
+use crate::oid::ObjectId;
+use crate::progress::Progress;
+use crate::simulation::{self, DiffStat};
+
+/// Errors from comparing.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error(transparent)]
+    Backport(#[from] BackportError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Delta(#[from] crate::delta::DeltaError),
+}
+
+impl CompareError {
+    /// Tells whether the error comes from what the user asked for.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            CompareError::Backport(e) => e.is_user_error(),
+            CompareError::Delta(e) => e.is_user_error(),
+            CompareError::Git(_) => false,
+        }
+    }
+}
+
+/// How to compare.
+#[derive(Debug, Clone, Default)]
+pub struct CompareOptions {
+    /// Count the backport's reviews as stages of this many picks instead of one per pick.
+    pub stage_size: Option<usize>,
+    /// Open reviews on TARGET, when a review server was asked.
+    pub open_reviews: Option<usize>,
+    pub delta: DeltaOptions,
+}
+
+/// One option, measured: the schema of each entry of `compare --json`'s `options`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    pub strategy: String,
+    /// Review units through the review system (0 where an administrator acts instead).
+    pub reviews: usize,
+    /// Commits that land on the branch.
+    pub commits: usize,
+    pub files_changed: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+    /// Picks that would conflict (backport only).
+    pub predicted_conflicts: usize,
+    pub fast_forward: bool,
+    /// Whether every clone must force-update its copy of the branch.
+    pub force_update_needed: bool,
+    /// Which histories are reachable from the branch afterwards: `old`, `source` or `both`.
+    pub history_kept: String,
+    /// Whether `git blame` on the branch shows the original authors of the source's lines.
+    pub blame_kept: bool,
+    /// Permissions the option needs on a review server.
+    pub needs: Vec<String>,
+    pub open_reviews_affected: Option<usize>,
+    pub verdict: String,
+}
+
+/// A conflicting pick of the backport option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PredictedConflict {
+    pub commit: ObjectId,
+    pub summary: String,
+    pub files: Vec<String>,
+}
+
+/// The comparison: the schema of `compare --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub target: Tip,
+    pub source: Tip,
+    pub options: Vec<Figures>,
+    pub recommendation: String,
+    /// The backport's conflicting picks and their files.
+    pub conflicts: Vec<PredictedConflict>,
+}
+
+/// Measures the five options for replacing `target` by `source`.
+pub fn compare(
+    repo: &crate::repo::Repo,
+    target: &str,
+    source: &str,
+    options: &CompareOptions,
+    progress: &dyn Progress,
+) -> Result<Comparison, CompareError> {
+    let delta = crate::delta::delta(repo, target, source, &options.delta)?;
+    let backport_options = BackportOptions {
+        selection: Selection::Delta,
+        include_present: false,
+        stage_size: options.stage_size.unwrap_or(25),
+        deps: DepsOptions { delta: options.delta.clone(), ..DepsOptions::default() },
+        with_stat: true,
+    };
+    // The tree-to-tree size is measured while the picks are simulated.
+    let git = repo.git();
+    let (plan, whole) = std::thread::scope(|scope| {
+        let whole = scope
+            .spawn(|| simulation::diff_stat(git, delta.target.commit, delta.source.commit, &[]));
+        let plan = backport::plan_for_delta(repo, &delta, &backport_options, progress);
+        (plan, whole.join().expect("the diff reader does not panic"))
+    });
+    let (plan, whole) = (plan?, whole?);
+    let summary = delta.summary();
+    let source_commits = delta.source_only.len();
+    let [clean, _, conflict, _] = plan.counts();
+    let backport_stat = plan.stat.unwrap_or_default();
+    let open = options.open_reviews;
+    let figures = |strategy: &str, reviews, commits, stat: DiffStat| Figures {
+        strategy: strategy.to_string(),
+        reviews,
+        commits,
+        files_changed: stat.files,
+        insertions: stat.insertions,
+        deletions: stat.deletions,
+        predicted_conflicts: 0,
+        fast_forward: true,
+        force_update_needed: false,
+        history_kept: "old".into(),
+        blame_kept: false,
+        needs: vec!["push".into()],
+        open_reviews_affected: open,
+        verdict: String::new(),
+    };
+
+    let mut megapatch = figures("megapatch", 1, 1, whole);
+    megapatch.verdict = format!(
+        "one review, fast-forward, {} files in one commit; the {} source commits and their authors are not on the branch",
+        whole.files, summary.source_changes
+    );
+
+    let mut merge = figures("merge", 1, source_commits + 1, whole);
+    merge.history_kept = "both".into();
+    merge.blame_kept = true;
+    merge.needs = vec!["push".into(), "push merge commit".into()];
+    merge.verdict = "one review, fast-forward, keeps both histories and blame; the server must accept merge commits".into();
+
+    let mut recreate = figures("recreate", 0, source_commits, whole);
+    recreate.fast_forward = false;
+    recreate.force_update_needed = true;
+    recreate.history_kept = "source".into();
+    recreate.blame_kept = true;
+    recreate.needs = vec!["delete reference".into(), "create reference".into()];
+    recreate.verdict = format!(
+        "no review but an administrator; every clone must force-update; the old {} commits stay only in the tag",
+        delta.target_only.len()
+    );
+
+    let mut reset = recreate.clone();
+    reset.strategy = "reset".into();
+    reset.needs = vec!["force push".into()];
+    reset.verdict =
+        "one forced push, refused by servers that deny non-fast-forward updates; every clone must force-update"
+            .into();
+
+    let reviews = if options.stage_size.is_some() { plan.stages.len() } else { clean };
+    let mut staged =
+        figures("backport", reviews, summary.source_changes - summary.present, backport_stat);
+    staged.predicted_conflicts = conflict;
+    staged.blame_kept = true;
+    staged.verdict = format!(
+        "{reviews} reviews{}, {conflict} of {} picks would conflict; authors kept, source history not",
+        if options.stage_size.is_some() {
+            format!(" ({clean} picks in stages)")
+        } else {
+            String::new()
+        },
+        clean + conflict + plan.counts()[1]
+    );
+
+    let recommendation = recommend(&staged, &merge, &megapatch);
+    let conflicts = plan
+        .steps
+        .iter()
+        .filter(|s| s.outcome == StepOutcome::Conflict)
+        .map(|s| PredictedConflict {
+            commit: s.commit,
+            summary: s.summary.clone(),
+            files: s.conflicts.clone(),
+        })
+        .collect();
+    Ok(Comparison {
+        target: delta.target,
+        source: delta.source,
+        options: vec![megapatch, merge, recreate, reset, staged],
+        recommendation,
+        conflicts,
+    })
+}
+
+/// Explains, from the figures, which option to take.
+fn recommend(backport: &Figures, merge: &Figures, megapatch: &Figures) -> String {
+    if backport.predicted_conflicts == 0 && backport.reviews <= 25 {
+        return format!(
+            "backport: {} clean picks in ordinary reviews keep the branch's history, authors and \
+             blame with no force-update; the bigger options are not needed",
+            backport.reviews
+        );
+    }
+    format!(
+        "merge (theirs-merge): one fast-forward review brings the source tree exactly ({} files, \
+         +{} -{}) and keeps both histories and blame, where the backport needs {} reviews with {} \
+         predicted conflicts. If the server refuses merge commits, megapatch gives the same tree \
+         in one review ({} files) without the source's history; recreate and reset make every \
+         clone force-update",
+        merge.files_changed,
+        merge.insertions,
+        merge.deletions,
+        backport.reviews,
+        backport.predicted_conflicts,
+        megapatch.files_changed
+    )
+}
