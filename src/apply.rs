@@ -9,13 +9,13 @@
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::backport::{self, BackportError, BackportOptions, StepOutcome};
 use crate::git::GitError;
+use crate::lock::Lock;
 use crate::message;
 use crate::oid::ObjectId;
 use crate::progress::Progress;
@@ -45,8 +45,8 @@ pub enum ApplyError {
     },
     #[error("a backport is already in progress on branch {branch} (state in {path})")]
     InProgress { branch: String, path: PathBuf },
-    #[error("another regraft is working on this repository ({holder}); lock file {path}")]
-    Locked { holder: String, path: PathBuf },
+    #[error(transparent)]
+    Locked(#[from] crate::lock::LockError),
     #[error("no backport is in progress (no {path})")]
     NotInProgress { path: PathBuf },
     #[error("branch {branch} already exists")]
@@ -150,55 +150,6 @@ pub fn state_path(repo: &Repo) -> PathBuf {
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ApplyError + '_ {
     move |source| ApplyError::Io { path: path.to_path_buf(), source }
-}
-
-/// Holds the repository's lock for as long as it lives.
-#[derive(Debug)]
-pub struct Lock {
-    path: PathBuf,
-}
-
-impl Lock {
-    /// Takes the lock, or says who holds it.
-    pub fn take(repo: &Repo, what: &str) -> Result<Lock, ApplyError> {
-        let dir = regraft_dir(repo);
-        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        let path = dir.join("lock");
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut file) => {
-                let _ = writeln!(file, "pid {} {what}", std::process::id());
-                Ok(Lock { path })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
-                if holder_is_gone(&holder) {
-                    // Its process died (killed mid-run): the lock protects nothing now.
-                    std::fs::remove_file(&path).map_err(io_error(&path))?;
-                    return Lock::take(repo, what);
-                }
-                Err(ApplyError::Locked { holder, path })
-            }
-            Err(e) => Err(ApplyError::Io { path, source: e }),
-        }
-    }
-}
-
-/// Tells whether the process named in a lock file (`pid N ...`) no longer runs. Only Linux's
-/// `/proc` can say; elsewhere a lock is never presumed stale.
-fn holder_is_gone(holder: &str) -> bool {
-    let pid = holder.strip_prefix("pid ").and_then(|rest| rest.split_whitespace().next());
-    match pid.and_then(|p| p.parse::<u32>().ok()) {
-        Some(pid) if Path::new("/proc/self").exists() => {
-            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
-        }
-        _ => false,
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
 
 fn save(repo: &Repo, state: &State) -> Result<(), ApplyError> {

@@ -8,8 +8,11 @@ mod delta;
 mod demo;
 mod deps;
 mod dot;
+mod eol;
 mod man;
 mod progress;
+mod replace;
+mod surgery;
 mod ui;
 
 use std::path::PathBuf;
@@ -58,6 +61,8 @@ enum Command {
     Delta(delta::Args),
     Deps(deps::Args),
     Demo(demo::Args),
+    Eol(eol::Args),
+    Replace(replace::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -139,6 +144,8 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Delta(args) => delta::run(args, ui),
         Command::Deps(args) => deps::run(args, ui),
         Command::Demo(args) => demo::run(args, ui),
+        Command::Eol(args) => eol::run(args, ui),
+        Command::Replace(args) => replace::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),
         Command::Man(args) => man::run(args, ui, Cli::command()),
     }

@@ -6,6 +6,7 @@ mod cli;
 mod delta;
 mod deps;
 mod patch_id;
+mod replace;
 mod scenario;
 
 use std::path::Path;

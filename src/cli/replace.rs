@@ -1,0 +1,97 @@
+//! `git regraft replace`: replace a stable branch on the remote, safely.
+
+use std::process::ExitCode;
+
+use regraft::replace::{self, ReplaceError, ReplaceRequest, Strategy};
+use regraft::repo::Repo;
+
+use super::{CommandError, Ui};
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge
+  git regraft replace stable/liberty --from f10a625a --strategy recreate --execute
+  git regraft replace --continue";
+
+/// Replace a branch on the remote by SOURCE: megapatch, merge, recreate or reset
+///
+/// Always first: fetch the branch's tip, tag it (default `<series>-early-demise`), push the
+/// tag and verify it on the remote. Then the strategy's steps, each a compare-and-swap push
+/// that changes nothing if the remote moved since the plan was made. Without --execute,
+/// prints every step (the exact git command, what must hold before, how it is verified)
+/// and changes nothing. For the staged backport, see `git regraft backport`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The branch on the remote (e.g. stable/liberty)
+    #[arg(required_unless_present_any = ["resume", "abort"])]
+    branch: Option<String>,
+    /// The commit the branch becomes, or whose tree it takes (e.g. origin/stable/mitaka)
+    #[arg(long = "from", value_name = "SOURCE", required_unless_present_any = ["resume", "abort"])]
+    source: Option<String>,
+    /// How to replace it
+    #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
+    strategy: Option<StrategyArg>,
+    /// The tag that keeps the old tip [default: <series>-early-demise]
+    #[arg(long, value_name = "NAME")]
+    tag: Option<String>,
+    /// The remote
+    #[arg(long, default_value = "origin")]
+    remote: String,
+    /// Do it (after confirmation on a terminal, or with --yes)
+    #[arg(long)]
+    execute: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    yes: bool,
+    /// Print the plan as JSON
+    #[arg(long)]
+    json: bool,
+    /// Resume an interrupted operation at its first unfinished step
+    #[arg(long = "continue", conflicts_with = "abort")]
+    resume: bool,
+    /// Put the branch back at its old tip and drop the operation (the tag stays)
+    #[arg(long)]
+    abort: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StrategyArg {
+    Megapatch,
+    Merge,
+    Recreate,
+    Reset,
+}
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    if args.resume || args.abort {
+        return super::surgery::resume_or_abort(ui, &repo, args.abort);
+    }
+    let strategy = match args.strategy.expect("clap requires --strategy") {
+        StrategyArg::Megapatch => Strategy::Megapatch,
+        StrategyArg::Merge => Strategy::Merge,
+        StrategyArg::Recreate => Strategy::Recreate,
+        StrategyArg::Reset => Strategy::Reset,
+    };
+    let request = ReplaceRequest {
+        branch: args.branch.expect("clap requires BRANCH"),
+        source: args.source.expect("clap requires --from"),
+        strategy,
+        tag: args.tag,
+        remote: args.remote,
+    };
+    let plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
+    let result =
+        super::surgery::dry_run_or_execute(ui, &repo, plan, args.execute, args.yes, args.json);
+    result.map_err(|e| match (strategy, &e.hint) {
+        (Strategy::Reset, None) => e.with_hint(
+            "a server that refuses non-fast-forward pushes refuses reset; try --strategy recreate",
+        ),
+        _ => e,
+    })
+}
+
+pub fn replace_error(error: ReplaceError) -> CommandError {
+    if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
+}

@@ -1,0 +1,131 @@
+//! What `replace` and `eol` share: showing a plan, asking before executing, running it.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use regraft::operation::{self, OperationError, Plan, StepStatus};
+use regraft::repo::Repo;
+
+use super::{CommandError, Ui};
+
+/// Writes every step of the plan: what it does, the exact git command, what must hold
+/// before, and how it is verified.
+pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
+    let mut out = ui.out();
+    writeln!(out, "plan: {}", plan.operation)?;
+    for (n, step) in plan.steps.iter().enumerate() {
+        writeln!(out)?;
+        writeln!(out, "{:>2}. {}", n + 1, step.description)?;
+        if let Some(argv) = &step.action {
+            let words: Vec<String> = argv.iter().map(|w| regraft::git::quote(w)).collect();
+            writeln!(out, "    $ git {}", words.join(" "))?;
+            if let Some(input) = &step.input {
+                for line in input.lines() {
+                    writeln!(out, "    | {line}")?;
+                }
+            }
+        }
+        for check in &step.precondition {
+            writeln!(out, "    before: {}", check.describe(&plan.remote))?;
+        }
+        for check in &step.verification {
+            writeln!(out, "    after:  {}", check.describe(&plan.remote))?;
+        }
+    }
+    Ok(())
+}
+
+/// Shows the plan (dry run), or with `execute` asks and runs it.
+pub fn dry_run_or_execute(
+    ui: &Ui,
+    repo: &Repo,
+    plan: Plan,
+    execute: bool,
+    yes: bool,
+    json: bool,
+) -> Result<ExitCode, CommandError> {
+    if !execute {
+        if json {
+            super::write_json(ui, &plan)?;
+        } else {
+            render(ui, &plan)?;
+            writeln!(
+                ui.out(),
+                "\nThis was a dry run: nothing changed. Run again with --execute to do it."
+            )?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    render(ui, &plan)?;
+    confirm(&plan.operation, yes)?;
+    let mut report = |step: &operation::Step, status: StepStatus| {
+        let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
+        ui.status(&format!("{how}: {}", step.description));
+    };
+    operation::execute(repo, plan, &mut report).map_err(operation_error)?;
+    writeln!(ui.out(), "\nAll steps done and verified.")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resumes or aborts the operation in progress.
+pub fn resume_or_abort(ui: &Ui, repo: &Repo, abort: bool) -> Result<ExitCode, CommandError> {
+    if abort {
+        let report = operation::abort(repo).map_err(operation_error)?;
+        let mut out = ui.out();
+        writeln!(out, "aborted: {}", report.plan.operation)?;
+        for line in report.restored.iter().chain(&report.kept) {
+            writeln!(out, "  {line}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut report = |step: &operation::Step, status: StepStatus| {
+        let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
+        ui.status(&format!("{how}: {}", step.description));
+    };
+    let plan = operation::resume(repo, &mut report).map_err(operation_error)?;
+    writeln!(ui.out(), "finished: {}", plan.operation)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn confirm(operation: &str, yes: bool) -> Result<(), CommandError> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(CommandError::user(anyhow::anyhow!(
+            "refusing to {operation} without confirmation"
+        ))
+        .with_hint("there is no terminal to ask on; add --yes to confirm"));
+    }
+    let go = dialoguer::Confirm::new()
+        .with_prompt(format!("Execute: {operation}?"))
+        .default(false)
+        .interact()
+        .map_err(CommandError::internal)?;
+    if go {
+        Ok(())
+    } else {
+        Err(CommandError::user(anyhow::anyhow!("not confirmed; nothing changed")))
+    }
+}
+
+pub fn operation_error(error: OperationError) -> CommandError {
+    let hint = match &error {
+        OperationError::Precondition { .. } => {
+            Some("the remote moved since the plan was made; look, then --continue or --abort")
+        }
+        OperationError::InProgress { .. } => {
+            Some("finish it with --continue or undo it with --abort")
+        }
+        _ => None,
+    };
+    let mut e = if error.is_user_error() {
+        CommandError::user(error)
+    } else {
+        CommandError::internal(error)
+    };
+    if let Some(hint) = hint {
+        e = e.with_hint(hint);
+    }
+    e
+}

@@ -1,0 +1,441 @@
+//! Building the plans of branch surgery: replacing a stable branch by another commit (four
+//! strategies) and ending a branch's life, always tagging the old tip first.
+
+use serde::{Deserialize, Serialize};
+
+use crate::git::GitError;
+use crate::oid::ObjectId;
+use crate::operation::{self, Check, OperationError, Plan, Restore, Step};
+use crate::repo::{Repo, RepoError};
+
+/// Errors from planning.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplaceError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Operation(#[from] OperationError),
+    #[error("remote `{remote}` has no branch {branch}")]
+    NoBranch { remote: String, branch: String },
+    #[error("tag {tag} already exists at {found}, not at the old tip {old}")]
+    TagClash { tag: String, found: String, old: String },
+    #[error(
+        "cannot name the old tip's tag for `{branch}`: it has no series (stable/<series>); give --tag"
+    )]
+    NoSeries { branch: String },
+    #[error("{source_name} ({commit}) is already the tip of {branch}: nothing to replace")]
+    SameTip { source_name: String, commit: String, branch: String },
+}
+
+impl ReplaceError {
+    /// Tells whether the error comes from the user's input.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            ReplaceError::Repo(e) => !matches!(e, RepoError::Read { .. }),
+            ReplaceError::Git(_) => false,
+            ReplaceError::Operation(e) => e.is_user_error(),
+            _ => true,
+        }
+    }
+}
+
+/// The ways to replace a branch (the backport strategy is `git regraft backport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// One commit on the old tip whose tree is SOURCE's.
+    Megapatch,
+    /// A merge: first parent the old tip, second SOURCE, tree SOURCE's.
+    Merge,
+    /// Delete the branch, create it again at SOURCE (two pushes).
+    Recreate,
+    /// Move the branch to SOURCE with one forced push.
+    Reset,
+}
+
+impl Strategy {
+    /// Returns the name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Megapatch => "megapatch",
+            Strategy::Merge => "merge",
+            Strategy::Recreate => "recreate",
+            Strategy::Reset => "reset",
+        }
+    }
+}
+
+/// What to replace by what.
+#[derive(Debug, Clone)]
+pub struct ReplaceRequest {
+    /// The branch on the remote, e.g. `stable/liberty`.
+    pub branch: String,
+    /// Any commit, e.g. `origin/stable/mitaka`.
+    pub source: String,
+    pub strategy: Strategy,
+    /// The old tip's tag (default `<series>-early-demise`).
+    pub tag: Option<String>,
+    pub remote: String,
+}
+
+/// Returns the series of `stable/<series>` (or `unmaintained/<series>`).
+pub fn series(branch: &str) -> Option<&str> {
+    branch
+        .strip_prefix("stable/")
+        .or_else(|| branch.strip_prefix("unmaintained/"))
+        .filter(|s| !s.is_empty())
+}
+
+/// The old tip of the branch on the remote, and the tag that will keep it.
+struct OldTip {
+    commit: ObjectId,
+    tag: String,
+}
+
+fn old_tip(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    tag: Option<&str>,
+    suffix: &str,
+) -> Result<OldTip, ReplaceError> {
+    let reference = format!("refs/heads/{branch}");
+    let commit = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
+        ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
+    })?;
+    let tag = match tag {
+        Some(tag) => tag.to_string(),
+        None => format!(
+            "{}-{suffix}",
+            series(branch).ok_or_else(|| ReplaceError::NoSeries { branch: branch.to_string() })?
+        ),
+    };
+    // A tag of that name elsewhere would not keep the old tip: refuse rather than move it.
+    let local = repo.resolve_commit(&format!("refs/tags/{tag}")).ok();
+    let remote_tag = operation::remote_ref(repo, remote, &format!("refs/tags/{tag}^{{}}"))?
+        .or(operation::remote_ref(repo, remote, &format!("refs/tags/{tag}"))?);
+    for found in [local, remote_tag].into_iter().flatten() {
+        if found != commit {
+            return Err(ReplaceError::TagClash { tag, found: found.short(), old: commit.short() });
+        }
+    }
+    Ok(OldTip { commit, tag })
+}
+
+fn argv(words: &[&str]) -> Option<Vec<String>> {
+    Some(words.iter().map(|w| (*w).to_string()).collect())
+}
+
+/// The first steps of every surgery: fetch the old tip, tag it, push the tag, verify it.
+fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
+    let reference = format!("refs/heads/{branch}");
+    let tag_ref = format!("refs/tags/{}", old.tag);
+    vec![
+        Step {
+            id: "fetch".into(),
+            description: format!(
+                "fetch {branch} from {remote}, so its tip {} is here",
+                old.commit.short()
+            ),
+            action: argv(&["fetch", "--no-tags", remote, &reference]),
+            input: None,
+            precondition: vec![],
+            verification: vec![Check::LocalObject { id: old.commit }],
+        },
+        Step {
+            id: "tag".into(),
+            description: format!(
+                "tag the old tip {} as {} (annotated)",
+                old.commit.short(),
+                old.tag
+            ),
+            action: argv(&["tag", "-a", "-F", "-", &old.tag, &old.commit.to_hex()]),
+            input: Some(format!("{why}\n")),
+            precondition: vec![Check::NoLocalTag { tag: old.tag.clone() }],
+            verification: vec![Check::LocalTag { tag: old.tag.clone(), commit: old.commit }],
+        },
+        Step {
+            id: "push-tag".into(),
+            description: format!(
+                "push tag {} to {remote} (only if {remote} has no such tag)",
+                old.tag
+            ),
+            action: argv(&[
+                "push",
+                "--porcelain",
+                &format!("--force-with-lease={tag_ref}:"),
+                remote,
+                &format!("{tag_ref}:{tag_ref}"),
+            ]),
+            input: None,
+            precondition: vec![Check::RemoteRef { reference: tag_ref.clone(), expected: None }],
+            verification: vec![Check::RemoteTag { tag: old.tag.clone(), commit: old.commit }],
+        },
+    ]
+}
+
+/// Builds the plan for replacing the branch; nothing is changed.
+pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
+    let remote = request.remote.as_str();
+    let branch = request.branch.as_str();
+    let source = repo.resolve_commit(&request.source)?;
+    let old = old_tip(repo, remote, branch, request.tag.as_deref(), "early-demise")?;
+    if old.commit == source {
+        return Err(ReplaceError::SameTip {
+            source_name: request.source.clone(),
+            commit: source.short(),
+            branch: branch.into(),
+        });
+    }
+    let strategy = request.strategy;
+    let why = format!(
+        "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
+        request.source,
+        source.short(),
+        strategy.name()
+    );
+    let mut steps = tag_steps(remote, branch, &old, &why);
+    let reference = format!("refs/heads/{branch}");
+    let lease_old = format!("--force-with-lease={reference}:{}", old.commit);
+    let final_tip = match strategy {
+        Strategy::Megapatch | Strategy::Merge => {
+            let (commit, text) = new_commit(repo, request, old.commit, source)?;
+            steps.push(Step {
+                id: "commit".into(),
+                description: format!(
+                    "write the {} commit {} (tree of {}, parent {}{})",
+                    strategy.name(),
+                    commit.short(),
+                    source.short(),
+                    old.commit.short(),
+                    if strategy == Strategy::Merge {
+                        format!(" and {}", source.short())
+                    } else {
+                        String::new()
+                    }
+                ),
+                action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
+                input: Some(text),
+                precondition: vec![],
+                verification: vec![Check::LocalObject { id: commit }],
+            });
+            steps.push(Step {
+                id: "push".into(),
+                description: format!(
+                    "fast-forward {branch} on {remote} to {} (only if it is still {})",
+                    commit.short(),
+                    old.commit.short()
+                ),
+                action: argv(&[
+                    "push",
+                    "--porcelain",
+                    "--atomic",
+                    &lease_old,
+                    remote,
+                    &format!("{commit}:{reference}"),
+                ]),
+                input: None,
+                precondition: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: Some(old.commit),
+                }],
+                verification: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: Some(commit),
+                }],
+            });
+            commit
+        }
+        Strategy::Recreate => {
+            steps.push(Step {
+                id: "delete".into(),
+                description: format!(
+                    "delete {branch} on {remote} (only if it is still {})",
+                    old.commit.short()
+                ),
+                action: argv(&[
+                    "push",
+                    "--porcelain",
+                    &lease_old,
+                    remote,
+                    &format!(":{reference}"),
+                ]),
+                input: None,
+                precondition: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: Some(old.commit),
+                }],
+                verification: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: None,
+                }],
+            });
+            steps.push(Step {
+                id: "create".into(),
+                description: format!(
+                    "create {branch} on {remote} at {} (only if it does not exist)",
+                    source.short()
+                ),
+                action: argv(&[
+                    "push",
+                    "--porcelain",
+                    &format!("--force-with-lease={reference}:"),
+                    remote,
+                    &format!("{source}:{reference}"),
+                ]),
+                input: None,
+                precondition: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: None,
+                }],
+                verification: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: Some(source),
+                }],
+            });
+            source
+        }
+        Strategy::Reset => {
+            steps.push(Step {
+                id: "reset".into(),
+                description: format!(
+                    "force {branch} on {remote} to {} (only if it is still {})",
+                    source.short(),
+                    old.commit.short()
+                ),
+                action: argv(&[
+                    "push",
+                    "--porcelain",
+                    &lease_old,
+                    remote,
+                    &format!("+{source}:{reference}"),
+                ]),
+                input: None,
+                precondition: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: Some(old.commit),
+                }],
+                verification: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: Some(source),
+                }],
+            });
+            source
+        }
+    };
+    steps.push(Step {
+        id: "verify".into(),
+        description: format!(
+            "verify: {branch} is {}, tag {} is the old tip",
+            final_tip.short(),
+            old.tag
+        ),
+        action: None,
+        input: None,
+        precondition: vec![],
+        verification: vec![
+            Check::RemoteRef { reference: reference.clone(), expected: Some(final_tip) },
+            Check::RemoteTag { tag: old.tag.clone(), commit: old.commit },
+        ],
+    });
+    Ok(Plan {
+        operation: format!(
+            "replace {branch} on {remote} by {} ({})",
+            request.source,
+            strategy.name()
+        ),
+        remote: remote.to_string(),
+        steps,
+        restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
+    })
+}
+
+/// Builds the plan for ending a branch's life: tag `<series>-eol` at the tip, push and
+/// verify it, delete the branch.
+pub fn plan_eol(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    tag: Option<&str>,
+) -> Result<Plan, ReplaceError> {
+    let old = old_tip(repo, remote, branch, tag, "eol")?;
+    let why = format!("End of life of {branch}: its last commit.");
+    let mut steps = tag_steps(remote, branch, &old, &why);
+    let reference = format!("refs/heads/{branch}");
+    steps.push(Step {
+        id: "delete".into(),
+        description: format!(
+            "delete {branch} on {remote} (only if it is still {})",
+            old.commit.short()
+        ),
+        action: argv(&[
+            "push",
+            "--porcelain",
+            &format!("--force-with-lease={reference}:{}", old.commit),
+            remote,
+            &format!(":{reference}"),
+        ]),
+        input: None,
+        precondition: vec![
+            Check::RemoteRef { reference: reference.clone(), expected: Some(old.commit) },
+            Check::RemoteTag { tag: old.tag.clone(), commit: old.commit },
+        ],
+        verification: vec![Check::RemoteRef { reference: reference.clone(), expected: None }],
+    });
+    Ok(Plan {
+        operation: format!("end of life of {branch} on {remote}"),
+        remote: remote.to_string(),
+        steps,
+        restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
+    })
+}
+
+/// Returns the megapatch or merge commit (id and raw text), computed without writing it,
+/// so the plan can name it exactly.
+fn new_commit(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    old: ObjectId,
+    source: ObjectId,
+) -> Result<(ObjectId, String), ReplaceError> {
+    let git = repo.git();
+    let ident = |var: &str| -> Result<String, GitError> {
+        Ok(String::from_utf8_lossy(&git.output(&["var", var])?).trim().to_string())
+    };
+    let (author, committer) = (ident("GIT_AUTHOR_IDENT")?, ident("GIT_COMMITTER_IDENT")?);
+    let tree = repo.tree_of(source)?;
+    // Counted when the old tip is already here (before the plan's fetch it may not be).
+    let count = repo
+        .commits_since(old, source)
+        .map(|c| format!(", which has {} commits", c.len()))
+        .unwrap_or_default();
+    let (subject, parents) = match request.strategy {
+        Strategy::Merge => (
+            format!("Merge {} into {}, taking its tree", request.source, request.branch),
+            vec![old, source],
+        ),
+        _ => (format!("Replace {} with the tree of {}", request.branch, request.source), vec![old]),
+    };
+    let mut text = format!("tree {tree}\n");
+    for parent in &parents {
+        text.push_str(&format!("parent {parent}\n"));
+    }
+    text.push_str(&format!(
+        "author {author}\ncommitter {committer}\n\n{subject}\n\nThe tree is exactly {source_name}'s ({source}){count}\n\
+         not on {branch} ({old}). The old tip is kept by a tag.\n",
+        source_name = request.source,
+        branch = request.branch,
+    ));
+    let out = git.output_with_input_env(
+        &["hash-object", "-t", "commit", "--stdin"],
+        &[],
+        text.as_bytes(),
+    )?;
+    let id =
+        ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes()).ok_or_else(|| {
+            RepoError::UnknownRevision { spec: "hash-object output".into(), suggestions: vec![] }
+        })?;
+    Ok((id, text))
+}

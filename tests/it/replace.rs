@@ -1,0 +1,335 @@
+//! `replace` and `eol` against real remotes: bare repositories reached by `file://` and
+//! served by `git daemon` on 127.0.0.1, one refusing non-fast-forward pushes as review
+//! servers do; runs killed at every step boundary; a remote that moves under a plan.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use regraft::ObjectId;
+use regraft::fixture::git_command;
+use tempfile::TempDir;
+
+use crate::{git, id, small_scenario};
+
+/// A "server" (bare repository with the scenario's branches) and a developer clone of it.
+struct World {
+    _tmp: TempDir,
+    server: PathBuf,
+    clone: PathBuf,
+    old: ObjectId,
+    source: ObjectId,
+}
+
+fn world(refuse_non_fast_forward: bool) -> World {
+    let (tmp, s) = small_scenario();
+    let server = tmp.path().join("server.git");
+    let clone = tmp.path().join("clone");
+    git(
+        tmp.path(),
+        &["clone", "-q", "--bare", s.dir.to_str().expect("utf-8"), server.to_str().expect("utf-8")],
+    );
+    // A review server's HEAD is its trunk; git refuses to delete the branch HEAD names.
+    git(&server, &["symbolic-ref", "HEAD", "refs/heads/master"]);
+    if refuse_non_fast_forward {
+        git(&server, &["config", "receive.denyNonFastForwards", "true"]);
+    }
+    let url = format!("file://{}", server.display());
+    git(tmp.path(), &["clone", "-q", &url, clone.to_str().expect("utf-8")]);
+    let old = id(&git(&server, &["rev-parse", "refs/heads/stable/liberty"]));
+    let source = id(&git(&server, &["rev-parse", "refs/heads/stable/mitaka"]));
+    std::mem::forget(s);
+    World { _tmp: tmp, server, clone, old, source }
+}
+
+fn regraft(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("git-regraft").expect("the binary is built");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Rel Manager")
+        .env("GIT_AUTHOR_EMAIL", "release@example.org")
+        .env("GIT_COMMITTER_NAME", "Rel Manager")
+        .env("GIT_COMMITTER_EMAIL", "release@example.org")
+        .env("NO_COLOR", "1")
+        .env_remove("REGRAFT_FAULT_AFTER_STEPS");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (Option<i32>, String) {
+    let out = cmd.output().expect("runs");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+fn remote_refs(server: &Path) -> String {
+    git(server, &["for-each-ref", "--format=%(refname) %(objectname)"])
+}
+
+fn remote(server: &Path, reference: &str) -> Option<ObjectId> {
+    let out = git_command(server, 0)
+        .args(["rev-parse", "--verify", "-q", reference])
+        .output()
+        .expect("git runs");
+    ObjectId::from_hex(String::from_utf8_lossy(&out.stdout).trim().as_bytes())
+}
+
+const BRANCH: &str = "refs/heads/stable/liberty";
+
+#[test]
+fn every_strategy_ends_with_the_refs_it_promises_and_a_dry_run_changes_nothing() {
+    for strategy in ["megapatch", "merge", "recreate", "reset"] {
+        let refuse = strategy != "reset";
+        let w = world(refuse);
+        let args =
+            ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", strategy];
+        let before = remote_refs(&w.server);
+        let local_tags = git(&w.clone, &["tag"]);
+        let (code, out) = run(regraft(&w.clone).args(args));
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("$ git push") && out.contains("--force-with-lease="), "{out}");
+        assert_eq!(remote_refs(&w.server), before, "{strategy}: the dry run changed the remote");
+        assert_eq!(git(&w.clone, &["tag"]), local_tags, "{strategy}: the dry run made a tag");
+
+        let (code, out) = run(regraft(&w.clone).args(args).args(["--execute", "--yes"]));
+        assert_eq!(code, Some(0), "{strategy}: {out}");
+        assert_eq!(
+            remote(&w.server, "liberty-early-demise^{commit}"),
+            Some(w.old),
+            "{strategy}: tag keeps the old tip"
+        );
+        assert_eq!(git(&w.server, &["cat-file", "-t", "liberty-early-demise"]), "tag", "annotated");
+        let tip = remote(&w.server, BRANCH).expect("branch exists");
+        let source_tree = git(&w.server, &["rev-parse", &format!("{}^{{tree}}", w.source)]);
+        assert_eq!(
+            git(&w.server, &["rev-parse", &format!("{tip}^{{tree}}")]),
+            source_tree,
+            "{strategy}: SOURCE's tree"
+        );
+        let parents = git(&w.server, &["rev-list", "--parents", "-n1", &tip.to_hex()]);
+        match strategy {
+            "megapatch" => assert_eq!(parents, format!("{tip} {}", w.old)),
+            "merge" => assert_eq!(parents, format!("{tip} {} {}", w.old, w.source)),
+            _ => assert_eq!(tip, w.source),
+        }
+        assert!(!w.clone.join(".git/regraft/journal.json").exists());
+    }
+}
+
+#[test]
+fn reset_is_refused_plainly_by_a_server_that_denies_non_fast_forwards() {
+    let w = world(true);
+    let (code, out) = run(regraft(&w.clone).args([
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "reset",
+        "--execute",
+        "--yes",
+    ]));
+    assert_ne!(code, Some(0));
+    assert!(out.contains("non-fast-forward") || out.contains("rejected"), "{out}");
+    assert!(out.contains("--strategy recreate"), "suggests recreate: {out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old), "the branch did not move");
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old), "the tag is there");
+}
+
+#[test]
+fn killed_at_every_step_a_run_continues_or_aborts_and_the_old_tip_stays_reachable() {
+    let steps = 6; // fetch, tag, push-tag, delete, create, verify
+    for after in 1..steps {
+        for finish in ["--continue", "--abort"] {
+            let w = world(true);
+            let args = [
+                "replace",
+                "stable/liberty",
+                "--from",
+                "origin/stable/mitaka",
+                "--strategy",
+                "recreate",
+                "--execute",
+                "--yes",
+            ];
+            let (code, out) = run(regraft(&w.clone)
+                .env("REGRAFT_FAULT_AFTER_STEPS", after.to_string())
+                .args(args));
+            assert_eq!(code, None, "killed after step {after}: {out}");
+            if after >= 3 {
+                assert_eq!(
+                    remote(&w.server, "liberty-early-demise^{commit}"),
+                    Some(w.old),
+                    "after step {after}"
+                );
+            }
+            let (code, out) = run(regraft(&w.clone).args(["replace", finish]));
+            assert_eq!(code, Some(0), "{finish} after step {after}: {out}");
+            let expected = if finish == "--continue" { w.source } else { w.old };
+            assert_eq!(remote(&w.server, BRANCH), Some(expected), "{finish} after step {after}");
+            if after >= 3 || finish == "--continue" {
+                assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_remote_that_moved_stops_the_run_with_nothing_changed() {
+    let w = world(true);
+    let args = [
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "recreate",
+        "--execute",
+        "--yes",
+    ];
+    let (code, _) = run(regraft(&w.clone).env("REGRAFT_FAULT_AFTER_STEPS", "3").args(args));
+    assert_eq!(code, None);
+    // Someone lands a change on the branch meanwhile.
+    let other = w.clone.parent().expect("parent").join("other");
+    git(
+        w.clone.parent().expect("parent"),
+        &["clone", "-q", &format!("file://{}", w.server.display()), other.to_str().expect("utf-8")],
+    );
+    git(&other, &["checkout", "-q", "stable/liberty"]);
+    std::fs::write(other.join("late.txt"), "landed meanwhile\n").expect("write");
+    git(&other, &["add", "late.txt"]);
+    git(&other, &["commit", "-q", "-m", "Late change"]);
+    git(&other, &["push", "-q", "origin", "stable/liberty"]);
+    let moved = remote(&w.server, BRANCH).expect("branch");
+    assert_ne!(moved, w.old);
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--continue"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("does not hold") && out.contains("nothing was changed"), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(moved), "the late change is still there");
+}
+
+#[test]
+fn bad_input_and_a_held_lock_change_nothing() {
+    let w = world(true);
+    let before = remote_refs(&w.server);
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["replace", "stable/newton", "--from", "origin/stable/mitaka", "--strategy", "merge"],
+            "has no branch stable/newton",
+        ),
+        (
+            &["replace", "stable/liberty", "--from", "nowhere", "--strategy", "merge"],
+            "unknown revision `nowhere`",
+        ),
+        (
+            &[
+                "replace",
+                "feature/x",
+                "--from",
+                "origin/stable/mitaka",
+                "--strategy",
+                "merge",
+                "--remote",
+                "origin",
+            ],
+            "has no branch feature/x",
+        ),
+        (&["eol", "stable/liberty", "--tag", "1.0.0"], "tag 1.0.0 already exists"),
+    ];
+    for (args, message) in cases {
+        let (code, out) = run(regraft(&w.clone).args(args).args(["--execute", "--yes"]));
+        assert_eq!(code, Some(2), "{args:?}: {out}");
+        assert!(out.contains(message), "{args:?}: {out}");
+    }
+    std::fs::create_dir_all(w.clone.join(".git/regraft")).expect("mkdir");
+    std::fs::write(
+        w.clone.join(".git/regraft/lock"),
+        format!("pid {} backport", std::process::id()),
+    )
+    .expect("lock");
+    let (code, out) = run(regraft(&w.clone).args(["eol", "stable/liberty", "--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("another regraft is working"), "{out}");
+    assert_eq!(remote_refs(&w.server), before);
+}
+
+/// A `git daemon` serving a directory on 127.0.0.1, stopped when dropped.
+struct Daemon {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn daemon(base: &Path) -> Daemon {
+    let port =
+        TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+    let child = git_command(base, 0)
+        .args([
+            "daemon",
+            "--reuseaddr",
+            "--listen=127.0.0.1",
+            &format!("--port={port}"),
+            "--export-all",
+            "--enable=receive-pack",
+            &format!("--base-path={}", base.display()),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("git daemon starts");
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Daemon { child, port }
+}
+
+#[test]
+fn merge_and_eol_over_git_daemon() {
+    let w = world(true);
+    let base = w.server.parent().expect("parent").to_path_buf();
+    let d = daemon(&base);
+    let url = format!("git://127.0.0.1:{}/server.git", d.port);
+    git(&w.clone, &["remote", "add", "review", &url]);
+    git(&w.clone, &["fetch", "-q", "review"]);
+    let (code, out) = run(regraft(&w.clone).args([
+        "replace",
+        "stable/liberty",
+        "--from",
+        "review/stable/mitaka",
+        "--strategy",
+        "merge",
+        "--remote",
+        "review",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    let tip = remote(&w.server, BRANCH).expect("branch");
+    assert_eq!(
+        git(&w.server, &["rev-list", "--parents", "-n1", &tip.to_hex()]),
+        format!("{tip} {} {}", w.old, w.source)
+    );
+    let (code, out) = run(regraft(&w.clone).args([
+        "eol",
+        "stable/mitaka",
+        "--remote",
+        "review",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/mitaka"), None);
+    assert_eq!(remote(&w.server, "mitaka-eol^{commit}"), Some(w.source));
+}
