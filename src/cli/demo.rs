@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use regraft::delta::{self, DeltaOptions};
+use regraft::replace::{self, ReplaceRequest, Strategy};
 use regraft::repo::Repo;
 use regraft::scenario::{self, ScenarioSpec};
 
@@ -152,6 +153,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
          table and notes to paste into a mailing-list post."
     )?;
     writeln!(out)?;
+    drop(out);
+    replacements(ui, &dir)?;
+    let mut out = ui.out();
+    writeln!(out)?;
     writeln!(out, "Try next:")?;
     writeln!(out, "  cd {}", dir.display())?;
     writeln!(out, "  git regraft delta --verbose {} {}", scenario::TARGET, scenario::SOURCE)?;
@@ -179,4 +184,79 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     writeln!(out)?;
     writeln!(out, "Remove the sample when done: rm -rf {}", dir.display())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the sample from a bare "review server" next to it and shows the dry run of each
+/// replacement strategy against it.
+fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
+    use std::io::Write;
+    let server = dir.join("server.git");
+    let sample = regraft::fixture::Fixture::open(dir);
+    sample.git(&[
+        std::ffi::OsStr::new("clone"),
+        std::ffi::OsStr::new("-q"),
+        std::ffi::OsStr::new("--bare"),
+        dir.as_os_str(),
+        server.as_os_str(),
+    ]);
+    let served = regraft::fixture::Fixture::open(&server);
+    served.git(&["symbolic-ref", "HEAD", "refs/heads/master"]);
+    served.git(&["config", "receive.denyNonFastForwards", "true"]);
+    sample.git(&["remote", "add", "origin", &format!("file://{}", server.display())]);
+    sample.git(&["config", "user.name", "Demo Release Manager"]);
+    sample.git(&["config", "user.email", "release@example.org"]);
+    // The server lives inside the sample's directory; keep it out of `git status`.
+    let exclude = dir.join(".git/info/exclude");
+    let mut text = std::fs::read_to_string(&exclude).unwrap_or_default();
+    text.push_str("/server.git/\n");
+    std::fs::write(&exclude, text).map_err(CommandError::internal)?;
+    sample.git(&["fetch", "-q", "origin"]);
+    let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
+    repo.isolate_git_config();
+    let mut out = ui.out();
+    writeln!(
+        out,
+        "Now the release team's side. The sample is also served from ./server.git, a bare\n\
+         repository that refuses non-fast-forward pushes as review servers do. Each replacement\n\
+         strategy is first a plan; without --execute nothing happens:"
+    )?;
+    for strategy in [Strategy::Merge, Strategy::Megapatch, Strategy::Recreate, Strategy::Reset] {
+        let request = ReplaceRequest {
+            branch: scenario::TARGET.to_string(),
+            source: format!("origin/{}", scenario::SOURCE),
+            strategy,
+            tag: None,
+            remote: "origin".into(),
+        };
+        let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "$ git regraft replace {} --from origin/{} --strategy {}",
+            scenario::TARGET,
+            scenario::SOURCE,
+            strategy.name()
+        )?;
+        if strategy == Strategy::Merge {
+            drop(out);
+            super::surgery::render(ui, &plan)?;
+            out = ui.out();
+        } else {
+            writeln!(out, " 1-3. fetch, tag the old tip, push the tag: as above")?;
+            for (n, step) in plan.steps.iter().enumerate().skip(3) {
+                writeln!(out, "{:>4}. {}", n + 1, step.description)?;
+                if let Some(action) = &step.action {
+                    writeln!(out, "      $ git {}", action.join(" "))?;
+                }
+            }
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What it says: every plan starts by keeping the old tip under a tag on the server, and\n\
+         every push names the value it expects (--force-with-lease), so if the server moved\n\
+         since the plan was made, nothing changes. reset would be refused by this server."
+    )?;
+    Ok(())
 }

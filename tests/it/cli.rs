@@ -161,7 +161,9 @@ fn trace_shows_every_git_argv_on_stderr_only() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in ["backport", "compare", "delta", "deps", "demo", "completions", "man"] {
+    for command in
+        ["backport", "compare", "delta", "deps", "demo", "eol", "replace", "completions", "man"]
+    {
         let out = stdout_of(regraft(Path::new(".")).args([command, "--help"]));
         assert!(out.contains("Example"), "{command} --help has an example:\n{out}");
     }
