@@ -18,6 +18,7 @@ pub mod oid;
 pub mod operation;
 pub mod ownership;
 pub mod patch_id;
+pub mod playbook;
 pub mod progress;
 pub mod replace;
 pub mod repo;

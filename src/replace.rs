@@ -439,3 +439,99 @@ fn new_commit(
         })?;
     Ok((id, text))
 }
+
+/// Builds the plan for tagging a branch's tip on the remote (fetch, tag, push, verify).
+pub fn plan_tag_tip(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    tag: &str,
+) -> Result<Plan, ReplaceError> {
+    let old = old_tip(repo, remote, branch, Some(tag), "")?;
+    let why = format!("Tip of {branch}, tagged by a regraft playbook.");
+    Ok(Plan {
+        operation: format!("tag the tip of {branch} on {remote} as {tag}"),
+        remote: remote.to_string(),
+        steps: tag_steps(remote, branch, &old, &why),
+        restore: None,
+    })
+}
+
+/// Builds the plan for creating `branch` on the remote at the current tip of `from_branch`
+/// there (only if `branch` does not exist).
+pub fn plan_create_branch(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    from_branch: &str,
+) -> Result<Plan, ReplaceError> {
+    let at = operation::remote_ref(repo, remote, &format!("refs/heads/{from_branch}"))?
+        .ok_or_else(|| ReplaceError::NoBranch {
+            remote: remote.to_string(),
+            branch: from_branch.to_string(),
+        })?;
+    let reference = format!("refs/heads/{branch}");
+    let step = Step {
+        id: "create".into(),
+        description: format!(
+            "create {branch} on {remote} at {} (the tip of {from_branch}; only if {branch} does not exist)",
+            at.short()
+        ),
+        action: argv(&[
+            "push",
+            "--porcelain",
+            &format!("--force-with-lease={reference}:"),
+            remote,
+            &format!("{at}:{reference}"),
+        ]),
+        input: None,
+        precondition: vec![Check::RemoteRef { reference: reference.clone(), expected: None }],
+        verification: vec![Check::RemoteRef { reference, expected: Some(at) }],
+    };
+    Ok(Plan {
+        operation: format!("create {branch} on {remote}"),
+        remote: remote.to_string(),
+        steps: vec![step],
+        restore: None,
+    })
+}
+
+/// Builds the plan for deleting `branch` on the remote, only while `kept_by` (a tag on the
+/// remote) keeps its tip.
+pub fn plan_delete_branch(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    kept_by: &str,
+) -> Result<Plan, ReplaceError> {
+    let reference = format!("refs/heads/{branch}");
+    let tip = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
+        ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
+    })?;
+    let step = Step {
+        id: "delete".into(),
+        description: format!(
+            "delete {branch} on {remote} (only if it is still {} and tag {kept_by} keeps it)",
+            tip.short()
+        ),
+        action: argv(&[
+            "push",
+            "--porcelain",
+            &format!("--force-with-lease={reference}:{tip}"),
+            remote,
+            &format!(":{reference}"),
+        ]),
+        input: None,
+        precondition: vec![
+            Check::RemoteRef { reference: reference.clone(), expected: Some(tip) },
+            Check::RemoteTag { tag: kept_by.to_string(), commit: tip },
+        ],
+        verification: vec![Check::RemoteRef { reference: reference.clone(), expected: None }],
+    };
+    Ok(Plan {
+        operation: format!("delete {branch} on {remote}"),
+        remote: remote.to_string(),
+        steps: vec![step],
+        restore: Some(Restore { reference, old: tip, tag: kept_by.to_string() }),
+    })
+}

@@ -12,6 +12,7 @@ mod eol;
 mod man;
 mod progress;
 mod replace;
+mod run;
 mod surgery;
 mod ui;
 
@@ -63,6 +64,7 @@ enum Command {
     Demo(demo::Args),
     Eol(eol::Args),
     Replace(replace::Args),
+    Run(run::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -146,6 +148,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Demo(args) => demo::run(args, ui),
         Command::Eol(args) => eol::run(args, ui),
         Command::Replace(args) => replace::run(args, ui),
+        Command::Run(args) => run::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),
         Command::Man(args) => man::run(args, ui, Cli::command()),
     }

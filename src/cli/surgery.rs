@@ -87,7 +87,8 @@ pub fn resume_or_abort(ui: &Ui, repo: &Repo, abort: bool) -> Result<ExitCode, Co
     Ok(ExitCode::SUCCESS)
 }
 
-fn confirm(operation: &str, yes: bool) -> Result<(), CommandError> {
+/// Asks on a terminal before changing anything; `yes` skips it; no terminal refuses.
+pub fn confirm(operation: &str, yes: bool) -> Result<(), CommandError> {
     if yes {
         return Ok(());
     }

@@ -6,6 +6,7 @@ mod cli;
 mod delta;
 mod deps;
 mod patch_id;
+mod playbook;
 mod replace;
 mod scenario;
 
