@@ -105,6 +105,8 @@ enum StepSpec {
         tag: Option<String>,
         #[serde(default = "origin")]
         remote: String,
+        #[serde(default)]
+        followups: Vec<String>,
     },
     /// End of life (see `git regraft eol`).
     Eol {
@@ -242,12 +244,13 @@ fn expand(step: &StepSpec, v: &BTreeMap<String, String>) -> Result<StepSpec, Str
         t.as_ref().map(|t| fill(t, v)).transpose().map(|t| t.filter(|s| !s.is_empty()))
     };
     Ok(match step {
-        StepSpec::Replace { branch, from, strategy, tag, remote } => StepSpec::Replace {
+        StepSpec::Replace { branch, from, strategy, tag, remote, followups } => StepSpec::Replace {
             branch: f(branch)?,
             from: f(from)?,
             strategy: f(strategy)?,
             tag: fo(tag)?,
             remote: f(remote)?,
+            followups: followups.iter().map(|t| fill(t, v)).collect::<Result<_, _>>()?,
         },
         StepSpec::Eol { branch, tag, remote } => {
             StepSpec::Eol { branch: f(branch)?, tag: fo(tag)?, remote: f(remote)? }
@@ -280,7 +283,7 @@ impl Playbook {
         let wrap = |source| PlaybookError::Plan { repository: repository.to_string(), source };
         for (n, step) in self.steps.iter().enumerate() {
             let plan = match step {
-                StepSpec::Replace { branch, from, strategy, tag, remote } => {
+                StepSpec::Replace { branch, from, strategy, tag, remote, followups } => {
                     let strategy = parse_strategy(strategy).expect("checked when loading");
                     let request = ReplaceRequest {
                         branch: branch.clone(),
@@ -288,6 +291,7 @@ impl Playbook {
                         strategy,
                         tag: tag.clone(),
                         remote: remote.clone(),
+                        followups: followups.clone(),
                     };
                     replace::plan_replace(repo, &request)
                 }

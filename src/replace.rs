@@ -25,6 +25,12 @@ pub enum ReplaceError {
         "cannot name the old tip's tag for `{branch}`: it has no series (stable/<series>); give --tag"
     )]
     NoSeries { branch: String },
+    #[error(
+        "follow-up {spec} ({commit}) does not apply cleanly on the new tip: conflicts in {files}"
+    )]
+    FollowupConflict { spec: String, commit: String, files: String },
+    #[error("preparing follow-ups: {0}")]
+    Scratch(String),
     #[error("{source_name} ({commit}) is already the tip of {branch}: nothing to replace")]
     SameTip { source_name: String, commit: String, branch: String },
 }
@@ -78,6 +84,8 @@ pub struct ReplaceRequest {
     /// The old tip's tag (default `<series>-early-demise`).
     pub tag: Option<String>,
     pub remote: String,
+    /// Small patches cherry-picked on top afterwards and pushed in the same plan.
+    pub followups: Vec<String>,
 }
 
 /// Returns the series of `stable/<series>` (or `unmaintained/<series>`).
@@ -325,6 +333,9 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             source
         }
     };
+    let tip_text = steps.iter().find(|s| s.id == "commit").and_then(|s| s.input.clone());
+    let (final_tip, followup_steps) = followups(repo, request, final_tip, tip_text)?;
+    steps.extend(followup_steps);
     steps.push(Step {
         id: "verify".into(),
         description: format!(
@@ -534,4 +545,140 @@ pub fn plan_delete_branch(
         steps: vec![step],
         restore: Some(Restore { reference, old: tip, tag: kept_by.to_string() }),
     })
+}
+
+/// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
+/// a scratch object directory at plan time so the plan names every id), committed with its
+/// author kept, and pushed with the tip so far as the lease.
+fn followups(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    tip: ObjectId,
+    tip_text: Option<String>,
+) -> Result<(ObjectId, Vec<Step>), ReplaceError> {
+    if request.followups.is_empty() {
+        return Ok((tip, Vec::new()));
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("regraft-plan-")
+        .tempdir_in(crate::simulation::scratch_parent())
+        .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
+    let real = repo.objects_dir();
+    let env: [(&str, &std::ffi::OsStr); 2] = [
+        ("GIT_OBJECT_DIRECTORY", scratch.path().as_os_str()),
+        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", real.as_os_str()),
+    ];
+    let git = repo.git();
+    // The megapatch or merge commit exists only in the plan so far: write it to the scratch.
+    if let Some(text) = tip_text {
+        git.output_with_input_env(
+            &["hash-object", "-t", "commit", "-w", "--stdin"],
+            &env,
+            text.as_bytes(),
+        )?;
+    }
+    let committer =
+        String::from_utf8_lossy(&git.output(&["var", "GIT_COMMITTER_IDENT"])?).trim().to_string();
+    let reference = format!("refs/heads/{}", request.branch);
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    let mut steps = Vec::new();
+    let mut tip = tip;
+    for (n, spec) in request.followups.iter().enumerate() {
+        let commit = repo.resolve_commit(spec)?;
+        let info = repo.commit_info(commit)?;
+        let parent = info.parents.first().copied().unwrap_or(commit);
+        let base = format!("--merge-base={parent}");
+        let merge = [
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "-z",
+            &base,
+            &tip.to_hex(),
+            &commit.to_hex(),
+        ];
+        let (code, out) = git.output_with_env(&merge, &env, &[1])?;
+        let fields: Vec<&[u8]> = out.split(|b| *b == 0).collect();
+        let tree = fields
+            .first()
+            .and_then(|t| ObjectId::from_hex(t))
+            .ok_or_else(|| ReplaceError::Scratch("merge-tree gave no tree".into()))?;
+        if code == 1 {
+            let files: Vec<String> = fields[1..]
+                .iter()
+                .take_while(|f| !f.is_empty())
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            return Err(ReplaceError::FollowupConflict {
+                spec: spec.clone(),
+                commit: commit.short(),
+                files: files.join(", "),
+            });
+        }
+        let origin = repo.commit_origin(commit)?;
+        let message = crate::message::backport_message(&origin.message, &commit.to_hex());
+        let mut text = format!(
+            "tree {tree}\nparent {tip}\nauthor {} <{}> {}\ncommitter {committer}\n\n",
+            origin.author_name, origin.author_email, origin.author_date
+        )
+        .into_bytes();
+        text.extend_from_slice(&message);
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let out = git.output_with_input_env(
+            &["hash-object", "-t", "commit", "-w", "--stdin"],
+            &env,
+            text.as_bytes(),
+        )?;
+        let new = ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes())
+            .ok_or_else(|| ReplaceError::Scratch("hash-object gave no id".into()))?;
+        let k = n + 1;
+        steps.push(Step {
+            id: format!("followup-{k}-tree"),
+            description: format!(
+                "pick follow-up {} ({}) onto {}: merge to tree {}",
+                commit.short(),
+                info.summary,
+                tip.short(),
+                tree.short()
+            ),
+            action: Some(merge.iter().map(|w| (*w).to_string()).collect()),
+            input: None,
+            precondition: vec![Check::LocalObject { id: tip }],
+            verification: vec![Check::LocalObject { id: tree }],
+        });
+        steps.push(Step {
+            id: format!("followup-{k}-commit"),
+            description: format!("write the follow-up commit {} (author kept)", new.short()),
+            action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
+            input: Some(text),
+            precondition: vec![],
+            verification: vec![Check::LocalObject { id: new }],
+        });
+        steps.push(Step {
+            id: format!("followup-{k}-push"),
+            description: format!(
+                "fast-forward {branch} on {remote} to {} (only if it is still {})",
+                new.short(),
+                tip.short()
+            ),
+            action: argv(&[
+                "push",
+                "--porcelain",
+                &format!("--force-with-lease={reference}:{tip}"),
+                remote,
+                &format!("{new}:{reference}"),
+            ]),
+            input: None,
+            precondition: vec![Check::RemoteRef {
+                reference: reference.clone(),
+                expected: Some(tip),
+            }],
+            verification: vec![Check::RemoteRef {
+                reference: reference.clone(),
+                expected: Some(new),
+            }],
+        });
+        tip = new;
+    }
+    Ok((tip, steps))
 }

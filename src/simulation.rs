@@ -173,7 +173,7 @@ pub fn simulate_with_stat(
 
 /// Where the scratch object directory goes: memory-backed `/dev/shm` when there is one
 /// (merges write thousands of small loose objects), else the usual temporary directory.
-fn scratch_parent() -> std::path::PathBuf {
+pub(crate) fn scratch_parent() -> std::path::PathBuf {
     let shm = std::path::Path::new("/dev/shm");
     let writable = shm.is_dir()
         && std::fs::metadata(shm).is_ok_and(|m| !m.permissions().readonly())

@@ -227,6 +227,7 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
             strategy,
             tag: None,
             remote: "origin".into(),
+            followups: Vec::new(),
         };
         let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
         writeln!(out)?;

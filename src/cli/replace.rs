@@ -38,6 +38,9 @@ pub struct Args {
     /// The remote
     #[arg(long, default_value = "origin")]
     remote: String,
+    /// A small patch to cherry-pick on top afterwards and push in the same plan (repeatable)
+    #[arg(long = "followup", value_name = "REV")]
+    followups: Vec<String>,
     /// Do it (after confirmation on a terminal, or with --yes)
     #[arg(long)]
     execute: bool,
@@ -80,6 +83,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         strategy,
         tag: args.tag,
         remote: args.remote,
+        followups: args.followups,
     };
     let plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
     let result =

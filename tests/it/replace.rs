@@ -141,37 +141,51 @@ fn reset_is_refused_plainly_by_a_server_that_denies_non_fast_forwards() {
 
 #[test]
 fn killed_at_every_step_a_run_continues_or_aborts_and_the_old_tip_stays_reachable() {
-    let steps = 6; // fetch, tag, push-tag, delete, create, verify
-    for after in 1..steps {
-        for finish in ["--continue", "--abort"] {
-            let w = world(true);
-            let args = [
-                "replace",
-                "stable/liberty",
-                "--from",
-                "origin/stable/mitaka",
-                "--strategy",
-                "recreate",
-                "--execute",
-                "--yes",
-            ];
-            let (code, out) = run(regraft(&w.clone)
-                .env("REGRAFT_FAULT_AFTER_STEPS", after.to_string())
-                .args(args));
-            assert_eq!(code, None, "killed after step {after}: {out}");
-            if after >= 3 {
-                assert_eq!(
-                    remote(&w.server, "liberty-early-demise^{commit}"),
-                    Some(w.old),
-                    "after step {after}"
-                );
-            }
-            let (code, out) = run(regraft(&w.clone).args(["replace", finish]));
-            assert_eq!(code, Some(0), "{finish} after step {after}: {out}");
-            let expected = if finish == "--continue" { w.source } else { w.old };
-            assert_eq!(remote(&w.server, BRANCH), Some(expected), "{finish} after step {after}");
-            if after >= 3 || finish == "--continue" {
-                assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
+    // Steps: fetch, tag, push-tag, then the strategy's own, then verify.
+    for (strategy, steps, refuse) in
+        [("recreate", 6, true), ("merge", 6, true), ("megapatch", 6, true), ("reset", 5, false)]
+    {
+        for after in 1..steps {
+            for finish in ["--continue", "--abort"] {
+                let w = world(refuse);
+                let args = [
+                    "replace",
+                    "stable/liberty",
+                    "--from",
+                    "origin/stable/mitaka",
+                    "--strategy",
+                    strategy,
+                    "--execute",
+                    "--yes",
+                ];
+                let (code, out) = run(regraft(&w.clone)
+                    .env("REGRAFT_FAULT_AFTER_STEPS", after.to_string())
+                    .args(args));
+                assert_eq!(code, None, "{strategy} killed after step {after}: {out}");
+                if after >= 3 {
+                    assert_eq!(
+                        remote(&w.server, "liberty-early-demise^{commit}"),
+                        Some(w.old),
+                        "{strategy} after step {after}"
+                    );
+                }
+                let (code, out) = run(regraft(&w.clone).args(["replace", finish]));
+                assert_eq!(code, Some(0), "{strategy} {finish} after step {after}: {out}");
+                let tip = remote(&w.server, BRANCH);
+                if finish == "--abort" {
+                    assert_eq!(tip, Some(w.old), "{strategy} --abort after step {after}");
+                } else {
+                    let tree = git(
+                        &w.server,
+                        &["rev-parse", &format!("{}^{{tree}}", tip.expect("branch"))],
+                    );
+                    assert_eq!(
+                        tree,
+                        git(&w.server, &["rev-parse", &format!("{}^{{tree}}", w.source)]),
+                        "{strategy} after step {after}"
+                    );
+                    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
+                }
             }
         }
     }
@@ -332,4 +346,58 @@ fn merge_and_eol_over_git_daemon() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, "refs/heads/stable/mitaka"), None);
     assert_eq!(remote(&w.server, "mitaka-eol^{commit}"), Some(w.source));
+}
+
+#[test]
+fn followups_are_picked_on_top_and_pushed_in_the_same_plan() {
+    for strategy in ["recreate", "merge"] {
+        let w = world(true);
+        git(&w.clone, &["checkout", "-q", "-b", "pointers", "origin/stable/mitaka"]);
+        std::fs::write(w.clone.join(".gitreview"), "[gerrit]\ndefaultbranch=stable/liberty\n")
+            .expect("write");
+        git(&w.clone, &["add", ".gitreview"]);
+        git(
+            &w.clone,
+            &[
+                "commit",
+                "-q",
+                "-m",
+                "Point .gitreview at stable/liberty\n\nChange-Id: I1111111111111111111111111111111111111111",
+            ],
+        );
+        let followup = id(&git(&w.clone, &["rev-parse", "HEAD"]));
+        git(&w.clone, &["checkout", "-q", "master"]);
+        let (code, out) = run(regraft(&w.clone).args([
+            "replace",
+            "stable/liberty",
+            "--from",
+            "origin/stable/mitaka",
+            "--strategy",
+            strategy,
+            "--followup",
+            "pointers",
+            "--execute",
+            "--yes",
+        ]));
+        assert_eq!(code, Some(0), "{strategy}: {out}");
+        let tip = remote(&w.server, BRANCH).expect("branch");
+        let body = git(&w.server, &["log", "-1", "--format=%B", &tip.to_hex()]);
+        assert!(body.contains(&format!("(cherry picked from commit {followup})")), "{body}");
+        assert!(
+            body.trim_end().ends_with("Change-Id: I1111111111111111111111111111111111111111"),
+            "{body}"
+        );
+        assert_eq!(
+            git(&w.server, &["show", &format!("{tip}:.gitreview")]),
+            "[gerrit]\ndefaultbranch=stable/liberty"
+        );
+        // Below the follow-up, the strategy's own tip with SOURCE's tree.
+        let below = git(&w.server, &["rev-parse", &format!("{tip}^^{{tree}}")]);
+        assert_eq!(below, git(&w.server, &["rev-parse", &format!("{}^{{tree}}", w.source)]));
+        assert_eq!(
+            git(&w.server, &["log", "-1", "--format=%an", &tip.to_hex()]),
+            "Ada Author",
+            "author kept"
+        );
+    }
 }
