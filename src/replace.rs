@@ -136,6 +136,35 @@ fn argv(words: &[&str]) -> Option<Vec<String>> {
     Some(words.iter().map(|w| (*w).to_string()).collect())
 }
 
+/// A compare-and-swap push of `reference` on `remote`: `to` is the new value (`None`
+/// deletes), `from` the value the remote must still have (`None`: must not exist); `force`
+/// allows a non-fast-forward move. Its precondition and verification say the same.
+fn leased_push(
+    id: &str,
+    description: String,
+    remote: &str,
+    reference: &str,
+    from: Option<ObjectId>,
+    to: Option<ObjectId>,
+    force: bool,
+) -> Step {
+    let lease =
+        format!("--force-with-lease={reference}:{}", from.map(|f| f.to_hex()).unwrap_or_default());
+    let refspec = match to {
+        Some(to) if force => format!("+{to}:{reference}"),
+        Some(to) => format!("{to}:{reference}"),
+        None => format!(":{reference}"),
+    };
+    Step {
+        id: id.to_string(),
+        description,
+        action: argv(&["push", "--porcelain", &lease, remote, &refspec]),
+        input: None,
+        precondition: vec![Check::RemoteRef { reference: reference.to_string(), expected: from }],
+        verification: vec![Check::RemoteRef { reference: reference.to_string(), expected: to }],
+    }
+}
+
 /// The first steps of every surgery: fetch the old tip, tag it, push the tag, verify it.
 fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
     let reference = format!("refs/heads/{branch}");
@@ -206,7 +235,6 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
     );
     let mut steps = tag_steps(remote, branch, &old, &why);
     let reference = format!("refs/heads/{branch}");
-    let lease_old = format!("--force-with-lease={reference}:{}", old.commit);
     let final_tip = match strategy {
         Strategy::Megapatch | Strategy::Merge => {
             let (commit, text) = new_commit(repo, request, old.commit, source)?;
@@ -229,107 +257,59 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 precondition: vec![],
                 verification: vec![Check::LocalObject { id: commit }],
             });
-            steps.push(Step {
-                id: "push".into(),
-                description: format!(
+            steps.push(leased_push(
+                "push",
+                format!(
                     "fast-forward {branch} on {remote} to {} (only if it is still {})",
                     commit.short(),
                     old.commit.short()
                 ),
-                action: argv(&[
-                    "push",
-                    "--porcelain",
-                    "--atomic",
-                    &lease_old,
-                    remote,
-                    &format!("{commit}:{reference}"),
-                ]),
-                input: None,
-                precondition: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: Some(old.commit),
-                }],
-                verification: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: Some(commit),
-                }],
-            });
+                remote,
+                &reference,
+                Some(old.commit),
+                Some(commit),
+                false,
+            ));
             commit
         }
         Strategy::Recreate => {
-            steps.push(Step {
-                id: "delete".into(),
-                description: format!(
-                    "delete {branch} on {remote} (only if it is still {})",
-                    old.commit.short()
-                ),
-                action: argv(&[
-                    "push",
-                    "--porcelain",
-                    &lease_old,
-                    remote,
-                    &format!(":{reference}"),
-                ]),
-                input: None,
-                precondition: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: Some(old.commit),
-                }],
-                verification: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: None,
-                }],
-            });
-            steps.push(Step {
-                id: "create".into(),
-                description: format!(
+            steps.push(leased_push(
+                "delete",
+                format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
+                remote,
+                &reference,
+                Some(old.commit),
+                None,
+                false,
+            ));
+            steps.push(leased_push(
+                "create",
+                format!(
                     "create {branch} on {remote} at {} (only if it does not exist)",
                     source.short()
                 ),
-                action: argv(&[
-                    "push",
-                    "--porcelain",
-                    &format!("--force-with-lease={reference}:"),
-                    remote,
-                    &format!("{source}:{reference}"),
-                ]),
-                input: None,
-                precondition: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: None,
-                }],
-                verification: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: Some(source),
-                }],
-            });
+                remote,
+                &reference,
+                None,
+                Some(source),
+                false,
+            ));
             source
         }
         Strategy::Reset => {
-            steps.push(Step {
-                id: "reset".into(),
-                description: format!(
+            steps.push(leased_push(
+                "reset",
+                format!(
                     "force {branch} on {remote} to {} (only if it is still {})",
                     source.short(),
                     old.commit.short()
                 ),
-                action: argv(&[
-                    "push",
-                    "--porcelain",
-                    &lease_old,
-                    remote,
-                    &format!("+{source}:{reference}"),
-                ]),
-                input: None,
-                precondition: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: Some(old.commit),
-                }],
-                verification: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: Some(source),
-                }],
-            });
+                remote,
+                &reference,
+                Some(old.commit),
+                Some(source),
+                true,
+            ));
             source
         }
     };
@@ -375,26 +355,18 @@ pub fn plan_eol(
     let why = format!("End of life of {branch}: its last commit.");
     let mut steps = tag_steps(remote, branch, &old, &why);
     let reference = format!("refs/heads/{branch}");
-    steps.push(Step {
-        id: "delete".into(),
-        description: format!(
-            "delete {branch} on {remote} (only if it is still {})",
-            old.commit.short()
-        ),
-        action: argv(&[
-            "push",
-            "--porcelain",
-            &format!("--force-with-lease={reference}:{}", old.commit),
-            remote,
-            &format!(":{reference}"),
-        ]),
-        input: None,
-        precondition: vec![
-            Check::RemoteRef { reference: reference.clone(), expected: Some(old.commit) },
-            Check::RemoteTag { tag: old.tag.clone(), commit: old.commit },
-        ],
-        verification: vec![Check::RemoteRef { reference: reference.clone(), expected: None }],
-    });
+    let mut delete = leased_push(
+        "delete",
+        format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
+        remote,
+        &reference,
+        Some(old.commit),
+        None,
+        false,
+    );
+    // Deleted only while the tag keeps its tip.
+    delete.precondition.push(Check::RemoteTag { tag: old.tag.clone(), commit: old.commit });
+    steps.push(delete);
     Ok(Plan {
         operation: format!("end of life of {branch} on {remote}"),
         remote: remote.to_string(),
@@ -482,23 +454,18 @@ pub fn plan_create_branch(
             branch: from_branch.to_string(),
         })?;
     let reference = format!("refs/heads/{branch}");
-    let step = Step {
-        id: "create".into(),
-        description: format!(
+    let step = leased_push(
+        "create",
+        format!(
             "create {branch} on {remote} at {} (the tip of {from_branch}; only if {branch} does not exist)",
             at.short()
         ),
-        action: argv(&[
-            "push",
-            "--porcelain",
-            &format!("--force-with-lease={reference}:"),
-            remote,
-            &format!("{at}:{reference}"),
-        ]),
-        input: None,
-        precondition: vec![Check::RemoteRef { reference: reference.clone(), expected: None }],
-        verification: vec![Check::RemoteRef { reference, expected: Some(at) }],
-    };
+        remote,
+        &reference,
+        None,
+        Some(at),
+        false,
+    );
     Ok(Plan {
         operation: format!("create {branch} on {remote}"),
         remote: remote.to_string(),
@@ -519,26 +486,19 @@ pub fn plan_delete_branch(
     let tip = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
         ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
     })?;
-    let step = Step {
-        id: "delete".into(),
-        description: format!(
+    let mut step = leased_push(
+        "delete",
+        format!(
             "delete {branch} on {remote} (only if it is still {} and tag {kept_by} keeps it)",
             tip.short()
         ),
-        action: argv(&[
-            "push",
-            "--porcelain",
-            &format!("--force-with-lease={reference}:{tip}"),
-            remote,
-            &format!(":{reference}"),
-        ]),
-        input: None,
-        precondition: vec![
-            Check::RemoteRef { reference: reference.clone(), expected: Some(tip) },
-            Check::RemoteTag { tag: kept_by.to_string(), commit: tip },
-        ],
-        verification: vec![Check::RemoteRef { reference: reference.clone(), expected: None }],
-    };
+        remote,
+        &reference,
+        Some(tip),
+        None,
+        false,
+    );
+    step.precondition.push(Check::RemoteTag { tag: kept_by.to_string(), commit: tip });
     Ok(Plan {
         operation: format!("delete {branch} on {remote}"),
         remote: remote.to_string(),
@@ -654,30 +614,19 @@ fn followups(
             precondition: vec![],
             verification: vec![Check::LocalObject { id: new }],
         });
-        steps.push(Step {
-            id: format!("followup-{k}-push"),
-            description: format!(
+        steps.push(leased_push(
+            &format!("followup-{k}-push"),
+            format!(
                 "fast-forward {branch} on {remote} to {} (only if it is still {})",
                 new.short(),
                 tip.short()
             ),
-            action: argv(&[
-                "push",
-                "--porcelain",
-                &format!("--force-with-lease={reference}:{tip}"),
-                remote,
-                &format!("{new}:{reference}"),
-            ]),
-            input: None,
-            precondition: vec![Check::RemoteRef {
-                reference: reference.clone(),
-                expected: Some(tip),
-            }],
-            verification: vec![Check::RemoteRef {
-                reference: reference.clone(),
-                expected: Some(new),
-            }],
-        });
+            remote,
+            &reference,
+            Some(tip),
+            Some(new),
+            false,
+        ));
         tip = new;
     }
     Ok((tip, steps))

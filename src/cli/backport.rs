@@ -178,15 +178,8 @@ fn apply_error(error: ApplyError) -> CommandError {
         ApplyError::EmptyResolution { .. } => Some("git regraft backport --skip"),
         _ => None,
     };
-    let mut e = if error.is_user_error() {
-        CommandError::user(error)
-    } else {
-        CommandError::internal(error)
-    };
-    if let Some(hint) = hint {
-        e = e.with_hint(hint);
-    }
-    e
+    let user = error.is_user_error();
+    CommandError::engine(error, user, hint)
 }
 
 /// Tells what a real run did, and what to do at a conflict (exit code 1 there).
@@ -270,7 +263,8 @@ pub fn dry_run(
 }
 
 fn backport_error(error: BackportError) -> CommandError {
-    if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
+    let user = error.is_user_error();
+    CommandError::engine(error, user, None)
 }
 
 /// Writes the prediction: counts, stages, conflicts, and with `verbose` every step.

@@ -66,7 +66,8 @@ pub fn for_demo(repo: &Repo, target: &str, source: &str) -> Result<Comparison, C
 }
 
 fn compare_error(error: CompareError) -> CommandError {
-    if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
+    let user = error.is_user_error();
+    CommandError::engine(error, user, None)
 }
 
 fn yes(b: bool) -> &'static str {

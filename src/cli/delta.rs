@@ -65,15 +65,8 @@ pub fn delta_error(error: DeltaError) -> CommandError {
         ),
         _ => None,
     };
-    let mut error = if error.is_user_error() {
-        CommandError::user(error)
-    } else {
-        CommandError::internal(error)
-    };
-    if let Some(hint) = hint {
-        error = error.with_hint(hint);
-    }
-    error
+    let user = error.is_user_error();
+    CommandError::engine(error, user, hint)
 }
 
 /// Writes the human summary (and with `verbose`, every commit) to stdout.

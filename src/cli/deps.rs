@@ -92,7 +92,8 @@ pub fn closure_for(
 }
 
 fn deps_error(error: DepsError) -> CommandError {
-    if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
+    let user = error.is_user_error();
+    CommandError::engine(error, user, None)
 }
 
 /// Writes the human summary, the closure when there is one, or every edge with `verbose`.

@@ -97,6 +97,12 @@ impl CommandError {
         CommandError { kind: ErrorKind::Internal, error: error.into(), hint: None }
     }
 
+    /// Wraps an engine error: the user's to fix when `user`, else ours; with a hint if any.
+    pub fn engine(error: impl Into<anyhow::Error>, user: bool, hint: Option<&str>) -> Self {
+        let kind = if user { ErrorKind::User } else { ErrorKind::Internal };
+        CommandError { kind, error: error.into(), hint: hint.map(str::to_string) }
+    }
+
     /// Adds a line telling the user what to do next.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

@@ -97,5 +97,6 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 }
 
 pub fn replace_error(error: ReplaceError) -> CommandError {
-    if error.is_user_error() { CommandError::user(error) } else { CommandError::internal(error) }
+    let user = error.is_user_error();
+    CommandError::engine(error, user, None)
 }

@@ -120,13 +120,6 @@ pub fn operation_error(error: OperationError) -> CommandError {
         }
         _ => None,
     };
-    let mut e = if error.is_user_error() {
-        CommandError::user(error)
-    } else {
-        CommandError::internal(error)
-    };
-    if let Some(hint) = hint {
-        e = e.with_hint(hint);
-    }
-    e
+    let user = error.is_user_error();
+    CommandError::engine(error, user, hint)
 }
