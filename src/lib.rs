@@ -19,6 +19,7 @@ pub mod operation;
 pub mod ownership;
 pub mod patch_id;
 pub mod playbook;
+pub mod policy;
 pub mod progress;
 pub mod replace;
 pub mod repo;

@@ -327,7 +327,8 @@ impl Playbook {
     }
 }
 
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+/// Returns the 1-based line and column of byte `offset` in `text`.
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column =

@@ -10,6 +10,7 @@ mod deps;
 mod dot;
 mod eol;
 mod man;
+mod policy;
 mod progress;
 mod replace;
 mod run;
@@ -63,6 +64,7 @@ enum Command {
     Deps(deps::Args),
     Demo(demo::Args),
     Eol(eol::Args),
+    Policy(policy::Args),
     Replace(replace::Args),
     Run(run::Args),
     Completions(completions::Args),
@@ -153,6 +155,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Deps(args) => deps::run(args, ui),
         Command::Demo(args) => demo::run(args, ui),
         Command::Eol(args) => eol::run(args, ui),
+        Command::Policy(args) => policy::run(args, ui),
         Command::Replace(args) => replace::run(args, ui),
         Command::Run(args) => run::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),

@@ -167,6 +167,8 @@ fn every_command_has_help_with_an_example() {
         let out = stdout_of(regraft(Path::new(".")).args([command, "--help"]));
         assert!(out.contains("Example"), "{command} --help has an example:\n{out}");
     }
+    let check = stdout_of(regraft(Path::new(".")).args(["policy", "check", "--help"]));
+    assert!(check.contains("Example"), "{check}");
     let top = stdout_of(regraft(Path::new(".")).arg("--help"));
     assert!(top.contains("git regraft demo"), "{top}");
 }

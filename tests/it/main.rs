@@ -7,6 +7,7 @@ mod delta;
 mod deps;
 mod patch_id;
 mod playbook;
+mod policy;
 mod replace;
 mod scenario;
 

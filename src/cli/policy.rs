@@ -1,0 +1,99 @@
+//! `git regraft policy check`: backports against a stable-branch policy.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use regraft::policy::{self, PolicyError};
+use regraft::repo::Repo;
+
+use super::{CommandError, Ui};
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft policy check origin/stable/2024.1..HEAD
+  git regraft policy check origin/driverfixes/2023.1..HEAD --phase driverfixes
+  git regraft policy check origin/stable/2024.1..HEAD --upstream origin/master --json";
+
+/// Stable-branch policies
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: PolicyCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum PolicyCommand {
+    Check(CheckArgs),
+}
+
+/// Check the commits of RANGE against a stable-branch policy
+///
+/// Classifies each non-merge commit of RANGE (BASE..TIP) by the paths it touches (drivers,
+/// tests, docs and release notes, gate configuration, migrations, API, core code) and by its
+/// message (Closes-Bug, Implements: blueprint, CVE/OSSA, DocImpact, UpgradeImpact,
+/// APIImpact, TrivialFix, the cherry-pick line, the Change-Id), then judges it under the
+/// phase. Exit 0 when every commit is allowed, 1 when some are not, 2 for bad input. The
+/// default policy is OpenStack's (playbooks/policies/openstack.toml, built in).
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+struct CheckArgs {
+    /// The commits to check, as BASE..TIP
+    range: String,
+    /// A policy file (TOML; see docs/policy.md) [default: OpenStack's]
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// The branch's support phase [default: the policy's default_phase]
+    #[arg(long, value_name = "NAME")]
+    phase: Option<String>,
+    /// Also require each commit's equivalent (by `delta`'s evidence) on this branch
+    #[arg(long, value_name = "REV")]
+    upstream: Option<String>,
+    /// Print the verdicts as JSON
+    #[arg(long)]
+    json: bool,
+    /// Show every commit's classes
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    let PolicyCommand::Check(args) = args.command;
+    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let policy = policy::load(args.policy.as_deref()).map_err(policy_error)?;
+    let report =
+        policy::check(&repo, &policy, &args.range, args.phase.as_deref(), args.upstream.as_deref())
+            .map_err(policy_error)?;
+    let refused = report.commits.iter().filter(|v| !v.allowed).count();
+    if args.json {
+        super::write_json(ui, &report)?;
+    } else {
+        let mut out = ui.out();
+        let phase = &policy.phases[&report.phase];
+        writeln!(out, "policy {}, phase {}: {}", report.policy, report.phase, phase.description)?;
+        writeln!(out)?;
+        for v in &report.commits {
+            writeln!(
+                out,
+                "{} {} {}",
+                if v.allowed { "ok " } else { "NO " },
+                v.commit.short(),
+                v.summary
+            )?;
+            for reason in &v.reasons {
+                writeln!(out, "      {reason}")?;
+            }
+            if args.verbose {
+                writeln!(out, "      classes: {}", v.classes.join(", "))?;
+            }
+        }
+        writeln!(out)?;
+        writeln!(out, "{} allowed, {refused} refused", report.commits.len() - refused)?;
+    }
+    Ok(if refused > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn policy_error(error: PolicyError) -> CommandError {
+    let user = error.is_user_error();
+    CommandError::engine(error, user, None)
+}

@@ -1,0 +1,234 @@
+//! `policy check` on a generated history with a change of every class, under every phase
+//! of the shipped OpenStack policy.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+use regraft::ObjectId;
+use regraft::fixture::{Fixture, change_id};
+use regraft::policy::{self, Report};
+use tempfile::TempDir;
+
+use crate::open;
+
+/// A Cinder-like tree; master gets one change of each kind, stable/2024.1 gets backports
+/// of some (with `-x`) and changes of its own.
+fn history() -> (TempDir, Fixture, BTreeMap<&'static str, ObjectId>) {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    for path in [
+        "cinder/volume/drivers/lvm.py",
+        "cinder/tests/unit/volume/drivers/test_lvm.py",
+        "cinder/api/v3/volumes.py",
+        "cinder/db/migrations/versions/001_init.py",
+        "cinder/tests/unit/test_volume.py",
+        "cinder/volume/manager.py",
+        "doc/source/index.rst",
+        ".zuul.yaml",
+    ] {
+        f.write(path, format!("# {path}\n"));
+    }
+    f.commit("Base");
+    f.branch("stable/2024.1", "main");
+    let mut c = BTreeMap::new();
+    let change = |f: &Fixture, files: &[&str], subject: &str, footer: &str| {
+        for file in files {
+            let old = std::fs::read_to_string(f.path().join(file)).unwrap_or_default();
+            f.write(file, format!("{old}# {subject}\n"));
+        }
+        f.commit(&format!("{subject}\n\nBody.\n\n{footer}Change-Id: {}\n", change_id(subject)))
+    };
+    c.insert(
+        "bugfix",
+        change(&f, &["cinder/volume/manager.py"], "Fix volume manager race", "Closes-Bug: #1\n"),
+    );
+    c.insert(
+        "driver",
+        change(
+            &f,
+            &[
+                "cinder/volume/drivers/lvm.py",
+                "cinder/tests/unit/volume/drivers/test_lvm.py",
+                "releasenotes/notes/lvm.yaml",
+            ],
+            "Fix LVM driver",
+            "Closes-Bug: #2\n",
+        ),
+    );
+    c.insert(
+        "feature",
+        change(
+            &f,
+            &["cinder/volume/manager.py"],
+            "Add volume tags",
+            "Implements: blueprint volume-tags\n",
+        ),
+    );
+    c.insert(
+        "migration",
+        change(
+            &f,
+            &["cinder/db/migrations/versions/002_tags.py"],
+            "Add tags table",
+            "Closes-Bug: #3\n",
+        ),
+    );
+    c.insert(
+        "api",
+        change(
+            &f,
+            &["cinder/api/v3/volumes.py"],
+            "Return tags in the API",
+            "Closes-Bug: #4\nAPIImpact\n",
+        ),
+    );
+    c.insert(
+        "security",
+        change(
+            &f,
+            &["cinder/volume/manager.py"],
+            "Check volume owner (CVE-2024-0001)",
+            "Closes-Bug: #5\n",
+        ),
+    );
+    c.insert(
+        "critical",
+        change(&f, &["cinder/volume/manager.py"], "Avoid data loss on detach", "Closes-Bug: #6\n"),
+    );
+    f.checkout("stable/2024.1");
+    for kind in ["bugfix", "driver", "feature", "migration", "api", "security", "critical"] {
+        let picked = f.cherry_pick_x(&c[kind].to_hex());
+        c.insert(
+            match kind {
+                "bugfix" => "pick:bugfix",
+                "driver" => "pick:driver",
+                "feature" => "pick:feature",
+                "migration" => "pick:migration",
+                "api" => "pick:api",
+                "security" => "pick:security",
+                _ => "pick:critical",
+            },
+            picked,
+        );
+    }
+    c.insert(
+        "stable-only",
+        change(&f, &["cinder/volume/manager.py"], "Stable-only fix", "Closes-Bug: #7\n"),
+    );
+    c.insert("gate", change(&f, &[".zuul.yaml"], "Fix the stable gate", ""));
+    (tmp, f, c)
+}
+
+fn verdicts(dir: &Path, phase: &str, upstream: Option<&str>) -> Report {
+    let policy = policy::load(None).expect("built-in policy");
+    policy::check(&open(dir), &policy, "main~7..stable/2024.1", Some(phase), upstream)
+        .expect("checks")
+}
+
+fn allowed(report: &Report, commit: ObjectId) -> bool {
+    report.commits.iter().find(|v| v.commit == commit).expect("checked").allowed
+}
+
+#[test]
+fn every_phase_takes_what_its_rules_say() {
+    let (_tmp, f, c) = history();
+    let d = f.path();
+    let m = verdicts(d, "maintained", Some("main"));
+    let classes = |r: &Report, k: &str| {
+        r.commits.iter().find(|v| v.commit == c[k]).expect("checked").classes.clone()
+    };
+    assert!(classes(&m, "pick:driver").contains(&"driver-only".to_string()));
+    assert!(classes(&m, "pick:migration").contains(&"migration".to_string()));
+    assert!(classes(&m, "pick:api").contains(&"api-impact".to_string()));
+    assert!(classes(&m, "pick:security").contains(&"security".to_string()));
+    assert!(classes(&m, "pick:bugfix").contains(&"on-upstream".to_string()));
+    let expect = |r: &Report, yes: &[&str], no: &[&str]| {
+        for k in yes {
+            assert!(allowed(r, c[k]), "{} allows {k}: {:#?}", r.phase, r.commits);
+        }
+        for k in no {
+            assert!(!allowed(r, c[k]), "{} refuses {k}", r.phase);
+        }
+    };
+    expect(
+        &m,
+        &["pick:bugfix", "pick:driver", "pick:security", "pick:critical", "gate"],
+        &["pick:feature", "pick:migration", "pick:api", "stable-only"],
+    );
+    let reasons =
+        &m.commits.iter().find(|v| v.commit == c["stable-only"]).expect("checked").reasons;
+    assert!(
+        reasons.iter().any(|r| r.contains("cherry picked"))
+            && reasons.iter().any(|r| r.contains("upstream")),
+        "{reasons:?}"
+    );
+    expect(
+        &verdicts(d, "extended", None),
+        &["pick:security", "pick:critical", "gate"],
+        &["pick:bugfix", "pick:driver"],
+    );
+    expect(
+        &verdicts(d, "security", None),
+        &["pick:security", "gate"],
+        &["pick:critical", "pick:bugfix"],
+    );
+    expect(
+        &verdicts(d, "unmaintained", None),
+        &["pick:bugfix", "stable-only"],
+        &["pick:feature", "pick:migration", "pick:api"],
+    );
+    expect(&verdicts(d, "driverfixes", None), &["pick:driver"], &["pick:bugfix", "pick:security"]);
+    let eol = verdicts(d, "eol", None);
+    assert!(eol.commits.iter().all(|v| !v.allowed));
+}
+
+#[test]
+fn exit_codes_and_bad_input() {
+    let (tmp, f, _) = history();
+    let d = f.path();
+    let regraft = |args: &[&str]| {
+        let out = Command::cargo_bin("git-regraft")
+            .expect("built")
+            .current_dir(d)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(args)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, out) = regraft(&["policy", "check", "main~7..stable/2024.1"]);
+    assert_eq!(code, Some(1), "some refused: {out}");
+    let (code, out) = regraft(&["policy", "check", "stable/2024.1~9..stable/2024.1~8"]);
+    assert_eq!(code, Some(0), "the bugfix pick alone is allowed: {out}");
+    let (code, out) =
+        regraft(&["policy", "check", "--json", "main~7..stable/2024.1", "--phase", "maintained"]);
+    assert_eq!(code, Some(1));
+    let report: Report = serde_json::from_str(&out).expect("JSON on stdout, nothing on stderr");
+    assert_eq!((report.policy.as_str(), report.phase.as_str()), ("openstack", "maintained"));
+    let (code, out) = regraft(&["policy", "check", "main~7..stable/2024.1", "--phase", "frozen"]);
+    assert_eq!(code, Some(2));
+    assert!(out.contains("no phase `frozen`") && out.contains("maintained"), "{out}");
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\ndescription = \"y\"\ndefault_phase = \"open\"\n[phases.open]\ndescription = \"z\"\nrequire = \"change-id\"\n").expect("write");
+    let (code, out) = regraft(&[
+        "policy",
+        "check",
+        "main~7..stable/2024.1",
+        "--policy",
+        bad.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(out.contains("bad.toml:6:11:"), "line and column: {out}");
+    let (code, out) = regraft(&["policy", "check", "stable/2024.1"]);
+    assert_eq!(code, Some(2));
+    assert!(out.contains("not a range"), "{out}");
+}
