@@ -27,6 +27,8 @@ pub enum BackportError {
     NeedsSource { what: &'static str },
     #[error("nothing to pick: {why}")]
     Nothing { why: String },
+    #[error(transparent)]
+    Policy(crate::policy::PolicyError),
     #[error("`{spec}` ({commit}) is a merge; only single-parent commits can be cherry-picked")]
     Merge { spec: String, commit: String },
 }
@@ -39,6 +41,7 @@ impl BackportError {
             BackportError::Delta(e) => e.is_user_error(),
             BackportError::Deps(e) => e.is_user_error(),
             BackportError::Simulation(_) => false,
+            BackportError::Policy(e) => e.is_user_error(),
             BackportError::NeedsSource { .. }
             | BackportError::Nothing { .. }
             | BackportError::Merge { .. } => true,
@@ -68,6 +71,15 @@ pub struct BackportOptions {
     pub deps: DepsOptions,
     /// Also measure the whole change the picks make (for `compare`).
     pub with_stat: bool,
+    /// Mark the steps a stable-branch policy's phase would refuse.
+    pub policy: Option<PolicyCheck>,
+}
+
+/// A policy and the phase to judge picks under.
+#[derive(Debug, Clone)]
+pub struct PolicyCheck {
+    pub policy: std::sync::Arc<crate::policy::Policy>,
+    pub phase: String,
 }
 
 /// What happens to one commit.
@@ -90,6 +102,9 @@ pub struct Step {
     pub conflicts: Vec<String>,
     /// The stage that applies it (clean picks only).
     pub stage: Option<usize>,
+    /// With a policy: why its phase would refuse this commit (empty: allowed).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub policy_refusals: Option<Vec<String>>,
 }
 
 /// A stage: picks reviewed and tested together.
@@ -112,6 +127,14 @@ pub struct BackportPlan {
 }
 
 impl BackportPlan {
+    /// Counts the steps a policy would refuse (0 when none was asked).
+    pub fn refused_by_policy(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.policy_refusals.as_ref().is_some_and(|r| !r.is_empty()))
+            .count()
+    }
+
     /// Counts the steps by outcome: clean, empty, conflict, present.
     pub fn counts(&self) -> [usize; 4] {
         let mut counts = [0; 4];
@@ -246,7 +269,16 @@ fn predict(
             last.commits.push(commit);
             last.number
         });
-        steps.push(Step { commit, summary, outcome, conflicts, stage });
+        steps.push(Step { commit, summary, outcome, conflicts, stage, policy_refusals: None });
+    }
+    if let Some(check) = &options.policy {
+        let phase = check.policy.phase(&check.phase).map_err(BackportError::Policy)?;
+        let commits: Vec<ObjectId> = steps.iter().map(|s| s.commit).collect();
+        let verdicts = crate::policy::judge_commits(repo, &check.policy, phase, &commits, None)
+            .map_err(BackportError::Policy)?;
+        for (step, verdict) in steps.iter_mut().zip(verdicts) {
+            step.policy_refusals = Some(verdict.reasons);
+        }
     }
     Ok(BackportPlan {
         onto,

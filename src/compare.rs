@@ -40,6 +40,8 @@ pub struct CompareOptions {
     pub stage_size: Option<usize>,
     /// Open reviews on TARGET, when a review server was asked.
     pub open_reviews: Option<usize>,
+    /// Mark the backport's picks a policy phase would refuse.
+    pub policy: Option<backport::PolicyCheck>,
     pub delta: DeltaOptions,
 }
 
@@ -86,6 +88,9 @@ pub struct Comparison {
     pub recommendation: String,
     /// The backport's conflicting picks and their files.
     pub conflicts: Vec<PredictedConflict>,
+    /// With `--policy`/`--phase`: how many of the backport's picks the phase refuses.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub policy_refused: Option<usize>,
 }
 
 /// Measures the five options for replacing `target` by `source`.
@@ -103,6 +108,7 @@ pub fn compare(
         stage_size: options.stage_size.unwrap_or(25),
         deps: DepsOptions { delta: options.delta.clone(), ..DepsOptions::default() },
         with_stat: true,
+        policy: options.policy.clone(),
     };
     // The tree-to-tree size is measured while the picks are simulated.
     let git = repo.git();
@@ -170,6 +176,7 @@ pub fn compare(
         figures("backport", reviews, summary.source_changes - summary.present, backport_stat);
     staged.predicted_conflicts = conflict;
     staged.blame_kept = true;
+    let refused = options.policy.as_ref().map(|p| (p.phase.clone(), plan.refused_by_policy()));
     staged.verdict = format!(
         "{reviews} reviews{}, {conflict} of {} picks would conflict; authors kept, source history not",
         if options.stage_size.is_some() {
@@ -180,6 +187,9 @@ pub fn compare(
         clean + conflict + plan.counts()[1]
     );
 
+    if let Some((phase, n)) = &refused {
+        staged.verdict.push_str(&format!("; {n} of the picks refused by the {phase} phase"));
+    }
     let recommendation = recommend(&staged, &merge, &megapatch);
     let conflicts = plan
         .steps
@@ -197,6 +207,7 @@ pub fn compare(
         options: vec![megapatch, merge, recreate, reset, staged],
         recommendation,
         conflicts,
+        policy_refused: refused.map(|(_, n)| n),
     })
 }
 

@@ -299,22 +299,17 @@ pub fn check(
     upstream: Option<&str>,
 ) -> Result<Report, PolicyError> {
     let phase_name = phase.unwrap_or(&policy.default_phase).to_string();
-    let phase = policy.phases.get(&phase_name).ok_or_else(|| PolicyError::UnknownPhase {
-        policy: policy.name.clone(),
-        phase: phase_name.clone(),
-        known: policy.phases.keys().cloned().collect::<Vec<_>>().join(", "),
-    })?;
+    let phase = policy.phase(&phase_name)?;
     let (base, tip) = range
         .split_once("..")
         .filter(|(_, t)| !t.starts_with('.'))
         .ok_or_else(|| PolicyError::NotARange { range: range.to_string() })?;
     let (base, tip) = (repo.resolve_commit(base)?, repo.resolve_commit(tip)?);
-    let commits: Vec<_> = history::commits_between(repo.git(), base, tip)?
+    let commits: Vec<ObjectId> = history::commits_between(repo.git(), base, tip)?
         .into_iter()
         .filter(|c| !c.is_merge())
+        .map(|c| c.id)
         .collect();
-    let ids: Vec<ObjectId> = commits.iter().map(|c| c.id).collect();
-    let patches = history::patches(repo.git(), &ids, DeltaOptions::default().jobs, true)?;
     let present: Option<HashMap<ObjectId, bool>> = match upstream {
         Some(upstream) => {
             let d = delta::delta(repo, upstream, &tip.to_hex(), &DeltaOptions::default())?;
@@ -322,25 +317,51 @@ pub fn check(
         }
         None => None,
     };
-    let mut verdicts = Vec::new();
-    for commit in &commits {
+    let verdicts = judge_commits(repo, policy, phase, &commits, present.as_ref())?;
+    Ok(Report { policy: policy.name.clone(), phase: phase_name, commits: verdicts })
+}
+
+impl Policy {
+    /// Returns the phase called `name`, or an error listing the phases there are.
+    pub fn phase(&self, name: &str) -> Result<&Phase, PolicyError> {
+        self.phases.get(name).ok_or_else(|| PolicyError::UnknownPhase {
+            policy: self.name.clone(),
+            phase: name.to_string(),
+            known: self.phases.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
+    }
+}
+
+/// Judges `commits` (any commits, in any order) under `phase`; `on_upstream` says, for the
+/// commits it names, whether an equivalent is upstream (one it does not name is upstream
+/// by ancestry).
+pub fn judge_commits(
+    repo: &Repo,
+    policy: &Policy,
+    phase: &Phase,
+    commits: &[ObjectId],
+    on_upstream: Option<&HashMap<ObjectId, bool>>,
+) -> Result<Vec<Verdict>, PolicyError> {
+    let patches = history::patches(repo.git(), commits, DeltaOptions::default().jobs, true)?;
+    let mut verdicts = Vec::with_capacity(commits.len());
+    for commit in commits {
         let mut paths: Vec<String> = Vec::new();
-        for change in patches.get(&commit.id).map(|p| p.changes.as_slice()).unwrap_or_default() {
+        for change in patches.get(commit).map(|p| p.changes.as_slice()).unwrap_or_default() {
             paths.extend(change.old_path.iter().chain(&change.new_path).cloned());
         }
         paths.sort();
         paths.dedup();
-        // A commit already on upstream by ancestry is there too.
-        let on_upstream = present.as_ref().map(|p| p.get(&commit.id).copied().unwrap_or(true));
-        let classes = policy.classify(&paths, &commit.message, on_upstream);
+        let message = repo.commit_origin(*commit)?.message;
+        let upstream = on_upstream.map(|p| p.get(commit).copied().unwrap_or(true));
+        let classes = policy.classify(&paths, &message, upstream);
         let (allowed, reasons) = policy.judge(phase, &classes);
         verdicts.push(Verdict {
-            commit: commit.id,
-            summary: message::subject(&commit.message),
+            commit: *commit,
+            summary: message::subject(&message),
             allowed,
             classes: classes.into_iter().collect(),
             reasons,
         });
     }
-    Ok(Report { policy: policy.name.clone(), phase: phase_name, commits: verdicts })
+    Ok(verdicts)
 }

@@ -61,6 +61,12 @@ pub struct Args {
     /// List every step
     #[arg(short, long)]
     verbose: bool,
+    /// Mark the picks this stable-branch policy's phase would refuse [default: OpenStack's]
+    #[arg(long, value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
+    /// The support phase to judge picks under (see `git regraft policy check`)
+    #[arg(long, value_name = "NAME")]
+    phase: Option<String>,
     /// Name of the new branch [default: backport/<TARGET>/<date>]
     #[arg(long, value_name = "NAME")]
     branch: Option<String>,
@@ -117,6 +123,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         stage_size: args.stage_size,
         deps: DepsOptions::default(),
         with_stat: false,
+        policy: super::policy_check(args.policy.as_deref(), args.phase.as_deref())?,
     };
     if !args.dry_run {
         let branch = args.branch.clone().unwrap_or_else(|| default_branch(&target));
@@ -257,6 +264,7 @@ pub fn dry_run(
         stage_size: 25,
         deps: DepsOptions::default(),
         with_stat: false,
+        policy: None,
     };
     backport::plan(repo, target, Some(source), &options, &regraft::progress::Silent)
         .map_err(backport_error)
@@ -284,6 +292,10 @@ pub fn render(ui: &Ui, target: &str, plan: &BackportPlan, verbose: bool) -> std:
         if stages == 1 { "" } else { "s" },
         plan.final_tree.short()
     )?;
+    if plan.steps.iter().any(|s| s.policy_refusals.is_some()) {
+        let n = plan.refused_by_policy();
+        writeln!(out, "{n} commits the policy's phase would refuse (--verbose says why)")?;
+    }
     let conflicts: Vec<_> =
         plan.steps.iter().filter(|s| s.outcome == StepOutcome::Conflict).collect();
     if !conflicts.is_empty() {
@@ -313,6 +325,9 @@ pub fn render(ui: &Ui, target: &str, plan: &BackportPlan, verbose: bool) -> std:
             };
             let stage = step.stage.map(|n| format!("[{n}] ")).unwrap_or_default();
             writeln!(out, "  {mark} {stage}{} {}", step.commit.short(), step.summary)?;
+            for reason in step.policy_refusals.iter().flatten() {
+                writeln!(out, "        policy: {reason}")?;
+            }
         }
         writeln!(out)?;
         writeln!(out, "+ clean   0 empty   ! conflict   = already on {target}   [n] stage")?;

@@ -36,6 +36,12 @@ pub struct Args {
     /// Count the backport's reviews as stages of N picks
     #[arg(long, value_name = "N")]
     stage_size: Option<usize>,
+    /// Count the backport's picks this stable-branch policy's phase would refuse
+    #[arg(long, value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
+    /// The support phase to judge picks under
+    #[arg(long, value_name = "NAME")]
+    phase: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,7 +53,11 @@ enum Format {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let options = CompareOptions { stage_size: args.stage_size, ..CompareOptions::default() };
+    let options = CompareOptions {
+        stage_size: args.stage_size,
+        policy: super::policy_check(args.policy.as_deref(), args.phase.as_deref())?,
+        ..CompareOptions::default()
+    };
     let progress = super::progress::Bar::new();
     let comparison = compare::compare(&repo, &args.target, &args.source, &options, &progress)
         .map_err(compare_error)?;

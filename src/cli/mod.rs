@@ -185,6 +185,24 @@ pub fn write_json(ui: &Ui, value: &impl serde::Serialize) -> Result<(), CommandE
     Ok(())
 }
 
+/// Reads `--policy FILE`/`--phase NAME` into a policy check (none when neither is given;
+/// OpenStack's policy and its default phase fill in the one missing).
+pub fn policy_check(
+    file: Option<&std::path::Path>,
+    phase: Option<&str>,
+) -> Result<Option<regraft::backport::PolicyCheck>, CommandError> {
+    if file.is_none() && phase.is_none() {
+        return Ok(None);
+    }
+    let policy = regraft::policy::load(file).map_err(|e| {
+        let user = e.is_user_error();
+        CommandError::engine(e, user, None)
+    })?;
+    let phase = phase.map_or_else(|| policy.default_phase.clone(), str::to_string);
+    policy.phase(&phase).map_err(CommandError::user)?;
+    Ok(Some(regraft::backport::PolicyCheck { policy: std::sync::Arc::new(policy), phase }))
+}
+
 /// Returns the directory commands work in.
 pub fn current_dir() -> Result<PathBuf, CommandError> {
     std::env::current_dir().map_err(CommandError::internal)

@@ -129,6 +129,7 @@ fn a_dry_run_writes_nothing_even_in_a_bare_repository() {
         stage_size: 5,
         deps: DepsOptions::default(),
         with_stat: false,
+        policy: None,
     };
     let plan =
         backport::plan(&open(&bare), TARGET, Some(SOURCE), &options, &Silent).expect("plans");
@@ -168,6 +169,7 @@ fn closure_and_list_selections() {
         stage_size: 25,
         deps: DepsOptions::default(),
         with_stat: false,
+        policy: None,
     };
     let plan = backport::plan(
         &repo,

@@ -232,3 +232,34 @@ fn exit_codes_and_bad_input() {
     assert_eq!(code, Some(2));
     assert!(out.contains("not a range"), "{out}");
 }
+
+#[test]
+fn backport_and_compare_mark_what_a_phase_refuses() {
+    let (_tmp, s) = crate::small_scenario();
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("git-regraft")
+            .expect("built")
+            .current_dir(&s.dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let (t, src) = (regraft::scenario::TARGET, regraft::scenario::SOURCE);
+    let plan: regraft::backport::BackportPlan =
+        serde_json::from_str(&run(&["backport", "--dry-run", "--json", t, src, "--phase", "eol"]))
+            .expect("JSON");
+    assert!(
+        plan.steps.iter().all(|s| s.policy_refusals.as_ref().is_some_and(|r| !r.is_empty())),
+        "eol refuses all"
+    );
+    let plain: regraft::backport::BackportPlan =
+        serde_json::from_str(&run(&["backport", "--dry-run", "--json", t, src])).expect("JSON");
+    assert!(plain.steps.iter().all(|s| s.policy_refusals.is_none()), "no policy, no marks");
+    let c: regraft::compare::Comparison =
+        serde_json::from_str(&run(&["compare", "--json", t, src, "--phase", "eol"])).expect("JSON");
+    assert_eq!(c.policy_refused, Some(plan.steps.len()));
+}
