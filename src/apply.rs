@@ -417,7 +417,19 @@ fn create_commit(
 ) -> Result<ObjectId, ApplyError> {
     let origin = repo.commit_origin(original)?;
     let message = message::backport_message(&origin.message, &original.to_hex());
-    let encoding = origin.encoding.map(|e| format!("i18n.commitEncoding={e}"));
+    Ok(recommit(repo, &origin, &message, tree, parent)?)
+}
+
+/// Writes a commit of `tree` on `parent` with `origin`'s author, author date and message
+/// encoding, and `message` (the committer is the user, as git would make it).
+pub(crate) fn recommit(
+    repo: &Repo,
+    origin: &crate::repo::CommitOrigin,
+    message: &[u8],
+    tree: ObjectId,
+    parent: ObjectId,
+) -> Result<ObjectId, GitError> {
+    let encoding = origin.encoding.as_ref().map(|e| format!("i18n.commitEncoding={e}"));
     let (tree, parent) = (tree.to_hex(), parent.to_hex());
     let mut args: Vec<&str> = Vec::new();
     if let Some(encoding) = &encoding {
@@ -429,8 +441,14 @@ fn create_commit(
         ("GIT_AUTHOR_EMAIL", OsStr::new(&origin.author_email)),
         ("GIT_AUTHOR_DATE", OsStr::new(&origin.author_date)),
     ];
-    let out = repo.git().output_with_input_env(&args, &env, &message)?;
-    parse_id(&out)
+    let out = repo.git().output_with_input_env(&args, &env, message)?;
+    ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes()).ok_or_else(|| {
+        GitError::Failed {
+            argv: "git commit-tree".into(),
+            status: std::process::ExitStatus::default(),
+            stderr: "printed no commit id".into(),
+        }
+    })
 }
 
 fn parse_id(out: &[u8]) -> Result<ObjectId, ApplyError> {

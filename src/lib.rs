@@ -25,5 +25,6 @@ pub mod replace;
 pub mod repo;
 pub mod scenario;
 pub mod simulation;
+pub mod sync;
 
 pub use oid::ObjectId;

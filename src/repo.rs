@@ -167,6 +167,63 @@ impl Repo {
         walk.map(|r| r.map(oid).map_err(read)).collect()
     }
 
+    /// Tells whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> bool {
+        ancestor == descendant
+            || self
+                .inner
+                .graph_descendant_of(git_oid(descendant), git_oid(ancestor))
+                .unwrap_or(false)
+    }
+
+    /// Returns the local branches: short name, tip, and the full name of the
+    /// remote-tracking ref they track (if any).
+    pub fn local_branches(&self) -> Vec<(String, ObjectId, Option<String>)> {
+        let Ok(branches) = self.inner.branches(Some(git2::BranchType::Local)) else {
+            return Vec::new();
+        };
+        branches
+            .flatten()
+            .filter_map(|(branch, _)| {
+                let name = branch.name().ok().flatten()?.to_string();
+                let tip = oid(branch.get().target()?);
+                let upstream =
+                    branch.upstream().ok().and_then(|u| u.get().name().ok().map(str::to_string));
+                Some((name, tip, upstream))
+            })
+            .collect()
+    }
+
+    /// Returns the values `reference` had, newest first, from its reflog (each entry's new
+    /// and old value; empty when it has none). A ref's first update records the value it
+    /// replaced, which is how a remote-tracking ref created by `clone` is still known.
+    pub fn reflog(&self, reference: &str) -> Vec<ObjectId> {
+        let Ok(log) = self.inner.reflog(reference) else { return Vec::new() };
+        log.iter()
+            .flat_map(|entry| [oid(entry.id_new()), oid(entry.id_old())])
+            .filter(|id| id.as_bytes() != &[0; 20])
+            .collect()
+    }
+
+    /// Returns every tag with the commit it peels to (tags of other objects left out).
+    pub fn tags(&self) -> Vec<(String, ObjectId)> {
+        let Ok(names) = self.inner.tag_names(None) else { return Vec::new() };
+        names
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|name| {
+                Some((name.to_string(), self.resolve_commit(&format!("refs/tags/{name}")).ok()?))
+            })
+            .collect()
+    }
+
+    /// Returns the branch HEAD names, or `None` when HEAD is detached or unborn.
+    pub fn head_branch(&self) -> Option<String> {
+        let head = self.inner.head().ok()?;
+        head.is_branch().then(|| head.shorthand().ok().map(str::to_string)).flatten()
+    }
+
     /// Returns the work tree, or `None` for a bare repository.
     pub fn work_tree(&self) -> Option<&Path> {
         self.inner.workdir()

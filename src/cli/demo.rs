@@ -155,6 +155,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     writeln!(out)?;
     drop(out);
     replacements(ui, &dir)?;
+    developer(ui, &dir)?;
     let mut out = ui.out();
     writeln!(out)?;
     writeln!(out, "Try next:")?;
@@ -258,6 +259,94 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         "What it says: every plan starts by keeping the old tip under a tag on the server, and\n\
          every push names the value it expects (--force-with-lease), so if the server moved\n\
          since the plan was made, nothing changes. reset would be refused by this server."
+    )?;
+    Ok(())
+}
+
+/// A developer's clone with unpushed work; the release team recreates stable/liberty from
+/// stable/mitaka on the served sample; `sync` brings the developer's work across.
+fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
+    use std::io::Write;
+    let server = dir.join("server.git");
+    let dev_dir = dir.join("developer");
+    let sample = regraft::fixture::Fixture::open(dir);
+    sample.git(&[
+        std::ffi::OsStr::new("clone"),
+        std::ffi::OsStr::new("-q"),
+        std::ffi::OsStr::new(&format!("file://{}", server.display())),
+        dev_dir.as_os_str(),
+    ]);
+    let exclude = dir.join(".git/info/exclude");
+    let mut text = std::fs::read_to_string(&exclude).unwrap_or_default();
+    text.push_str("/developer/\n");
+    std::fs::write(&exclude, text).map_err(CommandError::internal)?;
+    let dev = regraft::fixture::Fixture::open(&dev_dir);
+    dev.git(&["config", "user.name", "Demo Developer"]);
+    dev.git(&["config", "user.email", "developer@example.org"]);
+    dev.git(&[
+        "checkout",
+        "-q",
+        "-b",
+        scenario::TARGET,
+        "--track",
+        &format!("origin/{}", scenario::TARGET),
+    ]);
+    dev.commit_file("kolla/local_fix.py", "FIX = True\n", "My unpushed fix for liberty");
+    let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
+    repo.isolate_git_config();
+    let request = ReplaceRequest {
+        branch: scenario::TARGET.to_string(),
+        source: format!("origin/{}", scenario::SOURCE),
+        strategy: Strategy::Recreate,
+        tag: None,
+        remote: "origin".into(),
+        followups: Vec::new(),
+    };
+    let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
+    regraft::operation::execute(&repo, plan, &mut |_, _| {})
+        .map_err(super::surgery::operation_error)?;
+    let mut out = ui.out();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Then the release team executed the recreate plan on ./server.git. A developer clone\n\
+         (./developer) has an unpushed commit on its stable/liberty, now built on history\n\
+         that is gone from the server:"
+    )?;
+    writeln!(out)?;
+    writeln!(out, "$ cd developer && git regraft sync")?;
+    let mut dev_repo = Repo::discover(&dev_dir).map_err(CommandError::internal)?;
+    dev_repo.isolate_git_config();
+    let options =
+        regraft::sync::SyncOptions { remote: "origin".into(), fetch: true, ..Default::default() };
+    let report = regraft::sync::sync(&dev_repo, &options).map_err(|e| {
+        let user = e.is_user_error();
+        CommandError::engine(e, user, None)
+    })?;
+    for r in &report.rewrites {
+        writeln!(
+            out,
+            "{} was replaced: {} -> {} (old tip found by {})",
+            r.reference,
+            r.old.short(),
+            r.new.short(),
+            r.found_by
+        )?;
+    }
+    for b in &report.branches {
+        writeln!(
+            out,
+            "{}: {} local commit replayed onto the new branch; old tip kept as {}",
+            b.branch,
+            b.replayed,
+            b.backup.clone().unwrap_or_default()
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "What it says: the developer's fix now sits on the new stable/liberty, nothing was\n\
+         lost, and `git regraft sync --undo` would put the branch back."
     )?;
     Ok(())
 }

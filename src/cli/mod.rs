@@ -15,6 +15,7 @@ mod progress;
 mod replace;
 mod run;
 mod surgery;
+mod sync;
 mod ui;
 
 use std::path::PathBuf;
@@ -67,6 +68,7 @@ enum Command {
     Policy(policy::Args),
     Replace(replace::Args),
     Run(run::Args),
+    Sync(sync::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -158,6 +160,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Policy(args) => policy::run(args, ui),
         Command::Replace(args) => replace::run(args, ui),
         Command::Run(args) => run::run(args, ui),
+        Command::Sync(args) => sync::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),
         Command::Man(args) => man::run(args, ui, Cli::command()),
     }

@@ -10,6 +10,7 @@ mod playbook;
 mod policy;
 mod replace;
 mod scenario;
+mod sync;
 
 use std::path::Path;
 

@@ -1,0 +1,120 @@
+//! `git regraft sync`: bring local branches onto a branch that was replaced upstream.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use regraft::repo::Repo;
+use regraft::sync::{self, SyncOptions};
+
+use super::{CommandError, Ui};
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft sync                     the current branch
+  git regraft sync --all --dry-run     what would happen to every affected branch
+  git regraft sync --undo              put the branches the last sync moved back";
+
+/// After an upstream branch was replaced, move local branches onto the new one
+///
+/// Fetches (with tags), finds each remote branch whose new tip does not contain its old
+/// one, and for every affected local branch (the named ones, the current one, or --all)
+/// replays the local commits onto the new upstream, leaving out those it already has, and
+/// keeps the old tip under refs/regraft/backup/<branch>/<time>. A branch with no local work
+/// is simply moved. A conflict leaves that branch unchanged; the exit code is then 1.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Local branches to sync [default: the current branch]
+    branches: Vec<String>,
+    /// Every affected local branch
+    #[arg(long, conflicts_with = "branches")]
+    all: bool,
+    /// The remote
+    #[arg(long, default_value = "origin")]
+    remote: String,
+    /// Do not fetch (you did); the old tips come from reflogs or tags
+    #[arg(long)]
+    no_fetch: bool,
+    /// The replaced tip, when neither the fetch, the reflog nor a tag can tell it
+    #[arg(long, value_name = "REV")]
+    old_tip: Option<String>,
+    /// Show what would happen to each branch; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+    /// Put the branches the last sync moved back at their old tips
+    #[arg(long, conflicts_with_all = ["all", "dry_run", "branches"])]
+    undo: bool,
+}
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let error = |e: sync::SyncError| {
+        let user = e.is_user_error();
+        CommandError::engine(e, user, None)
+    };
+    if args.undo {
+        let moved = sync::undo(&repo).map_err(error)?;
+        let mut out = ui.out();
+        for b in moved {
+            writeln!(out, "{} is back at {}", b.branch, b.old.short())?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = SyncOptions {
+        branches: args.branches,
+        all: args.all,
+        remote: args.remote,
+        fetch: !args.no_fetch,
+        dry_run: args.dry_run,
+        old_tip: args.old_tip,
+    };
+    let report = sync::sync(&repo, &options).map_err(error)?;
+    if args.json {
+        super::write_json(ui, &report)?;
+    } else {
+        let mut out = ui.out();
+        if report.rewrites.is_empty() {
+            writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
+        }
+        for r in &report.rewrites {
+            writeln!(
+                out,
+                "{} was replaced: {} -> {} (old tip found by {})",
+                r.reference,
+                r.old.short(),
+                r.new.short(),
+                r.found_by
+            )?;
+        }
+        for b in &report.branches {
+            let verb = if report.dry_run { "would be" } else { "" };
+            let line = match b.outcome.as_str() {
+                "moved" => format!(
+                    "{} {verb} moved to {} (no local work)",
+                    b.branch,
+                    b.new.map(|n| n.short()).unwrap_or_default()
+                ),
+                "replayed" => format!(
+                    "{}: {} local commits {verb} replayed, {} dropped as already there",
+                    b.branch,
+                    b.replayed,
+                    b.dropped.len()
+                ),
+                "conflict" => format!(
+                    "{}: left unchanged, {}",
+                    b.branch,
+                    b.detail.clone().unwrap_or_default()
+                ),
+                _ => format!("{}: skipped, {}", b.branch, b.detail.clone().unwrap_or_default()),
+            };
+            writeln!(out, "{}", line.replace("  ", " "))?;
+            if let Some(backup) = &b.backup {
+                writeln!(out, "    old tip kept as {backup}")?;
+            }
+        }
+    }
+    Ok(if report.has_conflicts() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

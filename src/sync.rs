@@ -1,0 +1,435 @@
+//! For developers after a branch they track was replaced upstream: find the old upstream
+//! tip, then move every affected local branch onto the new one, replaying local work,
+//! dropping what is already there, keeping a backup ref of each old tip.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::delta::{self, DeltaError, DeltaOptions};
+use crate::git::GitError;
+use crate::history::{self, HistoryError};
+use crate::lock::{Lock, LockError};
+use crate::oid::ObjectId;
+use crate::repo::{Repo, RepoError};
+use crate::simulation::{Merger, SimulationError};
+
+/// Errors from syncing.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Delta(#[from] DeltaError),
+    #[error(transparent)]
+    Simulation(#[from] SimulationError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("{what} is in progress; finish or abort it first")]
+    Busy { what: String },
+    #[error("reading or writing {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no sync to undo (no {path})")]
+    NothingToUndo { path: PathBuf },
+}
+
+impl SyncError {
+    /// Tells whether the error comes from the user's input or state.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            SyncError::Repo(e) => !matches!(e, RepoError::Read { .. }),
+            SyncError::Delta(e) => e.is_user_error(),
+            SyncError::Busy { .. } | SyncError::Lock(_) | SyncError::NothingToUndo { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// What to sync.
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// Local branches to sync; empty: the current branch (or all affected with `all`).
+    pub branches: Vec<String>,
+    pub all: bool,
+    pub remote: String,
+    /// Fetch first (with tags), remembering the remote-tracking refs' old values.
+    pub fetch: bool,
+    pub dry_run: bool,
+    /// The replaced tip, when nothing else can tell it.
+    pub old_tip: Option<String>,
+}
+
+/// A remote branch whose new tip does not contain its old one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    /// The remote-tracking ref, e.g. `refs/remotes/origin/stable/liberty`.
+    pub reference: String,
+    pub old: ObjectId,
+    pub new: ObjectId,
+    /// How the old tip was found: `before-fetch`, `reflog`, `tag <name>` or `--old-tip`.
+    pub found_by: String,
+}
+
+/// What happened (or, in a dry run, would happen) to one local branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchSync {
+    pub branch: String,
+    /// `moved` (no local work), `replayed`, `conflict`, `skipped`.
+    pub outcome: String,
+    pub old: ObjectId,
+    pub new: Option<ObjectId>,
+    /// Local commits replayed onto the new upstream.
+    pub replayed: usize,
+    /// Local commits left out because the new upstream already has them.
+    pub dropped: Vec<ObjectId>,
+    /// For a conflict: the commit and files; for a skip: why.
+    pub detail: Option<String>,
+    /// The ref that keeps the old tip.
+    pub backup: Option<String>,
+}
+
+/// What `sync` did: the schema of `sync --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub remote: String,
+    pub dry_run: bool,
+    pub rewrites: Vec<Rewrite>,
+    pub branches: Vec<BranchSync>,
+}
+
+impl SyncReport {
+    /// Tells whether some branch could not be synced (a conflict).
+    pub fn has_conflicts(&self) -> bool {
+        self.branches.iter().any(|b| b.outcome == "conflict")
+    }
+}
+
+fn last_sync_path(repo: &Repo) -> PathBuf {
+    repo.git_dir().join("regraft").join("sync-last.json")
+}
+
+fn remote_tracking(repo: &Repo, remote: &str) -> Result<HashMap<String, ObjectId>, SyncError> {
+    let prefix = format!("refs/remotes/{remote}/");
+    let out = repo.git().output(&["for-each-ref", "--format=%(refname) %(objectname)", &prefix])?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter_map(|(name, id)| Some((name.to_string(), ObjectId::from_hex(id.as_bytes())?)))
+        .collect())
+}
+
+fn busy(repo: &Repo) -> Option<&'static str> {
+    let dir = repo.git_dir();
+    let checks: [(&str, &str); 6] = [
+        ("rebase-merge", "a rebase"),
+        ("rebase-apply", "a rebase"),
+        ("MERGE_HEAD", "a merge"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+        ("REVERT_HEAD", "a revert"),
+        ("regraft/backport.json", "a regraft backport"),
+    ];
+    checks.iter().find(|(path, _)| dir.join(path).exists()).map(|(_, what)| *what)
+}
+
+/// Finds the rewritten remote branches and syncs the chosen local branches onto them.
+pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError> {
+    let _lock = Lock::take(repo, "sync")?;
+    if let Some(what) = busy(repo) {
+        return Err(SyncError::Busy { what: what.to_string() });
+    }
+    let remote = options.remote.as_str();
+    let before = remote_tracking(repo, remote)?;
+    if options.fetch {
+        repo.git().output(&["fetch", "--quiet", "--tags", remote])?;
+    }
+    let after = remote_tracking(repo, remote)?;
+    let explicit_old =
+        options.old_tip.as_deref().map(|spec| repo.resolve_commit(spec)).transpose()?;
+    let branches = repo.local_branches();
+    let mut rewrites = Vec::new();
+    for (reference, &new) in &after {
+        if reference.ends_with("/HEAD") {
+            continue;
+        }
+        if let Some(rewrite) = find_rewrite(
+            repo,
+            reference,
+            new,
+            before.get(reference).copied(),
+            explicit_old,
+            &branches,
+        ) {
+            rewrites.push(rewrite);
+        }
+    }
+    rewrites.sort_by(|a, b| a.reference.cmp(&b.reference));
+
+    let current = repo.head_branch();
+    let wanted: Vec<String> = if !options.branches.is_empty() {
+        options.branches.clone()
+    } else if options.all {
+        branches.iter().map(|(name, _, _)| name.clone()).collect()
+    } else {
+        current.iter().cloned().collect()
+    };
+    let env_dir = tempfile::Builder::new()
+        .prefix("regraft-sync-")
+        .tempdir_in(crate::simulation::scratch_parent())
+        .map_err(|source| SyncError::Io { path: std::env::temp_dir(), source })?;
+    let real = repo.objects_dir();
+    let scratch: [(&str, &OsStr); 2] = [
+        ("GIT_OBJECT_DIRECTORY", env_dir.path().as_os_str()),
+        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", real.as_os_str()),
+    ];
+    let env: &[(&str, &OsStr)] = if options.dry_run { &scratch } else { &[] };
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut results = Vec::new();
+    for (name, tip, upstream) in &branches {
+        if !wanted.contains(name) {
+            continue;
+        }
+        // The rewrite this branch is built on: its upstream's, or any whose old tip it contains.
+        let rewrite = rewrites
+            .iter()
+            .find(|r| {
+                upstream.as_deref() == Some(r.reference.as_str()) && repo.is_ancestor(r.old, *tip)
+            })
+            .or_else(|| rewrites.iter().find(|r| repo.is_ancestor(r.old, *tip)));
+        let Some(rewrite) = rewrite else { continue };
+        let checked_out = current.as_deref() == Some(name.as_str());
+        results.push(sync_branch(
+            repo,
+            name,
+            *tip,
+            rewrite,
+            checked_out,
+            env,
+            options.dry_run,
+            stamp,
+        )?);
+    }
+    if !options.dry_run {
+        let moved: Vec<&BranchSync> = results.iter().filter(|b| b.backup.is_some()).collect();
+        if !moved.is_empty() {
+            let path = last_sync_path(repo);
+            let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
+            std::fs::write(&path, text).map_err(|source| SyncError::Io { path, source })?;
+        }
+    }
+    Ok(SyncReport {
+        remote: remote.to_string(),
+        dry_run: options.dry_run,
+        rewrites,
+        branches: results,
+    })
+}
+
+/// Finds the old tip of a remote branch that was rewritten: the value before the fetch,
+/// else its reflog, else `--old-tip`, else a tag marking a replaced tip (`*-early-demise`,
+/// `*-eol`, `*-eom`) that a local branch contains.
+fn find_rewrite(
+    repo: &Repo,
+    reference: &str,
+    new: ObjectId,
+    before: Option<ObjectId>,
+    explicit: Option<ObjectId>,
+    branches: &[(String, ObjectId, Option<String>)],
+) -> Option<Rewrite> {
+    let rewritten = |old: ObjectId| old != new && !repo.is_ancestor(old, new);
+    let make = |old, found_by: &str| Rewrite {
+        reference: reference.to_string(),
+        old,
+        new,
+        found_by: found_by.to_string(),
+    };
+    if let Some(old) = before.filter(|o| rewritten(*o)) {
+        return Some(make(old, "before-fetch"));
+    }
+    if let Some(old) = repo.reflog(reference).into_iter().find(|o| rewritten(*o)) {
+        return Some(make(old, "reflog"));
+    }
+    let tracked_by = |old: ObjectId| {
+        branches
+            .iter()
+            .any(|(_, tip, up)| up.as_deref() == Some(reference) && repo.is_ancestor(old, *tip))
+    };
+    if let Some(old) = explicit.filter(|o| rewritten(*o) && tracked_by(*o)) {
+        return Some(make(old, "--old-tip"));
+    }
+    let mut tags: Vec<(String, ObjectId)> = repo
+        .tags()
+        .into_iter()
+        .filter(|(name, _)| ["-early-demise", "-eol", "-eom"].iter().any(|s| name.ends_with(s)))
+        .collect();
+    tags.sort();
+    tags.into_iter()
+        .find(|(_, old)| rewritten(*old) && tracked_by(*old))
+        .map(|(name, old)| make(old, &format!("tag {name}")))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sync_branch(
+    repo: &Repo,
+    name: &str,
+    tip: ObjectId,
+    rewrite: &Rewrite,
+    checked_out: bool,
+    env: &[(&str, &OsStr)],
+    dry_run: bool,
+    stamp: u64,
+) -> Result<BranchSync, SyncError> {
+    let mut result = BranchSync {
+        branch: name.to_string(),
+        outcome: "skipped".into(),
+        old: tip,
+        new: None,
+        replayed: 0,
+        dropped: Vec::new(),
+        detail: None,
+        backup: None,
+    };
+    if checked_out && !dry_run {
+        let dirty = repo.git().output_in_work_tree(
+            repo.work_tree().unwrap_or(repo.git_dir()),
+            &["status", "--porcelain", "--untracked-files=no"],
+            &[],
+        )?;
+        if !dirty.is_empty() {
+            result.detail = Some(
+                "the work tree has uncommitted changes; commit or stash them, then sync again"
+                    .into(),
+            );
+            return Ok(result);
+        }
+    }
+    let local = history::commits_between(repo.git(), rewrite.old, tip)?;
+    if local.iter().any(|c| c.is_merge()) {
+        result.detail =
+            Some("its local work has merges; move it by hand (git rebase --rebase-merges)".into());
+        return Ok(result);
+    }
+    let present: HashMap<ObjectId, bool> = if local.is_empty() {
+        HashMap::new()
+    } else {
+        let d = delta::delta(repo, &rewrite.new.to_hex(), &tip.to_hex(), &DeltaOptions::default())?;
+        d.source_only.iter().map(|e| (e.commit, e.is_present())).collect()
+    };
+    let mut new_tip = rewrite.new;
+    let mut tree = repo.tree_of(new_tip)?;
+    let mut merger = Merger::start(repo.git(), env)?;
+    for commit in &local {
+        if present.get(&commit.id).copied().unwrap_or(false) {
+            result.dropped.push(commit.id);
+            continue;
+        }
+        let parent = commit.parents.first().copied().unwrap_or(rewrite.old);
+        let answer = merger.merge(parent, tree, commit.id)?;
+        if !answer.clean {
+            merger.finish()?;
+            result.outcome = "conflict".into();
+            result.detail =
+                Some(format!("{} conflicts in {}", commit.id.short(), answer.conflicts.join(", ")));
+            return Ok(result);
+        }
+        if answer.tree == tree {
+            result.dropped.push(commit.id);
+            continue;
+        }
+        result.replayed += 1;
+        tree = answer.tree;
+        if !dry_run {
+            let origin = repo.commit_origin(commit.id)?;
+            new_tip = crate::apply::recommit(repo, &origin, &origin.message, tree, new_tip)?;
+        }
+    }
+    merger.finish()?;
+    result.outcome = if local.is_empty() { "moved".into() } else { "replayed".into() };
+    if dry_run {
+        result.new = (result.replayed == 0).then_some(rewrite.new);
+        return Ok(result);
+    }
+    let backup = format!("refs/regraft/backup/{name}/{stamp}");
+    let git = repo.git();
+    git.output(&[
+        "update-ref",
+        "-m",
+        "regraft sync: backup",
+        &backup,
+        &tip.to_hex(),
+        &"0".repeat(40),
+    ])?;
+    let branch_ref = format!("refs/heads/{name}");
+    if checked_out {
+        let work_tree = repo.work_tree().unwrap_or(repo.git_dir());
+        git.output_in_work_tree(
+            work_tree,
+            &["read-tree", "-m", "-u", &tip.to_hex(), &new_tip.to_hex()],
+            &[],
+        )?;
+    }
+    git.output(&[
+        "update-ref",
+        "-m",
+        "regraft sync",
+        &branch_ref,
+        &new_tip.to_hex(),
+        &tip.to_hex(),
+    ])?;
+    result.new = Some(new_tip);
+    result.backup = Some(backup);
+    Ok(result)
+}
+
+/// Puts the branches the last sync moved back at their old tips (only those still where
+/// the sync left them).
+pub fn undo(repo: &Repo) -> Result<Vec<BranchSync>, SyncError> {
+    let _lock = Lock::take(repo, "sync --undo")?;
+    let path = last_sync_path(repo);
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SyncError::NothingToUndo { path });
+        }
+        Err(source) => return Err(SyncError::Io { path, source }),
+    };
+    let moved: Vec<BranchSync> = serde_json::from_slice(&text).map_err(|e| SyncError::Io {
+        path: path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let current = repo.head_branch();
+    let git = repo.git();
+    for branch in &moved {
+        let Some(new) = branch.new else { continue };
+        let reference = format!("refs/heads/{}", branch.branch);
+        if current.as_deref() == Some(branch.branch.as_str()) {
+            let work_tree = repo.work_tree().unwrap_or(repo.git_dir());
+            git.output_in_work_tree(
+                work_tree,
+                &["read-tree", "-m", "-u", &new.to_hex(), &branch.old.to_hex()],
+                &[],
+            )?;
+        }
+        git.output(&[
+            "update-ref",
+            "-m",
+            "regraft sync --undo",
+            &reference,
+            &branch.old.to_hex(),
+            &new.to_hex(),
+        ])?;
+    }
+    std::fs::remove_file(&path).map_err(|source| SyncError::Io { path, source })?;
+    Ok(moved)
+}

@@ -1,0 +1,199 @@
+//! `sync` for a developer whose upstream branch was replaced: local work replayed, what is
+//! already upstream dropped, nothing lost (checked by patch-id), backups and undo.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use regraft::fixture::Fixture;
+use tempfile::TempDir;
+
+use crate::{git, git_patch_id, id};
+
+struct World {
+    _tmp: TempDir,
+    server: PathBuf,
+    dev: PathBuf,
+}
+
+/// A server with master, stable/liberty and stable/mitaka; a developer clone with local
+/// work; then the server replaces stable/liberty by stable/mitaka (old tip tagged).
+fn world() -> World {
+    let tmp = TempDir::new().expect("temp dir");
+    let root = tmp.path();
+    let seed = Fixture::init(&root.join("seed"));
+    let text: String = (0..20).map(|i| format!("line {i}\n")).collect();
+    seed.commit_file("app.txt", &text, "Base");
+    seed.branch("stable/liberty", "main");
+    seed.branch("stable/mitaka", "main");
+    seed.checkout("stable/liberty");
+    seed.commit_file("liberty.txt", "broken\n", "Liberty's own change");
+    seed.checkout("stable/mitaka");
+    seed.commit_file("mitaka.txt", "fixed\n", "Mitaka's fix");
+    seed.checkout("main");
+    let server = root.join("server.git");
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            seed.path().to_str().expect("utf-8"),
+            server.to_str().expect("utf-8"),
+        ],
+    );
+    let dev = root.join("dev");
+    git(
+        root,
+        &["clone", "-q", &format!("file://{}", server.display()), dev.to_str().expect("utf-8")],
+    );
+    let d = Fixture::open(&dev);
+    d.git(&["checkout", "-q", "-b", "stable/liberty", "--track", "origin/stable/liberty"]);
+    d.commit_file("mine.txt", "unpushed work\n", "My unpushed fix");
+    d.git(&["checkout", "-q", "-b", "topic", "stable/liberty"]);
+    let body = text.replace("line 3\n", "line three\n");
+    d.commit_file("app.txt", &body, "Topic: line three");
+    d.commit_file("topic.txt", "topic\n", "Topic: its own file");
+    d.git(&["branch", "mirror", "origin/stable/liberty"]);
+    d.git(&["branch", "--set-upstream-to=origin/stable/liberty", "mirror"]);
+    d.git(&["branch", "unrelated", "origin/main"]);
+    d.git(&["checkout", "-q", "stable/liberty"]);
+    // Upstream: the topic's first change lands on mitaka (as a cherry-pick), then liberty
+    // is replaced by mitaka, its old tip kept by a tag.
+    seed.checkout("stable/mitaka");
+    seed.commit_file("app.txt", &body, "Topic: line three\n\n(merged upstream meanwhile)");
+    git(seed.path(), &["push", "-q", server.to_str().expect("utf-8"), "stable/mitaka"]);
+    let old = git(&server, &["rev-parse", "stable/liberty"]);
+    git(&server, &["tag", "-a", "-m", "old tip", "liberty-early-demise", &old]);
+    git(&server, &["update-ref", "refs/heads/stable/liberty", "refs/heads/stable/mitaka"]);
+    World { _tmp: tmp, server, dev }
+}
+
+fn regraft(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("git-regraft").expect("built");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.org");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (Option<i32>, String) {
+    let out = cmd.output().expect("runs");
+    (
+        out.status.code(),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+/// Patch-ids of the commits in `range`.
+fn patches(dir: &Path, range: &str) -> BTreeSet<String> {
+    git(dir, &["rev-list", "--no-merges", range])
+        .lines()
+        .filter_map(|c| git_patch_id(dir, id(c)))
+        .collect()
+}
+
+fn at(dir: &Path, rev: &str) -> String {
+    git(dir, &["rev-parse", rev])
+}
+
+#[test]
+fn sync_all_replays_drops_and_moves_without_losing_a_commit() {
+    let w = world();
+    let d = &w.dev;
+    let old = at(d, "origin/stable/liberty");
+    let mine = patches(d, &format!("{old}..stable/liberty"));
+    let topic = patches(d, &format!("{old}..topic"));
+    let unrelated = at(d, "unrelated");
+    let refs = git(d, &["for-each-ref", "refs/heads/"]);
+    let (code, out) = run(regraft(d).args(["sync", "--all", "--dry-run"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("found by before-fetch") && out.contains("would be"), "{out}");
+    assert_eq!(git(d, &["for-each-ref", "refs/heads/"]), refs, "a dry run moves no branch");
+    let before_dry = at(d, "topic");
+    let (code, out) = run(regraft(d).args(["sync", "--all"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_ne!(before_dry, at(d, "topic"));
+    let new = at(&w.server, "stable/liberty");
+    assert!(out.contains("found by reflog"), "the dry run fetched already: {out}");
+    // Nothing lost, nothing duplicated: the same patches, now on the new upstream.
+    assert_eq!(patches(d, &format!("{new}..stable/liberty")), mine);
+    let upstream = patches(d, &format!("{old}..{new}"));
+    let topic_now = patches(d, &format!("{new}..topic"));
+    assert_eq!((topic.len(), topic_now.len()), (3, 2), "the change merged upstream is dropped");
+    assert!(topic_now.is_subset(&topic));
+    assert!(
+        topic.difference(&topic_now).all(|p| upstream.contains(p)),
+        "what was dropped is upstream"
+    );
+    assert_eq!(at(d, "mirror"), new, "no local work: moved");
+    assert_eq!(at(d, "unrelated"), unrelated, "unrelated branch left alone");
+    assert_eq!(git(d, &["log", "-1", "--format=%an", "topic"]), "Ada Author", "authorship kept");
+    assert!(
+        git(d, &["status", "--porcelain"]).is_empty(),
+        "the checked-out branch's work tree follows"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("mitaka.txt")).expect("new upstream's file"),
+        "fixed\n"
+    );
+    let backups =
+        git(d, &["for-each-ref", "--format=%(refname) %(objectname)", "refs/regraft/backup/"]);
+    assert_eq!(backups.lines().count(), 3, "{backups}");
+    // And back.
+    let (code, out) = run(regraft(d).args(["sync", "--undo"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(patches(d, &format!("{old}..stable/liberty")), mine);
+    assert_eq!(at(d, "topic"), before_dry);
+}
+
+#[test]
+fn old_tips_are_found_after_a_manual_fetch_and_without_reflogs() {
+    for expire in [false, true] {
+        let w = world();
+        let d = &w.dev;
+        git(d, &["fetch", "-q", "--tags", "origin"]);
+        if expire {
+            git(d, &["reflog", "expire", "--expire=now", "--all"]);
+        }
+        let (code, out) = run(regraft(d).args(["sync", "--all", "--no-fetch"]));
+        assert_eq!(code, Some(0), "{out}");
+        let how = if expire { "found by tag liberty-early-demise" } else { "found by reflog" };
+        assert!(out.contains(how), "{out}");
+        assert_eq!(at(d, "mirror"), at(&w.server, "stable/liberty"));
+    }
+}
+
+#[test]
+fn dirty_trees_conflicts_and_detached_heads() {
+    let w = world();
+    let d = &w.dev;
+    // A branch whose local change conflicts with the new upstream.
+    git(d, &["branch", "clash", "origin/stable/liberty"]);
+    git(d, &["branch", "--set-upstream-to=origin/stable/liberty", "clash"]);
+    let f = Fixture::open(d);
+    f.git(&["checkout", "-q", "clash"]);
+    f.commit_file("mitaka.txt", "my own mitaka.txt\n", "Add a clashing file");
+    f.git(&["checkout", "-q", "stable/liberty"]);
+    std::fs::write(d.join("mine.txt"), "edited, not committed\n").expect("write");
+    let before = at(d, "stable/liberty");
+    let clash = at(d, "clash");
+    let (code, out) = run(regraft(d).args(["sync", "--all"]));
+    assert_eq!(code, Some(1), "a conflict is reported: {out}");
+    assert!(out.contains("clash: left unchanged") && out.contains("mitaka.txt"), "{out}");
+    assert_eq!(at(d, "clash"), clash);
+    assert!(
+        out.contains("stable/liberty: skipped") && out.contains("uncommitted changes"),
+        "{out}"
+    );
+    assert_eq!(at(d, "stable/liberty"), before, "dirty: not rewritten");
+    assert_eq!(at(d, "mirror"), at(&w.server, "stable/liberty"), "the others go on");
+    // Detached HEAD: nothing to sync by default, and HEAD stays.
+    git(d, &["checkout", "-q", "-f", "--detach", "stable/liberty"]);
+    let head = at(d, "HEAD");
+    let (code, out) = run(regraft(d).args(["sync", "--no-fetch"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(at(d, "HEAD"), head);
+}
