@@ -29,16 +29,19 @@ const ABOUT: &str = "Measure, plan and carry out surgery on long-lived git branc
 
 const LONG_ABOUT: &str = "\
 regraft helps when a long-lived stable branch has to be replaced, ended or backported \
-into: it shows what separates two branches and what of it is already there, and (in later \
-commands) measures the options, plans them, and carries them out without losing history.
+into: it shows what separates two branches and what of it is already there, which commits \
+a fix needs, predicts every cherry-pick, measures the options side by side, carries them \
+out on the remote without losing history, and brings developers' branches across.
 
 Installed on PATH as `git-regraft`, it runs as `git regraft <command>`.";
 
 const EXAMPLES: &str = "\
 Examples:
-  git regraft demo                                  tour on a sample repository
-  git regraft delta stable/liberty stable/mitaka    what separates two branches
-  git regraft delta --json origin/stable/liberty origin/stable/mitaka > delta.json";
+  git regraft demo                                          tour on a sample repository
+  git regraft delta stable/liberty stable/mitaka            what separates two branches
+  git regraft compare stable/liberty stable/mitaka          the options, measured
+  git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge
+  git regraft sync --all                                    after a branch was replaced";
 
 /// Top-level arguments.
 #[derive(Debug, Parser)]
