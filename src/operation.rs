@@ -118,6 +118,33 @@ pub struct Plan {
     pub remote: String,
     pub steps: Vec<Step>,
     pub restore: Option<Restore>,
+    /// What developers must be told once it is done (`git regraft notice`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<Notice>,
+}
+
+/// The facts of a finished surgery that developers need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub branch: String,
+    pub remote: String,
+    /// `megapatch`, `merge`, `recreate`, `reset` or `eol`.
+    pub strategy: String,
+    /// What replaced the branch, as the user named it (none for an end of life).
+    pub source: Option<String>,
+    pub old: ObjectId,
+    pub new: Option<ObjectId>,
+    pub tag: String,
+}
+
+/// Returns the plan of the last operation that finished in this repository.
+pub fn last_finished(repo: &Repo) -> Option<Plan> {
+    let text = std::fs::read(last_path(repo)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+fn last_path(repo: &Repo) -> PathBuf {
+    repo.git_dir().join("regraft").join("last-operation.json")
 }
 
 /// The journal of a plan being executed.
@@ -313,6 +340,11 @@ fn run(
             std::process::abort();
         }
     }
+    // Kept for `git regraft notice`; losing it loses nothing but the notice's facts.
+    let _ = std::fs::write(
+        last_path(repo),
+        serde_json::to_vec_pretty(&journal.plan).expect("the plan serializes"),
+    );
     remove(repo)
 }
 

@@ -280,6 +280,7 @@ impl Playbook {
         let mut steps: Vec<Step> = Vec::new();
         let mut remote = "origin".to_string();
         let mut restore = None;
+        let mut notice = None;
         let wrap = |source| PlaybookError::Plan { repository: repository.to_string(), source };
         for (n, step) in self.steps.iter().enumerate() {
             let plan = match step {
@@ -313,6 +314,9 @@ impl Playbook {
             if restore.is_none() {
                 restore = plan.restore.clone();
             }
+            if plan.notice.is_some() {
+                notice = plan.notice.clone();
+            }
             for mut s in plan.steps {
                 s.id = format!("{}-{}", n + 1, s.id);
                 steps.push(s);
@@ -323,6 +327,7 @@ impl Playbook {
             remote,
             steps,
             restore,
+            notice,
         })
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::git::GitError;
 use crate::oid::ObjectId;
-use crate::operation::{self, Check, OperationError, Plan, Restore, Step};
+use crate::operation::{self, Check, Notice, OperationError, Plan, Restore, Step};
 use crate::repo::{Repo, RepoError};
 
 /// Errors from planning.
@@ -339,6 +339,15 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         ),
         remote: remote.to_string(),
         steps,
+        notice: Some(Notice {
+            branch: branch.to_string(),
+            remote: remote.to_string(),
+            strategy: strategy.name().to_string(),
+            source: Some(request.source.clone()),
+            old: old.commit,
+            new: Some(final_tip),
+            tag: old.tag.clone(),
+        }),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
     })
 }
@@ -371,6 +380,15 @@ pub fn plan_eol(
         operation: format!("end of life of {branch} on {remote}"),
         remote: remote.to_string(),
         steps,
+        notice: Some(Notice {
+            branch: branch.to_string(),
+            remote: remote.to_string(),
+            strategy: "eol".into(),
+            source: None,
+            old: old.commit,
+            new: None,
+            tag: old.tag.clone(),
+        }),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
     })
 }
@@ -437,6 +455,7 @@ pub fn plan_tag_tip(
         remote: remote.to_string(),
         steps: tag_steps(remote, branch, &old, &why),
         restore: None,
+        notice: None,
     })
 }
 
@@ -471,6 +490,7 @@ pub fn plan_create_branch(
         remote: remote.to_string(),
         steps: vec![step],
         restore: None,
+        notice: None,
     })
 }
 
@@ -504,6 +524,7 @@ pub fn plan_delete_branch(
         remote: remote.to_string(),
         steps: vec![step],
         restore: Some(Restore { reference, old: tip, tag: kept_by.to_string() }),
+        notice: None,
     })
 }
 

@@ -129,11 +129,11 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
     }
     writeln!(out)?;
     for f in &c.options {
-        writeln!(out, "{:<10} {}", f.strategy, wrap(&f.verdict, 88, 11))?;
+        writeln!(out, "{:<10} {}", f.strategy, super::ui::wrap(&f.verdict, 88, 11))?;
         writeln!(out, "{:<10} needs: {}", "", f.needs.join(", "))?;
     }
     writeln!(out)?;
-    writeln!(out, "recommendation: {}", wrap(&c.recommendation, 84, 16))
+    writeln!(out, "recommendation: {}", super::ui::wrap(&c.recommendation, 84, 16))
 }
 
 /// Writes a Markdown table and notes, ready for a mailing-list post or a wiki.
@@ -199,21 +199,4 @@ pub fn markdown(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
         writeln!(out, "</details>")?;
     }
     Ok(())
-}
-
-/// Wraps `text` at `width` columns, indenting continuation lines by `indent`.
-fn wrap(text: &str, width: usize, indent: usize) -> String {
-    let mut lines: Vec<String> = vec![String::new()];
-    for word in text.split_whitespace() {
-        let line = lines.last_mut().expect("starts with one line");
-        if !line.is_empty() && line.len() + 1 + word.len() > width {
-            lines.push(word.to_string());
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    lines.join(&format!("\n{}", " ".repeat(indent)))
 }

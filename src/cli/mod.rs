@@ -10,6 +10,7 @@ mod deps;
 mod dot;
 mod eol;
 mod man;
+mod notice;
 mod policy;
 mod progress;
 mod replace;
@@ -68,6 +69,7 @@ enum Command {
     Deps(deps::Args),
     Demo(demo::Args),
     Eol(eol::Args),
+    Notice(notice::Args),
     Policy(policy::Args),
     Replace(replace::Args),
     Run(run::Args),
@@ -160,6 +162,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Deps(args) => deps::run(args, ui),
         Command::Demo(args) => demo::run(args, ui),
         Command::Eol(args) => eol::run(args, ui),
+        Command::Notice(args) => notice::run(args, ui),
         Command::Policy(args) => policy::run(args, ui),
         Command::Replace(args) => replace::run(args, ui),
         Command::Run(args) => run::run(args, ui),

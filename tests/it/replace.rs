@@ -401,3 +401,56 @@ fn followups_are_picked_on_top_and_pushed_in_the_same_plan() {
         );
     }
 }
+
+#[test]
+fn the_notice_gives_commands_that_work() {
+    let w = world(true);
+    let (code, out) = run(regraft(&w.clone).args(["notice"]));
+    assert_eq!(code, Some(2), "nothing to announce yet: {out}");
+    // A developer with local work on the branch, cloned before the replacement.
+    let dev = w.clone.parent().expect("parent").join("dev");
+    git(
+        w.clone.parent().expect("parent"),
+        &["clone", "-q", &format!("file://{}", w.server.display()), dev.to_str().expect("utf-8")],
+    );
+    git(&dev, &["checkout", "-q", "-b", "work", "origin/stable/liberty"]);
+    std::fs::write(dev.join("mine.txt"), "mine\n").expect("write");
+    git(&dev, &["add", "mine.txt"]);
+    git(&dev, &["commit", "-q", "-m", "My work"]);
+    let (code, out) = run(regraft(&w.clone).args([
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "recreate",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    let (code, notice) =
+        run(regraft(&w.clone).args(["notice", "--why", "data containers lost data"]));
+    assert_eq!(code, Some(0), "{notice}");
+    assert!(
+        notice.contains("liberty-early-demise") && notice.contains("git regraft sync --all"),
+        "{notice}"
+    );
+    assert!(notice.lines().all(|l| l.chars().count() <= 80), "fits a mail: {notice}");
+    // Run the plain git commands the notice gives, as a developer without regraft would.
+    let commands: Vec<String> = notice
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("git fetch") || l.starts_with("git rebase"))
+        .map(|l| l.replace("<branch>", "work"))
+        .collect();
+    assert_eq!(commands.len(), 2, "{notice}");
+    for command in &commands {
+        let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+        git(&dev, &words);
+    }
+    let new = remote(&w.server, BRANCH).expect("branch");
+    assert_eq!(git(&dev, &["rev-parse", "work^"]), new.to_hex(), "the work sits on the new branch");
+    assert_eq!(git(&dev, &["log", "-1", "--format=%s", "work"]), "My work");
+    let (_, md) = run(regraft(&w.clone).args(["notice", "--format", "markdown"]));
+    assert!(md.starts_with("## stable/liberty was replaced") && md.contains("```sh"), "{md}");
+}

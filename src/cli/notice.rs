@@ -1,0 +1,133 @@
+//! `git regraft notice`: the announcement for developers after a replacement or an end of
+//! life, with the exact commands to run.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::process::ExitCode;
+
+use regraft::operation::{self, Notice};
+use regraft::repo::Repo;
+
+use super::ui::wrap;
+use super::{CommandError, Ui};
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft notice > notice.txt
+  git regraft notice --format markdown --why \"stable/liberty's data containers lost data\"";
+
+/// Write the announcement for developers after the last replace or eol
+///
+/// Plain text fit for a mailing list (or Markdown): what was replaced by what, the tag that
+/// keeps the old tip, and the exact commands to run: `git regraft sync` for those who have
+/// it, and the plain git commands for those who do not.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// One sentence on why it was done
+    #[arg(long, value_name = "TEXT")]
+    why: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Markdown,
+}
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let notice = operation::last_finished(&repo).and_then(|plan| plan.notice).ok_or_else(|| {
+        CommandError::user(anyhow::anyhow!(
+            "no finished replace or eol in this repository to announce"
+        ))
+        .with_hint("run it here with `git regraft replace ... --execute` (or `eol`) first")
+    })?;
+    let text = compose(&notice, args.why.as_deref(), args.format == Format::Markdown);
+    ui.out().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the announcement.
+pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
+    let (branch, remote, tag) = (&n.branch, &n.remote, &n.tag);
+    let code = |lines: &[String]| {
+        if markdown {
+            format!("```sh\n{}\n```\n", lines.join("\n"))
+        } else {
+            lines.iter().map(|l| format!("    {l}\n")).collect()
+        }
+    };
+    let mut s = String::new();
+    let title = match n.strategy.as_str() {
+        "eol" => format!("{branch} has reached its end of life"),
+        _ => format!("{branch} was replaced: what to do with your clones"),
+    };
+    let _ = writeln!(s, "{}{title}\n", if markdown { "## " } else { "Subject: " });
+    let new = n.new.map(|c| c.short()).unwrap_or_default();
+    match (n.strategy.as_str(), &n.source) {
+        ("eol", _) => {
+            let text = format!(
+                "{branch} on {remote} was deleted. Its last commit, {}, is kept by the tag {tag}.",
+                n.old.short()
+            );
+            let _ = writeln!(s, "{}", wrap(&text, 76, 0));
+        }
+        (strategy, Some(source)) => {
+            let text = format!(
+                "{branch} on {remote} was replaced by {source} with the {strategy} strategy; it is now at {new}. \
+                 Its old tip, {}, is kept by the tag {tag}: nothing was lost.",
+                n.old.short()
+            );
+            let _ = writeln!(s, "{}", wrap(&text, 76, 0));
+        }
+        _ => {}
+    }
+    if let Some(why) = why {
+        let _ = writeln!(s, "\n{}", wrap(&format!("Why: {why}"), 76, 0));
+    }
+    s.push('\n');
+    match n.strategy.as_str() {
+        "megapatch" | "merge" => {
+            let _ = writeln!(
+                s,
+                "The branch moved forward (a fast-forward): an ordinary pull brings it."
+            );
+            s.push_str(&code(&[
+                format!("git fetch --tags {remote}"),
+                format!("git checkout {branch} && git pull --ff-only"),
+            ]));
+        }
+        "eol" => {
+            let _ = writeln!(s, "Remove your copy of the branch; the tag keeps the commit:");
+            s.push_str(&code(&[
+                format!("git fetch --prune --tags {remote}"),
+                format!("git branch -D {branch}"),
+            ]));
+        }
+        _ => {
+            let _ = writeln!(
+                s,
+                "Every clone must move its copy of {branch} and the branches built on it."
+            );
+            let _ = writeln!(
+                s,
+                "\nWith git-regraft (keeps a backup of each branch it moves, and can undo):"
+            );
+            s.push_str(&code(&["git regraft sync --all".to_string()]));
+            let _ = writeln!(s, "\nWith plain git:");
+            s.push_str(&code(&[
+                format!("git fetch --tags {remote}"),
+                format!("# for each branch with local work built on the old {branch}:"),
+                format!("git rebase --onto {remote}/{branch} {tag} <branch>"),
+                format!("# for your copy of {branch} if it has no local work:"),
+                format!("git checkout {branch} && git reset --hard {remote}/{branch}"),
+            ]));
+            let _ = writeln!(s, "\nThe old history stays readable: git log {tag}");
+        }
+    }
+    s
+}
