@@ -23,6 +23,7 @@ pub mod policy;
 pub mod progress;
 pub mod replace;
 pub mod repo;
+pub mod review;
 pub mod scenario;
 pub mod simulation;
 pub mod sync;

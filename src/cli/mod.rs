@@ -1,6 +1,7 @@
 //! The command-line layer: parses arguments, calls the engine, renders its answers, and
 //! maps errors to exit codes.
 
+mod abandon;
 mod backport;
 mod compare;
 mod completions;
@@ -63,6 +64,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Abandon(abandon::Args),
     Backport(backport::Args),
     Compare(compare::Args),
     Delta(delta::Args),
@@ -72,6 +74,7 @@ enum Command {
     Notice(notice::Args),
     Policy(policy::Args),
     Replace(replace::Args),
+    Restore(abandon::RestoreArgs),
     Run(run::Args),
     Sync(sync::Args),
     Completions(completions::Args),
@@ -156,6 +159,7 @@ pub fn main() -> ExitCode {
 
 fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match command {
+        Command::Abandon(args) => abandon::run(args, ui),
         Command::Backport(args) => backport::run(args, ui),
         Command::Compare(args) => compare::run(args, ui),
         Command::Delta(args) => delta::run(args, ui),
@@ -165,6 +169,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Notice(args) => notice::run(args, ui),
         Command::Policy(args) => policy::run(args, ui),
         Command::Replace(args) => replace::run(args, ui),
+        Command::Restore(args) => abandon::restore(args, ui),
         Command::Run(args) => run::run(args, ui),
         Command::Sync(args) => sync::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),

@@ -5,6 +5,7 @@ mod backport;
 mod cli;
 mod delta;
 mod deps;
+mod gerrit;
 mod patch_id;
 mod playbook;
 mod policy;

@@ -1,0 +1,337 @@
+//! Abandoning and restoring reviews on Gerrit.
+//!
+//! No Gerrit server can be installed on these machines, so these tests start, on
+//! 127.0.0.1, a small HTTP server written from Gerrit's REST documentation: authenticated
+//! `/a/` paths with HTTP Basic, the `)]}'` prefix on JSON bodies, change queries paged with
+//! `n`/`S` and `_more_changes`, `abandon`/`restore` answering 409 for a change not in the
+//! right state, and transient 503s on request.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use assert_cmd::Command;
+use base64::Engine as _;
+use regraft::review::{self, Credentials, Gerrit, Outcome, ReviewHost};
+use tempfile::TempDir;
+
+use crate::git;
+
+const USER: &str = "release-bot";
+const PASSWORD: &str = "http-p4ss-w0rd";
+/// Gerrit may return fewer changes than `n`; this server returns at most three per page.
+const PAGE: usize = 3;
+
+#[derive(Debug, Clone)]
+struct Change {
+    number: u64,
+    project: String,
+    branch: String,
+    status: String,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    changes: BTreeMap<u64, Change>,
+    /// Answer this many of the next requests with 503 first.
+    fail_next: usize,
+    requests: Vec<String>,
+}
+
+struct Server {
+    url: String,
+    state: Arc<Mutex<State>>,
+}
+
+fn info(c: &Change, more: bool) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "id": format!("{}~{}", c.project, c.number),
+        "_number": c.number,
+        "project": c.project,
+        "branch": c.branch,
+        "subject": format!("Change {}", c.number),
+        "change_id": format!("I{:040x}", c.number),
+        "status": c.status,
+    });
+    if more {
+        v["_more_changes"] = serde_json::Value::Bool(true);
+    }
+    v
+}
+
+fn decode(s: &str) -> String {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(if b[i] == b'+' { b' ' } else { b[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn respond(stream: &mut TcpStream, status: u16, body: &str) {
+    let reason = match status {
+        200 => "OK",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        409 => "Conflict",
+        _ => "Service Unavailable",
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+fn handle(mut stream: TcpStream, state: &Mutex<State>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let (method, target) = {
+        let mut w = line.split_whitespace();
+        (w.next().unwrap_or_default().to_string(), w.next().unwrap_or_default().to_string())
+    };
+    let (mut auth, mut length) = (String::new(), 0usize);
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':').unwrap_or((&h, ""));
+        match k.to_ascii_lowercase().as_str() {
+            "authorization" => auth = v.trim().to_string(),
+            "content-length" => length = v.trim().parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let mut st = state.lock().expect("state");
+    st.requests.push(format!("{method} {target} {auth}"));
+    if st.fail_next > 0 {
+        st.fail_next -= 1;
+        return respond(&mut stream, 503, "busy");
+    }
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+    );
+    if auth != expected || !target.starts_with("/a/") {
+        return respond(&mut stream, 401, "Unauthorized");
+    }
+    let path = &target[3..];
+    if let Some(query) = path.strip_prefix("changes/?") {
+        let params: BTreeMap<String, String> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), decode(v)))
+            .collect();
+        let q = params.get("q").cloned().unwrap_or_default();
+        let want = |key: &str| q.split(' ').find_map(|t| t.strip_prefix(key)).map(str::to_string);
+        let (project, branch) =
+            (want("project:").unwrap_or_default(), want("branch:").unwrap_or_default());
+        let skip: usize = params.get("S").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let n: usize = params.get("n").and_then(|s| s.parse().ok()).unwrap_or(25).min(PAGE);
+        let open: Vec<Change> = st
+            .changes
+            .values()
+            .filter(|c| c.status == "NEW" && c.project == project && c.branch == branch)
+            .cloned()
+            .collect();
+        let page: Vec<serde_json::Value> = open
+            .iter()
+            .skip(skip)
+            .take(n)
+            .enumerate()
+            .map(|(i, c)| info(c, i + 1 == n && skip + n < open.len()))
+            .collect();
+        return respond(&mut stream, 200, &format!(")]}}'\n{}", serde_json::Value::Array(page)));
+    }
+    if let Some(rest) = path.strip_prefix("changes/") {
+        let (id, action) = rest.split_once('/').unwrap_or((rest, ""));
+        let number: u64 = decode(id).rsplit('~').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let Some(change) = st.changes.get_mut(&number) else {
+            return respond(&mut stream, 404, "Not found");
+        };
+        let (from, to) = match action {
+            "abandon" => ("NEW", "ABANDONED"),
+            "restore" => ("ABANDONED", "NEW"),
+            _ => return respond(&mut stream, 404, "Not found"),
+        };
+        if change.status != from {
+            let msg = format!("change is {}", change.status.to_lowercase());
+            return respond(&mut stream, 409, &msg);
+        }
+        change.status = to.to_string();
+        let body = format!(")]}}'\n{}", info(change, false));
+        return respond(&mut stream, 200, &body);
+    }
+    respond(&mut stream, 404, "Not found");
+}
+
+/// Starts the server; it serves until the test process ends (each test has its own port).
+fn server(changes: &[(u64, &str, &str, &str)]) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut state = State::default();
+    for (number, project, branch, status) in changes {
+        state.changes.insert(
+            *number,
+            Change {
+                number: *number,
+                project: (*project).into(),
+                branch: (*branch).into(),
+                status: (*status).into(),
+            },
+        );
+    }
+    let state = Arc::new(Mutex::new(state));
+    let shared = Arc::clone(&state);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            handle(stream, &shared);
+        }
+    });
+    Server { url, state }
+}
+
+fn world() -> Server {
+    let mut changes = Vec::new();
+    for n in 1..=7 {
+        changes.push((n, "openstack/kolla", "stable/liberty", "NEW"));
+    }
+    changes.push((8, "openstack/kolla", "stable/liberty", "MERGED"));
+    changes.push((9, "openstack/kolla", "stable/mitaka", "NEW"));
+    changes.push((10, "openstack/nova", "stable/liberty", "NEW"));
+    server(&changes)
+}
+
+fn statuses(s: &Server) -> BTreeMap<u64, String> {
+    s.state.lock().expect("state").changes.values().map(|c| (c.number, c.status.clone())).collect()
+}
+
+#[test]
+fn lists_every_page_and_abandons_exactly_the_branch_s_open_reviews() {
+    let s = world();
+    let gerrit = Gerrit::new(&s.url, Credentials::new(USER, PASSWORD));
+    let open = gerrit.open_reviews("openstack/kolla", "stable/liberty").expect("lists");
+    assert_eq!(
+        open.iter().map(|r| r.number).collect::<Vec<_>>(),
+        (1..=7).collect::<Vec<_>>(),
+        "three pages"
+    );
+    let listed = review::abandon_all(&gerrit, "openstack/kolla", "stable/liberty", "m", true)
+        .expect("dry run");
+    assert_eq!(listed.len(), 7);
+    assert!(
+        statuses(&s).values().filter(|v| *v == "ABANDONED").count() == 0,
+        "a dry run abandons nothing"
+    );
+    let done = review::abandon_all(&gerrit, "openstack/kolla", "stable/liberty", "m", false)
+        .expect("abandons");
+    assert_eq!(done.len(), 7);
+    let after = statuses(&s);
+    for n in 1..=7 {
+        assert_eq!(after[&n], "ABANDONED", "{n}");
+    }
+    assert_eq!(
+        (after[&8].as_str(), after[&9].as_str(), after[&10].as_str()),
+        ("MERGED", "NEW", "NEW"),
+        "others untouched"
+    );
+    // Abandoning a closed change is information, not failure; so is restoring an open one.
+    assert!(matches!(
+        gerrit.abandon(&done[0].0, "again").expect("409 is fine"),
+        Outcome::AlreadyThere(_)
+    ));
+    assert_eq!(gerrit.restore(&done[0].0, "back").expect("restores"), Outcome::Done);
+    assert!(matches!(
+        gerrit.restore(&done[0].0, "twice").expect("409 is fine"),
+        Outcome::AlreadyThere(_)
+    ));
+}
+
+#[test]
+fn transient_failures_are_retried_and_bad_credentials_are_not() {
+    let s = world();
+    s.state.lock().expect("state").fail_next = 2;
+    let gerrit = Gerrit::new(&s.url, Credentials::new(USER, PASSWORD));
+    assert_eq!(
+        gerrit.open_reviews("openstack/kolla", "stable/liberty").expect("after two 503s").len(),
+        7
+    );
+    let wrong = Gerrit::new(&s.url, Credentials::new(USER, "wrong"));
+    let before = s.state.lock().expect("state").requests.len();
+    let err = wrong.open_reviews("openstack/kolla", "stable/liberty").expect_err("401");
+    assert_eq!(s.state.lock().expect("state").requests.len(), before + 1, "a 4xx is not retried");
+    assert!(err.to_string().contains("refused the credentials of `release-bot`"), "{err}");
+    assert!(!err.to_string().contains("wrong"), "the password never shows: {err}");
+}
+
+fn regraft(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("git-regraft").expect("built");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("REGRAFT_TRACE", "1")
+        .env_remove("REGRAFT_GERRIT_USER")
+        .env_remove("REGRAFT_GERRIT_PASSWORD");
+    cmd
+}
+
+#[test]
+fn the_commands_abandon_restore_and_never_print_the_password() {
+    let s = world();
+    let tmp = TempDir::new().expect("temp dir");
+    git(tmp.path(), &["init", "-q", "repo"]);
+    let repo = tmp.path().join("repo");
+    git(&repo, &["remote", "add", "origin", "https://review.example.org/openstack/kolla"]);
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().expect("runs");
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, out) = run(regraft(&repo).args(["abandon", "stable/liberty", "--gerrit", &s.url]));
+    assert_eq!(code, Some(2), "no credentials: {out}");
+    assert!(out.contains("no credentials"), "{out}");
+    let with_creds = |cmd: &mut Command| {
+        cmd.env("REGRAFT_GERRIT_USER", USER).env("REGRAFT_GERRIT_PASSWORD", PASSWORD);
+    };
+    let mut dry = regraft(&repo);
+    with_creds(&mut dry);
+    let (code, out) = run(dry.args(["abandon", "stable/liberty", "--gerrit", &s.url]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("7 open reviews") && out.contains("dry run"), "{out}");
+    assert!(statuses(&s).values().all(|v| v != "ABANDONED"));
+    let mut go = regraft(&repo);
+    with_creds(&mut go);
+    let (code, out) =
+        run(go.args(["abandon", "stable/liberty", "--gerrit", &s.url, "--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(statuses(&s).values().filter(|v| *v == "ABANDONED").count(), 7);
+    assert!(!out.contains(PASSWORD), "the password never shows: {out}");
+    let record =
+        std::fs::read_to_string(repo.join(".git/regraft/abandoned.json")).expect("recorded");
+    assert!(!record.contains(PASSWORD));
+    let mut back = regraft(&repo);
+    with_creds(&mut back);
+    let (code, out) = run(back.args(["restore", "--from-journal"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "all restored");
+}
