@@ -37,13 +37,23 @@ pub enum OperationError {
     InProgress { operation: String, path: PathBuf },
     #[error("no operation is in progress (no {path})")]
     NotInProgress { path: PathBuf },
+    #[error(transparent)]
+    Review(#[from] crate::review::ReviewError),
 }
 
 impl OperationError {
     /// Tells whether the error comes from the user's input or the state of the world
     /// (a remote that moved) rather than a failure of git or the machine.
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, OperationError::Git(_) | OperationError::Io { .. })
+        match self {
+            OperationError::Git(_) | OperationError::Io { .. } => false,
+            OperationError::Review(e) => matches!(
+                e,
+                crate::review::ReviewError::NoCredentials { .. }
+                    | crate::review::ReviewError::Unauthorized { .. }
+            ),
+            _ => true,
+        }
     }
 }
 
@@ -61,6 +71,8 @@ pub enum Check {
     NoLocalTag { tag: String },
     /// The local repository has the object.
     LocalObject { id: ObjectId },
+    /// The review server has no open review on the branch.
+    NoOpenReviews { gerrit: String, project: String, branch: String },
 }
 
 impl Check {
@@ -81,6 +93,9 @@ impl Check {
             }
             Check::NoLocalTag { tag } => format!("no local tag {tag}"),
             Check::LocalObject { id } => format!("the repository has {}", id.short()),
+            Check::NoOpenReviews { gerrit, project, branch } => {
+                format!("{gerrit} has no open review on {branch} of {project}")
+            }
         }
     }
 }
@@ -99,6 +114,18 @@ pub struct Step {
     pub input: Option<String>,
     pub precondition: Vec<Check>,
     pub verification: Vec<Check>,
+    /// A review-server action instead of a git one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub review: Option<ReviewStep>,
+}
+
+/// Abandoning the open reviews of a branch on a Gerrit server (recorded for restore).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewStep {
+    pub gerrit: String,
+    pub project: String,
+    pub branch: String,
+    pub message: String,
 }
 
 /// What to put back on `--abort`: a ref on the remote and its old value.
@@ -208,6 +235,8 @@ pub fn execute(
     report: &mut dyn FnMut(&Step, StepStatus),
 ) -> Result<(), OperationError> {
     let _lock = Lock::take(repo, &plan.operation)?;
+    // Missing credentials for a review server are found before anything changes.
+    check_credentials(repo, &plan)?;
     if let Some(journal) = load(repo)? {
         return Err(OperationError::InProgress {
             operation: journal.plan.operation,
@@ -324,6 +353,26 @@ fn run(
             if let Some((check, found)) = holds_all(repo, &remote, &step.precondition)? {
                 return Err(OperationError::Precondition { step: step.id.clone(), check, found });
             }
+            if let Some(review) = &step.review {
+                let host = gerrit_client(repo, &review.gerrit)?;
+                let done = crate::review::abandon_all(
+                    &host,
+                    &review.project,
+                    &review.branch,
+                    &review.message,
+                    false,
+                )?;
+                let record = crate::review::AbandonRecord {
+                    gerrit: review.gerrit.clone(),
+                    project: review.project.clone(),
+                    branch: review.branch.clone(),
+                    reviews: done.into_iter().map(|(r, _)| r).collect(),
+                };
+                record.save(repo.git_dir()).map_err(|source| OperationError::Io {
+                    path: crate::review::AbandonRecord::path(repo.git_dir()),
+                    source,
+                })?;
+            }
             if let Some(argv) = &step.action {
                 let args: Vec<&str> = argv.iter().map(String::as_str).collect();
                 let input = step.input.as_deref().unwrap_or_default().as_bytes();
@@ -378,12 +427,33 @@ fn holds_all(
                 let has = repo.git().output(&["cat-file", "-e", &id.to_hex()]).is_ok();
                 (!has).then(|| "no such object".to_string())
             }
+            Check::NoOpenReviews { gerrit, project, branch } => {
+                let host = gerrit_client(repo, gerrit)?;
+                let open = crate::review::ReviewHost::open_reviews(&host, project, branch)?;
+                (!open.is_empty()).then(|| format!("{} open reviews", open.len()))
+            }
         };
         if let Some(found) = found {
             return Ok(Some((check.describe(remote), found)));
         }
     }
     Ok(None)
+}
+
+fn gerrit_client(repo: &Repo, url: &str) -> Result<crate::review::Gerrit, OperationError> {
+    let credentials = crate::review::Credentials::find(repo.git(), url)?;
+    Ok(crate::review::Gerrit::new(url, credentials))
+}
+
+/// Checks, before anything runs, that every review server the plan talks to has
+/// credentials: missing ones are an error with nothing changed.
+pub fn check_credentials(repo: &Repo, plan: &Plan) -> Result<(), OperationError> {
+    for step in &plan.steps {
+        if let Some(review) = &step.review {
+            crate::review::Credentials::find(repo.git(), &review.gerrit)?;
+        }
+    }
+    Ok(())
 }
 
 /// Returns what `reference` points at on `remote` (`git ls-remote`), if it exists.

@@ -293,11 +293,12 @@ impl Playbook {
                         tag: tag.clone(),
                         remote: remote.clone(),
                         followups: followups.clone(),
+                        review: None,
                     };
                     replace::plan_replace(repo, &request)
                 }
                 StepSpec::Eol { branch, tag, remote } => {
-                    replace::plan_eol(repo, remote, branch, tag.as_deref())
+                    replace::plan_eol(repo, remote, branch, tag.as_deref(), None)
                 }
                 StepSpec::TagTip { branch, tag, remote } => {
                     replace::plan_tag_tip(repo, remote, branch, tag)

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::git::GitError;
 use crate::oid::ObjectId;
-use crate::operation::{self, Check, Notice, OperationError, Plan, Restore, Step};
+use crate::operation::{self, Check, Notice, OperationError, Plan, Restore, ReviewStep, Step};
 use crate::repo::{Repo, RepoError};
 
 /// Errors from planning.
@@ -86,6 +86,42 @@ pub struct ReplaceRequest {
     pub remote: String,
     /// Small patches cherry-picked on top afterwards and pushed in the same plan.
     pub followups: Vec<String>,
+    /// The review server whose open reviews on the branch are abandoned first.
+    pub review: Option<ReviewTarget>,
+}
+
+/// A Gerrit server and the branch's project on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewTarget {
+    pub gerrit: String,
+    pub project: String,
+}
+
+/// The step that abandons the branch's open reviews before it is deleted or recreated
+/// (Gerrit refuses to delete a branch with open changes, and a recreating push can close
+/// them as merged).
+fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> Step {
+    Step {
+        id: "abandon-reviews".into(),
+        description: format!(
+            "abandon the open reviews on {branch} of {} at {} (recorded for `git regraft restore --from-journal`)",
+            target.project, target.gerrit
+        ),
+        action: None,
+        input: None,
+        review: Some(ReviewStep {
+            gerrit: target.gerrit.clone(),
+            project: target.project.clone(),
+            branch: branch.to_string(),
+            message: format!("Abandoned by git regraft: {why}. It can be restored."),
+        }),
+        precondition: vec![],
+        verification: vec![Check::NoOpenReviews {
+            gerrit: target.gerrit.clone(),
+            project: target.project.clone(),
+            branch: branch.to_string(),
+        }],
+    }
 }
 
 /// Returns the series of `stable/<series>` (or `unmaintained/<series>`).
@@ -160,6 +196,7 @@ fn leased_push(
         description,
         action: argv(&["push", "--porcelain", &lease, remote, &refspec]),
         input: None,
+        review: None,
         precondition: vec![Check::RemoteRef { reference: reference.to_string(), expected: from }],
         verification: vec![Check::RemoteRef { reference: reference.to_string(), expected: to }],
     }
@@ -178,6 +215,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
             ),
             action: argv(&["fetch", "--no-tags", remote, &reference]),
             input: None,
+            review: None,
             precondition: vec![],
             verification: vec![Check::LocalObject { id: old.commit }],
         },
@@ -190,6 +228,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
             ),
             action: argv(&["tag", "-a", "-F", "-", &old.tag, &old.commit.to_hex()]),
             input: Some(format!("{why}\n")),
+            review: None,
             precondition: vec![Check::NoLocalTag { tag: old.tag.clone() }],
             verification: vec![Check::LocalTag { tag: old.tag.clone(), commit: old.commit }],
         },
@@ -207,6 +246,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
                 &format!("{tag_ref}:{tag_ref}"),
             ]),
             input: None,
+            review: None,
             precondition: vec![Check::RemoteRef { reference: tag_ref.clone(), expected: None }],
             verification: vec![Check::RemoteTag { tag: old.tag.clone(), commit: old.commit }],
         },
@@ -254,6 +294,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 ),
                 action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
                 input: Some(text),
+                review: None,
                 precondition: vec![],
                 verification: vec![Check::LocalObject { id: commit }],
             });
@@ -273,6 +314,13 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             commit
         }
         Strategy::Recreate => {
+            if let Some(target) = &request.review {
+                steps.push(abandon_step(
+                    target,
+                    branch,
+                    &format!("{branch} is recreated from {}", request.source),
+                ));
+            }
             steps.push(leased_push(
                 "delete",
                 format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
@@ -297,6 +345,13 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             source
         }
         Strategy::Reset => {
+            if let Some(target) = &request.review {
+                steps.push(abandon_step(
+                    target,
+                    branch,
+                    &format!("{branch} is reset to {}", request.source),
+                ));
+            }
             steps.push(leased_push(
                 "reset",
                 format!(
@@ -325,6 +380,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         ),
         action: None,
         input: None,
+        review: None,
         precondition: vec![],
         verification: vec![
             Check::RemoteRef { reference: reference.clone(), expected: Some(final_tip) },
@@ -359,10 +415,14 @@ pub fn plan_eol(
     remote: &str,
     branch: &str,
     tag: Option<&str>,
+    review: Option<&ReviewTarget>,
 ) -> Result<Plan, ReplaceError> {
     let old = old_tip(repo, remote, branch, tag, "eol")?;
     let why = format!("End of life of {branch}: its last commit.");
     let mut steps = tag_steps(remote, branch, &old, &why);
+    if let Some(target) = review {
+        steps.push(abandon_step(target, branch, &format!("{branch} reached its end of life")));
+    }
     let reference = format!("refs/heads/{branch}");
     let mut delete = leased_push(
         "delete",
@@ -624,6 +684,7 @@ fn followups(
             ),
             action: Some(merge.iter().map(|w| (*w).to_string()).collect()),
             input: None,
+            review: None,
             precondition: vec![Check::LocalObject { id: tip }],
             verification: vec![Check::LocalObject { id: tree }],
         });
@@ -632,6 +693,7 @@ fn followups(
             description: format!("write the follow-up commit {} (author kept)", new.short()),
             action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
             input: Some(text),
+            review: None,
             precondition: vec![],
             verification: vec![Check::LocalObject { id: new }],
         });

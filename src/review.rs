@@ -313,6 +313,33 @@ pub fn project_of(remote_url: &str) -> String {
         .to_string()
 }
 
+/// What an abandon records, so `restore --from-journal` can bring the reviews back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AbandonRecord {
+    pub gerrit: String,
+    pub project: String,
+    pub branch: String,
+    pub reviews: Vec<Review>,
+}
+
+impl AbandonRecord {
+    /// Returns where the record lives in a repository's git directory.
+    pub fn path(git_dir: &std::path::Path) -> std::path::PathBuf {
+        git_dir.join("regraft").join("abandoned.json")
+    }
+
+    /// Writes the record (to a temporary file, then renamed).
+    pub fn save(&self, git_dir: &std::path::Path) -> std::io::Result<()> {
+        let path = Self::path(git_dir);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let temp = path.with_extension("json.new");
+        std::fs::write(&temp, serde_json::to_vec_pretty(self).expect("the record serializes"))?;
+        std::fs::rename(temp, path)
+    }
+}
+
 /// Abandons every open review on `branch` of `project`: all pages are collected first,
 /// then each is abandoned, then the branch is asked again (a review may have been uploaded
 /// meanwhile) until none is left, at most three rounds. With `dry_run`, only lists them.

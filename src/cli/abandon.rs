@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use regraft::repo::Repo;
-use regraft::review::{self, Credentials, Gerrit, Outcome, Review, ReviewError};
-use serde::{Deserialize, Serialize};
+use regraft::review::{self, AbandonRecord, Credentials, Gerrit, Outcome, Review, ReviewError};
 
 use super::{CommandError, Ui};
 
@@ -62,17 +61,8 @@ pub struct RestoreArgs {
     message: Option<String>,
 }
 
-/// What `abandon` records for `restore`.
-#[derive(Debug, Serialize, Deserialize)]
-struct Record {
-    gerrit: String,
-    project: String,
-    branch: String,
-    reviews: Vec<Review>,
-}
-
 fn record_path(repo: &Repo) -> PathBuf {
-    repo.git_dir().join("regraft").join("abandoned.json")
+    AbandonRecord::path(repo.git_dir())
 }
 
 fn review_error(e: ReviewError) -> CommandError {
@@ -80,7 +70,30 @@ fn review_error(e: ReviewError) -> CommandError {
     CommandError::engine(e, user, None)
 }
 
-fn config(repo: &Repo, key: &str) -> Option<String> {
+/// Returns the review server to talk to: `--gerrit URL` or `git config regraft.gerrit`
+/// (none when neither is set), with the project from `--project` or the remote's URL.
+pub fn review_target(
+    repo: &Repo,
+    gerrit: Option<String>,
+    project: Option<String>,
+    remote: &str,
+) -> Result<Option<regraft::replace::ReviewTarget>, CommandError> {
+    let Some(gerrit) = gerrit.or_else(|| config(repo, "regraft.gerrit")) else { return Ok(None) };
+    let project = match project {
+        Some(p) => p,
+        None => config(repo, &format!("remote.{remote}.url"))
+            .map(|u| review::project_of(&u))
+            .ok_or_else(|| {
+                CommandError::user(anyhow::anyhow!(
+                    "no remote `{remote}` to name the Gerrit project; give --project"
+                ))
+            })?,
+    };
+    Ok(Some(regraft::replace::ReviewTarget { gerrit, project }))
+}
+
+/// Returns a git configuration value, if set.
+pub fn config(repo: &Repo, key: &str) -> Option<String> {
     let out = repo.git().output(&["config", "--get", key]).ok()?;
     Some(String::from_utf8_lossy(&out).trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -141,18 +154,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     )?;
     let done = review::abandon_all(&gerrit, &project, &args.branch, &message, false)
         .map_err(review_error)?;
-    let record = Record {
+    let record = AbandonRecord {
         gerrit: url.clone(),
         project: project.clone(),
         branch: args.branch.clone(),
         reviews: done.iter().map(|(r, _)| r.clone()).collect(),
     };
-    let path = record_path(&repo);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(CommandError::internal)?;
-    }
-    std::fs::write(&path, serde_json::to_vec_pretty(&record).expect("the record serializes"))
-        .map_err(CommandError::internal)?;
+    record.save(repo.git_dir()).map_err(CommandError::internal)?;
     let mut out = ui.out();
     for (r, outcome) in &done {
         match outcome {
@@ -177,7 +185,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
     let text = std::fs::read(&path).map_err(|_| {
         CommandError::user(anyhow::anyhow!("nothing to restore: no {}", path.display()))
     })?;
-    let record: Record = serde_json::from_slice(&text).map_err(CommandError::internal)?;
+    let record: AbandonRecord = serde_json::from_slice(&text).map_err(CommandError::internal)?;
     let credentials = Credentials::find(repo.git(), &record.gerrit).map_err(review_error)?;
     let gerrit = Gerrit::new(&record.gerrit, credentials);
     let message = args.message.unwrap_or_else(|| {

@@ -229,6 +229,7 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
             tag: None,
             remote: "origin".into(),
             followups: Vec::new(),
+            review: None,
         };
         let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
         writeln!(out)?;
@@ -301,6 +302,7 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         tag: None,
         remote: "origin".into(),
         followups: Vec::new(),
+        review: None,
     };
     let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
     regraft::operation::execute(&repo, plan, &mut |_, _| {})

@@ -28,6 +28,13 @@ pub struct Args {
     /// The remote
     #[arg(long, default_value = "origin")]
     remote: String,
+    /// A Gerrit server whose open reviews on the branch are abandoned before the branch is deleted
+    /// [default: git config regraft.gerrit]
+    #[arg(long, value_name = "URL")]
+    gerrit: Option<String>,
+    /// The Gerrit project [default: the path of the remote's URL]
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
     /// Do it (after confirmation on a terminal, or with --yes)
     #[arg(long)]
     execute: bool,
@@ -51,7 +58,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         return super::surgery::resume_or_abort(ui, &repo, args.abort);
     }
     let branch = args.branch.expect("clap requires BRANCH");
-    let plan = replace::plan_eol(&repo, &args.remote, &branch, args.tag.as_deref())
-        .map_err(super::replace::replace_error)?;
+    let review = super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)?;
+    let plan =
+        replace::plan_eol(&repo, &args.remote, &branch, args.tag.as_deref(), review.as_ref())
+            .map_err(super::replace::replace_error)?;
     super::surgery::dry_run_or_execute(ui, &repo, plan, args.execute, args.yes, args.json)
 }

@@ -38,6 +38,13 @@ pub struct Args {
     /// The remote
     #[arg(long, default_value = "origin")]
     remote: String,
+    /// A Gerrit server whose open reviews on the branch are abandoned before the branch is deleted or reset
+    /// [default: git config regraft.gerrit]
+    #[arg(long, value_name = "URL")]
+    gerrit: Option<String>,
+    /// The Gerrit project [default: the path of the remote's URL]
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
     /// A small patch to cherry-pick on top afterwards and push in the same plan (repeatable)
     #[arg(long = "followup", value_name = "REV")]
     followups: Vec<String>,
@@ -82,8 +89,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         source: args.source.expect("clap requires --from"),
         strategy,
         tag: args.tag,
-        remote: args.remote,
+        remote: args.remote.clone(),
         followups: args.followups,
+        review: super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)?,
     };
     let plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
     let result =

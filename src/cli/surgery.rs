@@ -25,6 +25,19 @@ pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
                 }
             }
         }
+        if let Some(review) = &step.review {
+            writeln!(
+                out,
+                "    GET {}/a/changes/?q=status:open+project:{}+branch:{} (every page)",
+                review.gerrit, review.project, review.branch
+            )?;
+            writeln!(
+                out,
+                "    POST {}/a/changes/<project>~<number>/abandon for each one",
+                review.gerrit
+            )?;
+            writeln!(out, "    (HTTP Basic with your Gerrit HTTP password, which is never shown)")?;
+        }
         for check in &step.precondition {
             writeln!(out, "    before: {}", check.describe(&plan.remote))?;
         }

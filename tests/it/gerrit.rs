@@ -335,3 +335,62 @@ fn the_commands_abandon_restore_and_never_print_the_password() {
     assert_eq!(code, Some(0), "{out}");
     assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "all restored");
 }
+
+#[test]
+fn recreate_abandons_the_branch_s_reviews_first_and_needs_credentials_before_anything() {
+    use crate::replace::{regraft as surgeon, remote, run, world};
+    let s = self::world();
+    let w = world(true);
+    let args = [
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "recreate",
+        "--gerrit",
+        s.url.as_str(),
+        "--project",
+        "openstack/kolla",
+    ];
+    let (code, out) = run(surgeon(&w.clone).args(args));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("abandon the open reviews on stable/liberty")
+            && out.contains("/abandon for each one"),
+        "{out}"
+    );
+    let steps: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            l.starts_with(' ') && l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit())
+        })
+        .collect();
+    let abandon =
+        steps.iter().position(|l| l.contains("abandon the open reviews")).expect("an abandon step");
+    let delete =
+        steps.iter().position(|l| l.contains("delete stable/liberty")).expect("a delete step");
+    assert!(abandon < delete, "reviews are abandoned before the branch is deleted: {steps:?}");
+    // No credentials: refused before anything changes.
+    let (code, out) = run(surgeon(&w.clone)
+        .args(args)
+        .args(["--execute", "--yes"])
+        .env_remove("REGRAFT_GERRIT_USER"));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("no credentials"), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old));
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), None, "not even the tag");
+    let (code, out) = run(surgeon(&w.clone)
+        .args(args)
+        .args(["--execute", "--yes"])
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD)
+        .env("REGRAFT_TRACE", "1"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains(PASSWORD), "the password never shows");
+    let st = statuses(&s);
+    assert!((1..=7).all(|n| st[&n] == "ABANDONED"), "{st:?}");
+    assert_eq!(st[&9], "NEW", "other branches untouched");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.source));
+    assert!(w.clone.join(".git/regraft/abandoned.json").exists(), "recorded for restore");
+}

@@ -15,15 +15,15 @@ use tempfile::TempDir;
 use crate::{git, id, small_scenario};
 
 /// A "server" (bare repository with the scenario's branches) and a developer clone of it.
-struct World {
+pub(crate) struct World {
     _tmp: TempDir,
-    server: PathBuf,
-    clone: PathBuf,
-    old: ObjectId,
-    source: ObjectId,
+    pub server: PathBuf,
+    pub clone: PathBuf,
+    pub old: ObjectId,
+    pub source: ObjectId,
 }
 
-fn world(refuse_non_fast_forward: bool) -> World {
+pub(crate) fn world(refuse_non_fast_forward: bool) -> World {
     let (tmp, s) = small_scenario();
     let server = tmp.path().join("server.git");
     let clone = tmp.path().join("clone");
@@ -44,7 +44,7 @@ fn world(refuse_non_fast_forward: bool) -> World {
     World { _tmp: tmp, server, clone, old, source }
 }
 
-fn regraft(dir: &Path) -> Command {
+pub(crate) fn regraft(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("git-regraft").expect("the binary is built");
     cmd.current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -58,7 +58,7 @@ fn regraft(dir: &Path) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> (Option<i32>, String) {
+pub(crate) fn run(cmd: &mut Command) -> (Option<i32>, String) {
     let out = cmd.output().expect("runs");
     let text =
         format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -69,7 +69,7 @@ fn remote_refs(server: &Path) -> String {
     git(server, &["for-each-ref", "--format=%(refname) %(objectname)"])
 }
 
-fn remote(server: &Path, reference: &str) -> Option<ObjectId> {
+pub(crate) fn remote(server: &Path, reference: &str) -> Option<ObjectId> {
     let out = git_command(server, 0)
         .args(["rev-parse", "--verify", "-q", reference])
         .output()
