@@ -42,6 +42,16 @@ pub struct Args {
     /// The support phase to judge picks under
     #[arg(long, value_name = "NAME")]
     phase: Option<String>,
+    /// A Gerrit server: count the open reviews on TARGET each option affects
+    /// [default: git config regraft.gerrit]
+    #[arg(long, value_name = "URL")]
+    gerrit: Option<String>,
+    /// The Gerrit project [default: the path of the remote's URL]
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
+    /// The remote whose URL names the project, and whose branch TARGET names
+    #[arg(long, default_value = "origin")]
+    remote: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -53,8 +63,25 @@ enum Format {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let open_reviews =
+        match super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)? {
+            None => None,
+            Some(target) => {
+                // TARGET may be named as the remote-tracking branch; the review server knows the branch.
+                let branch =
+                    args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
+                let credentials = regraft::review::Credentials::find(repo.git(), &target.gerrit)
+                    .map_err(|e| CommandError::engine(e, true, None))?;
+                let gerrit = regraft::review::Gerrit::new(&target.gerrit, credentials);
+                let open =
+                    regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch)
+                        .map_err(|e| CommandError::engine(e, false, None))?;
+                Some(open.len())
+            }
+        };
     let options = CompareOptions {
         stage_size: args.stage_size,
+        open_reviews,
         policy: super::policy_check(args.policy.as_deref(), args.phase.as_deref())?,
         ..CompareOptions::default()
     };

@@ -394,3 +394,26 @@ fn recreate_abandons_the_branch_s_reviews_first_and_needs_credentials_before_any
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.source));
     assert!(w.clone.join(".git/regraft/abandoned.json").exists(), "recorded for restore");
 }
+
+#[test]
+fn compare_counts_the_open_reviews_on_the_target() {
+    use crate::replace::{regraft as tool, run, world};
+    let s = self::world();
+    let w = world(true);
+    let (code, out) = run(tool(&w.clone)
+        .args([
+            "compare",
+            "--json",
+            "origin/stable/liberty",
+            "origin/stable/mitaka",
+            "--gerrit",
+            s.url.as_str(),
+            "--project",
+            "openstack/kolla",
+        ])
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
+    assert_eq!(code, Some(0), "{out}");
+    let c: regraft::compare::Comparison = serde_json::from_str(&out).expect("JSON");
+    assert!(c.options.iter().all(|o| o.open_reviews_affected == Some(7)), "{:?}", c.options);
+}
