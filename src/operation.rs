@@ -119,13 +119,25 @@ pub struct Step {
     pub review: Option<ReviewStep>,
 }
 
-/// Abandoning the open reviews of a branch on a Gerrit server (recorded for restore).
+/// A call to a Gerrit server about one branch of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewStep {
     pub gerrit: String,
     pub project: String,
     pub branch: String,
-    pub message: String,
+    pub call: ReviewCall,
+}
+
+/// What the call does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "call")]
+pub enum ReviewCall {
+    /// Abandon every open review on the branch (recorded for restore).
+    Abandon { message: String },
+    /// `DELETE /a/projects/{project}/branches/{branch}`.
+    DeleteBranch,
+    /// `PUT /a/projects/{project}/branches/{branch}` at `revision`.
+    CreateBranch { revision: ObjectId },
 }
 
 /// What to put back on `--abort`: a ref on the remote and its old value.
@@ -355,23 +367,33 @@ fn run(
             }
             if let Some(review) = &step.review {
                 let host = gerrit_client(repo, &review.gerrit)?;
-                let done = crate::review::abandon_all(
-                    &host,
-                    &review.project,
-                    &review.branch,
-                    &review.message,
-                    false,
-                )?;
-                let record = crate::review::AbandonRecord {
-                    gerrit: review.gerrit.clone(),
-                    project: review.project.clone(),
-                    branch: review.branch.clone(),
-                    reviews: done.into_iter().map(|(r, _)| r).collect(),
-                };
-                record.save(repo.git_dir()).map_err(|source| OperationError::Io {
-                    path: crate::review::AbandonRecord::path(repo.git_dir()),
-                    source,
-                })?;
+                match &review.call {
+                    ReviewCall::Abandon { message } => {
+                        let done = crate::review::abandon_all(
+                            &host,
+                            &review.project,
+                            &review.branch,
+                            message,
+                            false,
+                        )?;
+                        let record = crate::review::AbandonRecord {
+                            gerrit: review.gerrit.clone(),
+                            project: review.project.clone(),
+                            branch: review.branch.clone(),
+                            reviews: done.into_iter().map(|(r, _)| r).collect(),
+                        };
+                        record.save(repo.git_dir()).map_err(|source| OperationError::Io {
+                            path: crate::review::AbandonRecord::path(repo.git_dir()),
+                            source,
+                        })?;
+                    }
+                    ReviewCall::DeleteBranch => {
+                        host.delete_branch(&review.project, &review.branch)?
+                    }
+                    ReviewCall::CreateBranch { revision } => {
+                        host.create_branch(&review.project, &review.branch, *revision)?;
+                    }
+                }
             }
             if let Some(argv) = &step.action {
                 let args: Vec<&str> = argv.iter().map(String::as_str).collect();

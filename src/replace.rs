@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::git::GitError;
 use crate::oid::ObjectId;
-use crate::operation::{self, Check, Notice, OperationError, Plan, Restore, ReviewStep, Step};
+use crate::operation::{
+    self, Check, Notice, OperationError, Plan, Restore, ReviewCall, ReviewStep, Step,
+};
 use crate::repo::{Repo, RepoError};
 
 /// Errors from planning.
@@ -95,6 +97,31 @@ pub struct ReplaceRequest {
 pub struct ReviewTarget {
     pub gerrit: String,
     pub project: String,
+    /// Delete and create branches through Gerrit's REST API instead of pushes (for a team
+    /// without push rights for deleting references).
+    pub rest_branches: bool,
+}
+
+/// Turns a leased branch push (delete or create) into the same change through Gerrit's REST
+/// API, keeping its precondition and verification (read with `git ls-remote`).
+fn through_rest(
+    mut step: Step,
+    target: &ReviewTarget,
+    branch: &str,
+    create_at: Option<ObjectId>,
+) -> Step {
+    step.action = None;
+    step.description = format!("{} (through Gerrit's REST API)", step.description);
+    step.review = Some(ReviewStep {
+        gerrit: target.gerrit.clone(),
+        project: target.project.clone(),
+        branch: branch.to_string(),
+        call: match create_at {
+            Some(revision) => ReviewCall::CreateBranch { revision },
+            None => ReviewCall::DeleteBranch,
+        },
+    });
+    step
 }
 
 /// The step that abandons the branch's open reviews before it is deleted or recreated
@@ -113,7 +140,9 @@ fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> Step {
             gerrit: target.gerrit.clone(),
             project: target.project.clone(),
             branch: branch.to_string(),
-            message: format!("Abandoned by git regraft: {why}. It can be restored."),
+            call: ReviewCall::Abandon {
+                message: format!("Abandoned by git regraft: {why}. It can be restored."),
+            },
         }),
         precondition: vec![],
         verification: vec![Check::NoOpenReviews {
@@ -321,7 +350,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                     &format!("{branch} is recreated from {}", request.source),
                 ));
             }
-            steps.push(leased_push(
+            let delete = leased_push(
                 "delete",
                 format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
                 remote,
@@ -329,8 +358,8 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 Some(old.commit),
                 None,
                 false,
-            ));
-            steps.push(leased_push(
+            );
+            let create = leased_push(
                 "create",
                 format!(
                     "create {branch} on {remote} at {} (only if it does not exist)",
@@ -341,7 +370,14 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 None,
                 Some(source),
                 false,
-            ));
+            );
+            match request.review.as_ref().filter(|t| t.rest_branches) {
+                Some(target) => {
+                    steps.push(through_rest(delete, target, branch, None));
+                    steps.push(through_rest(create, target, branch, Some(source)));
+                }
+                None => steps.extend([delete, create]),
+            }
             source
         }
         Strategy::Reset => {

@@ -249,6 +249,45 @@ impl Gerrit {
     }
 }
 
+impl Gerrit {
+    /// Deletes a branch through the REST API (`DELETE /a/projects/{p}/branches/{b}`);
+    /// Gerrit answers 409 while the branch has open changes.
+    pub fn delete_branch(&self, project: &str, branch: &str) -> Result<(), ReviewError> {
+        let path = format!("projects/{}/branches/{}", encode(project), encode(branch));
+        let (status, text) = self.call("DELETE", &path, None)?;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(ReviewError::Status {
+                method: "DELETE".into(),
+                url: format!("{}/a/{path}", self.base),
+                status,
+                body: text,
+            }),
+        }
+    }
+
+    /// Creates a branch at `revision` through the REST API (`PUT .../branches/{b}`).
+    pub fn create_branch(
+        &self,
+        project: &str,
+        branch: &str,
+        revision: crate::oid::ObjectId,
+    ) -> Result<(), ReviewError> {
+        let path = format!("projects/{}/branches/{}", encode(project), encode(branch));
+        let body = serde_json::json!({ "revision": revision.to_hex() }).to_string();
+        let (status, text) = self.call("PUT", &path, Some(&body))?;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(ReviewError::Status {
+                method: "PUT".into(),
+                url: format!("{}/a/{path}", self.base),
+                status,
+                body: text,
+            }),
+        }
+    }
+}
+
 impl ReviewHost for Gerrit {
     fn open_reviews(&self, project: &str, branch: &str) -> Result<Vec<Review>, ReviewError> {
         let mut reviews = Vec::new();

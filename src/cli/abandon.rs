@@ -89,7 +89,7 @@ pub fn review_target(
                 ))
             })?,
     };
-    Ok(Some(regraft::replace::ReviewTarget { gerrit, project }))
+    Ok(Some(regraft::replace::ReviewTarget { gerrit, project, rest_branches: false }))
 }
 
 /// Returns a git configuration value, if set.

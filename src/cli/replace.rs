@@ -45,6 +45,10 @@ pub struct Args {
     /// The Gerrit project [default: the path of the remote's URL]
     #[arg(long, value_name = "NAME")]
     project: Option<String>,
+    /// Delete and create the branch through Gerrit's REST API instead of pushes (for a team
+    /// without push rights for deleting references; with --gerrit)
+    #[arg(long, requires = "gerrit")]
+    gerrit_rest: bool,
     /// A small patch to cherry-pick on top afterwards and push in the same plan (repeatable)
     #[arg(long = "followup", value_name = "REV")]
     followups: Vec<String>,
@@ -91,7 +95,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         tag: args.tag,
         remote: args.remote.clone(),
         followups: args.followups,
-        review: super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)?,
+        review: super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)?
+            .map(|t| regraft::replace::ReviewTarget { rest_branches: args.gerrit_rest, ..t }),
     };
     let plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
     let result =

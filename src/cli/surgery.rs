@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use regraft::operation::{self, OperationError, Plan, StepStatus};
+use regraft::operation::{self, OperationError, Plan, ReviewCall, StepStatus};
 use regraft::repo::Repo;
 
 use super::{CommandError, Ui};
@@ -26,16 +26,28 @@ pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
             }
         }
         if let Some(review) = &step.review {
-            writeln!(
-                out,
-                "    GET {}/a/changes/?q=status:open+project:{}+branch:{} (every page)",
-                review.gerrit, review.project, review.branch
-            )?;
-            writeln!(
-                out,
-                "    POST {}/a/changes/<project>~<number>/abandon for each one",
-                review.gerrit
-            )?;
+            let (g, p, b) = (&review.gerrit, &review.project, &review.branch);
+            match &review.call {
+                ReviewCall::Abandon { .. } => {
+                    writeln!(
+                        out,
+                        "    GET {g}/a/changes/?q=status:open+project:{p}+branch:{b} (every page)"
+                    )?;
+                    writeln!(
+                        out,
+                        "    POST {g}/a/changes/<project>~<number>/abandon for each one"
+                    )?;
+                }
+                ReviewCall::DeleteBranch => {
+                    writeln!(out, "    DELETE {g}/a/projects/{p}/branches/{b}")?
+                }
+                ReviewCall::CreateBranch { revision } => {
+                    writeln!(
+                        out,
+                        "    PUT {g}/a/projects/{p}/branches/{b} {{\"revision\": \"{revision}\"}}"
+                    )?;
+                }
+            }
             writeln!(out, "    (HTTP Basic with your Gerrit HTTP password, which is never shown)")?;
         }
         for check in &step.precondition {

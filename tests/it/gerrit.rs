@@ -37,6 +37,8 @@ struct State {
     /// Answer this many of the next requests with 503 first.
     fail_next: usize,
     requests: Vec<String>,
+    /// The bare repository holding the branches, as Gerrit keeps them.
+    repo: Option<std::path::PathBuf>,
 }
 
 struct Server {
@@ -79,6 +81,8 @@ fn decode(s: &str) -> String {
 fn respond(stream: &mut TcpStream, status: u16, body: &str) {
     let reason = match status {
         200 => "OK",
+        201 => "Created",
+        204 => "No Content",
         401 => "Unauthorized",
         404 => "Not Found",
         409 => "Conflict",
@@ -130,6 +134,51 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         return respond(&mut stream, 401, "Unauthorized");
     }
     let path = &target[3..];
+    if let Some(rest) = path.strip_prefix("projects/") {
+        let (project, branch) = rest.split_once("/branches/").unwrap_or((rest, ""));
+        let (project, branch) = (decode(project), decode(branch));
+        let Some(repo) = st.repo.clone() else { return respond(&mut stream, 404, "Not found") };
+        let git_dir = repo.to_str().unwrap_or_default().to_string();
+        let reference = format!("refs/heads/{branch}");
+        let exists = std::process::Command::new("git")
+            .args(["--git-dir", &git_dir, "rev-parse", "--verify", "-q", &reference])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if method == "DELETE" {
+            if st
+                .changes
+                .values()
+                .any(|c| c.status == "NEW" && c.project == project && c.branch == branch)
+            {
+                return respond(&mut stream, 409, "branch has open changes");
+            }
+            if !exists {
+                return respond(&mut stream, 404, "Not found");
+            }
+            std::process::Command::new("git")
+                .args(["--git-dir", &git_dir, "update-ref", "-d", &reference])
+                .status()
+                .expect("git");
+            return respond(&mut stream, 204, "");
+        }
+        if exists {
+            return respond(&mut stream, 409, "branch already exists");
+        }
+        let input: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let revision = input["revision"].as_str().unwrap_or_default().to_string();
+        let ok = std::process::Command::new("git")
+            .args(["--git-dir", &git_dir, "update-ref", &reference, &revision])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return respond(&mut stream, 404, "revision not found");
+        }
+        return respond(
+            &mut stream,
+            201,
+            &format!(")]}}'\n{}", serde_json::json!({"ref": reference, "revision": revision})),
+        );
+    }
     if let Some(query) = path.strip_prefix("changes/?") {
         let params: BTreeMap<String, String> = query
             .split('&')
@@ -416,4 +465,52 @@ fn compare_counts_the_open_reviews_on_the_target() {
     assert_eq!(code, Some(0), "{out}");
     let c: regraft::compare::Comparison = serde_json::from_str(&out).expect("JSON");
     assert!(c.options.iter().all(|o| o.open_reviews_affected == Some(7)), "{:?}", c.options);
+}
+
+#[test]
+fn recreate_through_gerrit_s_rest_api_refuses_while_reviews_are_open() {
+    use crate::replace::{regraft as tool, remote, run, world};
+    let s = self::world();
+    let w = world(true);
+    s.state.lock().expect("state").repo = Some(w.server.clone());
+    let gerrit = Gerrit::new(&s.url, Credentials::new(USER, PASSWORD));
+    let err = gerrit.delete_branch("openstack/kolla", "stable/liberty").expect_err("open changes");
+    assert!(err.to_string().contains("409"), "{err}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old));
+    let args = [
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "recreate",
+        "--gerrit",
+        s.url.as_str(),
+        "--project",
+        "openstack/kolla",
+        "--gerrit-rest",
+    ];
+    let (code, out) = run(tool(&w.clone).args(args));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("DELETE ")
+            && out.contains("/a/projects/openstack/kolla/branches/stable/liberty"),
+        "{out}"
+    );
+    let (code, out) = run(tool(&w.clone)
+        .args(args)
+        .args(["--execute", "--yes"])
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        remote(&w.server, "refs/heads/stable/liberty"),
+        Some(w.source),
+        "recreated by the REST calls"
+    );
+    let requests = s.state.lock().expect("state").requests.join("\n");
+    assert!(
+        requests.contains("DELETE /a/projects/") && requests.contains("PUT /a/projects/"),
+        "{requests}"
+    );
 }
