@@ -182,6 +182,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         scenario::SOURCE,
         sample.fix.short()
     )?;
+    writeln!(
+        out,
+        "  git regraft notice          (the announcement for the replacement the tour made)"
+    )?;
+    writeln!(out, "  cd developer && git regraft sync --undo")?;
     writeln!(out)?;
     writeln!(out, "Remove the sample when done: rm -rf {}", dir.display())?;
     Ok(ExitCode::SUCCESS)
@@ -321,29 +326,10 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
     dev_repo.isolate_git_config();
     let options =
         regraft::sync::SyncOptions { remote: "origin".into(), fetch: true, ..Default::default() };
-    let report = regraft::sync::sync(&dev_repo, &options).map_err(|e| {
-        let user = e.is_user_error();
-        CommandError::engine(e, user, None)
-    })?;
-    for r in &report.rewrites {
-        writeln!(
-            out,
-            "{} was replaced: {} -> {} (old tip found by {})",
-            r.reference,
-            r.old.short(),
-            r.new.short(),
-            r.found_by
-        )?;
-    }
-    for b in &report.branches {
-        writeln!(
-            out,
-            "{}: {} local commit replayed onto the new branch; old tip kept as {}",
-            b.branch,
-            b.replayed,
-            b.backup.clone().unwrap_or_default()
-        )?;
-    }
+    let report = regraft::sync::sync(&dev_repo, &options).map_err(super::sync::sync_error)?;
+    drop(out);
+    super::sync::render(ui, &report)?;
+    let mut out = ui.out();
     writeln!(out)?;
     writeln!(
         out,

@@ -51,10 +51,7 @@ pub struct Args {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let error = |e: sync::SyncError| {
-        let user = e.is_user_error();
-        CommandError::engine(e, user, None)
-    };
+    let error = sync_error;
     if args.undo {
         let moved = sync::undo(&repo).map_err(error)?;
         let mut out = ui.out();
@@ -75,46 +72,57 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &report)?;
     } else {
-        let mut out = ui.out();
-        if report.rewrites.is_empty() {
-            writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
-        }
-        for r in &report.rewrites {
-            writeln!(
-                out,
-                "{} was replaced: {} -> {} (old tip found by {})",
-                r.reference,
-                r.old.short(),
-                r.new.short(),
-                r.found_by
-            )?;
-        }
-        for b in &report.branches {
-            let verb = if report.dry_run { "would be" } else { "" };
-            let line = match b.outcome.as_str() {
-                "moved" => format!(
-                    "{} {verb} moved to {} (no local work)",
-                    b.branch,
-                    b.new.map(|n| n.short()).unwrap_or_default()
-                ),
-                "replayed" => format!(
-                    "{}: {} local commits {verb} replayed, {} dropped as already there",
-                    b.branch,
-                    b.replayed,
-                    b.dropped.len()
-                ),
-                "conflict" => format!(
-                    "{}: left unchanged, {}",
-                    b.branch,
-                    b.detail.clone().unwrap_or_default()
-                ),
-                _ => format!("{}: skipped, {}", b.branch, b.detail.clone().unwrap_or_default()),
-            };
-            writeln!(out, "{}", line.replace("  ", " "))?;
-            if let Some(backup) = &b.backup {
-                writeln!(out, "    old tip kept as {backup}")?;
-            }
-        }
+        render(ui, &report)?;
     }
     Ok(if report.has_conflicts() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Writes what a sync found and did (or would do) to each branch.
+pub fn render(ui: &Ui, report: &regraft::sync::SyncReport) -> std::io::Result<()> {
+    let mut out = ui.out();
+    if report.rewrites.is_empty() {
+        writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
+    }
+    for r in &report.rewrites {
+        writeln!(
+            out,
+            "{} was replaced: {} -> {} (old tip found by {})",
+            r.reference,
+            r.old.short(),
+            r.new.short(),
+            r.found_by
+        )?;
+    }
+    for b in &report.branches {
+        let verb = if report.dry_run { " would be" } else { "" };
+        let commits = if b.replayed == 1 { "commit" } else { "commits" };
+        let line = match b.outcome.as_str() {
+            "moved" => format!(
+                "{}{verb} moved to {} (no local work)",
+                b.branch,
+                b.new.map(|n| n.short()).unwrap_or_default()
+            ),
+            "replayed" => format!(
+                "{}: {} local {commits}{verb} replayed, {} dropped as already there",
+                b.branch,
+                b.replayed,
+                b.dropped.len()
+            ),
+            "conflict" => {
+                format!("{}: left unchanged, {}", b.branch, b.detail.clone().unwrap_or_default())
+            }
+            _ => format!("{}: skipped, {}", b.branch, b.detail.clone().unwrap_or_default()),
+        };
+        writeln!(out, "{line}")?;
+        if let Some(backup) = &b.backup {
+            writeln!(out, "    old tip kept as {backup}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Maps a sync error to a user or internal error.
+pub fn sync_error(e: sync::SyncError) -> CommandError {
+    let user = e.is_user_error();
+    CommandError::engine(e, user, None)
 }
