@@ -192,7 +192,9 @@ pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, 
             if parse_strategy(strategy).is_none() {
                 return Err(malformed(
                     Some(start),
-                    format!("unknown strategy `{strategy}` (megapatch, merge, recreate or reset)"),
+                    format!(
+                        "unknown strategy `{strategy}` (megapatch, merge, recreate, reset or backport)"
+                    ),
                 ));
             }
         }
@@ -214,6 +216,7 @@ pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, 
 
 fn parse_strategy(name: &str) -> Option<Strategy> {
     match name {
+        "backport" => Some(Strategy::Backport),
         "megapatch" => Some(Strategy::Megapatch),
         "merge" => Some(Strategy::Merge),
         "recreate" => Some(Strategy::Recreate),
@@ -294,6 +297,7 @@ impl Playbook {
                         remote: remote.clone(),
                         followups: followups.clone(),
                         review: None,
+                        review_ref: None,
                     };
                     replace::plan_replace(repo, &request)
                 }

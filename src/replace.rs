@@ -33,6 +33,14 @@ pub enum ReplaceError {
     FollowupConflict { spec: String, commit: String, files: String },
     #[error("preparing follow-ups: {0}")]
     Scratch(String),
+    #[error(
+        "{source_name} ({commit}) is not built on the tip of {branch} ({old}): build it with `git regraft backport {branch} ...` first"
+    )]
+    NotBuiltOn { source_name: String, commit: String, branch: String, old: String },
+    #[error(
+        "--followup goes with megapatch, merge, recreate and reset; for a backport, pick the follow-ups onto the backport branch"
+    )]
+    FollowupWithBackport,
     #[error("{source_name} ({commit}) is already the tip of {branch}: nothing to replace")]
     SameTip { source_name: String, commit: String, branch: String },
 }
@@ -61,6 +69,8 @@ pub enum Strategy {
     Recreate,
     /// Move the branch to SOURCE with one forced push.
     Reset,
+    /// Push SOURCE, a branch built on the old tip by `git regraft backport`, for review.
+    Backport,
 }
 
 impl Strategy {
@@ -71,6 +81,7 @@ impl Strategy {
             Strategy::Merge => "merge",
             Strategy::Recreate => "recreate",
             Strategy::Reset => "reset",
+            Strategy::Backport => "backport",
         }
     }
 }
@@ -90,6 +101,8 @@ pub struct ReplaceRequest {
     pub followups: Vec<String>,
     /// The review server whose open reviews on the branch are abandoned first.
     pub review: Option<ReviewTarget>,
+    /// Where the `backport` strategy pushes for review (default `refs/for/<branch>`, Gerrit's).
+    pub review_ref: Option<String>,
 }
 
 /// A Gerrit server and the branch's project on it.
@@ -402,6 +415,45 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 true,
             ));
             source
+        }
+        Strategy::Backport => {
+            if !repo.is_ancestor(old.commit, source) {
+                return Err(ReplaceError::NotBuiltOn {
+                    source_name: request.source.clone(),
+                    commit: source.short(),
+                    branch: branch.to_string(),
+                    old: old.commit.short(),
+                });
+            }
+            if !request.followups.is_empty() {
+                return Err(ReplaceError::FollowupWithBackport);
+            }
+            let review_ref =
+                request.review_ref.clone().unwrap_or_else(|| format!("refs/for/{branch}"));
+            // A push to Gerrit's refs/for/ leaves no ref to check; any other ref is checked.
+            let verification = if review_ref.starts_with("refs/for/") {
+                vec![]
+            } else {
+                vec![Check::RemoteRef { reference: review_ref.clone(), expected: Some(source) }]
+            };
+            steps.push(Step {
+                id: "push-for-review".into(),
+                description: format!(
+                    "push the backport {} for review to {review_ref} (while {branch} is still {})",
+                    source.short(),
+                    old.commit.short()
+                ),
+                action: argv(&["push", "--porcelain", remote, &format!("{source}:{review_ref}")]),
+                input: None,
+                review: None,
+                precondition: vec![Check::RemoteRef {
+                    reference: reference.clone(),
+                    expected: Some(old.commit),
+                }],
+                verification,
+            });
+            // The branch itself moves as the reviews merge.
+            old.commit
         }
     };
     let tip_text = steps.iter().find(|s| s.id == "commit").and_then(|s| s.input.clone());

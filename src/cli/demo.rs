@@ -235,6 +235,7 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
             remote: "origin".into(),
             followups: Vec::new(),
             review: None,
+            review_ref: None,
         };
         let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
         writeln!(out)?;
@@ -308,6 +309,7 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         remote: "origin".into(),
         followups: Vec::new(),
         review: None,
+        review_ref: None,
     };
     let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
     regraft::operation::execute(&repo, plan, &mut |_, _| {})

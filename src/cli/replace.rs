@@ -45,6 +45,9 @@ pub struct Args {
     /// The Gerrit project [default: the path of the remote's URL]
     #[arg(long, value_name = "NAME")]
     project: Option<String>,
+    /// With --strategy backport: where to push for review [default: refs/for/<BRANCH>]
+    #[arg(long, value_name = "REF")]
+    review_ref: Option<String>,
     /// Delete and create the branch through Gerrit's REST API instead of pushes (for a team
     /// without push rights for deleting references; with --gerrit)
     #[arg(long, requires = "gerrit")]
@@ -75,6 +78,7 @@ enum StrategyArg {
     Merge,
     Recreate,
     Reset,
+    Backport,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -87,6 +91,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         StrategyArg::Merge => Strategy::Merge,
         StrategyArg::Recreate => Strategy::Recreate,
         StrategyArg::Reset => Strategy::Reset,
+        StrategyArg::Backport => Strategy::Backport,
     };
     let request = ReplaceRequest {
         branch: args.branch.expect("clap requires BRANCH"),
@@ -97,6 +102,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         followups: args.followups,
         review: super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)?
             .map(|t| regraft::replace::ReviewTarget { rest_branches: args.gerrit_rest, ..t }),
+        review_ref: args.review_ref.clone(),
     };
     let plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
     let result =

@@ -454,3 +454,71 @@ fn the_notice_gives_commands_that_work() {
     let (_, md) = run(regraft(&w.clone).args(["notice", "--format", "markdown"]));
     assert!(md.starts_with("## stable/liberty was replaced") && md.contains("```sh"), "{md}");
 }
+
+#[test]
+fn the_backport_strategy_pushes_a_backport_branch_for_review() {
+    let w = world(true);
+    let fix = git(
+        &w.clone,
+        &[
+            "log",
+            "-1",
+            "--format=%H",
+            "--grep=Fix data containers losing data",
+            "origin/stable/mitaka",
+        ],
+    );
+    let (code, out) = run(regraft(&w.clone).args([
+        "backport",
+        "origin/stable/liberty",
+        "origin/stable/mitaka",
+        "--for",
+        &fix,
+        "--branch",
+        "bp",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(regraft(&w.clone).args([
+        "replace",
+        "stable/liberty",
+        "--from",
+        "bp",
+        "--strategy",
+        "backport",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(":refs/for/stable/liberty"), "Gerrit's review ref by default: {out}");
+    let (code, out) = run(regraft(&w.clone).args([
+        "replace",
+        "stable/liberty",
+        "--from",
+        "bp",
+        "--strategy",
+        "backport",
+        "--review-ref",
+        "refs/heads/review/liberty",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        remote(&w.server, "refs/heads/review/liberty"),
+        Some(id(&git(&w.clone, &["rev-parse", "bp"])))
+    );
+    assert_eq!(
+        remote(&w.server, BRANCH),
+        Some(w.old),
+        "the branch moves as reviews merge, not now"
+    );
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
+    let (code, out) = run(regraft(&w.clone).args([
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "backport",
+    ]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("is not built on the tip of stable/liberty"), "{out}");
+}
