@@ -138,6 +138,8 @@ pub enum ReviewCall {
     DeleteBranch,
     /// `PUT /a/projects/{project}/branches/{branch}` at `revision`.
     CreateBranch { revision: ObjectId },
+    /// `PUT /a/projects/{project}/tags/{tag}`: an annotated tag at `revision`.
+    CreateTag { tag: String, revision: ObjectId, message: String },
 }
 
 /// What to put back on `--abort`: a ref on the remote and its old value.
@@ -392,6 +394,9 @@ fn run(
                     }
                     ReviewCall::CreateBranch { revision } => {
                         host.create_branch(&review.project, &review.branch, *revision)?;
+                    }
+                    ReviewCall::CreateTag { tag, revision, message } => {
+                        host.create_tag(&review.project, tag, *revision, message)?;
                     }
                 }
             }

@@ -115,6 +115,43 @@ pub struct ReviewTarget {
     pub rest_branches: bool,
 }
 
+/// Replaces the local tag and its push by one REST call that creates the annotated tag on
+/// the server, with the same verification (read with `git ls-remote`).
+fn tag_through_rest(
+    steps: &mut Vec<Step>,
+    target: &ReviewTarget,
+    branch: &str,
+    old: &OldTip,
+    why: &str,
+) {
+    steps.retain(|s| s.id != "tag" && s.id != "push-tag");
+    steps.push(Step {
+        id: "tag".into(),
+        description: format!(
+            "tag the old tip {} as {} on the server (through Gerrit's REST API)",
+            old.commit.short(),
+            old.tag
+        ),
+        action: None,
+        input: None,
+        review: Some(ReviewStep {
+            gerrit: target.gerrit.clone(),
+            project: target.project.clone(),
+            branch: branch.to_string(),
+            call: ReviewCall::CreateTag {
+                tag: old.tag.clone(),
+                revision: old.commit,
+                message: why.to_string(),
+            },
+        }),
+        precondition: vec![Check::RemoteRef {
+            reference: format!("refs/tags/{}", old.tag),
+            expected: None,
+        }],
+        verification: vec![Check::RemoteTag { tag: old.tag.clone(), commit: old.commit }],
+    });
+}
+
 /// Turns a leased branch push (delete or create) into the same change through Gerrit's REST
 /// API, keeping its precondition and verification (read with `git ls-remote`).
 fn through_rest(
@@ -316,6 +353,9 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         strategy.name()
     );
     let mut steps = tag_steps(remote, branch, &old, &why);
+    if let Some(target) = request.review.as_ref().filter(|t| t.rest_branches) {
+        tag_through_rest(&mut steps, target, branch, &old, &why);
+    }
     let reference = format!("refs/heads/{branch}");
     let final_tip = match strategy {
         Strategy::Megapatch | Strategy::Merge => {
@@ -577,6 +617,14 @@ fn new_commit(
         source_name = request.source,
         branch = request.branch,
     ));
+    if request.review.is_some() {
+        // A Gerrit needs a Change-Id to review it; made as Gerrit's commit-msg hook makes
+        // one, from the commit's own text.
+        let digest = <sha1::Sha1 as sha1::Digest>::digest(text.as_bytes());
+        let mut bytes = [0u8; 20];
+        bytes.copy_from_slice(&digest);
+        text.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
+    }
     let out = git.output_with_input_env(
         &["hash-object", "-t", "commit", "--stdin"],
         &[],

@@ -288,6 +288,31 @@ impl Gerrit {
     }
 }
 
+impl Gerrit {
+    /// Creates an annotated tag at `revision` through the REST API (`PUT .../tags/{t}`).
+    pub fn create_tag(
+        &self,
+        project: &str,
+        tag: &str,
+        revision: crate::oid::ObjectId,
+        message: &str,
+    ) -> Result<(), ReviewError> {
+        let path = format!("projects/{}/tags/{}", encode(project), encode(tag));
+        let body =
+            serde_json::json!({ "revision": revision.to_hex(), "message": message }).to_string();
+        let (status, text) = self.call("PUT", &path, Some(&body))?;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(ReviewError::Status {
+                method: "PUT".into(),
+                url: format!("{}/a/{path}", self.base),
+                status,
+                body: text,
+            }),
+        }
+    }
+}
+
 impl ReviewHost for Gerrit {
     fn open_reviews(&self, project: &str, branch: &str) -> Result<Vec<Review>, ReviewError> {
         let mut reviews = Vec::new();

@@ -41,6 +41,12 @@ pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
                 ReviewCall::DeleteBranch => {
                     writeln!(out, "    DELETE {g}/a/projects/{p}/branches/{b}")?
                 }
+                ReviewCall::CreateTag { tag, revision, .. } => {
+                    writeln!(
+                        out,
+                        "    PUT {g}/a/projects/{p}/tags/{tag} {{\"revision\": \"{revision}\", \"message\": ...}}"
+                    )?;
+                }
                 ReviewCall::CreateBranch { revision } => {
                     writeln!(
                         out,

@@ -134,6 +134,25 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         return respond(&mut stream, 401, "Unauthorized");
     }
     let path = &target[3..];
+    if let Some((_, tag)) = path.strip_prefix("projects/").and_then(|r| r.split_once("/tags/")) {
+        let Some(repo) = st.repo.clone() else { return respond(&mut stream, 404, "Not found") };
+        let input: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let (revision, message) = (
+            input["revision"].as_str().unwrap_or_default(),
+            input["message"].as_str().unwrap_or("tag"),
+        );
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=Gerrit", "-c", "user.email=gerrit@example.org", "--git-dir"])
+            .arg(&repo)
+            .args(["tag", "-a", "-m", message, &decode(tag), revision])
+            .status()
+            .is_ok_and(|s| s.success());
+        return if ok {
+            respond(&mut stream, 201, ")]}'\n{}")
+        } else {
+            respond(&mut stream, 409, "tag exists")
+        };
+    }
     if let Some(rest) = path.strip_prefix("projects/") {
         let (project, branch) = rest.split_once("/branches/").unwrap_or((rest, ""));
         let (project, branch) = (decode(project), decode(branch));
@@ -513,4 +532,38 @@ fn recreate_through_gerrit_s_rest_api_refuses_while_reviews_are_open() {
         requests.contains("DELETE /a/projects/") && requests.contains("PUT /a/projects/"),
         "{requests}"
     );
+}
+
+#[test]
+fn a_megapatch_for_gerrit_carries_a_change_id() {
+    use crate::replace::{regraft as tool, run, world};
+    let w = world(true);
+    let base = [
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "megapatch",
+        "--json",
+    ];
+    let (code, plain) = run(tool(&w.clone).args(base));
+    assert_eq!(code, Some(0), "{plain}");
+    assert!(!plain.contains("Change-Id"), "no Gerrit, no Change-Id");
+    let (code, out) = run(tool(&w.clone).args(base).args([
+        "--gerrit",
+        "http://127.0.0.1:9",
+        "--project",
+        "openstack/kolla",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    let plan: regraft::operation::Plan = serde_json::from_str(&out).expect("JSON");
+    let text = plan
+        .steps
+        .iter()
+        .find(|s| s.id == "commit")
+        .and_then(|s| s.input.clone())
+        .expect("the commit step");
+    let last = text.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("Change-Id: I") && last.len() == "Change-Id: I".len() + 40, "{text}");
 }
