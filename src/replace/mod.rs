@@ -1,13 +1,19 @@
-//! Building the plans of branch surgery: replacing a stable branch by another commit (four
-//! strategies) and ending a branch's life, always tagging the old tip first.
+//! Building the plans of branch surgery: replacing a stable branch (five strategies),
+//! ending a branch's life, and the branch steps of playbooks, always tagging the old tip
+//! first.
 
 use serde::{Deserialize, Serialize};
 
+mod followup;
+mod review_steps;
+
+use followup::{followups, new_commit};
+pub use review_steps::ReviewTarget;
+use review_steps::{abandon_step, tag_through_rest, through_rest};
+
 use crate::git::GitError;
 use crate::oid::ObjectId;
-use crate::operation::{
-    self, Check, Notice, OperationError, Plan, Restore, ReviewCall, ReviewStep, Step,
-};
+use crate::operation::{self, Check, Notice, OperationError, Plan, Restore, Step};
 use crate::repo::{Repo, RepoError};
 
 /// Errors from planning.
@@ -103,104 +109,6 @@ pub struct ReplaceRequest {
     pub review: Option<ReviewTarget>,
     /// Where the `backport` strategy pushes for review (default `refs/for/<branch>`, Gerrit's).
     pub review_ref: Option<String>,
-}
-
-/// A Gerrit server and the branch's project on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReviewTarget {
-    pub gerrit: String,
-    pub project: String,
-    /// Delete and create branches through Gerrit's REST API instead of pushes (for a team
-    /// without push rights for deleting references).
-    pub rest_branches: bool,
-}
-
-/// Replaces the local tag and its push by one REST call that creates the annotated tag on
-/// the server, with the same verification (read with `git ls-remote`).
-fn tag_through_rest(
-    steps: &mut Vec<Step>,
-    target: &ReviewTarget,
-    branch: &str,
-    old: &OldTip,
-    why: &str,
-) {
-    steps.retain(|s| s.id != "tag" && s.id != "push-tag");
-    steps.push(Step {
-        id: "tag".into(),
-        description: format!(
-            "tag the old tip {} as {} on the server (through Gerrit's REST API)",
-            old.commit.short(),
-            old.tag
-        ),
-        action: None,
-        input: None,
-        review: Some(ReviewStep {
-            gerrit: target.gerrit.clone(),
-            project: target.project.clone(),
-            branch: branch.to_string(),
-            call: ReviewCall::CreateTag {
-                tag: old.tag.clone(),
-                revision: old.commit,
-                message: why.to_string(),
-            },
-        }),
-        precondition: vec![Check::RemoteRef {
-            reference: format!("refs/tags/{}", old.tag),
-            expected: None,
-        }],
-        verification: vec![Check::RemoteTag { tag: old.tag.clone(), commit: old.commit }],
-    });
-}
-
-/// Turns a leased branch push (delete or create) into the same change through Gerrit's REST
-/// API, keeping its precondition and verification (read with `git ls-remote`).
-fn through_rest(
-    mut step: Step,
-    target: &ReviewTarget,
-    branch: &str,
-    create_at: Option<ObjectId>,
-) -> Step {
-    step.action = None;
-    step.description = format!("{} (through Gerrit's REST API)", step.description);
-    step.review = Some(ReviewStep {
-        gerrit: target.gerrit.clone(),
-        project: target.project.clone(),
-        branch: branch.to_string(),
-        call: match create_at {
-            Some(revision) => ReviewCall::CreateBranch { revision },
-            None => ReviewCall::DeleteBranch,
-        },
-    });
-    step
-}
-
-/// The step that abandons the branch's open reviews before it is deleted or recreated
-/// (Gerrit refuses to delete a branch with open changes, and a recreating push can close
-/// them as merged).
-fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> Step {
-    Step {
-        id: "abandon-reviews".into(),
-        description: format!(
-            "abandon the open reviews on {branch} of {} at {} (recorded for `git regraft restore --from-journal`)",
-            target.project, target.gerrit
-        ),
-        action: None,
-        input: None,
-        review: Some(ReviewStep {
-            gerrit: target.gerrit.clone(),
-            project: target.project.clone(),
-            branch: branch.to_string(),
-            call: ReviewCall::Abandon {
-                message: format!("Abandoned by git regraft: {why}. It can be restored."),
-            },
-        }),
-        precondition: vec![],
-        verification: vec![Check::NoOpenReviews {
-            gerrit: target.gerrit.clone(),
-            project: target.project.clone(),
-            branch: branch.to_string(),
-        }],
-    }
 }
 
 /// Returns the series of `stable/<series>` (or `unmaintained/<series>`).
@@ -581,62 +489,6 @@ pub fn plan_eol(
     })
 }
 
-/// Returns the megapatch or merge commit (id and raw text), computed without writing it,
-/// so the plan can name it exactly.
-fn new_commit(
-    repo: &Repo,
-    request: &ReplaceRequest,
-    old: ObjectId,
-    source: ObjectId,
-) -> Result<(ObjectId, String), ReplaceError> {
-    let git = repo.git();
-    let ident = |var: &str| -> Result<String, GitError> {
-        Ok(String::from_utf8_lossy(&git.output(&["var", var])?).trim().to_string())
-    };
-    let (author, committer) = (ident("GIT_AUTHOR_IDENT")?, ident("GIT_COMMITTER_IDENT")?);
-    let tree = repo.tree_of(source)?;
-    // Counted when the old tip is already here (before the plan's fetch it may not be).
-    let count = repo
-        .commits_since(old, source)
-        .map(|c| format!(", which has {} commits", c.len()))
-        .unwrap_or_default();
-    let (subject, parents) = match request.strategy {
-        Strategy::Merge => (
-            format!("Merge {} into {}, taking its tree", request.source, request.branch),
-            vec![old, source],
-        ),
-        _ => (format!("Replace {} with the tree of {}", request.branch, request.source), vec![old]),
-    };
-    let mut text = format!("tree {tree}\n");
-    for parent in &parents {
-        text.push_str(&format!("parent {parent}\n"));
-    }
-    text.push_str(&format!(
-        "author {author}\ncommitter {committer}\n\n{subject}\n\nThe tree is exactly {source_name}'s ({source}){count}\n\
-         not on {branch} ({old}). The old tip is kept by a tag.\n",
-        source_name = request.source,
-        branch = request.branch,
-    ));
-    if request.review.is_some() {
-        // A Gerrit needs a Change-Id to review it; made as Gerrit's commit-msg hook makes
-        // one, from the commit's own text.
-        let digest = <sha1::Sha1 as sha1::Digest>::digest(text.as_bytes());
-        let mut bytes = [0u8; 20];
-        bytes.copy_from_slice(&digest);
-        text.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
-    }
-    let out = git.output_with_input_env(
-        &["hash-object", "-t", "commit", "--stdin"],
-        &[],
-        text.as_bytes(),
-    )?;
-    let id =
-        ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes()).ok_or_else(|| {
-            RepoError::UnknownRevision { spec: "hash-object output".into(), suggestions: vec![] }
-        })?;
-    Ok((id, text))
-}
-
 /// Builds the plan for tagging a branch's tip on the remote (fetch, tag, push, verify).
 pub fn plan_tag_tip(
     repo: &Repo,
@@ -722,131 +574,4 @@ pub fn plan_delete_branch(
         restore: Some(Restore { reference, old: tip, tag: kept_by.to_string() }),
         notice: None,
     })
-}
-
-/// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
-/// a scratch object directory at plan time so the plan names every id), committed with its
-/// author kept, and pushed with the tip so far as the lease.
-fn followups(
-    repo: &Repo,
-    request: &ReplaceRequest,
-    tip: ObjectId,
-    tip_text: Option<String>,
-) -> Result<(ObjectId, Vec<Step>), ReplaceError> {
-    if request.followups.is_empty() {
-        return Ok((tip, Vec::new()));
-    }
-    let scratch = tempfile::Builder::new()
-        .prefix("regraft-plan-")
-        .tempdir_in(crate::simulation::scratch_parent())
-        .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
-    let real = repo.objects_dir();
-    let env: [(&str, &std::ffi::OsStr); 2] = [
-        ("GIT_OBJECT_DIRECTORY", scratch.path().as_os_str()),
-        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", real.as_os_str()),
-    ];
-    let git = repo.git();
-    // The megapatch or merge commit exists only in the plan so far: write it to the scratch.
-    if let Some(text) = tip_text {
-        git.output_with_input_env(
-            &["hash-object", "-t", "commit", "-w", "--stdin"],
-            &env,
-            text.as_bytes(),
-        )?;
-    }
-    let committer =
-        String::from_utf8_lossy(&git.output(&["var", "GIT_COMMITTER_IDENT"])?).trim().to_string();
-    let reference = format!("refs/heads/{}", request.branch);
-    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
-    let mut steps = Vec::new();
-    let mut tip = tip;
-    for (n, spec) in request.followups.iter().enumerate() {
-        let commit = repo.resolve_commit(spec)?;
-        let info = repo.commit_info(commit)?;
-        let parent = info.parents.first().copied().unwrap_or(commit);
-        let base = format!("--merge-base={parent}");
-        let merge = [
-            "merge-tree",
-            "--write-tree",
-            "--name-only",
-            "-z",
-            &base,
-            &tip.to_hex(),
-            &commit.to_hex(),
-        ];
-        let (code, out) = git.output_with_env(&merge, &env, &[1])?;
-        let fields: Vec<&[u8]> = out.split(|b| *b == 0).collect();
-        let tree = fields
-            .first()
-            .and_then(|t| ObjectId::from_hex(t))
-            .ok_or_else(|| ReplaceError::Scratch("merge-tree gave no tree".into()))?;
-        if code == 1 {
-            let files: Vec<String> = fields[1..]
-                .iter()
-                .take_while(|f| !f.is_empty())
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect();
-            return Err(ReplaceError::FollowupConflict {
-                spec: spec.clone(),
-                commit: commit.short(),
-                files: files.join(", "),
-            });
-        }
-        let origin = repo.commit_origin(commit)?;
-        let message = crate::message::backport_message(&origin.message, &commit.to_hex());
-        let mut text = format!(
-            "tree {tree}\nparent {tip}\nauthor {} <{}> {}\ncommitter {committer}\n\n",
-            origin.author_name, origin.author_email, origin.author_date
-        )
-        .into_bytes();
-        text.extend_from_slice(&message);
-        let text = String::from_utf8_lossy(&text).into_owned();
-        let out = git.output_with_input_env(
-            &["hash-object", "-t", "commit", "-w", "--stdin"],
-            &env,
-            text.as_bytes(),
-        )?;
-        let new = ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes())
-            .ok_or_else(|| ReplaceError::Scratch("hash-object gave no id".into()))?;
-        let k = n + 1;
-        steps.push(Step {
-            id: format!("followup-{k}-tree"),
-            description: format!(
-                "pick follow-up {} ({}) onto {}: merge to tree {}",
-                commit.short(),
-                info.summary,
-                tip.short(),
-                tree.short()
-            ),
-            action: Some(merge.iter().map(|w| (*w).to_string()).collect()),
-            input: None,
-            review: None,
-            precondition: vec![Check::LocalObject { id: tip }],
-            verification: vec![Check::LocalObject { id: tree }],
-        });
-        steps.push(Step {
-            id: format!("followup-{k}-commit"),
-            description: format!("write the follow-up commit {} (author kept)", new.short()),
-            action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
-            input: Some(text),
-            review: None,
-            precondition: vec![],
-            verification: vec![Check::LocalObject { id: new }],
-        });
-        steps.push(leased_push(
-            &format!("followup-{k}-push"),
-            format!(
-                "fast-forward {branch} on {remote} to {} (only if it is still {})",
-                new.short(),
-                tip.short()
-            ),
-            remote,
-            &reference,
-            Some(tip),
-            Some(new),
-            false,
-        ));
-        tip = new;
-    }
-    Ok((tip, steps))
 }

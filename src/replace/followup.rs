@@ -1,0 +1,191 @@
+//! Follow-up patches and the megapatch or merge commit, computed at plan time so the plan
+//! names every id.
+
+use super::{ReplaceError, ReplaceRequest, Strategy, argv, leased_push};
+use crate::git::GitError;
+use crate::oid::ObjectId;
+use crate::operation::{Check, Step};
+use crate::repo::{Repo, RepoError};
+
+/// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
+/// a scratch object directory at plan time so the plan names every id), committed with its
+/// author kept, and pushed with the tip so far as the lease.
+pub(super) fn followups(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    tip: ObjectId,
+    tip_text: Option<String>,
+) -> Result<(ObjectId, Vec<Step>), ReplaceError> {
+    if request.followups.is_empty() {
+        return Ok((tip, Vec::new()));
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("regraft-plan-")
+        .tempdir_in(crate::simulation::scratch_parent())
+        .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
+    let real = repo.objects_dir();
+    let env: [(&str, &std::ffi::OsStr); 2] = [
+        ("GIT_OBJECT_DIRECTORY", scratch.path().as_os_str()),
+        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", real.as_os_str()),
+    ];
+    let git = repo.git();
+    // The megapatch or merge commit exists only in the plan so far: write it to the scratch.
+    if let Some(text) = tip_text {
+        git.output_with_input_env(
+            &["hash-object", "-t", "commit", "-w", "--stdin"],
+            &env,
+            text.as_bytes(),
+        )?;
+    }
+    let committer =
+        String::from_utf8_lossy(&git.output(&["var", "GIT_COMMITTER_IDENT"])?).trim().to_string();
+    let reference = format!("refs/heads/{}", request.branch);
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    let mut steps = Vec::new();
+    let mut tip = tip;
+    for (n, spec) in request.followups.iter().enumerate() {
+        let commit = repo.resolve_commit(spec)?;
+        let info = repo.commit_info(commit)?;
+        let parent = info.parents.first().copied().unwrap_or(commit);
+        let base = format!("--merge-base={parent}");
+        let merge = [
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "-z",
+            &base,
+            &tip.to_hex(),
+            &commit.to_hex(),
+        ];
+        let (code, out) = git.output_with_env(&merge, &env, &[1])?;
+        let fields: Vec<&[u8]> = out.split(|b| *b == 0).collect();
+        let tree = fields
+            .first()
+            .and_then(|t| ObjectId::from_hex(t))
+            .ok_or_else(|| ReplaceError::Scratch("merge-tree gave no tree".into()))?;
+        if code == 1 {
+            let files: Vec<String> = fields[1..]
+                .iter()
+                .take_while(|f| !f.is_empty())
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            return Err(ReplaceError::FollowupConflict {
+                spec: spec.clone(),
+                commit: commit.short(),
+                files: files.join(", "),
+            });
+        }
+        let origin = repo.commit_origin(commit)?;
+        let message = crate::message::backport_message(&origin.message, &commit.to_hex());
+        let mut text = format!(
+            "tree {tree}\nparent {tip}\nauthor {} <{}> {}\ncommitter {committer}\n\n",
+            origin.author_name, origin.author_email, origin.author_date
+        )
+        .into_bytes();
+        text.extend_from_slice(&message);
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let out = git.output_with_input_env(
+            &["hash-object", "-t", "commit", "-w", "--stdin"],
+            &env,
+            text.as_bytes(),
+        )?;
+        let new = ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes())
+            .ok_or_else(|| ReplaceError::Scratch("hash-object gave no id".into()))?;
+        let k = n + 1;
+        steps.push(Step {
+            id: format!("followup-{k}-tree"),
+            description: format!(
+                "pick follow-up {} ({}) onto {}: merge to tree {}",
+                commit.short(),
+                info.summary,
+                tip.short(),
+                tree.short()
+            ),
+            action: Some(merge.iter().map(|w| (*w).to_string()).collect()),
+            input: None,
+            review: None,
+            precondition: vec![Check::LocalObject { id: tip }],
+            verification: vec![Check::LocalObject { id: tree }],
+        });
+        steps.push(Step {
+            id: format!("followup-{k}-commit"),
+            description: format!("write the follow-up commit {} (author kept)", new.short()),
+            action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
+            input: Some(text),
+            review: None,
+            precondition: vec![],
+            verification: vec![Check::LocalObject { id: new }],
+        });
+        steps.push(leased_push(
+            &format!("followup-{k}-push"),
+            format!(
+                "fast-forward {branch} on {remote} to {} (only if it is still {})",
+                new.short(),
+                tip.short()
+            ),
+            remote,
+            &reference,
+            Some(tip),
+            Some(new),
+            false,
+        ));
+        tip = new;
+    }
+    Ok((tip, steps))
+}
+
+/// Returns the megapatch or merge commit (id and raw text), computed without writing it,
+/// so the plan can name it exactly.
+pub(super) fn new_commit(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    old: ObjectId,
+    source: ObjectId,
+) -> Result<(ObjectId, String), ReplaceError> {
+    let git = repo.git();
+    let ident = |var: &str| -> Result<String, GitError> {
+        Ok(String::from_utf8_lossy(&git.output(&["var", var])?).trim().to_string())
+    };
+    let (author, committer) = (ident("GIT_AUTHOR_IDENT")?, ident("GIT_COMMITTER_IDENT")?);
+    let tree = repo.tree_of(source)?;
+    // Counted when the old tip is already here (before the plan's fetch it may not be).
+    let count = repo
+        .commits_since(old, source)
+        .map(|c| format!(", which has {} commits", c.len()))
+        .unwrap_or_default();
+    let (subject, parents) = match request.strategy {
+        Strategy::Merge => (
+            format!("Merge {} into {}, taking its tree", request.source, request.branch),
+            vec![old, source],
+        ),
+        _ => (format!("Replace {} with the tree of {}", request.branch, request.source), vec![old]),
+    };
+    let mut text = format!("tree {tree}\n");
+    for parent in &parents {
+        text.push_str(&format!("parent {parent}\n"));
+    }
+    text.push_str(&format!(
+        "author {author}\ncommitter {committer}\n\n{subject}\n\nThe tree is exactly {source_name}'s ({source}){count}\n\
+         not on {branch} ({old}). The old tip is kept by a tag.\n",
+        source_name = request.source,
+        branch = request.branch,
+    ));
+    if request.review.is_some() {
+        // A Gerrit needs a Change-Id to review it; made as Gerrit's commit-msg hook makes
+        // one, from the commit's own text.
+        let digest = <sha1::Sha1 as sha1::Digest>::digest(text.as_bytes());
+        let mut bytes = [0u8; 20];
+        bytes.copy_from_slice(&digest);
+        text.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
+    }
+    let out = git.output_with_input_env(
+        &["hash-object", "-t", "commit", "--stdin"],
+        &[],
+        text.as_bytes(),
+    )?;
+    let id =
+        ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes()).ok_or_else(|| {
+            RepoError::UnknownRevision { spec: "hash-object output".into(), suggestions: vec![] }
+        })?;
+    Ok((id, text))
+}

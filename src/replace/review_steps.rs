@@ -1,0 +1,104 @@
+//! The review-server steps of a surgery: abandoning open reviews, and branch and tag
+//! changes through Gerrit's REST API.
+
+use super::OldTip;
+use crate::oid::ObjectId;
+use crate::operation::{Check, ReviewCall, ReviewStep, Step};
+
+/// A Gerrit server and the branch's project on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewTarget {
+    pub gerrit: String,
+    pub project: String,
+    /// Delete and create branches through Gerrit's REST API instead of pushes (for a team
+    /// without push rights for deleting references).
+    pub rest_branches: bool,
+}
+
+/// The step that abandons the branch's open reviews before it is deleted or recreated
+/// (Gerrit refuses to delete a branch with open changes, and a recreating push can close
+/// them as merged).
+pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> Step {
+    Step {
+        id: "abandon-reviews".into(),
+        description: format!(
+            "abandon the open reviews on {branch} of {} at {} (recorded for `git regraft restore --from-journal`)",
+            target.project, target.gerrit
+        ),
+        action: None,
+        input: None,
+        review: Some(ReviewStep {
+            gerrit: target.gerrit.clone(),
+            project: target.project.clone(),
+            branch: branch.to_string(),
+            call: ReviewCall::Abandon {
+                message: format!("Abandoned by git regraft: {why}. It can be restored."),
+            },
+        }),
+        precondition: vec![],
+        verification: vec![Check::NoOpenReviews {
+            gerrit: target.gerrit.clone(),
+            project: target.project.clone(),
+            branch: branch.to_string(),
+        }],
+    }
+}
+
+/// Replaces the local tag and its push by one REST call that creates the annotated tag on
+/// the server, with the same verification (read with `git ls-remote`).
+pub(super) fn tag_through_rest(
+    steps: &mut Vec<Step>,
+    target: &ReviewTarget,
+    branch: &str,
+    old: &OldTip,
+    why: &str,
+) {
+    steps.retain(|s| s.id != "tag" && s.id != "push-tag");
+    steps.push(Step {
+        id: "tag".into(),
+        description: format!(
+            "tag the old tip {} as {} on the server (through Gerrit's REST API)",
+            old.commit.short(),
+            old.tag
+        ),
+        action: None,
+        input: None,
+        review: Some(ReviewStep {
+            gerrit: target.gerrit.clone(),
+            project: target.project.clone(),
+            branch: branch.to_string(),
+            call: ReviewCall::CreateTag {
+                tag: old.tag.clone(),
+                revision: old.commit,
+                message: why.to_string(),
+            },
+        }),
+        precondition: vec![Check::RemoteRef {
+            reference: format!("refs/tags/{}", old.tag),
+            expected: None,
+        }],
+        verification: vec![Check::RemoteTag { tag: old.tag.clone(), commit: old.commit }],
+    });
+}
+
+/// Turns a leased branch push (delete or create) into the same change through Gerrit's REST
+/// API, keeping its precondition and verification (read with `git ls-remote`).
+pub(super) fn through_rest(
+    mut step: Step,
+    target: &ReviewTarget,
+    branch: &str,
+    create_at: Option<ObjectId>,
+) -> Step {
+    step.action = None;
+    step.description = format!("{} (through Gerrit's REST API)", step.description);
+    step.review = Some(ReviewStep {
+        gerrit: target.gerrit.clone(),
+        project: target.project.clone(),
+        branch: branch.to_string(),
+        call: match create_at {
+            Some(revision) => ReviewCall::CreateBranch { revision },
+            None => ReviewCall::DeleteBranch,
+        },
+    });
+    step
+}
