@@ -139,13 +139,9 @@ pub enum Resume {
     Abort,
 }
 
-fn regraft_dir(repo: &Repo) -> PathBuf {
-    repo.git_dir().join("regraft")
-}
-
 /// Returns the path of the state file of a backport in progress.
 pub fn state_path(repo: &Repo) -> PathBuf {
-    regraft_dir(repo).join("backport.json")
+    repo.state_dir().join("backport.json")
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ApplyError + '_ {

@@ -28,7 +28,7 @@ pub struct Lock {
 impl Lock {
     /// Takes the lock, or says who holds it.
     pub fn take(repo: &Repo, what: &str) -> Result<Lock, LockError> {
-        let dir = repo.git_dir().join("regraft");
+        let dir = repo.state_dir();
         std::fs::create_dir_all(&dir)
             .map_err(|source| LockError::Io { path: dir.clone(), source })?;
         let path = dir.join("lock");

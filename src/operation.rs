@@ -185,7 +185,7 @@ pub fn last_finished(repo: &Repo) -> Option<Plan> {
 }
 
 fn last_path(repo: &Repo) -> PathBuf {
-    repo.git_dir().join("regraft").join("last-operation.json")
+    repo.state_dir().join("last-operation.json")
 }
 
 /// The journal of a plan being executed.
@@ -204,7 +204,7 @@ pub enum StepStatus {
 }
 
 fn journal_path(repo: &Repo) -> PathBuf {
-    repo.git_dir().join("regraft").join("journal.json")
+    repo.state_dir().join("journal.json")
 }
 
 fn load(repo: &Repo) -> Result<Option<Journal>, OperationError> {

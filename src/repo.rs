@@ -95,6 +95,12 @@ impl Repo {
         self.inner.path()
     }
 
+    /// Returns the directory where regraft keeps its state (lock, journals, records):
+    /// `regraft/` in the git directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.git_dir().join("regraft")
+    }
+
     /// Returns the directory holding the repository's objects (shared by linked worktrees).
     pub fn objects_dir(&self) -> PathBuf {
         self.inner.commondir().join("objects")

@@ -115,7 +115,7 @@ impl SyncReport {
 }
 
 fn last_sync_path(repo: &Repo) -> PathBuf {
-    repo.git_dir().join("regraft").join("sync-last.json")
+    repo.state_dir().join("sync-last.json")
 }
 
 fn remote_tracking(repo: &Repo, remote: &str) -> Result<HashMap<String, ObjectId>, SyncError> {
