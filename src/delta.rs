@@ -247,7 +247,11 @@ fn compute(
 
     let changes: Vec<ObjectId> =
         source_side.iter().chain(&target_side).filter(|c| !c.is_merge()).map(|c| c.id).collect();
-    let patches = history::patches(git, &changes, options.jobs, with_changes)?;
+    let patches = if with_changes {
+        history::patches(git, &changes, options.jobs, true)?
+    } else {
+        history::cached_patch_ids(git, &changes, options.jobs, &repo.state_dir())?
+    };
 
     let mut source_only = entries(&source_side, &patches);
     let mut target_only = entries(&target_side, &patches);

@@ -171,6 +171,8 @@ const PATCH_ARGS: &[&str] = &[
     "diff.suppressBlankEmpty=false",
     "-c",
     "diff.interHunkContext=0",
+    "-c",
+    "diff.renameLimit=1000",
     "log",
     "--no-walk=unsorted",
     "--stdin",
@@ -198,6 +200,9 @@ pub struct Patch {
     /// The files and line blocks the commit changes against its first parent (empty
     /// unless changes were asked for).
     pub changes: Vec<FileChange>,
+    /// A file of the patch is binary (the patch-id then depends on the repository's
+    /// abbreviation length and is not cached).
+    pub binary: bool,
 }
 
 /// Returns each commit's patch: its stable patch-id (as
@@ -213,6 +218,9 @@ pub fn patches(
     with_changes: bool,
 ) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
     let jobs = jobs.clamp(1, commits.len().div_ceil(32).max(1));
+    if commits.is_empty() {
+        return Ok(HashMap::new());
+    }
     let mut chunks: Vec<Vec<u8>> = vec![Vec::new(); jobs];
     for (i, id) in commits.iter().enumerate() {
         let chunk = &mut chunks[i % jobs];
@@ -234,6 +242,84 @@ pub fn patches(
         patches.extend(result?);
     }
     Ok(patches)
+}
+
+/// Version of the cache file's name: a change to how patch-ids are computed changes it.
+const CACHE_FILE: &str = "patch-ids-v1";
+
+/// Returns each commit's patch-id like [`patches`] without changes, reading and extending
+/// a cache in `cache_dir` (a commit's patch-id never changes; binary patches are not
+/// cached). A cache that cannot be read or written is simply not used.
+pub fn cached_patch_ids(
+    git: &Git,
+    commits: &[ObjectId],
+    jobs: usize,
+    cache_dir: &std::path::Path,
+) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
+    let path = cache_dir.join(CACHE_FILE);
+    let (known, whole) = read_cache(&path);
+    let mut out: HashMap<ObjectId, Patch> = HashMap::with_capacity(commits.len());
+    let missing: Vec<ObjectId> = commits
+        .iter()
+        .copied()
+        .filter(|c| match known.get(c) {
+            Some(id) => {
+                out.insert(*c, Patch { patch_id: *id, changes: Vec::new(), binary: false });
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let fresh = patches(git, &missing, jobs, false)?;
+    let mut records = Vec::with_capacity(fresh.len() * 40);
+    for (commit, patch) in &fresh {
+        if !patch.binary {
+            records.extend_from_slice(commit.as_bytes());
+            records.extend_from_slice(patch.patch_id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
+        }
+    }
+    if !records.is_empty() && std::fs::create_dir_all(cache_dir).is_ok() {
+        use std::io::Write as _;
+        if whole {
+            // Whole 40-byte records appended at once.
+            if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&path)
+            {
+                let _ = file.write_all(&records);
+            }
+        } else {
+            // A torn record (a crash mid-append) would misalign every record after it:
+            // write the readable ones and the new ones afresh instead.
+            let mut all = Vec::with_capacity(known.len() * 40 + records.len());
+            for (commit, id) in &known {
+                all.extend_from_slice(commit.as_bytes());
+                all.extend_from_slice(id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
+            }
+            all.extend_from_slice(&records);
+            let temp = path.with_extension("new");
+            if std::fs::write(&temp, &all).is_ok() {
+                let _ = std::fs::rename(&temp, &path);
+            }
+        }
+    }
+    out.extend(fresh);
+    Ok(out)
+}
+
+/// Reads the cache's records, and tells whether the file holds whole records only.
+fn read_cache(path: &std::path::Path) -> (HashMap<ObjectId, Option<ObjectId>>, bool) {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let records = bytes
+        .chunks_exact(40)
+        .map(|record| {
+            let mut commit = [0u8; 20];
+            let mut id = [0u8; 20];
+            commit.copy_from_slice(&record[..20]);
+            id.copy_from_slice(&record[20..]);
+            let id = (id != [0; 20]).then(|| ObjectId::from_bytes(id));
+            (ObjectId::from_bytes(commit), id)
+        })
+        .collect();
+    (records, bytes.len() % 40 == 0)
 }
 
 /// Returns the stable patch-id of each commit (`None` for an empty change); see [`patches`].
@@ -274,7 +360,8 @@ pub fn read_patches(
     }
     fn done(current: Current) -> (ObjectId, Patch) {
         let changes = current.changes.map(ChangeReader::finish).unwrap_or_default();
-        (current.id, Patch { patch_id: current.hasher.finish(), changes })
+        let binary = current.hasher.saw_binary();
+        (current.id, Patch { patch_id: current.hasher.finish(), changes, binary })
     }
     let mut out = Vec::new();
     let mut current: Option<Current> = None;

@@ -22,6 +22,8 @@ pub struct PatchIdHasher {
     before: i64,
     after: i64,
     binary: bool,
+    /// Some file of the patch was binary (its id depends on abbreviated blob names).
+    saw_binary: bool,
     ended: bool,
     pre_blob: Vec<u8>,
     post_blob: Vec<u8>,
@@ -37,6 +39,7 @@ impl Default for PatchIdHasher {
             before: -1,
             after: -1,
             binary: false,
+            saw_binary: false,
             ended: false,
             pre_blob: Vec::new(),
             post_blob: Vec::new(),
@@ -59,6 +62,7 @@ impl PatchIdHasher {
         if self.before == -1 {
             if line.starts_with(b"GIT binary patch") || line.starts_with(b"Binary files") {
                 self.binary = true;
+                self.saw_binary = true;
                 self.before = 0;
                 self.ctx.update(&self.pre_blob);
                 self.ctx.update(&self.post_blob);
@@ -112,6 +116,12 @@ impl PatchIdHasher {
         self.scratch.extend(line.iter().copied().filter(|b| !is_c_space(*b)));
         self.hashed_len += self.scratch.len();
         self.ctx.update(&self.scratch);
+    }
+
+    /// Tells whether a file of the patch was binary: such a patch-id hashes abbreviated blob
+    /// names, whose length grows with the repository, so it must not be cached.
+    pub fn saw_binary(&self) -> bool {
+        self.saw_binary
     }
 
     /// Returns the patch-id, or `None` when the patch hashed nothing (an empty commit).

@@ -373,3 +373,39 @@ fn a_shallow_clone_cut_inside_the_delta_is_refused() {
     let d = compute(&shallow, "origin/stable", "origin/main");
     assert_eq!(d.source_only.len(), 4);
 }
+
+#[test]
+fn patch_ids_are_cached_except_binary_ones_and_a_broken_cache_is_harmless() {
+    let (_tmp, s) = small_scenario();
+    let first = compute(&s.dir, TARGET, SOURCE);
+    let cache = s.dir.join(".git/regraft/patch-ids-v1");
+    let bytes = std::fs::read(&cache).expect("the cache is written");
+    let changes = first.source_only.iter().chain(&first.target_only).filter(|e| !e.merge).count();
+    let binary: usize = first
+        .source_only
+        .iter()
+        .chain(&first.target_only)
+        .filter(|e| !e.merge)
+        .filter(|e| {
+            git(&s.dir, &["show", "--format=", "--numstat", &e.commit.to_hex()])
+                .lines()
+                .any(|l| l.starts_with("-\t-"))
+        })
+        .count();
+    assert!(binary > 0, "the scenario has binary changes");
+    assert_eq!(bytes.len(), 40 * (changes - binary), "one record per non-binary change");
+    // From the cache, the same answer.
+    assert_eq!(compute(&s.dir, TARGET, SOURCE), first);
+    // A torn or foreign cache does not change the answer.
+    std::fs::write(&cache, &bytes[..bytes.len() - 7]).expect("truncate");
+    assert_eq!(compute(&s.dir, TARGET, SOURCE), first);
+    assert_eq!(std::fs::read(&cache).expect("rewritten").len() % 40, 0, "realigned");
+    assert_eq!(compute(&s.dir, TARGET, SOURCE), first, "and still right on the next run");
+    let mut wrong = bytes.clone();
+    wrong[25] ^= 0xff; // corrupt one cached patch-id: the cache is trusted, so this shows
+    std::fs::write(&cache, &wrong).expect("corrupt");
+    let corrupted = compute(&s.dir, TARGET, SOURCE);
+    assert_ne!(corrupted, first, "the test can tell the cache is used");
+    std::fs::remove_file(&cache).expect("remove");
+    assert_eq!(compute(&s.dir, TARGET, SOURCE), first);
+}
