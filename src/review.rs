@@ -232,6 +232,25 @@ impl Gerrit {
         }
     }
 
+    /// Sends a request that must succeed (2xx) and returns the body.
+    fn expect_ok(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<String, ReviewError> {
+        let (status, text) = self.call(method, path, body)?;
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        Err(ReviewError::Status {
+            method: method.into(),
+            url: format!("{}/a/{path}", self.base),
+            status,
+            body: text,
+        })
+    }
+
     fn act(&self, review: &Review, action: &str, message: &str) -> Result<Outcome, ReviewError> {
         let path = format!("changes/{}/{action}", encode(&review.id));
         let body = serde_json::json!({ "message": message, "notify": "OWNER" }).to_string();
@@ -254,16 +273,7 @@ impl Gerrit {
     /// Gerrit answers 409 while the branch has open changes.
     pub fn delete_branch(&self, project: &str, branch: &str) -> Result<(), ReviewError> {
         let path = format!("projects/{}/branches/{}", encode(project), encode(branch));
-        let (status, text) = self.call("DELETE", &path, None)?;
-        match status {
-            200..=299 => Ok(()),
-            _ => Err(ReviewError::Status {
-                method: "DELETE".into(),
-                url: format!("{}/a/{path}", self.base),
-                status,
-                body: text,
-            }),
-        }
+        self.expect_ok("DELETE", &path, None).map(drop)
     }
 
     /// Creates a branch at `revision` through the REST API (`PUT .../branches/{b}`).
@@ -275,20 +285,9 @@ impl Gerrit {
     ) -> Result<(), ReviewError> {
         let path = format!("projects/{}/branches/{}", encode(project), encode(branch));
         let body = serde_json::json!({ "revision": revision.to_hex() }).to_string();
-        let (status, text) = self.call("PUT", &path, Some(&body))?;
-        match status {
-            200..=299 => Ok(()),
-            _ => Err(ReviewError::Status {
-                method: "PUT".into(),
-                url: format!("{}/a/{path}", self.base),
-                status,
-                body: text,
-            }),
-        }
+        self.expect_ok("PUT", &path, Some(&body)).map(drop)
     }
-}
 
-impl Gerrit {
     /// Creates an annotated tag at `revision` through the REST API (`PUT .../tags/{t}`).
     pub fn create_tag(
         &self,
@@ -300,16 +299,7 @@ impl Gerrit {
         let path = format!("projects/{}/tags/{}", encode(project), encode(tag));
         let body =
             serde_json::json!({ "revision": revision.to_hex(), "message": message }).to_string();
-        let (status, text) = self.call("PUT", &path, Some(&body))?;
-        match status {
-            200..=299 => Ok(()),
-            _ => Err(ReviewError::Status {
-                method: "PUT".into(),
-                url: format!("{}/a/{path}", self.base),
-                status,
-                body: text,
-            }),
-        }
+        self.expect_ok("PUT", &path, Some(&body)).map(drop)
     }
 }
 
@@ -324,15 +314,7 @@ impl ReviewHost for Gerrit {
                 encode(branch),
                 reviews.len()
             );
-            let (status, text) = self.call("GET", &path, None)?;
-            if status != 200 {
-                return Err(ReviewError::Status {
-                    method: "GET".into(),
-                    url: format!("{}/a/{path}", self.base),
-                    status,
-                    body: text,
-                });
-            }
+            let text = self.expect_ok("GET", &path, None)?;
             let page: Vec<ChangeInfo> = serde_json::from_str(&text).map_err(|e| {
                 ReviewError::Parse { url: format!("{}/a/{path}", self.base), detail: e.to_string() }
             })?;
