@@ -25,42 +25,19 @@ pub struct Args {
     /// The tag [default: <series>-eol]
     #[arg(long, value_name = "NAME")]
     tag: Option<String>,
-    /// The remote
-    #[arg(long, default_value = "origin")]
-    remote: String,
-    /// A Gerrit server whose open reviews on the branch are abandoned before the branch is deleted
-    /// [default: git config regraft.gerrit]
-    #[arg(long, value_name = "URL")]
-    gerrit: Option<String>,
-    /// The Gerrit project [default: the path of the remote's URL]
-    #[arg(long, value_name = "NAME")]
-    project: Option<String>,
-    /// Do it (after confirmation on a terminal, or with --yes)
-    #[arg(long)]
-    execute: bool,
-    /// Do not ask for confirmation
-    #[arg(long)]
-    yes: bool,
-    /// Print the plan as JSON
-    #[arg(long)]
-    json: bool,
-    /// Resume an interrupted operation
-    #[arg(long = "continue", conflicts_with = "abort")]
-    resume: bool,
-    /// Put the branch back and drop the operation (the tag stays)
-    #[arg(long)]
-    abort: bool,
+    #[command(flatten)]
+    common: super::surgery::SurgeryArgs,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    if args.resume || args.abort {
-        return super::surgery::resume_or_abort(ui, &repo, args.abort);
+    let c = args.common;
+    if c.resume || c.abort {
+        return super::surgery::resume_or_abort(ui, &repo, c.abort);
     }
     let branch = args.branch.expect("clap requires BRANCH");
-    let review = super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)?;
-    let plan =
-        replace::plan_eol(&repo, &args.remote, &branch, args.tag.as_deref(), review.as_ref())
-            .map_err(super::replace::replace_error)?;
-    super::surgery::dry_run_or_execute(ui, &repo, plan, args.execute, args.yes, args.json)
+    let review = super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote)?;
+    let plan = replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())
+        .map_err(super::replace::replace_error)?;
+    super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json)
 }

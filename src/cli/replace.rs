@@ -35,16 +35,6 @@ pub struct Args {
     /// The tag that keeps the old tip [default: <series>-early-demise]
     #[arg(long, value_name = "NAME")]
     tag: Option<String>,
-    /// The remote
-    #[arg(long, default_value = "origin")]
-    remote: String,
-    /// A Gerrit server whose open reviews on the branch are abandoned before the branch is deleted or reset
-    /// [default: git config regraft.gerrit]
-    #[arg(long, value_name = "URL")]
-    gerrit: Option<String>,
-    /// The Gerrit project [default: the path of the remote's URL]
-    #[arg(long, value_name = "NAME")]
-    project: Option<String>,
     /// With --strategy backport: where to push for review [default: refs/for/<BRANCH>]
     #[arg(long, value_name = "REF")]
     review_ref: Option<String>,
@@ -55,21 +45,8 @@ pub struct Args {
     /// A small patch to cherry-pick on top afterwards and push in the same plan (repeatable)
     #[arg(long = "followup", value_name = "REV")]
     followups: Vec<String>,
-    /// Do it (after confirmation on a terminal, or with --yes)
-    #[arg(long)]
-    execute: bool,
-    /// Do not ask for confirmation
-    #[arg(long)]
-    yes: bool,
-    /// Print the plan as JSON
-    #[arg(long)]
-    json: bool,
-    /// Resume an interrupted operation at its first unfinished step
-    #[arg(long = "continue", conflicts_with = "abort")]
-    resume: bool,
-    /// Put the branch back at its old tip and drop the operation (the tag stays)
-    #[arg(long)]
-    abort: bool,
+    #[command(flatten)]
+    common: super::surgery::SurgeryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,8 +60,9 @@ enum StrategyArg {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    if args.resume || args.abort {
-        return super::surgery::resume_or_abort(ui, &repo, args.abort);
+    let c = args.common;
+    if c.resume || c.abort {
+        return super::surgery::resume_or_abort(ui, &repo, c.abort);
     }
     let strategy = match args.strategy.expect("clap requires --strategy") {
         StrategyArg::Megapatch => Strategy::Megapatch,
@@ -98,15 +76,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         source: args.source.expect("clap requires --from"),
         strategy,
         tag: args.tag,
-        remote: args.remote.clone(),
+        remote: c.remote.clone(),
         followups: args.followups,
-        review: super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)?
+        review: super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote)?
             .map(|t| regraft::replace::ReviewTarget { rest_branches: args.gerrit_rest, ..t }),
         review_ref: args.review_ref.clone(),
     };
     let plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
-    let result =
-        super::surgery::dry_run_or_execute(ui, &repo, plan, args.execute, args.yes, args.json);
+    let result = super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json);
     result.map_err(|e| match (strategy, &e.hint) {
         (Strategy::Reset, None) => e.with_hint(
             "a server that refuses non-fast-forward pushes refuses reset; try --strategy recreate",

@@ -8,6 +8,36 @@ use regraft::repo::Repo;
 
 use super::{CommandError, Ui};
 
+/// The options every surgery command (`replace`, `eol`) takes.
+#[derive(Debug, clap::Args)]
+pub struct SurgeryArgs {
+    /// The remote
+    #[arg(long, default_value = "origin")]
+    pub remote: String,
+    /// A Gerrit server whose open reviews on the branch are abandoned before the branch is
+    /// deleted or moved [default: git config regraft.gerrit]
+    #[arg(long, value_name = "URL")]
+    pub gerrit: Option<String>,
+    /// The Gerrit project [default: the path of the remote's URL]
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Do it (after confirmation on a terminal, or with --yes)
+    #[arg(long)]
+    pub execute: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the plan as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Resume an interrupted operation at its first unfinished step
+    #[arg(long = "continue", conflicts_with = "abort")]
+    pub resume: bool,
+    /// Put the branch back at its old tip and drop the operation (the tag stays)
+    #[arg(long)]
+    pub abort: bool,
+}
+
 /// Writes every step of the plan: what it does, the exact git command, what must hold
 /// before, and how it is verified.
 pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
