@@ -96,15 +96,42 @@ impl Git {
 
     /// Runs git to completion and returns its standard output; a non-zero exit is an error.
     pub fn output(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
+        Ok(self.run(args, &Run::default())?.1)
+    }
+
+    /// Runs git to completion as `how` says; returns its exit code and standard output, and
+    /// turns any exit code but 0 and `how.also_ok` into an error with git's stderr.
+    fn run(&self, args: &[&str], how: &Run<'_>) -> Result<(i32, Vec<u8>), GitError> {
         let (mut command, argv) = self.command(args);
-        let out = command
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
-        if !out.status.success() {
-            return Err(failed(argv, out.status, &out.stderr));
+        for (key, value) in how.env {
+            command.env(key, value);
         }
-        Ok(out.stdout)
+        if let Some(work_tree) = how.work_tree {
+            command.current_dir(work_tree).env("GIT_WORK_TREE", work_tree);
+        }
+        let stdin = if how.input.is_some() { Stdio::piped() } else { Stdio::null() };
+        let mut child = command
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
+        // A separate writer keeps git from blocking on a full stdin pipe while we read stdout.
+        let feeder = how.input.map(|input| {
+            let mut stdin = child.stdin.take().expect("stdin was piped above");
+            let input = input.to_vec();
+            std::thread::spawn(move || stdin.write_all(&input))
+        });
+        let out = child
+            .wait_with_output()
+            .map_err(|source| GitError::Read { argv: argv.clone(), source })?;
+        if let Some(feeder) = feeder {
+            let _ = feeder.join();
+        }
+        match out.status.code() {
+            Some(code) if code == 0 || how.also_ok.contains(&code) => Ok((code, out.stdout)),
+            _ => Err(failed(argv, out.status, &out.stderr)),
+        }
     }
 
     /// Starts git with `input` fed to its standard input from a thread, and returns it with
@@ -182,18 +209,7 @@ impl Git {
         env: &[(&str, &std::ffi::OsStr)],
         also_ok: &[i32],
     ) -> Result<(i32, Vec<u8>), GitError> {
-        let (mut command, argv) = self.command(args);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let out = command
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
-        match out.status.code() {
-            Some(code) if code == 0 || also_ok.contains(&code) => Ok((code, out.stdout)),
-            _ => Err(failed(argv, out.status, &out.stderr)),
-        }
+        self.run(args, &Run { env, also_ok, ..Run::default() })
     }
 }
 
@@ -206,27 +222,7 @@ impl Git {
         env: &[(&str, &std::ffi::OsStr)],
         input: &[u8],
     ) -> Result<Vec<u8>, GitError> {
-        let (mut command, argv) = self.command(args);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
-        let mut stdin = child.stdin.take().expect("stdin was piped above");
-        let input = input.to_vec();
-        let feeder = std::thread::spawn(move || stdin.write_all(&input));
-        let out = child
-            .wait_with_output()
-            .map_err(|source| GitError::Read { argv: argv.clone(), source })?;
-        let _ = feeder.join();
-        if !out.status.success() {
-            return Err(failed(argv, out.status, &out.stderr));
-        }
-        Ok(out.stdout)
+        Ok(self.run(args, &Run { env, input: Some(input), ..Run::default() })?.1)
     }
 
     /// Runs git in `work_tree` (for commands that need one) and returns its standard output;
@@ -237,17 +233,17 @@ impl Git {
         args: &[&str],
         also_ok: &[i32],
     ) -> Result<Vec<u8>, GitError> {
-        let (mut command, argv) = self.command(args);
-        command.current_dir(work_tree).env("GIT_WORK_TREE", work_tree);
-        let out = command
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
-        match out.status.code() {
-            Some(code) if code == 0 || also_ok.contains(&code) => Ok(out.stdout),
-            _ => Err(failed(argv, out.status, &out.stderr)),
-        }
+        Ok(self.run(args, &Run { work_tree: Some(work_tree), also_ok, ..Run::default() })?.1)
     }
+}
+
+/// How [`Git::run`] runs one command to completion.
+#[derive(Default)]
+struct Run<'a> {
+    env: &'a [(&'a str, &'a std::ffi::OsStr)],
+    input: Option<&'a [u8]>,
+    work_tree: Option<&'a Path>,
+    also_ok: &'a [i32],
 }
 
 fn on_path(program: &str) -> bool {
