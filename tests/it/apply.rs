@@ -8,21 +8,7 @@ use regraft::ObjectId;
 use regraft::message;
 use regraft::scenario::{SOURCE, TARGET};
 
-use crate::{git, id, small_scenario};
-
-fn regraft(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("git-regraft").expect("the binary is built");
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Rel Manager")
-        .env("GIT_AUTHOR_EMAIL", "release@example.org")
-        .env("GIT_COMMITTER_NAME", "Rel Manager")
-        .env("GIT_COMMITTER_EMAIL", "release@example.org")
-        .env("NO_COLOR", "1")
-        .env_remove("REGRAFT_FAULT_AFTER_PICKS");
-    cmd
-}
+use crate::{git, id, regraft, small_scenario};
 
 fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
     let out = cmd.output().expect("runs");

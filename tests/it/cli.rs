@@ -9,19 +9,7 @@ use regraft::fixture::Fixture;
 use regraft::scenario::{SOURCE, TARGET};
 use tempfile::TempDir;
 
-use crate::small_scenario;
-
-/// Returns the built executable set to run in `dir` blind to the developer's git config.
-fn regraft(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("git-regraft").expect("the binary is built");
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("NO_COLOR", "1")
-        .env_remove("REGRAFT_TRACE")
-        .env_remove("GIT_DIR");
-    cmd
-}
+use crate::{regraft, small_scenario};
 
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().expect("runs");

@@ -18,6 +18,13 @@ use tempfile::TempDir;
 
 use crate::git;
 
+/// The executable with every git call traced on stderr, so tests can look for the password.
+fn regraft(dir: &std::path::Path) -> Command {
+    let mut cmd = crate::regraft(dir);
+    cmd.env("REGRAFT_TRACE", "1");
+    cmd
+}
+
 const USER: &str = "release-bot";
 const PASSWORD: &str = "http-p4ss-w0rd";
 /// Gerrit may return fewer changes than `n`; this server returns at most three per page.
@@ -344,17 +351,6 @@ fn transient_failures_are_retried_and_bad_credentials_are_not() {
     assert_eq!(s.state.lock().expect("state").requests.len(), before + 1, "a 4xx is not retried");
     assert!(err.to_string().contains("refused the credentials of `release-bot`"), "{err}");
     assert!(!err.to_string().contains("wrong"), "the password never shows: {err}");
-}
-
-fn regraft(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("git-regraft").expect("built");
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("REGRAFT_TRACE", "1")
-        .env_remove("REGRAFT_GERRIT_USER")
-        .env_remove("REGRAFT_GERRIT_PASSWORD");
-    cmd
 }
 
 #[test]

@@ -52,6 +52,41 @@ pub fn small_scenario() -> (TempDir, Scenario) {
     (tmp, scenario)
 }
 
+/// Returns the built executable set to run in `dir`: blind to the developer's git
+/// configuration, no colors, a fixed identity for the commits and tags it makes, and none
+/// of regraft's trace, fault or credential variables unless a test sets them.
+pub fn regraft(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("git-regraft").expect("the binary is built");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("NO_COLOR", "1")
+        .env("GIT_AUTHOR_NAME", "Rel Manager")
+        .env("GIT_AUTHOR_EMAIL", "release@example.org")
+        .env("GIT_COMMITTER_NAME", "Rel Manager")
+        .env("GIT_COMMITTER_EMAIL", "release@example.org");
+    for var in [
+        "GIT_DIR",
+        "REGRAFT_TRACE",
+        "REGRAFT_FAULT_AFTER_STEPS",
+        "REGRAFT_FAULT_AFTER_PICKS",
+        "REGRAFT_GERRIT_USER",
+        "REGRAFT_GERRIT_PASSWORD",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Runs the command and returns its exit code (none when killed) and its stdout and
+/// stderr together.
+pub fn run(cmd: &mut assert_cmd::Command) -> (Option<i32>, String) {
+    let out = cmd.output().expect("runs");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
 /// Parses a full hex id printed by git.
 pub fn id(hex: &str) -> ObjectId {
     ObjectId::from_hex(hex.trim().as_bytes()).expect("git printed a full id")

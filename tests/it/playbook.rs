@@ -3,34 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use regraft::ObjectId;
 use tempfile::TempDir;
 
-use crate::{git, id, small_scenario};
+use crate::{git, id, regraft, run, small_scenario};
 
 fn playbook(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks").join(name)
-}
-
-fn regraft(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("git-regraft").expect("the binary is built");
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_COMMITTER_NAME", "Rel Manager")
-        .env("GIT_COMMITTER_EMAIL", "release@example.org")
-        .env("GIT_AUTHOR_NAME", "Rel Manager")
-        .env("GIT_AUTHOR_EMAIL", "release@example.org");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (Option<i32>, String) {
-    let out = cmd.output().expect("runs");
-    (
-        out.status.code(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
-    )
 }
 
 /// Serves the scenario from `name.git` in `root` and clones it as `name`.

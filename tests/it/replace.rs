@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use regraft::ObjectId;
 use regraft::fixture::git_command;
 use tempfile::TempDir;
 
 use crate::{git, id, small_scenario};
+pub(crate) use crate::{regraft, run};
 
 /// A "server" (bare repository with the scenario's branches) and a developer clone of it.
 pub(crate) struct World {
@@ -42,27 +42,6 @@ pub(crate) fn world(refuse_non_fast_forward: bool) -> World {
     let source = id(&git(&server, &["rev-parse", "refs/heads/stable/mitaka"]));
     std::mem::forget(s);
     World { _tmp: tmp, server, clone, old, source }
-}
-
-pub(crate) fn regraft(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("git-regraft").expect("the binary is built");
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Rel Manager")
-        .env("GIT_AUTHOR_EMAIL", "release@example.org")
-        .env("GIT_COMMITTER_NAME", "Rel Manager")
-        .env("GIT_COMMITTER_EMAIL", "release@example.org")
-        .env("NO_COLOR", "1")
-        .env_remove("REGRAFT_FAULT_AFTER_STEPS");
-    cmd
-}
-
-pub(crate) fn run(cmd: &mut Command) -> (Option<i32>, String) {
-    let out = cmd.output().expect("runs");
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code(), text)
 }
 
 fn remote_refs(server: &Path) -> String {

@@ -4,11 +4,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use regraft::fixture::Fixture;
 use tempfile::TempDir;
 
-use crate::{git, git_patch_id, id};
+use crate::{git, git_patch_id, id, regraft, run};
 
 struct World {
     _tmp: TempDir,
@@ -67,24 +66,6 @@ fn world() -> World {
     git(&server, &["tag", "-a", "-m", "old tip", "liberty-early-demise", &old]);
     git(&server, &["update-ref", "refs/heads/stable/liberty", "refs/heads/stable/mitaka"]);
     World { _tmp: tmp, server, dev }
-}
-
-fn regraft(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("git-regraft").expect("built");
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_COMMITTER_NAME", "Dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@example.org");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (Option<i32>, String) {
-    let out = cmd.output().expect("runs");
-    (
-        out.status.code(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
-    )
 }
 
 /// Patch-ids of the commits in `range`.
