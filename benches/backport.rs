@@ -17,13 +17,7 @@ use regraft::fixture::git_pick_loop;
 use support::{Options, command, median, median_ratio, ms};
 
 fn main() {
-    let mut o = Options::from_args();
-    if !std::env::args().any(|a| a == "--rounds") {
-        o.rounds = 3;
-    }
-    if !std::env::args().any(|a| a == "--size") {
-        o.size = 1500;
-    }
+    let o = Options::from_args_with(3, 1500);
     let tmp = tempfile::TempDir::new().expect("a temporary directory");
     let dir = o.repository(tmp.path());
     let regraft = env!("CARGO_BIN_EXE_git-regraft");

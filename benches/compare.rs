@@ -10,13 +10,7 @@ mod support;
 use support::{Options, alternate, command, count, median, median_ratio, ms};
 
 fn main() {
-    let mut o = Options::from_args();
-    if !std::env::args().any(|a| a == "--size") {
-        o.size = 1500;
-    }
-    if !std::env::args().any(|a| a == "--rounds") {
-        o.rounds = 9;
-    }
+    let o = Options::from_args_with(9, 1500);
     let tmp = tempfile::TempDir::new().expect("a temporary directory");
     let dir = o.repository(tmp.path());
     let regraft = env!("CARGO_BIN_EXE_git-regraft");

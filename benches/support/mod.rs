@@ -19,14 +19,20 @@ pub struct Options {
 }
 
 impl Options {
-    /// Reads `--repo --target --source --rounds --size`; ignores what cargo adds.
+    /// Reads `--repo --target --source --rounds --size` (15 rounds, 5,000 trunk changes
+    /// unless given); ignores what cargo adds.
     pub fn from_args() -> Self {
+        Self::from_args_with(15, 5000)
+    }
+
+    /// Like [`Options::from_args`], with this benchmark's own default rounds and size.
+    pub fn from_args_with(rounds: usize, size: usize) -> Self {
         let mut o = Options {
             repo: None,
             target: scenario::TARGET.into(),
             source: scenario::SOURCE.into(),
-            rounds: 15,
-            size: 5000,
+            rounds,
+            size,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
