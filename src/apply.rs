@@ -295,7 +295,6 @@ pub fn resume(repo: &Repo, action: Resume, progress: &dyn Progress) -> Result<Re
 /// Applies the remaining picks from the branch's tip until done or a conflict.
 fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Report, ApplyError> {
     let git = repo.git();
-    let fault_after: Option<usize> = std::env::var(FAULT_VAR).ok().and_then(|v| v.parse().ok());
     let mut tip = branch_tip(repo, &state)?;
     // When the branch is checked out, the work tree shows this commit until synced.
     let shown = tip;
@@ -342,9 +341,7 @@ fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Rep
         move_branch(repo, &state.branch, tip, new)?;
         tip = new;
         created += 1;
-        if fault_after == Some(created) {
-            std::process::abort();
-        }
+        crate::fault::abort_when(FAULT_VAR, created);
         tip = squash_if_stage_full(repo, &state, tip, false)?;
         progress.advance(1);
     }

@@ -16,6 +16,26 @@ pub const NO_STDBUF_VAR: &str = "REGRAFT_NO_STDBUF";
 /// Environment variable naming the `git` executable to run (default: `git` on `PATH`).
 pub const GIT_VAR: &str = "REGRAFT_GIT";
 
+/// Variables that would make git read or write another repository's files than the one
+/// regraft names, or change what its output means; never passed on from the caller.
+const INHERITED_LOCATION_VARS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_QUARANTINE_PATH",
+    "GIT_SHALLOW_FILE",
+    "GIT_GRAFT_FILE",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_DIFF_OPTS",
+    "GIT_PREFIX",
+];
+
 /// Errors from running the `git` executable.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -80,7 +100,12 @@ impl Git {
         };
         command.arg("--git-dir").arg(&self.git_dir).args(args);
         // Output is parsed, so it must not depend on the user's language or pager.
-        command.env("LC_ALL", "C").env("GIT_PAGER", "cat").env_remove("GIT_EXTERNAL_DIFF");
+        command.env("LC_ALL", "C").env("GIT_PAGER", "cat");
+        // The repository is named by --git-dir alone: variables a caller (a hook, a script
+        // run by `git rebase --exec`) left behind would point git at other files.
+        for var in INHERITED_LOCATION_VARS {
+            command.env_remove(var);
+        }
         if self.isolated {
             command.env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null");
         }
@@ -99,41 +124,75 @@ impl Git {
         Ok(self.run(args, &Run::default())?.1)
     }
 
+    /// Runs git to completion with `input` on its standard input and returns how it ended,
+    /// whatever its exit code: for commands whose refusals are read from their output, such
+    /// as `git push --porcelain`.
+    pub fn finished(&self, args: &[&str], input: &[u8]) -> Result<Finished, GitError> {
+        let (command, argv) = self.command(args);
+        let out = spawn_and_wait(command, &argv, &Run { input: Some(input), ..Run::default() })?;
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        Ok(Finished { argv, code: out.status.code(), stdout: out.stdout, stderr })
+    }
+
     /// Runs git to completion as `how` says; returns its exit code and standard output, and
     /// turns any exit code but 0 and `how.also_ok` into an error with git's stderr.
     fn run(&self, args: &[&str], how: &Run<'_>) -> Result<(i32, Vec<u8>), GitError> {
-        let (mut command, argv) = self.command(args);
-        for (key, value) in how.env {
-            command.env(key, value);
-        }
-        if let Some(work_tree) = how.work_tree {
-            command.current_dir(work_tree).env("GIT_WORK_TREE", work_tree);
-        }
-        let stdin = if how.input.is_some() { Stdio::piped() } else { Stdio::null() };
-        let mut child = command
-            .stdin(stdin)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
-        // A separate writer keeps git from blocking on a full stdin pipe while we read stdout.
-        let feeder = how.input.map(|input| {
-            let mut stdin = child.stdin.take().expect("stdin was piped above");
-            let input = input.to_vec();
-            std::thread::spawn(move || stdin.write_all(&input))
-        });
-        let out = child
-            .wait_with_output()
-            .map_err(|source| GitError::Read { argv: argv.clone(), source })?;
-        if let Some(feeder) = feeder {
-            let _ = feeder.join();
-        }
+        let (command, argv) = self.command(args);
+        let out = spawn_and_wait(command, &argv, how)?;
         match out.status.code() {
             Some(code) if code == 0 || how.also_ok.contains(&code) => Ok((code, out.stdout)),
             _ => Err(failed(argv, out.status, &out.stderr)),
         }
     }
+}
 
+/// How a git command ended (see [`Git::finished`]).
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The argv as the trace shows it.
+    pub argv: String,
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    /// Standard error, trimmed.
+    pub stderr: String,
+}
+
+/// Spawns `command` as `how` says, feeds its input and waits for it.
+fn spawn_and_wait(
+    mut command: Command,
+    argv: &str,
+    how: &Run<'_>,
+) -> Result<std::process::Output, GitError> {
+    for (key, value) in how.env {
+        command.env(key, value);
+    }
+    if let Some(work_tree) = how.work_tree {
+        command.current_dir(work_tree).env("GIT_WORK_TREE", work_tree);
+    }
+    let stdin = if how.input.is_some() { Stdio::piped() } else { Stdio::null() };
+    let mut child = command
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| GitError::Spawn { argv: argv.to_string(), source })?;
+    // A separate writer keeps git from blocking on a full stdin pipe while we read stdout.
+    let feeder = how.input.map(|input| {
+        let mut stdin = child.stdin.take().expect("stdin was piped above");
+        let input = input.to_vec();
+        std::thread::spawn(move || stdin.write_all(&input))
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|source| GitError::Read { argv: argv.to_string(), source })?;
+    if let Some(feeder) = feeder {
+        let _ = feeder.join();
+    }
+    Ok(out)
+}
+
+impl Git {
     /// Starts git with `input` fed to its standard input from a thread, and returns it with
     /// its standard output ready to read as a stream.
     pub fn stream(&self, args: &[&str], input: Vec<u8>) -> Result<RunningGit, GitError> {

@@ -11,7 +11,8 @@ use crate::lock::{Lock, LockError};
 use crate::oid::ObjectId;
 use crate::repo::Repo;
 
-/// Environment variable (for fault tests) that aborts the process after this many steps.
+/// Environment variable (for fault tests, see [`crate::fault`]) that aborts the process
+/// after this many steps.
 pub const FAULT_VAR: &str = "REGRAFT_FAULT_AFTER_STEPS";
 
 /// Errors from executing a plan.
@@ -39,6 +40,35 @@ pub enum OperationError {
     NotInProgress { path: PathBuf },
     #[error(transparent)]
     Review(#[from] crate::review::ReviewError),
+    #[error(
+        "step {step}: {remote} {reference} moved since the plan was made: it is {found}, the plan \
+         expected {expected}; the push was refused as a whole, so nothing of that work is lost"
+    )]
+    RemoteMoved { step: String, remote: String, reference: String, expected: String, found: String },
+    #[error(
+        "step {step}: {remote} refused to update {reference}: {summary}; that ref was not changed"
+    )]
+    PushRefused { step: String, remote: String, reference: String, summary: String },
+    #[error(transparent)]
+    NotOurs(Box<LeftAlone>),
+    #[error("an --abort of `{operation}` was interrupted; finish it with --abort")]
+    AbortInProgress { operation: String },
+}
+
+/// What `--abort` found on the remote that this operation did not push, and left alone.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{remote} {reference} is at {found}, which this operation did not push (it left {left}): \
+     someone changed it since, so --abort leaves it alone; putting back {old} would drop \
+     {found} and what it carries. The operation is dropped; tag {tag} keeps the old tip"
+)]
+pub struct LeftAlone {
+    pub remote: String,
+    pub reference: String,
+    pub found: String,
+    pub left: String,
+    pub old: String,
+    pub tag: String,
 }
 
 impl OperationError {
@@ -193,6 +223,49 @@ fn last_path(repo: &Repo) -> PathBuf {
 struct Journal {
     plan: Plan,
     done: Vec<String>,
+    /// The step whose action was started and has not been seen to finish: after a kill, it
+    /// may or may not have changed the remote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    started: Option<String>,
+    /// The values `--abort` has set (or was setting) the restored ref to, once it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    abort: Option<Vec<Option<ObjectId>>>,
+}
+
+impl Journal {
+    fn new(plan: Plan) -> Journal {
+        Journal { plan, done: Vec::new(), started: None, abort: None }
+    }
+
+    /// Returns the values of `reference` on the remote that this operation may have left:
+    /// the value after its last finished step that sets it (the old value when none did),
+    /// then the value of a step that was started but not seen to finish, then what an
+    /// interrupted abort was setting.
+    fn values_left(
+        &self,
+        reference: &str,
+        old: ObjectId,
+    ) -> (Option<ObjectId>, Vec<Option<ObjectId>>) {
+        let sets = |step: &Step| {
+            step.verification.iter().find_map(|check| match check {
+                Check::RemoteRef { reference: r, expected } if r == reference => Some(*expected),
+                _ => None,
+            })
+        };
+        let mut left = Some(old);
+        let mut maybe = Vec::new();
+        for step in &self.plan.steps {
+            if self.done.contains(&step.id) {
+                if let Some(value) = sets(step) {
+                    left = value;
+                }
+            } else if self.started.as_deref() == Some(step.id.as_str()) {
+                maybe.extend(sets(step));
+            }
+        }
+        maybe.extend(self.abort.iter().flatten().copied());
+        (left, maybe)
+    }
 }
 
 /// How a step went, for progress reports.
@@ -257,7 +330,7 @@ pub fn execute(
             path: journal_path(repo),
         });
     }
-    let journal = Journal { plan, done: Vec::new() };
+    let journal = Journal::new(plan);
     save(repo, &journal)?;
     run(repo, journal, report)
 }
@@ -270,6 +343,9 @@ pub fn resume(
     let _lock = Lock::take(repo, "resume")?;
     let journal =
         load(repo)?.ok_or_else(|| OperationError::NotInProgress { path: journal_path(repo) })?;
+    if journal.abort.is_some() {
+        return Err(OperationError::AbortInProgress { operation: journal.plan.operation });
+    }
     let plan = journal.plan.clone();
     run(repo, journal, report)?;
     Ok(plan)
@@ -285,56 +361,45 @@ pub struct AbortReport {
     pub kept: Vec<String>,
 }
 
-/// Undoes what can be undone of the operation in progress: the remote ref goes back to its
-/// old tip. Tags that keep the old tip stay (they lose nothing).
+/// Undoes what this operation did and nothing else: the remote ref goes back to its old
+/// tip only while it holds a value this operation pushed (the journal says which), and
+/// every push of the abort is leased against that value. Tags that keep the old tip stay.
 pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
     let _lock = Lock::take(repo, "abort")?;
-    let journal =
+    let mut journal =
         load(repo)?.ok_or_else(|| OperationError::NotInProgress { path: journal_path(repo) })?;
-    let plan = journal.plan;
+    let plan = journal.plan.clone();
     let (mut restored, mut kept) = (Vec::new(), Vec::new());
     if let Some(restore) = &plan.restore {
+        let (left, maybe) = journal.values_left(&restore.reference, restore.old);
         let current = remote_ref(repo, &plan.remote, &restore.reference)?;
+        let describe = |value: Option<ObjectId>| value.map_or("nothing".to_string(), |v| v.short());
         if current == Some(restore.old) {
-            restored.push(format!("{} {} was never moved", plan.remote, restore.reference));
-        } else {
-            let lease = format!(
-                "--force-with-lease={}:{}",
+            restored.push(format!(
+                "{} {} is at its old tip {}: nothing to put back",
+                plan.remote,
                 restore.reference,
-                current.map(|c| c.to_hex()).unwrap_or_default()
-            );
-            let refspec = format!("+{}:{}", restore.old.to_hex(), restore.reference);
-            let git = repo.git();
-            let forced = git.output(&["push", "--porcelain", &lease, &plan.remote, &refspec]);
-            // A server that refuses non-fast-forward updates may still allow deleting and
-            // creating, as `recreate` does; each push is compare-and-swap.
-            let recreated = || -> Result<(), GitError> {
-                if current.is_some() {
-                    git.output(&[
-                        "push",
-                        "--porcelain",
-                        &lease,
-                        &plan.remote,
-                        &format!(":{}", restore.reference),
-                    ])?;
-                }
-                let create = format!("--force-with-lease={}:", restore.reference);
-                git.output(&[
-                    "push",
-                    "--porcelain",
-                    &create,
-                    &plan.remote,
-                    &format!("{}:{}", restore.old, restore.reference),
-                ])?;
-                Ok(())
-            };
-            match forced.or_else(|_| recreated().map(|()| Vec::new())) {
-                Ok(_) => restored.push(format!(
+                restore.old.short()
+            ));
+        } else if current != left && !maybe.contains(&current) {
+            remove(repo)?;
+            return Err(OperationError::NotOurs(Box::new(LeftAlone {
+                remote: plan.remote.clone(),
+                reference: restore.reference.clone(),
+                found: describe(current),
+                left: describe(left),
+                old: restore.old.short(),
+                tag: restore.tag.clone(),
+            })));
+        } else {
+            match put_back(repo, &mut journal, restore, current) {
+                Ok(()) => restored.push(format!(
                     "{} {} is back at {}",
                     plan.remote,
                     restore.reference,
                     restore.old.short()
                 )),
+                Err(e @ OperationError::RemoteMoved { .. }) => return Err(e),
                 Err(e) => kept.push(format!(
                     "{} {} could not be put back ({e}); the old tip is kept by tag {}",
                     plan.remote, restore.reference, restore.tag
@@ -347,26 +412,115 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
     Ok(AbortReport { plan, restored, kept })
 }
 
+/// Moves the restored ref from `current` (a value this operation left) back to the old tip:
+/// one leased push, or where the server refuses non-fast-forward updates, a leased delete
+/// and a create. Each value is journaled before it is pushed, so an interrupted abort can
+/// be finished by another.
+fn put_back(
+    repo: &Repo,
+    journal: &mut Journal,
+    restore: &Restore,
+    current: Option<ObjectId>,
+) -> Result<(), OperationError> {
+    let remote = journal.plan.remote.clone();
+    let mut push = |from: Option<ObjectId>, to: Option<ObjectId>| {
+        journal.abort.get_or_insert_with(Vec::new).push(to);
+        save(repo, journal)?;
+        let argv = crate::remote::leased_push_argv(&remote, &restore.reference, from, to);
+        push_step(repo, "abort", &remote, &argv, &[])
+    };
+    match push(current, Some(restore.old)) {
+        Ok(()) => Ok(()),
+        Err(OperationError::PushRefused { .. }) if current.is_some() => {
+            push(current, None)?;
+            push(None, Some(restore.old))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs one push of a plan (or of an abort) and turns a refusal into an error that says
+/// which ref and why: a lease that no longer holds names what the remote has now.
+fn push_step(
+    repo: &Repo,
+    step: &str,
+    remote: &str,
+    argv: &[String],
+    input: &[u8],
+) -> Result<(), OperationError> {
+    let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let finished = repo.git().finished(&args, input)?;
+    if finished.code == Some(0) {
+        return Ok(());
+    }
+    let Some(refused) = crate::remote::first_refusal(&finished) else {
+        return Err(GitError::Failed {
+            argv: finished.argv,
+            status: finished_status(finished.code),
+            stderr: finished.stderr,
+        }
+        .into());
+    };
+    if refused.stale() {
+        let expected = lease_of(argv, &refused.reference);
+        let found = remote_ref(repo, remote, &refused.reference)?;
+        return Err(OperationError::RemoteMoved {
+            step: step.to_string(),
+            remote: remote.to_string(),
+            reference: refused.reference,
+            expected: expected.unwrap_or_else(|| "no such ref".into()),
+            found: found.map_or("gone".into(), |f| f.short()),
+        });
+    }
+    Err(OperationError::PushRefused {
+        step: step.to_string(),
+        remote: remote.to_string(),
+        reference: refused.reference,
+        summary: refused.summary,
+    })
+}
+
+/// Returns the expected value a push's lease names for `reference`, shortened.
+fn lease_of(argv: &[String], reference: &str) -> Option<String> {
+    let prefix = format!("--force-with-lease={reference}:");
+    let value = argv.iter().find_map(|w| w.strip_prefix(&prefix))?;
+    if value.is_empty() {
+        return None;
+    }
+    Some(ObjectId::from_hex(value.as_bytes()).map_or(value.to_string(), |id| id.short()))
+}
+
+fn finished_status(code: Option<i32>) -> std::process::ExitStatus {
+    use std::os::unix::process::ExitStatusExt;
+    // A wait status: the exit code in the second byte, or a signal.
+    std::process::ExitStatus::from_raw(code.map_or(9, |c| (c & 0xff) << 8))
+}
+
 fn run(
     repo: &Repo,
     mut journal: Journal,
     report: &mut dyn FnMut(&Step, StepStatus),
 ) -> Result<(), OperationError> {
-    let fault_after: Option<usize> = std::env::var(FAULT_VAR).ok().and_then(|v| v.parse().ok());
     let remote = journal.plan.remote.clone();
     let steps = journal.plan.steps.clone();
     for step in &steps {
         if journal.done.contains(&step.id) {
             continue;
         }
-        let finished =
-            step.action.is_some() && holds_all(repo, &remote, &step.verification)?.is_none();
+        // A step with nothing to verify (a push to Gerrit's refs/for/) is never taken as
+        // done by its effects: only the journal says so.
+        let finished = step.action.is_some()
+            && !step.verification.is_empty()
+            && holds_all(repo, &remote, &step.verification)?.is_none();
         if finished {
             report(step, StepStatus::AlreadyDone);
         } else {
             if let Some((check, found)) = holds_all(repo, &remote, &step.precondition)? {
                 return Err(OperationError::Precondition { step: step.id.clone(), check, found });
             }
+            // From here until the step is journaled as done, a kill leaves it uncertain.
+            journal.started = Some(step.id.clone());
+            save(repo, &journal)?;
             if let Some(review) = &step.review {
                 let host = gerrit_client(repo, &review.gerrit)?;
                 match &review.call {
@@ -401,9 +555,13 @@ fn run(
                 }
             }
             if let Some(argv) = &step.action {
-                let args: Vec<&str> = argv.iter().map(String::as_str).collect();
                 let input = step.input.as_deref().unwrap_or_default().as_bytes();
-                repo.git().output_with_input_env(&args, &[], input)?;
+                if argv.first().is_some_and(|w| w == "push") {
+                    push_step(repo, &step.id, &remote, argv, input)?;
+                } else {
+                    let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+                    repo.git().output_with_input_env(&args, &[], input)?;
+                }
             }
             if let Some((check, found)) = holds_all(repo, &remote, &step.verification)? {
                 return Err(OperationError::Verification { step: step.id.clone(), check, found });
@@ -411,10 +569,9 @@ fn run(
             report(step, StepStatus::Done);
         }
         journal.done.push(step.id.clone());
+        journal.started = None;
         save(repo, &journal)?;
-        if fault_after == Some(journal.done.len()) {
-            std::process::abort();
-        }
+        crate::fault::abort_when(FAULT_VAR, journal.done.len());
     }
     // Kept for `git regraft notice`; losing it loses nothing but the notice's facts.
     let _ = std::fs::write(
@@ -424,21 +581,36 @@ fn run(
     remove(repo)
 }
 
-/// Returns the first check that does not hold, described, with what was found.
+/// Returns the first check that does not hold, described, with what was found. The remote
+/// refs all the checks need are read in one `git ls-remote`.
 fn holds_all(
     repo: &Repo,
     remote: &str,
     checks: &[Check],
 ) -> Result<Option<(String, String)>, OperationError> {
+    let mut wanted = Vec::new();
+    for check in checks {
+        match check {
+            Check::RemoteRef { reference, .. } => wanted.push(reference.clone()),
+            Check::RemoteTag { tag, .. } => {
+                wanted.push(format!("refs/tags/{tag}"));
+                wanted.push(format!("refs/tags/{tag}^{{}}"));
+            }
+            _ => {}
+        }
+    }
+    let on_remote = crate::remote::ls_remote(repo.git(), remote, &wanted)?;
     for check in checks {
         let found = match check {
             Check::RemoteRef { reference, expected } => {
-                let now = remote_ref(repo, remote, reference)?;
+                let now = on_remote.get(reference).copied();
                 (now != *expected).then(|| now.map_or("nothing".to_string(), |id| id.short()))
             }
             Check::RemoteTag { tag, commit } => {
-                let peeled = remote_ref(repo, remote, &format!("refs/tags/{tag}^{{}}"))?
-                    .or(remote_ref(repo, remote, &format!("refs/tags/{tag}"))?);
+                let peeled = on_remote
+                    .get(&format!("refs/tags/{tag}^{{}}"))
+                    .or_else(|| on_remote.get(&format!("refs/tags/{tag}")))
+                    .copied();
                 (peeled != Some(*commit))
                     .then(|| peeled.map_or("no tag".to_string(), |id| id.short()))
             }
@@ -451,8 +623,7 @@ fn holds_all(
                 .reference_target(&format!("refs/tags/{tag}"))
                 .map(|id| format!("tag {tag} at {}", id.short())),
             Check::LocalObject { id } => {
-                let has = repo.git().output(&["cat-file", "-e", &id.to_hex()]).is_ok();
-                (!has).then(|| "no such object".to_string())
+                (!repo.has_object(*id)).then(|| "no such object".to_string())
             }
             Check::NoOpenReviews { gerrit, project, branch } => {
                 let host = gerrit_client(repo, gerrit)?;
@@ -489,11 +660,6 @@ pub fn remote_ref(
     remote: &str,
     reference: &str,
 ) -> Result<Option<ObjectId>, OperationError> {
-    let out = repo.git().output(&["ls-remote", remote, reference])?;
-    let text = String::from_utf8_lossy(&out);
-    Ok(text
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .find(|(_, name)| *name == reference)
-        .and_then(|(id, _)| ObjectId::from_hex(id.as_bytes())))
+    let refs = crate::remote::ls_remote(repo.git(), remote, &[reference.to_string()])?;
+    Ok(refs.get(reference).copied())
 }

@@ -44,7 +44,7 @@ pub enum PlaybookError {
     Plan {
         repository: String,
         #[source]
-        source: ReplaceError,
+        source: Box<ReplaceError>,
     },
 }
 
@@ -284,7 +284,10 @@ impl Playbook {
         let mut remote = "origin".to_string();
         let mut restore = None;
         let mut notice = None;
-        let wrap = |source| PlaybookError::Plan { repository: repository.to_string(), source };
+        let wrap = |source| PlaybookError::Plan {
+            repository: repository.to_string(),
+            source: Box::new(source),
+        };
         for (n, step) in self.steps.iter().enumerate() {
             let plan = match step {
                 StepSpec::Replace { branch, from, strategy, tag, remote, followups } => {

@@ -155,6 +155,12 @@ impl Repo {
         })
     }
 
+    /// Tells whether the object database has `id` (objects git wrote since this handle was
+    /// opened included: libgit2 re-reads the database on a miss).
+    pub fn has_object(&self, id: ObjectId) -> bool {
+        self.inner.odb().is_ok_and(|odb| odb.exists(git_oid(id)))
+    }
+
     /// Returns what `reference` (a full ref name) points at, if it exists.
     pub fn reference_target(&self, reference: &str) -> Option<ObjectId> {
         self.inner.find_reference(reference).ok()?.resolve().ok()?.target().map(oid)
@@ -282,6 +288,19 @@ impl Repo {
                 source,
             }),
         }
+    }
+
+    /// Returns the names of the remotes configured in this repository.
+    pub fn remote_names(&self) -> Vec<String> {
+        self.inner
+            .remotes()
+            .map(|names| names.iter().flatten().flatten().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// Checks that `remote` is a configured remote or a URL (see [`crate::names`]).
+    pub fn check_remote(&self, remote: &str) -> Result<(), crate::names::NameError> {
+        crate::names::check_remote(remote, &self.remote_names())
     }
 
     /// Returns the commits at which a shallow clone's history was cut (empty when the

@@ -86,7 +86,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let result = super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json);
     result.map_err(|e| match (strategy, &e.hint) {
         (Strategy::Reset, None) => e.with_hint(
-            "a server that refuses non-fast-forward pushes refuses reset; try --strategy recreate",
+            "a server that refuses non-fast-forward pushes refuses reset: run `git regraft replace --abort`, then plan again with --strategy recreate",
         ),
         _ => e,
     })

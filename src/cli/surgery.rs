@@ -179,6 +179,10 @@ pub fn operation_error(error: OperationError) -> CommandError {
         OperationError::InProgress { .. } => {
             Some("finish it with --continue or undo it with --abort")
         }
+        OperationError::RemoteMoved { .. } => Some(
+            "fetch and look at what is there now; --abort undoes only what this operation did and leaves that alone",
+        ),
+        OperationError::AbortInProgress { .. } => Some("run --abort again to finish it"),
         _ => None,
     };
     let user = error.is_user_error();

@@ -127,7 +127,6 @@ pub(super) fn followups(
             &reference,
             Some(tip),
             Some(new),
-            false,
         ));
         tip = new;
     }
@@ -151,7 +150,10 @@ pub(super) fn new_commit(
     // Counted when the old tip is already here (before the plan's fetch it may not be).
     let count = repo
         .commits_since(old, source)
-        .map(|c| format!(", which has {} commits", c.len()))
+        .map(|c| match c.len() {
+            1 => ", which has 1 commit".to_string(),
+            n => format!(", which has {n} commits"),
+        })
         .unwrap_or_default();
     let (subject, parents) = match request.strategy {
         Strategy::Merge => (

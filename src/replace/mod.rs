@@ -49,6 +49,19 @@ pub enum ReplaceError {
     FollowupWithBackport,
     #[error("{source_name} ({commit}) is already the tip of {branch}: nothing to replace")]
     SameTip { source_name: String, commit: String, branch: String },
+    #[error(transparent)]
+    Name(Box<crate::names::NameError>),
+    #[error(
+        "{git_dir} is a shallow clone: the history the plan counts and the megapatch or merge \
+         message describes is cut; run `git fetch --unshallow` first"
+    )]
+    Shallow { git_dir: String },
+}
+
+impl From<crate::names::NameError> for ReplaceError {
+    fn from(error: crate::names::NameError) -> Self {
+        ReplaceError::Name(Box::new(error))
+    }
 }
 
 impl ReplaceError {
@@ -125,6 +138,16 @@ struct OldTip {
     tag: String,
 }
 
+/// Checks the remote and the branches a plan names before anything runs, so that a bad
+/// name is refused with nothing spawned.
+fn check_names(repo: &Repo, remote: &str, branches: &[&str]) -> Result<(), ReplaceError> {
+    repo.check_remote(remote)?;
+    for branch in branches {
+        crate::names::check_branch(branch)?;
+    }
+    Ok(())
+}
+
 fn old_tip(
     repo: &Repo,
     remote: &str,
@@ -132,6 +155,7 @@ fn old_tip(
     tag: Option<&str>,
     suffix: &str,
 ) -> Result<OldTip, ReplaceError> {
+    check_names(repo, remote, &[branch])?;
     let reference = format!("refs/heads/{branch}");
     let commit = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
         ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
@@ -143,6 +167,8 @@ fn old_tip(
             series(branch).ok_or_else(|| ReplaceError::NoSeries { branch: branch.to_string() })?
         ),
     };
+    // Checked also when made from the branch's series (`stable/-x` would give `-x-eol`).
+    crate::names::check_tag(&tag)?;
     // A tag of that name elsewhere would not keep the old tip: refuse rather than move it.
     let local = repo.resolve_commit(&format!("refs/tags/{tag}")).ok();
     let remote_tag = operation::remote_ref(repo, remote, &format!("refs/tags/{tag}^{{}}"))?
@@ -160,28 +186,21 @@ fn argv(words: &[&str]) -> Option<Vec<String>> {
 }
 
 /// A compare-and-swap push of `reference` on `remote`: `to` is the new value (`None`
-/// deletes), `from` the value the remote must still have (`None`: must not exist); `force`
-/// allows a non-fast-forward move. Its precondition and verification say the same.
-fn leased_push(
+/// deletes), `from` the value the remote must still have (`None`: must not exist). The
+/// lease alone allows a non-fast-forward move (see [`crate::remote::leased_push_argv`]).
+/// Its precondition and verification say the same.
+pub(crate) fn leased_push(
     id: &str,
     description: String,
     remote: &str,
     reference: &str,
     from: Option<ObjectId>,
     to: Option<ObjectId>,
-    force: bool,
 ) -> Step {
-    let lease =
-        format!("--force-with-lease={reference}:{}", from.map(|f| f.to_hex()).unwrap_or_default());
-    let refspec = match to {
-        Some(to) if force => format!("+{to}:{reference}"),
-        Some(to) => format!("{to}:{reference}"),
-        None => format!(":{reference}"),
-    };
     Step {
         id: id.to_string(),
         description,
-        action: argv(&["push", "--porcelain", &lease, remote, &refspec]),
+        action: Some(crate::remote::leased_push_argv(remote, reference, from, to)),
         input: None,
         review: None,
         precondition: vec![Check::RemoteRef { reference: reference.to_string(), expected: from }],
@@ -200,7 +219,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
                 "fetch {branch} from {remote}, so its tip {} is here",
                 old.commit.short()
             ),
-            action: argv(&["fetch", "--no-tags", remote, &reference]),
+            action: argv(&["fetch", "--no-tags", "--end-of-options", remote, &reference]),
             input: None,
             review: None,
             precondition: vec![],
@@ -213,7 +232,15 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
                 old.commit.short(),
                 old.tag
             ),
-            action: argv(&["tag", "-a", "-F", "-", &old.tag, &old.commit.to_hex()]),
+            action: argv(&[
+                "tag",
+                "-a",
+                "-F",
+                "-",
+                "--end-of-options",
+                &old.tag,
+                &old.commit.to_hex(),
+            ]),
             input: Some(format!("{why}\n")),
             review: None,
             precondition: vec![Check::NoLocalTag { tag: old.tag.clone() }],
@@ -229,6 +256,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
                 "push",
                 "--porcelain",
                 &format!("--force-with-lease={tag_ref}:"),
+                "--end-of-options",
                 remote,
                 &format!("{tag_ref}:{tag_ref}"),
             ]),
@@ -244,6 +272,13 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
 pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
     let remote = request.remote.as_str();
     let branch = request.branch.as_str();
+    check_names(repo, remote, &[branch])?;
+    if let Some(review_ref) = &request.review_ref {
+        crate::names::check_full_ref(review_ref)?;
+    }
+    if !repo.shallow_boundary().is_empty() {
+        return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
+    }
     let source = repo.resolve_commit(&request.source)?;
     let old = old_tip(repo, remote, branch, request.tag.as_deref(), "early-demise")?;
     if old.commit == source {
@@ -299,7 +334,6 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 &reference,
                 Some(old.commit),
                 Some(commit),
-                false,
             ));
             commit
         }
@@ -318,7 +352,6 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 &reference,
                 Some(old.commit),
                 None,
-                false,
             );
             let create = leased_push(
                 "create",
@@ -330,7 +363,6 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 &reference,
                 None,
                 Some(source),
-                false,
             );
             match request.review.as_ref().filter(|t| t.rest_branches) {
                 Some(target) => {
@@ -360,7 +392,6 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 &reference,
                 Some(old.commit),
                 Some(source),
-                true,
             ));
             source
         }
@@ -378,11 +409,20 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             }
             let review_ref =
                 request.review_ref.clone().unwrap_or_else(|| format!("refs/for/{branch}"));
-            // A push to Gerrit's refs/for/ leaves no ref to check; any other ref is checked.
-            let verification = if review_ref.starts_with("refs/for/") {
-                vec![]
+            // A push to Gerrit's refs/for/ leaves no ref to check (and a lease on it means
+            // nothing); any other ref is pushed only where none exists, and checked.
+            let for_review = review_ref.starts_with("refs/for/");
+            let (action, verification) = if for_review {
+                let refspec = format!("{source}:{review_ref}");
+                (argv(&["push", "--porcelain", "--end-of-options", remote, &refspec]), vec![])
             } else {
-                vec![Check::RemoteRef { reference: review_ref.clone(), expected: Some(source) }]
+                (
+                    Some(crate::remote::leased_push_argv(remote, &review_ref, None, Some(source))),
+                    vec![Check::RemoteRef {
+                        reference: review_ref.clone(),
+                        expected: Some(source),
+                    }],
+                )
             };
             steps.push(Step {
                 id: "push-for-review".into(),
@@ -391,7 +431,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                     source.short(),
                     old.commit.short()
                 ),
-                action: argv(&["push", "--porcelain", remote, &format!("{source}:{review_ref}")]),
+                action,
                 input: None,
                 review: None,
                 precondition: vec![Check::RemoteRef {
@@ -467,7 +507,6 @@ pub fn plan_eol(
         &reference,
         Some(old.commit),
         None,
-        false,
     );
     // Deleted only while the tag keeps its tip.
     delete.precondition.push(Check::RemoteTag { tag: old.tag.clone(), commit: old.commit });
@@ -515,6 +554,7 @@ pub fn plan_create_branch(
     branch: &str,
     from_branch: &str,
 ) -> Result<Plan, ReplaceError> {
+    check_names(repo, remote, &[branch, from_branch])?;
     let at = operation::remote_ref(repo, remote, &format!("refs/heads/{from_branch}"))?
         .ok_or_else(|| ReplaceError::NoBranch {
             remote: remote.to_string(),
@@ -531,7 +571,6 @@ pub fn plan_create_branch(
         &reference,
         None,
         Some(at),
-        false,
     );
     Ok(Plan {
         operation: format!("create {branch} on {remote}"),
@@ -550,6 +589,8 @@ pub fn plan_delete_branch(
     branch: &str,
     kept_by: &str,
 ) -> Result<Plan, ReplaceError> {
+    check_names(repo, remote, &[branch])?;
+    crate::names::check_tag(kept_by)?;
     let reference = format!("refs/heads/{branch}");
     let tip = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
         ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
@@ -564,7 +605,6 @@ pub fn plan_delete_branch(
         &reference,
         Some(tip),
         None,
-        false,
     );
     step.precondition.push(Check::RemoteTag { tag: kept_by.to_string(), commit: tip });
     Ok(Plan {

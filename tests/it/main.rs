@@ -6,6 +6,8 @@ mod cli;
 mod delta;
 mod deps;
 mod gerrit;
+mod lease;
+mod names;
 mod patch_id;
 mod playbook;
 mod policy;
