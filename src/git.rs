@@ -409,9 +409,12 @@ fn render_argv(program: &OsString, git_dir: &Path, args: &[&str]) -> String {
     parts.iter().map(|p| quote(p)).collect::<Vec<_>>().join(" ")
 }
 
-/// Quotes one word the way a POSIX shell would need it, so a traced argv can be pasted.
+/// Quotes one word the way a POSIX shell would need it, so a traced argv or a printed
+/// command can be pasted: in single quotes unless every byte is one a shell reads as itself.
 pub fn quote(word: &str) -> String {
+    // A leading `~` is tilde expansion; a leading `=` is zsh's command-path expansion.
     let plain = !word.is_empty()
+        && !word.starts_with(['~', '='])
         && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,^~".contains(&b));
     if plain { word.to_string() } else { format!("'{}'", word.replace('\'', r"'\''")) }
 }
@@ -426,5 +429,15 @@ mod tests {
         assert_eq!(quote("--format=%H %P"), "'--format=%H %P'");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
+        assert_eq!(quote("stable/liberty"), "stable/liberty");
+        assert_eq!(quote("HEAD~1"), "HEAD~1");
+        assert_eq!(quote("~rel"), "'~rel'");
+        assert_eq!(quote("=ls"), "'=ls'");
+        for special in ["$x", "`x`", "a;b", "a b", "a\nb", "*", "?", "!", "&", "|", "<", ">"] {
+            assert_eq!(quote(special), format!("'{special}'"), "{special:?}");
+        }
+        for special in ["(", ")", "{a,b}", "[a]", "#", "\"", "\\", "\t"] {
+            assert_eq!(quote(special), format!("'{special}'"), "{special:?}");
+        }
     }
 }

@@ -102,7 +102,7 @@ pub enum Check {
     /// The local repository has the object.
     LocalObject { id: ObjectId },
     /// The review server has no open review on the branch.
-    NoOpenReviews { gerrit: String, project: String, branch: String },
+    NoOpenReviews { gerrit: crate::review::GerritUrl, project: String, branch: String },
 }
 
 impl Check {
@@ -152,7 +152,7 @@ pub struct Step {
 /// A call to a Gerrit server about one branch of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewStep {
-    pub gerrit: String,
+    pub gerrit: crate::review::GerritUrl,
     pub project: String,
     pub branch: String,
     pub call: ReviewCall,
@@ -638,7 +638,10 @@ fn holds_all(
     Ok(None)
 }
 
-fn gerrit_client(repo: &Repo, url: &str) -> Result<crate::review::Gerrit, OperationError> {
+fn gerrit_client(
+    repo: &Repo,
+    url: &crate::review::GerritUrl,
+) -> Result<crate::review::Gerrit, OperationError> {
     let credentials = crate::review::Credentials::find(repo.git(), url)?;
     Ok(crate::review::Gerrit::new(url, credentials))
 }

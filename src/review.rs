@@ -13,9 +13,12 @@ use crate::git::Git;
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
     #[error(
-        "no credentials for {url}: set REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, or store them with a git credential helper"
+        "no credentials for {url}: set REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, or store them with a git credential helper (a password in a URL serves only the command it was given to; it is never stored)"
     )]
     NoCredentials { url: String },
+    /// The URL is shown with its password replaced.
+    #[error("`{url}` is not a Gerrit URL: {reason} (give http(s)://host[:port][/path])")]
+    BadUrl { url: String, reason: &'static str },
     #[error("{method} {url}: the server refused the credentials of `{user}` (HTTP {status})")]
     Unauthorized { method: String, url: String, user: String, status: u16 },
     #[error("{method} {url}: HTTP {status}: {body}")]
@@ -24,6 +27,19 @@ pub enum ReviewError {
     Transport { method: String, url: String, detail: String },
     #[error("{url}: unexpected answer: {detail}")]
     Parse { url: String, detail: String },
+}
+
+impl ReviewError {
+    /// Tells whether the error comes from what the user gave (a URL, credentials) rather
+    /// than from the server or the network.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            ReviewError::NoCredentials { .. }
+                | ReviewError::Unauthorized { .. }
+                | ReviewError::BadUrl { .. }
+        )
+    }
 }
 
 /// A review on the host.
@@ -67,6 +83,161 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A Gerrit server's URL without userinfo: the only form that is shown, stored in plans,
+/// journals and records, and given to the HTTP client.
+///
+/// A `user:password@` in the URL the user gave is split off by [`GerritUrl::parse`] and
+/// kept in memory only: it is never displayed and never serialized, so an operation resumed
+/// from its journal finds credentials again (environment or credential helper).
+#[derive(Clone)]
+pub struct GerritUrl {
+    /// `scheme://host[:port][/path]`, no trailing slash.
+    base: String,
+    /// The user, and the password if there was one, percent-decoded.
+    userinfo: Option<(String, Option<Secret>)>,
+}
+
+impl GerritUrl {
+    /// Parses an `http` or `https` URL with a host, splitting off and percent-decoding its
+    /// userinfo (RFC 3986). The error shows the text with its password replaced.
+    pub fn parse(text: &str) -> Result<GerritUrl, ReviewError> {
+        let bad = |reason| ReviewError::BadUrl { url: redact(text), reason };
+        let (scheme, rest) = text.split_once("://").ok_or_else(|| bad("no scheme"))?;
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return Err(bad("the scheme is not http or https"));
+        }
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if path.contains(['?', '#']) || authority.contains(['?', '#']) {
+            return Err(bad("a server URL has no query or fragment"));
+        }
+        // The last `@` ends the userinfo: a password may hold an unencoded `@`.
+        let (userinfo, host_port) = match authority.rsplit_once('@') {
+            Some((info, host)) => (Some(info), host),
+            None => (None, authority),
+        };
+        let (host, port, v6) = match host_port.strip_prefix('[') {
+            Some(v6) => {
+                let (host, after) = v6.split_once(']').ok_or_else(|| bad("an unclosed ["))?;
+                let port = if after.is_empty() { Some("") } else { after.strip_prefix(':') };
+                (host, port.ok_or_else(|| bad("no valid port"))?, true)
+            }
+            None => {
+                let (host, port) = host_port.rsplit_once(':').unwrap_or((host_port, ""));
+                (host, port, false)
+            }
+        };
+        let host_char = |c: char| {
+            c.is_ascii_alphanumeric() || if v6 { ":.".contains(c) } else { "-._~%".contains(c) }
+        };
+        if host.is_empty() || !host.chars().all(host_char) {
+            return Err(bad("no valid host"));
+        }
+        let port_ok = port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok();
+        if !port.is_empty() && !port_ok {
+            return Err(bad("no valid port"));
+        }
+        if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("spaces or control characters in the path"));
+        }
+        let userinfo = match userinfo {
+            None => None,
+            Some(info) => {
+                let (user, password) = match info.split_once(':') {
+                    Some((u, p)) => (u, Some(p)),
+                    None => (info, None),
+                };
+                let user = percent_decode(user).ok_or_else(|| bad("a bad %-escape in the user"))?;
+                let password = password
+                    .map(|p| percent_decode(p).ok_or_else(|| bad("a bad %-escape in the password")))
+                    .transpose()?;
+                Some((user, password.filter(|p| !p.is_empty()).map(Secret)))
+            }
+        };
+        let base = format!("{}://{host_port}{}", scheme.to_ascii_lowercase(), path);
+        Ok(GerritUrl { base: base.trim_end_matches('/').to_string(), userinfo })
+    }
+
+    /// Returns the URL without userinfo.
+    pub fn as_str(&self) -> &str {
+        &self.base
+    }
+
+    /// Returns the same URL without the credentials that came with it.
+    pub fn without_credentials(self) -> GerritUrl {
+        GerritUrl { userinfo: None, ..self }
+    }
+}
+
+/// Returns `text` with the password of a URL's userinfo replaced by stars. Everything up to
+/// the last `@` counts as userinfo, so a password with an unencoded `/`, `?` or `#` (a URL
+/// that does not parse) is hidden too.
+fn redact(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    match text[start..].rfind('@').map(|i| start + i) {
+        Some(at) => match text[start..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:****{}", &text[..start], &text[at..]),
+            None => text.to_string(),
+        },
+        None => text.to_string(),
+    }
+}
+
+/// Decodes `%XX` escapes; none when an escape is malformed or the result is not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl std::fmt::Display for GerritUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.base)
+    }
+}
+
+impl std::fmt::Debug for GerritUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("GerritUrl").field(&self.base).finish()
+    }
+}
+
+/// Two URLs are the same server whatever credentials came with them.
+impl PartialEq for GerritUrl {
+    fn eq(&self, other: &Self) -> bool {
+        self.base == other.base
+    }
+}
+
+impl Eq for GerritUrl {}
+
+impl Serialize for GerritUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.base)
+    }
+}
+
+/// Reads the URL a plan or record stored; a password a file might still hold (written by an
+/// older regraft) is dropped, not used.
+impl<'de> Deserialize<'de> for GerritUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        GerritUrl::parse(&text)
+            .map(GerritUrl::without_credentials)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A user and password for a host.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -75,16 +246,31 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Reads `REGRAFT_GERRIT_USER`/`REGRAFT_GERRIT_PASSWORD`, else asks `git credential
-    /// fill` for `url` (so existing credential helpers work; git is told not to prompt).
-    pub fn find(git: &Git, url: &str) -> Result<Credentials, ReviewError> {
+    /// Finds the credentials for `url`, first found wins: `REGRAFT_GERRIT_USER` and
+    /// `REGRAFT_GERRIT_PASSWORD`; the user and password the URL was given with; `git
+    /// credential fill` for the URL (with the URL's user, if it had only a user), so existing
+    /// credential helpers work; git is told not to prompt. The environment comes first so
+    /// that a run and its resumption (which never has the URL's password) use the same.
+    pub fn find(git: &Git, url: &GerritUrl) -> Result<Credentials, ReviewError> {
         let env = |k| std::env::var(k).ok().filter(|v: &String| !v.is_empty());
         if let (Some(user), Some(password)) =
             (env("REGRAFT_GERRIT_USER"), env("REGRAFT_GERRIT_PASSWORD"))
         {
             return Ok(Credentials { user, password: Secret(password) });
         }
-        let request = format!("url={url}\n\n");
+        let given_user = match &url.userinfo {
+            Some((user, Some(password))) => {
+                return Ok(Credentials { user: user.clone(), password: password.clone() });
+            }
+            Some((user, None)) => Some(user.as_str()).filter(|u| !u.is_empty()),
+            None => None,
+        };
+        // Values with a newline would add lines to git's credential protocol.
+        if given_user.is_some_and(|u| u.contains(['\n', '\0'])) {
+            return Err(ReviewError::NoCredentials { url: url.to_string() });
+        }
+        let user_line = given_user.map(|u| format!("username={u}\n")).unwrap_or_default();
+        let request = format!("url={url}\n{user_line}\n");
         let prompt_off: [(&str, &std::ffi::OsStr); 1] =
             [("GIT_TERMINAL_PROMPT", std::ffi::OsStr::new("0"))];
         let answer = git
@@ -155,13 +341,13 @@ struct ChangeInfo {
 
 impl Gerrit {
     /// Returns a client for the server at `url` (e.g. `https://review.opendev.org`).
-    pub fn new(url: &str, credentials: Credentials) -> Self {
+    pub fn new(url: &GerritUrl, credentials: Credentials) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        Gerrit { base: url.trim_end_matches('/').to_string(), credentials, agent, retries: 3 }
+        Gerrit { base: url.as_str().to_string(), credentials, agent, retries: 3 }
     }
 
     /// Sends one request; retries transient failures with backoff, never a 4xx; returns the
@@ -362,7 +548,7 @@ pub fn project_of(remote_url: &str) -> String {
 /// What an abandon records, so `restore --from-journal` can bring the reviews back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AbandonRecord {
-    pub gerrit: String,
+    pub gerrit: GerritUrl,
     pub project: String,
     pub branch: String,
     pub reviews: Vec<Review>,
@@ -425,6 +611,40 @@ mod tests {
     fn secrets_never_show() {
         let c = Credentials::new("rel", "s3cret");
         assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn urls_lose_their_userinfo_to_credentials() {
+        let url = GerritUrl::parse("HTTPS://rel%40team:p%3Ass%2F%40w@review.example.org:8443/r/")
+            .expect("parses");
+        assert_eq!(url.to_string(), "https://review.example.org:8443/r");
+        assert_eq!(format!("{url:?}"), r#"GerritUrl("https://review.example.org:8443/r")"#);
+        let Some((user, Some(password))) = &url.userinfo else { panic!("{url:?}") };
+        assert_eq!((user.as_str(), password.0.as_str()), ("rel@team", "p:ss/@w"));
+        assert_eq!(
+            serde_json::to_string(&url).expect("json"),
+            r#""https://review.example.org:8443/r""#
+        );
+        let back: GerritUrl = serde_json::from_str(r#""http://rel:pw@[::1]:8080""#).expect("reads");
+        assert_eq!((back.as_str(), back.userinfo.is_none()), ("http://[::1]:8080", true));
+        let user_only = GerritUrl::parse("http://rel@host").expect("parses");
+        assert!(matches!(&user_only.userinfo, Some((u, None)) if u == "rel"));
+        for bad in [
+            "ftp://rel:s3cret@host",
+            "rel:s3cret@host",
+            "http://rel:s3cret@",
+            "http://rel:s3cret@/path",
+            "http://rel:s3cret@host:port",
+            "http://rel:s3cret@host/?q",
+            "http://rel:%zz@host",
+            "http://rel:s3cret@ho st",
+            "http://rel:s3cret@host:99999999999",
+            "http://rel:s3cret/s3cret@host",
+            "http://rel:s3cret?s3cret@host",
+        ] {
+            let err = GerritUrl::parse(bad).expect_err(bad).to_string();
+            assert!(err.contains("not a Gerrit URL") && !err.contains("s3cret"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use regraft::repo::Repo;
-use regraft::review::{self, AbandonRecord, Credentials, Gerrit, Outcome, Review, ReviewError};
+use regraft::review::{
+    self, AbandonRecord, Credentials, Gerrit, GerritUrl, Outcome, Review, ReviewError,
+};
 
 use super::{CommandError, Ui};
 
@@ -20,7 +22,9 @@ Examples:
 /// Without --execute, lists them and changes nothing. With it, abandons each (a review
 /// already closed is reported, not an error), asks again until none is left, and records
 /// them so `git regraft restore --from-journal` can bring them back. Credentials:
-/// REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, else your git credential helper.
+/// REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, else a user:password@ in the URL
+/// (percent-encoded; used by this command only, never shown or stored), else your git
+/// credential helper.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
@@ -65,9 +69,19 @@ fn record_path(repo: &Repo) -> PathBuf {
     AbandonRecord::path(repo.git_dir())
 }
 
-fn review_error(e: ReviewError) -> CommandError {
-    let user = matches!(e, ReviewError::NoCredentials { .. } | ReviewError::Unauthorized { .. });
+pub fn review_error(e: ReviewError) -> CommandError {
+    let user = e.is_user_error();
     CommandError::engine(e, user, None)
+}
+
+/// Returns the Gerrit URL from `--gerrit` or `git config regraft.gerrit` (none when neither
+/// is set), parsed at once: a `user:password@` in it becomes credentials for this command
+/// only, and is shown or stored nowhere.
+pub fn gerrit_url(repo: &Repo, given: Option<String>) -> Result<Option<GerritUrl>, CommandError> {
+    given
+        .or_else(|| config(repo, "regraft.gerrit"))
+        .map(|text| GerritUrl::parse(&text).map_err(review_error))
+        .transpose()
 }
 
 /// Returns the review server to talk to: `--gerrit URL` or `git config regraft.gerrit`
@@ -78,7 +92,7 @@ pub fn review_target(
     project: Option<String>,
     remote: &str,
 ) -> Result<Option<regraft::replace::ReviewTarget>, CommandError> {
-    let Some(gerrit) = gerrit.or_else(|| config(repo, "regraft.gerrit")) else { return Ok(None) };
+    let Some(gerrit) = gerrit_url(repo, gerrit)? else { return Ok(None) };
     let project = match project {
         Some(p) => p,
         None => config(repo, &format!("remote.{remote}.url"))
@@ -100,7 +114,7 @@ pub fn config(repo: &Repo, key: &str) -> Option<String> {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let url = args.gerrit.or_else(|| config(&repo, "regraft.gerrit")).ok_or_else(|| {
+    let url = gerrit_url(&repo, args.gerrit)?.ok_or_else(|| {
         CommandError::user(anyhow::anyhow!(
             "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL)"
         ))

@@ -71,11 +71,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 let branch =
                     args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
                 let credentials = regraft::review::Credentials::find(repo.git(), &target.gerrit)
-                    .map_err(|e| CommandError::engine(e, true, None))?;
+                    .map_err(super::abandon::review_error)?;
                 let gerrit = regraft::review::Gerrit::new(&target.gerrit, credentials);
                 let open =
                     regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch)
-                        .map_err(|e| CommandError::engine(e, false, None))?;
+                        .map_err(super::abandon::review_error)?;
                 Some(open.len())
             }
         };

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
 
+use regraft::git::quote;
 use regraft::operation::{self, Notice};
 use regraft::repo::Repo;
 
@@ -51,9 +52,16 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the announcement.
+/// Writes the announcement. Names in its commands are quoted where a shell would read them
+/// as more than a word (a branch may be called `stable/$(touch${IFS}x)`), so pasting a command
+/// runs that command and nothing else.
 pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
     let (branch, remote, tag) = (&n.branch, &n.remote, &n.tag);
+    let (q_branch, q_remote, q_tag) = (quote(branch), quote(remote), quote(tag));
+    let q_tracking = quote(&format!("{remote}/{branch}"));
+    // A comment ends at a newline; git forbids control characters in ref names, but the
+    // notice is read from a file.
+    let commented = |name: &str| name.replace(char::is_control, "?");
     let code = |lines: &[String]| {
         if markdown {
             format!("```sh\n{}\n```\n", lines.join("\n"))
@@ -97,15 +105,15 @@ pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
                 "The branch moved forward (a fast-forward): an ordinary pull brings it."
             );
             s.push_str(&code(&[
-                format!("git fetch --tags {remote}"),
-                format!("git checkout {branch} && git pull --ff-only"),
+                format!("git fetch --tags {q_remote}"),
+                format!("git checkout {q_branch} && git pull --ff-only"),
             ]));
         }
         "eol" => {
             let _ = writeln!(s, "Remove your copy of the branch; the tag keeps the commit:");
             s.push_str(&code(&[
-                format!("git fetch --prune --tags {remote}"),
-                format!("git branch -D {branch}"),
+                format!("git fetch --prune --tags {q_remote}"),
+                format!("git branch -D {q_branch}"),
             ]));
         }
         _ => {
@@ -120,13 +128,16 @@ pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
             s.push_str(&code(&["git regraft sync --all".to_string()]));
             let _ = writeln!(s, "\nWith plain git:");
             s.push_str(&code(&[
-                format!("git fetch --tags {remote}"),
-                format!("# for each branch with local work built on the old {branch}:"),
-                format!("git rebase --onto {remote}/{branch} {tag} <branch>"),
-                format!("# for your copy of {branch} if it has no local work:"),
-                format!("git checkout {branch} && git reset --hard {remote}/{branch}"),
+                format!("git fetch --tags {q_remote}"),
+                format!(
+                    "# for each branch with local work built on the old {}:",
+                    commented(branch)
+                ),
+                format!("git rebase --onto {q_tracking} {q_tag} <branch>"),
+                format!("# for your copy of {} if it has no local work:", commented(branch)),
+                format!("git checkout {q_branch} && git reset --hard {q_tracking}"),
             ]));
-            let _ = writeln!(s, "\nThe old history stays readable: git log {tag}");
+            let _ = writeln!(s, "\nThe old history stays readable: git log {q_tag}");
         }
     }
     s

@@ -8,7 +8,7 @@ use crate::operation::{Check, ReviewCall, ReviewStep, Step};
 /// A Gerrit server and the branch's project on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewTarget {
-    pub gerrit: String,
+    pub gerrit: crate::review::GerritUrl,
     pub project: String,
     /// Delete and create branches through Gerrit's REST API instead of pushes (for a team
     /// without push rights for deleting references).

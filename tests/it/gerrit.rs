@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use assert_cmd::Command;
 use base64::Engine as _;
-use regraft::review::{self, Credentials, Gerrit, Outcome, ReviewHost};
+use regraft::review::{self, Credentials, Gerrit, GerritUrl, Outcome, ReviewHost};
 use tempfile::TempDir;
 
 use crate::git;
@@ -26,7 +26,10 @@ fn regraft(dir: &std::path::Path) -> Command {
 }
 
 const USER: &str = "release-bot";
-const PASSWORD: &str = "http-p4ss-w0rd";
+/// Holds characters a URL's userinfo must percent-encode, and a word tests look for.
+const PASSWORD: &str = "http-p4ss/w0rd@SECRETPW:x";
+/// `PASSWORD` as it is written in a URL's userinfo (RFC 3986).
+const ENCODED: &str = "http-p4ss%2Fw0rd%40SECRETPW%3Ax";
 /// Gerrit may return fewer changes than `n`; this server returns at most three per page.
 const PAGE: usize = 3;
 
@@ -51,6 +54,12 @@ struct State {
 struct Server {
     url: String,
     state: Arc<Mutex<State>>,
+}
+
+impl Server {
+    fn gerrit_url(&self) -> GerritUrl {
+        GerritUrl::parse(&self.url).expect("the server's URL parses")
+    }
 }
 
 fn info(c: &Change, more: bool) -> serde_json::Value {
@@ -298,7 +307,7 @@ fn statuses(s: &Server) -> BTreeMap<u64, String> {
 #[test]
 fn lists_every_page_and_abandons_exactly_the_branch_s_open_reviews() {
     let s = world();
-    let gerrit = Gerrit::new(&s.url, Credentials::new(USER, PASSWORD));
+    let gerrit = Gerrit::new(&s.gerrit_url(), Credentials::new(USER, PASSWORD));
     let open = gerrit.open_reviews("openstack/kolla", "stable/liberty").expect("lists");
     assert_eq!(
         open.iter().map(|r| r.number).collect::<Vec<_>>(),
@@ -340,12 +349,12 @@ fn lists_every_page_and_abandons_exactly_the_branch_s_open_reviews() {
 fn transient_failures_are_retried_and_bad_credentials_are_not() {
     let s = world();
     s.state.lock().expect("state").fail_next = 2;
-    let gerrit = Gerrit::new(&s.url, Credentials::new(USER, PASSWORD));
+    let gerrit = Gerrit::new(&s.gerrit_url(), Credentials::new(USER, PASSWORD));
     assert_eq!(
         gerrit.open_reviews("openstack/kolla", "stable/liberty").expect("after two 503s").len(),
         7
     );
-    let wrong = Gerrit::new(&s.url, Credentials::new(USER, "wrong"));
+    let wrong = Gerrit::new(&s.gerrit_url(), Credentials::new(USER, "wrong"));
     let before = s.state.lock().expect("state").requests.len();
     let err = wrong.open_reviews("openstack/kolla", "stable/liberty").expect_err("401");
     assert_eq!(s.state.lock().expect("state").requests.len(), before + 1, "a 4xx is not retried");
@@ -488,7 +497,7 @@ fn recreate_through_gerrit_s_rest_api_refuses_while_reviews_are_open() {
     let s = self::world();
     let w = world(true);
     s.state.lock().expect("state").repo = Some(w.server.clone());
-    let gerrit = Gerrit::new(&s.url, Credentials::new(USER, PASSWORD));
+    let gerrit = Gerrit::new(&s.gerrit_url(), Credentials::new(USER, PASSWORD));
     let err = gerrit.delete_branch("openstack/kolla", "stable/liberty").expect_err("open changes");
     assert!(err.to_string().contains("409"), "{err}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old));
@@ -562,4 +571,150 @@ fn a_megapatch_for_gerrit_carries_a_change_id() {
         .expect("the commit step");
     let last = text.trim_end().lines().last().unwrap_or_default();
     assert!(last.starts_with("Change-Id: I") && last.len() == "Change-Id: I".len() + 40, "{text}");
+}
+
+/// Returns the server's URL with `user:password@` in it.
+fn with_userinfo(url: &str, password: &str) -> String {
+    url.replacen("http://", &format!("http://{USER}:{password}@"), 1)
+}
+
+/// Asserts that no secret of the tests shows in `out` or in any file regraft keeps under
+/// `.git/regraft/` of `repo`.
+fn assert_no_secret(repo: &std::path::Path, out: &str) {
+    for secret in ["SECRETPW", "WRONGPW"] {
+        assert!(!out.contains(secret), "{secret} shows: {out}");
+    }
+    let mut dirs = vec![repo.join(".git/regraft")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("readable");
+            let text = String::from_utf8_lossy(&bytes);
+            for secret in ["SECRETPW", "WRONGPW"] {
+                assert!(!text.contains(secret), "{secret} stored in {}: {text}", path.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_password_in_the_gerrit_url_authenticates_and_is_never_shown_or_stored() {
+    // Issue 12, finding 6: a password in a --gerrit URL was printed and stored in .git/regraft.
+    use crate::replace::{regraft as tool, remote, run};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    let secret_url = with_userinfo(&s.url, ENCODED);
+    let project = ["--project", "openstack/kolla"];
+    let (code, out) = run(tool(&w.clone)
+        .args(["abandon", "stable/liberty", "--gerrit", &secret_url])
+        .args(project));
+    assert_eq!(code, Some(0), "the URL's credentials authenticate: {out}");
+    assert!(out.contains("7 open reviews") && out.contains(&s.url), "{out}");
+    assert_no_secret(&w.clone, &out);
+    let wrong = with_userinfo(&s.url, "WRONGPW");
+    let (code, out) =
+        run(tool(&w.clone).args(["abandon", "stable/liberty", "--gerrit", &wrong]).args(project));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("refused the credentials of `release-bot`"), "{out}");
+    assert!(out.contains(&format!("{}/a/changes/", s.url)), "names the URL without it: {out}");
+    assert_no_secret(&w.clone, &out);
+    for bad in ["ftp://rel:SECRETPW@host", "rel:SECRETPW@host", "http://rel:SECRETPW@/path"] {
+        let (code, out) =
+            run(tool(&w.clone).args(["abandon", "stable/liberty", "--gerrit", bad]).args(project));
+        assert_eq!(code, Some(2), "{bad}: {out}");
+        assert!(out.contains("not a Gerrit URL"), "{bad}: {out}");
+        assert_no_secret(&w.clone, &out);
+    }
+
+    let args = [
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "recreate",
+        "--gerrit",
+        &secret_url,
+        "--project",
+        "openstack/kolla",
+    ];
+    for extra in [&[][..], &["--json"]] {
+        let (code, out) = run(tool(&w.clone).args(args).args(extra));
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains(&s.url), "{out}");
+        assert_no_secret(&w.clone, &out);
+    }
+    // Killed before the abandon step: the journal keeps the plan, not the password, so the
+    // resumed run needs credentials of its own and says so.
+    let (code, out) = run(tool(&w.clone)
+        .args(args)
+        .args(["--execute", "--yes"])
+        .env("REGRAFT_FAULT_AFTER_STEPS", "3")
+        .env("REGRAFT_TRACE", "1"));
+    assert_eq!(code, None, "{out}");
+    assert!(w.clone.join(".git/regraft/journal.json").exists());
+    assert_no_secret(&w.clone, &out);
+    let (code, out) = run(tool(&w.clone).args(["replace", "--continue"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains(&format!("no credentials for {}", s.url)), "{out}");
+    assert_no_secret(&w.clone, &out);
+    let (code, out) = run(tool(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(0), "{out}");
+
+    let (code, out) = run(tool(&w.clone)
+        .args(args)
+        .args(["--execute", "--yes", "--tag", "liberty-secret"])
+        .env("REGRAFT_TRACE", "1"));
+    assert_eq!(code, Some(0), "{out}");
+    assert_no_secret(&w.clone, &out);
+    let st = statuses(&s);
+    assert!((1..=7).all(|n| st[&n] == "ABANDONED"), "authenticated: {st:?}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.source));
+    let record = std::fs::read_to_string(w.clone.join(".git/regraft/abandoned.json"))
+        .expect("recorded for restore");
+    assert!(record.contains(&s.url), "{record}");
+    assert!(w.clone.join(".git/regraft/last-operation.json").exists());
+    // The record has no password either: restoring needs credentials of its own.
+    let (code, out) = run(tool(&w.clone).args(["restore", "--from-journal"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains(&format!("no credentials for {}", s.url)), "{out}");
+    assert_no_secret(&w.clone, &out);
+}
+
+#[test]
+fn a_password_in_git_config_regraft_gerrit_is_never_shown_or_stored() {
+    // Issue 12, finding 6: the same for `git config regraft.gerrit` with a password in it.
+    use crate::replace::{regraft as tool, run};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    git(&w.clone, &["config", "regraft.gerrit", &with_userinfo(&s.url, ENCODED)]);
+    let project = ["--project", "openstack/kolla"];
+    let (code, out) = run(tool(&w.clone)
+        .args(["compare", "origin/stable/liberty", "origin/stable/mitaka", "--json"])
+        .args(project));
+    assert_eq!(code, Some(0), "{out}");
+    assert_no_secret(&w.clone, &out);
+    let (code, out) = run(tool(&w.clone)
+        .args(["abandon", "stable/liberty", "--execute", "--yes"])
+        .args(project)
+        .env("REGRAFT_TRACE", "1"));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(statuses(&s).values().filter(|v| *v == "ABANDONED").count(), 7, "authenticated");
+    assert_no_secret(&w.clone, &out);
+    let (code, out) = run(tool(&w.clone).args(["eol", "stable/liberty"]).args(project));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&s.url), "{out}");
+    assert_no_secret(&w.clone, &out);
+    // The environment's credentials come first; the URL's are not needed then.
+    let (code, out) = run(tool(&w.clone)
+        .args(["restore", "--from-journal"])
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "all restored");
+    assert_no_secret(&w.clone, &out);
 }

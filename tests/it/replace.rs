@@ -415,6 +415,14 @@ fn the_notice_gives_commands_that_work() {
         "{notice}"
     );
     assert!(notice.lines().all(|l| l.chars().count() <= 80), "fits a mail: {notice}");
+    // Ordinary names stay unquoted, as a reader expects them.
+    assert!(
+        notice.contains("git rebase --onto origin/stable/liberty liberty-early-demise <branch>")
+            && notice
+                .contains("git checkout stable/liberty && git reset --hard origin/stable/liberty")
+            && notice.contains("git log liberty-early-demise"),
+        "{notice}"
+    );
     // Run the plain git commands the notice gives, as a developer without regraft would.
     let commands: Vec<String> = notice
         .lines()
@@ -500,4 +508,126 @@ fn the_backport_strategy_pushes_a_backport_branch_for_review() {
     ]));
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("is not built on the tip of stable/liberty"), "{out}");
+}
+
+/// Returns the shell command lines a notice prints: the indented code of the text format or
+/// the ```sh blocks of Markdown, and the `git log` it names in its last line.
+fn notice_commands(notice: &str) -> Vec<String> {
+    let markdown = notice.starts_with("## ");
+    let mut commands = Vec::new();
+    let mut in_block = false;
+    for line in notice.lines() {
+        if markdown && line.starts_with("```") {
+            in_block = !in_block;
+        } else if (markdown && in_block) || (!markdown && line.starts_with("    ")) {
+            commands.push(line.trim().to_string());
+        } else if let Some((_, log)) = line.split_once(": git log ") {
+            commands.push(format!("git log {log}"));
+        }
+    }
+    commands
+}
+
+/// Runs each line with `sh -c` in a scratch directory where `git` is a stub that records its
+/// arguments, and returns the argument lists it was called with.
+fn pasted(notice: &str) -> Vec<Vec<String>> {
+    let scratch = TempDir::new().expect("a temporary directory");
+    let bin = scratch.path().join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    let log = scratch.path().join("argv.log");
+    let stub = bin.join("git");
+    std::fs::write(&stub, "#!/bin/sh\nfor a in \"$@\"; do printf '> %s\\n' \"$a\"; done >> \"$LOG\"\necho . >> \"$LOG\"\n")
+        .expect("write the stub");
+    std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let work = scratch.path().join("work");
+    std::fs::create_dir(&work).expect("mkdir");
+    let commands = notice_commands(notice);
+    assert!(!commands.is_empty(), "{notice}");
+    for command in commands {
+        let command = command.replace("<branch>", "work");
+        let status = std::process::Command::new("sh")
+            .args(["-c", &command])
+            .current_dir(&work)
+            .env("PATH", &path)
+            .env("LOG", &log)
+            .status()
+            .expect("sh runs");
+        assert!(status.success(), "{command}");
+    }
+    let entries: Vec<_> = std::fs::read_dir(&work).expect("read").flatten().collect();
+    assert!(entries.is_empty(), "pasting the notice ran something: {entries:?}\n{notice}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let mut calls = Vec::new();
+    let mut words = Vec::new();
+    for line in text.lines() {
+        match line.strip_prefix("> ") {
+            Some(word) => words.push(word.to_string()),
+            None => calls.push(std::mem::take(&mut words)),
+        }
+    }
+    calls
+}
+
+fn argvs(calls: &[&[&str]]) -> Vec<Vec<String>> {
+    calls.iter().map(|c| c.iter().map(|w| (*w).to_string()).collect()).collect()
+}
+
+#[test]
+fn the_notice_quotes_names_so_pasting_its_commands_runs_nothing_else() {
+    // Issue 12, finding 5: a branch named `stable/$(touch${IFS}x)` ran `touch x` when pasted.
+    let w = world(true);
+    let (a, b) = ("stable/$(touch${IFS}x)", "stable/it's;touch${IFS}y&&`touch${IFS}z`|cat");
+    for branch in [a, b] {
+        git(
+            &w.clone,
+            &["push", "-q", "origin", &format!("origin/stable/liberty:refs/heads/{branch}")],
+        );
+    }
+    git(&w.clone, &["fetch", "-q", "origin"]);
+    let surgery = |args: &[&str]| {
+        let (code, out) = run(regraft(&w.clone).args(args).args(["--execute", "--yes"]));
+        assert_eq!(code, Some(0), "{args:?}: {out}");
+    };
+    let notices = || {
+        ["text", "markdown"].map(|format| {
+            let (code, notice) = run(regraft(&w.clone).args(["notice", "--format", format]));
+            assert_eq!(code, Some(0), "{notice}");
+            notice
+        })
+    };
+    let tag_a = "$(touch${IFS}x)-early-demise";
+    surgery(&["replace", b, "--from", "origin/stable/mitaka", "--strategy", "megapatch"]);
+    for notice in notices() {
+        assert_eq!(
+            pasted(&notice),
+            argvs(&[&["fetch", "--tags", "origin"], &["checkout", b], &["pull", "--ff-only"]]),
+            "{notice}"
+        );
+    }
+    surgery(&["replace", a, "--from", "origin/stable/mitaka", "--strategy", "recreate"]);
+    let tracking = format!("origin/{a}");
+    for notice in notices() {
+        assert_eq!(
+            pasted(&notice),
+            argvs(&[
+                &["regraft", "sync", "--all"],
+                &["fetch", "--tags", "origin"],
+                &["rebase", "--onto", &tracking, tag_a, "work"],
+                &["checkout", a],
+                &["reset", "--hard", &tracking],
+                &["log", tag_a],
+            ]),
+            "{notice}"
+        );
+    }
+    surgery(&["eol", a, "--tag", "ended-$(touch${IFS}x)"]);
+    for notice in notices() {
+        assert_eq!(
+            pasted(&notice),
+            argvs(&[&["fetch", "--prune", "--tags", "origin"], &["branch", "-D", a]]),
+            "{notice}"
+        );
+    }
 }
