@@ -37,6 +37,8 @@ pub enum ApplyError {
     Git(#[from] GitError),
     #[error(transparent)]
     Simulation(#[from] SimulationError),
+    #[error(transparent)]
+    Name(Box<crate::names::NameError>),
     #[error("reading or writing {path}")]
     Io {
         path: PathBuf,
@@ -59,6 +61,12 @@ pub enum ApplyError {
     Moved { branch: String, expected: String, found: String },
     #[error("the resolution of {commit} changes nothing; use --skip to leave it out")]
     EmptyResolution { commit: String },
+}
+
+impl From<crate::names::NameError> for ApplyError {
+    fn from(error: crate::names::NameError) -> Self {
+        ApplyError::Name(Box::new(error))
+    }
 }
 
 impl ApplyError {
@@ -182,6 +190,7 @@ pub fn start(
     squash: bool,
     progress: &dyn Progress,
 ) -> Result<Report, ApplyError> {
+    crate::names::check_branch(branch)?;
     let _lock = Lock::take(repo, "backport")?;
     if let Ok(state) = load(repo) {
         return Err(ApplyError::InProgress { branch: state.branch, path: state_path(repo) });

@@ -41,6 +41,14 @@ pub enum SyncError {
     },
     #[error("no sync to undo (no {path})")]
     NothingToUndo { path: PathBuf },
+    #[error(transparent)]
+    Name(Box<crate::names::NameError>),
+}
+
+impl From<crate::names::NameError> for SyncError {
+    fn from(error: crate::names::NameError) -> Self {
+        SyncError::Name(Box::new(error))
+    }
 }
 
 impl SyncError {
@@ -49,7 +57,10 @@ impl SyncError {
         match self {
             SyncError::Repo(e) => !matches!(e, RepoError::Read { .. }),
             SyncError::Delta(e) => e.is_user_error(),
-            SyncError::Busy { .. } | SyncError::Lock(_) | SyncError::NothingToUndo { .. } => true,
+            SyncError::Busy { .. }
+            | SyncError::Lock(_)
+            | SyncError::NothingToUndo { .. }
+            | SyncError::Name(_) => true,
             _ => false,
         }
     }
@@ -143,6 +154,10 @@ fn busy(repo: &Repo) -> Option<&'static str> {
 
 /// Finds the rewritten remote branches and syncs the chosen local branches onto them.
 pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError> {
+    repo.check_remote(&options.remote)?;
+    for branch in &options.branches {
+        crate::names::check_branch(branch)?;
+    }
     let _lock = Lock::take(repo, "sync")?;
     if let Some(what) = busy(repo) {
         return Err(SyncError::Busy { what: what.to_string() });
@@ -150,7 +165,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     let remote = options.remote.as_str();
     let before = remote_tracking(repo, remote)?;
     if options.fetch {
-        repo.git().output(&["fetch", "--quiet", "--tags", remote])?;
+        repo.git().output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
     }
     let after = remote_tracking(repo, remote)?;
     let explicit_old =

@@ -114,6 +114,7 @@ pub fn config(repo: &Repo, key: &str) -> Option<String> {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    regraft::names::check_branch(&args.branch).map_err(CommandError::user)?;
     let url = gerrit_url(&repo, args.gerrit)?.ok_or_else(|| {
         CommandError::user(anyhow::anyhow!(
             "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL)"
