@@ -388,8 +388,7 @@ fn commit_resolution(repo: &Repo, state: &State, commit: ObjectId) -> Result<(),
     }
     let tip = branch_tip(repo, state)?;
     let staged = git_in_tree(repo, &["write-tree"])?;
-    let tree = ObjectId::from_hex(String::from_utf8_lossy(&staged).trim().as_bytes())
-        .ok_or_else(|| ApplyError::Unresolved { path: "the index".into() })?;
+    let tree = crate::git::parse_id(&["write-tree"], &staged)?;
     if tree == repo.tree_of(tip)? {
         return Err(ApplyError::EmptyResolution { commit: commit.short() });
     }
@@ -443,23 +442,7 @@ pub(crate) fn recommit(
         ("GIT_AUTHOR_EMAIL", OsStr::new(&origin.author_email)),
         ("GIT_AUTHOR_DATE", OsStr::new(&origin.author_date)),
     ];
-    let out = repo.git().output_with_input_env(&args, &env, message)?;
-    ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes()).ok_or_else(|| {
-        GitError::Failed {
-            argv: "git commit-tree".into(),
-            status: std::process::ExitStatus::default(),
-            stderr: "printed no commit id".into(),
-        }
-    })
-}
-
-fn parse_id(out: &[u8]) -> Result<ObjectId, ApplyError> {
-    ObjectId::from_hex(String::from_utf8_lossy(out).trim().as_bytes()).ok_or_else(|| {
-        ApplyError::Io {
-            path: PathBuf::from("git output"),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "expected an object id"),
-        }
-    })
+    repo.git().output_id(&args, &env, message)
 }
 
 /// Moves the branch from `old` to `new`, refusing if it moved meanwhile.
@@ -528,12 +511,11 @@ fn squash_if_stage_full(
     }
     let tree = repo.tree_of(tip)?.to_hex();
     let base = stage_base.to_hex();
-    let out = repo.git().output_with_input_env(
+    let new = repo.git().output_id(
         &["commit-tree", &tree, "-p", &base, "-F", "-"],
         &[],
         message.as_bytes(),
     )?;
-    let new = parse_id(&out)?;
     move_branch(repo, &state.branch, tip, new)?;
     Ok(new)
 }
@@ -569,8 +551,9 @@ fn current_head(repo: &Repo) -> Result<Head, ApplyError> {
     if let Ok(name) = git.output(&["symbolic-ref", "-q", "HEAD"]) {
         return Ok(Head::Branch(String::from_utf8_lossy(&name).trim().to_string()));
     }
-    match git.output(&["rev-parse", "--verify", "-q", "HEAD"]) {
-        Ok(out) => Ok(Head::Detached(parse_id(&out)?)),
+    let args = ["rev-parse", "--verify", "-q", "HEAD"];
+    match git.output(&args) {
+        Ok(out) => Ok(Head::Detached(crate::git::parse_id(&args, &out)?)),
         Err(_) => Ok(Head::None),
     }
 }

@@ -20,7 +20,7 @@ pub const EPOCH: i64 = 1_444_867_200;
 /// Returns a `git` command with the fixed environment every fixture uses: no system or
 /// global configuration, a fixed identity and date, UTC, no editor, no pager, C locale.
 pub fn git_command(dir: &Path, date: i64) -> Command {
-    let mut command = Command::new("git");
+    let mut command = Command::new(crate::git::program());
     let stamp = format!("{date} +0000");
     command
         .current_dir(dir)
@@ -103,6 +103,7 @@ impl Fixture {
     pub fn git_with_input<S: AsRef<OsStr>>(&self, args: &[S], input: Option<&[u8]>) -> Vec<u8> {
         let mut command = git_command(&self.dir, self.tick());
         command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        crate::git::trace(&command);
         let mut child = command.spawn().expect("git runs");
         let mut stdin = child.stdin.take().expect("stdin is piped");
         if let Some(input) = input {
@@ -251,8 +252,10 @@ pub fn git_pick_loop(repo_dir: &Path, onto: &str, commits: &[ObjectId]) -> Vec<G
     let mut out = Vec::with_capacity(commits.len());
     for commit in commits {
         let hex = commit.to_hex();
-        let status = git_command(&tree_dir, EPOCH)
-            .args(["cherry-pick", "--allow-empty-message", "--no-rerere-autoupdate", &hex])
+        let mut pick = git_command(&tree_dir, EPOCH);
+        pick.args(["cherry-pick", "--allow-empty-message", "--no-rerere-autoupdate", &hex]);
+        crate::git::trace(&pick);
+        let status = pick
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()

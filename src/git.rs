@@ -47,6 +47,8 @@ pub enum GitError {
     },
     #[error("`{argv}` failed ({status}): {stderr}")]
     Failed { argv: String, status: ExitStatus, stderr: String },
+    #[error("`{argv}` printed no object id (it printed `{output}`)")]
+    NoId { argv: String, output: String },
     #[error("reading the output of `{argv}`")]
     Read {
         argv: String,
@@ -64,12 +66,40 @@ pub struct Git {
     isolated: bool,
 }
 
+/// Returns the `git` executable to run: `REGRAFT_GIT`, or `git` on `PATH`.
+pub fn program() -> OsString {
+    std::env::var_os(GIT_VAR).unwrap_or_else(|| OsString::from("git"))
+}
+
+fn tracing() -> bool {
+    std::env::var_os(TRACE_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Prints `command` as a pasteable argv on stderr when `REGRAFT_TRACE` is set, for the git
+/// commands that the scenario builder and the fixtures prepare themselves (they need a work
+/// directory and a fixed clock), so the trace shows every git command regraft runs.
+pub fn trace(command: &Command) {
+    if tracing() {
+        let mut words = vec![quote(&command.get_program().to_string_lossy())];
+        words.extend(command.get_args().map(|a| quote(&a.to_string_lossy())));
+        match command.get_current_dir() {
+            Some(dir) => {
+                eprintln!("regraft: + (in {}) {}", quote(&dir.to_string_lossy()), words.join(" "))
+            }
+            None => eprintln!("regraft: + {}", words.join(" ")),
+        }
+    }
+}
+
 impl Git {
     /// Returns a runner for the repository whose git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> Self {
-        let program = std::env::var_os(GIT_VAR).unwrap_or_else(|| OsString::from("git"));
-        let trace = std::env::var_os(TRACE_VAR).is_some_and(|v| !v.is_empty() && v != "0");
-        Git { program, git_dir: git_dir.to_path_buf(), trace, isolated: false }
+        Git {
+            program: program(),
+            git_dir: git_dir.to_path_buf(),
+            trace: tracing(),
+            isolated: false,
+        }
     }
 
     /// Returns this runner set to ignore the user's and the system's git configuration,
@@ -284,6 +314,18 @@ impl Git {
         Ok(self.run(args, &Run { env, input: Some(input), ..Run::default() })?.1)
     }
 
+    /// Runs git with `input` on its standard input and extra environment variables, and
+    /// returns the one object id it prints (`hash-object`, `commit-tree`, `write-tree`).
+    pub fn output_id(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        input: &[u8],
+    ) -> Result<crate::oid::ObjectId, GitError> {
+        let out = self.output_with_input_env(args, env, input)?;
+        parse_id(args, &out)
+    }
+
     /// Runs git in `work_tree` (for commands that need one) and returns its standard output;
     /// exit codes other than 0 and `also_ok` are errors.
     pub fn output_in_work_tree(
@@ -395,6 +437,14 @@ impl RunningGit {
         }
         Ok(())
     }
+}
+
+/// Parses the one object id that git printed for `args` (a full hex id and a newline).
+pub fn parse_id(args: &[&str], out: &[u8]) -> Result<crate::oid::ObjectId, GitError> {
+    crate::oid::ObjectId::from_hex(out.trim_ascii()).ok_or_else(|| GitError::NoId {
+        argv: format!("git {}", args.join(" ")),
+        output: String::from_utf8_lossy(&out[..out.len().min(200)]).trim().to_string(),
+    })
 }
 
 fn failed(argv: String, status: ExitStatus, stderr: &[u8]) -> GitError {

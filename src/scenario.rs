@@ -330,8 +330,10 @@ pub fn build(dir: &Path, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError>
     let io = |source| ScenarioError::Io { dir: dir.to_path_buf(), source };
     std::fs::create_dir_all(dir).map_err(io)?;
     run_git(dir, &["init", "-q", "-b", TRUNK])?;
-    let mut child = git_command(dir, EPOCH)
-        .args(["fast-import", "--quiet", "--done"])
+    let mut import = git_command(dir, EPOCH);
+    import.args(["fast-import", "--quiet", "--done"]);
+    crate::git::trace(&import);
+    let mut child = import
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -371,10 +373,11 @@ pub fn build(dir: &Path, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError>
 }
 
 fn run_git(dir: &Path, args: &[&str]) -> Result<(), ScenarioError> {
-    let out = git_command(dir, EPOCH)
-        .args(args)
-        .output()
-        .map_err(|source| ScenarioError::Io { dir: dir.to_path_buf(), source })?;
+    let mut command = git_command(dir, EPOCH);
+    command.args(args);
+    crate::git::trace(&command);
+    let out =
+        command.output().map_err(|source| ScenarioError::Io { dir: dir.to_path_buf(), source })?;
     if !out.status.success() {
         return Err(ScenarioError::Git {
             what: args.join(" "),

@@ -5,7 +5,7 @@ use super::{ReplaceError, ReplaceRequest, Strategy, argv, leased_push};
 use crate::git::GitError;
 use crate::oid::ObjectId;
 use crate::operation::{Check, Step};
-use crate::repo::{Repo, RepoError};
+use crate::repo::Repo;
 
 /// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
 /// a scratch object directory at plan time so the plan names every id), committed with its
@@ -84,13 +84,11 @@ pub(super) fn followups(
         .into_bytes();
         text.extend_from_slice(&message);
         let text = String::from_utf8_lossy(&text).into_owned();
-        let out = git.output_with_input_env(
+        let new = git.output_id(
             &["hash-object", "-t", "commit", "-w", "--stdin"],
             &env,
             text.as_bytes(),
         )?;
-        let new = ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes())
-            .ok_or_else(|| ReplaceError::Scratch("hash-object gave no id".into()))?;
         let k = n + 1;
         steps.push(Step {
             id: format!("followup-{k}-tree"),
@@ -180,14 +178,6 @@ pub(super) fn new_commit(
         bytes.copy_from_slice(&digest);
         text.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
     }
-    let out = git.output_with_input_env(
-        &["hash-object", "-t", "commit", "--stdin"],
-        &[],
-        text.as_bytes(),
-    )?;
-    let id =
-        ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes()).ok_or_else(|| {
-            RepoError::UnknownRevision { spec: "hash-object output".into(), suggestions: vec![] }
-        })?;
+    let id = git.output_id(&["hash-object", "-t", "commit", "--stdin"], &[], text.as_bytes())?;
     Ok((id, text))
 }

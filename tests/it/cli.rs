@@ -312,3 +312,35 @@ fn compare_figures_agree_with_git() {
     let md = stdout_of(regraft(d).args(["compare", "--format", "markdown", TARGET, SOURCE]));
     assert!(md.contains("| option | reviews |") && md.contains("**Recommendation**"), "{md}");
 }
+
+#[test]
+fn the_trace_shows_every_git_command_the_demo_runs() {
+    // Regression: the demo's sample and the scenario builder ran git without the trace.
+    let tmp = TempDir::new().expect("temp dir");
+    let log = tmp.path().join("spawned.log");
+    // A wrapper that counts every git process regraft starts itself (git's own children
+    // run the real git directly, as they would without the wrapper).
+    let wrapper = tmp.path().join("git-counting");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\necho x >> '{}'\nexec git \"$@\"\n", log.display()),
+    )
+    .expect("write the wrapper");
+    let mut perms = std::fs::metadata(&wrapper).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&wrapper, perms).expect("chmod");
+    let out = regraft(tmp.path())
+        .env("REGRAFT_TRACE", "1")
+        .env("REGRAFT_GIT", &wrapper)
+        .args(["demo", "--dir"])
+        .arg(tmp.path().join("tour"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let traced = stderr.lines().filter(|l| l.starts_with("regraft: + ")).count();
+    let spawned = std::fs::read_to_string(&log).expect("the wrapper ran").lines().count();
+    assert!(spawned > 20, "the demo runs git: {spawned}");
+    assert_eq!(traced, spawned, "every git process is traced:\n{stderr}");
+    assert!(stderr.contains("fast-import"), "the scenario builder's import is traced");
+}
