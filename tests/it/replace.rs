@@ -114,6 +114,7 @@ fn reset_is_refused_plainly_by_a_server_that_denies_non_fast_forwards() {
     assert_ne!(code, Some(0));
     assert!(out.contains("non-fast-forward") || out.contains("rejected"), "{out}");
     assert!(out.contains("--strategy recreate"), "suggests recreate: {out}");
+    assert!(out.contains("replace --abort"), "after aborting this one: {out}");
     assert_eq!(remote(&w.server, BRANCH), Some(w.old), "the branch did not move");
     assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old), "the tag is there");
 }
