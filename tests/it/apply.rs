@@ -125,6 +125,7 @@ fn conflicts_stop_in_the_work_tree_and_continue_skip_abort_work() {
 }
 
 #[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
 fn a_killed_run_continues_to_the_same_branch_or_aborts() {
     let (_tmp, s) = small_scenario();
     let fix = s.fix.to_hex();

@@ -120,6 +120,7 @@ fn reset_is_refused_plainly_by_a_server_that_denies_non_fast_forwards() {
 }
 
 #[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
 fn killed_at_every_step_a_run_continues_or_aborts_and_the_old_tip_stays_reachable() {
     // Steps: fetch, tag, push-tag, then the strategy's own, then verify.
     for (strategy, steps, refuse) in
@@ -172,6 +173,7 @@ fn killed_at_every_step_a_run_continues_or_aborts_and_the_old_tip_stays_reachabl
 }
 
 #[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
 fn a_remote_that_moved_stops_the_run_with_nothing_changed() {
     let w = world(true);
     let args = [
