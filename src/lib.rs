@@ -28,6 +28,7 @@ pub mod replace;
 pub mod repo;
 pub mod review;
 pub mod scenario;
+pub mod scratch;
 pub mod simulation;
 pub mod sync;
 

@@ -135,15 +135,9 @@ pub fn simulate_with_stat(
     with_stat: bool,
     progress: &dyn Progress,
 ) -> Result<Simulation, SimulationError> {
-    let scratch = tempfile::Builder::new()
-        .prefix("regraft-objects-")
-        .tempdir_in(scratch_parent())
-        .map_err(SimulationError::Scratch)?;
-    let real = repo.objects_dir();
-    let env: [(&str, &OsStr); 2] = [
-        ("GIT_OBJECT_DIRECTORY", scratch.path().as_os_str()),
-        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", real.as_os_str()),
-    ];
+    let scratch =
+        crate::scratch::ScratchObjects::new(repo, "objects").map_err(SimulationError::Scratch)?;
+    let env = scratch.env();
     let git = repo.git();
     let mut tree = repo.tree_of(onto)?;
     let mut merger = Merger::start(git, &env)?;
@@ -169,16 +163,6 @@ pub fn simulate_with_stat(
     let stat =
         if with_stat { Some(diff_stat(git, repo.tree_of(onto)?, tree, &env)?) } else { None };
     Ok(Simulation { onto, picks, final_tree: tree, stat })
-}
-
-/// Where the scratch object directory goes: memory-backed `/dev/shm` when there is one
-/// (merges write thousands of small loose objects), else the usual temporary directory.
-pub(crate) fn scratch_parent() -> std::path::PathBuf {
-    let shm = std::path::Path::new("/dev/shm");
-    let writable = shm.is_dir()
-        && std::fs::metadata(shm).is_ok_and(|m| !m.permissions().readonly())
-        && tempfile::tempfile_in(shm).is_ok();
-    if writable { shm.to_path_buf() } else { std::env::temp_dir() }
 }
 
 /// One merge's answer from `git merge-tree`.

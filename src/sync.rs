@@ -197,15 +197,9 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     } else {
         current.iter().cloned().collect()
     };
-    let env_dir = tempfile::Builder::new()
-        .prefix("regraft-sync-")
-        .tempdir_in(crate::simulation::scratch_parent())
-        .map_err(|source| SyncError::Io { path: std::env::temp_dir(), source })?;
-    let real = repo.objects_dir();
-    let scratch: [(&str, &OsStr); 2] = [
-        ("GIT_OBJECT_DIRECTORY", env_dir.path().as_os_str()),
-        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", real.as_os_str()),
-    ];
+    let objects = crate::scratch::ScratchObjects::new(repo, "sync")
+        .map_err(|source| SyncError::Io { path: crate::scratch::parent(), source })?;
+    let scratch = objects.env();
     let env: &[(&str, &OsStr)] = if options.dry_run { &scratch } else { &[] };
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -19,15 +19,9 @@ pub(super) fn followups(
     if request.followups.is_empty() {
         return Ok((tip, Vec::new()));
     }
-    let scratch = tempfile::Builder::new()
-        .prefix("regraft-plan-")
-        .tempdir_in(crate::simulation::scratch_parent())
+    let scratch = crate::scratch::ScratchObjects::new(repo, "plan")
         .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
-    let real = repo.objects_dir();
-    let env: [(&str, &std::ffi::OsStr); 2] = [
-        ("GIT_OBJECT_DIRECTORY", scratch.path().as_os_str()),
-        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", real.as_os_str()),
-    ];
+    let env = scratch.env();
     let git = repo.git();
     // The megapatch or merge commit exists only in the plan so far: write it to the scratch.
     if let Some(text) = tip_text {
@@ -43,38 +37,23 @@ pub(super) fn followups(
     let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
     let mut steps = Vec::new();
     let mut tip = tip;
+    // Every strategy with follow-ups ends with SOURCE's tree (megapatch and merge take it,
+    // recreate and reset move to SOURCE), so that is the tree the first one goes onto.
+    let mut tip_tree = repo.tree_of(repo.resolve_commit(&request.source)?)?;
+    let mut merger = crate::simulation::Merger::start(git, &env)?;
     for (n, spec) in request.followups.iter().enumerate() {
         let commit = repo.resolve_commit(spec)?;
         let info = repo.commit_info(commit)?;
         let parent = info.parents.first().copied().unwrap_or(commit);
-        let base = format!("--merge-base={parent}");
-        let merge = [
-            "merge-tree",
-            "--write-tree",
-            "--name-only",
-            "-z",
-            &base,
-            &tip.to_hex(),
-            &commit.to_hex(),
-        ];
-        let (code, out) = git.output_with_env(&merge, &env, &[1])?;
-        let fields: Vec<&[u8]> = out.split(|b| *b == 0).collect();
-        let tree = fields
-            .first()
-            .and_then(|t| ObjectId::from_hex(t))
-            .ok_or_else(|| ReplaceError::Scratch("merge-tree gave no tree".into()))?;
-        if code == 1 {
-            let files: Vec<String> = fields[1..]
-                .iter()
-                .take_while(|f| !f.is_empty())
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect();
+        let answer = merger.merge(parent, tip_tree, commit)?;
+        if !answer.clean {
             return Err(ReplaceError::FollowupConflict {
                 spec: spec.clone(),
                 commit: commit.short(),
-                files: files.join(", "),
+                files: answer.conflicts.join(", "),
             });
         }
+        let tree = answer.tree;
         let origin = repo.commit_origin(commit)?;
         let message = crate::message::backport_message(&origin.message, &commit.to_hex());
         let mut text = format!(
@@ -99,7 +78,16 @@ pub(super) fn followups(
                 tip.short(),
                 tree.short()
             ),
-            action: Some(merge.iter().map(|w| (*w).to_string()).collect()),
+            // Run again at execution, it writes the same tree into the repository.
+            action: argv(&[
+                "merge-tree",
+                "--write-tree",
+                "--name-only",
+                "-z",
+                &format!("--merge-base={parent}"),
+                &tip.to_hex(),
+                &commit.to_hex(),
+            ]),
             input: None,
             review: None,
             precondition: vec![Check::LocalObject { id: tip }],
@@ -127,7 +115,9 @@ pub(super) fn followups(
             Some(new),
         ));
         tip = new;
+        tip_tree = tree;
     }
+    merger.finish()?;
     Ok((tip, steps))
 }
 

@@ -51,6 +51,8 @@ pub enum ReplaceError {
     SameTip { source_name: String, commit: String, branch: String },
     #[error(transparent)]
     Name(Box<crate::names::NameError>),
+    #[error(transparent)]
+    Simulation(#[from] crate::simulation::SimulationError),
     #[error(
         "{git_dir} is a shallow clone: the history the plan counts and the megapatch or merge \
          message describes is cut; run `git fetch --unshallow` first"
@@ -69,7 +71,7 @@ impl ReplaceError {
     pub fn is_user_error(&self) -> bool {
         match self {
             ReplaceError::Repo(e) => !matches!(e, RepoError::Read { .. }),
-            ReplaceError::Git(_) => false,
+            ReplaceError::Git(_) | ReplaceError::Simulation(_) => false,
             ReplaceError::Operation(e) => e.is_user_error(),
             _ => true,
         }
