@@ -156,6 +156,43 @@ pub struct ReviewStep {
     pub project: String,
     pub branch: String,
     pub call: ReviewCall,
+    /// The HTTP requests the call sends, exactly (method, path after `/a/`, body); for
+    /// an abandon, the first page of the listing and the abandon of one review, whose
+    /// `{number}` is each listed review's.
+    #[serde(default)]
+    pub requests: Vec<crate::review::HttpCall>,
+}
+
+impl ReviewStep {
+    /// Returns the step for `call`, with the requests it sends.
+    pub fn new(
+        gerrit: crate::review::GerritUrl,
+        project: &str,
+        branch: &str,
+        call: ReviewCall,
+    ) -> ReviewStep {
+        use crate::review::HttpCall;
+        let requests = match &call {
+            ReviewCall::Abandon { message } => vec![
+                HttpCall::open_changes(project, branch, 0),
+                HttpCall::abandon_any(project, message),
+            ],
+            ReviewCall::DeleteBranch => vec![HttpCall::delete_branch(project, branch)],
+            ReviewCall::CreateBranch { revision } => {
+                vec![HttpCall::create_branch(project, branch, *revision)]
+            }
+            ReviewCall::CreateTag { tag, revision, message } => {
+                vec![HttpCall::create_tag(project, tag, *revision, message)]
+            }
+        };
+        ReviewStep {
+            gerrit,
+            project: project.to_string(),
+            branch: branch.to_string(),
+            call,
+            requests,
+        }
+    }
 }
 
 /// What the call does.
@@ -523,36 +560,7 @@ fn run(
             save(repo, &journal)?;
             if let Some(review) = &step.review {
                 let host = gerrit_client(repo, &review.gerrit)?;
-                match &review.call {
-                    ReviewCall::Abandon { message } => {
-                        let done = crate::review::abandon_all(
-                            &host,
-                            &review.project,
-                            &review.branch,
-                            message,
-                            false,
-                        )?;
-                        let record = crate::review::AbandonRecord {
-                            gerrit: review.gerrit.clone(),
-                            project: review.project.clone(),
-                            branch: review.branch.clone(),
-                            reviews: done.into_iter().map(|(r, _)| r).collect(),
-                        };
-                        record.save(repo.git_dir()).map_err(|source| OperationError::Io {
-                            path: crate::review::AbandonRecord::path(repo.git_dir()),
-                            source,
-                        })?;
-                    }
-                    ReviewCall::DeleteBranch => {
-                        host.delete_branch(&review.project, &review.branch)?
-                    }
-                    ReviewCall::CreateBranch { revision } => {
-                        host.create_branch(&review.project, &review.branch, *revision)?;
-                    }
-                    ReviewCall::CreateTag { tag, revision, message } => {
-                        host.create_tag(&review.project, tag, *revision, message)?;
-                    }
-                }
+                review_call(repo, &host, review, &journal.plan.operation)?;
             }
             if let Some(argv) = &step.action {
                 let input = step.input.as_deref().unwrap_or_default().as_bytes();
@@ -636,6 +644,40 @@ fn holds_all(
         }
     }
     Ok(None)
+}
+
+/// Makes a review step's call on `host`; an abandon adds what it abandoned to the log that
+/// `restore` reads.
+fn review_call(
+    repo: &Repo,
+    host: &dyn crate::review::ReviewHost,
+    review: &ReviewStep,
+    operation: &str,
+) -> Result<(), OperationError> {
+    let (project, branch) = (review.project.as_str(), review.branch.as_str());
+    match &review.call {
+        ReviewCall::Abandon { message } => {
+            let done = crate::review::abandon_all(host, project, branch, message, false)?;
+            let record = crate::review::AbandonRecord {
+                gerrit: review.gerrit.clone(),
+                project: project.to_string(),
+                branch: branch.to_string(),
+                by: operation.to_string(),
+                at: crate::review::now(),
+                reviews: done.into_iter().map(|(r, _)| r).collect(),
+            };
+            let state = repo.state_dir();
+            crate::review::AbandonLog::append(&state, record).map_err(|source| {
+                OperationError::Io { path: crate::review::AbandonLog::path(&state), source }
+            })?;
+        }
+        ReviewCall::DeleteBranch => host.delete_branch(project, branch)?,
+        ReviewCall::CreateBranch { revision } => host.create_branch(project, branch, *revision)?,
+        ReviewCall::CreateTag { tag, revision, message } => {
+            host.create_tag(project, tag, *revision, message)?
+        }
+    }
+    Ok(())
 }
 
 fn gerrit_client(

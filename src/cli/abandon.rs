@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use regraft::repo::Repo;
 use regraft::review::{
-    self, AbandonRecord, Credentials, Gerrit, GerritUrl, Outcome, Review, ReviewError,
+    self, AbandonLog, AbandonRecord, Credentials, Gerrit, GerritUrl, Outcome, Review, ReviewError,
 };
 
 use super::{CommandError, Ui};
@@ -15,13 +15,15 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft abandon stable/liberty --gerrit https://review.opendev.org
   git regraft abandon stable/liberty --gerrit https://review.opendev.org --execute
-  git regraft restore --from-journal";
+  git regraft restore --from-journal --execute";
 
 /// Abandon the open reviews on a branch (Gerrit), as a branch is about to be deleted or recreated
 ///
-/// Without --execute, lists them and changes nothing. With it, abandons each (a review
-/// already closed is reported, not an error), asks again until none is left, and records
-/// them so `git regraft restore --from-journal` can bring them back. Credentials:
+/// Without --execute, lists them (anonymously when no credentials are found: a public
+/// project's changes can be listed without an account) and changes nothing. With it,
+/// abandons each (a review already closed is reported, not an error), asks again until none
+/// is left (a review still open after the server said it abandoned it is an error), and
+/// adds them to the record `git regraft restore --from-journal` reads. Credentials:
 /// REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, else a user:password@ in the URL
 /// (percent-encoded; used by this command only, never shown or stored), else your git
 /// credential helper.
@@ -51,22 +53,46 @@ pub struct Args {
     /// Print the reviews as JSON
     #[arg(long)]
     json: bool,
+    /// Seconds to wait for each answer of the server
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
 }
 
-/// Restore the reviews the last `abandon` abandoned
+/// Restore the reviews that abandon, replace or eol abandoned
+///
+/// Reads the record of abandoned reviews (every abandon adds to it). Without --execute,
+/// lists what it would restore and changes nothing; with it, restores each, goes on after a
+/// failure, reports every review it could not restore and keeps those in the record.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  git regraft restore --from-journal")]
+#[command(
+    after_help = "Examples:\n  git regraft restore --from-journal\n  git regraft restore --from-journal --branch stable/liberty --execute"
+)]
 pub struct RestoreArgs {
-    /// Restore what the last `git regraft abandon --execute` recorded
+    /// Restore what is recorded in .git/regraft/abandoned.json
     #[arg(long, required = true)]
     from_journal: bool,
+    /// Only the reviews abandoned on this branch
+    #[arg(long, value_name = "BRANCH")]
+    branch: Option<String>,
     /// The message left on each review
     #[arg(long, value_name = "TEXT")]
     message: Option<String>,
+    /// Do it (after confirmation on a terminal, or with --yes)
+    #[arg(long)]
+    execute: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    yes: bool,
+    /// Print the reviews as JSON
+    #[arg(long)]
+    json: bool,
+    /// Seconds to wait for each answer of the server
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
 }
 
 fn record_path(repo: &Repo) -> PathBuf {
-    AbandonRecord::path(repo.git_dir())
+    AbandonLog::path(&repo.state_dir())
 }
 
 pub fn review_error(e: ReviewError) -> CommandError {
@@ -131,18 +157,26 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 ))
             })?,
     };
-    let credentials = Credentials::find(repo.git(), &url).map_err(review_error)?;
-    let gerrit = Gerrit::new(&url, credentials);
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let credentials = Credentials::find(repo.git(), &url);
     let message = args.message.unwrap_or_else(|| {
         format!(
             "Abandoned by git regraft: {} is being replaced or ended; the change can be restored.",
             args.branch
         )
     });
-    let listed = review::abandon_all(&gerrit, &project, &args.branch, &message, true)
-        .map_err(review_error)?;
-    let reviews: Vec<Review> = listed.into_iter().map(|(r, _)| r).collect();
     if !args.execute {
+        // Listing needs no account on a public project: anonymous when none is found.
+        let gerrit = Gerrit::with(&url, credentials.ok(), timeout);
+        ui.status(&format!(
+            "asking {url} for the open reviews on {} of {project}{} (at most {}s per answer)",
+            args.branch,
+            if gerrit.authenticated() { "" } else { ", anonymously" },
+            args.timeout
+        ));
+        let listed = review::abandon_all(&gerrit, &project, &args.branch, &message, true)
+            .map_err(review_error)?;
+        let reviews: Vec<Review> = listed.into_iter().map(|(r, _)| r).collect();
         if args.json {
             super::write_json(ui, &reviews)?;
         } else {
@@ -163,19 +197,25 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let gerrit = Gerrit::with(&url, Some(credentials.map_err(review_error)?), timeout);
+    ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
+    let open =
+        review::ReviewHost::open_reviews(&gerrit, &project, &args.branch).map_err(review_error)?;
     super::surgery::confirm(
-        &format!("abandon {} reviews on {}", reviews.len(), args.branch),
+        &format!("abandon {} reviews on {}", open.len(), args.branch),
         args.yes,
     )?;
-    let done = review::abandon_all(&gerrit, &project, &args.branch, &message, false)
-        .map_err(review_error)?;
+    let done = review::abandon_all(&gerrit, &project, &args.branch, &message, false);
+    let done = done.map_err(review_error)?;
     let record = AbandonRecord {
         gerrit: url.clone(),
         project: project.clone(),
         branch: args.branch.clone(),
+        by: format!("git regraft abandon {}", args.branch),
+        at: review::now(),
         reviews: done.iter().map(|(r, _)| r.clone()).collect(),
     };
-    record.save(repo.git_dir()).map_err(CommandError::internal)?;
+    AbandonLog::append(&repo.state_dir(), record).map_err(CommandError::internal)?;
     let mut out = ui.out();
     for (r, outcome) in &done {
         match outcome {
@@ -187,7 +227,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     writeln!(
         out,
-        "{} reviews abandoned; `git regraft restore --from-journal` brings them back.",
+        "{} reviews abandoned and verified closed; `git regraft restore --from-journal` brings them back.",
         done.len()
     )?;
     Ok(ExitCode::SUCCESS)
@@ -196,25 +236,86 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let _ = args.from_journal;
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let path = record_path(&repo);
-    let text = std::fs::read(&path).map_err(|_| {
-        CommandError::user(anyhow::anyhow!("nothing to restore: no {}", path.display()))
-    })?;
-    let record: AbandonRecord = serde_json::from_slice(&text).map_err(CommandError::internal)?;
-    let credentials = Credentials::find(repo.git(), &record.gerrit).map_err(review_error)?;
-    let gerrit = Gerrit::new(&record.gerrit, credentials);
-    let message = args.message.unwrap_or_else(|| {
-        format!("Restored by git regraft after {} was replaced.", record.branch)
-    });
+    let state = repo.state_dir();
+    let log = AbandonLog::load(&state).map_err(CommandError::internal)?;
+    let wanted = |r: &AbandonRecord| args.branch.as_deref().is_none_or(|b| b == r.branch);
+    let (chosen, others): (Vec<AbandonRecord>, Vec<AbandonRecord>) =
+        log.records.into_iter().partition(|r| wanted(r));
+    if chosen.is_empty() {
+        return Err(CommandError::user(anyhow::anyhow!(
+            "nothing to restore: {} records no abandoned review{}",
+            record_path(&repo).display(),
+            args.branch.as_deref().map(|b| format!(" on {b}")).unwrap_or_default()
+        )));
+    }
+    let count: usize = chosen.iter().map(|r| r.reviews.len()).sum();
+    if !args.execute {
+        if args.json {
+            super::write_json(ui, &chosen)?;
+        } else {
+            let mut out = ui.out();
+            for record in &chosen {
+                writeln!(
+                    out,
+                    "{} reviews on {} of {} at {} (abandoned by {}):",
+                    record.reviews.len(),
+                    record.branch,
+                    record.project,
+                    record.gerrit,
+                    if record.by.is_empty() { "regraft" } else { &record.by }
+                )?;
+                for r in &record.reviews {
+                    writeln!(out, "  {} {}", r.number, r.subject)?;
+                }
+            }
+            writeln!(
+                out,
+                "\nThis was a dry run: nothing changed. Run again with --execute to restore them."
+            )?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::surgery::confirm(&format!("restore {count} reviews"), args.yes)?;
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let mut kept = others;
+    let mut failed = 0usize;
     let mut out = ui.out();
-    for review in &record.reviews {
-        match review::ReviewHost::restore(&gerrit, review, &message).map_err(review_error)? {
-            Outcome::Done => writeln!(out, "  {} restored: {}", review.number, review.subject)?,
-            Outcome::AlreadyThere(why) => {
-                writeln!(out, "  {} was not abandoned ({why})", review.number)?
+    for mut record in chosen {
+        let credentials = Credentials::find(repo.git(), &record.gerrit).map_err(review_error)?;
+        let gerrit = Gerrit::with(&record.gerrit, Some(credentials), timeout);
+        let message = args.message.clone().unwrap_or_else(|| {
+            format!("Restored by git regraft after {} was replaced.", record.branch)
+        });
+        let mut left = Vec::new();
+        for restored in review::restore_all(&gerrit, &record.reviews, &message) {
+            let r = &restored.review;
+            match restored.outcome {
+                Ok(Outcome::Done) => writeln!(out, "  {} restored: {}", r.number, r.subject)?,
+                Ok(Outcome::AlreadyThere(why)) => {
+                    writeln!(out, "  {} was not abandoned ({why})", r.number)?
+                }
+                Err(e) => {
+                    writeln!(out, "  {} NOT restored: {e:#}", r.number)?;
+                    failed += 1;
+                    left.push(restored.review);
+                }
             }
         }
+        if !left.is_empty() {
+            record.reviews = left;
+            kept.push(record);
+        }
     }
-    std::fs::remove_file(&path).map_err(CommandError::internal)?;
+    AbandonLog { records: kept }.save(&state).map_err(CommandError::internal)?;
+    if failed > 0 {
+        return Err(CommandError::internal(anyhow::anyhow!(
+            "{failed} of {count} reviews could not be restored; they stay in {}",
+            record_path(&repo).display()
+        ))
+        .with_hint(
+            "run `git regraft restore --from-journal --execute` again once the server allows it",
+        ));
+    }
+    writeln!(out, "{count} reviews restored.")?;
     Ok(ExitCode::SUCCESS)
 }

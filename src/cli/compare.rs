@@ -70,9 +70,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 // TARGET may be named as the remote-tracking branch; the review server knows the branch.
                 let branch =
                     args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
-                let credentials = regraft::review::Credentials::find(repo.git(), &target.gerrit)
-                    .map_err(super::abandon::review_error)?;
-                let gerrit = regraft::review::Gerrit::new(&target.gerrit, credentials);
+                // Counting needs no account on a public project: anonymous without one.
+                let credentials =
+                    regraft::review::Credentials::find(repo.git(), &target.gerrit).ok();
+                let gerrit = regraft::review::Gerrit::with(
+                    &target.gerrit,
+                    credentials,
+                    regraft::review::DEFAULT_TIMEOUT,
+                );
                 let open =
                     regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch)
                         .map_err(super::abandon::review_error)?;

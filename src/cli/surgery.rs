@@ -56,33 +56,18 @@ pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
             }
         }
         if let Some(review) = &step.review {
-            let (g, p, b) = (&review.gerrit, &review.project, &review.branch);
-            match &review.call {
-                ReviewCall::Abandon { .. } => {
-                    writeln!(
-                        out,
-                        "    GET {g}/a/changes/?q=status:open+project:{p}+branch:{b} (every page)"
-                    )?;
-                    writeln!(
-                        out,
-                        "    POST {g}/a/changes/<project>~<number>/abandon for each one"
-                    )?;
+            // The requests as the plan carries them: what the client sends, byte for byte.
+            for request in &review.requests {
+                writeln!(out, "    {} {}", request.method, request.url(&review.gerrit, true))?;
+                if let Some(body) = &request.body {
+                    writeln!(out, "      {body}")?;
                 }
-                ReviewCall::DeleteBranch => {
-                    writeln!(out, "    DELETE {g}/a/projects/{p}/branches/{b}")?
-                }
-                ReviewCall::CreateTag { tag, revision, .. } => {
-                    writeln!(
-                        out,
-                        "    PUT {g}/a/projects/{p}/tags/{tag} {{\"revision\": \"{revision}\", \"message\": ...}}"
-                    )?;
-                }
-                ReviewCall::CreateBranch { revision } => {
-                    writeln!(
-                        out,
-                        "    PUT {g}/a/projects/{p}/branches/{b} {{\"revision\": \"{revision}\"}}"
-                    )?;
-                }
+            }
+            if matches!(review.call, ReviewCall::Abandon { .. }) {
+                writeln!(
+                    out,
+                    "    (every page of the listing; the abandon for each review listed, {{number}} being its number; then the listing again to verify)"
+                )?;
             }
             writeln!(out, "    (HTTP Basic with your Gerrit HTTP password, which is never shown)")?;
         }

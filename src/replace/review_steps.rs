@@ -27,14 +27,14 @@ pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> St
         ),
         action: None,
         input: None,
-        review: Some(ReviewStep {
-            gerrit: target.gerrit.clone(),
-            project: target.project.clone(),
-            branch: branch.to_string(),
-            call: ReviewCall::Abandon {
+        review: Some(ReviewStep::new(
+            target.gerrit.clone(),
+            &target.project,
+            branch,
+            ReviewCall::Abandon {
                 message: format!("Abandoned by git regraft: {why}. It can be restored."),
             },
-        }),
+        )),
         precondition: vec![],
         verification: vec![Check::NoOpenReviews {
             gerrit: target.gerrit.clone(),
@@ -63,16 +63,16 @@ pub(super) fn tag_through_rest(
         ),
         action: None,
         input: None,
-        review: Some(ReviewStep {
-            gerrit: target.gerrit.clone(),
-            project: target.project.clone(),
-            branch: branch.to_string(),
-            call: ReviewCall::CreateTag {
+        review: Some(ReviewStep::new(
+            target.gerrit.clone(),
+            &target.project,
+            branch,
+            ReviewCall::CreateTag {
                 tag: old.tag.clone(),
                 revision: old.commit,
                 message: why.to_string(),
             },
-        }),
+        )),
         precondition: vec![Check::RemoteRef {
             reference: format!("refs/tags/{}", old.tag),
             expected: None,
@@ -91,14 +91,14 @@ pub(super) fn through_rest(
 ) -> Step {
     step.action = None;
     step.description = format!("{} (through Gerrit's REST API)", step.description);
-    step.review = Some(ReviewStep {
-        gerrit: target.gerrit.clone(),
-        project: target.project.clone(),
-        branch: branch.to_string(),
-        call: match create_at {
+    step.review = Some(ReviewStep::new(
+        target.gerrit.clone(),
+        &target.project,
+        branch,
+        match create_at {
             Some(revision) => ReviewCall::CreateBranch { revision },
             None => ReviewCall::DeleteBranch,
         },
-    });
+    ));
     step
 }

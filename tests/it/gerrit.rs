@@ -1,10 +1,26 @@
 //! Abandoning and restoring reviews on Gerrit.
 //!
 //! No Gerrit server can be installed on these machines, so these tests start, on
-//! 127.0.0.1, a small HTTP server written from Gerrit's REST documentation: authenticated
-//! `/a/` paths with HTTP Basic, the `)]}'` prefix on JSON bodies, change queries paged with
-//! `n`/`S` and `_more_changes`, `abandon`/`restore` answering 409 for a change not in the
-//! right state, and transient 503s on request.
+//! 127.0.0.1, a small HTTP server written from Gerrit's REST documentation, field by field,
+//! not from regraft's client:
+//! - rest-api.html "Authentication": `/a/` paths need HTTP Basic with the HTTP password;
+//!   without `/a/` a request is anonymous, which may read a public project's changes and
+//!   change nothing (401 here). "Output": `)]}'` before every JSON body.
+//! - rest-api-changes.html "Query Changes": `q` (`status:open project:P branch:B`), `n`,
+//!   `S`; `_more_changes: true` only on the last change of a page that was cut.
+//! - rest-api-changes.html "ChangeInfo": `id` is `<project>~<_number>` with the project
+//!   URL-encoded (`openstack%2Fkolla~1`), `project` and `branch` plain, `_number`,
+//!   `change_id`, `subject`, `status` (`NEW`, `MERGED`, `ABANDONED`).
+//! - rest-api-changes.html "{change-id}": the path segment, decoded once, is
+//!   `<project>~<number>` (or the bare number); any other project is 404 Not Found, so an
+//!   identifier encoded twice is refused as it would be by Gerrit.
+//! - rest-api-changes.html "Abandon Change" / "Restore Change": 200 with the ChangeInfo;
+//!   409 Conflict with a plain-text message when the state does not allow it.
+//! - rest-api-projects.html "Delete Branch" (204; here 409 while the branch has open
+//!   changes, as the brief's Gerrit does), "Create Branch" (201, 409 when it exists),
+//!   "Create Tag" (201); names are URL-encoded path segments.
+//! - Transient 503s on request, and misbehaving modes for the client's guards: a server
+//!   that ignores `S`, and one that answers 200 to abandon but leaves the change open.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -49,6 +65,10 @@ struct State {
     requests: Vec<String>,
     /// The bare repository holding the branches, as Gerrit keeps them.
     repo: Option<std::path::PathBuf>,
+    /// Misbehaving: every query answers its first page and says there are more.
+    ignore_start: bool,
+    /// Misbehaving: abandon answers 200 and leaves the change open.
+    fake_abandon: bool,
 }
 
 struct Server {
@@ -64,7 +84,7 @@ impl Server {
 
 fn info(c: &Change, more: bool) -> serde_json::Value {
     let mut v = serde_json::json!({
-        "id": format!("{}~{}", c.project, c.number),
+        "id": format!("{}~{}", c.project.replace('/', "%2F"), c.number),
         "_number": c.number,
         "project": c.project,
         "branch": c.branch,
@@ -146,10 +166,14 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
     );
-    if auth != expected || !target.starts_with("/a/") {
-        return respond(&mut stream, 401, "Unauthorized");
-    }
-    let path = &target[3..];
+    let path = match target.strip_prefix("/a/") {
+        Some(path) if auth == expected => path,
+        // Anonymous: reading a public project's changes only.
+        None if method == "GET" && target.starts_with("/changes/?") && auth.is_empty() => {
+            &target[1..]
+        }
+        _ => return respond(&mut stream, 401, "Unauthorized"),
+    };
     if let Some((_, tag)) = path.strip_prefix("projects/").and_then(|r| r.split_once("/tags/")) {
         let Some(repo) = st.repo.clone() else { return respond(&mut stream, 404, "Not found") };
         let input: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -224,7 +248,11 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         let want = |key: &str| q.split(' ').find_map(|t| t.strip_prefix(key)).map(str::to_string);
         let (project, branch) =
             (want("project:").unwrap_or_default(), want("branch:").unwrap_or_default());
-        let skip: usize = params.get("S").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let skip: usize = if st.ignore_start {
+            0
+        } else {
+            params.get("S").and_then(|s| s.parse().ok()).unwrap_or(0)
+        };
         let n: usize = params.get("n").and_then(|s| s.parse().ok()).unwrap_or(25).min(PAGE);
         let open: Vec<Change> = st
             .changes
@@ -237,16 +265,26 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             .skip(skip)
             .take(n)
             .enumerate()
-            .map(|(i, c)| info(c, i + 1 == n && skip + n < open.len()))
+            .map(|(i, c)| info(c, i + 1 == n && (st.ignore_start || skip + n < open.len())))
             .collect();
         return respond(&mut stream, 200, &format!(")]}}'\n{}", serde_json::Value::Array(page)));
     }
     if let Some(rest) = path.strip_prefix("changes/") {
         let (id, action) = rest.split_once('/').unwrap_or((rest, ""));
-        let number: u64 = decode(id).rsplit('~').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        // {change-id}: decoded once, `<project>~<number>` or the bare number.
+        let id = decode(id);
+        let (project, number) = match id.rsplit_once('~') {
+            Some((project, number)) => (Some(project.to_string()), number.to_string()),
+            None => (None, id.clone()),
+        };
+        let number: u64 = number.parse().unwrap_or(0);
+        let fake = st.fake_abandon;
         let Some(change) = st.changes.get_mut(&number) else {
             return respond(&mut stream, 404, "Not found");
         };
+        if project.as_ref().is_some_and(|p| *p != change.project) {
+            return respond(&mut stream, 404, &format!("Not found: {id}"));
+        }
         let (from, to) = match action {
             "abandon" => ("NEW", "ABANDONED"),
             "restore" => ("ABANDONED", "NEW"),
@@ -256,7 +294,9 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             let msg = format!("change is {}", change.status.to_lowercase());
             return respond(&mut stream, 409, &msg);
         }
-        change.status = to.to_string();
+        if !(fake && action == "abandon") {
+            change.status = to.to_string();
+        }
         let body = format!(")]}}'\n{}", info(change, false));
         return respond(&mut stream, 200, &body);
     }
@@ -380,8 +420,23 @@ fn the_commands_abandon_restore_and_never_print_the_password() {
             ),
         )
     };
+    // Listing needs no account: a public project's changes are listed anonymously.
     let (code, out) = run(regraft(&repo).args(["abandon", "stable/liberty", "--gerrit", &s.url]));
-    assert_eq!(code, Some(2), "no credentials: {out}");
+    assert_eq!(code, Some(0), "anonymous listing: {out}");
+    assert!(out.contains("anonymously") && out.contains("7 open reviews"), "{out}");
+    assert!(
+        s.state.lock().expect("state").requests.iter().any(|r| r.starts_with("GET /changes/?")),
+        "the listing went without /a/"
+    );
+    let (code, out) = run(regraft(&repo).args([
+        "abandon",
+        "stable/liberty",
+        "--gerrit",
+        &s.url,
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(2), "no credentials to abandon: {out}");
     assert!(out.contains("no credentials"), "{out}");
     let with_creds = |cmd: &mut Command| {
         cmd.env("REGRAFT_GERRIT_USER", USER).env("REGRAFT_GERRIT_PASSWORD", PASSWORD);
@@ -404,7 +459,7 @@ fn the_commands_abandon_restore_and_never_print_the_password() {
     assert!(!record.contains(PASSWORD));
     let mut back = regraft(&repo);
     with_creds(&mut back);
-    let (code, out) = run(back.args(["restore", "--from-journal"]));
+    let (code, out) = run(back.args(["restore", "--from-journal", "--execute", "--yes"]));
     assert_eq!(code, Some(0), "{out}");
     assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "all restored");
 }
@@ -430,7 +485,10 @@ fn recreate_abandons_the_branch_s_reviews_first_and_needs_credentials_before_any
     assert_eq!(code, Some(0), "{out}");
     assert!(
         out.contains("abandon the open reviews on stable/liberty")
-            && out.contains("/abandon for each one"),
+            && out.contains(&format!(
+                "POST {}/a/changes/openstack%2Fkolla~{{number}}/abandon",
+                s.url
+            )),
         "{out}"
     );
     let steps: Vec<&str> = out
@@ -514,12 +572,16 @@ fn recreate_through_gerrit_s_rest_api_refuses_while_reviews_are_open() {
         "openstack/kolla",
         "--gerrit-rest",
     ];
-    let (code, out) = run(tool(&w.clone).args(args));
-    assert_eq!(code, Some(0), "{out}");
+    let (code, dry) = run(tool(&w.clone).args(args));
+    assert_eq!(code, Some(0), "{dry}");
+    // Regression: the dry run drew `openstack/kolla` unencoded while the client sent it
+    // encoded; the plan's requests are now the ones sent.
     assert!(
-        out.contains("DELETE ")
-            && out.contains("/a/projects/openstack/kolla/branches/stable/liberty"),
-        "{out}"
+        dry.contains(&format!(
+            "DELETE {}/a/projects/openstack%2Fkolla/branches/stable%2Fliberty",
+            s.url
+        )),
+        "{dry}"
     );
     let (code, out) = run(tool(&w.clone)
         .args(args)
@@ -533,10 +595,29 @@ fn recreate_through_gerrit_s_rest_api_refuses_while_reviews_are_open() {
         "recreated by the REST calls"
     );
     let requests = s.state.lock().expect("state").requests.join("\n");
-    assert!(
-        requests.contains("DELETE /a/projects/") && requests.contains("PUT /a/projects/"),
-        "{requests}"
-    );
+    // Every request the dry run showed is one the server received, path for path.
+    let shown: Vec<String> = dry
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            ["GET ", "POST ", "PUT ", "DELETE "].iter().find(|m| l.starts_with(**m))?;
+            let (method, url) = l.split_once(' ')?;
+            Some(format!("{method} {}", url.strip_prefix(s.url.as_str())?))
+        })
+        .collect();
+    assert!(shown.len() >= 3, "abandon listing, delete, create: {shown:?}");
+    for request in &shown {
+        let sent = if request.contains("{number}") {
+            let (head, tail) = request.split_once("{number}").expect("split");
+            requests.lines().any(|r| {
+                r.strip_prefix(head)
+                    .is_some_and(|rest| rest.trim_start_matches(char::is_numeric).starts_with(tail))
+            })
+        } else {
+            requests.lines().any(|r| r.starts_with(&format!("{request} ")))
+        };
+        assert!(sent, "{request} was shown and not sent:\n{requests}");
+    }
 }
 
 #[test]
@@ -680,7 +761,7 @@ fn a_password_in_the_gerrit_url_authenticates_and_is_never_shown_or_stored() {
     assert!(record.contains(&s.url), "{record}");
     assert!(w.clone.join(".git/regraft/last-operation.json").exists());
     // The record has no password either: restoring needs credentials of its own.
-    let (code, out) = run(tool(&w.clone).args(["restore", "--from-journal"]));
+    let (code, out) = run(tool(&w.clone).args(["restore", "--from-journal", "--execute", "--yes"]));
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains(&format!("no credentials for {}", s.url)), "{out}");
     assert_no_secret(&w.clone, &out);
@@ -712,10 +793,141 @@ fn a_password_in_git_config_regraft_gerrit_is_never_shown_or_stored() {
     assert_no_secret(&w.clone, &out);
     // The environment's credentials come first; the URL's are not needed then.
     let (code, out) = run(tool(&w.clone)
-        .args(["restore", "--from-journal"])
+        .args(["restore", "--from-journal", "--execute", "--yes"])
         .env("REGRAFT_GERRIT_USER", USER)
         .env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
     assert_eq!(code, Some(0), "{out}");
     assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "all restored");
     assert_no_secret(&w.clone, &out);
+}
+
+/// A repository whose remote names the project `openstack/kolla`.
+fn kolla_clone(tmp: &TempDir) -> std::path::PathBuf {
+    git(tmp.path(), &["init", "-q", "repo"]);
+    let repo = tmp.path().join("repo");
+    git(&repo, &["remote", "add", "origin", "https://review.example.org/openstack/kolla"]);
+    repo
+}
+
+fn authenticated(cmd: &mut Command) -> &mut Command {
+    cmd.env("REGRAFT_GERRIT_USER", USER).env("REGRAFT_GERRIT_PASSWORD", PASSWORD)
+}
+
+fn output(cmd: &mut Command) -> (Option<i32>, String) {
+    let out = cmd.output().expect("runs");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+#[test]
+fn abandon_records_accumulate_and_restore_is_a_dry_run_until_executed() {
+    // Regression: a second abandon (finding 0 open) overwrote the record of the first.
+    let s = world();
+    let tmp = TempDir::new().expect("temp dir");
+    let repo = kolla_clone(&tmp);
+    let abandon = ["abandon", "stable/liberty", "--gerrit", s.url.as_str(), "--execute", "--yes"];
+    let (code, out) = output(authenticated(&mut regraft(&repo)).args(abandon));
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = output(authenticated(&mut regraft(&repo)).args(abandon));
+    assert_eq!(code, Some(0), "nothing left to abandon: {out}");
+    let mitaka = ["abandon", "stable/mitaka", "--gerrit", s.url.as_str(), "--execute", "--yes"];
+    let (code, out) = output(authenticated(&mut regraft(&repo)).args(mitaka));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(statuses(&s)[&9], "ABANDONED");
+
+    let (code, out) =
+        output(authenticated(&mut regraft(&repo)).args(["restore", "--from-journal"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("7 reviews on stable/liberty") && out.contains("dry run"), "{out}");
+    assert!(out.contains("1 reviews on stable/mitaka"), "{out}");
+    assert_eq!(statuses(&s).values().filter(|v| *v == "ABANDONED").count(), 8, "nothing restored");
+
+    let (code, out) = output(authenticated(&mut regraft(&repo)).args([
+        "restore",
+        "--from-journal",
+        "--branch",
+        "stable/liberty",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    let st = statuses(&s);
+    assert!((1..=7).all(|n| st[&n] == "NEW"), "{st:?}");
+    assert_eq!(st[&9], "ABANDONED", "the other branch's record is kept");
+    let (code, out) = output(authenticated(&mut regraft(&repo)).args([
+        "restore",
+        "--from-journal",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(statuses(&s)[&9], "NEW");
+    let (code, out) =
+        output(authenticated(&mut regraft(&repo)).args(["restore", "--from-journal"]));
+    assert_eq!(code, Some(2), "nothing left to restore: {out}");
+}
+
+#[test]
+fn a_server_that_ignores_paging_or_fakes_an_abandon_is_caught() {
+    // Regression: a server always saying `_more_changes` made regraft ask forever.
+    let s = world();
+    s.state.lock().expect("state").ignore_start = true;
+    let gerrit = Gerrit::new(&s.gerrit_url(), Credentials::new(USER, PASSWORD));
+    let err = gerrit.open_reviews("openstack/kolla", "stable/liberty").expect_err("stopped");
+    assert!(err.to_string().contains("ignore the `S` parameter"), "{err}");
+    assert_eq!(s.state.lock().expect("state").requests.len(), 2, "one page, then the same again");
+
+    // Regression: a 200 to abandon that left the change open was reported as abandoned.
+    let s = world();
+    s.state.lock().expect("state").fake_abandon = true;
+    let tmp = TempDir::new().expect("temp dir");
+    let repo = kolla_clone(&tmp);
+    let (code, out) = output(authenticated(&mut regraft(&repo)).args([
+        "abandon",
+        "stable/liberty",
+        "--gerrit",
+        &s.url,
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("still open"), "{out}");
+    assert!(!out.contains("reviews abandoned"), "{out}");
+}
+
+#[test]
+fn a_server_that_never_answers_is_given_up_on_after_the_timeout() {
+    // A listener that accepts connections and never answers (bounded: it holds at most a
+    // few connections and lives as long as the test).
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(16).flatten() {
+            held.push(stream);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    });
+    let tmp = TempDir::new().expect("temp dir");
+    let repo = kolla_clone(&tmp);
+    let started = std::time::Instant::now();
+    let (code, out) = output(regraft(&repo).args([
+        "abandon",
+        "stable/liberty",
+        "--gerrit",
+        &url,
+        "--timeout",
+        "1",
+    ]));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("asking {url} for the open reviews")),
+        "says what it waits for: {out}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "gave up: {:?}",
+        started.elapsed()
+    );
 }

@@ -1,0 +1,423 @@
+//! Gerrit's REST API: the calls regraft makes, as data a plan can show, and the client
+//! that sends exactly those.
+//!
+//! What each call follows in Gerrit's documentation (Documentation/rest-api*.html):
+//! - rest-api.html "Authentication": `/a/` paths with HTTP Basic and the account's HTTP
+//!   password; without `/a/` a request is anonymous (enough to list a public project's
+//!   changes). "Output": JSON bodies start with the `)]}'` line.
+//! - rest-api-changes.html "Query Changes" (`GET /changes/?q=...&n=...&S=...`): the last
+//!   change of a page that was cut carries `_more_changes: true`; `S` skips.
+//! - rest-api-changes.html "{change-id}": `<project>~<changeNumber>` with the project
+//!   URL-encoded (`openstack%2Fkolla~101`). `ChangeInfo.id` is already in that form, so it is
+//!   never encoded again: the identifier is built from `project` and `_number`.
+//! - rest-api-changes.html "Abandon Change" and "Restore Change" (`POST .../abandon`,
+//!   `.../restore` with an `AbandonInput`/`RestoreInput` body): 409 Conflict with a plain
+//!   text message when the change is not in a state that allows it.
+//! - rest-api-projects.html "Delete Branch", "Create Branch" (`BranchInput`), "Create Tag"
+//!   (`TagInput`): project and branch names are URL-encoded path segments.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use super::{Credentials, GerritUrl, Outcome, Review, ReviewError, ReviewHost};
+use crate::oid::ObjectId;
+
+/// How many open changes on one branch regraft will page through before it stops with an
+/// error (a server that never says it is done must not keep it asking).
+const MAX_CHANGES: usize = 10_000;
+
+/// How many changes a page asks for.
+const PAGE: usize = 100;
+
+/// One call to Gerrit's REST API, as data: what a plan shows is what the client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpCall {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: String,
+    /// The path after the server's base URL and `/a/` (or `/` when anonymous), encoded
+    /// exactly as it is sent.
+    pub path: String,
+    /// The JSON body, exactly as sent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub body: Option<String>,
+}
+
+impl HttpCall {
+    fn new(method: &str, path: String, body: Option<serde_json::Value>) -> HttpCall {
+        HttpCall { method: method.to_string(), path, body: body.map(|b| b.to_string()) }
+    }
+
+    /// Returns the full URL of the call on `base`, authenticated (`/a/`) or anonymous.
+    pub fn url(&self, base: &GerritUrl, authenticated: bool) -> String {
+        format!("{base}/{}{}", if authenticated { "a/" } else { "" }, self.path)
+    }
+
+    /// One page of the open changes on `branch` of `project`, from the `start`th on.
+    pub fn open_changes(project: &str, branch: &str, start: usize) -> HttpCall {
+        let path = format!(
+            "changes/?q=status:open+project:{}+branch:{}&n={PAGE}&S={start}",
+            encode(project),
+            encode(branch)
+        );
+        HttpCall::new("GET", path, None)
+    }
+
+    /// Abandons a review, leaving `message` on it and notifying its owner.
+    pub fn abandon(review: &Review, message: &str) -> HttpCall {
+        let body = serde_json::json!({ "message": message, "notify": "OWNER" });
+        HttpCall::new("POST", format!("changes/{}/abandon", change_id(review)), Some(body))
+    }
+
+    /// The abandon of any listed review of `project`: the path holds `{number}` where each
+    /// review's number goes (for plans, which are made before the listing).
+    pub fn abandon_any(project: &str, message: &str) -> HttpCall {
+        let body = serde_json::json!({ "message": message, "notify": "OWNER" });
+        let path = format!("changes/{}~{{number}}/abandon", encode(project));
+        HttpCall::new("POST", path, Some(body))
+    }
+
+    /// Restores an abandoned review.
+    pub fn restore(review: &Review, message: &str) -> HttpCall {
+        let body = serde_json::json!({ "message": message, "notify": "OWNER" });
+        HttpCall::new("POST", format!("changes/{}/restore", change_id(review)), Some(body))
+    }
+
+    /// Deletes a branch; Gerrit answers 409 while the branch has open changes.
+    pub fn delete_branch(project: &str, branch: &str) -> HttpCall {
+        HttpCall::new("DELETE", branch_path(project, branch), None)
+    }
+
+    /// Creates a branch at `revision`.
+    pub fn create_branch(project: &str, branch: &str, revision: ObjectId) -> HttpCall {
+        let body = serde_json::json!({ "revision": revision.to_hex() });
+        HttpCall::new("PUT", branch_path(project, branch), Some(body))
+    }
+
+    /// Creates an annotated tag at `revision`.
+    pub fn create_tag(project: &str, tag: &str, revision: ObjectId, message: &str) -> HttpCall {
+        let body = serde_json::json!({ "revision": revision.to_hex(), "message": message });
+        HttpCall::new(
+            "PUT",
+            format!("projects/{}/tags/{}", encode(project), encode(tag)),
+            Some(body),
+        )
+    }
+}
+
+fn branch_path(project: &str, branch: &str) -> String {
+    format!("projects/{}/branches/{}", encode(project), encode(branch))
+}
+
+/// Returns the change identifier `<project>~<number>`, the project encoded once. Records
+/// written before the project was kept fall back to the bare number, which Gerrit accepts
+/// too.
+fn change_id(review: &Review) -> String {
+    if review.project.is_empty() {
+        review.number.to_string()
+    } else {
+        format!("{}~{}", encode(&review.project), review.number)
+    }
+}
+
+/// Encodes a path segment or query value (project and branch names hold slashes).
+fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The fields of a `ChangeInfo` regraft reads.
+#[derive(Deserialize)]
+struct ChangeInfo {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    project: String,
+    #[serde(rename = "_number")]
+    number: u64,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    change_id: String,
+    #[serde(default)]
+    branch: String,
+    #[serde(default)]
+    status: String,
+    #[serde(rename = "_more_changes", default)]
+    more: bool,
+}
+
+/// A Gerrit server, through its REST API; anonymous when it has no credentials.
+pub struct Gerrit {
+    base: GerritUrl,
+    credentials: Option<Credentials>,
+    agent: ureq::Agent,
+    /// How many times a transient failure (5xx, connection trouble) is tried again.
+    retries: u32,
+}
+
+impl std::fmt::Debug for Gerrit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gerrit")
+            .field("base", &self.base)
+            .field("user", &self.credentials.as_ref().map(|c| c.user.as_str()))
+            .finish()
+    }
+}
+
+/// How long one request may take, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Gerrit {
+    /// Returns a client for the server at `url` (e.g. `https://review.opendev.org`).
+    pub fn new(url: &GerritUrl, credentials: Credentials) -> Self {
+        Gerrit::with(url, Some(credentials), DEFAULT_TIMEOUT)
+    }
+
+    /// Returns a client that sends anonymous requests (paths without `/a/`).
+    pub fn anonymous(url: &GerritUrl) -> Self {
+        Gerrit::with(url, None, DEFAULT_TIMEOUT)
+    }
+
+    /// Returns a client with the given credentials (none: anonymous) and timeout per request.
+    pub fn with(url: &GerritUrl, credentials: Option<Credentials>, timeout: Duration) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build()
+            .into();
+        let base = url.clone().without_credentials();
+        Gerrit { base, credentials, agent, retries: 3 }
+    }
+
+    /// Tells whether requests are authenticated.
+    pub fn authenticated(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// Returns the full URL `call` is sent to.
+    pub fn url_of(&self, call: &HttpCall) -> String {
+        call.url(&self.base, self.authenticated())
+    }
+
+    /// Sends one call; retries transient failures with backoff, never a 4xx; returns the
+    /// status and the body with Gerrit's `)]}'` prefix removed.
+    pub fn send(&self, call: &HttpCall) -> Result<(u16, String), ReviewError> {
+        let url = self.url_of(call);
+        let method = call.method.as_str();
+        let auth = self.credentials.as_ref().map(|c| {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                c.user,
+                c.password().reveal()
+            ));
+            format!("Basic {token}")
+        });
+        let mut attempt = 0;
+        loop {
+            let result = match method {
+                "GET" => {
+                    let request = self.agent.get(&url);
+                    match &auth {
+                        Some(a) => request.header("Authorization", a).call(),
+                        None => request.call(),
+                    }
+                }
+                "DELETE" => {
+                    let request = self.agent.delete(&url);
+                    match &auth {
+                        Some(a) => request.header("Authorization", a).call(),
+                        None => request.call(),
+                    }
+                }
+                _ => {
+                    let request =
+                        if method == "PUT" { self.agent.put(&url) } else { self.agent.post(&url) };
+                    let request = request.header("Content-Type", "application/json");
+                    let body = call.body.as_deref().unwrap_or("{}");
+                    match &auth {
+                        Some(a) => request.header("Authorization", a).send(body),
+                        None => request.send(body),
+                    }
+                }
+            };
+            let transient = match result {
+                Ok(mut response) => {
+                    let status = response.status().as_u16();
+                    let text = response.body_mut().read_to_string().unwrap_or_default();
+                    if status < 500 {
+                        let text =
+                            text.strip_prefix(")]}'").unwrap_or(&text).trim_start().to_string();
+                        if status == 401 || status == 403 {
+                            return Err(ReviewError::Unauthorized {
+                                method: method.into(),
+                                url,
+                                user: self
+                                    .credentials
+                                    .as_ref()
+                                    .map_or("anonymous".to_string(), |c| c.user.clone()),
+                                status,
+                            });
+                        }
+                        return Ok((status, text));
+                    }
+                    ReviewError::Status {
+                        method: method.into(),
+                        url: url.clone(),
+                        status,
+                        body: text.trim().to_string(),
+                    }
+                }
+                Err(e) => ReviewError::Transport {
+                    method: method.into(),
+                    url: url.clone(),
+                    detail: e.to_string(),
+                },
+            };
+            if attempt >= self.retries {
+                return Err(transient);
+            }
+            attempt += 1;
+            std::thread::sleep(Duration::from_millis(100 << attempt));
+        }
+    }
+
+    /// Sends a call that must succeed (2xx) and returns the body.
+    fn expect_ok(&self, call: &HttpCall) -> Result<String, ReviewError> {
+        let (status, text) = self.send(call)?;
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        Err(ReviewError::Status {
+            method: call.method.clone(),
+            url: self.url_of(call),
+            status,
+            body: text,
+        })
+    }
+
+    fn act(&self, call: &HttpCall) -> Result<Outcome, ReviewError> {
+        let (status, text) = self.send(call)?;
+        match status {
+            200..=299 => Ok(Outcome::Done),
+            409 => Ok(Outcome::AlreadyThere(text.trim().to_string())),
+            _ => Err(ReviewError::Status {
+                method: call.method.clone(),
+                url: self.url_of(call),
+                status,
+                body: text,
+            }),
+        }
+    }
+}
+
+impl ReviewHost for Gerrit {
+    fn name(&self) -> String {
+        self.base.to_string()
+    }
+
+    fn open_reviews(&self, project: &str, branch: &str) -> Result<Vec<Review>, ReviewError> {
+        let mut reviews: Vec<Review> = Vec::new();
+        let mut seen = HashSet::new();
+        // Collected whole before anything is changed: abandoning while paging shifts pages.
+        loop {
+            let call = HttpCall::open_changes(project, branch, reviews.len());
+            let text = self.expect_ok(&call)?;
+            let page: Vec<ChangeInfo> = serde_json::from_str(&text).map_err(|e| {
+                ReviewError::Parse { url: self.url_of(&call), detail: e.to_string() }
+            })?;
+            let more = page.last().is_some_and(|c| c.more);
+            let before = reviews.len();
+            for c in page {
+                if seen.insert((c.project.clone(), c.number)) {
+                    reviews.push(Review {
+                        id: c.id,
+                        project: if c.project.is_empty() { project.to_string() } else { c.project },
+                        number: c.number,
+                        subject: c.subject,
+                        change_id: c.change_id,
+                        branch: c.branch,
+                        status: c.status,
+                    });
+                }
+            }
+            if !more {
+                break;
+            }
+            // A page that brings nothing new while the server says there are more: a server
+            // or proxy that ignores `S` would be asked forever, and a listing cut short
+            // must not pass for a complete one.
+            if reviews.len() == before {
+                return Err(ReviewError::Paging { url: self.url_of(&call), count: reviews.len() });
+            }
+            if reviews.len() >= MAX_CHANGES {
+                return Err(ReviewError::TooMany { url: self.url_of(&call), count: reviews.len() });
+            }
+        }
+        Ok(reviews)
+    }
+
+    fn abandon(&self, review: &Review, message: &str) -> Result<Outcome, ReviewError> {
+        self.act(&HttpCall::abandon(review, message))
+    }
+
+    fn restore(&self, review: &Review, message: &str) -> Result<Outcome, ReviewError> {
+        self.act(&HttpCall::restore(review, message))
+    }
+
+    fn delete_branch(&self, project: &str, branch: &str) -> Result<(), ReviewError> {
+        self.expect_ok(&HttpCall::delete_branch(project, branch)).map(drop)
+    }
+
+    fn create_branch(
+        &self,
+        project: &str,
+        branch: &str,
+        revision: ObjectId,
+    ) -> Result<(), ReviewError> {
+        self.expect_ok(&HttpCall::create_branch(project, branch, revision)).map(drop)
+    }
+
+    fn create_tag(
+        &self,
+        project: &str,
+        tag: &str,
+        revision: ObjectId,
+        message: &str,
+    ) -> Result<(), ReviewError> {
+        self.expect_ok(&HttpCall::create_tag(project, tag, revision, message)).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_identifiers_encode_the_project_once() {
+        // Regression: ChangeInfo.id (already encoded) was encoded again (%252F).
+        let review = Review {
+            id: "openstack%2Fkolla~101".into(),
+            project: "openstack/kolla".into(),
+            number: 101,
+            subject: String::new(),
+            change_id: String::new(),
+            branch: "stable/liberty".into(),
+            status: "NEW".into(),
+        };
+        assert_eq!(HttpCall::abandon(&review, "m").path, "changes/openstack%2Fkolla~101/abandon");
+        let any = HttpCall::abandon_any("openstack/kolla", "m");
+        assert_eq!(any.path.replace("{number}", "101"), HttpCall::abandon(&review, "m").path);
+        assert_eq!(any.body, HttpCall::abandon(&review, "m").body);
+        assert_eq!(encode("stable/liberty"), "stable%2Fliberty");
+    }
+}

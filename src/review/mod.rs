@@ -1,0 +1,297 @@
+//! Review hosts: the open reviews on a branch, abandoned before the branch is deleted or
+//! recreated and restored afterwards, and the branch and tag calls of a host's API. Gerrit
+//! is the host built now, through its REST API (`gerrit`); another host (GitHub pull
+//! requests, GitLab merge requests) implements [`ReviewHost`].
+
+use serde::{Deserialize, Serialize};
+
+mod gerrit;
+mod url;
+
+pub use gerrit::{DEFAULT_TIMEOUT, Gerrit, HttpCall};
+pub use url::{Credentials, GerritUrl, Secret};
+
+/// Errors from a review host.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error(
+        "no credentials for {url}: set REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, or store them with a git credential helper (a password in a URL serves only the command it was given to; it is never stored)"
+    )]
+    NoCredentials { url: String },
+    /// The URL is shown with its password replaced.
+    #[error("`{url}` is not a Gerrit URL: {reason} (give http(s)://host[:port][/path])")]
+    BadUrl { url: String, reason: &'static str },
+    #[error("{method} {url}: the server refused the credentials of `{user}` (HTTP {status})")]
+    Unauthorized { method: String, url: String, user: String, status: u16 },
+    #[error("{method} {url}: HTTP {status}: {body}")]
+    Status { method: String, url: String, status: u16, body: String },
+    #[error("{method} {url}: {detail}")]
+    Transport { method: String, url: String, detail: String },
+    #[error("{url}: unexpected answer: {detail}")]
+    Parse { url: String, detail: String },
+    #[error(
+        "{url}: more than {count} open changes, or a server that never ends its pages; stopped"
+    )]
+    TooMany { url: String, count: usize },
+    #[error(
+        "{url}: the server says there are more changes but sends none that is new (after {count}); it seems to ignore the `S` parameter, so the listing stopped"
+    )]
+    Paging { url: String, count: usize },
+    #[error(
+        "{host} answered that it abandoned {numbers} on {branch} of {project}, but they are still open"
+    )]
+    StillOpen { host: String, project: String, branch: String, numbers: String },
+    #[error(
+        "reviews keep being uploaded to {branch} of {project} while they are abandoned ({count} in the last round); stopped"
+    )]
+    StillUploading { project: String, branch: String, count: usize },
+}
+
+impl ReviewError {
+    /// Tells whether the error comes from what the user gave (a URL, credentials) rather
+    /// than from the server or the network.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            ReviewError::NoCredentials { .. }
+                | ReviewError::Unauthorized { .. }
+                | ReviewError::BadUrl { .. }
+        )
+    }
+}
+
+/// A review on the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// The host's id for it, as the host gave it (Gerrit: `openstack%2Fkolla~101`).
+    pub id: String,
+    /// The project it belongs to (Gerrit's `project`, not encoded).
+    #[serde(default)]
+    pub project: String,
+    pub number: u64,
+    pub subject: String,
+    pub change_id: String,
+    pub branch: String,
+    pub status: String,
+}
+
+/// What an abandon or restore did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome", content = "detail")]
+pub enum Outcome {
+    Done,
+    /// The review was already in the state asked for (Gerrit's 409): information, not failure.
+    AlreadyThere(String),
+}
+
+/// What regraft needs from a review host.
+pub trait ReviewHost {
+    /// Names the host in messages (its URL, without credentials).
+    fn name(&self) -> String;
+    /// Returns every open review on `branch` of `project`, all pages collected.
+    fn open_reviews(&self, project: &str, branch: &str) -> Result<Vec<Review>, ReviewError>;
+    /// Abandons a review, with a message.
+    fn abandon(&self, review: &Review, message: &str) -> Result<Outcome, ReviewError>;
+    /// Restores an abandoned review, with a message.
+    fn restore(&self, review: &Review, message: &str) -> Result<Outcome, ReviewError>;
+    /// Deletes a branch.
+    fn delete_branch(&self, project: &str, branch: &str) -> Result<(), ReviewError>;
+    /// Creates a branch at `revision`.
+    fn create_branch(
+        &self,
+        project: &str,
+        branch: &str,
+        revision: crate::oid::ObjectId,
+    ) -> Result<(), ReviewError>;
+    /// Creates an annotated tag at `revision`.
+    fn create_tag(
+        &self,
+        project: &str,
+        tag: &str,
+        revision: crate::oid::ObjectId,
+        message: &str,
+    ) -> Result<(), ReviewError>;
+}
+
+/// Returns the project path of a remote URL: `https://review.opendev.org/openstack/kolla`
+/// and `ssh://u@host:29418/openstack/kolla.git` give `openstack/kolla`.
+pub fn project_of(remote_url: &str) -> String {
+    let path = match remote_url.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, p)| p),
+        // `user@host:path`, or a local path.
+        None => remote_url.split_once(':').map_or(remote_url, |(_, p)| p),
+    };
+    path.trim_start_matches('/')
+        .trim_start_matches("a/")
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+        .to_string()
+}
+
+/// What one abandon did: the reviews it abandoned on a branch, so `restore` can bring them
+/// back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbandonRecord {
+    pub gerrit: GerritUrl,
+    pub project: String,
+    pub branch: String,
+    /// What abandoned them (`abandon`, or the operation of a plan).
+    #[serde(default)]
+    pub by: String,
+    /// When, in seconds since 1970.
+    #[serde(default)]
+    pub at: u64,
+    pub reviews: Vec<Review>,
+}
+
+/// Every abandon not yet restored, oldest first: a later abandon or surgery adds to it and
+/// never overwrites what an earlier one recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbandonLog {
+    pub records: Vec<AbandonRecord>,
+}
+
+impl AbandonLog {
+    /// Returns where the log lives in regraft's state directory.
+    pub fn path(state_dir: &std::path::Path) -> std::path::PathBuf {
+        state_dir.join("abandoned.json")
+    }
+
+    /// Reads the log (empty when there is none); a file in the earlier one-record format
+    /// is read as a log of that record.
+    pub fn load(state_dir: &std::path::Path) -> std::io::Result<AbandonLog> {
+        let path = Self::path(state_dir);
+        let text = match std::fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(AbandonLog::default()),
+            Err(e) => return Err(e),
+        };
+        let invalid = |e: serde_json::Error| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is not a record of abandoned reviews: {e}", path.display()),
+            )
+        };
+        match serde_json::from_slice::<AbandonLog>(&text) {
+            Ok(log) => Ok(log),
+            Err(e) => serde_json::from_slice::<AbandonRecord>(&text)
+                .map(|record| AbandonLog { records: vec![record] })
+                .map_err(|_| invalid(e)),
+        }
+    }
+
+    /// Writes the log (to a temporary file, then renamed); an empty log removes the file.
+    pub fn save(&self, state_dir: &std::path::Path) -> std::io::Result<()> {
+        let path = Self::path(state_dir);
+        if self.records.is_empty() {
+            return match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            };
+        }
+        std::fs::create_dir_all(state_dir)?;
+        let temp = path.with_extension("json.new");
+        std::fs::write(&temp, serde_json::to_vec_pretty(self).expect("the log serializes"))?;
+        std::fs::rename(temp, path)
+    }
+
+    /// Adds a record (one that abandoned nothing is not kept) and writes the log.
+    pub fn append(state_dir: &std::path::Path, record: AbandonRecord) -> std::io::Result<()> {
+        if record.reviews.is_empty() {
+            return Ok(());
+        }
+        let mut log = AbandonLog::load(state_dir)?;
+        log.records.push(record);
+        log.save(state_dir)
+    }
+}
+
+/// Returns the seconds since 1970 now, for records.
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// How one review's restore went.
+#[derive(Debug)]
+pub struct Restored {
+    pub review: Review,
+    pub outcome: Result<Outcome, ReviewError>,
+}
+
+/// Restores each review in turn, going on after a failure, and says how each went.
+pub fn restore_all(host: &dyn ReviewHost, reviews: &[Review], message: &str) -> Vec<Restored> {
+    reviews
+        .iter()
+        .map(|review| Restored { review: review.clone(), outcome: host.restore(review, message) })
+        .collect()
+}
+
+/// How many times the branch is asked again for reviews uploaded while it was being cleared.
+const ROUNDS: usize = 3;
+
+/// Abandons every open review on `branch` of `project`: all pages are collected first,
+/// then each is abandoned, then the branch is asked again, which both verifies the abandons
+/// (a review the host said it abandoned but that is still open is an error) and finds
+/// reviews uploaded meanwhile, until none is left (at most a few rounds). With `dry_run`,
+/// only lists them.
+pub fn abandon_all(
+    host: &dyn ReviewHost,
+    project: &str,
+    branch: &str,
+    message: &str,
+    dry_run: bool,
+) -> Result<Vec<(Review, Option<Outcome>)>, ReviewError> {
+    let mut done: Vec<(Review, Option<Outcome>)> = Vec::new();
+    let same = |a: &Review, b: &Review| a.number == b.number && a.project == b.project;
+    for round in 0..=ROUNDS {
+        let listed = host.open_reviews(project, branch)?;
+        let still: Vec<String> = listed
+            .iter()
+            .filter(|r| done.iter().any(|(d, o)| same(d, r) && *o == Some(Outcome::Done)))
+            .map(|r| r.number.to_string())
+            .collect();
+        if !still.is_empty() {
+            return Err(ReviewError::StillOpen {
+                host: host.name(),
+                project: project.to_string(),
+                branch: branch.to_string(),
+                numbers: still.join(", "),
+            });
+        }
+        let open: Vec<Review> =
+            listed.into_iter().filter(|r| !done.iter().any(|(d, _)| same(d, r))).collect();
+        if open.is_empty() {
+            break;
+        }
+        if round == ROUNDS {
+            return Err(ReviewError::StillUploading {
+                project: project.to_string(),
+                branch: branch.to_string(),
+                count: open.len(),
+            });
+        }
+        for review in open {
+            let outcome = if dry_run { None } else { Some(host.abandon(&review, message)?) };
+            done.push((review, outcome));
+        }
+        if dry_run {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projects_from_urls() {
+        assert_eq!(project_of("https://review.opendev.org/openstack/kolla"), "openstack/kolla");
+        assert_eq!(
+            project_of("ssh://rel@review.opendev.org:29418/openstack/kolla.git"),
+            "openstack/kolla"
+        );
+        assert_eq!(project_of("git@example.org:team/tool.git"), "team/tool");
+    }
+}
