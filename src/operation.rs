@@ -229,6 +229,9 @@ pub struct Plan {
     /// What developers must be told once it is done (`git regraft notice`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub notice: Option<Notice>,
+    /// What the user should know before executing it (warnings found while planning).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
 }
 
 /// The facts of a finished surgery that developers need.

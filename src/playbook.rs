@@ -284,6 +284,7 @@ impl Playbook {
         let mut remote = "origin".to_string();
         let mut restore = None;
         let mut notice = None;
+        let mut notes = Vec::new();
         let wrap = |source| PlaybookError::Plan {
             repository: repository.to_string(),
             source: Box::new(source),
@@ -325,6 +326,7 @@ impl Playbook {
             if plan.notice.is_some() {
                 notice = plan.notice.clone();
             }
+            notes.extend(plan.notes.iter().cloned());
             for mut s in plan.steps {
                 s.id = format!("{}-{}", n + 1, s.id);
                 steps.push(s);
@@ -336,6 +338,7 @@ impl Playbook {
             steps,
             restore,
             notice,
+            notes,
         })
     }
 }

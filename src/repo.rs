@@ -298,6 +298,11 @@ impl Repo {
             .unwrap_or_default()
     }
 
+    /// Returns the URL of a configured remote.
+    pub fn remote_url(&self, remote: &str) -> Option<String> {
+        self.inner.find_remote(remote).ok()?.url().ok().map(str::to_string)
+    }
+
     /// Checks that `remote` is a configured remote or a URL (see [`crate::names`]).
     pub fn check_remote(&self, remote: &str) -> Result<(), crate::names::NameError> {
         crate::names::check_remote(remote, &self.remote_names())
@@ -325,6 +330,12 @@ impl Repo {
                 (entry.kind() == Some(git2::ObjectType::Blob)).then(|| oid(entry.id()))
             })
             .collect()
+    }
+
+    /// Returns the content of the file at `path` in `commit`, if there is such a blob.
+    pub fn file_at(&self, commit: ObjectId, path: &str) -> Option<Vec<u8>> {
+        let blob = self.blobs_at(commit, &[path]).pop().flatten()?;
+        Some(self.inner.find_blob(git_oid(blob)).ok()?.content().to_vec())
     }
 
     /// Returns the changed blocks between two blobs (no context) and the number of lines of

@@ -110,15 +110,27 @@ pub fn gerrit_url(repo: &Repo, given: Option<String>) -> Result<Option<GerritUrl
         .transpose()
 }
 
-/// Returns the review server to talk to: `--gerrit URL` or `git config regraft.gerrit`
-/// (none when neither is set), with the project from `--project` or the remote's URL.
+/// Returns the review server to talk to about `branch`: `--gerrit URL`, else `git config
+/// regraft.gerrit`, else the Gerrit that `.gitreview` names on the branch (HTTPS on its
+/// host); `--gerrit none` turns all of them off. The project is `--project`, else
+/// `.gitreview`'s, else the path of the remote's URL.
 pub fn review_target(
     repo: &Repo,
     gerrit: Option<String>,
     project: Option<String>,
     remote: &str,
+    branch: &str,
 ) -> Result<Option<regraft::replace::ReviewTarget>, CommandError> {
-    let Some(gerrit) = gerrit_url(repo, gerrit)? else { return Ok(None) };
+    if gerrit.as_deref() == Some("none") {
+        return Ok(None);
+    }
+    let Some(gerrit) = gerrit_url(repo, gerrit)? else {
+        let found = regraft::replace::ReviewTarget::from_gitreview(repo, remote, branch);
+        return Ok(found.map(|t| regraft::replace::ReviewTarget {
+            project: project.unwrap_or(t.project.clone()),
+            ..t
+        }));
+    };
     let project = match project {
         Some(p) => p,
         None => config(repo, &format!("remote.{remote}.url"))
@@ -129,7 +141,31 @@ pub fn review_target(
                 ))
             })?,
     };
-    Ok(Some(regraft::replace::ReviewTarget { gerrit, project, rest_branches: false }))
+    Ok(Some(regraft::replace::ReviewTarget {
+        gerrit,
+        project,
+        rest_branches: false,
+        found_in: None,
+    }))
+}
+
+/// Returns a warning for a plan that deletes or moves `branch` without a review server
+/// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
+/// 409) or be closed as merged. Counts them when they can be listed anonymously.
+pub fn gitreview_warning(repo: &Repo, remote: &str, branch: &str) -> Option<String> {
+    let target = regraft::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
+    let gerrit =
+        Gerrit::with(&target.gerrit, None, std::time::Duration::from_secs(5)).with_retries(0);
+    let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
+        Ok(open) => format!("{} open reviews", open.len()),
+        Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
+    };
+    Some(format!(
+        "{} names {} (project {}) and no review server is used (--gerrit none): {count} on {branch} will block the delete (Gerrit answers 409) or be closed as merged; abandon them first (`git regraft abandon {branch}`) or drop --gerrit none",
+        target.found_in.unwrap_or_default(),
+        target.gerrit,
+        target.project
+    ))
 }
 
 /// Returns a git configuration value, if set.

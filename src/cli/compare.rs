@@ -63,27 +63,41 @@ enum Format {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let open_reviews =
-        match super::abandon::review_target(&repo, args.gerrit, args.project, &args.remote)? {
-            None => None,
-            Some(target) => {
-                // TARGET may be named as the remote-tracking branch; the review server knows the branch.
-                let branch =
-                    args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
-                // Counting needs no account on a public project: anonymous without one.
-                let credentials =
-                    regraft::review::Credentials::find(repo.git(), &target.gerrit).ok();
-                let gerrit = regraft::review::Gerrit::with(
-                    &target.gerrit,
-                    credentials,
-                    regraft::review::DEFAULT_TIMEOUT,
-                );
-                let open =
-                    regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch)
-                        .map_err(super::abandon::review_error)?;
-                Some(open.len())
+    // TARGET may be named as the remote-tracking branch; the review server knows the branch.
+    let branch = args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
+    let open_reviews = match super::abandon::review_target(
+        &repo,
+        args.gerrit,
+        args.project,
+        &args.remote,
+        branch,
+    )? {
+        None => None,
+        Some(target) => {
+            // Counting needs no account on a public project: anonymous without one.
+            let credentials = regraft::review::Credentials::find(repo.git(), &target.gerrit).ok();
+            // A server the user did not name (found in .gitreview) gets one short try.
+            let (timeout, retries) = match target.found_in {
+                Some(_) => (std::time::Duration::from_secs(5), 0),
+                None => (regraft::review::DEFAULT_TIMEOUT, 3),
+            };
+            let gerrit = regraft::review::Gerrit::with(&target.gerrit, credentials, timeout)
+                .with_retries(retries);
+            let open = regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch);
+            match (open, &target.found_in) {
+                (Ok(open), _) => Some(open.len()),
+                // A server the user did not name is asked only if it answers.
+                (Err(e), Some(found_in)) => {
+                    ui.status(&format!(
+                        "warning: open reviews not counted: {found_in} names {}, which did not answer ({e})",
+                        target.gerrit
+                    ));
+                    None
+                }
+                (Err(e), None) => return Err(super::abandon::review_error(e)),
             }
-        };
+        }
+    };
     let options = CompareOptions {
         stage_size: args.stage_size,
         open_reviews,

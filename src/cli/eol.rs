@@ -36,8 +36,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         return super::surgery::resume_or_abort(ui, &repo, c.abort);
     }
     let branch = args.branch.expect("clap requires BRANCH");
-    let review = super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote)?;
-    let plan = replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())
-        .map_err(super::replace::replace_error)?;
+    let disabled = c.gerrit.as_deref() == Some("none");
+    let review = super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote, &branch)?;
+    let mut plan =
+        replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())
+            .map_err(super::replace::replace_error)?;
+    if disabled {
+        plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &branch));
+    }
     super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json)
 }

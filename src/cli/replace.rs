@@ -78,11 +78,21 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         tag: args.tag,
         remote: c.remote.clone(),
         followups: args.followups,
-        review: super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote)?
-            .map(|t| regraft::replace::ReviewTarget { rest_branches: args.gerrit_rest, ..t }),
+        review: None,
         review_ref: args.review_ref.clone(),
     };
-    let plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
+    let disabled = c.gerrit.as_deref() == Some("none");
+    let review =
+        super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote, &request.branch)?;
+    let request = ReplaceRequest {
+        review: review
+            .map(|t| regraft::replace::ReviewTarget { rest_branches: args.gerrit_rest, ..t }),
+        ..request
+    };
+    let mut plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
+    if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+        plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &request.branch));
+    }
     let result = super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json);
     result.map_err(|e| match (strategy, &e.hint) {
         (Strategy::Reset, None) => e.with_hint(

@@ -15,7 +15,8 @@ pub struct SurgeryArgs {
     #[arg(long, default_value = "origin")]
     pub remote: String,
     /// A Gerrit server whose open reviews on the branch are abandoned before the branch is
-    /// deleted or moved [default: git config regraft.gerrit]
+    /// deleted or moved; `none` for no review server [default: git config regraft.gerrit,
+    /// else the host that .gitreview on the branch names]
     #[arg(long, value_name = "URL")]
     pub gerrit: Option<String>,
     /// The Gerrit project [default: the path of the remote's URL]
@@ -43,6 +44,9 @@ pub struct SurgeryArgs {
 pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
     let mut out = ui.out();
     writeln!(out, "plan: {}", plan.operation)?;
+    for note in &plan.notes {
+        writeln!(out, "note: {note}")?;
+    }
     for (n, step) in plan.steps.iter().enumerate() {
         writeln!(out)?;
         writeln!(out, "{:>2}. {}", n + 1, step.description)?;
@@ -168,6 +172,9 @@ pub fn operation_error(error: OperationError) -> CommandError {
             "fetch and look at what is there now; --abort undoes only what this operation did and leaves that alone",
         ),
         OperationError::AbortInProgress { .. } => Some("run --abort again to finish it"),
+        OperationError::Review(regraft::review::ReviewError::NoCredentials { .. }) => Some(
+            "the plan abandons the branch's open reviews first; give credentials, or plan again with --gerrit none to use no review server",
+        ),
         _ => None,
     };
     let user = error.is_user_error();

@@ -8,7 +8,7 @@ mod followup;
 mod review_steps;
 
 use followup::{followups, new_commit};
-pub use review_steps::ReviewTarget;
+pub use review_steps::{ReviewTarget, gitreview_on};
 use review_steps::{abandon_step, tag_through_rest, through_rest};
 
 use crate::git::GitError;
@@ -482,6 +482,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             new: Some(final_tip),
             tag: old.tag.clone(),
         }),
+        notes: Vec::new(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
     })
 }
@@ -526,6 +527,7 @@ pub fn plan_eol(
             new: None,
             tag: old.tag.clone(),
         }),
+        notes: Vec::new(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
     })
 }
@@ -545,6 +547,7 @@ pub fn plan_tag_tip(
         steps: tag_steps(remote, branch, &old, &why),
         restore: None,
         notice: None,
+        notes: Vec::new(),
     })
 }
 
@@ -580,6 +583,7 @@ pub fn plan_create_branch(
         steps: vec![step],
         restore: None,
         notice: None,
+        notes: Vec::new(),
     })
 }
 
@@ -615,5 +619,6 @@ pub fn plan_delete_branch(
         steps: vec![step],
         restore: Some(Restore { reference, old: tip, tag: kept_by.to_string() }),
         notice: None,
+        notes: Vec::new(),
     })
 }

@@ -4,6 +4,7 @@
 use super::OldTip;
 use crate::oid::ObjectId;
 use crate::operation::{Check, ReviewCall, ReviewStep, Step};
+use crate::repo::Repo;
 
 /// A Gerrit server and the branch's project on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,49 @@ pub struct ReviewTarget {
     /// Delete and create branches through Gerrit's REST API instead of pushes (for a team
     /// without push rights for deleting references).
     pub rest_branches: bool,
+    /// Where the server and project were found when the user named neither (e.g.
+    /// `.gitreview on origin/stable/liberty`).
+    pub found_in: Option<String>,
+}
+
+impl ReviewTarget {
+    /// Returns the Gerrit and project that `.gitreview` names on `branch`: the file in its
+    /// remote-tracking branch (else the local branch) as last fetched. The server is HTTPS
+    /// on `.gitreview`'s host; the project is its `project` without `.git`, else the path of
+    /// the remote's URL.
+    pub fn from_gitreview(repo: &Repo, remote: &str, branch: &str) -> Option<ReviewTarget> {
+        let (name, review) = gitreview_on(repo, remote, branch)?;
+        let gerrit = review.gerrit_url()?;
+        let project = review
+            .project_name()
+            .or_else(|| repo.remote_url(remote).map(|u| crate::review::project_of(&u)))?;
+        Some(ReviewTarget {
+            gerrit,
+            project,
+            rest_branches: false,
+            found_in: Some(format!(".gitreview on {name}")),
+        })
+    }
+}
+
+/// Returns `.gitreview` as `branch` has it (remote-tracking branch first), with the ref's
+/// short name.
+pub fn gitreview_on(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+) -> Option<(String, crate::review::GitReview)> {
+    [format!("refs/remotes/{remote}/{branch}"), format!("refs/heads/{branch}")]
+        .into_iter()
+        .find_map(|reference| {
+            let commit = repo.reference_target(&reference)?;
+            let text = repo.file_at(commit, ".gitreview")?;
+            let review = crate::review::GitReview::parse(&String::from_utf8_lossy(&text))?;
+            let name = reference
+                .strip_prefix("refs/remotes/")
+                .or_else(|| reference.strip_prefix("refs/heads/"));
+            Some((name.unwrap_or(&reference).to_string(), review))
+        })
 }
 
 /// The step that abandons the branch's open reviews before it is deleted or recreated
@@ -22,8 +66,14 @@ pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> St
     Step {
         id: "abandon-reviews".into(),
         description: format!(
-            "abandon the open reviews on {branch} of {} at {} (recorded for `git regraft restore --from-journal`)",
-            target.project, target.gerrit
+            "abandon the open reviews on {branch} of {} at {}{} (recorded for `git regraft restore --from-journal`)",
+            target.project,
+            target.gerrit,
+            target
+                .found_in
+                .as_ref()
+                .map(|w| format!(", as {w} says; --gerrit none turns this off"))
+                .unwrap_or_default()
         ),
         action: None,
         input: None,

@@ -199,6 +199,12 @@ impl Gerrit {
         Gerrit { base, credentials, agent, retries: 3 }
     }
 
+    /// Returns this client set to try a transient failure again `retries` times (default 3).
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
     /// Tells whether requests are authenticated.
     pub fn authenticated(&self) -> bool {
         self.credentials.is_some()

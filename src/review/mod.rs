@@ -6,9 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 mod gerrit;
+mod gitreview;
 mod url;
 
 pub use gerrit::{DEFAULT_TIMEOUT, Gerrit, HttpCall};
+pub use gitreview::GitReview;
 pub use url::{Credentials, GerritUrl, Secret};
 
 /// Errors from a review host.

@@ -931,3 +931,82 @@ fn a_server_that_never_answers_is_given_up_on_after_the_timeout() {
         started.elapsed()
     );
 }
+
+/// Commits a `.gitreview` naming the stand-in server to the server's stable/liberty (as
+/// every OpenStack branch carries one) and fetches it into the clone; returns the new tip.
+fn with_gitreview(s: &Server, w: &crate::replace::World) -> regraft::ObjectId {
+    let (host, port) = s.url.trim_start_matches("http://").split_once(':').expect("host:port");
+    git(&w.clone, &["checkout", "-q", "-B", "liberty", "origin/stable/liberty"]);
+    std::fs::write(
+        w.clone.join(".gitreview"),
+        format!("[gerrit]\nhost={host}\nport={port}\nscheme=http\nproject=openstack/kolla.git\ndefaultbranch=stable/liberty\n"),
+    )
+    .expect("write .gitreview");
+    git(&w.clone, &["add", ".gitreview"]);
+    git(&w.clone, &["commit", "-q", "-m", "Add .gitreview"]);
+    git(&w.clone, &["push", "-q", "origin", "HEAD:refs/heads/stable/liberty"]);
+    git(&w.clone, &["fetch", "-q", "origin"]);
+    crate::id(&git(&w.clone, &["rev-parse", "HEAD"]))
+}
+
+#[test]
+fn gitreview_names_the_gerrit_when_none_is_given() {
+    use crate::replace::{regraft as tool, remote, run};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    let tip = with_gitreview(&s, &w);
+    let args =
+        ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", "recreate"];
+    let (code, out) = run(tool(&w.clone).args(args));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("as .gitreview on origin/stable/liberty says"), "{out}");
+    assert!(
+        out.contains(&format!("POST {}/a/changes/openstack%2Fkolla~{{number}}/abandon", s.url)),
+        "{out}"
+    );
+    // Without credentials the run refuses before anything changes.
+    let (code, out) = run(tool(&w.clone).args(args).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--gerrit none"), "says how to go without it: {out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(tip));
+    let (code, out) =
+        run(authenticated(&mut tool(&w.clone)).args(args).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    let st = statuses(&s);
+    assert!((1..=7).all(|n| st[&n] == "ABANDONED"), "{st:?}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.source));
+}
+
+#[test]
+fn without_a_review_server_a_plan_warns_of_the_open_reviews_gitreview_knows() {
+    use crate::replace::{regraft as tool, run};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    with_gitreview(&s, &w);
+    for args in [
+        &[
+            "replace",
+            "stable/liberty",
+            "--from",
+            "origin/stable/mitaka",
+            "--strategy",
+            "recreate",
+            "--gerrit",
+            "none",
+        ][..],
+        &["eol", "stable/liberty", "--gerrit", "none"][..],
+    ] {
+        let (code, out) = run(tool(&w.clone).args(args));
+        assert_eq!(code, Some(0), "{out}");
+        assert!(!out.contains("abandon the open reviews"), "no abandon step: {out}");
+        assert!(
+            out.contains("note: .gitreview on origin/stable/liberty")
+                && out.contains("7 open reviews"),
+            "{args:?}: {out}"
+        );
+        let (code, json) = run(tool(&w.clone).args(args).arg("--json"));
+        assert_eq!(code, Some(0), "{json}");
+        let plan: serde_json::Value = serde_json::from_str(&json).expect("json");
+        assert!(plan["notes"][0].as_str().is_some_and(|n| n.contains("409")), "{json}");
+    }
+}
