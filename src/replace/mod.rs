@@ -482,9 +482,42 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             new: Some(final_tip),
             tag: old.tag.clone(),
         }),
-        notes: Vec::new(),
+        notes: gitreview_note(repo, request, source)?.into_iter().collect(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
     })
+}
+
+/// Returns a note when the branch, once it has SOURCE's tree, would keep a `.gitreview`
+/// whose `defaultbranch` names another branch (Kolla needed the follow-up "Update
+/// .gitreview for stable/liberty") and no follow-up changes that file.
+fn gitreview_note(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    source: ObjectId,
+) -> Result<Option<String>, ReplaceError> {
+    if request.strategy == Strategy::Backport {
+        return Ok(None);
+    }
+    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(None) };
+    let Some(review) = crate::review::GitReview::parse(&String::from_utf8_lossy(&text)) else {
+        return Ok(None);
+    };
+    let Some(named) = review.defaultbranch.filter(|b| *b != request.branch) else {
+        return Ok(None);
+    };
+    for spec in &request.followups {
+        let commit = repo.resolve_commit(spec)?;
+        let parent = repo.commit_info(commit)?.parents.first().copied();
+        let before = parent.and_then(|p| repo.file_at(p, ".gitreview"));
+        if repo.file_at(commit, ".gitreview") != before {
+            return Ok(None);
+        }
+    }
+    Ok(Some(format!(
+        "{}'s .gitreview says defaultbranch={named}: after the replacement, reviews sent with git-review from {branch} would go to {named}; add a follow-up commit that sets defaultbranch={branch} (--followup REV)",
+        request.source,
+        branch = request.branch
+    )))
 }
 
 /// Builds the plan for ending a branch's life: tag `<series>-eol` at the tip, push and

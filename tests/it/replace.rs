@@ -634,3 +634,42 @@ fn the_notice_quotes_names_so_pasting_its_commands_runs_nothing_else() {
         );
     }
 }
+
+#[test]
+fn a_plan_notes_a_gitreview_that_would_point_at_the_source_branch() {
+    // Kolla's new liberty needed "Update .gitreview for stable/liberty" as a follow-up.
+    let w = world(true);
+    git(&w.clone, &["checkout", "-q", "-b", "mitaka-gr", "origin/stable/mitaka"]);
+    std::fs::write(
+        w.clone.join(".gitreview"),
+        "[gerrit]\nhost=review.example.org\ndefaultbranch=stable/mitaka\n",
+    )
+    .expect("write");
+    git(&w.clone, &["add", ".gitreview"]);
+    git(&w.clone, &["commit", "-q", "-m", "Add .gitreview"]);
+    git(&w.clone, &["checkout", "-q", "-b", "pointer"]);
+    std::fs::write(
+        w.clone.join(".gitreview"),
+        "[gerrit]\nhost=review.example.org\ndefaultbranch=stable/liberty\n",
+    )
+    .expect("write");
+    git(&w.clone, &["commit", "-q", "-am", "Update .gitreview for stable/liberty"]);
+    git(&w.clone, &["checkout", "-q", "master"]);
+    let base = ["replace", "stable/liberty", "--from", "mitaka-gr", "--gerrit", "none"];
+    for strategy in ["megapatch", "recreate"] {
+        let (code, out) = run(regraft(&w.clone).args(base).args(["--strategy", strategy]));
+        assert_eq!(code, Some(0), "{out}");
+        assert!(
+            out.contains("note: mitaka-gr's .gitreview says defaultbranch=stable/mitaka"),
+            "{out}"
+        );
+        let (code, out) = run(regraft(&w.clone).args(base).args([
+            "--strategy",
+            strategy,
+            "--followup",
+            "pointer",
+        ]));
+        assert_eq!(code, Some(0), "{out}");
+        assert!(!out.contains("defaultbranch=stable/mitaka"), "the follow-up mends it: {out}");
+    }
+}
