@@ -53,6 +53,10 @@ pub enum OperationError {
     NotOurs(Box<LeftAlone>),
     #[error("an --abort of `{operation}` was interrupted; finish it with --abort")]
     AbortInProgress { operation: String },
+    #[error(
+        "reviews {numbers} could not be restored; they stay in the record for `git regraft restore --from-journal --execute`"
+    )]
+    NotRestored { numbers: String },
 }
 
 /// What `--abort` found on the remote that this operation did not push, and left alone.
@@ -76,12 +80,10 @@ impl OperationError {
     /// (a remote that moved) rather than a failure of git or the machine.
     pub fn is_user_error(&self) -> bool {
         match self {
-            OperationError::Git(_) | OperationError::Io { .. } => false,
-            OperationError::Review(e) => matches!(
-                e,
-                crate::review::ReviewError::NoCredentials { .. }
-                    | crate::review::ReviewError::Unauthorized { .. }
-            ),
+            OperationError::Git(_)
+            | OperationError::Io { .. }
+            | OperationError::NotRestored { .. } => false,
+            OperationError::Review(e) => e.is_user_error(),
             _ => true,
         }
     }
@@ -177,6 +179,7 @@ impl ReviewStep {
                 HttpCall::open_changes(project, branch, 0),
                 HttpCall::abandon_any(project, message),
             ],
+            ReviewCall::Restore { message } => vec![HttpCall::restore_any(project, message)],
             ReviewCall::DeleteBranch => vec![HttpCall::delete_branch(project, branch)],
             ReviewCall::CreateBranch { revision } => {
                 vec![HttpCall::create_branch(project, branch, *revision)]
@@ -201,6 +204,8 @@ impl ReviewStep {
 pub enum ReviewCall {
     /// Abandon every open review on the branch (recorded for restore).
     Abandon { message: String },
+    /// Restore the reviews this operation abandoned on the branch (from the record).
+    Restore { message: String },
     /// `DELETE /a/projects/{project}/branches/{branch}`.
     DeleteBranch,
     /// `PUT /a/projects/{project}/branches/{branch}` at `revision`.
@@ -673,6 +678,39 @@ fn review_call(
             crate::review::AbandonLog::append(&state, record).map_err(|source| {
                 OperationError::Io { path: crate::review::AbandonLog::path(&state), source }
             })?;
+        }
+        ReviewCall::Restore { message } => {
+            let state = repo.state_dir();
+            let io = |source| OperationError::Io {
+                path: crate::review::AbandonLog::path(&state),
+                source,
+            };
+            let mut log = crate::review::AbandonLog::load(&state).map_err(io)?;
+            let ours = |r: &crate::review::AbandonRecord| {
+                r.gerrit == review.gerrit
+                    && r.project == project
+                    && r.branch == branch
+                    && r.by == operation
+            };
+            let (mine, mut kept): (Vec<_>, Vec<_>) = log.records.drain(..).partition(ours);
+            let mut failed = Vec::new();
+            for mut record in mine {
+                let left: Vec<_> = crate::review::restore_all(host, &record.reviews, message)
+                    .into_iter()
+                    .filter(|r| r.outcome.is_err())
+                    .map(|r| r.review)
+                    .collect();
+                failed.extend(left.iter().map(|r| r.number.to_string()));
+                if !left.is_empty() {
+                    record.reviews = left;
+                    kept.push(record);
+                }
+            }
+            log.records = kept;
+            log.save(&state).map_err(io)?;
+            if !failed.is_empty() {
+                return Err(OperationError::NotRestored { numbers: failed.join(", ") });
+            }
         }
         ReviewCall::DeleteBranch => host.delete_branch(project, branch)?,
         ReviewCall::CreateBranch { revision } => host.create_branch(project, branch, *revision)?,

@@ -15,6 +15,11 @@
 //! branch = "stable/{series}"
 //! tag = "{series}-eol"
 //! ```
+//!
+//! With a `[review]` table (`gerrit = URL` and `project = NAME`, each by default what the
+//! repository's `.gitreview` on the branch says), the steps that delete or move a branch
+//! abandon its open reviews first, and a `do = "restore-reviews"` step restores what the
+//! run abandoned on a branch.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,6 +45,8 @@ pub enum PlaybookError {
     MissingVariable { path: PathBuf, name: String, description: String },
     #[error("--var {name}: the playbook has no such variable (it has: {known})")]
     UnknownVariable { name: String, known: String },
+    #[error("in {repository}: {message}")]
+    Review { repository: String, message: String },
     #[error("in {repository}")]
     Plan {
         repository: String,
@@ -57,7 +64,21 @@ struct File {
     variables: BTreeMap<String, Variable>,
     #[serde(default)]
     repositories: Option<Repositories>,
+    #[serde(default)]
+    review: Option<ReviewSpec>,
     steps: Vec<toml::Spanned<StepSpec>>,
+}
+
+/// The review server a playbook's steps talk to.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewSpec {
+    /// The Gerrit's URL [default: the host `.gitreview` names on the branch].
+    #[serde(default)]
+    gerrit: Option<String>,
+    /// The project [default: `.gitreview`'s, else the path of the remote's URL].
+    #[serde(default)]
+    project: Option<String>,
 }
 
 /// A variable a playbook takes.
@@ -137,6 +158,12 @@ enum StepSpec {
         #[serde(default = "origin")]
         remote: String,
     },
+    /// Restore the reviews this run abandoned on a branch (needs `[review]`).
+    RestoreReviews {
+        branch: String,
+        #[serde(default = "origin")]
+        remote: String,
+    },
 }
 
 /// A playbook, read and checked, with its variables filled in.
@@ -150,6 +177,7 @@ pub struct Playbook {
     pub repositories: Vec<String>,
     pub parallel: usize,
     steps: Vec<StepSpec>,
+    review: Option<ReviewSpec>,
     values: BTreeMap<String, String>,
 }
 
@@ -200,6 +228,30 @@ pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, 
         }
         steps.push(step);
     }
+    let review = match &file.review {
+        None => None,
+        Some(spec) => {
+            let fo = |t: &Option<String>| {
+                t.as_ref()
+                    .map(|t| fill(t, &filled))
+                    .transpose()
+                    .map(|t| t.filter(|s| !s.is_empty()))
+            };
+            let bad = |name: String| {
+                malformed(
+                    None,
+                    format!("[review]: `{{{name}}}` is not a variable of this playbook"),
+                )
+            };
+            Some(ReviewSpec {
+                gerrit: fo(&spec.gerrit).map_err(bad)?,
+                project: fo(&spec.project).map_err(bad)?,
+            })
+        }
+    };
+    if review.is_none() && steps.iter().any(|s| matches!(s, StepSpec::RestoreReviews { .. })) {
+        return Err(malformed(None, "`restore-reviews` needs a [review] table".into()));
+    }
     let repositories = file.repositories.clone().map_or_else(|| vec![".".to_string()], |r| r.paths);
     let parallel = file.repositories.map_or(1, |r| r.parallel.max(1));
     Ok(Playbook {
@@ -210,6 +262,7 @@ pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, 
         repositories,
         parallel,
         steps,
+        review,
         values: filled,
     })
 }
@@ -269,6 +322,9 @@ fn expand(step: &StepSpec, v: &BTreeMap<String, String>) -> Result<StepSpec, Str
         StepSpec::DeleteBranch { branch, kept_by, remote } => {
             StepSpec::DeleteBranch { branch: f(branch)?, kept_by: f(kept_by)?, remote: f(remote)? }
         }
+        StepSpec::RestoreReviews { branch, remote } => {
+            StepSpec::RestoreReviews { branch: f(branch)?, remote: f(remote)? }
+        }
     })
 }
 
@@ -300,13 +356,19 @@ impl Playbook {
                         tag: tag.clone(),
                         remote: remote.clone(),
                         followups: followups.clone(),
-                        review: None,
+                        review: self.review_target(repo, repository, remote, branch)?,
                         review_ref: None,
                     };
                     replace::plan_replace(repo, &request)
                 }
                 StepSpec::Eol { branch, tag, remote } => {
-                    replace::plan_eol(repo, remote, branch, tag.as_deref(), None)
+                    let review = self.review_target(repo, repository, remote, branch)?;
+                    replace::plan_eol(repo, remote, branch, tag.as_deref(), review.as_ref())
+                }
+                StepSpec::RestoreReviews { branch, remote } => {
+                    let review = self.review_target(repo, repository, remote, branch)?;
+                    let review = review.expect("restore-reviews is refused without [review]");
+                    replace::plan_restore_reviews(repo, remote, branch, &review)
                 }
                 StepSpec::TagTip { branch, tag, remote } => {
                     replace::plan_tag_tip(repo, remote, branch, tag)
@@ -315,7 +377,8 @@ impl Playbook {
                     replace::plan_create_branch(repo, remote, branch, from_branch)
                 }
                 StepSpec::DeleteBranch { branch, kept_by, remote } => {
-                    replace::plan_delete_branch(repo, remote, branch, kept_by)
+                    let review = self.review_target(repo, repository, remote, branch)?;
+                    replace::plan_delete_branch(repo, remote, branch, kept_by, review.as_ref())
                 }
             }
             .map_err(wrap)?;
@@ -340,6 +403,40 @@ impl Playbook {
             notice,
             notes,
         })
+    }
+}
+
+impl Playbook {
+    /// Returns the review server for `branch` of one repository: none without `[review]`;
+    /// else its `gerrit` and `project`, each defaulting to what `.gitreview` on the branch
+    /// says (the project last to the path of the remote's URL).
+    fn review_target(
+        &self,
+        repo: &Repo,
+        repository: &str,
+        remote: &str,
+        branch: &str,
+    ) -> Result<Option<replace::ReviewTarget>, PlaybookError> {
+        let Some(spec) = &self.review else { return Ok(None) };
+        let err =
+            |message: String| PlaybookError::Review { repository: repository.to_string(), message };
+        let found = replace::ReviewTarget::from_gitreview(repo, remote, branch);
+        let gerrit = match &spec.gerrit {
+            Some(url) => crate::review::GerritUrl::parse(url).map_err(|e| err(e.to_string()))?,
+            None => found.as_ref().map(|t| t.gerrit.clone()).ok_or_else(|| {
+                err(format!(
+                    "no .gitreview on {branch} names a Gerrit; give `gerrit` in the playbook's [review]"
+                ))
+            })?,
+        };
+        let project = spec
+            .project
+            .clone()
+            .or_else(|| found.as_ref().map(|t| t.project.clone()))
+            .or_else(|| repo.remote_url(remote).map(|u| crate::review::project_of(&u)))
+            .ok_or_else(|| err(format!("no project for {branch}; give `project` in [review]")))?;
+        let found_in = if spec.gerrit.is_none() { found.and_then(|t| t.found_in) } else { None };
+        Ok(Some(replace::ReviewTarget { gerrit, project, rest_branches: false, found_in }))
     }
 }
 

@@ -67,6 +67,12 @@ pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
                     writeln!(out, "      {body}")?;
                 }
             }
+            if matches!(review.call, ReviewCall::Restore { .. }) {
+                writeln!(
+                    out,
+                    "    (for each review this run abandoned, {{number}} being its number)"
+                )?;
+            }
             if matches!(review.call, ReviewCall::Abandon { .. }) {
                 writeln!(
                     out,

@@ -627,6 +627,7 @@ pub fn plan_delete_branch(
     remote: &str,
     branch: &str,
     kept_by: &str,
+    review: Option<&ReviewTarget>,
 ) -> Result<Plan, ReplaceError> {
     check_names(repo, remote, &[branch])?;
     crate::names::check_tag(kept_by)?;
@@ -646,11 +647,35 @@ pub fn plan_delete_branch(
         None,
     );
     step.precondition.push(Check::RemoteTag { tag: kept_by.to_string(), commit: tip });
+    let mut steps: Vec<Step> = review
+        .map(|t| abandon_step(t, branch, &format!("{branch} is deleted (kept by tag {kept_by})")))
+        .into_iter()
+        .collect();
+    steps.push(step);
     Ok(Plan {
         operation: format!("delete {branch} on {remote}"),
         remote: remote.to_string(),
-        steps: vec![step],
+        steps,
         restore: Some(Restore { reference, old: tip, tag: kept_by.to_string() }),
+        notice: None,
+        notes: Vec::new(),
+    })
+}
+
+/// Builds the plan for restoring the reviews that this operation abandoned on `branch`
+/// (a playbook's `restore-reviews` step).
+pub fn plan_restore_reviews(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    review: &ReviewTarget,
+) -> Result<Plan, ReplaceError> {
+    check_names(repo, remote, &[branch])?;
+    Ok(Plan {
+        operation: format!("restore the reviews abandoned on {branch}"),
+        remote: remote.to_string(),
+        steps: vec![review_steps::restore_step(review, branch)],
+        restore: None,
         notice: None,
         notes: Vec::new(),
     })

@@ -94,6 +94,29 @@ pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> St
     }
 }
 
+/// The step that restores the reviews this operation abandoned on the branch.
+pub(super) fn restore_step(target: &ReviewTarget, branch: &str) -> Step {
+    Step {
+        id: "restore-reviews".into(),
+        description: format!(
+            "restore the reviews this run abandoned on {branch} of {} at {}",
+            target.project, target.gerrit
+        ),
+        action: None,
+        input: None,
+        review: Some(ReviewStep::new(
+            target.gerrit.clone(),
+            &target.project,
+            branch,
+            ReviewCall::Restore {
+                message: format!("Restored by git regraft after {branch} was replaced."),
+            },
+        )),
+        precondition: vec![],
+        verification: vec![],
+    }
+}
+
 /// Replaces the local tag and its push by one REST call that creates the annotated tag on
 /// the server, with the same verification (read with `git ls-remote`).
 pub(super) fn tag_through_rest(

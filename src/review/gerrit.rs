@@ -79,6 +79,13 @@ impl HttpCall {
         HttpCall::new("POST", path, Some(body))
     }
 
+    /// The restore of any recorded review of `project`, `{number}` standing for its number.
+    pub fn restore_any(project: &str, message: &str) -> HttpCall {
+        let body = serde_json::json!({ "message": message, "notify": "OWNER" });
+        let path = format!("changes/{}~{{number}}/restore", encode(project));
+        HttpCall::new("POST", path, Some(body))
+    }
+
     /// Restores an abandoned review.
     pub fn restore(review: &Review, message: &str) -> HttpCall {
         let body = serde_json::json!({ "message": message, "notify": "OWNER" });

@@ -935,11 +935,16 @@ fn a_server_that_never_answers_is_given_up_on_after_the_timeout() {
 /// Commits a `.gitreview` naming the stand-in server to the server's stable/liberty (as
 /// every OpenStack branch carries one) and fetches it into the clone; returns the new tip.
 fn with_gitreview(s: &Server, w: &crate::replace::World) -> regraft::ObjectId {
+    with_gitreview_for(s, w, "openstack/kolla")
+}
+
+/// The same, for the project `project`.
+fn with_gitreview_for(s: &Server, w: &crate::replace::World, project: &str) -> regraft::ObjectId {
     let (host, port) = s.url.trim_start_matches("http://").split_once(':').expect("host:port");
     git(&w.clone, &["checkout", "-q", "-B", "liberty", "origin/stable/liberty"]);
     std::fs::write(
         w.clone.join(".gitreview"),
-        format!("[gerrit]\nhost={host}\nport={port}\nscheme=http\nproject=openstack/kolla.git\ndefaultbranch=stable/liberty\n"),
+        format!("[gerrit]\nhost={host}\nport={port}\nscheme=http\nproject={project}.git\ndefaultbranch=stable/liberty\n"),
     )
     .expect("write .gitreview");
     git(&w.clone, &["add", ".gitreview"]);
@@ -1009,4 +1014,55 @@ fn without_a_review_server_a_plan_warns_of_the_open_reviews_gitreview_knows() {
         let plan: serde_json::Value = serde_json::from_str(&json).expect("json");
         assert!(plan["notes"][0].as_str().is_some_and(|n| n.contains("409")), "{json}");
     }
+}
+
+#[test]
+fn a_playbook_abandons_and_restores_reviews_in_each_repository() {
+    use crate::replace::{regraft as tool, remote, run};
+    let s = self::world();
+    let kolla = crate::replace::world(true);
+    let nova = crate::replace::world(true);
+    with_gitreview_for(&s, &kolla, "openstack/kolla");
+    with_gitreview_for(&s, &nova, "openstack/nova");
+    let book = kolla.clone.parent().expect("parent").join("with-reviews.toml");
+    std::fs::write(
+        &book,
+        format!(
+            "name = \"with-reviews\"\ndescription = \"recreate stable/liberty, reviews abandoned first and restored after\"\n\n[repositories]\npaths = [\"{}\", \"{}\"]\n\n[review]\n\n[[steps]]\ndo = \"replace\"\nbranch = \"stable/liberty\"\nfrom = \"origin/stable/mitaka\"\nstrategy = \"recreate\"\n\n[[steps]]\ndo = \"restore-reviews\"\nbranch = \"stable/liberty\"\n",
+            kolla.clone.display(),
+            nova.clone.display()
+        ),
+    )
+    .expect("write the playbook");
+    let (code, out) = run(tool(&kolla.clone).arg("run").arg(&book));
+    assert_eq!(code, Some(0), "{out}");
+    for project in ["openstack%2Fkolla", "openstack%2Fnova"] {
+        for call in ["abandon", "restore"] {
+            let line = format!("POST {}/a/changes/{project}~{{number}}/{call}", s.url);
+            assert!(out.contains(&line), "{line} in {out}");
+        }
+    }
+    let (code, out) = run(authenticated(&mut tool(&kolla.clone))
+        .arg("run")
+        .arg(&book)
+        .args(["--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    for w in [&kolla, &nova] {
+        assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.source));
+        assert!(!w.clone.join(".git/regraft/abandoned.json").exists(), "all restored: {out}");
+    }
+    let st = statuses(&s);
+    assert!((1..=7).chain([10]).all(|n| st[&n] == "NEW"), "abandoned, then restored: {st:?}");
+    let requests = s.state.lock().expect("state").requests.join("\n");
+    for n in [1, 7] {
+        assert!(
+            requests.contains(&format!("POST /a/changes/openstack%2Fkolla~{n}/abandon")),
+            "{requests}"
+        );
+        assert!(
+            requests.contains(&format!("POST /a/changes/openstack%2Fkolla~{n}/restore")),
+            "{requests}"
+        );
+    }
+    assert!(requests.contains("POST /a/changes/openstack%2Fnova~10/abandon"), "{requests}");
 }
