@@ -142,16 +142,22 @@ pub fn compare(
     };
 
     let mut megapatch = figures("megapatch", 1, 1, whole);
+    // Counted as the one review Kolla's megapatch was: `replace --for-review` pushes it to
+    // refs/for/<branch>; without it, replace pushes straight to the branch.
+    megapatch.needs = vec!["push for review (replace --for-review) or direct push".into()];
     megapatch.verdict = format!(
-        "one review, fast-forward, {} files in one commit; the {} source commits and their authors are not on the branch",
+        "one review (replace --for-review; a direct push skips it), fast-forward, {} files in one commit; the {} source commits and their authors are not on the branch",
         whole.files, summary.source_changes
     );
 
     let mut merge = figures("merge", 1, source_commits + 1, whole);
     merge.history_kept = "both".into();
     merge.blame_kept = true;
-    merge.needs = vec!["push".into(), "push merge commit".into()];
-    merge.verdict = "one review, fast-forward, keeps both histories and blame; the server must accept merge commits".into();
+    merge.needs = vec![
+        "push for review (replace --for-review) or direct push".into(),
+        "push merge commit".into(),
+    ];
+    merge.verdict = "one review (replace --for-review; a direct push skips it), fast-forward, keeps both histories and blame; the server must accept merge commits".into();
 
     let mut recreate = figures("recreate", 0, source_commits, whole);
     recreate.fast_forward = false;

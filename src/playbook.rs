@@ -128,6 +128,9 @@ enum StepSpec {
         remote: String,
         #[serde(default)]
         followups: Vec<String>,
+        /// Megapatch and merge: push for review instead of to the branch.
+        #[serde(default)]
+        for_review: bool,
     },
     /// End of life (see `git regraft eol`).
     Eol {
@@ -300,14 +303,17 @@ fn expand(step: &StepSpec, v: &BTreeMap<String, String>) -> Result<StepSpec, Str
         t.as_ref().map(|t| fill(t, v)).transpose().map(|t| t.filter(|s| !s.is_empty()))
     };
     Ok(match step {
-        StepSpec::Replace { branch, from, strategy, tag, remote, followups } => StepSpec::Replace {
-            branch: f(branch)?,
-            from: f(from)?,
-            strategy: f(strategy)?,
-            tag: fo(tag)?,
-            remote: f(remote)?,
-            followups: followups.iter().map(|t| fill(t, v)).collect::<Result<_, _>>()?,
-        },
+        StepSpec::Replace { branch, from, strategy, tag, remote, followups, for_review } => {
+            StepSpec::Replace {
+                branch: f(branch)?,
+                from: f(from)?,
+                strategy: f(strategy)?,
+                tag: fo(tag)?,
+                remote: f(remote)?,
+                followups: followups.iter().map(|t| fill(t, v)).collect::<Result<_, _>>()?,
+                for_review: *for_review,
+            }
+        }
         StepSpec::Eol { branch, tag, remote } => {
             StepSpec::Eol { branch: f(branch)?, tag: fo(tag)?, remote: f(remote)? }
         }
@@ -347,7 +353,15 @@ impl Playbook {
         };
         for (n, step) in self.steps.iter().enumerate() {
             let plan = match step {
-                StepSpec::Replace { branch, from, strategy, tag, remote, followups } => {
+                StepSpec::Replace {
+                    branch,
+                    from,
+                    strategy,
+                    tag,
+                    remote,
+                    followups,
+                    for_review,
+                } => {
                     let strategy = parse_strategy(strategy).expect("checked when loading");
                     let request = ReplaceRequest {
                         branch: branch.clone(),
@@ -358,6 +372,7 @@ impl Playbook {
                         followups: followups.clone(),
                         review: self.review_target(repo, repository, remote, branch)?,
                         review_ref: None,
+                        for_review: *for_review,
                     };
                     replace::plan_replace(repo, &request)
                 }

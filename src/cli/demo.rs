@@ -236,6 +236,7 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
             followups: Vec::new(),
             review: None,
             review_ref: None,
+            for_review: false,
         };
         let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
         writeln!(out)?;
@@ -310,6 +311,7 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         followups: Vec::new(),
         review: None,
         review_ref: None,
+        for_review: false,
     };
     let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
     regraft::operation::execute(&repo, plan, &mut |_, _| {})

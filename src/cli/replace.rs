@@ -11,6 +11,7 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge
   git regraft replace stable/liberty --from f10a625a --strategy recreate --execute
+  git regraft replace stable/liberty --from origin/stable/mitaka --strategy megapatch --for-review
   git regraft replace --continue";
 
 /// Replace a branch on the remote by SOURCE: megapatch, merge, recreate or reset
@@ -35,7 +36,12 @@ pub struct Args {
     /// The tag that keeps the old tip [default: <series>-early-demise]
     #[arg(long, value_name = "NAME")]
     tag: Option<String>,
-    /// With --strategy backport: where to push for review [default: refs/for/<BRANCH>]
+    /// With megapatch or merge: push the commit (and follow-ups) for review instead of
+    /// straight to the branch, which then moves when the review merges
+    #[arg(long)]
+    for_review: bool,
+    /// With --strategy backport or --for-review: where to push for review
+    /// [default: refs/for/<BRANCH>]
     #[arg(long, value_name = "REF")]
     review_ref: Option<String>,
     /// Delete and create the branch through Gerrit's REST API instead of pushes (for a team
@@ -80,6 +86,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         followups: args.followups,
         review: None,
         review_ref: args.review_ref.clone(),
+        for_review: args.for_review,
     };
     let disabled = c.gerrit.as_deref() == Some("none");
     let review =

@@ -160,7 +160,7 @@ pub(super) fn new_commit(
         source_name = request.source,
         branch = request.branch,
     ));
-    if request.review.is_some() {
+    if request.review.is_some() || request.for_review {
         // A Gerrit needs a Change-Id to review it; made as Gerrit's commit-msg hook makes
         // one, from the commit's own text.
         let digest = <sha1::Sha1 as sha1::Digest>::digest(text.as_bytes());

@@ -54,6 +54,10 @@ pub enum ReplaceError {
     #[error(transparent)]
     Simulation(#[from] crate::simulation::SimulationError),
     #[error(
+        "--for-review goes with megapatch and merge (backport is always pushed for review); {strategy} moves the branch itself"
+    )]
+    ForReviewWith { strategy: &'static str },
+    #[error(
         "{git_dir} is a shallow clone: the history the plan counts and the megapatch or merge \
          message describes is cut; run `git fetch --unshallow` first"
     )]
@@ -122,8 +126,12 @@ pub struct ReplaceRequest {
     pub followups: Vec<String>,
     /// The review server whose open reviews on the branch are abandoned first.
     pub review: Option<ReviewTarget>,
-    /// Where the `backport` strategy pushes for review (default `refs/for/<branch>`, Gerrit's).
+    /// Where the `backport` strategy (and megapatch or merge `for_review`) pushes for review
+    /// (default `refs/for/<branch>`, Gerrit's).
     pub review_ref: Option<String>,
+    /// Megapatch and merge: push the commit (and its follow-ups) for review instead of
+    /// straight to the branch, which then moves when the review merges.
+    pub for_review: bool,
 }
 
 /// Returns the series of `stable/<series>` (or `unmaintained/<series>`).
@@ -210,6 +218,40 @@ pub(crate) fn leased_push(
     }
 }
 
+/// The push of `tip` for review (to `--review-ref`, default Gerrit's `refs/for/<branch>`)
+/// while the branch is still the old tip. A push to `refs/for/` leaves no ref to check (and
+/// a lease on it means nothing); any other ref is pushed only where none exists, and
+/// checked.
+fn review_push(request: &ReplaceRequest, old: &OldTip, tip: ObjectId, what: &str) -> Step {
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    let review_ref = request.review_ref.clone().unwrap_or_else(|| format!("refs/for/{branch}"));
+    let (action, verification) = if review_ref.starts_with("refs/for/") {
+        let refspec = format!("{tip}:{review_ref}");
+        (argv(&["push", "--porcelain", "--end-of-options", remote, &refspec]), vec![])
+    } else {
+        (
+            Some(crate::remote::leased_push_argv(remote, &review_ref, None, Some(tip))),
+            vec![Check::RemoteRef { reference: review_ref.clone(), expected: Some(tip) }],
+        )
+    };
+    Step {
+        id: "push-for-review".into(),
+        description: format!(
+            "push {what} {} for review to {review_ref} (while {branch} is still {})",
+            tip.short(),
+            old.commit.short()
+        ),
+        action,
+        input: None,
+        review: None,
+        precondition: vec![Check::RemoteRef {
+            reference: format!("refs/heads/{branch}"),
+            expected: Some(old.commit),
+        }],
+        verification,
+    }
+}
+
 /// The first steps of every surgery: fetch the old tip, tag it, push the tag, verify it.
 fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
     let reference = format!("refs/heads/{branch}");
@@ -291,6 +333,9 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         });
     }
     let strategy = request.strategy;
+    if request.for_review && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+        return Err(ReplaceError::ForReviewWith { strategy: strategy.name() });
+    }
     let why = format!(
         "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
         request.source,
@@ -325,18 +370,20 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 precondition: vec![],
                 verification: vec![Check::LocalObject { id: commit }],
             });
-            steps.push(leased_push(
-                "push",
-                format!(
-                    "fast-forward {branch} on {remote} to {} (only if it is still {})",
-                    commit.short(),
-                    old.commit.short()
-                ),
-                remote,
-                &reference,
-                Some(old.commit),
-                Some(commit),
-            ));
+            if !request.for_review {
+                steps.push(leased_push(
+                    "push",
+                    format!(
+                        "fast-forward {branch} on {remote} to {} (only if it is still {})",
+                        commit.short(),
+                        old.commit.short()
+                    ),
+                    remote,
+                    &reference,
+                    Some(old.commit),
+                    Some(commit),
+                ));
+            }
             commit
         }
         Strategy::Recreate => {
@@ -409,46 +456,21 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             if !request.followups.is_empty() {
                 return Err(ReplaceError::FollowupWithBackport);
             }
-            let review_ref =
-                request.review_ref.clone().unwrap_or_else(|| format!("refs/for/{branch}"));
-            // A push to Gerrit's refs/for/ leaves no ref to check (and a lease on it means
-            // nothing); any other ref is pushed only where none exists, and checked.
-            let for_review = review_ref.starts_with("refs/for/");
-            let (action, verification) = if for_review {
-                let refspec = format!("{source}:{review_ref}");
-                (argv(&["push", "--porcelain", "--end-of-options", remote, &refspec]), vec![])
-            } else {
-                (
-                    Some(crate::remote::leased_push_argv(remote, &review_ref, None, Some(source))),
-                    vec![Check::RemoteRef {
-                        reference: review_ref.clone(),
-                        expected: Some(source),
-                    }],
-                )
-            };
-            steps.push(Step {
-                id: "push-for-review".into(),
-                description: format!(
-                    "push the backport {} for review to {review_ref} (while {branch} is still {})",
-                    source.short(),
-                    old.commit.short()
-                ),
-                action,
-                input: None,
-                review: None,
-                precondition: vec![Check::RemoteRef {
-                    reference: reference.clone(),
-                    expected: Some(old.commit),
-                }],
-                verification,
-            });
+            steps.push(review_push(request, &old, source, "the backport"));
             // The branch itself moves as the reviews merge.
             old.commit
         }
     };
     let tip_text = steps.iter().find(|s| s.id == "commit").and_then(|s| s.input.clone());
-    let (final_tip, followup_steps) = followups(repo, request, final_tip, tip_text)?;
+    let (mut final_tip, followup_steps) = followups(repo, request, final_tip, tip_text)?;
     steps.extend(followup_steps);
+    if request.for_review && matches!(strategy, Strategy::Megapatch | Strategy::Merge) {
+        // One push of the last commit makes a review of each commit of the chain; the
+        // branch stays at the old tip until they merge.
+        steps.retain(|s| !(s.id.starts_with("followup-") && s.id.ends_with("-push")));
+        steps.push(review_push(request, &old, final_tip, &format!("the {}", strategy.name())));
+        final_tip = old.commit;
+    }
     steps.push(Step {
         id: "verify".into(),
         description: format!(

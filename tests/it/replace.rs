@@ -673,3 +673,56 @@ fn a_plan_notes_a_gitreview_that_would_point_at_the_source_branch() {
         assert!(!out.contains("defaultbranch=stable/mitaka"), "the follow-up mends it: {out}");
     }
 }
+
+#[test]
+fn megapatch_and_merge_can_be_pushed_for_review_with_their_follow_ups() {
+    // Kolla's own megapatch was a review; compare counts one review, so replace offers it.
+    for strategy in ["megapatch", "merge"] {
+        let w = world(true);
+        git(&w.clone, &["checkout", "-q", "-b", "pointers", "origin/stable/mitaka"]);
+        std::fs::write(w.clone.join("pointer.txt"), "liberty\n").expect("write");
+        git(&w.clone, &["add", "pointer.txt"]);
+        git(&w.clone, &["commit", "-q", "-m", "Pin the liberty repositories"]);
+        git(&w.clone, &["checkout", "-q", "master"]);
+        let args = [
+            "replace",
+            "stable/liberty",
+            "--from",
+            "origin/stable/mitaka",
+            "--strategy",
+            strategy,
+            "--for-review",
+            "--followup",
+            "pointers",
+        ];
+        let (code, out) = run(regraft(&w.clone).args(args));
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("for review to refs/for/stable/liberty"), "{out}");
+        let (code, out) = run(regraft(&w.clone).args(args).args(["--execute", "--yes"]));
+        assert_eq!(code, Some(0), "{strategy}: {out}");
+        assert_eq!(remote(&w.server, BRANCH), Some(w.old), "the branch waits for the review");
+        let pushed = remote(&w.server, "refs/for/stable/liberty").expect("pushed for review");
+        // The chain: the follow-up on the megapatch or merge, which has SOURCE's tree.
+        let below = git(&w.server, &["rev-parse", &format!("{pushed}^")]);
+        assert_eq!(
+            git(&w.server, &["rev-parse", &format!("{below}^{{tree}}")]),
+            git(&w.server, &["rev-parse", &format!("{}^{{tree}}", w.source)])
+        );
+        assert_eq!(git(&w.server, &["rev-parse", &format!("{below}^1")]), w.old.to_hex());
+        let message = git(&w.server, &["log", "-1", "--format=%B", &below]);
+        assert!(message.lines().any(|l| l.starts_with("Change-Id: I")), "{message}");
+        assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
+    }
+    let w = world(true);
+    let (code, out) = run(regraft(&w.clone).args([
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "recreate",
+        "--for-review",
+    ]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--for-review goes with megapatch and merge"), "{out}");
+}
