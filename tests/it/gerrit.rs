@@ -1066,3 +1066,31 @@ fn a_playbook_abandons_and_restores_reviews_in_each_repository() {
     }
     assert!(requests.contains("POST /a/changes/openstack%2Fnova~10/abandon"), "{requests}");
 }
+
+#[test]
+fn eol_abandons_the_branch_s_reviews_then_deletes_it_and_restore_brings_them_back() {
+    use crate::replace::{regraft as tool, remote, run};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    let tip = with_gitreview(&s, &w);
+    let (code, out) = run(authenticated(&mut tool(&w.clone)).args([
+        "eol",
+        "stable/liberty",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), None, "deleted");
+    assert_eq!(remote(&w.server, "liberty-eol^{commit}"), Some(tip), "kept by its tag");
+    let st = statuses(&s);
+    assert!((1..=7).all(|n| st[&n] == "ABANDONED") && st[&10] == "NEW", "{st:?}");
+    let (code, out) = run(authenticated(&mut tool(&w.clone)).args([
+        "restore",
+        "--from-journal",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("7 reviews restored"), "{out}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"));
+}
