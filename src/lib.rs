@@ -4,6 +4,7 @@
 //! commands take values and return data that the command-line layer renders.
 
 pub mod apply;
+pub mod assess;
 pub mod backport;
 pub mod changes;
 pub mod compare;
@@ -27,6 +28,7 @@ pub mod remote;
 pub mod replace;
 pub mod repo;
 pub mod review;
+pub mod saved_plan;
 pub mod scenario;
 pub mod scratch;
 pub mod simulation;

@@ -10,7 +10,8 @@ use super::{CommandError, Ui};
 const EXAMPLES: &str = "\
 Examples:
   git regraft eol stable/liberty
-  git regraft eol stable/liberty --execute --yes";
+  git regraft eol stable/liberty --execute --yes
+  git regraft eol stable/liberty --plan-out eol.json && git regraft eol --plan eol.json --execute";
 
 /// End of life: tag `<series>-eol` at the branch's tip, push and verify it, delete the branch
 ///
@@ -20,7 +21,7 @@ Examples:
 #[command(after_help = EXAMPLES)]
 pub struct Args {
     /// The branch on the remote (e.g. stable/liberty)
-    #[arg(required_unless_present_any = ["resume", "abort"])]
+    #[arg(required_unless_present_any = ["resume", "abort", "plan"])]
     branch: Option<String>,
     /// The tag [default: <series>-eol]
     #[arg(long, value_name = "NAME")]
@@ -35,6 +36,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if c.resume || c.abort {
         return super::surgery::resume_or_abort(ui, &repo, c.abort);
     }
+    if let Some(path) = &c.plan {
+        return super::surgery::saved(ui, &repo, path, &c);
+    }
     let branch = args.branch.expect("clap requires BRANCH");
     let disabled = c.gerrit.as_deref() == Some("none");
     let review = super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote, &branch)?;
@@ -43,6 +47,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             .map_err(super::replace::replace_error)?;
     if disabled {
         plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &branch));
+    }
+    if let Some(path) = &c.plan_out {
+        return super::surgery::save(ui, &repo, &plan, path, "eol");
     }
     super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json)
 }

@@ -12,6 +12,8 @@ Examples:
   git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge
   git regraft replace stable/liberty --from f10a625a --strategy recreate --execute
   git regraft replace stable/liberty --from origin/stable/mitaka --strategy megapatch --for-review
+  git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge --plan-out liberty.json
+  git regraft replace --plan liberty.json --execute
   git regraft replace --continue";
 
 /// Replace a branch on the remote by SOURCE: megapatch, merge, recreate or reset
@@ -25,13 +27,13 @@ Examples:
 #[command(after_help = EXAMPLES)]
 pub struct Args {
     /// The branch on the remote (e.g. stable/liberty)
-    #[arg(required_unless_present_any = ["resume", "abort"])]
+    #[arg(required_unless_present_any = ["resume", "abort", "plan"])]
     branch: Option<String>,
     /// The commit the branch becomes, or whose tree it takes (e.g. origin/stable/mitaka)
-    #[arg(long = "from", value_name = "SOURCE", required_unless_present_any = ["resume", "abort"])]
+    #[arg(long = "from", value_name = "SOURCE", required_unless_present_any = ["resume", "abort", "plan"])]
     source: Option<String>,
     /// How to replace it
-    #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
+    #[arg(long, value_enum, required_unless_present_any = ["resume", "abort", "plan"])]
     strategy: Option<StrategyArg>,
     /// The tag that keeps the old tip [default: <series>-early-demise]
     #[arg(long, value_name = "NAME")]
@@ -70,6 +72,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if c.resume || c.abort {
         return super::surgery::resume_or_abort(ui, &repo, c.abort);
     }
+    if let Some(path) = &c.plan {
+        return super::surgery::saved(ui, &repo, path, &c);
+    }
     let strategy = match args.strategy.expect("clap requires --strategy") {
         StrategyArg::Megapatch => Strategy::Megapatch,
         StrategyArg::Merge => Strategy::Merge,
@@ -99,6 +104,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let mut plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
     if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
         plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &request.branch));
+    }
+    if let Some(path) = &c.plan_out {
+        return super::surgery::save(ui, &repo, &plan, path, "replace");
     }
     let result = super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json);
     result.map_err(|e| match (strategy, &e.hint) {

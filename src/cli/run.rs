@@ -72,8 +72,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }
     }
     ui.status(&format!("playbook {}: {}", book.name, book.description));
-    for (_, plan) in &plans {
-        super::surgery::render(ui, plan)?;
+    for (repo, plan) in &plans {
+        if args.execute {
+            super::surgery::render(ui, plan)?;
+        } else {
+            let now = regraft::assess::assess(repo, plan).ok();
+            super::surgery::render_now(ui, plan, now.as_deref())?;
+        }
     }
     if !args.execute {
         writeln!(

@@ -37,11 +37,64 @@ pub struct SurgeryArgs {
     /// Put the branch back at its old tip and drop the operation (the tag stays)
     #[arg(long)]
     pub abort: bool,
+    /// Write the plan to FILE (the JSON of --json) for review; nothing runs
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["execute", "plan"])]
+    pub plan_out: Option<std::path::PathBuf>,
+    /// Show, or with --execute run, the plan saved in FILE exactly as written (refused if a
+    /// step is not one regraft makes or the remote no longer holds what it expects)
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
+}
+
+/// Shows or runs the plan saved in `path`.
+pub fn saved(
+    ui: &Ui,
+    repo: &Repo,
+    path: &std::path::Path,
+    c: &SurgeryArgs,
+) -> Result<ExitCode, CommandError> {
+    let plan = regraft::saved_plan::read(repo, path).map_err(CommandError::user)?;
+    if c.execute {
+        regraft::saved_plan::check_current(repo, &plan, path).map_err(|e| match e {
+            regraft::saved_plan::SavedPlanError::Git(_) => CommandError::internal(e),
+            _ => CommandError::user(e),
+        })?;
+    }
+    dry_run_or_execute(ui, repo, plan, c.execute, c.yes, c.json)
+}
+
+/// Writes the plan to `path` for review and says how to run it.
+pub fn save(
+    ui: &Ui,
+    repo: &Repo,
+    plan: &Plan,
+    path: &std::path::Path,
+    command: &str,
+) -> Result<ExitCode, CommandError> {
+    regraft::saved_plan::write(plan, path).map_err(CommandError::internal)?;
+    render_dry_run(ui, repo, plan)?;
+    writeln!(
+        ui.out(),
+        "\nThe plan is in {}: review it, then run exactly it with `git regraft {command} --plan {} --execute`.",
+        path.display(),
+        path.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes every step of the plan: what it does, the exact git command, what must hold
 /// before, and how it is verified.
 pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
+    render_now(ui, plan, None)
+}
+
+/// Writes the plan like [`render`], with, under each step, how it stands if the plan ran
+/// now (`now`, from [`regraft::assess::assess`]).
+pub fn render_now(
+    ui: &Ui,
+    plan: &Plan,
+    now: Option<&[regraft::assess::StepNow]>,
+) -> std::io::Result<()> {
     let mut out = ui.out();
     writeln!(out, "plan: {}", plan.operation)?;
     for note in &plan.notes {
@@ -87,8 +140,31 @@ pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
         for check in &step.verification {
             writeln!(out, "    after:  {}", check.describe(&plan.remote))?;
         }
+        if let Some(now) = now {
+            use regraft::assess::StepNow;
+            let line = match now.get(n) {
+                Some(StepNow::AlreadyDone) => "already done: running the plan skips it".to_string(),
+                Some(StepNow::Ready) => "ready".to_string(),
+                Some(StepNow::NotChecked) => {
+                    "asks the review server (not asked in a dry run)".to_string()
+                }
+                Some(StepNow::Blocked { check, found }) => {
+                    format!(
+                        "BLOCKED: {check} does not hold (found {found}); the run would stop here"
+                    )
+                }
+                None => "after a blocked step".to_string(),
+            };
+            writeln!(out, "    now:    {line}")?;
+        }
     }
     Ok(())
+}
+
+/// Renders the plan for a dry run, with how each step stands now (when that can be read).
+fn render_dry_run(ui: &Ui, repo: &Repo, plan: &Plan) -> std::io::Result<()> {
+    let now = regraft::assess::assess(repo, plan).ok();
+    render_now(ui, plan, now.as_deref())
 }
 
 /// Shows the plan (dry run), or with `execute` asks and runs it.
@@ -104,7 +180,7 @@ pub fn dry_run_or_execute(
         if json {
             super::write_json(ui, &plan)?;
         } else {
-            render(ui, &plan)?;
+            render_dry_run(ui, repo, &plan)?;
             writeln!(
                 ui.out(),
                 "\nThis was a dry run: nothing changed. Run again with --execute to do it."

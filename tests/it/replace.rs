@@ -726,3 +726,118 @@ fn megapatch_and_merge_can_be_pushed_for_review_with_their_follow_ups() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("--for-review goes with megapatch and merge"), "{out}");
 }
+
+#[test]
+fn a_saved_plan_runs_exactly_as_reviewed_and_is_refused_when_stale_or_tampered() {
+    // Regression: the merge commit's id changed on every run, so the reviewed plan was not
+    // the plan that ran.
+    let w = world(true);
+    let file = w.clone.parent().expect("parent").join("liberty.json");
+    let args =
+        ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", "merge"];
+    let (code, out) = run(regraft(&w.clone).args(args).arg("--plan-out").arg(&file));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("--plan"), "says how to run it: {out}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("saved")).expect("json");
+    let merge = saved["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "commit")
+        .and_then(|s| s["verification"][0]["id"].as_str())
+        .map(id)
+        .expect("the merge commit's id");
+    let text = std::fs::read_to_string(&file).expect("saved");
+    let tampered = |edit: &dyn Fn(&str) -> String, name: &str| {
+        let path = w.clone.parent().expect("parent").join(name);
+        std::fs::write(&path, edit(&text)).expect("write");
+        path
+    };
+    let bad = [
+        tampered(&|t| t.replace("\"hash-object\"", "\"config\""), "other-action.json"),
+        tampered(
+            &|t| t.replacen("Merge origin/stable/mitaka", "Merge something else", 1),
+            "other-commit.json",
+        ),
+        tampered(&|t| t.replace("\"origin\",", "\"--upload-pack=touch PWNED\","), "option.json"),
+        tampered(&|t| t.replacen('{', "{{", 1), "broken.json"),
+    ];
+    for path in &bad {
+        let (code, out) =
+            run(regraft(&w.clone).args(["replace", "--execute", "--yes", "--plan"]).arg(path));
+        assert_eq!(code, Some(2), "{}: {out}", path.display());
+        assert!(out.contains(&path.display().to_string()), "names the file: {out}");
+    }
+    assert!(!w.clone.parent().expect("parent").join("PWNED").exists());
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), None, "nothing ran");
+
+    let (code, out) =
+        run(regraft(&w.clone).args(["replace", "--execute", "--yes", "--plan"]).arg(&file));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(merge), "the merge commit the plan named");
+
+    // A plan saved against a remote that moved since is refused with nothing run.
+    let w = world(true);
+    let file = w.clone.parent().expect("parent").join("eol.json");
+    let (code, out) =
+        run(regraft(&w.clone).args(["eol", "stable/liberty", "--plan-out"]).arg(&file));
+    assert_eq!(code, Some(0), "{out}");
+    let other = w.clone.parent().expect("parent").join("other");
+    git(
+        w.clone.parent().expect("parent"),
+        &["clone", "-q", &format!("file://{}", w.server.display()), other.to_str().expect("utf-8")],
+    );
+    git(&other, &["checkout", "-q", "stable/liberty"]);
+    git(&other, &["commit", "-q", "--allow-empty", "-m", "Landed after the review"]);
+    git(&other, &["push", "-q", "origin", "stable/liberty"]);
+    let (code, out) =
+        run(regraft(&w.clone).args(["eol", "--execute", "--yes", "--plan"]).arg(&file));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("nothing was run"), "{out}");
+    assert_eq!(remote(&w.server, "liberty-eol^{commit}"), None, "not even the tag");
+    assert!(remote(&w.server, BRANCH).is_some());
+}
+
+/// Returns the lines of the dry run's step whose description starts with `prefix`.
+fn step_block<'a>(out: &'a str, prefix: &str) -> Vec<&'a str> {
+    let mut lines = out.lines().skip_while(|l| {
+        !l.trim_start()
+            .split_once(". ")
+            .is_some_and(|(n, d)| n.chars().all(|c| c.is_ascii_digit()) && d.starts_with(prefix))
+    });
+    let first = lines.next().into_iter();
+    first.chain(lines.take_while(|l| l.starts_with("    "))).collect()
+}
+
+#[test]
+fn a_dry_run_says_how_each_step_stands_in_this_repository() {
+    // Regression: before-lines described a fresh clone ("no local tag" with the tag there).
+    let w = world(true);
+    git(&w.clone, &["tag", "-a", "-m", "kept by hand", "liberty-early-demise", &w.old.to_hex()]);
+    let args =
+        ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", "merge"];
+    let (code, out) = run(regraft(&w.clone).args(args));
+    assert_eq!(code, Some(0), "{out}");
+    let tag = step_block(&out, "tag the old tip");
+    assert!(tag.iter().any(|l| l.contains("now:    already done")), "{tag:?}\n{out}");
+    let push = step_block(&out, "push tag");
+    assert!(push.iter().any(|l| l.contains("now:    ready")), "{push:?}");
+
+    // A saved plan whose branch moved since shows where it would stop.
+    let file = w.clone.parent().expect("parent").join("plan.json");
+    let (code, out) = run(regraft(&w.clone).args(args).arg("--plan-out").arg(&file));
+    assert_eq!(code, Some(0), "{out}");
+    let other = w.clone.parent().expect("parent").join("other");
+    git(
+        w.clone.parent().expect("parent"),
+        &["clone", "-q", &format!("file://{}", w.server.display()), other.to_str().expect("utf-8")],
+    );
+    git(&other, &["checkout", "-q", "stable/liberty"]);
+    git(&other, &["commit", "-q", "--allow-empty", "-m", "Moved"]);
+    git(&other, &["push", "-q", "origin", "stable/liberty"]);
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--plan"]).arg(&file));
+    assert_eq!(code, Some(0), "{out}");
+    let push = step_block(&out, "fast-forward stable/liberty");
+    assert!(push.iter().any(|l| l.contains("now:    BLOCKED")), "{push:?}\n{out}");
+}
