@@ -202,7 +202,10 @@ impl Policy {
         if only(&["gate"]) {
             classes.insert("gate-only".into());
         }
-        if path_classes.contains("driver") && only(&["driver", "release-notes", "docs"]) {
+        // A driver fix: it touches a driver, and every other path is a test (in the driver
+        // test tree or, in older layouts, beside the others) or a release note, as the
+        // driverfixes phase describes it; anything else is core code.
+        if path_classes.contains("driver") && only(&["driver", "tests", "release-notes"]) {
             classes.insert("driver-only".into());
         }
         classes.extend(path_classes);

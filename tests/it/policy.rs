@@ -263,3 +263,66 @@ fn backport_and_compare_mark_what_a_phase_refuses() {
         serde_json::from_str(&run(&["compare", "--json", t, src, "--phase", "eol"])).expect("JSON");
     assert_eq!(c.policy_refused, Some(plan.steps.len()));
 }
+
+#[test]
+fn driverfixes_takes_a_driver_fix_with_its_tests_in_either_layout_and_refuses_core_code() {
+    // Regression: a driver fix carrying its unit tests outside the driver test tree (and a
+    // release note) was refused, though the phase takes "fixes to drivers only, with their
+    // tests and release notes".
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    for path in [
+        "cinder/volume/drivers/lvm.py",
+        "cinder/tests/unit/test_lvm.py",
+        "cinder/volume/manager.py",
+        "nova/virt/libvirt/driver.py",
+        "nova/tests/functional/libvirt/test_reshape.py",
+        "doc/source/index.rst",
+    ] {
+        f.write(path, format!("# {path}\n"));
+    }
+    f.commit("Base");
+    let change = |files: &[&str], subject: &str| {
+        for file in files {
+            let old = std::fs::read_to_string(f.path().join(file)).unwrap_or_default();
+            f.write(file, format!("{old}# {subject}\n"));
+        }
+        f.commit(&format!("{subject}\n\nCloses-Bug: #9\nChange-Id: {}\n", change_id(subject)))
+    };
+    let cases = [
+        // (files, allowed) — by the phase's description.
+        (
+            &[
+                "cinder/volume/drivers/lvm.py",
+                "cinder/tests/unit/test_lvm.py",
+                "releasenotes/notes/lvm-fix.yaml",
+            ][..],
+            true,
+        ),
+        (
+            &["nova/virt/libvirt/driver.py", "nova/tests/functional/libvirt/test_reshape.py"][..],
+            true,
+        ),
+        (&["cinder/volume/drivers/lvm.py"][..], true),
+        (&["cinder/volume/drivers/lvm.py", "cinder/volume/manager.py"][..], false),
+        (&["cinder/tests/unit/test_lvm.py", "releasenotes/notes/tests.yaml"][..], false),
+        (&["cinder/volume/drivers/lvm.py", "doc/source/index.rst"][..], false),
+    ];
+    let commits: Vec<(ObjectId, bool, String)> = cases
+        .iter()
+        .enumerate()
+        .map(|(n, (files, ok))| (change(files, &format!("Change {n}")), *ok, files.join(" ")))
+        .collect();
+    let policy = policy::load(None).expect("built-in policy");
+    let report = policy::check(
+        &open(f.path()),
+        &policy,
+        &format!("HEAD~{}..HEAD", cases.len()),
+        Some("driverfixes"),
+        None,
+    )
+    .expect("checks");
+    for (commit, ok, files) in commits {
+        assert_eq!(allowed(&report, commit), ok, "{files}: {:#?}", report.commits);
+    }
+}
