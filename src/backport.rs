@@ -105,6 +105,10 @@ pub struct Step {
     /// With a policy: why its phase would refuse this commit (empty: allowed).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub policy_refusals: Option<Vec<String>>,
+    /// With `--for`: the conflicting picks this one needs through line edges; while they
+    /// are skipped, it is not closed under its dependencies.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub needs_conflicting: Vec<ObjectId>,
 }
 
 /// A stage: picks reviewed and tested together.
@@ -196,10 +200,24 @@ pub fn plan(
             let graph = deps::analyze(repo, target, source, &options.deps, progress)?;
             let wanted = deps::resolve_wanted(repo, &graph, specs)?;
             let closure = graph.closure(&wanted, options.deps.files);
-            for commit in closure {
-                let info = repo.commit_info(commit)?;
-                chosen.push((commit, info.summary, info.parents.first().copied(), false));
+            for commit in &closure {
+                let info = repo.commit_info(*commit)?;
+                chosen.push((*commit, info.summary, info.parents.first().copied(), false));
             }
+            let mut plan = predict(repo, onto, chosen, options, progress)?;
+            let conflicting = plan
+                .steps
+                .iter()
+                .filter(|s| s.outcome == StepOutcome::Conflict)
+                .map(|s| s.commit)
+                .collect();
+            let needs = graph.needs_among(&closure, &conflicting);
+            for step in &mut plan.steps {
+                if let Some(set) = needs.get(&step.commit) {
+                    step.needs_conflicting = set.iter().copied().collect();
+                }
+            }
+            return Ok(plan);
         }
     }
     if chosen.is_empty() {
@@ -269,7 +287,15 @@ fn predict(
             last.commits.push(commit);
             last.number
         });
-        steps.push(Step { commit, summary, outcome, conflicts, stage, policy_refusals: None });
+        steps.push(Step {
+            commit,
+            summary,
+            outcome,
+            conflicts,
+            stage,
+            policy_refusals: None,
+            needs_conflicting: Vec::new(),
+        });
     }
     if let Some(check) = &options.policy {
         let phase = check.policy.phase(&check.phase).map_err(BackportError::Policy)?;

@@ -106,6 +106,89 @@ pub struct DependencyGraph {
     /// With `--for`: what to pick, in order (see [`DependencyGraph::closure`]).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub closure: Option<Vec<ObjectId>>,
+    /// With `--for`: how picking the closure in that order would go, predicted as
+    /// `backport --dry-run` predicts it (line dependencies do not make picks clean).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub prediction: Option<ClosurePrediction>,
+}
+
+/// How the picks of a closure would go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosurePrediction {
+    pub clean: usize,
+    pub empty: usize,
+    /// The picks that conflict, with their conflicting paths, in pick order.
+    pub conflicts: Vec<ConflictingPick>,
+    /// Picks that need (through line edges, directly or not) a pick that conflicts: with
+    /// that one skipped they are no longer closed under their dependencies.
+    pub need_a_conflicting_pick: Vec<ObjectId>,
+}
+
+/// A pick that conflicts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictingPick {
+    pub commit: ObjectId,
+    pub files: Vec<String>,
+}
+
+impl DependencyGraph {
+    /// Returns, for each commit of `order` (a closure, in pick order), the commits of
+    /// `conflicting` it needs through line edges, directly or through other picks.
+    pub fn needs_among(
+        &self,
+        order: &[ObjectId],
+        conflicting: &std::collections::HashSet<ObjectId>,
+    ) -> HashMap<ObjectId, BTreeSet<ObjectId>> {
+        let mut needs: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+        for edge in self.edges.iter().filter(|e| e.kind == EdgeKind::Lines) {
+            needs.entry(edge.commit).or_default().push(edge.depends_on);
+        }
+        let mut affected: HashMap<ObjectId, BTreeSet<ObjectId>> = HashMap::new();
+        for commit in order {
+            let mut set = BTreeSet::new();
+            for dep in needs.get(commit).into_iter().flatten() {
+                if conflicting.contains(dep) {
+                    set.insert(*dep);
+                }
+                if let Some(inherited) = affected.get(dep) {
+                    set.extend(inherited.iter().copied());
+                }
+            }
+            if !set.is_empty() {
+                affected.insert(*commit, set);
+            }
+        }
+        affected
+    }
+
+    /// Predicts picking `closure` in order onto the target, as `backport --dry-run` does.
+    pub fn predict(
+        &self,
+        repo: &Repo,
+        closure: &[ObjectId],
+        progress: &dyn Progress,
+    ) -> Result<ClosurePrediction, crate::simulation::SimulationError> {
+        let mut picks = Vec::with_capacity(closure.len());
+        for commit in closure {
+            let parent = repo.commit_info(*commit)?.parents.first().copied();
+            picks.push(crate::simulation::ToPick { commit: *commit, parent });
+        }
+        let simulation = crate::simulation::simulate(repo, self.target.commit, &picks, progress)?;
+        let (mut clean, mut empty, mut conflicts) = (0, 0, Vec::new());
+        for pick in &simulation.picks {
+            match pick.outcome {
+                crate::simulation::Outcome::Clean => clean += 1,
+                crate::simulation::Outcome::Empty => empty += 1,
+                crate::simulation::Outcome::Conflict => conflicts
+                    .push(ConflictingPick { commit: pick.commit, files: pick.conflicts.clone() }),
+            }
+        }
+        let conflicting = conflicts.iter().map(|c| c.commit).collect();
+        let affected = self.needs_among(closure, &conflicting);
+        let need_a_conflicting_pick =
+            closure.iter().filter(|c| affected.contains_key(*c)).copied().collect();
+        Ok(ClosurePrediction { clean, empty, conflicts, need_a_conflicting_pick })
+    }
 }
 
 impl DependencyGraph {
@@ -199,6 +282,7 @@ pub fn analyze(
         commits,
         edges,
         closure: None,
+        prediction: None,
     })
 }
 

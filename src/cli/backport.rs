@@ -313,6 +313,16 @@ pub fn render(ui: &Ui, target: &str, plan: &BackportPlan, verbose: bool) -> std:
         if !verbose && conflicts.len() > 10 {
             writeln!(out, "  ... {} more (--verbose lists them all)", conflicts.len() - 10)?;
         }
+        let open: Vec<_> = plan.steps.iter().filter(|s| !s.needs_conflicting.is_empty()).collect();
+        if !open.is_empty() {
+            let names: Vec<String> = open.iter().map(|s| s.commit.short()).collect();
+            writeln!(
+                out,
+                "not closed under dependencies while the conflicts are skipped: {} ({}) need a conflicting pick; resolve it rather than skip it",
+                names.len(),
+                names.join(", ")
+            )?;
+        }
     }
     if verbose {
         writeln!(out)?;
@@ -327,6 +337,10 @@ pub fn render(ui: &Ui, target: &str, plan: &BackportPlan, verbose: bool) -> std:
             writeln!(out, "  {mark} {stage}{} {}", step.commit.short(), step.summary)?;
             for reason in step.policy_refusals.iter().flatten() {
                 writeln!(out, "        policy: {reason}")?;
+            }
+            if !step.needs_conflicting.is_empty() {
+                let names: Vec<String> = step.needs_conflicting.iter().map(|c| c.short()).collect();
+                writeln!(out, "        needs conflicting {}", names.join(", "))?;
             }
         }
         writeln!(out)?;

@@ -66,7 +66,12 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         .map_err(deps_error)?;
     let wanted = deps::resolve_wanted(&repo, &graph, &args.wanted).map_err(deps_error)?;
     if !wanted.is_empty() {
-        graph.closure = Some(graph.closure(&wanted, args.files));
+        let closure = graph.closure(&wanted, args.files);
+        let prediction = graph
+            .predict(&repo, &closure, &progress)
+            .map_err(|e| CommandError::internal(anyhow::Error::new(e)))?;
+        graph.closure = Some(closure);
+        graph.prediction = Some(prediction);
     }
     let format = if args.json { Format::Json } else { args.format };
     match format {
@@ -136,7 +141,7 @@ pub fn render(
         let names: Vec<String> = wanted.iter().map(|w| w.short()).collect();
         writeln!(
             out,
-            "To pick {} onto {}, pick these {} commits in this order:",
+            "To pick {} onto {}, line dependencies call for these {} commits, in this order:",
             names.join(", "),
             graph.target.name,
             closure.len()
@@ -164,6 +169,42 @@ pub fn render(
                 graph.target.name,
                 skipped.join(", ")
             )?;
+        }
+        if let Some(p) = &graph.prediction {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Predicted as `backport --dry-run` predicts picks: {} apply cleanly, {} conflict, {} change nothing.",
+                p.clean,
+                p.conflicts.len(),
+                p.empty
+            )?;
+            for c in &p.conflicts {
+                let asked = if wanted.contains(&c.commit) { " (asked for)" } else { "" };
+                writeln!(out, "  conflict: {}{asked} in {}", c.commit.short(), c.files.join(", "))?;
+            }
+            if !p.need_a_conflicting_pick.is_empty() {
+                let names: Vec<String> =
+                    p.need_a_conflicting_pick.iter().map(|c| c.short()).collect();
+                let (n, verb) = match names.len() {
+                    1 => ("1 pick needs".to_string(), "is"),
+                    n => (format!("{n} picks need"), "are"),
+                };
+                writeln!(
+                    out,
+                    "  {n} a conflicting one and {verb} not closed under its dependencies while that is skipped: {}",
+                    names.join(", ")
+                )?;
+            }
+            if !p.conflicts.is_empty() {
+                writeln!(
+                    out,
+                    "Line dependencies do not make picks clean: `git regraft backport --dry-run {} {} --for {}` shows each pick.",
+                    graph.target.name,
+                    graph.source.name,
+                    names.join(" --for ")
+                )?;
+            }
         }
     } else if verbose {
         writeln!(out)?;

@@ -242,3 +242,81 @@ fn closure_follows_edges_skips_what_is_on_target_and_keeps_order() {
         .expect_err("not in delta");
     assert!(err.to_string().contains("not in stable..main"), "{err}");
 }
+
+#[test]
+fn deps_for_predicts_the_closure_s_picks_as_git_would() {
+    // Regression: `deps --for` said "pick these in this order" where a pick conflicts.
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    f.commit_file("app.py", "one\ntwo\nthree\nfour\nfive\n", "Base");
+    f.branch("stable", "main");
+    f.checkout("stable");
+    f.commit_file("app.py", "one\nTWO on stable\nthree\nfour\nfive\n", "Stable's own change");
+    f.checkout("main");
+    let a = f.commit_file("app.py", "one\ntwo, reworked\nthree\nfour\nfive\n", "Rework two");
+    let b = f.commit_file(
+        "app.py",
+        "one\ntwo, reworked again\nthree\nfour\nfive\n",
+        "Rework two again",
+    );
+    let c = f.commit_file("other.py", "new\n", "Independent");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"))
+        .current_dir(f.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["deps", "stable", "main", "--for", &b.to_hex(), "--for", &c.to_hex(), "--json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let graph: DependencyGraph = serde_json::from_slice(&out.stdout).expect("json");
+    let closure = graph.closure.clone().expect("a closure");
+    assert_eq!(closure, vec![a, b, c], "b needs a by lines");
+    let prediction = graph.prediction.expect("predicted");
+    // git is the oracle: real cherry-picks of the closure, in order, onto stable.
+    let git_says = regraft::fixture::git_pick_loop(f.path(), "stable", &closure);
+    let conflicting: Vec<ObjectId> = closure
+        .iter()
+        .zip(&git_says)
+        .filter(|(_, g)| matches!(g, regraft::fixture::GitPick::Conflict))
+        .map(|(c, _)| *c)
+        .collect();
+    assert!(!conflicting.is_empty(), "the history has a conflict to find");
+    assert_eq!(prediction.conflicts.iter().map(|c| c.commit).collect::<Vec<_>>(), conflicting);
+    let clean =
+        git_says.iter().filter(|g| matches!(g, regraft::fixture::GitPick::Clean(_))).count();
+    assert_eq!(prediction.clean, clean);
+    // b needs a by lines, and a conflicts (both do: b changes the line a wrote).
+    assert_eq!(conflicting, vec![a, b], "{git_says:?}");
+    assert_eq!(prediction.need_a_conflicting_pick, vec![b], "b needs a, which conflicts");
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"))
+        .current_dir(f.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["deps", "stable", "main", "--for", &b.to_hex()])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("conflict") && text.contains("backport --dry-run"), "{text}");
+    // The backport's stage report says which picks lose their closure.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"))
+        .current_dir(f.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["backport", "--dry-run", "stable", "main", "--for", &b.to_hex(), "--json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let needs: Vec<(String, usize)> = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["commit"].as_str().unwrap_or_default().to_string(),
+                s["needs_conflicting"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert!(needs.contains(&(b.to_hex(), 1)), "{needs:?}");
+}
