@@ -17,9 +17,8 @@ pub struct ScratchObjects {
 impl ScratchObjects {
     /// Creates one for `repo`; `purpose` goes into its name (`regraft-<purpose>-...`).
     pub fn new(repo: &Repo, purpose: &str) -> std::io::Result<ScratchObjects> {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("regraft-{purpose}-"))
-            .tempdir_in(parent())?;
+        let dir =
+            tempfile::Builder::new().prefix(&format!("regraft-{purpose}-")).tempdir_in(parent())?;
         Ok(ScratchObjects { dir, real: repo.objects_dir() })
     }
 

@@ -1,0 +1,153 @@
+//! Never stuck (issue 14): stale locks, state shared by worktrees, corrupt journals,
+//! interrupted runs, Ctrl-C, and `status` explaining all of it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::replace::{World, remote, world};
+use crate::{regraft, regraft_process, run};
+
+const BRANCH: &str = "refs/heads/stable/liberty";
+
+fn lock_path(w: &World) -> PathBuf {
+    w.clone.join(".git/regraft/lock")
+}
+
+/// Writes a lock file with `content`, dated `age` ago.
+fn plant_lock(w: &World, content: &[u8], age: Duration) {
+    let path = lock_path(w);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, content).expect("write the lock");
+    let file = std::fs::File::options().write(true).open(&path).expect("open the lock");
+    file.set_modified(SystemTime::now() - age).expect("date the lock");
+}
+
+/// A lock in regraft's format naming `pid`, with a start time no process of this boot has.
+fn lock_naming(pid: u32) -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!(
+        "regraft-lock 1\npid {pid}\nstart 1\nboot {}\nhost {}\nwhat replace stable/liberty\n",
+        boot.trim(),
+        host.trim()
+    )
+}
+
+/// Waits (at most 60 s) until `done` holds.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn locks_whose_holder_is_gone_are_taken_over() {
+    // Issue 14, finding 1: an empty, garbage or recycled-pid lock blocked every command forever.
+    let w = world(true);
+    let mut sleeper = std::process::Command::new("sleep").arg("60").spawn().expect("sleep runs");
+    let minute = Duration::from_secs(60);
+    let cases: Vec<(&str, Vec<u8>, Duration)> = vec![
+        ("empty, left by a kill before it was filled", Vec::new(), minute),
+        ("garbage", b"\x00\xffnot a lock at all\n".to_vec(), minute),
+        (
+            "an older format naming this live test process",
+            format!("pid {} backport", std::process::id()).into_bytes(),
+            minute,
+        ),
+        (
+            "the live test process, started at another time",
+            lock_naming(std::process::id()).into_bytes(),
+            Duration::ZERO,
+        ),
+        (
+            "a live unrelated sleep, started at another time",
+            lock_naming(sleeper.id()).into_bytes(),
+            Duration::ZERO,
+        ),
+    ];
+    for (what, content, age) in cases {
+        plant_lock(&w, &content, age);
+        let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+        assert_eq!(code, Some(2), "{what}: {out}");
+        assert!(out.contains("no operation is in progress"), "{what}: the lock was taken: {out}");
+        assert!(
+            out.contains("took over the stale lock") && out.contains(".git/regraft/lock"),
+            "{what}: {out}"
+        );
+        assert!(!lock_path(&w).exists(), "{what}: released again");
+    }
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+
+    // A fresh unreadable lock may be one being written: refused, naming the file.
+    plant_lock(&w, b"", Duration::ZERO);
+    let (code, out) = run(regraft(&w.clone).args(["eol", "stable/liberty", "--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains(".git/regraft/lock") && out.contains("empty or unreadable"), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old));
+
+    // Taken over, a stale lock lets a whole operation run.
+    plant_lock(&w, b"", minute);
+    let (code, out) = run(regraft(&w.clone).args(["eol", "stable/liberty", "--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), None);
+}
+
+/// A `REGRAFT_GIT` wrapper that, at regraft's first push, writes `started` and waits until
+/// `release` exists: a regraft that is genuinely running and holds its lock.
+fn held_at_push(root: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (wrapper, started, release) =
+        (root.join("git-held"), root.join("held-started"), root.join("held-release"));
+    let script = format!(
+        r#"#!/bin/sh
+for word in "$@"; do
+  if [ "$word" = push ]; then
+    : > '{started}'
+    i=0
+    while [ ! -e '{release}' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+    break
+  fi
+done
+exec git "$@"
+"#,
+        started = started.display(),
+        release = release.display(),
+    );
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    (wrapper, started, release)
+}
+
+/// Starts `regraft args` in `dir` held at its first push; returns it once it is there.
+fn running_regraft(dir: &Path, root: &Path, args: &[&str]) -> (Child, PathBuf) {
+    let (wrapper, started, release) = held_at_push(root);
+    let child = regraft_process(dir)
+        .env("REGRAFT_GIT", &wrapper)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("regraft starts");
+    wait_for("the held regraft to push", || started.exists());
+    (child, release)
+}
+
+#[test]
+fn a_lock_held_by_a_running_regraft_refuses() {
+    let w = world(true);
+    let root = w.server.parent().expect("parent").to_path_buf();
+    let (child, release) =
+        running_regraft(&w.clone, &root, &["eol", "stable/liberty", "--execute", "--yes"]);
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("another regraft is working") && out.contains("end of life"), "{out}");
+    assert!(!out.contains("took over"), "{out}");
+    std::fs::write(&release, "").expect("release");
+    let done = child.wait_with_output().expect("the held regraft ends");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert_eq!(remote(&w.server, BRANCH), None, "the held eol finished");
+}
