@@ -61,6 +61,12 @@ pub enum ApplyError {
     Moved { branch: String, expected: String, found: String },
     #[error("the resolution of {commit} changes nothing; use --skip to leave it out")]
     EmptyResolution { commit: String },
+    #[error(
+        "the backport in progress runs in the worktree {} (its conflicts are shown there): \
+         continue, skip or abort it from there",
+        .worktree.display()
+    )]
+    OtherWorktree { worktree: PathBuf },
 }
 
 impl From<crate::names::NameError> for ApplyError {
@@ -109,6 +115,10 @@ pub struct State {
     pub checked_out: bool,
     pub stage_size: usize,
     pub squash: bool,
+    /// The worktree the backport runs in (its work tree, or the git directory when bare):
+    /// the state is shared by every worktree of the repository, its checkout is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<PathBuf>,
 }
 
 /// What a run did.
@@ -218,6 +228,7 @@ pub fn start(
         checked_out: false,
         stage_size: options.stage_size.max(1),
         squash,
+        worktree: Some(worktree_of(repo)),
     };
     let onto = plan.onto.to_hex();
     repo.git().output(&[
@@ -238,6 +249,9 @@ pub fn start(
 pub fn resume(repo: &Repo, action: Resume, progress: &dyn Progress) -> Result<Report, ApplyError> {
     let _lock = Lock::take(repo, "backport")?;
     let mut state = load(repo)?;
+    if let Some(worktree) = state.worktree.as_ref().filter(|w| **w != worktree_of(repo)) {
+        return Err(ApplyError::OtherWorktree { worktree: worktree.clone() });
+    }
     let git = repo.git();
     match action {
         Resume::Abort => {
@@ -600,6 +614,11 @@ fn sync_work_tree(
         git_in_tree(repo, &["read-tree", "-m", "-u", &shown.to_hex(), &tip.to_hex()])?;
     }
     Ok(())
+}
+
+/// Returns the worktree `repo` was opened in: its work tree, or its git directory when bare.
+fn worktree_of(repo: &Repo) -> PathBuf {
+    repo.work_tree().unwrap_or(repo.git_dir()).to_path_buf()
 }
 
 fn cherry_pick_in_progress(repo: &Repo) -> bool {

@@ -538,8 +538,8 @@ fn run(
                             branch: review.branch.clone(),
                             reviews: done.into_iter().map(|(r, _)| r).collect(),
                         };
-                        record.save(repo.git_dir()).map_err(|source| OperationError::Io {
-                            path: crate::review::AbandonRecord::path(repo.git_dir()),
+                        record.save(repo.common_dir()).map_err(|source| OperationError::Io {
+                            path: crate::review::AbandonRecord::path(repo.common_dir()),
                             source,
                         })?;
                     }

@@ -141,15 +141,16 @@ fn remote_tracking(repo: &Repo, remote: &str) -> Result<HashMap<String, ObjectId
 
 fn busy(repo: &Repo) -> Option<&'static str> {
     let dir = repo.git_dir();
-    let checks: [(&str, &str); 6] = [
+    let checks: [(&str, &str); 5] = [
         ("rebase-merge", "a rebase"),
         ("rebase-apply", "a rebase"),
         ("MERGE_HEAD", "a merge"),
         ("CHERRY_PICK_HEAD", "a cherry-pick"),
         ("REVERT_HEAD", "a revert"),
-        ("regraft/backport.json", "a regraft backport"),
     ];
-    checks.iter().find(|(path, _)| dir.join(path).exists()).map(|(_, what)| *what)
+    let found = checks.iter().find(|(path, _)| dir.join(path).exists()).map(|(_, what)| *what);
+    // A backport's state is shared by every worktree (it builds a branch of the repository).
+    found.or_else(|| crate::apply::state_path(repo).exists().then_some("a regraft backport"))
 }
 
 /// Finds the rewritten remote branches and syncs the chosen local branches onto them.

@@ -66,7 +66,7 @@ pub struct RestoreArgs {
 }
 
 fn record_path(repo: &Repo) -> PathBuf {
-    AbandonRecord::path(repo.git_dir())
+    AbandonRecord::path(repo.common_dir())
 }
 
 pub fn review_error(e: ReviewError) -> CommandError {
@@ -175,7 +175,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         branch: args.branch.clone(),
         reviews: done.iter().map(|(r, _)| r.clone()).collect(),
     };
-    record.save(repo.git_dir()).map_err(CommandError::internal)?;
+    record.save(repo.common_dir()).map_err(CommandError::internal)?;
     let mut out = ui.out();
     for (r, outcome) in &done {
         match outcome {

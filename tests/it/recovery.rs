@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use regraft::scenario::{SOURCE, TARGET};
+
 use crate::replace::{World, remote, world};
-use crate::{regraft, regraft_process, run};
+use crate::{git, regraft, regraft_process, run};
 
 const BRANCH: &str = "refs/heads/stable/liberty";
 
@@ -150,4 +152,107 @@ fn a_lock_held_by_a_running_regraft_refuses() {
     let done = child.wait_with_output().expect("the held regraft ends");
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     assert_eq!(remote(&w.server, BRANCH), None, "the held eol finished");
+}
+
+const REPLACE: [&str; 6] =
+    ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", "recreate"];
+
+/// Adds a linked worktree of `repo` at `path`, detached at `origin/master`.
+fn add_worktree(repo: &Path, path: &Path) {
+    git(
+        repo,
+        &["worktree", "add", "-q", "--detach", path.to_str().expect("utf-8"), "origin/master"],
+    );
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn worktrees_share_one_lock_one_journal_and_the_shallow_check() {
+    // Issue 14, finding 2: state lived per worktree, so two worktrees ran two operations at once.
+    let w = world(true);
+    let root = w.server.parent().expect("parent").to_path_buf();
+    let linked = root.join("linked");
+    add_worktree(&w.clone, &linked);
+    let (code, out) = run(regraft(&linked)
+        .env("REGRAFT_FAULT_AFTER_STEPS", "3")
+        .args(REPLACE)
+        .args(["--execute", "--yes"]));
+    assert_eq!(code, None, "killed: {out}");
+    assert!(w.clone.join(".git/regraft/journal.json").exists(), "in the common directory");
+    let merge =
+        ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", "merge"];
+    let (code, out) = run(regraft(&w.clone).args(merge).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("already in progress") && out.contains("--abort"), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old), "the second operation did not run");
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("aborted: ") && out.contains("recreate"),
+        "the linked one's journal: {out}"
+    );
+    let (code, out) = run(regraft(&linked).args(["replace", "--continue"]));
+    assert_eq!(code, Some(2), "gone for both: {out}");
+    assert!(out.contains("no operation is in progress"), "{out}");
+
+    // One lock for both: a regraft running in the main worktree blocks the linked one.
+    let mut args = REPLACE.to_vec();
+    args.extend(["--execute", "--yes"]);
+    let (child, release) = running_regraft(&w.clone, &root, &args);
+    let (code, out) = run(regraft(&linked).args(["replace", "--abort"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("another regraft is working"), "{out}");
+    std::fs::write(&release, "").expect("release");
+    let done = child.wait_with_output().expect("the held regraft ends");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+
+    // A worktree of a shallow clone is as shallow as the clone.
+    let shallow = root.join("shallow");
+    let url = format!("file://{}", w.server.display());
+    git(
+        &root,
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--no-single-branch",
+            &url,
+            shallow.to_str().expect("utf-8"),
+        ],
+    );
+    let shallow_linked = root.join("shallow-linked");
+    add_worktree(&shallow, &shallow_linked);
+    let (code, out) = run(regraft(&shallow_linked).args([
+        "replace",
+        "stable/mitaka",
+        "--from",
+        "origin/master",
+        "--strategy",
+        "megapatch",
+    ]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("shallow"), "{out}");
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn a_backport_is_seen_from_every_worktree_and_resumed_in_its_own() {
+    // Issue 14, finding 2: a backport's state lived per worktree.
+    let (tmp, s) = crate::small_scenario();
+    let linked = tmp.path().join("linked");
+    git(&s.dir, &["worktree", "add", "-q", "--detach", linked.to_str().expect("utf-8"), TARGET]);
+    let fix = s.fix.to_hex();
+    let args = ["backport", TARGET, SOURCE, "--for", fix.as_str(), "--branch", "fix"];
+    let (code, out) = run(regraft(&linked).env("REGRAFT_FAULT_AFTER_PICKS", "1").args(args));
+    assert_eq!(code, None, "killed: {out}");
+    let (code, out) = run(regraft(&s.dir).args(["backport", TARGET, SOURCE, "--branch", "other"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("already in progress on branch refs/heads/fix"), "{out}");
+    let (code, out) = run(regraft(&s.dir).args(["backport", "--continue"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("runs in the worktree") && out.contains("linked"), "{out}");
+    let (code, out) = run(regraft(&linked).args(["backport", "--continue"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!s.dir.join(".git/regraft/backport.json").exists(), "{out}");
 }
