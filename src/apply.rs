@@ -168,11 +168,9 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ApplyError + '_ {
 
 fn save(repo: &Repo, state: &State) -> Result<(), ApplyError> {
     let path = state_path(repo);
-    let temp = path.with_extension("json.new");
     let text = serde_json::to_vec_pretty(state).expect("the state serializes");
-    // Written aside and renamed, so a crash never leaves half a state file.
-    std::fs::write(&temp, text).map_err(io_error(&temp))?;
-    std::fs::rename(&temp, &path).map_err(io_error(&path))
+    // Written whole, so a crash never leaves half a state file.
+    crate::state_file::write(&path, &text).map_err(io_error(&path))
 }
 
 fn load(repo: &Repo) -> Result<State, ApplyError> {

@@ -30,6 +30,7 @@ pub mod review;
 pub mod scenario;
 pub mod scratch;
 pub mod simulation;
+pub mod state_file;
 pub mod sync;
 
 pub use oid::ObjectId;

@@ -566,9 +566,10 @@ impl AbandonRecord {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let temp = path.with_extension("json.new");
-        std::fs::write(&temp, serde_json::to_vec_pretty(self).expect("the record serializes"))?;
-        std::fs::rename(temp, path)
+        crate::state_file::write(
+            &path,
+            &serde_json::to_vec_pretty(self).expect("the record serializes"),
+        )
     }
 }
 

@@ -235,7 +235,8 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         if !moved.is_empty() {
             let path = last_sync_path(repo);
             let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
-            std::fs::write(&path, text).map_err(|source| SyncError::Io { path, source })?;
+            crate::state_file::write(&path, &text)
+                .map_err(|source| SyncError::Io { path, source })?;
         }
     }
     Ok(SyncReport {

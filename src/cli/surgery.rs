@@ -133,7 +133,7 @@ pub fn resume_or_abort(ui: &Ui, repo: &Repo, abort: bool) -> Result<ExitCode, Co
     if abort {
         let report = operation::abort(repo).map_err(operation_error)?;
         let mut out = ui.out();
-        writeln!(out, "aborted: {}", report.plan.operation)?;
+        writeln!(out, "aborted: {}", report.operation)?;
         for line in report.restored.iter().chain(&report.kept) {
             writeln!(out, "  {line}")?;
         }
@@ -183,6 +183,9 @@ pub fn operation_error(error: OperationError) -> CommandError {
             "fetch and look at what is there now; --abort undoes only what this operation did and leaves that alone",
         ),
         OperationError::AbortInProgress { .. } => Some("run --abort again to finish it"),
+        OperationError::CorruptJournal(_) => Some(
+            "run `git regraft replace --abort`: it moves the journal aside (keeping it) and changes nothing on the remote; then look at the remote and plan again",
+        ),
         _ => None,
     };
     let user = error.is_user_error();

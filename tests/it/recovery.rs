@@ -256,3 +256,104 @@ fn a_backport_is_seen_from_every_worktree_and_resumed_in_its_own() {
     assert_eq!(code, Some(0), "{out}");
     assert!(!s.dir.join(".git/regraft/backport.json").exists(), "{out}");
 }
+
+/// Kills a recreate of stable/liberty after `steps` steps; returns the journal's path.
+fn interrupted(w: &World, strategy: &str, steps: usize) -> PathBuf {
+    let (code, out) = run(regraft(&w.clone)
+        .env("REGRAFT_FAULT_AFTER_STEPS", steps.to_string())
+        .args([
+            "replace",
+            "stable/liberty",
+            "--from",
+            "origin/stable/mitaka",
+            "--strategy",
+            strategy,
+        ])
+        .args(["--execute", "--yes"]));
+    assert_eq!(code, None, "killed: {out}");
+    let journal = w.clone.join(".git/regraft/journal.json");
+    assert!(journal.exists());
+    journal
+}
+
+/// Returns the files in the state directory whose names start with `prefix`.
+fn state_files(w: &World, prefix: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(w.clone.join(".git/regraft"))
+        .expect("the state directory")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn a_corrupt_journal_is_explained_and_abort_moves_it_aside() {
+    // Issue 14, finding 3: a corrupted journal had no way out (a serde message, an unrelated hint).
+    for case in ["empty", "truncated", "an array", "random bytes"] {
+        let w = world(true);
+        let journal = interrupted(&w, "merge", 5);
+        let ours = remote(&w.server, BRANCH).expect("the merge was pushed");
+        let text = std::fs::read(&journal).expect("read");
+        let corrupt = match case {
+            "empty" => Vec::new(),
+            "truncated" => text[..text.len() / 2].to_vec(),
+            "an array" => b"[]".to_vec(),
+            _ => (0..200u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect(),
+        };
+        std::fs::write(&journal, &corrupt).expect("corrupt the journal");
+
+        for args in
+            [vec!["replace", "--continue"], vec!["eol", "stable/mitaka", "--execute", "--yes"]]
+        {
+            let (code, out) = run(regraft(&w.clone).args(&args));
+            assert_eq!(code, Some(2), "{case}, {args:?}: {out}");
+            assert!(
+                out.contains("journal") && out.contains(".git/regraft/journal.json"),
+                "{case}, {args:?}: {out}"
+            );
+            assert!(out.contains("cannot be read"), "{case}, {args:?}: {out}");
+            assert!(
+                out.contains("git regraft replace --abort"),
+                "{case}, {args:?}: the way out: {out}"
+            );
+            assert!(
+                out.contains(&format!("refs/heads/stable/liberty is at {}", ours.short()))
+                    || case != "truncated",
+                "{case}: what the remote holds now: {out}"
+            );
+            assert_eq!(remote(&w.server, BRANCH), Some(ours), "{case}, {args:?}: nothing changed");
+            assert!(
+                remote(&w.server, "refs/heads/stable/mitaka").is_some(),
+                "{case}: eol did not run"
+            );
+            assert_eq!(
+                std::fs::read(&journal).expect("kept"),
+                corrupt,
+                "{case}: the journal is kept as it was"
+            );
+        }
+
+        let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+        assert_eq!(code, Some(0), "{case}: {out}");
+        let aside = state_files(&w, "journal.json.corrupt-");
+        assert_eq!(aside.len(), 1, "{case}: {out}");
+        assert_eq!(std::fs::read(&aside[0]).expect("read"), corrupt, "{case}: moved, not changed");
+        assert!(!journal.exists(), "{case}");
+        assert!(out.contains(&aside[0].display().to_string()), "{case}: says where: {out}");
+        assert!(out.contains("nothing on the remote was changed"), "{case}: {out}");
+        if case == "truncated" {
+            assert!(out.contains("tag liberty-early-demise keeps the old tip"), "{case}: {out}");
+        } else {
+            assert!(out.contains("git ls-remote --tags"), "{case}: {out}");
+        }
+        assert_eq!(remote(&w.server, BRANCH), Some(ours), "{case}: abort changed nothing");
+        assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old), "{case}");
+        // The way is clear again.
+        let (code, out) =
+            run(regraft(&w.clone).args(["eol", "stable/mitaka", "--execute", "--yes"]));
+        assert_eq!(code, Some(0), "{case}: {out}");
+    }
+}
