@@ -130,6 +130,13 @@ impl From<std::io::Error> for CommandError {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
+    // Ctrl-C, SIGTERM and SIGHUP still end the process at once, but first remove the scratch
+    // object directories, which no destructor would. A journal or a lock left behind is
+    // what `--continue`, `--abort` and the stale-lock takeover are for.
+    let _ = ctrlc::set_handler(|| {
+        regraft::scratch::remove_live();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let mut ui = Ui::new(cli.color);
     let result = match &cli.directory {

@@ -357,3 +357,103 @@ fn a_corrupt_journal_is_explained_and_abort_moves_it_aside() {
         assert_eq!(code, Some(0), "{case}: {out}");
     }
 }
+
+/// Returns the `regraft-*` entries of a scratch parent.
+fn scratch_entries(parent: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(parent)
+        .expect("the scratch parent")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("regraft-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn ctrl_c_in_a_dry_run_removes_its_scratch_objects() {
+    // Issue 14, finding 4: Ctrl-C during compare or backport --dry-run left a /dev/shm/regraft-objects-* directory each time.
+    let (tmp, s) = crate::small_scenario();
+    let parent = tmp.path().join("scratch");
+    std::fs::create_dir(&parent).expect("mkdir");
+    // git merge-tree never answers: the dry run waits on it, as it does most of its time.
+    let stalled = tmp.path().join("stalled-pid");
+    let wrapper = tmp.path().join("git-stalling");
+    let script = format!(
+        "#!/bin/sh\nfor word in \"$@\"; do\n  if [ \"$word\" = merge-tree ]; then echo $$ > '{}'; exec sleep 60; fi\ndone\nexec git \"$@\"\n",
+        stalled.display()
+    );
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    for args in [vec!["backport", "--dry-run", TARGET, SOURCE], vec!["compare", TARGET, SOURCE]] {
+        let _ = std::fs::remove_file(&stalled);
+        let child = regraft_process(&s.dir)
+            .env("REGRAFT_SCRATCH_DIR", &parent)
+            .env("REGRAFT_GIT", &wrapper)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("regraft starts");
+        let mine = format!("regraft-objects-{}-", child.id());
+        wait_for("the scratch directory", || {
+            stalled.exists() && scratch_entries(&parent).iter().any(|n| n.starts_with(&mine))
+        });
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let out = child.wait_with_output().expect("regraft ends");
+        let sleeper = std::fs::read_to_string(&stalled).expect("the stalled pid");
+        let _ = std::process::Command::new("kill").arg(sleeper.trim()).status();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(scratch_entries(&parent), Vec::<String>::new(), "{args:?}: nothing left");
+    }
+}
+
+#[test]
+fn scratch_directories_of_dead_processes_are_removed_by_the_next_run() {
+    // Issue 14, finding 4: each killed run's scratch directory stayed for good.
+    let (tmp, s) = crate::small_scenario();
+    let parent = tmp.path().join("scratch");
+    std::fs::create_dir(&parent).expect("mkdir");
+    let mut finished = std::process::Command::new("true").spawn().expect("true runs");
+    let dead = finished.id();
+    finished.wait().expect("true ends");
+    let stale = parent.join(format!("regraft-objects-{dead}-aBc123"));
+    std::fs::create_dir_all(stale.join("ab")).expect("mkdir");
+    std::fs::write(stale.join("ab/cdef"), "an object").expect("write");
+    // A live process's, and a link named like a dead one's: both stay, and what the link
+    // points at is not touched.
+    let alive = parent.join(format!("regraft-objects-{}-dEf456", std::process::id()));
+    std::fs::create_dir(&alive).expect("mkdir");
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    std::fs::write(elsewhere.join("keep"), "keep").expect("write");
+    let link = parent.join(format!("regraft-objects-{dead}-link00"));
+    std::os::unix::fs::symlink(&elsewhere, &link).expect("symlink");
+
+    let (code, out) = run(regraft(&s.dir).env("REGRAFT_SCRATCH_DIR", &parent).args([
+        "backport",
+        "--dry-run",
+        TARGET,
+        SOURCE,
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!stale.exists(), "the dead process's directory is gone");
+    assert!(alive.exists(), "a live process's stays");
+    assert!(
+        link.symlink_metadata().is_ok() && elsewhere.join("keep").exists(),
+        "links are left alone"
+    );
+    let mut left = scratch_entries(&parent);
+    left.retain(|n| !n.ends_with("dEf456") && !n.ends_with("link00"));
+    assert_eq!(left, Vec::<String>::new(), "the run's own is gone too");
+}
