@@ -210,13 +210,20 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         if !wanted.contains(name) {
             continue;
         }
-        // The rewrite this branch is built on: its upstream's, or any whose old tip it contains.
-        let rewrite = rewrites
-            .iter()
-            .find(|r| {
-                upstream.as_deref() == Some(r.reference.as_str()) && repo.is_ancestor(r.old, *tip)
-            })
-            .or_else(|| rewrites.iter().find(|r| repo.is_ancestor(r.old, *tip)));
+        // The rewrite this branch is built on. A branch with an upstream follows only its
+        // upstream's: one whose upstream did not change is never moved, even when it
+        // contains the old tip of another (after an aborted replacement, liberty's "old" tip
+        // is mitaka's, and mitaka's branches stay). One without an upstream follows a
+        // rewrite whose old tip it contains and no remote-tracking branch still has.
+        let rewrite = match upstream {
+            Some(upstream) => {
+                rewrites.iter().find(|r| *upstream == r.reference && repo.is_ancestor(r.old, *tip))
+            }
+            None => rewrites.iter().find(|r| {
+                repo.is_ancestor(r.old, *tip)
+                    && !after.values().any(|now| repo.is_ancestor(r.old, *now))
+            }),
+        };
         let Some(rewrite) = rewrite else { continue };
         let checked_out = current.as_deref() == Some(name.as_str());
         results.push(sync_branch(
@@ -371,7 +378,14 @@ fn sync_branch(
         result.new = (result.replayed == 0).then_some(rewrite.new);
         return Ok(result);
     }
-    let backup = format!("refs/regraft/backup/{name}/{stamp}");
+    // Two syncs of a branch within a second must not collide on the backup's name.
+    let backup = (0..)
+        .map(|n| match n {
+            0 => format!("refs/regraft/backup/{name}/{stamp}"),
+            n => format!("refs/regraft/backup/{name}/{stamp}-{n}"),
+        })
+        .find(|candidate| repo.reference_target(candidate).is_none())
+        .expect("some suffix is free");
     let git = repo.git();
     git.output(&[
         "update-ref",

@@ -457,3 +457,45 @@ fn scratch_directories_of_dead_processes_are_removed_by_the_next_run() {
     left.retain(|n| !n.ends_with("dEf456") && !n.ends_with("link00"));
     assert_eq!(left, Vec::<String>::new(), "the run's own is gone too");
 }
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn after_an_aborted_replacement_sync_moves_no_branch_whose_upstream_did_not_change() {
+    // Issue 14, finding 5: sync --all moved stable/mitaka onto old liberty after an aborted replacement.
+    for fetch_first in [false, true] {
+        let w = world(true);
+        let root = w.server.parent().expect("parent");
+        let dev = root.join("developer");
+        let url = format!("file://{}", w.server.display());
+        git(root, &["clone", "-q", &url, dev.to_str().expect("utf-8")]);
+        git(&dev, &["checkout", "-q", "stable/mitaka"]);
+        git(&dev, &["checkout", "-q", "stable/liberty"]);
+        // A branch of the developer's own, without upstream, on mitaka.
+        git(&dev, &["branch", "--no-track", "mine", "origin/stable/mitaka"]);
+
+        // The release manager's recreate is killed with liberty pointing at mitaka...
+        interrupted(&w, "recreate", 5);
+        assert_eq!(remote(&w.server, BRANCH), Some(w.source), "liberty briefly is mitaka");
+        // ...the developer fetches just then...
+        git(&dev, &["fetch", "-q", "origin"]);
+        // (and syncs liberty onto what it then is),
+        let (code, out) = run(regraft(&dev).args(["sync", "stable/liberty", "--no-fetch"]));
+        assert_eq!(code, Some(0), "{out}");
+        assert_eq!(crate::id(&git(&dev, &["rev-parse", "stable/liberty"])), w.source);
+        // ...and the release manager aborts.
+        let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+        assert_eq!(code, Some(0), "{out}");
+        assert_eq!(remote(&w.server, BRANCH), Some(w.old));
+        if fetch_first {
+            git(&dev, &["fetch", "-q", "origin"]);
+        }
+
+        let (code, out) = run(regraft(&dev).args(["sync", "--all"]));
+        assert_eq!(code, Some(0), "{out}");
+        let at = |branch: &str| crate::id(&git(&dev, &["rev-parse", branch]));
+        assert_eq!(at("stable/mitaka"), w.source, "origin/stable/mitaka never changed: {out}");
+        assert_eq!(at("mine"), w.source, "mitaka's commits were not replaced: {out}");
+        assert_eq!(at("stable/liberty"), w.old, "liberty's own upstream changed back: {out}");
+        assert!(!out.contains("stable/mitaka") && !out.contains("mine"), "{out}");
+    }
+}
