@@ -173,6 +173,21 @@ fn save(repo: &Repo, state: &State) -> Result<(), ApplyError> {
     crate::state_file::write(&path, &text).map_err(io_error(&path))
 }
 
+/// Reads the state of the backport in progress, without taking the lock (for `status`);
+/// `None` when none is.
+pub fn in_progress(repo: &Repo) -> Result<Option<State>, ApplyError> {
+    match load(repo) {
+        Ok(state) => Ok(Some(state)),
+        Err(ApplyError::NotInProgress { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Returns the worktree a backport's conflicts are shown in when started from `repo`.
+pub fn worktree(repo: &Repo) -> PathBuf {
+    worktree_of(repo)
+}
+
 fn load(repo: &Repo) -> Result<State, ApplyError> {
     let path = state_path(repo);
     let text = match std::fs::read(&path) {

@@ -31,6 +31,7 @@ pub mod scenario;
 pub mod scratch;
 pub mod simulation;
 pub mod state_file;
+pub mod status;
 pub mod sync;
 
 pub use oid::ObjectId;

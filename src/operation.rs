@@ -291,6 +291,32 @@ impl Journal {
     }
 }
 
+/// Where the operation in progress stands, as its journal says (for `status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub journal: PathBuf,
+    pub plan: Plan,
+    /// The ids of the finished steps.
+    pub done: Vec<String>,
+    /// The step that was started and not seen to finish.
+    pub started: Option<String>,
+    /// Whether an `--abort` began and did not finish.
+    pub aborting: bool,
+}
+
+/// Reads the journal of the operation in progress, without taking the lock or touching the
+/// remote; `None` when nothing is in progress. An unreadable journal is
+/// [`OperationError::CorruptJournal`].
+pub fn in_progress(repo: &Repo) -> Result<Option<Progress>, OperationError> {
+    Ok(load(repo)?.map(|journal| Progress {
+        journal: journal_path(repo),
+        plan: journal.plan,
+        done: journal.done,
+        started: journal.started,
+        aborting: journal.abort.is_some(),
+    }))
+}
+
 /// How a step went, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepStatus {

@@ -499,3 +499,161 @@ fn after_an_aborted_replacement_sync_moves_no_branch_whose_upstream_did_not_chan
         assert!(!out.contains("stable/mitaka") && !out.contains("mine"), "{out}");
     }
 }
+
+/// Runs `git regraft status --json` and parses it.
+fn status_json(dir: &Path) -> serde_json::Value {
+    let (code, out) = run(regraft(dir).args(["status", "--json"]));
+    assert_eq!(code, Some(0), "{out}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// Returns what `git ls-remote` of the server says `reference` is (peeled for tags).
+fn ls_remote(server: &Path, reference: &str) -> Option<String> {
+    let out =
+        git(server.parent().expect("parent"), &["ls-remote", server.to_str().expect("utf-8")]);
+    let find = |name: &str| {
+        out.lines().find_map(|l| {
+            l.split_once('\t').filter(|(_, n)| *n == name).map(|(id, _)| id.to_string())
+        })
+    };
+    find(&format!("{reference}^{{}}")).or_else(|| find(reference))
+}
+
+#[test]
+fn status_with_nothing_in_progress_says_so() {
+    // Issue 14, finding 6: there was no `status`.
+    let w = world(true);
+    let (code, out) = run(regraft(&w.clone).arg("status"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("Nothing in progress."), "{out}");
+    let json = status_json(&w.clone);
+    assert!(
+        json["operation"].is_null() && json["backport"].is_null() && json["next"].is_null(),
+        "{json}"
+    );
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn status_shows_an_interrupted_replace_its_step_and_the_remote_as_git_sees_it() {
+    // Issue 14, finding 6: nothing said where an interrupted run stood.
+    for (strategy, steps) in [("recreate", 3), ("merge", 5)] {
+        let w = world(true);
+        interrupted(&w, strategy, steps);
+        let json = status_json(&w.clone);
+        let op = &json["operation"];
+        assert!(op["operation"].as_str().is_some_and(|o| o.contains(strategy)), "{json}");
+        let states: Vec<&str> = op["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| s["state"].as_str().expect("state"))
+            .collect();
+        assert_eq!(states.iter().filter(|s| **s == "done").count(), steps, "{json}");
+        assert!(
+            states[..steps].iter().all(|s| *s == "done")
+                && states[steps..].iter().all(|s| *s == "pending"),
+            "{json}"
+        );
+        assert_eq!(json["next"], "git regraft replace --continue", "{json}");
+        assert_eq!(json["or"], "git regraft replace --abort", "{json}");
+        let now = op["remote_now"].as_array().expect("remote_now");
+        for reference in [BRANCH, "refs/tags/liberty-early-demise"] {
+            let shown = now
+                .iter()
+                .find(|v| v["reference"] == reference)
+                .unwrap_or_else(|| panic!("{reference}: {json}"));
+            assert_eq!(
+                shown["value"].as_str().map(str::to_string),
+                ls_remote(&w.server, reference),
+                "{strategy} {reference}: {json}"
+            );
+        }
+        if strategy == "merge" {
+            assert_ne!(ls_remote(&w.server, BRANCH), Some(w.old.to_hex()), "the branch was pushed");
+        }
+        let (code, out) = run(regraft(&w.clone).arg("status"));
+        assert_eq!(code, Some(0), "{out}");
+        assert!(
+            out.contains("in progress: replace stable/liberty")
+                && out.contains("next: git regraft replace --continue"),
+            "{out}"
+        );
+        let branch_now = ls_remote(&w.server, BRANCH).expect("the branch");
+        assert!(out.contains(&branch_now[..10]), "{out}");
+    }
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn status_shows_an_interrupted_backport_and_a_corrupt_journal() {
+    // Issue 14, finding 6: nothing said a backport or an unreadable journal was in the way.
+    let (_tmp, s) = crate::small_scenario();
+    let fix = s.fix.to_hex();
+    let (code, out) = run(regraft(&s.dir).env("REGRAFT_FAULT_AFTER_PICKS", "1").args([
+        "backport",
+        TARGET,
+        SOURCE,
+        "--for",
+        fix.as_str(),
+        "--branch",
+        "fix",
+    ]));
+    assert_eq!(code, None, "killed: {out}");
+    let json = status_json(&s.dir);
+    assert_eq!(json["backport"]["branch"], "refs/heads/fix", "{json}");
+    assert_eq!(json["next"], "git regraft backport --continue", "{json}");
+    let (code, out) = run(regraft(&s.dir).arg("status"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("backport in progress: refs/heads/fix")
+            && out.contains("next: git regraft backport --continue"),
+        "{out}"
+    );
+
+    let w = world(true);
+    let journal = interrupted(&w, "merge", 5);
+    std::fs::write(&journal, "{\"plan\": {\"operation\": \"replace stable/liberty")
+        .expect("corrupt");
+    let (code, out) = run(regraft(&w.clone).arg("status"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("cannot be read") && out.contains("journal.json"), "{out}");
+    assert!(out.contains("next: git regraft replace --abort"), "{out}");
+    let json = status_json(&w.clone);
+    assert_eq!(json["next"], "git regraft replace --abort", "{json}");
+    assert!(
+        json["unreadable_journal"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot be read")),
+        "{json}"
+    );
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn an_interrupted_abort_is_finished_by_another() {
+    // Issue 14: the way out of a killed --abort, shown by status and taken by --abort.
+    let w = world(true);
+    interrupted(&w, "merge", 5);
+    let ours = remote(&w.server, BRANCH).expect("the merge was pushed");
+    // The abort is killed (SIGKILL: no handler runs) as it starts its push.
+    let wrapper = w.server.parent().expect("parent").join("git-killing");
+    let script = "#!/bin/sh\nfor word in \"$@\"; do\n  if [ \"$word\" = push ]; then kill -9 $PPID; sleep 1; exit 1; fi\ndone\nexec git \"$@\"\n";
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let (code, out) =
+        run(regraft(&w.clone).env("REGRAFT_GIT", &wrapper).args(["replace", "--abort"]));
+    assert_eq!(code, None, "killed: {out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(ours));
+    let json = status_json(&w.clone);
+    assert_eq!(json["operation"]["aborting"], true, "{json}");
+    assert_eq!(json["next"], "git regraft replace --abort", "{json}");
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--continue"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--abort") && out.contains("was interrupted"), "{out}");
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old), "{out}");
+    assert_eq!(status_json(&w.clone)["next"], serde_json::Value::Null);
+}
