@@ -33,5 +33,6 @@ pub mod simulation;
 pub mod state_file;
 pub mod status;
 pub mod sync;
+mod unreadable_journal;
 
 pub use oid::ObjectId;
