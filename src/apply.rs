@@ -61,6 +61,12 @@ pub enum ApplyError {
     Moved { branch: String, expected: String, found: String },
     #[error("the resolution of {commit} changes nothing; use --skip to leave it out")]
     EmptyResolution { commit: String },
+    #[error(
+        "the backport in progress runs in the worktree {} (its conflicts are shown there): \
+         continue, skip or abort it from there",
+        .worktree.display()
+    )]
+    OtherWorktree { worktree: PathBuf },
 }
 
 impl From<crate::names::NameError> for ApplyError {
@@ -109,6 +115,10 @@ pub struct State {
     pub checked_out: bool,
     pub stage_size: usize,
     pub squash: bool,
+    /// The worktree the backport runs in (its work tree, or the git directory when bare):
+    /// the state is shared by every worktree of the repository, its checkout is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<PathBuf>,
 }
 
 /// What a run did.
@@ -158,11 +168,24 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ApplyError + '_ {
 
 fn save(repo: &Repo, state: &State) -> Result<(), ApplyError> {
     let path = state_path(repo);
-    let temp = path.with_extension("json.new");
     let text = serde_json::to_vec_pretty(state).expect("the state serializes");
-    // Written aside and renamed, so a crash never leaves half a state file.
-    std::fs::write(&temp, text).map_err(io_error(&temp))?;
-    std::fs::rename(&temp, &path).map_err(io_error(&path))
+    // Written whole, so a crash never leaves half a state file.
+    crate::state_file::write(&path, &text).map_err(io_error(&path))
+}
+
+/// Reads the state of the backport in progress, without taking the lock (for `status`);
+/// `None` when none is.
+pub fn in_progress(repo: &Repo) -> Result<Option<State>, ApplyError> {
+    match load(repo) {
+        Ok(state) => Ok(Some(state)),
+        Err(ApplyError::NotInProgress { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Returns the worktree a backport's conflicts are shown in when started from `repo`.
+pub fn worktree(repo: &Repo) -> PathBuf {
+    worktree_of(repo)
 }
 
 fn load(repo: &Repo) -> Result<State, ApplyError> {
@@ -218,6 +241,7 @@ pub fn start(
         checked_out: false,
         stage_size: options.stage_size.max(1),
         squash,
+        worktree: Some(worktree_of(repo)),
     };
     let onto = plan.onto.to_hex();
     repo.git().output(&[
@@ -238,6 +262,9 @@ pub fn start(
 pub fn resume(repo: &Repo, action: Resume, progress: &dyn Progress) -> Result<Report, ApplyError> {
     let _lock = Lock::take(repo, "backport")?;
     let mut state = load(repo)?;
+    if let Some(worktree) = state.worktree.as_ref().filter(|w| **w != worktree_of(repo)) {
+        return Err(ApplyError::OtherWorktree { worktree: worktree.clone() });
+    }
     let git = repo.git();
     match action {
         Resume::Abort => {
@@ -600,6 +627,11 @@ fn sync_work_tree(
         git_in_tree(repo, &["read-tree", "-m", "-u", &shown.to_hex(), &tip.to_hex()])?;
     }
     Ok(())
+}
+
+/// Returns the worktree `repo` was opened in: its work tree, or its git directory when bare.
+fn worktree_of(repo: &Repo) -> PathBuf {
+    repo.work_tree().unwrap_or(repo.git_dir()).to_path_buf()
 }
 
 fn cherry_pick_in_progress(repo: &Repo) -> bool {

@@ -295,10 +295,7 @@ pub fn cached_patch_ids(
                 all.extend_from_slice(id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
             }
             all.extend_from_slice(&records);
-            let temp = path.with_extension("new");
-            if std::fs::write(&temp, &all).is_ok() {
-                let _ = std::fs::rename(&temp, &path);
-            }
+            let _ = crate::state_file::write(&path, &all);
         }
     }
     out.extend(fresh);

@@ -32,6 +32,9 @@ pub mod saved_plan;
 pub mod scenario;
 pub mod scratch;
 pub mod simulation;
+pub mod state_file;
+pub mod status;
 pub mod sync;
+mod unreadable_journal;
 
 pub use oid::ObjectId;

@@ -10,6 +10,8 @@ use crate::git::GitError;
 use crate::lock::{Lock, LockError};
 use crate::oid::ObjectId;
 use crate::repo::Repo;
+pub use crate::unreadable_journal::CorruptJournal;
+use crate::unreadable_journal::{abort_unreadable, corrupt_journal};
 
 /// Environment variable (for fault tests, see [`crate::fault`]) that aborts the process
 /// after this many steps.
@@ -57,6 +59,8 @@ pub enum OperationError {
         "reviews {numbers} could not be restored; they stay in the record for `git regraft restore --from-journal --execute`"
     )]
     NotRestored { numbers: String },
+    #[error(transparent)]
+    CorruptJournal(Box<CorruptJournal>),
 }
 
 /// What `--abort` found on the remote that this operation did not push, and left alone.
@@ -313,6 +317,32 @@ impl Journal {
     }
 }
 
+/// Where the operation in progress stands, as its journal says (for `status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub journal: PathBuf,
+    pub plan: Plan,
+    /// The ids of the finished steps.
+    pub done: Vec<String>,
+    /// The step that was started and not seen to finish.
+    pub started: Option<String>,
+    /// Whether an `--abort` began and did not finish.
+    pub aborting: bool,
+}
+
+/// Reads the journal of the operation in progress, without taking the lock or touching the
+/// remote; `None` when nothing is in progress. An unreadable journal is
+/// [`OperationError::CorruptJournal`].
+pub fn in_progress(repo: &Repo) -> Result<Option<Progress>, OperationError> {
+    Ok(load(repo)?.map(|journal| Progress {
+        journal: journal_path(repo),
+        plan: journal.plan,
+        done: journal.done,
+        started: journal.started,
+        aborting: journal.abort.is_some(),
+    }))
+}
+
 /// How a step went, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepStatus {
@@ -328,10 +358,16 @@ fn journal_path(repo: &Repo) -> PathBuf {
 fn load(repo: &Repo) -> Result<Option<Journal>, OperationError> {
     let path = journal_path(repo);
     match std::fs::read(&path) {
-        Ok(text) => serde_json::from_slice(&text).map(Some).map_err(|e| OperationError::Io {
-            path,
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-        }),
+        Ok(text) => match serde_json::from_slice(&text) {
+            Ok(journal) => Ok(Some(journal)),
+            Err(e) => {
+                let detail =
+                    if text.is_empty() { "it is empty".to_string() } else { e.to_string() };
+                Err(OperationError::CorruptJournal(Box::new(corrupt_journal(
+                    repo, path, detail, &text,
+                ))))
+            }
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(OperationError::Io { path, source: e }),
     }
@@ -339,14 +375,9 @@ fn load(repo: &Repo) -> Result<Option<Journal>, OperationError> {
 
 fn save(repo: &Repo, journal: &Journal) -> Result<(), OperationError> {
     let path = journal_path(repo);
-    let dir = path.parent().expect("the journal is in a directory").to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|source| OperationError::Io { path: dir, source })?;
-    let temp = path.with_extension("json.new");
     let text = serde_json::to_vec_pretty(journal).expect("the journal serializes");
-    // Written aside and renamed: a crash never leaves half a journal.
-    std::fs::write(&temp, text)
-        .map_err(|source| OperationError::Io { path: temp.clone(), source })?;
-    std::fs::rename(&temp, &path).map_err(|source| OperationError::Io { path, source })
+    // Written whole and synced: a crash never leaves half a journal.
+    crate::state_file::write(&path, &text).map_err(|source| OperationError::Io { path, source })
 }
 
 fn remove(repo: &Repo) -> Result<(), OperationError> {
@@ -399,7 +430,8 @@ pub fn resume(
 /// What `--abort` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AbortReport {
-    pub plan: Plan,
+    /// The operation aborted, in words.
+    pub operation: String,
     /// What was put back, in words.
     pub restored: Vec<String>,
     /// What could not be undone, in words.
@@ -409,10 +441,16 @@ pub struct AbortReport {
 /// Undoes what this operation did and nothing else: the remote ref goes back to its old
 /// tip only while it holds a value this operation pushed (the journal says which), and
 /// every push of the abort is leased against that value. Tags that keep the old tip stay.
+///
+/// An unreadable journal cannot say what this operation pushed, so nothing on the remote is
+/// touched: the journal is moved aside (kept for a human to read) and the way is clear.
 pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
     let _lock = Lock::take(repo, "abort")?;
-    let mut journal =
-        load(repo)?.ok_or_else(|| OperationError::NotInProgress { path: journal_path(repo) })?;
+    let mut journal = match load(repo) {
+        Err(OperationError::CorruptJournal(corrupt)) => return abort_unreadable(*corrupt),
+        loaded => loaded?,
+    }
+    .ok_or_else(|| OperationError::NotInProgress { path: journal_path(repo) })?;
     let plan = journal.plan.clone();
     let (mut restored, mut kept) = (Vec::new(), Vec::new());
     if let Some(restore) = &plan.restore {
@@ -454,7 +492,7 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
         kept.push(format!("tag {} stays: it keeps the old tip", restore.tag));
     }
     remove(repo)?;
-    Ok(AbortReport { plan, restored, kept })
+    Ok(AbortReport { operation: plan.operation, restored, kept })
 }
 
 /// Moves the restored ref from `current` (a value this operation left) back to the old tip:
@@ -590,9 +628,9 @@ fn run(
         crate::fault::abort_when(FAULT_VAR, journal.done.len());
     }
     // Kept for `git regraft notice`; losing it loses nothing but the notice's facts.
-    let _ = std::fs::write(
-        last_path(repo),
-        serde_json::to_vec_pretty(&journal.plan).expect("the plan serializes"),
+    let _ = crate::state_file::write(
+        &last_path(repo),
+        &serde_json::to_vec_pretty(&journal.plan).expect("the plan serializes"),
     );
     remove(repo)
 }

@@ -95,15 +95,22 @@ impl Repo {
         self.inner.path()
     }
 
-    /// Returns the directory where regraft keeps its state (lock, journals, records):
-    /// `regraft/` in the git directory.
+    /// Returns the directory that linked worktrees share with the main one (objects, refs,
+    /// config, `shallow`); the git directory itself outside linked worktrees.
+    pub fn common_dir(&self) -> &Path {
+        self.inner.commondir()
+    }
+
+    /// Returns the directory where regraft keeps its state (lock, journals, records, the
+    /// patch-id cache): `regraft/` in the common git directory, so every worktree of a
+    /// repository sees the same operation and takes the same lock.
     pub fn state_dir(&self) -> PathBuf {
-        self.git_dir().join("regraft")
+        self.common_dir().join("regraft")
     }
 
     /// Returns the directory holding the repository's objects (shared by linked worktrees).
     pub fn objects_dir(&self) -> PathBuf {
-        self.inner.commondir().join("objects")
+        self.common_dir().join("objects")
     }
 
     /// Returns the tree of `commit`.
@@ -311,10 +318,10 @@ impl Repo {
     /// Returns the commits at which a shallow clone's history was cut (empty when the
     /// repository is complete).
     pub fn shallow_boundary(&self) -> Vec<ObjectId> {
-        if !self.inner.is_shallow() {
-            return Vec::new();
-        }
-        let text = std::fs::read(self.git_dir().join("shallow")).unwrap_or_default();
+        // The clone's `shallow` file, in the common directory: libgit2's `is_shallow` looks
+        // in a linked worktree's own git directory and calls a shallow clone's worktree
+        // complete.
+        let text = std::fs::read(self.common_dir().join("shallow")).unwrap_or_default();
         text.split(|b| *b == b'\n')
             .filter_map(|line| ObjectId::from_hex(line.trim_ascii()))
             .collect()

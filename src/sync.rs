@@ -141,15 +141,16 @@ fn remote_tracking(repo: &Repo, remote: &str) -> Result<HashMap<String, ObjectId
 
 fn busy(repo: &Repo) -> Option<&'static str> {
     let dir = repo.git_dir();
-    let checks: [(&str, &str); 6] = [
+    let checks: [(&str, &str); 5] = [
         ("rebase-merge", "a rebase"),
         ("rebase-apply", "a rebase"),
         ("MERGE_HEAD", "a merge"),
         ("CHERRY_PICK_HEAD", "a cherry-pick"),
         ("REVERT_HEAD", "a revert"),
-        ("regraft/backport.json", "a regraft backport"),
     ];
-    checks.iter().find(|(path, _)| dir.join(path).exists()).map(|(_, what)| *what)
+    let found = checks.iter().find(|(path, _)| dir.join(path).exists()).map(|(_, what)| *what);
+    // A backport's state is shared by every worktree (it builds a branch of the repository).
+    found.or_else(|| crate::apply::state_path(repo).exists().then_some("a regraft backport"))
 }
 
 /// Finds the rewritten remote branches and syncs the chosen local branches onto them.
@@ -209,13 +210,20 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         if !wanted.contains(name) {
             continue;
         }
-        // The rewrite this branch is built on: its upstream's, or any whose old tip it contains.
-        let rewrite = rewrites
-            .iter()
-            .find(|r| {
-                upstream.as_deref() == Some(r.reference.as_str()) && repo.is_ancestor(r.old, *tip)
-            })
-            .or_else(|| rewrites.iter().find(|r| repo.is_ancestor(r.old, *tip)));
+        // The rewrite this branch is built on. A branch with an upstream follows only its
+        // upstream's: one whose upstream did not change is never moved, even when it
+        // contains the old tip of another (after an aborted replacement, liberty's "old" tip
+        // is mitaka's, and mitaka's branches stay). One without an upstream follows a
+        // rewrite whose old tip it contains and no remote-tracking branch still has.
+        let rewrite = match upstream {
+            Some(upstream) => {
+                rewrites.iter().find(|r| *upstream == r.reference && repo.is_ancestor(r.old, *tip))
+            }
+            None => rewrites.iter().find(|r| {
+                repo.is_ancestor(r.old, *tip)
+                    && !after.values().any(|now| repo.is_ancestor(r.old, *now))
+            }),
+        };
         let Some(rewrite) = rewrite else { continue };
         let checked_out = current.as_deref() == Some(name.as_str());
         results.push(sync_branch(
@@ -234,7 +242,8 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         if !moved.is_empty() {
             let path = last_sync_path(repo);
             let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
-            std::fs::write(&path, text).map_err(|source| SyncError::Io { path, source })?;
+            crate::state_file::write(&path, &text)
+                .map_err(|source| SyncError::Io { path, source })?;
         }
     }
     Ok(SyncReport {
@@ -369,7 +378,14 @@ fn sync_branch(
         result.new = (result.replayed == 0).then_some(rewrite.new);
         return Ok(result);
     }
-    let backup = format!("refs/regraft/backup/{name}/{stamp}");
+    // Two syncs of a branch within a second must not collide on the backup's name.
+    let backup = (0..)
+        .map(|n| match n {
+            0 => format!("refs/regraft/backup/{name}/{stamp}"),
+            n => format!("refs/regraft/backup/{name}/{stamp}-{n}"),
+        })
+        .find(|candidate| repo.reference_target(candidate).is_none())
+        .expect("some suffix is free");
     let git = repo.git();
     git.output(&[
         "update-ref",

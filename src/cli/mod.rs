@@ -16,6 +16,7 @@ mod policy;
 mod progress;
 mod replace;
 mod run;
+mod status;
 mod surgery;
 mod sync;
 mod ui;
@@ -43,7 +44,8 @@ Examples:
   git regraft delta stable/liberty stable/mitaka            what separates two branches
   git regraft compare stable/liberty stable/mitaka          the options, measured
   git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge
-  git regraft sync --all                                    after a branch was replaced";
+  git regraft sync --all                                    after a branch was replaced
+  git regraft status                                        what is in progress, what next";
 
 /// Top-level arguments.
 #[derive(Debug, Parser)]
@@ -76,6 +78,7 @@ enum Command {
     Replace(replace::Args),
     Restore(abandon::RestoreArgs),
     Run(run::Args),
+    Status(status::Args),
     Sync(sync::Args),
     Completions(completions::Args),
     Man(man::Args),
@@ -130,6 +133,13 @@ impl From<std::io::Error> for CommandError {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
+    // Ctrl-C, SIGTERM and SIGHUP still end the process at once, but first remove the scratch
+    // object directories, which no destructor would. A journal or a lock left behind is
+    // what `--continue`, `--abort` and the stale-lock takeover are for.
+    let _ = ctrlc::set_handler(|| {
+        regraft::scratch::remove_live();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let mut ui = Ui::new(cli.color);
     let result = match &cli.directory {
@@ -171,6 +181,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Replace(args) => replace::run(args, ui),
         Command::Restore(args) => abandon::restore(args, ui),
         Command::Run(args) => run::run(args, ui),
+        Command::Status(args) => status::run(args, ui),
         Command::Sync(args) => sync::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),
         Command::Man(args) => man::run(args, ui, Cli::command()),

@@ -204,7 +204,7 @@ pub fn resume_or_abort(ui: &Ui, repo: &Repo, abort: bool) -> Result<ExitCode, Co
     if abort {
         let report = operation::abort(repo).map_err(operation_error)?;
         let mut out = ui.out();
-        writeln!(out, "aborted: {}", report.plan.operation)?;
+        writeln!(out, "aborted: {}", report.operation)?;
         for line in report.restored.iter().chain(&report.kept) {
             writeln!(out, "  {line}")?;
         }
@@ -256,6 +256,9 @@ pub fn operation_error(error: OperationError) -> CommandError {
         OperationError::AbortInProgress { .. } => Some("run --abort again to finish it"),
         OperationError::Review(regraft::review::ReviewError::NoCredentials { .. }) => Some(
             "the plan abandons the branch's open reviews first; give credentials, or plan again with --gerrit none to use no review server",
+        ),
+        OperationError::CorruptJournal(_) => Some(
+            "run `git regraft replace --abort`: it moves the journal aside (keeping it) and changes nothing on the remote; then look at the remote and plan again",
         ),
         _ => None,
     };

@@ -182,7 +182,7 @@ impl AbandonLog {
         }
     }
 
-    /// Writes the log (to a temporary file, then renamed); an empty log removes the file.
+    /// Writes the log whole (see [`crate::state_file`]); an empty log removes the file.
     pub fn save(&self, state_dir: &std::path::Path) -> std::io::Result<()> {
         let path = Self::path(state_dir);
         if self.records.is_empty() {
@@ -192,9 +192,10 @@ impl AbandonLog {
             };
         }
         std::fs::create_dir_all(state_dir)?;
-        let temp = path.with_extension("json.new");
-        std::fs::write(&temp, serde_json::to_vec_pretty(self).expect("the log serializes"))?;
-        std::fs::rename(temp, path)
+        crate::state_file::write(
+            &path,
+            &serde_json::to_vec_pretty(self).expect("the log serializes"),
+        )
     }
 
     /// Adds a record (one that abandoned nothing is not kept) and writes the log.

@@ -11,6 +11,7 @@ mod names;
 mod patch_id;
 mod playbook;
 mod policy;
+mod recovery;
 mod replace;
 mod scenario;
 mod sync;
@@ -58,7 +59,12 @@ pub fn small_scenario() -> (TempDir, Scenario) {
 /// configuration, no colors, a fixed identity for the commits and tags it makes, and none
 /// of regraft's trace, fault or credential variables unless a test sets them.
 pub fn regraft(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("git-regraft").expect("the binary is built");
+    assert_cmd::Command::from_std(regraft_process(dir))
+}
+
+/// The same as [`regraft`], as a process to spawn and leave running.
+pub fn regraft_process(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"));
     cmd.current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")

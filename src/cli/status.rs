@@ -1,0 +1,115 @@
+//! `git regraft status`: what is in progress, at which step, what the remote holds now,
+//! and the one command to continue or abort.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use regraft::repo::Repo;
+use regraft::status::{self, Status};
+
+use super::{CommandError, Ui};
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft status
+  git regraft status --json | jq -r .next";
+
+/// Show what regraft operation is in progress and the command that finishes or undoes it
+///
+/// Reads the journal of a replace, eol or playbook run (the steps done, the one started and
+/// not seen to finish), asks the remote once what it holds now for every ref the plan
+/// touches, and reads a backport's state and the abandoned-review record. Changes nothing
+/// and takes no lock. Exits 0 whether or not something is in progress.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Print the status as JSON (schema in docs/status.md)
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let status = status::status(&repo).map_err(|e| {
+        let user = matches!(&e, status::StatusError::Operation(o) if o.is_user_error());
+        CommandError::engine(e, user, None)
+    })?;
+    if args.json {
+        super::write_json(ui, &status)?;
+    } else {
+        render(ui, &status)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn short(value: Option<regraft::ObjectId>) -> String {
+    value.map_or("(none)".to_string(), |v| v.short())
+}
+
+fn render(ui: &Ui, status: &Status) -> std::io::Result<()> {
+    let mut out = ui.out();
+    if status.is_idle() {
+        writeln!(out, "Nothing in progress.")?;
+    }
+    if let Some(op) = &status.operation {
+        let what = if op.aborting { "an --abort in progress of" } else { "in progress:" };
+        writeln!(out, "{what} {}", op.operation)?;
+        writeln!(out, "journal: {}", op.journal.display())?;
+        for (n, step) in op.steps.iter().enumerate() {
+            let note = if step.state == "started" {
+                " (started, not seen to finish: it may or may not have changed the remote)"
+            } else {
+                ""
+            };
+            writeln!(out, "  {:<8} {:>2}. {}{note}", step.state, n + 1, step.description)?;
+        }
+        writeln!(out, "{} now:", op.remote)?;
+        for value in &op.remote_now {
+            writeln!(out, "  {:<40} {}", value.reference, short(value.value))?;
+        }
+        if let Some(restore) = &op.restores {
+            writeln!(out, "old tip of {}: {}", restore.reference, short(restore.value))?;
+        }
+    }
+    if let Some(bad) = &status.unreadable_journal {
+        writeln!(out, "in progress, with a journal that cannot be read:")?;
+        writeln!(out, "  {}", bad.message)?;
+        writeln!(
+            out,
+            "  `git regraft replace --abort` moves it aside (keeping it) and changes nothing on the remote"
+        )?;
+    }
+    if let Some(bp) = &status.backport {
+        writeln!(out, "backport in progress: {} (onto {})", bp.branch, bp.target)?;
+        writeln!(out, "state: {}", bp.state.display())?;
+        writeln!(out, "  {} picks, {} left out", bp.picks, bp.skipped)?;
+        if let Some(commit) = bp.conflicted {
+            writeln!(
+                out,
+                "  stopped at a conflict in {}: resolve it and `git add` the files first",
+                commit.short()
+            )?;
+        }
+        if let Some(worktree) = &bp.worktree {
+            writeln!(out, "  runs in the worktree {}", worktree.display())?;
+        }
+    }
+    if let Some(bad) = &status.unreadable_backport {
+        writeln!(out, "a backport state that cannot be read: {bad}")?;
+    }
+    for ab in &status.abandoned {
+        writeln!(
+            out,
+            "abandoned: {} reviews on {} of {} at {} (`git regraft restore --from-journal` brings them back)",
+            ab.reviews, ab.branch, ab.project, ab.gerrit
+        )?;
+    }
+    if let Some(next) = &status.next {
+        writeln!(out)?;
+        match &status.or {
+            Some(or) => writeln!(out, "next: {next}   (or undo it: {or})")?,
+            None => writeln!(out, "next: {next}")?,
+        }
+    }
+    Ok(())
+}
