@@ -36,6 +36,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if c.resume || c.abort {
         return super::surgery::resume_or_abort(ui, &repo, c.abort);
     }
+    super::status::refuse_if_in_progress(&repo)?;
     if let Some(path) = &c.plan {
         return super::surgery::saved(ui, &repo, path, &c);
     }

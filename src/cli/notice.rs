@@ -41,6 +41,8 @@ enum Format {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    // An announcement of a surgery that is half done would send developers astray.
+    super::status::refuse_if_in_progress(&repo)?;
     let notice = operation::last_finished(&repo).and_then(|plan| plan.notice).ok_or_else(|| {
         CommandError::user(anyhow::anyhow!(
             "no finished replace or eol in this repository to announce"

@@ -61,6 +61,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     for repository in &book.repositories {
         let dir = start.join(repository);
         let repo = Repo::discover(&dir).map_err(CommandError::user)?;
+        super::status::refuse_if_in_progress(&repo)?;
         let plan = book.plan(&repo, repository).map_err(playbook_error)?;
         plans.push((repo, plan));
     }

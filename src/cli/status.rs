@@ -113,3 +113,44 @@ fn render(ui: &Ui, status: &Status) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Refuses to start a new surgery (or to announce one) while a replace, eol or playbook
+/// run is in progress, saying which, at which step, what the remote holds now, and the one
+/// command that finishes it, instead of whatever the new plan would stumble on.
+pub fn refuse_if_in_progress(repo: &Repo) -> Result<(), CommandError> {
+    let Ok(status) = status::status(repo) else { return Ok(()) };
+    let next = status.next.clone().unwrap_or_else(|| "git regraft status".into());
+    let hint = match &status.or {
+        Some(or) => format!(
+            "`{next}` finishes it, `{or}` undoes what it did; `git regraft status` shows it all"
+        ),
+        None => format!("`{next}`; `git regraft status` shows it all"),
+    };
+    if let Some(op) = &status.operation {
+        let total = op.steps.len();
+        let done = op.steps.iter().filter(|s| s.state == "done").count();
+        let at = op
+            .steps
+            .iter()
+            .find(|s| s.state != "done")
+            .map(|s| format!(", at step {} of {total}: {}", done + 1, s.description))
+            .unwrap_or_default();
+        let now: Vec<String> = op
+            .remote_now
+            .iter()
+            .filter(|r| r.reference.starts_with("refs/heads/"))
+            .map(|r| format!("{} {} is {}", op.remote, r.reference, short(r.value)))
+            .collect();
+        let now = if now.is_empty() { String::new() } else { format!("; now {}", now.join(", ")) };
+        let what = if op.aborting { "an --abort is in progress of" } else { "in progress:" };
+        return Err(CommandError::user(anyhow::anyhow!(
+            "{what} {} ({done} of {total} steps done{at}){now}",
+            op.operation
+        ))
+        .with_hint(&hint));
+    }
+    if let Some(bad) = &status.unreadable_journal {
+        return Err(CommandError::user(anyhow::anyhow!("{}", bad.message)).with_hint(&hint));
+    }
+    Ok(())
+}

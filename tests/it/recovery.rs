@@ -183,7 +183,7 @@ fn worktrees_share_one_lock_one_journal_and_the_shallow_check() {
         ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", "merge"];
     let (code, out) = run(regraft(&w.clone).args(merge).args(["--execute", "--yes"]));
     assert_eq!(code, Some(2), "{out}");
-    assert!(out.contains("already in progress") && out.contains("--abort"), "{out}");
+    assert!(out.contains("in progress: replace") && out.contains("--abort"), "{out}");
     assert_eq!(remote(&w.server, BRANCH), Some(w.old), "the second operation did not run");
     let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
     assert_eq!(code, Some(0), "{out}");
@@ -656,4 +656,33 @@ fn an_interrupted_abort_is_finished_by_another() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, BRANCH), Some(w.old), "{out}");
     assert_eq!(status_json(&w.clone)["next"], serde_json::Value::Null);
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn a_new_surgery_or_notice_says_first_what_is_in_progress() {
+    // Regression: re-running an interrupted replace said only "remote `origin` has no
+    // branch stable/liberty", and notice recommended running it again.
+    let w = crate::replace::world(true);
+    let args =
+        ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", "recreate"];
+    let (code, _) = crate::run(
+        crate::regraft(&w.clone)
+            .env("REGRAFT_FAULT_AFTER_STEPS", "4")
+            .args(args)
+            .args(["--execute", "--yes"]),
+    );
+    assert_eq!(code, None, "killed after the delete");
+    for again in [&args[..], &["eol", "stable/mitaka"][..], &["notice"][..]] {
+        let (code, out) = crate::run(crate::regraft(&w.clone).args(again));
+        assert_eq!(code, Some(2), "{again:?}: {out}");
+        assert!(
+            out.contains("in progress: replace stable/liberty")
+                && out.contains("4 of 6 steps done"),
+            "{again:?}: {out}"
+        );
+        assert!(out.contains("refs/heads/stable/liberty is (none)"), "the remote now: {out}");
+        assert!(out.contains("git regraft replace --continue"), "{again:?}: {out}");
+        assert!(!out.contains("has no branch"), "{out}");
+    }
 }
