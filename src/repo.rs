@@ -8,12 +8,13 @@ use crate::oid::ObjectId;
 /// Errors from opening a repository or resolving names in it.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
+    // libgit2's own words ("class=Repository (6); code=NotFound (-3)") say nothing more.
     #[error("{path} is not in a git repository")]
-    NotARepository {
-        path: PathBuf,
-        #[source]
-        source: git2::Error,
-    },
+    NotARepository { path: PathBuf },
+    #[error(
+        "{repo} is a SHA-256 repository; regraft supports SHA-1 repositories (the library it reads them with does not open SHA-256 ones yet)"
+    )]
+    Sha256 { repo: PathBuf },
     #[error("unknown revision `{spec}`{}", did_you_mean(.suggestions))]
     UnknownRevision { spec: String, suggestions: Vec<String> },
     #[error("`{spec}` is ambiguous: {detail}")]
@@ -74,8 +75,11 @@ impl std::fmt::Debug for Repo {
 impl Repo {
     /// Opens the repository containing `path`, searching upwards as git does.
     pub fn discover(path: &Path) -> Result<Repo, RepoError> {
-        let inner = git2::Repository::discover(path)
-            .map_err(|source| RepoError::NotARepository { path: path.to_path_buf(), source })?;
+        let inner =
+            git2::Repository::discover(path).map_err(|_| match sha256_repository(path) {
+                Some(repo) => RepoError::Sha256 { repo },
+                None => RepoError::NotARepository { path: path.to_path_buf() },
+            })?;
         let git = Git::new(inner.path());
         Ok(Repo { inner, git })
     }
@@ -415,6 +419,24 @@ fn oid(id: git2::Oid) -> ObjectId {
     let mut bytes = [0u8; 20];
     bytes.copy_from_slice(&id.as_bytes()[..20]);
     ObjectId::from_bytes(bytes)
+}
+
+/// Returns the repository containing `path` when its configuration says its objects are
+/// SHA-256 (`extensions.objectFormat = sha256`), which libgit2 refuses to open.
+fn sha256_repository(path: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    start.ancestors().find_map(|dir| {
+        [dir.join(".git").join("config"), dir.join("config")].into_iter().find_map(|config| {
+            let text = std::fs::read_to_string(&config).ok()?;
+            let sha256 = text.lines().any(|line| {
+                let line = line.trim().to_ascii_lowercase();
+                line.split_once('=').is_some_and(|(key, value)| {
+                    key.trim() == "objectformat" && value.trim() == "sha256"
+                })
+            });
+            sha256.then(|| dir.to_path_buf())
+        })
+    })
 }
 
 fn git_oid(id: ObjectId) -> git2::Oid {

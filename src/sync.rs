@@ -43,6 +43,14 @@ pub enum SyncError {
     NothingToUndo { path: PathBuf },
     #[error(transparent)]
     Name(Box<crate::names::NameError>),
+    #[error("no remote `{remote}` in this repository (it has: {known})")]
+    UnknownRemote { remote: String, known: String },
+    #[error("no local branch `{branch}`{}", did_you_mean(.near))]
+    NoBranch { branch: String, near: Option<String> },
+}
+
+fn did_you_mean(near: &Option<String>) -> String {
+    near.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default()
 }
 
 impl From<crate::names::NameError> for SyncError {
@@ -60,7 +68,9 @@ impl SyncError {
             SyncError::Busy { .. }
             | SyncError::Lock(_)
             | SyncError::NothingToUndo { .. }
-            | SyncError::Name(_) => true,
+            | SyncError::Name(_)
+            | SyncError::UnknownRemote { .. }
+            | SyncError::NoBranch { .. } => true,
             _ => false,
         }
     }
@@ -95,7 +105,9 @@ pub struct Rewrite {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BranchSync {
     pub branch: String,
-    /// `moved` (no local work), `replayed`, `conflict`, `skipped`.
+    /// `moved` (no local work), `replayed`, `conflict`, `skipped` (the work tree is dirty,
+    /// HEAD is detached...), `up-to-date` (its upstream was not rewritten), or `unknown`
+    /// (no upstream, and nothing tells what it was built on).
     pub outcome: String,
     pub old: ObjectId,
     pub new: Option<ObjectId>,
@@ -122,6 +134,13 @@ impl SyncReport {
     /// Tells whether some branch could not be synced (a conflict).
     pub fn has_conflicts(&self) -> bool {
         self.branches.iter().any(|b| b.outcome == "conflict")
+    }
+
+    /// Tells whether every branch is synced or provably needs nothing.
+    pub fn all_synced(&self) -> bool {
+        self.branches
+            .iter()
+            .all(|b| matches!(b.outcome.as_str(), "moved" | "replayed" | "up-to-date"))
     }
 }
 
@@ -164,6 +183,24 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         return Err(SyncError::Busy { what: what.to_string() });
     }
     let remote = options.remote.as_str();
+    // Sync reads the remote-tracking branches, so a URL will not do: a configured remote.
+    let known = repo.remote_names();
+    if !known.iter().any(|r| r == remote) {
+        let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+        return Err(SyncError::UnknownRemote { remote: remote.to_string(), known });
+    }
+    let branches = repo.local_branches();
+    for branch in &options.branches {
+        if !branches.iter().any(|(name, _, _)| name == branch) {
+            let near = branches
+                .iter()
+                .map(|(name, _, _)| name)
+                .min_by_key(|name| strsim::levenshtein(name, branch))
+                .filter(|name| strsim::levenshtein(name, branch) <= 3)
+                .cloned();
+            return Err(SyncError::NoBranch { branch: branch.clone(), near });
+        }
+    }
     let before = remote_tracking(repo, remote)?;
     if options.fetch {
         repo.git().output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
@@ -171,7 +208,6 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     let after = remote_tracking(repo, remote)?;
     let explicit_old =
         options.old_tip.as_deref().map(|spec| repo.resolve_commit(spec)).transpose()?;
-    let branches = repo.local_branches();
     let mut rewrites = Vec::new();
     for (reference, &new) in &after {
         if reference.ends_with("/HEAD") {
@@ -224,7 +260,15 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
                     && !after.values().any(|now| repo.is_ancestor(r.old, *now))
             }),
         };
-        let Some(rewrite) = rewrite else { continue };
+        let Some(rewrite) = rewrite else {
+            // Named or current branches are accounted for: synced, needing nothing, or
+            // not classifiable (said why, and how to tell regraft); --all lists only those
+            // a rewrite touches.
+            if !options.branches.is_empty() || !options.all {
+                results.push(unsynced(name, *tip, upstream.as_deref(), remote, &rewrites));
+            }
+            continue;
+        };
         let checked_out = current.as_deref() == Some(name.as_str());
         results.push(sync_branch(
             repo,
@@ -252,6 +296,49 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         rewrites,
         branches: results,
     })
+}
+
+/// Says why a named or current branch is not synced: its upstream was not rewritten (it
+/// needs nothing), or it has no upstream and contains no replaced tip regraft knows of.
+fn unsynced(
+    name: &str,
+    tip: ObjectId,
+    upstream: Option<&str>,
+    remote: &str,
+    rewrites: &[Rewrite],
+) -> BranchSync {
+    let (outcome, detail) = match upstream {
+        Some(upstream) if !rewrites.iter().any(|r| r.reference == upstream) => (
+            "up-to-date",
+            format!(
+                "{} was not rewritten",
+                upstream.strip_prefix("refs/remotes/").unwrap_or(upstream)
+            ),
+        ),
+        Some(upstream) => (
+            "up-to-date",
+            format!(
+                "it does not contain the replaced tip of {}",
+                upstream.strip_prefix("refs/remotes/").unwrap_or(upstream)
+            ),
+        ),
+        None => (
+            "unknown",
+            format!(
+                "it has no upstream and contains no replaced tip regraft can find; tell it the tip it was built on with --old-tip REV, or set its upstream with `git branch -u {remote}/<branch> {name}`"
+            ),
+        ),
+    };
+    BranchSync {
+        branch: name.to_string(),
+        outcome: outcome.to_string(),
+        old: tip,
+        new: None,
+        replayed: 0,
+        dropped: Vec::new(),
+        detail: Some(detail),
+        backup: None,
+    }
 }
 
 /// Finds the old tip of a remote branch that was rewritten: the value before the fetch,
@@ -334,8 +421,12 @@ fn sync_branch(
     }
     let local = history::commits_between(repo.git(), rewrite.old, tip)?;
     if local.iter().any(|c| c.is_merge()) {
-        result.detail =
-            Some("its local work has merges; move it by hand (git rebase --rebase-merges)".into());
+        // A branch that took the old tip in through a merge (a master that merged the old
+        // stable branch) must not be rebased: leaving it loses nothing.
+        result.detail = Some(format!(
+            "its history since the old tip has merges, so regraft does not rewrite it; leaving it as it is loses nothing, and `git merge {}` brings the new branch in",
+            rewrite.new.short()
+        ));
         return Ok(result);
     }
     let present: HashMap<ObjectId, bool> = if local.is_empty() {

@@ -189,7 +189,7 @@ fn apply_error(error: ApplyError) -> CommandError {
     CommandError::engine(error, user, hint)
 }
 
-/// Tells what a real run did, and what to do at a conflict (exit code 1 there).
+/// Tells what a real run did, and what to do at a conflict (exit code 3 there: a finding).
 fn report_run(ui: &Ui, report: &apply::Report, aborted: bool) -> Result<ExitCode, CommandError> {
     let mut out = ui.out();
     let branch = report.branch.strip_prefix("refs/heads/").unwrap_or(&report.branch);
@@ -242,7 +242,7 @@ fn report_run(ui: &Ui, report: &apply::Report, aborted: bool) -> Result<ExitCode
             }
             writeln!(out, "  git regraft backport --skip     leave this commit out and go on")?;
             writeln!(out, "  git regraft backport --abort    delete {branch} and put HEAD back")?;
-            Ok(ExitCode::from(1))
+            Ok(ExitCode::from(super::FINDINGS))
         }
     }
 }

@@ -84,6 +84,11 @@ enum Command {
     Man(man::Args),
 }
 
+/// The exit code of a command that ran as asked and found what its caller must act on:
+/// commits a policy refuses, a backport stopped at a conflict, branches a sync could not
+/// bring across. 1 stays for failures (git, the disk, a bug) and 2 for bad input.
+pub const FINDINGS: u8 = 3;
+
 /// Whether a failure is the user's to fix or ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {

@@ -90,7 +90,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         writeln!(out)?;
         writeln!(out, "{} allowed, {refused} refused", report.commits.len() - refused)?;
     }
-    Ok(if refused > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if refused > 0 { ExitCode::from(super::FINDINGS) } else { ExitCode::SUCCESS })
 }
 
 fn policy_error(error: PolicyError) -> CommandError {

@@ -20,7 +20,9 @@ Examples:
 /// one, and for every affected local branch (the named ones, the current one, or --all)
 /// replays the local commits onto the new upstream, leaving out those it already has, and
 /// keeps the old tip under refs/regraft/backup/<branch>/<time>. A branch with no local work
-/// is simply moved. A conflict leaves that branch unchanged; the exit code is then 1.
+/// is simply moved. A conflict or a dirty work tree leaves that branch unchanged, and a
+/// branch regraft cannot place is said so; the exit code is then 3 (0 only when every
+/// branch is synced or needs nothing). An unknown branch or remote is exit 2.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
@@ -74,7 +76,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     } else {
         render(ui, &report)?;
     }
-    Ok(if report.has_conflicts() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    // 0 only when every branch is synced or provably needs nothing: a script's
+    // `git regraft sync --all && ...` must not go on past a branch left behind.
+    Ok(if report.all_synced() { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) })
 }
 
 /// Writes what a sync found and did (or would do) to each branch.
@@ -102,12 +106,22 @@ pub fn render(ui: &Ui, report: &regraft::sync::SyncReport) -> std::io::Result<()
                 b.branch,
                 b.new.map(|n| n.short()).unwrap_or_default()
             ),
-            "replayed" => format!(
-                "{}: {} local {commits}{verb} replayed, {} dropped as already there",
-                b.branch,
-                b.replayed,
-                b.dropped.len()
-            ),
+            "replayed" => {
+                let dropped = match b.dropped.as_slice() {
+                    [] => String::new(),
+                    ids => format!(
+                        "; dropped as already there: {}",
+                        ids.iter().map(|c| c.short()).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                format!("{}: {} local {commits}{verb} replayed{dropped}", b.branch, b.replayed)
+            }
+            "up-to-date" => {
+                format!("{}: nothing to do, {}", b.branch, b.detail.clone().unwrap_or_default())
+            }
+            "unknown" => {
+                format!("{}: NOT synced: {}", b.branch, b.detail.clone().unwrap_or_default())
+            }
             "conflict" => {
                 format!("{}: left unchanged, {}", b.branch, b.detail.clone().unwrap_or_default())
             }

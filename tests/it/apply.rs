@@ -84,7 +84,7 @@ fn conflicts_stop_in_the_work_tree_and_continue_skip_abort_work() {
     let (_tmp, s) = small_scenario();
     let d = &s.dir;
     let (code, out, _) = run(regraft(d).args(["backport", TARGET, SOURCE, "--branch", "all"]));
-    assert_eq!(code, Some(1), "a conflict stops the run: {out}");
+    assert_eq!(code, Some(3), "a conflict stops the run (a finding): {out}");
     assert!(out.contains("git regraft backport --continue"), "{out}");
     assert_eq!(git(d, &["symbolic-ref", "--short", "HEAD"]), "all");
     assert!(d.join(".git/CHERRY_PICK_HEAD").exists(), "the conflict is git's own");
@@ -100,7 +100,7 @@ fn conflicts_stop_in_the_work_tree_and_continue_skip_abort_work() {
     assert!(err.contains("unresolved conflicts"), "{err}");
 
     let (code, _, _) = run(regraft(d).args(["backport", "--skip"]));
-    assert_eq!(code, Some(1), "the next conflict");
+    assert_eq!(code, Some(3), "the next conflict");
     let unresolved = git(d, &["diff", "--name-only", "--diff-filter=U"]);
     for path in unresolved.lines() {
         git(d, &["checkout", "--theirs", "--", path]);
@@ -108,7 +108,7 @@ fn conflicts_stop_in_the_work_tree_and_continue_skip_abort_work() {
     }
     let conflicted = git(d, &["rev-parse", "CHERRY_PICK_HEAD"]);
     let (code, out, err) = run(regraft(d).args(["backport", "--continue"]));
-    assert!(code == Some(0) || code == Some(1), "{out}{err}");
+    assert!(code == Some(0) || code == Some(3), "{out}{err}");
     let resolved = git(d, &["log", "--format=%H %B", "all"]);
     assert!(
         resolved.contains(&format!("(cherry picked from commit {conflicted})")),
@@ -221,7 +221,7 @@ fn a_bare_repository_reports_the_conflict_and_aborts() {
         &["clone", "-q", "--bare", s.dir.to_str().expect("utf-8"), bare.to_str().expect("utf-8")],
     );
     let (code, out, _) = run(regraft(&bare).args(["backport", TARGET, SOURCE, "--branch", "all"]));
-    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("no work tree"), "{out}");
     assert!(!git(&bare, &["branch", "--list", "all"]).is_empty());
     let (code, _, err) = run(regraft(&bare).args(["backport", "--abort"]));

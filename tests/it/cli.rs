@@ -9,7 +9,7 @@ use regraft::fixture::Fixture;
 use regraft::scenario::{SOURCE, TARGET};
 use tempfile::TempDir;
 
-use crate::{regraft, small_scenario};
+use crate::{git, regraft, small_scenario};
 
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().expect("runs");
@@ -93,6 +93,19 @@ fn bad_input_exits_2_and_names_the_thing() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not in a git repository"), "{err}");
+    // Regression: libgit2's own words came along ("class=Repository (6); code=NotFound (-3)").
+    assert!(!err.contains("class=") && !err.contains("code="), "{err}");
+
+    // Regression: a SHA-256 repository was "not in a git repository".
+    let sha256 = elsewhere.path().join("sha256");
+    git(
+        elsewhere.path(),
+        &["init", "-q", "--object-format=sha256", sha256.to_str().expect("utf-8")],
+    );
+    let out = regraft(&sha256).args(["delta", "a", "b"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a SHA-256 repository") && err.contains("SHA-1"), "{err}");
 
     let out = regraft(&s.dir).args(["delta", TARGET]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2), "usage error");

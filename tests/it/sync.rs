@@ -162,7 +162,7 @@ fn dirty_trees_conflicts_and_detached_heads() {
     let before = at(d, "stable/liberty");
     let clash = at(d, "clash");
     let (code, out) = run(regraft(d).args(["sync", "--all"]));
-    assert_eq!(code, Some(1), "a conflict is reported: {out}");
+    assert_eq!(code, Some(3), "a conflict is reported: {out}");
     assert!(out.contains("clash: left unchanged") && out.contains("mitaka.txt"), "{out}");
     assert_eq!(at(d, "clash"), clash);
     assert!(
@@ -177,4 +177,51 @@ fn dirty_trees_conflicts_and_detached_heads() {
     let (code, out) = run(regraft(d).args(["sync", "--no-fetch"]));
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(at(d, "HEAD"), head);
+}
+
+#[test]
+fn sync_exits_0_only_when_every_branch_is_synced_or_needs_nothing() {
+    // Regression: a dirty-tree skip, a typo, an unknown remote and a branch with no
+    // upstream all exited 0 ("nothing to sync"), so `sync --all && ...` went on.
+    let w = world();
+    let d = &w.dev;
+    // The commits dropped as already there are named, not only counted.
+    let landed = git(d, &["log", "-1", "--format=%H", "--grep=Topic: line three", "topic"]);
+    let (code, out) = run(regraft(d).args(["sync", "--all", "--dry-run"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("dropped as already there: {}", &landed[..10])), "{out}");
+    let (code, out) = run(regraft(d).args(["sync", "stable/libety", "--no-fetch"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("no local branch `stable/libety`") && out.contains("stable/liberty"),
+        "{out}"
+    );
+    let (code, out) = run(regraft(d).args(["sync", "--remote", "nosuch"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("`nosuch` is not a remote of this repository (origin)"), "{out}");
+
+    // Dirty: skipped, and the exit says so.
+    std::fs::write(d.join("mine.txt"), "edited, not committed\n").expect("write");
+    let (code, out) = run(regraft(d).args(["sync", "stable/liberty"]));
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("skipped"), "{out}");
+    git(d, &["checkout", "-q", "--", "mine.txt"]);
+
+    // A branch with no upstream that contains no replaced tip: regraft cannot place it,
+    // and says how to tell it.
+    git(d, &["checkout", "-q", "--no-track", "-b", "local-only", "origin/main"]);
+    Fixture::open(d).commit_file("local.txt", "mine\n", "Local only");
+    let (code, out) = run(regraft(d).args(["sync"]));
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("local-only: NOT synced")
+            && out.contains("--old-tip")
+            && out.contains("git branch -u origin/<branch> local-only"),
+        "{out}"
+    );
+    // A branch whose upstream was not rewritten provably needs nothing: exit 0.
+    git(d, &["checkout", "-q", "-b", "on-main", "--track", "origin/main"]);
+    let (code, out) = run(regraft(d).args(["sync", "--no-fetch"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("on-main: nothing to do, origin/main was not rewritten"), "{out}");
 }
