@@ -307,6 +307,9 @@ struct Walker<'a> {
     paths: HashMap<String, u32>,
     path_names: Vec<String>,
     base: Rc<FileState>,
+    /// Per (parent, merge): new path -> (old path, its blob in the parent), from git's
+    /// rename detection, read only for merges that add a path some parent lacks.
+    renames: HashMap<(ObjectId, ObjectId), HashMap<String, (String, ObjectId)>>,
 }
 
 /// Line numbers involved in one edge, per path.
@@ -337,7 +340,25 @@ impl<'a> Walker<'a> {
             paths: HashMap::new(),
             path_names: Vec::new(),
             base,
+            renames: HashMap::new(),
         }
+    }
+
+    /// Returns the path `path` of `merge` came from in `parent` by git's rename detection
+    /// (`git diff -M`, as git blame finds a file's origin in a parent that lacks it), with
+    /// its blob there.
+    fn rename_source(
+        &mut self,
+        parent: ObjectId,
+        merge: ObjectId,
+        path: &str,
+    ) -> Result<Option<(String, ObjectId)>, DepsError> {
+        if !self.renames.contains_key(&(parent, merge)) {
+            let found =
+                history::renames(self.repo.git(), parent, merge).map_err(DeltaError::from)?;
+            self.renames.insert((parent, merge), found);
+        }
+        Ok(self.renames[&(parent, merge)].get(path).cloned())
     }
 
     fn path_id(&mut self, path: &str) -> u32 {
@@ -496,6 +517,8 @@ impl<'a> Walker<'a> {
         let parent_state =
             |k: usize| parents[k].and_then(|p| states[p as usize].as_ref()).unwrap_or(&empty);
         let Some(changes) = self.merges.get(&commit) else { return Ok(()) };
+        // The first parent's owners as they were before this merge's paths are written.
+        let first = state.clone();
         for (path, blob) in &changes.from_first_parent {
             let id = self.path_id(path);
             let Some(blob) = *blob else {
@@ -513,26 +536,41 @@ impl<'a> Walker<'a> {
                 }
                 None => parent_ids.iter().map(|p| self.repo.blobs_at(*p, &[path])[0]).collect(),
             };
-            if let Some(k) = (1..parent_ids.len()).find(|&k| blobs[k] == Some(blob)) {
-                let file =
-                    parent_state(k).get(&id).cloned().unwrap_or_else(|| Rc::clone(&self.base));
+            // Each parent's version of the file: the same path, or where the parent lacks
+            // it, the path git's rename detection says it came from there (git blame
+            // follows a rename a merge makes, or one side made, the same way).
+            let mut sources: Vec<Option<(ObjectId, u32)>> = Vec::with_capacity(blobs.len());
+            for (k, parent_blob) in blobs.iter().enumerate() {
+                sources.push(match parent_blob {
+                    Some(b) => Some((*b, id)),
+                    None => self
+                        .rename_source(parent_ids[k], commit, path)?
+                        .map(|(old_path, old_blob)| (old_blob, self.path_id(&old_path))),
+                });
+            }
+            let owners_in = |k: usize, source: u32| {
+                if k == 0 { first.get(&source) } else { parent_state(k).get(&source) }
+            };
+            if let Some(k) = (0..parent_ids.len()).find(|&k| {
+                sources[k].is_some_and(|(b, source)| b == blob && (k > 0 || source != id))
+            }) {
+                let source = sources[k].map_or(id, |(_, s)| s);
+                let file = owners_in(k, source).cloned().unwrap_or_else(|| Rc::clone(&self.base));
                 state.insert(id, file);
                 continue;
             }
             let mut owners: Vec<Option<Owner>> = Vec::new();
             let mut known = false;
-            for (k, parent_blob) in blobs.iter().enumerate() {
-                let Some(parent_blob) = parent_blob else { continue };
-                let Some((blocks, lines)) = self.repo.line_diff(*parent_blob, blob)? else {
+            for (k, source) in sources.iter().enumerate() {
+                let Some((parent_blob, source)) = *source else { continue };
+                let Some((blocks, lines)) = self.repo.line_diff(parent_blob, blob)? else {
                     continue;
                 };
                 if !known {
                     owners = vec![None; lines as usize];
                     known = true;
                 }
-                // The first parent's owners are still in `state`: this path is written below.
-                let file = if k == 0 { state.get(&id) } else { parent_state(k).get(&id) };
-                let file = file.unwrap_or(&self.base).clone();
+                let file = owners_in(k, source).unwrap_or(&self.base).clone();
                 // Walk the unchanged stretches between blocks: new line n is old line m.
                 let (mut old_line, mut new_line) = (1u32, 1u32);
                 let mut assign = |upto_new: u32, old_line: &mut u32, new_line: &mut u32| {

@@ -85,6 +85,42 @@ pub struct MergeChanges {
     pub from_every_parent: HashMap<String, Vec<Option<ObjectId>>>,
 }
 
+/// Returns the renames from `from` to `to` as git's rename detection finds them (`git diff
+/// -M`, the default similarity): new path -> (old path, the old blob).
+pub fn renames(
+    git: &Git,
+    from: ObjectId,
+    to: ObjectId,
+) -> Result<HashMap<String, (String, ObjectId)>, HistoryError> {
+    let (from_hex, to_hex) = (from.to_hex(), to.to_hex());
+    let args =
+        ["diff", "--raw", "-z", "--no-abbrev", "-M", "--diff-filter=R", &from_hex, &to_hex, "--"];
+    let out = git.output(&args)?;
+    let bad =
+        |detail: String| HistoryError::Parse { argv: format!("git {}", args.join(" ")), detail };
+    let mut renames = HashMap::new();
+    let mut tokens = out.split(|b| *b == 0);
+    while let Some(token) = tokens.next() {
+        if token.is_empty() {
+            continue;
+        }
+        // `:<mode> <mode> <old blob> <new blob> R<score>`, then the old and new paths.
+        let fields: Vec<&[u8]> = token.split(|b| *b == b' ').collect();
+        let old_blob = fields
+            .get(2)
+            .and_then(|hex| ObjectId::from_hex(hex))
+            .ok_or_else(|| bad(format!("bad raw line {:?}", String::from_utf8_lossy(token))))?;
+        let (Some(old), Some(new)) = (tokens.next(), tokens.next()) else {
+            return Err(bad("a rename without its two paths".into()));
+        };
+        renames.insert(
+            String::from_utf8_lossy(new).into_owned(),
+            (String::from_utf8_lossy(old).into_owned(), old_blob),
+        );
+    }
+    Ok(renames)
+}
+
 /// Returns what every merge reachable from `include` but not from `exclude` changed, read by
 /// two `git log --raw` processes (no rename detection) running at once.
 pub fn merge_changes(

@@ -320,3 +320,88 @@ fn deps_for_predicts_the_closure_s_picks_as_git_would() {
         .collect();
     assert!(needs.contains(&(b.to_hex(), 1)), "{needs:?}");
 }
+
+/// Twelve numbered lines, with `edits` (line number, new text) applied.
+fn numbered(edits: &[(usize, &str)]) -> String {
+    (1..=12)
+        .map(|n| {
+            edits
+                .iter()
+                .find(|(l, _)| *l == n)
+                .map_or(format!("line {n}\n"), |(_, t)| format!("{t}\n"))
+        })
+        .collect()
+}
+
+/// Histories where a merge renames a file: the merge itself does `git mv`; one side renames
+/// while the other edits (merged either way round). Each ends with a commit that edits the
+/// renamed file where both sides had.
+fn renames_through_merges(shape: &str) -> (TempDir, Fixture) {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    f.commit_file("a.py", &numbered(&[]), "Base");
+    f.commit_file("other.py", "x\n", "Unrelated base change");
+    f.branch("stable", "main");
+    match shape {
+        "merge-renames" => {
+            f.commit_file("a.py", &numbered(&[(2, "two by X"), (3, "three by X")]), "X");
+            f.branch("side", "main");
+            f.checkout("side");
+            f.commit_file(
+                "a.py",
+                &numbered(&[(2, "two by X"), (3, "three by X"), (8, "eight by Y")]),
+                "Y",
+            );
+            f.checkout("main");
+            f.commit_file(
+                "a.py",
+                &numbered(&[(2, "two by X"), (3, "three by X"), (11, "eleven by W")]),
+                "W",
+            );
+            f.git(&["merge", "-q", "--no-ff", "--no-commit", "side"]);
+            f.rename("a.py", "b.py");
+            f.commit("Merge side, renaming a.py to b.py");
+        }
+        "side-renames" => {
+            f.commit_file("a.py", &numbered(&[(2, "two by X")]), "X");
+            f.branch("side", "stable");
+            f.checkout("side");
+            f.rename("a.py", "b.py");
+            f.commit("Rename a.py to b.py");
+            f.commit_file("b.py", &numbered(&[(9, "nine by W")]), "W");
+            f.checkout("main");
+            f.merge("side", "Merge the rename");
+        }
+        "main-renames" => {
+            f.rename("a.py", "b.py");
+            f.commit("Rename a.py to b.py");
+            f.commit_file("b.py", &numbered(&[(2, "two by X")]), "X");
+            f.branch("side", "stable");
+            f.checkout("side");
+            f.commit_file("a.py", &numbered(&[(9, "nine by E")]), "E");
+            f.checkout("main");
+            f.merge("side", "Merge edits to a.py");
+        }
+        _ => unreachable!("a shape of this test"),
+    }
+    let merged = std::fs::read_to_string(f.path().join("b.py")).expect("b.py");
+    let touched: String = merged
+        .lines()
+        .map(|l| if l.contains(" by ") { format!("{l}, then Z\n") } else { format!("{l}\n") })
+        .collect();
+    f.commit_file("b.py", &touched, "Z");
+    (tmp, f)
+}
+
+#[test]
+fn line_owners_follow_renames_through_merges_as_git_blame_does() {
+    // Regression: through a merge that renames a file, later commits on it depended on the
+    // wrong commits, or on none.
+    for shape in ["merge-renames", "side-renames", "main-renames"] {
+        let (_tmp, f) = renames_through_merges(shape);
+        for context in [0, 1, 3] {
+            let n = assert_same(f.path(), "stable", "main", context);
+            assert!(n >= 2, "{shape}, context {context}: Z needs both sides ({n} edges)");
+        }
+    }
+}
