@@ -242,6 +242,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let mut results = Vec::new();
+    let mut to_sync: Vec<(&String, ObjectId, &Rewrite, usize)> = Vec::new();
     for (name, tip, upstream) in &branches {
         if !wanted.contains(name) {
             continue;
@@ -269,17 +270,37 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
             }
             continue;
         };
+        let local = repo.commits_since(rewrite.old, *tip)?.len();
+        to_sync.push((name, *tip, rewrite, local));
+    }
+    // Branches built on others go after them, and onto where those went: a topic made on
+    // the local stable branch's unpushed commits must not end up with a second copy of
+    // them under other ids.
+    to_sync.sort_by_key(|(name, _, _, local)| (*local, (*name).clone()));
+    // (old tip, new tip) of the local branches already moved onto a new upstream: by this
+    // run, or by an earlier sync (its backup keeps the old tip).
+    let mut synced: Vec<(ObjectId, ObjectId)> = earlier_syncs(repo, &branches);
+    for (name, tip, rewrite, _) in to_sync {
+        let below = synced
+            .iter()
+            .filter(|(old, _)| {
+                *old != rewrite.old
+                    && (*old == tip || repo.is_ancestor(*old, tip))
+                    && repo.is_ancestor(rewrite.old, *old)
+            })
+            .max_by_key(|(old, _)| repo.commits_since(rewrite.old, *old).map_or(0, |c| c.len()));
+        let onto = match below {
+            Some(&(old, new)) => Rewrite { old, new, ..rewrite.clone() },
+            None => rewrite.clone(),
+        };
         let checked_out = current.as_deref() == Some(name.as_str());
-        results.push(sync_branch(
-            repo,
-            name,
-            *tip,
-            rewrite,
-            checked_out,
-            env,
-            options.dry_run,
-            stamp,
-        )?);
+        let result = sync_branch(repo, name, tip, &onto, checked_out, env, options.dry_run, stamp)?;
+        if let Some(new) =
+            result.new.filter(|_| matches!(result.outcome.as_str(), "moved" | "replayed"))
+        {
+            synced.push((tip, new));
+        }
+        results.push(result);
     }
     if !options.dry_run {
         let moved: Vec<&BranchSync> = results.iter().filter(|b| b.backup.is_some()).collect();
@@ -296,6 +317,24 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         rewrites,
         branches: results,
     })
+}
+
+/// Returns (old tip, new tip) of the local branches the last sync moved and that are still
+/// where it left them (`sync-last.json`, the record `--undo` reads).
+fn earlier_syncs(
+    repo: &Repo,
+    branches: &[(String, ObjectId, Option<String>)],
+) -> Vec<(ObjectId, ObjectId)> {
+    let Ok(text) = std::fs::read(last_sync_path(repo)) else { return Vec::new() };
+    let Ok(moved) = serde_json::from_slice::<Vec<BranchSync>>(&text) else { return Vec::new() };
+    moved
+        .into_iter()
+        .filter_map(|b| {
+            let new = b.new?;
+            let still = branches.iter().any(|(name, tip, _)| *name == b.branch && *tip == new);
+            still.then_some((b.old, new))
+        })
+        .collect()
 }
 
 /// Says why a named or current branch is not synced: its upstream was not rewritten (it

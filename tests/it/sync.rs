@@ -104,6 +104,14 @@ fn sync_all_replays_drops_and_moves_without_losing_a_commit() {
     let upstream = patches(d, &format!("{old}..{new}"));
     let topic_now = patches(d, &format!("{new}..topic"));
     assert_eq!((topic.len(), topic_now.len()), (3, 2), "the change merged upstream is dropped");
+    // Regression: the topic, built on the local branch's unpushed commit, got a second copy
+    // of it under another id; it now stands on the synced local branch.
+    assert_eq!(
+        git(d, &["rev-list", "--count", "stable/liberty..topic"]),
+        "1",
+        "only the topic's own commit is above the synced stable/liberty"
+    );
+    git(d, &["merge-base", "--is-ancestor", "stable/liberty", "topic"]);
     assert!(topic_now.is_subset(&topic));
     assert!(
         topic.difference(&topic_now).all(|p| upstream.contains(p)),
@@ -224,4 +232,27 @@ fn sync_exits_0_only_when_every_branch_is_synced_or_needs_nothing() {
     let (code, out) = run(regraft(d).args(["sync", "--no-fetch"]));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("on-main: nothing to do, origin/main was not rewritten"), "{out}");
+}
+
+#[test]
+fn a_topic_on_the_local_branch_s_unpushed_work_follows_it_without_a_second_copy() {
+    // Regression: a topic built on the local stable branch's unpushed commit got its own
+    // copy of that commit under another id (hidden when both were written in one second).
+    let w = world();
+    let d = &w.dev;
+    let (code, out) = run(regraft(d)
+        .args(["sync", "stable/liberty"])
+        .env("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z"));
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(regraft(d)
+        .args(["sync", "topic", "--no-fetch"])
+        .env("GIT_COMMITTER_DATE", "2021-06-01T00:00:00Z"));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(git(d, &["rev-list", "--count", "stable/liberty..topic"]), "1", "{out}");
+    git(d, &["merge-base", "--is-ancestor", "stable/liberty", "topic"]);
+    assert_eq!(
+        git(d, &["log", "--format=%s", "stable/liberty..topic"]),
+        "Topic: its own file",
+        "the line-three change is upstream now, the unpushed fix is the stable branch's"
+    );
 }
