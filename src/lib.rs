@@ -13,6 +13,7 @@ pub mod deps;
 pub mod fault;
 pub mod fixture;
 pub mod git;
+pub mod guide;
 pub mod history;
 pub mod lock;
 pub mod message;

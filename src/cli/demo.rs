@@ -158,8 +158,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     developer(ui, &dir)?;
     let mut out = ui.out();
     writeln!(out)?;
-    writeln!(out, "Try next:")?;
+    writeln!(out, "Try next (these say `git regraft`, which works once it is installed:")?;
+    writeln!(out, "`cargo install --locked --path .`; until then run {} instead):", invoked_as())?;
     writeln!(out, "  cd {}", dir.display())?;
+    writeln!(
+        out,
+        "  git regraft guide           (walked through it by questions: replace, sync, compare)"
+    )?;
     writeln!(out, "  git regraft delta --verbose {} {}", scenario::TARGET, scenario::SOURCE)?;
     writeln!(out, "  git regraft delta --json {} {}", scenario::TARGET, scenario::SOURCE)?;
     writeln!(
@@ -190,6 +195,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     writeln!(out)?;
     writeln!(out, "Remove the sample when done: rm -rf {}", dir.display())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Returns how this very executable can be run from anywhere: its full path.
+fn invoked_as() -> String {
+    std::env::current_exe()
+        .map(|p| regraft::git::quote(&p.display().to_string()))
+        .unwrap_or_else(|_| "git-regraft".to_string())
 }
 
 /// Serves the sample from a bare "review server" next to it and shows the dry run of each

@@ -10,6 +10,7 @@ mod demo;
 mod deps;
 mod dot;
 mod eol;
+mod guide;
 mod man;
 mod notice;
 mod policy;
@@ -40,6 +41,7 @@ Installed on PATH as `git-regraft`, it runs as `git regraft <command>`.";
 
 const EXAMPLES: &str = "\
 Examples:
+  git regraft guide                                         walked through it by questions
   git regraft demo                                          tour on a sample repository
   git regraft delta stable/liberty stable/mitaka            what separates two branches
   git regraft compare stable/liberty stable/mitaka          the options, measured
@@ -73,6 +75,7 @@ enum Command {
     Deps(deps::Args),
     Demo(demo::Args),
     Eol(eol::Args),
+    Guide(guide::Args),
     Notice(notice::Args),
     Policy(policy::Args),
     Replace(replace::Args),
@@ -136,6 +139,16 @@ impl From<std::io::Error> for CommandError {
     }
 }
 
+/// What to tell the user if Ctrl-C ends the process now (empty: nothing).
+static INTERRUPT_NOTE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// Sets what Ctrl-C prints before the process ends (the guide: "nothing was changed").
+pub fn interrupt_note(note: &str) {
+    if let Ok(mut current) = INTERRUPT_NOTE.lock() {
+        *current = note.to_string();
+    }
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     // Ctrl-C, SIGTERM and SIGHUP still end the process at once, but first remove the scratch
@@ -143,6 +156,15 @@ pub fn main() -> ExitCode {
     // what `--continue`, `--abort` and the stale-lock takeover are for.
     let _ = ctrlc::set_handler(|| {
         regraft::scratch::remove_live();
+        let note = INTERRUPT_NOTE.lock().map(|n| n.clone()).unwrap_or_default();
+        let mut err = std::io::stderr();
+        // A prompt may have hidden the cursor.
+        if std::io::IsTerminal::is_terminal(&err) {
+            let _ = std::io::Write::write_all(&mut err, b"\x1b[?25h");
+        }
+        if !note.is_empty() {
+            let _ = std::io::Write::write_all(&mut err, format!("{note}\n").as_bytes());
+        }
         std::process::exit(130);
     });
     let cli = Cli::parse();
@@ -181,6 +203,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Deps(args) => deps::run(args, ui),
         Command::Demo(args) => demo::run(args, ui),
         Command::Eol(args) => eol::run(args, ui),
+        Command::Guide(args) => guide::run(args, ui),
         Command::Notice(args) => notice::run(args, ui),
         Command::Policy(args) => policy::run(args, ui),
         Command::Replace(args) => replace::run(args, ui),

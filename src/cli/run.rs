@@ -52,7 +52,35 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
 }
 
+/// Shows the plans of the playbook at `path` (a dry run; the guide's last step).
+pub fn show(ui: &Ui, path: &std::path::Path) -> Result<ExitCode, CommandError> {
+    let args = Args {
+        playbook: path.to_path_buf(),
+        vars: Vec::new(),
+        execute: false,
+        yes: false,
+        json: false,
+    };
+    run_playbook(args, ui)
+}
+
+/// Carries out the playbook at `path`, confirmed already (the guide asked).
+pub fn execute(ui: &Ui, path: &std::path::Path) -> Result<ExitCode, CommandError> {
+    let args = Args {
+        playbook: path.to_path_buf(),
+        vars: Vec::new(),
+        execute: true,
+        yes: true,
+        json: false,
+    };
+    run_playbook(args, ui)
+}
+
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    run_playbook(args, ui)
+}
+
+fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
     let values: BTreeMap<String, String> = args.vars.into_iter().collect();
     let book = playbook::load(&args.playbook, &values).map_err(playbook_error)?;
     let start = super::current_dir()?;

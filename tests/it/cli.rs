@@ -194,6 +194,8 @@ fn demo_builds_its_sample_and_shows_delta() {
         assert!(text.contains(step), "the tour shows {step}: {text}");
     }
     assert!(dir.join(".git").is_dir());
+    assert!(text.contains("git regraft guide"), "the tour ends showing the guide: {text}");
+    assert!(text.contains("until then run"), "and how to run it before installing: {text}");
     let again = regraft(tmp.path()).args(["demo", "--dir"]).arg(&dir).output().expect("runs");
     assert_eq!(again.status.code(), Some(2), "refuses an existing directory");
 }

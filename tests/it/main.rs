@@ -6,6 +6,7 @@ mod cli;
 mod delta;
 mod deps;
 mod gerrit;
+mod guide;
 mod lease;
 mod names;
 mod patch_id;

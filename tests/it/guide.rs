@@ -1,0 +1,220 @@
+//! `git regraft guide` in a real pseudo-terminal (rexpect), driven key by key on built
+//! repositories with a local bare remote: Enter everywhere writes a playbook and changes
+//! nothing, and that playbook runs as written; Esc and Ctrl-C stop with nothing changed; a
+//! developer is synced; a project lead gets Markdown; no terminal is exit 2.
+
+use std::path::Path;
+
+use rexpect::session::PtySession;
+
+use crate::replace::{World, remote, world};
+use crate::{git, regraft, run};
+
+const ENTER: &str = "\r";
+const DOWN: &str = "\x1b[B";
+
+/// Starts the guide in `dir` in a pseudo-terminal, with the tests' fixed environment.
+fn guide(dir: &Path) -> PtySession {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"));
+    cmd.arg("guide")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env("COLUMNS", "80")
+        .env("GIT_AUTHOR_NAME", "Rel Manager")
+        .env("GIT_AUTHOR_EMAIL", "release@example.org")
+        .env("GIT_COMMITTER_NAME", "Rel Manager")
+        .env("GIT_COMMITTER_EMAIL", "release@example.org")
+        .env_remove("REGRAFT_TRACE")
+        .env_remove("REGRAFT_FAULT_AFTER_STEPS");
+    rexpect::session::spawn_command(cmd, Some(60_000)).expect("the guide starts in a pty")
+}
+
+/// Waits for `question`, then sends `keys`.
+fn answer(p: &mut PtySession, question: &str, keys: &str) {
+    if let Err(e) = p.exp_string(question) {
+        panic!("waiting for {question:?}: {e}");
+    }
+    p.send(keys).expect("send");
+    p.flush().expect("flush");
+}
+
+/// Waits for the end and returns the exit code.
+fn finish(p: &mut PtySession) -> (Option<i32>, String) {
+    let rest = p.exp_eof().unwrap_or_default();
+    // nix's WaitStatus, read through its Debug form (`Exited(Pid(12), 0)`) to keep nix out
+    // of the tests' dependencies.
+    let status = format!("{:?}", p.process_mut().wait());
+    let code = status
+        .strip_prefix("Ok(Exited(")
+        .and_then(|s| s.rsplit_once(", "))
+        .and_then(|(_, tail)| tail.trim_end_matches(')').parse().ok());
+    (code, rest)
+}
+
+fn refs(w: &World) -> String {
+    git(&w.server, &["for-each-ref", "--format=%(refname) %(objectname)"])
+}
+
+/// Answers the release path's questions with Enter, up to the playbook and the plan.
+fn release_with_defaults(p: &mut PtySession) {
+    answer(p, "What do you want to do?", ENTER);
+    answer(p, "Fetch origin first", ENTER);
+    answer(p, "Which branch is broken?", ENTER);
+    answer(p, "What does it need?", ENTER);
+    answer(p, "Which branch holds it?", ENTER);
+    answer(p, "forced (non-fast-forward) pushes", ENTER);
+    answer(p, "merge commits", ENTER);
+    answer(p, "How do changes reach the branch?", ENTER);
+    answer(p, "delete and create the branch", ENTER);
+    answer(p, "Which option?", ENTER);
+    answer(p, "Carry which of them on top as follow-ups?", ENTER);
+    answer(p, "Tag that keeps the old tip", ENTER);
+    answer(p, "Write the playbook to", ENTER);
+}
+
+#[test]
+fn enter_throughout_writes_a_playbook_that_runs_as_written_and_changes_nothing() {
+    let w = world(true);
+    let before = refs(&w);
+    let tags = git(&w.clone, &["tag"]);
+    let mut p = guide(&w.clone);
+    release_with_defaults(&mut p);
+    answer(&mut p, "Carry it out now?", ENTER);
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(refs(&w), before, "nothing changed on the remote");
+    assert_eq!(git(&w.clone, &["tag"]), tags, "no tag made");
+    let books: Vec<_> = std::fs::read_dir(&w.clone)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    assert_eq!(books.len(), 1, "one playbook written");
+    let text = std::fs::read_to_string(&books[0]).expect("the playbook");
+    assert!(
+        text.contains("# The figures that led to it:") && text.contains("Recommendation:"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("from = \"{}\"", w.source)), "the exact source: {text}");
+    // As written: merge, pushed for review (the server takes reviews only, by default).
+    let (code, out) = run(regraft(&w.clone).arg("run").arg(&books[0]).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
+    let pushed = remote(&w.server, "refs/for/stable/liberty").expect("pushed for review");
+    assert_eq!(
+        git(&w.server, &["rev-parse", &format!("{pushed}^{{tree}}")]),
+        git(&w.server, &["rev-parse", &format!("{}^{{tree}}", w.source)]),
+        "the merge takes the source's tree"
+    );
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old), "waits for review");
+}
+
+#[test]
+fn choosing_recreate_and_carrying_it_out_ends_as_the_plan_said() {
+    let w = world(true);
+    let mut p = guide(&w.clone);
+    answer(&mut p, "What do you want to do?", ENTER);
+    answer(&mut p, "Fetch origin first", ENTER);
+    answer(&mut p, "Which branch is broken?", ENTER);
+    answer(&mut p, "What does it need?", ENTER);
+    answer(&mut p, "Which branch holds it?", ENTER);
+    answer(&mut p, "forced (non-fast-forward) pushes", ENTER);
+    answer(&mut p, "merge commits", ENTER);
+    answer(&mut p, "How do changes reach the branch?", ENTER);
+    answer(&mut p, "delete and create the branch", "y");
+    // Allowed: merge, megapatch, recreate; recreate is the third.
+    answer(&mut p, "Which option?", &format!("{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Carry which of them on top as follow-ups?", ENTER);
+    answer(&mut p, "Tag that keeps the old tip", ENTER);
+    answer(&mut p, "Write the playbook to", ENTER);
+    answer(&mut p, "Carry it out now?", "y");
+    answer(&mut p, "Point of no return", "y");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.source), "recreated");
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old), "old tip kept");
+}
+
+#[test]
+fn esc_or_ctrl_c_at_a_question_changes_nothing() {
+    for (at, key) in [
+        ("Which branch is broken?", "\x1b"),
+        ("Which option?", "\x03"),
+        ("Tag that keeps the old tip", "\x03"),
+    ] {
+        let w = world(true);
+        let before = refs(&w);
+        let mut p = guide(&w.clone);
+        for (question, keys) in [
+            ("What do you want to do?", ENTER),
+            ("Fetch origin first", ENTER),
+            ("Which branch is broken?", ENTER),
+            ("What does it need?", ENTER),
+            ("Which branch holds it?", ENTER),
+            ("forced (non-fast-forward) pushes", ENTER),
+            ("merge commits", ENTER),
+            ("How do changes reach the branch?", ENTER),
+            ("delete and create the branch", ENTER),
+            ("Which option?", ENTER),
+            ("Carry which of them on top as follow-ups?", ENTER),
+            ("Tag that keeps the old tip", ENTER),
+        ] {
+            if question == at {
+                answer(&mut p, question, key);
+                break;
+            }
+            answer(&mut p, question, keys);
+        }
+        let (code, out) = finish(&mut p);
+        assert_eq!(code, Some(130), "{at}: {out}");
+        assert!(out.contains("nothing was changed"), "{at}: {out}");
+        assert_eq!(refs(&w), before, "{at}");
+        let written = std::fs::read_dir(&w.clone)
+            .expect("read")
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "toml"));
+        assert!(!written, "{at}: no playbook");
+    }
+}
+
+#[test]
+fn a_developer_is_synced_and_a_project_lead_gets_markdown() {
+    let w = world(false);
+    // The release team resets stable/liberty; the developer has a local branch on it.
+    git(&w.clone, &["checkout", "-q", "-b", "stable/liberty", "--track", "origin/stable/liberty"]);
+    crate::Fixture::open(&w.clone).commit_file("mine.txt", "unpushed\n", "My unpushed fix");
+    git(&w.server, &["update-ref", "refs/heads/stable/liberty", &w.source.to_hex()]);
+    git(&w.clone, &["fetch", "-q", "origin"]);
+    let mut p = guide(&w.clone);
+    // The replaced upstream preselects the developer's path.
+    answer(&mut p, "What do you want to do?", ENTER);
+    answer(&mut p, "Sync these branches now", ENTER);
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    git(&w.clone, &["merge-base", "--is-ancestor", &w.source.to_hex(), "stable/liberty"]);
+    assert_eq!(git(&w.clone, &["log", "-1", "--format=%s", "stable/liberty"]), "My unpushed fix");
+
+    let w = world(true);
+    let mut p = guide(&w.clone);
+    answer(&mut p, "What do you want to do?", &format!("{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Which branch is the one to replace?", ENTER);
+    answer(&mut p, "By which branch?", ENTER);
+    answer(&mut p, "Write the Markdown to", ENTER);
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    let md = std::fs::read_to_string(w.clone.join("compare-stable-liberty-stable-mitaka.md"))
+        .expect("the Markdown");
+    assert!(md.contains("| option |") && md.contains("merge"), "{md}");
+}
+
+#[test]
+fn without_a_terminal_the_guide_points_to_the_commands() {
+    let w = world(true);
+    let (code, out) = run(regraft(&w.clone).arg("guide"));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("needs a terminal") && out.contains("git regraft compare"), "{out}");
+}
