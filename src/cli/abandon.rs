@@ -41,21 +41,8 @@ pub struct Args {
     /// The remote whose URL names the project
     #[arg(long, default_value = "origin")]
     remote: String,
-    /// The message left on each review
-    #[arg(long, value_name = "TEXT")]
-    message: Option<String>,
-    /// Do it (after confirmation on a terminal, or with --yes)
-    #[arg(long)]
-    execute: bool,
-    /// Do not ask for confirmation
-    #[arg(long)]
-    yes: bool,
-    /// Print the reviews as JSON
-    #[arg(long)]
-    json: bool,
-    /// Seconds to wait for each answer of the server
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    timeout: u64,
+    #[command(flatten)]
+    call: CallArgs,
 }
 
 /// Restore the reviews that abandon, replace or eol abandoned
@@ -74,6 +61,13 @@ pub struct RestoreArgs {
     /// Only the reviews abandoned on this branch
     #[arg(long, value_name = "BRANCH")]
     branch: Option<String>,
+    #[command(flatten)]
+    call: CallArgs,
+}
+
+/// What `abandon` and `restore` both take: how they act on the server.
+#[derive(Debug, clap::Args)]
+pub struct CallArgs {
     /// The message left on each review
     #[arg(long, value_name = "TEXT")]
     message: Option<String>,
@@ -193,27 +187,27 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 ))
             })?,
     };
-    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
     let credentials = Credentials::find(repo.git(), &url);
-    let message = args.message.unwrap_or_else(|| {
+    let message = args.call.message.unwrap_or_else(|| {
         format!(
             "Abandoned by git regraft: {} is being replaced or ended; the change can be restored.",
             args.branch
         )
     });
-    if !args.execute {
+    if !args.call.execute {
         // Listing needs no account on a public project: anonymous when none is found.
         let gerrit = Gerrit::with(&url, credentials.ok(), timeout);
         ui.status(&format!(
             "asking {url} for the open reviews on {} of {project}{} (at most {}s per answer)",
             args.branch,
             if gerrit.authenticated() { "" } else { ", anonymously" },
-            args.timeout
+            args.call.timeout
         ));
         let listed = review::abandon_all(&gerrit, &project, &args.branch, &message, true)
             .map_err(review_error)?;
         let reviews: Vec<Review> = listed.into_iter().map(|(r, _)| r).collect();
-        if args.json {
+        if args.call.json {
             super::write_json(ui, &reviews)?;
         } else {
             let mut out = ui.out();
@@ -239,7 +233,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         review::ReviewHost::open_reviews(&gerrit, &project, &args.branch).map_err(review_error)?;
     super::surgery::confirm(
         &format!("abandon {} reviews on {}", open.len(), args.branch),
-        args.yes,
+        args.call.yes,
     )?;
     let done = review::abandon_all(&gerrit, &project, &args.branch, &message, false);
     let done = done.map_err(review_error)?;
@@ -285,8 +279,8 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         )));
     }
     let count: usize = chosen.iter().map(|r| r.reviews.len()).sum();
-    if !args.execute {
-        if args.json {
+    if !args.call.execute {
+        if args.call.json {
             super::write_json(ui, &chosen)?;
         } else {
             let mut out = ui.out();
@@ -311,15 +305,15 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         }
         return Ok(ExitCode::SUCCESS);
     }
-    super::surgery::confirm(&format!("restore {count} reviews"), args.yes)?;
-    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    super::surgery::confirm(&format!("restore {count} reviews"), args.call.yes)?;
+    let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
     let mut kept = others;
     let mut failed = 0usize;
     let mut out = ui.out();
     for mut record in chosen {
         let credentials = Credentials::find(repo.git(), &record.gerrit).map_err(review_error)?;
         let gerrit = Gerrit::with(&record.gerrit, Some(credentials), timeout);
-        let message = args.message.clone().unwrap_or_else(|| {
+        let message = args.call.message.clone().unwrap_or_else(|| {
             format!("Restored by git regraft after {} was replaced.", record.branch)
         });
         let mut left = Vec::new();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use regraft::ObjectId;
 
-use crate::replace::{World, remote, world};
+use crate::replace::{World, remote, replace_args, world};
 use crate::{git, id, regraft, run};
 
 const BRANCH: &str = "refs/heads/stable/liberty";
@@ -74,13 +74,6 @@ impl Colleague {
 /// Asserts that the colleague's commit is still the branch's tip on the server.
 fn kept(w: &World, c: &Colleague, what: &str, out: &str) {
     assert_eq!(remote(&w.server, BRANCH), Some(c.commit()), "{what}: the colleague's push: {out}");
-}
-
-fn replace_args(strategy: &str) -> Vec<String> {
-    ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", strategy]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
 }
 
 #[test]
@@ -168,7 +161,7 @@ fn abort_leaves_alone_what_this_operation_did_not_push() {
     // The same, but a developer lands a fix before the abort.
     let w = world(true);
     interrupted(&w, "recreate", "3");
-    let fix = developer_push(&w);
+    let fix = crate::replace::land_commit(&w, "developer", "A developer's fix");
     let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("did not push"), "{out}");
@@ -212,18 +205,4 @@ fn abort_leaves_alone_what_this_operation_did_not_push() {
     let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, BRANCH), Some(w.old));
-}
-
-/// A developer lands a commit on the branch from their own clone; returns it.
-fn developer_push(w: &World) -> ObjectId {
-    let root = w.server.parent().expect("parent");
-    let dev = root.join("developer");
-    git(
-        root,
-        &["clone", "-q", &format!("file://{}", w.server.display()), dev.to_str().expect("utf-8")],
-    );
-    git(&dev, &["checkout", "-q", "stable/liberty"]);
-    git(&dev, &["commit", "-q", "--allow-empty", "-m", "A developer's fix"]);
-    git(&dev, &["push", "-q", "origin", "stable/liberty"]);
-    id(&git(&dev, &["rev-parse", "HEAD"]))
 }

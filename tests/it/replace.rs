@@ -58,6 +58,29 @@ pub(crate) fn remote(server: &Path, reference: &str) -> Option<ObjectId> {
 
 const BRANCH: &str = "refs/heads/stable/liberty";
 
+/// Someone else lands a commit on the server's stable/liberty from a clone of their own
+/// (`name`, next to the server); returns the commit.
+pub(crate) fn land_commit(w: &World, name: &str, subject: &str) -> ObjectId {
+    let root = w.server.parent().expect("the server has a parent");
+    let other = root.join(name);
+    git(
+        root,
+        &["clone", "-q", &format!("file://{}", w.server.display()), other.to_str().expect("utf-8")],
+    );
+    git(&other, &["checkout", "-q", "stable/liberty"]);
+    git(&other, &["commit", "-q", "--allow-empty", "-m", subject]);
+    git(&other, &["push", "-q", "origin", "stable/liberty"]);
+    id(&git(&other, &["rev-parse", "HEAD"]))
+}
+
+/// The argv of a replace of stable/liberty by origin/stable/mitaka with `strategy`.
+pub(crate) fn replace_args(strategy: &str) -> Vec<String> {
+    ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", strategy]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
 #[test]
 fn every_strategy_ends_with_the_refs_it_promises_and_a_dry_run_changes_nothing() {
     for strategy in ["megapatch", "merge", "recreate", "reset"] {
@@ -775,14 +798,7 @@ fn a_saved_plan_runs_exactly_as_reviewed_and_is_refused_when_stale_or_tampered()
     let (code, out) =
         run(regraft(&w.clone).args(["eol", "stable/liberty", "--plan-out"]).arg(&file));
     assert_eq!(code, Some(0), "{out}");
-    let other = w.clone.parent().expect("parent").join("other");
-    git(
-        w.clone.parent().expect("parent"),
-        &["clone", "-q", &format!("file://{}", w.server.display()), other.to_str().expect("utf-8")],
-    );
-    git(&other, &["checkout", "-q", "stable/liberty"]);
-    git(&other, &["commit", "-q", "--allow-empty", "-m", "Landed after the review"]);
-    git(&other, &["push", "-q", "origin", "stable/liberty"]);
+    land_commit(&w, "other", "Landed after the review");
     let (code, out) =
         run(regraft(&w.clone).args(["eol", "--execute", "--yes", "--plan"]).arg(&file));
     assert_eq!(code, Some(2), "{out}");
@@ -820,14 +836,7 @@ fn a_dry_run_says_how_each_step_stands_in_this_repository() {
     let file = w.clone.parent().expect("parent").join("plan.json");
     let (code, out) = run(regraft(&w.clone).args(args).arg("--plan-out").arg(&file));
     assert_eq!(code, Some(0), "{out}");
-    let other = w.clone.parent().expect("parent").join("other");
-    git(
-        w.clone.parent().expect("parent"),
-        &["clone", "-q", &format!("file://{}", w.server.display()), other.to_str().expect("utf-8")],
-    );
-    git(&other, &["checkout", "-q", "stable/liberty"]);
-    git(&other, &["commit", "-q", "--allow-empty", "-m", "Moved"]);
-    git(&other, &["push", "-q", "origin", "stable/liberty"]);
+    land_commit(&w, "other", "Moved");
     let (code, out) = run(regraft(&w.clone).args(["replace", "--plan"]).arg(&file));
     assert_eq!(code, Some(0), "{out}");
     let push = step_block(&out, "fast-forward stable/liberty");
