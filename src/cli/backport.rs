@@ -220,6 +220,11 @@ fn report_run(ui: &Ui, report: &apply::Report, aborted: bool) -> Result<ExitCode
                 }
             }
             writeln!(out, "done.")?;
+            drop(out);
+            ui.status(&format!(
+                "next: push it for review: `git regraft replace TARGET --from {} --strategy backport` (TARGET the branch it was built on)",
+                regraft::git::quote(branch)
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Some(stop) => {

@@ -112,6 +112,19 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Format::Table => table(&mut ui.out(), &comparison)?,
         Format::Markdown => markdown(&mut ui.out(), &comparison)?,
     }
+    if !args.json && args.format == Format::Table {
+        let strategy = regraft::guide::parse_strategy(
+            comparison.recommendation.split(':').next().unwrap_or_default(),
+        )
+        .unwrap_or(regraft::replace::Strategy::Merge);
+        let branch = args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
+        ui.status(&format!(
+            "next: `git regraft replace {} --from {} --strategy {}` (a dry run), or `git regraft guide`",
+            regraft::git::quote(branch),
+            regraft::git::quote(&args.source),
+            strategy.name()
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -53,6 +53,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         super::write_json(ui, &delta)?;
     } else {
         render(ui, &delta, args.verbose)?;
+        ui.status(&format!(
+            "next: `git regraft deps {t} {s} --for REV` (what a fix needs), `git regraft compare {t} {s}` (the options, measured)",
+            t = regraft::git::quote(&delta.target.name),
+            s = regraft::git::quote(&delta.source.name)
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

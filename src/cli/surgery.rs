@@ -194,8 +194,12 @@ pub fn dry_run_or_execute(
         let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
         ui.status(&format!("{how}: {}", step.description));
     };
+    let announce = plan.notice.is_some();
     operation::execute(repo, plan, &mut report).map_err(operation_error)?;
     writeln!(ui.out(), "\nAll steps done and verified.")?;
+    if announce {
+        ui.status("next: `git regraft notice > notice.txt`, the announcement for developers");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -359,3 +359,29 @@ fn the_trace_shows_every_git_command_the_demo_runs() {
     assert_eq!(traced, spawned, "every git process is traced:\n{stderr}");
     assert!(stderr.contains("fast-import"), "the scenario builder's import is traced");
 }
+
+#[test]
+fn each_command_names_the_natural_next_one() {
+    let (_tmp, s) = small_scenario();
+    let out = regraft(&s.dir).args(["delta", TARGET, SOURCE]).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("next: `git regraft deps") && err.contains("git regraft compare"),
+        "{err}"
+    );
+    let out = regraft(&s.dir).args(["compare", TARGET, SOURCE]).output().expect("runs");
+    let (stdout, err) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let recommended = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("recommendation: "))
+        .and_then(|r| r.split([' ', ':']).next())
+        .expect("a recommendation")
+        .to_string();
+    assert!(
+        err.contains(&format!("--strategy {recommended}` (a dry run), or `git regraft guide`")),
+        "the recommended strategy: {err}"
+    );
+    let out = regraft(&s.dir).args(["delta", "--json", TARGET, SOURCE]).output().expect("runs");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("next:"), "data stays data");
+}
