@@ -686,3 +686,32 @@ fn a_new_surgery_or_notice_says_first_what_is_in_progress() {
         assert!(!out.contains("has no branch"), "{out}");
     }
 }
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn a_killed_continue_is_finished_by_continue_or_abort() {
+    for finish in ["--continue", "--abort"] {
+        let w = crate::replace::world(true);
+        let args = crate::replace::replace_args("recreate");
+        let (code, _) = crate::run(
+            crate::regraft(&w.clone)
+                .env("REGRAFT_FAULT_AFTER_STEPS", "3")
+                .args(&args)
+                .args(["--execute", "--yes"]),
+        );
+        assert_eq!(code, None, "killed after the tag");
+        // The resumed run is killed too, after the delete (step 4).
+        let (code, out) = crate::run(
+            crate::regraft(&w.clone)
+                .env("REGRAFT_FAULT_AFTER_STEPS", "4")
+                .args(["replace", "--continue"]),
+        );
+        assert_eq!(code, None, "killed in --continue: {out}");
+        assert_eq!(remote(&w.server, BRANCH), None, "deleted, not yet created");
+        let (code, out) = crate::run(crate::regraft(&w.clone).args(["replace", finish]));
+        assert_eq!(code, Some(0), "{finish}: {out}");
+        let expected = if finish == "--continue" { w.source } else { w.old };
+        assert_eq!(remote(&w.server, BRANCH), Some(expected), "{finish}: {out}");
+        assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
+    }
+}
