@@ -450,6 +450,10 @@ fn create_commit(
 
 /// Writes a commit of `tree` on `parent` with `origin`'s author, author date and message
 /// encoding, and `message` (the committer is the user, as git would make it).
+///
+/// The commit is the one `git commit-tree` would write, written through libgit2 so a run
+/// starts no process per commit; where commits are signed (`commit.gpgSign`), git writes
+/// each one, so signing works as the user set it up.
 pub(crate) fn recommit(
     repo: &Repo,
     origin: &crate::repo::CommitOrigin,
@@ -457,6 +461,29 @@ pub(crate) fn recommit(
     tree: ObjectId,
     parent: ObjectId,
 ) -> Result<ObjectId, GitError> {
+    if !repo.signs_commits() {
+        let committer = committer_ident(repo)?;
+        let mut raw = format!(
+            "tree {tree}\nparent {parent}\nauthor {} <{}> {}\ncommitter {committer}\n",
+            origin.author_name, origin.author_email, origin.author_date
+        )
+        .into_bytes();
+        // git writes the header only for an encoding other than UTF-8.
+        if let Some(encoding) = origin
+            .encoding
+            .as_ref()
+            .filter(|e| !e.eq_ignore_ascii_case("utf-8") && !e.eq_ignore_ascii_case("utf8"))
+        {
+            raw.extend_from_slice(format!("encoding {encoding}\n").as_bytes());
+        }
+        raw.push(b'\n');
+        raw.extend_from_slice(message);
+        return repo.write_commit(&raw).map_err(|e| GitError::Failed {
+            argv: "(libgit2) write a commit".into(),
+            status: std::process::ExitStatus::default(),
+            stderr: e.to_string(),
+        });
+    }
     let encoding = origin.encoding.as_ref().map(|e| format!("i18n.commitEncoding={e}"));
     let (tree, parent) = (tree.to_hex(), parent.to_hex());
     let mut args: Vec<&str> = Vec::new();
@@ -472,17 +499,30 @@ pub(crate) fn recommit(
     repo.git().output_id(&args, &env, message)
 }
 
+/// Returns the committer as git makes it (`git var GIT_COMMITTER_IDENT`: name, email and
+/// date from the environment and the configuration), asked once per process: a run's
+/// commits share it.
+fn committer_ident(repo: &Repo) -> Result<String, GitError> {
+    static IDENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(ident) = IDENT.get() {
+        return Ok(ident.clone());
+    }
+    let out = repo.git().output(&["var", "GIT_COMMITTER_IDENT"])?;
+    let ident = String::from_utf8_lossy(&out).trim().to_string();
+    Ok(IDENT.get_or_init(|| ident).clone())
+}
+
 /// Moves the branch from `old` to `new`, refusing if it moved meanwhile.
 fn move_branch(repo: &Repo, branch: &str, old: ObjectId, new: ObjectId) -> Result<(), ApplyError> {
-    repo.git().output(&[
-        "update-ref",
-        "-m",
-        "regraft backport",
-        branch,
-        &new.to_hex(),
-        &old.to_hex(),
-    ])?;
-    Ok(())
+    // Through libgit2, compare-and-swap like `git update-ref NEW OLD`: no process per pick.
+    if repo.move_ref(branch, new, old, "regraft backport")? {
+        return Ok(());
+    }
+    Err(ApplyError::Moved {
+        branch: branch.to_string(),
+        expected: old.short(),
+        found: repo.reference_target(branch).map_or("nothing".into(), |f| f.short()),
+    })
 }
 
 /// With `--squash-stages`, replaces the picks of a full stage (or, at the end, of the last

@@ -343,6 +343,50 @@ impl Repo {
             .collect()
     }
 
+    /// Writes a commit object from its raw text (headers, blank line, message) and returns
+    /// its id.
+    pub fn write_commit(&self, raw: &[u8]) -> Result<ObjectId, RepoError> {
+        let odb = self.inner.odb().map_err(|source| RepoError::Read {
+            what: "the object database".into(),
+            path: self.git_dir().to_path_buf(),
+            source,
+        })?;
+        odb.write(git2::ObjectType::Commit, raw).map(oid).map_err(|source| RepoError::Read {
+            what: "a new commit".into(),
+            path: self.git_dir().to_path_buf(),
+            source,
+        })
+    }
+
+    /// Moves `reference` from `old` to `new` only while it still is `old` (a reflog entry
+    /// with `message`, as `git update-ref -m` writes); `false` when it moved meanwhile.
+    pub fn move_ref(
+        &self,
+        reference: &str,
+        new: ObjectId,
+        old: ObjectId,
+        message: &str,
+    ) -> Result<bool, RepoError> {
+        match self.inner.reference_matching(reference, git_oid(new), true, git_oid(old), message) {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked =>
+            {
+                Ok(false)
+            }
+            Err(source) => Err(RepoError::Read {
+                what: format!("the move of {reference}"),
+                path: self.git_dir().to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Tells whether git signs the commits it makes here (`commit.gpgSign`).
+    pub fn signs_commits(&self) -> bool {
+        self.inner.config().and_then(|c| c.get_bool("commit.gpgsign")).unwrap_or(false)
+    }
+
     /// Returns the content of the file at `path` in `commit`, if there is such a blob.
     pub fn file_at(&self, commit: ObjectId, path: &str) -> Option<Vec<u8>> {
         let blob = self.blobs_at(commit, &[path]).pop().flatten()?;

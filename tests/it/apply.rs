@@ -228,3 +228,82 @@ fn a_bare_repository_reports_the_conflict_and_aborts() {
     assert_eq!(code, Some(0), "{err}");
     assert!(git(&bare, &["branch", "--list", "all"]).is_empty());
 }
+
+/// Returns what `git commit-tree` writes for `commit`'s own tree, parent, author, committer,
+/// encoding and message: the oracle for commits regraft writes itself.
+fn as_git_writes_it(dir: &Path, commit: ObjectId) -> ObjectId {
+    let raw =
+        crate::Fixture::open(dir).git_with_input(&["cat-file", "commit", &commit.to_hex()], None);
+    let split = raw.windows(2).position(|w| w == b"\n\n").expect("headers, then the message");
+    let (headers, message) =
+        (String::from_utf8_lossy(&raw[..split]).into_owned(), &raw[split + 2..]);
+    let field = |name: &str| {
+        headers.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).map(str::to_string)
+    };
+    let person = |line: String| {
+        let (name, rest) = line.split_once(" <").expect("name <email> date");
+        let (email, date) = rest.split_once("> ").expect("email> date");
+        (name.to_string(), email.to_string(), date.to_string())
+    };
+    let (an, ae, ad) = person(field("author").expect("an author"));
+    let (cn, ce, cd) = person(field("committer").expect("a committer"));
+    let mut cmd = crate::git_command(dir, 0);
+    if let Some(encoding) = field("encoding") {
+        cmd.args(["-c", &format!("i18n.commitEncoding={encoding}")]);
+    }
+    let tree = field("tree").expect("a tree");
+    let parent = field("parent").expect("a parent");
+    cmd.args(["commit-tree", &tree, "-p", &parent, "-F", "-"])
+        .env("GIT_AUTHOR_NAME", an)
+        .env("GIT_AUTHOR_EMAIL", ae)
+        .env("GIT_AUTHOR_DATE", ad)
+        .env("GIT_COMMITTER_NAME", cn)
+        .env("GIT_COMMITTER_EMAIL", ce)
+        .env("GIT_COMMITTER_DATE", cd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("git commit-tree runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), message).expect("write");
+    let out = child.wait_with_output().expect("git commit-tree finishes");
+    id(&String::from_utf8_lossy(&out.stdout))
+}
+
+#[test]
+fn the_commits_a_run_writes_are_the_ones_git_commit_tree_writes() {
+    // The run writes its commits through libgit2 (no process per pick): each must be the
+    // very object git commit-tree makes from the same parts, encodings included.
+    let (_tmp, s) = small_scenario();
+    let (mut code, out, err) =
+        run(regraft(&s.dir).args(["backport", TARGET, SOURCE, "--branch", "all"]));
+    // Every conflict skipped, so the run goes through the whole delta (bounded).
+    for _ in 0..200 {
+        if code != Some(3) {
+            break;
+        }
+        code = run(regraft(&s.dir).args(["backport", "--skip"])).0;
+    }
+    assert_eq!(code, Some(0), "{out}{err}");
+    let commits: Vec<ObjectId> =
+        git(&s.dir, &["rev-list", &format!("{TARGET}..all")]).lines().map(id).collect();
+    assert!(commits.len() > 5, "{out}");
+    for commit in &commits {
+        assert_eq!(as_git_writes_it(&s.dir, *commit), *commit, "{commit}");
+    }
+
+    // A Latin-1 commit keeps its encoding header, as git writes it.
+    let tmp = tempfile::TempDir::new().expect("temp dir");
+    let f = crate::Fixture::init(tmp.path());
+    f.commit_file("a.txt", "a\n", "Base");
+    f.branch("stable", "main");
+    f.git(&["config", "i18n.commitEncoding", "ISO-8859-1"]);
+    f.write("b.txt", "b\n");
+    f.commit_bytes(b"Corrige la journalisation fran\xe7aise\n");
+    f.git(&["config", "--unset", "i18n.commitEncoding"]);
+    let (code, out, err) =
+        run(regraft(f.path()).args(["backport", "stable", "main", "--branch", "bp"]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let picked = rev(f.path(), "bp");
+    let raw = f.git_with_input(&["cat-file", "commit", &picked.to_hex()], None);
+    assert!(String::from_utf8_lossy(&raw).contains("\nencoding ISO-8859-1\n"), "{raw:?}");
+    assert_eq!(as_git_writes_it(f.path(), picked), picked);
+}
