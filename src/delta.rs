@@ -233,24 +233,35 @@ fn compute(
 
     // The two `git log` processes walk while libgit2 finds the merge bases here.
     let git = repo.git();
-    let (source_side, target_side, merge_bases) = std::thread::scope(|scope| {
+    // (And, for patch-ids alone, the paths of every commit, read at the same time.)
+    let (source_side, target_side, merge_bases, paths) = std::thread::scope(|scope| {
         let source_side =
             scope.spawn(|| history::commits_between(git, target_tip.commit, source_tip.commit));
         let target_side =
             scope.spawn(|| history::commits_between(git, source_tip.commit, target_tip.commit));
+        let paths = (!with_changes)
+            .then(|| scope.spawn(|| history::path_sets(git, target_tip.commit, source_tip.commit)));
         let merge_bases = repo.merge_bases(target_tip.commit, source_tip.commit);
         let join = "the history reader does not panic";
-        (source_side.join().expect(join), target_side.join().expect(join), merge_bases)
+        (
+            source_side.join().expect(join),
+            target_side.join().expect(join),
+            merge_bases,
+            paths.map(|p| p.join().expect(join)),
+        )
     });
     let (source_side, target_side, merge_bases) = (source_side?, target_side?, merge_bases?);
     check_not_cut(repo, &target_tip, &source_tip, &merge_bases, [&source_side, &target_side])?;
 
     let changes: Vec<ObjectId> =
         source_side.iter().chain(&target_side).filter(|c| !c.is_merge()).map(|c| c.id).collect();
-    let patches = if with_changes {
-        history::patches(git, &changes, options.jobs, true)?
-    } else {
-        history::cached_patch_ids(git, &changes, options.jobs, &repo.state_dir())?
+    let patches = match paths {
+        None => history::patches(git, &changes, options.jobs, true)?,
+        Some(paths) => {
+            // As `git cherry` does: the full patch only where the paths could pair.
+            let candidates = could_pair(&paths?, &source_side, &target_side);
+            history::cached_patch_ids(git, &candidates, options.jobs, &repo.state_dir())?
+        }
     };
 
     let mut source_only = entries(&source_side, &patches);
@@ -265,6 +276,33 @@ fn compute(
         unresolved_references,
     };
     Ok((delta, patches))
+}
+
+/// Returns the non-merge commits of either side whose set of paths some non-merge commit of
+/// the other side also has: the only ones whose patch-ids can pair.
+fn could_pair(
+    paths: &HashMap<ObjectId, Vec<Vec<u8>>>,
+    source_side: &[CommitRecord],
+    target_side: &[CommitRecord],
+) -> Vec<ObjectId> {
+    let sets = |side: &[CommitRecord]| -> HashSet<&Vec<Vec<u8>>> {
+        side.iter()
+            .filter(|c| !c.is_merge())
+            .filter_map(|c| paths.get(&c.id))
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    let (on_source, on_target) = (sets(source_side), sets(target_side));
+    let pick = |side: &[CommitRecord], other: &HashSet<&Vec<Vec<u8>>>| {
+        side.iter()
+            .filter(|c| !c.is_merge())
+            .filter(|c| paths.get(&c.id).is_some_and(|p| other.contains(p)))
+            .map(|c| c.id)
+            .collect::<Vec<_>>()
+    };
+    let mut out = pick(source_side, &on_target);
+    out.extend(pick(target_side, &on_source));
+    out
 }
 
 /// Refuses a shallow clone whose cut falls inside the delta: its commits would be

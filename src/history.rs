@@ -197,6 +197,65 @@ pub fn merge_changes(
     Ok(merges)
 }
 
+/// Returns, for every non-merge commit on either side of `a...b`, the paths its diff names
+/// (old and new names of a rename), sorted: two commits with the same patch-id name the
+/// same paths, so only commits whose paths some commit of the other side also names can
+/// share one. Read by one `git log --name-status` under the patch-id's diff settings
+/// (renames found the same way), which costs tree diffs, not content diffs.
+pub fn path_sets(
+    git: &Git,
+    a: ObjectId,
+    b: ObjectId,
+) -> Result<HashMap<ObjectId, Vec<Vec<u8>>>, HistoryError> {
+    let range = format!("{a}...{b}");
+    let args = [
+        "-c",
+        "core.quotePath=true",
+        "-c",
+        "diff.renameLimit=1000",
+        "log",
+        "--no-merges",
+        "--name-status",
+        "-z",
+        "--format=%x01%H",
+        "--find-renames",
+        "--no-relative",
+        "--no-show-signature",
+        range.as_str(),
+        "--",
+    ];
+    let out = git.output(&args)?;
+    let bad = |detail: String| HistoryError::Parse {
+        argv: format!("git log --name-status {range}"),
+        detail,
+    };
+    let mut sets: HashMap<ObjectId, Vec<Vec<u8>>> = HashMap::new();
+    for record in out.split(|b| *b == 1).filter(|r| !r.is_empty()) {
+        let mut fields = record.split(|b| *b == 0);
+        let id = fields
+            .next()
+            .and_then(|h| ObjectId::from_hex(h.trim_ascii()))
+            .ok_or_else(|| bad(format!("no commit id in {:?}", String::from_utf8_lossy(record))))?;
+        let mut paths = Vec::new();
+        while let Some(status) = fields.next() {
+            let status = status.trim_ascii();
+            if status.is_empty() {
+                continue;
+            }
+            // Renames and copies name two paths, everything else one.
+            let count = if matches!(status.first(), Some(b'R' | b'C')) { 2 } else { 1 };
+            for _ in 0..count {
+                let path = fields.next().ok_or_else(|| bad("a status without its path".into()))?;
+                paths.push(path.to_vec());
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        sets.insert(id, paths);
+    }
+    Ok(sets)
+}
+
 /// The diff settings under which patch-ids are computed: git's defaults, pinned, so the
 /// user's configuration (another diff algorithm, no prefixes, external diff drivers) cannot
 /// change a patch-id. With them `git log -p` prints what `git show` prints by default.
