@@ -404,10 +404,11 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let reviews = match &found {
         Some(t) => confirm(
             &format!(
-                "{} names {} (project {}): abandon the branch's open reviews first and restore them at the end?",
+                "{} names {} (project {}, {}): abandon the branch's open reviews first and restore them at the end?",
                 t.found_in.clone().unwrap_or_default(),
                 t.gerrit,
-                t.project
+                t.project,
+                open_reviews(t, &broken)
             ),
             true,
         )?
@@ -488,6 +489,17 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         "\nNext: post the notice; `git regraft restore --from-journal` if reviews were abandoned and not restored; `git regraft sync` in your own clone.",
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Counts the branch's open reviews with one short anonymous try, in words.
+fn open_reviews(target: &ReviewTarget, branch: &str) -> String {
+    let gerrit =
+        regraft::review::Gerrit::with(&target.gerrit, None, std::time::Duration::from_secs(5))
+            .with_retries(0);
+    match regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
+        Ok(open) => format!("{} open reviews on {branch}", open.len()),
+        Err(_) => "its open reviews could not be counted anonymously".to_string(),
+    }
 }
 
 fn yes_no(b: bool) -> &'static str {

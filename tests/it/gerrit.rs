@@ -1094,3 +1094,42 @@ fn eol_abandons_the_branch_s_reviews_then_deletes_it_and_restore_brings_them_bac
     assert!(out.contains("7 reviews restored"), "{out}");
     assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"));
 }
+
+#[test]
+fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore() {
+    use crate::guide::{ENTER, answer, finish, guide};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    with_gitreview(&s, &w);
+    let mut p = guide(&w.clone);
+    for question in [
+        "What do you want to do?",
+        "Fetch origin first",
+        "Which branch is broken?",
+        "What does it need?",
+        "Which branch holds it?",
+        "forced (non-fast-forward) pushes",
+        "merge commits",
+        "How do changes reach the branch?",
+        "delete and create the branch",
+        "Which option?",
+        "Carry which of them on top as follow-ups?",
+        "Tag that keeps the old tip",
+    ] {
+        answer(&mut p, question, ENTER);
+    }
+    answer(&mut p, "7 open reviews on stable/liberty", ENTER);
+    answer(&mut p, "Write the playbook to", ENTER);
+    answer(&mut p, "Carry it out now?", ENTER);
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    let book = std::fs::read_dir(&w.clone)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("a playbook");
+    let text = std::fs::read_to_string(book).expect("read");
+    assert!(text.contains("[review]") && text.contains("do = \"restore-reviews\""), "{text}");
+    assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "nothing abandoned yet");
+}

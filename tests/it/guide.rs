@@ -10,11 +10,11 @@ use rexpect::session::PtySession;
 use crate::replace::{World, remote, world};
 use crate::{git, regraft, run};
 
-const ENTER: &str = "\r";
+pub(crate) const ENTER: &str = "\r";
 const DOWN: &str = "\x1b[B";
 
 /// Starts the guide in `dir` in a pseudo-terminal, with the tests' fixed environment.
-fn guide(dir: &Path) -> PtySession {
+pub(crate) fn guide(dir: &Path) -> PtySession {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"));
     cmd.arg("guide")
         .current_dir(dir)
@@ -33,7 +33,7 @@ fn guide(dir: &Path) -> PtySession {
 }
 
 /// Waits for `question`, then sends `keys`.
-fn answer(p: &mut PtySession, question: &str, keys: &str) {
+pub(crate) fn answer(p: &mut PtySession, question: &str, keys: &str) {
     if let Err(e) = p.exp_string(question) {
         panic!("waiting for {question:?}: {e}");
     }
@@ -42,7 +42,7 @@ fn answer(p: &mut PtySession, question: &str, keys: &str) {
 }
 
 /// Waits for the end and returns the exit code.
-fn finish(p: &mut PtySession) -> (Option<i32>, String) {
+pub(crate) fn finish(p: &mut PtySession) -> (Option<i32>, String) {
     let rest = p.exp_eof().unwrap_or_default();
     // nix's WaitStatus, read through its Debug form (`Exited(Pid(12), 0)`) to keep nix out
     // of the tests' dependencies.
