@@ -3,12 +3,12 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use regraft::apply::{self, ApplyError};
-use regraft::backport::{
+use regraft::analysis::backport::{
     self, BackportError, BackportOptions, BackportPlan, Selection, StepOutcome,
 };
-use regraft::deps::DepsOptions;
-use regraft::repo::Repo;
+use regraft::analysis::deps::DepsOptions;
+use regraft::git::repo::Repo;
+use regraft::surgery::apply::{self, ApplyError};
 
 use super::{CommandError, Ui};
 

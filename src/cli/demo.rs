@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use regraft::delta::{self, DeltaOptions};
-use regraft::replace::{self, ReplaceRequest, Strategy};
-use regraft::repo::Repo;
+use regraft::analysis::delta::{self, DeltaOptions};
+use regraft::git::repo::Repo;
 use regraft::scenario::{self, ScenarioSpec};
+use regraft::surgery::replace::{self, ReplaceRequest, Strategy};
 
 use super::{CommandError, Ui};
 
@@ -326,7 +326,7 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         for_review: false,
     };
     let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
-    regraft::operation::execute(&repo, plan, &mut |_, _| {})
+    regraft::surgery::operation::execute(&repo, plan, &mut |_, _| {})
         .map_err(super::surgery::operation_error)?;
     let mut out = ui.out();
     writeln!(out)?;
@@ -340,9 +340,13 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
     writeln!(out, "$ cd developer && git regraft sync")?;
     let mut dev_repo = Repo::discover(&dev_dir).map_err(CommandError::internal)?;
     dev_repo.isolate_git_config();
-    let options =
-        regraft::sync::SyncOptions { remote: "origin".into(), fetch: true, ..Default::default() };
-    let report = regraft::sync::sync(&dev_repo, &options).map_err(super::sync::sync_error)?;
+    let options = regraft::surgery::sync::SyncOptions {
+        remote: "origin".into(),
+        fetch: true,
+        ..Default::default()
+    };
+    let report =
+        regraft::surgery::sync::sync(&dev_repo, &options).map_err(super::sync::sync_error)?;
     drop(out);
     super::sync::render(ui, &report)?;
     let mut out = ui.out();

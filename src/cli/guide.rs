@@ -8,12 +8,12 @@ use std::process::ExitCode;
 
 use dialoguer::theme::SimpleTheme;
 use dialoguer::{Confirm, Input, MultiSelect, Select};
-use regraft::compare::{self, CompareOptions};
-use regraft::delta::{self, DeltaOptions};
-use regraft::guide::{self, ReplaceDecision, ReviewChoice, ServerRules};
-use regraft::replace::{ReviewTarget, Strategy};
-use regraft::repo::Repo;
-use regraft::sync::{self, SyncOptions};
+use regraft::analysis::compare::{self, CompareOptions};
+use regraft::analysis::delta::{self, DeltaOptions};
+use regraft::git::repo::Repo;
+use regraft::surgery::guide::{self, ReplaceDecision, ReviewChoice, ServerRules};
+use regraft::surgery::replace::{ReviewTarget, Strategy};
+use regraft::surgery::sync::{self, SyncOptions};
 
 use super::{CommandError, Ui};
 
@@ -86,7 +86,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 }
 
 fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
-    let status = regraft::status::status(repo).ok();
+    let status = regraft::surgery::status::status(repo).ok();
     if let Some(next) = status.as_ref().and_then(|s| s.next.clone()) {
         say(&format!(
             "An operation is in progress here; `git regraft status` tells it all. Next: {next}"
@@ -298,11 +298,11 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let source = repo.resolve_commit(&source_name).map_err(CommandError::user)?;
 
     if let Some(fix) = fix {
-        let graph = regraft::deps::analyze(
+        let graph = regraft::analysis::deps::analyze(
             repo,
             &target,
             &source_name,
-            &regraft::deps::DepsOptions::default(),
+            &regraft::analysis::deps::DepsOptions::default(),
             &regraft::progress::Silent,
         )
         .map_err(|e| CommandError::user(anyhow::Error::new(e)))?;
@@ -397,9 +397,9 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
             followups.push(dropped[i].clone());
         }
     }
-    let series = regraft::replace::series(&broken).unwrap_or("branch");
+    let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
     let tag = input("Tag that keeps the old tip", &format!("{series}-early-demise"))?;
-    regraft::names::check_tag(&tag).map_err(CommandError::user)?;
+    regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
     let found = ReviewTarget::from_gitreview(repo, remote, &broken);
     let reviews = match &found {
         Some(t) => confirm(
@@ -480,7 +480,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         "\nInterrupted: `git regraft status` tells where it stopped; --continue or --abort finishes it.",
     );
     super::run::execute(ui, &path)?;
-    if let Some(notice) = regraft::operation::last_finished(repo).and_then(|p| p.notice) {
+    if let Some(notice) = regraft::surgery::operation::last_finished(repo).and_then(|p| p.notice) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
         let _ = write!(ui.out(), "{}", super::notice::compose(&notice, None, false));
     }

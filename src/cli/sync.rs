@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use regraft::repo::Repo;
-use regraft::sync::{self, SyncOptions};
+use regraft::git::repo::Repo;
+use regraft::surgery::sync::{self, SyncOptions};
 
 use super::{CommandError, Ui};
 
@@ -82,7 +82,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 }
 
 /// Writes what a sync found and did (or would do) to each branch.
-pub fn render(ui: &Ui, report: &regraft::sync::SyncReport) -> std::io::Result<()> {
+pub fn render(ui: &Ui, report: &regraft::surgery::sync::SyncReport) -> std::io::Result<()> {
     let mut out = ui.out();
     if report.rewrites.is_empty() {
         writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;

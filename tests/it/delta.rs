@@ -4,9 +4,9 @@
 use std::collections::{BTreeSet, HashSet};
 
 use regraft::ObjectId;
-use regraft::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
+use regraft::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
 use regraft::fixture::{Fixture, change_id};
-use regraft::repo::RepoError;
+use regraft::git::repo::RepoError;
 use regraft::scenario::{SOURCE, TARGET};
 use tempfile::TempDir;
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 use regraft::ObjectId;
-use regraft::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
+use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
 use regraft::fixture::Fixture;
 use regraft::progress::Silent;
 use regraft::scenario::{SOURCE, TARGET};

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use regraft::ObjectId;
 pub use regraft::fixture::{Fixture, git_command};
-use regraft::repo::Repo;
+use regraft::git::repo::Repo;
 use regraft::scenario::{Scenario, ScenarioSpec};
 use tempfile::TempDir;
 

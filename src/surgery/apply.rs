@@ -13,14 +13,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::backport::{self, BackportError, BackportOptions, StepOutcome};
+use crate::analysis::backport::{self, BackportError, BackportOptions, StepOutcome};
+use crate::analysis::simulation::{Merger, SimulationError};
 use crate::git::GitError;
-use crate::lock::Lock;
-use crate::message;
+use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
 use crate::progress::Progress;
-use crate::repo::{Repo, RepoError};
-use crate::simulation::{Merger, SimulationError};
+use crate::surgery::lock::Lock;
+use crate::text::message;
 
 /// Environment variable (for fault tests) that makes a run abort the process after
 /// creating this many commits.
@@ -38,7 +38,7 @@ pub enum ApplyError {
     #[error(transparent)]
     Simulation(#[from] SimulationError),
     #[error(transparent)]
-    Name(Box<crate::names::NameError>),
+    Name(Box<crate::git::names::NameError>),
     #[error("reading or writing {path}")]
     Io {
         path: PathBuf,
@@ -48,7 +48,7 @@ pub enum ApplyError {
     #[error("a backport is already in progress on branch {branch} (state in {path})")]
     InProgress { branch: String, path: PathBuf },
     #[error(transparent)]
-    Locked(#[from] crate::lock::LockError),
+    Locked(#[from] crate::surgery::lock::LockError),
     #[error("no backport is in progress (no {path})")]
     NotInProgress { path: PathBuf },
     #[error("branch {branch} already exists")]
@@ -69,8 +69,8 @@ pub enum ApplyError {
     OtherWorktree { worktree: PathBuf },
 }
 
-impl From<crate::names::NameError> for ApplyError {
-    fn from(error: crate::names::NameError) -> Self {
+impl From<crate::git::names::NameError> for ApplyError {
+    fn from(error: crate::git::names::NameError) -> Self {
         ApplyError::Name(Box::new(error))
     }
 }
@@ -213,7 +213,7 @@ pub fn start(
     squash: bool,
     progress: &dyn Progress,
 ) -> Result<Report, ApplyError> {
-    crate::names::check_branch(branch)?;
+    crate::git::names::check_branch(branch)?;
     let _lock = Lock::take(repo, "backport")?;
     if let Ok(state) = load(repo) {
         return Err(ApplyError::InProgress { branch: state.branch, path: state_path(repo) });
@@ -456,7 +456,7 @@ fn create_commit(
 /// each one, so signing works as the user set it up.
 pub(crate) fn recommit(
     repo: &Repo,
-    origin: &crate::repo::CommitOrigin,
+    origin: &crate::git::repo::CommitOrigin,
     message: &[u8],
     tree: ObjectId,
     parent: ObjectId,

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::delta::{self, DeltaError, DeltaOptions};
-use crate::deps::{self, DepsError, DepsOptions};
+use crate::analysis::delta::{self, DeltaError, DeltaOptions};
+use crate::analysis::deps::{self, DepsError, DepsOptions};
+use crate::analysis::simulation::{self, Outcome, SimulationError, ToPick};
+use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
 use crate::progress::Progress;
-use crate::repo::{Repo, RepoError};
-use crate::simulation::{self, Outcome, SimulationError, ToPick};
 
 /// Errors from planning a backport.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,7 @@ pub enum BackportError {
     #[error("nothing to pick: {why}")]
     Nothing { why: String },
     #[error(transparent)]
-    Policy(crate::policy::PolicyError),
+    Policy(crate::analysis::policy::PolicyError),
     #[error("`{spec}` ({commit}) is a merge; only single-parent commits can be cherry-picked")]
     Merge { spec: String, commit: String },
 }
@@ -78,7 +78,7 @@ pub struct BackportOptions {
 /// A policy and the phase to judge picks under.
 #[derive(Debug, Clone)]
 pub struct PolicyCheck {
-    pub policy: std::sync::Arc<crate::policy::Policy>,
+    pub policy: std::sync::Arc<crate::analysis::policy::Policy>,
     pub phase: String,
 }
 
@@ -127,7 +127,7 @@ pub struct BackportPlan {
     pub stages: Vec<Stage>,
     /// What the clean picks change in all (only when asked for).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub stat: Option<crate::simulation::DiffStat>,
+    pub stat: Option<crate::analysis::simulation::DiffStat>,
 }
 
 impl BackportPlan {
@@ -300,8 +300,9 @@ fn predict(
     if let Some(check) = &options.policy {
         let phase = check.policy.phase(&check.phase).map_err(BackportError::Policy)?;
         let commits: Vec<ObjectId> = steps.iter().map(|s| s.commit).collect();
-        let verdicts = crate::policy::judge_commits(repo, &check.policy, phase, &commits, None)
-            .map_err(BackportError::Policy)?;
+        let verdicts =
+            crate::analysis::policy::judge_commits(repo, &check.policy, phase, &commits, None)
+                .map_err(BackportError::Policy)?;
         for (step, verdict) in steps.iter_mut().zip(verdicts) {
             step.policy_refusals = Some(verdict.reasons);
         }

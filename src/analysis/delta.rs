@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::history::{self, CommitRecord, HistoryError, Patch};
-use crate::message;
+use crate::analysis::history::{self, CommitRecord, HistoryError, Patch};
+use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
-use crate::repo::{Repo, RepoError};
+use crate::text::message;
 
 /// Errors from computing a delta.
 #[derive(Debug, thiserror::Error)]

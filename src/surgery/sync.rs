@@ -8,13 +8,13 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::delta::{self, DeltaError, DeltaOptions};
+use crate::analysis::delta::{self, DeltaError, DeltaOptions};
+use crate::analysis::history::{self, HistoryError};
+use crate::analysis::simulation::{Merger, SimulationError};
 use crate::git::GitError;
-use crate::history::{self, HistoryError};
-use crate::lock::{Lock, LockError};
+use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
-use crate::repo::{Repo, RepoError};
-use crate::simulation::{Merger, SimulationError};
+use crate::surgery::lock::{Lock, LockError};
 
 /// Errors from syncing.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ pub enum SyncError {
     #[error("no sync to undo (no {path})")]
     NothingToUndo { path: PathBuf },
     #[error(transparent)]
-    Name(Box<crate::names::NameError>),
+    Name(Box<crate::git::names::NameError>),
     #[error("no remote `{remote}` in this repository (it has: {known})")]
     UnknownRemote { remote: String, known: String },
     #[error("no local branch `{branch}`{}", did_you_mean(.near))]
@@ -53,8 +53,8 @@ fn did_you_mean(near: &Option<String>) -> String {
     near.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default()
 }
 
-impl From<crate::names::NameError> for SyncError {
-    fn from(error: crate::names::NameError) -> Self {
+impl From<crate::git::names::NameError> for SyncError {
+    fn from(error: crate::git::names::NameError) -> Self {
         SyncError::Name(Box::new(error))
     }
 }
@@ -169,14 +169,16 @@ fn busy(repo: &Repo) -> Option<&'static str> {
     ];
     let found = checks.iter().find(|(path, _)| dir.join(path).exists()).map(|(_, what)| *what);
     // A backport's state is shared by every worktree (it builds a branch of the repository).
-    found.or_else(|| crate::apply::state_path(repo).exists().then_some("a regraft backport"))
+    found.or_else(|| {
+        crate::surgery::apply::state_path(repo).exists().then_some("a regraft backport")
+    })
 }
 
 /// Finds the rewritten remote branches and syncs the chosen local branches onto them.
 pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError> {
     repo.check_remote(&options.remote)?;
     for branch in &options.branches {
-        crate::names::check_branch(branch)?;
+        crate::git::names::check_branch(branch)?;
     }
     let _lock = Lock::take(repo, "sync")?;
     if let Some(what) = busy(repo) {
@@ -234,8 +236,8 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     } else {
         current.iter().cloned().collect()
     };
-    let objects = crate::scratch::ScratchObjects::new(repo, "sync")
-        .map_err(|source| SyncError::Io { path: crate::scratch::parent(), source })?;
+    let objects = crate::git::scratch::ScratchObjects::new(repo, "sync")
+        .map_err(|source| SyncError::Io { path: crate::git::scratch::parent(), source })?;
     let scratch = objects.env();
     let env: &[(&str, &OsStr)] = if options.dry_run { &scratch } else { &[] };
     let stamp = std::time::SystemTime::now()
@@ -499,7 +501,8 @@ fn sync_branch(
         tree = answer.tree;
         if !dry_run {
             let origin = repo.commit_origin(commit.id)?;
-            new_tip = crate::apply::recommit(repo, &origin, &origin.message, tree, new_tip)?;
+            new_tip =
+                crate::surgery::apply::recommit(repo, &origin, &origin.message, tree, new_tip)?;
         }
     }
     merger.finish()?;

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::operation::{AbortReport, OperationError};
-use crate::repo::Repo;
+use crate::git::repo::Repo;
+use crate::surgery::operation::{AbortReport, OperationError};
 
 /// A journal that cannot be read, and what could still be told from it and the remote.
 #[derive(Debug, thiserror::Error)]
@@ -39,11 +39,11 @@ pub(crate) fn corrupt_journal(
         strings.iter().find(|(k, v)| k.as_deref() == Some(key) && accept(v)).map(|(_, v)| v.clone())
     };
     let operation = value_of("operation", &|_| true);
-    let tag = value_of("tag", &|v| crate::names::check_tag(v).is_ok());
+    let tag = value_of("tag", &|v| crate::git::names::check_tag(v).is_ok());
     let remote = value_of("remote", &|_| true);
     // The branch: in a check, or else in the first step's fetch.
     let is_branch =
-        |v: &str| v.starts_with("refs/heads/") && crate::names::check_full_ref(v).is_ok();
+        |v: &str| v.starts_with("refs/heads/") && crate::git::names::check_full_ref(v).is_ok();
     let branch = value_of("reference", &is_branch)
         .or_else(|| strings.iter().find(|(_, v)| is_branch(v)).map(|(_, v)| v.clone()));
     let mut remote_now = Vec::new();
@@ -53,7 +53,7 @@ pub(crate) fn corrupt_journal(
             wanted.extend([format!("refs/tags/{tag}"), format!("refs/tags/{tag}^{{}}")]);
         }
         if let (false, Ok(refs)) =
-            (wanted.is_empty(), crate::remote::ls_remote(repo.git(), &remote, &wanted))
+            (wanted.is_empty(), crate::git::remote::ls_remote(repo.git(), &remote, &wanted))
         {
             if let Some(branch) = &branch {
                 remote_now.push(match refs.get(branch) {
@@ -140,7 +140,7 @@ fn set_aside(path: &std::path::Path) -> Result<PathBuf, OperationError> {
     Err(io(std::io::Error::other("no free name to move the journal aside to")))
 }
 
-/// The abort of an operation whose journal cannot be read: see [`crate::operation::abort`].
+/// The abort of an operation whose journal cannot be read: see [`crate::surgery::operation::abort`].
 pub(crate) fn abort_unreadable(corrupt: CorruptJournal) -> Result<AbortReport, OperationError> {
     let aside = set_aside(&corrupt.path)?;
     let mut kept = vec![

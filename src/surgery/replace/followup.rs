@@ -3,9 +3,9 @@
 
 use super::{ReplaceError, ReplaceRequest, Strategy, argv, leased_push};
 use crate::git::GitError;
+use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::operation::{Check, Step};
-use crate::repo::Repo;
+use crate::surgery::operation::{Check, Step};
 
 /// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
 /// a scratch object directory at plan time so the plan names every id), committed with its
@@ -19,7 +19,7 @@ pub(super) fn followups(
     if request.followups.is_empty() {
         return Ok((tip, Vec::new()));
     }
-    let scratch = crate::scratch::ScratchObjects::new(repo, "plan")
+    let scratch = crate::git::scratch::ScratchObjects::new(repo, "plan")
         .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
     let env = scratch.env();
     let git = repo.git();
@@ -40,7 +40,7 @@ pub(super) fn followups(
     // Every strategy with follow-ups ends with SOURCE's tree (megapatch and merge take it,
     // recreate and reset move to SOURCE), so that is the tree the first one goes onto.
     let mut tip_tree = repo.tree_of(repo.resolve_commit(&request.source)?)?;
-    let mut merger = crate::simulation::Merger::start(git, &env)?;
+    let mut merger = crate::analysis::simulation::Merger::start(git, &env)?;
     for (n, spec) in request.followups.iter().enumerate() {
         let commit = repo.resolve_commit(spec)?;
         let info = repo.commit_info(commit)?;
@@ -55,7 +55,7 @@ pub(super) fn followups(
         }
         let tree = answer.tree;
         let origin = repo.commit_origin(commit)?;
-        let message = crate::message::backport_message(&origin.message, &commit.to_hex());
+        let message = crate::text::message::backport_message(&origin.message, &commit.to_hex());
         let mut text = format!(
             "tree {tree}\nparent {tip}\nauthor {} <{}> {}\ncommitter {committer}\n\n",
             origin.author_name, origin.author_email, origin.author_date

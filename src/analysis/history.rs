@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 
-use crate::changes::{ChangeReader, FileChange};
 use crate::git::{Git, GitError};
 use crate::oid::ObjectId;
-use crate::patch_id::PatchIdHasher;
+use crate::text::changes::{ChangeReader, FileChange};
+use crate::text::patch_id::PatchIdHasher;
 
 /// Errors from reading history.
 #[derive(Debug, thiserror::Error)]

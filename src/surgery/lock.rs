@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::repo::Repo;
+use crate::git::repo::Repo;
 
 /// How old an empty or unreadable lock must be before it is taken as stale. Locks are
 /// written whole (see [`Lock::take`]), so only an older regraft or a damaged disk leaves

@@ -1,7 +1,7 @@
 //! Who last changed each line of a file, carried forward commit by commit: the answer
 //! `git blame` gives, kept as runs of lines instead of recomputed per question.
 
-use crate::changes::Block;
+use crate::text::changes::Block;
 
 /// The commit (an index into the analysed history) that last changed a line, or
 /// [`Owner::BASE`] for lines older than the history being analysed.

@@ -11,13 +11,13 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::changes::FileChange;
-use crate::delta::{self, Delta, DeltaError, DeltaOptions, Tip};
-use crate::history::{self, MergeChanges, Patch};
+use crate::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Tip};
+use crate::analysis::history::{self, MergeChanges, Patch};
+use crate::analysis::ownership::{LineOwners, Owner};
+use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
-use crate::ownership::{LineOwners, Owner};
 use crate::progress::Progress;
-use crate::repo::{Repo, RepoError};
+use crate::text::changes::FileChange;
 
 /// Errors from dependency analysis.
 #[derive(Debug, thiserror::Error)]
@@ -167,19 +167,20 @@ impl DependencyGraph {
         repo: &Repo,
         closure: &[ObjectId],
         progress: &dyn Progress,
-    ) -> Result<ClosurePrediction, crate::simulation::SimulationError> {
+    ) -> Result<ClosurePrediction, crate::analysis::simulation::SimulationError> {
         let mut picks = Vec::with_capacity(closure.len());
         for commit in closure {
             let parent = repo.commit_info(*commit)?.parents.first().copied();
-            picks.push(crate::simulation::ToPick { commit: *commit, parent });
+            picks.push(crate::analysis::simulation::ToPick { commit: *commit, parent });
         }
-        let simulation = crate::simulation::simulate(repo, self.target.commit, &picks, progress)?;
+        let simulation =
+            crate::analysis::simulation::simulate(repo, self.target.commit, &picks, progress)?;
         let (mut clean, mut empty, mut conflicts) = (0, 0, Vec::new());
         for pick in &simulation.picks {
             match pick.outcome {
-                crate::simulation::Outcome::Clean => clean += 1,
-                crate::simulation::Outcome::Empty => empty += 1,
-                crate::simulation::Outcome::Conflict => conflicts
+                crate::analysis::simulation::Outcome::Clean => clean += 1,
+                crate::analysis::simulation::Outcome::Empty => empty += 1,
+                crate::analysis::simulation::Outcome::Conflict => conflicts
                     .push(ConflictingPick { commit: pick.commit, files: pick.conflicts.clone() }),
             }
         }

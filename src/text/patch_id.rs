@@ -10,8 +10,8 @@
 
 use sha1::{Digest, Sha1};
 
-use crate::changes::hunk_range;
 use crate::oid::ObjectId;
+use crate::text::changes::hunk_range;
 
 /// Accumulates one commit's patch, a line at a time, into its stable patch-id.
 #[derive(Debug)]

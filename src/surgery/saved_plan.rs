@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::operation::{Check, Plan, ReviewStep, Step};
-use crate::repo::Repo;
+use crate::surgery::operation::{Check, Plan, ReviewStep, Step};
 
 /// Errors from reading or checking a saved plan.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +77,7 @@ pub fn check_current(repo: &Repo, plan: &Plan, path: &Path) -> Result<(), SavedP
         }
     }
     let references: Vec<String> = expected.keys().cloned().collect();
-    let now = crate::remote::ls_remote(repo.git(), &plan.remote, &references)?;
+    let now = crate::git::remote::ls_remote(repo.git(), &plan.remote, &references)?;
     let describe = |v: Option<ObjectId>| v.map_or("absent".to_string(), |id| id.short());
     for (reference, value) in expected {
         let found = now.get(&reference).copied();
@@ -101,7 +101,7 @@ fn is_oid(word: &str) -> bool {
 /// Checks a `<src>:<dst>` push refspec: `<oid>:<ref>`, `:<ref>` or `refs/tags/T:refs/tags/T`.
 fn check_refspec(refspec: &str) -> Result<(), String> {
     let (src, dst) = refspec.split_once(':').ok_or("a refspec without `:`")?;
-    crate::names::check_full_ref(dst).map_err(|e| e.to_string())?;
+    crate::git::names::check_full_ref(dst).map_err(|e| e.to_string())?;
     if src.is_empty() || is_oid(src) || (src == dst && dst.starts_with("refs/tags/")) {
         Ok(())
     } else {
@@ -136,7 +136,7 @@ fn check_step(repo: &Repo, plan: &Plan, step: &Step) -> Result<(), String> {
             if let Some(lease) = lease {
                 let value = &lease["--force-with-lease=".len()..];
                 let (reference, oid) = value.split_once(':').ok_or("a lease without `:`")?;
-                crate::names::check_full_ref(reference).map_err(|e| e.to_string())?;
+                crate::git::names::check_full_ref(reference).map_err(|e| e.to_string())?;
                 if !oid.is_empty() && !is_oid(oid) {
                     return Err(format!("a lease on `{oid}`, not a commit id"));
                 }
@@ -147,11 +147,11 @@ fn check_step(repo: &Repo, plan: &Plan, step: &Step) -> Result<(), String> {
             if *r != remote {
                 return Err(format!("fetches from `{r}`, not the plan's remote `{remote}`"));
             }
-            crate::names::check_full_ref(reference).map_err(|e| e.to_string())?;
+            crate::git::names::check_full_ref(reference).map_err(|e| e.to_string())?;
             false
         }
         ["tag", "-a", "-F", "-", "--end-of-options", tag, oid] => {
-            crate::names::check_tag(tag).map_err(|e| e.to_string())?;
+            crate::git::names::check_tag(tag).map_err(|e| e.to_string())?;
             if !is_oid(oid) {
                 return Err(format!("tags `{oid}`, not a commit id"));
             }
@@ -194,7 +194,7 @@ fn check_step(repo: &Repo, plan: &Plan, step: &Step) -> Result<(), String> {
 
 /// A review step's requests must be exactly those its call sends.
 fn check_review(review: &ReviewStep) -> Result<(), String> {
-    crate::names::check_branch(&review.branch).map_err(|e| e.to_string())?;
+    crate::git::names::check_branch(&review.branch).map_err(|e| e.to_string())?;
     let expected = ReviewStep::new(
         review.gerrit.clone(),
         &review.project,

@@ -2,9 +2,9 @@
 //! changes through Gerrit's REST API.
 
 use super::OldTip;
+use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::operation::{Check, ReviewCall, ReviewStep, Step};
-use crate::repo::Repo;
+use crate::surgery::operation::{Check, ReviewCall, ReviewStep, Step};
 
 /// A Gerrit server and the branch's project on it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,9 +12,9 @@ pub use review_steps::{ReviewTarget, gitreview_on};
 use review_steps::{abandon_step, tag_through_rest, through_rest};
 
 use crate::git::GitError;
+use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
-use crate::operation::{self, Check, Notice, OperationError, Plan, Restore, Step};
-use crate::repo::{Repo, RepoError};
+use crate::surgery::operation::{self, Check, Notice, OperationError, Plan, Restore, Step};
 
 /// Errors from planning.
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +50,9 @@ pub enum ReplaceError {
     #[error("{source_name} ({commit}) is already the tip of {branch}: nothing to replace")]
     SameTip { source_name: String, commit: String, branch: String },
     #[error(transparent)]
-    Name(Box<crate::names::NameError>),
+    Name(Box<crate::git::names::NameError>),
     #[error(transparent)]
-    Simulation(#[from] crate::simulation::SimulationError),
+    Simulation(#[from] crate::analysis::simulation::SimulationError),
     #[error(
         "--for-review goes with megapatch and merge (backport is always pushed for review); {strategy} moves the branch itself"
     )]
@@ -64,8 +64,8 @@ pub enum ReplaceError {
     Shallow { git_dir: String },
 }
 
-impl From<crate::names::NameError> for ReplaceError {
-    fn from(error: crate::names::NameError) -> Self {
+impl From<crate::git::names::NameError> for ReplaceError {
+    fn from(error: crate::git::names::NameError) -> Self {
         ReplaceError::Name(Box::new(error))
     }
 }
@@ -153,7 +153,7 @@ struct OldTip {
 fn check_names(repo: &Repo, remote: &str, branches: &[&str]) -> Result<(), ReplaceError> {
     repo.check_remote(remote)?;
     for branch in branches {
-        crate::names::check_branch(branch)?;
+        crate::git::names::check_branch(branch)?;
     }
     Ok(())
 }
@@ -178,7 +178,7 @@ fn old_tip(
         ),
     };
     // Checked also when made from the branch's series (`stable/-x` would give `-x-eol`).
-    crate::names::check_tag(&tag)?;
+    crate::git::names::check_tag(&tag)?;
     // A tag of that name elsewhere would not keep the old tip: refuse rather than move it.
     let local = repo.resolve_commit(&format!("refs/tags/{tag}")).ok();
     let remote_tag = operation::remote_ref(repo, remote, &format!("refs/tags/{tag}^{{}}"))?
@@ -197,7 +197,7 @@ fn argv(words: &[&str]) -> Option<Vec<String>> {
 
 /// A compare-and-swap push of `reference` on `remote`: `to` is the new value (`None`
 /// deletes), `from` the value the remote must still have (`None`: must not exist). The
-/// lease alone allows a non-fast-forward move (see [`crate::remote::leased_push_argv`]).
+/// lease alone allows a non-fast-forward move (see [`crate::git::remote::leased_push_argv`]).
 /// Its precondition and verification say the same.
 pub(crate) fn leased_push(
     id: &str,
@@ -210,7 +210,7 @@ pub(crate) fn leased_push(
     Step {
         id: id.to_string(),
         description,
-        action: Some(crate::remote::leased_push_argv(remote, reference, from, to)),
+        action: Some(crate::git::remote::leased_push_argv(remote, reference, from, to)),
         input: None,
         review: None,
         precondition: vec![Check::RemoteRef { reference: reference.to_string(), expected: from }],
@@ -230,7 +230,7 @@ fn review_push(request: &ReplaceRequest, old: &OldTip, tip: ObjectId, what: &str
         (argv(&["push", "--porcelain", "--end-of-options", remote, &refspec]), vec![])
     } else {
         (
-            Some(crate::remote::leased_push_argv(remote, &review_ref, None, Some(tip))),
+            Some(crate::git::remote::leased_push_argv(remote, &review_ref, None, Some(tip))),
             vec![Check::RemoteRef { reference: review_ref.clone(), expected: Some(tip) }],
         )
     };
@@ -318,7 +318,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
     let branch = request.branch.as_str();
     check_names(repo, remote, &[branch])?;
     if let Some(review_ref) = &request.review_ref {
-        crate::names::check_full_ref(review_ref)?;
+        crate::git::names::check_full_ref(review_ref)?;
     }
     if !repo.shallow_boundary().is_empty() {
         return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
@@ -652,7 +652,7 @@ pub fn plan_delete_branch(
     review: Option<&ReviewTarget>,
 ) -> Result<Plan, ReplaceError> {
     check_names(repo, remote, &[branch])?;
-    crate::names::check_tag(kept_by)?;
+    crate::git::names::check_tag(kept_by)?;
     let reference = format!("refs/heads/{branch}");
     let tip = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
         ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::delta::{self, DeltaError, DeltaOptions};
-use crate::history::{self, HistoryError};
-use crate::message;
+use crate::analysis::delta::{self, DeltaError, DeltaOptions};
+use crate::analysis::history::{self, HistoryError};
+use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
-use crate::repo::{Repo, RepoError};
+use crate::text::message;
 
 /// OpenStack's policy, built in so an installed `git-regraft` has it.
-pub const OPENSTACK: &str = include_str!("../playbooks/policies/openstack.toml");
+pub const OPENSTACK: &str = include_str!("../../playbooks/policies/openstack.toml");
 
 /// Errors from checking a range against a policy.
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +108,7 @@ pub struct Policy {
 /// Reads a policy from TOML text; `origin` names it in errors (a path, or `built-in`).
 pub fn parse(text: &str, origin: &str) -> Result<Policy, PolicyError> {
     let malformed = |offset: Option<usize>, message: String| {
-        let (line, column) = offset.map_or((1, 1), |o| crate::playbook::line_column(text, o));
+        let (line, column) = crate::text::toml_position::line_column(text, offset);
         PolicyError::Malformed { path: origin.to_string(), line, column, message }
     };
     let file: PolicyFile = toml::from_str(text)

@@ -11,10 +11,10 @@ use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 
+use crate::git::repo::{Repo, RepoError};
 use crate::git::{Conversation, Git, GitError};
 use crate::oid::ObjectId;
 use crate::progress::Progress;
-use crate::repo::{Repo, RepoError};
 
 /// Errors from simulating picks.
 #[derive(Debug, thiserror::Error)]
@@ -135,8 +135,8 @@ pub fn simulate_with_stat(
     with_stat: bool,
     progress: &dyn Progress,
 ) -> Result<Simulation, SimulationError> {
-    let scratch =
-        crate::scratch::ScratchObjects::new(repo, "objects").map_err(SimulationError::Scratch)?;
+    let scratch = crate::git::scratch::ScratchObjects::new(repo, "objects")
+        .map_err(SimulationError::Scratch)?;
     let env = scratch.env();
     let git = repo.git();
     let mut tree = repo.tree_of(onto)?;

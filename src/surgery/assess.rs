@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::operation::{Check, Plan};
-use crate::repo::Repo;
+use crate::surgery::operation::{Check, Plan};
 
 /// How a step stands if the plan ran now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +100,7 @@ pub fn assess(repo: &Repo, plan: &Plan) -> Result<Vec<StepNow>, crate::git::GitE
         }
     }
     let wanted: Vec<String> = wanted.into_iter().collect();
-    let now = crate::remote::ls_remote(repo.git(), &plan.remote, &wanted)?;
+    let now = crate::git::remote::ls_remote(repo.git(), &plan.remote, &wanted)?;
     let mut world = World {
         remote: wanted.iter().map(|r| (r.clone(), now.get(r).copied())).collect(),
         local_tags: BTreeMap::new(),

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::operation::{self, Check, OperationError};
-use crate::repo::Repo;
+use crate::surgery::operation::{self, Check, OperationError};
 
 /// Errors from reading the state.
 #[derive(Debug, thiserror::Error)]
@@ -154,11 +154,13 @@ pub fn status(repo: &Repo) -> Result<Status, StatusError> {
         }
         Err(e) => return Err(e.into()),
     }
-    match crate::apply::in_progress(repo) {
+    match crate::surgery::apply::in_progress(repo) {
         Ok(Some(state)) => {
             if status.next.is_none() {
-                let elsewhere =
-                    state.worktree.as_ref().filter(|w| **w != crate::apply::worktree(repo));
+                let elsewhere = state
+                    .worktree
+                    .as_ref()
+                    .filter(|w| **w != crate::surgery::apply::worktree(repo));
                 let cd = elsewhere.map_or(String::new(), |w| {
                     format!("cd {} && ", crate::git::quote(&w.to_string_lossy()))
                 });
@@ -166,7 +168,7 @@ pub fn status(repo: &Repo) -> Result<Status, StatusError> {
                 status.or = Some(format!("{cd}git regraft backport --abort"));
             }
             status.backport = Some(BackportStatus {
-                state: crate::apply::state_path(repo),
+                state: crate::surgery::apply::state_path(repo),
                 branch: state.branch,
                 target: state.target,
                 source: state.source,
@@ -209,7 +211,7 @@ fn operation_status(
     wanted.extend(
         touched.iter().filter(|r| r.starts_with("refs/tags/")).map(|r| format!("{r}^{{}}")),
     );
-    let now = crate::remote::ls_remote(repo.git(), &plan.remote, &wanted)?;
+    let now = crate::git::remote::ls_remote(repo.git(), &plan.remote, &wanted)?;
     let remote_now = touched
         .iter()
         .map(|reference| RemoteValue {

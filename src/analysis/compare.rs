@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backport::{self, BackportError, BackportOptions, Selection, StepOutcome};
-use crate::delta::{DeltaOptions, Tip};
-use crate::deps::DepsOptions;
+use crate::analysis::backport::{self, BackportError, BackportOptions, Selection, StepOutcome};
+use crate::analysis::delta::{DeltaOptions, Tip};
+use crate::analysis::deps::DepsOptions;
+use crate::analysis::simulation::{self, DiffStat};
 use crate::git::GitError;
 use crate::oid::ObjectId;
 use crate::progress::Progress;
-use crate::simulation::{self, DiffStat};
 
 /// Errors from comparing.
 #[derive(Debug, thiserror::Error)]
@@ -19,7 +19,7 @@ pub enum CompareError {
     #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
-    Delta(#[from] crate::delta::DeltaError),
+    Delta(#[from] crate::analysis::delta::DeltaError),
 }
 
 impl CompareError {
@@ -95,13 +95,13 @@ pub struct Comparison {
 
 /// Measures the five options for replacing `target` by `source`.
 pub fn compare(
-    repo: &crate::repo::Repo,
+    repo: &crate::git::repo::Repo,
     target: &str,
     source: &str,
     options: &CompareOptions,
     progress: &dyn Progress,
 ) -> Result<Comparison, CompareError> {
-    let delta = crate::delta::delta(repo, target, source, &options.delta)?;
+    let delta = crate::analysis::delta::delta(repo, target, source, &options.delta)?;
     let backport_options = BackportOptions {
         selection: Selection::Delta,
         include_present: false,

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::git::GitError;
-use crate::lock::{Lock, LockError};
+use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::repo::Repo;
-pub use crate::unreadable_journal::CorruptJournal;
-use crate::unreadable_journal::{abort_unreadable, corrupt_journal};
+use crate::surgery::lock::{Lock, LockError};
+pub use crate::surgery::unreadable_journal::CorruptJournal;
+use crate::surgery::unreadable_journal::{abort_unreadable, corrupt_journal};
 
 /// Environment variable (for fault tests, see [`crate::fault`]) that aborts the process
 /// after this many steps.
@@ -509,7 +509,7 @@ fn put_back(
     let mut push = |from: Option<ObjectId>, to: Option<ObjectId>| {
         journal.abort.get_or_insert_with(Vec::new).push(to);
         save(repo, journal)?;
-        let argv = crate::remote::leased_push_argv(&remote, &restore.reference, from, to);
+        let argv = crate::git::remote::leased_push_argv(&remote, &restore.reference, from, to);
         push_step(repo, "abort", &remote, &argv, &[])
     };
     match push(current, Some(restore.old)) {
@@ -536,7 +536,7 @@ fn push_step(
     if finished.code == Some(0) {
         return Ok(());
     }
-    let Some(refused) = crate::remote::first_refusal(&finished) else {
+    let Some(refused) = crate::git::remote::first_refusal(&finished) else {
         return Err(GitError::Failed {
             argv: finished.argv,
             status: finished_status(finished.code),
@@ -653,7 +653,7 @@ fn holds_all(
             _ => {}
         }
     }
-    let on_remote = crate::remote::ls_remote(repo.git(), remote, &wanted)?;
+    let on_remote = crate::git::remote::ls_remote(repo.git(), remote, &wanted)?;
     for check in checks {
         let found = match check {
             Check::RemoteRef { reference, expected } => {
@@ -784,6 +784,6 @@ pub fn remote_ref(
     remote: &str,
     reference: &str,
 ) -> Result<Option<ObjectId>, OperationError> {
-    let refs = crate::remote::ls_remote(repo.git(), remote, &[reference.to_string()])?;
+    let refs = crate::git::remote::ls_remote(repo.git(), remote, &[reference.to_string()])?;
     Ok(refs.get(reference).copied())
 }

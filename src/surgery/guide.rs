@@ -2,9 +2,9 @@
 //! recommend from the figures, the nearest newer branch, and the playbook a release team's
 //! answers become (with comments recording the figures that led to it).
 
-use crate::compare::Comparison;
+use crate::analysis::compare::Comparison;
 use crate::oid::ObjectId;
-use crate::replace::Strategy;
+use crate::surgery::replace::Strategy;
 
 /// What the review server lets the release team do on a stable branch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

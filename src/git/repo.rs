@@ -137,7 +137,7 @@ impl Repo {
         })?;
         Ok(CommitInfo {
             parents: c.parent_ids().map(oid).collect(),
-            summary: crate::message::subject(c.message_raw_bytes()),
+            summary: crate::text::message::subject(c.message_raw_bytes()),
         })
     }
 
@@ -314,9 +314,9 @@ impl Repo {
         self.inner.find_remote(remote).ok()?.url().ok().map(str::to_string)
     }
 
-    /// Checks that `remote` is a configured remote or a URL (see [`crate::names`]).
-    pub fn check_remote(&self, remote: &str) -> Result<(), crate::names::NameError> {
-        crate::names::check_remote(remote, &self.remote_names())
+    /// Checks that `remote` is a configured remote or a URL (see [`crate::git::names`]).
+    pub fn check_remote(&self, remote: &str) -> Result<(), crate::git::names::NameError> {
+        crate::git::names::check_remote(remote, &self.remote_names())
     }
 
     /// Returns the commits at which a shallow clone's history was cut (empty when the
@@ -399,7 +399,7 @@ impl Repo {
         &self,
         old: ObjectId,
         new: ObjectId,
-    ) -> Result<Option<(Vec<crate::changes::Block>, u32)>, RepoError> {
+    ) -> Result<Option<(Vec<crate::text::changes::Block>, u32)>, RepoError> {
         let read = |source| RepoError::Read {
             what: format!("blobs {} and {}", old.short(), new.short()),
             path: self.git_dir().to_path_buf(),
@@ -424,7 +424,7 @@ impl Repo {
                 if hunk.old_lines() == 0 { hunk.old_start() + 1 } else { hunk.old_start() };
             let new_start =
                 if hunk.new_lines() == 0 { hunk.new_start() + 1 } else { hunk.new_start() };
-            blocks.push(crate::changes::Block {
+            blocks.push(crate::text::changes::Block {
                 old_start,
                 old_count: hunk.old_lines(),
                 new_start,

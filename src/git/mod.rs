@@ -1,4 +1,12 @@
 //! The one place that runs the `git` executable: an argv, never a shell, traced on request.
+//!
+//! It heads the git layer: the repository (the only module with `git2` types), remotes, ref
+//! names and scratch object directories.
+
+pub mod names;
+pub mod remote;
+pub mod repo;
+pub mod scratch;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};

@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::operation::{Plan, Step};
-use crate::replace::{self, ReplaceError, ReplaceRequest, Strategy};
-use crate::repo::Repo;
+use crate::git::repo::Repo;
+use crate::surgery::operation::{Plan, Step};
+use crate::surgery::replace::{self, ReplaceError, ReplaceRequest, Strategy};
 
 /// Errors from reading a playbook or expanding it.
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +190,7 @@ pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, 
     let text = std::fs::read_to_string(path)
         .map_err(|source| PlaybookError::Read { path: path.to_path_buf(), source })?;
     let malformed = |offset: Option<usize>, message: String| {
-        let (line, column) = offset.map_or((1, 1), |o| line_column(&text, o));
+        let (line, column) = crate::text::toml_position::line_column(&text, offset);
         PlaybookError::Malformed { path: path.to_path_buf(), line, column, message }
     };
     let file: File = toml::from_str(&text)
@@ -453,13 +453,4 @@ impl Playbook {
         let found_in = if spec.gerrit.is_none() { found.and_then(|t| t.found_in) } else { None };
         Ok(Some(replace::ReviewTarget { gerrit, project, rest_branches: false, found_in }))
     }
-}
-
-/// Returns the 1-based line and column of byte `offset` in `text`.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column =
-        before.rfind('\n').map_or(before.chars().count(), |i| before[i + 1..].chars().count()) + 1;
-    (line, column)
 }

@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::repo::Repo;
+use crate::git::repo::Repo;
 
 /// Environment variable naming the directory scratch directories go in (default: `/dev/shm`
 /// when writable, else the temporary directory).
