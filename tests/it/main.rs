@@ -7,6 +7,7 @@ mod delta;
 mod deps;
 mod gerrit;
 mod guide;
+mod layers;
 mod lease;
 mod names;
 mod patch_id;
