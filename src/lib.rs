@@ -11,7 +11,6 @@
 
 pub mod analysis;
 pub mod fault;
-pub mod fixture;
 pub mod git;
 pub mod oid;
 pub mod progress;

@@ -208,27 +208,7 @@ fn invoked_as() -> String {
 /// replacement strategy against it.
 fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
     use std::io::Write;
-    let server = dir.join("server.git");
-    let sample = regraft::fixture::Fixture::open(dir);
-    sample.git(&[
-        std::ffi::OsStr::new("clone"),
-        std::ffi::OsStr::new("-q"),
-        std::ffi::OsStr::new("--bare"),
-        dir.as_os_str(),
-        server.as_os_str(),
-    ]);
-    let served = regraft::fixture::Fixture::open(&server);
-    served.git(&["symbolic-ref", "HEAD", "refs/heads/master"]);
-    served.git(&["config", "receive.denyNonFastForwards", "true"]);
-    sample.git(&["remote", "add", "origin", &format!("file://{}", server.display())]);
-    sample.git(&["config", "user.name", "Demo Release Manager"]);
-    sample.git(&["config", "user.email", "release@example.org"]);
-    // The server lives inside the sample's directory; keep it out of `git status`.
-    let exclude = dir.join(".git/info/exclude");
-    let mut text = std::fs::read_to_string(&exclude).unwrap_or_default();
-    text.push_str("/server.git/\n");
-    std::fs::write(&exclude, text).map_err(CommandError::internal)?;
-    sample.git(&["fetch", "-q", "origin"]);
+    scenario::served::serve(dir).map_err(CommandError::internal)?;
     let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
     repo.isolate_git_config();
     let mut out = ui.out();
@@ -287,31 +267,8 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
 /// stable/mitaka on the served sample; `sync` brings the developer's work across.
 fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
     use std::io::Write;
-    let server = dir.join("server.git");
-    let dev_dir = dir.join("developer");
-    let sample = regraft::fixture::Fixture::open(dir);
-    sample.git(&[
-        std::ffi::OsStr::new("clone"),
-        std::ffi::OsStr::new("-q"),
-        std::ffi::OsStr::new(&format!("file://{}", server.display())),
-        dev_dir.as_os_str(),
-    ]);
-    let exclude = dir.join(".git/info/exclude");
-    let mut text = std::fs::read_to_string(&exclude).unwrap_or_default();
-    text.push_str("/developer/\n");
-    std::fs::write(&exclude, text).map_err(CommandError::internal)?;
-    let dev = regraft::fixture::Fixture::open(&dev_dir);
-    dev.git(&["config", "user.name", "Demo Developer"]);
-    dev.git(&["config", "user.email", "developer@example.org"]);
-    dev.git(&[
-        "checkout",
-        "-q",
-        "-b",
-        scenario::TARGET,
-        "--track",
-        &format!("origin/{}", scenario::TARGET),
-    ]);
-    dev.commit_file("kolla/local_fix.py", "FIX = True\n", "My unpushed fix for liberty");
+    let dev_dir =
+        scenario::served::developer_clone(dir, scenario::TARGET).map_err(CommandError::internal)?;
     let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
     repo.isolate_git_config();
     let request = ReplaceRequest {

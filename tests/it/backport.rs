@@ -6,9 +6,9 @@ use regraft::ObjectId;
 use regraft::analysis::backport::{self, BackportOptions, Selection, StepOutcome};
 use regraft::analysis::deps::DepsOptions;
 use regraft::analysis::simulation::{self, Outcome, ToPick};
-use regraft::fixture::{Fixture, GitPick, git_pick_loop};
 use regraft::progress::Silent;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft_testkit::{Fixture, GitPick, git_pick_loop};
 use tempfile::TempDir;
 
 use crate::{git, id, open, small_scenario};

@@ -5,8 +5,8 @@ use std::process::Stdio;
 
 use assert_cmd::Command;
 use regraft::analysis::delta::Delta;
-use regraft::fixture::Fixture;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
 use crate::{git, regraft, small_scenario};

@@ -5,9 +5,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use regraft::ObjectId;
 use regraft::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
-use regraft::fixture::{Fixture, change_id};
 use regraft::git::repo::RepoError;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft_testkit::{Fixture, change_id};
 use tempfile::TempDir;
 
 use crate::{git, git_patch_id, id, open, small_scenario};

@@ -17,7 +17,6 @@ fn layer(segment: &str) -> Option<&'static str> {
         "review" => "review",
         "surgery" => "surgery",
         "scenario" => "scenario",
-        "fixture" => "fixture",
         _ => return None,
     })
 }
@@ -31,8 +30,7 @@ fn may_use(layer: &str) -> &'static [&'static str] {
         "analysis" => &["vocabulary", "text", "git", "analysis"],
         "review" => &["vocabulary", "text", "git", "review"],
         "surgery" => &["vocabulary", "text", "git", "analysis", "review", "surgery"],
-        "scenario" => &["vocabulary", "text", "git", "scenario", "fixture"],
-        "fixture" => &["vocabulary", "text", "git", "fixture"],
+        "scenario" => &["vocabulary", "text", "git", "scenario"],
         _ => &[],
     }
 }

@@ -3,7 +3,7 @@
 
 use regraft::ObjectId;
 use regraft::analysis::history;
-use regraft::fixture::Fixture;
+use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
 use crate::{git_patch_id, open};

@@ -7,7 +7,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use regraft::ObjectId;
 use regraft::analysis::policy::{self, Report};
-use regraft::fixture::{Fixture, change_id};
+use regraft_testkit::{Fixture, change_id};
 use tempfile::TempDir;
 
 use crate::open;

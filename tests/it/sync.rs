@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use regraft::fixture::Fixture;
+use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
 use crate::{git, git_patch_id, id, regraft, run};

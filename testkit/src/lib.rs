@@ -1,5 +1,6 @@
-//! Real repositories built with the real `git` in a fixed environment, for tests,
-//! benchmarks and the demo: no user configuration, a fixed clock, UTC.
+//! regraft's test kit: real repositories built with the real `git` in a fixed environment,
+//! for the tests and benchmarks (never the shipped binary): no user configuration, a fixed
+//! clock, UTC.
 //!
 //! The helpers panic with git's own message when git fails: they build known states, and a
 //! failure there is a broken fixture, not a condition to handle.
@@ -8,50 +9,10 @@ use std::cell::Cell;
 use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use sha1::{Digest, Sha1};
-
-use crate::oid::ObjectId;
-
-/// 2015-10-15 00:00:00 UTC, Kolla's liberty release month; fixture clocks start here.
-pub const EPOCH: i64 = 1_444_867_200;
-
-/// Returns a `git` command with the fixed environment every fixture uses: no system or
-/// global configuration, a fixed identity and date, UTC, no editor, no pager, C locale.
-pub fn git_command(dir: &Path, date: i64) -> Command {
-    let mut command = Command::new(crate::git::program());
-    let stamp = format!("{date} +0000");
-    command
-        .current_dir(dir)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_OBJECT_DIRECTORY")
-        .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .env("GIT_EDITOR", ":")
-        .env("GIT_PAGER", "cat")
-        .env("GIT_AUTHOR_NAME", "Ada Author")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.org")
-        .env("GIT_COMMITTER_NAME", "Cy Committer")
-        .env("GIT_COMMITTER_EMAIL", "cy@example.org")
-        .env("GIT_AUTHOR_DATE", &stamp)
-        .env("GIT_COMMITTER_DATE", &stamp);
-    command
-}
-
-/// Returns a deterministic Gerrit Change-Id (`I` and 40 hex digits) made from `seed`.
-pub fn change_id(seed: &str) -> String {
-    let digest = Sha1::digest(seed.as_bytes());
-    let mut bytes = [0u8; 20];
-    bytes.copy_from_slice(&digest);
-    format!("I{}", ObjectId::from_bytes(bytes).to_hex())
-}
+use regraft::ObjectId;
+pub use regraft::scenario::environment::{EPOCH, change_id, git_command};
 
 /// A repository under construction.
 #[derive(Debug)]
@@ -103,7 +64,7 @@ impl Fixture {
     pub fn git_with_input<S: AsRef<OsStr>>(&self, args: &[S], input: Option<&[u8]>) -> Vec<u8> {
         let mut command = git_command(&self.dir, self.tick());
         command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        crate::git::trace(&command);
+        regraft::git::trace(&command);
         let mut child = command.spawn().expect("git runs");
         let mut stdin = child.stdin.take().expect("stdin is piped");
         if let Some(input) = input {
@@ -254,7 +215,7 @@ pub fn git_pick_loop(repo_dir: &Path, onto: &str, commits: &[ObjectId]) -> Vec<G
         let hex = commit.to_hex();
         let mut pick = git_command(&tree_dir, EPOCH);
         pick.args(["cherry-pick", "--allow-empty-message", "--no-rerere-autoupdate", &hex]);
-        crate::git::trace(&pick);
+        regraft::git::trace(&pick);
         let status = pick
             .stdout(Stdio::null())
             .stderr(Stdio::null())

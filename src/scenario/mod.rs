@@ -10,8 +10,12 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdout, Stdio};
 
-use crate::fixture::{EPOCH, change_id, git_command};
 use crate::oid::ObjectId;
+
+pub mod environment;
+pub mod served;
+
+use environment::{EPOCH, change_id, git_command};
 
 /// The branch the scenario breaks (TARGET in every command).
 pub const TARGET: &str = "stable/liberty";
