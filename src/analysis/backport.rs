@@ -139,14 +139,28 @@ impl BackportPlan {
             .count()
     }
 
-    /// Counts the steps by outcome: clean, empty, conflict, present.
-    pub fn counts(&self) -> [usize; 4] {
-        let mut counts = [0; 4];
+    /// Counts the steps by outcome.
+    pub fn counts(&self) -> OutcomeCounts {
+        let mut counts = OutcomeCounts::default();
         for step in &self.steps {
-            counts[step.outcome as usize] += 1;
+            *match step.outcome {
+                StepOutcome::Clean => &mut counts.clean,
+                StepOutcome::Empty => &mut counts.empty,
+                StepOutcome::Conflict => &mut counts.conflict,
+                StepOutcome::Present => &mut counts.present,
+            } += 1;
         }
         counts
     }
+}
+
+/// How many steps of a plan have each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeCounts {
+    pub clean: usize,
+    pub empty: usize,
+    pub conflict: usize,
+    pub present: usize,
 }
 
 /// Plans a backport onto `target` and predicts every pick.

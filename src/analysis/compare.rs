@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::backport::{self, BackportError, BackportOptions, Selection, StepOutcome};
+use crate::analysis::backport::{
+    self, BackportError, BackportOptions, OutcomeCounts, Selection, StepOutcome,
+};
 use crate::analysis::delta::{DeltaOptions, Tip};
 use crate::analysis::deps::DepsOptions;
 use crate::analysis::simulation::{self, DiffStat};
@@ -121,7 +123,7 @@ pub fn compare(
     let (plan, whole) = (plan?, whole?);
     let summary = delta.summary();
     let source_commits = delta.source_only.len();
-    let [clean, _, conflict, _] = plan.counts();
+    let OutcomeCounts { clean, empty, conflict, .. } = plan.counts();
     let backport_stat = plan.stat.unwrap_or_default();
     let open = options.open_reviews;
     let figures = |strategy: &str, reviews, commits, stat: DiffStat| Figures {
@@ -190,7 +192,7 @@ pub fn compare(
         } else {
             String::new()
         },
-        clean + conflict + plan.counts()[1]
+        clean + conflict + empty
     );
 
     if let Some((phase, n)) = &refused {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use regraft::analysis::backport::OutcomeCounts;
 use regraft::analysis::delta::{self, DeltaOptions};
 use regraft::git::repo::Repo;
 use regraft::scenario::{self, ScenarioSpec};
@@ -130,7 +131,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let for_fix =
         super::backport::dry_run(&repo, scenario::TARGET, scenario::SOURCE, Some(sample.fix))?;
     super::backport::render(ui, scenario::TARGET, &for_fix, false)?;
-    let [clean, empty, conflict, present] = whole.counts();
+    let OutcomeCounts { clean, empty, conflict, present } = whole.counts();
     let mut out = ui.out();
     writeln!(out)?;
     writeln!(
@@ -140,7 +141,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
          is {} clean picks. Every pick was merged in memory as git would, and nothing was\n\
          written; without --dry-run the picks land on a new branch, in reviewable stages.",
         clean + empty + conflict,
-        for_fix.counts()[0]
+        for_fix.counts().clean
     )?;
     writeln!(out)?;
     writeln!(out, "$ git regraft compare {} {}", scenario::TARGET, scenario::SOURCE)?;

@@ -272,7 +272,7 @@ fn backport_dry_run_is_the_same_with_one_git_per_pick() {
     assert_eq!(session, per_pick);
     let plan: regraft::analysis::backport::BackportPlan =
         serde_json::from_str(&session).expect("documented schema");
-    assert!(plan.counts()[0] > 0);
+    assert!(plan.counts().clean > 0);
 }
 
 #[test]
@@ -317,9 +317,9 @@ fn compare_figures_agree_with_git() {
             SOURCE,
         ])))
         .expect("plan");
-    assert_eq!(get("backport").predicted_conflicts, plan.counts()[2]);
-    assert_eq!(get("backport").reviews, plan.counts()[0]);
-    assert_eq!(c.conflicts.len(), plan.counts()[2]);
+    assert_eq!(get("backport").predicted_conflicts, plan.counts().conflict);
+    assert_eq!(get("backport").reviews, plan.counts().clean);
+    assert_eq!(c.conflicts.len(), plan.counts().conflict);
     assert!(get("megapatch").fast_forward && !get("reset").fast_forward);
     assert!(get("recreate").force_update_needed && !get("merge").force_update_needed);
     assert!(c.options.iter().all(|o| o.open_reviews_affected.is_none()), "no review server asked");
