@@ -193,7 +193,12 @@ pub fn plan(
                     });
                 }
                 let is_present = present.get(&commit).copied().unwrap_or(false);
-                chosen.push((commit, info.summary, info.parents.first().copied(), is_present));
+                chosen.push(Chosen {
+                    commit,
+                    summary: info.summary,
+                    parent: info.parents.first().copied(),
+                    present: is_present,
+                });
             }
         }
         Selection::Delta => {
@@ -201,12 +206,7 @@ pub fn plan(
                 .ok_or(BackportError::NeedsSource { what: "a backport of the whole delta" })?;
             let delta = delta::delta(repo, target, source, &options.deps.delta)?;
             for e in delta.source_only.iter().filter(|e| !e.merge) {
-                chosen.push((
-                    e.commit,
-                    e.summary.clone(),
-                    e.parents.first().copied(),
-                    e.is_present(),
-                ));
+                chosen.push(Chosen::from_delta(e));
             }
         }
         Selection::Closure(specs) => {
@@ -216,7 +216,12 @@ pub fn plan(
             let closure = graph.closure(&wanted, options.deps.files);
             for commit in &closure {
                 let info = repo.commit_info(*commit)?;
-                chosen.push((*commit, info.summary, info.parents.first().copied(), false));
+                chosen.push(Chosen {
+                    commit: *commit,
+                    summary: info.summary,
+                    parent: info.parents.first().copied(),
+                    present: false,
+                });
             }
             let mut plan = predict(repo, onto, chosen, options, progress)?;
             let conflicting = plan
@@ -247,12 +252,8 @@ pub fn plan_for_delta(
     options: &BackportOptions,
     progress: &dyn Progress,
 ) -> Result<BackportPlan, BackportError> {
-    let chosen: Vec<Chosen> = delta
-        .source_only
-        .iter()
-        .filter(|e| !e.merge)
-        .map(|e| (e.commit, e.summary.clone(), e.parents.first().copied(), e.is_present()))
-        .collect();
+    let chosen: Vec<Chosen> =
+        delta.source_only.iter().filter(|e| !e.merge).map(Chosen::from_delta).collect();
     if chosen.is_empty() {
         return Err(BackportError::Nothing {
             why: format!("{} has no commit that {} lacks", delta.source.name, delta.target.name),
@@ -261,8 +262,25 @@ pub fn plan_for_delta(
     predict(repo, delta.target.commit, chosen, options, progress)
 }
 
-/// A commit to bring: id, subject, first parent, already on TARGET.
-type Chosen = (ObjectId, String, Option<ObjectId>, bool);
+/// A commit to bring.
+struct Chosen {
+    commit: ObjectId,
+    summary: String,
+    parent: Option<ObjectId>,
+    /// Already on TARGET by some evidence.
+    present: bool,
+}
+
+impl Chosen {
+    fn from_delta(e: &delta::Entry) -> Chosen {
+        Chosen {
+            commit: e.commit,
+            summary: e.summary.clone(),
+            parent: e.parents.first().copied(),
+            present: e.is_present(),
+        }
+    }
+}
 
 /// Simulates the chosen picks and groups the clean ones into stages.
 fn predict(
@@ -274,8 +292,8 @@ fn predict(
 ) -> Result<BackportPlan, BackportError> {
     let picks: Vec<ToPick> = chosen
         .iter()
-        .filter(|(_, _, _, present)| options.include_present || !present)
-        .map(|(commit, _, parent, _)| ToPick { commit: *commit, parent: *parent })
+        .filter(|c| options.include_present || !c.present)
+        .map(|c| ToPick { commit: c.commit, parent: c.parent })
         .collect();
     let simulation =
         simulation::simulate_with_stat(repo, onto, &picks, options.with_stat, progress)?;
@@ -283,7 +301,7 @@ fn predict(
         simulation.picks.iter().map(|p| (p.commit, p)).collect();
     let stage_size = options.stage_size.max(1);
     let (mut steps, mut stages) = (Vec::new(), Vec::<Stage>::new());
-    for (commit, summary, _, present) in chosen {
+    for Chosen { commit, summary, present, .. } in chosen {
         let (outcome, conflicts) = match outcomes.remove(&commit) {
             None if present => (StepOutcome::Present, Vec::new()),
             None => (StepOutcome::Empty, Vec::new()),
