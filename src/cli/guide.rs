@@ -10,7 +10,7 @@ use dialoguer::theme::SimpleTheme;
 use dialoguer::{Confirm, Input, MultiSelect, Select};
 use regraft::analysis::compare::{self, CompareOptions};
 use regraft::analysis::delta::{self, DeltaOptions};
-use regraft::git::repo::Repo;
+use regraft::git::repo::{LocalBranch, Repo};
 use regraft::surgery::guide::{self, ReplaceDecision, ReviewChoice, ServerRules};
 use regraft::surgery::replace::{ReviewTarget, Strategy};
 use regraft::surgery::sync::{self, SyncOptions};
@@ -184,8 +184,8 @@ fn remote_branches(repo: &Repo, remote: &str) -> Vec<String> {
 /// replaced upstream), to preselect the developer's path.
 fn upstream_rewritten(repo: &Repo, remote: &str) -> bool {
     let Some(current) = repo.head_branch() else { return false };
-    let Some((_, tip, Some(upstream))) =
-        repo.local_branches().into_iter().find(|(name, _, _)| *name == current)
+    let Some(LocalBranch { tip, upstream: Some(upstream), .. }) =
+        repo.local_branches().into_iter().find(|b| b.name == current)
     else {
         return false;
     };
@@ -200,8 +200,8 @@ fn upstream_rewritten(repo: &Repo, remote: &str) -> bool {
 fn default_branch(repo: &Repo, args: &Args, branches: &[String]) -> usize {
     let wanted = args.branch.clone().or_else(|| {
         let current = repo.head_branch()?;
-        let (_, _, upstream) = repo.local_branches().into_iter().find(|(n, _, _)| *n == current)?;
-        upstream?.strip_prefix(&format!("refs/remotes/{}/", args.remote)).map(str::to_string)
+        let branch = repo.local_branches().into_iter().find(|b| b.name == current)?;
+        branch.upstream?.strip_prefix(&format!("refs/remotes/{}/", args.remote)).map(str::to_string)
     });
     wanted.and_then(|w| branches.iter().position(|b| *b == w)).unwrap_or(0)
 }

@@ -41,6 +41,16 @@ fn did_you_mean(suggestions: &[String]) -> String {
     }
 }
 
+/// A local branch, as [`Repo::local_branches`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalBranch {
+    /// The short name (`stable/liberty`).
+    pub name: String,
+    pub tip: ObjectId,
+    /// The full name of the remote-tracking ref it tracks (`refs/remotes/origin/...`).
+    pub upstream: Option<String>,
+}
+
 /// What [`Repo::commit_info`] tells about a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitInfo {
@@ -199,9 +209,8 @@ impl Repo {
                 .unwrap_or(false)
     }
 
-    /// Returns the local branches: short name, tip, and the full name of the
-    /// remote-tracking ref they track (if any).
-    pub fn local_branches(&self) -> Vec<(String, ObjectId, Option<String>)> {
+    /// Returns the local branches with their tips and upstreams.
+    pub fn local_branches(&self) -> Vec<LocalBranch> {
         let Ok(branches) = self.inner.branches(Some(git2::BranchType::Local)) else {
             return Vec::new();
         };
@@ -212,7 +221,7 @@ impl Repo {
                 let tip = oid(branch.get().target()?);
                 let upstream =
                     branch.upstream().ok().and_then(|u| u.get().name().ok().map(str::to_string));
-                Some((name, tip, upstream))
+                Some(LocalBranch { name, tip, upstream })
             })
             .collect()
     }

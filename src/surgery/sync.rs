@@ -12,7 +12,7 @@ use crate::analysis::delta::{self, DeltaError, DeltaOptions};
 use crate::analysis::history::{self, HistoryError};
 use crate::analysis::simulation::{Merger, SimulationError};
 use crate::git::GitError;
-use crate::git::repo::{Repo, RepoError};
+use crate::git::repo::{LocalBranch, Repo, RepoError};
 use crate::oid::ObjectId;
 use crate::surgery::lock::{Lock, LockError};
 
@@ -193,10 +193,10 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     }
     let branches = repo.local_branches();
     for branch in &options.branches {
-        if !branches.iter().any(|(name, _, _)| name == branch) {
+        if !branches.iter().any(|b| b.name == *branch) {
             let near = branches
                 .iter()
-                .map(|(name, _, _)| name)
+                .map(|b| &b.name)
                 .min_by_key(|name| strsim::levenshtein(name, branch))
                 .filter(|name| strsim::levenshtein(name, branch) <= 3)
                 .cloned();
@@ -232,7 +232,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     let wanted: Vec<String> = if !options.branches.is_empty() {
         options.branches.clone()
     } else if options.all {
-        branches.iter().map(|(name, _, _)| name.clone()).collect()
+        branches.iter().map(|b| b.name.clone()).collect()
     } else {
         current.iter().cloned().collect()
     };
@@ -245,7 +245,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         .map_or(0, |d| d.as_secs());
     let mut results = Vec::new();
     let mut to_sync: Vec<(&String, ObjectId, &Rewrite, usize)> = Vec::new();
-    for (name, tip, upstream) in &branches {
+    for LocalBranch { name, tip, upstream } in &branches {
         if !wanted.contains(name) {
             continue;
         }
@@ -323,17 +323,14 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
 
 /// Returns (old tip, new tip) of the local branches the last sync moved and that are still
 /// where it left them (`sync-last.json`, the record `--undo` reads).
-fn earlier_syncs(
-    repo: &Repo,
-    branches: &[(String, ObjectId, Option<String>)],
-) -> Vec<(ObjectId, ObjectId)> {
+fn earlier_syncs(repo: &Repo, branches: &[LocalBranch]) -> Vec<(ObjectId, ObjectId)> {
     let Ok(text) = std::fs::read(last_sync_path(repo)) else { return Vec::new() };
     let Ok(moved) = serde_json::from_slice::<Vec<BranchSync>>(&text) else { return Vec::new() };
     moved
         .into_iter()
         .filter_map(|b| {
             let new = b.new?;
-            let still = branches.iter().any(|(name, tip, _)| *name == b.branch && *tip == new);
+            let still = branches.iter().any(|l| l.name == b.branch && l.tip == new);
             still.then_some((b.old, new))
         })
         .collect()
@@ -391,7 +388,7 @@ fn find_rewrite(
     new: ObjectId,
     before: Option<ObjectId>,
     explicit: Option<ObjectId>,
-    branches: &[(String, ObjectId, Option<String>)],
+    branches: &[LocalBranch],
 ) -> Option<Rewrite> {
     let rewritten = |old: ObjectId| old != new && !repo.is_ancestor(old, new);
     let make = |old, found_by: &str| Rewrite {
@@ -409,7 +406,7 @@ fn find_rewrite(
     let tracked_by = |old: ObjectId| {
         branches
             .iter()
-            .any(|(_, tip, up)| up.as_deref() == Some(reference) && repo.is_ancestor(old, *tip))
+            .any(|b| b.upstream.as_deref() == Some(reference) && repo.is_ancestor(old, b.tip))
     };
     if let Some(old) = explicit.filter(|o| rewritten(*o) && tracked_by(*o)) {
         return Some(make(old, "--old-tip"));
