@@ -13,7 +13,7 @@ use regraft::analysis::delta::{self, DeltaOptions};
 use regraft::git::repo::{LocalBranch, Repo};
 use regraft::surgery::guide::{self, ReplaceDecision, ReviewChoice, ServerRules};
 use regraft::surgery::replace::{ReviewTarget, Strategy};
-use regraft::surgery::sync::{self, SyncOptions};
+use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
 
 use super::{CommandError, Ui};
 
@@ -531,7 +531,8 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     say("Fetching and looking at what a sync would do...");
     let plan = sync::sync(repo, &options).map_err(super::sync::sync_error)?;
     super::sync::render(ui, &plan)?;
-    if plan.branches.iter().all(|b| b.outcome == "up-to-date") || plan.branches.is_empty() {
+    if plan.branches.iter().all(|b| b.outcome == SyncOutcome::UpToDate) || plan.branches.is_empty()
+    {
         say("Nothing to do.");
         return Ok(ExitCode::SUCCESS);
     }

@@ -105,10 +105,7 @@ pub struct Rewrite {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BranchSync {
     pub branch: String,
-    /// `moved` (no local work), `replayed`, `conflict`, `skipped` (the work tree is dirty,
-    /// HEAD is detached...), `up-to-date` (its upstream was not rewritten), or `unknown`
-    /// (no upstream, and nothing tells what it was built on).
-    pub outcome: String,
+    pub outcome: SyncOutcome,
     pub old: ObjectId,
     pub new: Option<ObjectId>,
     /// Local commits replayed onto the new upstream.
@@ -119,6 +116,25 @@ pub struct BranchSync {
     pub detail: Option<String>,
     /// The ref that keeps the old tip.
     pub backup: Option<String>,
+}
+
+/// What became of a local branch; in JSON `moved`, `replayed`, `conflict`, `skipped`,
+/// `up-to-date` or `unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncOutcome {
+    /// Moved onto the new upstream; it had no local work.
+    Moved,
+    /// Its local commits replayed onto the new upstream.
+    Replayed,
+    /// A replayed commit conflicts; the branch is left unchanged.
+    Conflict,
+    /// Not touched: the work tree is dirty, HEAD is detached...
+    Skipped,
+    /// Its upstream was not rewritten, or it does not contain the replaced tip.
+    UpToDate,
+    /// No upstream, and nothing tells what it was built on.
+    Unknown,
 }
 
 /// What `sync` did: the schema of `sync --json`.
@@ -133,14 +149,14 @@ pub struct SyncReport {
 impl SyncReport {
     /// Tells whether some branch could not be synced (a conflict).
     pub fn has_conflicts(&self) -> bool {
-        self.branches.iter().any(|b| b.outcome == "conflict")
+        self.branches.iter().any(|b| b.outcome == SyncOutcome::Conflict)
     }
 
     /// Tells whether every branch is synced or provably needs nothing.
     pub fn all_synced(&self) -> bool {
-        self.branches
-            .iter()
-            .all(|b| matches!(b.outcome.as_str(), "moved" | "replayed" | "up-to-date"))
+        self.branches.iter().all(|b| {
+            matches!(b.outcome, SyncOutcome::Moved | SyncOutcome::Replayed | SyncOutcome::UpToDate)
+        })
     }
 }
 
@@ -297,8 +313,9 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         };
         let checked_out = current.as_deref() == Some(name.as_str());
         let result = sync_branch(repo, name, tip, &onto, checked_out, env, options.dry_run, stamp)?;
-        if let Some(new) =
-            result.new.filter(|_| matches!(result.outcome.as_str(), "moved" | "replayed"))
+        if let Some(new) = result
+            .new
+            .filter(|_| matches!(result.outcome, SyncOutcome::Moved | SyncOutcome::Replayed))
         {
             synced.push((tip, new));
         }
@@ -347,21 +364,21 @@ fn unsynced(
 ) -> BranchSync {
     let (outcome, detail) = match upstream {
         Some(upstream) if !rewrites.iter().any(|r| r.reference == upstream) => (
-            "up-to-date",
+            SyncOutcome::UpToDate,
             format!(
                 "{} was not rewritten",
                 upstream.strip_prefix("refs/remotes/").unwrap_or(upstream)
             ),
         ),
         Some(upstream) => (
-            "up-to-date",
+            SyncOutcome::UpToDate,
             format!(
                 "it does not contain the replaced tip of {}",
                 upstream.strip_prefix("refs/remotes/").unwrap_or(upstream)
             ),
         ),
         None => (
-            "unknown",
+            SyncOutcome::Unknown,
             format!(
                 "it has no upstream and contains no replaced tip regraft can find; tell it the tip it was built on with --old-tip REV, or set its upstream with `git branch -u {remote}/<branch> {name}`"
             ),
@@ -369,7 +386,7 @@ fn unsynced(
     };
     BranchSync {
         branch: name.to_string(),
-        outcome: outcome.to_string(),
+        outcome,
         old: tip,
         new: None,
         replayed: 0,
@@ -435,7 +452,7 @@ fn sync_branch(
 ) -> Result<BranchSync, SyncError> {
     let mut result = BranchSync {
         branch: name.to_string(),
-        outcome: "skipped".into(),
+        outcome: SyncOutcome::Skipped,
         old: tip,
         new: None,
         replayed: 0,
@@ -485,7 +502,7 @@ fn sync_branch(
         let answer = merger.merge(parent, tree, commit.id)?;
         if !answer.clean {
             merger.finish()?;
-            result.outcome = "conflict".into();
+            result.outcome = SyncOutcome::Conflict;
             result.detail =
                 Some(format!("{} conflicts in {}", commit.id.short(), answer.conflicts.join(", ")));
             return Ok(result);
@@ -503,7 +520,7 @@ fn sync_branch(
         }
     }
     merger.finish()?;
-    result.outcome = if local.is_empty() { "moved".into() } else { "replayed".into() };
+    result.outcome = if local.is_empty() { SyncOutcome::Moved } else { SyncOutcome::Replayed };
     if dry_run {
         result.new = (result.replayed == 0).then_some(rewrite.new);
         return Ok(result);

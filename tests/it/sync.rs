@@ -256,3 +256,20 @@ fn a_topic_on_the_local_branch_s_unpushed_work_follows_it_without_a_second_copy(
         "the line-three change is upstream now, the unpushed fix is the stable branch's"
     );
 }
+
+#[test]
+fn sync_outcomes_keep_their_json_names() {
+    use regraft::surgery::sync::SyncOutcome;
+    let names: Vec<String> = [
+        SyncOutcome::Moved,
+        SyncOutcome::Replayed,
+        SyncOutcome::Conflict,
+        SyncOutcome::Skipped,
+        SyncOutcome::UpToDate,
+        SyncOutcome::Unknown,
+    ]
+    .iter()
+    .map(|o| serde_json::to_value(o).expect("serializes").as_str().expect("a string").to_string())
+    .collect();
+    assert_eq!(names, ["moved", "replayed", "conflict", "skipped", "up-to-date", "unknown"]);
+}
