@@ -47,6 +47,37 @@ pub struct CompareOptions {
     pub delta: DeltaOptions,
 }
 
+/// Which histories are reachable from the branch after an option: in JSON `old`, `source`
+/// or `both`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryKept {
+    /// The branch's own history (megapatch, backport: the picks are new commits).
+    Old,
+    /// The source's history (recreate, reset).
+    Source,
+    /// Both (theirs-merge).
+    Both,
+}
+
+impl HistoryKept {
+    /// Returns the name used in JSON and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            HistoryKept::Old => "old",
+            HistoryKept::Source => "source",
+            HistoryKept::Both => "both",
+        }
+    }
+}
+
+impl std::fmt::Display for HistoryKept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so a table's width and alignment apply.
+        f.pad(self.name())
+    }
+}
+
 /// One option, measured: the schema of each entry of `compare --json`'s `options`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Figures {
@@ -63,8 +94,8 @@ pub struct Figures {
     pub fast_forward: bool,
     /// Whether every clone must force-update its copy of the branch.
     pub force_update_needed: bool,
-    /// Which histories are reachable from the branch afterwards: `old`, `source` or `both`.
-    pub history_kept: String,
+    /// Which histories are reachable from the branch afterwards.
+    pub history_kept: HistoryKept,
     /// Whether `git blame` on the branch shows the original authors of the source's lines.
     pub blame_kept: bool,
     /// Permissions the option needs on a review server.
@@ -136,7 +167,7 @@ pub fn compare(
         predicted_conflicts: 0,
         fast_forward: true,
         force_update_needed: false,
-        history_kept: "old".into(),
+        history_kept: HistoryKept::Old,
         blame_kept: false,
         needs: vec!["push".into()],
         open_reviews_affected: open,
@@ -153,7 +184,7 @@ pub fn compare(
     );
 
     let mut merge = figures("merge", 1, source_commits + 1, whole);
-    merge.history_kept = "both".into();
+    merge.history_kept = HistoryKept::Both;
     merge.blame_kept = true;
     merge.needs = vec![
         "push for review (replace --for-review) or direct push".into(),
@@ -164,7 +195,7 @@ pub fn compare(
     let mut recreate = figures("recreate", 0, source_commits, whole);
     recreate.fast_forward = false;
     recreate.force_update_needed = true;
-    recreate.history_kept = "source".into();
+    recreate.history_kept = HistoryKept::Source;
     recreate.blame_kept = true;
     recreate.needs = vec!["delete reference".into(), "create reference".into()];
     recreate.verdict = format!(

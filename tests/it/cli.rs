@@ -285,6 +285,15 @@ fn compare_figures_agree_with_git() {
     let names: Vec<&str> = c.options.iter().map(|o| o.strategy.as_str()).collect();
     assert_eq!(names, ["megapatch", "merge", "recreate", "reset", "backport"]);
     let get = |name: &str| c.options.iter().find(|o| o.strategy == name).expect("option");
+    // The schema's strings, as docs/compare.md lists them.
+    let raw: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let kept: Vec<&str> = raw["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .map(|o| o["history_kept"].as_str().expect("a string"))
+        .collect();
+    assert_eq!(kept, ["old", "both", "source", "source", "old"]);
     let git = |args: &[&str]| crate::git(d, args);
     // Megapatch's tree is SOURCE's: its size is `git diff TARGET SOURCE`'s.
     let files = git(&["diff", "--name-only", TARGET, SOURCE]).lines().count();
