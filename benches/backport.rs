@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::time::Instant;
 
 use regraft::ObjectId;
-use regraft::fixture::git_pick_loop;
+use regraft_testkit::git_pick_loop;
 use support::{Options, command, median, median_ratio, ms};
 
 fn main() {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use regraft::repo::Repo;
+use regraft::git::repo::Repo;
 use regraft::review::{
     self, AbandonLog, AbandonRecord, Credentials, Gerrit, GerritUrl, Outcome, Review, ReviewError,
 };
@@ -114,13 +114,13 @@ pub fn review_target(
     project: Option<String>,
     remote: &str,
     branch: &str,
-) -> Result<Option<regraft::replace::ReviewTarget>, CommandError> {
+) -> Result<Option<regraft::surgery::replace::ReviewTarget>, CommandError> {
     if gerrit.as_deref() == Some("none") {
         return Ok(None);
     }
     let Some(gerrit) = gerrit_url(repo, gerrit)? else {
-        let found = regraft::replace::ReviewTarget::from_gitreview(repo, remote, branch);
-        return Ok(found.map(|t| regraft::replace::ReviewTarget {
+        let found = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch);
+        return Ok(found.map(|t| regraft::surgery::replace::ReviewTarget {
             project: project.unwrap_or(t.project.clone()),
             ..t
         }));
@@ -135,7 +135,7 @@ pub fn review_target(
                 ))
             })?,
     };
-    Ok(Some(regraft::replace::ReviewTarget {
+    Ok(Some(regraft::surgery::replace::ReviewTarget {
         gerrit,
         project,
         rest_branches: false,
@@ -147,7 +147,7 @@ pub fn review_target(
 /// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
 /// 409) or be closed as merged. Counts them when they can be listed anonymously.
 pub fn gitreview_warning(repo: &Repo, remote: &str, branch: &str) -> Option<String> {
-    let target = regraft::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
+    let target = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
     let gerrit =
         Gerrit::with(&target.gerrit, None, std::time::Duration::from_secs(5)).with_retries(0);
     let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
@@ -170,7 +170,7 @@ pub fn config(repo: &Repo, key: &str) -> Option<String> {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    regraft::names::check_branch(&args.branch).map_err(CommandError::user)?;
+    regraft::git::names::check_branch(&args.branch).map_err(CommandError::user)?;
     let url = gerrit_url(&repo, args.gerrit)?.ok_or_else(|| {
         CommandError::user(anyhow::anyhow!(
             "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL)"

@@ -3,12 +3,12 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use regraft::apply::{self, ApplyError};
-use regraft::backport::{
-    self, BackportError, BackportOptions, BackportPlan, Selection, StepOutcome,
+use regraft::analysis::backport::{
+    self, BackportError, BackportOptions, BackportPlan, OutcomeCounts, Selection, StepOutcome,
 };
-use regraft::deps::DepsOptions;
-use regraft::repo::Repo;
+use regraft::analysis::deps::DepsOptions;
+use regraft::git::repo::Repo;
+use regraft::surgery::apply::{self, ApplyError};
 
 use super::{CommandError, Ui};
 
@@ -283,7 +283,7 @@ fn backport_error(error: BackportError) -> CommandError {
 /// Writes the prediction: counts, stages, conflicts, and with `verbose` every step.
 pub fn render(ui: &Ui, target: &str, plan: &BackportPlan, verbose: bool) -> std::io::Result<()> {
     let mut out = ui.out();
-    let [clean, empty, conflict, present] = plan.counts();
+    let OutcomeCounts { clean, empty, conflict, present } = plan.counts();
     writeln!(
         out,
         "backport onto {target} ({}): {} commits; {clean} clean, {empty} empty, {conflict} conflict, {present} already there",

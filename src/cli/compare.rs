@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use regraft::compare::{self, CompareError, CompareOptions, Comparison};
-use regraft::repo::Repo;
+use regraft::analysis::compare::{self, CompareError, CompareOptions, Comparison};
+use regraft::git::repo::Repo;
 
 use super::{CommandError, Ui};
 
@@ -113,10 +113,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Format::Markdown => markdown(&mut ui.out(), &comparison)?,
     }
     if !args.json && args.format == Format::Table {
-        let strategy = regraft::guide::parse_strategy(
+        let strategy = regraft::surgery::guide::parse_strategy(
             comparison.recommendation.split(':').next().unwrap_or_default(),
         )
-        .unwrap_or(regraft::replace::Strategy::Merge);
+        .unwrap_or(regraft::surgery::replace::Strategy::Merge);
         let branch = args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
         ui.status(&format!(
             "next: `git regraft replace {} --from {} --strategy {}` (a dry run), or `git regraft guide`",

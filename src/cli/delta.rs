@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use console::Style;
-use regraft::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
-use regraft::repo::{Repo, RepoError};
+use regraft::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
+use regraft::git::repo::{Repo, RepoError};
 
 use super::{CommandError, Ui};
 

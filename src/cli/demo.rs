@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use regraft::delta::{self, DeltaOptions};
-use regraft::replace::{self, ReplaceRequest, Strategy};
-use regraft::repo::Repo;
+use regraft::analysis::backport::OutcomeCounts;
+use regraft::analysis::delta::{self, DeltaOptions};
+use regraft::git::repo::Repo;
 use regraft::scenario::{self, ScenarioSpec};
+use regraft::surgery::replace::{self, ReplaceRequest, Strategy};
 
 use super::{CommandError, Ui};
 
@@ -130,7 +131,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let for_fix =
         super::backport::dry_run(&repo, scenario::TARGET, scenario::SOURCE, Some(sample.fix))?;
     super::backport::render(ui, scenario::TARGET, &for_fix, false)?;
-    let [clean, empty, conflict, present] = whole.counts();
+    let OutcomeCounts { clean, empty, conflict, present } = whole.counts();
     let mut out = ui.out();
     writeln!(out)?;
     writeln!(
@@ -140,7 +141,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
          is {} clean picks. Every pick was merged in memory as git would, and nothing was\n\
          written; without --dry-run the picks land on a new branch, in reviewable stages.",
         clean + empty + conflict,
-        for_fix.counts()[0]
+        for_fix.counts().clean
     )?;
     writeln!(out)?;
     writeln!(out, "$ git regraft compare {} {}", scenario::TARGET, scenario::SOURCE)?;
@@ -208,27 +209,7 @@ fn invoked_as() -> String {
 /// replacement strategy against it.
 fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
     use std::io::Write;
-    let server = dir.join("server.git");
-    let sample = regraft::fixture::Fixture::open(dir);
-    sample.git(&[
-        std::ffi::OsStr::new("clone"),
-        std::ffi::OsStr::new("-q"),
-        std::ffi::OsStr::new("--bare"),
-        dir.as_os_str(),
-        server.as_os_str(),
-    ]);
-    let served = regraft::fixture::Fixture::open(&server);
-    served.git(&["symbolic-ref", "HEAD", "refs/heads/master"]);
-    served.git(&["config", "receive.denyNonFastForwards", "true"]);
-    sample.git(&["remote", "add", "origin", &format!("file://{}", server.display())]);
-    sample.git(&["config", "user.name", "Demo Release Manager"]);
-    sample.git(&["config", "user.email", "release@example.org"]);
-    // The server lives inside the sample's directory; keep it out of `git status`.
-    let exclude = dir.join(".git/info/exclude");
-    let mut text = std::fs::read_to_string(&exclude).unwrap_or_default();
-    text.push_str("/server.git/\n");
-    std::fs::write(&exclude, text).map_err(CommandError::internal)?;
-    sample.git(&["fetch", "-q", "origin"]);
+    scenario::served::serve(dir).map_err(CommandError::internal)?;
     let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
     repo.isolate_git_config();
     let mut out = ui.out();
@@ -287,31 +268,8 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
 /// stable/mitaka on the served sample; `sync` brings the developer's work across.
 fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
     use std::io::Write;
-    let server = dir.join("server.git");
-    let dev_dir = dir.join("developer");
-    let sample = regraft::fixture::Fixture::open(dir);
-    sample.git(&[
-        std::ffi::OsStr::new("clone"),
-        std::ffi::OsStr::new("-q"),
-        std::ffi::OsStr::new(&format!("file://{}", server.display())),
-        dev_dir.as_os_str(),
-    ]);
-    let exclude = dir.join(".git/info/exclude");
-    let mut text = std::fs::read_to_string(&exclude).unwrap_or_default();
-    text.push_str("/developer/\n");
-    std::fs::write(&exclude, text).map_err(CommandError::internal)?;
-    let dev = regraft::fixture::Fixture::open(&dev_dir);
-    dev.git(&["config", "user.name", "Demo Developer"]);
-    dev.git(&["config", "user.email", "developer@example.org"]);
-    dev.git(&[
-        "checkout",
-        "-q",
-        "-b",
-        scenario::TARGET,
-        "--track",
-        &format!("origin/{}", scenario::TARGET),
-    ]);
-    dev.commit_file("kolla/local_fix.py", "FIX = True\n", "My unpushed fix for liberty");
+    let dev_dir =
+        scenario::served::developer_clone(dir, scenario::TARGET).map_err(CommandError::internal)?;
     let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
     repo.isolate_git_config();
     let request = ReplaceRequest {
@@ -326,7 +284,7 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         for_review: false,
     };
     let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
-    regraft::operation::execute(&repo, plan, &mut |_, _| {})
+    regraft::surgery::operation::execute(&repo, plan, &mut |_, _| {})
         .map_err(super::surgery::operation_error)?;
     let mut out = ui.out();
     writeln!(out)?;
@@ -340,9 +298,13 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
     writeln!(out, "$ cd developer && git regraft sync")?;
     let mut dev_repo = Repo::discover(&dev_dir).map_err(CommandError::internal)?;
     dev_repo.isolate_git_config();
-    let options =
-        regraft::sync::SyncOptions { remote: "origin".into(), fetch: true, ..Default::default() };
-    let report = regraft::sync::sync(&dev_repo, &options).map_err(super::sync::sync_error)?;
+    let options = regraft::surgery::sync::SyncOptions {
+        remote: "origin".into(),
+        fetch: true,
+        ..Default::default()
+    };
+    let report =
+        regraft::surgery::sync::sync(&dev_repo, &options).map_err(super::sync::sync_error)?;
     drop(out);
     super::sync::render(ui, &report)?;
     let mut out = ui.out();

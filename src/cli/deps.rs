@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::process::ExitCode;
 
-use regraft::deps::{self, DependencyGraph, DepsError, DepsOptions, EdgeKind};
-use regraft::repo::Repo;
+use regraft::analysis::deps::{self, DependencyGraph, DepsError, DepsOptions, EdgeKind};
+use regraft::git::repo::Repo;
 
 use super::{CommandError, Ui};
 

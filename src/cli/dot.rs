@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 
 use regraft::ObjectId;
-use regraft::deps::{DependencyGraph, EdgeKind};
+use regraft::analysis::deps::{DependencyGraph, EdgeKind};
 
 /// Writes the graph in DOT. With `wanted` (and a closure), only the closure is drawn, plus
 /// the commits already on TARGET that it needs (greyed, dashed). Without, commits with no

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use regraft::replace;
-use regraft::repo::Repo;
+use regraft::git::repo::Repo;
+use regraft::surgery::replace;
 
 use super::{CommandError, Ui};
 

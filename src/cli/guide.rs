@@ -8,12 +8,12 @@ use std::process::ExitCode;
 
 use dialoguer::theme::SimpleTheme;
 use dialoguer::{Confirm, Input, MultiSelect, Select};
-use regraft::compare::{self, CompareOptions};
-use regraft::delta::{self, DeltaOptions};
-use regraft::guide::{self, ReplaceDecision, ReviewChoice, ServerRules};
-use regraft::replace::{ReviewTarget, Strategy};
-use regraft::repo::Repo;
-use regraft::sync::{self, SyncOptions};
+use regraft::analysis::compare::{self, CompareOptions};
+use regraft::analysis::delta::{self, DeltaOptions};
+use regraft::git::repo::{LocalBranch, Repo};
+use regraft::surgery::guide::{self, ReplaceDecision, ReviewChoice, ServerRules};
+use regraft::surgery::replace::{ReviewTarget, Strategy};
+use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
 
 use super::{CommandError, Ui};
 
@@ -86,7 +86,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 }
 
 fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
-    let status = regraft::status::status(repo).ok();
+    let status = regraft::surgery::status::status(repo).ok();
     if let Some(next) = status.as_ref().and_then(|s| s.next.clone()) {
         say(&format!(
             "An operation is in progress here; `git regraft status` tells it all. Next: {next}"
@@ -184,8 +184,8 @@ fn remote_branches(repo: &Repo, remote: &str) -> Vec<String> {
 /// replaced upstream), to preselect the developer's path.
 fn upstream_rewritten(repo: &Repo, remote: &str) -> bool {
     let Some(current) = repo.head_branch() else { return false };
-    let Some((_, tip, Some(upstream))) =
-        repo.local_branches().into_iter().find(|(name, _, _)| *name == current)
+    let Some(LocalBranch { tip, upstream: Some(upstream), .. }) =
+        repo.local_branches().into_iter().find(|b| b.name == current)
     else {
         return false;
     };
@@ -200,8 +200,8 @@ fn upstream_rewritten(repo: &Repo, remote: &str) -> bool {
 fn default_branch(repo: &Repo, args: &Args, branches: &[String]) -> usize {
     let wanted = args.branch.clone().or_else(|| {
         let current = repo.head_branch()?;
-        let (_, _, upstream) = repo.local_branches().into_iter().find(|(n, _, _)| *n == current)?;
-        upstream?.strip_prefix(&format!("refs/remotes/{}/", args.remote)).map(str::to_string)
+        let branch = repo.local_branches().into_iter().find(|b| b.name == current)?;
+        branch.upstream?.strip_prefix(&format!("refs/remotes/{}/", args.remote)).map(str::to_string)
     });
     wanted.and_then(|w| branches.iter().position(|b| *b == w)).unwrap_or(0)
 }
@@ -298,11 +298,11 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let source = repo.resolve_commit(&source_name).map_err(CommandError::user)?;
 
     if let Some(fix) = fix {
-        let graph = regraft::deps::analyze(
+        let graph = regraft::analysis::deps::analyze(
             repo,
             &target,
             &source_name,
-            &regraft::deps::DepsOptions::default(),
+            &regraft::analysis::deps::DepsOptions::default(),
             &regraft::progress::Silent,
         )
         .map_err(|e| CommandError::user(anyhow::Error::new(e)))?;
@@ -397,9 +397,9 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
             followups.push(dropped[i].clone());
         }
     }
-    let series = regraft::replace::series(&broken).unwrap_or("branch");
+    let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
     let tag = input("Tag that keeps the old tip", &format!("{series}-early-demise"))?;
-    regraft::names::check_tag(&tag).map_err(CommandError::user)?;
+    regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
     let found = ReviewTarget::from_gitreview(repo, remote, &broken);
     let reviews = match &found {
         Some(t) => confirm(
@@ -481,7 +481,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         "\nInterrupted: `git regraft status` tells where it stopped; --continue or --abort finishes it.",
     );
     super::run::execute(ui, &path)?;
-    if let Some(notice) = regraft::operation::last_finished(repo).and_then(|p| p.notice) {
+    if let Some(notice) = regraft::surgery::operation::last_finished(repo).and_then(|p| p.notice) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
         let _ = write!(ui.out(), "{}", super::notice::compose(&notice, None, false));
     }
@@ -543,7 +543,8 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     say("Fetching and looking at what a sync would do...");
     let plan = sync::sync(repo, &options).map_err(super::sync::sync_error)?;
     super::sync::render(ui, &plan)?;
-    if plan.branches.iter().all(|b| b.outcome == "up-to-date") || plan.branches.is_empty() {
+    if plan.branches.iter().all(|b| b.outcome == SyncOutcome::UpToDate) || plan.branches.is_empty()
+    {
         say("Nothing to do.");
         return Ok(ExitCode::SUCCESS);
     }

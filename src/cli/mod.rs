@@ -155,7 +155,7 @@ pub fn main() -> ExitCode {
     // object directories, which no destructor would. A journal or a lock left behind is
     // what `--continue`, `--abort` and the stale-lock takeover are for.
     let _ = ctrlc::set_handler(|| {
-        regraft::scratch::remove_live();
+        regraft::git::scratch::remove_live();
         let note = INTERRUPT_NOTE.lock().map(|n| n.clone()).unwrap_or_default();
         let mut err = std::io::stderr();
         // A prompt may have hidden the cursor.
@@ -243,17 +243,20 @@ pub fn write_json(ui: &Ui, value: &impl serde::Serialize) -> Result<(), CommandE
 pub fn policy_check(
     file: Option<&std::path::Path>,
     phase: Option<&str>,
-) -> Result<Option<regraft::backport::PolicyCheck>, CommandError> {
+) -> Result<Option<regraft::analysis::backport::PolicyCheck>, CommandError> {
     if file.is_none() && phase.is_none() {
         return Ok(None);
     }
-    let policy = regraft::policy::load(file).map_err(|e| {
+    let policy = regraft::analysis::policy::load(file).map_err(|e| {
         let user = e.is_user_error();
         CommandError::engine(e, user, None)
     })?;
     let phase = phase.map_or_else(|| policy.default_phase.clone(), str::to_string);
     policy.phase(&phase).map_err(CommandError::user)?;
-    Ok(Some(regraft::backport::PolicyCheck { policy: std::sync::Arc::new(policy), phase }))
+    Ok(Some(regraft::analysis::backport::PolicyCheck {
+        policy: std::sync::Arc::new(policy),
+        phase,
+    }))
 }
 
 /// Returns the directory commands work in.

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use regraft::git::quote;
-use regraft::operation::{self, Notice};
-use regraft::repo::Repo;
+use regraft::git::repo::Repo;
+use regraft::surgery::operation::{self, Notice};
 
 use super::ui::wrap;
 use super::{CommandError, Ui};

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use regraft::policy::{self, PolicyError};
-use regraft::repo::Repo;
+use regraft::analysis::policy::{self, PolicyError};
+use regraft::git::repo::Repo;
 
 use super::{CommandError, Ui};
 

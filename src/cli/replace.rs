@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use regraft::replace::{self, ReplaceError, ReplaceRequest, Strategy};
-use regraft::repo::Repo;
+use regraft::git::repo::Repo;
+use regraft::surgery::replace::{self, ReplaceError, ReplaceRequest, Strategy};
 
 use super::{CommandError, Ui};
 
@@ -98,8 +98,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let review =
         super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote, &request.branch)?;
     let request = ReplaceRequest {
-        review: review
-            .map(|t| regraft::replace::ReviewTarget { rest_branches: args.gerrit_rest, ..t }),
+        review: review.map(|t| regraft::surgery::replace::ReviewTarget {
+            rest_branches: args.gerrit_rest,
+            ..t
+        }),
         ..request
     };
     let mut plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use std::io::Write;
 
-use regraft::operation::{self, OperationError};
-use regraft::playbook::{self, PlaybookError};
-use regraft::repo::Repo;
+use regraft::git::repo::Repo;
+use regraft::surgery::operation::{self, OperationError};
+use regraft::surgery::playbook::{self, PlaybookError};
 
 use super::{CommandError, Ui};
 
@@ -105,7 +105,7 @@ fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
         if args.execute {
             super::surgery::render(ui, plan)?;
         } else {
-            let now = regraft::assess::assess(repo, plan).ok();
+            let now = regraft::surgery::assess::assess(repo, plan).ok();
             super::surgery::render_now(ui, plan, now.as_deref())?;
         }
     }

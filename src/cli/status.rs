@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use regraft::repo::Repo;
-use regraft::status::{self, Status};
+use regraft::git::repo::Repo;
+use regraft::surgery::status::{self, Status};
 
 use super::{CommandError, Ui};
 

@@ -3,8 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use regraft::operation::{self, OperationError, Plan, ReviewCall, StepStatus};
-use regraft::repo::Repo;
+use regraft::git::repo::Repo;
+use regraft::surgery::operation::{self, OperationError, Plan, ReviewCall, StepStatus};
 
 use super::{CommandError, Ui};
 
@@ -53,10 +53,10 @@ pub fn saved(
     path: &std::path::Path,
     c: &SurgeryArgs,
 ) -> Result<ExitCode, CommandError> {
-    let plan = regraft::saved_plan::read(repo, path).map_err(CommandError::user)?;
+    let plan = regraft::surgery::saved_plan::read(repo, path).map_err(CommandError::user)?;
     if c.execute {
-        regraft::saved_plan::check_current(repo, &plan, path).map_err(|e| match e {
-            regraft::saved_plan::SavedPlanError::Git(_) => CommandError::internal(e),
+        regraft::surgery::saved_plan::check_current(repo, &plan, path).map_err(|e| match e {
+            regraft::surgery::saved_plan::SavedPlanError::Git(_) => CommandError::internal(e),
             _ => CommandError::user(e),
         })?;
     }
@@ -71,7 +71,7 @@ pub fn save(
     path: &std::path::Path,
     command: &str,
 ) -> Result<ExitCode, CommandError> {
-    regraft::saved_plan::write(plan, path).map_err(CommandError::internal)?;
+    regraft::surgery::saved_plan::write(plan, path).map_err(CommandError::internal)?;
     render_dry_run(ui, repo, plan)?;
     writeln!(
         ui.out(),
@@ -89,11 +89,11 @@ pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
 }
 
 /// Writes the plan like [`render`], with, under each step, how it stands if the plan ran
-/// now (`now`, from [`regraft::assess::assess`]).
+/// now (`now`, from [`regraft::surgery::assess::assess`]).
 pub fn render_now(
     ui: &Ui,
     plan: &Plan,
-    now: Option<&[regraft::assess::StepNow]>,
+    now: Option<&[regraft::surgery::assess::StepNow]>,
 ) -> std::io::Result<()> {
     let mut out = ui.out();
     writeln!(out, "plan: {}", plan.operation)?;
@@ -141,7 +141,7 @@ pub fn render_now(
             writeln!(out, "    after:  {}", check.describe(&plan.remote))?;
         }
         if let Some(now) = now {
-            use regraft::assess::StepNow;
+            use regraft::surgery::assess::StepNow;
             let line = match now.get(n) {
                 Some(StepNow::AlreadyDone) => "already done: running the plan skips it".to_string(),
                 Some(StepNow::Ready) => "ready".to_string(),
@@ -163,7 +163,7 @@ pub fn render_now(
 
 /// Renders the plan for a dry run, with how each step stands now (when that can be read).
 fn render_dry_run(ui: &Ui, repo: &Repo, plan: &Plan) -> std::io::Result<()> {
-    let now = regraft::assess::assess(repo, plan).ok();
+    let now = regraft::surgery::assess::assess(repo, plan).ok();
     render_now(ui, plan, now.as_deref())
 }
 

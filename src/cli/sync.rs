@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use regraft::repo::Repo;
-use regraft::sync::{self, SyncOptions};
+use regraft::git::repo::Repo;
+use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
 
 use super::{CommandError, Ui};
 
@@ -82,7 +82,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 }
 
 /// Writes what a sync found and did (or would do) to each branch.
-pub fn render(ui: &Ui, report: &regraft::sync::SyncReport) -> std::io::Result<()> {
+pub fn render(ui: &Ui, report: &regraft::surgery::sync::SyncReport) -> std::io::Result<()> {
     let mut out = ui.out();
     if report.rewrites.is_empty() {
         writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
@@ -100,13 +100,13 @@ pub fn render(ui: &Ui, report: &regraft::sync::SyncReport) -> std::io::Result<()
     for b in &report.branches {
         let verb = if report.dry_run { " would be" } else { "" };
         let commits = if b.replayed == 1 { "commit" } else { "commits" };
-        let line = match b.outcome.as_str() {
-            "moved" => format!(
+        let line = match b.outcome {
+            SyncOutcome::Moved => format!(
                 "{}{verb} moved to {} (no local work)",
                 b.branch,
                 b.new.map(|n| n.short()).unwrap_or_default()
             ),
-            "replayed" => {
+            SyncOutcome::Replayed => {
                 let dropped = match b.dropped.as_slice() {
                     [] => String::new(),
                     ids => format!(
@@ -116,16 +116,18 @@ pub fn render(ui: &Ui, report: &regraft::sync::SyncReport) -> std::io::Result<()
                 };
                 format!("{}: {} local {commits}{verb} replayed{dropped}", b.branch, b.replayed)
             }
-            "up-to-date" => {
+            SyncOutcome::UpToDate => {
                 format!("{}: nothing to do, {}", b.branch, b.detail.clone().unwrap_or_default())
             }
-            "unknown" => {
+            SyncOutcome::Unknown => {
                 format!("{}: NOT synced: {}", b.branch, b.detail.clone().unwrap_or_default())
             }
-            "conflict" => {
+            SyncOutcome::Conflict => {
                 format!("{}: left unchanged, {}", b.branch, b.detail.clone().unwrap_or_default())
             }
-            _ => format!("{}: skipped, {}", b.branch, b.detail.clone().unwrap_or_default()),
+            SyncOutcome::Skipped => {
+                format!("{}: skipped, {}", b.branch, b.detail.clone().unwrap_or_default())
+            }
         };
         writeln!(out, "{line}")?;
         if let Some(backup) = &b.backup {

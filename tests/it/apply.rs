@@ -5,8 +5,8 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use regraft::ObjectId;
-use regraft::message;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft::text::message;
 
 use crate::{git, id, regraft, small_scenario};
 
@@ -24,7 +24,7 @@ fn dry_run_tree(dir: &Path, extra: &[&str]) -> ObjectId {
     args.extend_from_slice(extra);
     let (code, out, err) = run(regraft(dir).args(&args));
     assert_eq!(code, Some(0), "{err}");
-    let plan: regraft::backport::BackportPlan = serde_json::from_str(&out).expect("JSON");
+    let plan: regraft::analysis::backport::BackportPlan = serde_json::from_str(&out).expect("JSON");
     plan.final_tree
 }
 
@@ -175,7 +175,7 @@ fn squashed_stages_and_bad_input() {
     assert_eq!(code, Some(0), "{out}{err}");
     assert_eq!(rev(&s.dir, "squashed^{tree}"), predicted);
     let closure = git(&s.dir, &["rev-list", "--count", &format!("{TARGET}..{}", "squashed")]);
-    let picks = serde_json::from_str::<regraft::backport::BackportPlan>(
+    let picks = serde_json::from_str::<regraft::analysis::backport::BackportPlan>(
         &run(regraft(&s.dir).args([
             "backport",
             "--dry-run",

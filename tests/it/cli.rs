@@ -4,9 +4,9 @@ use std::path::Path;
 use std::process::Stdio;
 
 use assert_cmd::Command;
-use regraft::delta::Delta;
-use regraft::fixture::Fixture;
+use regraft::analysis::delta::Delta;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
 use crate::{git, regraft, small_scenario};
@@ -22,8 +22,9 @@ fn json_is_the_engine_delta_and_summary_counts_agree_with_it() {
     let (_tmp, s) = small_scenario();
     let json = stdout_of(regraft(&s.dir).args(["delta", "--json", TARGET, SOURCE]));
     let parsed: Delta = serde_json::from_str(&json).expect("valid JSON in the documented schema");
-    let engine = regraft::delta::delta(&crate::open(&s.dir), TARGET, SOURCE, &Default::default())
-        .expect("delta");
+    let engine =
+        regraft::analysis::delta::delta(&crate::open(&s.dir), TARGET, SOURCE, &Default::default())
+            .expect("delta");
     assert_eq!(parsed, engine);
     let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     let entry = &value["source_only"][0];
@@ -216,7 +217,7 @@ fn deps_prints_the_closure_in_every_format() {
     let (_tmp, s) = small_scenario();
     let fix = s.fix.to_hex();
     let json = stdout_of(regraft(&s.dir).args(["deps", "--json", TARGET, SOURCE, "--for", &fix]));
-    let graph: regraft::deps::DependencyGraph =
+    let graph: regraft::analysis::deps::DependencyGraph =
         serde_json::from_str(&json).expect("documented schema");
     let closure = graph.closure.clone().expect("closure with --for");
     assert_eq!(closure.last(), Some(&s.fix));
@@ -269,9 +270,9 @@ fn backport_dry_run_is_the_same_with_one_git_per_pick() {
     let session = stdout_of(regraft(&s.dir).args(args));
     let per_pick = stdout_of(regraft(&s.dir).env("REGRAFT_NO_STDBUF", "1").args(args));
     assert_eq!(session, per_pick);
-    let plan: regraft::backport::BackportPlan =
+    let plan: regraft::analysis::backport::BackportPlan =
         serde_json::from_str(&session).expect("documented schema");
-    assert!(plan.counts()[0] > 0);
+    assert!(plan.counts().clean > 0);
 }
 
 #[test]
@@ -279,10 +280,20 @@ fn compare_figures_agree_with_git() {
     let (_tmp, s) = small_scenario();
     let d = &s.dir;
     let json = stdout_of(regraft(d).args(["compare", "--json", TARGET, SOURCE]));
-    let c: regraft::compare::Comparison = serde_json::from_str(&json).expect("documented schema");
+    let c: regraft::analysis::compare::Comparison =
+        serde_json::from_str(&json).expect("documented schema");
     let names: Vec<&str> = c.options.iter().map(|o| o.strategy.as_str()).collect();
     assert_eq!(names, ["megapatch", "merge", "recreate", "reset", "backport"]);
     let get = |name: &str| c.options.iter().find(|o| o.strategy == name).expect("option");
+    // The schema's strings, as docs/compare.md lists them.
+    let raw: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let kept: Vec<&str> = raw["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .map(|o| o["history_kept"].as_str().expect("a string"))
+        .collect();
+    assert_eq!(kept, ["old", "both", "source", "source", "old"]);
     let git = |args: &[&str]| crate::git(d, args);
     // Megapatch's tree is SOURCE's: its size is `git diff TARGET SOURCE`'s.
     let files = git(&["diff", "--name-only", TARGET, SOURCE]).lines().count();
@@ -303,9 +314,10 @@ fn compare_figures_agree_with_git() {
     assert_eq!(get("merge").commits, all + 1);
     assert_eq!(get("recreate").commits, all);
     let delta =
-        regraft::delta::delta(&crate::open(d), TARGET, SOURCE, &Default::default()).expect("delta");
+        regraft::analysis::delta::delta(&crate::open(d), TARGET, SOURCE, &Default::default())
+            .expect("delta");
     assert_eq!(get("backport").commits + delta.summary().present, changes);
-    let plan: regraft::backport::BackportPlan =
+    let plan: regraft::analysis::backport::BackportPlan =
         serde_json::from_str(&stdout_of(regraft(d).args([
             "backport",
             "--dry-run",
@@ -314,9 +326,9 @@ fn compare_figures_agree_with_git() {
             SOURCE,
         ])))
         .expect("plan");
-    assert_eq!(get("backport").predicted_conflicts, plan.counts()[2]);
-    assert_eq!(get("backport").reviews, plan.counts()[0]);
-    assert_eq!(c.conflicts.len(), plan.counts()[2]);
+    assert_eq!(get("backport").predicted_conflicts, plan.counts().conflict);
+    assert_eq!(get("backport").reviews, plan.counts().clean);
+    assert_eq!(c.conflicts.len(), plan.counts().conflict);
     assert!(get("megapatch").fast_forward && !get("reset").fast_forward);
     assert!(get("recreate").force_update_needed && !get("merge").force_update_needed);
     assert!(c.options.iter().all(|o| o.open_reviews_affected.is_none()), "no review server asked");

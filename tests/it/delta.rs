@@ -4,10 +4,10 @@
 use std::collections::{BTreeSet, HashSet};
 
 use regraft::ObjectId;
-use regraft::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
-use regraft::fixture::{Fixture, change_id};
-use regraft::repo::RepoError;
+use regraft::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
+use regraft::git::repo::RepoError;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft_testkit::{Fixture, change_id};
 use tempfile::TempDir;
 
 use crate::{git, git_patch_id, id, open, small_scenario};
@@ -55,7 +55,7 @@ fn scenario_sides_order_and_merges_match_git() {
 fn scenario_patch_ids_and_patch_evidence_match_git() {
     let (_tmp, s) = small_scenario();
     let d = compute(&s.dir, TARGET, SOURCE);
-    let theirs = |side: &[regraft::delta::Entry]| -> BTreeSet<String> {
+    let theirs = |side: &[regraft::analysis::delta::Entry]| -> BTreeSet<String> {
         side.iter().filter(|e| !e.merge).filter_map(|e| git_patch_id(&s.dir, e.commit)).collect()
     };
     let (on_source, on_target) = (theirs(&d.source_only), theirs(&d.target_only));

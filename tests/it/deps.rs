@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 use regraft::ObjectId;
-use regraft::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
-use regraft::fixture::Fixture;
+use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
 use regraft::progress::Silent;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
 use crate::{git, id, open, small_scenario};
@@ -273,17 +273,16 @@ fn deps_for_predicts_the_closure_s_picks_as_git_would() {
     assert_eq!(closure, vec![a, b, c], "b needs a by lines");
     let prediction = graph.prediction.expect("predicted");
     // git is the oracle: real cherry-picks of the closure, in order, onto stable.
-    let git_says = regraft::fixture::git_pick_loop(f.path(), "stable", &closure);
+    let git_says = regraft_testkit::git_pick_loop(f.path(), "stable", &closure);
     let conflicting: Vec<ObjectId> = closure
         .iter()
         .zip(&git_says)
-        .filter(|(_, g)| matches!(g, regraft::fixture::GitPick::Conflict))
+        .filter(|(_, g)| matches!(g, regraft_testkit::GitPick::Conflict))
         .map(|(c, _)| *c)
         .collect();
     assert!(!conflicting.is_empty(), "the history has a conflict to find");
     assert_eq!(prediction.conflicts.iter().map(|c| c.commit).collect::<Vec<_>>(), conflicting);
-    let clean =
-        git_says.iter().filter(|g| matches!(g, regraft::fixture::GitPick::Clean(_))).count();
+    let clean = git_says.iter().filter(|g| matches!(g, regraft_testkit::GitPick::Clean(_))).count();
     assert_eq!(prediction.clean, clean);
     // b needs a by lines, and a conflicts (both do: b changes the line a wrote).
     assert_eq!(conflicting, vec![a, b], "{git_says:?}");

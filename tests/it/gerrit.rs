@@ -545,7 +545,7 @@ fn compare_counts_the_open_reviews_on_the_target() {
         .env("REGRAFT_GERRIT_USER", USER)
         .env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
     assert_eq!(code, Some(0), "{out}");
-    let c: regraft::compare::Comparison = serde_json::from_str(&out).expect("JSON");
+    let c: regraft::analysis::compare::Comparison = serde_json::from_str(&out).expect("JSON");
     assert!(c.options.iter().all(|o| o.open_reviews_affected == Some(7)), "{:?}", c.options);
 }
 
@@ -643,7 +643,7 @@ fn a_megapatch_for_gerrit_carries_a_change_id() {
         "openstack/kolla",
     ]));
     assert_eq!(code, Some(0), "{out}");
-    let plan: regraft::operation::Plan = serde_json::from_str(&out).expect("JSON");
+    let plan: regraft::surgery::operation::Plan = serde_json::from_str(&out).expect("JSON");
     let text = plan
         .steps
         .iter()

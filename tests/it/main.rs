@@ -7,6 +7,7 @@ mod delta;
 mod deps;
 mod gerrit;
 mod guide;
+mod layers;
 mod lease;
 mod names;
 mod patch_id;
@@ -20,9 +21,9 @@ mod sync;
 use std::path::Path;
 
 use regraft::ObjectId;
-pub use regraft::fixture::{Fixture, git_command};
-use regraft::repo::Repo;
+use regraft::git::repo::Repo;
 use regraft::scenario::{Scenario, ScenarioSpec};
+pub use regraft_testkit::{Fixture, git_command};
 use tempfile::TempDir;
 
 /// Opens a repository the way commands do, but blind to the developer's git configuration.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use regraft::names::{check_branch, check_tag, ref_format_violation};
+use regraft::git::names::{check_branch, check_tag, ref_format_violation};
 
 use crate::{regraft, run};
 

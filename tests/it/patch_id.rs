@@ -2,8 +2,8 @@
 //! change where a hand-made diff most easily drifts from git's.
 
 use regraft::ObjectId;
-use regraft::fixture::Fixture;
-use regraft::history;
+use regraft::analysis::history;
+use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
 use crate::{git_patch_id, open};

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use regraft::ObjectId;
-use regraft::fixture::{Fixture, change_id};
-use regraft::policy::{self, Report};
+use regraft::analysis::policy::{self, Report};
+use regraft_testkit::{Fixture, change_id};
 use tempfile::TempDir;
 
 use crate::open;
@@ -249,17 +249,17 @@ fn backport_and_compare_mark_what_a_phase_refuses() {
         String::from_utf8(out.stdout).expect("utf-8")
     };
     let (t, src) = (regraft::scenario::TARGET, regraft::scenario::SOURCE);
-    let plan: regraft::backport::BackportPlan =
+    let plan: regraft::analysis::backport::BackportPlan =
         serde_json::from_str(&run(&["backport", "--dry-run", "--json", t, src, "--phase", "eol"]))
             .expect("JSON");
     assert!(
         plan.steps.iter().all(|s| s.policy_refusals.as_ref().is_some_and(|r| !r.is_empty())),
         "eol refuses all"
     );
-    let plain: regraft::backport::BackportPlan =
+    let plain: regraft::analysis::backport::BackportPlan =
         serde_json::from_str(&run(&["backport", "--dry-run", "--json", t, src])).expect("JSON");
     assert!(plain.steps.iter().all(|s| s.policy_refusals.is_none()), "no policy, no marks");
-    let c: regraft::compare::Comparison =
+    let c: regraft::analysis::compare::Comparison =
         serde_json::from_str(&run(&["compare", "--json", t, src, "--phase", "eol"])).expect("JSON");
     assert_eq!(c.policy_refused, Some(plan.steps.len()));
 }

@@ -8,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use regraft::ObjectId;
-use regraft::fixture::git_command;
+use regraft_testkit::git_command;
 use tempfile::TempDir;
 
 use crate::{git, id, small_scenario};

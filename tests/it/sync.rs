@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use regraft::fixture::Fixture;
+use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
 use crate::{git, git_patch_id, id, regraft, run};
@@ -255,4 +255,21 @@ fn a_topic_on_the_local_branch_s_unpushed_work_follows_it_without_a_second_copy(
         "Topic: its own file",
         "the line-three change is upstream now, the unpushed fix is the stable branch's"
     );
+}
+
+#[test]
+fn sync_outcomes_keep_their_json_names() {
+    use regraft::surgery::sync::SyncOutcome;
+    let names: Vec<String> = [
+        SyncOutcome::Moved,
+        SyncOutcome::Replayed,
+        SyncOutcome::Conflict,
+        SyncOutcome::Skipped,
+        SyncOutcome::UpToDate,
+        SyncOutcome::Unknown,
+    ]
+    .iter()
+    .map(|o| serde_json::to_value(o).expect("serializes").as_str().expect("a string").to_string())
+    .collect();
+    assert_eq!(names, ["moved", "replayed", "conflict", "skipped", "up-to-date", "unknown"]);
 }

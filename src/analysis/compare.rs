@@ -1,0 +1,275 @@
+//! The five ways to fix a broken stable branch, measured side by side on the repository:
+//! megapatch, theirs-merge, recreate, reset, staged backport.
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::backport::{
+    self, BackportError, BackportOptions, OutcomeCounts, Selection, StepOutcome,
+};
+use crate::analysis::delta::{DeltaOptions, Tip};
+use crate::analysis::deps::DepsOptions;
+use crate::analysis::simulation::{self, DiffStat};
+use crate::git::GitError;
+use crate::oid::ObjectId;
+use crate::progress::Progress;
+
+/// Errors from comparing.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error(transparent)]
+    Backport(#[from] BackportError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Delta(#[from] crate::analysis::delta::DeltaError),
+}
+
+impl CompareError {
+    /// Tells whether the error comes from what the user asked for.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            CompareError::Backport(e) => e.is_user_error(),
+            CompareError::Delta(e) => e.is_user_error(),
+            CompareError::Git(_) => false,
+        }
+    }
+}
+
+/// How to compare.
+#[derive(Debug, Clone, Default)]
+pub struct CompareOptions {
+    /// Count the backport's reviews as stages of this many picks instead of one per pick.
+    pub stage_size: Option<usize>,
+    /// Open reviews on TARGET, when a review server was asked.
+    pub open_reviews: Option<usize>,
+    /// Mark the backport's picks a policy phase would refuse.
+    pub policy: Option<backport::PolicyCheck>,
+    pub delta: DeltaOptions,
+}
+
+/// Which histories are reachable from the branch after an option: in JSON `old`, `source`
+/// or `both`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryKept {
+    /// The branch's own history (megapatch, backport: the picks are new commits).
+    Old,
+    /// The source's history (recreate, reset).
+    Source,
+    /// Both (theirs-merge).
+    Both,
+}
+
+impl HistoryKept {
+    /// Returns the name used in JSON and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            HistoryKept::Old => "old",
+            HistoryKept::Source => "source",
+            HistoryKept::Both => "both",
+        }
+    }
+}
+
+impl std::fmt::Display for HistoryKept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so a table's width and alignment apply.
+        f.pad(self.name())
+    }
+}
+
+/// One option, measured: the schema of each entry of `compare --json`'s `options`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    pub strategy: String,
+    /// Review units through the review system (0 where an administrator acts instead).
+    pub reviews: usize,
+    /// Commits that land on the branch.
+    pub commits: usize,
+    pub files_changed: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+    /// Picks that would conflict (backport only).
+    pub predicted_conflicts: usize,
+    pub fast_forward: bool,
+    /// Whether every clone must force-update its copy of the branch.
+    pub force_update_needed: bool,
+    /// Which histories are reachable from the branch afterwards.
+    pub history_kept: HistoryKept,
+    /// Whether `git blame` on the branch shows the original authors of the source's lines.
+    pub blame_kept: bool,
+    /// Permissions the option needs on a review server.
+    pub needs: Vec<String>,
+    pub open_reviews_affected: Option<usize>,
+    pub verdict: String,
+}
+
+/// A conflicting pick of the backport option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PredictedConflict {
+    pub commit: ObjectId,
+    pub summary: String,
+    pub files: Vec<String>,
+}
+
+/// The comparison: the schema of `compare --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub target: Tip,
+    pub source: Tip,
+    pub options: Vec<Figures>,
+    pub recommendation: String,
+    /// The backport's conflicting picks and their files.
+    pub conflicts: Vec<PredictedConflict>,
+    /// With `--policy`/`--phase`: how many of the backport's picks the phase refuses.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub policy_refused: Option<usize>,
+}
+
+/// Measures the five options for replacing `target` by `source`.
+pub fn compare(
+    repo: &crate::git::repo::Repo,
+    target: &str,
+    source: &str,
+    options: &CompareOptions,
+    progress: &dyn Progress,
+) -> Result<Comparison, CompareError> {
+    let delta = crate::analysis::delta::delta(repo, target, source, &options.delta)?;
+    let backport_options = BackportOptions {
+        selection: Selection::Delta,
+        include_present: false,
+        stage_size: options.stage_size.unwrap_or(25),
+        deps: DepsOptions { delta: options.delta.clone(), ..DepsOptions::default() },
+        with_stat: true,
+        policy: options.policy.clone(),
+    };
+    // The tree-to-tree size is measured while the picks are simulated.
+    let git = repo.git();
+    let (plan, whole) = std::thread::scope(|scope| {
+        let whole = scope
+            .spawn(|| simulation::diff_stat(git, delta.target.commit, delta.source.commit, &[]));
+        let plan = backport::plan_for_delta(repo, &delta, &backport_options, progress);
+        (plan, whole.join().expect("the diff reader does not panic"))
+    });
+    let (plan, whole) = (plan?, whole?);
+    let summary = delta.summary();
+    let source_commits = delta.source_only.len();
+    let OutcomeCounts { clean, empty, conflict, .. } = plan.counts();
+    let backport_stat = plan.stat.unwrap_or_default();
+    let open = options.open_reviews;
+    let figures = |strategy: &str, reviews, commits, stat: DiffStat| Figures {
+        strategy: strategy.to_string(),
+        reviews,
+        commits,
+        files_changed: stat.files,
+        insertions: stat.insertions,
+        deletions: stat.deletions,
+        predicted_conflicts: 0,
+        fast_forward: true,
+        force_update_needed: false,
+        history_kept: HistoryKept::Old,
+        blame_kept: false,
+        needs: vec!["push".into()],
+        open_reviews_affected: open,
+        verdict: String::new(),
+    };
+
+    let mut megapatch = figures("megapatch", 1, 1, whole);
+    // Counted as the one review Kolla's megapatch was: `replace --for-review` pushes it to
+    // refs/for/<branch>; without it, replace pushes straight to the branch.
+    megapatch.needs = vec!["push for review (replace --for-review) or direct push".into()];
+    megapatch.verdict = format!(
+        "one review (replace --for-review; a direct push skips it), fast-forward, {} files in one commit; the {} source commits and their authors are not on the branch",
+        whole.files, summary.source_changes
+    );
+
+    let mut merge = figures("merge", 1, source_commits + 1, whole);
+    merge.history_kept = HistoryKept::Both;
+    merge.blame_kept = true;
+    merge.needs = vec![
+        "push for review (replace --for-review) or direct push".into(),
+        "push merge commit".into(),
+    ];
+    merge.verdict = "one review (replace --for-review; a direct push skips it), fast-forward, keeps both histories and blame; the server must accept merge commits".into();
+
+    let mut recreate = figures("recreate", 0, source_commits, whole);
+    recreate.fast_forward = false;
+    recreate.force_update_needed = true;
+    recreate.history_kept = HistoryKept::Source;
+    recreate.blame_kept = true;
+    recreate.needs = vec!["delete reference".into(), "create reference".into()];
+    recreate.verdict = format!(
+        "no review but an administrator; every clone must force-update; the old {} commits stay only in the tag",
+        delta.target_only.len()
+    );
+
+    let mut reset = recreate.clone();
+    reset.strategy = "reset".into();
+    reset.needs = vec!["force push".into()];
+    reset.verdict =
+        "one forced push, refused by servers that deny non-fast-forward updates; every clone must force-update"
+            .into();
+
+    let reviews = if options.stage_size.is_some() { plan.stages.len() } else { clean };
+    let mut staged =
+        figures("backport", reviews, summary.source_changes - summary.present, backport_stat);
+    staged.predicted_conflicts = conflict;
+    staged.blame_kept = true;
+    let refused = options.policy.as_ref().map(|p| (p.phase.clone(), plan.refused_by_policy()));
+    staged.verdict = format!(
+        "{reviews} reviews{}, {conflict} of {} picks would conflict; authors kept, source history not",
+        if options.stage_size.is_some() {
+            format!(" ({clean} picks in stages)")
+        } else {
+            String::new()
+        },
+        clean + conflict + empty
+    );
+
+    if let Some((phase, n)) = &refused {
+        staged.verdict.push_str(&format!("; {n} of the picks refused by the {phase} phase"));
+    }
+    let recommendation = recommend(&staged, &merge, &megapatch);
+    let conflicts = plan
+        .steps
+        .iter()
+        .filter(|s| s.outcome == StepOutcome::Conflict)
+        .map(|s| PredictedConflict {
+            commit: s.commit,
+            summary: s.summary.clone(),
+            files: s.conflicts.clone(),
+        })
+        .collect();
+    Ok(Comparison {
+        target: delta.target,
+        source: delta.source,
+        options: vec![megapatch, merge, recreate, reset, staged],
+        recommendation,
+        conflicts,
+        policy_refused: refused.map(|(_, n)| n),
+    })
+}
+
+/// Explains, from the figures, which option to take.
+fn recommend(backport: &Figures, merge: &Figures, megapatch: &Figures) -> String {
+    if backport.predicted_conflicts == 0 && backport.reviews <= 25 {
+        return format!(
+            "backport: {} clean picks in ordinary reviews keep the branch's history, authors and \
+             blame with no force-update; the bigger options are not needed",
+            backport.reviews
+        );
+    }
+    format!(
+        "merge (theirs-merge): one fast-forward review brings the source tree exactly ({} files, \
+         +{} -{}) and keeps both histories and blame, where the backport needs {} reviews with {} \
+         predicted conflicts. If the server refuses merge commits, megapatch gives the same tree \
+         in one review ({} files) without the source's history; recreate and reset make every \
+         clone force-update",
+        merge.files_changed,
+        merge.insertions,
+        merge.deletions,
+        backport.reviews,
+        backport.predicted_conflicts,
+        megapatch.files_changed
+    )
+}

@@ -1,0 +1,463 @@
+//! What separates two branches, and which of the commits on one side are already on the
+//! other (by Change-Id, cherry-pick reference or patch-id).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::history::{self, CommitRecord, HistoryError, Patch};
+use crate::git::repo::{Repo, RepoError};
+use crate::oid::ObjectId;
+use crate::text::message;
+
+/// Errors from computing a delta.
+#[derive(Debug, thiserror::Error)]
+pub enum DeltaError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(
+        "{git_dir} is a shallow clone and the history between `{target}` and `{source}` is cut \
+         at {boundary}; run `git fetch --unshallow` first",
+        target = .target_name,
+        source = .source_name
+    )]
+    Shallow { git_dir: String, target_name: String, source_name: String, boundary: String },
+}
+
+impl DeltaError {
+    /// Tells whether the error comes from what the user asked for rather than from git or
+    /// the machine.
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, DeltaError::Shallow { .. })
+            || matches!(self, DeltaError::Repo(e) if !matches!(e, RepoError::Read { .. }))
+    }
+}
+
+/// How to compute a delta.
+#[derive(Debug, Clone)]
+pub struct DeltaOptions {
+    /// How many `git log -p` processes may compute patch-ids at once.
+    pub jobs: usize,
+}
+
+impl Default for DeltaOptions {
+    fn default() -> Self {
+        let jobs = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        DeltaOptions { jobs }
+    }
+}
+
+/// A branch tip as the user named it and the commit it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tip {
+    pub name: String,
+    pub commit: ObjectId,
+}
+
+/// The kinds of evidence that a commit on one side is already on the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// Both commits carry the same Gerrit `Change-Id`.
+    ChangeId,
+    /// One commit's `(cherry picked from commit X)` line names the other.
+    CherryPick,
+    /// Both commits have the same stable patch-id.
+    PatchId,
+}
+
+impl Evidence {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Evidence; 3] = [Evidence::ChangeId, Evidence::CherryPick, Evidence::PatchId];
+
+    /// Returns the name used in JSON and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::ChangeId => "change-id",
+            Evidence::CherryPick => "cherry-pick",
+            Evidence::PatchId => "patch-id",
+        }
+    }
+}
+
+/// A commit on the other side that is the same change, and why we think so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Equivalent {
+    pub commit: ObjectId,
+    pub by: Evidence,
+}
+
+/// One commit on one side of the delta.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub commit: ObjectId,
+    /// The commit's parents, first parent first.
+    pub parents: Vec<ObjectId>,
+    pub summary: String,
+    pub merge: bool,
+    pub patch_id: Option<ObjectId>,
+    pub change_ids: Vec<String>,
+    pub cherry_picked_from: Vec<String>,
+    pub equivalents: Vec<Equivalent>,
+}
+
+impl Entry {
+    /// Tells whether some evidence says this change is already on the other side.
+    pub fn is_present(&self) -> bool {
+        !self.equivalents.is_empty()
+    }
+
+    /// Tells whether one of the equivalents has this kind of evidence.
+    pub fn has(&self, by: Evidence) -> bool {
+        self.equivalents.iter().any(|e| e.by == by)
+    }
+}
+
+/// A `(cherry picked from commit X)` line naming an object the repository does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnresolvedReference {
+    pub commit: ObjectId,
+    pub reference: String,
+}
+
+/// What separates TARGET from SOURCE: the schema of `git regraft delta --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delta {
+    pub target: Tip,
+    pub source: Tip,
+    pub merge_bases: Vec<ObjectId>,
+    /// Commits reachable from SOURCE but not TARGET, oldest first in topological order.
+    pub source_only: Vec<Entry>,
+    /// Commits reachable from TARGET but not SOURCE, oldest first in topological order.
+    pub target_only: Vec<Entry>,
+    /// Cherry-pick lines, on either side, naming commits the repository does not have.
+    pub unresolved_references: Vec<UnresolvedReference>,
+}
+
+/// Figures a release manager reads at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeltaSummary {
+    pub source_changes: usize,
+    pub source_merges: usize,
+    pub target_changes: usize,
+    pub target_merges: usize,
+    /// Non-merge SOURCE commits with at least one equivalent on TARGET.
+    pub present: usize,
+    /// Non-merge SOURCE commits with evidence of each kind, in [`Evidence::ALL`] order.
+    pub present_by: [usize; 3],
+    /// Non-merge SOURCE commits with no equivalent: what a backport would bring.
+    pub to_bring: usize,
+    /// Non-merge TARGET commits with an equivalent on SOURCE.
+    pub target_present: usize,
+}
+
+impl Delta {
+    /// Tells whether nothing separates the two sides.
+    pub fn is_empty(&self) -> bool {
+        self.source_only.is_empty() && self.target_only.is_empty()
+    }
+
+    /// Counts the delta's commits by kind and evidence.
+    pub fn summary(&self) -> DeltaSummary {
+        let mut s = DeltaSummary::default();
+        for entry in &self.source_only {
+            if entry.merge {
+                s.source_merges += 1;
+                continue;
+            }
+            s.source_changes += 1;
+            if entry.is_present() {
+                s.present += 1;
+            } else {
+                s.to_bring += 1;
+            }
+            for (count, by) in s.present_by.iter_mut().zip(Evidence::ALL) {
+                *count += usize::from(entry.has(by));
+            }
+        }
+        for entry in &self.target_only {
+            if entry.merge {
+                s.target_merges += 1;
+            } else {
+                s.target_changes += 1;
+                s.target_present += usize::from(entry.is_present());
+            }
+        }
+        s
+    }
+}
+
+/// Computes the delta between `target` and `source`, both anything git accepts as a commit.
+pub fn delta(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    options: &DeltaOptions,
+) -> Result<Delta, DeltaError> {
+    Ok(compute(repo, target, source, options, false)?.0)
+}
+
+/// Computes the delta and, from the same reading of the patches, the blocks of lines each
+/// non-merge commit of either side changes (for dependency analysis).
+pub fn delta_with_changes(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    options: &DeltaOptions,
+) -> Result<(Delta, HashMap<ObjectId, Patch>), DeltaError> {
+    compute(repo, target, source, options, true)
+}
+
+fn compute(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    options: &DeltaOptions,
+    with_changes: bool,
+) -> Result<(Delta, HashMap<ObjectId, Patch>), DeltaError> {
+    let target_tip = Tip { name: target.to_string(), commit: repo.resolve_commit(target)? };
+    let source_tip = Tip { name: source.to_string(), commit: repo.resolve_commit(source)? };
+    if target_tip.commit == source_tip.commit {
+        let delta = Delta {
+            merge_bases: repo.merge_bases(target_tip.commit, source_tip.commit)?,
+            target: target_tip,
+            source: source_tip,
+            source_only: Vec::new(),
+            target_only: Vec::new(),
+            unresolved_references: Vec::new(),
+        };
+        return Ok((delta, HashMap::new()));
+    }
+
+    // The two `git log` processes walk while libgit2 finds the merge bases here.
+    let git = repo.git();
+    // (And, for patch-ids alone, the paths of every commit, read at the same time.)
+    let (source_side, target_side, merge_bases, paths) = std::thread::scope(|scope| {
+        let source_side =
+            scope.spawn(|| history::commits_between(git, target_tip.commit, source_tip.commit));
+        let target_side =
+            scope.spawn(|| history::commits_between(git, source_tip.commit, target_tip.commit));
+        let paths = (!with_changes)
+            .then(|| scope.spawn(|| history::path_sets(git, target_tip.commit, source_tip.commit)));
+        let merge_bases = repo.merge_bases(target_tip.commit, source_tip.commit);
+        let join = "the history reader does not panic";
+        (
+            source_side.join().expect(join),
+            target_side.join().expect(join),
+            merge_bases,
+            paths.map(|p| p.join().expect(join)),
+        )
+    });
+    let (source_side, target_side, merge_bases) = (source_side?, target_side?, merge_bases?);
+    check_not_cut(repo, &target_tip, &source_tip, &merge_bases, [&source_side, &target_side])?;
+
+    let changes: Vec<ObjectId> =
+        source_side.iter().chain(&target_side).filter(|c| !c.is_merge()).map(|c| c.id).collect();
+    let patches = match paths {
+        None => history::patches(git, &changes, options.jobs, true)?,
+        Some(paths) => {
+            // As `git cherry` does: the full patch only where the paths could pair.
+            let candidates = could_pair(&paths?, &source_side, &target_side);
+            history::cached_patch_ids(git, &candidates, options.jobs, &repo.state_dir())?
+        }
+    };
+
+    let mut source_only = entries(&source_side, &patches);
+    let mut target_only = entries(&target_side, &patches);
+    let unresolved_references = link_equivalents(repo, &mut source_only, &mut target_only);
+    let delta = Delta {
+        target: target_tip,
+        source: source_tip,
+        merge_bases,
+        source_only,
+        target_only,
+        unresolved_references,
+    };
+    Ok((delta, patches))
+}
+
+/// Returns the non-merge commits of either side whose set of paths some non-merge commit of
+/// the other side also has: the only ones whose patch-ids can pair.
+fn could_pair(
+    paths: &HashMap<ObjectId, Vec<Vec<u8>>>,
+    source_side: &[CommitRecord],
+    target_side: &[CommitRecord],
+) -> Vec<ObjectId> {
+    let sets = |side: &[CommitRecord]| -> HashSet<&Vec<Vec<u8>>> {
+        side.iter()
+            .filter(|c| !c.is_merge())
+            .filter_map(|c| paths.get(&c.id))
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    let (on_source, on_target) = (sets(source_side), sets(target_side));
+    let pick = |side: &[CommitRecord], other: &HashSet<&Vec<Vec<u8>>>| {
+        side.iter()
+            .filter(|c| !c.is_merge())
+            .filter(|c| paths.get(&c.id).is_some_and(|p| other.contains(p)))
+            .map(|c| c.id)
+            .collect::<Vec<_>>()
+    };
+    let mut out = pick(source_side, &on_target);
+    out.extend(pick(target_side, &on_source));
+    out
+}
+
+/// Refuses a shallow clone whose cut falls inside the delta: its commits would be
+/// incomplete and every figure wrong.
+fn check_not_cut(
+    repo: &Repo,
+    target: &Tip,
+    source: &Tip,
+    merge_bases: &[ObjectId],
+    sides: [&[CommitRecord]; 2],
+) -> Result<(), DeltaError> {
+    let boundary: HashSet<ObjectId> = repo.shallow_boundary().into_iter().collect();
+    if boundary.is_empty() {
+        return Ok(());
+    }
+    let cut = sides.iter().flat_map(|side| side.iter()).find(|c| boundary.contains(&c.id));
+    if cut.is_none() && !merge_bases.is_empty() {
+        return Ok(());
+    }
+    Err(DeltaError::Shallow {
+        git_dir: repo.git_dir().display().to_string(),
+        target_name: target.name.clone(),
+        source_name: source.name.clone(),
+        boundary: cut.map_or_else(|| "the merge base".to_string(), |c| c.id.short()),
+    })
+}
+
+fn entries(side: &[CommitRecord], patches: &HashMap<ObjectId, Patch>) -> Vec<Entry> {
+    side.iter()
+        .map(|c| Entry {
+            commit: c.id,
+            parents: c.parents.clone(),
+            summary: message::subject(&c.message),
+            merge: c.is_merge(),
+            patch_id: patches.get(&c.id).and_then(|p| p.patch_id),
+            change_ids: message::change_ids(&c.message),
+            cherry_picked_from: message::cherry_picked_from(&c.message),
+            equivalents: Vec::new(),
+        })
+        .collect()
+}
+
+/// Which side of the delta a commit is on, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Source(usize),
+    Target(usize),
+}
+
+/// Fills in both sides' `equivalents` and returns the cherry-pick references that name
+/// objects the repository does not have.
+fn link_equivalents(
+    repo: &Repo,
+    source: &mut [Entry],
+    target: &mut [Entry],
+) -> Vec<UnresolvedReference> {
+    let mut pairs: Vec<(usize, usize, Evidence)> = Vec::new();
+
+    let mut by_change_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_patch_id: HashMap<ObjectId, Vec<usize>> = HashMap::new();
+    for (t, entry) in target.iter().enumerate() {
+        for id in &entry.change_ids {
+            by_change_id.entry(id.as_str()).or_default().push(t);
+        }
+        if let Some(patch_id) = entry.patch_id {
+            by_patch_id.entry(patch_id).or_default().push(t);
+        }
+    }
+    for (s, entry) in source.iter().enumerate() {
+        for id in &entry.change_ids {
+            for &t in by_change_id.get(id.as_str()).into_iter().flatten() {
+                pairs.push((s, t, Evidence::ChangeId));
+            }
+        }
+        for &t in entry.patch_id.and_then(|p| by_patch_id.get(&p)).into_iter().flatten() {
+            pairs.push((s, t, Evidence::PatchId));
+        }
+    }
+
+    let places = CommitIndex::new(source, target);
+    let mut unresolved = Vec::new();
+    let referencing = source
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (Place::Source(i), e))
+        .chain(target.iter().enumerate().map(|(i, e)| (Place::Target(i), e)));
+    for (place, entry) in referencing {
+        for reference in &entry.cherry_picked_from {
+            match places.resolve(repo, reference) {
+                Resolved::InDelta(other) => match (place, other) {
+                    (Place::Source(s), Place::Target(t)) | (Place::Target(t), Place::Source(s)) => {
+                        pairs.push((s, t, Evidence::CherryPick));
+                    }
+                    _ => {}
+                },
+                Resolved::Elsewhere => {}
+                Resolved::Missing => unresolved.push(UnresolvedReference {
+                    commit: entry.commit,
+                    reference: reference.clone(),
+                }),
+            }
+        }
+    }
+
+    pairs.sort_unstable_by_key(|&(s, t, by)| (s, t, by));
+    pairs.dedup();
+    for &(s, t, by) in &pairs {
+        source[s].equivalents.push(Equivalent { commit: target[t].commit, by });
+    }
+    pairs.sort_unstable_by_key(|&(s, t, by)| (t, s, by));
+    for &(s, t, by) in &pairs {
+        target[t].equivalents.push(Equivalent { commit: source[s].commit, by });
+    }
+    unresolved
+}
+
+enum Resolved {
+    InDelta(Place),
+    Elsewhere,
+    Missing,
+}
+
+/// Finds delta commits by full or abbreviated hex name.
+struct CommitIndex {
+    sorted: Vec<(String, Place)>,
+}
+
+impl CommitIndex {
+    fn new(source: &[Entry], target: &[Entry]) -> Self {
+        let mut sorted: Vec<(String, Place)> = source
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.commit.to_hex(), Place::Source(i)))
+            .chain(target.iter().enumerate().map(|(i, e)| (e.commit.to_hex(), Place::Target(i))))
+            .collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        CommitIndex { sorted }
+    }
+
+    fn resolve(&self, repo: &Repo, reference: &str) -> Resolved {
+        let start = self.sorted.partition_point(|(hex, _)| hex.as_str() < reference);
+        let mut matches =
+            self.sorted[start..].iter().take_while(|(hex, _)| hex.starts_with(reference));
+        match (matches.next(), matches.next()) {
+            (Some((_, place)), None) => return Resolved::InDelta(*place),
+            // Too short to tell which: no evidence, but the object is there.
+            (Some(_), Some(_)) => return Resolved::Elsewhere,
+            (None, _) => {}
+        }
+        // Not in the delta: it may still be a commit older than the merge base or on
+        // another branch, which is no evidence either way.
+        if repo.find_commit_by_prefix(reference).is_some() {
+            Resolved::Elsewhere
+        } else {
+            Resolved::Missing
+        }
+    }
+}

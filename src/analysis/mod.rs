@@ -1,0 +1,11 @@
+//! The analysis layer: questions answered about branches without changing them (the delta,
+//! dependencies, predicted picks, backport plans, the options compared, policy verdicts).
+
+pub mod backport;
+pub mod compare;
+pub mod delta;
+pub mod deps;
+pub mod history;
+pub mod ownership;
+pub mod policy;
+pub mod simulation;

@@ -1,0 +1,309 @@
+//! Cherry-picks predicted without touching the repository: each pick is the three-way merge
+//! `git cherry-pick` performs (the commit against its first parent, onto the result so far),
+//! done by `git merge-tree` so the answer is merge-ort's, bit for bit.
+//!
+//! New objects go to a temporary object directory that borrows the repository's objects as
+//! an alternate; it is deleted afterwards, so a simulation writes nothing to the repository
+//! (and works in bare repositories and with no work tree).
+
+use std::ffi::OsStr;
+use std::io::BufRead;
+
+use serde::{Deserialize, Serialize};
+
+use crate::git::repo::{Repo, RepoError};
+use crate::git::{Conversation, Git, GitError};
+use crate::oid::ObjectId;
+use crate::progress::Progress;
+
+/// Errors from simulating picks.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulationError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("creating a temporary object directory")]
+    Scratch(#[source] std::io::Error),
+    #[error("unexpected answer from `{argv}`: {detail}")]
+    Parse { argv: String, detail: String },
+    #[error("{commit} is a root commit: there is no parent to pick it against")]
+    Root { commit: String },
+}
+
+/// What a pick would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Applies cleanly and changes something.
+    Clean,
+    /// Applies cleanly and changes nothing (already there).
+    Empty,
+    /// Conflicts; the simulation goes on from the last good result.
+    Conflict,
+}
+
+/// One predicted pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pick {
+    pub commit: ObjectId,
+    pub outcome: Outcome,
+    /// Paths with conflicts, for a conflicting pick.
+    pub conflicts: Vec<String>,
+    /// The tree after this pick (unchanged after an empty or conflicting one).
+    pub tree: ObjectId,
+}
+
+/// A simulated sequence of picks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Simulation {
+    pub onto: ObjectId,
+    pub picks: Vec<Pick>,
+    pub final_tree: ObjectId,
+    /// What the picks change in all, from `onto`'s tree to the final tree (when asked for).
+    pub stat: Option<DiffStat>,
+}
+
+/// The size of a change, as `git diff --shortstat` counts it (renames detected).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffStat {
+    pub files: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+}
+
+/// Returns `git diff --shortstat --find-renames from to` for two trees or commits; `env`
+/// lets git see objects of a scratch object directory.
+pub fn diff_stat(
+    git: &Git,
+    from: ObjectId,
+    to: ObjectId,
+    env: &[(&str, &OsStr)],
+) -> Result<DiffStat, GitError> {
+    let (from, to) = (from.to_hex(), to.to_hex());
+    let args = [
+        "diff",
+        "--shortstat",
+        "--find-renames",
+        "--no-ext-diff",
+        "--no-textconv",
+        from.as_str(),
+        to.as_str(),
+    ];
+    let (_, out) = git.output_with_env(&args, env, &[])?;
+    let text = String::from_utf8_lossy(&out);
+    let mut stat = DiffStat::default();
+    // " 3 files changed, 10 insertions(+), 2 deletions(-)"; parts with zero are left out.
+    for part in text.split(',') {
+        let mut words = part.split_whitespace();
+        let (Some(n), Some(what)) = (words.next(), words.next()) else { continue };
+        let n: usize = n.parse().unwrap_or(0);
+        if what.starts_with("file") {
+            stat.files = n;
+        } else if what.starts_with("insertion") {
+            stat.insertions = n;
+        } else if what.starts_with("deletion") {
+            stat.deletions = n;
+        }
+    }
+    Ok(stat)
+}
+
+/// A commit to pick and its first parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToPick {
+    pub commit: ObjectId,
+    pub parent: Option<ObjectId>,
+}
+
+/// Predicts picking `commits` in order onto commit `onto`, skipping those that conflict.
+pub fn simulate(
+    repo: &Repo,
+    onto: ObjectId,
+    commits: &[ToPick],
+    progress: &dyn Progress,
+) -> Result<Simulation, SimulationError> {
+    simulate_with_stat(repo, onto, commits, false, progress)
+}
+
+/// Like [`simulate`], and with `with_stat` also measures the whole change (before the
+/// scratch objects it needs are gone).
+pub fn simulate_with_stat(
+    repo: &Repo,
+    onto: ObjectId,
+    commits: &[ToPick],
+    with_stat: bool,
+    progress: &dyn Progress,
+) -> Result<Simulation, SimulationError> {
+    let scratch = crate::git::scratch::ScratchObjects::new(repo, "objects")
+        .map_err(SimulationError::Scratch)?;
+    let env = scratch.env();
+    let git = repo.git();
+    let mut tree = repo.tree_of(onto)?;
+    let mut merger = Merger::start(git, &env)?;
+    let mut picks = Vec::with_capacity(commits.len());
+    progress.start("simulating picks", commits.len());
+    for pick in commits {
+        let parent =
+            pick.parent.ok_or_else(|| SimulationError::Root { commit: pick.commit.short() })?;
+        let answer = merger.merge(parent, tree, pick.commit)?;
+        let outcome = match &answer {
+            Answer { clean: false, .. } => Outcome::Conflict,
+            Answer { tree: result, .. } if *result == tree => Outcome::Empty,
+            Answer { .. } => Outcome::Clean,
+        };
+        if outcome == Outcome::Clean {
+            tree = answer.tree;
+        }
+        picks.push(Pick { commit: pick.commit, outcome, conflicts: answer.conflicts, tree });
+        progress.advance(1);
+    }
+    merger.finish()?;
+    progress.finish();
+    let stat =
+        if with_stat { Some(diff_stat(git, repo.tree_of(onto)?, tree, &env)?) } else { None };
+    Ok(Simulation { onto, picks, final_tree: tree, stat })
+}
+
+/// One merge's answer from `git merge-tree`.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub clean: bool,
+    pub tree: ObjectId,
+    pub conflicts: Vec<String>,
+}
+
+/// `git merge-tree --write-tree`, kept running when it can answer one merge at a time.
+pub(crate) enum Merger<'a> {
+    Session(Conversation),
+    /// No way to read answers one by one: one process per merge.
+    PerMerge(&'a Git, &'a [(&'a str, &'a OsStr)]),
+}
+
+const MERGE_ARGS: &[&str] = &["merge-tree", "--write-tree", "--name-only", "-z", "--messages"];
+
+impl<'a> Merger<'a> {
+    /// Starts the merger; `env` may point git's object directory elsewhere.
+    pub(crate) fn start(
+        git: &'a Git,
+        env: &'a [(&'a str, &'a OsStr)],
+    ) -> Result<Self, SimulationError> {
+        let mut args = MERGE_ARGS.to_vec();
+        args.push("--stdin");
+        Ok(match git.converse(&args, env)? {
+            Some(session) => Merger::Session(session),
+            None => Merger::PerMerge(git, env),
+        })
+    }
+
+    /// Merges `theirs` into tree `ours` with `base` as the merge base: a cherry-pick of
+    /// `theirs` when `base` is its parent.
+    pub(crate) fn merge(
+        &mut self,
+        base: ObjectId,
+        ours: ObjectId,
+        theirs: ObjectId,
+    ) -> Result<Answer, SimulationError> {
+        match self {
+            Merger::Session(session) => {
+                session.send(format!("{base} -- {ours} {theirs}\n").as_bytes())?;
+                let argv = session.argv().to_string();
+                // With --stdin, each answer starts with 1 (clean) or 0 (conflicts).
+                let status = read_token(session.answers(), &argv)?;
+                let clean = match status.as_slice() {
+                    b"1" => true,
+                    b"0" => false,
+                    other => {
+                        return Err(parse_error(
+                            &argv,
+                            format!("status {:?}", String::from_utf8_lossy(other)),
+                        ));
+                    }
+                };
+                read_answer(session.answers(), &argv, clean)
+            }
+            Merger::PerMerge(git, env) => {
+                let base_arg = format!("--merge-base={base}");
+                let (ours, theirs) = (ours.to_hex(), theirs.to_hex());
+                let mut args = MERGE_ARGS.to_vec();
+                args.extend([base_arg.as_str(), ours.as_str(), theirs.as_str()]);
+                // Exit code 1 means conflicts; the answer is on stdout either way.
+                let (code, out) = git.output_with_env(&args, env, &[1])?;
+                let argv = format!("git {}", args.join(" "));
+                read_answer(&mut std::io::Cursor::new(out), &argv, code == 0)
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<(), SimulationError> {
+        match self {
+            Merger::Session(session) => Ok(session.finish()?),
+            Merger::PerMerge(..) => Ok(()),
+        }
+    }
+}
+
+fn parse_error(argv: &str, detail: String) -> SimulationError {
+    SimulationError::Parse { argv: argv.to_string(), detail }
+}
+
+fn read_token(input: &mut impl BufRead, argv: &str) -> Result<Vec<u8>, SimulationError> {
+    read_token_or_end(input, argv)?.ok_or_else(|| parse_error(argv, "git stopped answering".into()))
+}
+
+/// Reads one NUL-terminated token, or `None` at the end of the output.
+fn read_token_or_end(
+    input: &mut impl BufRead,
+    argv: &str,
+) -> Result<Option<Vec<u8>>, SimulationError> {
+    let mut token = Vec::new();
+    input.read_until(0, &mut token).map_err(|e| parse_error(argv, e.to_string()))?;
+    if token.is_empty() {
+        return Ok(None);
+    }
+    if token.pop() != Some(0) {
+        return Err(parse_error(argv, "an answer cut short".into()));
+    }
+    Ok(Some(token))
+}
+
+/// Reads `<tree> NUL <conflicted path> NUL ... NUL <messages> NUL`, the rest of one answer
+/// of `git merge-tree --write-tree --name-only -z --messages`.
+fn read_answer(
+    input: &mut impl BufRead,
+    argv: &str,
+    clean: bool,
+) -> Result<Answer, SimulationError> {
+    let tree_hex = read_token(input, argv)?;
+    let tree = ObjectId::from_hex(&tree_hex).ok_or_else(|| {
+        parse_error(argv, format!("tree {:?}", String::from_utf8_lossy(&tree_hex)))
+    })?;
+    let mut conflicts: Vec<String> = Vec::new();
+    loop {
+        let path = read_token(input, argv)?;
+        if path.is_empty() {
+            break;
+        }
+        let path = String::from_utf8_lossy(&path).into_owned();
+        if conflicts.last() != Some(&path) {
+            conflicts.push(path);
+        }
+    }
+    // Informational messages: <count> NUL <path>... NUL <type> NUL <message> NUL, then NUL
+    // (or, for a single merge, the end of the output).
+    while let Some(count) = read_token_or_end(input, argv)? {
+        if count.is_empty() {
+            break;
+        }
+        let n: usize =
+            std::str::from_utf8(&count).ok().and_then(|c| c.parse().ok()).ok_or_else(|| {
+                parse_error(argv, format!("message count {:?}", String::from_utf8_lossy(&count)))
+            })?;
+        for _ in 0..n + 2 {
+            read_token(input, argv)?;
+        }
+    }
+    conflicts.sort();
+    conflicts.dedup();
+    Ok(Answer { clean, tree, conflicts })
+}

@@ -1,0 +1,501 @@
+//! The one place that runs the `git` executable: an argv, never a shell, traced on request.
+//!
+//! It heads the git layer: the repository (the only module with `git2` types), remotes, ref
+//! names and scratch object directories.
+
+pub mod names;
+pub mod remote;
+pub mod repo;
+pub mod scratch;
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+
+/// Environment variable that makes every `git` call print its argv on stderr.
+pub const TRACE_VAR: &str = "REGRAFT_TRACE";
+
+/// Environment variable that stops regraft from running git under `stdbuf` for
+/// request-and-answer exchanges (it then starts one git process per request).
+pub const NO_STDBUF_VAR: &str = "REGRAFT_NO_STDBUF";
+
+/// Environment variable naming the `git` executable to run (default: `git` on `PATH`).
+pub const GIT_VAR: &str = "REGRAFT_GIT";
+
+/// Variables that would make git read or write another repository's files than the one
+/// regraft names, or change what its output means; never passed on from the caller.
+const INHERITED_LOCATION_VARS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_QUARANTINE_PATH",
+    "GIT_SHALLOW_FILE",
+    "GIT_GRAFT_FILE",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_DIFF_OPTS",
+    "GIT_PREFIX",
+];
+
+/// Errors from running the `git` executable.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("could not run `{argv}`")]
+    Spawn {
+        argv: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("`{argv}` failed ({status}): {stderr}")]
+    Failed { argv: String, status: ExitStatus, stderr: String },
+    #[error("`{argv}` printed no object id (it printed `{output}`)")]
+    NoId { argv: String, output: String },
+    #[error("reading the output of `{argv}`")]
+    Read {
+        argv: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Runs `git` against one repository, always with `--git-dir` so bare repositories work.
+#[derive(Debug, Clone)]
+pub struct Git {
+    program: OsString,
+    git_dir: PathBuf,
+    trace: bool,
+    isolated: bool,
+}
+
+/// Returns the `git` executable to run: `REGRAFT_GIT`, or `git` on `PATH`.
+pub fn program() -> OsString {
+    std::env::var_os(GIT_VAR).unwrap_or_else(|| OsString::from("git"))
+}
+
+fn tracing() -> bool {
+    std::env::var_os(TRACE_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Prints `command` as a pasteable argv on stderr when `REGRAFT_TRACE` is set, for the git
+/// commands that the scenario builder and the fixtures prepare themselves (they need a work
+/// directory and a fixed clock), so the trace shows every git command regraft runs.
+pub fn trace(command: &Command) {
+    if tracing() {
+        let mut words = vec![quote(&command.get_program().to_string_lossy())];
+        words.extend(command.get_args().map(|a| quote(&a.to_string_lossy())));
+        match command.get_current_dir() {
+            Some(dir) => {
+                eprintln!("regraft: + (in {}) {}", quote(&dir.to_string_lossy()), words.join(" "))
+            }
+            None => eprintln!("regraft: + {}", words.join(" ")),
+        }
+    }
+}
+
+impl Git {
+    /// Returns a runner for the repository whose git directory is `git_dir`.
+    pub fn new(git_dir: &Path) -> Self {
+        Git {
+            program: program(),
+            git_dir: git_dir.to_path_buf(),
+            trace: tracing(),
+            isolated: false,
+        }
+    }
+
+    /// Returns this runner set to ignore the user's and the system's git configuration,
+    /// as tests and the demo need (the repository's own configuration still applies).
+    pub fn isolated(mut self) -> Self {
+        self.isolated = true;
+        self
+    }
+
+    /// Returns the git directory this runner works on.
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
+    fn command(&self, args: &[&str]) -> (Command, String) {
+        self.command_via(None, args)
+    }
+
+    /// Builds the command, run through `wrapper` (a program and its arguments) if given.
+    fn command_via(&self, wrapper: Option<&[&str]>, args: &[&str]) -> (Command, String) {
+        let mut command = match wrapper {
+            Some([program, rest @ ..]) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(&self.program);
+                c
+            }
+            _ => Command::new(&self.program),
+        };
+        command.arg("--git-dir").arg(&self.git_dir).args(args);
+        // Output is parsed, so it must not depend on the user's language or pager.
+        command.env("LC_ALL", "C").env("GIT_PAGER", "cat");
+        // The repository is named by --git-dir alone: variables a caller (a hook, a script
+        // run by `git rebase --exec`) left behind would point git at other files.
+        for var in INHERITED_LOCATION_VARS {
+            command.env_remove(var);
+        }
+        if self.isolated {
+            command.env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null");
+        }
+        let mut argv = render_argv(&self.program, &self.git_dir, args);
+        if let Some(wrapper) = wrapper {
+            argv = format!("{} {argv}", wrapper.join(" "));
+        }
+        if self.trace {
+            eprintln!("regraft: + {argv}");
+        }
+        (command, argv)
+    }
+
+    /// Runs git to completion and returns its standard output; a non-zero exit is an error.
+    pub fn output(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
+        Ok(self.run(args, &Run::default())?.1)
+    }
+
+    /// Runs git to completion with `input` on its standard input and returns how it ended,
+    /// whatever its exit code: for commands whose refusals are read from their output, such
+    /// as `git push --porcelain`.
+    pub fn finished(&self, args: &[&str], input: &[u8]) -> Result<Finished, GitError> {
+        let (command, argv) = self.command(args);
+        let out = spawn_and_wait(command, &argv, &Run { input: Some(input), ..Run::default() })?;
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        Ok(Finished { argv, code: out.status.code(), stdout: out.stdout, stderr })
+    }
+
+    /// Runs git to completion as `how` says; returns its exit code and standard output, and
+    /// turns any exit code but 0 and `how.also_ok` into an error with git's stderr.
+    fn run(&self, args: &[&str], how: &Run<'_>) -> Result<(i32, Vec<u8>), GitError> {
+        let (command, argv) = self.command(args);
+        let out = spawn_and_wait(command, &argv, how)?;
+        match out.status.code() {
+            Some(code) if code == 0 || how.also_ok.contains(&code) => Ok((code, out.stdout)),
+            _ => Err(failed(argv, out.status, &out.stderr)),
+        }
+    }
+}
+
+/// How a git command ended (see [`Git::finished`]).
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The argv as the trace shows it.
+    pub argv: String,
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    /// Standard error, trimmed.
+    pub stderr: String,
+}
+
+/// Spawns `command` as `how` says, feeds its input and waits for it.
+fn spawn_and_wait(
+    mut command: Command,
+    argv: &str,
+    how: &Run<'_>,
+) -> Result<std::process::Output, GitError> {
+    for (key, value) in how.env {
+        command.env(key, value);
+    }
+    if let Some(work_tree) = how.work_tree {
+        command.current_dir(work_tree).env("GIT_WORK_TREE", work_tree);
+    }
+    let stdin = if how.input.is_some() { Stdio::piped() } else { Stdio::null() };
+    let mut child = command
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| GitError::Spawn { argv: argv.to_string(), source })?;
+    // A separate writer keeps git from blocking on a full stdin pipe while we read stdout.
+    let feeder = how.input.map(|input| {
+        let mut stdin = child.stdin.take().expect("stdin was piped above");
+        let input = input.to_vec();
+        std::thread::spawn(move || stdin.write_all(&input))
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|source| GitError::Read { argv: argv.to_string(), source })?;
+    if let Some(feeder) = feeder {
+        let _ = feeder.join();
+    }
+    Ok(out)
+}
+
+impl Git {
+    /// Starts git with `input` fed to its standard input from a thread, and returns it with
+    /// its standard output ready to read as a stream.
+    pub fn stream(&self, args: &[&str], input: Vec<u8>) -> Result<RunningGit, GitError> {
+        let (mut command, argv) = self.command(args);
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
+        let mut stdin = child.stdin.take().expect("stdin was piped above");
+        // A separate writer keeps git from blocking on a full stdin pipe while we read stdout.
+        let feeder = std::thread::spawn(move || {
+            let result = stdin.write_all(&input);
+            drop(stdin);
+            result
+        });
+        let stdout = child.stdout.take().expect("stdout was piped above");
+        Ok(RunningGit { child, stdout: Some(stdout), feeder: Some(feeder), argv })
+    }
+}
+
+impl Git {
+    /// Starts git for a request-and-answer exchange: requests go to its standard input one
+    /// at a time, and each answer must be readable before the next request is written.
+    ///
+    /// git's own output is block-buffered on a pipe, so when `stdbuf` (GNU coreutils) is on
+    /// `PATH` git runs under `stdbuf -o0`; without it this returns `Ok(None)` and the caller
+    /// falls back to one process per request. `env` adds environment variables.
+    pub fn converse(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Result<Option<Conversation>, GitError> {
+        let disabled = std::env::var_os(NO_STDBUF_VAR).is_some_and(|v| !v.is_empty() && v != "0");
+        if disabled || !on_path("stdbuf") {
+            return Ok(None);
+        }
+        let (mut command, argv) = self.command_via(Some(&["stdbuf", "-o0"]), args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
+        let stdin = child.stdin.take().expect("stdin was piped above");
+        let stdout = child.stdout.take().expect("stdout was piped above");
+        let mut stderr = child.stderr.take().expect("stderr was piped above");
+        // Drain stderr so git never blocks on it; keep the end for error messages.
+        let errors = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let _ = stderr.read_to_end(&mut all);
+            let keep = all.len().saturating_sub(64 * 1024);
+            all.split_off(keep)
+        });
+        Ok(Some(Conversation {
+            child,
+            input: Some(io::BufWriter::new(stdin)),
+            output: io::BufReader::new(stdout),
+            errors: Some(errors),
+            argv,
+        }))
+    }
+
+    /// Runs git with extra environment variables and returns its exit code and standard
+    /// output; an exit code other than 0 or one of `also_ok` is an error.
+    pub fn output_with_env(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        also_ok: &[i32],
+    ) -> Result<(i32, Vec<u8>), GitError> {
+        self.run(args, &Run { env, also_ok, ..Run::default() })
+    }
+}
+
+impl Git {
+    /// Runs git with `input` on its standard input and extra environment variables, and
+    /// returns its standard output; a non-zero exit is an error.
+    pub fn output_with_input_env(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        input: &[u8],
+    ) -> Result<Vec<u8>, GitError> {
+        Ok(self.run(args, &Run { env, input: Some(input), ..Run::default() })?.1)
+    }
+
+    /// Runs git with `input` on its standard input and extra environment variables, and
+    /// returns the one object id it prints (`hash-object`, `commit-tree`, `write-tree`).
+    pub fn output_id(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        input: &[u8],
+    ) -> Result<crate::oid::ObjectId, GitError> {
+        let out = self.output_with_input_env(args, env, input)?;
+        parse_id(args, &out)
+    }
+
+    /// Runs git in `work_tree` (for commands that need one) and returns its standard output;
+    /// exit codes other than 0 and `also_ok` are errors.
+    pub fn output_in_work_tree(
+        &self,
+        work_tree: &Path,
+        args: &[&str],
+        also_ok: &[i32],
+    ) -> Result<Vec<u8>, GitError> {
+        Ok(self.run(args, &Run { work_tree: Some(work_tree), also_ok, ..Run::default() })?.1)
+    }
+}
+
+/// How [`Git::run`] runs one command to completion.
+#[derive(Default)]
+struct Run<'a> {
+    env: &'a [(&'a str, &'a std::ffi::OsStr)],
+    input: Option<&'a [u8]>,
+    work_tree: Option<&'a Path>,
+    also_ok: &'a [i32],
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// A git process answering requests one at a time; see [`Git::converse`].
+#[derive(Debug)]
+pub struct Conversation {
+    child: Child,
+    input: Option<io::BufWriter<std::process::ChildStdin>>,
+    output: io::BufReader<ChildStdout>,
+    errors: Option<JoinHandle<Vec<u8>>>,
+    argv: String,
+}
+
+impl Conversation {
+    /// Writes one request and flushes it.
+    pub fn send(&mut self, request: &[u8]) -> Result<(), GitError> {
+        let input = self.input.as_mut().expect("send is not called after finish");
+        input
+            .write_all(request)
+            .and_then(|()| input.flush())
+            .map_err(|source| GitError::Read { argv: self.argv.clone(), source })
+    }
+
+    /// Returns the reader of git's answers.
+    pub fn answers(&mut self) -> &mut io::BufReader<ChildStdout> {
+        &mut self.output
+    }
+
+    /// Returns the argv as the trace shows it, for error messages.
+    pub fn argv(&self) -> &str {
+        &self.argv
+    }
+
+    /// Closes git's input, waits for it, and reports a non-zero exit with its stderr.
+    pub fn finish(mut self) -> Result<(), GitError> {
+        drop(self.input.take());
+        let status = self
+            .child
+            .wait()
+            .map_err(|source| GitError::Read { argv: self.argv.clone(), source })?;
+        let stderr = self.errors.take().and_then(|h| h.join().ok()).unwrap_or_default();
+        if !status.success() {
+            return Err(failed(self.argv, status, &stderr));
+        }
+        Ok(())
+    }
+}
+
+/// A git process started by [`Git::stream`].
+#[derive(Debug)]
+pub struct RunningGit {
+    child: Child,
+    stdout: Option<ChildStdout>,
+    feeder: Option<JoinHandle<io::Result<()>>>,
+    argv: String,
+}
+
+impl RunningGit {
+    /// Takes the process's standard output; callable once.
+    pub fn take_stdout(&mut self) -> ChildStdout {
+        self.stdout.take().expect("take_stdout is called once per process")
+    }
+
+    /// Returns the argv as the trace shows it, for error messages.
+    pub fn argv(&self) -> &str {
+        &self.argv
+    }
+
+    /// Waits for the process and turns a non-zero exit into an error with its stderr.
+    pub fn finish(mut self) -> Result<(), GitError> {
+        drop(self.stdout.take());
+        let mut stderr = Vec::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_end(&mut stderr);
+        }
+        let status = self
+            .child
+            .wait()
+            .map_err(|source| GitError::Read { argv: self.argv.clone(), source })?;
+        if let Some(feeder) = self.feeder.take() {
+            // A broken stdin pipe only matters if git itself failed, which is reported below.
+            let _ = feeder.join();
+        }
+        if !status.success() {
+            return Err(failed(self.argv, status, &stderr));
+        }
+        Ok(())
+    }
+}
+
+/// Parses the one object id that git printed for `args` (a full hex id and a newline).
+pub fn parse_id(args: &[&str], out: &[u8]) -> Result<crate::oid::ObjectId, GitError> {
+    crate::oid::ObjectId::from_hex(out.trim_ascii()).ok_or_else(|| GitError::NoId {
+        argv: format!("git {}", args.join(" ")),
+        output: String::from_utf8_lossy(&out[..out.len().min(200)]).trim().to_string(),
+    })
+}
+
+fn failed(argv: String, status: ExitStatus, stderr: &[u8]) -> GitError {
+    let stderr = String::from_utf8_lossy(stderr).trim().to_string();
+    GitError::Failed { argv, status, stderr }
+}
+
+fn render_argv(program: &OsString, git_dir: &Path, args: &[&str]) -> String {
+    let mut parts = vec![program.to_string_lossy().into_owned(), "--git-dir".to_string()];
+    parts.push(git_dir.to_string_lossy().into_owned());
+    parts.extend(args.iter().map(|a| (*a).to_string()));
+    parts.iter().map(|p| quote(p)).collect::<Vec<_>>().join(" ")
+}
+
+/// Quotes one word the way a POSIX shell would need it, so a traced argv or a printed
+/// command can be pasted: in single quotes unless every byte is one a shell reads as itself.
+pub fn quote(word: &str) -> String {
+    // A leading `~` is tilde expansion; a leading `=` is zsh's command-path expansion.
+    let plain = !word.is_empty()
+        && !word.starts_with(['~', '='])
+        && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,^~".contains(&b));
+    if plain { word.to_string() } else { format!("'{}'", word.replace('\'', r"'\''")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(quote("log"), "log");
+        assert_eq!(quote("--format=%H %P"), "'--format=%H %P'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("stable/liberty"), "stable/liberty");
+        assert_eq!(quote("HEAD~1"), "HEAD~1");
+        assert_eq!(quote("~rel"), "'~rel'");
+        assert_eq!(quote("=ls"), "'=ls'");
+        for special in ["$x", "`x`", "a;b", "a b", "a\nb", "*", "?", "!", "&", "|", "<", ">"] {
+            assert_eq!(quote(special), format!("'{special}'"), "{special:?}");
+        }
+        for special in ["(", ")", "{a,b}", "[a]", "#", "\"", "\\", "\t"] {
+            assert_eq!(quote(special), format!("'{special}'"), "{special:?}");
+        }
+    }
+}

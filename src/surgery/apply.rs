@@ -1,0 +1,697 @@
+//! Carrying out a backport on a new branch: one commit per pick (or one per stage with
+//! squashing), stopping at the first real conflict with the conflict left in the work tree
+//! as `git cherry-pick` leaves it, and `--continue`, `--skip` and `--abort` from there.
+//!
+//! Progress is read back from the branch itself (each commit names its original in a
+//! `(cherry picked from commit X)` line), so a run that was killed at any point resumes
+//! where the branch is; the state file only records what the branch cannot say (the plan,
+//! the skipped picks, where HEAD was).
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::backport::{self, BackportError, BackportOptions, StepOutcome};
+use crate::analysis::simulation::{Merger, SimulationError};
+use crate::git::GitError;
+use crate::git::repo::{Repo, RepoError};
+use crate::oid::ObjectId;
+use crate::progress::Progress;
+use crate::surgery::lock::Lock;
+use crate::text::message;
+
+/// Environment variable (for fault tests) that makes a run abort the process after
+/// creating this many commits.
+pub const FAULT_VAR: &str = "REGRAFT_FAULT_AFTER_PICKS";
+
+/// Errors from carrying out a backport.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Plan(#[from] BackportError),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Simulation(#[from] SimulationError),
+    #[error(transparent)]
+    Name(Box<crate::git::names::NameError>),
+    #[error("reading or writing {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("a backport is already in progress on branch {branch} (state in {path})")]
+    InProgress { branch: String, path: PathBuf },
+    #[error(transparent)]
+    Locked(#[from] crate::surgery::lock::LockError),
+    #[error("no backport is in progress (no {path})")]
+    NotInProgress { path: PathBuf },
+    #[error("branch {branch} already exists")]
+    BranchExists { branch: String },
+    #[error("the work tree has uncommitted changes:\n{changes}")]
+    Dirty { changes: String },
+    #[error("{path} has unresolved conflicts; resolve them and `git add` them first")]
+    Unresolved { path: String },
+    #[error("branch {branch} moved to {found} outside this backport (expected {expected})")]
+    Moved { branch: String, expected: String, found: String },
+    #[error("the resolution of {commit} changes nothing; use --skip to leave it out")]
+    EmptyResolution { commit: String },
+    #[error(
+        "the backport in progress runs in the worktree {} (its conflicts are shown there): \
+         continue, skip or abort it from there",
+        .worktree.display()
+    )]
+    OtherWorktree { worktree: PathBuf },
+}
+
+impl From<crate::git::names::NameError> for ApplyError {
+    fn from(error: crate::git::names::NameError) -> Self {
+        ApplyError::Name(Box::new(error))
+    }
+}
+
+impl ApplyError {
+    /// Tells whether the error comes from what the user asked for or the state they are in.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            ApplyError::Plan(e) => e.is_user_error(),
+            ApplyError::Repo(e) => !matches!(e, RepoError::Read { .. }),
+            ApplyError::Git(_) | ApplyError::Simulation(_) | ApplyError::Io { .. } => false,
+            _ => true,
+        }
+    }
+}
+
+/// Where HEAD was before the backport, to go back there on `--abort`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "at")]
+pub enum Head {
+    Branch(String),
+    Detached(ObjectId),
+    None,
+}
+
+/// What the state file keeps between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub target: String,
+    pub source: Option<String>,
+    /// The full name of the branch being built (`refs/heads/...`).
+    pub branch: String,
+    pub onto: ObjectId,
+    /// Every commit to pick, in order.
+    pub picks: Vec<ObjectId>,
+    /// Picks left out: empty, or skipped by the user.
+    pub skipped: Vec<ObjectId>,
+    /// The pick whose conflict waits for the user.
+    pub conflicted: Option<ObjectId>,
+    pub head: Head,
+    /// Whether this backport checked the branch out (to show a conflict).
+    pub checked_out: bool,
+    pub stage_size: usize,
+    pub squash: bool,
+    /// The worktree the backport runs in (its work tree, or the git directory when bare):
+    /// the state is shared by every worktree of the repository, its checkout is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<PathBuf>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub branch: String,
+    pub tip: ObjectId,
+    /// Commits created on the branch in this run.
+    pub created: usize,
+    /// Picks left out as empty in this run.
+    pub empty: usize,
+    /// Picks already on TARGET and left out (first run only).
+    pub present: usize,
+    pub stopped: Option<Stopped>,
+    pub finished: bool,
+    /// When finished: the last commit of each stage, oldest first; review and test each
+    /// on its own (one commit per stage with `--squash-stages`).
+    pub stage_ends: Vec<ObjectId>,
+}
+
+/// Where a run stopped for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stopped {
+    pub commit: ObjectId,
+    pub summary: String,
+    pub conflicts: Vec<String>,
+    /// Whether the conflict is in the work tree (false in a bare repository).
+    pub in_work_tree: bool,
+}
+
+/// What to do with a backport in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    Continue,
+    Skip,
+    Abort,
+}
+
+/// Returns the path of the state file of a backport in progress.
+pub fn state_path(repo: &Repo) -> PathBuf {
+    repo.state_dir().join("backport.json")
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ApplyError + '_ {
+    move |source| ApplyError::Io { path: path.to_path_buf(), source }
+}
+
+fn save(repo: &Repo, state: &State) -> Result<(), ApplyError> {
+    let path = state_path(repo);
+    let text = serde_json::to_vec_pretty(state).expect("the state serializes");
+    // Written whole, so a crash never leaves half a state file.
+    crate::state_file::write(&path, &text).map_err(io_error(&path))
+}
+
+/// Reads the state of the backport in progress, without taking the lock (for `status`);
+/// `None` when none is.
+pub fn in_progress(repo: &Repo) -> Result<Option<State>, ApplyError> {
+    match load(repo) {
+        Ok(state) => Ok(Some(state)),
+        Err(ApplyError::NotInProgress { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Returns the worktree a backport's conflicts are shown in when started from `repo`.
+pub fn worktree(repo: &Repo) -> PathBuf {
+    worktree_of(repo)
+}
+
+fn load(repo: &Repo) -> Result<State, ApplyError> {
+    let path = state_path(repo);
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApplyError::NotInProgress { path });
+        }
+        Err(e) => return Err(ApplyError::Io { path, source: e }),
+    };
+    serde_json::from_slice(&text).map_err(|e| ApplyError::Io {
+        path,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })
+}
+
+/// Starts a backport: plans it, creates `branch` at TARGET, and applies the picks.
+pub fn start(
+    repo: &Repo,
+    target: &str,
+    source: Option<&str>,
+    options: &BackportOptions,
+    branch: &str,
+    squash: bool,
+    progress: &dyn Progress,
+) -> Result<Report, ApplyError> {
+    crate::git::names::check_branch(branch)?;
+    let _lock = Lock::take(repo, "backport")?;
+    if let Ok(state) = load(repo) {
+        return Err(ApplyError::InProgress { branch: state.branch, path: state_path(repo) });
+    }
+    let full = format!("refs/heads/{branch}");
+    if repo.reference_target(&full).is_some() {
+        return Err(ApplyError::BranchExists { branch: branch.to_string() });
+    }
+    if repo.work_tree().is_some() {
+        require_clean(repo)?;
+    }
+    let plan = backport::plan(repo, target, source, options, progress)?;
+    let present = plan.steps.iter().filter(|s| s.outcome == StepOutcome::Present).count();
+    let picks: Vec<ObjectId> =
+        plan.steps.iter().filter(|s| s.outcome != StepOutcome::Present).map(|s| s.commit).collect();
+    let state = State {
+        target: target.to_string(),
+        source: source.map(str::to_string),
+        branch: full.clone(),
+        onto: plan.onto,
+        picks,
+        skipped: Vec::new(),
+        conflicted: None,
+        head: current_head(repo)?,
+        checked_out: false,
+        stage_size: options.stage_size.max(1),
+        squash,
+        worktree: Some(worktree_of(repo)),
+    };
+    let onto = plan.onto.to_hex();
+    repo.git().output(&[
+        "update-ref",
+        "-m",
+        "regraft backport: start",
+        &full,
+        &onto,
+        &"0".repeat(40),
+    ])?;
+    save(repo, &state)?;
+    let mut report = advance(repo, state, progress)?;
+    report.present = present;
+    Ok(report)
+}
+
+/// Continues, skips the conflicting pick of, or aborts the backport in progress.
+pub fn resume(repo: &Repo, action: Resume, progress: &dyn Progress) -> Result<Report, ApplyError> {
+    let _lock = Lock::take(repo, "backport")?;
+    let mut state = load(repo)?;
+    if let Some(worktree) = state.worktree.as_ref().filter(|w| **w != worktree_of(repo)) {
+        return Err(ApplyError::OtherWorktree { worktree: worktree.clone() });
+    }
+    let git = repo.git();
+    match action {
+        Resume::Abort => {
+            if state.checked_out {
+                if cherry_pick_in_progress(repo) {
+                    git.output(&["cherry-pick", "--abort"])?;
+                }
+                match &state.head {
+                    Head::Branch(name) => {
+                        let short = name.strip_prefix("refs/heads/").unwrap_or(name);
+                        git_in_tree(repo, &["checkout", "-q", "-f", short])?;
+                    }
+                    Head::Detached(id) => {
+                        git_in_tree(repo, &["checkout", "-q", "-f", "--detach", &id.to_hex()])?;
+                    }
+                    Head::None => {}
+                }
+            }
+            if let Some(tip) = repo.reference_target(&state.branch) {
+                git.output(&[
+                    "update-ref",
+                    "-m",
+                    "regraft backport: abort",
+                    "-d",
+                    &state.branch,
+                    &tip.to_hex(),
+                ])?;
+            }
+            remove_state(repo)?;
+            return Ok(Report {
+                branch: state.branch,
+                tip: state.onto,
+                created: 0,
+                empty: 0,
+                present: 0,
+                stopped: None,
+                finished: true,
+                stage_ends: Vec::new(),
+            });
+        }
+        Resume::Skip => {
+            if let Some(commit) = state.conflicted.take() {
+                if state.checked_out && cherry_pick_in_progress(repo) {
+                    // Drops the conflicted pick and any attempt at resolving it.
+                    git_in_tree(repo, &["reset", "-q", "--hard", "HEAD"])?;
+                    let _ = git_in_tree(repo, &["cherry-pick", "--quit"]);
+                }
+                state.skipped.push(commit);
+            }
+        }
+        Resume::Continue => {
+            if let Some(commit) = state.conflicted {
+                if state.checked_out && cherry_pick_in_progress(repo) {
+                    commit_resolution(repo, &state, commit)?;
+                }
+                state.conflicted = None;
+            }
+        }
+    }
+    save(repo, &state)?;
+    advance(repo, state, progress)
+}
+
+/// Applies the remaining picks from the branch's tip until done or a conflict.
+fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Report, ApplyError> {
+    let git = repo.git();
+    let mut tip = branch_tip(repo, &state)?;
+    // When the branch is checked out, the work tree shows this commit until synced.
+    let shown = tip;
+    let done = applied_since(repo, state.onto, tip)?;
+    let skipped: HashSet<ObjectId> = state.skipped.iter().copied().collect();
+    let todo: Vec<ObjectId> =
+        state.picks.iter().copied().filter(|c| !done.contains(c) && !skipped.contains(c)).collect();
+    let (mut created, mut empty) = (0usize, 0usize);
+    let mut stopped = None;
+    let env: [(&str, &OsStr); 0] = [];
+    let mut merger = Merger::start(git, &env)?;
+    progress.start("applying picks", todo.len());
+    for commit in todo {
+        let info = repo.commit_info(commit)?;
+        let Some(parent) = info.parents.first().copied() else {
+            state.skipped.push(commit);
+            continue;
+        };
+        let answer = merger.merge(parent, repo.tree_of(tip)?, commit)?;
+        if !answer.clean {
+            state.conflicted = Some(commit);
+            let in_work_tree = repo.work_tree().is_some();
+            if in_work_tree {
+                sync_work_tree(repo, &state, shown, tip)?;
+                show_conflict(repo, &mut state, commit)?;
+            }
+            save(repo, &state)?;
+            stopped = Some(Stopped {
+                commit,
+                summary: info.summary,
+                conflicts: answer.conflicts,
+                in_work_tree,
+            });
+            break;
+        }
+        if answer.tree == repo.tree_of(tip)? {
+            state.skipped.push(commit);
+            save(repo, &state)?;
+            empty += 1;
+            progress.advance(1);
+            continue;
+        }
+        let new = create_commit(repo, commit, answer.tree, tip)?;
+        move_branch(repo, &state.branch, tip, new)?;
+        tip = new;
+        created += 1;
+        crate::fault::abort_when(FAULT_VAR, created);
+        tip = squash_if_stage_full(repo, &state, tip, false)?;
+        progress.advance(1);
+    }
+    merger.finish()?;
+    progress.finish();
+    let finished = stopped.is_none();
+    let mut stage_ends = Vec::new();
+    if finished {
+        tip = squash_if_stage_full(repo, &state, tip, true)?;
+        sync_work_tree(repo, &state, shown, tip)?;
+        remove_state(repo)?;
+        let mut commits = repo.commits_since(state.onto, tip)?;
+        commits.reverse();
+        let per_stage = if state.squash { 1 } else { state.stage_size };
+        stage_ends = commits.chunks(per_stage).filter_map(|c| c.last().copied()).collect();
+    }
+    Ok(Report {
+        branch: state.branch,
+        tip,
+        created,
+        empty,
+        present: 0,
+        stopped,
+        finished,
+        stage_ends,
+    })
+}
+
+/// Commits the user's resolution of `commit` with the backport's message and the
+/// original author.
+fn commit_resolution(repo: &Repo, state: &State, commit: ObjectId) -> Result<(), ApplyError> {
+    let unmerged = git_in_tree(repo, &["diff", "--name-only", "--diff-filter=U"])?;
+    if let Some(path) = String::from_utf8_lossy(&unmerged).lines().next() {
+        return Err(ApplyError::Unresolved { path: path.to_string() });
+    }
+    let tip = branch_tip(repo, state)?;
+    let staged = git_in_tree(repo, &["write-tree"])?;
+    let tree = crate::git::parse_id(&["write-tree"], &staged)?;
+    if tree == repo.tree_of(tip)? {
+        return Err(ApplyError::EmptyResolution { commit: commit.short() });
+    }
+    let new = create_commit(repo, commit, tree, tip)?;
+    // The branch is checked out: move it and leave index and work tree as resolved.
+    git_in_tree(
+        repo,
+        &[
+            "update-ref",
+            "-m",
+            "regraft backport: resolved",
+            &state.branch,
+            &new.to_hex(),
+            &tip.to_hex(),
+        ],
+    )?;
+    let _ = git_in_tree(repo, &["cherry-pick", "--quit"]);
+    Ok(())
+}
+
+/// Creates the backport commit of `original` with `tree` on `parent`.
+fn create_commit(
+    repo: &Repo,
+    original: ObjectId,
+    tree: ObjectId,
+    parent: ObjectId,
+) -> Result<ObjectId, ApplyError> {
+    let origin = repo.commit_origin(original)?;
+    let message = message::backport_message(&origin.message, &original.to_hex());
+    Ok(recommit(repo, &origin, &message, tree, parent)?)
+}
+
+/// Writes a commit of `tree` on `parent` with `origin`'s author, author date and message
+/// encoding, and `message` (the committer is the user, as git would make it).
+///
+/// The commit is the one `git commit-tree` would write, written through libgit2 so a run
+/// starts no process per commit; where commits are signed (`commit.gpgSign`), git writes
+/// each one, so signing works as the user set it up.
+pub(crate) fn recommit(
+    repo: &Repo,
+    origin: &crate::git::repo::CommitOrigin,
+    message: &[u8],
+    tree: ObjectId,
+    parent: ObjectId,
+) -> Result<ObjectId, GitError> {
+    if !repo.signs_commits() {
+        let committer = committer_ident(repo)?;
+        let mut raw = format!(
+            "tree {tree}\nparent {parent}\nauthor {} <{}> {}\ncommitter {committer}\n",
+            origin.author_name, origin.author_email, origin.author_date
+        )
+        .into_bytes();
+        // git writes the header only for an encoding other than UTF-8.
+        if let Some(encoding) = origin
+            .encoding
+            .as_ref()
+            .filter(|e| !e.eq_ignore_ascii_case("utf-8") && !e.eq_ignore_ascii_case("utf8"))
+        {
+            raw.extend_from_slice(format!("encoding {encoding}\n").as_bytes());
+        }
+        raw.push(b'\n');
+        raw.extend_from_slice(message);
+        return repo.write_commit(&raw).map_err(|e| GitError::Failed {
+            argv: "(libgit2) write a commit".into(),
+            status: std::process::ExitStatus::default(),
+            stderr: e.to_string(),
+        });
+    }
+    let encoding = origin.encoding.as_ref().map(|e| format!("i18n.commitEncoding={e}"));
+    let (tree, parent) = (tree.to_hex(), parent.to_hex());
+    let mut args: Vec<&str> = Vec::new();
+    if let Some(encoding) = &encoding {
+        args.extend(["-c", encoding.as_str()]);
+    }
+    args.extend(["commit-tree", tree.as_str(), "-p", parent.as_str(), "-F", "-"]);
+    let env: [(&str, &OsStr); 3] = [
+        ("GIT_AUTHOR_NAME", OsStr::new(&origin.author_name)),
+        ("GIT_AUTHOR_EMAIL", OsStr::new(&origin.author_email)),
+        ("GIT_AUTHOR_DATE", OsStr::new(&origin.author_date)),
+    ];
+    repo.git().output_id(&args, &env, message)
+}
+
+/// Returns the committer as git makes it (`git var GIT_COMMITTER_IDENT`: name, email and
+/// date from the environment and the configuration), asked once per process: a run's
+/// commits share it.
+fn committer_ident(repo: &Repo) -> Result<String, GitError> {
+    static IDENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(ident) = IDENT.get() {
+        return Ok(ident.clone());
+    }
+    let out = repo.git().output(&["var", "GIT_COMMITTER_IDENT"])?;
+    let ident = String::from_utf8_lossy(&out).trim().to_string();
+    Ok(IDENT.get_or_init(|| ident).clone())
+}
+
+/// Moves the branch from `old` to `new`, refusing if it moved meanwhile.
+fn move_branch(repo: &Repo, branch: &str, old: ObjectId, new: ObjectId) -> Result<(), ApplyError> {
+    // Through libgit2, compare-and-swap like `git update-ref NEW OLD`: no process per pick.
+    if repo.move_ref(branch, new, old, "regraft backport")? {
+        return Ok(());
+    }
+    Err(ApplyError::Moved {
+        branch: branch.to_string(),
+        expected: old.short(),
+        found: repo.reference_target(branch).map_or("nothing".into(), |f| f.short()),
+    })
+}
+
+/// With `--squash-stages`, replaces the picks of a full stage (or, at the end, of the last
+/// one) by one commit whose message lists them all.
+fn squash_if_stage_full(
+    repo: &Repo,
+    state: &State,
+    tip: ObjectId,
+    at_end: bool,
+) -> Result<ObjectId, ApplyError> {
+    if !state.squash {
+        return Ok(tip);
+    }
+    let commits = repo.commits_since(state.onto, tip)?;
+    // Picks since the last squashed stage (newest first).
+    let mut stage: Vec<ObjectId> = Vec::new();
+    let mut stage_base = state.onto;
+    let mut stages_done = 0;
+    for c in &commits {
+        let origin = repo.commit_origin(*c)?;
+        if origin.message.starts_with(b"Backport stage ") {
+            stage_base = *c;
+            stages_done = commits
+                .iter()
+                .filter(|x| {
+                    repo.commit_origin(**x).is_ok_and(|o| o.message.starts_with(b"Backport stage "))
+                })
+                .count();
+            break;
+        }
+        stage.push(*c);
+    }
+    if stage.is_empty() || (!at_end && stage.len() < state.stage_size) {
+        return Ok(tip);
+    }
+    stage.reverse();
+    let mut message = format!(
+        "Backport stage {} to {}{}: {} commits\n\n",
+        stages_done + 1,
+        state.target,
+        state.source.as_deref().map(|s| format!(" from {s}")).unwrap_or_default(),
+        stage.len()
+    );
+    for c in &stage {
+        let origin = repo.commit_origin(*c)?;
+        let text = String::from_utf8_lossy(&origin.message).into_owned();
+        message.push_str(&format!("* {}\n", message::subject(text.as_bytes())));
+        if let Some(footer) = text.trim_end().rsplit("\n\n").next() {
+            for line in footer.lines() {
+                message.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
+    let tree = repo.tree_of(tip)?.to_hex();
+    let base = stage_base.to_hex();
+    let new = repo.git().output_id(
+        &["commit-tree", &tree, "-p", &base, "-F", "-"],
+        &[],
+        message.as_bytes(),
+    )?;
+    move_branch(repo, &state.branch, tip, new)?;
+    Ok(new)
+}
+
+/// Returns the originals named by the commits on the branch since `onto`.
+fn applied_since(
+    repo: &Repo,
+    onto: ObjectId,
+    tip: ObjectId,
+) -> Result<HashSet<ObjectId>, ApplyError> {
+    let mut done = HashSet::new();
+    for c in repo.commits_since(onto, tip)? {
+        let origin = repo.commit_origin(c)?;
+        for reference in message::cherry_picked_from(&origin.message) {
+            if let Some(id) = ObjectId::from_hex(reference.as_bytes()) {
+                done.insert(id);
+            }
+        }
+    }
+    Ok(done)
+}
+
+fn branch_tip(repo: &Repo, state: &State) -> Result<ObjectId, ApplyError> {
+    repo.reference_target(&state.branch).ok_or_else(|| ApplyError::Moved {
+        branch: state.branch.clone(),
+        expected: "to exist".into(),
+        found: "nothing".into(),
+    })
+}
+
+fn current_head(repo: &Repo) -> Result<Head, ApplyError> {
+    let git = repo.git();
+    if let Ok(name) = git.output(&["symbolic-ref", "-q", "HEAD"]) {
+        return Ok(Head::Branch(String::from_utf8_lossy(&name).trim().to_string()));
+    }
+    let args = ["rev-parse", "--verify", "-q", "HEAD"];
+    match git.output(&args) {
+        Ok(out) => Ok(Head::Detached(crate::git::parse_id(&args, &out)?)),
+        Err(_) => Ok(Head::None),
+    }
+}
+
+fn require_clean(repo: &Repo) -> Result<(), ApplyError> {
+    let out = git_in_tree(repo, &["status", "--porcelain", "--untracked-files=no"])?;
+    if !out.is_empty() {
+        return Err(ApplyError::Dirty {
+            changes: String::from_utf8_lossy(&out).trim_end().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks the branch out and runs `git cherry-pick -x` of `commit` there, so the conflict
+/// is in the work tree exactly as git leaves it.
+fn show_conflict(repo: &Repo, state: &mut State, commit: ObjectId) -> Result<(), ApplyError> {
+    if !state.checked_out {
+        require_clean(repo)?;
+        let short = state.branch.strip_prefix("refs/heads/").unwrap_or(&state.branch).to_string();
+        git_in_tree(repo, &["checkout", "-q", &short])?;
+        state.checked_out = true;
+        save(repo, state)?;
+    }
+    // git exits 1 on a conflict; that is the point.
+    repo.git().output_in_work_tree(
+        repo.work_tree().expect("checked by the caller"),
+        &["cherry-pick", "-x", &commit.to_hex()],
+        &[1],
+    )?;
+    Ok(())
+}
+
+/// Brings the index and work tree of a checked-out branch from `shown` to `tip`, which
+/// commits made with `commit-tree` moved the branch to (a two-tree `read-tree`, which
+/// refuses to overwrite local changes).
+fn sync_work_tree(
+    repo: &Repo,
+    state: &State,
+    shown: ObjectId,
+    tip: ObjectId,
+) -> Result<(), ApplyError> {
+    if state.checked_out && shown != tip {
+        git_in_tree(repo, &["read-tree", "-m", "-u", &shown.to_hex(), &tip.to_hex()])?;
+    }
+    Ok(())
+}
+
+/// Returns the worktree `repo` was opened in: its work tree, or its git directory when bare.
+fn worktree_of(repo: &Repo) -> PathBuf {
+    repo.work_tree().unwrap_or(repo.git_dir()).to_path_buf()
+}
+
+fn cherry_pick_in_progress(repo: &Repo) -> bool {
+    repo.git_dir().join("CHERRY_PICK_HEAD").exists()
+}
+
+fn remove_state(repo: &Repo) -> Result<(), ApplyError> {
+    let path = state_path(repo);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(ApplyError::Io { path, source: e })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn git_in_tree(repo: &Repo, args: &[&str]) -> Result<Vec<u8>, ApplyError> {
+    let work_tree = repo.work_tree().ok_or_else(|| ApplyError::Io {
+        path: repo.git_dir().to_path_buf(),
+        source: std::io::Error::other("this needs a work tree"),
+    })?;
+    Ok(repo.git().output_in_work_tree(work_tree, args, &[])?)
+}

@@ -1,0 +1,14 @@
+//! The surgery layer: what changes refs, planned as steps and carried out with a journal
+//! (replace, playbooks, saved plans, the backport run, sync, status, the lock).
+
+pub mod apply;
+pub mod assess;
+pub mod guide;
+pub mod lock;
+pub mod operation;
+pub mod playbook;
+pub mod replace;
+pub mod saved_plan;
+pub mod status;
+pub mod sync;
+mod unreadable_journal;

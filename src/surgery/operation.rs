@@ -1,0 +1,789 @@
+//! Plan, then execute: an operation that changes refs is an ordered list of steps, each
+//! with its exact action (a `git` argv), its precondition and how it is verified; shown
+//! whole in a dry run, then run step by step with a journal so an interrupted run resumes.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::git::GitError;
+use crate::git::repo::Repo;
+use crate::oid::ObjectId;
+use crate::surgery::lock::{Lock, LockError};
+pub use crate::surgery::unreadable_journal::CorruptJournal;
+use crate::surgery::unreadable_journal::{abort_unreadable, corrupt_journal};
+
+/// Environment variable (for fault tests, see [`crate::fault`]) that aborts the process
+/// after this many steps.
+pub const FAULT_VAR: &str = "REGRAFT_FAULT_AFTER_STEPS";
+
+/// Errors from executing a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum OperationError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("reading or writing {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "step {step} not run: {check} does not hold (found {found}); nothing was changed by it"
+    )]
+    Precondition { step: String, check: String, found: String },
+    #[error("step {step} ran but {check} does not hold afterwards (found {found})")]
+    Verification { step: String, check: String, found: String },
+    #[error("an operation is already in progress: {operation} (journal {path})")]
+    InProgress { operation: String, path: PathBuf },
+    #[error("no operation is in progress (no {path})")]
+    NotInProgress { path: PathBuf },
+    #[error(transparent)]
+    Review(#[from] crate::review::ReviewError),
+    #[error(
+        "step {step}: {remote} {reference} moved since the plan was made: it is {found}, the plan \
+         expected {expected}; the push was refused as a whole, so nothing of that work is lost"
+    )]
+    RemoteMoved { step: String, remote: String, reference: String, expected: String, found: String },
+    #[error(
+        "step {step}: {remote} refused to update {reference}: {summary}; that ref was not changed"
+    )]
+    PushRefused { step: String, remote: String, reference: String, summary: String },
+    #[error(transparent)]
+    NotOurs(Box<LeftAlone>),
+    #[error("an --abort of `{operation}` was interrupted; finish it with --abort")]
+    AbortInProgress { operation: String },
+    #[error(
+        "reviews {numbers} could not be restored; they stay in the record for `git regraft restore --from-journal --execute`"
+    )]
+    NotRestored { numbers: String },
+    #[error(transparent)]
+    CorruptJournal(Box<CorruptJournal>),
+}
+
+/// What `--abort` found on the remote that this operation did not push, and left alone.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{remote} {reference} is at {found}, which this operation did not push (it left {left}): \
+     someone changed it since, so --abort leaves it alone; putting back {old} would drop \
+     {found} and what it carries. The operation is dropped; tag {tag} keeps the old tip"
+)]
+pub struct LeftAlone {
+    pub remote: String,
+    pub reference: String,
+    pub found: String,
+    pub left: String,
+    pub old: String,
+    pub tag: String,
+}
+
+impl OperationError {
+    /// Tells whether the error comes from the user's input or the state of the world
+    /// (a remote that moved) rather than a failure of git or the machine.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            OperationError::Git(_)
+            | OperationError::Io { .. }
+            | OperationError::NotRestored { .. } => false,
+            OperationError::Review(e) => e.is_user_error(),
+            _ => true,
+        }
+    }
+}
+
+/// Something that must be true, checked against the remote or the local repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "check")]
+pub enum Check {
+    /// A ref on the plan's remote points at `expected` (`None`: does not exist).
+    RemoteRef { reference: String, expected: Option<ObjectId> },
+    /// A tag on the plan's remote exists and peels to `commit`.
+    RemoteTag { tag: String, commit: ObjectId },
+    /// A local tag exists and peels to `commit`.
+    LocalTag { tag: String, commit: ObjectId },
+    /// A local tag does not exist.
+    NoLocalTag { tag: String },
+    /// The local repository has the object.
+    LocalObject { id: ObjectId },
+    /// The review server has no open review on the branch.
+    NoOpenReviews { gerrit: crate::review::GerritUrl, project: String, branch: String },
+}
+
+impl Check {
+    /// Describes the check in words.
+    pub fn describe(&self, remote: &str) -> String {
+        match self {
+            Check::RemoteRef { reference, expected: Some(id) } => {
+                format!("{remote} {reference} is {}", id.short())
+            }
+            Check::RemoteRef { reference, expected: None } => {
+                format!("{remote} has no {reference}")
+            }
+            Check::RemoteTag { tag, commit } => {
+                format!("{remote} tag {tag} points at {}", commit.short())
+            }
+            Check::LocalTag { tag, commit } => {
+                format!("local tag {tag} points at {}", commit.short())
+            }
+            Check::NoLocalTag { tag } => format!("no local tag {tag}"),
+            Check::LocalObject { id } => format!("the repository has {}", id.short()),
+            Check::NoOpenReviews { gerrit, project, branch } => {
+                format!("{gerrit} has no open review on {branch} of {project}")
+            }
+        }
+    }
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// A stable name, used by the journal.
+    pub id: String,
+    /// What the step does, in words.
+    pub description: String,
+    /// The exact `git` arguments (after `git`), or none for a step that only checks.
+    pub action: Option<Vec<String>>,
+    /// What the action reads on standard input.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub input: Option<String>,
+    pub precondition: Vec<Check>,
+    pub verification: Vec<Check>,
+    /// A review-server action instead of a git one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub review: Option<ReviewStep>,
+}
+
+/// A call to a Gerrit server about one branch of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewStep {
+    pub gerrit: crate::review::GerritUrl,
+    pub project: String,
+    pub branch: String,
+    pub call: ReviewCall,
+    /// The HTTP requests the call sends, exactly (method, path after `/a/`, body); for
+    /// an abandon, the first page of the listing and the abandon of one review, whose
+    /// `{number}` is each listed review's.
+    #[serde(default)]
+    pub requests: Vec<crate::review::HttpCall>,
+}
+
+impl ReviewStep {
+    /// Returns the step for `call`, with the requests it sends.
+    pub fn new(
+        gerrit: crate::review::GerritUrl,
+        project: &str,
+        branch: &str,
+        call: ReviewCall,
+    ) -> ReviewStep {
+        use crate::review::HttpCall;
+        let requests = match &call {
+            ReviewCall::Abandon { message } => vec![
+                HttpCall::open_changes(project, branch, 0),
+                HttpCall::abandon_any(project, message),
+            ],
+            ReviewCall::Restore { message } => vec![HttpCall::restore_any(project, message)],
+            ReviewCall::DeleteBranch => vec![HttpCall::delete_branch(project, branch)],
+            ReviewCall::CreateBranch { revision } => {
+                vec![HttpCall::create_branch(project, branch, *revision)]
+            }
+            ReviewCall::CreateTag { tag, revision, message } => {
+                vec![HttpCall::create_tag(project, tag, *revision, message)]
+            }
+        };
+        ReviewStep {
+            gerrit,
+            project: project.to_string(),
+            branch: branch.to_string(),
+            call,
+            requests,
+        }
+    }
+}
+
+/// What the call does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "call")]
+pub enum ReviewCall {
+    /// Abandon every open review on the branch (recorded for restore).
+    Abandon { message: String },
+    /// Restore the reviews this operation abandoned on the branch (from the record).
+    Restore { message: String },
+    /// `DELETE /a/projects/{project}/branches/{branch}`.
+    DeleteBranch,
+    /// `PUT /a/projects/{project}/branches/{branch}` at `revision`.
+    CreateBranch { revision: ObjectId },
+    /// `PUT /a/projects/{project}/tags/{tag}`: an annotated tag at `revision`.
+    CreateTag { tag: String, revision: ObjectId, message: String },
+}
+
+/// What to put back on `--abort`: a ref on the remote and its old value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restore {
+    pub reference: String,
+    pub old: ObjectId,
+    /// The tag that keeps the old tip, named when undoing is impossible.
+    pub tag: String,
+}
+
+/// An operation as a plan: the schema of `--json` dry runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// What the operation is, in words.
+    pub operation: String,
+    pub remote: String,
+    pub steps: Vec<Step>,
+    pub restore: Option<Restore>,
+    /// What developers must be told once it is done (`git regraft notice`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<Notice>,
+    /// What the user should know before executing it (warnings found while planning).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+}
+
+/// The facts of a finished surgery that developers need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub branch: String,
+    pub remote: String,
+    /// `megapatch`, `merge`, `recreate`, `reset` or `eol`.
+    pub strategy: String,
+    /// What replaced the branch, as the user named it (none for an end of life).
+    pub source: Option<String>,
+    pub old: ObjectId,
+    pub new: Option<ObjectId>,
+    pub tag: String,
+}
+
+/// Returns the plan of the last operation that finished in this repository.
+pub fn last_finished(repo: &Repo) -> Option<Plan> {
+    let text = std::fs::read(last_path(repo)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+fn last_path(repo: &Repo) -> PathBuf {
+    repo.state_dir().join("last-operation.json")
+}
+
+/// The journal of a plan being executed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Journal {
+    plan: Plan,
+    done: Vec<String>,
+    /// The step whose action was started and has not been seen to finish: after a kill, it
+    /// may or may not have changed the remote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    started: Option<String>,
+    /// The values `--abort` has set (or was setting) the restored ref to, once it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    abort: Option<Vec<Option<ObjectId>>>,
+}
+
+impl Journal {
+    fn new(plan: Plan) -> Journal {
+        Journal { plan, done: Vec::new(), started: None, abort: None }
+    }
+
+    /// Returns the values of `reference` on the remote that this operation may have left:
+    /// the value after its last finished step that sets it (the old value when none did),
+    /// then the value of a step that was started but not seen to finish, then what an
+    /// interrupted abort was setting.
+    fn values_left(
+        &self,
+        reference: &str,
+        old: ObjectId,
+    ) -> (Option<ObjectId>, Vec<Option<ObjectId>>) {
+        let sets = |step: &Step| {
+            step.verification.iter().find_map(|check| match check {
+                Check::RemoteRef { reference: r, expected } if r == reference => Some(*expected),
+                _ => None,
+            })
+        };
+        let mut left = Some(old);
+        let mut maybe = Vec::new();
+        for step in &self.plan.steps {
+            if self.done.contains(&step.id) {
+                if let Some(value) = sets(step) {
+                    left = value;
+                }
+            } else if self.started.as_deref() == Some(step.id.as_str()) {
+                maybe.extend(sets(step));
+            }
+        }
+        maybe.extend(self.abort.iter().flatten().copied());
+        (left, maybe)
+    }
+}
+
+/// Where the operation in progress stands, as its journal says (for `status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub journal: PathBuf,
+    pub plan: Plan,
+    /// The ids of the finished steps.
+    pub done: Vec<String>,
+    /// The step that was started and not seen to finish.
+    pub started: Option<String>,
+    /// Whether an `--abort` began and did not finish.
+    pub aborting: bool,
+}
+
+/// Reads the journal of the operation in progress, without taking the lock or touching the
+/// remote; `None` when nothing is in progress. An unreadable journal is
+/// [`OperationError::CorruptJournal`].
+pub fn in_progress(repo: &Repo) -> Result<Option<Progress>, OperationError> {
+    Ok(load(repo)?.map(|journal| Progress {
+        journal: journal_path(repo),
+        plan: journal.plan,
+        done: journal.done,
+        started: journal.started,
+        aborting: journal.abort.is_some(),
+    }))
+}
+
+/// How a step went, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    /// Its outcome already held (a resumed run): nothing done.
+    AlreadyDone,
+    Done,
+}
+
+fn journal_path(repo: &Repo) -> PathBuf {
+    repo.state_dir().join("journal.json")
+}
+
+fn load(repo: &Repo) -> Result<Option<Journal>, OperationError> {
+    let path = journal_path(repo);
+    match std::fs::read(&path) {
+        Ok(text) => match serde_json::from_slice(&text) {
+            Ok(journal) => Ok(Some(journal)),
+            Err(e) => {
+                let detail =
+                    if text.is_empty() { "it is empty".to_string() } else { e.to_string() };
+                Err(OperationError::CorruptJournal(Box::new(corrupt_journal(
+                    repo, path, detail, &text,
+                ))))
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(OperationError::Io { path, source: e }),
+    }
+}
+
+fn save(repo: &Repo, journal: &Journal) -> Result<(), OperationError> {
+    let path = journal_path(repo);
+    let text = serde_json::to_vec_pretty(journal).expect("the journal serializes");
+    // Written whole and synced: a crash never leaves half a journal.
+    crate::state_file::write(&path, &text).map_err(|source| OperationError::Io { path, source })
+}
+
+fn remove(repo: &Repo) -> Result<(), OperationError> {
+    let path = journal_path(repo);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(OperationError::Io { path, source: e })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Executes `plan` from its first step, journaling each; refuses when another operation is
+/// in progress.
+pub fn execute(
+    repo: &Repo,
+    plan: Plan,
+    report: &mut dyn FnMut(&Step, StepStatus),
+) -> Result<(), OperationError> {
+    let _lock = Lock::take(repo, &plan.operation)?;
+    // Missing credentials for a review server are found before anything changes.
+    check_credentials(repo, &plan)?;
+    if let Some(journal) = load(repo)? {
+        return Err(OperationError::InProgress {
+            operation: journal.plan.operation,
+            path: journal_path(repo),
+        });
+    }
+    let journal = Journal::new(plan);
+    save(repo, &journal)?;
+    run(repo, journal, report)
+}
+
+/// Resumes the operation in progress at its first unfinished step.
+pub fn resume(
+    repo: &Repo,
+    report: &mut dyn FnMut(&Step, StepStatus),
+) -> Result<Plan, OperationError> {
+    let _lock = Lock::take(repo, "resume")?;
+    let journal =
+        load(repo)?.ok_or_else(|| OperationError::NotInProgress { path: journal_path(repo) })?;
+    if journal.abort.is_some() {
+        return Err(OperationError::AbortInProgress { operation: journal.plan.operation });
+    }
+    let plan = journal.plan.clone();
+    run(repo, journal, report)?;
+    Ok(plan)
+}
+
+/// What `--abort` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbortReport {
+    /// The operation aborted, in words.
+    pub operation: String,
+    /// What was put back, in words.
+    pub restored: Vec<String>,
+    /// What could not be undone, in words.
+    pub kept: Vec<String>,
+}
+
+/// Undoes what this operation did and nothing else: the remote ref goes back to its old
+/// tip only while it holds a value this operation pushed (the journal says which), and
+/// every push of the abort is leased against that value. Tags that keep the old tip stay.
+///
+/// An unreadable journal cannot say what this operation pushed, so nothing on the remote is
+/// touched: the journal is moved aside (kept for a human to read) and the way is clear.
+pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
+    let _lock = Lock::take(repo, "abort")?;
+    let mut journal = match load(repo) {
+        Err(OperationError::CorruptJournal(corrupt)) => return abort_unreadable(*corrupt),
+        loaded => loaded?,
+    }
+    .ok_or_else(|| OperationError::NotInProgress { path: journal_path(repo) })?;
+    let plan = journal.plan.clone();
+    let (mut restored, mut kept) = (Vec::new(), Vec::new());
+    if let Some(restore) = &plan.restore {
+        let (left, maybe) = journal.values_left(&restore.reference, restore.old);
+        let current = remote_ref(repo, &plan.remote, &restore.reference)?;
+        let describe = |value: Option<ObjectId>| value.map_or("nothing".to_string(), |v| v.short());
+        if current == Some(restore.old) {
+            restored.push(format!(
+                "{} {} is at its old tip {}: nothing to put back",
+                plan.remote,
+                restore.reference,
+                restore.old.short()
+            ));
+        } else if current != left && !maybe.contains(&current) {
+            remove(repo)?;
+            return Err(OperationError::NotOurs(Box::new(LeftAlone {
+                remote: plan.remote.clone(),
+                reference: restore.reference.clone(),
+                found: describe(current),
+                left: describe(left),
+                old: restore.old.short(),
+                tag: restore.tag.clone(),
+            })));
+        } else {
+            match put_back(repo, &mut journal, restore, current) {
+                Ok(()) => restored.push(format!(
+                    "{} {} is back at {}",
+                    plan.remote,
+                    restore.reference,
+                    restore.old.short()
+                )),
+                Err(e @ OperationError::RemoteMoved { .. }) => return Err(e),
+                Err(e) => kept.push(format!(
+                    "{} {} could not be put back ({e}); the old tip is kept by tag {}",
+                    plan.remote, restore.reference, restore.tag
+                )),
+            }
+        }
+        kept.push(format!("tag {} stays: it keeps the old tip", restore.tag));
+    }
+    remove(repo)?;
+    Ok(AbortReport { operation: plan.operation, restored, kept })
+}
+
+/// Moves the restored ref from `current` (a value this operation left) back to the old tip:
+/// one leased push, or where the server refuses non-fast-forward updates, a leased delete
+/// and a create. Each value is journaled before it is pushed, so an interrupted abort can
+/// be finished by another.
+fn put_back(
+    repo: &Repo,
+    journal: &mut Journal,
+    restore: &Restore,
+    current: Option<ObjectId>,
+) -> Result<(), OperationError> {
+    let remote = journal.plan.remote.clone();
+    let mut push = |from: Option<ObjectId>, to: Option<ObjectId>| {
+        journal.abort.get_or_insert_with(Vec::new).push(to);
+        save(repo, journal)?;
+        let argv = crate::git::remote::leased_push_argv(&remote, &restore.reference, from, to);
+        push_step(repo, "abort", &remote, &argv, &[])
+    };
+    match push(current, Some(restore.old)) {
+        Ok(()) => Ok(()),
+        Err(OperationError::PushRefused { .. }) if current.is_some() => {
+            push(current, None)?;
+            push(None, Some(restore.old))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs one push of a plan (or of an abort) and turns a refusal into an error that says
+/// which ref and why: a lease that no longer holds names what the remote has now.
+fn push_step(
+    repo: &Repo,
+    step: &str,
+    remote: &str,
+    argv: &[String],
+    input: &[u8],
+) -> Result<(), OperationError> {
+    let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let finished = repo.git().finished(&args, input)?;
+    if finished.code == Some(0) {
+        return Ok(());
+    }
+    let Some(refused) = crate::git::remote::first_refusal(&finished) else {
+        return Err(GitError::Failed {
+            argv: finished.argv,
+            status: finished_status(finished.code),
+            stderr: finished.stderr,
+        }
+        .into());
+    };
+    if refused.stale() {
+        let expected = lease_of(argv, &refused.reference);
+        let found = remote_ref(repo, remote, &refused.reference)?;
+        return Err(OperationError::RemoteMoved {
+            step: step.to_string(),
+            remote: remote.to_string(),
+            reference: refused.reference,
+            expected: expected.unwrap_or_else(|| "no such ref".into()),
+            found: found.map_or("gone".into(), |f| f.short()),
+        });
+    }
+    Err(OperationError::PushRefused {
+        step: step.to_string(),
+        remote: remote.to_string(),
+        reference: refused.reference,
+        summary: refused.summary,
+    })
+}
+
+/// Returns the expected value a push's lease names for `reference`, shortened.
+fn lease_of(argv: &[String], reference: &str) -> Option<String> {
+    let prefix = format!("--force-with-lease={reference}:");
+    let value = argv.iter().find_map(|w| w.strip_prefix(&prefix))?;
+    if value.is_empty() {
+        return None;
+    }
+    Some(ObjectId::from_hex(value.as_bytes()).map_or(value.to_string(), |id| id.short()))
+}
+
+fn finished_status(code: Option<i32>) -> std::process::ExitStatus {
+    use std::os::unix::process::ExitStatusExt;
+    // A wait status: the exit code in the second byte, or a signal.
+    std::process::ExitStatus::from_raw(code.map_or(9, |c| (c & 0xff) << 8))
+}
+
+fn run(
+    repo: &Repo,
+    mut journal: Journal,
+    report: &mut dyn FnMut(&Step, StepStatus),
+) -> Result<(), OperationError> {
+    let remote = journal.plan.remote.clone();
+    let steps = journal.plan.steps.clone();
+    for step in &steps {
+        if journal.done.contains(&step.id) {
+            continue;
+        }
+        // A step with nothing to verify (a push to Gerrit's refs/for/) is never taken as
+        // done by its effects: only the journal says so.
+        let finished = step.action.is_some()
+            && !step.verification.is_empty()
+            && holds_all(repo, &remote, &step.verification)?.is_none();
+        if finished {
+            report(step, StepStatus::AlreadyDone);
+        } else {
+            if let Some((check, found)) = holds_all(repo, &remote, &step.precondition)? {
+                return Err(OperationError::Precondition { step: step.id.clone(), check, found });
+            }
+            // From here until the step is journaled as done, a kill leaves it uncertain.
+            journal.started = Some(step.id.clone());
+            save(repo, &journal)?;
+            if let Some(review) = &step.review {
+                let host = gerrit_client(repo, &review.gerrit)?;
+                review_call(repo, &host, review, &journal.plan.operation)?;
+            }
+            if let Some(argv) = &step.action {
+                let input = step.input.as_deref().unwrap_or_default().as_bytes();
+                if argv.first().is_some_and(|w| w == "push") {
+                    push_step(repo, &step.id, &remote, argv, input)?;
+                } else {
+                    let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+                    repo.git().output_with_input_env(&args, &[], input)?;
+                }
+            }
+            if let Some((check, found)) = holds_all(repo, &remote, &step.verification)? {
+                return Err(OperationError::Verification { step: step.id.clone(), check, found });
+            }
+            report(step, StepStatus::Done);
+        }
+        journal.done.push(step.id.clone());
+        journal.started = None;
+        save(repo, &journal)?;
+        crate::fault::abort_when(FAULT_VAR, journal.done.len());
+    }
+    // Kept for `git regraft notice`; losing it loses nothing but the notice's facts.
+    let _ = crate::state_file::write(
+        &last_path(repo),
+        &serde_json::to_vec_pretty(&journal.plan).expect("the plan serializes"),
+    );
+    remove(repo)
+}
+
+/// Returns the first check that does not hold, described, with what was found. The remote
+/// refs all the checks need are read in one `git ls-remote`.
+fn holds_all(
+    repo: &Repo,
+    remote: &str,
+    checks: &[Check],
+) -> Result<Option<(String, String)>, OperationError> {
+    let mut wanted = Vec::new();
+    for check in checks {
+        match check {
+            Check::RemoteRef { reference, .. } => wanted.push(reference.clone()),
+            Check::RemoteTag { tag, .. } => {
+                wanted.push(format!("refs/tags/{tag}"));
+                wanted.push(format!("refs/tags/{tag}^{{}}"));
+            }
+            _ => {}
+        }
+    }
+    let on_remote = crate::git::remote::ls_remote(repo.git(), remote, &wanted)?;
+    for check in checks {
+        let found = match check {
+            Check::RemoteRef { reference, expected } => {
+                let now = on_remote.get(reference).copied();
+                (now != *expected).then(|| now.map_or("nothing".to_string(), |id| id.short()))
+            }
+            Check::RemoteTag { tag, commit } => {
+                let peeled = on_remote
+                    .get(&format!("refs/tags/{tag}^{{}}"))
+                    .or_else(|| on_remote.get(&format!("refs/tags/{tag}")))
+                    .copied();
+                (peeled != Some(*commit))
+                    .then(|| peeled.map_or("no tag".to_string(), |id| id.short()))
+            }
+            Check::LocalTag { tag, commit } => {
+                let peeled = repo.resolve_commit(&format!("refs/tags/{tag}")).ok();
+                (peeled != Some(*commit))
+                    .then(|| peeled.map_or("no tag".to_string(), |id| id.short()))
+            }
+            Check::NoLocalTag { tag } => repo
+                .reference_target(&format!("refs/tags/{tag}"))
+                .map(|id| format!("tag {tag} at {}", id.short())),
+            Check::LocalObject { id } => {
+                (!repo.has_object(*id)).then(|| "no such object".to_string())
+            }
+            Check::NoOpenReviews { gerrit, project, branch } => {
+                let host = gerrit_client(repo, gerrit)?;
+                let open = crate::review::ReviewHost::open_reviews(&host, project, branch)?;
+                (!open.is_empty()).then(|| format!("{} open reviews", open.len()))
+            }
+        };
+        if let Some(found) = found {
+            return Ok(Some((check.describe(remote), found)));
+        }
+    }
+    Ok(None)
+}
+
+/// Makes a review step's call on `host`; an abandon adds what it abandoned to the log that
+/// `restore` reads.
+fn review_call(
+    repo: &Repo,
+    host: &dyn crate::review::ReviewHost,
+    review: &ReviewStep,
+    operation: &str,
+) -> Result<(), OperationError> {
+    let (project, branch) = (review.project.as_str(), review.branch.as_str());
+    match &review.call {
+        ReviewCall::Abandon { message } => {
+            let done = crate::review::abandon_all(host, project, branch, message, false)?;
+            let record = crate::review::AbandonRecord {
+                gerrit: review.gerrit.clone(),
+                project: project.to_string(),
+                branch: branch.to_string(),
+                by: operation.to_string(),
+                at: crate::review::now(),
+                reviews: done.into_iter().map(|(r, _)| r).collect(),
+            };
+            let state = repo.state_dir();
+            crate::review::AbandonLog::append(&state, record).map_err(|source| {
+                OperationError::Io { path: crate::review::AbandonLog::path(&state), source }
+            })?;
+        }
+        ReviewCall::Restore { message } => {
+            let state = repo.state_dir();
+            let io = |source| OperationError::Io {
+                path: crate::review::AbandonLog::path(&state),
+                source,
+            };
+            let mut log = crate::review::AbandonLog::load(&state).map_err(io)?;
+            let ours = |r: &crate::review::AbandonRecord| {
+                r.gerrit == review.gerrit
+                    && r.project == project
+                    && r.branch == branch
+                    && r.by == operation
+            };
+            let (mine, mut kept): (Vec<_>, Vec<_>) = log.records.drain(..).partition(ours);
+            let mut failed = Vec::new();
+            for mut record in mine {
+                let left: Vec<_> = crate::review::restore_all(host, &record.reviews, message)
+                    .into_iter()
+                    .filter(|r| r.outcome.is_err())
+                    .map(|r| r.review)
+                    .collect();
+                failed.extend(left.iter().map(|r| r.number.to_string()));
+                if !left.is_empty() {
+                    record.reviews = left;
+                    kept.push(record);
+                }
+            }
+            log.records = kept;
+            log.save(&state).map_err(io)?;
+            if !failed.is_empty() {
+                return Err(OperationError::NotRestored { numbers: failed.join(", ") });
+            }
+        }
+        ReviewCall::DeleteBranch => host.delete_branch(project, branch)?,
+        ReviewCall::CreateBranch { revision } => host.create_branch(project, branch, *revision)?,
+        ReviewCall::CreateTag { tag, revision, message } => {
+            host.create_tag(project, tag, *revision, message)?
+        }
+    }
+    Ok(())
+}
+
+fn gerrit_client(
+    repo: &Repo,
+    url: &crate::review::GerritUrl,
+) -> Result<crate::review::Gerrit, OperationError> {
+    let credentials = crate::review::Credentials::find(repo.git(), url)?;
+    Ok(crate::review::Gerrit::new(url, credentials))
+}
+
+/// Checks, before anything runs, that every review server the plan talks to has
+/// credentials: missing ones are an error with nothing changed.
+pub fn check_credentials(repo: &Repo, plan: &Plan) -> Result<(), OperationError> {
+    for step in &plan.steps {
+        if let Some(review) = &step.review {
+            crate::review::Credentials::find(repo.git(), &review.gerrit)?;
+        }
+    }
+    Ok(())
+}
+
+/// Returns what `reference` points at on `remote` (`git ls-remote`), if it exists.
+pub fn remote_ref(
+    repo: &Repo,
+    remote: &str,
+    reference: &str,
+) -> Result<Option<ObjectId>, OperationError> {
+    let refs = crate::git::remote::ls_remote(repo.git(), remote, &[reference.to_string()])?;
+    Ok(refs.get(reference).copied())
+}

@@ -1,0 +1,173 @@
+//! Follow-up patches and the megapatch or merge commit, computed at plan time so the plan
+//! names every id.
+
+use super::{ReplaceError, ReplaceRequest, Strategy, argv, leased_push};
+use crate::git::GitError;
+use crate::git::repo::Repo;
+use crate::oid::ObjectId;
+use crate::surgery::operation::{Check, Step};
+
+/// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
+/// a scratch object directory at plan time so the plan names every id), committed with its
+/// author kept, and pushed with the tip so far as the lease.
+pub(super) fn followups(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    tip: ObjectId,
+    tip_text: Option<String>,
+) -> Result<(ObjectId, Vec<Step>), ReplaceError> {
+    if request.followups.is_empty() {
+        return Ok((tip, Vec::new()));
+    }
+    let scratch = crate::git::scratch::ScratchObjects::new(repo, "plan")
+        .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
+    let env = scratch.env();
+    let git = repo.git();
+    // The megapatch or merge commit exists only in the plan so far: write it to the scratch.
+    if let Some(text) = tip_text {
+        git.output_with_input_env(
+            &["hash-object", "-t", "commit", "-w", "--stdin"],
+            &env,
+            text.as_bytes(),
+        )?;
+    }
+    let committer =
+        String::from_utf8_lossy(&git.output(&["var", "GIT_COMMITTER_IDENT"])?).trim().to_string();
+    let reference = format!("refs/heads/{}", request.branch);
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    let mut steps = Vec::new();
+    let mut tip = tip;
+    // Every strategy with follow-ups ends with SOURCE's tree (megapatch and merge take it,
+    // recreate and reset move to SOURCE), so that is the tree the first one goes onto.
+    let mut tip_tree = repo.tree_of(repo.resolve_commit(&request.source)?)?;
+    let mut merger = crate::analysis::simulation::Merger::start(git, &env)?;
+    for (n, spec) in request.followups.iter().enumerate() {
+        let commit = repo.resolve_commit(spec)?;
+        let info = repo.commit_info(commit)?;
+        let parent = info.parents.first().copied().unwrap_or(commit);
+        let answer = merger.merge(parent, tip_tree, commit)?;
+        if !answer.clean {
+            return Err(ReplaceError::FollowupConflict {
+                spec: spec.clone(),
+                commit: commit.short(),
+                files: answer.conflicts.join(", "),
+            });
+        }
+        let tree = answer.tree;
+        let origin = repo.commit_origin(commit)?;
+        let message = crate::text::message::backport_message(&origin.message, &commit.to_hex());
+        let mut text = format!(
+            "tree {tree}\nparent {tip}\nauthor {} <{}> {}\ncommitter {committer}\n\n",
+            origin.author_name, origin.author_email, origin.author_date
+        )
+        .into_bytes();
+        text.extend_from_slice(&message);
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let new = git.output_id(
+            &["hash-object", "-t", "commit", "-w", "--stdin"],
+            &env,
+            text.as_bytes(),
+        )?;
+        let k = n + 1;
+        steps.push(Step {
+            id: format!("followup-{k}-tree"),
+            description: format!(
+                "pick follow-up {} ({}) onto {}: merge to tree {}",
+                commit.short(),
+                info.summary,
+                tip.short(),
+                tree.short()
+            ),
+            // Run again at execution, it writes the same tree into the repository.
+            action: argv(&[
+                "merge-tree",
+                "--write-tree",
+                "--name-only",
+                "-z",
+                &format!("--merge-base={parent}"),
+                &tip.to_hex(),
+                &commit.to_hex(),
+            ]),
+            input: None,
+            review: None,
+            precondition: vec![Check::LocalObject { id: tip }],
+            verification: vec![Check::LocalObject { id: tree }],
+        });
+        steps.push(Step {
+            id: format!("followup-{k}-commit"),
+            description: format!("write the follow-up commit {} (author kept)", new.short()),
+            action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
+            input: Some(text),
+            review: None,
+            precondition: vec![],
+            verification: vec![Check::LocalObject { id: new }],
+        });
+        steps.push(leased_push(
+            &format!("followup-{k}-push"),
+            format!(
+                "fast-forward {branch} on {remote} to {} (only if it is still {})",
+                new.short(),
+                tip.short()
+            ),
+            remote,
+            &reference,
+            Some(tip),
+            Some(new),
+        ));
+        tip = new;
+        tip_tree = tree;
+    }
+    merger.finish()?;
+    Ok((tip, steps))
+}
+
+/// Returns the megapatch or merge commit (id and raw text), computed without writing it,
+/// so the plan can name it exactly.
+pub(super) fn new_commit(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    old: ObjectId,
+    source: ObjectId,
+) -> Result<(ObjectId, String), ReplaceError> {
+    let git = repo.git();
+    let ident = |var: &str| -> Result<String, GitError> {
+        Ok(String::from_utf8_lossy(&git.output(&["var", var])?).trim().to_string())
+    };
+    let (author, committer) = (ident("GIT_AUTHOR_IDENT")?, ident("GIT_COMMITTER_IDENT")?);
+    let tree = repo.tree_of(source)?;
+    // Counted when the old tip is already here (before the plan's fetch it may not be).
+    let count = repo
+        .commits_since(old, source)
+        .map(|c| match c.len() {
+            1 => ", which has 1 commit".to_string(),
+            n => format!(", which has {n} commits"),
+        })
+        .unwrap_or_default();
+    let (subject, parents) = match request.strategy {
+        Strategy::Merge => (
+            format!("Merge {} into {}, taking its tree", request.source, request.branch),
+            vec![old, source],
+        ),
+        _ => (format!("Replace {} with the tree of {}", request.branch, request.source), vec![old]),
+    };
+    let mut text = format!("tree {tree}\n");
+    for parent in &parents {
+        text.push_str(&format!("parent {parent}\n"));
+    }
+    text.push_str(&format!(
+        "author {author}\ncommitter {committer}\n\n{subject}\n\nThe tree is exactly {source_name}'s ({source}){count}\n\
+         not on {branch} ({old}). The old tip is kept by a tag.\n",
+        source_name = request.source,
+        branch = request.branch,
+    ));
+    if request.review.is_some() || request.for_review {
+        // A Gerrit needs a Change-Id to review it; made as Gerrit's commit-msg hook makes
+        // one, from the commit's own text.
+        let digest = <sha1::Sha1 as sha1::Digest>::digest(text.as_bytes());
+        let mut bytes = [0u8; 20];
+        bytes.copy_from_slice(&digest);
+        text.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
+    }
+    let id = git.output_id(&["hash-object", "-t", "commit", "--stdin"], &[], text.as_bytes())?;
+    Ok((id, text))
+}

@@ -1,0 +1,704 @@
+//! Building the plans of branch surgery: replacing a stable branch (five strategies),
+//! ending a branch's life, and the branch steps of playbooks, always tagging the old tip
+//! first.
+
+use serde::{Deserialize, Serialize};
+
+mod followup;
+mod review_steps;
+
+use followup::{followups, new_commit};
+pub use review_steps::{ReviewTarget, gitreview_on};
+use review_steps::{abandon_step, tag_through_rest, through_rest};
+
+use crate::git::GitError;
+use crate::git::repo::{Repo, RepoError};
+use crate::oid::ObjectId;
+use crate::surgery::operation::{self, Check, Notice, OperationError, Plan, Restore, Step};
+
+/// Errors from planning.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplaceError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Operation(#[from] OperationError),
+    #[error("remote `{remote}` has no branch {branch}")]
+    NoBranch { remote: String, branch: String },
+    #[error("tag {tag} already exists at {found}, not at the old tip {old}")]
+    TagClash { tag: String, found: String, old: String },
+    #[error(
+        "cannot name the old tip's tag for `{branch}`: it has no series (stable/<series>); give --tag"
+    )]
+    NoSeries { branch: String },
+    #[error(
+        "follow-up {spec} ({commit}) does not apply cleanly on the new tip: conflicts in {files}"
+    )]
+    FollowupConflict { spec: String, commit: String, files: String },
+    #[error("preparing follow-ups: {0}")]
+    Scratch(String),
+    #[error(
+        "{source_name} ({commit}) is not built on the tip of {branch} ({old}): build it with `git regraft backport {branch} ...` first"
+    )]
+    NotBuiltOn { source_name: String, commit: String, branch: String, old: String },
+    #[error(
+        "--followup goes with megapatch, merge, recreate and reset; for a backport, pick the follow-ups onto the backport branch"
+    )]
+    FollowupWithBackport,
+    #[error("{source_name} ({commit}) is already the tip of {branch}: nothing to replace")]
+    SameTip { source_name: String, commit: String, branch: String },
+    #[error(transparent)]
+    Name(Box<crate::git::names::NameError>),
+    #[error(transparent)]
+    Simulation(#[from] crate::analysis::simulation::SimulationError),
+    #[error(
+        "--for-review goes with megapatch and merge (backport is always pushed for review); {strategy} moves the branch itself"
+    )]
+    ForReviewWith { strategy: &'static str },
+    #[error(
+        "{git_dir} is a shallow clone: the history the plan counts and the megapatch or merge \
+         message describes is cut; run `git fetch --unshallow` first"
+    )]
+    Shallow { git_dir: String },
+}
+
+impl From<crate::git::names::NameError> for ReplaceError {
+    fn from(error: crate::git::names::NameError) -> Self {
+        ReplaceError::Name(Box::new(error))
+    }
+}
+
+impl ReplaceError {
+    /// Tells whether the error comes from the user's input.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            ReplaceError::Repo(e) => !matches!(e, RepoError::Read { .. }),
+            ReplaceError::Git(_) | ReplaceError::Simulation(_) => false,
+            ReplaceError::Operation(e) => e.is_user_error(),
+            _ => true,
+        }
+    }
+}
+
+/// The ways to replace a branch (the backport strategy is `git regraft backport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// One commit on the old tip whose tree is SOURCE's.
+    Megapatch,
+    /// A merge: first parent the old tip, second SOURCE, tree SOURCE's.
+    Merge,
+    /// Delete the branch, create it again at SOURCE (two pushes).
+    Recreate,
+    /// Move the branch to SOURCE with one forced push.
+    Reset,
+    /// Push SOURCE, a branch built on the old tip by `git regraft backport`, for review.
+    Backport,
+}
+
+impl Strategy {
+    /// Returns the name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Megapatch => "megapatch",
+            Strategy::Merge => "merge",
+            Strategy::Recreate => "recreate",
+            Strategy::Reset => "reset",
+            Strategy::Backport => "backport",
+        }
+    }
+}
+
+/// What to replace by what.
+#[derive(Debug, Clone)]
+pub struct ReplaceRequest {
+    /// The branch on the remote, e.g. `stable/liberty`.
+    pub branch: String,
+    /// Any commit, e.g. `origin/stable/mitaka`.
+    pub source: String,
+    pub strategy: Strategy,
+    /// The old tip's tag (default `<series>-early-demise`).
+    pub tag: Option<String>,
+    pub remote: String,
+    /// Small patches cherry-picked on top afterwards and pushed in the same plan.
+    pub followups: Vec<String>,
+    /// The review server whose open reviews on the branch are abandoned first.
+    pub review: Option<ReviewTarget>,
+    /// Where the `backport` strategy (and megapatch or merge `for_review`) pushes for review
+    /// (default `refs/for/<branch>`, Gerrit's).
+    pub review_ref: Option<String>,
+    /// Megapatch and merge: push the commit (and its follow-ups) for review instead of
+    /// straight to the branch, which then moves when the review merges.
+    pub for_review: bool,
+}
+
+/// Returns the series of `stable/<series>` (or `unmaintained/<series>`).
+pub fn series(branch: &str) -> Option<&str> {
+    branch
+        .strip_prefix("stable/")
+        .or_else(|| branch.strip_prefix("unmaintained/"))
+        .filter(|s| !s.is_empty())
+}
+
+/// The old tip of the branch on the remote, and the tag that will keep it.
+struct OldTip {
+    commit: ObjectId,
+    tag: String,
+}
+
+/// Checks the remote and the branches a plan names before anything runs, so that a bad
+/// name is refused with nothing spawned.
+fn check_names(repo: &Repo, remote: &str, branches: &[&str]) -> Result<(), ReplaceError> {
+    repo.check_remote(remote)?;
+    for branch in branches {
+        crate::git::names::check_branch(branch)?;
+    }
+    Ok(())
+}
+
+fn old_tip(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    tag: Option<&str>,
+    suffix: &str,
+) -> Result<OldTip, ReplaceError> {
+    check_names(repo, remote, &[branch])?;
+    let reference = format!("refs/heads/{branch}");
+    let commit = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
+        ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
+    })?;
+    let tag = match tag {
+        Some(tag) => tag.to_string(),
+        None => format!(
+            "{}-{suffix}",
+            series(branch).ok_or_else(|| ReplaceError::NoSeries { branch: branch.to_string() })?
+        ),
+    };
+    // Checked also when made from the branch's series (`stable/-x` would give `-x-eol`).
+    crate::git::names::check_tag(&tag)?;
+    // A tag of that name elsewhere would not keep the old tip: refuse rather than move it.
+    let local = repo.resolve_commit(&format!("refs/tags/{tag}")).ok();
+    let remote_tag = operation::remote_ref(repo, remote, &format!("refs/tags/{tag}^{{}}"))?
+        .or(operation::remote_ref(repo, remote, &format!("refs/tags/{tag}"))?);
+    for found in [local, remote_tag].into_iter().flatten() {
+        if found != commit {
+            return Err(ReplaceError::TagClash { tag, found: found.short(), old: commit.short() });
+        }
+    }
+    Ok(OldTip { commit, tag })
+}
+
+fn argv(words: &[&str]) -> Option<Vec<String>> {
+    Some(words.iter().map(|w| (*w).to_string()).collect())
+}
+
+/// A compare-and-swap push of `reference` on `remote`: `to` is the new value (`None`
+/// deletes), `from` the value the remote must still have (`None`: must not exist). The
+/// lease alone allows a non-fast-forward move (see [`crate::git::remote::leased_push_argv`]).
+/// Its precondition and verification say the same.
+pub(crate) fn leased_push(
+    id: &str,
+    description: String,
+    remote: &str,
+    reference: &str,
+    from: Option<ObjectId>,
+    to: Option<ObjectId>,
+) -> Step {
+    Step {
+        id: id.to_string(),
+        description,
+        action: Some(crate::git::remote::leased_push_argv(remote, reference, from, to)),
+        input: None,
+        review: None,
+        precondition: vec![Check::RemoteRef { reference: reference.to_string(), expected: from }],
+        verification: vec![Check::RemoteRef { reference: reference.to_string(), expected: to }],
+    }
+}
+
+/// The push of `tip` for review (to `--review-ref`, default Gerrit's `refs/for/<branch>`)
+/// while the branch is still the old tip. A push to `refs/for/` leaves no ref to check (and
+/// a lease on it means nothing); any other ref is pushed only where none exists, and
+/// checked.
+fn review_push(request: &ReplaceRequest, old: &OldTip, tip: ObjectId, what: &str) -> Step {
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    let review_ref = request.review_ref.clone().unwrap_or_else(|| format!("refs/for/{branch}"));
+    let (action, verification) = if review_ref.starts_with("refs/for/") {
+        let refspec = format!("{tip}:{review_ref}");
+        (argv(&["push", "--porcelain", "--end-of-options", remote, &refspec]), vec![])
+    } else {
+        (
+            Some(crate::git::remote::leased_push_argv(remote, &review_ref, None, Some(tip))),
+            vec![Check::RemoteRef { reference: review_ref.clone(), expected: Some(tip) }],
+        )
+    };
+    Step {
+        id: "push-for-review".into(),
+        description: format!(
+            "push {what} {} for review to {review_ref} (while {branch} is still {})",
+            tip.short(),
+            old.commit.short()
+        ),
+        action,
+        input: None,
+        review: None,
+        precondition: vec![Check::RemoteRef {
+            reference: format!("refs/heads/{branch}"),
+            expected: Some(old.commit),
+        }],
+        verification,
+    }
+}
+
+/// The first steps of every surgery: fetch the old tip, tag it, push the tag, verify it.
+fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
+    let reference = format!("refs/heads/{branch}");
+    let tag_ref = format!("refs/tags/{}", old.tag);
+    vec![
+        Step {
+            id: "fetch".into(),
+            description: format!(
+                "fetch {branch} from {remote}, so its tip {} is here",
+                old.commit.short()
+            ),
+            action: argv(&["fetch", "--no-tags", "--end-of-options", remote, &reference]),
+            input: None,
+            review: None,
+            precondition: vec![],
+            verification: vec![Check::LocalObject { id: old.commit }],
+        },
+        Step {
+            id: "tag".into(),
+            description: format!(
+                "tag the old tip {} as {} (annotated)",
+                old.commit.short(),
+                old.tag
+            ),
+            action: argv(&[
+                "tag",
+                "-a",
+                "-F",
+                "-",
+                "--end-of-options",
+                &old.tag,
+                &old.commit.to_hex(),
+            ]),
+            input: Some(format!("{why}\n")),
+            review: None,
+            precondition: vec![Check::NoLocalTag { tag: old.tag.clone() }],
+            verification: vec![Check::LocalTag { tag: old.tag.clone(), commit: old.commit }],
+        },
+        Step {
+            id: "push-tag".into(),
+            description: format!(
+                "push tag {} to {remote} (only if {remote} has no such tag)",
+                old.tag
+            ),
+            action: argv(&[
+                "push",
+                "--porcelain",
+                &format!("--force-with-lease={tag_ref}:"),
+                "--end-of-options",
+                remote,
+                &format!("{tag_ref}:{tag_ref}"),
+            ]),
+            input: None,
+            review: None,
+            precondition: vec![Check::RemoteRef { reference: tag_ref.clone(), expected: None }],
+            verification: vec![Check::RemoteTag { tag: old.tag.clone(), commit: old.commit }],
+        },
+    ]
+}
+
+/// Builds the plan for replacing the branch; nothing is changed.
+pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
+    let remote = request.remote.as_str();
+    let branch = request.branch.as_str();
+    check_names(repo, remote, &[branch])?;
+    if let Some(review_ref) = &request.review_ref {
+        crate::git::names::check_full_ref(review_ref)?;
+    }
+    if !repo.shallow_boundary().is_empty() {
+        return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
+    }
+    let source = repo.resolve_commit(&request.source)?;
+    let old = old_tip(repo, remote, branch, request.tag.as_deref(), "early-demise")?;
+    if old.commit == source {
+        return Err(ReplaceError::SameTip {
+            source_name: request.source.clone(),
+            commit: source.short(),
+            branch: branch.into(),
+        });
+    }
+    let strategy = request.strategy;
+    if request.for_review && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+        return Err(ReplaceError::ForReviewWith { strategy: strategy.name() });
+    }
+    let why = format!(
+        "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
+        request.source,
+        source.short(),
+        strategy.name()
+    );
+    let mut steps = tag_steps(remote, branch, &old, &why);
+    if let Some(target) = request.review.as_ref().filter(|t| t.rest_branches) {
+        tag_through_rest(&mut steps, target, branch, &old, &why);
+    }
+    let reference = format!("refs/heads/{branch}");
+    let final_tip = match strategy {
+        Strategy::Megapatch | Strategy::Merge => {
+            let (commit, text) = new_commit(repo, request, old.commit, source)?;
+            steps.push(Step {
+                id: "commit".into(),
+                description: format!(
+                    "write the {} commit {} (tree of {}, parent {}{})",
+                    strategy.name(),
+                    commit.short(),
+                    source.short(),
+                    old.commit.short(),
+                    if strategy == Strategy::Merge {
+                        format!(" and {}", source.short())
+                    } else {
+                        String::new()
+                    }
+                ),
+                action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
+                input: Some(text),
+                review: None,
+                precondition: vec![],
+                verification: vec![Check::LocalObject { id: commit }],
+            });
+            if !request.for_review {
+                steps.push(leased_push(
+                    "push",
+                    format!(
+                        "fast-forward {branch} on {remote} to {} (only if it is still {})",
+                        commit.short(),
+                        old.commit.short()
+                    ),
+                    remote,
+                    &reference,
+                    Some(old.commit),
+                    Some(commit),
+                ));
+            }
+            commit
+        }
+        Strategy::Recreate => {
+            if let Some(target) = &request.review {
+                steps.push(abandon_step(
+                    target,
+                    branch,
+                    &format!("{branch} is recreated from {}", request.source),
+                ));
+            }
+            let delete = leased_push(
+                "delete",
+                format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
+                remote,
+                &reference,
+                Some(old.commit),
+                None,
+            );
+            let create = leased_push(
+                "create",
+                format!(
+                    "create {branch} on {remote} at {} (only if it does not exist)",
+                    source.short()
+                ),
+                remote,
+                &reference,
+                None,
+                Some(source),
+            );
+            match request.review.as_ref().filter(|t| t.rest_branches) {
+                Some(target) => {
+                    steps.push(through_rest(delete, target, branch, None));
+                    steps.push(through_rest(create, target, branch, Some(source)));
+                }
+                None => steps.extend([delete, create]),
+            }
+            source
+        }
+        Strategy::Reset => {
+            if let Some(target) = &request.review {
+                steps.push(abandon_step(
+                    target,
+                    branch,
+                    &format!("{branch} is reset to {}", request.source),
+                ));
+            }
+            steps.push(leased_push(
+                "reset",
+                format!(
+                    "force {branch} on {remote} to {} (only if it is still {})",
+                    source.short(),
+                    old.commit.short()
+                ),
+                remote,
+                &reference,
+                Some(old.commit),
+                Some(source),
+            ));
+            source
+        }
+        Strategy::Backport => {
+            if !repo.is_ancestor(old.commit, source) {
+                return Err(ReplaceError::NotBuiltOn {
+                    source_name: request.source.clone(),
+                    commit: source.short(),
+                    branch: branch.to_string(),
+                    old: old.commit.short(),
+                });
+            }
+            if !request.followups.is_empty() {
+                return Err(ReplaceError::FollowupWithBackport);
+            }
+            steps.push(review_push(request, &old, source, "the backport"));
+            // The branch itself moves as the reviews merge.
+            old.commit
+        }
+    };
+    let tip_text = steps.iter().find(|s| s.id == "commit").and_then(|s| s.input.clone());
+    let (mut final_tip, followup_steps) = followups(repo, request, final_tip, tip_text)?;
+    steps.extend(followup_steps);
+    if request.for_review && matches!(strategy, Strategy::Megapatch | Strategy::Merge) {
+        // One push of the last commit makes a review of each commit of the chain; the
+        // branch stays at the old tip until they merge.
+        steps.retain(|s| !(s.id.starts_with("followup-") && s.id.ends_with("-push")));
+        steps.push(review_push(request, &old, final_tip, &format!("the {}", strategy.name())));
+        final_tip = old.commit;
+    }
+    steps.push(Step {
+        id: "verify".into(),
+        description: format!(
+            "verify: {branch} is {}, tag {} is the old tip",
+            final_tip.short(),
+            old.tag
+        ),
+        action: None,
+        input: None,
+        review: None,
+        precondition: vec![],
+        verification: vec![
+            Check::RemoteRef { reference: reference.clone(), expected: Some(final_tip) },
+            Check::RemoteTag { tag: old.tag.clone(), commit: old.commit },
+        ],
+    });
+    Ok(Plan {
+        operation: format!(
+            "replace {branch} on {remote} by {} ({})",
+            request.source,
+            strategy.name()
+        ),
+        remote: remote.to_string(),
+        steps,
+        notice: Some(Notice {
+            branch: branch.to_string(),
+            remote: remote.to_string(),
+            strategy: strategy.name().to_string(),
+            source: Some(request.source.clone()),
+            old: old.commit,
+            new: Some(final_tip),
+            tag: old.tag.clone(),
+        }),
+        notes: gitreview_note(repo, request, source)?.into_iter().collect(),
+        restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
+    })
+}
+
+/// Returns a note when the branch, once it has SOURCE's tree, would keep a `.gitreview`
+/// whose `defaultbranch` names another branch (Kolla needed the follow-up "Update
+/// .gitreview for stable/liberty") and no follow-up changes that file.
+fn gitreview_note(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    source: ObjectId,
+) -> Result<Option<String>, ReplaceError> {
+    if request.strategy == Strategy::Backport {
+        return Ok(None);
+    }
+    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(None) };
+    let Some(review) = crate::review::GitReview::parse(&String::from_utf8_lossy(&text)) else {
+        return Ok(None);
+    };
+    let Some(named) = review.defaultbranch.filter(|b| *b != request.branch) else {
+        return Ok(None);
+    };
+    for spec in &request.followups {
+        let commit = repo.resolve_commit(spec)?;
+        let parent = repo.commit_info(commit)?.parents.first().copied();
+        let before = parent.and_then(|p| repo.file_at(p, ".gitreview"));
+        if repo.file_at(commit, ".gitreview") != before {
+            return Ok(None);
+        }
+    }
+    Ok(Some(format!(
+        "{}'s .gitreview says defaultbranch={named}: after the replacement, reviews sent with git-review from {branch} would go to {named}; add a follow-up commit that sets defaultbranch={branch} (--followup REV)",
+        request.source,
+        branch = request.branch
+    )))
+}
+
+/// Builds the plan for ending a branch's life: tag `<series>-eol` at the tip, push and
+/// verify it, delete the branch.
+pub fn plan_eol(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    tag: Option<&str>,
+    review: Option<&ReviewTarget>,
+) -> Result<Plan, ReplaceError> {
+    let old = old_tip(repo, remote, branch, tag, "eol")?;
+    let why = format!("End of life of {branch}: its last commit.");
+    let mut steps = tag_steps(remote, branch, &old, &why);
+    if let Some(target) = review {
+        steps.push(abandon_step(target, branch, &format!("{branch} reached its end of life")));
+    }
+    let reference = format!("refs/heads/{branch}");
+    let mut delete = leased_push(
+        "delete",
+        format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
+        remote,
+        &reference,
+        Some(old.commit),
+        None,
+    );
+    // Deleted only while the tag keeps its tip.
+    delete.precondition.push(Check::RemoteTag { tag: old.tag.clone(), commit: old.commit });
+    steps.push(delete);
+    Ok(Plan {
+        operation: format!("end of life of {branch} on {remote}"),
+        remote: remote.to_string(),
+        steps,
+        notice: Some(Notice {
+            branch: branch.to_string(),
+            remote: remote.to_string(),
+            strategy: "eol".into(),
+            source: None,
+            old: old.commit,
+            new: None,
+            tag: old.tag.clone(),
+        }),
+        notes: Vec::new(),
+        restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
+    })
+}
+
+/// Builds the plan for tagging a branch's tip on the remote (fetch, tag, push, verify).
+pub fn plan_tag_tip(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    tag: &str,
+) -> Result<Plan, ReplaceError> {
+    let old = old_tip(repo, remote, branch, Some(tag), "")?;
+    let why = format!("Tip of {branch}, tagged by a regraft playbook.");
+    Ok(Plan {
+        operation: format!("tag the tip of {branch} on {remote} as {tag}"),
+        remote: remote.to_string(),
+        steps: tag_steps(remote, branch, &old, &why),
+        restore: None,
+        notice: None,
+        notes: Vec::new(),
+    })
+}
+
+/// Builds the plan for creating `branch` on the remote at the current tip of `from_branch`
+/// there (only if `branch` does not exist).
+pub fn plan_create_branch(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    from_branch: &str,
+) -> Result<Plan, ReplaceError> {
+    check_names(repo, remote, &[branch, from_branch])?;
+    let at = operation::remote_ref(repo, remote, &format!("refs/heads/{from_branch}"))?
+        .ok_or_else(|| ReplaceError::NoBranch {
+            remote: remote.to_string(),
+            branch: from_branch.to_string(),
+        })?;
+    let reference = format!("refs/heads/{branch}");
+    let step = leased_push(
+        "create",
+        format!(
+            "create {branch} on {remote} at {} (the tip of {from_branch}; only if {branch} does not exist)",
+            at.short()
+        ),
+        remote,
+        &reference,
+        None,
+        Some(at),
+    );
+    Ok(Plan {
+        operation: format!("create {branch} on {remote}"),
+        remote: remote.to_string(),
+        steps: vec![step],
+        restore: None,
+        notice: None,
+        notes: Vec::new(),
+    })
+}
+
+/// Builds the plan for deleting `branch` on the remote, only while `kept_by` (a tag on the
+/// remote) keeps its tip.
+pub fn plan_delete_branch(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    kept_by: &str,
+    review: Option<&ReviewTarget>,
+) -> Result<Plan, ReplaceError> {
+    check_names(repo, remote, &[branch])?;
+    crate::git::names::check_tag(kept_by)?;
+    let reference = format!("refs/heads/{branch}");
+    let tip = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
+        ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
+    })?;
+    let mut step = leased_push(
+        "delete",
+        format!(
+            "delete {branch} on {remote} (only if it is still {} and tag {kept_by} keeps it)",
+            tip.short()
+        ),
+        remote,
+        &reference,
+        Some(tip),
+        None,
+    );
+    step.precondition.push(Check::RemoteTag { tag: kept_by.to_string(), commit: tip });
+    let mut steps: Vec<Step> = review
+        .map(|t| abandon_step(t, branch, &format!("{branch} is deleted (kept by tag {kept_by})")))
+        .into_iter()
+        .collect();
+    steps.push(step);
+    Ok(Plan {
+        operation: format!("delete {branch} on {remote}"),
+        remote: remote.to_string(),
+        steps,
+        restore: Some(Restore { reference, old: tip, tag: kept_by.to_string() }),
+        notice: None,
+        notes: Vec::new(),
+    })
+}
+
+/// Builds the plan for restoring the reviews that this operation abandoned on `branch`
+/// (a playbook's `restore-reviews` step).
+pub fn plan_restore_reviews(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    review: &ReviewTarget,
+) -> Result<Plan, ReplaceError> {
+    check_names(repo, remote, &[branch])?;
+    Ok(Plan {
+        operation: format!("restore the reviews abandoned on {branch}"),
+        remote: remote.to_string(),
+        steps: vec![review_steps::restore_step(review, branch)],
+        restore: None,
+        notice: None,
+        notes: Vec::new(),
+    })
+}

@@ -1,0 +1,177 @@
+//! The review-server steps of a surgery: abandoning open reviews, and branch and tag
+//! changes through Gerrit's REST API.
+
+use super::OldTip;
+use crate::git::repo::Repo;
+use crate::oid::ObjectId;
+use crate::surgery::operation::{Check, ReviewCall, ReviewStep, Step};
+
+/// A Gerrit server and the branch's project on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewTarget {
+    pub gerrit: crate::review::GerritUrl,
+    pub project: String,
+    /// Delete and create branches through Gerrit's REST API instead of pushes (for a team
+    /// without push rights for deleting references).
+    pub rest_branches: bool,
+    /// Where the server and project were found when the user named neither (e.g.
+    /// `.gitreview on origin/stable/liberty`).
+    pub found_in: Option<String>,
+}
+
+impl ReviewTarget {
+    /// Returns the Gerrit and project that `.gitreview` names on `branch`: the file in its
+    /// remote-tracking branch (else the local branch) as last fetched. The server is HTTPS
+    /// on `.gitreview`'s host; the project is its `project` without `.git`, else the path of
+    /// the remote's URL.
+    pub fn from_gitreview(repo: &Repo, remote: &str, branch: &str) -> Option<ReviewTarget> {
+        let (name, review) = gitreview_on(repo, remote, branch)?;
+        let gerrit = review.gerrit_url()?;
+        let project = review
+            .project_name()
+            .or_else(|| repo.remote_url(remote).map(|u| crate::review::project_of(&u)))?;
+        Some(ReviewTarget {
+            gerrit,
+            project,
+            rest_branches: false,
+            found_in: Some(format!(".gitreview on {name}")),
+        })
+    }
+}
+
+/// Returns `.gitreview` as `branch` has it (remote-tracking branch first), with the ref's
+/// short name.
+pub fn gitreview_on(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+) -> Option<(String, crate::review::GitReview)> {
+    [format!("refs/remotes/{remote}/{branch}"), format!("refs/heads/{branch}")]
+        .into_iter()
+        .find_map(|reference| {
+            let commit = repo.reference_target(&reference)?;
+            let text = repo.file_at(commit, ".gitreview")?;
+            let review = crate::review::GitReview::parse(&String::from_utf8_lossy(&text))?;
+            let name = reference
+                .strip_prefix("refs/remotes/")
+                .or_else(|| reference.strip_prefix("refs/heads/"));
+            Some((name.unwrap_or(&reference).to_string(), review))
+        })
+}
+
+/// The step that abandons the branch's open reviews before it is deleted or recreated
+/// (Gerrit refuses to delete a branch with open changes, and a recreating push can close
+/// them as merged).
+pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> Step {
+    Step {
+        id: "abandon-reviews".into(),
+        description: format!(
+            "abandon the open reviews on {branch} of {} at {}{} (recorded for `git regraft restore --from-journal`)",
+            target.project,
+            target.gerrit,
+            target
+                .found_in
+                .as_ref()
+                .map(|w| format!(", as {w} says; --gerrit none turns this off"))
+                .unwrap_or_default()
+        ),
+        action: None,
+        input: None,
+        review: Some(ReviewStep::new(
+            target.gerrit.clone(),
+            &target.project,
+            branch,
+            ReviewCall::Abandon {
+                message: format!("Abandoned by git regraft: {why}. It can be restored."),
+            },
+        )),
+        precondition: vec![],
+        verification: vec![Check::NoOpenReviews {
+            gerrit: target.gerrit.clone(),
+            project: target.project.clone(),
+            branch: branch.to_string(),
+        }],
+    }
+}
+
+/// The step that restores the reviews this operation abandoned on the branch.
+pub(super) fn restore_step(target: &ReviewTarget, branch: &str) -> Step {
+    Step {
+        id: "restore-reviews".into(),
+        description: format!(
+            "restore the reviews this run abandoned on {branch} of {} at {}",
+            target.project, target.gerrit
+        ),
+        action: None,
+        input: None,
+        review: Some(ReviewStep::new(
+            target.gerrit.clone(),
+            &target.project,
+            branch,
+            ReviewCall::Restore {
+                message: format!("Restored by git regraft after {branch} was replaced."),
+            },
+        )),
+        precondition: vec![],
+        verification: vec![],
+    }
+}
+
+/// Replaces the local tag and its push by one REST call that creates the annotated tag on
+/// the server, with the same verification (read with `git ls-remote`).
+pub(super) fn tag_through_rest(
+    steps: &mut Vec<Step>,
+    target: &ReviewTarget,
+    branch: &str,
+    old: &OldTip,
+    why: &str,
+) {
+    steps.retain(|s| s.id != "tag" && s.id != "push-tag");
+    steps.push(Step {
+        id: "tag".into(),
+        description: format!(
+            "tag the old tip {} as {} on the server (through Gerrit's REST API)",
+            old.commit.short(),
+            old.tag
+        ),
+        action: None,
+        input: None,
+        review: Some(ReviewStep::new(
+            target.gerrit.clone(),
+            &target.project,
+            branch,
+            ReviewCall::CreateTag {
+                tag: old.tag.clone(),
+                revision: old.commit,
+                message: why.to_string(),
+            },
+        )),
+        precondition: vec![Check::RemoteRef {
+            reference: format!("refs/tags/{}", old.tag),
+            expected: None,
+        }],
+        verification: vec![Check::RemoteTag { tag: old.tag.clone(), commit: old.commit }],
+    });
+}
+
+/// Turns a leased branch push (delete or create) into the same change through Gerrit's REST
+/// API, keeping its precondition and verification (read with `git ls-remote`).
+pub(super) fn through_rest(
+    mut step: Step,
+    target: &ReviewTarget,
+    branch: &str,
+    create_at: Option<ObjectId>,
+) -> Step {
+    step.action = None;
+    step.description = format!("{} (through Gerrit's REST API)", step.description);
+    step.review = Some(ReviewStep::new(
+        target.gerrit.clone(),
+        &target.project,
+        branch,
+        match create_at {
+            Some(revision) => ReviewCall::CreateBranch { revision },
+            None => ReviewCall::DeleteBranch,
+        },
+    ));
+    step
+}

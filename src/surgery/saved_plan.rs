@@ -1,0 +1,208 @@
+//! Saved plans: the plan a release team reviewed, written to a file (`--plan-out`) and
+//! executed exactly as written (`--plan FILE --execute`), refused when the file holds a step
+//! regraft would not have made or when the remote no longer holds what the plan expects.
+//!
+//! A plan file is input like any other: every step is checked against the shapes of the
+//! steps regraft builds, every name against git's rules, every commit a step writes against
+//! the id the plan names, and every review request against the call it stands for.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::git::repo::Repo;
+use crate::oid::ObjectId;
+use crate::surgery::operation::{Check, Plan, ReviewStep, Step};
+
+/// Errors from reading or checking a saved plan.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("reading {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: not a regraft plan: {message}")]
+    Malformed { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{path}: step {step}: {problem}; regraft makes no such step, so the plan is refused")]
+    Step { path: PathBuf, step: String, problem: String },
+    #[error(
+        "{path}: the plan expects {remote} {reference} to be {expected}, and it is {found} now; nothing was run (make and review a new plan)"
+    )]
+    Stale { path: PathBuf, remote: String, reference: String, expected: String, found: String },
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+}
+
+/// Writes `plan` to `path` as the JSON `--json` prints.
+pub fn write(plan: &Plan, path: &Path) -> std::io::Result<()> {
+    let mut text = serde_json::to_vec_pretty(plan).expect("a plan serializes");
+    text.push(b'\n');
+    std::fs::write(path, text)
+}
+
+/// Reads the plan in `path` and checks every step (see the module's doc); nothing runs.
+pub fn read(repo: &Repo, path: &Path) -> Result<Plan, SavedPlanError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| SavedPlanError::Read { path: path.to_path_buf(), source })?;
+    let plan: Plan = serde_json::from_str(&text).map_err(|e| SavedPlanError::Malformed {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let refuse = |step: &str, problem: String| SavedPlanError::Step {
+        path: path.to_path_buf(),
+        step: step.to_string(),
+        problem,
+    };
+    repo.check_remote(&plan.remote).map_err(|e| refuse("(plan)", e.to_string()))?;
+    for step in &plan.steps {
+        check_step(repo, &plan, step).map_err(|problem| refuse(&step.id, problem))?;
+    }
+    Ok(plan)
+}
+
+/// Refuses the plan when the remote no longer holds, for any ref the plan touches, the
+/// value its first step on that ref expects (a plan reviewed yesterday must not run against
+/// today's remote). Steps already done by a resumed run are not the saved plan's concern:
+/// this is for a plan about to start.
+pub fn check_current(repo: &Repo, plan: &Plan, path: &Path) -> Result<(), SavedPlanError> {
+    let mut expected: BTreeMap<String, Option<ObjectId>> = BTreeMap::new();
+    for step in &plan.steps {
+        for check in &step.precondition {
+            if let Check::RemoteRef { reference, expected: value } = check {
+                expected.entry(reference.clone()).or_insert(*value);
+            }
+        }
+    }
+    let references: Vec<String> = expected.keys().cloned().collect();
+    let now = crate::git::remote::ls_remote(repo.git(), &plan.remote, &references)?;
+    let describe = |v: Option<ObjectId>| v.map_or("absent".to_string(), |id| id.short());
+    for (reference, value) in expected {
+        let found = now.get(&reference).copied();
+        if found != value {
+            return Err(SavedPlanError::Stale {
+                path: path.to_path_buf(),
+                remote: plan.remote.clone(),
+                reference,
+                expected: describe(value),
+                found: describe(found),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn is_oid(word: &str) -> bool {
+    word.len() == 40 && ObjectId::from_hex(word.as_bytes()).is_some()
+}
+
+/// Checks a `<src>:<dst>` push refspec: `<oid>:<ref>`, `:<ref>` or `refs/tags/T:refs/tags/T`.
+fn check_refspec(refspec: &str) -> Result<(), String> {
+    let (src, dst) = refspec.split_once(':').ok_or("a refspec without `:`")?;
+    crate::git::names::check_full_ref(dst).map_err(|e| e.to_string())?;
+    if src.is_empty() || is_oid(src) || (src == dst && dst.starts_with("refs/tags/")) {
+        Ok(())
+    } else {
+        Err(format!("pushes `{src}`, which is neither a commit id nor the tag itself"))
+    }
+}
+
+fn check_step(repo: &Repo, plan: &Plan, step: &Step) -> Result<(), String> {
+    if let Some(review) = &step.review {
+        check_review(review)?;
+    }
+    let Some(argv) = &step.action else {
+        return if step.input.is_some() { Err("input without an action".into()) } else { Ok(()) };
+    };
+    let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let remote = plan.remote.as_str();
+    let input_allowed = match words.as_slice() {
+        ["push", "--porcelain", rest @ ..] => {
+            let (lease, rest) = match rest {
+                [lease, rest @ ..] if lease.starts_with("--force-with-lease=") => {
+                    (Some(*lease), rest)
+                }
+                _ => (None, rest),
+            };
+            let ["--end-of-options", r, refspec] = rest else {
+                return Err(format!("an unexpected push: {argv:?}"));
+            };
+            if *r != remote {
+                return Err(format!("pushes to `{r}`, not the plan's remote `{remote}`"));
+            }
+            check_refspec(refspec)?;
+            if let Some(lease) = lease {
+                let value = &lease["--force-with-lease=".len()..];
+                let (reference, oid) = value.split_once(':').ok_or("a lease without `:`")?;
+                crate::git::names::check_full_ref(reference).map_err(|e| e.to_string())?;
+                if !oid.is_empty() && !is_oid(oid) {
+                    return Err(format!("a lease on `{oid}`, not a commit id"));
+                }
+            }
+            false
+        }
+        ["fetch", "--no-tags", "--end-of-options", r, reference] => {
+            if *r != remote {
+                return Err(format!("fetches from `{r}`, not the plan's remote `{remote}`"));
+            }
+            crate::git::names::check_full_ref(reference).map_err(|e| e.to_string())?;
+            false
+        }
+        ["tag", "-a", "-F", "-", "--end-of-options", tag, oid] => {
+            crate::git::names::check_tag(tag).map_err(|e| e.to_string())?;
+            if !is_oid(oid) {
+                return Err(format!("tags `{oid}`, not a commit id"));
+            }
+            true
+        }
+        ["hash-object", "-t", "commit", "-w", "--stdin"] => {
+            // The commit it writes must be the one the plan names.
+            let text = step.input.as_deref().ok_or("writes a commit with no text")?;
+            let named = step.verification.iter().find_map(|c| match c {
+                Check::LocalObject { id } => Some(*id),
+                _ => None,
+            });
+            let id = repo
+                .git()
+                .output_id(&["hash-object", "-t", "commit", "--stdin"], &[], text.as_bytes())
+                .map_err(|e| e.to_string())?;
+            if named != Some(id) {
+                return Err(format!(
+                    "its commit text hashes to {}, not the {} the plan names",
+                    id.short(),
+                    named.map_or("nothing".into(), |n| n.short())
+                ));
+            }
+            true
+        }
+        ["merge-tree", "--write-tree", "--name-only", "-z", base, ours, theirs]
+            if base.strip_prefix("--merge-base=").is_some_and(is_oid)
+                && is_oid(ours)
+                && is_oid(theirs) =>
+        {
+            false
+        }
+        _ => return Err(format!("an action regraft does not make: git {}", argv.join(" "))),
+    };
+    if step.input.is_some() && !input_allowed {
+        return Err("input for an action that reads none".into());
+    }
+    Ok(())
+}
+
+/// A review step's requests must be exactly those its call sends.
+fn check_review(review: &ReviewStep) -> Result<(), String> {
+    crate::git::names::check_branch(&review.branch).map_err(|e| e.to_string())?;
+    let expected = ReviewStep::new(
+        review.gerrit.clone(),
+        &review.project,
+        &review.branch,
+        review.call.clone(),
+    );
+    if expected.requests != review.requests {
+        return Err("its HTTP requests are not the ones its call sends".into());
+    }
+    Ok(())
+}

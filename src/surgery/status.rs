@@ -1,0 +1,268 @@
+//! What is in progress in a repository, at which step, what the remote holds now, and the
+//! one command that continues or undoes it: the engine of `git regraft status`.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::git::repo::Repo;
+use crate::oid::ObjectId;
+use crate::surgery::operation::{self, Check, OperationError};
+
+/// Errors from reading the state.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error(transparent)]
+    Operation(#[from] OperationError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+}
+
+/// The schema of `git regraft status --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// Where regraft keeps its state (shared by every worktree).
+    pub state_dir: PathBuf,
+    /// A replace, eol or playbook plan in progress.
+    pub operation: Option<OperationStatus>,
+    /// A journal that cannot be read.
+    pub unreadable_journal: Option<UnreadableJournal>,
+    /// A backport in progress.
+    pub backport: Option<BackportStatus>,
+    /// A backport state file that cannot be read: the message.
+    pub unreadable_backport: Option<String>,
+    /// The abandons recorded and not yet restored (for `git regraft restore --from-journal`).
+    pub abandoned: Vec<AbandonedStatus>,
+    /// The one command to run next; `None` when nothing is in progress.
+    pub next: Option<String>,
+    /// Another way out, when there is one (`--abort`).
+    pub or: Option<String>,
+}
+
+impl Status {
+    /// Tells whether nothing is in progress.
+    pub fn is_idle(&self) -> bool {
+        self.operation.is_none()
+            && self.unreadable_journal.is_none()
+            && self.backport.is_none()
+            && self.unreadable_backport.is_none()
+    }
+}
+
+/// A plan in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OperationStatus {
+    pub journal: PathBuf,
+    pub operation: String,
+    pub remote: String,
+    pub steps: Vec<StepStatus>,
+    /// Whether an `--abort` began and did not finish.
+    pub aborting: bool,
+    /// The ref `--abort` puts back, and its old tip.
+    pub restores: Option<RemoteValue>,
+    /// What the remote holds now for every ref the plan touches (one `ls-remote`).
+    pub remote_now: Vec<RemoteValue>,
+}
+
+/// One step and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepStatus {
+    pub id: String,
+    pub description: String,
+    /// `done`, `started` (begun, not seen to finish: it may or may not have changed the
+    /// remote), or `pending`.
+    pub state: String,
+}
+
+/// A ref and its value (`None`: it does not exist).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemoteValue {
+    pub reference: String,
+    pub value: Option<ObjectId>,
+}
+
+/// A journal that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableJournal {
+    pub journal: PathBuf,
+    /// The whole explanation, with what the remote holds now where it could tell.
+    pub message: String,
+}
+
+/// A backport in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackportStatus {
+    pub state: PathBuf,
+    pub branch: String,
+    pub target: String,
+    pub source: Option<String>,
+    /// Commits to pick in all.
+    pub picks: usize,
+    /// Picks left out (empty, or skipped).
+    pub skipped: usize,
+    /// The pick whose conflict waits for the user.
+    pub conflicted: Option<ObjectId>,
+    /// The worktree it runs in, where it must be continued.
+    pub worktree: Option<PathBuf>,
+}
+
+/// What the abandoned-review record holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AbandonedStatus {
+    pub record: PathBuf,
+    pub gerrit: String,
+    pub project: String,
+    pub branch: String,
+    pub reviews: usize,
+}
+
+/// Reads what is in progress; asks the remote (one `ls-remote`) only when a plan is.
+/// Takes no lock and changes nothing.
+pub fn status(repo: &Repo) -> Result<Status, StatusError> {
+    let mut status = Status {
+        state_dir: repo.state_dir(),
+        operation: None,
+        unreadable_journal: None,
+        backport: None,
+        unreadable_backport: None,
+        abandoned: abandoned(repo),
+        next: None,
+        or: None,
+    };
+    match operation::in_progress(repo) {
+        Ok(Some(progress)) => {
+            status.next = Some(
+                if progress.aborting {
+                    "git regraft replace --abort"
+                } else {
+                    "git regraft replace --continue"
+                }
+                .into(),
+            );
+            if !progress.aborting {
+                status.or = Some("git regraft replace --abort".into());
+            }
+            status.operation = Some(operation_status(repo, progress)?);
+        }
+        Ok(None) => {}
+        Err(OperationError::CorruptJournal(corrupt)) => {
+            status.next = Some("git regraft replace --abort".into());
+            status.unreadable_journal = Some(UnreadableJournal {
+                journal: corrupt.path.clone(),
+                message: corrupt.to_string(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match crate::surgery::apply::in_progress(repo) {
+        Ok(Some(state)) => {
+            if status.next.is_none() {
+                let elsewhere = state
+                    .worktree
+                    .as_ref()
+                    .filter(|w| **w != crate::surgery::apply::worktree(repo));
+                let cd = elsewhere.map_or(String::new(), |w| {
+                    format!("cd {} && ", crate::git::quote(&w.to_string_lossy()))
+                });
+                status.next = Some(format!("{cd}git regraft backport --continue"));
+                status.or = Some(format!("{cd}git regraft backport --abort"));
+            }
+            status.backport = Some(BackportStatus {
+                state: crate::surgery::apply::state_path(repo),
+                branch: state.branch,
+                target: state.target,
+                source: state.source,
+                picks: state.picks.len(),
+                skipped: state.skipped.len(),
+                conflicted: state.conflicted,
+                worktree: state.worktree,
+            });
+        }
+        Ok(None) => {}
+        Err(e) => status.unreadable_backport = Some(format!("{e:#}")),
+    }
+    Ok(status)
+}
+
+fn operation_status(
+    repo: &Repo,
+    progress: operation::Progress,
+) -> Result<OperationStatus, StatusError> {
+    let plan = &progress.plan;
+    let mut touched: Vec<String> = Vec::new();
+    let mut add = |name: String| {
+        if !touched.contains(&name) {
+            touched.push(name);
+        }
+    };
+    if let Some(restore) = &plan.restore {
+        add(restore.reference.clone());
+    }
+    for step in &plan.steps {
+        for check in step.precondition.iter().chain(&step.verification) {
+            match check {
+                Check::RemoteRef { reference, .. } => add(reference.clone()),
+                Check::RemoteTag { tag, .. } => add(format!("refs/tags/{tag}")),
+                _ => {}
+            }
+        }
+    }
+    let mut wanted = touched.clone();
+    wanted.extend(
+        touched.iter().filter(|r| r.starts_with("refs/tags/")).map(|r| format!("{r}^{{}}")),
+    );
+    let now = crate::git::remote::ls_remote(repo.git(), &plan.remote, &wanted)?;
+    let remote_now = touched
+        .iter()
+        .map(|reference| RemoteValue {
+            reference: reference.clone(),
+            // A tag is shown as the commit it peels to.
+            value: now.get(&format!("{reference}^{{}}")).or_else(|| now.get(reference)).copied(),
+        })
+        .collect();
+    let steps = plan
+        .steps
+        .iter()
+        .map(|step| StepStatus {
+            id: step.id.clone(),
+            description: step.description.clone(),
+            state: if progress.done.contains(&step.id) {
+                "done"
+            } else if progress.started.as_deref() == Some(step.id.as_str()) {
+                "started"
+            } else {
+                "pending"
+            }
+            .into(),
+        })
+        .collect();
+    Ok(OperationStatus {
+        journal: progress.journal.clone(),
+        operation: plan.operation.clone(),
+        remote: plan.remote.clone(),
+        steps,
+        aborting: progress.aborting,
+        restores: plan
+            .restore
+            .as_ref()
+            .map(|r| RemoteValue { reference: r.reference.clone(), value: Some(r.old) }),
+        remote_now,
+    })
+}
+
+/// Reads the record of abandoned reviews (empty when there is none or it cannot be read).
+fn abandoned(repo: &Repo) -> Vec<AbandonedStatus> {
+    let state = repo.state_dir();
+    let record = crate::review::AbandonLog::path(&state);
+    let Ok(log) = crate::review::AbandonLog::load(&state) else { return Vec::new() };
+    log.records
+        .into_iter()
+        .map(|r| AbandonedStatus {
+            record: record.clone(),
+            gerrit: r.gerrit.to_string(),
+            project: r.project,
+            branch: r.branch,
+            reviews: r.reviews.len(),
+        })
+        .collect()
+}

@@ -1,0 +1,607 @@
+//! For developers after a branch they track was replaced upstream: find the old upstream
+//! tip, then move every affected local branch onto the new one, replaying local work,
+//! dropping what is already there, keeping a backup ref of each old tip.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::delta::{self, DeltaError, DeltaOptions};
+use crate::analysis::history::{self, HistoryError};
+use crate::analysis::simulation::{Merger, SimulationError};
+use crate::git::GitError;
+use crate::git::repo::{LocalBranch, Repo, RepoError};
+use crate::oid::ObjectId;
+use crate::surgery::lock::{Lock, LockError};
+
+/// Errors from syncing.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Delta(#[from] DeltaError),
+    #[error(transparent)]
+    Simulation(#[from] SimulationError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("{what} is in progress; finish or abort it first")]
+    Busy { what: String },
+    #[error("reading or writing {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no sync to undo (no {path})")]
+    NothingToUndo { path: PathBuf },
+    #[error(transparent)]
+    Name(Box<crate::git::names::NameError>),
+    #[error("no remote `{remote}` in this repository (it has: {known})")]
+    UnknownRemote { remote: String, known: String },
+    #[error("no local branch `{branch}`{}", did_you_mean(.near))]
+    NoBranch { branch: String, near: Option<String> },
+}
+
+fn did_you_mean(near: &Option<String>) -> String {
+    near.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default()
+}
+
+impl From<crate::git::names::NameError> for SyncError {
+    fn from(error: crate::git::names::NameError) -> Self {
+        SyncError::Name(Box::new(error))
+    }
+}
+
+impl SyncError {
+    /// Tells whether the error comes from the user's input or state.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            SyncError::Repo(e) => !matches!(e, RepoError::Read { .. }),
+            SyncError::Delta(e) => e.is_user_error(),
+            SyncError::Busy { .. }
+            | SyncError::Lock(_)
+            | SyncError::NothingToUndo { .. }
+            | SyncError::Name(_)
+            | SyncError::UnknownRemote { .. }
+            | SyncError::NoBranch { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// What to sync.
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// Local branches to sync; empty: the current branch (or all affected with `all`).
+    pub branches: Vec<String>,
+    pub all: bool,
+    pub remote: String,
+    /// Fetch first (with tags), remembering the remote-tracking refs' old values.
+    pub fetch: bool,
+    pub dry_run: bool,
+    /// The replaced tip, when nothing else can tell it.
+    pub old_tip: Option<String>,
+}
+
+/// A remote branch whose new tip does not contain its old one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    /// The remote-tracking ref, e.g. `refs/remotes/origin/stable/liberty`.
+    pub reference: String,
+    pub old: ObjectId,
+    pub new: ObjectId,
+    /// How the old tip was found: `before-fetch`, `reflog`, `tag <name>` or `--old-tip`.
+    pub found_by: String,
+}
+
+/// What happened (or, in a dry run, would happen) to one local branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchSync {
+    pub branch: String,
+    pub outcome: SyncOutcome,
+    pub old: ObjectId,
+    pub new: Option<ObjectId>,
+    /// Local commits replayed onto the new upstream.
+    pub replayed: usize,
+    /// Local commits left out because the new upstream already has them.
+    pub dropped: Vec<ObjectId>,
+    /// For a conflict: the commit and files; for a skip: why.
+    pub detail: Option<String>,
+    /// The ref that keeps the old tip.
+    pub backup: Option<String>,
+}
+
+/// What became of a local branch; in JSON `moved`, `replayed`, `conflict`, `skipped`,
+/// `up-to-date` or `unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncOutcome {
+    /// Moved onto the new upstream; it had no local work.
+    Moved,
+    /// Its local commits replayed onto the new upstream.
+    Replayed,
+    /// A replayed commit conflicts; the branch is left unchanged.
+    Conflict,
+    /// Not touched: the work tree is dirty, HEAD is detached...
+    Skipped,
+    /// Its upstream was not rewritten, or it does not contain the replaced tip.
+    UpToDate,
+    /// No upstream, and nothing tells what it was built on.
+    Unknown,
+}
+
+/// What `sync` did: the schema of `sync --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub remote: String,
+    pub dry_run: bool,
+    pub rewrites: Vec<Rewrite>,
+    pub branches: Vec<BranchSync>,
+}
+
+impl SyncReport {
+    /// Tells whether some branch could not be synced (a conflict).
+    pub fn has_conflicts(&self) -> bool {
+        self.branches.iter().any(|b| b.outcome == SyncOutcome::Conflict)
+    }
+
+    /// Tells whether every branch is synced or provably needs nothing.
+    pub fn all_synced(&self) -> bool {
+        self.branches.iter().all(|b| {
+            matches!(b.outcome, SyncOutcome::Moved | SyncOutcome::Replayed | SyncOutcome::UpToDate)
+        })
+    }
+}
+
+fn last_sync_path(repo: &Repo) -> PathBuf {
+    repo.state_dir().join("sync-last.json")
+}
+
+fn remote_tracking(repo: &Repo, remote: &str) -> Result<HashMap<String, ObjectId>, SyncError> {
+    let prefix = format!("refs/remotes/{remote}/");
+    let out = repo.git().output(&["for-each-ref", "--format=%(refname) %(objectname)", &prefix])?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter_map(|(name, id)| Some((name.to_string(), ObjectId::from_hex(id.as_bytes())?)))
+        .collect())
+}
+
+fn busy(repo: &Repo) -> Option<&'static str> {
+    let dir = repo.git_dir();
+    let checks: [(&str, &str); 5] = [
+        ("rebase-merge", "a rebase"),
+        ("rebase-apply", "a rebase"),
+        ("MERGE_HEAD", "a merge"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+        ("REVERT_HEAD", "a revert"),
+    ];
+    let found = checks.iter().find(|(path, _)| dir.join(path).exists()).map(|(_, what)| *what);
+    // A backport's state is shared by every worktree (it builds a branch of the repository).
+    found.or_else(|| {
+        crate::surgery::apply::state_path(repo).exists().then_some("a regraft backport")
+    })
+}
+
+/// Finds the rewritten remote branches and syncs the chosen local branches onto them.
+pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError> {
+    repo.check_remote(&options.remote)?;
+    for branch in &options.branches {
+        crate::git::names::check_branch(branch)?;
+    }
+    let _lock = Lock::take(repo, "sync")?;
+    if let Some(what) = busy(repo) {
+        return Err(SyncError::Busy { what: what.to_string() });
+    }
+    let remote = options.remote.as_str();
+    // Sync reads the remote-tracking branches, so a URL will not do: a configured remote.
+    let known = repo.remote_names();
+    if !known.iter().any(|r| r == remote) {
+        let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+        return Err(SyncError::UnknownRemote { remote: remote.to_string(), known });
+    }
+    let branches = repo.local_branches();
+    for branch in &options.branches {
+        if !branches.iter().any(|b| b.name == *branch) {
+            let near = branches
+                .iter()
+                .map(|b| &b.name)
+                .min_by_key(|name| strsim::levenshtein(name, branch))
+                .filter(|name| strsim::levenshtein(name, branch) <= 3)
+                .cloned();
+            return Err(SyncError::NoBranch { branch: branch.clone(), near });
+        }
+    }
+    let before = remote_tracking(repo, remote)?;
+    if options.fetch {
+        repo.git().output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
+    }
+    let after = remote_tracking(repo, remote)?;
+    let explicit_old =
+        options.old_tip.as_deref().map(|spec| repo.resolve_commit(spec)).transpose()?;
+    let mut rewrites = Vec::new();
+    for (reference, &new) in &after {
+        if reference.ends_with("/HEAD") {
+            continue;
+        }
+        if let Some(rewrite) = find_rewrite(
+            repo,
+            reference,
+            new,
+            before.get(reference).copied(),
+            explicit_old,
+            &branches,
+        ) {
+            rewrites.push(rewrite);
+        }
+    }
+    rewrites.sort_by(|a, b| a.reference.cmp(&b.reference));
+
+    let current = repo.head_branch();
+    let wanted: Vec<String> = if !options.branches.is_empty() {
+        options.branches.clone()
+    } else if options.all {
+        branches.iter().map(|b| b.name.clone()).collect()
+    } else {
+        current.iter().cloned().collect()
+    };
+    let objects = crate::git::scratch::ScratchObjects::new(repo, "sync")
+        .map_err(|source| SyncError::Io { path: crate::git::scratch::parent(), source })?;
+    let scratch = objects.env();
+    let env: &[(&str, &OsStr)] = if options.dry_run { &scratch } else { &[] };
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut results = Vec::new();
+    let mut to_sync: Vec<(&String, ObjectId, &Rewrite, usize)> = Vec::new();
+    for LocalBranch { name, tip, upstream } in &branches {
+        if !wanted.contains(name) {
+            continue;
+        }
+        // The rewrite this branch is built on. A branch with an upstream follows only its
+        // upstream's: one whose upstream did not change is never moved, even when it
+        // contains the old tip of another (after an aborted replacement, liberty's "old" tip
+        // is mitaka's, and mitaka's branches stay). One without an upstream follows a
+        // rewrite whose old tip it contains and no remote-tracking branch still has.
+        let rewrite = match upstream {
+            Some(upstream) => {
+                rewrites.iter().find(|r| *upstream == r.reference && repo.is_ancestor(r.old, *tip))
+            }
+            None => rewrites.iter().find(|r| {
+                repo.is_ancestor(r.old, *tip)
+                    && !after.values().any(|now| repo.is_ancestor(r.old, *now))
+            }),
+        };
+        let Some(rewrite) = rewrite else {
+            // Named or current branches are accounted for: synced, needing nothing, or
+            // not classifiable (said why, and how to tell regraft); --all lists only those
+            // a rewrite touches.
+            if !options.branches.is_empty() || !options.all {
+                results.push(unsynced(name, *tip, upstream.as_deref(), remote, &rewrites));
+            }
+            continue;
+        };
+        let local = repo.commits_since(rewrite.old, *tip)?.len();
+        to_sync.push((name, *tip, rewrite, local));
+    }
+    // Branches built on others go after them, and onto where those went: a topic made on
+    // the local stable branch's unpushed commits must not end up with a second copy of
+    // them under other ids.
+    to_sync.sort_by_key(|(name, _, _, local)| (*local, (*name).clone()));
+    // (old tip, new tip) of the local branches already moved onto a new upstream: by this
+    // run, or by an earlier sync (its backup keeps the old tip).
+    let mut synced: Vec<(ObjectId, ObjectId)> = earlier_syncs(repo, &branches);
+    for (name, tip, rewrite, _) in to_sync {
+        let below = synced
+            .iter()
+            .filter(|(old, _)| {
+                *old != rewrite.old
+                    && (*old == tip || repo.is_ancestor(*old, tip))
+                    && repo.is_ancestor(rewrite.old, *old)
+            })
+            .max_by_key(|(old, _)| repo.commits_since(rewrite.old, *old).map_or(0, |c| c.len()));
+        let onto = match below {
+            Some(&(old, new)) => Rewrite { old, new, ..rewrite.clone() },
+            None => rewrite.clone(),
+        };
+        let checked_out = current.as_deref() == Some(name.as_str());
+        let result = sync_branch(repo, name, tip, &onto, checked_out, env, options.dry_run, stamp)?;
+        if let Some(new) = result
+            .new
+            .filter(|_| matches!(result.outcome, SyncOutcome::Moved | SyncOutcome::Replayed))
+        {
+            synced.push((tip, new));
+        }
+        results.push(result);
+    }
+    if !options.dry_run {
+        let moved: Vec<&BranchSync> = results.iter().filter(|b| b.backup.is_some()).collect();
+        if !moved.is_empty() {
+            let path = last_sync_path(repo);
+            let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
+            crate::state_file::write(&path, &text)
+                .map_err(|source| SyncError::Io { path, source })?;
+        }
+    }
+    Ok(SyncReport {
+        remote: remote.to_string(),
+        dry_run: options.dry_run,
+        rewrites,
+        branches: results,
+    })
+}
+
+/// Returns (old tip, new tip) of the local branches the last sync moved and that are still
+/// where it left them (`sync-last.json`, the record `--undo` reads).
+fn earlier_syncs(repo: &Repo, branches: &[LocalBranch]) -> Vec<(ObjectId, ObjectId)> {
+    let Ok(text) = std::fs::read(last_sync_path(repo)) else { return Vec::new() };
+    let Ok(moved) = serde_json::from_slice::<Vec<BranchSync>>(&text) else { return Vec::new() };
+    moved
+        .into_iter()
+        .filter_map(|b| {
+            let new = b.new?;
+            let still = branches.iter().any(|l| l.name == b.branch && l.tip == new);
+            still.then_some((b.old, new))
+        })
+        .collect()
+}
+
+/// Says why a named or current branch is not synced: its upstream was not rewritten (it
+/// needs nothing), or it has no upstream and contains no replaced tip regraft knows of.
+fn unsynced(
+    name: &str,
+    tip: ObjectId,
+    upstream: Option<&str>,
+    remote: &str,
+    rewrites: &[Rewrite],
+) -> BranchSync {
+    let (outcome, detail) = match upstream {
+        Some(upstream) if !rewrites.iter().any(|r| r.reference == upstream) => (
+            SyncOutcome::UpToDate,
+            format!(
+                "{} was not rewritten",
+                upstream.strip_prefix("refs/remotes/").unwrap_or(upstream)
+            ),
+        ),
+        Some(upstream) => (
+            SyncOutcome::UpToDate,
+            format!(
+                "it does not contain the replaced tip of {}",
+                upstream.strip_prefix("refs/remotes/").unwrap_or(upstream)
+            ),
+        ),
+        None => (
+            SyncOutcome::Unknown,
+            format!(
+                "it has no upstream and contains no replaced tip regraft can find; tell it the tip it was built on with --old-tip REV, or set its upstream with `git branch -u {remote}/<branch> {name}`"
+            ),
+        ),
+    };
+    BranchSync {
+        branch: name.to_string(),
+        outcome,
+        old: tip,
+        new: None,
+        replayed: 0,
+        dropped: Vec::new(),
+        detail: Some(detail),
+        backup: None,
+    }
+}
+
+/// Finds the old tip of a remote branch that was rewritten: the value before the fetch,
+/// else its reflog, else `--old-tip`, else a tag marking a replaced tip (`*-early-demise`,
+/// `*-eol`, `*-eom`) that a local branch contains.
+fn find_rewrite(
+    repo: &Repo,
+    reference: &str,
+    new: ObjectId,
+    before: Option<ObjectId>,
+    explicit: Option<ObjectId>,
+    branches: &[LocalBranch],
+) -> Option<Rewrite> {
+    let rewritten = |old: ObjectId| old != new && !repo.is_ancestor(old, new);
+    let make = |old, found_by: &str| Rewrite {
+        reference: reference.to_string(),
+        old,
+        new,
+        found_by: found_by.to_string(),
+    };
+    if let Some(old) = before.filter(|o| rewritten(*o)) {
+        return Some(make(old, "before-fetch"));
+    }
+    if let Some(old) = repo.reflog(reference).into_iter().find(|o| rewritten(*o)) {
+        return Some(make(old, "reflog"));
+    }
+    let tracked_by = |old: ObjectId| {
+        branches
+            .iter()
+            .any(|b| b.upstream.as_deref() == Some(reference) && repo.is_ancestor(old, b.tip))
+    };
+    if let Some(old) = explicit.filter(|o| rewritten(*o) && tracked_by(*o)) {
+        return Some(make(old, "--old-tip"));
+    }
+    let mut tags: Vec<(String, ObjectId)> = repo
+        .tags()
+        .into_iter()
+        .filter(|(name, _)| ["-early-demise", "-eol", "-eom"].iter().any(|s| name.ends_with(s)))
+        .collect();
+    tags.sort();
+    tags.into_iter()
+        .find(|(_, old)| rewritten(*old) && tracked_by(*old))
+        .map(|(name, old)| make(old, &format!("tag {name}")))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sync_branch(
+    repo: &Repo,
+    name: &str,
+    tip: ObjectId,
+    rewrite: &Rewrite,
+    checked_out: bool,
+    env: &[(&str, &OsStr)],
+    dry_run: bool,
+    stamp: u64,
+) -> Result<BranchSync, SyncError> {
+    let mut result = BranchSync {
+        branch: name.to_string(),
+        outcome: SyncOutcome::Skipped,
+        old: tip,
+        new: None,
+        replayed: 0,
+        dropped: Vec::new(),
+        detail: None,
+        backup: None,
+    };
+    if checked_out && !dry_run {
+        let dirty = repo.git().output_in_work_tree(
+            repo.work_tree().unwrap_or(repo.git_dir()),
+            &["status", "--porcelain", "--untracked-files=no"],
+            &[],
+        )?;
+        if !dirty.is_empty() {
+            result.detail = Some(
+                "the work tree has uncommitted changes; commit or stash them, then sync again"
+                    .into(),
+            );
+            return Ok(result);
+        }
+    }
+    let local = history::commits_between(repo.git(), rewrite.old, tip)?;
+    if local.iter().any(|c| c.is_merge()) {
+        // A branch that took the old tip in through a merge (a master that merged the old
+        // stable branch) must not be rebased: leaving it loses nothing.
+        result.detail = Some(format!(
+            "its history since the old tip has merges, so regraft does not rewrite it; leaving it as it is loses nothing, and `git merge {}` brings the new branch in",
+            rewrite.new.short()
+        ));
+        return Ok(result);
+    }
+    let present: HashMap<ObjectId, bool> = if local.is_empty() {
+        HashMap::new()
+    } else {
+        let d = delta::delta(repo, &rewrite.new.to_hex(), &tip.to_hex(), &DeltaOptions::default())?;
+        d.source_only.iter().map(|e| (e.commit, e.is_present())).collect()
+    };
+    let mut new_tip = rewrite.new;
+    let mut tree = repo.tree_of(new_tip)?;
+    let mut merger = Merger::start(repo.git(), env)?;
+    for commit in &local {
+        if present.get(&commit.id).copied().unwrap_or(false) {
+            result.dropped.push(commit.id);
+            continue;
+        }
+        let parent = commit.parents.first().copied().unwrap_or(rewrite.old);
+        let answer = merger.merge(parent, tree, commit.id)?;
+        if !answer.clean {
+            merger.finish()?;
+            result.outcome = SyncOutcome::Conflict;
+            result.detail =
+                Some(format!("{} conflicts in {}", commit.id.short(), answer.conflicts.join(", ")));
+            return Ok(result);
+        }
+        if answer.tree == tree {
+            result.dropped.push(commit.id);
+            continue;
+        }
+        result.replayed += 1;
+        tree = answer.tree;
+        if !dry_run {
+            let origin = repo.commit_origin(commit.id)?;
+            new_tip =
+                crate::surgery::apply::recommit(repo, &origin, &origin.message, tree, new_tip)?;
+        }
+    }
+    merger.finish()?;
+    result.outcome = if local.is_empty() { SyncOutcome::Moved } else { SyncOutcome::Replayed };
+    if dry_run {
+        result.new = (result.replayed == 0).then_some(rewrite.new);
+        return Ok(result);
+    }
+    // Two syncs of a branch within a second must not collide on the backup's name.
+    let backup = (0..)
+        .map(|n| match n {
+            0 => format!("refs/regraft/backup/{name}/{stamp}"),
+            n => format!("refs/regraft/backup/{name}/{stamp}-{n}"),
+        })
+        .find(|candidate| repo.reference_target(candidate).is_none())
+        .expect("some suffix is free");
+    let git = repo.git();
+    git.output(&[
+        "update-ref",
+        "-m",
+        "regraft sync: backup",
+        &backup,
+        &tip.to_hex(),
+        &"0".repeat(40),
+    ])?;
+    let branch_ref = format!("refs/heads/{name}");
+    if checked_out {
+        let work_tree = repo.work_tree().unwrap_or(repo.git_dir());
+        git.output_in_work_tree(
+            work_tree,
+            &["read-tree", "-m", "-u", &tip.to_hex(), &new_tip.to_hex()],
+            &[],
+        )?;
+    }
+    git.output(&[
+        "update-ref",
+        "-m",
+        "regraft sync",
+        &branch_ref,
+        &new_tip.to_hex(),
+        &tip.to_hex(),
+    ])?;
+    result.new = Some(new_tip);
+    result.backup = Some(backup);
+    Ok(result)
+}
+
+/// Puts the branches the last sync moved back at their old tips (only those still where
+/// the sync left them).
+pub fn undo(repo: &Repo) -> Result<Vec<BranchSync>, SyncError> {
+    let _lock = Lock::take(repo, "sync --undo")?;
+    let path = last_sync_path(repo);
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SyncError::NothingToUndo { path });
+        }
+        Err(source) => return Err(SyncError::Io { path, source }),
+    };
+    let moved: Vec<BranchSync> = serde_json::from_slice(&text).map_err(|e| SyncError::Io {
+        path: path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let current = repo.head_branch();
+    let git = repo.git();
+    for branch in &moved {
+        let Some(new) = branch.new else { continue };
+        let reference = format!("refs/heads/{}", branch.branch);
+        if current.as_deref() == Some(branch.branch.as_str()) {
+            let work_tree = repo.work_tree().unwrap_or(repo.git_dir());
+            git.output_in_work_tree(
+                work_tree,
+                &["read-tree", "-m", "-u", &new.to_hex(), &branch.old.to_hex()],
+                &[],
+            )?;
+        }
+        git.output(&[
+            "update-ref",
+            "-m",
+            "regraft sync --undo",
+            &reference,
+            &branch.old.to_hex(),
+            &new.to_hex(),
+        ])?;
+    }
+    std::fs::remove_file(&path).map_err(|source| SyncError::Io { path, source })?;
+    Ok(moved)
+}
