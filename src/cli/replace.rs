@@ -33,8 +33,12 @@ pub struct Args {
     #[arg(long = "from", value_name = "SOURCE", required_unless_present_any = ["resume", "abort", "plan"])]
     source: Option<String>,
     /// How to replace it
-    #[arg(long, value_enum, required_unless_present_any = ["resume", "abort", "plan"])]
-    strategy: Option<StrategyArg>,
+    #[arg(
+        long,
+        value_parser = strategy_parser(),
+        required_unless_present_any = ["resume", "abort", "plan"]
+    )]
+    strategy: Option<Strategy>,
     /// The tag that keeps the old tip [default: <series>-early-demise]
     #[arg(long, value_name = "NAME")]
     tag: Option<String>,
@@ -57,13 +61,12 @@ pub struct Args {
     common: super::surgery::SurgeryArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum StrategyArg {
-    Megapatch,
-    Merge,
-    Recreate,
-    Reset,
-    Backport,
+/// Reads `--strategy` as the engine's own `Strategy` (one enum for the command line,
+/// playbooks and the engine); clap lists the names in `--help` and its errors.
+fn strategy_parser() -> impl clap::builder::TypedValueParser<Value = Strategy> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Strategy::ALL.map(Strategy::name))
+        .map(|name| Strategy::from_name(&name).expect("clap checked it is one of the names"))
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -76,13 +79,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if let Some(path) = &c.plan {
         return super::surgery::saved(ui, &repo, path, &c);
     }
-    let strategy = match args.strategy.expect("clap requires --strategy") {
-        StrategyArg::Megapatch => Strategy::Megapatch,
-        StrategyArg::Merge => Strategy::Merge,
-        StrategyArg::Recreate => Strategy::Recreate,
-        StrategyArg::Reset => Strategy::Reset,
-        StrategyArg::Backport => Strategy::Backport,
-    };
+    let strategy = args.strategy.expect("clap requires --strategy");
     let request = ReplaceRequest {
         branch: args.branch.expect("clap requires BRANCH"),
         source: args.source.expect("clap requires --from"),

@@ -55,10 +55,7 @@ pub fn recommended(comparison: &Comparison, rules: &ServerRules) -> Strategy {
 
 /// Reads a strategy's name (`merge (theirs-merge)` reads as merge).
 pub fn parse_strategy(text: &str) -> Option<Strategy> {
-    let word = text.split_whitespace().next().unwrap_or_default();
-    [Strategy::Megapatch, Strategy::Merge, Strategy::Recreate, Strategy::Reset, Strategy::Backport]
-        .into_iter()
-        .find(|s| s.name() == word)
+    Strategy::from_name(text.split_whitespace().next().unwrap_or_default())
 }
 
 /// Returns the branch of `branches` that is the next series after `target` among the

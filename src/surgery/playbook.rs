@@ -220,7 +220,7 @@ pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, 
             malformed(Some(start), format!("`{{{name}}}` is not a variable of this playbook"))
         })?;
         if let StepSpec::Replace { strategy, .. } = &step {
-            if parse_strategy(strategy).is_none() {
+            if Strategy::from_name(strategy).is_none() {
                 return Err(malformed(
                     Some(start),
                     format!(
@@ -268,17 +268,6 @@ pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, 
         review,
         values: filled,
     })
-}
-
-fn parse_strategy(name: &str) -> Option<Strategy> {
-    match name {
-        "backport" => Some(Strategy::Backport),
-        "megapatch" => Some(Strategy::Megapatch),
-        "merge" => Some(Strategy::Merge),
-        "recreate" => Some(Strategy::Recreate),
-        "reset" => Some(Strategy::Reset),
-        _ => None,
-    }
 }
 
 /// Fills `{name}`s; returns the first unknown name as the error.
@@ -362,7 +351,7 @@ impl Playbook {
                     followups,
                     for_review,
                 } => {
-                    let strategy = parse_strategy(strategy).expect("checked when loading");
+                    let strategy = Strategy::from_name(strategy).expect("checked when loading");
                     let request = ReplaceRequest {
                         branch: branch.clone(),
                         source: from.clone(),

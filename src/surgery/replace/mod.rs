@@ -99,6 +99,20 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// Every strategy, in the order the docs and the comparison list them.
+    pub const ALL: [Strategy; 5] = [
+        Strategy::Megapatch,
+        Strategy::Merge,
+        Strategy::Recreate,
+        Strategy::Reset,
+        Strategy::Backport,
+    ];
+
+    /// Reads a strategy's name as the command line, playbooks and the guide write it.
+    pub fn from_name(name: &str) -> Option<Strategy> {
+        Strategy::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// Returns the name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
