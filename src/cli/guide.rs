@@ -330,7 +330,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let mut table = Vec::new();
     super::compare::table(&mut table, &comparison)?;
     let table = String::from_utf8_lossy(&table).into_owned();
-    say(&table);
+    say(&screen_table(&comparison));
 
     let rules = ServerRules {
         force_push: confirm(
@@ -402,17 +402,17 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
     let found = ReviewTarget::from_gitreview(repo, remote, &broken);
     let reviews = match &found {
-        Some(t) => confirm(
-            &format!(
-                "{} names {} (project {}, {}): abandon the branch's open reviews first and restore them at the end?",
+        Some(t) => {
+            say(&format!(
+                "{} names {} (project {}): {}.",
                 t.found_in.clone().unwrap_or_default(),
                 t.gerrit,
                 t.project,
                 open_reviews(t, &broken)
-            ),
-            true,
-        )?
-        .then(|| ReviewChoice { gerrit: t.gerrit.to_string(), project: t.project.clone() }),
+            ));
+            confirm("Abandon them first and restore them at the end?", true)?
+                .then(|| ReviewChoice { gerrit: t.gerrit.to_string(), project: t.project.clone() })
+        }
         None => None,
     };
     let for_review =
@@ -500,6 +500,31 @@ fn open_reviews(target: &ReviewTarget, branch: &str) -> String {
         Ok(open) => format!("{} open reviews on {branch}", open.len()),
         Err(_) => "its open reviews could not be counted anonymously".to_string(),
     }
+}
+
+/// The comparison in 80 columns: the figures that decide, and the recommendation wrapped
+/// (`compare`'s full table goes into the playbook's comments).
+fn screen_table(c: &regraft::analysis::compare::Comparison) -> String {
+    let mut out = format!(
+        "{:<10} {:>7} {:>7} {:>6} {:>9} {:>4} {:>12} {:>7}\n",
+        "option", "reviews", "commits", "files", "conflicts", "ff", "force-update", "history"
+    );
+    for f in &c.options {
+        out.push_str(&format!(
+            "{:<10} {:>7} {:>7} {:>6} {:>9} {:>4} {:>12} {:>7}\n",
+            f.strategy,
+            f.reviews,
+            f.commits,
+            f.files_changed,
+            f.predicted_conflicts,
+            yes_no(f.fast_forward),
+            yes_no(f.force_update_needed),
+            f.history_kept.name()
+        ));
+    }
+    out.push_str(&format!("\nrecommendation: {}\n", super::ui::wrap(&c.recommendation, 64, 16)));
+    out.push_str("(`git regraft compare` shows every figure and each option's verdict.)");
+    out
 }
 
 fn yes_no(b: bool) -> &'static str {

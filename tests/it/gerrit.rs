@@ -1118,7 +1118,8 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     ] {
         answer(&mut p, question, ENTER);
     }
-    answer(&mut p, "7 open reviews on stable/liberty", ENTER);
+    answer(&mut p, "7 open reviews on stable/liberty", "");
+    answer(&mut p, "Abandon them first and restore them at the end?", ENTER);
     answer(&mut p, "Write the playbook to", ENTER);
     answer(&mut p, "Carry it out now?", ENTER);
     let (code, out) = finish(&mut p);

@@ -65,7 +65,17 @@ fn release_with_defaults(p: &mut PtySession) {
     answer(p, "Which branch is broken?", ENTER);
     answer(p, "What does it need?", ENTER);
     answer(p, "Which branch holds it?", ENTER);
-    answer(p, "forced (non-fast-forward) pushes", ENTER);
+    // The figures fit 80 columns.
+    let shown = p.exp_string("forced (non-fast-forward) pushes").expect("the rules question");
+    let table: Vec<&str> =
+        shown.lines().skip_while(|l| !l.trim_start().starts_with("option ")).collect();
+    assert!(table.len() > 5, "the comparison is shown: {shown}");
+    for line in &table {
+        let visible = line.trim_end_matches('\r');
+        assert!(visible.chars().count() <= 80, "{} columns: {visible:?}", visible.chars().count());
+    }
+    p.send(ENTER).expect("send");
+    p.flush().expect("flush");
     answer(p, "merge commits", ENTER);
     answer(p, "How do changes reach the branch?", ENTER);
     answer(p, "delete and create the branch", ENTER);
