@@ -87,12 +87,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 
 fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let status = regraft::surgery::status::status(repo).ok();
-    if let Some(next) = status.as_ref().and_then(|s| s.next.clone()) {
-        say(&format!(
-            "An operation is in progress here; `git regraft status` tells it all. Next: {next}"
-        ));
-        if !confirm("Go on with the guide anyway (it changes nothing without asking)?", false)? {
-            return Ok(ExitCode::SUCCESS);
+    if let Some(status) = status.as_ref().filter(|s| s.next.is_some()) {
+        if let Some(exit) = in_progress(repo, status, ui)? {
+            return Ok(exit);
         }
     }
     let rewritten = upstream_rewritten(repo, &args.remote);
@@ -107,6 +104,52 @@ fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         1 => developer(repo, args, ui),
         _ => lead(repo, args, ui),
     }
+}
+
+/// After an interruption: says what is in progress (as `status` does) and offers to finish
+/// it or undo it here; `None` to go on with the guide.
+fn in_progress(
+    repo: &Repo,
+    status: &regraft::surgery::status::Status,
+    ui: &Ui,
+) -> Step<Option<ExitCode>> {
+    let next = status.next.clone().unwrap_or_default();
+    let what = status
+        .operation
+        .as_ref()
+        .map(|op| {
+            let done = op.steps.iter().filter(|s| s.state == "done").count();
+            format!("{} ({done} of {} steps done)", op.operation, op.steps.len())
+        })
+        .or_else(|| status.backport.as_ref().map(|b| format!("a backport onto {}", b.target)))
+        .unwrap_or_else(|| "an operation whose journal cannot be read".to_string());
+    say(&format!("In progress here: {what}. `git regraft status` tells it all."));
+    // A replace, eol or playbook plan can be finished or undone from here.
+    if status.operation.is_some() && status.unreadable_journal.is_none() {
+        let choices = [
+            format!("Finish it ({next})"),
+            format!("Undo what it did ({})", status.or.clone().unwrap_or_default()),
+            "Leave it and go on with the guide".to_string(),
+        ];
+        return match select("What now?", &choices, 0)? {
+            0 => Ok(Some(super::surgery::resume_or_abort(ui, repo, false)?)),
+            1 => {
+                if !confirm(
+                    "Undo it: the branch goes back to its old tip where this operation moved it?",
+                    false,
+                )? {
+                    return Ok(Some(ExitCode::SUCCESS));
+                }
+                Ok(Some(super::surgery::resume_or_abort(ui, repo, true)?))
+            }
+            _ => Ok(None),
+        };
+    }
+    say(&format!("Next: {next}"));
+    if !confirm("Go on with the guide anyway (it changes nothing without asking)?", false)? {
+        return Ok(Some(ExitCode::SUCCESS));
+    }
+    Ok(None)
 }
 
 // ---- the questions -------------------------------------------------------------------

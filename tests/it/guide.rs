@@ -228,3 +228,27 @@ fn without_a_terminal_the_guide_points_to_the_commands() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("needs a terminal") && out.contains("git regraft compare"), "{out}");
 }
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn after_an_interruption_the_guide_finishes_or_undoes_the_operation() {
+    for (keys, undo) in [(ENTER.to_string(), false), (format!("{DOWN}{ENTER}"), true)] {
+        let w = world(true);
+        let (code, _) = run(regraft(&w.clone)
+            .env("REGRAFT_FAULT_AFTER_STEPS", "4")
+            .args(crate::replace::replace_args("recreate"))
+            .args(["--execute", "--yes"]));
+        assert_eq!(code, None, "killed after the delete");
+        let mut p = guide(&w.clone);
+        answer(&mut p, "In progress here: replace stable/liberty", "");
+        answer(&mut p, "What now?", &keys);
+        if undo {
+            answer(&mut p, "Undo it", "y");
+        }
+        let (code, out) = finish(&mut p);
+        assert_eq!(code, Some(0), "{out}");
+        let expected = if undo { w.old } else { w.source };
+        assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(expected), "{out}");
+        assert!(!w.clone.join(".git/regraft/journal.json").exists(), "finished: {out}");
+    }
+}
