@@ -307,9 +307,16 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     .clone();
     let needed = select(
         "What does it need?",
-        &["The whole newer branch (its tree)", "One fix commit, and what it needs"],
+        &[
+            "The whole newer branch (its tree)",
+            "One fix commit, and what it needs",
+            "Nothing more: end its life (tag <series>-eol, delete the branch)",
+        ],
         0,
     )?;
+    if needed == 2 {
+        return end_of_life(repo, remote, &broken, ui);
+    }
     let fix = if needed == 1 {
         let text = input("The fix commit (an id or any revision)", "")?;
         Some(repo.resolve_commit(&text).map_err(CommandError::user)?)
@@ -568,6 +575,63 @@ fn screen_table(c: &regraft::analysis::compare::Comparison) -> String {
     out.push_str(&format!("\nrecommendation: {}\n", super::ui::wrap(&c.recommendation, 64, 16)));
     out.push_str("(`git regraft compare` shows every figure and each option's verdict.)");
     out
+}
+
+/// The release team's end of life: the tag, the open reviews, a playbook, its plan, and
+/// only if asked twice, the run.
+fn end_of_life(repo: &Repo, remote: &str, branch: &str, ui: &Ui) -> Step<ExitCode> {
+    let series = regraft::surgery::replace::series(branch).unwrap_or("branch");
+    let tag = input("Tag that keeps its last commit", &format!("{series}-eol"))?;
+    regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
+    let reviews = match ReviewTarget::from_gitreview(repo, remote, branch) {
+        Some(t) => {
+            say(&format!(
+                "{} names {} (project {}): {}.",
+                t.found_in.clone().unwrap_or_default(),
+                t.gerrit,
+                t.project,
+                open_reviews(&t, branch)
+            ));
+            confirm("Abandon them before the branch is deleted?", true)?
+                .then(|| ReviewChoice { gerrit: t.gerrit.to_string(), project: t.project.clone() })
+        }
+        None => None,
+    };
+    let decision = guide::EolDecision {
+        branch: branch.to_string(),
+        remote: remote.to_string(),
+        tag,
+        reviews,
+        date: today(),
+    };
+    let default_path = format!("regraft-eol-{}-{}.toml", branch.replace('/', "-"), decision.date);
+    let path = PathBuf::from(input("Write the playbook to", &default_path)?);
+    std::fs::write(&path, guide::eol_playbook(&decision))?;
+    say(&format!("\nWrote {}: review it, post it.\n", path.display()));
+    super::run::show(ui, &path)?;
+    if !confirm("Carry it out now?", false)? {
+        say(&format!(
+            "Nothing was changed. When ready: git regraft run {} --execute",
+            path.display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !confirm(
+        &format!(
+            "Point of no return: {branch} is deleted on {remote}, its last commit kept by tag {}. Go?",
+            decision.tag
+        ),
+        false,
+    )? {
+        say("Nothing was changed.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::interrupt_note(
+        "\nInterrupted: `git regraft status` tells where it stopped; --continue or --abort finishes it.",
+    );
+    super::run::execute(ui, &path)?;
+    say("\nNext: post the announcement (`git regraft notice`).");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn yes_no(b: bool) -> &'static str {

@@ -175,6 +175,47 @@ pub fn playbook(d: &ReplaceDecision) -> String {
     out
 }
 
+/// What the release team decided for an end of life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EolDecision {
+    pub branch: String,
+    pub remote: String,
+    pub tag: String,
+    pub reviews: Option<ReviewChoice>,
+    pub date: String,
+}
+
+/// Returns the playbook (TOML) that ends the branch's life with `git regraft run`.
+pub fn eol_playbook(d: &EolDecision) -> String {
+    let mut out = format!(
+        "# Written by `git regraft guide` on {} for {} on {}.\n# Review it, post it, then carry it out: git regraft run <this file> --execute\n\n",
+        d.date, d.branch, d.remote
+    );
+    out.push_str(&format!(
+        "name = {}\n",
+        toml_string(&format!("eol-{}", d.branch.replace('/', "-")))
+    ));
+    out.push_str(&format!(
+        "description = {}\n",
+        toml_string(&format!(
+            "End of life of {} on {}: tag {}, delete the branch",
+            d.branch, d.remote, d.tag
+        ))
+    ));
+    if let Some(review) = &d.reviews {
+        out.push_str(
+            "\n# Open reviews on the branch are abandoned before it is deleted.\n[review]\n",
+        );
+        out.push_str(&format!("gerrit = {}\n", toml_string(&review.gerrit)));
+        out.push_str(&format!("project = {}\n", toml_string(&review.project)));
+    }
+    out.push_str("\n[[steps]]\ndo = \"eol\"\n");
+    out.push_str(&format!("branch = {}\n", toml_string(&d.branch)));
+    out.push_str(&format!("tag = {}\n", toml_string(&d.tag)));
+    out.push_str(&format!("remote = {}\n", toml_string(&d.remote)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

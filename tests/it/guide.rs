@@ -252,3 +252,30 @@ fn after_an_interruption_the_guide_finishes_or_undoes_the_operation() {
         assert!(!w.clone.join(".git/regraft/journal.json").exists(), "finished: {out}");
     }
 }
+
+#[test]
+fn the_release_team_can_end_a_branch_s_life_through_the_guide() {
+    let w = world(true);
+    let before = refs(&w);
+    let mut p = guide(&w.clone);
+    answer(&mut p, "What do you want to do?", ENTER);
+    answer(&mut p, "Fetch origin first", ENTER);
+    answer(&mut p, "Which branch is broken?", ENTER);
+    answer(&mut p, "What does it need?", &format!("{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Tag that keeps its last commit", ENTER);
+    answer(&mut p, "Write the playbook to", ENTER);
+    answer(&mut p, "Carry it out now?", ENTER);
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(refs(&w), before, "Enter throughout changes nothing");
+    let book = std::fs::read_dir(&w.clone)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("a playbook");
+    let (code, out) = run(regraft(&w.clone).arg("run").arg(&book).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), None, "deleted");
+    assert_eq!(remote(&w.server, "liberty-eol^{commit}"), Some(w.old), "kept by its tag");
+}
