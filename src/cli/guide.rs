@@ -450,21 +450,8 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
     let tag = input("Tag that keeps the old tip", &format!("{series}-early-demise"))?;
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
-    let found = ReviewTarget::from_gitreview(repo, remote, &broken);
-    let reviews = match &found {
-        Some(t) => {
-            say(&format!(
-                "{} names {} (project {}): {}.",
-                t.found_in.clone().unwrap_or_default(),
-                t.gerrit,
-                t.project,
-                open_reviews(t, &broken)
-            ));
-            confirm("Abandon them first and restore them at the end?", true)?
-                .then(|| ReviewChoice { gerrit: t.gerrit.to_string(), project: t.project.clone() })
-        }
-        None => None,
-    };
+    let reviews =
+        ask_reviews(repo, remote, &broken, "Abandon them first and restore them at the end?")?;
     let for_review =
         rules.reviews_only() && matches!(strategy, Strategy::Megapatch | Strategy::Merge);
     let mut figures: Vec<String> = table.lines().map(str::to_string).collect();
@@ -541,6 +528,26 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// When `.gitreview` on the branch names a Gerrit: says so with the open reviews counted,
+/// and asks `question` (default yes) whether the playbook abandons them.
+fn ask_reviews(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    question: &str,
+) -> Step<Option<ReviewChoice>> {
+    let Some(t) = ReviewTarget::from_gitreview(repo, remote, branch) else { return Ok(None) };
+    say(&format!(
+        "{} names {} (project {}): {}.",
+        t.found_in.clone().unwrap_or_default(),
+        t.gerrit,
+        t.project,
+        open_reviews(&t, branch)
+    ));
+    Ok(confirm(question, true)?
+        .then(|| ReviewChoice { gerrit: t.gerrit.to_string(), project: t.project.clone() }))
+}
+
 /// Counts the branch's open reviews with one short anonymous try, in words.
 fn open_reviews(target: &ReviewTarget, branch: &str) -> String {
     let gerrit =
@@ -583,20 +590,7 @@ fn end_of_life(repo: &Repo, remote: &str, branch: &str, ui: &Ui) -> Step<ExitCod
     let series = regraft::surgery::replace::series(branch).unwrap_or("branch");
     let tag = input("Tag that keeps its last commit", &format!("{series}-eol"))?;
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
-    let reviews = match ReviewTarget::from_gitreview(repo, remote, branch) {
-        Some(t) => {
-            say(&format!(
-                "{} names {} (project {}): {}.",
-                t.found_in.clone().unwrap_or_default(),
-                t.gerrit,
-                t.project,
-                open_reviews(&t, branch)
-            ));
-            confirm("Abandon them before the branch is deleted?", true)?
-                .then(|| ReviewChoice { gerrit: t.gerrit.to_string(), project: t.project.clone() })
-        }
-        None => None,
-    };
+    let reviews = ask_reviews(repo, remote, branch, "Abandon them before the branch is deleted?")?;
     let decision = guide::EolDecision {
         branch: branch.to_string(),
         remote: remote.to_string(),
