@@ -173,7 +173,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-fn apply_error(error: ApplyError) -> CommandError {
+pub fn apply_error(error: ApplyError) -> CommandError {
     let hint = match &error {
         ApplyError::InProgress { .. } => {
             Some("finish it with --continue or --skip, or drop it with --abort")
@@ -190,7 +190,11 @@ fn apply_error(error: ApplyError) -> CommandError {
 }
 
 /// Tells what a real run did, and what to do at a conflict (exit code 3 there: a finding).
-fn report_run(ui: &Ui, report: &apply::Report, aborted: bool) -> Result<ExitCode, CommandError> {
+pub fn report_run(
+    ui: &Ui,
+    report: &apply::Report,
+    aborted: bool,
+) -> Result<ExitCode, CommandError> {
     let mut out = ui.out();
     let branch = report.branch.strip_prefix("refs/heads/").unwrap_or(&report.branch);
     if aborted {

@@ -419,10 +419,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let strategy = allowed
         [select("Which option?", &names, allowed.iter().position(|s| *s == best).unwrap_or(0))?];
     if strategy == Strategy::Backport {
-        say(&format!(
-            "The staged backport is built locally first: git regraft backport {target} {source_name} --branch backport/{broken}, then pushed for review with git regraft replace {broken} --from backport/{broken} --strategy backport."
-        ));
-        return Ok(ExitCode::SUCCESS);
+        return staged_backport(repo, &broken, &target, &source_name, fix, ui);
     }
 
     // What a tree-replacing option drops: the target's own changes the source lacks.
@@ -582,6 +579,62 @@ fn screen_table(c: &regraft::analysis::compare::Comparison) -> String {
     out.push_str(&format!("\nrecommendation: {}\n", super::ui::wrap(&c.recommendation, 64, 16)));
     out.push_str("(`git regraft compare` shows every figure and each option's verdict.)");
     out
+}
+
+/// The staged backport: stage size and branch asked, built locally only if asked (nothing
+/// is pushed), then the command that pushes it for review.
+fn staged_backport(
+    repo: &Repo,
+    broken: &str,
+    target: &str,
+    source: &str,
+    fix: Option<regraft::ObjectId>,
+    ui: &Ui,
+) -> Step<ExitCode> {
+    let size = input("Picks per stage (each stage is reviewed and tested on its own)", "25")?;
+    let stage_size: usize = size.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+        Stop::Failed(CommandError::user(anyhow::anyhow!("`{size}` is not a number of picks")))
+    })?;
+    let branch = input("Build it on the new local branch", &format!("backport/{broken}"))?;
+    regraft::git::names::check_branch(&branch).map_err(CommandError::user)?;
+    let for_fix = fix.map(|f| format!(" --for {}", f.short())).unwrap_or_default();
+    let build = format!(
+        "git regraft backport {target} {source}{for_fix} --stage-size {stage_size} --branch {}",
+        regraft::git::quote(&branch)
+    );
+    let push = format!(
+        "git regraft replace {broken} --from {} --strategy backport",
+        regraft::git::quote(&branch)
+    );
+    if !confirm("Build the branch now (local only: nothing is pushed)?", false)? {
+        say(&format!("Nothing was changed. To build it: {build}\nThen push it for review: {push}"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let selection = match fix {
+        Some(f) => regraft::analysis::backport::Selection::Closure(vec![f.to_hex()]),
+        None => regraft::analysis::backport::Selection::Delta,
+    };
+    let options = regraft::analysis::backport::BackportOptions {
+        selection,
+        include_present: false,
+        stage_size,
+        deps: regraft::analysis::deps::DepsOptions::default(),
+        with_stat: false,
+        policy: None,
+    };
+    let report = regraft::surgery::apply::start(
+        repo,
+        target,
+        Some(source),
+        &options,
+        &branch,
+        false,
+        &super::progress::Bar::new(),
+    )
+    .map_err(super::backport::apply_error)?;
+    let code = super::backport::report_run(ui, &report, false)?;
+    say(&format!("Then push it for review: {push}"));
+    Ok(code)
 }
 
 /// The release team's end of life: the tag, the open reviews, a playbook, its plan, and

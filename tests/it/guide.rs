@@ -279,3 +279,40 @@ fn the_release_team_can_end_a_branch_s_life_through_the_guide() {
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), None, "deleted");
     assert_eq!(remote(&w.server, "liberty-eol^{commit}"), Some(w.old), "kept by its tag");
 }
+
+#[test]
+fn choosing_the_staged_backport_asks_stage_size_and_branch_and_pushes_nothing() {
+    for build in [false, true] {
+        let w = world(true);
+        let before = refs(&w);
+        let mut p = guide(&w.clone);
+        for (question, keys) in [
+            ("What do you want to do?", ENTER.to_string()),
+            ("Fetch origin first", ENTER.to_string()),
+            ("Which branch is broken?", ENTER.to_string()),
+            ("What does it need?", ENTER.to_string()),
+            ("Which branch holds it?", ENTER.to_string()),
+            ("forced (non-fast-forward) pushes", ENTER.to_string()),
+            ("merge commits", ENTER.to_string()),
+            ("How do changes reach the branch?", ENTER.to_string()),
+            ("delete and create the branch", ENTER.to_string()),
+            // Allowed: merge, megapatch, backport.
+            ("Which option?", format!("{DOWN}{DOWN}{ENTER}")),
+            ("Picks per stage", ENTER.to_string()),
+            ("Build it on the new local branch", ENTER.to_string()),
+            ("Build the branch now", if build { "y".to_string() } else { ENTER.to_string() }),
+        ] {
+            answer(&mut p, question, &keys);
+        }
+        let (code, out) = finish(&mut p);
+        assert_eq!(refs(&w), before, "nothing is pushed: {out}");
+        assert!(out.contains("git regraft replace stable/liberty --from backport/stable/liberty --strategy backport"), "{out}");
+        let made = !git(&w.clone, &["branch", "--list", "backport/stable/liberty"]).is_empty();
+        assert_eq!(made, build, "{out}");
+        if build {
+            assert!(code == Some(0) || code == Some(3), "built, or stopped at a conflict: {out}");
+        } else {
+            assert_eq!(code, Some(0), "{out}");
+        }
+    }
+}
