@@ -447,8 +447,13 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
     let tag = input("Tag that keeps the old tip", &format!("{series}-early-demise"))?;
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
-    let reviews =
-        ask_reviews(repo, remote, &broken, "Abandon them first and restore them at the end?")?;
+    // Only a branch deleted or moved backwards blocks or closes its open reviews; a
+    // fast-forward leaves them open, to be rebased as usual.
+    let reviews = if matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+        ask_reviews(repo, remote, &broken, "Abandon them first and restore them at the end?")?
+    } else {
+        None
+    };
     let for_review =
         rules.reviews_only() && matches!(strategy, Strategy::Megapatch | Strategy::Merge);
     let mut figures: Vec<String> = table.lines().map(str::to_string).collect();

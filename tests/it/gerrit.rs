@@ -1102,21 +1102,22 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     let w = crate::replace::world(true);
     with_gitreview(&s, &w);
     let mut p = guide(&w.clone);
-    for question in [
-        "What do you want to do?",
-        "Fetch origin first",
-        "Which branch is broken?",
-        "What does it need?",
-        "Which branch holds it?",
-        "forced (non-fast-forward) pushes",
-        "merge commits",
-        "How do changes reach the branch?",
-        "delete and create the branch",
-        "Which option?",
-        "Carry which of them on top as follow-ups?",
-        "Tag that keeps the old tip",
+    for (question, keys) in [
+        ("What do you want to do?", ENTER),
+        ("Fetch origin first", ENTER),
+        ("Which branch is broken?", ENTER),
+        ("What does it need?", ENTER),
+        ("Which branch holds it?", ENTER),
+        ("forced (non-fast-forward) pushes", ENTER),
+        ("merge commits", ENTER),
+        ("How do changes reach the branch?", ENTER),
+        ("delete and create the branch", "y"),
+        // Allowed: merge, megapatch, recreate: recreate deletes the branch.
+        ("Which option?", "\x1b[B\x1b[B\r"),
+        ("Carry which of them on top as follow-ups?", ENTER),
+        ("Tag that keeps the old tip", ENTER),
     ] {
-        answer(&mut p, question, ENTER);
+        answer(&mut p, question, keys);
     }
     answer(&mut p, "7 open reviews on stable/liberty", "");
     answer(&mut p, "Abandon them first and restore them at the end?", ENTER);
@@ -1130,7 +1131,19 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|x| x == "toml"))
         .expect("a playbook");
-    let text = std::fs::read_to_string(book).expect("read");
+    let text = std::fs::read_to_string(&book).expect("read");
     assert!(text.contains("[review]") && text.contains("do = \"restore-reviews\""), "{text}");
     assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "nothing abandoned yet");
+    // Run as written: the reviews are abandoned first and restored at the end.
+    let (code, out) = crate::replace::run(
+        authenticated(&mut crate::replace::regraft(&w.clone))
+            .arg("run")
+            .arg(&book)
+            .args(["--execute", "--yes"]),
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let requests = s.state.lock().expect("state").requests.join("\n");
+    assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/abandon"), "{requests}");
+    assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/restore"), "{requests}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"), "restored at the end");
 }
