@@ -148,8 +148,7 @@ pub fn review_target(
 /// 409) or be closed as merged. Counts them when they can be listed anonymously.
 pub fn gitreview_warning(repo: &Repo, remote: &str, branch: &str) -> Option<String> {
     let target = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
-    let gerrit =
-        Gerrit::with(&target.gerrit, None, std::time::Duration::from_secs(5)).with_retries(0);
+    let gerrit = Gerrit::brief(&target.gerrit, None);
     let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
         Ok(open) => format!("{} open reviews", open.len()),
         Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),

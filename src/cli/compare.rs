@@ -77,12 +77,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             // Counting needs no account on a public project: anonymous without one.
             let credentials = regraft::review::Credentials::find(repo.git(), &target.gerrit).ok();
             // A server the user did not name (found in .gitreview) gets one short try.
-            let (timeout, retries) = match target.found_in {
-                Some(_) => (std::time::Duration::from_secs(5), 0),
-                None => (regraft::review::DEFAULT_TIMEOUT, 3),
+            let gerrit = match target.found_in {
+                Some(_) => regraft::review::Gerrit::brief(&target.gerrit, credentials),
+                None => regraft::review::Gerrit::with(
+                    &target.gerrit,
+                    credentials,
+                    regraft::review::DEFAULT_TIMEOUT,
+                ),
             };
-            let gerrit = regraft::review::Gerrit::with(&target.gerrit, credentials, timeout)
-                .with_retries(retries);
             let open = regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch);
             match (open, &target.found_in) {
                 (Ok(open), _) => Some(open.len()),

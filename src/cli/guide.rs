@@ -552,9 +552,7 @@ fn ask_reviews(
 
 /// Counts the branch's open reviews with one short anonymous try, in words.
 fn open_reviews(target: &ReviewTarget, branch: &str) -> String {
-    let gerrit =
-        regraft::review::Gerrit::with(&target.gerrit, None, std::time::Duration::from_secs(5))
-            .with_retries(0);
+    let gerrit = regraft::review::Gerrit::brief(&target.gerrit, None);
     match regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
         Ok(open) => format!("{} open reviews on {branch}", open.len()),
         Err(_) => "its open reviews could not be counted anonymously".to_string(),

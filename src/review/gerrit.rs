@@ -206,6 +206,12 @@ impl Gerrit {
         Gerrit { base, credentials, agent, retries: 3 }
     }
 
+    /// Returns a client for a server the user did not name (found in `.gitreview`): one try
+    /// of a few seconds, so a server out of reach costs little.
+    pub fn brief(url: &GerritUrl, credentials: Option<Credentials>) -> Self {
+        Gerrit::with(url, credentials, Duration::from_secs(5)).with_retries(0)
+    }
+
     /// Returns this client set to try a transient failure again `retries` times (default 3).
     pub fn with_retries(mut self, retries: u32) -> Self {
         self.retries = retries;
