@@ -181,22 +181,32 @@ fn old_tip(
 ) -> Result<OldTip, ReplaceError> {
     check_names(repo, remote, &[branch])?;
     let reference = format!("refs/heads/{branch}");
-    let commit = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
-        ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
-    })?;
     let tag = match tag {
-        Some(tag) => tag.to_string(),
-        None => format!(
-            "{}-{suffix}",
-            series(branch).ok_or_else(|| ReplaceError::NoSeries { branch: branch.to_string() })?
-        ),
-    };
+        Some(tag) => Ok(tag.to_string()),
+        None => series(branch)
+            .map(|series| format!("{series}-{suffix}"))
+            .ok_or_else(|| ReplaceError::NoSeries { branch: branch.to_string() }),
+    }
     // Checked also when made from the branch's series (`stable/-x` would give `-x-eol`).
-    crate::git::names::check_tag(&tag)?;
+    .and_then(|tag| crate::git::names::check_tag(&tag).map(|()| tag).map_err(ReplaceError::from));
+    // One `ls-remote` for the branch and its tag (a valid tag's refs only); a missing
+    // branch is said before a tag that could not be named.
+    let mut wanted = vec![reference.clone()];
+    if let Ok(tag) = &tag {
+        wanted.extend([format!("refs/tags/{tag}^{{}}"), format!("refs/tags/{tag}")]);
+    }
+    let on_remote = crate::git::remote::ls_remote(repo.git(), remote, &wanted)?;
+    let commit = on_remote.get(&reference).copied().ok_or_else(|| ReplaceError::NoBranch {
+        remote: remote.to_string(),
+        branch: branch.to_string(),
+    })?;
+    let tag = tag?;
     // A tag of that name elsewhere would not keep the old tip: refuse rather than move it.
     let local = repo.resolve_commit(&format!("refs/tags/{tag}")).ok();
-    let remote_tag = operation::remote_ref(repo, remote, &format!("refs/tags/{tag}^{{}}"))?
-        .or(operation::remote_ref(repo, remote, &format!("refs/tags/{tag}"))?);
+    let remote_tag = on_remote
+        .get(&format!("refs/tags/{tag}^{{}}"))
+        .or_else(|| on_remote.get(&format!("refs/tags/{tag}")))
+        .copied();
     for found in [local, remote_tag].into_iter().flatten() {
         if found != commit {
             return Err(ReplaceError::TagClash { tag, found: found.short(), old: commit.short() });
