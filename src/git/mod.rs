@@ -169,7 +169,7 @@ impl Git {
         let (command, argv) = self.command(args);
         let out = spawn_and_wait(command, &argv, &Run { input: Some(input), ..Run::default() })?;
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        Ok(Finished { argv, code: out.status.code(), stdout: out.stdout, stderr })
+        Ok(Finished { argv, status: out.status, stdout: out.stdout, stderr })
     }
 
     /// Runs git to completion as `how` says; returns its exit code and standard output, and
@@ -189,8 +189,7 @@ impl Git {
 pub struct Finished {
     /// The argv as the trace shows it.
     pub argv: String,
-    /// The exit code (`None` when killed by a signal).
-    pub code: Option<i32>,
+    pub status: ExitStatus,
     pub stdout: Vec<u8>,
     /// Standard error, trimmed.
     pub stderr: String,

@@ -533,13 +533,13 @@ fn push_step(
 ) -> Result<(), OperationError> {
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
     let finished = repo.git().finished(&args, input)?;
-    if finished.code == Some(0) {
+    if finished.status.success() {
         return Ok(());
     }
     let Some(refused) = crate::git::remote::first_refusal(&finished) else {
         return Err(GitError::Failed {
             argv: finished.argv,
-            status: finished_status(finished.code),
+            status: finished.status,
             stderr: finished.stderr,
         }
         .into());
@@ -571,12 +571,6 @@ fn lease_of(argv: &[String], reference: &str) -> Option<String> {
         return None;
     }
     Some(ObjectId::from_hex(value.as_bytes()).map_or(value.to_string(), |id| id.short()))
-}
-
-fn finished_status(code: Option<i32>) -> std::process::ExitStatus {
-    use std::os::unix::process::ExitStatusExt;
-    // A wait status: the exit code in the second byte, or a signal.
-    std::process::ExitStatus::from_raw(code.map_or(9, |c| (c & 0xff) << 8))
 }
 
 fn run(
