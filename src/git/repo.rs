@@ -74,6 +74,8 @@ pub struct CommitOrigin {
 pub struct Repo {
     inner: git2::Repository,
     git: Git,
+    /// `git var GIT_COMMITTER_IDENT`, asked once (see [`Repo::committer_ident`]).
+    committer: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -91,7 +93,7 @@ impl Repo {
                 None => RepoError::NotARepository { path: path.to_path_buf() },
             })?;
         let git = Git::new(inner.path());
-        Ok(Repo { inner, git })
+        Ok(Repo { inner, git, committer: std::sync::OnceLock::new() })
     }
 
     /// Makes every later `git` call ignore the user's and the system's configuration.
@@ -350,6 +352,18 @@ impl Repo {
                 (entry.kind() == Some(git2::ObjectType::Blob)).then(|| oid(entry.id()))
             })
             .collect()
+    }
+
+    /// Returns the committer as git makes it here (`git var GIT_COMMITTER_IDENT`: name,
+    /// email and date from the environment and this repository's configuration), asked once
+    /// per handle: the commits of one run share it.
+    pub fn committer_ident(&self) -> Result<String, crate::git::GitError> {
+        if let Some(ident) = self.committer.get() {
+            return Ok(ident.clone());
+        }
+        let out = self.git.output(&["var", "GIT_COMMITTER_IDENT"])?;
+        let ident = String::from_utf8_lossy(&out).trim().to_string();
+        Ok(self.committer.get_or_init(|| ident).clone())
     }
 
     /// Writes a commit object from its raw text (headers, blank line, message) and returns

@@ -462,7 +462,7 @@ pub(crate) fn recommit(
     parent: ObjectId,
 ) -> Result<ObjectId, GitError> {
     if !repo.signs_commits() {
-        let committer = committer_ident(repo)?;
+        let committer = repo.committer_ident()?;
         let mut raw = format!(
             "tree {tree}\nparent {parent}\nauthor {} <{}> {}\ncommitter {committer}\n",
             origin.author_name, origin.author_email, origin.author_date
@@ -497,19 +497,6 @@ pub(crate) fn recommit(
         ("GIT_AUTHOR_DATE", OsStr::new(&origin.author_date)),
     ];
     repo.git().output_id(&args, &env, message)
-}
-
-/// Returns the committer as git makes it (`git var GIT_COMMITTER_IDENT`: name, email and
-/// date from the environment and the configuration), asked once per process: a run's
-/// commits share it.
-fn committer_ident(repo: &Repo) -> Result<String, GitError> {
-    static IDENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    if let Some(ident) = IDENT.get() {
-        return Ok(ident.clone());
-    }
-    let out = repo.git().output(&["var", "GIT_COMMITTER_IDENT"])?;
-    let ident = String::from_utf8_lossy(&out).trim().to_string();
-    Ok(IDENT.get_or_init(|| ident).clone())
 }
 
 /// Moves the branch from `old` to `new`, refusing if it moved meanwhile.

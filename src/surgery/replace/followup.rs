@@ -31,8 +31,7 @@ pub(super) fn followups(
             text.as_bytes(),
         )?;
     }
-    let committer =
-        String::from_utf8_lossy(&git.output(&["var", "GIT_COMMITTER_IDENT"])?).trim().to_string();
+    let committer = repo.committer_ident()?;
     let reference = format!("refs/heads/{}", request.branch);
     let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
     let mut steps = Vec::new();
@@ -133,7 +132,7 @@ pub(super) fn new_commit(
     let ident = |var: &str| -> Result<String, GitError> {
         Ok(String::from_utf8_lossy(&git.output(&["var", var])?).trim().to_string())
     };
-    let (author, committer) = (ident("GIT_AUTHOR_IDENT")?, ident("GIT_COMMITTER_IDENT")?);
+    let (author, committer) = (ident("GIT_AUTHOR_IDENT")?, repo.committer_ident()?);
     let tree = repo.tree_of(source)?;
     // Counted when the old tip is already here (before the plan's fetch it may not be).
     let count = repo
