@@ -3,7 +3,7 @@
 //! developer through `sync`, and a project lead to a Markdown comparison.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dialoguer::theme::SimpleTheme;
@@ -11,7 +11,7 @@ use dialoguer::{Confirm, Input, MultiSelect, Select};
 use regraft::analysis::compare::{self, CompareOptions};
 use regraft::analysis::delta::{self, DeltaOptions};
 use regraft::git::repo::{LocalBranch, Repo};
-use regraft::surgery::guide::{self, ReplaceDecision, ReviewChoice, ServerRules};
+use regraft::surgery::guide::{self, Ending, ReplaceDecision, ReviewChoice, ServerRules};
 use regraft::surgery::replace::{ReviewTarget, Strategy};
 use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
 
@@ -91,6 +91,9 @@ fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         if let Some(exit) = in_progress(repo, status, ui)? {
             return Ok(exit);
         }
+    }
+    if let Some(exit) = earlier_playbook(repo, ui)? {
+        return Ok(exit);
     }
     let rewritten = upstream_rewritten(repo, &args.remote);
     let paths = [
@@ -305,17 +308,21 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let broken = candidates
         [select("Which branch is broken?", &candidates, default_branch(repo, args, &candidates))?]
     .clone();
-    let needed = select(
-        "What does it need?",
-        &[
-            "The whole newer branch (its tree)",
-            "One fix commit, and what it needs",
-            "Nothing more: end its life (tag <series>-eol, delete the branch)",
-        ],
-        0,
-    )?;
+    let mut needs = vec![
+        "The whole newer branch (its tree)".to_string(),
+        "One fix commit, and what it needs".to_string(),
+        "Nothing more: end its life (tag <series>-eol, delete the branch)".to_string(),
+    ];
+    let unmaintained = guide::unmaintained_name(&broken);
+    if let Some(u) = &unmaintained {
+        needs.push(format!("Nothing more: end its maintenance (tag <series>-eom, move it to {u})"));
+    }
+    let needed = select("What does it need?", &needs, 0)?;
     if needed == 2 {
-        return end_of_life(repo, remote, &broken, ui);
+        return end(repo, remote, &broken, Ending::Life, ui);
+    }
+    if let (3, Some(u)) = (needed, unmaintained) {
+        return end(repo, remote, &broken, Ending::Maintenance { unmaintained: u }, ui);
     }
     let fix = if needed == 1 {
         let text = input("The fix commit (an id or any revision)", "")?;
@@ -492,15 +499,6 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         path.display(),
         path.display()
     ));
-    super::run::show(ui, &path)?;
-
-    if !confirm("Carry it out now?", false)? {
-        say(&format!(
-            "Nothing was changed. When ready: git regraft run {} --execute",
-            path.display()
-        ));
-        return Ok(ExitCode::SUCCESS);
-    }
     let consequences = match strategy {
         Strategy::Recreate | Strategy::Reset => format!(
             "{broken} will be rewritten on {remote}: every clone must force-update (git regraft sync)"
@@ -512,26 +510,204 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     };
     let reviews_note =
         if decision.reviews.is_some() { "; its open reviews are abandoned first" } else { "" };
-    if !confirm(&format!("Point of no return: {consequences}{reviews_note}. Go?"), false)? {
+    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
+}
+
+/// Shows the playbook's plan in 80 columns, asks "Carry it out now?" (default no) and, at
+/// the point of no return, again with `consequences`; then runs it with its journal and
+/// prints the announcement and the next commands.
+fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<ExitCode> {
+    show_fitted(path, ui)?;
+    if !confirm("Carry it out now?", false)? {
+        say(&format!(
+            "Nothing was changed. When ready: git regraft run {} --execute",
+            path.display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !confirm(&format!("Point of no return: {consequences}. Go?"), false)? {
         say("Nothing was changed.");
         return Ok(ExitCode::SUCCESS);
     }
     super::interrupt_note(
         "\nInterrupted: `git regraft status` tells where it stopped; --continue or --abort finishes it.",
     );
-    super::run::execute(ui, &path)?;
-    if let Some(notice) = regraft::surgery::operation::last_finished(repo).and_then(|p| p.notice) {
+    super::run::execute(ui, path)?;
+    let finished = regraft::surgery::operation::last_finished(repo);
+    if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
         let _ = write!(ui.out(), "{}", super::notice::compose(&notice, None, false));
     }
-    say(
-        "\nNext: post the notice; `git regraft restore --from-journal` if reviews were abandoned and not restored; `git regraft sync` in your own clone.",
-    );
+    let restore = if finished.as_ref().is_some_and(|p| p.restore.is_some()) {
+        "; `git regraft restore --from-journal` if reviews were abandoned and not restored"
+    } else {
+        ""
+    };
+    say(&format!(
+        "\nNext: post the announcement (`git regraft notice`){restore}; `git regraft sync` in each clone, yours too."
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints the plan of the playbook at `path` as a dry run, fitted to 80 columns (commit ids
+/// shortened, long lines wrapped); `git regraft run FILE` shows it whole.
+fn show_fitted(path: &Path, ui: &Ui) -> Step<()> {
+    let book = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
+        .map_err(super::run::playbook_error)?;
+    let start = super::current_dir()?;
+    let mut text = Vec::new();
+    for repository in &book.repositories {
+        let repo = Repo::discover(&start.join(repository)).map_err(CommandError::user)?;
+        let plan = book.plan(&repo, repository).map_err(super::run::playbook_error)?;
+        let now = regraft::surgery::assess::assess(&repo, &plan).ok();
+        super::surgery::write_plan(&mut text, &plan, now.as_deref())?;
+    }
+    let mut out = ui.out();
+    write!(out, "{}", fit(&String::from_utf8_lossy(&text), 80))?;
+    writeln!(
+        out,
+        "\n(A dry run: nothing changed. Ids are shortened to fit; `git regraft run {}` shows\nevery command whole.)",
+        path.display()
+    )?;
+    Ok(())
+}
+
+/// Fits `text` to `width` columns: 40- and 64-digit object ids are shortened to 12 digits,
+/// and longer lines wrapped at spaces, continuing four columns further in.
+fn fit(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = shorten_ids(line);
+        if line.chars().count() <= width {
+            out.push_str(&line);
+            out.push('\n');
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let more = " ".repeat((indent + 4).min(width / 2));
+        let mut current = " ".repeat(indent);
+        let mut fresh = true;
+        for word in line.split_whitespace() {
+            let mut word: String = word.to_string();
+            loop {
+                let used = current.chars().count();
+                let len = word.chars().count();
+                if fresh || used + 1 + len <= width {
+                    let room = width.saturating_sub(used + usize::from(!fresh));
+                    if len <= room || room == 0 {
+                        if !fresh {
+                            current.push(' ');
+                        }
+                        current.push_str(&word);
+                        fresh = false;
+                        break;
+                    }
+                    // A word wider than a whole line is cut where the line ends.
+                    if !fresh {
+                        current.push(' ');
+                    }
+                    current.extend(word.chars().take(room));
+                    word = word.chars().skip(room).collect();
+                }
+                out.push_str(&current);
+                out.push('\n');
+                current = more.clone();
+                fresh = true;
+            }
+        }
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out
+}
+
+/// Replaces every whole 40- or 64-digit hexadecimal word part (an object id) by its first
+/// 12 digits.
+fn shorten_ids(line: &str) -> String {
+    let bytes = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if hex(bytes[i]) && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
+            let end = (i..bytes.len()).find(|&j| !hex(bytes[j])).unwrap_or(bytes.len());
+            let bounded = end == bytes.len() || !bytes[end].is_ascii_alphanumeric();
+            if bounded && (end - i == 40 || end - i == 64) {
+                out.push_str(&line[i..i + 12]);
+                i = end;
+                continue;
+            }
+            out.push_str(&line[i..end]);
+            i = end;
+            continue;
+        }
+        let c = line[i..].chars().next().expect("in bounds");
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// Tells whether the playbook at `path`, written at `written`, is the operation that last
+/// finished here (carried out since it was written).
+fn carried_out(repo: &Repo, path: &Path, written: std::time::SystemTime) -> bool {
+    let Some((plan, when)) = regraft::surgery::operation::last_finished_when(repo) else {
+        return false;
+    };
+    let name = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
+        .map(|b| b.name)
+        .unwrap_or_default();
+    when >= written && plan.operation.starts_with(&format!("playbook {name} in "))
+}
+
+/// Offers a playbook an earlier guide wrote in this directory (stopped before it was
+/// carried out): show its plan again and carry it out, or start over. `None` to start over.
+fn earlier_playbook(repo: &Repo, ui: &Ui) -> Step<Option<ExitCode>> {
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(super::current_dir()?)
+        .map(|d| d.flatten().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("regraft-") && n.ends_with(".toml"))
+        })
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .is_ok_and(|t| t.starts_with("# Written by `git regraft guide`"))
+        })
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .filter(|(written, p)| !carried_out(repo, p, *written))
+        .collect();
+    if found.is_empty() {
+        return Ok(None);
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found.truncate(3);
+    let mut choices: Vec<String> = found
+        .iter()
+        .map(|(_, p)| {
+            format!("Go on with {} (show its plan; carry it out if you say so)", p.display())
+        })
+        .collect();
+    choices.push("Start over".to_string());
+    say("A playbook the guide wrote earlier is here.");
+    let chosen = select("Go on with it?", &choices, 0)?;
+    let Some((_, path)) = found.get(chosen) else { return Ok(None) };
+    let description = std::fs::read_to_string(path)?
+        .lines()
+        .find_map(|l| l.strip_prefix("description = "))
+        .and_then(|d| toml::from_str::<toml::Value>(&format!("d = {d}")).ok())
+        .and_then(|v| v.get("d").and_then(|d| d.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "its steps change the remote".to_string());
+    carry_out(repo, ui, path, &description).map(Some)
+}
+
 /// When `.gitreview` on the branch names a Gerrit: says so with the open reviews counted,
-/// and asks `question` (default yes) whether the playbook abandons them.
+/// and asks `question` (default yes) whether the playbook abandons them. When that Gerrit
+/// does not answer (`.gitreview` on an old branch may name a host that has since moved), asks
+/// which Gerrit to use instead.
 fn ask_reviews(
     repo: &Repo,
     remote: &str,
@@ -539,24 +715,52 @@ fn ask_reviews(
     question: &str,
 ) -> Step<Option<ReviewChoice>> {
     let Some(t) = ReviewTarget::from_gitreview(repo, remote, branch) else { return Ok(None) };
+    let mut gerrit = t.gerrit.clone();
+    let mut counted = open_reviews(&gerrit, &t.project, branch);
     say(&format!(
-        "{} names {} (project {}): {}.",
+        "{} names {} (project {}).",
         t.found_in.clone().unwrap_or_default(),
         t.gerrit,
         t.project,
-        open_reviews(&t, branch)
     ));
+    while let Err(why) = &counted {
+        say(&format!("{gerrit} did not answer ({why})."));
+        let answer = input(
+            "Which Gerrit holds the reviews? (Enter: keep it; `none`: no review steps)",
+            &gerrit.to_string(),
+        )?;
+        let answer = answer.trim();
+        if answer == "none" {
+            return Ok(None);
+        }
+        if answer == gerrit.to_string() {
+            break;
+        }
+        match regraft::review::GerritUrl::parse(answer) {
+            Ok(url) => {
+                gerrit = url;
+                counted = open_reviews(&gerrit, &t.project, branch);
+            }
+            Err(e) => say(&format!("`{answer}`: {e}")),
+        }
+    }
+    if let Ok(n) = counted {
+        say(&format!("{n} open reviews on {branch}."));
+    }
     Ok(confirm(question, true)?
-        .then(|| ReviewChoice { gerrit: t.gerrit.to_string(), project: t.project.clone() }))
+        .then(|| ReviewChoice { gerrit: gerrit.to_string(), project: t.project.clone() }))
 }
 
-/// Counts the branch's open reviews with one short anonymous try, in words.
-fn open_reviews(target: &ReviewTarget, branch: &str) -> String {
-    let gerrit = regraft::review::Gerrit::brief(&target.gerrit, None);
-    match regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
-        Ok(open) => format!("{} open reviews on {branch}", open.len()),
-        Err(_) => "its open reviews could not be counted anonymously".to_string(),
-    }
+/// Counts the branch's open reviews with one short anonymous try.
+fn open_reviews(
+    gerrit: &regraft::review::GerritUrl,
+    project: &str,
+    branch: &str,
+) -> Result<usize, String> {
+    let host = regraft::review::Gerrit::brief(gerrit, None);
+    regraft::review::ReviewHost::open_reviews(&host, project, branch)
+        .map(|open| open.len())
+        .map_err(|e| e.to_string())
 }
 
 /// The comparison in 80 columns: the figures that decide, and the recommendation wrapped
@@ -640,48 +844,50 @@ fn staged_backport(
     Ok(code)
 }
 
-/// The release team's end of life: the tag, the open reviews, a playbook, its plan, and
-/// only if asked twice, the run.
-fn end_of_life(repo: &Repo, remote: &str, branch: &str, ui: &Ui) -> Step<ExitCode> {
+/// The release team's end of life or of maintenance: the tag (and for maintenance, the
+/// `unmaintained/` branch), the open reviews, a playbook, its plan, and only if asked twice,
+/// the run.
+fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step<ExitCode> {
     let series = regraft::surgery::replace::series(branch).unwrap_or("branch");
-    let tag = input("Tag that keeps its last commit", &format!("{series}-eol"))?;
+    let (suffix, kind) = match ending {
+        Ending::Life => ("eol", "eol"),
+        Ending::Maintenance { .. } => ("eom", "eom"),
+    };
+    let tag = input("Tag that keeps its last commit", &format!("{series}-{suffix}"))?;
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
+    let ending = match ending {
+        Ending::Maintenance { unmaintained } => {
+            let to = input("The branch it lives on as unmaintained", &unmaintained)?;
+            regraft::git::names::check_branch(&to).map_err(CommandError::user)?;
+            Ending::Maintenance { unmaintained: to }
+        }
+        Ending::Life => Ending::Life,
+    };
     let reviews = ask_reviews(repo, remote, branch, "Abandon them before the branch is deleted?")?;
-    let decision = guide::EolDecision {
+    let consequences = match &ending {
+        Ending::Life => {
+            format!("{branch} is deleted on {remote}, its last commit kept by tag {tag}")
+        }
+        Ending::Maintenance { unmaintained } => format!(
+            "{branch} is deleted on {remote} and lives on as {unmaintained}, its last commit tagged {tag}"
+        ),
+    };
+    let reviews_note =
+        if reviews.is_some() { "; its open reviews are abandoned first" } else { "" };
+    let decision = guide::EndDecision {
         branch: branch.to_string(),
         remote: remote.to_string(),
         tag,
+        ending,
         reviews,
         date: today(),
     };
-    let default_path = format!("regraft-eol-{}-{}.toml", branch.replace('/', "-"), decision.date);
+    let default_path =
+        format!("regraft-{kind}-{}-{}.toml", branch.replace('/', "-"), decision.date);
     let path = PathBuf::from(input("Write the playbook to", &default_path)?);
-    std::fs::write(&path, guide::eol_playbook(&decision))?;
+    std::fs::write(&path, guide::end_playbook(&decision))?;
     say(&format!("\nWrote {}: review it, post it.\n", path.display()));
-    super::run::show(ui, &path)?;
-    if !confirm("Carry it out now?", false)? {
-        say(&format!(
-            "Nothing was changed. When ready: git regraft run {} --execute",
-            path.display()
-        ));
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !confirm(
-        &format!(
-            "Point of no return: {branch} is deleted on {remote}, its last commit kept by tag {}. Go?",
-            decision.tag
-        ),
-        false,
-    )? {
-        say("Nothing was changed.");
-        return Ok(ExitCode::SUCCESS);
-    }
-    super::interrupt_note(
-        "\nInterrupted: `git regraft status` tells where it stopped; --continue or --abort finishes it.",
-    );
-    super::run::execute(ui, &path)?;
-    say("\nNext: post the announcement (`git regraft notice`).");
-    Ok(ExitCode::SUCCESS)
+    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -777,4 +983,43 @@ fn lead(repo: &Repo, args: &Args, _ui: &Ui) -> Step<ExitCode> {
     std::fs::write(&path, text)?;
     say(&format!("Wrote {}: ready for the mailing list.", path.display()));
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fit, shorten_ids};
+
+    #[test]
+    fn ids_are_shortened_only_where_they_are_whole() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(shorten_ids(&format!("push {id}:refs/x")), "push 0123456789ab:refs/x");
+        assert_eq!(shorten_ids(&format!("lease=ref:{id}")), "lease=ref:0123456789ab");
+        // 39 or 41 digits, or digits glued to letters, are not an id.
+        let near = &id[..39];
+        assert_eq!(shorten_ids(near), near);
+        assert_eq!(shorten_ids(&format!("{id}0")), format!("{id}0"));
+        assert_eq!(shorten_ids(&format!("x{id}")), format!("x{id}"));
+        assert_eq!(shorten_ids("café ünïcode"), "café ünïcode");
+    }
+
+    #[test]
+    fn long_lines_wrap_within_the_width_and_keep_every_word() {
+        let long = format!(
+            "    $ git push --porcelain {} origin {}",
+            "--force-with-lease=refs/heads/stable/liberty:0123456789ab ".repeat(3),
+            "x".repeat(130)
+        );
+        let fitted = fit(&format!("short line\n{long}\n"), 80);
+        for line in fitted.lines() {
+            assert!(line.chars().count() <= 80, "{line:?}");
+        }
+        let lines: Vec<&str> = fitted.lines().collect();
+        assert_eq!(lines[0], "short line");
+        assert!(lines[1].starts_with("    $ git push"), "{fitted}");
+        assert!(lines[2..].iter().all(|l| l.starts_with("        ")), "{fitted}");
+        // The words come back in order; the 130-column word is cut, not lost.
+        let words: String = long.split_whitespace().collect();
+        let back: String = lines[1..].iter().flat_map(|l| l.split_whitespace()).collect();
+        assert_eq!(back, words);
+    }
 }

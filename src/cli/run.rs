@@ -52,18 +52,6 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
 }
 
-/// Shows the plans of the playbook at `path` (a dry run; the guide's last step).
-pub fn show(ui: &Ui, path: &std::path::Path) -> Result<ExitCode, CommandError> {
-    let args = Args {
-        playbook: path.to_path_buf(),
-        vars: Vec::new(),
-        execute: false,
-        yes: false,
-        json: false,
-    };
-    run_playbook(args, ui)
-}
-
 /// Carries out the playbook at `path`, confirmed already (the guide asked).
 pub fn execute(ui: &Ui, path: &std::path::Path) -> Result<ExitCode, CommandError> {
     let args = Args {
@@ -158,7 +146,7 @@ fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn playbook_error(error: PlaybookError) -> CommandError {
+pub(super) fn playbook_error(error: PlaybookError) -> CommandError {
     let internal = matches!(&error, PlaybookError::Plan { source, .. } if !source.is_user_error());
     if internal { CommandError::internal(error) } else { CommandError::user(error) }
 }

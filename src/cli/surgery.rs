@@ -95,7 +95,15 @@ pub fn render_now(
     plan: &Plan,
     now: Option<&[regraft::surgery::assess::StepNow]>,
 ) -> std::io::Result<()> {
-    let mut out = ui.out();
+    write_plan(&mut ui.out(), plan, now)
+}
+
+/// Writes the plan as [`render_now`] does, to `out`.
+pub fn write_plan(
+    out: &mut dyn Write,
+    plan: &Plan,
+    now: Option<&[regraft::surgery::assess::StepNow]>,
+) -> std::io::Result<()> {
     writeln!(out, "plan: {}", plan.operation)?;
     for note in &plan.notes {
         writeln!(out, "note: {note}")?;

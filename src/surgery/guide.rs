@@ -175,33 +175,59 @@ pub fn playbook(d: &ReplaceDecision) -> String {
     out
 }
 
-/// What the release team decided for an end of life.
+/// How a branch's support ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EolDecision {
+pub enum Ending {
+    /// End of life: tag the last commit, delete the branch.
+    Life,
+    /// End of maintenance: tag the last commit, create `unmaintained` at it, delete the
+    /// branch.
+    Maintenance { unmaintained: String },
+}
+
+/// What the release team decided for an end of life or of maintenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndDecision {
     pub branch: String,
     pub remote: String,
     pub tag: String,
+    pub ending: Ending,
     pub reviews: Option<ReviewChoice>,
     pub date: String,
 }
 
-/// Returns the playbook (TOML) that ends the branch's life with `git regraft run`.
-pub fn eol_playbook(d: &EolDecision) -> String {
+/// Returns the branch an end of maintenance moves `branch` to (`stable/victoria` ->
+/// `unmaintained/victoria`), when it is named for a series.
+pub fn unmaintained_name(branch: &str) -> Option<String> {
+    let series = branch.strip_prefix("stable/").filter(|s| !s.is_empty())?;
+    Some(format!("unmaintained/{series}"))
+}
+
+/// Returns the playbook (TOML) that ends the branch's life or maintenance with
+/// `git regraft run`.
+pub fn end_playbook(d: &EndDecision) -> String {
     let mut out = format!(
         "# Written by `git regraft guide` on {} for {} on {}.\n# Review it, post it, then carry it out: git regraft run <this file> --execute\n\n",
         d.date, d.branch, d.remote
     );
-    out.push_str(&format!(
-        "name = {}\n",
-        toml_string(&format!("eol-{}", d.branch.replace('/', "-")))
-    ));
-    out.push_str(&format!(
-        "description = {}\n",
-        toml_string(&format!(
-            "End of life of {} on {}: tag {}, delete the branch",
-            d.branch, d.remote, d.tag
-        ))
-    ));
+    let (name, description) = match &d.ending {
+        Ending::Life => (
+            format!("eol-{}", d.branch.replace('/', "-")),
+            format!(
+                "End of life of {} on {}: tag {}, delete the branch",
+                d.branch, d.remote, d.tag
+            ),
+        ),
+        Ending::Maintenance { unmaintained } => (
+            format!("eom-{}", d.branch.replace('/', "-")),
+            format!(
+                "End of maintenance of {} on {}: tag {}, create {unmaintained} at it, delete {}",
+                d.branch, d.remote, d.tag, d.branch
+            ),
+        ),
+    };
+    out.push_str(&format!("name = {}\n", toml_string(&name)));
+    out.push_str(&format!("description = {}\n", toml_string(&description)));
     if let Some(review) = &d.reviews {
         out.push_str(
             "\n# Open reviews on the branch are abandoned before it is deleted.\n[review]\n",
@@ -209,10 +235,27 @@ pub fn eol_playbook(d: &EolDecision) -> String {
         out.push_str(&format!("gerrit = {}\n", toml_string(&review.gerrit)));
         out.push_str(&format!("project = {}\n", toml_string(&review.project)));
     }
-    out.push_str("\n[[steps]]\ndo = \"eol\"\n");
-    out.push_str(&format!("branch = {}\n", toml_string(&d.branch)));
-    out.push_str(&format!("tag = {}\n", toml_string(&d.tag)));
-    out.push_str(&format!("remote = {}\n", toml_string(&d.remote)));
+    let (branch, tag, remote) =
+        (toml_string(&d.branch), toml_string(&d.tag), toml_string(&d.remote));
+    match &d.ending {
+        Ending::Life => {
+            out.push_str(&format!(
+                "\n[[steps]]\ndo = \"eol\"\nbranch = {branch}\ntag = {tag}\nremote = {remote}\n"
+            ));
+        }
+        Ending::Maintenance { unmaintained } => {
+            let unmaintained = toml_string(unmaintained);
+            out.push_str(&format!(
+                "\n[[steps]]\ndo = \"tag-tip\"\nbranch = {branch}\ntag = {tag}\nremote = {remote}\n"
+            ));
+            out.push_str(&format!(
+                "\n[[steps]]\ndo = \"create-branch\"\nbranch = {unmaintained}\nfrom-branch = {branch}\nremote = {remote}\n"
+            ));
+            out.push_str(&format!(
+                "\n[[steps]]\ndo = \"delete-branch\"\nbranch = {branch}\nkept-by = {tag}\nremote = {remote}\n"
+            ));
+        }
+    }
     out
 }
 

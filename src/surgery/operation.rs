@@ -263,6 +263,13 @@ pub fn last_finished(repo: &Repo) -> Option<Plan> {
     serde_json::from_slice(&text).ok()
 }
 
+/// Returns the plan of the last operation that finished in this repository, with when it
+/// finished.
+pub fn last_finished_when(repo: &Repo) -> Option<(Plan, std::time::SystemTime)> {
+    let when = std::fs::metadata(last_path(repo)).ok()?.modified().ok()?;
+    Some((last_finished(repo)?, when))
+}
+
 fn last_path(repo: &Repo) -> PathBuf {
     repo.state_dir().join("last-operation.json")
 }

@@ -941,6 +941,16 @@ fn with_gitreview(s: &Server, w: &crate::replace::World) -> regraft::ObjectId {
 /// The same, for the project `project`.
 fn with_gitreview_for(s: &Server, w: &crate::replace::World, project: &str) -> regraft::ObjectId {
     let (host, port) = s.url.trim_start_matches("http://").split_once(':').expect("host:port");
+    gitreview_naming(w, host, port, project)
+}
+
+/// Commits a `.gitreview` naming `host:port` over http for `project` to stable/liberty.
+fn gitreview_naming(
+    w: &crate::replace::World,
+    host: &str,
+    port: &str,
+    project: &str,
+) -> regraft::ObjectId {
     git(&w.clone, &["checkout", "-q", "-B", "liberty", "origin/stable/liberty"]);
     std::fs::write(
         w.clone.join(".gitreview"),
@@ -1145,5 +1155,61 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     let requests = s.state.lock().expect("state").requests.join("\n");
     assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/abandon"), "{requests}");
     assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/restore"), "{requests}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"), "restored at the end");
+}
+
+/// `.gitreview` on an old branch may name a Gerrit that has moved (Kolla's liberty names
+/// review.openstack.org): when it does not answer, the guide asks which Gerrit holds the
+/// reviews, counts them there, and the playbook names that one.
+#[test]
+fn when_gitreview_s_gerrit_does_not_answer_the_guide_asks_which_one_holds_the_reviews() {
+    use crate::guide::{ENTER, answer, finish, guide};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    // A port nothing listens on: the connection is refused at once.
+    let dead = TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr");
+    gitreview_naming(&w, "127.0.0.1", &dead.port().to_string(), "openstack/kolla");
+    let mut p = guide(&w.clone);
+    for (question, keys) in [
+        ("What do you want to do?", ENTER),
+        ("Fetch origin first", ENTER),
+        ("Which branch is broken?", ENTER),
+        ("What does it need?", ENTER),
+        ("Which branch holds it?", ENTER),
+        ("forced (non-fast-forward) pushes", ENTER),
+        ("merge commits", ENTER),
+        ("How do changes reach the branch?", ENTER),
+        ("delete and create the branch", "y"),
+        ("Which option?", "\x1b[B\x1b[B\r"),
+        ("Carry which of them on top as follow-ups?", ENTER),
+        ("Tag that keeps the old tip", ENTER),
+        ("did not answer", ""),
+    ] {
+        answer(&mut p, question, keys);
+    }
+    answer(&mut p, "Which Gerrit holds the reviews?", &format!("{}\r", s.url));
+    answer(&mut p, "7 open reviews on stable/liberty", "");
+    answer(&mut p, "Abandon them first and restore them at the end?", ENTER);
+    answer(&mut p, "Write the playbook to", ENTER);
+    answer(&mut p, "Carry it out now?", ENTER);
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    let book = std::fs::read_dir(&w.clone)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("a playbook");
+    let text = std::fs::read_to_string(&book).expect("read");
+    assert!(text.contains(&format!("gerrit = \"{}", s.url)), "{text}");
+    let (code, out) = crate::replace::run(
+        authenticated(&mut crate::replace::regraft(&w.clone))
+            .arg("run")
+            .arg(&book)
+            .args(["--execute", "--yes"]),
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let requests = s.state.lock().expect("state").requests.join("\n");
+    assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/abandon"), "{requests}");
     assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"), "restored at the end");
 }

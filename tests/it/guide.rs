@@ -54,6 +54,13 @@ pub(crate) fn finish(p: &mut PtySession) -> (Option<i32>, String) {
     (code, rest)
 }
 
+/// Runs `cmd` and returns its standard output, failing on a non-zero exit.
+fn git_regraft_stdout(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
 fn refs(w: &World) -> String {
     git(&w.server, &["for-each-ref", "--format=%(refname) %(objectname)"])
 }
@@ -92,10 +99,30 @@ fn enter_throughout_writes_a_playbook_that_runs_as_written_and_changes_nothing()
     let tags = git(&w.clone, &["tag"]);
     let mut p = guide(&w.clone);
     release_with_defaults(&mut p);
-    answer(&mut p, "Carry it out now?", ENTER);
+    let shown = p.exp_string("Carry it out now?").expect("the plan, then the question");
+    p.send(ENTER).expect("send");
+    p.flush().expect("flush");
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(refs(&w), before, "nothing changed on the remote");
+    // The plan fits 80 columns and shows every step `run --json` plans.
+    let plan: Vec<&str> = shown
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .skip_while(|l| !l.starts_with("plan: "))
+        .take_while(|l| !l.starts_with("(A dry run"))
+        .collect();
+    assert!(!plan.is_empty(), "a plan is shown: {shown}");
+    for line in &plan {
+        assert!(line.chars().count() <= 80, "{} columns: {line:?}", line.chars().count());
+    }
+    let numbered = plan
+        .iter()
+        .filter(|l| {
+            let t = l.trim_start();
+            t.split_once(". ").is_some_and(|(n, _)| n.parse::<usize>().is_ok())
+        })
+        .count();
     assert_eq!(git(&w.clone, &["tag"]), tags, "no tag made");
     let books: Vec<_> = std::fs::read_dir(&w.clone)
         .expect("read")
@@ -110,6 +137,18 @@ fn enter_throughout_writes_a_playbook_that_runs_as_written_and_changes_nothing()
         "{text}"
     );
     assert!(text.contains(&format!("from = \"{}\"", w.source)), "the exact source: {text}");
+    let json: serde_json::Value = serde_json::from_str(&git_regraft_stdout(
+        regraft(&w.clone).arg("run").arg(&books[0]).arg("--json"),
+    ))
+    .expect("run --json");
+    let steps: usize = json
+        .as_array()
+        .expect("one plan per repository")
+        .iter()
+        .map(|p| p["steps"].as_array().expect("steps").len())
+        .sum();
+    assert_eq!(numbered, steps, "every step shown: {shown}");
+    assert!(plan.iter().any(|l| l.contains(&w.old.to_hex()[..12])), "ids shortened: {shown}");
     // As written: merge, pushed for review (the server takes reviews only, by default).
     let (code, out) = run(regraft(&w.clone).arg("run").arg(&books[0]).args(["--execute", "--yes"]));
     assert_eq!(code, Some(0), "{out}");
@@ -315,4 +354,56 @@ fn choosing_the_staged_backport_asks_stage_size_and_branch_and_pushes_nothing() 
             assert_eq!(code, Some(0), "{out}");
         }
     }
+}
+
+#[test]
+fn a_second_guide_goes_on_with_the_playbook_the_first_wrote_until_it_is_carried_out() {
+    let w = world(true);
+    let before = refs(&w);
+    let mut p = guide(&w.clone);
+    release_with_defaults(&mut p);
+    answer(&mut p, "Carry it out now?", ENTER);
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(refs(&w), before);
+    // The second guide offers it, shows its plan and carries it out when told to twice.
+    let mut p = guide(&w.clone);
+    answer(&mut p, "Go on with it?", ENTER);
+    answer(&mut p, "Carry it out now?", "y");
+    answer(&mut p, "Point of no return", "y");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(remote(&w.server, "refs/for/stable/liberty").is_some(), "merge pushed: {out}");
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old), "{out}");
+    // Carried out: a third guide starts afresh.
+    let mut p = guide(&w.clone);
+    let first = p.exp_string("What do you want to do?").expect("the first question");
+    assert!(!first.contains("Go on with"), "{first}");
+    p.send("\x1b").expect("send");
+    p.flush().expect("flush");
+    let (code, _) = finish(&mut p);
+    assert_eq!(code, Some(130));
+}
+
+#[test]
+fn the_release_team_can_end_a_branch_s_maintenance_through_the_guide() {
+    let w = world(true);
+    let before = refs(&w);
+    let mut p = guide(&w.clone);
+    answer(&mut p, "What do you want to do?", ENTER);
+    answer(&mut p, "Fetch origin first", ENTER);
+    answer(&mut p, "Which branch is broken?", ENTER);
+    answer(&mut p, "What does it need?", &format!("{DOWN}{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Tag that keeps its last commit", ENTER);
+    answer(&mut p, "The branch it lives on as unmaintained", ENTER);
+    answer(&mut p, "Write the playbook to", ENTER);
+    answer(&mut p, "Carry it out now?", "y");
+    // Up to the last question nothing has changed.
+    assert_eq!(refs(&w), before);
+    answer(&mut p, "Point of no return", "y");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), None, "deleted: {out}");
+    assert_eq!(remote(&w.server, "refs/heads/unmaintained/liberty"), Some(w.old), "moved: {out}");
+    assert_eq!(remote(&w.server, "liberty-eom^{commit}"), Some(w.old), "tagged: {out}");
 }
