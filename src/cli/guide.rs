@@ -451,6 +451,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
             followups.push(dropped[i].clone());
         }
     }
+    gitreview_followup(repo, &broken, &source_branch, source, &mut followups)?;
     let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
     let tag = input("Tag that keeps the old tip", &format!("{series}-early-demise"))?;
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
@@ -511,6 +512,47 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let reviews_note =
         if decision.reviews.is_some() { "; its open reviews are abandoned first" } else { "" };
     carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
+}
+
+/// When SOURCE's `.gitreview` sends reviews to another branch and no follow-up chosen
+/// changes that file: offers (default yes) a follow-up that sets `defaultbranch` to the
+/// broken branch, written here and put first.
+fn gitreview_followup(
+    repo: &Repo,
+    broken: &str,
+    source_branch: &str,
+    source: regraft::ObjectId,
+    followups: &mut Vec<(regraft::ObjectId, String)>,
+) -> Step<()> {
+    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(()) };
+    let Some(named) = regraft::review::GitReview::parse(&String::from_utf8_lossy(&text))
+        .and_then(|r| r.defaultbranch)
+        .filter(|b| b != broken)
+    else {
+        return Ok(());
+    };
+    let touches = |commit: regraft::ObjectId| {
+        let parent = repo.commit_info(commit).ok().and_then(|i| i.parents.first().copied());
+        parent.and_then(|p| repo.file_at(p, ".gitreview")) != repo.file_at(commit, ".gitreview")
+    };
+    if followups.iter().any(|(c, _)| touches(*c)) {
+        return Ok(());
+    }
+    say(&format!(
+        "{source_branch}'s .gitreview says defaultbranch={named}: with its tree, reviews sent\nfrom {broken} with git-review would go to {named}."
+    ));
+    if confirm(&format!("Add a follow-up that sets it to {broken}?"), true)? {
+        let made = regraft::surgery::replace::write_gitreview_followup(repo, source, broken)
+            .map_err(|e| CommandError::user(anyhow::Error::new(e)))?;
+        if let Some((commit, subject)) = made {
+            say(&format!(
+                "Wrote it here as {} (kept by refs/regraft/followups/{broken}).",
+                commit.short()
+            ));
+            followups.insert(0, (commit, subject));
+        }
+    }
+    Ok(())
 }
 
 /// Shows the playbook's plan in 80 columns, asks "Carry it out now?" (default no) and, at

@@ -74,9 +74,83 @@ impl GitReview {
     }
 }
 
+/// Returns `text` with `[gerrit]`'s `defaultbranch` set to `branch`: the value replaced
+/// where the key is, else a line added after the section's last entry. Every other byte
+/// is kept, the line ending style and a missing final newline included.
+pub fn with_defaultbranch(text: &str, branch: &str) -> String {
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let mut in_gerrit = false;
+    let mut last_entry = None;
+    let mut section_at = None;
+    for (n, line) in lines.iter_mut().enumerate() {
+        let trimmed = line.trim();
+        if let Some(section) = trimmed.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_gerrit = section.trim().eq_ignore_ascii_case("gerrit");
+            if in_gerrit {
+                section_at = Some(n);
+            }
+            continue;
+        }
+        if !in_gerrit || trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';')
+        {
+            continue;
+        }
+        last_entry = Some(n);
+        let Some((key, _)) = trimmed.split_once('=') else { continue };
+        if key.trim().eq_ignore_ascii_case("defaultbranch") {
+            let ending = &line[line.trim_end_matches(['\r', '\n']).len()..];
+            let indent = &line[..line.len() - line.trim_start().len()];
+            *line = format!("{indent}{}={branch}{ending}", key.trim());
+            return lines.concat();
+        }
+    }
+    let Some(after) = last_entry.or(section_at) else {
+        return format!(
+            "{text}{}[gerrit]{newline}defaultbranch={branch}{newline}",
+            if text.is_empty() || text.ends_with('\n') { "" } else { newline }
+        );
+    };
+    if !lines[after].ends_with('\n') {
+        lines[after].push_str(newline);
+        lines.insert(after + 1, format!("defaultbranch={branch}"));
+    } else {
+        lines.insert(after + 1, format!("defaultbranch={branch}{newline}"));
+    }
+    lines.concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaultbranch_is_set_and_nothing_else_changes() {
+        // Kolla's liberty: no newline at the end of the file.
+        let kolla = "[gerrit]\nhost=review.openstack.org\nport=29418\nproject=openstack/kolla.git\ndefaultbranch=stable/mitaka";
+        let set = with_defaultbranch(kolla, "stable/liberty");
+        assert_eq!(set, kolla.replace("stable/mitaka", "stable/liberty"));
+        // Absent: added after the section's last entry, before another section.
+        let text = "[gerrit]\r\nhost=h\r\nproject=p.git\r\n\r\n[other]\r\nx=1\r\n";
+        let set = with_defaultbranch(text, "stable/x");
+        assert_eq!(
+            set,
+            "[gerrit]\r\nhost=h\r\nproject=p.git\r\ndefaultbranch=stable/x\r\n\r\n[other]\r\nx=1\r\n"
+        );
+        let no_newline = with_defaultbranch("[gerrit]\nhost=h", "b");
+        assert_eq!(no_newline, "[gerrit]\nhost=h\ndefaultbranch=b");
+        // Whatever the layout, the parse of the result names the branch and keeps the rest.
+        for text in [kolla, text, "[gerrit]\n", " [Gerrit] \n  DefaultBranch = master \n", "x=1\n"]
+        {
+            let set = with_defaultbranch(text, "stable/y");
+            let before = GitReview::parse(text);
+            let after = GitReview::parse(&set).expect("a [gerrit] section");
+            assert_eq!(after.defaultbranch.as_deref(), Some("stable/y"), "{set:?}");
+            if let Some(before) = before {
+                assert_eq!((after.host, after.project), (before.host, before.project), "{set:?}");
+            }
+        }
+    }
 
     #[test]
     fn reads_an_openstack_gitreview() {

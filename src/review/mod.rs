@@ -10,7 +10,7 @@ mod gitreview;
 mod url;
 
 pub use gerrit::{DEFAULT_TIMEOUT, Gerrit, HttpCall};
-pub use gitreview::GitReview;
+pub use gitreview::{GitReview, with_defaultbranch};
 pub use url::{Credentials, GerritUrl, Secret};
 
 /// Errors from a review host.

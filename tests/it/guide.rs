@@ -407,3 +407,59 @@ fn the_release_team_can_end_a_branch_s_maintenance_through_the_guide() {
     assert_eq!(remote(&w.server, "refs/heads/unmaintained/liberty"), Some(w.old), "moved: {out}");
     assert_eq!(remote(&w.server, "liberty-eom^{commit}"), Some(w.old), "tagged: {out}");
 }
+
+#[test]
+fn a_source_gitreview_naming_its_own_branch_gets_a_follow_up_that_names_the_replaced_one() {
+    let w = world(true);
+    // The source carries a .gitreview for itself, in CRLF and with no final newline.
+    let gitreview = "[gerrit]\r\nhost=review.example.org\r\nport=29418\r\nproject=demo.git\r\ndefaultbranch=stable/mitaka";
+    git(&w.clone, &["checkout", "-q", "-B", "mitaka", "origin/stable/mitaka"]);
+    std::fs::write(w.clone.join(".gitreview"), gitreview).expect("write");
+    git(&w.clone, &["add", ".gitreview"]);
+    git(&w.clone, &["commit", "-q", "-m", "Add .gitreview"]);
+    git(&w.clone, &["push", "-q", "origin", "HEAD:refs/heads/stable/mitaka"]);
+    let source = crate::id(&git(&w.clone, &["rev-parse", "HEAD"]));
+    git(&w.clone, &["checkout", "-q", "--detach"]);
+    let mut p = guide(&w.clone);
+    for (question, keys) in [
+        ("What do you want to do?", ENTER),
+        ("Fetch origin first", ENTER),
+        ("Which branch is broken?", ENTER),
+        ("What does it need?", ENTER),
+        ("Which branch holds it?", ENTER),
+        ("forced (non-fast-forward) pushes", ENTER),
+        ("merge commits", ENTER),
+        ("How do changes reach the branch?", ENTER),
+        ("delete and create the branch", ENTER),
+        ("Which option?", ENTER),
+        ("Carry which of them on top as follow-ups?", ENTER),
+        ("says defaultbranch=stable/mitaka", ""),
+        ("Add a follow-up that sets it to stable/liberty?", ENTER),
+        ("Tag that keeps the old tip", ENTER),
+        ("Write the playbook to", ENTER),
+        ("Carry it out now?", ENTER),
+    ] {
+        answer(&mut p, question, keys);
+    }
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    let book = std::fs::read_dir(&w.clone)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("a playbook");
+    let (code, out) = run(regraft(&w.clone).arg("run").arg(&book).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    // The chain for review ends with the follow-up: the source's tree but for one line.
+    let pushed = remote(&w.server, "refs/for/stable/liberty").expect("pushed for review");
+    let changed = git(&w.server, &["diff", "--name-only", &source.to_hex(), &pushed.to_hex()]);
+    assert_eq!(changed, ".gitreview");
+    let file = git(&w.server, &["cat-file", "blob", &format!("{pushed}:.gitreview")]);
+    assert_eq!(
+        file,
+        gitreview.replace("defaultbranch=stable/mitaka", "defaultbranch=stable/liberty")
+    );
+    let message = git(&w.server, &["log", "-1", "--format=%B", &pushed.to_hex()]);
+    assert!(message.contains("Change-Id: I"), "{message}");
+}

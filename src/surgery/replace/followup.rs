@@ -170,3 +170,68 @@ pub(super) fn new_commit(
     let id = git.output_id(&["hash-object", "-t", "commit", "--stdin"], &[], text.as_bytes())?;
     Ok((id, text))
 }
+
+/// Writes, in this repository, the follow-up a tree-replacing strategy needs when SOURCE's
+/// `.gitreview` sends reviews to another branch: SOURCE with `defaultbranch` set to
+/// `branch` (every other byte of the file kept), with a Change-Id. The commit is kept by
+/// `refs/regraft/followups/<branch>` so that a playbook naming it still finds it later.
+/// Returns it with its subject; `None` when SOURCE has no `.gitreview` or it names `branch`
+/// already.
+pub fn write_gitreview_followup(
+    repo: &Repo,
+    source: ObjectId,
+    branch: &str,
+) -> Result<Option<(ObjectId, String)>, ReplaceError> {
+    crate::git::names::check_branch(branch)?;
+    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(None) };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let Some(named) = crate::review::GitReview::parse(&text).map(|r| r.defaultbranch) else {
+        return Ok(None);
+    };
+    if named.as_deref() == Some(branch) {
+        return Ok(None);
+    }
+    let git = repo.git();
+    let updated = crate::review::with_defaultbranch(&text, branch);
+    let blob = git.output_id(&["hash-object", "-w", "--stdin"], &[], updated.as_bytes())?;
+    // The root tree with its `.gitreview` entry pointing at the new blob.
+    let tree = repo.tree_of(source)?;
+    let listing = git.output(&["ls-tree", "-z", &tree.to_hex()])?;
+    let mut entries = Vec::new();
+    for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+        match entry.strip_suffix(b"\t.gitreview") {
+            // `MODE blob ID`: the mode is kept.
+            Some(head) => {
+                let mode = head.split(|b| *b == b' ').next().unwrap_or(b"100644");
+                entries.extend_from_slice(mode);
+                entries.extend_from_slice(format!(" blob {blob}\t.gitreview").as_bytes());
+            }
+            None => entries.extend_from_slice(entry),
+        }
+        entries.push(0);
+    }
+    let new_tree = git.output_id(&["mktree", "-z"], &[], &entries)?;
+    let ident = repo.committer_ident()?;
+    let subject = format!("Update .gitreview for {branch}");
+    let mut raw = format!(
+        "tree {new_tree}\nparent {source}\nauthor {ident}\ncommitter {ident}\n\n{subject}\n\n\
+         The branch takes the tree of {}, whose .gitreview sends reviews to {}; reviews of\n\
+         {branch} go to {branch}.\n",
+        source.short(),
+        named.as_deref().unwrap_or("the Gerrit's default branch")
+    );
+    // A Gerrit needs a Change-Id to review it; made as Gerrit's commit-msg hook makes one.
+    let digest = <sha1::Sha1 as sha1::Digest>::digest(raw.as_bytes());
+    let mut bytes = [0u8; 20];
+    bytes.copy_from_slice(&digest);
+    raw.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
+    let commit = repo.write_commit(raw.as_bytes())?;
+    git.output(&[
+        "update-ref",
+        "-m",
+        "regraft: the .gitreview follow-up",
+        &format!("refs/regraft/followups/{branch}"),
+        &commit.to_hex(),
+    ])?;
+    Ok(Some((commit, subject)))
+}
