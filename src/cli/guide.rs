@@ -92,14 +92,17 @@ fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
             return Ok(exit);
         }
     }
+    say(
+        "Enter takes the marked answer, or the one in [brackets]; Esc or Ctrl-C stops.\nNothing changes until you say so at the end.",
+    );
     if let Some(exit) = earlier_playbook(repo, ui)? {
         return Ok(exit);
     }
     let rewritten = upstream_rewritten(repo, &args.remote);
     let paths = [
-        "Release team: replace a broken stable branch (or end it)",
-        "Developer: the branch I track was replaced; bring my work across",
-        "Project lead: compare the options for a mailing-list post",
+        "Release team: replace a broken stable branch, or end one",
+        "Developer: the branch I track was replaced; bring my work",
+        "Project lead: compare the options for a mailing list",
     ];
     let preselect = usize::from(rewritten);
     match select("What do you want to do?", &paths, preselect)? {
@@ -137,10 +140,8 @@ fn in_progress(
         return match select("What now?", &choices, 0)? {
             0 => Ok(Some(super::surgery::resume_or_abort(ui, repo, false)?)),
             1 => {
-                if !confirm(
-                    "Undo it: the branch goes back to its old tip where this operation moved it?",
-                    false,
-                )? {
+                say("Undoing puts the branch back at its old tip where this operation moved it.");
+                if !confirm("Undo it?", false)? {
                     return Ok(Some(ExitCode::SUCCESS));
                 }
                 Ok(Some(super::surgery::resume_or_abort(ui, repo, true)?))
@@ -157,8 +158,47 @@ fn in_progress(
 
 // ---- the questions -------------------------------------------------------------------
 
+/// The guide's screen width: every line it writes fits.
+const WIDTH: usize = 80;
+
+/// Writes `text` to the terminal, wrapped to [`WIDTH`].
 fn say(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{text}");
+    let _ = write!(std::io::stderr(), "{}", wrap_to(text, WIDTH, false));
+}
+
+/// Writes a command to copy, indented, wrapped to [`WIDTH`] with the shell's ` \`
+/// continuations so that it still runs when pasted.
+fn say_command(command: &str) {
+    let mut lines = vec![String::from("  ")];
+    for word in command.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if line.trim().is_empty() || line.chars().count() + 1 + word.chars().count() + 2 <= WIDTH {
+            if !line.trim().is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        } else {
+            line.push_str(" \\");
+            lines.push(format!("      {word}"));
+        }
+    }
+    let _ = writeln!(std::io::stderr(), "{}", lines.join("\n"));
+}
+
+/// Records an answer on the screen as `prompt: answer`, wrapped to [`WIDTH`] (the prompts
+/// do not report themselves: their own line could be wider).
+fn answered(prompt: &str, answer: &str) {
+    say(&format!("{prompt}: {answer}"));
+}
+
+/// Cuts `text` to `width` columns, marking the cut with `…`.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// Ctrl-C at a question (the terminal reports it as an interrupted read) stops like Esc.
@@ -171,44 +211,64 @@ fn asked(error: dialoguer::Error, prompt: &str) -> Stop {
     }
 }
 
+/// How many choices a list shows at once (it scrolls past them), so it fits a 24-row
+/// terminal with the lines above it.
+const LIST_ROWS: usize = 12;
+
 fn select<T: ToString>(prompt: &str, items: &[T], default: usize) -> Step<usize> {
-    let items: Vec<String> = items.iter().map(ToString::to_string).collect();
-    Select::with_theme(&SimpleTheme)
-        .with_prompt(format!("{prompt} (Enter: the marked one; Esc: stop)"))
+    // An item wider than the screen would wrap and spoil the list's redrawing.
+    let items: Vec<String> = items.iter().map(|i| cut(&i.to_string(), WIDTH - 4)).collect();
+    let chosen = Select::with_theme(&SimpleTheme)
+        .with_prompt(prompt)
         .items(&items)
         .default(default)
+        .max_length(LIST_ROWS)
+        .report(false)
         .interact_opt()
         .map_err(|e| asked(e, prompt))?
-        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))
+        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))?;
+    answered(prompt, &items[chosen]);
+    Ok(chosen)
 }
 
 fn confirm(prompt: &str, default: bool) -> Step<bool> {
-    Confirm::with_theme(&SimpleTheme)
+    let yes = Confirm::with_theme(&SimpleTheme)
         .with_prompt(prompt)
         .default(default)
+        .report(false)
         .interact_opt()
         .map_err(|e| asked(e, prompt))?
-        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))
+        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))?;
+    answered(prompt, yes_no(yes));
+    Ok(yes)
 }
 
 fn input(prompt: &str, default: &str) -> Step<String> {
-    Input::<String>::with_theme(&SimpleTheme)
+    let text = Input::<String>::with_theme(&SimpleTheme)
         .with_prompt(prompt)
         .default(default.to_string())
+        .report(false)
         .interact_text()
-        .map_err(|e| asked(e, prompt))
+        .map_err(|e| asked(e, prompt))?;
+    answered(prompt, &text);
+    Ok(text)
 }
 
 fn multi(prompt: &str, items: &[String]) -> Step<Vec<usize>> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    MultiSelect::with_theme(&SimpleTheme)
-        .with_prompt(format!("{prompt} (Space: pick; Enter: done; Esc: stop)"))
-        .items(items)
+    let items: Vec<String> = items.iter().map(|i| cut(i, WIDTH - 8)).collect();
+    let picked = MultiSelect::with_theme(&SimpleTheme)
+        .with_prompt(format!("{prompt} (Space picks, Enter ends)"))
+        .items(&items)
+        .max_length(LIST_ROWS)
+        .report(false)
         .interact_opt()
         .map_err(|e| asked(e, prompt))?
-        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))
+        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))?;
+    answered(prompt, &format!("{} of {}", picked.len(), items.len()));
+    Ok(picked)
 }
 
 // ---- facts about the repository ------------------------------------------------------
@@ -415,9 +475,9 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         .iter()
         .map(|s| {
             let f = comparison.options.iter().find(|f| f.strategy == s.name());
-            let mark = if *s == best { "  (recommended)" } else { "" };
+            let mark = if *s == best { " (recommended)" } else { "" };
             format!(
-                "{}: {}{mark}",
+                "{}{mark}: {}",
                 s.name(),
                 f.map_or(String::new(), |f| short_verdict(&f.verdict))
             )
@@ -450,6 +510,24 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         for i in multi("Carry which of them on top as follow-ups?", &items)? {
             followups.push(dropped[i].clone());
         }
+        // A follow-up that does not apply on the source's tree would stop the plan: say so
+        // now and leave it out.
+        let commits: Vec<regraft::ObjectId> = followups.iter().map(|(c, _)| *c).collect();
+        let checked = regraft::surgery::replace::check_followups(repo, source, &commits)
+            .map_err(|e| CommandError::internal(anyhow::Error::new(e)))?;
+        let mut kept = Vec::new();
+        for ((commit, summary), conflicts) in followups.into_iter().zip(checked) {
+            if conflicts.is_empty() {
+                kept.push((commit, summary));
+            } else {
+                say(&format!(
+                    "Left out {} \"{summary}\": it conflicts with {source_branch}'s tree in {}. Bring it as a reviewed change after the replacement.",
+                    commit.short(),
+                    conflicts.join(", ")
+                ));
+            }
+        }
+        followups = kept;
     }
     gitreview_followup(repo, &broken, &source_branch, source, &mut followups)?;
     let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
@@ -539,7 +617,7 @@ fn gitreview_followup(
         return Ok(());
     }
     say(&format!(
-        "{source_branch}'s .gitreview says defaultbranch={named}: with its tree, reviews sent\nfrom {broken} with git-review would go to {named}."
+        "{source_branch}'s .gitreview says defaultbranch={named}: with its tree, reviews sent from {broken} with git-review would go to {named}."
     ));
     if confirm(&format!("Add a follow-up that sets it to {broken}?"), true)? {
         let made = regraft::surgery::replace::write_gitreview_followup(repo, source, broken)
@@ -567,7 +645,8 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
         ));
         return Ok(ExitCode::SUCCESS);
     }
-    if !confirm(&format!("Point of no return: {consequences}. Go?"), false)? {
+    say(&format!("Point of no return: {consequences}."));
+    if !confirm("Point of no return: go?", false)? {
         say("Nothing was changed.");
         return Ok(ExitCode::SUCCESS);
     }
@@ -605,28 +684,41 @@ fn show_fitted(path: &Path, ui: &Ui) -> Step<()> {
         super::surgery::write_plan(&mut text, &plan, now.as_deref())?;
     }
     let mut out = ui.out();
-    write!(out, "{}", fit(&String::from_utf8_lossy(&text), 80))?;
-    writeln!(
-        out,
-        "\n(A dry run: nothing changed. Ids are shortened to fit; `git regraft run {}` shows\nevery command whole.)",
+    write!(out, "{}", fit(&String::from_utf8_lossy(&text), WIDTH))?;
+    let footer = format!(
+        "\n(A dry run: nothing changed. Ids are shortened to fit; `git regraft run {}` shows every command whole.)",
         path.display()
-    )?;
+    );
+    write!(out, "{}", wrap_to(&footer, WIDTH, false))?;
     Ok(())
 }
 
 /// Fits `text` to `width` columns: 40- and 64-digit object ids are shortened to 12 digits,
 /// and longer lines wrapped at spaces, continuing four columns further in.
 fn fit(text: &str, width: usize) -> String {
+    wrap_to(text, width, true)
+}
+
+/// Wraps every line of `text` wider than `width` at spaces, continuing four columns further
+/// in (a numbered line's continuation under its text); with `shorten`, object ids are
+/// shortened first.
+fn wrap_to(text: &str, width: usize, shorten: bool) -> String {
     let mut out = String::new();
     for line in text.lines() {
-        let line = shorten_ids(line);
+        let line = if shorten { shorten_ids(line) } else { line.to_string() };
         if line.chars().count() <= width {
             out.push_str(&line);
             out.push('\n');
             continue;
         }
         let indent = line.len() - line.trim_start().len();
-        let more = " ".repeat((indent + 4).min(width / 2));
+        // ` 4. text`: the text's column; else four further in.
+        let numbered = line
+            .trim_start()
+            .split_once(". ")
+            .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        let under = numbered.map_or(indent + 4, |(n, _)| indent + n.len() + 2);
+        let more = " ".repeat(under.min(width / 2));
         let mut current = " ".repeat(indent);
         let mut fresh = true;
         for word in line.split_whitespace() {
@@ -727,14 +819,12 @@ fn earlier_playbook(repo: &Repo, ui: &Ui) -> Step<Option<ExitCode>> {
     }
     found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.truncate(3);
-    let mut choices: Vec<String> = found
-        .iter()
-        .map(|(_, p)| {
-            format!("Go on with {} (show its plan; carry it out if you say so)", p.display())
-        })
-        .collect();
+    let mut choices: Vec<String> =
+        found.iter().map(|(_, p)| format!("Go on with {}", p.display())).collect();
     choices.push("Start over".to_string());
-    say("A playbook the guide wrote earlier is here.");
+    say(
+        "A playbook an earlier guide wrote is here, not carried out yet: going on with it\nshows its plan again, and carries it out only if you say so.",
+    );
     let chosen = select("Go on with it?", &choices, 0)?;
     let Some((_, path)) = found.get(chosen) else { return Ok(None) };
     let description = std::fs::read_to_string(path)?
@@ -767,10 +857,8 @@ fn ask_reviews(
     ));
     while let Err(why) = &counted {
         say(&format!("{gerrit} did not answer ({why})."));
-        let answer = input(
-            "Which Gerrit holds the reviews? (Enter: keep it; `none`: no review steps)",
-            &gerrit.to_string(),
-        )?;
+        say("Give the Gerrit that holds them now (Enter keeps it; `none` plans no review steps).");
+        let answer = input("Which Gerrit holds the reviews?", &gerrit.to_string())?;
         let answer = answer.trim();
         if answer == "none" {
             return Ok(None);
@@ -856,7 +944,10 @@ fn staged_backport(
         regraft::git::quote(&branch)
     );
     if !confirm("Build the branch now (local only: nothing is pushed)?", false)? {
-        say(&format!("Nothing was changed. To build it: {build}\nThen push it for review: {push}"));
+        say("Nothing was changed. To build it:");
+        say_command(&build);
+        say("Then push it for review:");
+        say_command(&push);
         return Ok(ExitCode::SUCCESS);
     }
     let selection = match fix {
@@ -882,7 +973,8 @@ fn staged_backport(
     )
     .map_err(super::backport::apply_error)?;
     let code = super::backport::report_run(ui, &report, false)?;
-    say(&format!("Then push it for review: {push}"));
+    say("Then push it for review:");
+    say_command(&push);
     Ok(code)
 }
 
@@ -978,10 +1070,8 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         say("Nothing to do.");
         return Ok(ExitCode::SUCCESS);
     }
-    if !confirm(
-        "Sync these branches now (each keeps a backup; `git regraft sync --undo` puts them back)?",
-        true,
-    )? {
+    say("Each branch synced keeps a backup; `git regraft sync --undo` puts them back.");
+    if !confirm("Sync these branches now?", true)? {
         say("Nothing was changed.");
         return Ok(ExitCode::SUCCESS);
     }

@@ -32,13 +32,50 @@ pub(crate) fn guide(dir: &Path) -> PtySession {
     rexpect::session::spawn_command(cmd, Some(60_000)).expect("the guide starts in a pty")
 }
 
-/// Waits for `question`, then sends `keys`.
-pub(crate) fn answer(p: &mut PtySession, question: &str, keys: &str) {
-    if let Err(e) = p.exp_string(question) {
-        panic!("waiting for {question:?}: {e}");
-    }
+/// Waits for `question`, then sends `keys`; returns what the terminal showed up to and
+/// with the question.
+pub(crate) fn answer(p: &mut PtySession, question: &str, keys: &str) -> String {
+    let shown = match p.exp_string(question) {
+        Ok(shown) => shown,
+        Err(e) => panic!("waiting for {question:?}: {e}"),
+    };
     p.send(keys).expect("send");
     p.flush().expect("flush");
+    format!("{shown}{question}")
+}
+
+/// The widest line a person saw in `transcript` (what the pseudo-terminal received): the
+/// escape sequences that move the cursor or clear a line are dropped, and a carriage return
+/// starts the line again.
+pub(crate) fn widest_line(transcript: &str) -> (usize, String) {
+    let mut plain = String::new();
+    let mut chars = transcript.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters, then one final byte in @..~.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if ('@'..='~').contains(&d) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    // The terminal's bytes arrive one char each: read them again as UTF-8.
+    if plain.chars().all(|c| u32::from(c) < 256) {
+        let bytes: Vec<u8> = plain.chars().map(|c| u32::from(c) as u8).collect();
+        plain = String::from_utf8_lossy(&bytes).into_owned();
+    }
+    plain
+        .split('\n')
+        .flat_map(|l| l.split('\r'))
+        .map(|l| (l.chars().count(), l.to_string()))
+        .max()
+        .unwrap_or_default()
 }
 
 /// Waits for the end and returns the exit code.
@@ -65,13 +102,15 @@ fn refs(w: &World) -> String {
     git(&w.server, &["for-each-ref", "--format=%(refname) %(objectname)"])
 }
 
-/// Answers the release path's questions with Enter, up to the playbook and the plan.
-fn release_with_defaults(p: &mut PtySession) {
-    answer(p, "What do you want to do?", ENTER);
-    answer(p, "Fetch origin first", ENTER);
-    answer(p, "Which branch is broken?", ENTER);
-    answer(p, "What does it need?", ENTER);
-    answer(p, "Which branch holds it?", ENTER);
+/// Answers the release path's questions with Enter, up to the playbook and the plan;
+/// returns what the terminal showed.
+fn release_with_defaults(p: &mut PtySession) -> String {
+    let mut seen = String::new();
+    seen += &answer(p, "What do you want to do?", ENTER);
+    seen += &answer(p, "Fetch origin first", ENTER);
+    seen += &answer(p, "Which branch is broken?", ENTER);
+    seen += &answer(p, "What does it need?", ENTER);
+    seen += &answer(p, "Which branch holds it?", ENTER);
     // The figures fit 80 columns.
     let shown = p.exp_string("forced (non-fast-forward) pushes").expect("the rules question");
     let table: Vec<&str> =
@@ -81,15 +120,17 @@ fn release_with_defaults(p: &mut PtySession) {
         let visible = line.trim_end_matches('\r');
         assert!(visible.chars().count() <= 80, "{} columns: {visible:?}", visible.chars().count());
     }
+    seen += &shown;
     p.send(ENTER).expect("send");
     p.flush().expect("flush");
-    answer(p, "merge commits", ENTER);
-    answer(p, "How do changes reach the branch?", ENTER);
-    answer(p, "delete and create the branch", ENTER);
-    answer(p, "Which option?", ENTER);
-    answer(p, "Carry which of them on top as follow-ups?", ENTER);
-    answer(p, "Tag that keeps the old tip", ENTER);
-    answer(p, "Write the playbook to", ENTER);
+    seen += &answer(p, "merge commits", ENTER);
+    seen += &answer(p, "How do changes reach the branch?", ENTER);
+    seen += &answer(p, "delete and create the branch", ENTER);
+    seen += &answer(p, "Which option?", ENTER);
+    seen += &answer(p, "Carry which of them on top as follow-ups?", ENTER);
+    seen += &answer(p, "Tag that keeps the old tip", ENTER);
+    seen += &answer(p, "Write the playbook to", ENTER);
+    seen
 }
 
 #[test]
@@ -98,12 +139,17 @@ fn enter_throughout_writes_a_playbook_that_runs_as_written_and_changes_nothing()
     let before = refs(&w);
     let tags = git(&w.clone, &["tag"]);
     let mut p = guide(&w.clone);
-    release_with_defaults(&mut p);
+    let mut seen = release_with_defaults(&mut p);
     let shown = p.exp_string("Carry it out now?").expect("the plan, then the question");
     p.send(ENTER).expect("send");
     p.flush().expect("flush");
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
+    // Every line the person saw fits 80 columns: questions, answers, figures and plan.
+    seen += &shown;
+    seen += &out;
+    let (width, line) = widest_line(&seen);
+    assert!(width <= 80, "{width} columns: {line:?}");
     assert_eq!(refs(&w), before, "nothing changed on the remote");
     // The plan fits 80 columns and shows every step `run --json` plans.
     let plan: Vec<&str> = shown
@@ -344,6 +390,8 @@ fn choosing_the_staged_backport_asks_stage_size_and_branch_and_pushes_nothing() 
             answer(&mut p, question, &keys);
         }
         let (code, out) = finish(&mut p);
+        // Commands wrapped with ` \` read as one line again.
+        let out = out.replace(" \\\r\n", " ").split_whitespace().collect::<Vec<_>>().join(" ");
         assert_eq!(refs(&w), before, "nothing is pushed: {out}");
         assert!(out.contains("git regraft replace stable/liberty --from backport/stable/liberty --strategy backport"), "{out}");
         let made = !git(&w.clone, &["branch", "--list", "backport/stable/liberty"]).is_empty();
@@ -462,4 +510,56 @@ fn a_source_gitreview_naming_its_own_branch_gets_a_follow_up_that_names_the_repl
     );
     let message = git(&w.server, &["log", "-1", "--format=%B", &pushed.to_hex()]);
     assert!(message.contains("Change-Id: I"), "{message}");
+}
+
+#[test]
+fn a_follow_up_that_conflicts_with_the_source_is_left_out_with_the_reason() {
+    let w = world(true);
+    // stable/liberty's own change and stable/mitaka both add `pins.txt`, differently.
+    for (branch, text) in [("liberty", "pin liberty\n"), ("mitaka", "pin mitaka\n")] {
+        git(&w.clone, &["checkout", "-q", "-B", branch, &format!("origin/stable/{branch}")]);
+        std::fs::write(w.clone.join("pins.txt"), text).expect("write");
+        git(&w.clone, &["add", "pins.txt"]);
+        git(&w.clone, &["commit", "-q", "-m", &format!("Pin {branch}")]);
+        git(&w.clone, &["push", "-q", "origin", &format!("HEAD:refs/heads/stable/{branch}")]);
+    }
+    git(&w.clone, &["checkout", "-q", "--detach"]);
+    let mut p = guide(&w.clone);
+    for (question, keys) in [
+        ("What do you want to do?", ENTER),
+        ("Fetch origin first", ENTER),
+        ("Which branch is broken?", ENTER),
+        ("What does it need?", ENTER),
+        ("Which branch holds it?", ENTER),
+        ("forced (non-fast-forward) pushes", ENTER),
+        ("merge commits", ENTER),
+        ("How do changes reach the branch?", ENTER),
+        ("delete and create the branch", ENTER),
+        ("Which option?", ENTER),
+        // All of them.
+        ("Carry which of them on top as follow-ups?", "a\r"),
+    ] {
+        answer(&mut p, question, keys);
+    }
+    let said = answer(&mut p, "Tag that keeps the old tip", ENTER);
+    answer(&mut p, "Write the playbook to", ENTER);
+    answer(&mut p, "Carry it out now?", ENTER);
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "the plan is made: {out}");
+    let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains("\"Pin liberty\": it conflicts") && said.contains("pins.txt"), "{said}");
+    let book = std::fs::read_dir(&w.clone)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("a playbook");
+    let text = std::fs::read_to_string(&book).expect("read");
+    let pin = git(&w.clone, &["rev-parse", "origin/stable/liberty"]);
+    assert!(!text.contains(&pin), "the conflicting one is not a follow-up: {text}");
+    // What git itself says: picking it onto the source conflicts.
+    git(&w.clone, &["checkout", "-q", "--detach", "origin/stable/mitaka"]);
+    let picked =
+        crate::git_command(&w.clone, 0).args(["cherry-pick", &pin]).output().expect("git runs");
+    assert!(!picked.status.success(), "git agrees it conflicts");
 }

@@ -235,3 +235,32 @@ pub fn write_gitreview_followup(
     ])?;
     Ok(Some((commit, subject)))
 }
+
+/// Tells, for each of `followups` in order, the files it conflicts in when picked onto
+/// SOURCE's tree after the ones before it that apply (empty: it applies cleanly), as
+/// planning a replacement with them would find; in scratch objects, so nothing is written
+/// here.
+pub fn check_followups(
+    repo: &Repo,
+    source: ObjectId,
+    followups: &[ObjectId],
+) -> Result<Vec<Vec<String>>, ReplaceError> {
+    let scratch = crate::git::scratch::ScratchObjects::new(repo, "check")
+        .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
+    let env = scratch.env();
+    let mut tree = repo.tree_of(source)?;
+    let mut merger = crate::analysis::simulation::Merger::start(repo.git(), &env)?;
+    let mut found = Vec::new();
+    for commit in followups {
+        let parent = repo.commit_info(*commit)?.parents.first().copied().unwrap_or(*commit);
+        let answer = merger.merge(parent, tree, *commit)?;
+        if answer.clean {
+            tree = answer.tree;
+            found.push(Vec::new());
+        } else {
+            found.push(answer.conflicts);
+        }
+    }
+    merger.finish()?;
+    Ok(found)
+}

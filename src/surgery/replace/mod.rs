@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 mod followup;
 mod review_steps;
 
-pub use followup::write_gitreview_followup;
+pub use followup::{check_followups, write_gitreview_followup};
 use followup::{followups, new_commit};
 pub use review_steps::{ReviewTarget, gitreview_on};
 use review_steps::{abandon_step, tag_through_rest, through_rest};
