@@ -12,6 +12,7 @@ use regraft::analysis::compare::{self, CompareOptions};
 use regraft::analysis::delta::{self, DeltaOptions};
 use regraft::git::repo::{LocalBranch, Repo};
 use regraft::surgery::guide::{self, Ending, ReplaceDecision, ReviewChoice, ServerRules};
+use regraft::surgery::operation::ReviewCall;
 use regraft::surgery::replace::{ReviewTarget, Strategy};
 use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
 
@@ -505,8 +506,14 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
             dropped.len(),
             strategy.name()
         ));
-        let items: Vec<String> =
-            dropped.iter().map(|(c, s)| format!("{} {}", c.short(), s)).collect();
+        // Each alone onto the source's tree: the ones that cannot be carried are marked.
+        let mut items = Vec::new();
+        for (c, summary) in &dropped {
+            let alone = regraft::surgery::replace::check_followups(repo, source, &[*c])
+                .map_err(|e| CommandError::internal(anyhow::Error::new(e)))?;
+            let mark = if alone.iter().any(|f| !f.is_empty()) { "[conflicts] " } else { "" };
+            items.push(format!("{} {mark}{summary}", c.short()));
+        }
         for i in multi("Carry which of them on top as follow-ups?", &items)? {
             followups.push(dropped[i].clone());
         }
@@ -659,7 +666,16 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
         let _ = write!(ui.out(), "{}", super::notice::compose(&notice, None, false));
     }
-    let restore = if finished.as_ref().is_some_and(|p| p.restore.is_some()) {
+    // Reviews abandoned by a step, with no step of the plan restoring them.
+    let calls = |abandon: bool| {
+        finished.as_ref().is_some_and(|p| {
+            p.steps.iter().filter_map(|s| s.review.as_ref()).any(|r| {
+                matches!(r.call, ReviewCall::Abandon { .. }) == abandon
+                    && matches!(r.call, ReviewCall::Abandon { .. } | ReviewCall::Restore { .. })
+            })
+        })
+    };
+    let restore = if calls(true) && !calls(false) {
         "; `git regraft restore --from-journal` if reviews were abandoned and not restored"
     } else {
         ""

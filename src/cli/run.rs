@@ -61,14 +61,20 @@ pub fn execute(ui: &Ui, path: &std::path::Path) -> Result<ExitCode, CommandError
         yes: true,
         json: false,
     };
-    run_playbook(args, ui)
+    run_playbook(args, ui, Some(GUIDE_WIDTH))
 }
+
+/// The guide's screen width: it has shown the plans already, and the steps done are
+/// wrapped to it.
+const GUIDE_WIDTH: usize = 80;
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    run_playbook(args, ui)
+    run_playbook(args, ui, None)
 }
 
-fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
+/// Runs the playbook; with `fitted` (the guide), the plans are not shown again and each
+/// step done is wrapped to that width.
+fn run_playbook(args: Args, ui: &Ui, fitted: Option<usize>) -> Result<ExitCode, CommandError> {
     let values: BTreeMap<String, String> = args.vars.into_iter().collect();
     let book = playbook::load(&args.playbook, &values).map_err(playbook_error)?;
     let start = super::current_dir()?;
@@ -90,6 +96,9 @@ fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
     }
     ui.status(&format!("playbook {}: {}", book.name, book.description));
     for (repo, plan) in &plans {
+        if args.execute && fitted.is_some() {
+            continue;
+        }
         if args.execute {
             super::surgery::render(ui, plan)?;
         } else {
@@ -123,7 +132,11 @@ fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
                             source: std::io::Error::other(e.to_string()),
                         })?;
                         operation::execute(&repo, plan, &mut |step, _| {
-                            eprintln!("done: {}", step.description)
+                            let done = format!("done: {}", step.description);
+                            match fitted {
+                                Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 4)),
+                                None => eprintln!("{done}"),
+                            }
                         })
                     })
                 })

@@ -547,6 +547,7 @@ fn a_follow_up_that_conflicts_with_the_source_is_left_out_with_the_reason() {
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "the plan is made: {out}");
     let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains("[conflicts] Pin liberty"), "marked in the list: {said}");
     assert!(said.contains("\"Pin liberty\": it conflicts") && said.contains("pins.txt"), "{said}");
     let book = std::fs::read_dir(&w.clone)
         .expect("read")

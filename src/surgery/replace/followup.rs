@@ -215,8 +215,8 @@ pub fn write_gitreview_followup(
     let subject = format!("Update .gitreview for {branch}");
     let mut raw = format!(
         "tree {new_tree}\nparent {source}\nauthor {ident}\ncommitter {ident}\n\n{subject}\n\n\
-         The branch takes the tree of {}, whose .gitreview sends reviews to {}; reviews of\n\
-         {branch} go to {branch}.\n",
+         The branch takes the tree of {}, whose .gitreview\n\
+         sends reviews to {}; those of {branch} go to {branch}.\n",
         source.short(),
         named.as_deref().unwrap_or("the Gerrit's default branch")
     );
