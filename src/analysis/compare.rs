@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::backport::{
     self, BackportError, BackportOptions, OutcomeCounts, Selection, StepOutcome,
 };
@@ -24,12 +25,11 @@ pub enum CompareError {
     Delta(#[from] crate::analysis::delta::DeltaError),
 }
 
-impl CompareError {
-    /// Tells whether the error comes from what the user asked for.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for CompareError {
+    fn is_user_input(&self) -> bool {
         match self {
-            CompareError::Backport(e) => e.is_user_error(),
-            CompareError::Delta(e) => e.is_user_error(),
+            CompareError::Backport(e) => e.is_user_input(),
+            CompareError::Delta(e) => e.is_user_input(),
             CompareError::Git(_) => false,
         }
     }

@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use regraft::analysis::backport::{
-    self, BackportError, BackportOptions, BackportPlan, OutcomeCounts, Selection, StepOutcome,
+    self, BackportOptions, BackportPlan, OutcomeCounts, Selection, StepOutcome,
 };
 use regraft::analysis::deps::DepsOptions;
 use regraft::git::repo::Repo;
@@ -139,8 +139,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         .map_err(apply_error)?;
         return report_run(ui, &report, false);
     }
-    let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)
-        .map_err(backport_error)?;
+    let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)?;
     if args.json {
         super::write_json(ui, &plan)?;
     } else {
@@ -185,8 +184,11 @@ pub fn apply_error(error: ApplyError) -> CommandError {
         ApplyError::EmptyResolution { .. } => Some("git regraft backport --skip"),
         _ => None,
     };
-    let user = error.is_user_error();
-    CommandError::engine(error, user, hint)
+    let error = CommandError::from(error);
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
 }
 
 /// Tells what a real run did, and what to do at a conflict (exit code 3 there: a finding).
@@ -276,12 +278,7 @@ pub fn dry_run(
         policy: None,
     };
     backport::plan(repo, target, Some(source), &options, &regraft::progress::Silent)
-        .map_err(backport_error)
-}
-
-fn backport_error(error: BackportError) -> CommandError {
-    let user = error.is_user_error();
-    CommandError::engine(error, user, None)
+        .map_err(CommandError::from)
 }
 
 /// Writes the prediction: counts, stages, conflicts, and with `verbose` every step.

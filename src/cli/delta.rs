@@ -70,8 +70,11 @@ pub fn delta_error(error: DeltaError) -> CommandError {
         ),
         _ => None,
     };
-    let user = error.is_user_error();
-    CommandError::engine(error, user, hint)
+    let error = CommandError::from(error);
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
 }
 
 /// Writes the human summary (and with `verbose`, every commit) to stdout.

@@ -231,7 +231,7 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
             review_ref: None,
             for_review: false,
         };
-        let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
+        let plan = replace::plan_replace(&repo, &request)?;
         writeln!(out)?;
         writeln!(
             out,
@@ -283,7 +283,7 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         review_ref: None,
         for_review: false,
     };
-    let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
+    let plan = replace::plan_replace(&repo, &request)?;
     regraft::surgery::operation::execute(&repo, plan, &mut |_, _| {})
         .map_err(super::surgery::operation_error)?;
     let mut out = ui.out();
@@ -303,8 +303,7 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         fetch: true,
         ..Default::default()
     };
-    let report =
-        regraft::surgery::sync::sync(&dev_repo, &options).map_err(super::sync::sync_error)?;
+    let report = regraft::surgery::sync::sync(&dev_repo, &options)?;
     drop(out);
     super::sync::render(ui, &report)?;
     let mut out = ui.out();

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::process::ExitCode;
 
-use regraft::analysis::deps::{self, DependencyGraph, DepsError, DepsOptions, EdgeKind};
+use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
 use regraft::git::repo::Repo;
 
 use super::{CommandError, Ui};
@@ -62,9 +62,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let options =
         DepsOptions { context: args.context, files: args.files, ..DepsOptions::default() };
     let progress = super::progress::Bar::new();
-    let mut graph = deps::analyze(&repo, &args.target, &args.source, &options, &progress)
-        .map_err(deps_error)?;
-    let wanted = deps::resolve_wanted(&repo, &graph, &args.wanted).map_err(deps_error)?;
+    let mut graph = deps::analyze(&repo, &args.target, &args.source, &options, &progress)?;
+    let wanted = deps::resolve_wanted(&repo, &graph, &args.wanted)?;
     if !wanted.is_empty() {
         let closure = graph.closure(&wanted, args.files);
         let prediction = graph
@@ -90,15 +89,9 @@ pub fn closure_for(
     wanted: regraft::ObjectId,
 ) -> Result<DependencyGraph, CommandError> {
     let mut graph =
-        deps::analyze(repo, target, source, &DepsOptions::default(), &regraft::progress::Silent)
-            .map_err(deps_error)?;
+        deps::analyze(repo, target, source, &DepsOptions::default(), &regraft::progress::Silent)?;
     graph.closure = Some(graph.closure(&[wanted], false));
     Ok(graph)
-}
-
-fn deps_error(error: DepsError) -> CommandError {
-    let user = error.is_user_error();
-    CommandError::engine(error, user, None)
 }
 
 /// Writes the human summary, the closure when there is one, or every edge with `verbose`.

@@ -44,8 +44,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let disabled = c.gerrit.as_deref() == Some("none");
     let review = super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote, &branch)?;
     let mut plan =
-        replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())
-            .map_err(super::replace::replace_error)?;
+        replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())?;
     if disabled {
         plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &branch));
     }

@@ -723,7 +723,7 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         old_tip: None,
     };
     say("Fetching and looking at what a sync would do...");
-    let plan = sync::sync(repo, &options).map_err(super::sync::sync_error)?;
+    let plan = sync::sync(repo, &options).map_err(CommandError::from)?;
     super::sync::render(ui, &plan)?;
     if plan.branches.iter().all(|b| b.outcome == SyncOutcome::UpToDate) || plan.branches.is_empty()
     {
@@ -738,7 +738,7 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let done = sync::sync(repo, &SyncOptions { dry_run: false, fetch: false, ..options })
-        .map_err(super::sync::sync_error)?;
+        .map_err(CommandError::from)?;
     super::sync::render(ui, &done)?;
     say("Undo with: git regraft sync --undo");
     Ok(if done.all_synced() { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) })

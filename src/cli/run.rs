@@ -8,7 +8,7 @@ use std::io::Write;
 
 use regraft::git::repo::Repo;
 use regraft::surgery::operation::{self, OperationError};
-use regraft::surgery::playbook::{self, PlaybookError};
+use regraft::surgery::playbook;
 
 use super::{CommandError, Ui};
 
@@ -82,7 +82,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 
 fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
     let values: BTreeMap<String, String> = args.vars.into_iter().collect();
-    let book = playbook::load(&args.playbook, &values).map_err(playbook_error)?;
+    let book = playbook::load(&args.playbook, &values)?;
     let start = super::current_dir()?;
     // Every repository's plan is made before anything runs: bad input anywhere changes nothing.
     let mut plans = Vec::new();
@@ -90,7 +90,7 @@ fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
         let dir = start.join(repository);
         let repo = Repo::discover(&dir).map_err(CommandError::user)?;
         super::status::refuse_if_in_progress(&repo)?;
-        let plan = book.plan(&repo, repository).map_err(playbook_error)?;
+        let plan = book.plan(&repo, repository)?;
         plans.push((repo, plan));
     }
     if args.json {
@@ -156,9 +156,4 @@ fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
         if n == 1 { "y" } else { "ies" }
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn playbook_error(error: PlaybookError) -> CommandError {
-    let internal = matches!(&error, PlaybookError::Plan { source, .. } if !source.is_user_error());
-    if internal { CommandError::internal(error) } else { CommandError::user(error) }
 }

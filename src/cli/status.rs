@@ -30,10 +30,7 @@ pub struct Args {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let status = status::status(&repo).map_err(|e| {
-        let user = matches!(&e, status::StatusError::Operation(o) if o.is_user_error());
-        CommandError::engine(e, user, None)
-    })?;
+    let status = status::status(&repo)?;
     if args.json {
         super::write_json(ui, &status)?;
     } else {

@@ -53,12 +53,9 @@ pub fn saved(
     path: &std::path::Path,
     c: &SurgeryArgs,
 ) -> Result<ExitCode, CommandError> {
-    let plan = regraft::surgery::saved_plan::read(repo, path).map_err(CommandError::user)?;
+    let plan = regraft::surgery::saved_plan::read(repo, path)?;
     if c.execute {
-        regraft::surgery::saved_plan::check_current(repo, &plan, path).map_err(|e| match e {
-            regraft::surgery::saved_plan::SavedPlanError::Git(_) => CommandError::internal(e),
-            _ => CommandError::user(e),
-        })?;
+        regraft::surgery::saved_plan::check_current(repo, &plan, path)?;
     }
     dry_run_or_execute(ui, repo, plan, c.execute, c.yes, c.json)
 }
@@ -266,6 +263,9 @@ pub fn operation_error(error: OperationError) -> CommandError {
         ),
         _ => None,
     };
-    let user = error.is_user_error();
-    CommandError::engine(error, user, hint)
+    let error = CommandError::from(error);
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
 }

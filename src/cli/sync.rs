@@ -53,9 +53,8 @@ pub struct Args {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let error = sync_error;
     if args.undo {
-        let moved = sync::undo(&repo).map_err(error)?;
+        let moved = sync::undo(&repo)?;
         let mut out = ui.out();
         for b in moved {
             writeln!(out, "{} is back at {}", b.branch, b.old.short())?;
@@ -70,7 +69,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         dry_run: args.dry_run,
         old_tip: args.old_tip,
     };
-    let report = sync::sync(&repo, &options).map_err(error)?;
+    let report = sync::sync(&repo, &options)?;
     if args.json {
         super::write_json(ui, &report)?;
     } else {
@@ -135,10 +134,4 @@ pub fn render(ui: &Ui, report: &regraft::surgery::sync::SyncReport) -> std::io::
         }
     }
     Ok(())
-}
-
-/// Maps a sync error to a user or internal error.
-pub fn sync_error(e: sync::SyncError) -> CommandError {
-    let user = e.is_user_error();
-    CommandError::engine(e, user, None)
 }

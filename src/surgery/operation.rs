@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::git::GitError;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
@@ -79,16 +80,25 @@ pub struct LeftAlone {
     pub tag: String,
 }
 
-impl OperationError {
-    /// Tells whether the error comes from the user's input or the state of the world
-    /// (a remote that moved) rather than a failure of git or the machine.
-    pub fn is_user_error(&self) -> bool {
+/// The state of the world (a remote that moved, a check that does not hold, an operation
+/// in progress) is the user's to look at, as is their input; git and the machine are not.
+impl ErrorOrigin for OperationError {
+    fn is_user_input(&self) -> bool {
         match self {
             OperationError::Git(_)
             | OperationError::Io { .. }
             | OperationError::NotRestored { .. } => false,
-            OperationError::Review(e) => e.is_user_error(),
-            _ => true,
+            OperationError::Review(e) => e.is_user_input(),
+            OperationError::Lock(e) => e.is_user_input(),
+            OperationError::Precondition { .. }
+            | OperationError::Verification { .. }
+            | OperationError::InProgress { .. }
+            | OperationError::NotInProgress { .. }
+            | OperationError::RemoteMoved { .. }
+            | OperationError::PushRefused { .. }
+            | OperationError::NotOurs(_)
+            | OperationError::AbortInProgress { .. }
+            | OperationError::CorruptJournal(_) => true,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::ErrorOrigin;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
 use crate::surgery::operation::{self, Check, OperationError};
@@ -16,6 +17,15 @@ pub enum StatusError {
     Operation(#[from] OperationError),
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
+}
+
+impl ErrorOrigin for StatusError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            StatusError::Operation(e) => e.is_user_input(),
+            StatusError::Git(_) => false,
+        }
+    }
 }
 
 /// The schema of `git regraft status --json`.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::delta::{self, DeltaError, DeltaOptions};
 use crate::analysis::history::{self, HistoryError};
 use crate::analysis::simulation::{Merger, SimulationError};
@@ -59,19 +60,21 @@ impl From<crate::git::names::NameError> for SyncError {
     }
 }
 
-impl SyncError {
-    /// Tells whether the error comes from the user's input or state.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for SyncError {
+    fn is_user_input(&self) -> bool {
         match self {
-            SyncError::Repo(e) => !matches!(e, RepoError::Read { .. }),
-            SyncError::Delta(e) => e.is_user_error(),
+            SyncError::Repo(e) => e.is_user_input(),
+            SyncError::Delta(e) => e.is_user_input(),
+            SyncError::Lock(e) => e.is_user_input(),
+            SyncError::Name(e) => e.is_user_input(),
             SyncError::Busy { .. }
-            | SyncError::Lock(_)
             | SyncError::NothingToUndo { .. }
-            | SyncError::Name(_)
             | SyncError::UnknownRemote { .. }
             | SyncError::NoBranch { .. } => true,
-            _ => false,
+            SyncError::Git(_)
+            | SyncError::History(_)
+            | SyncError::Simulation(_)
+            | SyncError::Io { .. } => false,
         }
     }
 }

@@ -11,6 +11,7 @@ use followup::{followups, new_commit};
 pub use review_steps::{ReviewTarget, gitreview_on};
 use review_steps::{abandon_step, tag_through_rest, through_rest};
 
+use crate::ErrorOrigin;
 use crate::git::GitError;
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
@@ -70,14 +71,24 @@ impl From<crate::git::names::NameError> for ReplaceError {
     }
 }
 
-impl ReplaceError {
-    /// Tells whether the error comes from the user's input.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for ReplaceError {
+    fn is_user_input(&self) -> bool {
         match self {
-            ReplaceError::Repo(e) => !matches!(e, RepoError::Read { .. }),
-            ReplaceError::Git(_) | ReplaceError::Simulation(_) => false,
-            ReplaceError::Operation(e) => e.is_user_error(),
-            _ => true,
+            ReplaceError::Repo(e) => e.is_user_input(),
+            ReplaceError::Operation(e) => e.is_user_input(),
+            ReplaceError::Name(e) => e.is_user_input(),
+            ReplaceError::Simulation(e) => e.is_user_input(),
+            // A scratch object directory that cannot be made is the machine's failure.
+            ReplaceError::Git(_) | ReplaceError::Scratch(_) => false,
+            ReplaceError::NoBranch { .. }
+            | ReplaceError::TagClash { .. }
+            | ReplaceError::NoSeries { .. }
+            | ReplaceError::FollowupConflict { .. }
+            | ReplaceError::NotBuiltOn { .. }
+            | ReplaceError::FollowupWithBackport
+            | ReplaceError::SameTip { .. }
+            | ReplaceError::ForReviewWith { .. }
+            | ReplaceError::Shallow { .. } => true,
         }
     }
 }
