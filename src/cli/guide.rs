@@ -118,7 +118,7 @@ fn in_progress(
         .operation
         .as_ref()
         .map(|op| {
-            let done = op.steps.iter().filter(|s| s.state == "done").count();
+            let done = op.steps_done();
             format!("{} ({done} of {} steps done)", op.operation, op.steps.len())
         })
         .or_else(|| status.backport.as_ref().map(|b| format!("a backport onto {}", b.target)))

@@ -410,7 +410,7 @@ impl Playbook {
             }
             notes.extend(plan.notes.iter().cloned());
             for mut s in plan.steps {
-                s.id = format!("{}-{}", n + 1, s.id);
+                s.id.part = Some(n + 1);
                 steps.push(s);
             }
         }

@@ -71,7 +71,7 @@ pub fn read(repo: &Repo, path: &Path) -> Result<Plan, SavedPlanError> {
     };
     repo.check_remote(&plan.remote).map_err(|e| refuse("(plan)", e.to_string()))?;
     for step in &plan.steps {
-        check_step(repo, &plan, step).map_err(|problem| refuse(&step.id, problem))?;
+        check_step(repo, &plan, step).map_err(|problem| refuse(&step.id.to_string(), problem))?;
     }
     Ok(plan)
 }

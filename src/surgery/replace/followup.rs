@@ -5,7 +5,7 @@ use super::{ReplaceError, ReplaceRequest, Strategy, argv, leased_push};
 use crate::git::GitError;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::surgery::operation::{Check, Step};
+use crate::surgery::operation::{Check, Step, StepKind};
 
 /// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
 /// a scratch object directory at plan time so the plan names every id), committed with its
@@ -69,7 +69,7 @@ pub(super) fn followups(
         )?;
         let k = n + 1;
         steps.push(Step {
-            id: format!("followup-{k}-tree"),
+            id: StepKind::FollowupTree(k).into(),
             description: format!(
                 "pick follow-up {} ({}) onto {}: merge to tree {}",
                 commit.short(),
@@ -93,7 +93,7 @@ pub(super) fn followups(
             verification: vec![Check::LocalObject { id: tree }],
         });
         steps.push(Step {
-            id: format!("followup-{k}-commit"),
+            id: StepKind::FollowupCommit(k).into(),
             description: format!("write the follow-up commit {} (author kept)", new.short()),
             action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
             input: Some(text),
@@ -102,7 +102,7 @@ pub(super) fn followups(
             verification: vec![Check::LocalObject { id: new }],
         });
         steps.push(leased_push(
-            &format!("followup-{k}-push"),
+            StepKind::FollowupPush(k),
             format!(
                 "fast-forward {branch} on {remote} to {} (only if it is still {})",
                 new.short(),

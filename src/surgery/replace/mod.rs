@@ -15,7 +15,9 @@ use crate::ErrorOrigin;
 use crate::git::GitError;
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
-use crate::surgery::operation::{self, Check, Notice, OperationError, Plan, Restore, Step};
+use crate::surgery::operation::{
+    self, Check, Notice, OperationError, Plan, Restore, Step, StepKind,
+};
 
 /// Errors from planning.
 #[derive(Debug, thiserror::Error)]
@@ -235,7 +237,7 @@ fn argv(words: &[&str]) -> Option<Vec<String>> {
 /// lease alone allows a non-fast-forward move (see [`crate::git::remote::leased_push_argv`]).
 /// Its precondition and verification say the same.
 pub(crate) fn leased_push(
-    id: &str,
+    kind: StepKind,
     description: String,
     remote: &str,
     reference: &str,
@@ -243,7 +245,7 @@ pub(crate) fn leased_push(
     to: Option<ObjectId>,
 ) -> Step {
     Step {
-        id: id.to_string(),
+        id: kind.into(),
         description,
         action: Some(crate::git::remote::leased_push_argv(remote, reference, from, to)),
         input: None,
@@ -270,7 +272,7 @@ fn review_push(request: &ReplaceRequest, old: &OldTip, tip: ObjectId, what: &str
         )
     };
     Step {
-        id: "push-for-review".into(),
+        id: StepKind::PushForReview.into(),
         description: format!(
             "push {what} {} for review to {review_ref} (while {branch} is still {})",
             tip.short(),
@@ -293,7 +295,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
     let tag_ref = format!("refs/tags/{}", old.tag);
     vec![
         Step {
-            id: "fetch".into(),
+            id: StepKind::Fetch.into(),
             description: format!(
                 "fetch {branch} from {remote}, so its tip {} is here",
                 old.commit.short()
@@ -305,7 +307,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
             verification: vec![Check::LocalObject { id: old.commit }],
         },
         Step {
-            id: "tag".into(),
+            id: StepKind::Tag.into(),
             description: format!(
                 "tag the old tip {} as {} (annotated)",
                 old.commit.short(),
@@ -326,7 +328,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
             verification: vec![Check::LocalTag { tag: old.tag.clone(), commit: old.commit }],
         },
         Step {
-            id: "push-tag".into(),
+            id: StepKind::PushTag.into(),
             description: format!(
                 "push tag {} to {remote} (only if {remote} has no such tag)",
                 old.tag
@@ -386,7 +388,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         Strategy::Megapatch | Strategy::Merge => {
             let (commit, text) = new_commit(repo, request, old.commit, source)?;
             steps.push(Step {
-                id: "commit".into(),
+                id: StepKind::Commit.into(),
                 description: format!(
                     "write the {} commit {} (tree of {}, parent {}{})",
                     strategy.name(),
@@ -407,7 +409,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             });
             if !request.for_review {
                 steps.push(leased_push(
-                    "push",
+                    StepKind::Push,
                     format!(
                         "fast-forward {branch} on {remote} to {} (only if it is still {})",
                         commit.short(),
@@ -430,7 +432,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 ));
             }
             let delete = leased_push(
-                "delete",
+                StepKind::Delete,
                 format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
                 remote,
                 &reference,
@@ -438,7 +440,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 None,
             );
             let create = leased_push(
-                "create",
+                StepKind::Create,
                 format!(
                     "create {branch} on {remote} at {} (only if it does not exist)",
                     source.short()
@@ -466,7 +468,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
                 ));
             }
             steps.push(leased_push(
-                "reset",
+                StepKind::Reset,
                 format!(
                     "force {branch} on {remote} to {} (only if it is still {})",
                     source.short(),
@@ -496,18 +498,18 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             old.commit
         }
     };
-    let tip_text = steps.iter().find(|s| s.id == "commit").and_then(|s| s.input.clone());
+    let tip_text = steps.iter().find(|s| s.id == StepKind::Commit).and_then(|s| s.input.clone());
     let (mut final_tip, followup_steps) = followups(repo, request, final_tip, tip_text)?;
     steps.extend(followup_steps);
     if request.for_review && matches!(strategy, Strategy::Megapatch | Strategy::Merge) {
         // One push of the last commit makes a review of each commit of the chain; the
         // branch stays at the old tip until they merge.
-        steps.retain(|s| !(s.id.starts_with("followup-") && s.id.ends_with("-push")));
+        steps.retain(|s| !matches!(s.id.kind, StepKind::FollowupPush(_)));
         steps.push(review_push(request, &old, final_tip, &format!("the {}", strategy.name())));
         final_tip = old.commit;
     }
     steps.push(Step {
-        id: "verify".into(),
+        id: StepKind::Verify.into(),
         description: format!(
             "verify: {branch} is {}, tag {} is the old tip",
             final_tip.short(),
@@ -594,7 +596,7 @@ pub fn plan_eol(
     }
     let reference = format!("refs/heads/{branch}");
     let mut delete = leased_push(
-        "delete",
+        StepKind::Delete,
         format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
         remote,
         &reference,
@@ -657,7 +659,7 @@ pub fn plan_create_branch(
         })?;
     let reference = format!("refs/heads/{branch}");
     let step = leased_push(
-        "create",
+        StepKind::Create,
         format!(
             "create {branch} on {remote} at {} (the tip of {from_branch}; only if {branch} does not exist)",
             at.short()
@@ -693,7 +695,7 @@ pub fn plan_delete_branch(
         ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
     })?;
     let mut step = leased_push(
-        "delete",
+        StepKind::Delete,
         format!(
             "delete {branch} on {remote} (only if it is still {} and tag {kept_by} keeps it)",
             tip.short()
