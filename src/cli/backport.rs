@@ -143,7 +143,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &plan)?;
     } else {
-        render(ui, &target, &plan, args.verbose)?;
+        render(&mut ui.out(), &target, &plan, args.verbose)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -282,8 +282,12 @@ pub fn dry_run(
 }
 
 /// Writes the prediction: counts, stages, conflicts, and with `verbose` every step.
-pub fn render(ui: &Ui, target: &str, plan: &BackportPlan, verbose: bool) -> std::io::Result<()> {
-    let mut out = ui.out();
+pub fn render(
+    out: &mut impl Write,
+    target: &str,
+    plan: &BackportPlan,
+    verbose: bool,
+) -> std::io::Result<()> {
     let OutcomeCounts { clean, empty, conflict, present } = plan.counts();
     writeln!(
         out,

@@ -52,7 +52,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &delta)?;
     } else {
-        render(ui, &delta, args.verbose)?;
+        render(&mut ui.out(), ui, &delta, args.verbose)?;
         ui.status(&format!(
             "next: `git regraft deps {t} {s} --for REV` (what a fix needs), `git regraft compare {t} {s}` (the options, measured)",
             t = regraft::git::quote(&delta.target.name),
@@ -77,9 +77,8 @@ pub fn delta_error(error: DeltaError) -> CommandError {
     }
 }
 
-/// Writes the human summary (and with `verbose`, every commit) to stdout.
-pub fn render(ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
-    let mut out = ui.out();
+/// Writes the human summary (and with `verbose`, every commit) to `out`, in `ui`'s colors.
+pub fn render(out: &mut impl Write, ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
     let bold = Style::new().bold();
     let (target, source) = (&delta.target, &delta.source);
     if target.commit == source.commit {
@@ -144,12 +143,12 @@ pub fn render(ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
         writeln!(out)?;
         writeln!(out, "only on {} (oldest first):", source.name)?;
         for entry in &delta.source_only {
-            write_entry(&mut out, ui, entry)?;
+            write_entry(out, ui, entry)?;
         }
         writeln!(out)?;
         writeln!(out, "only on {} (oldest first):", target.name)?;
         for entry in &delta.target_only {
-            write_entry(&mut out, ui, entry)?;
+            write_entry(out, ui, entry)?;
         }
         for r in &delta.unresolved_references {
             writeln!(

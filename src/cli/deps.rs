@@ -76,7 +76,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match format {
         Format::Json => super::write_json(ui, &graph)?,
         Format::Dot => super::dot::write(&mut ui.out(), &graph, &wanted)?,
-        Format::Text => render(ui, &graph, &wanted, args.verbose)?,
+        Format::Text => render(&mut ui.out(), &graph, &wanted, args.verbose)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -96,12 +96,11 @@ pub fn closure_for(
 
 /// Writes the human summary, the closure when there is one, or every edge with `verbose`.
 pub fn render(
-    ui: &Ui,
+    out: &mut impl Write,
     graph: &DependencyGraph,
     wanted: &[regraft::ObjectId],
     verbose: bool,
 ) -> std::io::Result<()> {
-    let mut out = ui.out();
     let by_id: HashMap<_, _> = graph.commits.iter().map(|c| (c.commit, c)).collect();
     let line_edges = graph.edges.iter().filter(|e| e.kind == EdgeKind::Lines).count();
     let file_edges = graph.edges.len() - line_edges;

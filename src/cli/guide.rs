@@ -724,7 +724,7 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     };
     say("Fetching and looking at what a sync would do...");
     let plan = sync::sync(repo, &options).map_err(CommandError::from)?;
-    super::sync::render(ui, &plan)?;
+    super::sync::render(&mut ui.out(), &plan)?;
     if plan.branches.iter().all(|b| b.outcome == SyncOutcome::UpToDate) || plan.branches.is_empty()
     {
         say("Nothing to do.");
@@ -739,7 +739,7 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     }
     let done = sync::sync(repo, &SyncOptions { dry_run: false, fetch: false, ..options })
         .map_err(CommandError::from)?;
-    super::sync::render(ui, &done)?;
+    super::sync::render(&mut ui.out(), &done)?;
     say("Undo with: git regraft sync --undo");
     Ok(if done.all_synced() { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) })
 }

@@ -103,10 +103,10 @@ fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
     ui.status(&format!("playbook {}: {}", book.name, book.description));
     for (repo, plan) in &plans {
         if args.execute {
-            super::surgery::render(ui, plan)?;
+            super::surgery::render(&mut ui.out(), plan)?;
         } else {
             let now = regraft::surgery::assess::assess(repo, plan).ok();
-            super::surgery::render_now(ui, plan, now.as_deref())?;
+            super::surgery::render_now(&mut ui.out(), plan, now.as_deref())?;
         }
     }
     if !args.execute {

@@ -34,7 +34,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &status)?;
     } else {
-        render(ui, &status)?;
+        render(&mut ui.out(), &status)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -43,8 +43,7 @@ fn short(value: Option<regraft::ObjectId>) -> String {
     value.map_or("(none)".to_string(), |v| v.short())
 }
 
-fn render(ui: &Ui, status: &Status) -> std::io::Result<()> {
-    let mut out = ui.out();
+fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
     if status.is_idle() {
         writeln!(out, "Nothing in progress.")?;
     }

@@ -69,7 +69,7 @@ pub fn save(
     command: &str,
 ) -> Result<ExitCode, CommandError> {
     regraft::surgery::saved_plan::write(plan, path).map_err(CommandError::internal)?;
-    render_dry_run(ui, repo, plan)?;
+    render_dry_run(&mut ui.out(), repo, plan)?;
     writeln!(
         ui.out(),
         "\nThe plan is in {}: review it, then run exactly it with `git regraft {command} --plan {} --execute`.",
@@ -81,18 +81,17 @@ pub fn save(
 
 /// Writes every step of the plan: what it does, the exact git command, what must hold
 /// before, and how it is verified.
-pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
-    render_now(ui, plan, None)
+pub fn render(out: &mut impl Write, plan: &Plan) -> std::io::Result<()> {
+    render_now(out, plan, None)
 }
 
 /// Writes the plan like [`render`], with, under each step, how it stands if the plan ran
 /// now (`now`, from [`regraft::surgery::assess::assess`]).
 pub fn render_now(
-    ui: &Ui,
+    out: &mut impl Write,
     plan: &Plan,
     now: Option<&[regraft::surgery::assess::StepNow]>,
 ) -> std::io::Result<()> {
-    let mut out = ui.out();
     writeln!(out, "plan: {}", plan.operation)?;
     for note in &plan.notes {
         writeln!(out, "note: {note}")?;
@@ -159,9 +158,9 @@ pub fn render_now(
 }
 
 /// Renders the plan for a dry run, with how each step stands now (when that can be read).
-fn render_dry_run(ui: &Ui, repo: &Repo, plan: &Plan) -> std::io::Result<()> {
+fn render_dry_run(out: &mut impl Write, repo: &Repo, plan: &Plan) -> std::io::Result<()> {
     let now = regraft::surgery::assess::assess(repo, plan).ok();
-    render_now(ui, plan, now.as_deref())
+    render_now(out, plan, now.as_deref())
 }
 
 /// Shows the plan (dry run), or with `execute` asks and runs it.
@@ -177,7 +176,7 @@ pub fn dry_run_or_execute(
         if json {
             super::write_json(ui, &plan)?;
         } else {
-            render_dry_run(ui, repo, &plan)?;
+            render_dry_run(&mut ui.out(), repo, &plan)?;
             writeln!(
                 ui.out(),
                 "\nThis was a dry run: nothing changed. Run again with --execute to do it."
@@ -185,7 +184,7 @@ pub fn dry_run_or_execute(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    render(ui, &plan)?;
+    render(&mut ui.out(), &plan)?;
     confirm(&plan.operation, yes)?;
     let mut report = |step: &operation::Step, status: StepStatus| {
         let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };

@@ -73,7 +73,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &report)?;
     } else {
-        render(ui, &report)?;
+        render(&mut ui.out(), &report)?;
     }
     // 0 only when every branch is synced or provably needs nothing: a script's
     // `git regraft sync --all && ...` must not go on past a branch left behind.
@@ -81,8 +81,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 }
 
 /// Writes what a sync found and did (or would do) to each branch.
-pub fn render(ui: &Ui, report: &regraft::surgery::sync::SyncReport) -> std::io::Result<()> {
-    let mut out = ui.out();
+pub fn render(
+    out: &mut impl Write,
+    report: &regraft::surgery::sync::SyncReport,
+) -> std::io::Result<()> {
     if report.rewrites.is_empty() {
         writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
     }
