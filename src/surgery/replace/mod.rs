@@ -351,28 +351,9 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
 
 /// Builds the plan for replacing the branch; nothing is changed.
 pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
-    let remote = request.remote.as_str();
-    let branch = request.branch.as_str();
-    check_names(repo, remote, &[branch])?;
-    if let Some(review_ref) = &request.review_ref {
-        crate::git::names::check_full_ref(review_ref)?;
-    }
-    if !repo.shallow_boundary().is_empty() {
-        return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
-    }
-    let source = repo.resolve_commit(&request.source)?;
-    let old = old_tip(repo, remote, branch, request.tag.as_deref(), "early-demise")?;
-    if old.commit == source {
-        return Err(ReplaceError::SameTip {
-            source_name: request.source.clone(),
-            commit: source.short(),
-            branch: branch.into(),
-        });
-    }
-    let strategy = request.strategy;
-    if request.for_review && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
-        return Err(ReplaceError::ForReviewWith { strategy: strategy.name() });
-    }
+    let (remote, branch, strategy) =
+        (request.remote.as_str(), request.branch.as_str(), request.strategy);
+    let (source, old) = check_request(repo, request)?;
     let why = format!(
         "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
         request.source,
@@ -383,120 +364,13 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
     if let Some(target) = request.review.as_ref().filter(|t| t.rest_branches) {
         tag_through_rest(&mut steps, target, branch, &old, &why);
     }
-    let reference = format!("refs/heads/{branch}");
     let final_tip = match strategy {
         Strategy::Megapatch | Strategy::Merge => {
-            let (commit, text) = new_commit(repo, request, old.commit, source)?;
-            steps.push(Step {
-                id: StepKind::Commit.into(),
-                description: format!(
-                    "write the {} commit {} (tree of {}, parent {}{})",
-                    strategy.name(),
-                    commit.short(),
-                    source.short(),
-                    old.commit.short(),
-                    if strategy == Strategy::Merge {
-                        format!(" and {}", source.short())
-                    } else {
-                        String::new()
-                    }
-                ),
-                action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
-                input: Some(text),
-                review: None,
-                precondition: vec![],
-                verification: vec![Check::LocalObject { id: commit }],
-            });
-            if !request.for_review {
-                steps.push(leased_push(
-                    StepKind::Push,
-                    format!(
-                        "fast-forward {branch} on {remote} to {} (only if it is still {})",
-                        commit.short(),
-                        old.commit.short()
-                    ),
-                    remote,
-                    &reference,
-                    Some(old.commit),
-                    Some(commit),
-                ));
-            }
-            commit
+            new_commit_steps(repo, request, &old, source, &mut steps)?
         }
-        Strategy::Recreate => {
-            if let Some(target) = &request.review {
-                steps.push(abandon_step(
-                    target,
-                    branch,
-                    &format!("{branch} is recreated from {}", request.source),
-                ));
-            }
-            let delete = leased_push(
-                StepKind::Delete,
-                format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
-                remote,
-                &reference,
-                Some(old.commit),
-                None,
-            );
-            let create = leased_push(
-                StepKind::Create,
-                format!(
-                    "create {branch} on {remote} at {} (only if it does not exist)",
-                    source.short()
-                ),
-                remote,
-                &reference,
-                None,
-                Some(source),
-            );
-            match request.review.as_ref().filter(|t| t.rest_branches) {
-                Some(target) => {
-                    steps.push(through_rest(delete, target, branch, None));
-                    steps.push(through_rest(create, target, branch, Some(source)));
-                }
-                None => steps.extend([delete, create]),
-            }
-            source
-        }
-        Strategy::Reset => {
-            if let Some(target) = &request.review {
-                steps.push(abandon_step(
-                    target,
-                    branch,
-                    &format!("{branch} is reset to {}", request.source),
-                ));
-            }
-            steps.push(leased_push(
-                StepKind::Reset,
-                format!(
-                    "force {branch} on {remote} to {} (only if it is still {})",
-                    source.short(),
-                    old.commit.short()
-                ),
-                remote,
-                &reference,
-                Some(old.commit),
-                Some(source),
-            ));
-            source
-        }
-        Strategy::Backport => {
-            if !repo.is_ancestor(old.commit, source) {
-                return Err(ReplaceError::NotBuiltOn {
-                    source_name: request.source.clone(),
-                    commit: source.short(),
-                    branch: branch.to_string(),
-                    old: old.commit.short(),
-                });
-            }
-            if !request.followups.is_empty() {
-                return Err(ReplaceError::FollowupWithBackport);
-            }
-            steps.push(review_push(request, &old, source, "the backport"));
-            // The branch itself moves as the reviews merge.
-            old.commit
-        }
+        Strategy::Recreate => recreate_steps(request, &old, source, &mut steps),
+        Strategy::Reset => reset_steps(request, &old, source, &mut steps),
+        Strategy::Backport => backport_steps(repo, request, &old, source, &mut steps)?,
     };
     let tip_text = steps.iter().find(|s| s.id == StepKind::Commit).and_then(|s| s.input.clone());
     let (mut final_tip, followup_steps) = followups(repo, request, final_tip, tip_text)?;
@@ -508,22 +382,8 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         steps.push(review_push(request, &old, final_tip, &format!("the {}", strategy.name())));
         final_tip = old.commit;
     }
-    steps.push(Step {
-        id: StepKind::Verify.into(),
-        description: format!(
-            "verify: {branch} is {}, tag {} is the old tip",
-            final_tip.short(),
-            old.tag
-        ),
-        action: None,
-        input: None,
-        review: None,
-        precondition: vec![],
-        verification: vec![
-            Check::RemoteRef { reference: reference.clone(), expected: Some(final_tip) },
-            Check::RemoteTag { tag: old.tag.clone(), commit: old.commit },
-        ],
-    });
+    steps.push(verify_step(branch, &old, final_tip));
+    let reference = format!("refs/heads/{branch}");
     Ok(Plan {
         operation: format!(
             "replace {branch} on {remote} by {} ({})",
@@ -544,6 +404,198 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         notes: gitreview_note(repo, request, source)?.into_iter().collect(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
     })
+}
+
+/// Checks what the request names before anything is planned, and returns SOURCE's commit
+/// and the branch's old tip with its tag.
+fn check_request(
+    repo: &Repo,
+    request: &ReplaceRequest,
+) -> Result<(ObjectId, OldTip), ReplaceError> {
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    check_names(repo, remote, &[branch])?;
+    if let Some(review_ref) = &request.review_ref {
+        crate::git::names::check_full_ref(review_ref)?;
+    }
+    if !repo.shallow_boundary().is_empty() {
+        return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
+    }
+    let source = repo.resolve_commit(&request.source)?;
+    let old = old_tip(repo, remote, branch, request.tag.as_deref(), "early-demise")?;
+    if old.commit == source {
+        return Err(ReplaceError::SameTip {
+            source_name: request.source.clone(),
+            commit: source.short(),
+            branch: branch.into(),
+        });
+    }
+    let strategy = request.strategy;
+    if request.for_review && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+        return Err(ReplaceError::ForReviewWith { strategy: strategy.name() });
+    }
+    Ok((source, old))
+}
+
+/// Megapatch and merge: write the new commit on the old tip, and push it unless it goes
+/// for review. Returns the new commit.
+fn new_commit_steps(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    old: &OldTip,
+    source: ObjectId,
+    steps: &mut Vec<Step>,
+) -> Result<ObjectId, ReplaceError> {
+    let (remote, branch, strategy) =
+        (request.remote.as_str(), request.branch.as_str(), request.strategy);
+    let (commit, text) = new_commit(repo, request, old.commit, source)?;
+    steps.push(Step {
+        id: StepKind::Commit.into(),
+        description: format!(
+            "write the {} commit {} (tree of {}, parent {}{})",
+            strategy.name(),
+            commit.short(),
+            source.short(),
+            old.commit.short(),
+            if strategy == Strategy::Merge {
+                format!(" and {}", source.short())
+            } else {
+                String::new()
+            }
+        ),
+        action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
+        input: Some(text),
+        review: None,
+        precondition: vec![],
+        verification: vec![Check::LocalObject { id: commit }],
+    });
+    if !request.for_review {
+        steps.push(leased_push(
+            StepKind::Push,
+            format!(
+                "fast-forward {branch} on {remote} to {} (only if it is still {})",
+                commit.short(),
+                old.commit.short()
+            ),
+            remote,
+            &format!("refs/heads/{branch}"),
+            Some(old.commit),
+            Some(commit),
+        ));
+    }
+    Ok(commit)
+}
+
+/// Recreate: abandon the open reviews, delete the branch, create it at SOURCE (through
+/// the review server's REST API when it manages branches). Returns SOURCE.
+fn recreate_steps(
+    request: &ReplaceRequest,
+    old: &OldTip,
+    source: ObjectId,
+    steps: &mut Vec<Step>,
+) -> ObjectId {
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    let reference = format!("refs/heads/{branch}");
+    if let Some(target) = &request.review {
+        steps.push(abandon_step(
+            target,
+            branch,
+            &format!("{branch} is recreated from {}", request.source),
+        ));
+    }
+    let delete = leased_push(
+        StepKind::Delete,
+        format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
+        remote,
+        &reference,
+        Some(old.commit),
+        None,
+    );
+    let create = leased_push(
+        StepKind::Create,
+        format!("create {branch} on {remote} at {} (only if it does not exist)", source.short()),
+        remote,
+        &reference,
+        None,
+        Some(source),
+    );
+    match request.review.as_ref().filter(|t| t.rest_branches) {
+        Some(target) => {
+            steps.push(through_rest(delete, target, branch, None));
+            steps.push(through_rest(create, target, branch, Some(source)));
+        }
+        None => steps.extend([delete, create]),
+    }
+    source
+}
+
+/// Reset: abandon the open reviews, force the branch to SOURCE. Returns SOURCE.
+fn reset_steps(
+    request: &ReplaceRequest,
+    old: &OldTip,
+    source: ObjectId,
+    steps: &mut Vec<Step>,
+) -> ObjectId {
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    if let Some(target) = &request.review {
+        steps.push(abandon_step(
+            target,
+            branch,
+            &format!("{branch} is reset to {}", request.source),
+        ));
+    }
+    steps.push(leased_push(
+        StepKind::Reset,
+        format!(
+            "force {branch} on {remote} to {} (only if it is still {})",
+            source.short(),
+            old.commit.short()
+        ),
+        remote,
+        &format!("refs/heads/{branch}"),
+        Some(old.commit),
+        Some(source),
+    ));
+    source
+}
+
+/// Backport: push SOURCE, built on the old tip, for review. Returns the old tip: the
+/// branch itself moves as the reviews merge.
+fn backport_steps(
+    repo: &Repo,
+    request: &ReplaceRequest,
+    old: &OldTip,
+    source: ObjectId,
+    steps: &mut Vec<Step>,
+) -> Result<ObjectId, ReplaceError> {
+    if !repo.is_ancestor(old.commit, source) {
+        return Err(ReplaceError::NotBuiltOn {
+            source_name: request.source.clone(),
+            commit: source.short(),
+            branch: request.branch.clone(),
+            old: old.commit.short(),
+        });
+    }
+    if !request.followups.is_empty() {
+        return Err(ReplaceError::FollowupWithBackport);
+    }
+    steps.push(review_push(request, old, source, "the backport"));
+    Ok(old.commit)
+}
+
+/// The last step: the branch on the remote is `tip` and the tag keeps the old tip.
+fn verify_step(branch: &str, old: &OldTip, tip: ObjectId) -> Step {
+    Step {
+        id: StepKind::Verify.into(),
+        description: format!("verify: {branch} is {}, tag {} is the old tip", tip.short(), old.tag),
+        action: None,
+        input: None,
+        review: None,
+        precondition: vec![],
+        verification: vec![
+            Check::RemoteRef { reference: format!("refs/heads/{branch}"), expected: Some(tip) },
+            Check::RemoteTag { tag: old.tag.clone(), commit: old.commit },
+        ],
+    }
 }
 
 /// Returns a note when the branch, once it has SOURCE's tree, would keep a `.gitreview`
