@@ -204,24 +204,9 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         return Err(SyncError::Busy { what: what.to_string() });
     }
     let remote = options.remote.as_str();
-    // Sync reads the remote-tracking branches, so a URL will not do: a configured remote.
-    let known = repo.remote_names();
-    if !known.iter().any(|r| r == remote) {
-        let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
-        return Err(SyncError::UnknownRemote { remote: remote.to_string(), known });
-    }
+    check_configured(repo, remote)?;
     let branches = repo.local_branches();
-    for branch in &options.branches {
-        if !branches.iter().any(|b| b.name == *branch) {
-            let near = branches
-                .iter()
-                .map(|b| &b.name)
-                .min_by_key(|name| strsim::levenshtein(name, branch))
-                .filter(|name| strsim::levenshtein(name, branch) <= 3)
-                .cloned();
-            return Err(SyncError::NoBranch { branch: branch.clone(), near });
-        }
-    }
+    check_local(&branches, &options.branches)?;
     let before = remote_tracking(repo, remote)?;
     if options.fetch {
         repo.git().output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
@@ -229,23 +214,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     let after = remote_tracking(repo, remote)?;
     let explicit_old =
         options.old_tip.as_deref().map(|spec| repo.resolve_commit(spec)).transpose()?;
-    let mut rewrites = Vec::new();
-    for (reference, &new) in &after {
-        if reference.ends_with("/HEAD") {
-            continue;
-        }
-        if let Some(rewrite) = find_rewrite(
-            repo,
-            reference,
-            new,
-            before.get(reference).copied(),
-            explicit_old,
-            &branches,
-        ) {
-            rewrites.push(rewrite);
-        }
-    }
-    rewrites.sort_by(|a, b| a.reference.cmp(&b.reference));
+    let rewrites = rewrites(repo, &before, &after, explicit_old, &branches);
 
     let current = repo.head_branch();
     let wanted: Vec<String> = if !options.branches.is_empty() {
@@ -326,13 +295,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         results.push(result);
     }
     if !options.dry_run {
-        let moved: Vec<&BranchSync> = results.iter().filter(|b| b.backup.is_some()).collect();
-        if !moved.is_empty() {
-            let path = last_sync_path(repo);
-            let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
-            crate::state_file::write(&path, &text)
-                .map_err(|source| SyncError::Io { path, source })?;
-        }
+        record_moved(repo, &results)?;
     }
     Ok(SyncReport {
         remote: remote.to_string(),
@@ -340,6 +303,72 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         rewrites,
         branches: results,
     })
+}
+
+/// Refuses a remote that is not configured: sync reads the remote-tracking branches, so a
+/// URL will not do.
+fn check_configured(repo: &Repo, remote: &str) -> Result<(), SyncError> {
+    let known = repo.remote_names();
+    if !known.iter().any(|r| r == remote) {
+        let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+        return Err(SyncError::UnknownRemote { remote: remote.to_string(), known });
+    }
+    Ok(())
+}
+
+/// Refuses a named branch that is not a local branch, naming a close one if there is.
+fn check_local(branches: &[LocalBranch], named: &[String]) -> Result<(), SyncError> {
+    for branch in named {
+        if !branches.iter().any(|b| b.name == *branch) {
+            let near = branches
+                .iter()
+                .map(|b| &b.name)
+                .min_by_key(|name| strsim::levenshtein(name, branch))
+                .filter(|name| strsim::levenshtein(name, branch) <= 3)
+                .cloned();
+            return Err(SyncError::NoBranch { branch: branch.clone(), near });
+        }
+    }
+    Ok(())
+}
+
+/// Returns the remote-tracking branches (`after` the fetch) that were rewritten, by ref.
+fn rewrites(
+    repo: &Repo,
+    before: &HashMap<String, ObjectId>,
+    after: &HashMap<String, ObjectId>,
+    explicit_old: Option<ObjectId>,
+    branches: &[LocalBranch],
+) -> Vec<Rewrite> {
+    let mut rewrites = Vec::new();
+    for (reference, &new) in after {
+        if reference.ends_with("/HEAD") {
+            continue;
+        }
+        if let Some(rewrite) = find_rewrite(
+            repo,
+            reference,
+            new,
+            before.get(reference).copied(),
+            explicit_old,
+            branches,
+        ) {
+            rewrites.push(rewrite);
+        }
+    }
+    rewrites.sort_by(|a, b| a.reference.cmp(&b.reference));
+    rewrites
+}
+
+/// Records the branches this sync moved (`sync-last.json`), for `--undo`.
+fn record_moved(repo: &Repo, results: &[BranchSync]) -> Result<(), SyncError> {
+    let moved: Vec<&BranchSync> = results.iter().filter(|b| b.backup.is_some()).collect();
+    if !moved.is_empty() {
+        let path = last_sync_path(repo);
+        let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
+        crate::state_file::write(&path, &text).map_err(|source| SyncError::Io { path, source })?;
+    }
+    Ok(())
 }
 
 /// Returns (old tip, new tip) of the local branches the last sync moved and that are still
