@@ -163,8 +163,8 @@ pub fn config(repo: &Repo, key: &str) -> Option<String> {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    regraft::git::names::check_branch(&args.branch).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
+    regraft::git::names::check_branch(&args.branch)?;
     let url = gerrit_url(&repo, args.gerrit)?.ok_or_else(|| {
         CommandError::user(anyhow::anyhow!(
             "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL)"
@@ -257,7 +257,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 
 pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let _ = args.from_journal;
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let state = repo.state_dir();
     let log = AbandonLog::load(&state).map_err(CommandError::internal)?;
     let wanted = |r: &AbandonRecord| args.branch.as_deref().is_none_or(|b| b == r.branch);

@@ -62,7 +62,7 @@ enum Format {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     // TARGET may be named as the remote-tracking branch; the review server knows the branch.
     let branch = args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
     let open_reviews = match super::abandon::review_target(

@@ -43,7 +43,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let mut options = DeltaOptions::default();
     if let Some(jobs) = args.jobs {
         options.jobs = jobs.max(1);

@@ -58,7 +58,7 @@ enum Format {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let options =
         DepsOptions { context: args.context, files: args.files, ..DepsOptions::default() };
     let progress = super::progress::Bar::new();

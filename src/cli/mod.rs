@@ -253,7 +253,7 @@ pub fn policy_check(
     }
     let policy = regraft::analysis::policy::load(file)?;
     let phase = phase.map_or_else(|| policy.default_phase.clone(), str::to_string);
-    policy.phase(&phase).map_err(CommandError::user)?;
+    policy.phase(&phase)?;
     Ok(Some(regraft::analysis::backport::PolicyCheck {
         policy: std::sync::Arc::new(policy),
         phase,

@@ -59,7 +59,7 @@ struct CheckArgs {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let PolicyCommand::Check(args) = args.command;
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let policy = policy::load(args.policy.as_deref())?;
     let report = policy::check(
         &repo,

@@ -70,7 +70,7 @@ fn strategy_parser() -> impl clap::builder::TypedValueParser<Value = Strategy> {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
     if c.resume || c.abort {
         return super::surgery::resume_or_abort(ui, &repo, c.abort);

@@ -88,7 +88,7 @@ fn run_playbook(args: Args, ui: &Ui) -> Result<ExitCode, CommandError> {
     let mut plans = Vec::new();
     for repository in &book.repositories {
         let dir = start.join(repository);
-        let repo = Repo::discover(&dir).map_err(CommandError::user)?;
+        let repo = Repo::discover(&dir)?;
         super::status::refuse_if_in_progress(&repo)?;
         let plan = book.plan(&repo, repository)?;
         plans.push((repo, plan));
