@@ -5,11 +5,12 @@
 //!
 //! The engine is layered; a module uses only its own layer and the ones below it
 //! (`docs/development.md` has the map, `tests/it/layers.rs` checks it):
-//! the crate root's vocabulary (`oid`, `progress`, `fault`, `state_file`) < [`text`] <
-//! [`git`] < [`analysis`] and [`review`] (side by side, neither using the other) <
-//! [`surgery`].
+//! the crate root's vocabulary (`oid`, `progress`, `fault`, `state_file`, `error_origin`)
+//! < [`text`] < [`git`] < [`analysis`] and [`review`] (side by side, neither using the
+//! other) < [`surgery`].
 
 pub mod analysis;
+pub mod error_origin;
 pub mod fault;
 pub mod git;
 pub mod oid;
@@ -20,4 +21,5 @@ pub mod state_file;
 pub mod surgery;
 pub mod text;
 
+pub use error_origin::ErrorOrigin;
 pub use oid::ObjectId;

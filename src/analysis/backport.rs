@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::delta::{self, DeltaError, DeltaOptions};
 use crate::analysis::deps::{self, DepsError, DepsOptions};
 use crate::analysis::simulation::{self, Outcome, SimulationError, ToPick};
@@ -33,15 +34,14 @@ pub enum BackportError {
     Merge { spec: String, commit: String },
 }
 
-impl BackportError {
-    /// Tells whether the error comes from what the user asked for.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for BackportError {
+    fn is_user_input(&self) -> bool {
         match self {
-            BackportError::Repo(e) => !matches!(e, RepoError::Read { .. }),
-            BackportError::Delta(e) => e.is_user_error(),
-            BackportError::Deps(e) => e.is_user_error(),
-            BackportError::Simulation(_) => false,
-            BackportError::Policy(e) => e.is_user_error(),
+            BackportError::Repo(e) => e.is_user_input(),
+            BackportError::Delta(e) => e.is_user_input(),
+            BackportError::Deps(e) => e.is_user_input(),
+            BackportError::Simulation(e) => e.is_user_input(),
+            BackportError::Policy(e) => e.is_user_input(),
             BackportError::NeedsSource { .. }
             | BackportError::Nothing { .. }
             | BackportError::Merge { .. } => true,

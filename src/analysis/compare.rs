@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::backport::{
-    self, BackportError, BackportOptions, OutcomeCounts, Selection, StepOutcome,
+    self, BackportError, BackportOptions, BackportPlan, OutcomeCounts, Selection, StepOutcome,
 };
 use crate::analysis::delta::{DeltaOptions, Tip};
 use crate::analysis::deps::DepsOptions;
@@ -24,12 +25,11 @@ pub enum CompareError {
     Delta(#[from] crate::analysis::delta::DeltaError),
 }
 
-impl CompareError {
-    /// Tells whether the error comes from what the user asked for.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for CompareError {
+    fn is_user_input(&self) -> bool {
         match self {
-            CompareError::Backport(e) => e.is_user_error(),
-            CompareError::Delta(e) => e.is_user_error(),
+            CompareError::Backport(e) => e.is_user_input(),
+            CompareError::Delta(e) => e.is_user_input(),
             CompareError::Git(_) => false,
         }
     }
@@ -135,6 +135,39 @@ pub fn compare(
     progress: &dyn Progress,
 ) -> Result<Comparison, CompareError> {
     let delta = crate::analysis::delta::delta(repo, target, source, &options.delta)?;
+    let (plan, whole) = simulate_and_diff(repo, &delta, options, progress)?;
+    let summary = delta.summary();
+    let measured = Measured {
+        source_changes: summary.source_changes,
+        present: summary.present,
+        source_commits: delta.source_only.len(),
+        target_commits: delta.target_only.len(),
+        whole,
+        open: options.open_reviews,
+    };
+    let megapatch = measured.megapatch();
+    let merge = measured.merge();
+    let recreate = measured.recreate();
+    let reset = reset(&recreate);
+    let (staged, refused) = measured.backport(&plan, options);
+    let recommendation = recommend(&staged, &merge, &megapatch);
+    Ok(Comparison {
+        target: delta.target,
+        source: delta.source,
+        options: vec![megapatch, merge, recreate, reset, staged],
+        recommendation,
+        conflicts: predicted_conflicts(&plan),
+        policy_refused: refused,
+    })
+}
+
+/// Simulates the backport's picks while the tree-to-tree size is measured, in parallel.
+fn simulate_and_diff(
+    repo: &crate::git::repo::Repo,
+    delta: &crate::analysis::delta::Delta,
+    options: &CompareOptions,
+    progress: &dyn Progress,
+) -> Result<(BackportPlan, DiffStat), CompareError> {
     let backport_options = BackportOptions {
         selection: Selection::Delta,
         include_present: false,
@@ -143,95 +176,129 @@ pub fn compare(
         with_stat: true,
         policy: options.policy.clone(),
     };
-    // The tree-to-tree size is measured while the picks are simulated.
     let git = repo.git();
     let (plan, whole) = std::thread::scope(|scope| {
         let whole = scope
             .spawn(|| simulation::diff_stat(git, delta.target.commit, delta.source.commit, &[]));
-        let plan = backport::plan_for_delta(repo, &delta, &backport_options, progress);
+        let plan = backport::plan_for_delta(repo, delta, &backport_options, progress);
         (plan, whole.join().expect("the diff reader does not panic"))
     });
-    let (plan, whole) = (plan?, whole?);
-    let summary = delta.summary();
-    let source_commits = delta.source_only.len();
-    let OutcomeCounts { clean, empty, conflict, .. } = plan.counts();
-    let backport_stat = plan.stat.unwrap_or_default();
-    let open = options.open_reviews;
-    let figures = |strategy: &str, reviews, commits, stat: DiffStat| Figures {
-        strategy: strategy.to_string(),
-        reviews,
-        commits,
-        files_changed: stat.files,
-        insertions: stat.insertions,
-        deletions: stat.deletions,
-        predicted_conflicts: 0,
-        fast_forward: true,
-        force_update_needed: false,
-        history_kept: HistoryKept::Old,
-        blame_kept: false,
-        needs: vec!["push".into()],
-        open_reviews_affected: open,
-        verdict: String::new(),
-    };
+    Ok((plan?, whole?))
+}
 
-    let mut megapatch = figures("megapatch", 1, 1, whole);
-    // Counted as the one review Kolla's megapatch was: `replace --for-review` pushes it to
-    // refs/for/<branch>; without it, replace pushes straight to the branch.
-    megapatch.needs = vec!["push for review (replace --for-review) or direct push".into()];
-    megapatch.verdict = format!(
-        "one review (replace --for-review; a direct push skips it), fast-forward, {} files in one commit; the {} source commits and their authors are not on the branch",
-        whole.files, summary.source_changes
-    );
+/// What the options' figures are computed from.
+struct Measured {
+    /// Non-merge commits only on SOURCE, and how many of them TARGET already has.
+    source_changes: usize,
+    present: usize,
+    /// Commits only on SOURCE and only on TARGET, merges included.
+    source_commits: usize,
+    target_commits: usize,
+    /// TARGET's tree to SOURCE's.
+    whole: DiffStat,
+    open: Option<usize>,
+}
 
-    let mut merge = figures("merge", 1, source_commits + 1, whole);
-    merge.history_kept = HistoryKept::Both;
-    merge.blame_kept = true;
-    merge.needs = vec![
-        "push for review (replace --for-review) or direct push".into(),
-        "push merge commit".into(),
-    ];
-    merge.verdict = "one review (replace --for-review; a direct push skips it), fast-forward, keeps both histories and blame; the server must accept merge commits".into();
+impl Measured {
+    /// Returns the figures every option starts from: a fast-forward push that keeps the
+    /// old history.
+    fn figures(&self, strategy: &str, reviews: usize, commits: usize, stat: DiffStat) -> Figures {
+        Figures {
+            strategy: strategy.to_string(),
+            reviews,
+            commits,
+            files_changed: stat.files,
+            insertions: stat.insertions,
+            deletions: stat.deletions,
+            predicted_conflicts: 0,
+            fast_forward: true,
+            force_update_needed: false,
+            history_kept: HistoryKept::Old,
+            blame_kept: false,
+            needs: vec!["push".into()],
+            open_reviews_affected: self.open,
+            verdict: String::new(),
+        }
+    }
 
-    let mut recreate = figures("recreate", 0, source_commits, whole);
-    recreate.fast_forward = false;
-    recreate.force_update_needed = true;
-    recreate.history_kept = HistoryKept::Source;
-    recreate.blame_kept = true;
-    recreate.needs = vec!["delete reference".into(), "create reference".into()];
-    recreate.verdict = format!(
-        "no review but an administrator; every clone must force-update; the old {} commits stay only in the tag",
-        delta.target_only.len()
-    );
+    fn megapatch(&self) -> Figures {
+        let mut megapatch = self.figures("megapatch", 1, 1, self.whole);
+        // Counted as the one review Kolla's megapatch was: `replace --for-review` pushes it
+        // to refs/for/<branch>; without it, replace pushes straight to the branch.
+        megapatch.needs = vec!["push for review (replace --for-review) or direct push".into()];
+        megapatch.verdict = format!(
+            "one review (replace --for-review; a direct push skips it), fast-forward, {} files in one commit; the {} source commits and their authors are not on the branch",
+            self.whole.files, self.source_changes
+        );
+        megapatch
+    }
 
+    fn merge(&self) -> Figures {
+        let mut merge = self.figures("merge", 1, self.source_commits + 1, self.whole);
+        merge.history_kept = HistoryKept::Both;
+        merge.blame_kept = true;
+        merge.needs = vec![
+            "push for review (replace --for-review) or direct push".into(),
+            "push merge commit".into(),
+        ];
+        merge.verdict = "one review (replace --for-review; a direct push skips it), fast-forward, keeps both histories and blame; the server must accept merge commits".into();
+        merge
+    }
+
+    fn recreate(&self) -> Figures {
+        let mut recreate = self.figures("recreate", 0, self.source_commits, self.whole);
+        recreate.fast_forward = false;
+        recreate.force_update_needed = true;
+        recreate.history_kept = HistoryKept::Source;
+        recreate.blame_kept = true;
+        recreate.needs = vec!["delete reference".into(), "create reference".into()];
+        recreate.verdict = format!(
+            "no review but an administrator; every clone must force-update; the old {} commits stay only in the tag",
+            self.target_commits
+        );
+        recreate
+    }
+
+    /// Returns the staged backport's figures, and with a policy how many picks it refuses.
+    fn backport(&self, plan: &BackportPlan, options: &CompareOptions) -> (Figures, Option<usize>) {
+        let OutcomeCounts { clean, empty, conflict, .. } = plan.counts();
+        let reviews = if options.stage_size.is_some() { plan.stages.len() } else { clean };
+        let stat = plan.stat.unwrap_or_default();
+        let mut staged =
+            self.figures("backport", reviews, self.source_changes - self.present, stat);
+        staged.predicted_conflicts = conflict;
+        staged.blame_kept = true;
+        staged.verdict = format!(
+            "{reviews} reviews{}, {conflict} of {} picks would conflict; authors kept, source history not",
+            if options.stage_size.is_some() {
+                format!(" ({clean} picks in stages)")
+            } else {
+                String::new()
+            },
+            clean + conflict + empty
+        );
+        let refused = options.policy.as_ref().map(|p| (p.phase.clone(), plan.refused_by_policy()));
+        if let Some((phase, n)) = &refused {
+            staged.verdict.push_str(&format!("; {n} of the picks refused by the {phase} phase"));
+        }
+        (staged, refused.map(|(_, n)| n))
+    }
+}
+
+/// Reset is recreate's figures done as one forced push.
+fn reset(recreate: &Figures) -> Figures {
     let mut reset = recreate.clone();
     reset.strategy = "reset".into();
     reset.needs = vec!["force push".into()];
     reset.verdict =
         "one forced push, refused by servers that deny non-fast-forward updates; every clone must force-update"
             .into();
+    reset
+}
 
-    let reviews = if options.stage_size.is_some() { plan.stages.len() } else { clean };
-    let mut staged =
-        figures("backport", reviews, summary.source_changes - summary.present, backport_stat);
-    staged.predicted_conflicts = conflict;
-    staged.blame_kept = true;
-    let refused = options.policy.as_ref().map(|p| (p.phase.clone(), plan.refused_by_policy()));
-    staged.verdict = format!(
-        "{reviews} reviews{}, {conflict} of {} picks would conflict; authors kept, source history not",
-        if options.stage_size.is_some() {
-            format!(" ({clean} picks in stages)")
-        } else {
-            String::new()
-        },
-        clean + conflict + empty
-    );
-
-    if let Some((phase, n)) = &refused {
-        staged.verdict.push_str(&format!("; {n} of the picks refused by the {phase} phase"));
-    }
-    let recommendation = recommend(&staged, &merge, &megapatch);
-    let conflicts = plan
-        .steps
+/// Returns the backport's picks that would conflict, with their files.
+fn predicted_conflicts(plan: &BackportPlan) -> Vec<PredictedConflict> {
+    plan.steps
         .iter()
         .filter(|s| s.outcome == StepOutcome::Conflict)
         .map(|s| PredictedConflict {
@@ -239,15 +306,7 @@ pub fn compare(
             summary: s.summary.clone(),
             files: s.conflicts.clone(),
         })
-        .collect();
-    Ok(Comparison {
-        target: delta.target,
-        source: delta.source,
-        options: vec![megapatch, merge, recreate, reset, staged],
-        recommendation,
-        conflicts,
-        policy_refused: refused.map(|(_, n)| n),
-    })
+        .collect()
 }
 
 /// Explains, from the figures, which option to take.

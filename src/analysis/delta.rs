@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::history::{self, CommitRecord, HistoryError, Patch};
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
@@ -26,12 +27,13 @@ pub enum DeltaError {
     Shallow { git_dir: String, target_name: String, source_name: String, boundary: String },
 }
 
-impl DeltaError {
-    /// Tells whether the error comes from what the user asked for rather than from git or
-    /// the machine.
-    pub fn is_user_error(&self) -> bool {
-        matches!(self, DeltaError::Shallow { .. })
-            || matches!(self, DeltaError::Repo(e) if !matches!(e, RepoError::Read { .. }))
+impl ErrorOrigin for DeltaError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            DeltaError::Repo(e) => e.is_user_input(),
+            DeltaError::History(e) => e.is_user_input(),
+            DeltaError::Shallow { .. } => true,
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Tip};
 use crate::analysis::history::{self, MergeChanges, Patch};
 use crate::analysis::ownership::{LineOwners, Owner};
@@ -30,12 +31,11 @@ pub enum DepsError {
     NotInDelta { spec: String, commit: String, source_name: String, why: String },
 }
 
-impl DepsError {
-    /// Tells whether the error comes from what the user asked for.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for DepsError {
+    fn is_user_input(&self) -> bool {
         match self {
-            DepsError::Delta(e) => e.is_user_error(),
-            DepsError::Repo(e) => !matches!(e, RepoError::Read { .. }),
+            DepsError::Delta(e) => e.is_user_input(),
+            DepsError::Repo(e) => e.is_user_input(),
             DepsError::NotInDelta { .. } => true,
         }
     }

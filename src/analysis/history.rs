@@ -18,6 +18,14 @@ pub enum HistoryError {
     Parse { argv: String, detail: String },
 }
 
+impl crate::ErrorOrigin for HistoryError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            HistoryError::Git(_) | HistoryError::Parse { .. } => false,
+        }
+    }
+}
+
 /// A commit as read from `git log`: its id, parents and raw message.
 #[derive(Debug, Clone)]
 pub struct CommitRecord {

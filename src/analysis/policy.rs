@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::delta::{self, DeltaError, DeltaOptions};
 use crate::analysis::history::{self, HistoryError};
 use crate::git::repo::{Repo, RepoError};
@@ -39,14 +40,17 @@ pub enum PolicyError {
     Delta(#[from] DeltaError),
 }
 
-impl PolicyError {
-    /// Tells whether the error comes from the user's input.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for PolicyError {
+    fn is_user_input(&self) -> bool {
         match self {
-            PolicyError::Repo(e) => !matches!(e, RepoError::Read { .. }),
-            PolicyError::History(_) => false,
-            PolicyError::Delta(e) => e.is_user_error(),
-            _ => true,
+            PolicyError::Repo(e) => e.is_user_input(),
+            PolicyError::History(e) => e.is_user_input(),
+            PolicyError::Delta(e) => e.is_user_input(),
+            // The policy file is one the user named.
+            PolicyError::Read { .. }
+            | PolicyError::Malformed { .. }
+            | PolicyError::UnknownPhase { .. }
+            | PolicyError::NotARange { .. } => true,
         }
     }
 }

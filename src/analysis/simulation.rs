@@ -31,6 +31,19 @@ pub enum SimulationError {
     Root { commit: String },
 }
 
+/// The simulation picks commits the analysis found, so none of its failures is the user's.
+impl crate::ErrorOrigin for SimulationError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            SimulationError::Git(_)
+            | SimulationError::Repo(_)
+            | SimulationError::Scratch(_)
+            | SimulationError::Parse { .. }
+            | SimulationError::Root { .. } => false,
+        }
+    }
+}
+
 /// What a pick would do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::review::{
-    self, AbandonLog, AbandonRecord, Credentials, Gerrit, GerritUrl, Outcome, Review, ReviewError,
+    self, AbandonLog, AbandonRecord, Credentials, Gerrit, GerritUrl, Outcome, Review,
 };
 
 use super::{CommandError, Ui};
@@ -89,18 +89,13 @@ fn record_path(repo: &Repo) -> PathBuf {
     AbandonLog::path(&repo.state_dir())
 }
 
-pub fn review_error(e: ReviewError) -> CommandError {
-    let user = e.is_user_error();
-    CommandError::engine(e, user, None)
-}
-
 /// Returns the Gerrit URL from `--gerrit` or `git config regraft.gerrit` (none when neither
 /// is set), parsed at once: a `user:password@` in it becomes credentials for this command
 /// only, and is shown or stored nowhere.
 pub fn gerrit_url(repo: &Repo, given: Option<String>) -> Result<Option<GerritUrl>, CommandError> {
     given
         .or_else(|| config(repo, "regraft.gerrit"))
-        .map(|text| GerritUrl::parse(&text).map_err(review_error))
+        .map(|text| GerritUrl::parse(&text).map_err(CommandError::from))
         .transpose()
 }
 
@@ -168,8 +163,8 @@ pub fn config(repo: &Repo, key: &str) -> Option<String> {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    regraft::git::names::check_branch(&args.branch).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
+    regraft::git::names::check_branch(&args.branch)?;
     let url = gerrit_url(&repo, args.gerrit)?.ok_or_else(|| {
         CommandError::user(anyhow::anyhow!(
             "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL)"
@@ -203,8 +198,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             if gerrit.authenticated() { "" } else { ", anonymously" },
             args.call.timeout
         ));
-        let listed = review::abandon_all(&gerrit, &project, &args.branch, &message, true)
-            .map_err(review_error)?;
+        let listed = review::abandon_all(&gerrit, &project, &args.branch, &message, true)?;
         let reviews: Vec<Review> = listed.into_iter().map(|(r, _)| r).collect();
         if args.call.json {
             super::write_json(ui, &reviews)?;
@@ -226,16 +220,15 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let gerrit = Gerrit::with(&url, Some(credentials.map_err(review_error)?), timeout);
+    let gerrit = Gerrit::with(&url, Some(credentials?), timeout);
     ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
-    let open =
-        review::ReviewHost::open_reviews(&gerrit, &project, &args.branch).map_err(review_error)?;
+    let open = review::ReviewHost::open_reviews(&gerrit, &project, &args.branch)?;
     super::surgery::confirm(
         &format!("abandon {} reviews on {}", open.len(), args.branch),
         args.call.yes,
     )?;
     let done = review::abandon_all(&gerrit, &project, &args.branch, &message, false);
-    let done = done.map_err(review_error)?;
+    let done = done?;
     let record = AbandonRecord {
         gerrit: url.clone(),
         project: project.clone(),
@@ -264,7 +257,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 
 pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let _ = args.from_journal;
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let state = repo.state_dir();
     let log = AbandonLog::load(&state).map_err(CommandError::internal)?;
     let wanted = |r: &AbandonRecord| args.branch.as_deref().is_none_or(|b| b == r.branch);
@@ -310,7 +303,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
     let mut failed = 0usize;
     let mut out = ui.out();
     for mut record in chosen {
-        let credentials = Credentials::find(repo.git(), &record.gerrit).map_err(review_error)?;
+        let credentials = Credentials::find(repo.git(), &record.gerrit)?;
         let gerrit = Gerrit::with(&record.gerrit, Some(credentials), timeout);
         let message = args.call.message.clone().unwrap_or_else(|| {
             format!("Restored by git regraft after {} was replaced.", record.branch)

@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use regraft::analysis::backport::{
-    self, BackportError, BackportOptions, BackportPlan, OutcomeCounts, Selection, StepOutcome,
+    self, BackportOptions, BackportPlan, OutcomeCounts, Selection, StepOutcome,
 };
 use regraft::analysis::deps::DepsOptions;
 use regraft::git::repo::Repo;
@@ -85,7 +85,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let resume = if args.resume_continue {
         Some(apply::Resume::Continue)
     } else if args.skip {
@@ -139,12 +139,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         .map_err(apply_error)?;
         return report_run(ui, &report, false);
     }
-    let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)
-        .map_err(backport_error)?;
+    let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)?;
     if args.json {
         super::write_json(ui, &plan)?;
     } else {
-        render(ui, &target, &plan, args.verbose)?;
+        render(&mut ui.out(), &target, &plan, args.verbose)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -185,8 +184,11 @@ pub fn apply_error(error: ApplyError) -> CommandError {
         ApplyError::EmptyResolution { .. } => Some("git regraft backport --skip"),
         _ => None,
     };
-    let user = error.is_user_error();
-    CommandError::engine(error, user, hint)
+    let error = CommandError::from(error);
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
 }
 
 /// Tells what a real run did, and what to do at a conflict (exit code 3 there: a finding).
@@ -276,17 +278,16 @@ pub fn dry_run(
         policy: None,
     };
     backport::plan(repo, target, Some(source), &options, &regraft::progress::Silent)
-        .map_err(backport_error)
-}
-
-fn backport_error(error: BackportError) -> CommandError {
-    let user = error.is_user_error();
-    CommandError::engine(error, user, None)
+        .map_err(CommandError::from)
 }
 
 /// Writes the prediction: counts, stages, conflicts, and with `verbose` every step.
-pub fn render(ui: &Ui, target: &str, plan: &BackportPlan, verbose: bool) -> std::io::Result<()> {
-    let mut out = ui.out();
+pub fn render(
+    out: &mut impl Write,
+    target: &str,
+    plan: &BackportPlan,
+    verbose: bool,
+) -> std::io::Result<()> {
     let OutcomeCounts { clean, empty, conflict, present } = plan.counts();
     writeln!(
         out,

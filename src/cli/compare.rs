@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use regraft::analysis::compare::{self, CompareError, CompareOptions, Comparison};
+use regraft::analysis::compare::{self, CompareOptions, Comparison};
 use regraft::git::repo::Repo;
 
 use super::{CommandError, Ui};
@@ -62,7 +62,7 @@ enum Format {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     // TARGET may be named as the remote-tracking branch; the review server knows the branch.
     let branch = args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
     let open_reviews = match super::abandon::review_target(
@@ -96,7 +96,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                     ));
                     None
                 }
-                (Err(e), None) => return Err(super::abandon::review_error(e)),
+                (Err(e), None) => return Err(CommandError::from(e)),
             }
         }
     };
@@ -107,8 +107,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         ..CompareOptions::default()
     };
     let progress = super::progress::Bar::new();
-    let comparison = compare::compare(&repo, &args.target, &args.source, &options, &progress)
-        .map_err(compare_error)?;
+    let comparison = compare::compare(&repo, &args.target, &args.source, &options, &progress)?;
     match if args.json { Format::Json } else { args.format } {
         Format::Json => super::write_json(ui, &comparison)?,
         Format::Table => table(&mut ui.out(), &comparison)?,
@@ -133,12 +132,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 /// Compares for the demo.
 pub fn for_demo(repo: &Repo, target: &str, source: &str) -> Result<Comparison, CommandError> {
     compare::compare(repo, target, source, &CompareOptions::default(), &regraft::progress::Silent)
-        .map_err(compare_error)
-}
-
-fn compare_error(error: CompareError) -> CommandError {
-    let user = error.is_user_error();
-    CommandError::engine(error, user, None)
+        .map_err(CommandError::from)
 }
 
 fn yes(b: bool) -> &'static str {

@@ -43,7 +43,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let mut options = DeltaOptions::default();
     if let Some(jobs) = args.jobs {
         options.jobs = jobs.max(1);
@@ -52,7 +52,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &delta)?;
     } else {
-        render(ui, &delta, args.verbose)?;
+        render(&mut ui.out(), ui, &delta, args.verbose)?;
         ui.status(&format!(
             "next: `git regraft deps {t} {s} --for REV` (what a fix needs), `git regraft compare {t} {s}` (the options, measured)",
             t = regraft::git::quote(&delta.target.name),
@@ -70,13 +70,15 @@ pub fn delta_error(error: DeltaError) -> CommandError {
         ),
         _ => None,
     };
-    let user = error.is_user_error();
-    CommandError::engine(error, user, hint)
+    let error = CommandError::from(error);
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
 }
 
-/// Writes the human summary (and with `verbose`, every commit) to stdout.
-pub fn render(ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
-    let mut out = ui.out();
+/// Writes the human summary (and with `verbose`, every commit) to `out`, in `ui`'s colors.
+pub fn render(out: &mut impl Write, ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
     let bold = Style::new().bold();
     let (target, source) = (&delta.target, &delta.source);
     if target.commit == source.commit {
@@ -141,12 +143,12 @@ pub fn render(ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
         writeln!(out)?;
         writeln!(out, "only on {} (oldest first):", source.name)?;
         for entry in &delta.source_only {
-            write_entry(&mut out, ui, entry)?;
+            write_entry(out, ui, entry)?;
         }
         writeln!(out)?;
         writeln!(out, "only on {} (oldest first):", target.name)?;
         for entry in &delta.target_only {
-            write_entry(&mut out, ui, entry)?;
+            write_entry(out, ui, entry)?;
         }
         for r in &delta.unresolved_references {
             writeln!(

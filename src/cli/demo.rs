@@ -1,13 +1,14 @@
 //! `git regraft demo`: a tour on a sample repository built in a temporary directory.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use regraft::analysis::backport::OutcomeCounts;
 use regraft::analysis::delta::{self, DeltaOptions};
 use regraft::git::repo::Repo;
-use regraft::scenario::{self, ScenarioSpec};
+use regraft::scenario::{self, Scenario, ScenarioSpec};
 use regraft::surgery::replace::{self, ReplaceRequest, Strategy};
 
 use super::{CommandError, Ui};
@@ -30,29 +31,43 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let dir = match args.dir {
-        Some(dir) => {
-            if dir.exists() {
-                return Err(CommandError::user(anyhow::anyhow!(
-                    "{} already exists",
-                    dir.display()
-                ))
-                .with_hint("name a directory that does not exist yet, or leave out --dir"));
-            }
-            dir
+    let dir = sample_dir(args.dir)?;
+    let spec = ScenarioSpec::with_trunk_changes(args.size);
+    let sample = scenario::build(&dir, &spec).map_err(CommandError::internal)?;
+    let mut repo = Repo::discover(&dir).map_err(CommandError::internal)?;
+    repo.isolate_git_config();
+    let out = &mut ui.out();
+    introduce(out, &dir, &sample)?;
+    what_separates(out, ui, &repo)?;
+    what_the_fix_needs(out, &repo, &sample)?;
+    the_picks(out, &repo, &sample)?;
+    the_options(out, &repo)?;
+    replacements(out, &dir)?;
+    developer(out, &dir)?;
+    try_next(out, &dir, &sample)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Returns the directory for the sample: `--dir` when it does not exist yet, else a new
+/// temporary directory that outlives the process.
+fn sample_dir(given: Option<PathBuf>) -> Result<PathBuf, CommandError> {
+    match given {
+        Some(dir) if dir.exists() => {
+            Err(CommandError::user(anyhow::anyhow!("{} already exists", dir.display()))
+                .with_hint("name a directory that does not exist yet, or leave out --dir"))
         }
-        None => tempfile::Builder::new()
+        Some(dir) => Ok(dir),
+        None => Ok(tempfile::Builder::new()
             .prefix("regraft-demo-")
             .tempdir()
             .context("creating a temporary directory")
             .map_err(CommandError::internal)?
-            .keep(),
-    };
-    let spec = ScenarioSpec::with_trunk_changes(args.size);
-    let sample = scenario::build(&dir, &spec).map_err(CommandError::internal)?;
-    let counts = &sample.counts;
-    let mut out = ui.out();
-    use std::io::Write;
+            .keep()),
+    }
+}
+
+/// Says what the sample is.
+fn introduce(out: &mut impl Write, dir: &Path, sample: &Scenario) -> Result<(), CommandError> {
     writeln!(out, "== regraft demo ==")?;
     writeln!(out)?;
     writeln!(out, "A sample repository is in {}", dir.display())?;
@@ -63,20 +78,21 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
          (tag 2.0.0). This is Kolla's stable/liberty in April 2016, in miniature.",
         scenario::TARGET,
         scenario::TRUNK,
-        counts.liberty,
+        sample.counts.liberty,
         sample.fix.short(),
         scenario::SOURCE
     )?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// `delta`: what separates the branches, and what of it is already there.
+fn what_separates(out: &mut impl Write, ui: &Ui, repo: &Repo) -> Result<(), CommandError> {
     writeln!(out, "$ git regraft delta {} {}", scenario::TARGET, scenario::SOURCE)?;
-    drop(out);
-    let mut repo = Repo::discover(&dir).map_err(CommandError::internal)?;
-    repo.isolate_git_config();
-    let delta = delta::delta(&repo, scenario::TARGET, scenario::SOURCE, &DeltaOptions::default())
+    let delta = delta::delta(repo, scenario::TARGET, scenario::SOURCE, &DeltaOptions::default())
         .map_err(super::delta::delta_error)?;
-    super::delta::render(ui, &delta, false)?;
+    super::delta::render(out, ui, &delta, false)?;
     let s = delta.summary();
-    let mut out = ui.out();
     writeln!(out)?;
     writeln!(
         out,
@@ -91,6 +107,15 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         s.to_bring
     )?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// `deps --for`: what the fix needs.
+fn what_the_fix_needs(
+    out: &mut impl Write,
+    repo: &Repo,
+    sample: &Scenario,
+) -> Result<(), CommandError> {
     writeln!(
         out,
         "$ git regraft deps {} {} --for {}",
@@ -98,11 +123,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         scenario::SOURCE,
         sample.fix.short()
     )?;
-    drop(out);
-    let graph = super::deps::closure_for(&repo, scenario::TARGET, scenario::SOURCE, sample.fix)?;
-    super::deps::render(ui, &graph, &[sample.fix], false)?;
+    let graph = super::deps::closure_for(repo, scenario::TARGET, scenario::SOURCE, sample.fix)?;
+    super::deps::render(out, &graph, &[sample.fix], false)?;
     let closure = graph.closure.as_deref().unwrap_or_default();
-    let mut out = ui.out();
     writeln!(out)?;
     writeln!(
         out,
@@ -114,11 +137,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         scenario::TARGET
     )?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// `backport --dry-run`, of the whole delta and of the fix with what it needs.
+fn the_picks(out: &mut impl Write, repo: &Repo, sample: &Scenario) -> Result<(), CommandError> {
     writeln!(out, "$ git regraft backport --dry-run {} {}", scenario::TARGET, scenario::SOURCE)?;
-    drop(out);
-    let whole = super::backport::dry_run(&repo, scenario::TARGET, scenario::SOURCE, None)?;
-    super::backport::render(ui, scenario::TARGET, &whole, false)?;
-    let mut out = ui.out();
+    let whole = super::backport::dry_run(repo, scenario::TARGET, scenario::SOURCE, None)?;
+    super::backport::render(out, scenario::TARGET, &whole, false)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -127,12 +153,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         scenario::SOURCE,
         sample.fix.short()
     )?;
-    drop(out);
     let for_fix =
-        super::backport::dry_run(&repo, scenario::TARGET, scenario::SOURCE, Some(sample.fix))?;
-    super::backport::render(ui, scenario::TARGET, &for_fix, false)?;
+        super::backport::dry_run(repo, scenario::TARGET, scenario::SOURCE, Some(sample.fix))?;
+    super::backport::render(out, scenario::TARGET, &for_fix, false)?;
     let OutcomeCounts { clean, empty, conflict, present } = whole.counts();
-    let mut out = ui.out();
     writeln!(out)?;
     writeln!(
         out,
@@ -144,9 +168,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         for_fix.counts().clean
     )?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// `compare`: the five ways out, measured.
+fn the_options(out: &mut impl Write, repo: &Repo) -> Result<(), CommandError> {
     writeln!(out, "$ git regraft compare {} {}", scenario::TARGET, scenario::SOURCE)?;
-    let comparison = super::compare::for_demo(&repo, scenario::TARGET, scenario::SOURCE)?;
-    super::compare::table(&mut out, &comparison)?;
+    let comparison = super::compare::for_demo(repo, scenario::TARGET, scenario::SOURCE)?;
+    super::compare::table(out, &comparison)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -154,10 +183,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
          table and notes to paste into a mailing-list post."
     )?;
     writeln!(out)?;
-    drop(out);
-    replacements(ui, &dir)?;
-    developer(ui, &dir)?;
-    let mut out = ui.out();
+    Ok(())
+}
+
+/// The commands to try on the sample afterwards.
+fn try_next(out: &mut impl Write, dir: &Path, sample: &Scenario) -> Result<(), CommandError> {
     writeln!(out)?;
     writeln!(out, "Try next (these say `git regraft`, which works once it is installed:")?;
     writeln!(out, "`cargo install --locked --path .`; until then run {} instead):", invoked_as())?;
@@ -195,7 +225,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     writeln!(out, "  cd developer && git regraft sync --undo")?;
     writeln!(out)?;
     writeln!(out, "Remove the sample when done: rm -rf {}", dir.display())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Returns how this very executable can be run from anywhere: its full path.
@@ -207,12 +237,10 @@ fn invoked_as() -> String {
 
 /// Serves the sample from a bare "review server" next to it and shows the dry run of each
 /// replacement strategy against it.
-fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
-    use std::io::Write;
+fn replacements(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
     scenario::served::serve(dir).map_err(CommandError::internal)?;
     let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
     repo.isolate_git_config();
-    let mut out = ui.out();
     writeln!(
         out,
         "Now the release team's side. The sample is also served from ./server.git, a bare\n\
@@ -231,7 +259,7 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
             review_ref: None,
             for_review: false,
         };
-        let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
+        let plan = replace::plan_replace(&repo, &request)?;
         writeln!(out)?;
         writeln!(
             out,
@@ -241,9 +269,7 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
             strategy.name()
         )?;
         if strategy == Strategy::Merge {
-            drop(out);
-            super::surgery::render(ui, &plan)?;
-            out = ui.out();
+            super::surgery::render(out, &plan)?;
         } else {
             writeln!(out, " 1-3. fetch, tag the old tip, push the tag: as above")?;
             for (n, step) in plan.steps.iter().enumerate().skip(3) {
@@ -266,8 +292,7 @@ fn replacements(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
 
 /// A developer's clone with unpushed work; the release team recreates stable/liberty from
 /// stable/mitaka on the served sample; `sync` brings the developer's work across.
-fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
-    use std::io::Write;
+fn developer(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
     let dev_dir =
         scenario::served::developer_clone(dir, scenario::TARGET).map_err(CommandError::internal)?;
     let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
@@ -283,10 +308,9 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         review_ref: None,
         for_review: false,
     };
-    let plan = replace::plan_replace(&repo, &request).map_err(super::replace::replace_error)?;
+    let plan = replace::plan_replace(&repo, &request)?;
     regraft::surgery::operation::execute(&repo, plan, &mut |_, _| {})
         .map_err(super::surgery::operation_error)?;
-    let mut out = ui.out();
     writeln!(out)?;
     writeln!(
         out,
@@ -303,11 +327,8 @@ fn developer(ui: &Ui, dir: &std::path::Path) -> Result<(), CommandError> {
         fetch: true,
         ..Default::default()
     };
-    let report =
-        regraft::surgery::sync::sync(&dev_repo, &options).map_err(super::sync::sync_error)?;
-    drop(out);
-    super::sync::render(ui, &report)?;
-    let mut out = ui.out();
+    let report = regraft::surgery::sync::sync(&dev_repo, &options)?;
+    super::sync::render(out, &report)?;
     writeln!(out)?;
     writeln!(
         out,

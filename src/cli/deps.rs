@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::process::ExitCode;
 
-use regraft::analysis::deps::{self, DependencyGraph, DepsError, DepsOptions, EdgeKind};
+use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
 use regraft::git::repo::Repo;
 
 use super::{CommandError, Ui};
@@ -58,13 +58,12 @@ enum Format {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let options =
         DepsOptions { context: args.context, files: args.files, ..DepsOptions::default() };
     let progress = super::progress::Bar::new();
-    let mut graph = deps::analyze(&repo, &args.target, &args.source, &options, &progress)
-        .map_err(deps_error)?;
-    let wanted = deps::resolve_wanted(&repo, &graph, &args.wanted).map_err(deps_error)?;
+    let mut graph = deps::analyze(&repo, &args.target, &args.source, &options, &progress)?;
+    let wanted = deps::resolve_wanted(&repo, &graph, &args.wanted)?;
     if !wanted.is_empty() {
         let closure = graph.closure(&wanted, args.files);
         let prediction = graph
@@ -77,7 +76,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match format {
         Format::Json => super::write_json(ui, &graph)?,
         Format::Dot => super::dot::write(&mut ui.out(), &graph, &wanted)?,
-        Format::Text => render(ui, &graph, &wanted, args.verbose)?,
+        Format::Text => render(&mut ui.out(), &graph, &wanted, args.verbose)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -90,25 +89,18 @@ pub fn closure_for(
     wanted: regraft::ObjectId,
 ) -> Result<DependencyGraph, CommandError> {
     let mut graph =
-        deps::analyze(repo, target, source, &DepsOptions::default(), &regraft::progress::Silent)
-            .map_err(deps_error)?;
+        deps::analyze(repo, target, source, &DepsOptions::default(), &regraft::progress::Silent)?;
     graph.closure = Some(graph.closure(&[wanted], false));
     Ok(graph)
 }
 
-fn deps_error(error: DepsError) -> CommandError {
-    let user = error.is_user_error();
-    CommandError::engine(error, user, None)
-}
-
 /// Writes the human summary, the closure when there is one, or every edge with `verbose`.
 pub fn render(
-    ui: &Ui,
+    out: &mut impl Write,
     graph: &DependencyGraph,
     wanted: &[regraft::ObjectId],
     verbose: bool,
 ) -> std::io::Result<()> {
-    let mut out = ui.out();
     let by_id: HashMap<_, _> = graph.commits.iter().map(|c| (c.commit, c)).collect();
     let line_edges = graph.edges.iter().filter(|e| e.kind == EdgeKind::Lines).count();
     let file_edges = graph.edges.len() - line_edges;

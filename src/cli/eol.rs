@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
     if c.resume || c.abort {
         return super::surgery::resume_or_abort(ui, &repo, c.abort);
@@ -44,8 +44,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let disabled = c.gerrit.as_deref() == Some("none");
     let review = super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote, &branch)?;
     let mut plan =
-        replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())
-            .map_err(super::replace::replace_error)?;
+        replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())?;
     if disabled {
         plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &branch));
     }

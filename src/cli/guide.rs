@@ -125,7 +125,7 @@ fn in_progress(
         .operation
         .as_ref()
         .map(|op| {
-            let done = op.steps.iter().filter(|s| s.state == "done").count();
+            let done = op.steps_done();
             format!("{} ({done} of {} steps done)", op.operation, op.steps.len())
         })
         .or_else(|| status.backport.as_ref().map(|b| format!("a backport onto {}", b.target)))
@@ -423,7 +423,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
             &regraft::analysis::deps::DepsOptions::default(),
             &regraft::progress::Silent,
         )
-        .map_err(|e| CommandError::user(anyhow::Error::new(e)))?;
+        .map_err(CommandError::from)?;
         let closure = graph.closure(&[fix], false);
         if let Ok(p) = graph.predict(repo, &closure, &regraft::progress::Silent) {
             say(&format!(
@@ -444,7 +444,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         &CompareOptions::default(),
         &super::progress::Bar::new(),
     )
-    .map_err(|e| CommandError::user(anyhow::Error::new(e)))?;
+    .map_err(CommandError::from)?;
     let mut table = Vec::new();
     super::compare::table(&mut table, &comparison)?;
     let table = String::from_utf8_lossy(&table).into_owned();
@@ -492,7 +492,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
 
     // What a tree-replacing option drops: the target's own changes the source lacks.
     let own = delta::delta(repo, &source_name, &target, &DeltaOptions::default())
-        .map_err(|e| CommandError::user(anyhow::Error::new(e)))?;
+        .map_err(CommandError::from)?;
     let dropped: Vec<(regraft::ObjectId, String)> = own
         .source_only
         .iter()
@@ -510,7 +510,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         let mut items = Vec::new();
         for (c, summary) in &dropped {
             let alone = regraft::surgery::replace::check_followups(repo, source, &[*c])
-                .map_err(|e| CommandError::internal(anyhow::Error::new(e)))?;
+                .map_err(CommandError::from)?;
             let mark = if alone.iter().any(|f| !f.is_empty()) { "[conflicts] " } else { "" };
             items.push(format!("{} {mark}{summary}", c.short()));
         }
@@ -521,7 +521,7 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         // now and leave it out.
         let commits: Vec<regraft::ObjectId> = followups.iter().map(|(c, _)| *c).collect();
         let checked = regraft::surgery::replace::check_followups(repo, source, &commits)
-            .map_err(|e| CommandError::internal(anyhow::Error::new(e)))?;
+            .map_err(CommandError::from)?;
         let mut kept = Vec::new();
         for ((commit, summary), conflicts) in followups.into_iter().zip(checked) {
             if conflicts.is_empty() {
@@ -628,7 +628,7 @@ fn gitreview_followup(
     ));
     if confirm(&format!("Add a follow-up that sets it to {broken}?"), true)? {
         let made = regraft::surgery::replace::write_gitreview_followup(repo, source, broken)
-            .map_err(|e| CommandError::user(anyhow::Error::new(e)))?;
+            .map_err(CommandError::from)?;
         if let Some((commit, subject)) = made {
             say(&format!(
                 "Wrote it here as {} (kept by refs/regraft/followups/{broken}).",
@@ -690,14 +690,14 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
 /// shortened, long lines wrapped); `git regraft run FILE` shows it whole.
 fn show_fitted(path: &Path, ui: &Ui) -> Step<()> {
     let book = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
-        .map_err(super::run::playbook_error)?;
+        .map_err(CommandError::from)?;
     let start = super::current_dir()?;
     let mut text = Vec::new();
     for repository in &book.repositories {
         let repo = Repo::discover(&start.join(repository)).map_err(CommandError::user)?;
-        let plan = book.plan(&repo, repository).map_err(super::run::playbook_error)?;
+        let plan = book.plan(&repo, repository).map_err(CommandError::from)?;
         let now = regraft::surgery::assess::assess(&repo, &plan).ok();
-        super::surgery::write_plan(&mut text, &plan, now.as_deref())?;
+        super::surgery::render_now(&mut text, &plan, now.as_deref())?;
     }
     let mut out = ui.out();
     write!(out, "{}", fit(&String::from_utf8_lossy(&text), WIDTH))?;
@@ -1079,8 +1079,8 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         old_tip: None,
     };
     say("Fetching and looking at what a sync would do...");
-    let plan = sync::sync(repo, &options).map_err(super::sync::sync_error)?;
-    super::sync::render(ui, &plan)?;
+    let plan = sync::sync(repo, &options).map_err(CommandError::from)?;
+    super::sync::render(&mut ui.out(), &plan)?;
     if plan.branches.iter().all(|b| b.outcome == SyncOutcome::UpToDate) || plan.branches.is_empty()
     {
         say("Nothing to do.");
@@ -1092,8 +1092,8 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let done = sync::sync(repo, &SyncOptions { dry_run: false, fetch: false, ..options })
-        .map_err(super::sync::sync_error)?;
-    super::sync::render(ui, &done)?;
+        .map_err(CommandError::from)?;
+    super::sync::render(&mut ui.out(), &done)?;
     say("Undo with: git regraft sync --undo");
     Ok(if done.all_synced() { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) })
 }
@@ -1122,7 +1122,7 @@ fn lead(repo: &Repo, args: &Args, _ui: &Ui) -> Step<ExitCode> {
     say(&format!("Measuring the five options for {t} from {s}..."));
     let comparison =
         compare::compare(repo, &t, &s, &CompareOptions::default(), &super::progress::Bar::new())
-            .map_err(|e| CommandError::user(anyhow::Error::new(e)))?;
+            .map_err(CommandError::from)?;
     let default_path =
         format!("compare-{}-{}.md", target.replace('/', "-"), source.replace('/', "-"));
     let path = PathBuf::from(input("Write the Markdown to", &default_path)?);

@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
+use regraft::ErrorOrigin;
 
 pub use ui::Ui;
 
@@ -120,12 +121,6 @@ impl CommandError {
         CommandError { kind: ErrorKind::Internal, error: error.into(), hint: None }
     }
 
-    /// Wraps an engine error: the user's to fix when `user`, else ours; with a hint if any.
-    pub fn engine(error: impl Into<anyhow::Error>, user: bool, hint: Option<&str>) -> Self {
-        let kind = if user { ErrorKind::User } else { ErrorKind::Internal };
-        CommandError { kind, error: error.into(), hint: hint.map(str::to_string) }
-    }
-
     /// Adds a line telling the user what to do next.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -133,9 +128,18 @@ impl CommandError {
     }
 }
 
-impl From<std::io::Error> for CommandError {
-    fn from(error: std::io::Error) -> Self {
-        CommandError::internal(error)
+/// The one rule for engine errors (and I/O errors, which are never the user's): the error
+/// says whose it is ([`ErrorOrigin`]); `?` turns it into an exit code 2 or 1.
+impl<E> From<E> for CommandError
+where
+    E: ErrorOrigin + std::error::Error + Send + Sync + 'static,
+{
+    fn from(error: E) -> Self {
+        if error.is_user_input() {
+            CommandError::user(error)
+        } else {
+            CommandError::internal(error)
+        }
     }
 }
 
@@ -247,12 +251,9 @@ pub fn policy_check(
     if file.is_none() && phase.is_none() {
         return Ok(None);
     }
-    let policy = regraft::analysis::policy::load(file).map_err(|e| {
-        let user = e.is_user_error();
-        CommandError::engine(e, user, None)
-    })?;
+    let policy = regraft::analysis::policy::load(file)?;
     let phase = phase.map_or_else(|| policy.default_phase.clone(), str::to_string);
-    policy.phase(&phase).map_err(CommandError::user)?;
+    policy.phase(&phase)?;
     Ok(Some(regraft::analysis::backport::PolicyCheck {
         policy: std::sync::Arc::new(policy),
         phase,

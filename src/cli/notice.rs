@@ -40,7 +40,7 @@ enum Format {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     // An announcement of a surgery that is half done would send developers astray.
     super::status::refuse_if_in_progress(&repo)?;
     let notice = operation::last_finished(&repo).and_then(|plan| plan.notice).ok_or_else(|| {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use regraft::analysis::policy::{self, PolicyError};
+use regraft::analysis::policy;
 use regraft::git::repo::Repo;
 
 use super::{CommandError, Ui};
@@ -59,11 +59,15 @@ struct CheckArgs {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let PolicyCommand::Check(args) = args.command;
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let policy = policy::load(args.policy.as_deref()).map_err(policy_error)?;
-    let report =
-        policy::check(&repo, &policy, &args.range, args.phase.as_deref(), args.upstream.as_deref())
-            .map_err(policy_error)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
+    let policy = policy::load(args.policy.as_deref())?;
+    let report = policy::check(
+        &repo,
+        &policy,
+        &args.range,
+        args.phase.as_deref(),
+        args.upstream.as_deref(),
+    )?;
     let refused = report.commits.iter().filter(|v| !v.allowed).count();
     if args.json {
         super::write_json(ui, &report)?;
@@ -91,9 +95,4 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         writeln!(out, "{} allowed, {refused} refused", report.commits.len() - refused)?;
     }
     Ok(if refused > 0 { ExitCode::from(super::FINDINGS) } else { ExitCode::SUCCESS })
-}
-
-fn policy_error(error: PolicyError) -> CommandError {
-    let user = error.is_user_error();
-    CommandError::engine(error, user, None)
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
-use regraft::surgery::replace::{self, ReplaceError, ReplaceRequest, Strategy};
+use regraft::surgery::replace::{self, ReplaceRequest, Strategy};
 
 use super::{CommandError, Ui};
 
@@ -70,7 +70,7 @@ fn strategy_parser() -> impl clap::builder::TypedValueParser<Value = Strategy> {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
     if c.resume || c.abort {
         return super::surgery::resume_or_abort(ui, &repo, c.abort);
@@ -101,7 +101,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }),
         ..request
     };
-    let mut plan = replace::plan_replace(&repo, &request).map_err(replace_error)?;
+    let mut plan = replace::plan_replace(&repo, &request)?;
     if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
         plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &request.branch));
     }
@@ -115,9 +115,4 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         ),
         _ => e,
     })
-}
-
-pub fn replace_error(error: ReplaceError) -> CommandError {
-    let user = error.is_user_error();
-    CommandError::engine(error, user, None)
 }

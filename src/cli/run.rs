@@ -8,7 +8,7 @@ use std::io::Write;
 
 use regraft::git::repo::Repo;
 use regraft::surgery::operation::{self, OperationError};
-use regraft::surgery::playbook::{self, PlaybookError};
+use regraft::surgery::playbook;
 
 use super::{CommandError, Ui};
 
@@ -76,15 +76,15 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 /// step done is wrapped to that width.
 fn run_playbook(args: Args, ui: &Ui, fitted: Option<usize>) -> Result<ExitCode, CommandError> {
     let values: BTreeMap<String, String> = args.vars.into_iter().collect();
-    let book = playbook::load(&args.playbook, &values).map_err(playbook_error)?;
+    let book = playbook::load(&args.playbook, &values)?;
     let start = super::current_dir()?;
     // Every repository's plan is made before anything runs: bad input anywhere changes nothing.
     let mut plans = Vec::new();
     for repository in &book.repositories {
         let dir = start.join(repository);
-        let repo = Repo::discover(&dir).map_err(CommandError::user)?;
+        let repo = Repo::discover(&dir)?;
         super::status::refuse_if_in_progress(&repo)?;
-        let plan = book.plan(&repo, repository).map_err(playbook_error)?;
+        let plan = book.plan(&repo, repository)?;
         plans.push((repo, plan));
     }
     if args.json {
@@ -100,10 +100,10 @@ fn run_playbook(args: Args, ui: &Ui, fitted: Option<usize>) -> Result<ExitCode, 
             continue;
         }
         if args.execute {
-            super::surgery::render(ui, plan)?;
+            super::surgery::render(&mut ui.out(), plan)?;
         } else {
             let now = regraft::surgery::assess::assess(repo, plan).ok();
-            super::surgery::render_now(ui, plan, now.as_deref())?;
+            super::surgery::render_now(&mut ui.out(), plan, now.as_deref())?;
         }
     }
     if !args.execute {
@@ -157,9 +157,4 @@ fn run_playbook(args: Args, ui: &Ui, fitted: Option<usize>) -> Result<ExitCode, 
         if n == 1 { "y" } else { "ies" }
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-pub(super) fn playbook_error(error: PlaybookError) -> CommandError {
-    let internal = matches!(&error, PlaybookError::Plan { source, .. } if !source.is_user_error());
-    if internal { CommandError::internal(error) } else { CommandError::user(error) }
 }

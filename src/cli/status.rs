@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
-use regraft::surgery::status::{self, Status};
+use regraft::surgery::status::{self, Status, StepState};
 
 use super::{CommandError, Ui};
 
@@ -29,15 +29,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let status = status::status(&repo).map_err(|e| {
-        let user = matches!(&e, status::StatusError::Operation(o) if o.is_user_error());
-        CommandError::engine(e, user, None)
-    })?;
+    let repo = Repo::discover(&super::current_dir()?)?;
+    let status = status::status(&repo)?;
     if args.json {
         super::write_json(ui, &status)?;
     } else {
-        render(ui, &status)?;
+        render(&mut ui.out(), &status)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -46,8 +43,7 @@ fn short(value: Option<regraft::ObjectId>) -> String {
     value.map_or("(none)".to_string(), |v| v.short())
 }
 
-fn render(ui: &Ui, status: &Status) -> std::io::Result<()> {
-    let mut out = ui.out();
+fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
     if status.is_idle() {
         writeln!(out, "Nothing in progress.")?;
     }
@@ -56,12 +52,12 @@ fn render(ui: &Ui, status: &Status) -> std::io::Result<()> {
         writeln!(out, "{what} {}", op.operation)?;
         writeln!(out, "journal: {}", op.journal.display())?;
         for (n, step) in op.steps.iter().enumerate() {
-            let note = if step.state == "started" {
+            let note = if step.state == StepState::Started {
                 " (started, not seen to finish: it may or may not have changed the remote)"
             } else {
                 ""
             };
-            writeln!(out, "  {:<8} {:>2}. {}{note}", step.state, n + 1, step.description)?;
+            writeln!(out, "  {:<8} {:>2}. {}{note}", step.state.name(), n + 1, step.description)?;
         }
         writeln!(out, "{} now:", op.remote)?;
         for value in &op.remote_now {
@@ -128,11 +124,11 @@ pub fn refuse_if_in_progress(repo: &Repo) -> Result<(), CommandError> {
     };
     if let Some(op) = &status.operation {
         let total = op.steps.len();
-        let done = op.steps.iter().filter(|s| s.state == "done").count();
+        let done = op.steps_done();
         let at = op
             .steps
             .iter()
-            .find(|s| s.state != "done")
+            .find(|s| s.state != StepState::Done)
             .map(|s| format!(", at step {} of {total}: {}", done + 1, s.description))
             .unwrap_or_default();
         let now: Vec<String> = op

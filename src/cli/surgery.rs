@@ -53,12 +53,9 @@ pub fn saved(
     path: &std::path::Path,
     c: &SurgeryArgs,
 ) -> Result<ExitCode, CommandError> {
-    let plan = regraft::surgery::saved_plan::read(repo, path).map_err(CommandError::user)?;
+    let plan = regraft::surgery::saved_plan::read(repo, path)?;
     if c.execute {
-        regraft::surgery::saved_plan::check_current(repo, &plan, path).map_err(|e| match e {
-            regraft::surgery::saved_plan::SavedPlanError::Git(_) => CommandError::internal(e),
-            _ => CommandError::user(e),
-        })?;
+        regraft::surgery::saved_plan::check_current(repo, &plan, path)?;
     }
     dry_run_or_execute(ui, repo, plan, c.execute, c.yes, c.json)
 }
@@ -72,7 +69,7 @@ pub fn save(
     command: &str,
 ) -> Result<ExitCode, CommandError> {
     regraft::surgery::saved_plan::write(plan, path).map_err(CommandError::internal)?;
-    render_dry_run(ui, repo, plan)?;
+    render_dry_run(&mut ui.out(), repo, plan)?;
     writeln!(
         ui.out(),
         "\nThe plan is in {}: review it, then run exactly it with `git regraft {command} --plan {} --execute`.",
@@ -84,23 +81,14 @@ pub fn save(
 
 /// Writes every step of the plan: what it does, the exact git command, what must hold
 /// before, and how it is verified.
-pub fn render(ui: &Ui, plan: &Plan) -> std::io::Result<()> {
-    render_now(ui, plan, None)
+pub fn render(out: &mut impl Write, plan: &Plan) -> std::io::Result<()> {
+    render_now(out, plan, None)
 }
 
 /// Writes the plan like [`render`], with, under each step, how it stands if the plan ran
 /// now (`now`, from [`regraft::surgery::assess::assess`]).
 pub fn render_now(
-    ui: &Ui,
-    plan: &Plan,
-    now: Option<&[regraft::surgery::assess::StepNow]>,
-) -> std::io::Result<()> {
-    write_plan(&mut ui.out(), plan, now)
-}
-
-/// Writes the plan as [`render_now`] does, to `out`.
-pub fn write_plan(
-    out: &mut dyn Write,
+    out: &mut impl Write,
     plan: &Plan,
     now: Option<&[regraft::surgery::assess::StepNow]>,
 ) -> std::io::Result<()> {
@@ -170,9 +158,9 @@ pub fn write_plan(
 }
 
 /// Renders the plan for a dry run, with how each step stands now (when that can be read).
-fn render_dry_run(ui: &Ui, repo: &Repo, plan: &Plan) -> std::io::Result<()> {
+fn render_dry_run(out: &mut impl Write, repo: &Repo, plan: &Plan) -> std::io::Result<()> {
     let now = regraft::surgery::assess::assess(repo, plan).ok();
-    render_now(ui, plan, now.as_deref())
+    render_now(out, plan, now.as_deref())
 }
 
 /// Shows the plan (dry run), or with `execute` asks and runs it.
@@ -188,7 +176,7 @@ pub fn dry_run_or_execute(
         if json {
             super::write_json(ui, &plan)?;
         } else {
-            render_dry_run(ui, repo, &plan)?;
+            render_dry_run(&mut ui.out(), repo, &plan)?;
             writeln!(
                 ui.out(),
                 "\nThis was a dry run: nothing changed. Run again with --execute to do it."
@@ -196,7 +184,7 @@ pub fn dry_run_or_execute(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    render(ui, &plan)?;
+    render(&mut ui.out(), &plan)?;
     confirm(&plan.operation, yes)?;
     let mut report = |step: &operation::Step, status: StepStatus| {
         let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
@@ -274,6 +262,9 @@ pub fn operation_error(error: OperationError) -> CommandError {
         ),
         _ => None,
     };
-    let user = error.is_user_error();
-    CommandError::engine(error, user, hint)
+    let error = CommandError::from(error);
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
 }

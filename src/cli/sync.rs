@@ -52,10 +52,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
-    let error = sync_error;
+    let repo = Repo::discover(&super::current_dir()?)?;
     if args.undo {
-        let moved = sync::undo(&repo).map_err(error)?;
+        let moved = sync::undo(&repo)?;
         let mut out = ui.out();
         for b in moved {
             writeln!(out, "{} is back at {}", b.branch, b.old.short())?;
@@ -70,11 +69,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         dry_run: args.dry_run,
         old_tip: args.old_tip,
     };
-    let report = sync::sync(&repo, &options).map_err(error)?;
+    let report = sync::sync(&repo, &options)?;
     if args.json {
         super::write_json(ui, &report)?;
     } else {
-        render(ui, &report)?;
+        render(&mut ui.out(), &report)?;
     }
     // 0 only when every branch is synced or provably needs nothing: a script's
     // `git regraft sync --all && ...` must not go on past a branch left behind.
@@ -82,8 +81,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 }
 
 /// Writes what a sync found and did (or would do) to each branch.
-pub fn render(ui: &Ui, report: &regraft::surgery::sync::SyncReport) -> std::io::Result<()> {
-    let mut out = ui.out();
+pub fn render(
+    out: &mut impl Write,
+    report: &regraft::surgery::sync::SyncReport,
+) -> std::io::Result<()> {
     if report.rewrites.is_empty() {
         writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
     }
@@ -135,10 +136,4 @@ pub fn render(ui: &Ui, report: &regraft::surgery::sync::SyncReport) -> std::io::
         }
     }
     Ok(())
-}
-
-/// Maps a sync error to a user or internal error.
-pub fn sync_error(e: sync::SyncError) -> CommandError {
-    let user = e.is_user_error();
-    CommandError::engine(e, user, None)
 }

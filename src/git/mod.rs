@@ -65,6 +65,19 @@ pub enum GitError {
     },
 }
 
+/// git failing, or not running, is never the user's input: callers that pass the user's
+/// words to git check them first and say so in their own errors.
+impl crate::ErrorOrigin for GitError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            GitError::Spawn { .. }
+            | GitError::Failed { .. }
+            | GitError::NoId { .. }
+            | GitError::Read { .. } => false,
+        }
+    }
+}
+
 /// Runs `git` against one repository, always with `--git-dir` so bare repositories work.
 #[derive(Debug, Clone)]
 pub struct Git {

@@ -12,6 +12,14 @@ pub enum NameError {
     UnknownRemote { name: String, known: String },
 }
 
+impl crate::ErrorOrigin for NameError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            NameError::Invalid { .. } | NameError::UnknownRemote { .. } => true,
+        }
+    }
+}
+
 /// Returns the first of git's rules for a full reference name (git-check-ref-format(1))
 /// that `refname` breaks, or `None` when git would accept it.
 pub fn ref_format_violation(refname: &str) -> Option<&'static str> {

@@ -30,6 +30,20 @@ pub enum RepoError {
     },
 }
 
+impl crate::ErrorOrigin for RepoError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            RepoError::NotARepository { .. }
+            | RepoError::Sha256 { .. }
+            | RepoError::UnknownRevision { .. }
+            | RepoError::Ambiguous { .. }
+            | RepoError::NotACommit { .. } => true,
+            // libgit2 failing to read what it found is a broken repository or a bug.
+            RepoError::Read { .. } => false,
+        }
+    }
+}
+
 fn did_you_mean(suggestions: &[String]) -> String {
     match suggestions {
         [] => String::new(),

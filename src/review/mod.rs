@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
+
 mod gerrit;
 mod gitreview;
 mod url;
@@ -49,16 +51,21 @@ pub enum ReviewError {
     StillUploading { project: String, branch: String, count: usize },
 }
 
-impl ReviewError {
-    /// Tells whether the error comes from what the user gave (a URL, credentials) rather
-    /// than from the server or the network.
-    pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
+/// What the user gave (a URL, credentials) is theirs; the server and the network are not.
+impl ErrorOrigin for ReviewError {
+    fn is_user_input(&self) -> bool {
+        match self {
             ReviewError::NoCredentials { .. }
-                | ReviewError::Unauthorized { .. }
-                | ReviewError::BadUrl { .. }
-        )
+            | ReviewError::Unauthorized { .. }
+            | ReviewError::BadUrl { .. } => true,
+            ReviewError::Status { .. }
+            | ReviewError::Transport { .. }
+            | ReviewError::Parse { .. }
+            | ReviewError::TooMany { .. }
+            | ReviewError::Paging { .. }
+            | ReviewError::StillOpen { .. }
+            | ReviewError::StillUploading { .. } => false,
+        }
     }
 }
 

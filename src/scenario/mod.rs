@@ -37,6 +37,15 @@ pub enum ScenarioError {
     Git { what: String, dir: PathBuf, stderr: String },
 }
 
+/// The sample is built in a directory of its own: its failures are never the user's.
+impl crate::ErrorOrigin for ScenarioError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            ScenarioError::Io { .. } | ScenarioError::Git { .. } => false,
+        }
+    }
+}
+
 /// How big a scenario to build.
 #[derive(Debug, Clone)]
 pub struct ScenarioSpec {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::backport::{self, BackportError, BackportOptions, StepOutcome};
 use crate::analysis::simulation::{Merger, SimulationError};
 use crate::git::GitError;
@@ -75,14 +76,22 @@ impl From<crate::git::names::NameError> for ApplyError {
     }
 }
 
-impl ApplyError {
-    /// Tells whether the error comes from what the user asked for or the state they are in.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for ApplyError {
+    fn is_user_input(&self) -> bool {
         match self {
-            ApplyError::Plan(e) => e.is_user_error(),
-            ApplyError::Repo(e) => !matches!(e, RepoError::Read { .. }),
+            ApplyError::Plan(e) => e.is_user_input(),
+            ApplyError::Repo(e) => e.is_user_input(),
+            ApplyError::Name(e) => e.is_user_input(),
+            ApplyError::Locked(e) => e.is_user_input(),
             ApplyError::Git(_) | ApplyError::Simulation(_) | ApplyError::Io { .. } => false,
-            _ => true,
+            ApplyError::InProgress { .. }
+            | ApplyError::NotInProgress { .. }
+            | ApplyError::BranchExists { .. }
+            | ApplyError::Dirty { .. }
+            | ApplyError::Unresolved { .. }
+            | ApplyError::Moved { .. }
+            | ApplyError::EmptyResolution { .. }
+            | ApplyError::OtherWorktree { .. } => true,
         }
     }
 }

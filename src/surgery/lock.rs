@@ -32,6 +32,16 @@ pub enum LockError {
     },
 }
 
+/// Another regraft at work is the user's state; so is a git directory the lock cannot be
+/// made in (a repository they may not write to).
+impl crate::ErrorOrigin for LockError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            LockError::Held { .. } | LockError::Unreadable { .. } | LockError::Io { .. } => true,
+        }
+    }
+}
+
 /// Holds the repository's lock for as long as it lives.
 #[derive(Debug)]
 pub struct Lock {

@@ -10,5 +10,6 @@ pub mod playbook;
 pub mod replace;
 pub mod saved_plan;
 pub mod status;
+pub mod step_id;
 pub mod sync;
 mod unreadable_journal;

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::git::GitError;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
 use crate::surgery::lock::{Lock, LockError};
+pub use crate::surgery::step_id::{StepId, StepKind};
 pub use crate::surgery::unreadable_journal::CorruptJournal;
 use crate::surgery::unreadable_journal::{abort_unreadable, corrupt_journal};
 
@@ -79,16 +81,25 @@ pub struct LeftAlone {
     pub tag: String,
 }
 
-impl OperationError {
-    /// Tells whether the error comes from the user's input or the state of the world
-    /// (a remote that moved) rather than a failure of git or the machine.
-    pub fn is_user_error(&self) -> bool {
+/// The state of the world (a remote that moved, a check that does not hold, an operation
+/// in progress) is the user's to look at, as is their input; git and the machine are not.
+impl ErrorOrigin for OperationError {
+    fn is_user_input(&self) -> bool {
         match self {
             OperationError::Git(_)
             | OperationError::Io { .. }
             | OperationError::NotRestored { .. } => false,
-            OperationError::Review(e) => e.is_user_error(),
-            _ => true,
+            OperationError::Review(e) => e.is_user_input(),
+            OperationError::Lock(e) => e.is_user_input(),
+            OperationError::Precondition { .. }
+            | OperationError::Verification { .. }
+            | OperationError::InProgress { .. }
+            | OperationError::NotInProgress { .. }
+            | OperationError::RemoteMoved { .. }
+            | OperationError::PushRefused { .. }
+            | OperationError::NotOurs(_)
+            | OperationError::AbortInProgress { .. }
+            | OperationError::CorruptJournal(_) => true,
         }
     }
 }
@@ -140,7 +151,7 @@ impl Check {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// A stable name, used by the journal.
-    pub id: String,
+    pub id: StepId,
     /// What the step does, in words.
     pub description: String,
     /// The exact `git` arguments (after `git`), or none for a step that only checks.
@@ -278,11 +289,11 @@ fn last_path(repo: &Repo) -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Journal {
     plan: Plan,
-    done: Vec<String>,
+    done: Vec<StepId>,
     /// The step whose action was started and has not been seen to finish: after a kill, it
     /// may or may not have changed the remote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    started: Option<String>,
+    started: Option<StepId>,
     /// The values `--abort` has set (or was setting) the restored ref to, once it began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     abort: Option<Vec<Option<ObjectId>>>,
@@ -315,7 +326,7 @@ impl Journal {
                 if let Some(value) = sets(step) {
                     left = value;
                 }
-            } else if self.started.as_deref() == Some(step.id.as_str()) {
+            } else if self.started == Some(step.id) {
                 maybe.extend(sets(step));
             }
         }
@@ -330,9 +341,9 @@ pub struct Progress {
     pub journal: PathBuf,
     pub plan: Plan,
     /// The ids of the finished steps.
-    pub done: Vec<String>,
+    pub done: Vec<StepId>,
     /// The step that was started and not seen to finish.
-    pub started: Option<String>,
+    pub started: Option<StepId>,
     /// Whether an `--abort` began and did not finish.
     pub aborting: bool,
 }
@@ -600,10 +611,14 @@ fn run(
             report(step, StepStatus::AlreadyDone);
         } else {
             if let Some((check, found)) = holds_all(repo, &remote, &step.precondition)? {
-                return Err(OperationError::Precondition { step: step.id.clone(), check, found });
+                return Err(OperationError::Precondition {
+                    step: step.id.to_string(),
+                    check,
+                    found,
+                });
             }
             // From here until the step is journaled as done, a kill leaves it uncertain.
-            journal.started = Some(step.id.clone());
+            journal.started = Some(step.id);
             save(repo, &journal)?;
             if let Some(review) = &step.review {
                 let host = gerrit_client(repo, &review.gerrit)?;
@@ -612,18 +627,22 @@ fn run(
             if let Some(argv) = &step.action {
                 let input = step.input.as_deref().unwrap_or_default().as_bytes();
                 if argv.first().is_some_and(|w| w == "push") {
-                    push_step(repo, &step.id, &remote, argv, input)?;
+                    push_step(repo, &step.id.to_string(), &remote, argv, input)?;
                 } else {
                     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
                     repo.git().output_with_input_env(&args, &[], input)?;
                 }
             }
             if let Some((check, found)) = holds_all(repo, &remote, &step.verification)? {
-                return Err(OperationError::Verification { step: step.id.clone(), check, found });
+                return Err(OperationError::Verification {
+                    step: step.id.to_string(),
+                    check,
+                    found,
+                });
             }
             report(step, StepStatus::Done);
         }
-        journal.done.push(step.id.clone());
+        journal.done.push(step.id);
         journal.started = None;
         save(repo, &journal)?;
         crate::fault::abort_when(FAULT_VAR, journal.done.len());

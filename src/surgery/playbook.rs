@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::ErrorOrigin;
 use crate::git::repo::Repo;
 use crate::surgery::operation::{Plan, Step};
 use crate::surgery::replace::{self, ReplaceError, ReplaceRequest, Strategy};
@@ -53,6 +54,20 @@ pub enum PlaybookError {
         #[source]
         source: Box<ReplaceError>,
     },
+}
+
+/// A playbook and its variables are the user's input; planning a step may fail either way.
+impl ErrorOrigin for PlaybookError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            PlaybookError::Read { .. }
+            | PlaybookError::Malformed { .. }
+            | PlaybookError::MissingVariable { .. }
+            | PlaybookError::UnknownVariable { .. }
+            | PlaybookError::Review { .. } => true,
+            PlaybookError::Plan { source, .. } => source.is_user_input(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -395,7 +410,7 @@ impl Playbook {
             }
             notes.extend(plan.notes.iter().cloned());
             for mut s in plan.steps {
-                s.id = format!("{}-{}", n + 1, s.id);
+                s.id.part = Some(n + 1);
                 steps.push(s);
             }
         }

@@ -34,6 +34,19 @@ pub enum SavedPlanError {
     Git(#[from] crate::git::GitError),
 }
 
+/// A plan file is the user's input; asking the remote what it holds now is git's work.
+impl crate::ErrorOrigin for SavedPlanError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            SavedPlanError::Read { .. }
+            | SavedPlanError::Malformed { .. }
+            | SavedPlanError::Step { .. }
+            | SavedPlanError::Stale { .. } => true,
+            SavedPlanError::Git(_) => false,
+        }
+    }
+}
+
 /// Writes `plan` to `path` as the JSON `--json` prints.
 pub fn write(plan: &Plan, path: &Path) -> std::io::Result<()> {
     let mut text = serde_json::to_vec_pretty(plan).expect("a plan serializes");
@@ -58,7 +71,7 @@ pub fn read(repo: &Repo, path: &Path) -> Result<Plan, SavedPlanError> {
     };
     repo.check_remote(&plan.remote).map_err(|e| refuse("(plan)", e.to_string()))?;
     for step in &plan.steps {
-        check_step(repo, &plan, step).map_err(|problem| refuse(&step.id, problem))?;
+        check_step(repo, &plan, step).map_err(|problem| refuse(&step.id.to_string(), problem))?;
     }
     Ok(plan)
 }

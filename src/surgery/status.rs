@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::ErrorOrigin;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::surgery::operation::{self, Check, OperationError};
+use crate::surgery::operation::{self, Check, OperationError, StepId};
 
 /// Errors from reading the state.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,15 @@ pub enum StatusError {
     Operation(#[from] OperationError),
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
+}
+
+impl ErrorOrigin for StatusError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            StatusError::Operation(e) => e.is_user_input(),
+            StatusError::Git(_) => false,
+        }
+    }
 }
 
 /// The schema of `git regraft status --json`.
@@ -64,14 +74,40 @@ pub struct OperationStatus {
     pub remote_now: Vec<RemoteValue>,
 }
 
+impl OperationStatus {
+    /// Returns how many of its steps are done.
+    pub fn steps_done(&self) -> usize {
+        self.steps.iter().filter(|s| s.state == StepState::Done).count()
+    }
+}
+
 /// One step and how far it got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepStatus {
-    pub id: String,
+    pub id: StepId,
     pub description: String,
-    /// `done`, `started` (begun, not seen to finish: it may or may not have changed the
-    /// remote), or `pending`.
-    pub state: String,
+    pub state: StepState,
+}
+
+/// How far a step of the operation in progress got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepState {
+    Done,
+    /// Begun, not seen to finish: it may or may not have changed the remote.
+    Started,
+    Pending,
+}
+
+impl StepState {
+    /// Returns the name `--json` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StepState::Done => "done",
+            StepState::Started => "started",
+            StepState::Pending => "pending",
+        }
+    }
 }
 
 /// A ref and its value (`None`: it does not exist).
@@ -224,16 +260,15 @@ fn operation_status(
         .steps
         .iter()
         .map(|step| StepStatus {
-            id: step.id.clone(),
+            id: step.id,
             description: step.description.clone(),
             state: if progress.done.contains(&step.id) {
-                "done"
-            } else if progress.started.as_deref() == Some(step.id.as_str()) {
-                "started"
+                StepState::Done
+            } else if progress.started == Some(step.id) {
+                StepState::Started
             } else {
-                "pending"
-            }
-            .into(),
+                StepState::Pending
+            },
         })
         .collect();
     Ok(OperationStatus {

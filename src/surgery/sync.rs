@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorOrigin;
 use crate::analysis::delta::{self, DeltaError, DeltaOptions};
 use crate::analysis::history::{self, HistoryError};
 use crate::analysis::simulation::{Merger, SimulationError};
@@ -59,19 +60,21 @@ impl From<crate::git::names::NameError> for SyncError {
     }
 }
 
-impl SyncError {
-    /// Tells whether the error comes from the user's input or state.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for SyncError {
+    fn is_user_input(&self) -> bool {
         match self {
-            SyncError::Repo(e) => !matches!(e, RepoError::Read { .. }),
-            SyncError::Delta(e) => e.is_user_error(),
+            SyncError::Repo(e) => e.is_user_input(),
+            SyncError::Delta(e) => e.is_user_input(),
+            SyncError::Lock(e) => e.is_user_input(),
+            SyncError::Name(e) => e.is_user_input(),
             SyncError::Busy { .. }
-            | SyncError::Lock(_)
             | SyncError::NothingToUndo { .. }
-            | SyncError::Name(_)
             | SyncError::UnknownRemote { .. }
             | SyncError::NoBranch { .. } => true,
-            _ => false,
+            SyncError::Git(_)
+            | SyncError::History(_)
+            | SyncError::Simulation(_)
+            | SyncError::Io { .. } => false,
         }
     }
 }
@@ -201,24 +204,9 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         return Err(SyncError::Busy { what: what.to_string() });
     }
     let remote = options.remote.as_str();
-    // Sync reads the remote-tracking branches, so a URL will not do: a configured remote.
-    let known = repo.remote_names();
-    if !known.iter().any(|r| r == remote) {
-        let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
-        return Err(SyncError::UnknownRemote { remote: remote.to_string(), known });
-    }
+    check_configured(repo, remote)?;
     let branches = repo.local_branches();
-    for branch in &options.branches {
-        if !branches.iter().any(|b| b.name == *branch) {
-            let near = branches
-                .iter()
-                .map(|b| &b.name)
-                .min_by_key(|name| strsim::levenshtein(name, branch))
-                .filter(|name| strsim::levenshtein(name, branch) <= 3)
-                .cloned();
-            return Err(SyncError::NoBranch { branch: branch.clone(), near });
-        }
-    }
+    check_local(&branches, &options.branches)?;
     let before = remote_tracking(repo, remote)?;
     if options.fetch {
         repo.git().output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
@@ -226,23 +214,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     let after = remote_tracking(repo, remote)?;
     let explicit_old =
         options.old_tip.as_deref().map(|spec| repo.resolve_commit(spec)).transpose()?;
-    let mut rewrites = Vec::new();
-    for (reference, &new) in &after {
-        if reference.ends_with("/HEAD") {
-            continue;
-        }
-        if let Some(rewrite) = find_rewrite(
-            repo,
-            reference,
-            new,
-            before.get(reference).copied(),
-            explicit_old,
-            &branches,
-        ) {
-            rewrites.push(rewrite);
-        }
-    }
-    rewrites.sort_by(|a, b| a.reference.cmp(&b.reference));
+    let rewrites = rewrites(repo, &before, &after, explicit_old, &branches);
 
     let current = repo.head_branch();
     let wanted: Vec<String> = if !options.branches.is_empty() {
@@ -259,6 +231,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    let run = SyncRun { repo, env, dry_run: options.dry_run, stamp };
     let mut results = Vec::new();
     let mut to_sync: Vec<(&String, ObjectId, &Rewrite, usize)> = Vec::new();
     for LocalBranch { name, tip, upstream } in &branches {
@@ -312,7 +285,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
             None => rewrite.clone(),
         };
         let checked_out = current.as_deref() == Some(name.as_str());
-        let result = sync_branch(repo, name, tip, &onto, checked_out, env, options.dry_run, stamp)?;
+        let result = sync_branch(&run, name, tip, &onto, checked_out)?;
         if let Some(new) = result
             .new
             .filter(|_| matches!(result.outcome, SyncOutcome::Moved | SyncOutcome::Replayed))
@@ -322,13 +295,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         results.push(result);
     }
     if !options.dry_run {
-        let moved: Vec<&BranchSync> = results.iter().filter(|b| b.backup.is_some()).collect();
-        if !moved.is_empty() {
-            let path = last_sync_path(repo);
-            let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
-            crate::state_file::write(&path, &text)
-                .map_err(|source| SyncError::Io { path, source })?;
-        }
+        record_moved(repo, &results)?;
     }
     Ok(SyncReport {
         remote: remote.to_string(),
@@ -336,6 +303,72 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         rewrites,
         branches: results,
     })
+}
+
+/// Refuses a remote that is not configured: sync reads the remote-tracking branches, so a
+/// URL will not do.
+fn check_configured(repo: &Repo, remote: &str) -> Result<(), SyncError> {
+    let known = repo.remote_names();
+    if !known.iter().any(|r| r == remote) {
+        let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+        return Err(SyncError::UnknownRemote { remote: remote.to_string(), known });
+    }
+    Ok(())
+}
+
+/// Refuses a named branch that is not a local branch, naming a close one if there is.
+fn check_local(branches: &[LocalBranch], named: &[String]) -> Result<(), SyncError> {
+    for branch in named {
+        if !branches.iter().any(|b| b.name == *branch) {
+            let near = branches
+                .iter()
+                .map(|b| &b.name)
+                .min_by_key(|name| strsim::levenshtein(name, branch))
+                .filter(|name| strsim::levenshtein(name, branch) <= 3)
+                .cloned();
+            return Err(SyncError::NoBranch { branch: branch.clone(), near });
+        }
+    }
+    Ok(())
+}
+
+/// Returns the remote-tracking branches (`after` the fetch) that were rewritten, by ref.
+fn rewrites(
+    repo: &Repo,
+    before: &HashMap<String, ObjectId>,
+    after: &HashMap<String, ObjectId>,
+    explicit_old: Option<ObjectId>,
+    branches: &[LocalBranch],
+) -> Vec<Rewrite> {
+    let mut rewrites = Vec::new();
+    for (reference, &new) in after {
+        if reference.ends_with("/HEAD") {
+            continue;
+        }
+        if let Some(rewrite) = find_rewrite(
+            repo,
+            reference,
+            new,
+            before.get(reference).copied(),
+            explicit_old,
+            branches,
+        ) {
+            rewrites.push(rewrite);
+        }
+    }
+    rewrites.sort_by(|a, b| a.reference.cmp(&b.reference));
+    rewrites
+}
+
+/// Records the branches this sync moved (`sync-last.json`), for `--undo`.
+fn record_moved(repo: &Repo, results: &[BranchSync]) -> Result<(), SyncError> {
+    let moved: Vec<&BranchSync> = results.iter().filter(|b| b.backup.is_some()).collect();
+    if !moved.is_empty() {
+        let path = last_sync_path(repo);
+        let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
+        crate::state_file::write(&path, &text).map_err(|source| SyncError::Io { path, source })?;
+    }
+    Ok(())
 }
 
 /// Returns (old tip, new tip) of the local branches the last sync moved and that are still
@@ -439,17 +472,27 @@ fn find_rewrite(
         .map(|(name, old)| make(old, &format!("tag {name}")))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every branch of one sync shares.
+struct SyncRun<'a> {
+    repo: &'a Repo,
+    /// Where a dry run's merges write their objects (a scratch directory); empty for a
+    /// real run.
+    env: &'a [(&'a str, &'a OsStr)],
+    dry_run: bool,
+    /// The time in the backup refs' names.
+    stamp: u64,
+}
+
+/// Brings one local branch (at `tip`) onto `rewrite`'s new tip: replays its commits since
+/// the old tip, drops those already there, keeps a backup ref of the old tip.
 fn sync_branch(
-    repo: &Repo,
+    run: &SyncRun,
     name: &str,
     tip: ObjectId,
     rewrite: &Rewrite,
     checked_out: bool,
-    env: &[(&str, &OsStr)],
-    dry_run: bool,
-    stamp: u64,
 ) -> Result<BranchSync, SyncError> {
+    let repo = run.repo;
     let mut result = BranchSync {
         branch: name.to_string(),
         outcome: SyncOutcome::Skipped,
@@ -460,19 +503,11 @@ fn sync_branch(
         detail: None,
         backup: None,
     };
-    if checked_out && !dry_run {
-        let dirty = repo.git().output_in_work_tree(
-            repo.work_tree().unwrap_or(repo.git_dir()),
-            &["status", "--porcelain", "--untracked-files=no"],
-            &[],
-        )?;
-        if !dirty.is_empty() {
-            result.detail = Some(
-                "the work tree has uncommitted changes; commit or stash them, then sync again"
-                    .into(),
-            );
-            return Ok(result);
-        }
+    if checked_out && !run.dry_run && has_uncommitted_changes(repo)? {
+        result.detail = Some(
+            "the work tree has uncommitted changes; commit or stash them, then sync again".into(),
+        );
+        return Ok(result);
     }
     let local = history::commits_between(repo.git(), rewrite.old, tip)?;
     if local.iter().any(|c| c.is_merge()) {
@@ -484,6 +519,41 @@ fn sync_branch(
         ));
         return Ok(result);
     }
+    let Some(new_tip) = replay(run, &local, tip, rewrite, &mut result)? else {
+        return Ok(result);
+    };
+    result.outcome = if local.is_empty() { SyncOutcome::Moved } else { SyncOutcome::Replayed };
+    if run.dry_run {
+        result.new = (result.replayed == 0).then_some(rewrite.new);
+        return Ok(result);
+    }
+    result.backup = Some(move_branch(repo, name, tip, new_tip, checked_out, run.stamp)?);
+    result.new = Some(new_tip);
+    Ok(result)
+}
+
+/// Tells whether the work tree has changes to tracked files.
+fn has_uncommitted_changes(repo: &Repo) -> Result<bool, SyncError> {
+    let dirty = repo.git().output_in_work_tree(
+        repo.work_tree().unwrap_or(repo.git_dir()),
+        &["status", "--porcelain", "--untracked-files=no"],
+        &[],
+    )?;
+    Ok(!dirty.is_empty())
+}
+
+/// Replays `local` (the branch's commits since the old tip, oldest first) onto the new tip,
+/// dropping the commits already there and those that become empty, and counts them in
+/// `result`. Returns the new tip (written only in a real run), or `None` at a conflict,
+/// which `result` then names.
+fn replay(
+    run: &SyncRun,
+    local: &[history::CommitRecord],
+    tip: ObjectId,
+    rewrite: &Rewrite,
+    result: &mut BranchSync,
+) -> Result<Option<ObjectId>, SyncError> {
+    let repo = run.repo;
     let present: HashMap<ObjectId, bool> = if local.is_empty() {
         HashMap::new()
     } else {
@@ -492,8 +562,8 @@ fn sync_branch(
     };
     let mut new_tip = rewrite.new;
     let mut tree = repo.tree_of(new_tip)?;
-    let mut merger = Merger::start(repo.git(), env)?;
-    for commit in &local {
+    let mut merger = Merger::start(repo.git(), run.env)?;
+    for commit in local {
         if present.get(&commit.id).copied().unwrap_or(false) {
             result.dropped.push(commit.id);
             continue;
@@ -505,7 +575,7 @@ fn sync_branch(
             result.outcome = SyncOutcome::Conflict;
             result.detail =
                 Some(format!("{} conflicts in {}", commit.id.short(), answer.conflicts.join(", ")));
-            return Ok(result);
+            return Ok(None);
         }
         if answer.tree == tree {
             result.dropped.push(commit.id);
@@ -513,18 +583,26 @@ fn sync_branch(
         }
         result.replayed += 1;
         tree = answer.tree;
-        if !dry_run {
+        if !run.dry_run {
             let origin = repo.commit_origin(commit.id)?;
             new_tip =
                 crate::surgery::apply::recommit(repo, &origin, &origin.message, tree, new_tip)?;
         }
     }
     merger.finish()?;
-    result.outcome = if local.is_empty() { SyncOutcome::Moved } else { SyncOutcome::Replayed };
-    if dry_run {
-        result.new = (result.replayed == 0).then_some(rewrite.new);
-        return Ok(result);
-    }
+    Ok(Some(new_tip))
+}
+
+/// Moves branch `name` from `tip` to `new_tip` (and the work tree with it when it is
+/// checked out), after keeping `tip` under a new backup ref, which it returns.
+fn move_branch(
+    repo: &Repo,
+    name: &str,
+    tip: ObjectId,
+    new_tip: ObjectId,
+    checked_out: bool,
+    stamp: u64,
+) -> Result<String, SyncError> {
     // Two syncs of a branch within a second must not collide on the backup's name.
     let backup = (0..)
         .map(|n| match n {
@@ -559,9 +637,7 @@ fn sync_branch(
         &new_tip.to_hex(),
         &tip.to_hex(),
     ])?;
-    result.new = Some(new_tip);
-    result.backup = Some(backup);
-    Ok(result)
+    Ok(backup)
 }
 
 /// Puts the branches the last sync moved back at their old tips (only those still where

@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
-use regraft::ObjectId;
 use regraft::analysis::backport::{self, BackportOptions, Selection, StepOutcome};
 use regraft::analysis::deps::DepsOptions;
 use regraft::analysis::simulation::{self, Outcome, ToPick};
 use regraft::progress::Silent;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft::{ErrorOrigin, ObjectId};
 use regraft_testkit::{Fixture, GitPick, git_pick_loop};
 use tempfile::TempDir;
 
@@ -195,5 +195,5 @@ fn closure_and_list_selections() {
     let merge = git(&s.dir, &["rev-list", "--merges", "-1", SOURCE]);
     let err = backport::plan(&repo, TARGET, None, &options(Selection::List(vec![merge])), &Silent)
         .expect_err("a merge");
-    assert!(err.is_user_error() && err.to_string().contains("is a merge"), "{err}");
+    assert!(err.is_user_input() && err.to_string().contains("is a merge"), "{err}");
 }

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use regraft::ObjectId;
 use regraft::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
 use regraft::git::repo::RepoError;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft::{ErrorOrigin, ObjectId};
 use regraft_testkit::{Fixture, change_id};
 use tempfile::TempDir;
 
@@ -345,7 +345,7 @@ fn unknown_revision_is_named_with_suggestions() {
     let b = backports();
     let err = delta::delta(&open(b.f.path()), "stabel", "main", &DeltaOptions::default())
         .expect_err("stabel does not exist");
-    assert!(err.is_user_error());
+    assert!(err.is_user_input());
     match &err {
         DeltaError::Repo(RepoError::UnknownRevision { spec, suggestions }) => {
             assert_eq!(spec, "stabel");
@@ -364,7 +364,7 @@ fn a_tree_is_not_a_commit() {
     let b = backports();
     let err = delta::delta(&open(b.f.path()), "main^{tree}", "stable", &DeltaOptions::default())
         .expect_err("a tree is not a commit");
-    assert!(err.is_user_error());
+    assert!(err.is_user_input());
     assert!(err.to_string().contains("`main^{tree}` names a tree, not a commit"), "{err}");
 }
 
@@ -390,7 +390,7 @@ fn a_shallow_clone_cut_inside_the_delta_is_refused() {
         delta::delta(&open(&shallow), "origin/stable", "origin/main", &DeltaOptions::default())
             .expect_err("history is cut");
     assert!(matches!(err, DeltaError::Shallow { .. }), "{err:?}");
-    assert!(err.is_user_error());
+    assert!(err.is_user_input());
     assert!(err.to_string().contains("git fetch --unshallow"), "{err}");
     // Deep enough to hold the whole delta and its merge base: no refusal.
     git(&shallow, &["fetch", "-q", "--deepen", "10"]);

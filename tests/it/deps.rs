@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
-use regraft::ObjectId;
 use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
 use regraft::progress::Silent;
 use regraft::scenario::{SOURCE, TARGET};
+use regraft::{ErrorOrigin, ObjectId};
 use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
@@ -236,7 +236,7 @@ fn closure_follows_edges_skips_what_is_on_target_and_keeps_order() {
     assert_eq!(graph.closure(&[d], false), vec![b, d]);
     let err =
         deps::resolve_wanted(&open(f.path()), &graph, &[a.to_hex()]).expect_err("A is on stable");
-    assert!(err.is_user_error());
+    assert!(err.is_user_input());
     assert!(err.to_string().contains("already on stable"), "{err}");
     let err = deps::resolve_wanted(&open(f.path()), &graph, &["stable".to_string()])
         .expect_err("not in delta");

@@ -647,7 +647,7 @@ fn a_megapatch_for_gerrit_carries_a_change_id() {
     let text = plan
         .steps
         .iter()
-        .find(|s| s.id == "commit")
+        .find(|s| s.id == regraft::surgery::operation::StepKind::Commit)
         .and_then(|s| s.input.clone())
         .expect("the commit step");
     let last = text.trim_end().lines().last().unwrap_or_default();

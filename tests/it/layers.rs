@@ -10,7 +10,8 @@ const CLI_CRATES: [&str; 5] = ["clap", "console", "indicatif", "dialoguer", "any
 /// `crate::`, or a file's top-level folder or name), or `None` for one nobody classified.
 fn layer(segment: &str) -> Option<&'static str> {
     Some(match segment {
-        "oid" | "ObjectId" | "progress" | "fault" | "state_file" => "vocabulary",
+        "oid" | "ObjectId" | "progress" | "fault" | "state_file" | "error_origin"
+        | "ErrorOrigin" => "vocabulary",
         "text" => "text",
         "git" => "git",
         "analysis" => "analysis",

@@ -715,3 +715,48 @@ fn a_killed_continue_is_finished_by_continue_or_abort() {
         assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
     }
 }
+
+#[test]
+fn a_journal_written_with_the_step_ids_of_before_reads_back_and_resumes() {
+    // Step ids became a typed StepId; journals and plan files keep the same strings.
+    let w = world(true);
+    let ids = ["fetch", "tag", "push-tag", "2-followup-1-push", "3-restore-reviews", "verify"];
+    let steps: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| {
+            serde_json::json!({
+                "id": id, "description": format!("the {id} step"), "action": null,
+                "precondition": [], "verification": []
+            })
+        })
+        .collect();
+    let journal = serde_json::json!({
+        "plan": { "operation": "replace stable/liberty on origin by x (merge)", "remote": "origin",
+                  "steps": steps, "restore": null },
+        "done": ["fetch", "tag"],
+        "started": "push-tag",
+    });
+    let path = w.clone.join(".git/regraft/journal.json");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, serde_json::to_vec_pretty(&journal).expect("json")).expect("write");
+
+    let json = status_json(&w.clone);
+    let shown: Vec<(&str, &str)> = json["operation"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| (s["id"].as_str().expect("id"), s["state"].as_str().expect("state")))
+        .collect();
+    let states = ["done", "done", "started", "pending", "pending", "pending"];
+    assert_eq!(shown, ids.into_iter().zip(states).collect::<Vec<_>>(), "{json}");
+
+    // Steps that only check (nothing to check here) finish at once.
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--continue", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!path.exists(), "finished: {out}");
+    let last: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(w.clone.join(".git/regraft/last-operation.json")).expect("kept"),
+    )
+    .expect("json");
+    assert_eq!(last, journal["plan"], "written back with the same ids");
+}

@@ -5,7 +5,7 @@ use super::{ReplaceError, ReplaceRequest, Strategy, argv, leased_push};
 use crate::git::GitError;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::surgery::operation::{Check, Step};
+use crate::surgery::operation::{Check, Step, StepKind};
 
 /// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
 /// a scratch object directory at plan time so the plan names every id), committed with its
@@ -32,8 +32,6 @@ pub(super) fn followups(
         )?;
     }
     let committer = repo.committer_ident()?;
-    let reference = format!("refs/heads/{}", request.branch);
-    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
     let mut steps = Vec::new();
     let mut tip = tip;
     // Every strategy with follow-ups ends with SOURCE's tree (megapatch and merge take it,
@@ -53,27 +51,64 @@ pub(super) fn followups(
             });
         }
         let tree = answer.tree;
-        let origin = repo.commit_origin(commit)?;
-        let message = crate::text::message::backport_message(&origin.message, &commit.to_hex());
-        let mut text = format!(
-            "tree {tree}\nparent {tip}\nauthor {} <{}> {}\ncommitter {committer}\n\n",
-            origin.author_name, origin.author_email, origin.author_date
-        )
-        .into_bytes();
-        text.extend_from_slice(&message);
-        let text = String::from_utf8_lossy(&text).into_owned();
+        let text = followup_text(repo, commit, tree, tip, &committer)?;
         let new = git.output_id(
             &["hash-object", "-t", "commit", "-w", "--stdin"],
             &env,
             text.as_bytes(),
         )?;
-        let k = n + 1;
-        steps.push(Step {
-            id: format!("followup-{k}-tree"),
+        let planned = Followup { k: n + 1, commit, parent, summary: info.summary, tip, tree, new };
+        steps.extend(planned.steps(request, text));
+        tip = new;
+        tip_tree = tree;
+    }
+    merger.finish()?;
+    Ok((tip, steps))
+}
+
+/// Returns the text of the follow-up `commit` picked onto `tip` with the tree `tree`: its
+/// author and message kept, with a cherry-pick line.
+fn followup_text(
+    repo: &Repo,
+    commit: ObjectId,
+    tree: ObjectId,
+    tip: ObjectId,
+    committer: &str,
+) -> Result<String, ReplaceError> {
+    let origin = repo.commit_origin(commit)?;
+    let message = crate::text::message::backport_message(&origin.message, &commit.to_hex());
+    let mut text = format!(
+        "tree {tree}\nparent {tip}\nauthor {} <{}> {}\ncommitter {committer}\n\n",
+        origin.author_name, origin.author_email, origin.author_date
+    )
+    .into_bytes();
+    text.extend_from_slice(&message);
+    Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// One follow-up as planned: the `k`-th (from 1), `commit` picked onto `tip` as `new`.
+struct Followup {
+    k: usize,
+    commit: ObjectId,
+    parent: ObjectId,
+    summary: String,
+    tip: ObjectId,
+    tree: ObjectId,
+    new: ObjectId,
+}
+
+impl Followup {
+    /// Returns its three steps: merge to the tree, write the commit (`text`), push it with
+    /// the tip so far as the lease.
+    fn steps(self, request: &ReplaceRequest, text: String) -> [Step; 3] {
+        let Followup { k, commit, parent, summary, tip, tree, new } = self;
+        let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+        let merge = Step {
+            id: StepKind::FollowupTree(k).into(),
             description: format!(
                 "pick follow-up {} ({}) onto {}: merge to tree {}",
                 commit.short(),
-                info.summary,
+                summary,
                 tip.short(),
                 tree.short()
             ),
@@ -91,33 +126,30 @@ pub(super) fn followups(
             review: None,
             precondition: vec![Check::LocalObject { id: tip }],
             verification: vec![Check::LocalObject { id: tree }],
-        });
-        steps.push(Step {
-            id: format!("followup-{k}-commit"),
+        };
+        let write = Step {
+            id: StepKind::FollowupCommit(k).into(),
             description: format!("write the follow-up commit {} (author kept)", new.short()),
             action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
             input: Some(text),
             review: None,
             precondition: vec![],
             verification: vec![Check::LocalObject { id: new }],
-        });
-        steps.push(leased_push(
-            &format!("followup-{k}-push"),
+        };
+        let push = leased_push(
+            StepKind::FollowupPush(k),
             format!(
                 "fast-forward {branch} on {remote} to {} (only if it is still {})",
                 new.short(),
                 tip.short()
             ),
             remote,
-            &reference,
+            &format!("refs/heads/{branch}"),
             Some(tip),
             Some(new),
-        ));
-        tip = new;
-        tip_tree = tree;
+        );
+        [merge, write, push]
     }
-    merger.finish()?;
-    Ok((tip, steps))
 }
 
 /// Returns the megapatch or merge commit (id and raw text), computed without writing it,

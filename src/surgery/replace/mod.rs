@@ -6,16 +6,23 @@ use serde::{Deserialize, Serialize};
 
 mod followup;
 mod review_steps;
+mod strategy_steps;
 
+use followup::followups;
 pub use followup::{check_followups, write_gitreview_followup};
-use followup::{followups, new_commit};
 pub use review_steps::{ReviewTarget, gitreview_on};
-use review_steps::{abandon_step, tag_through_rest, through_rest};
+use review_steps::{abandon_step, tag_through_rest};
+use strategy_steps::{
+    backport_steps, new_commit_steps, recreate_steps, reset_steps, review_push, verify_step,
+};
 
+use crate::ErrorOrigin;
 use crate::git::GitError;
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
-use crate::surgery::operation::{self, Check, Notice, OperationError, Plan, Restore, Step};
+use crate::surgery::operation::{
+    self, Check, Notice, OperationError, Plan, Restore, Step, StepKind,
+};
 
 /// Errors from planning.
 #[derive(Debug, thiserror::Error)]
@@ -71,14 +78,24 @@ impl From<crate::git::names::NameError> for ReplaceError {
     }
 }
 
-impl ReplaceError {
-    /// Tells whether the error comes from the user's input.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorOrigin for ReplaceError {
+    fn is_user_input(&self) -> bool {
         match self {
-            ReplaceError::Repo(e) => !matches!(e, RepoError::Read { .. }),
-            ReplaceError::Git(_) | ReplaceError::Simulation(_) => false,
-            ReplaceError::Operation(e) => e.is_user_error(),
-            _ => true,
+            ReplaceError::Repo(e) => e.is_user_input(),
+            ReplaceError::Operation(e) => e.is_user_input(),
+            ReplaceError::Name(e) => e.is_user_input(),
+            ReplaceError::Simulation(e) => e.is_user_input(),
+            // A scratch object directory that cannot be made is the machine's failure.
+            ReplaceError::Git(_) | ReplaceError::Scratch(_) => false,
+            ReplaceError::NoBranch { .. }
+            | ReplaceError::TagClash { .. }
+            | ReplaceError::NoSeries { .. }
+            | ReplaceError::FollowupConflict { .. }
+            | ReplaceError::NotBuiltOn { .. }
+            | ReplaceError::FollowupWithBackport
+            | ReplaceError::SameTip { .. }
+            | ReplaceError::ForReviewWith { .. }
+            | ReplaceError::Shallow { .. } => true,
         }
     }
 }
@@ -225,7 +242,7 @@ fn argv(words: &[&str]) -> Option<Vec<String>> {
 /// lease alone allows a non-fast-forward move (see [`crate::git::remote::leased_push_argv`]).
 /// Its precondition and verification say the same.
 pub(crate) fn leased_push(
-    id: &str,
+    kind: StepKind,
     description: String,
     remote: &str,
     reference: &str,
@@ -233,7 +250,7 @@ pub(crate) fn leased_push(
     to: Option<ObjectId>,
 ) -> Step {
     Step {
-        id: id.to_string(),
+        id: kind.into(),
         description,
         action: Some(crate::git::remote::leased_push_argv(remote, reference, from, to)),
         input: None,
@@ -243,47 +260,13 @@ pub(crate) fn leased_push(
     }
 }
 
-/// The push of `tip` for review (to `--review-ref`, default Gerrit's `refs/for/<branch>`)
-/// while the branch is still the old tip. A push to `refs/for/` leaves no ref to check (and
-/// a lease on it means nothing); any other ref is pushed only where none exists, and
-/// checked.
-fn review_push(request: &ReplaceRequest, old: &OldTip, tip: ObjectId, what: &str) -> Step {
-    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
-    let review_ref = request.review_ref.clone().unwrap_or_else(|| format!("refs/for/{branch}"));
-    let (action, verification) = if review_ref.starts_with("refs/for/") {
-        let refspec = format!("{tip}:{review_ref}");
-        (argv(&["push", "--porcelain", "--end-of-options", remote, &refspec]), vec![])
-    } else {
-        (
-            Some(crate::git::remote::leased_push_argv(remote, &review_ref, None, Some(tip))),
-            vec![Check::RemoteRef { reference: review_ref.clone(), expected: Some(tip) }],
-        )
-    };
-    Step {
-        id: "push-for-review".into(),
-        description: format!(
-            "push {what} {} for review to {review_ref} (while {branch} is still {})",
-            tip.short(),
-            old.commit.short()
-        ),
-        action,
-        input: None,
-        review: None,
-        precondition: vec![Check::RemoteRef {
-            reference: format!("refs/heads/{branch}"),
-            expected: Some(old.commit),
-        }],
-        verification,
-    }
-}
-
 /// The first steps of every surgery: fetch the old tip, tag it, push the tag, verify it.
 fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
     let reference = format!("refs/heads/{branch}");
     let tag_ref = format!("refs/tags/{}", old.tag);
     vec![
         Step {
-            id: "fetch".into(),
+            id: StepKind::Fetch.into(),
             description: format!(
                 "fetch {branch} from {remote}, so its tip {} is here",
                 old.commit.short()
@@ -295,7 +278,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
             verification: vec![Check::LocalObject { id: old.commit }],
         },
         Step {
-            id: "tag".into(),
+            id: StepKind::Tag.into(),
             description: format!(
                 "tag the old tip {} as {} (annotated)",
                 old.commit.short(),
@@ -316,7 +299,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
             verification: vec![Check::LocalTag { tag: old.tag.clone(), commit: old.commit }],
         },
         Step {
-            id: "push-tag".into(),
+            id: StepKind::PushTag.into(),
             description: format!(
                 "push tag {} to {remote} (only if {remote} has no such tag)",
                 old.tag
@@ -339,28 +322,9 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
 
 /// Builds the plan for replacing the branch; nothing is changed.
 pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
-    let remote = request.remote.as_str();
-    let branch = request.branch.as_str();
-    check_names(repo, remote, &[branch])?;
-    if let Some(review_ref) = &request.review_ref {
-        crate::git::names::check_full_ref(review_ref)?;
-    }
-    if !repo.shallow_boundary().is_empty() {
-        return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
-    }
-    let source = repo.resolve_commit(&request.source)?;
-    let old = old_tip(repo, remote, branch, request.tag.as_deref(), "early-demise")?;
-    if old.commit == source {
-        return Err(ReplaceError::SameTip {
-            source_name: request.source.clone(),
-            commit: source.short(),
-            branch: branch.into(),
-        });
-    }
-    let strategy = request.strategy;
-    if request.for_review && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
-        return Err(ReplaceError::ForReviewWith { strategy: strategy.name() });
-    }
+    let (remote, branch, strategy) =
+        (request.remote.as_str(), request.branch.as_str(), request.strategy);
+    let (source, old) = check_request(repo, request)?;
     let why = format!(
         "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
         request.source,
@@ -371,147 +335,26 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
     if let Some(target) = request.review.as_ref().filter(|t| t.rest_branches) {
         tag_through_rest(&mut steps, target, branch, &old, &why);
     }
-    let reference = format!("refs/heads/{branch}");
     let final_tip = match strategy {
         Strategy::Megapatch | Strategy::Merge => {
-            let (commit, text) = new_commit(repo, request, old.commit, source)?;
-            steps.push(Step {
-                id: "commit".into(),
-                description: format!(
-                    "write the {} commit {} (tree of {}, parent {}{})",
-                    strategy.name(),
-                    commit.short(),
-                    source.short(),
-                    old.commit.short(),
-                    if strategy == Strategy::Merge {
-                        format!(" and {}", source.short())
-                    } else {
-                        String::new()
-                    }
-                ),
-                action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
-                input: Some(text),
-                review: None,
-                precondition: vec![],
-                verification: vec![Check::LocalObject { id: commit }],
-            });
-            if !request.for_review {
-                steps.push(leased_push(
-                    "push",
-                    format!(
-                        "fast-forward {branch} on {remote} to {} (only if it is still {})",
-                        commit.short(),
-                        old.commit.short()
-                    ),
-                    remote,
-                    &reference,
-                    Some(old.commit),
-                    Some(commit),
-                ));
-            }
-            commit
+            new_commit_steps(repo, request, &old, source, &mut steps)?
         }
-        Strategy::Recreate => {
-            if let Some(target) = &request.review {
-                steps.push(abandon_step(
-                    target,
-                    branch,
-                    &format!("{branch} is recreated from {}", request.source),
-                ));
-            }
-            let delete = leased_push(
-                "delete",
-                format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
-                remote,
-                &reference,
-                Some(old.commit),
-                None,
-            );
-            let create = leased_push(
-                "create",
-                format!(
-                    "create {branch} on {remote} at {} (only if it does not exist)",
-                    source.short()
-                ),
-                remote,
-                &reference,
-                None,
-                Some(source),
-            );
-            match request.review.as_ref().filter(|t| t.rest_branches) {
-                Some(target) => {
-                    steps.push(through_rest(delete, target, branch, None));
-                    steps.push(through_rest(create, target, branch, Some(source)));
-                }
-                None => steps.extend([delete, create]),
-            }
-            source
-        }
-        Strategy::Reset => {
-            if let Some(target) = &request.review {
-                steps.push(abandon_step(
-                    target,
-                    branch,
-                    &format!("{branch} is reset to {}", request.source),
-                ));
-            }
-            steps.push(leased_push(
-                "reset",
-                format!(
-                    "force {branch} on {remote} to {} (only if it is still {})",
-                    source.short(),
-                    old.commit.short()
-                ),
-                remote,
-                &reference,
-                Some(old.commit),
-                Some(source),
-            ));
-            source
-        }
-        Strategy::Backport => {
-            if !repo.is_ancestor(old.commit, source) {
-                return Err(ReplaceError::NotBuiltOn {
-                    source_name: request.source.clone(),
-                    commit: source.short(),
-                    branch: branch.to_string(),
-                    old: old.commit.short(),
-                });
-            }
-            if !request.followups.is_empty() {
-                return Err(ReplaceError::FollowupWithBackport);
-            }
-            steps.push(review_push(request, &old, source, "the backport"));
-            // The branch itself moves as the reviews merge.
-            old.commit
-        }
+        Strategy::Recreate => recreate_steps(request, &old, source, &mut steps),
+        Strategy::Reset => reset_steps(request, &old, source, &mut steps),
+        Strategy::Backport => backport_steps(repo, request, &old, source, &mut steps)?,
     };
-    let tip_text = steps.iter().find(|s| s.id == "commit").and_then(|s| s.input.clone());
+    let tip_text = steps.iter().find(|s| s.id == StepKind::Commit).and_then(|s| s.input.clone());
     let (mut final_tip, followup_steps) = followups(repo, request, final_tip, tip_text)?;
     steps.extend(followup_steps);
     if request.for_review && matches!(strategy, Strategy::Megapatch | Strategy::Merge) {
         // One push of the last commit makes a review of each commit of the chain; the
         // branch stays at the old tip until they merge.
-        steps.retain(|s| !(s.id.starts_with("followup-") && s.id.ends_with("-push")));
+        steps.retain(|s| !matches!(s.id.kind, StepKind::FollowupPush(_)));
         steps.push(review_push(request, &old, final_tip, &format!("the {}", strategy.name())));
         final_tip = old.commit;
     }
-    steps.push(Step {
-        id: "verify".into(),
-        description: format!(
-            "verify: {branch} is {}, tag {} is the old tip",
-            final_tip.short(),
-            old.tag
-        ),
-        action: None,
-        input: None,
-        review: None,
-        precondition: vec![],
-        verification: vec![
-            Check::RemoteRef { reference: reference.clone(), expected: Some(final_tip) },
-            Check::RemoteTag { tag: old.tag.clone(), commit: old.commit },
-        ],
-    });
+    steps.push(verify_step(branch, &old, final_tip));
+    let reference = format!("refs/heads/{branch}");
     Ok(Plan {
         operation: format!(
             "replace {branch} on {remote} by {} ({})",
@@ -532,6 +375,36 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         notes: gitreview_note(repo, request, source)?.into_iter().collect(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
     })
+}
+
+/// Checks what the request names before anything is planned, and returns SOURCE's commit
+/// and the branch's old tip with its tag.
+fn check_request(
+    repo: &Repo,
+    request: &ReplaceRequest,
+) -> Result<(ObjectId, OldTip), ReplaceError> {
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    check_names(repo, remote, &[branch])?;
+    if let Some(review_ref) = &request.review_ref {
+        crate::git::names::check_full_ref(review_ref)?;
+    }
+    if !repo.shallow_boundary().is_empty() {
+        return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
+    }
+    let source = repo.resolve_commit(&request.source)?;
+    let old = old_tip(repo, remote, branch, request.tag.as_deref(), "early-demise")?;
+    if old.commit == source {
+        return Err(ReplaceError::SameTip {
+            source_name: request.source.clone(),
+            commit: source.short(),
+            branch: branch.into(),
+        });
+    }
+    let strategy = request.strategy;
+    if request.for_review && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+        return Err(ReplaceError::ForReviewWith { strategy: strategy.name() });
+    }
+    Ok((source, old))
 }
 
 /// Returns a note when the branch, once it has SOURCE's tree, would keep a `.gitreview`
@@ -584,7 +457,7 @@ pub fn plan_eol(
     }
     let reference = format!("refs/heads/{branch}");
     let mut delete = leased_push(
-        "delete",
+        StepKind::Delete,
         format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
         remote,
         &reference,
@@ -647,7 +520,7 @@ pub fn plan_create_branch(
         })?;
     let reference = format!("refs/heads/{branch}");
     let step = leased_push(
-        "create",
+        StepKind::Create,
         format!(
             "create {branch} on {remote} at {} (the tip of {from_branch}; only if {branch} does not exist)",
             at.short()
@@ -683,7 +556,7 @@ pub fn plan_delete_branch(
         ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
     })?;
     let mut step = leased_push(
-        "delete",
+        StepKind::Delete,
         format!(
             "delete {branch} on {remote} (only if it is still {} and tag {kept_by} keeps it)",
             tip.short()

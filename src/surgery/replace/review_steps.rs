@@ -4,7 +4,7 @@
 use super::OldTip;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::surgery::operation::{Check, ReviewCall, ReviewStep, Step};
+use crate::surgery::operation::{Check, ReviewCall, ReviewStep, Step, StepKind};
 
 /// A Gerrit server and the branch's project on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub fn gitreview_on(
 /// them as merged).
 pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> Step {
     Step {
-        id: "abandon-reviews".into(),
+        id: StepKind::AbandonReviews.into(),
         description: format!(
             "abandon the open reviews on {branch} of {} at {}{} (recorded for `git regraft restore --from-journal`)",
             target.project,
@@ -97,7 +97,7 @@ pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> St
 /// The step that restores the reviews this operation abandoned on the branch.
 pub(super) fn restore_step(target: &ReviewTarget, branch: &str) -> Step {
     Step {
-        id: "restore-reviews".into(),
+        id: StepKind::RestoreReviews.into(),
         description: format!(
             "restore the reviews this run abandoned on {branch} of {} at {}",
             target.project, target.gerrit
@@ -126,9 +126,9 @@ pub(super) fn tag_through_rest(
     old: &OldTip,
     why: &str,
 ) {
-    steps.retain(|s| s.id != "tag" && s.id != "push-tag");
+    steps.retain(|s| s.id != StepKind::Tag && s.id != StepKind::PushTag);
     steps.push(Step {
-        id: "tag".into(),
+        id: StepKind::Tag.into(),
         description: format!(
             "tag the old tip {} as {} on the server (through Gerrit's REST API)",
             old.commit.short(),
