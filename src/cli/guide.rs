@@ -255,6 +255,20 @@ fn input(prompt: &str, default: &str) -> Step<String> {
     Ok(text)
 }
 
+/// [`input`] without the default shown in the prompt (said before it), for long defaults
+/// that leave no room to type.
+fn input_quiet(prompt: &str, default: &str) -> Step<String> {
+    let text = Input::<String>::with_theme(&SimpleTheme)
+        .with_prompt(prompt)
+        .default(default.to_string())
+        .show_default(false)
+        .report(false)
+        .interact_text()
+        .map_err(|e| asked(e, prompt))?;
+    answered(prompt, &text);
+    Ok(text)
+}
+
 fn multi(prompt: &str, items: &[String]) -> Step<Vec<usize>> {
     if items.is_empty() {
         return Ok(Vec::new());
@@ -873,8 +887,10 @@ fn ask_reviews(
     ));
     while let Err(why) = &counted {
         say(&format!("{gerrit} did not answer ({why})."));
-        say("Give the Gerrit that holds them now (Enter keeps it; `none` plans no review steps).");
-        let answer = input("Which Gerrit holds the reviews?", &gerrit.to_string())?;
+        say(&format!(
+            "Give the Gerrit that holds them now (Enter keeps {gerrit}; `none` plans no review steps)."
+        ));
+        let answer = input_quiet("Which Gerrit holds the reviews?", &gerrit.to_string())?;
         let answer = answer.trim();
         if answer == "none" {
             return Ok(None);

@@ -94,7 +94,8 @@ fn run_playbook(args: Args, ui: &Ui, fitted: Option<usize>) -> Result<ExitCode, 
             return Ok(ExitCode::SUCCESS);
         }
     }
-    ui.status(&format!("playbook {}: {}", book.name, book.description));
+    let heading = format!("playbook {}: {}", book.name, book.description);
+    ui.status(&fitted.map_or(heading.clone(), |width| super::ui::wrap(&heading, width, 4)));
     for (repo, plan) in &plans {
         if args.execute && fitted.is_some() {
             continue;

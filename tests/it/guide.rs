@@ -15,8 +15,21 @@ const DOWN: &str = "\x1b[B";
 
 /// Starts the guide in `dir` in a pseudo-terminal, with the tests' fixed environment.
 pub(crate) fn guide(dir: &Path) -> PtySession {
+    guide_with(dir, &[], &[], 60_000)
+}
+
+/// Starts `git regraft guide ARGS` in `dir` with `envs` added, waiting up to `timeout_ms`
+/// for each answer.
+pub(crate) fn guide_with(
+    dir: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    timeout_ms: u64,
+) -> PtySession {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"));
     cmd.arg("guide")
+        .args(args)
+        .envs(envs.iter().copied())
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -29,7 +42,7 @@ pub(crate) fn guide(dir: &Path) -> PtySession {
         .env("GIT_COMMITTER_EMAIL", "release@example.org")
         .env_remove("REGRAFT_TRACE")
         .env_remove("REGRAFT_FAULT_AFTER_STEPS");
-    rexpect::session::spawn_command(cmd, Some(60_000)).expect("the guide starts in a pty")
+    rexpect::session::spawn_command(cmd, Some(timeout_ms)).expect("the guide starts in a pty")
 }
 
 /// Waits for `question`, then sends `keys`; returns what the terminal showed up to and
