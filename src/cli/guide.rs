@@ -383,73 +383,21 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let broken = candidates
         [select("Which branch is broken?", &candidates, default_branch(repo, args, &candidates))?]
     .clone();
-    let mut needs = vec![
-        "The whole newer branch (its tree)".to_string(),
-        "One fix commit, and what it needs".to_string(),
-        "Nothing more: end its life (tag <series>-eol, delete the branch)".to_string(),
-    ];
-    let unmaintained = guide::unmaintained_name(&broken);
-    if let Some(u) = &unmaintained {
-        needs.push(format!("Nothing more: end its maintenance (tag <series>-eom, move it to {u})"));
-    }
-    let needed = select("What does it need?", &needs, 0)?;
-    if needed == 2 {
-        return end(repo, remote, &broken, Ending::Life, ui);
-    }
-    if let (3, Some(u)) = (needed, unmaintained) {
-        return end(repo, remote, &broken, Ending::Maintenance { unmaintained: u }, ui);
-    }
-    let fix = if needed == 1 {
-        let text = input("The fix commit (an id or any revision)", "")?;
-        Some(repo.resolve_commit(&text).map_err(CommandError::user)?)
-    } else {
-        None
+    let fix = match what_it_needs(&broken)? {
+        Needs::Tree => None,
+        Needs::Fix => {
+            let text = input("The fix commit (an id or any revision)", "")?;
+            Some(repo.resolve_commit(&text).map_err(CommandError::user)?)
+        }
+        Needs::End(ending) => return end(repo, remote, &broken, ending, ui),
     };
-    let sources: Vec<String> = all
-        .iter()
-        .filter(|b| **b != broken)
-        .filter(|b| {
-            fix.is_none_or(|f| {
-                repo.reference_target(&format!("refs/remotes/{remote}/{b}"))
-                    .is_some_and(|t| t == f || repo.is_ancestor(f, t))
-            })
-        })
-        .cloned()
-        .collect();
-    if sources.is_empty() {
-        return Err(Stop::Failed(CommandError::user(anyhow::anyhow!(
-            "no other branch of {remote} holds what {broken} needs"
-        ))));
-    }
-    let nearest = guide::nearest_newer(&broken, &sources)
-        .and_then(|n| sources.iter().position(|s| *s == n))
-        .unwrap_or(0);
-    let source_branch = sources[select("Which branch holds it?", &sources, nearest)?].clone();
+    let source_branch = which_source(repo, remote, &all, &broken, fix)?;
     let target = format!("{remote}/{broken}");
     let source_name = format!("{remote}/{source_branch}");
     let source = repo.resolve_commit(&source_name).map_err(CommandError::user)?;
-
     if let Some(fix) = fix {
-        let graph = regraft::analysis::deps::analyze(
-            repo,
-            &target,
-            &source_name,
-            &regraft::analysis::deps::DepsOptions::default(),
-            &regraft::progress::Silent,
-        )
-        .map_err(CommandError::from)?;
-        let closure = graph.closure(&[fix], false);
-        if let Ok(p) = graph.predict(repo, &closure, &regraft::progress::Silent) {
-            say(&format!(
-                "The fix {} needs {} commits by line dependencies: {} apply cleanly, {} conflict.",
-                fix.short(),
-                closure.len(),
-                p.clean,
-                p.conflicts.len()
-            ));
-        }
+        say_what_the_fix_needs(repo, &target, &source_name, fix)?;
     }
-
     say(&format!("\nMeasuring the five options for {target} from {source_name}..."));
     let comparison = compare::compare(
         repo,
@@ -459,98 +407,14 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         &super::progress::Bar::new(),
     )
     .map_err(CommandError::from)?;
-    let mut table = Vec::new();
-    super::compare::table(&mut table, &comparison)?;
-    let table = String::from_utf8_lossy(&table).into_owned();
     say(&screen_table(&comparison));
-
-    let rules = ServerRules {
-        force_push: confirm(
-            "Does the server accept forced (non-fast-forward) pushes to the branch?",
-            false,
-        )?,
-        merge_commits: confirm("Does it accept merge commits on the branch?", true)?,
-        direct_push: select(
-            "How do changes reach the branch?",
-            &["Only through review", "Direct pushes are allowed to me"],
-            0,
-        )? == 1,
-        admin: confirm("Can you delete and create the branch (an administrator's right)?", false)?,
-    };
-    let strategies = [
-        Strategy::Merge,
-        Strategy::Megapatch,
-        Strategy::Recreate,
-        Strategy::Reset,
-        Strategy::Backport,
-    ];
-    let allowed: Vec<Strategy> = strategies.into_iter().filter(|s| rules.allow(*s)).collect();
-    let best = guide::recommended(&comparison, &rules);
-    let names: Vec<String> = allowed
-        .iter()
-        .map(|s| {
-            let f = comparison.options.iter().find(|f| f.strategy == s.name());
-            let mark = if *s == best { " (recommended)" } else { "" };
-            format!(
-                "{}{mark}: {}",
-                s.name(),
-                f.map_or(String::new(), |f| short_verdict(&f.verdict))
-            )
-        })
-        .collect();
-    let strategy = allowed
-        [select("Which option?", &names, allowed.iter().position(|s| *s == best).unwrap_or(0))?];
+    let rules = ask_rules()?;
+    let strategy = choose_strategy(&comparison, &rules)?;
     if strategy == Strategy::Backport {
         return staged_backport(repo, &broken, &target, &source_name, fix, ui);
     }
-
-    // What a tree-replacing option drops: the target's own changes the source lacks.
-    let own = delta::delta(repo, &source_name, &target, &DeltaOptions::default())
-        .map_err(CommandError::from)?;
-    let dropped: Vec<(regraft::ObjectId, String)> = own
-        .source_only
-        .iter()
-        .filter(|e| !e.merge && !e.is_present())
-        .map(|e| (e.commit, e.summary.clone()))
-        .collect();
-    let mut followups = Vec::new();
-    if !dropped.is_empty() {
-        say(&format!(
-            "\n{broken} has {} changes of its own that {source_branch} does not have; {} would drop them:",
-            dropped.len(),
-            strategy.name()
-        ));
-        // Each alone onto the source's tree: the ones that cannot be carried are marked.
-        let mut items = Vec::new();
-        for (c, summary) in &dropped {
-            let alone = regraft::surgery::replace::check_followups(repo, source, &[*c])
-                .map_err(CommandError::from)?;
-            let mark = if alone.iter().any(|f| !f.is_empty()) { "[conflicts] " } else { "" };
-            items.push(format!("{} {mark}{summary}", c.short()));
-        }
-        for i in multi("Carry which of them on top as follow-ups?", &items)? {
-            followups.push(dropped[i].clone());
-        }
-        // A follow-up that does not apply on the source's tree would stop the plan: say so
-        // now and leave it out.
-        let commits: Vec<regraft::ObjectId> = followups.iter().map(|(c, _)| *c).collect();
-        let checked = regraft::surgery::replace::check_followups(repo, source, &commits)
-            .map_err(CommandError::from)?;
-        let mut kept = Vec::new();
-        for ((commit, summary), conflicts) in followups.into_iter().zip(checked) {
-            if conflicts.is_empty() {
-                kept.push((commit, summary));
-            } else {
-                say(&format!(
-                    "Left out {} \"{summary}\": it conflicts with {source_branch}'s tree in {}. Bring it as a reviewed change after the replacement.",
-                    commit.short(),
-                    conflicts.join(", ")
-                ));
-            }
-        }
-        followups = kept;
-    }
-    gitreview_followup(repo, &broken, &source_branch, source, &mut followups)?;
+    let branches = Branches { broken: &broken, source_branch: &source_branch, source };
+    let (own, followups) = choose_followups(repo, &branches, &target, &source_name, strategy)?;
     let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
     let tag = input("Tag that keeps the old tip", &format!("{series}-early-demise"))?;
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
@@ -563,28 +427,14 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     };
     let for_review =
         rules.reviews_only() && matches!(strategy, Strategy::Megapatch | Strategy::Merge);
-    let mut figures: Vec<String> = table.lines().map(str::to_string).collect();
-    figures.push(String::new());
-    figures.push(format!("Recommendation: {}", comparison.recommendation));
-    figures.push(format!(
-        "Server: forced pushes {}, merge commits {}, {}, delete/create {}",
-        yes_no(rules.force_push),
-        yes_no(rules.merge_commits),
-        if rules.direct_push { "direct pushes" } else { "reviews only" },
-        yes_no(rules.admin)
-    ));
-    figures.push(format!(
-        "{} changes of {broken}'s own; {} carried as follow-ups",
-        dropped.len(),
-        followups.len()
-    ));
+    let figures = figures(&comparison, &rules, &broken, own, followups.len())?;
     let decision = ReplaceDecision {
         branch: broken.clone(),
         remote: remote.to_string(),
         source_name: source_name.clone(),
         source,
         strategy,
-        tag: tag.clone(),
+        tag,
         followups,
         for_review,
         reviews,
@@ -611,6 +461,232 @@ fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let reviews_note =
         if decision.reviews.is_some() { "; its open reviews are abandoned first" } else { "" };
     carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
+}
+
+/// What the broken branch needs, as the release team answered.
+enum Needs {
+    /// The whole newer branch's tree.
+    Tree,
+    /// One fix commit and what it needs.
+    Fix,
+    /// Nothing more: its support ends.
+    End(Ending),
+}
+
+fn what_it_needs(broken: &str) -> Step<Needs> {
+    let mut needs = vec![
+        "The whole newer branch (its tree)".to_string(),
+        "One fix commit, and what it needs".to_string(),
+        "Nothing more: end its life (tag <series>-eol, delete the branch)".to_string(),
+    ];
+    let unmaintained = guide::unmaintained_name(broken);
+    if let Some(u) = &unmaintained {
+        needs.push(format!("Nothing more: end its maintenance (tag <series>-eom, move it to {u})"));
+    }
+    Ok(match (select("What does it need?", &needs, 0)?, unmaintained) {
+        (0, _) => Needs::Tree,
+        (1, _) => Needs::Fix,
+        (3, Some(unmaintained)) => Needs::End(Ending::Maintenance { unmaintained }),
+        _ => Needs::End(Ending::Life),
+    })
+}
+
+/// Asks which branch holds what `broken` needs (the ones holding `fix`, when one is given),
+/// the nearest newer series preselected.
+fn which_source(
+    repo: &Repo,
+    remote: &str,
+    all: &[String],
+    broken: &str,
+    fix: Option<regraft::ObjectId>,
+) -> Step<String> {
+    let sources: Vec<String> = all
+        .iter()
+        .filter(|b| *b != broken)
+        .filter(|b| {
+            fix.is_none_or(|f| {
+                repo.reference_target(&format!("refs/remotes/{remote}/{b}"))
+                    .is_some_and(|t| t == f || repo.is_ancestor(f, t))
+            })
+        })
+        .cloned()
+        .collect();
+    if sources.is_empty() {
+        return Err(Stop::Failed(CommandError::user(anyhow::anyhow!(
+            "no other branch of {remote} holds what {broken} needs"
+        ))));
+    }
+    let nearest = guide::nearest_newer(broken, &sources)
+        .and_then(|n| sources.iter().position(|s| *s == n))
+        .unwrap_or(0);
+    Ok(sources[select("Which branch holds it?", &sources, nearest)?].clone())
+}
+
+/// Says how many commits `fix` needs by line dependencies, and how many of them apply.
+fn say_what_the_fix_needs(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    fix: regraft::ObjectId,
+) -> Step<()> {
+    let graph = regraft::analysis::deps::analyze(
+        repo,
+        target,
+        source,
+        &regraft::analysis::deps::DepsOptions::default(),
+        &regraft::progress::Silent,
+    )
+    .map_err(CommandError::from)?;
+    let closure = graph.closure(&[fix], false);
+    if let Ok(p) = graph.predict(repo, &closure, &regraft::progress::Silent) {
+        say(&format!(
+            "The fix {} needs {} commits by line dependencies: {} apply cleanly, {} conflict.",
+            fix.short(),
+            closure.len(),
+            p.clean,
+            p.conflicts.len()
+        ));
+    }
+    Ok(())
+}
+
+fn ask_rules() -> Step<ServerRules> {
+    Ok(ServerRules {
+        force_push: confirm(
+            "Does the server accept forced (non-fast-forward) pushes to the branch?",
+            false,
+        )?,
+        merge_commits: confirm("Does it accept merge commits on the branch?", true)?,
+        direct_push: select(
+            "How do changes reach the branch?",
+            &["Only through review", "Direct pushes are allowed to me"],
+            0,
+        )? == 1,
+        admin: confirm("Can you delete and create the branch (an administrator's right)?", false)?,
+    })
+}
+
+/// Offers the options `rules` allow, each with its verdict's first clause, the
+/// recommendation (recomputed for the rules) preselected.
+fn choose_strategy(comparison: &compare::Comparison, rules: &ServerRules) -> Step<Strategy> {
+    let strategies = [
+        Strategy::Merge,
+        Strategy::Megapatch,
+        Strategy::Recreate,
+        Strategy::Reset,
+        Strategy::Backport,
+    ];
+    let allowed: Vec<Strategy> = strategies.into_iter().filter(|s| rules.allow(*s)).collect();
+    let best = guide::recommended(comparison, rules);
+    let names: Vec<String> = allowed
+        .iter()
+        .map(|s| {
+            let f = comparison.options.iter().find(|f| f.strategy == s.name());
+            let mark = if *s == best { " (recommended)" } else { "" };
+            format!(
+                "{}{mark}: {}",
+                s.name(),
+                f.map_or(String::new(), |f| short_verdict(&f.verdict))
+            )
+        })
+        .collect();
+    let default = allowed.iter().position(|s| *s == best).unwrap_or(0);
+    Ok(allowed[select("Which option?", &names, default)?])
+}
+
+/// The broken branch, and the source branch with the commit the figures were made on.
+struct Branches<'a> {
+    broken: &'a str,
+    source_branch: &'a str,
+    source: regraft::ObjectId,
+}
+
+/// What a tree-replacing option drops (the broken branch's own changes the source lacks),
+/// offered as follow-ups (the ones that conflict marked, and left out if picked), then the
+/// `.gitreview` follow-up; returns how many own changes there were, and the follow-ups.
+fn choose_followups(
+    repo: &Repo,
+    b: &Branches,
+    target: &str,
+    source_name: &str,
+    strategy: Strategy,
+) -> Step<(usize, Vec<(regraft::ObjectId, String)>)> {
+    let own = delta::delta(repo, source_name, target, &DeltaOptions::default())
+        .map_err(CommandError::from)?;
+    let dropped: Vec<(regraft::ObjectId, String)> = own
+        .source_only
+        .iter()
+        .filter(|e| !e.merge && !e.is_present())
+        .map(|e| (e.commit, e.summary.clone()))
+        .collect();
+    let mut followups = Vec::new();
+    if !dropped.is_empty() {
+        say(&format!(
+            "\n{} has {} changes of its own that {} does not have; {} would drop them:",
+            b.broken,
+            dropped.len(),
+            b.source_branch,
+            strategy.name()
+        ));
+        // Each alone onto the source's tree: the ones that cannot be carried are marked.
+        let mut items = Vec::new();
+        for (c, summary) in &dropped {
+            let alone = regraft::surgery::replace::check_followups(repo, b.source, &[*c])
+                .map_err(CommandError::from)?;
+            let mark = if alone.iter().any(|f| !f.is_empty()) { "[conflicts] " } else { "" };
+            items.push(format!("{} {mark}{summary}", c.short()));
+        }
+        let picked: Vec<(regraft::ObjectId, String)> =
+            multi("Carry which of them on top as follow-ups?", &items)?
+                .into_iter()
+                .map(|i| dropped[i].clone())
+                .collect();
+        // A follow-up that does not apply on the source's tree would stop the plan: say so
+        // now and leave it out.
+        let commits: Vec<regraft::ObjectId> = picked.iter().map(|(c, _)| *c).collect();
+        let checked = regraft::surgery::replace::check_followups(repo, b.source, &commits)
+            .map_err(CommandError::from)?;
+        for ((commit, summary), conflicts) in picked.into_iter().zip(checked) {
+            if conflicts.is_empty() {
+                followups.push((commit, summary));
+            } else {
+                say(&format!(
+                    "Left out {} \"{summary}\": it conflicts with {}'s tree in {}. Bring it as a reviewed change after the replacement.",
+                    commit.short(),
+                    b.source_branch,
+                    conflicts.join(", ")
+                ));
+            }
+        }
+    }
+    gitreview_followup(repo, b.broken, b.source_branch, b.source, &mut followups)?;
+    Ok((dropped.len(), followups))
+}
+
+/// The lines recording the figures that led to the decision, for the playbook's comments:
+/// `compare`'s full table, the recommendation, the server's rules, the counts.
+fn figures(
+    comparison: &compare::Comparison,
+    rules: &ServerRules,
+    broken: &str,
+    own: usize,
+    carried: usize,
+) -> Step<Vec<String>> {
+    let mut table = Vec::new();
+    super::compare::table(&mut table, comparison)?;
+    let mut figures: Vec<String> =
+        String::from_utf8_lossy(&table).lines().map(str::to_string).collect();
+    figures.push(String::new());
+    figures.push(format!("Recommendation: {}", comparison.recommendation));
+    figures.push(format!(
+        "Server: forced pushes {}, merge commits {}, {}, delete/create {}",
+        yes_no(rules.force_push),
+        yes_no(rules.merge_commits),
+        if rules.direct_push { "direct pushes" } else { "reviews only" },
+        yes_no(rules.admin)
+    ));
+    figures.push(format!("{own} changes of {broken}'s own; {carried} carried as follow-ups"));
+    Ok(figures)
 }
 
 /// When SOURCE's `.gitreview` sends reviews to another branch and no follow-up chosen
