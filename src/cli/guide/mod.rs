@@ -1,0 +1,427 @@
+//! `git regraft guide`: the guided tool. By questions on a terminal it walks the release
+//! team from a broken branch to a reviewed playbook (and, if asked, a done replacement), a
+//! developer through `sync`, and a project lead to a Markdown comparison.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use regraft::analysis::compare::{self, CompareOptions};
+use regraft::git::repo::{LocalBranch, Repo};
+use regraft::surgery::guide;
+use regraft::surgery::operation::ReviewCall;
+use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
+
+use super::{CommandError, Ui};
+
+mod release;
+mod screen;
+
+use screen::{WIDTH, confirm, fit, input, say, select, wrap_to};
+
+const EXAMPLES: &str = "\
+Examples:
+  git regraft guide
+  git regraft guide stable/liberty";
+
+/// Be walked through it by questions: replace a broken branch, sync after one, compare
+///
+/// For the release team: which branch, what it needs and from where, the five options
+/// measured, what the server allows, what a tree-replacing option would drop (offered as
+/// follow-ups), the tag and the open reviews; the decision is written as a playbook with the
+/// figures in its comments, its plan shown, and carried out only if you say so. For a
+/// developer: what `sync` would do to each branch, then do it. For a project lead: the
+/// comparison as Markdown for a mailing list. Every question shows its default; Esc or
+/// Ctrl-C at any question stops with nothing changed. Needs a terminal.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The branch the guide starts from [default: the current branch's upstream]
+    branch: Option<String>,
+    /// The remote
+    #[arg(long, default_value = "origin")]
+    remote: String,
+}
+
+/// Why the guide stopped early.
+enum Stop {
+    /// Esc at a question: nothing changed.
+    Cancelled(String),
+    Failed(CommandError),
+}
+
+impl From<CommandError> for Stop {
+    fn from(e: CommandError) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Self {
+        Stop::Failed(CommandError::internal(e))
+    }
+}
+
+type Step<T> = Result<T, Stop>;
+
+pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(CommandError::user(anyhow::anyhow!(
+            "the guide asks questions and needs a terminal"
+        ))
+        .with_hint(
+            "without one: `git regraft compare TARGET SOURCE`, `git regraft replace BRANCH --from SOURCE --strategy S`, or `git regraft run PLAYBOOK`",
+        ));
+    }
+    let repo = Repo::discover(&super::current_dir()?).map_err(CommandError::user)?;
+    super::interrupt_note("\nStopped: nothing was changed.");
+    let result = guided(&repo, &args, ui);
+    super::interrupt_note("");
+    match result {
+        Ok(code) => Ok(code),
+        Err(Stop::Cancelled(question)) => {
+            ui.status(&format!("\nStopped at \"{question}\": nothing was changed."));
+            Ok(ExitCode::from(130))
+        }
+        Err(Stop::Failed(e)) => Err(e),
+    }
+}
+
+fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
+    let status = regraft::surgery::status::status(repo).ok();
+    if let Some(status) = status.as_ref().filter(|s| s.next.is_some()) {
+        if let Some(exit) = in_progress(repo, status, ui)? {
+            return Ok(exit);
+        }
+    }
+    say(
+        "Enter takes the marked answer, or the one in [brackets]; Esc or Ctrl-C stops.\nNothing changes until you say so at the end.",
+    );
+    if let Some(exit) = earlier_playbook(repo, ui)? {
+        return Ok(exit);
+    }
+    let rewritten = upstream_rewritten(repo, &args.remote);
+    let paths = [
+        "Release team: replace a broken stable branch, or end one",
+        "Developer: the branch I track was replaced; bring my work",
+        "Project lead: compare the options for a mailing list",
+    ];
+    let preselect = usize::from(rewritten);
+    match select("What do you want to do?", &paths, preselect)? {
+        0 => release::release(repo, args, ui),
+        1 => developer(repo, args, ui),
+        _ => lead(repo, args, ui),
+    }
+}
+
+/// After an interruption: says what is in progress (as `status` does) and offers to finish
+/// it or undo it here; `None` to go on with the guide.
+fn in_progress(
+    repo: &Repo,
+    status: &regraft::surgery::status::Status,
+    ui: &Ui,
+) -> Step<Option<ExitCode>> {
+    let next = status.next.clone().unwrap_or_default();
+    let what = status
+        .operation
+        .as_ref()
+        .map(|op| {
+            let done = op.steps_done();
+            format!("{} ({done} of {} steps done)", op.operation, op.steps.len())
+        })
+        .or_else(|| status.backport.as_ref().map(|b| format!("a backport onto {}", b.target)))
+        .unwrap_or_else(|| "an operation whose journal cannot be read".to_string());
+    say(&format!("In progress here: {what}. `git regraft status` tells it all."));
+    // A replace, eol or playbook plan can be finished or undone from here.
+    if status.operation.is_some() && status.unreadable_journal.is_none() {
+        let choices = [
+            format!("Finish it ({next})"),
+            format!("Undo what it did ({})", status.or.clone().unwrap_or_default()),
+            "Leave it and go on with the guide".to_string(),
+        ];
+        return match select("What now?", &choices, 0)? {
+            0 => Ok(Some(super::surgery::resume_or_abort(ui, repo, false)?)),
+            1 => {
+                say("Undoing puts the branch back at its old tip where this operation moved it.");
+                if !confirm("Undo it?", false)? {
+                    return Ok(Some(ExitCode::SUCCESS));
+                }
+                Ok(Some(super::surgery::resume_or_abort(ui, repo, true)?))
+            }
+            _ => Ok(None),
+        };
+    }
+    say(&format!("Next: {next}"));
+    if !confirm("Go on with the guide anyway (it changes nothing without asking)?", false)? {
+        return Ok(Some(ExitCode::SUCCESS));
+    }
+    Ok(None)
+}
+
+// ---- facts about the repository ------------------------------------------------------
+
+/// The remote's branches as last fetched (`refs/remotes/<remote>/...`), short names.
+fn remote_branches(repo: &Repo, remote: &str) -> Vec<String> {
+    let prefix = format!("refs/remotes/{remote}/");
+    let out =
+        repo.git().output(&["for-each-ref", "--format=%(refname)", &prefix]).unwrap_or_default();
+    String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter(|b| *b != "HEAD")
+        .map(str::to_string)
+        .collect()
+}
+
+/// Tells whether the current branch's upstream no longer contains the branch's base (a
+/// replaced upstream), to preselect the developer's path.
+fn upstream_rewritten(repo: &Repo, remote: &str) -> bool {
+    let Some(current) = repo.head_branch() else { return false };
+    let Some(LocalBranch { tip, upstream: Some(upstream), .. }) =
+        repo.local_branches().into_iter().find(|b| b.name == current)
+    else {
+        return false;
+    };
+    let Some(now) = repo.reference_target(&upstream) else { return false };
+    upstream.starts_with(&format!("refs/remotes/{remote}/"))
+        && tip != now
+        && !repo.is_ancestor(now, tip)
+        && !repo.is_ancestor(tip, now)
+        && repo.reflog(&upstream).iter().any(|old| repo.is_ancestor(*old, tip))
+}
+
+fn default_branch(repo: &Repo, args: &Args, branches: &[String]) -> usize {
+    let wanted = args.branch.clone().or_else(|| {
+        let current = repo.head_branch()?;
+        let branch = repo.local_branches().into_iter().find(|b| b.name == current)?;
+        branch.upstream?.strip_prefix(&format!("refs/remotes/{}/", args.remote)).map(str::to_string)
+    });
+    wanted.and_then(|w| branches.iter().position(|b| *b == w)).unwrap_or(0)
+}
+
+fn stable_like(branches: &[String]) -> Vec<String> {
+    let mut found: Vec<String> = branches
+        .iter()
+        .filter(|b| ["stable/", "unmaintained/", "driverfixes/"].iter().any(|p| b.starts_with(p)))
+        .cloned()
+        .collect();
+    if found.is_empty() {
+        found = branches.to_vec();
+    }
+    found.sort();
+    found
+}
+
+fn fetch(repo: &Repo, remote: &str) -> Step<()> {
+    say(&format!("Fetching {remote}..."));
+    repo.git()
+        .output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])
+        .map_err(|e| Stop::Failed(CommandError::internal(e)))?;
+    Ok(())
+}
+
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Shows the playbook's plan in 80 columns, asks "Carry it out now?" (default no) and, at
+/// the point of no return, again with `consequences`; then runs it with its journal and
+/// prints the announcement and the next commands.
+fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<ExitCode> {
+    show_fitted(path, ui)?;
+    if !confirm("Carry it out now?", false)? {
+        say(&format!(
+            "Nothing was changed. When ready: git regraft run {} --execute",
+            path.display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    say(&format!("Point of no return: {consequences}."));
+    if !confirm("Point of no return: go?", false)? {
+        say("Nothing was changed.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::interrupt_note(
+        "\nInterrupted: `git regraft status` tells where it stopped; --continue or --abort finishes it.",
+    );
+    super::run::execute(ui, path)?;
+    let finished = regraft::surgery::operation::last_finished(repo);
+    if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
+        say("\nThe announcement for developers (git regraft notice prints it again):\n");
+        let _ = write!(ui.out(), "{}", super::notice::compose(&notice, None, false));
+    }
+    // Reviews abandoned by a step, with no step of the plan restoring them.
+    let calls = |abandon: bool| {
+        finished.as_ref().is_some_and(|p| {
+            p.steps.iter().filter_map(|s| s.review.as_ref()).any(|r| {
+                matches!(r.call, ReviewCall::Abandon { .. }) == abandon
+                    && matches!(r.call, ReviewCall::Abandon { .. } | ReviewCall::Restore { .. })
+            })
+        })
+    };
+    let restore = if calls(true) && !calls(false) {
+        "; `git regraft restore --from-journal` if reviews were abandoned and not restored"
+    } else {
+        ""
+    };
+    say(&format!(
+        "\nNext: post the announcement (`git regraft notice`){restore}; `git regraft sync` in each clone, yours too."
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the plan of the playbook at `path` as a dry run, fitted to 80 columns (commit ids
+/// shortened, long lines wrapped); `git regraft run FILE` shows it whole.
+fn show_fitted(path: &Path, ui: &Ui) -> Step<()> {
+    let book = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
+        .map_err(CommandError::from)?;
+    let start = super::current_dir()?;
+    let mut text = Vec::new();
+    for repository in &book.repositories {
+        let repo = Repo::discover(&start.join(repository)).map_err(CommandError::user)?;
+        let plan = book.plan(&repo, repository).map_err(CommandError::from)?;
+        let now = regraft::surgery::assess::assess(&repo, &plan).ok();
+        super::surgery::render_now(&mut text, &plan, now.as_deref())?;
+    }
+    let mut out = ui.out();
+    write!(out, "{}", fit(&String::from_utf8_lossy(&text), WIDTH))?;
+    let footer = format!(
+        "\n(A dry run: nothing changed. Ids are shortened to fit; `git regraft run {}` shows every command whole.)",
+        path.display()
+    );
+    write!(out, "{}", wrap_to(&footer, WIDTH, false))?;
+    Ok(())
+}
+
+/// Tells whether the playbook at `path`, written at `written`, is the operation that last
+/// finished here (carried out since it was written).
+fn carried_out(repo: &Repo, path: &Path, written: std::time::SystemTime) -> bool {
+    let Some((plan, when)) = regraft::surgery::operation::last_finished_when(repo) else {
+        return false;
+    };
+    let name = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
+        .map(|b| b.name)
+        .unwrap_or_default();
+    when >= written && plan.operation.starts_with(&format!("playbook {name} in "))
+}
+
+/// Offers a playbook an earlier guide wrote in this directory (stopped before it was
+/// carried out): show its plan again and carry it out, or start over. `None` to start over.
+fn earlier_playbook(repo: &Repo, ui: &Ui) -> Step<Option<ExitCode>> {
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(super::current_dir()?)
+        .map(|d| d.flatten().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("regraft-") && n.ends_with(".toml"))
+        })
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .is_ok_and(|t| t.starts_with("# Written by `git regraft guide`"))
+        })
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .filter(|(written, p)| !carried_out(repo, p, *written))
+        .collect();
+    if found.is_empty() {
+        return Ok(None);
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found.truncate(3);
+    let mut choices: Vec<String> =
+        found.iter().map(|(_, p)| format!("Go on with {}", p.display())).collect();
+    choices.push("Start over".to_string());
+    say(
+        "A playbook an earlier guide wrote is here, not carried out yet: going on with it\nshows its plan again, and carries it out only if you say so.",
+    );
+    let chosen = select("Go on with it?", &choices, 0)?;
+    let Some((_, path)) = found.get(chosen) else { return Ok(None) };
+    let description = std::fs::read_to_string(path)?
+        .lines()
+        .find_map(|l| l.strip_prefix("description = "))
+        .and_then(|d| toml::from_str::<toml::Value>(&format!("d = {d}")).ok())
+        .and_then(|v| v.get("d").and_then(|d| d.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "its steps change the remote".to_string());
+    carry_out(repo, ui, path, &description).map(Some)
+}
+
+// ---- the developer -------------------------------------------------------------------
+
+fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
+    let options = SyncOptions {
+        branches: Vec::new(),
+        all: true,
+        remote: args.remote.clone(),
+        fetch: true,
+        dry_run: true,
+        old_tip: None,
+    };
+    say("Fetching and looking at what a sync would do...");
+    let plan = sync::sync(repo, &options).map_err(CommandError::from)?;
+    super::sync::render(&mut ui.out(), &plan)?;
+    if plan.branches.iter().all(|b| b.outcome == SyncOutcome::UpToDate) || plan.branches.is_empty()
+    {
+        say("Nothing to do.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    say("Each branch synced keeps a backup; `git regraft sync --undo` puts them back.");
+    if !confirm("Sync these branches now?", true)? {
+        say("Nothing was changed.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let done = sync::sync(repo, &SyncOptions { dry_run: false, fetch: false, ..options })
+        .map_err(CommandError::from)?;
+    super::sync::render(&mut ui.out(), &done)?;
+    say("Undo with: git regraft sync --undo");
+    Ok(if done.all_synced() { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) })
+}
+
+// ---- the project lead ----------------------------------------------------------------
+
+fn lead(repo: &Repo, args: &Args, _ui: &Ui) -> Step<ExitCode> {
+    let remote = args.remote.as_str();
+    let all = remote_branches(repo, remote);
+    let candidates = stable_like(&all);
+    if candidates.is_empty() {
+        return Err(Stop::Failed(CommandError::user(anyhow::anyhow!("{remote} has no branches"))));
+    }
+    let target = candidates[select(
+        "Which branch is the one to replace?",
+        &candidates,
+        default_branch(repo, args, &candidates),
+    )?]
+    .clone();
+    let others: Vec<String> = all.iter().filter(|b| **b != target).cloned().collect();
+    let nearest = guide::nearest_newer(&target, &others)
+        .and_then(|n| others.iter().position(|s| *s == n))
+        .unwrap_or(0);
+    let source = others[select("By which branch?", &others, nearest)?].clone();
+    let (t, s) = (format!("{remote}/{target}"), format!("{remote}/{source}"));
+    say(&format!("Measuring the five options for {t} from {s}..."));
+    let comparison =
+        compare::compare(repo, &t, &s, &CompareOptions::default(), &super::progress::Bar::new())
+            .map_err(CommandError::from)?;
+    let default_path =
+        format!("compare-{}-{}.md", target.replace('/', "-"), source.replace('/', "-"));
+    let path = PathBuf::from(input("Write the Markdown to", &default_path)?);
+    let mut text = Vec::new();
+    super::compare::markdown(&mut text, &comparison)?;
+    std::fs::write(&path, text)?;
+    say(&format!("Wrote {}: ready for the mailing list.", path.display()));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,548 @@
+//! The release team's path: from a broken branch to a playbook, its plan and, if asked,
+//! the run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use regraft::analysis::compare::{self, CompareOptions};
+use regraft::analysis::delta::{self, DeltaOptions};
+use regraft::git::repo::Repo;
+use regraft::surgery::guide::{self, Ending, ReplaceDecision, ReviewChoice, ServerRules};
+use regraft::surgery::replace::{ReviewTarget, Strategy};
+
+use super::screen::{
+    confirm, input, input_quiet, multi, say, say_command, screen_table, select, short_verdict,
+    yes_no,
+};
+use super::{
+    Args, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like, today,
+};
+use crate::cli::{CommandError, Ui};
+
+pub(super) fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
+    let remote = args.remote.as_str();
+    repo.check_remote(remote).map_err(CommandError::user)?;
+    if confirm(&format!("Fetch {remote} first, so the figures are today's?"), true)? {
+        fetch(repo, remote)?;
+    }
+    let all = remote_branches(repo, remote);
+    let candidates = stable_like(&all);
+    if candidates.is_empty() {
+        return Err(Stop::Failed(CommandError::user(anyhow::anyhow!(
+            "{remote} has no branches (fetch it first)"
+        ))));
+    }
+    let broken = candidates
+        [select("Which branch is broken?", &candidates, default_branch(repo, args, &candidates))?]
+    .clone();
+    let fix = match what_it_needs(&broken)? {
+        Needs::Tree => None,
+        Needs::Fix => {
+            let text = input("The fix commit (an id or any revision)", "")?;
+            Some(repo.resolve_commit(&text).map_err(CommandError::user)?)
+        }
+        Needs::End(ending) => return end(repo, remote, &broken, ending, ui),
+    };
+    let source_branch = which_source(repo, remote, &all, &broken, fix)?;
+    let target = format!("{remote}/{broken}");
+    let source_name = format!("{remote}/{source_branch}");
+    let source = repo.resolve_commit(&source_name).map_err(CommandError::user)?;
+    if let Some(fix) = fix {
+        say_what_the_fix_needs(repo, &target, &source_name, fix)?;
+    }
+    say(&format!("\nMeasuring the five options for {target} from {source_name}..."));
+    let comparison = compare::compare(
+        repo,
+        &target,
+        &source_name,
+        &CompareOptions::default(),
+        &crate::cli::progress::Bar::new(),
+    )
+    .map_err(CommandError::from)?;
+    say(&screen_table(&comparison));
+    let rules = ask_rules()?;
+    let strategy = choose_strategy(&comparison, &rules)?;
+    if strategy == Strategy::Backport {
+        return staged_backport(repo, &broken, &target, &source_name, fix, ui);
+    }
+    let branches = Branches { broken: &broken, source_branch: &source_branch, source };
+    let (own, followups) = choose_followups(repo, &branches, &target, &source_name, strategy)?;
+    let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
+    let tag = input("Tag that keeps the old tip", &format!("{series}-early-demise"))?;
+    regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
+    // Only a branch deleted or moved backwards blocks or closes its open reviews; a
+    // fast-forward leaves them open, to be rebased as usual.
+    let reviews = if matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+        ask_reviews(repo, remote, &broken, "Abandon them first and restore them at the end?")?
+    } else {
+        None
+    };
+    let for_review =
+        rules.reviews_only() && matches!(strategy, Strategy::Megapatch | Strategy::Merge);
+    let figures = figures(&comparison, &rules, &broken, own, followups.len())?;
+    let decision = ReplaceDecision {
+        branch: broken.clone(),
+        remote: remote.to_string(),
+        source_name: source_name.clone(),
+        source,
+        strategy,
+        tag,
+        followups,
+        for_review,
+        reviews,
+        figures,
+        date: today(),
+    };
+    let default_path = format!("regraft-{}-{}.toml", broken.replace('/', "-"), decision.date);
+    let path = PathBuf::from(input("Write the playbook to", &default_path)?);
+    std::fs::write(&path, guide::playbook(&decision))?;
+    say(&format!(
+        "\nWrote {}: review it, post it; `git regraft run {}` shows its plan again.\n",
+        path.display(),
+        path.display()
+    ));
+    let consequences = match strategy {
+        Strategy::Recreate | Strategy::Reset => format!(
+            "{broken} will be rewritten on {remote}: every clone must force-update (git regraft sync)"
+        ),
+        _ if for_review => {
+            format!("the {} commit goes to review; {broken} moves when it merges", strategy.name())
+        }
+        _ => format!("{broken} on {remote} moves forward to the new commit"),
+    };
+    let reviews_note =
+        if decision.reviews.is_some() { "; its open reviews are abandoned first" } else { "" };
+    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
+}
+
+/// What the broken branch needs, as the release team answered.
+enum Needs {
+    /// The whole newer branch's tree.
+    Tree,
+    /// One fix commit and what it needs.
+    Fix,
+    /// Nothing more: its support ends.
+    End(Ending),
+}
+
+fn what_it_needs(broken: &str) -> Step<Needs> {
+    let mut needs = vec![
+        "The whole newer branch (its tree)".to_string(),
+        "One fix commit, and what it needs".to_string(),
+        "Nothing more: end its life (tag <series>-eol, delete the branch)".to_string(),
+    ];
+    let unmaintained = guide::unmaintained_name(broken);
+    if let Some(u) = &unmaintained {
+        needs.push(format!("Nothing more: end its maintenance (tag <series>-eom, move it to {u})"));
+    }
+    Ok(match (select("What does it need?", &needs, 0)?, unmaintained) {
+        (0, _) => Needs::Tree,
+        (1, _) => Needs::Fix,
+        (3, Some(unmaintained)) => Needs::End(Ending::Maintenance { unmaintained }),
+        _ => Needs::End(Ending::Life),
+    })
+}
+
+/// Asks which branch holds what `broken` needs (the ones holding `fix`, when one is given),
+/// the nearest newer series preselected.
+fn which_source(
+    repo: &Repo,
+    remote: &str,
+    all: &[String],
+    broken: &str,
+    fix: Option<regraft::ObjectId>,
+) -> Step<String> {
+    let sources: Vec<String> = all
+        .iter()
+        .filter(|b| *b != broken)
+        .filter(|b| {
+            fix.is_none_or(|f| {
+                repo.reference_target(&format!("refs/remotes/{remote}/{b}"))
+                    .is_some_and(|t| t == f || repo.is_ancestor(f, t))
+            })
+        })
+        .cloned()
+        .collect();
+    if sources.is_empty() {
+        return Err(Stop::Failed(CommandError::user(anyhow::anyhow!(
+            "no other branch of {remote} holds what {broken} needs"
+        ))));
+    }
+    let nearest = guide::nearest_newer(broken, &sources)
+        .and_then(|n| sources.iter().position(|s| *s == n))
+        .unwrap_or(0);
+    Ok(sources[select("Which branch holds it?", &sources, nearest)?].clone())
+}
+
+/// Says how many commits `fix` needs by line dependencies, and how many of them apply.
+fn say_what_the_fix_needs(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    fix: regraft::ObjectId,
+) -> Step<()> {
+    let graph = regraft::analysis::deps::analyze(
+        repo,
+        target,
+        source,
+        &regraft::analysis::deps::DepsOptions::default(),
+        &regraft::progress::Silent,
+    )
+    .map_err(CommandError::from)?;
+    let closure = graph.closure(&[fix], false);
+    if let Ok(p) = graph.predict(repo, &closure, &regraft::progress::Silent) {
+        say(&format!(
+            "The fix {} needs {} commits by line dependencies: {} apply cleanly, {} conflict.",
+            fix.short(),
+            closure.len(),
+            p.clean,
+            p.conflicts.len()
+        ));
+    }
+    Ok(())
+}
+
+fn ask_rules() -> Step<ServerRules> {
+    Ok(ServerRules {
+        force_push: confirm(
+            "Does the server accept forced (non-fast-forward) pushes to the branch?",
+            false,
+        )?,
+        merge_commits: confirm("Does it accept merge commits on the branch?", true)?,
+        direct_push: select(
+            "How do changes reach the branch?",
+            &["Only through review", "Direct pushes are allowed to me"],
+            0,
+        )? == 1,
+        admin: confirm("Can you delete and create the branch (an administrator's right)?", false)?,
+    })
+}
+
+/// Offers the options `rules` allow, each with its verdict's first clause, the
+/// recommendation (recomputed for the rules) preselected.
+fn choose_strategy(comparison: &compare::Comparison, rules: &ServerRules) -> Step<Strategy> {
+    let strategies = [
+        Strategy::Merge,
+        Strategy::Megapatch,
+        Strategy::Recreate,
+        Strategy::Reset,
+        Strategy::Backport,
+    ];
+    let allowed: Vec<Strategy> = strategies.into_iter().filter(|s| rules.allow(*s)).collect();
+    let best = guide::recommended(comparison, rules);
+    let names: Vec<String> = allowed
+        .iter()
+        .map(|s| {
+            let f = comparison.options.iter().find(|f| f.strategy == s.name());
+            let mark = if *s == best { " (recommended)" } else { "" };
+            format!(
+                "{}{mark}: {}",
+                s.name(),
+                f.map_or(String::new(), |f| short_verdict(&f.verdict))
+            )
+        })
+        .collect();
+    let default = allowed.iter().position(|s| *s == best).unwrap_or(0);
+    Ok(allowed[select("Which option?", &names, default)?])
+}
+
+/// The broken branch, and the source branch with the commit the figures were made on.
+struct Branches<'a> {
+    broken: &'a str,
+    source_branch: &'a str,
+    source: regraft::ObjectId,
+}
+
+/// What a tree-replacing option drops (the broken branch's own changes the source lacks),
+/// offered as follow-ups (the ones that conflict marked, and left out if picked), then the
+/// `.gitreview` follow-up; returns how many own changes there were, and the follow-ups.
+fn choose_followups(
+    repo: &Repo,
+    b: &Branches,
+    target: &str,
+    source_name: &str,
+    strategy: Strategy,
+) -> Step<(usize, Vec<(regraft::ObjectId, String)>)> {
+    let own = delta::delta(repo, source_name, target, &DeltaOptions::default())
+        .map_err(CommandError::from)?;
+    let dropped: Vec<(regraft::ObjectId, String)> = own
+        .source_only
+        .iter()
+        .filter(|e| !e.merge && !e.is_present())
+        .map(|e| (e.commit, e.summary.clone()))
+        .collect();
+    let mut followups = Vec::new();
+    if !dropped.is_empty() {
+        say(&format!(
+            "\n{} has {} changes of its own that {} does not have; {} would drop them:",
+            b.broken,
+            dropped.len(),
+            b.source_branch,
+            strategy.name()
+        ));
+        // Each alone onto the source's tree: the ones that cannot be carried are marked.
+        let mut items = Vec::new();
+        for (c, summary) in &dropped {
+            let alone = regraft::surgery::replace::check_followups(repo, b.source, &[*c])
+                .map_err(CommandError::from)?;
+            let mark = if alone.iter().any(|f| !f.is_empty()) { "[conflicts] " } else { "" };
+            items.push(format!("{} {mark}{summary}", c.short()));
+        }
+        let picked: Vec<(regraft::ObjectId, String)> =
+            multi("Carry which of them on top as follow-ups?", &items)?
+                .into_iter()
+                .map(|i| dropped[i].clone())
+                .collect();
+        // A follow-up that does not apply on the source's tree would stop the plan: say so
+        // now and leave it out.
+        let commits: Vec<regraft::ObjectId> = picked.iter().map(|(c, _)| *c).collect();
+        let checked = regraft::surgery::replace::check_followups(repo, b.source, &commits)
+            .map_err(CommandError::from)?;
+        for ((commit, summary), conflicts) in picked.into_iter().zip(checked) {
+            if conflicts.is_empty() {
+                followups.push((commit, summary));
+            } else {
+                say(&format!(
+                    "Left out {} \"{summary}\": it conflicts with {}'s tree in {}. Bring it as a reviewed change after the replacement.",
+                    commit.short(),
+                    b.source_branch,
+                    conflicts.join(", ")
+                ));
+            }
+        }
+    }
+    gitreview_followup(repo, b.broken, b.source_branch, b.source, &mut followups)?;
+    Ok((dropped.len(), followups))
+}
+
+/// The lines recording the figures that led to the decision, for the playbook's comments:
+/// `compare`'s full table, the recommendation, the server's rules, the counts.
+fn figures(
+    comparison: &compare::Comparison,
+    rules: &ServerRules,
+    broken: &str,
+    own: usize,
+    carried: usize,
+) -> Step<Vec<String>> {
+    let mut table = Vec::new();
+    crate::cli::compare::table(&mut table, comparison)?;
+    let mut figures: Vec<String> =
+        String::from_utf8_lossy(&table).lines().map(str::to_string).collect();
+    figures.push(String::new());
+    figures.push(format!("Recommendation: {}", comparison.recommendation));
+    figures.push(format!(
+        "Server: forced pushes {}, merge commits {}, {}, delete/create {}",
+        yes_no(rules.force_push),
+        yes_no(rules.merge_commits),
+        if rules.direct_push { "direct pushes" } else { "reviews only" },
+        yes_no(rules.admin)
+    ));
+    figures.push(format!("{own} changes of {broken}'s own; {carried} carried as follow-ups"));
+    Ok(figures)
+}
+
+/// When SOURCE's `.gitreview` sends reviews to another branch and no follow-up chosen
+/// changes that file: offers (default yes) a follow-up that sets `defaultbranch` to the
+/// broken branch, written here and put first.
+fn gitreview_followup(
+    repo: &Repo,
+    broken: &str,
+    source_branch: &str,
+    source: regraft::ObjectId,
+    followups: &mut Vec<(regraft::ObjectId, String)>,
+) -> Step<()> {
+    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(()) };
+    let Some(named) = regraft::review::GitReview::parse(&String::from_utf8_lossy(&text))
+        .and_then(|r| r.defaultbranch)
+        .filter(|b| b != broken)
+    else {
+        return Ok(());
+    };
+    let touches = |commit: regraft::ObjectId| {
+        let parent = repo.commit_info(commit).ok().and_then(|i| i.parents.first().copied());
+        parent.and_then(|p| repo.file_at(p, ".gitreview")) != repo.file_at(commit, ".gitreview")
+    };
+    if followups.iter().any(|(c, _)| touches(*c)) {
+        return Ok(());
+    }
+    say(&format!(
+        "{source_branch}'s .gitreview says defaultbranch={named}: with its tree, reviews sent from {broken} with git-review would go to {named}."
+    ));
+    if confirm(&format!("Add a follow-up that sets it to {broken}?"), true)? {
+        let made = regraft::surgery::replace::write_gitreview_followup(repo, source, broken)
+            .map_err(CommandError::from)?;
+        if let Some((commit, subject)) = made {
+            say(&format!(
+                "Wrote it here as {} (kept by refs/regraft/followups/{broken}).",
+                commit.short()
+            ));
+            followups.insert(0, (commit, subject));
+        }
+    }
+    Ok(())
+}
+
+/// When `.gitreview` on the branch names a Gerrit: says so with the open reviews counted,
+/// and asks `question` (default yes) whether the playbook abandons them. When that Gerrit
+/// does not answer (`.gitreview` on an old branch may name a host that has since moved), asks
+/// which Gerrit to use instead.
+fn ask_reviews(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    question: &str,
+) -> Step<Option<ReviewChoice>> {
+    let Some(t) = ReviewTarget::from_gitreview(repo, remote, branch) else { return Ok(None) };
+    let mut gerrit = t.gerrit.clone();
+    let mut counted = open_reviews(&gerrit, &t.project, branch);
+    say(&format!(
+        "{} names {} (project {}).",
+        t.found_in.clone().unwrap_or_default(),
+        t.gerrit,
+        t.project,
+    ));
+    while let Err(why) = &counted {
+        say(&format!("{gerrit} did not answer ({why})."));
+        say(&format!(
+            "Give the Gerrit that holds them now (Enter keeps {gerrit}; `none` plans no review steps)."
+        ));
+        let answer = input_quiet("Which Gerrit holds the reviews?", &gerrit.to_string())?;
+        let answer = answer.trim();
+        if answer == "none" {
+            return Ok(None);
+        }
+        if answer == gerrit.to_string() {
+            break;
+        }
+        match regraft::review::GerritUrl::parse(answer) {
+            Ok(url) => {
+                gerrit = url;
+                counted = open_reviews(&gerrit, &t.project, branch);
+            }
+            Err(e) => say(&format!("`{answer}`: {e}")),
+        }
+    }
+    if let Ok(n) = counted {
+        say(&format!("{n} open reviews on {branch}."));
+    }
+    Ok(confirm(question, true)?
+        .then(|| ReviewChoice { gerrit: gerrit.to_string(), project: t.project.clone() }))
+}
+
+/// Counts the branch's open reviews with one short anonymous try.
+fn open_reviews(
+    gerrit: &regraft::review::GerritUrl,
+    project: &str,
+    branch: &str,
+) -> Result<usize, String> {
+    let host = regraft::review::Gerrit::brief(gerrit, None);
+    regraft::review::ReviewHost::open_reviews(&host, project, branch)
+        .map(|open| open.len())
+        .map_err(|e| e.to_string())
+}
+
+/// The staged backport: stage size and branch asked, built locally only if asked (nothing
+/// is pushed), then the command that pushes it for review.
+fn staged_backport(
+    repo: &Repo,
+    broken: &str,
+    target: &str,
+    source: &str,
+    fix: Option<regraft::ObjectId>,
+    ui: &Ui,
+) -> Step<ExitCode> {
+    let size = input("Picks per stage (each stage is reviewed and tested on its own)", "25")?;
+    let stage_size: usize = size.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+        Stop::Failed(CommandError::user(anyhow::anyhow!("`{size}` is not a number of picks")))
+    })?;
+    let branch = input("Build it on the new local branch", &format!("backport/{broken}"))?;
+    regraft::git::names::check_branch(&branch).map_err(CommandError::user)?;
+    let for_fix = fix.map(|f| format!(" --for {}", f.short())).unwrap_or_default();
+    let build = format!(
+        "git regraft backport {target} {source}{for_fix} --stage-size {stage_size} --branch {}",
+        regraft::git::quote(&branch)
+    );
+    let push = format!(
+        "git regraft replace {broken} --from {} --strategy backport",
+        regraft::git::quote(&branch)
+    );
+    if !confirm("Build the branch now (local only: nothing is pushed)?", false)? {
+        say("Nothing was changed. To build it:");
+        say_command(&build);
+        say("Then push it for review:");
+        say_command(&push);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let selection = match fix {
+        Some(f) => regraft::analysis::backport::Selection::Closure(vec![f.to_hex()]),
+        None => regraft::analysis::backport::Selection::Delta,
+    };
+    let options = regraft::analysis::backport::BackportOptions {
+        selection,
+        include_present: false,
+        stage_size,
+        deps: regraft::analysis::deps::DepsOptions::default(),
+        with_stat: false,
+        policy: None,
+    };
+    let report = regraft::surgery::apply::start(
+        repo,
+        target,
+        Some(source),
+        &options,
+        &branch,
+        false,
+        &crate::cli::progress::Bar::new(),
+    )
+    .map_err(crate::cli::backport::apply_error)?;
+    let code = crate::cli::backport::report_run(ui, &report, false)?;
+    say("Then push it for review:");
+    say_command(&push);
+    Ok(code)
+}
+
+/// The release team's end of life or of maintenance: the tag (and for maintenance, the
+/// `unmaintained/` branch), the open reviews, a playbook, its plan, and only if asked twice,
+/// the run.
+fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step<ExitCode> {
+    let series = regraft::surgery::replace::series(branch).unwrap_or("branch");
+    let (suffix, kind) = match ending {
+        Ending::Life => ("eol", "eol"),
+        Ending::Maintenance { .. } => ("eom", "eom"),
+    };
+    let tag = input("Tag that keeps its last commit", &format!("{series}-{suffix}"))?;
+    regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
+    let ending = match ending {
+        Ending::Maintenance { unmaintained } => {
+            let to = input("The branch it lives on as unmaintained", &unmaintained)?;
+            regraft::git::names::check_branch(&to).map_err(CommandError::user)?;
+            Ending::Maintenance { unmaintained: to }
+        }
+        Ending::Life => Ending::Life,
+    };
+    let reviews = ask_reviews(repo, remote, branch, "Abandon them before the branch is deleted?")?;
+    let consequences = match &ending {
+        Ending::Life => {
+            format!("{branch} is deleted on {remote}, its last commit kept by tag {tag}")
+        }
+        Ending::Maintenance { unmaintained } => format!(
+            "{branch} is deleted on {remote} and lives on as {unmaintained}, its last commit tagged {tag}"
+        ),
+    };
+    let reviews_note =
+        if reviews.is_some() { "; its open reviews are abandoned first" } else { "" };
+    let decision = guide::EndDecision {
+        branch: branch.to_string(),
+        remote: remote.to_string(),
+        tag,
+        ending,
+        reviews,
+        date: today(),
+    };
+    let default_path =
+        format!("regraft-{kind}-{}-{}.toml", branch.replace('/', "-"), decision.date);
+    let path = PathBuf::from(input("Write the playbook to", &default_path)?);
+    std::fs::write(&path, guide::end_playbook(&decision))?;
+    say(&format!("\nWrote {}: review it, post it.\n", path.display()));
+    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
+}

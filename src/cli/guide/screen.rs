@@ -1,0 +1,320 @@
+//! The guide's screen: questions that report their answers, and text fitted to 80
+//! columns.
+
+use std::io::Write;
+
+use dialoguer::theme::SimpleTheme;
+use dialoguer::{Confirm, Input, MultiSelect, Select};
+
+use super::{Step, Stop};
+use crate::cli::CommandError;
+
+/// The guide's screen width: every line it writes fits.
+pub(super) const WIDTH: usize = 80;
+
+/// Writes `text` to the terminal, wrapped to [`WIDTH`].
+pub(super) fn say(text: &str) {
+    let _ = write!(std::io::stderr(), "{}", wrap_to(text, WIDTH, false));
+}
+
+/// Writes a command to copy, indented, wrapped to [`WIDTH`] with the shell's ` \`
+/// continuations so that it still runs when pasted.
+pub(super) fn say_command(command: &str) {
+    let mut lines = vec![String::from("  ")];
+    for word in command.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if line.trim().is_empty() || line.chars().count() + 1 + word.chars().count() + 2 <= WIDTH {
+            if !line.trim().is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        } else {
+            line.push_str(" \\");
+            lines.push(format!("      {word}"));
+        }
+    }
+    let _ = writeln!(std::io::stderr(), "{}", lines.join("\n"));
+}
+
+/// Records an answer on the screen as `prompt: answer`, wrapped to [`WIDTH`] (the prompts
+/// do not report themselves: their own line could be wider).
+pub(super) fn answered(prompt: &str, answer: &str) {
+    say(&format!("{prompt}: {answer}"));
+}
+
+/// Cuts `text` to `width` columns, marking the cut with `…`.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Ctrl-C at a question (the terminal reports it as an interrupted read) stops like Esc.
+fn asked(error: dialoguer::Error, prompt: &str) -> Stop {
+    match error {
+        dialoguer::Error::IO(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+            Stop::Cancelled(prompt.to_string())
+        }
+        e => Stop::Failed(CommandError::internal(e)),
+    }
+}
+
+/// How many choices a list shows at once (it scrolls past them), so it fits a 24-row
+/// terminal with the lines above it.
+const LIST_ROWS: usize = 12;
+
+pub(super) fn select<T: ToString>(prompt: &str, items: &[T], default: usize) -> Step<usize> {
+    // An item wider than the screen would wrap and spoil the list's redrawing.
+    let items: Vec<String> = items.iter().map(|i| cut(&i.to_string(), WIDTH - 4)).collect();
+    let chosen = Select::with_theme(&SimpleTheme)
+        .with_prompt(prompt)
+        .items(&items)
+        .default(default)
+        .max_length(LIST_ROWS)
+        .report(false)
+        .interact_opt()
+        .map_err(|e| asked(e, prompt))?
+        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))?;
+    answered(prompt, &items[chosen]);
+    Ok(chosen)
+}
+
+pub(super) fn confirm(prompt: &str, default: bool) -> Step<bool> {
+    let yes = Confirm::with_theme(&SimpleTheme)
+        .with_prompt(prompt)
+        .default(default)
+        .report(false)
+        .interact_opt()
+        .map_err(|e| asked(e, prompt))?
+        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))?;
+    answered(prompt, yes_no(yes));
+    Ok(yes)
+}
+
+pub(super) fn input(prompt: &str, default: &str) -> Step<String> {
+    let text = Input::<String>::with_theme(&SimpleTheme)
+        .with_prompt(prompt)
+        .default(default.to_string())
+        .report(false)
+        .interact_text()
+        .map_err(|e| asked(e, prompt))?;
+    answered(prompt, &text);
+    Ok(text)
+}
+
+/// [`input`] without the default shown in the prompt (said before it), for long defaults
+/// that leave no room to type.
+pub(super) fn input_quiet(prompt: &str, default: &str) -> Step<String> {
+    let text = Input::<String>::with_theme(&SimpleTheme)
+        .with_prompt(prompt)
+        .default(default.to_string())
+        .show_default(false)
+        .report(false)
+        .interact_text()
+        .map_err(|e| asked(e, prompt))?;
+    answered(prompt, &text);
+    Ok(text)
+}
+
+pub(super) fn multi(prompt: &str, items: &[String]) -> Step<Vec<usize>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<String> = items.iter().map(|i| cut(i, WIDTH - 8)).collect();
+    let picked = MultiSelect::with_theme(&SimpleTheme)
+        .with_prompt(format!("{prompt} (Space picks, Enter ends)"))
+        .items(&items)
+        .max_length(LIST_ROWS)
+        .report(false)
+        .interact_opt()
+        .map_err(|e| asked(e, prompt))?
+        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))?;
+    answered(prompt, &format!("{} of {}", picked.len(), items.len()));
+    Ok(picked)
+}
+
+/// Fits `text` to `width` columns: 40- and 64-digit object ids are shortened to 12 digits,
+/// and longer lines wrapped at spaces, continuing four columns further in.
+pub(super) fn fit(text: &str, width: usize) -> String {
+    wrap_to(text, width, true)
+}
+
+/// Wraps every line of `text` wider than `width` at spaces, continuing four columns further
+/// in (a numbered line's continuation under its text); with `shorten`, object ids are
+/// shortened first.
+pub(super) fn wrap_to(text: &str, width: usize, shorten: bool) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = if shorten { shorten_ids(line) } else { line.to_string() };
+        if line.chars().count() <= width {
+            out.push_str(&line);
+            out.push('\n');
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        // ` 4. text`: the text's column; else four further in.
+        let numbered = line
+            .trim_start()
+            .split_once(". ")
+            .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        let under = numbered.map_or(indent + 4, |(n, _)| indent + n.len() + 2);
+        let more = " ".repeat(under.min(width / 2));
+        let mut current = " ".repeat(indent);
+        let mut fresh = true;
+        for word in line.split_whitespace() {
+            let mut word: String = word.to_string();
+            loop {
+                let used = current.chars().count();
+                let len = word.chars().count();
+                if fresh || used + 1 + len <= width {
+                    let room = width.saturating_sub(used + usize::from(!fresh));
+                    if len <= room || room == 0 {
+                        if !fresh {
+                            current.push(' ');
+                        }
+                        current.push_str(&word);
+                        fresh = false;
+                        break;
+                    }
+                    // A word wider than a whole line is cut where the line ends.
+                    if !fresh {
+                        current.push(' ');
+                    }
+                    current.extend(word.chars().take(room));
+                    word = word.chars().skip(room).collect();
+                }
+                out.push_str(&current);
+                out.push('\n');
+                current = more.clone();
+                fresh = true;
+            }
+        }
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out
+}
+
+/// Replaces every whole 40- or 64-digit hexadecimal word part (an object id) by its first
+/// 12 digits.
+fn shorten_ids(line: &str) -> String {
+    let bytes = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if hex(bytes[i]) && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
+            let end = (i..bytes.len()).find(|&j| !hex(bytes[j])).unwrap_or(bytes.len());
+            let bounded = end == bytes.len() || !bytes[end].is_ascii_alphanumeric();
+            if bounded && (end - i == 40 || end - i == 64) {
+                out.push_str(&line[i..i + 12]);
+                i = end;
+                continue;
+            }
+            out.push_str(&line[i..end]);
+            i = end;
+            continue;
+        }
+        let c = line[i..].chars().next().expect("in bounds");
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// The comparison in 80 columns: the figures that decide, and the recommendation wrapped
+/// (`compare`'s full table goes into the playbook's comments).
+pub(super) fn screen_table(c: &regraft::analysis::compare::Comparison) -> String {
+    let mut out = format!(
+        "{:<10} {:>7} {:>7} {:>6} {:>9} {:>4} {:>12} {:>7}\n",
+        "option", "reviews", "commits", "files", "conflicts", "ff", "force-update", "history"
+    );
+    for f in &c.options {
+        out.push_str(&format!(
+            "{:<10} {:>7} {:>7} {:>6} {:>9} {:>4} {:>12} {:>7}\n",
+            f.strategy,
+            f.reviews,
+            f.commits,
+            f.files_changed,
+            f.predicted_conflicts,
+            yes_no(f.fast_forward),
+            yes_no(f.force_update_needed),
+            f.history_kept.name()
+        ));
+    }
+    out.push_str(&format!(
+        "\nrecommendation: {}\n",
+        crate::cli::ui::wrap(&c.recommendation, 64, 16)
+    ));
+    out.push_str("(`git regraft compare` shows every figure and each option's verdict.)");
+    out
+}
+
+pub(super) fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// The first clause of a verdict (up to a `,` or `;` outside parentheses), to fit one line
+/// of 80 columns.
+pub(super) fn short_verdict(verdict: &str) -> String {
+    let mut depth = 0i32;
+    let end = verdict
+        .char_indices()
+        .find(|(_, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            depth == 0 && (*c == ',' || *c == ';')
+        })
+        .map_or(verdict.len(), |(i, _)| i);
+    let first = verdict[..end].trim();
+    let mut out: String = first.chars().take(60).collect();
+    if first.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fit, shorten_ids};
+
+    #[test]
+    fn ids_are_shortened_only_where_they_are_whole() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(shorten_ids(&format!("push {id}:refs/x")), "push 0123456789ab:refs/x");
+        assert_eq!(shorten_ids(&format!("lease=ref:{id}")), "lease=ref:0123456789ab");
+        // 39 or 41 digits, or digits glued to letters, are not an id.
+        let near = &id[..39];
+        assert_eq!(shorten_ids(near), near);
+        assert_eq!(shorten_ids(&format!("{id}0")), format!("{id}0"));
+        assert_eq!(shorten_ids(&format!("x{id}")), format!("x{id}"));
+        assert_eq!(shorten_ids("café ünïcode"), "café ünïcode");
+    }
+
+    #[test]
+    fn long_lines_wrap_within_the_width_and_keep_every_word() {
+        let long = format!(
+            "    $ git push --porcelain {} origin {}",
+            "--force-with-lease=refs/heads/stable/liberty:0123456789ab ".repeat(3),
+            "x".repeat(130)
+        );
+        let fitted = fit(&format!("short line\n{long}\n"), 80);
+        for line in fitted.lines() {
+            assert!(line.chars().count() <= 80, "{line:?}");
+        }
+        let lines: Vec<&str> = fitted.lines().collect();
+        assert_eq!(lines[0], "short line");
+        assert!(lines[1].starts_with("    $ git push"), "{fitted}");
+        assert!(lines[2..].iter().all(|l| l.starts_with("        ")), "{fitted}");
+        // The words come back in order; the 130-column word is cut, not lost.
+        let words: String = long.split_whitespace().collect();
+        let back: String = lines[1..].iter().flat_map(|l| l.split_whitespace()).collect();
+        assert_eq!(back, words);
+    }
+}
