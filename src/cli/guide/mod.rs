@@ -95,7 +95,7 @@ fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         }
     }
     say(
-        "Enter takes the marked answer, or the one in [brackets]; Esc or Ctrl-C stops.\nNothing changes until you say so at the end.",
+        "Enter takes the marked answer, or the one in [brackets]; Esc or Ctrl-C stops.\nNothing changes on the remote until you say so at the end.",
     );
     if let Some(exit) = earlier_playbook(repo, ui)? {
         return Ok(exit);
