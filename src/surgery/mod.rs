@@ -6,6 +6,7 @@ pub mod assess;
 pub mod guide;
 pub mod lock;
 pub mod operation;
+pub mod plan;
 pub mod playbook;
 pub mod replace;
 pub mod saved_plan;

@@ -1,0 +1,172 @@
+//! A plan as data: the ordered steps of an operation that changes refs, each with its
+//! exact action (a `git` argv or the review server's HTTP requests), what must hold before
+//! it and how it is verified. [`crate::surgery::operation`] carries plans out.
+
+use serde::{Deserialize, Serialize};
+
+use crate::oid::ObjectId;
+use crate::surgery::step_id::StepId;
+
+/// Something that must be true, checked against the remote or the local repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "check")]
+pub enum Check {
+    /// A ref on the plan's remote points at `expected` (`None`: does not exist).
+    RemoteRef { reference: String, expected: Option<ObjectId> },
+    /// A tag on the plan's remote exists and peels to `commit`.
+    RemoteTag { tag: String, commit: ObjectId },
+    /// A local tag exists and peels to `commit`.
+    LocalTag { tag: String, commit: ObjectId },
+    /// A local tag does not exist.
+    NoLocalTag { tag: String },
+    /// The local repository has the object.
+    LocalObject { id: ObjectId },
+    /// The review server has no open review on the branch.
+    NoOpenReviews { gerrit: crate::review::GerritUrl, project: String, branch: String },
+}
+
+impl Check {
+    /// Describes the check in words.
+    pub fn describe(&self, remote: &str) -> String {
+        match self {
+            Check::RemoteRef { reference, expected: Some(id) } => {
+                format!("{remote} {reference} is {}", id.short())
+            }
+            Check::RemoteRef { reference, expected: None } => {
+                format!("{remote} has no {reference}")
+            }
+            Check::RemoteTag { tag, commit } => {
+                format!("{remote} tag {tag} points at {}", commit.short())
+            }
+            Check::LocalTag { tag, commit } => {
+                format!("local tag {tag} points at {}", commit.short())
+            }
+            Check::NoLocalTag { tag } => format!("no local tag {tag}"),
+            Check::LocalObject { id } => format!("the repository has {}", id.short()),
+            Check::NoOpenReviews { gerrit, project, branch } => {
+                format!("{gerrit} has no open review on {branch} of {project}")
+            }
+        }
+    }
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// A stable name, used by the journal.
+    pub id: StepId,
+    /// What the step does, in words.
+    pub description: String,
+    /// The exact `git` arguments (after `git`), or none for a step that only checks.
+    pub action: Option<Vec<String>>,
+    /// What the action reads on standard input.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub input: Option<String>,
+    pub precondition: Vec<Check>,
+    pub verification: Vec<Check>,
+    /// A review-server action instead of a git one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub review: Option<ReviewStep>,
+}
+
+/// A call to a Gerrit server about one branch of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewStep {
+    pub gerrit: crate::review::GerritUrl,
+    pub project: String,
+    pub branch: String,
+    pub call: ReviewCall,
+    /// The HTTP requests the call sends, exactly (method, path after `/a/`, body); for
+    /// an abandon, the first page of the listing and the abandon of one review, whose
+    /// `{number}` is each listed review's.
+    #[serde(default)]
+    pub requests: Vec<crate::review::HttpCall>,
+}
+
+impl ReviewStep {
+    /// Returns the step for `call`, with the requests it sends.
+    pub fn new(
+        gerrit: crate::review::GerritUrl,
+        project: &str,
+        branch: &str,
+        call: ReviewCall,
+    ) -> ReviewStep {
+        use crate::review::HttpCall;
+        let requests = match &call {
+            ReviewCall::Abandon { message } => vec![
+                HttpCall::open_changes(project, branch, 0),
+                HttpCall::abandon_any(project, message),
+            ],
+            ReviewCall::Restore { message } => vec![HttpCall::restore_any(project, message)],
+            ReviewCall::DeleteBranch => vec![HttpCall::delete_branch(project, branch)],
+            ReviewCall::CreateBranch { revision } => {
+                vec![HttpCall::create_branch(project, branch, *revision)]
+            }
+            ReviewCall::CreateTag { tag, revision, message } => {
+                vec![HttpCall::create_tag(project, tag, *revision, message)]
+            }
+        };
+        ReviewStep {
+            gerrit,
+            project: project.to_string(),
+            branch: branch.to_string(),
+            call,
+            requests,
+        }
+    }
+}
+
+/// What the call does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "call")]
+pub enum ReviewCall {
+    /// Abandon every open review on the branch (recorded for restore).
+    Abandon { message: String },
+    /// Restore the reviews this operation abandoned on the branch (from the record).
+    Restore { message: String },
+    /// `DELETE /a/projects/{project}/branches/{branch}`.
+    DeleteBranch,
+    /// `PUT /a/projects/{project}/branches/{branch}` at `revision`.
+    CreateBranch { revision: ObjectId },
+    /// `PUT /a/projects/{project}/tags/{tag}`: an annotated tag at `revision`.
+    CreateTag { tag: String, revision: ObjectId, message: String },
+}
+
+/// What to put back on `--abort`: a ref on the remote and its old value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restore {
+    pub reference: String,
+    pub old: ObjectId,
+    /// The tag that keeps the old tip, named when undoing is impossible.
+    pub tag: String,
+}
+
+/// An operation as a plan: the schema of `--json` dry runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// What the operation is, in words.
+    pub operation: String,
+    pub remote: String,
+    pub steps: Vec<Step>,
+    pub restore: Option<Restore>,
+    /// What developers must be told once it is done (`git regraft notice`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<Notice>,
+    /// What the user should know before executing it (warnings found while planning).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+}
+
+/// The facts of a finished surgery that developers need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub branch: String,
+    pub remote: String,
+    /// `megapatch`, `merge`, `recreate`, `reset` or `eol`.
+    pub strategy: String,
+    /// What replaced the branch, as the user named it (none for an end of life).
+    pub source: Option<String>,
+    pub old: ObjectId,
+    pub new: Option<ObjectId>,
+    pub tag: String,
+}
