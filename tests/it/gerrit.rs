@@ -1132,7 +1132,10 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     answer(&mut p, "7 open reviews on stable/liberty", "");
     answer(&mut p, "Abandon them first and restore them at the end?", ENTER);
     answer(&mut p, "Write the playbook to", ENTER);
-    answer(&mut p, "Carry it out now?", ENTER);
+    answer(&mut p, "Carry it out now?", "y");
+    // The point of no return restates how many reviews go; no stops there.
+    answer(&mut p, "its 7 open reviews are abandoned first", "");
+    answer(&mut p, "Point of no return: go?", ENTER);
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     let book = std::fs::read_dir(&w.clone)
@@ -1301,6 +1304,7 @@ fn on_kolla_the_guide_replaces_stable_liberty_with_a_notice_and_restored_reviews
     assert_eq!(tag.to_hex(), KOLLA_LIBERTY);
     // The notice, and the reviews abandoned first, restored at the end.
     assert!(seen.contains("stable/liberty was replaced"), "the notice: {seen}");
+    assert!(seen.contains("its 7 open reviews are abandoned first"), "{seen}");
     let requests = s.state.lock().expect("state").requests.join("\n");
     let abandon = requests.find("/abandon").expect("abandoned");
     let restore = requests.find("/restore").expect("restored");

@@ -72,10 +72,10 @@ pub(super) fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
     // Only a branch deleted or moved backwards blocks or closes its open reviews; a
     // fast-forward leaves them open, to be rebased as usual.
-    let reviews = if matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+    let (reviews, reviews_note) = if matches!(strategy, Strategy::Recreate | Strategy::Reset) {
         ask_reviews(repo, remote, &broken, "Abandon them first and restore them at the end?")?
     } else {
-        None
+        (None, String::new())
     };
     let for_review =
         rules.reviews_only() && matches!(strategy, Strategy::Megapatch | Strategy::Merge);
@@ -110,8 +110,6 @@ pub(super) fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
         }
         _ => format!("{broken} on {remote} moves forward to the new commit"),
     };
-    let reviews_note =
-        if decision.reviews.is_some() { "; its open reviews are abandoned first" } else { "" };
     carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
 }
 
@@ -385,14 +383,16 @@ fn gitreview_followup(
 /// When `.gitreview` on the branch names a Gerrit: says so with the open reviews counted,
 /// and asks `question` (default yes) whether the playbook abandons them. When that Gerrit
 /// does not answer (`.gitreview` on an old branch may name a host that has since moved), asks
-/// which Gerrit to use instead.
+/// which Gerrit to use instead. Returns the choice, and the words the point of no return
+/// adds (`; its 7 open reviews are abandoned first`).
 fn ask_reviews(
     repo: &Repo,
     remote: &str,
     branch: &str,
     question: &str,
-) -> Step<Option<ReviewChoice>> {
-    let Some(t) = ReviewTarget::from_gitreview(repo, remote, branch) else { return Ok(None) };
+) -> Step<(Option<ReviewChoice>, String)> {
+    let none = (None, String::new());
+    let Some(t) = ReviewTarget::from_gitreview(repo, remote, branch) else { return Ok(none) };
     let mut gerrit = t.gerrit.clone();
     let mut counted = open_reviews(&gerrit, &t.project, branch);
     say(&format!(
@@ -409,7 +409,7 @@ fn ask_reviews(
         let answer = input_quiet("Which Gerrit holds the reviews?", &gerrit.to_string())?;
         let answer = answer.trim();
         if answer == "none" {
-            return Ok(None);
+            return Ok(none);
         }
         if answer == gerrit.to_string() {
             break;
@@ -425,8 +425,14 @@ fn ask_reviews(
     if let Ok(n) = counted {
         say(&format!("{n} open reviews on {branch}."));
     }
-    Ok(confirm(question, true)?
-        .then(|| ReviewChoice { gerrit: gerrit.to_string(), project: t.project.clone() }))
+    if !confirm(question, true)? {
+        return Ok(none);
+    }
+    let note = match counted {
+        Ok(n) => format!("; its {n} open reviews are abandoned first"),
+        Err(_) => "; its open reviews are abandoned first".to_string(),
+    };
+    Ok((Some(ReviewChoice { gerrit: gerrit.to_string(), project: t.project.clone() }), note))
 }
 
 /// Counts the branch's open reviews with one short anonymous try.
@@ -520,7 +526,8 @@ fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step
         }
         Ending::Life => Ending::Life,
     };
-    let reviews = ask_reviews(repo, remote, branch, "Abandon them before the branch is deleted?")?;
+    let (reviews, reviews_note) =
+        ask_reviews(repo, remote, branch, "Abandon them before the branch is deleted?")?;
     let consequences = match &ending {
         Ending::Life => {
             format!("{branch} is deleted on {remote}, its last commit kept by tag {tag}")
@@ -529,8 +536,6 @@ fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step
             "{branch} is deleted on {remote} and lives on as {unmaintained}, its last commit tagged {tag}"
         ),
     };
-    let reviews_note =
-        if reviews.is_some() { "; its open reviews are abandoned first" } else { "" };
     let decision = guide::EndDecision {
         branch: branch.to_string(),
         remote: remote.to_string(),
