@@ -577,3 +577,53 @@ fn a_follow_up_that_conflicts_with_the_source_is_left_out_with_the_reason() {
         crate::git_command(&w.clone, 0).args(["cherry-pick", &pin]).output().expect("git runs");
     assert!(!picked.status.success(), "git agrees it conflicts");
 }
+
+#[test]
+fn the_fix_can_be_found_by_words_of_its_summary() {
+    let w = world(true);
+    git(&w.clone, &["checkout", "-q", "-B", "mitaka", "origin/stable/mitaka"]);
+    let fix = crate::Fixture::open(&w.clone).commit_file(
+        "frob.txt",
+        "fixed\n",
+        "Fix the Frobnicator on upgrade",
+    );
+    git(&w.clone, &["push", "-q", "origin", "HEAD:refs/heads/stable/mitaka"]);
+    git(&w.clone, &["checkout", "-q", "--detach"]);
+    let mut p = guide(&w.clone);
+    answer(&mut p, "What do you want to do?", ENTER);
+    answer(&mut p, "Fetch origin first", ENTER);
+    answer(&mut p, "Which branch is broken?", ENTER);
+    answer(&mut p, "What does it need?", &format!("{DOWN}{ENTER}"));
+    // No commit says this: asked again.
+    answer(&mut p, "The fix: a commit id, or words from its summary", "no such words\r");
+    answer(&mut p, "has \"no such words\" in its message", "");
+    // Any case: git log --grep -i -F is the oracle for what matches.
+    answer(&mut p, "The fix: a commit id, or words from its summary", "frobnicator ON\r");
+    let list = answer(&mut p, "Which commit is the fix?", "");
+    let mut rest = p.exp_string("None of these").expect("the list");
+    rest += &list;
+    assert!(rest.contains(&fix.to_hex()[..10]), "{rest}");
+    p.send(ENTER).expect("send");
+    p.flush().expect("flush");
+    let said = answer(&mut p, "Which branch holds it?", ENTER);
+    let said = answer(&mut p, "forced (non-fast-forward) pushes", "\x1b") + &said;
+    let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains(&format!("The fix {} needs", fix.short())), "{said}");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(130), "{out}");
+}
+
+#[test]
+fn with_several_remotes_the_guide_asks_which_one_origin_preselected() {
+    let w = world(true);
+    let url = format!("file://{}", w.server.display());
+    git(&w.clone, &["remote", "add", "upstream", &url]);
+    for (keys, chosen) in [(ENTER.to_string(), "origin"), (format!("{DOWN}{ENTER}"), "upstream")] {
+        let mut p = guide(&w.clone);
+        answer(&mut p, "Which remote?", &keys);
+        answer(&mut p, "What do you want to do?", ENTER);
+        answer(&mut p, &format!("Fetch {chosen} first"), "\x1b");
+        let (code, out) = finish(&mut p);
+        assert_eq!(code, Some(130), "{out}");
+    }
+}

@@ -38,9 +38,35 @@ Examples:
 pub struct Args {
     /// The branch the guide starts from [default: the current branch's upstream]
     branch: Option<String>,
-    /// The remote
-    #[arg(long, default_value = "origin")]
+    /// The remote [default: the only one, else asked with `origin` preselected]
+    #[arg(long)]
+    remote: Option<String>,
+}
+
+/// Where the guide starts: the branch given, and the remote given or chosen.
+pub(super) struct Start {
+    branch: Option<String>,
     remote: String,
+}
+
+/// Returns the remote: the one given, the only one configured, else the one chosen
+/// (`origin` preselected).
+fn which_remote(repo: &Repo, given: Option<&str>) -> Step<String> {
+    if let Some(remote) = given {
+        return Ok(remote.to_string());
+    }
+    let mut remotes = repo.remote_names();
+    remotes.sort();
+    match remotes.len() {
+        0 => Err(Stop::Failed(CommandError::user(anyhow::anyhow!(
+            "this repository has no remote: the guide works on a remote's branches"
+        )))),
+        1 => Ok(remotes.remove(0)),
+        _ => {
+            let origin = remotes.iter().position(|r| r == "origin").unwrap_or(0);
+            Ok(remotes[select("Which remote?", &remotes, origin)?].clone())
+        }
+    }
 }
 
 /// Why the guide stopped early.
@@ -100,6 +126,8 @@ fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     if let Some(exit) = earlier_playbook(repo, ui)? {
         return Ok(exit);
     }
+    let args =
+        &Start { branch: args.branch.clone(), remote: which_remote(repo, args.remote.as_deref())? };
     let rewritten = upstream_rewritten(repo, &args.remote);
     let paths = [
         "Release team: replace a broken stable branch, or end one",
@@ -190,7 +218,7 @@ fn upstream_rewritten(repo: &Repo, remote: &str) -> bool {
         && repo.reflog(&upstream).iter().any(|old| repo.is_ancestor(*old, tip))
 }
 
-fn default_branch(repo: &Repo, args: &Args, branches: &[String]) -> usize {
+fn default_branch(repo: &Repo, args: &Start, branches: &[String]) -> usize {
     let wanted = args.branch.clone().or_else(|| {
         let current = repo.head_branch()?;
         let branch = repo.local_branches().into_iter().find(|b| b.name == current)?;
@@ -362,7 +390,7 @@ fn earlier_playbook(repo: &Repo, ui: &Ui) -> Step<Option<ExitCode>> {
 
 // ---- the developer -------------------------------------------------------------------
 
-fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
+fn developer(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     let options = SyncOptions {
         branches: Vec::new(),
         all: true,
@@ -393,7 +421,7 @@ fn developer(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
 
 // ---- the project lead ----------------------------------------------------------------
 
-fn lead(repo: &Repo, args: &Args, _ui: &Ui) -> Step<ExitCode> {
+fn lead(repo: &Repo, args: &Start, _ui: &Ui) -> Step<ExitCode> {
     let remote = args.remote.as_str();
     let all = remote_branches(repo, remote);
     let candidates = stable_like(&all);

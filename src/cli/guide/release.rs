@@ -15,11 +15,11 @@ use super::screen::{
     yes_no,
 };
 use super::{
-    Args, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like, today,
+    Start, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like, today,
 };
 use crate::cli::{CommandError, Ui};
 
-pub(super) fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
+pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     let remote = args.remote.as_str();
     repo.check_remote(remote).map_err(CommandError::user)?;
     if confirm(&format!("Fetch {remote} first, so the figures are today's?"), true)? {
@@ -37,10 +37,7 @@ pub(super) fn release(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     .clone();
     let fix = match what_it_needs(&broken)? {
         Needs::Tree => None,
-        Needs::Fix => {
-            let text = input("The fix commit (an id or any revision)", "")?;
-            Some(repo.resolve_commit(&text).map_err(CommandError::user)?)
-        }
+        Needs::Fix => Some(ask_fix(repo, remote)?),
         Needs::End(ending) => return end(repo, remote, &broken, ending, ui),
     };
     let source_branch = which_source(repo, remote, &all, &broken, fix)?;
@@ -139,6 +136,71 @@ fn what_it_needs(broken: &str) -> Step<Needs> {
         (3, Some(unmaintained)) => Needs::End(Ending::Maintenance { unmaintained }),
         _ => Needs::End(Ending::Life),
     })
+}
+
+/// Most commits a search for the fix offers.
+const FOUND_AT_MOST: usize = 12;
+
+/// Asks for the fix: a commit id or revision, or words of its message searched on the
+/// remote's branches (as `git log --grep`, ignoring case), the commits found offered.
+fn ask_fix(repo: &Repo, remote: &str) -> Step<regraft::ObjectId> {
+    loop {
+        let text = input("The fix: a commit id, or words from its summary", "")?;
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        // A short run of hex digits ("add", "cafe") is a word to search, not an id prefix.
+        let short_hex = text.len() < 7 && text.chars().all(|c| c.is_ascii_hexdigit());
+        let revision = !short_hex && !text.contains(char::is_whitespace);
+        if let Some(commit) = revision.then(|| repo.resolve_commit(text).ok()).flatten() {
+            return Ok(commit);
+        }
+        let found = search_messages(repo, remote, text)?;
+        if found.is_empty() {
+            say(&format!("No commit on {remote}'s branches has \"{text}\" in its message."));
+            continue;
+        }
+        let mut items: Vec<String> =
+            found.iter().map(|(c, summary)| format!("{} {summary}", c.short())).collect();
+        if found.len() == FOUND_AT_MOST {
+            say(&format!("The {FOUND_AT_MOST} newest commits that match:"));
+        }
+        items.push("None of these: search again".to_string());
+        let chosen = select("Which commit is the fix?", &items, 0)?;
+        if let Some((commit, _)) = found.get(chosen) {
+            return Ok(*commit);
+        }
+    }
+}
+
+/// The newest non-merge commits on `remote`'s branches whose message holds `text` (any
+/// case), with their summaries.
+fn search_messages(
+    repo: &Repo,
+    remote: &str,
+    text: &str,
+) -> Step<Vec<(regraft::ObjectId, String)>> {
+    let out = repo
+        .git()
+        .output(&[
+            "log",
+            &format!("--remotes={remote}"),
+            "--no-merges",
+            "--regexp-ignore-case",
+            "--fixed-strings",
+            &format!("--grep={text}"),
+            &format!("--max-count={FOUND_AT_MOST}"),
+            "--format=%H %s",
+        ])
+        .map_err(CommandError::from)?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| {
+            let (id, summary) = l.split_once(' ').unwrap_or((l, ""));
+            Some((regraft::ObjectId::from_hex(id.as_bytes())?, summary.to_string()))
+        })
+        .collect())
 }
 
 /// Asks which branch holds what `broken` needs (the ones holding `fix`, when one is given),
