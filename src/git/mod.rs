@@ -175,6 +175,19 @@ impl Git {
         Ok(self.run(args, &Run::default())?.1)
     }
 
+    /// Runs git to completion with its standard error on the caller's terminal, for the
+    /// progress of a long fetch; a non-zero exit is an error (git has said why, above).
+    pub fn with_progress(&self, args: &[&str]) -> Result<(), GitError> {
+        let (mut command, argv) = self.command(args);
+        let status = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .status()
+            .map_err(|source| GitError::Spawn { argv: argv.to_string(), source })?;
+        if status.success() { Ok(()) } else { Err(failed(argv, status, b"(shown above)")) }
+    }
+
     /// Runs git to completion with `input` on its standard input and returns how it ended,
     /// whatever its exit code: for commands whose refusals are read from their output, such
     /// as `git push --porcelain`.

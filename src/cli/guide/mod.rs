@@ -243,7 +243,7 @@ fn stable_like(branches: &[String]) -> Vec<String> {
 fn fetch(repo: &Repo, remote: &str) -> Step<()> {
     say(&format!("Fetching {remote}..."));
     repo.git()
-        .output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])
+        .with_progress(&["fetch", "--progress", "--tags", "--end-of-options", remote])
         .map_err(|e| Stop::Failed(CommandError::internal(e)))?;
     Ok(())
 }
