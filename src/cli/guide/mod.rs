@@ -22,17 +22,21 @@ use screen::{WIDTH, confirm, fit, input, say, select, wrap_to};
 const EXAMPLES: &str = "\
 Examples:
   git regraft guide
-  git regraft guide stable/liberty";
+  git regraft guide stable/liberty
+  git regraft guide stable/victoria --remote upstream";
 
 /// Be walked through it by questions: replace a broken branch, sync after one, compare
 ///
-/// For the release team: which branch, what it needs and from where, the five options
+/// For the release team: which branch, what it needs (the newer branch, a fix found by id
+/// or words, or an end of life or of maintenance) and from where, the five options
 /// measured, what the server allows, what a tree-replacing option would drop (offered as
-/// follow-ups), the tag and the open reviews; the decision is written as a playbook with the
-/// figures in its comments, its plan shown, and carried out only if you say so. For a
-/// developer: what `sync` would do to each branch, then do it. For a project lead: the
-/// comparison as Markdown for a mailing list. Every question shows its default; Esc or
-/// Ctrl-C at any question stops with nothing changed. Needs a terminal.
+/// follow-ups, with a `.gitreview` one), the tag and the open reviews; the decision is
+/// written as a playbook with the figures in its comments, its plan shown in 80 columns,
+/// and carried out only if you say so twice. A playbook an earlier guide wrote here and
+/// did not carry out is offered first. For a developer: what `sync` would do to each
+/// branch, then do it. For a project lead: the comparison as Markdown for a mailing list.
+/// Every question shows its default; Esc or Ctrl-C at any question stops with nothing
+/// changed. Needs a terminal.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
