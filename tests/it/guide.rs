@@ -627,3 +627,52 @@ fn with_several_remotes_the_guide_asks_which_one_origin_preselected() {
         assert_eq!(code, Some(130), "{out}");
     }
 }
+
+#[test]
+fn a_backport_stopped_at_a_conflict_is_skipped_or_aborted_from_the_guide() {
+    for abort in [false, true] {
+        let w = world(true);
+        // Both branches add `pins.txt`: the pick of mitaka's conflicts on liberty.
+        for (branch, text) in [("liberty", "pin liberty\n"), ("mitaka", "pin mitaka\n")] {
+            git(&w.clone, &["checkout", "-q", "-B", branch, &format!("origin/stable/{branch}")]);
+            std::fs::write(w.clone.join("pins.txt"), text).expect("write");
+            git(&w.clone, &["add", "pins.txt"]);
+            git(&w.clone, &["commit", "-q", "-m", &format!("Pin {branch}")]);
+            git(&w.clone, &["push", "-q", "origin", &format!("HEAD:refs/heads/stable/{branch}")]);
+        }
+        let pin = git(&w.clone, &["rev-parse", "HEAD"]);
+        git(&w.clone, &["checkout", "-q", "--detach"]);
+        git(&w.clone, &["fetch", "-q", "origin"]);
+        let (code, out) = run(regraft(&w.clone).args([
+            "backport",
+            "origin/stable/liberty",
+            "origin/stable/mitaka",
+            "--for",
+            &pin,
+            "--branch",
+            "bp",
+        ]));
+        assert_eq!(code, Some(3), "stopped at the conflict: {out}");
+        let mut p = guide(&w.clone);
+        answer(&mut p, "stopped at a", "");
+        let keys = if abort { format!("{DOWN}{DOWN}{ENTER}") } else { format!("{DOWN}{ENTER}") };
+        answer(&mut p, "What now?", &keys);
+        if abort {
+            answer(&mut p, "Abort it and delete bp?", "y");
+        }
+        let (code, out) = finish(&mut p);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(!w.clone.join(".git/regraft/backport.json").exists(), "finished: {out}");
+        let branch = git(&w.clone, &["branch", "--list", "bp"]);
+        if abort {
+            assert!(branch.is_empty(), "deleted: {out}");
+        } else {
+            // Skipped: bp is liberty's tip, the pick left out.
+            assert_eq!(
+                git(&w.clone, &["rev-parse", "bp"]),
+                git(&w.clone, &["rev-parse", "origin/stable/liberty"]),
+                "{out}"
+            );
+        }
+    }
+}

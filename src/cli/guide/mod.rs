@@ -183,11 +183,61 @@ fn in_progress(
             _ => Ok(None),
         };
     }
+    if let Some(backport) =
+        status.backport.as_ref().filter(|_| status.unreadable_backport.is_none())
+    {
+        return backport_in_progress(repo, backport, ui);
+    }
     say(&format!("Next: {next}"));
     if !confirm("Go on with the guide anyway (it changes nothing without asking)?", false)? {
         return Ok(Some(ExitCode::SUCCESS));
     }
     Ok(None)
+}
+
+/// A staged backport stopped at a conflict (or interrupted): continue it once the conflict
+/// is resolved, skip the pick, abort it, or leave it.
+fn backport_in_progress(
+    repo: &Repo,
+    backport: &regraft::surgery::status::BackportStatus,
+    ui: &Ui,
+) -> Step<Option<ExitCode>> {
+    use regraft::surgery::apply::{self, Resume};
+    let branch = backport.branch.strip_prefix("refs/heads/").unwrap_or(&backport.branch);
+    let place =
+        backport.worktree.as_ref().map_or(String::new(), |w| format!(" in {}", w.display()));
+    match backport.conflicted {
+        Some(pick) => say(&format!(
+            "The backport onto {} (branch {}) stopped at a conflict picking {}{place}: resolve it there and `git add` the files, then continue.",
+            backport.target,
+            branch,
+            pick.short()
+        )),
+        None => say(&format!(
+            "The backport onto {} (branch {}) was interrupted{place}.",
+            backport.target, branch
+        )),
+    }
+    let choices = [
+        "Continue it (git regraft backport --continue)".to_string(),
+        "Skip the pick that stopped it (--skip)".to_string(),
+        format!("Abort it: delete {branch} and put HEAD back (--abort)"),
+        "Leave it and go on with the guide".to_string(),
+    ];
+    let action = match select("What now?", &choices, 0)? {
+        0 => Resume::Continue,
+        1 => Resume::Skip,
+        2 => {
+            if !confirm(&format!("Abort it and delete {branch}?"), false)? {
+                return Ok(Some(ExitCode::SUCCESS));
+            }
+            Resume::Abort
+        }
+        _ => return Ok(None),
+    };
+    let report = apply::resume(repo, action, &crate::cli::progress::Bar::new())
+        .map_err(crate::cli::backport::apply_error)?;
+    Ok(Some(crate::cli::backport::report_run(ui, &report, action == Resume::Abort)?))
 }
 
 // ---- facts about the repository ------------------------------------------------------
