@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::io::Write;
 
 use regraft::git::repo::Repo;
-use regraft::surgery::operation::{self, OperationError};
-use regraft::surgery::playbook;
+use regraft::surgery::operation::{self, OperationError, Plan};
+use regraft::surgery::playbook::{self, Playbook};
 
 use super::{CommandError, Ui};
 
@@ -52,41 +52,10 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
 }
 
-/// Carries out the playbook at `path`, confirmed already (the guide asked).
-pub fn execute(ui: &Ui, path: &std::path::Path) -> Result<ExitCode, CommandError> {
-    let args = Args {
-        playbook: path.to_path_buf(),
-        vars: Vec::new(),
-        execute: true,
-        yes: true,
-        json: false,
-    };
-    run_playbook(args, ui, Some(GUIDE_WIDTH))
-}
-
-/// The guide's screen width: it has shown the plans already, and the steps done are
-/// wrapped to it.
-const GUIDE_WIDTH: usize = 80;
-
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
-    run_playbook(args, ui, None)
-}
-
-/// Runs the playbook; with `fitted` (the guide), the plans are not shown again and each
-/// step done is wrapped to that width.
-fn run_playbook(args: Args, ui: &Ui, fitted: Option<usize>) -> Result<ExitCode, CommandError> {
     let values: BTreeMap<String, String> = args.vars.into_iter().collect();
     let book = playbook::load(&args.playbook, &values)?;
-    let start = super::current_dir()?;
-    // Every repository's plan is made before anything runs: bad input anywhere changes nothing.
-    let mut plans = Vec::new();
-    for repository in &book.repositories {
-        let dir = start.join(repository);
-        let repo = Repo::discover(&dir)?;
-        super::status::refuse_if_in_progress(&repo)?;
-        let plan = book.plan(&repo, repository)?;
-        plans.push((repo, plan));
-    }
+    let plans = plans_of(&book)?;
     if args.json {
         let all: Vec<_> = plans.iter().map(|(_, p)| p).collect();
         super::write_json(ui, &all)?;
@@ -94,12 +63,8 @@ fn run_playbook(args: Args, ui: &Ui, fitted: Option<usize>) -> Result<ExitCode, 
             return Ok(ExitCode::SUCCESS);
         }
     }
-    let heading = format!("playbook {}: {}", book.name, book.description);
-    ui.status(&fitted.map_or(heading.clone(), |width| super::ui::wrap(&heading, width, 4)));
+    ui.status(&format!("playbook {}: {}", book.name, book.description));
     for (repo, plan) in &plans {
-        if args.execute && fitted.is_some() {
-            continue;
-        }
         if args.execute {
             super::surgery::render(&mut ui.out(), plan)?;
         } else {
@@ -118,6 +83,31 @@ fn run_playbook(args: Args, ui: &Ui, fitted: Option<usize>) -> Result<ExitCode, 
         &format!("run playbook {} on {} repositories", book.name, plans.len()),
         args.yes,
     )?;
+    execute_plans(ui, &book, &plans, None)
+}
+
+/// Makes every repository's plan of `book`, before anything runs: bad input anywhere
+/// changes nothing.
+pub(super) fn plans_of(book: &Playbook) -> Result<Vec<(Repo, Plan)>, CommandError> {
+    let start = super::current_dir()?;
+    let mut plans = Vec::new();
+    for repository in &book.repositories {
+        let repo = Repo::discover(&start.join(repository))?;
+        super::status::refuse_if_in_progress(&repo)?;
+        let plan = book.plan(&repo, repository)?;
+        plans.push((repo, plan));
+    }
+    Ok(plans)
+}
+
+/// Carries out `plans` (confirmed already), each with its journal; with `fitted` (the
+/// guide), each step done is wrapped to that width.
+pub(super) fn execute_plans(
+    ui: &Ui,
+    book: &Playbook,
+    plans: &[(Repo, Plan)],
+    fitted: Option<usize>,
+) -> Result<ExitCode, CommandError> {
     // Repositories run one after another, or `parallel` at once when the playbook says so.
     for chunk in plans.chunks(book.parallel.max(1)) {
         let results: Vec<Result<(), OperationError>> = std::thread::scope(|scope| {

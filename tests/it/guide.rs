@@ -498,22 +498,19 @@ fn a_source_gitreview_naming_its_own_branch_gets_a_follow_up_that_names_the_repl
         ("Add a follow-up that sets it to stable/liberty?", ENTER),
         ("Tag that keeps the old tip", ENTER),
         ("Write the playbook to", ENTER),
-        ("Carry it out now?", ENTER),
     ] {
         answer(&mut p, question, keys);
     }
+    let shown = answer(&mut p, "Carry it out now?", "y");
+    // A second later, so that a plan made again would get other commit ids.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    answer(&mut p, "Point of no return: go?", "y");
     let (code, out) = finish(&mut p);
-    assert_eq!(code, Some(0), "{out}");
-    let book = std::fs::read_dir(&w.clone)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "toml"))
-        .expect("a playbook");
-    let (code, out) = run(regraft(&w.clone).arg("run").arg(&book).args(["--execute", "--yes"]));
     assert_eq!(code, Some(0), "{out}");
     // The chain for review ends with the follow-up: the source's tree but for one line.
     let pushed = remote(&w.server, "refs/for/stable/liberty").expect("pushed for review");
+    // What ran is what the dry run showed: the follow-up's id is in the plan.
+    assert!(shown.contains(&pushed.to_hex()[..12]), "{} not in the plan: {shown}", pushed.short());
     let changed = git(&w.server, &["diff", "--name-only", &source.to_hex(), &pushed.to_hex()]);
     assert_eq!(changed, ".gitreview");
     let file = git(&w.server, &["cat-file", "blob", &format!("{pushed}:.gitreview")]);

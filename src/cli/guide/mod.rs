@@ -323,7 +323,7 @@ fn today() -> String {
 /// the point of no return, again with `consequences`; then runs it with its journal and
 /// prints the announcement and the next commands.
 fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<ExitCode> {
-    show_fitted(path, ui)?;
+    let (book, plans) = show_fitted(path, ui)?;
     if !confirm("Carry it out now?", false)? {
         say(&format!(
             "Nothing was changed. When ready: git regraft run {} --execute",
@@ -339,7 +339,9 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
     super::interrupt_note(
         "\nInterrupted: `git regraft status` tells where it stopped; --continue or --abort finishes it.",
     );
-    super::run::execute(ui, path)?;
+    // Exactly the plans shown: made again, their plan-time commits would get new ids.
+    say(&format!("playbook {}: {}", book.name, book.description));
+    super::run::execute_plans(ui, &book, &plans, Some(WIDTH))?;
     let finished = regraft::surgery::operation::last_finished(repo);
     if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
@@ -366,17 +368,19 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
 }
 
 /// Prints the plan of the playbook at `path` as a dry run, fitted to 80 columns (commit ids
-/// shortened, long lines wrapped); `git regraft run FILE` shows it whole.
-fn show_fitted(path: &Path, ui: &Ui) -> Step<()> {
+/// shortened, long lines wrapped; `git regraft run FILE` shows it whole), and returns the
+/// plans, for the run to carry out exactly.
+fn show_fitted(
+    path: &Path,
+    ui: &Ui,
+) -> Step<(regraft::surgery::playbook::Playbook, Vec<(Repo, regraft::surgery::operation::Plan)>)> {
     let book = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
         .map_err(CommandError::from)?;
-    let start = super::current_dir()?;
+    let plans = super::run::plans_of(&book)?;
     let mut text = Vec::new();
-    for repository in &book.repositories {
-        let repo = Repo::discover(&start.join(repository)).map_err(CommandError::user)?;
-        let plan = book.plan(&repo, repository).map_err(CommandError::from)?;
-        let now = regraft::surgery::assess::assess(&repo, &plan).ok();
-        super::surgery::render_now(&mut text, &plan, now.as_deref())?;
+    for (repo, plan) in &plans {
+        let now = regraft::surgery::assess::assess(repo, plan).ok();
+        super::surgery::render_now(&mut text, plan, now.as_deref())?;
     }
     let mut out = ui.out();
     write!(out, "{}", fit(&String::from_utf8_lossy(&text), WIDTH))?;
@@ -385,7 +389,7 @@ fn show_fitted(path: &Path, ui: &Ui) -> Step<()> {
         path.display()
     );
     write!(out, "{}", wrap_to(&footer, WIDTH, false))?;
-    Ok(())
+    Ok((book, plans))
 }
 
 /// Tells whether the playbook at `path`, written at `written`, is the operation that last
