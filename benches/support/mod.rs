@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use regraft::scenario::{self, ScenarioSpec};
 
+pub mod plot;
+
 /// Command-line options every benchmark takes.
 pub struct Options {
     pub repo: Option<PathBuf>,
@@ -128,4 +130,27 @@ pub fn count(dir: &Path, args: &[&str]) -> String {
         .output()
         .expect("git rev-list runs");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Runs `cmd` once and returns how long it took and the peak resident memory, in MiB, of
+/// the largest process of its tree (the process itself or one it waited for, as
+/// `wait4`'s `ru_maxrss` tells).
+#[allow(unsafe_code)] // wait4 has no safe wrapper in std; the bench only reads its answer.
+pub fn time_rss(cmd: &mut Command) -> (Duration, f64) {
+    let start = Instant::now();
+    let child = cmd.spawn().expect("the benchmarked command runs");
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+    let mut status = 0;
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: wait4 fills the status and the struct it is given, for our own child; the
+    // Child handle is not waited on afterwards (dropping it does not wait).
+    let (got, usage) = unsafe {
+        let got = libc::wait4(pid, &mut status, 0, usage.as_mut_ptr());
+        (got, usage.assume_init())
+    };
+    let elapsed = start.elapsed();
+    assert_eq!(got, pid, "wait4 waits for {cmd:?}");
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed");
+    drop(child);
+    (elapsed, usage.ru_maxrss as f64 / 1024.0)
 }
