@@ -31,7 +31,7 @@ use regraft::ObjectId;
 use regraft::scenario::{self, ScenarioSpec};
 use regraft_testkit::git_pick_loop;
 use support::plot::{Panel, Point};
-use support::{command, median, ms, time_rss};
+use support::{command, median, ms, peak_rss_mib, time};
 
 /// One history to measure.
 struct History {
@@ -160,23 +160,18 @@ fn git_out(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Runs the sides alternately `rounds` times after a warm-up of each; returns each side's
-/// median and the largest peak memory seen on it.
-fn alternate(
-    rounds: usize,
-    sides: &mut [&mut dyn FnMut() -> (Duration, f64)],
-) -> Vec<(Duration, f64)> {
+/// median.
+fn alternate(rounds: usize, sides: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Duration> {
     for side in sides.iter_mut() {
         side();
     }
-    let mut samples = vec![(Vec::new(), 0f64); sides.len()];
+    let mut samples = vec![Vec::new(); sides.len()];
     for _ in 0..rounds {
-        for (side, (times, rss)) in sides.iter_mut().zip(&mut samples) {
-            let (t, m) = side();
-            times.push(t);
-            *rss = rss.max(m);
+        for (side, times) in sides.iter_mut().zip(&mut samples) {
+            times.push(side());
         }
     }
-    samples.into_iter().map(|(times, rss)| (median(&times), rss)).collect()
+    samples.iter().map(|times| median(times)).collect()
 }
 
 fn measure(h: &History, o: &Options) -> Vec<Row> {
@@ -214,27 +209,34 @@ fn measure(h: &History, o: &Options) -> Vec<Row> {
             _ => command(exe, dir, &[work, "--json", t, s]),
         }
     };
+    let git_cmd = |work: &str| -> Option<Command> {
+        match work {
+            "delta" => Some(command("git", dir, &["cherry", "-v", t, s])),
+            "backport" => None,
+            _ => Some(command("git", dir, &["log", "-p", "--no-merges", &range])),
+        }
+    };
+    let stdin = |work: &str| (work == "backport").then(|| list_file.path());
     for work in ["delta", "deps", "compare", "backport"] {
         if !wanted(work) {
             continue;
         }
-        let mut sides: Vec<Box<dyn FnMut() -> (Duration, f64)>> = exes
+        let mut sides: Vec<Box<dyn FnMut() -> Duration>> = exes
             .iter()
             .map(|exe| {
                 let exe = exe.to_string();
-                Box::new(move || time_rss(&mut ours_cmd(work, &exe))) as Box<dyn FnMut() -> _>
+                Box::new(move || time(&mut ours_cmd(work, &exe))) as Box<dyn FnMut() -> Duration>
             })
             .collect();
-        let run_loop = work != "backport" || (picks <= o.loop_limit && o.loop_rounds > 0);
-        if work == "delta" {
-            sides.push(Box::new(|| time_rss(&mut command("git", dir, &["cherry", "-v", t, s]))));
-        } else if work != "backport" {
-            let log = ["log", "-p", "--no-merges", range.as_str()];
-            sides.push(Box::new(move || time_rss(&mut command("git", dir, &log))));
+        if let Some(mut git) = git_cmd(work) {
+            sides.push(Box::new(move || time(&mut git)));
         }
-        let mut refs: Vec<&mut dyn FnMut() -> (Duration, f64)> =
-            sides.iter_mut().map(|b| &mut **b as &mut dyn FnMut() -> (Duration, f64)).collect();
+        let mut refs: Vec<&mut dyn FnMut() -> Duration> =
+            sides.iter_mut().map(|b| &mut **b as &mut dyn FnMut() -> Duration).collect();
         let medians = alternate(r, &mut refs);
+        // Peak memory from one more run of each side, alone.
+        let ours_rss = peak_rss_mib(&ours_cmd(work, regraft), stdin(work));
+        let run_loop = picks <= o.loop_limit && o.loop_rounds > 0;
         let (git, git_rss) = if work == "backport" {
             // git's loop runs alone after regraft's rounds: minutes where regraft takes seconds.
             let git = run_loop.then(|| {
@@ -249,17 +251,17 @@ fn measure(h: &History, o: &Options) -> Vec<Row> {
             });
             (git, None)
         } else {
-            let (g, m) = medians[exes.len()];
-            (Some(g), Some(m))
+            let git_rss = git_cmd(work).map(|cmd| peak_rss_mib(&cmd, None));
+            (Some(medians[exes.len()]), git_rss)
         };
         rows.push(Row {
             work,
             history: h.label.clone(),
             picks,
-            ours: medians[0].0,
-            before: (exes.len() > 1).then(|| medians[1].0),
+            ours: medians[0],
+            before: (exes.len() > 1).then(|| medians[1]),
             git,
-            ours_rss: medians[0].1,
+            ours_rss,
             git_rss,
             rounds: (
                 r,

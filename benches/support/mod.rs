@@ -132,25 +132,33 @@ pub fn count(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// Runs `cmd` once and returns how long it took and the peak resident memory, in MiB, of
-/// the largest process of its tree (the process itself or one it waited for, as
-/// `wait4`'s `ru_maxrss` tells).
-#[allow(unsafe_code)] // wait4 has no safe wrapper in std; the bench only reads its answer.
-pub fn time_rss(cmd: &mut Command) -> (Duration, f64) {
-    let start = Instant::now();
-    let child = cmd.spawn().expect("the benchmarked command runs");
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: wait4 fills the status and the struct it is given, for our own child; the
-    // Child handle is not waited on afterwards (dropping it does not wait).
-    let (got, usage) = unsafe {
-        let got = libc::wait4(pid, &mut status, 0, usage.as_mut_ptr());
-        (got, usage.assume_init())
-    };
-    let elapsed = start.elapsed();
-    assert_eq!(got, pid, "wait4 waits for {cmd:?}");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed");
-    drop(child);
-    (elapsed, usage.ru_maxrss as f64 / 1024.0)
+/// Returns the peak resident memory, in MiB, of the largest process of one run of `cmd`
+/// (fed `stdin` when given), as `/usr/bin/time -f %M` reports it.
+///
+/// Not the benchmark's own `wait4`: a child forked from the benchmark counts the
+/// benchmark's pages it carried until `exec` in its peak, so every figure would be at least
+/// the benchmark's size. `time` is small, and forks the measured program itself.
+pub fn peak_rss_mib(cmd: &Command, stdin: Option<&Path>) -> f64 {
+    let out = tempfile::NamedTempFile::new().expect("a temporary file");
+    let mut timed = Command::new("/usr/bin/time");
+    timed.args(["-f", "%M", "-o"]).arg(out.path()).arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    timed.stdout(Stdio::null()).stderr(Stdio::inherit());
+    if let Some(path) = stdin {
+        timed.stdin(std::fs::File::open(path).expect("the input opens"));
+    }
+    let status = timed.status().expect("/usr/bin/time runs");
+    assert!(status.success(), "{timed:?} failed");
+    let text = std::fs::read_to_string(out.path()).expect("time wrote its report");
+    let kib: f64 =
+        text.lines().last().and_then(|l| l.trim().parse().ok()).expect("a number of KiB");
+    kib / 1024.0
 }
