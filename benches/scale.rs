@@ -2,7 +2,7 @@
 //! one run, on scenario histories of several sizes and on real clones; prints a Markdown
 //! table (medians, ratios, peak memory) and writes an SVG plot of time against delta size.
 //!
-//!   cargo bench --bench scale        # scenarios of 600, 3,000, 12,000 trunk changes: 1k, 5k, 20k commits
+//!   cargo bench --bench scale        # scenarios of 600, 3,000, 13,500 trunk changes: 1k, 5k, 20k commits
 //!   cargo bench --bench scale -- --sizes 600,3000 \
 //!       --real kolla=../kolla:liberty-early-demise:f10a625a7210c39e7435b77e2cb4d89f14a6b96f \
 //!       --real nova=../nova:stein-eol:victoria-eol --rounds 3 --svg docs/scale.svg
@@ -58,7 +58,7 @@ struct Options {
 
 fn options() -> Options {
     let mut o = Options {
-        sizes: vec![600, 3000, 12000],
+        sizes: vec![600, 3000, 13500],
         real: Vec::new(),
         rounds: 3,
         loop_rounds: 1,
@@ -335,6 +335,7 @@ fn main() {
                 .filter_map(|r| {
                     Some(Point {
                         label: r.history.clone(),
+                        series: r.history.starts_with("scenario"),
                         size: r.picks as f64,
                         ours_ms: r.ours.as_secs_f64() * 1000.0,
                         git_ms: r.git?.as_secs_f64() * 1000.0,
@@ -344,7 +345,7 @@ fn main() {
         })
         .filter(|p| !p.points.is_empty())
         .collect();
-    let caption = "Medians of alternating runs (benches/scale.rs); both axes logarithmic.";
+    let caption = "Medians of alternating runs (benches/scale.rs), both axes logarithmic; filled points joined by lines: scenario histories; hollow: real clones.";
     std::fs::write(&o.svg, support::plot::svg(&panels, caption)).expect("the plot is written");
     eprintln!("wrote {}", o.svg.display());
 }

@@ -7,6 +7,9 @@ use std::fmt::Write;
 #[derive(Debug, Clone)]
 pub struct Point {
     pub label: String,
+    /// Whether the point belongs to the series of built histories (joined by a line); the
+    /// others (real clones) stand alone, drawn hollow.
+    pub series: bool,
     pub size: f64,
     pub ours_ms: f64,
     pub git_ms: f64,
@@ -105,17 +108,21 @@ fn draw_panel(out: &mut String, panel: &Panel, x0: f64) {
         (OURS, "regraft".to_string(), (|p: &Point| p.ours_ms) as fn(&Point) -> f64),
         (GIT, panel.git_name.clone(), |p: &Point| p.git_ms),
     ] {
-        let path: Vec<String> =
-            points.iter().map(|p| format!("{:.1},{:.1}", x(p.size), y(pick(p)))).collect();
+        let path: Vec<String> = points
+            .iter()
+            .filter(|p| p.series)
+            .map(|p| format!("{:.1},{:.1}", x(p.size), y(pick(p))))
+            .collect();
         let _ = writeln!(
             out,
             r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="1.5"/>"#,
             path.join(" ")
         );
         for p in &points {
+            let fill = if p.series { color } else { "white" };
             let _ = writeln!(
                 out,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"><title>{}: {} {:.0} ms</title></circle>"#,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{fill}" stroke="{color}" stroke-width="1.5"><title>{}: {} {:.0} ms</title></circle>"#,
                 x(p.size),
                 y(pick(p)),
                 escape(&p.label),
