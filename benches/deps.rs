@@ -1,6 +1,6 @@
 //! Benchmark: `git regraft deps --json` against `git log -p --no-merges` (the floor: reading
 //! every patch of the delta once), run alternately, printing medians, their ratio and the
-//! peak memory of the deps run.
+//! peak memory of the deps run (by `/usr/bin/time`).
 //!
 //!   cargo bench --bench deps
 //!   cargo bench --bench deps -- --repo ../kolla --target liberty-early-demise \
@@ -8,19 +8,7 @@
 
 mod support;
 
-use support::{Options, alternate, command, count, median, median_ratio, ms, time};
-
-/// Returns the largest resident set of any child process waited for so far, in MiB.
-#[allow(unsafe_code)] // getrusage has no safe wrapper in std; the bench only reads it.
-fn peak_child_rss_mib() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is a valid target.
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    usage.ru_maxrss as f64 / 1024.0
-}
+use support::{Options, alternate, command, count, median, median_ratio, ms, peak_rss_mib};
 
 fn main() {
     let o = Options::from_args();
@@ -35,9 +23,8 @@ fn main() {
         count(&dir, &["--no-merges", &range]),
         o.rounds
     );
-    // First, alone, so the peak below belongs to deps and the git processes it runs.
-    time(&mut command(regraft, &dir, &["deps", "--json", t, s]));
-    let peak = peak_child_rss_mib();
+    // First, alone, under /usr/bin/time: the largest of deps and the git processes it runs.
+    let peak = peak_rss_mib(&command(regraft, &dir, &["deps", "--json", t, s]), None);
     let samples = alternate(
         o.rounds,
         &mut [

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use regraft::scenario::{self, ScenarioSpec};
 
+pub mod plot;
+
 /// Command-line options every benchmark takes.
 pub struct Options {
     pub repo: Option<PathBuf>,
@@ -128,4 +130,35 @@ pub fn count(dir: &Path, args: &[&str]) -> String {
         .output()
         .expect("git rev-list runs");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Returns the peak resident memory, in MiB, of the largest process of one run of `cmd`
+/// (fed `stdin` when given), as `/usr/bin/time -f %M` reports it.
+///
+/// Not the benchmark's own `wait4`: a child forked from the benchmark counts the
+/// benchmark's pages it carried until `exec` in its peak, so every figure would be at least
+/// the benchmark's size. `time` is small, and forks the measured program itself.
+pub fn peak_rss_mib(cmd: &Command, stdin: Option<&Path>) -> f64 {
+    let out = tempfile::NamedTempFile::new().expect("a temporary file");
+    let mut timed = Command::new("/usr/bin/time");
+    timed.args(["-f", "%M", "-o"]).arg(out.path()).arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    timed.stdout(Stdio::null()).stderr(Stdio::inherit());
+    if let Some(path) = stdin {
+        timed.stdin(std::fs::File::open(path).expect("the input opens"));
+    }
+    let status = timed.status().expect("/usr/bin/time runs");
+    assert!(status.success(), "{timed:?} failed");
+    let text = std::fs::read_to_string(out.path()).expect("time wrote its report");
+    let kib: f64 =
+        text.lines().last().and_then(|l| l.trim().parse().ok()).expect("a number of KiB");
+    kib / 1024.0
 }

@@ -448,11 +448,13 @@ impl<'a> Walker<'a> {
                 (Some(id), Some(file)) => {
                     touched.push((id, file.last_touch));
                     if !change.binary {
+                        // Blocks come in order: one walk over the file's runs for them all.
+                        let mut at = file.lines.cursor();
                         for block in &change.blocks {
                             let from = block.old_start.saturating_sub(context).max(1);
                             let to =
                                 (block.old_start + block.old_count + context).saturating_sub(1);
-                            file.lines.for_each_commit_line(from, to, |line, owner| {
+                            at.for_each_commit_line(from, to, |line, owner| {
                                 if owner != me && self.is_change(owner) {
                                     line_deps.insert(owner.0);
                                     let involved =
@@ -572,13 +574,15 @@ impl<'a> Walker<'a> {
                     known = true;
                 }
                 let file = owners_in(k, source).unwrap_or(&self.base).clone();
+                // Old lines are asked in increasing order: one walk over the runs.
+                let mut at = file.lines.cursor();
                 // Walk the unchanged stretches between blocks: new line n is old line m.
                 let (mut old_line, mut new_line) = (1u32, 1u32);
                 let mut assign = |upto_new: u32, old_line: &mut u32, new_line: &mut u32| {
                     while *new_line < upto_new {
                         if let Some(slot) = owners.get_mut(*new_line as usize - 1) {
                             if slot.is_none() {
-                                *slot = Some(file.lines.owner(*old_line).unwrap_or(Owner::BASE));
+                                *slot = Some(at.owner(*old_line).unwrap_or(Owner::BASE));
                             }
                         }
                         *old_line += 1;

@@ -51,23 +51,93 @@ impl LineOwners {
     }
 
     /// Returns the owner of 1-based line `line` (base past the known lines when the file
-    /// predates the history; `None` past the end of a file of known length).
+    /// predates the history; `None` past the end of a file of known length). Linear in the
+    /// runs: walks that ask about many lines use a [`LineCursor`].
     pub fn owner(&self, line: u32) -> Option<Owner> {
-        let mut first = 1u32;
-        for &(len, owner) in &self.runs {
-            if line < first + len {
-                return Some(owner);
-            }
-            first += len;
-        }
-        self.base_tail.then_some(Owner::BASE)
+        self.cursor().owner(line)
     }
 
     /// Calls `f(line, owner)` for every line from `from` to `to` (1-based, inclusive) that
     /// exists and was changed inside the analysed history.
-    pub fn for_each_commit_line(&self, from: u32, to: u32, mut f: impl FnMut(u32, Owner)) {
-        let mut first = 1u32;
-        for &(len, owner) in &self.runs {
+    pub fn for_each_commit_line(&self, from: u32, to: u32, f: impl FnMut(u32, Owner)) {
+        self.cursor().for_each_commit_line(from, to, f);
+    }
+
+    /// Returns a cursor at line 1, for questions about lines in increasing order.
+    pub fn cursor(&self) -> LineCursor<'_> {
+        LineCursor { owners: self, index: 0, first: 1 }
+    }
+
+    /// Returns the owners after a commit `by` replaced `blocks` (sorted, non-overlapping,
+    /// old line numbers of this file). One pass over the runs, however many blocks.
+    pub fn apply(&self, blocks: &[Block], by: Owner) -> Self {
+        let mut out = LineOwners::empty();
+        let mut at = self.cursor();
+        let mut next_old = 1u32;
+        for block in blocks {
+            at.copy_range(next_old, block.old_start, &mut out);
+            out.push(block.new_count, by);
+            next_old = block.old_start + block.old_count;
+        }
+        at.copy_range(next_old, u32::MAX, &mut out);
+        out.base_tail = self.base_tail;
+        out
+    }
+
+    fn push(&mut self, len: u32, owner: Owner) {
+        if len == 0 {
+            return;
+        }
+        match self.runs.last_mut() {
+            Some((n, last)) if *last == owner => *n += len,
+            _ => self.runs.push((len, owner)),
+        }
+    }
+}
+
+/// A position in a file's runs of owners: questions about lines in increasing order cost,
+/// all together, one walk over the runs (a question about an earlier line starts again from
+/// line 1).
+#[derive(Debug, Clone)]
+pub struct LineCursor<'a> {
+    owners: &'a LineOwners,
+    /// The run the cursor is at, and the first line of that run.
+    index: usize,
+    first: u32,
+}
+
+impl LineCursor<'_> {
+    /// Moves to the run holding `line` (or past the last run).
+    fn seek(&mut self, line: u32) {
+        if line < self.first {
+            (self.index, self.first) = (0, 1);
+        }
+        let runs = &self.owners.runs;
+        while let Some(&(len, _)) = runs.get(self.index) {
+            if line < self.first + len {
+                break;
+            }
+            self.first += len;
+            self.index += 1;
+        }
+    }
+
+    /// Returns the owner of line `line`, as [`LineOwners::owner`] does.
+    pub fn owner(&mut self, line: u32) -> Option<Owner> {
+        self.seek(line);
+        match self.owners.runs.get(self.index) {
+            Some(&(_, owner)) => Some(owner),
+            None => self.owners.base_tail.then_some(Owner::BASE),
+        }
+    }
+
+    /// Calls `f(line, owner)` for every line from `from` to `to` that exists and was
+    /// changed inside the analysed history, as [`LineOwners::for_each_commit_line`] does;
+    /// the cursor stays at `from`, so ranges that overlap (blocks with context) work too.
+    pub fn for_each_commit_line(&mut self, from: u32, to: u32, mut f: impl FnMut(u32, Owner)) {
+        self.seek(from);
+        let mut first = self.first;
+        for &(len, owner) in &self.owners.runs[self.index..] {
             let last = first + len - 1;
             if last >= from && first <= to && owner.is_commit() {
                 for line in first.max(from)..=last.min(to) {
@@ -81,52 +151,30 @@ impl LineOwners {
         }
     }
 
-    /// Returns the owners after a commit `by` replaced `blocks` (sorted, non-overlapping,
-    /// old line numbers of this file).
-    pub fn apply(&self, blocks: &[Block], by: Owner) -> Self {
-        let mut out = LineOwners::empty();
-        let mut next_old = 1u32;
-        for block in blocks {
-            self.copy_range(next_old, block.old_start, &mut out);
-            out.push(block.new_count, by);
-            next_old = block.old_start + block.old_count;
-        }
-        self.copy_range(next_old, u32::MAX, &mut out);
-        out.base_tail = self.base_tail;
-        out
-    }
-
-    /// Appends lines `from..to` (1-based, `to` exclusive) of `self` to `out`.
-    fn copy_range(&self, from: u32, to: u32, out: &mut LineOwners) {
+    /// Appends lines `from..to` (1-based, `to` exclusive) to `out`; the next call must not
+    /// start before `to`.
+    fn copy_range(&mut self, from: u32, to: u32, out: &mut LineOwners) {
         if from >= to {
             return;
         }
-        let mut first = 1u32;
-        for &(len, owner) in &self.runs {
-            let end = first + len;
-            let (a, b) = (first.max(from), end.min(to));
+        self.seek(from);
+        let runs = &self.owners.runs;
+        while let Some(&(len, owner)) = runs.get(self.index) {
+            let end = self.first + len;
+            let (a, b) = (self.first.max(from), end.min(to));
             if a < b {
                 out.push(b - a, owner);
             }
             if end >= to {
                 return;
             }
-            first = end;
+            self.first = end;
+            self.index += 1;
         }
         // Lines past the runs of a file that predates the history are base lines; a caller
         // copying up to `u32::MAX` wants only the runs, the tail is kept separately.
-        if self.base_tail && to != u32::MAX && first < to {
-            out.push(to - first.max(from), Owner::BASE);
-        }
-    }
-
-    fn push(&mut self, len: u32, owner: Owner) {
-        if len == 0 {
-            return;
-        }
-        match self.runs.last_mut() {
-            Some((n, last)) if *last == owner => *n += len,
-            _ => self.runs.push((len, owner)),
+        if self.owners.base_tail && to != u32::MAX && self.first < to {
+            out.push(to - self.first.max(from), Owner::BASE);
         }
     }
 }
@@ -158,6 +206,61 @@ mod tests {
         let mut seen = Vec::new();
         a.for_each_commit_line(1, 6, |line, owner| seen.push((line, owner.0)));
         assert_eq!(seen, [(2, 0), (3, 0), (6, 0)]);
+    }
+
+    /// The owners of `lines` lines one by one, the slow way.
+    fn model_apply(model: &[Owner], blocks: &[Block], by: Owner) -> Vec<Owner> {
+        let mut out = Vec::new();
+        let mut next = 1u32;
+        for b in blocks {
+            out.extend_from_slice(&model[next as usize - 1..b.old_start as usize - 1]);
+            out.extend(std::iter::repeat_n(by, b.new_count as usize));
+            next = b.old_start + b.old_count;
+        }
+        out.extend_from_slice(&model[next as usize - 1..]);
+        out
+    }
+
+    #[test]
+    fn cursors_and_one_pass_edits_agree_with_a_line_by_line_model() {
+        // A deterministic stream of pseudo-random numbers (a linear congruential generator).
+        let mut seed = 12345u64;
+        let mut next = |n: u32| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) % u64::from(n.max(1))) as u32
+        };
+        let mut model: Vec<Owner> = vec![Owner(0); 200];
+        let mut file = LineOwners::from_lines(&model);
+        for commit in 1..300u32 {
+            let mut blocks = Vec::new();
+            let mut line = 1 + next(5);
+            while line <= model.len() as u32 && blocks.len() < 12 {
+                let old_count = next(4).min(model.len() as u32 + 1 - line);
+                blocks.push(block(line, old_count, next(4)));
+                line += old_count + 1 + next(30);
+            }
+            model = model_apply(&model, &blocks, Owner(commit));
+            file = file.apply(&blocks, Owner(commit));
+            let lines = model.len() as u32;
+            let mut at = file.cursor();
+            for l in 1..=lines {
+                assert_eq!(at.owner(l), Some(model[l as usize - 1]), "commit {commit} line {l}");
+            }
+            assert_eq!(file.owner(lines + 1), None);
+            // Overlapping ranges in increasing order, as blocks with context ask.
+            let mut at = file.cursor();
+            let mut from = 1;
+            while from <= lines {
+                let to = from + next(20);
+                let mut seen = Vec::new();
+                at.for_each_commit_line(from, to, |l, o| seen.push((l, o)));
+                let expected: Vec<(u32, Owner)> =
+                    (from..=to.min(lines)).map(|l| (l, model[l as usize - 1])).collect();
+                assert_eq!(seen, expected, "commit {commit} lines {from}-{to}");
+                from += next(15);
+                from += 1;
+            }
+        }
     }
 
     #[test]

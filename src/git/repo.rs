@@ -101,6 +101,11 @@ impl std::fmt::Debug for Repo {
 impl Repo {
     /// Opens the repository containing `path`, searching upwards as git does.
     pub fn discover(path: &Path) -> Result<Repo, RepoError> {
+        // libgit2 hashes every object it reads to check its name (with SHA-1DC, the
+        // collision-detecting SHA-1, slow on large blobs); git does not on ordinary reads,
+        // only in fsck and when objects arrive. On nova, deps spent a fifth of its own time
+        // there. A process-wide libgit2 setting, the same for every repository.
+        git2::opts::strict_hash_verification(false);
         let inner =
             git2::Repository::discover(path).map_err(|_| match sha256_repository(path) {
                 Some(repo) => RepoError::Sha256 { repo },

@@ -23,17 +23,20 @@ fn to_picks(dir: &Path, commits: &[ObjectId]) -> Vec<ToPick> {
         .collect()
 }
 
-/// Simulates the picks and asserts that every outcome and tree equals git's.
+/// Simulates the picks and asserts that every outcome and tree equals git's; returns how
+/// many were clean, empty and conflicting.
 fn assert_like_git(dir: &Path, onto: &str, commits: &[ObjectId]) -> [usize; 3] {
     let repo = open(dir);
     let sim = simulation::simulate(
         &repo,
-        id(&git(dir, &["rev-parse", onto])),
+        id(&git(dir, &["rev-parse", &format!("{onto}^{{commit}}")])),
         &to_picks(dir, commits),
         &Silent,
     )
     .expect("simulates");
     let real = git_pick_loop(dir, onto, commits);
+    assert_eq!(sim.picks.len(), commits.len());
+    assert_eq!(real.len(), commits.len());
     let mut counts = [0; 3];
     let mut tree = id(&git(dir, &["rev-parse", &format!("{onto}^{{tree}}")]));
     for (pick, git_pick) in sim.picks.iter().zip(&real) {
@@ -73,6 +76,42 @@ fn scenario_picks_match_git_cherry_pick() {
         clean > 0 && empty > 0 && conflict > 0,
         "clean {clean}, empty {empty}, conflict {conflict}"
     );
+}
+
+#[test]
+fn edge_case_picks_match_git_cherry_pick() {
+    let tmp = TempDir::new().expect("temp dir");
+    let h = crate::edge_history::edge_history(tmp.path());
+    // Onto each commit of the tip side, so every edge case meets the picks alone too.
+    let mut totals = [0; 3];
+    for tip in &h.tips {
+        let counts = assert_like_git(h.fixture.path(), &tip.to_hex(), &h.picks);
+        totals.iter_mut().zip(counts).for_each(|(t, c)| *t += c);
+    }
+    let [clean, empty, conflict] = totals;
+    assert!(
+        clean > 50 && empty > 5 && conflict > 20,
+        "clean {clean}, empty {empty}, conflict {conflict}"
+    );
+}
+
+/// Every pick of a real history against git's own pick loop (minutes on a large one):
+/// `REGRAFT_REAL_REPO=<clone> REGRAFT_REAL_TARGET=<ref> REGRAFT_REAL_SOURCE=<ref>
+/// cargo test --test it -- --ignored real_history`.
+#[test]
+#[ignore = "needs a real clone named by REGRAFT_REAL_REPO"]
+fn real_history_picks_match_git_cherry_pick() {
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    let dir = std::path::PathBuf::from(var("REGRAFT_REAL_REPO"));
+    let (target, source) = (var("REGRAFT_REAL_TARGET"), var("REGRAFT_REAL_SOURCE"));
+    let range = format!("{target}..{source}");
+    let order: Vec<ObjectId> =
+        git(&dir, &["rev-list", "--no-merges", "--reverse", "--topo-order", &range])
+            .lines()
+            .map(id)
+            .collect();
+    let [clean, empty, conflict] = assert_like_git(&dir, &target, &order);
+    eprintln!("{} picks: clean {clean}, empty {empty}, conflict {conflict}", order.len());
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod backport;
 mod cli;
 mod delta;
 mod deps;
+mod edge_history;
 mod gerrit;
 mod guide;
 mod layers;
