@@ -1112,16 +1112,8 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     let w = crate::replace::world(true);
     with_gitreview(&s, &w);
     let mut p = guide(&w.clone);
+    crate::guide::release_to_options(&mut p, "y");
     for (question, keys) in [
-        ("What do you want to do?", ENTER),
-        ("Fetch origin first", ENTER),
-        ("Which branch is broken?", ENTER),
-        ("What does it need?", ENTER),
-        ("Which branch holds it?", ENTER),
-        ("forced (non-fast-forward) pushes", ENTER),
-        ("merge commits", ENTER),
-        ("How do changes reach the branch?", ENTER),
-        ("delete and create the branch", "y"),
         // Allowed: merge, megapatch, recreate: recreate deletes the branch.
         ("Which option?", "\x1b[B\x1b[B\r"),
         ("Carry which of them on top as follow-ups?", ENTER),
@@ -1138,12 +1130,7 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     answer(&mut p, "Point of no return: go?", ENTER);
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
-    let book = std::fs::read_dir(&w.clone)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "toml"))
-        .expect("a playbook");
+    let book = crate::guide::written_playbook(&w.clone);
     let text = std::fs::read_to_string(&book).expect("read");
     assert!(text.contains("[review]") && text.contains("do = \"restore-reviews\""), "{text}");
     assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "nothing abandoned yet");
@@ -1173,16 +1160,8 @@ fn when_gitreview_s_gerrit_does_not_answer_the_guide_asks_which_one_holds_the_re
     let dead = TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr");
     gitreview_naming(&w, "127.0.0.1", &dead.port().to_string(), "openstack/kolla");
     let mut p = guide(&w.clone);
+    crate::guide::release_to_options(&mut p, "y");
     for (question, keys) in [
-        ("What do you want to do?", ENTER),
-        ("Fetch origin first", ENTER),
-        ("Which branch is broken?", ENTER),
-        ("What does it need?", ENTER),
-        ("Which branch holds it?", ENTER),
-        ("forced (non-fast-forward) pushes", ENTER),
-        ("merge commits", ENTER),
-        ("How do changes reach the branch?", ENTER),
-        ("delete and create the branch", "y"),
         ("Which option?", "\x1b[B\x1b[B\r"),
         ("Carry which of them on top as follow-ups?", ENTER),
         ("Tag that keeps the old tip", ENTER),
@@ -1197,12 +1176,7 @@ fn when_gitreview_s_gerrit_does_not_answer_the_guide_asks_which_one_holds_the_re
     answer(&mut p, "Carry it out now?", ENTER);
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
-    let book = std::fs::read_dir(&w.clone)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "toml"))
-        .expect("a playbook");
+    let book = crate::guide::written_playbook(&w.clone);
     let text = std::fs::read_to_string(&book).expect("read");
     assert!(text.contains(&format!("gerrit = \"{}", s.url)), "{text}");
     let (code, out) = crate::replace::run(
@@ -1259,16 +1233,8 @@ fn on_kolla_the_guide_replaces_stable_liberty_with_a_notice_and_restored_reviews
     let credentials = [("REGRAFT_GERRIT_USER", USER), ("REGRAFT_GERRIT_PASSWORD", PASSWORD)];
     let mut p = guide_with(&clone, &["stable/liberty"], &credentials, 600_000);
     let mut seen = String::new();
+    seen += &crate::guide::release_to_options(&mut p, "y");
     for (question, keys) in [
-        ("What do you want to do?", ENTER),
-        ("Fetch origin first", ENTER),
-        ("Which branch is broken?", ENTER),
-        ("What does it need?", ENTER),
-        ("Which branch holds it?", ENTER),
-        ("forced (non-fast-forward) pushes", ENTER),
-        ("merge commits", ENTER),
-        ("How do changes reach the branch?", ENTER),
-        ("delete and create the branch", "y"),
         // Allowed: merge, megapatch, recreate, backport.
         ("Which option?", "\x1b[B\x1b[B\r"),
         ("Carry which of them on top as follow-ups?", ENTER),
@@ -1322,16 +1288,8 @@ fn on_kolla_enter_throughout_writes_a_playbook_that_runs_as_written() {
     let Some((_tmp, server, clone)) = kolla_world() else { return };
     let before = git(&server, &["for-each-ref"]);
     let mut p = guide_with(&clone, &["stable/liberty"], &[], 600_000);
+    crate::guide::release_to_options(&mut p, ENTER);
     for (question, keys) in [
-        ("What do you want to do?", ENTER),
-        ("Fetch origin first", ENTER),
-        ("Which branch is broken?", ENTER),
-        ("What does it need?", ENTER),
-        ("Which branch holds it?", ENTER),
-        ("forced (non-fast-forward) pushes", ENTER),
-        ("merge commits", ENTER),
-        ("How do changes reach the branch?", ENTER),
-        ("delete and create the branch", ENTER),
         ("Which option?", ENTER),
         ("Carry which of them on top as follow-ups?", ENTER),
         ("Add a follow-up that sets it to stable/liberty?", ENTER),
@@ -1344,12 +1302,7 @@ fn on_kolla_enter_throughout_writes_a_playbook_that_runs_as_written() {
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(git(&server, &["for-each-ref"]), before, "nothing changed");
-    let book = std::fs::read_dir(&clone)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "toml"))
-        .expect("a playbook");
+    let book = crate::guide::written_playbook(&clone);
     let (code, out) = crate::replace::run(
         crate::replace::regraft(&clone).arg("run").arg(&book).args(["--execute", "--yes"]),
     );

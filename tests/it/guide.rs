@@ -111,6 +111,36 @@ fn git_regraft_stdout(cmd: &mut assert_cmd::Command) -> String {
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
+/// Answers the release path's questions up to the options with Enter, and `admin` to
+/// whether the branch may be deleted and created; returns what the terminal showed.
+pub(crate) fn release_to_options(p: &mut PtySession, admin: &str) -> String {
+    let mut seen = String::new();
+    for (question, keys) in [
+        ("What do you want to do?", ENTER),
+        ("Fetch origin first", ENTER),
+        ("Which branch is broken?", ENTER),
+        ("What does it need?", ENTER),
+        ("Which branch holds it?", ENTER),
+        ("forced (non-fast-forward) pushes", ENTER),
+        ("merge commits", ENTER),
+        ("How do changes reach the branch?", ENTER),
+        ("delete and create the branch", admin),
+    ] {
+        seen += &answer(p, question, keys);
+    }
+    seen
+}
+
+/// The playbook the guide wrote in `dir`.
+pub(crate) fn written_playbook(dir: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("a playbook")
+}
+
 fn refs(w: &World) -> String {
     git(&w.server, &["for-each-ref", "--format=%(refname) %(objectname)"])
 }
@@ -257,6 +287,7 @@ fn esc_or_ctrl_c_at_a_question_changes_nothing() {
         let w = world(true);
         let before = refs(&w);
         let mut p = guide(&w.clone);
+        // Every question up to `at`, which is answered with `key`.
         for (question, keys) in [
             ("What do you want to do?", ENTER),
             ("Fetch origin first", ENTER),
@@ -366,12 +397,7 @@ fn the_release_team_can_end_a_branch_s_life_through_the_guide() {
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(refs(&w), before, "Enter throughout changes nothing");
-    let book = std::fs::read_dir(&w.clone)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "toml"))
-        .expect("a playbook");
+    let book = written_playbook(&w.clone);
     let (code, out) = run(regraft(&w.clone).arg("run").arg(&book).args(["--execute", "--yes"]));
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), None, "deleted");
@@ -482,16 +508,8 @@ fn a_source_gitreview_naming_its_own_branch_gets_a_follow_up_that_names_the_repl
     let source = crate::id(&git(&w.clone, &["rev-parse", "HEAD"]));
     git(&w.clone, &["checkout", "-q", "--detach"]);
     let mut p = guide(&w.clone);
+    release_to_options(&mut p, ENTER);
     for (question, keys) in [
-        ("What do you want to do?", ENTER),
-        ("Fetch origin first", ENTER),
-        ("Which branch is broken?", ENTER),
-        ("What does it need?", ENTER),
-        ("Which branch holds it?", ENTER),
-        ("forced (non-fast-forward) pushes", ENTER),
-        ("merge commits", ENTER),
-        ("How do changes reach the branch?", ENTER),
-        ("delete and create the branch", ENTER),
         ("Which option?", ENTER),
         ("Carry which of them on top as follow-ups?", ENTER),
         ("says defaultbranch=stable/mitaka", ""),
@@ -535,16 +553,8 @@ fn a_follow_up_that_conflicts_with_the_source_is_left_out_with_the_reason() {
     }
     git(&w.clone, &["checkout", "-q", "--detach"]);
     let mut p = guide(&w.clone);
+    release_to_options(&mut p, ENTER);
     for (question, keys) in [
-        ("What do you want to do?", ENTER),
-        ("Fetch origin first", ENTER),
-        ("Which branch is broken?", ENTER),
-        ("What does it need?", ENTER),
-        ("Which branch holds it?", ENTER),
-        ("forced (non-fast-forward) pushes", ENTER),
-        ("merge commits", ENTER),
-        ("How do changes reach the branch?", ENTER),
-        ("delete and create the branch", ENTER),
         ("Which option?", ENTER),
         // All of them.
         ("Carry which of them on top as follow-ups?", "a\r"),
@@ -559,12 +569,7 @@ fn a_follow_up_that_conflicts_with_the_source_is_left_out_with_the_reason() {
     let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(said.contains("[conflicts] Pin liberty"), "marked in the list: {said}");
     assert!(said.contains("\"Pin liberty\": it conflicts") && said.contains("pins.txt"), "{said}");
-    let book = std::fs::read_dir(&w.clone)
-        .expect("read")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "toml"))
-        .expect("a playbook");
+    let book = written_playbook(&w.clone);
     let text = std::fs::read_to_string(&book).expect("read");
     let pin = git(&w.clone, &["rev-parse", "origin/stable/liberty"]);
     assert!(!text.contains(&pin), "the conflicting one is not a follow-up: {text}");
