@@ -37,7 +37,7 @@ pub(super) fn followups(
     // Every strategy with follow-ups ends with SOURCE's tree (megapatch and merge take it,
     // recreate and reset move to SOURCE), so that is the tree the first one goes onto.
     let mut tip_tree = repo.tree_of(repo.resolve_commit(&request.source)?)?;
-    let mut merger = crate::analysis::simulation::Merger::start(git, &env)?;
+    let mut merger = crate::analysis::simulation::Merger::start_in_scratch(git, &env)?;
     for (n, spec) in request.followups.iter().enumerate() {
         let commit = repo.resolve_commit(spec)?;
         let info = repo.commit_info(commit)?;
@@ -281,7 +281,7 @@ pub fn check_followups(
         .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
     let env = scratch.env();
     let mut tree = repo.tree_of(source)?;
-    let mut merger = crate::analysis::simulation::Merger::start(repo.git(), &env)?;
+    let mut merger = crate::analysis::simulation::Merger::start_in_scratch(repo.git(), &env)?;
     let mut found = Vec::new();
     for commit in followups {
         let parent = repo.commit_info(*commit)?.parents.first().copied().unwrap_or(*commit);
