@@ -392,58 +392,52 @@ fn show_fitted(
     Ok((book, plans))
 }
 
-/// Tells whether the playbook at `path`, written at `written`, is the operation that last
-/// finished here (carried out since it was written).
-fn carried_out(repo: &Repo, path: &Path, written: std::time::SystemTime) -> bool {
-    let Some((plan, when)) = regraft::surgery::operation::last_finished_when(repo) else {
-        return false;
-    };
-    let name = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
-        .map(|b| b.name)
-        .unwrap_or_default();
-    when >= written && plan.operation.starts_with(&format!("playbook {name} in "))
-}
-
-/// Offers a playbook an earlier guide wrote in this directory (stopped before it was
-/// carried out): show its plan again and carry it out, or start over. `None` to start over.
+/// Offers a playbook an earlier guide wrote in this directory and did not carry out since
+/// (the last operation finished here is not that playbook, finished after the file was
+/// written): show its plan again and carry it out, or start over. `None` to start over.
 fn earlier_playbook(repo: &Repo, ui: &Ui) -> Step<Option<ExitCode>> {
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(super::current_dir()?)
-        .map(|d| d.flatten().collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("regraft-") && n.ends_with(".toml"))
+    let last = regraft::surgery::operation::last_finished_when(repo);
+    let carried_out = |book: &regraft::surgery::playbook::Playbook, written| {
+        last.as_ref().is_some_and(|(plan, when)| {
+            *when >= written && plan.operation.starts_with(&format!("playbook {} in ", book.name))
         })
-        .filter(|p| {
-            std::fs::read_to_string(p)
-                .is_ok_and(|t| t.starts_with("# Written by `git regraft guide`"))
-        })
-        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
-        .filter(|(written, p)| !carried_out(repo, p, *written))
-        .collect();
+    };
+    let mut found: Vec<(std::time::SystemTime, PathBuf, String)> = Vec::new();
+    for entry in std::fs::read_dir(super::current_dir()?).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let named = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("regraft-") && n.ends_with(".toml"));
+        let by_guide = named
+            && std::fs::read_to_string(&path)
+                .is_ok_and(|t| t.starts_with("# Written by `git regraft guide`"));
+        let Some(written) = by_guide.then(|| entry.metadata().ok()?.modified().ok()).flatten()
+        else {
+            continue;
+        };
+        let Ok(book) = regraft::surgery::playbook::load(&path, &std::collections::BTreeMap::new())
+        else {
+            continue;
+        };
+        if !carried_out(&book, written) {
+            found.push((written, path, book.description));
+        }
+    }
     if found.is_empty() {
         return Ok(None);
     }
     found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.truncate(3);
     let mut choices: Vec<String> =
-        found.iter().map(|(_, p)| format!("Go on with {}", p.display())).collect();
+        found.iter().map(|(_, p, _)| format!("Go on with {}", p.display())).collect();
     choices.push("Start over".to_string());
     say(
         "A playbook an earlier guide wrote is here, not carried out yet: going on with it\nshows its plan again, and carries it out only if you say so.",
     );
     let chosen = select("Go on with it?", &choices, 0)?;
-    let Some((_, path)) = found.get(chosen) else { return Ok(None) };
-    let description = std::fs::read_to_string(path)?
-        .lines()
-        .find_map(|l| l.strip_prefix("description = "))
-        .and_then(|d| toml::from_str::<toml::Value>(&format!("d = {d}")).ok())
-        .and_then(|v| v.get("d").and_then(|d| d.as_str()).map(str::to_string))
-        .unwrap_or_else(|| "its steps change the remote".to_string());
-    carry_out(repo, ui, path, &description).map(Some)
+    let Some((_, path, description)) = found.get(chosen) else { return Ok(None) };
+    carry_out(repo, ui, path, description).map(Some)
 }
 
 // ---- the developer -------------------------------------------------------------------
