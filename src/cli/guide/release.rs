@@ -14,9 +14,7 @@ use super::screen::{
     confirm, input, input_quiet, multi, say, say_command, screen_table, select, short_verdict,
     yes_no,
 };
-use super::{
-    Start, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like, today,
-};
+use super::{Start, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like};
 use crate::cli::{CommandError, Ui};
 
 pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
@@ -88,7 +86,7 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
         for_review,
         reviews,
         figures,
-        date: today(),
+        date: crate::cli::ui::today(),
     };
     let default_path = format!("regraft-{}-{}.toml", broken.replace('/', "-"), decision.date);
     let path = PathBuf::from(input("Write the playbook to", &default_path)?);
@@ -604,7 +602,7 @@ fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step
         tag,
         ending,
         reviews,
-        date: today(),
+        date: crate::cli::ui::today(),
     };
     let default_path =
         format!("regraft-{kind}-{}-{}.toml", branch.replace('/', "-"), decision.date);
