@@ -275,6 +275,9 @@ fn choosing_recreate_and_carrying_it_out_ends_as_the_plan_said() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.source), "recreated");
     assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old), "old tip kept");
+    // No review was abandoned, so no restore is suggested; the notice and sync are.
+    assert!(!out.contains("restore --from-journal"), "{out}");
+    assert!(out.contains("git regraft sync"), "{out}");
 }
 
 #[test]

@@ -331,15 +331,14 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
         let _ = write!(ui.out(), "{}", super::notice::compose(&notice, None, false));
     }
     // Reviews abandoned by a step, with no step of the plan restoring them.
-    let calls = |abandon: bool| {
-        finished.as_ref().is_some_and(|p| {
-            p.steps.iter().filter_map(|s| s.review.as_ref()).any(|r| {
-                matches!(r.call, ReviewCall::Abandon { .. }) == abandon
-                    && matches!(r.call, ReviewCall::Abandon { .. } | ReviewCall::Restore { .. })
-            })
-        })
-    };
-    let restore = if calls(true) && !calls(false) {
+    let calls: Vec<&ReviewCall> = finished
+        .iter()
+        .flat_map(|p| &p.steps)
+        .filter_map(|s| s.review.as_ref().map(|r| &r.call))
+        .collect();
+    let abandons = calls.iter().any(|c| matches!(c, ReviewCall::Abandon { .. }));
+    let restores = calls.iter().any(|c| matches!(c, ReviewCall::Restore { .. }));
+    let restore = if abandons && !restores {
         "; `git regraft restore --from-journal` if reviews were abandoned and not restored"
     } else {
         ""
