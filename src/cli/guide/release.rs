@@ -8,7 +8,7 @@ use regraft::analysis::compare::{self, CompareOptions};
 use regraft::analysis::delta::{self, DeltaOptions};
 use regraft::git::repo::Repo;
 use regraft::surgery::guide::{self, Ending, ReplaceDecision, ReviewChoice, ServerRules};
-use regraft::surgery::replace::{ReviewTarget, Strategy};
+use regraft::surgery::replace::{ReviewTarget, Strategy, Tried, check_followups};
 
 use super::screen::{
     confirm, input, input_quiet, multi, say, say_command, screen_table, select, short_verdict,
@@ -339,13 +339,17 @@ fn choose_followups(
             strategy.name()
         ));
         // Each alone onto the source's tree: the ones that cannot be carried are marked.
-        let mut items = Vec::new();
-        for (c, summary) in &dropped {
-            let alone = regraft::surgery::replace::check_followups(repo, b.source, &[*c])
-                .map_err(CommandError::from)?;
-            let mark = if alone.iter().any(|f| !f.is_empty()) { "[conflicts] " } else { "" };
-            items.push(format!("{} {mark}{summary}", c.short()));
-        }
+        let commits: Vec<regraft::ObjectId> = dropped.iter().map(|(c, _)| *c).collect();
+        let alone =
+            check_followups(repo, b.source, &commits, Tried::Alone).map_err(CommandError::from)?;
+        let items: Vec<String> = dropped
+            .iter()
+            .zip(&alone)
+            .map(|((c, summary), conflicts)| {
+                let mark = if conflicts.is_empty() { "" } else { "[conflicts] " };
+                format!("{} {mark}{summary}", c.short())
+            })
+            .collect();
         let picked: Vec<(regraft::ObjectId, String)> =
             multi("Carry which of them on top as follow-ups?", &items)?
                 .into_iter()
@@ -354,7 +358,7 @@ fn choose_followups(
         // A follow-up that does not apply on the source's tree would stop the plan: say so
         // now and leave it out.
         let commits: Vec<regraft::ObjectId> = picked.iter().map(|(c, _)| *c).collect();
-        let checked = regraft::surgery::replace::check_followups(repo, b.source, &commits)
+        let checked = check_followups(repo, b.source, &commits, Tried::Chained)
             .map_err(CommandError::from)?;
         for ((commit, summary), conflicts) in picked.into_iter().zip(checked) {
             if conflicts.is_empty() {

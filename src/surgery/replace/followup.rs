@@ -268,14 +268,24 @@ pub fn write_gitreview_followup(
     Ok(Some((commit, subject)))
 }
 
-/// Tells, for each of `followups` in order, the files it conflicts in when picked onto
-/// SOURCE's tree after the ones before it that apply (empty: it applies cleanly), as
-/// planning a replacement with them would find; in scratch objects, so nothing is written
-/// here.
+/// How follow-ups are tried on SOURCE's tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tried {
+    /// Each on SOURCE's tree alone.
+    Alone,
+    /// In order, each on SOURCE's tree with the ones before it that apply, as planning a
+    /// replacement with them does.
+    Chained,
+}
+
+/// Tells, for each of `followups`, the files it conflicts in when picked onto SOURCE's tree
+/// as `tried` says (empty: it applies cleanly); one `git merge-tree` for them all, in
+/// scratch objects, so nothing is written here.
 pub fn check_followups(
     repo: &Repo,
     source: ObjectId,
     followups: &[ObjectId],
+    tried: Tried,
 ) -> Result<Vec<Vec<String>>, ReplaceError> {
     let scratch = crate::git::scratch::ScratchObjects::new(repo, "check")
         .map_err(|e| ReplaceError::Scratch(e.to_string()))?;
@@ -287,7 +297,9 @@ pub fn check_followups(
         let parent = repo.commit_info(*commit)?.parents.first().copied().unwrap_or(*commit);
         let answer = merger.merge(parent, tree, *commit)?;
         if answer.clean {
-            tree = answer.tree;
+            if tried == Tried::Chained {
+                tree = answer.tree;
+            }
             found.push(Vec::new());
         } else {
             found.push(answer.conflicts);

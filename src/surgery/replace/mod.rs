@@ -9,7 +9,7 @@ mod review_steps;
 mod strategy_steps;
 
 use followup::followups;
-pub use followup::{check_followups, write_gitreview_followup};
+pub use followup::{Tried, check_followups, write_gitreview_followup};
 pub use review_steps::{ReviewTarget, gitreview_on};
 use review_steps::{abandon_step, tag_through_rest};
 use strategy_steps::{
