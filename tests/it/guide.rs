@@ -681,3 +681,23 @@ fn a_backport_stopped_at_a_conflict_is_skipped_or_aborted_from_the_guide() {
         }
     }
 }
+
+#[test]
+fn a_file_already_there_is_replaced_only_if_the_user_says_so() {
+    let w = world(true);
+    let mine = w.clone.join("compare-stable-liberty-stable-mitaka.md");
+    std::fs::write(&mine, "my own notes\n").expect("write");
+    let mut p = guide(&w.clone);
+    answer(&mut p, "What do you want to do?", &format!("{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Which branch is the one to replace?", ENTER);
+    answer(&mut p, "By which branch?", ENTER);
+    answer(&mut p, "Write the Markdown to", ENTER);
+    // No (the default): asked again, and written elsewhere.
+    answer(&mut p, "exists. Replace it?", ENTER);
+    answer(&mut p, "Write the Markdown to", "post.md\r");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(std::fs::read_to_string(&mine).expect("read"), "my own notes\n", "kept");
+    let md = std::fs::read_to_string(w.clone.join("post.md")).expect("the Markdown");
+    assert!(md.contains("| option |"), "{md}");
+}

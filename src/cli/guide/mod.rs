@@ -302,6 +302,20 @@ fn fetch(repo: &Repo, remote: &str) -> Step<()> {
     Ok(())
 }
 
+/// Asks where to write `contents` (default `default`) and writes it there; a file that is
+/// there already is replaced only if the user says so (default no), else the path is asked
+/// again. Returns the path.
+fn write_file(prompt: &str, default: &str, contents: &[u8]) -> Step<PathBuf> {
+    loop {
+        let path = PathBuf::from(input(prompt, default)?);
+        if path.exists() && !confirm(&format!("{} exists. Replace it?", path.display()), false)? {
+            continue;
+        }
+        std::fs::write(&path, contents)?;
+        return Ok(path);
+    }
+}
+
 /// Shows the playbook's plan in 80 columns, asks "Carry it out now?" (default no) and, at
 /// the point of no return, again with `consequences`; then runs it with its journal and
 /// prints the announcement and the next commands.
@@ -480,10 +494,9 @@ fn lead(repo: &Repo, args: &Start, _ui: &Ui) -> Step<ExitCode> {
             .map_err(CommandError::from)?;
     let default_path =
         format!("compare-{}-{}.md", target.replace('/', "-"), source.replace('/', "-"));
-    let path = PathBuf::from(input("Write the Markdown to", &default_path)?);
     let mut text = Vec::new();
     super::compare::markdown(&mut text, &comparison)?;
-    std::fs::write(&path, text)?;
+    let path = write_file("Write the Markdown to", &default_path, &text)?;
     say(&format!("Wrote {}: ready for the mailing list.", path.display()));
     Ok(ExitCode::SUCCESS)
 }

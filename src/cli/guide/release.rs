@@ -1,7 +1,6 @@
 //! The release team's path: from a broken branch to a playbook, its plan and, if asked,
 //! the run.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use regraft::analysis::compare::{self, CompareOptions};
@@ -14,7 +13,9 @@ use super::screen::{
     confirm, input, input_quiet, multi, say, say_command, screen_table, select, short_verdict,
     yes_no,
 };
-use super::{Start, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like};
+use super::{
+    Start, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like, write_file,
+};
 use crate::cli::{CommandError, Ui};
 
 pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
@@ -89,8 +90,8 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
         date: crate::cli::ui::today(),
     };
     let default_path = format!("regraft-{}-{}.toml", broken.replace('/', "-"), decision.date);
-    let path = PathBuf::from(input("Write the playbook to", &default_path)?);
-    std::fs::write(&path, guide::playbook(&decision))?;
+    let path =
+        write_file("Write the playbook to", &default_path, guide::playbook(&decision).as_bytes())?;
     say(&format!(
         "\nWrote {}: review it, post it; `git regraft run {}` shows its plan again.\n",
         path.display(),
@@ -610,8 +611,11 @@ fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step
     };
     let default_path =
         format!("regraft-{kind}-{}-{}.toml", branch.replace('/', "-"), decision.date);
-    let path = PathBuf::from(input("Write the playbook to", &default_path)?);
-    std::fs::write(&path, guide::end_playbook(&decision))?;
+    let path = write_file(
+        "Write the playbook to",
+        &default_path,
+        guide::end_playbook(&decision).as_bytes(),
+    )?;
     say(&format!("\nWrote {}: review it, post it.\n", path.display()));
     carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
 }
