@@ -480,19 +480,27 @@ fn the_release_team_can_end_a_branch_s_maintenance_through_the_guide() {
     let w = world(true);
     let before = refs(&w);
     let mut p = guide(&w.clone);
-    answer(&mut p, "What do you want to do?", ENTER);
-    answer(&mut p, "Fetch origin first", ENTER);
-    answer(&mut p, "Which branch is broken?", ENTER);
-    answer(&mut p, "What does it need?", &format!("{DOWN}{DOWN}{DOWN}{ENTER}"));
-    answer(&mut p, "Tag that keeps its last commit", ENTER);
-    answer(&mut p, "The branch it lives on as unmaintained", ENTER);
-    answer(&mut p, "Write the playbook to", ENTER);
-    answer(&mut p, "Carry it out now?", "y");
+    let mut seen = String::new();
+    for (question, keys) in [
+        ("What do you want to do?", ENTER.to_string()),
+        ("Fetch origin first", ENTER.to_string()),
+        ("Which branch is broken?", ENTER.to_string()),
+        ("What does it need?", format!("{DOWN}{DOWN}{DOWN}{ENTER}")),
+        ("Tag that keeps its last commit", ENTER.to_string()),
+        ("The branch it lives on as unmaintained", ENTER.to_string()),
+        ("Write the playbook to", ENTER.to_string()),
+        ("Carry it out now?", "y".to_string()),
+    ] {
+        seen += &answer(&mut p, question, &keys);
+    }
     // Up to the last question nothing has changed.
     assert_eq!(refs(&w), before);
-    answer(&mut p, "Point of no return", "y");
+    seen += &answer(&mut p, "Point of no return", "y");
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
+    // This path, its plan and its run fit 80 columns too.
+    let (width, line) = widest_line(&(seen + &out));
+    assert!(width <= 80, "{width} columns: {line:?}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), None, "deleted: {out}");
     assert_eq!(remote(&w.server, "refs/heads/unmaintained/liberty"), Some(w.old), "moved: {out}");
     assert_eq!(remote(&w.server, "liberty-eom^{commit}"), Some(w.old), "tagged: {out}");
