@@ -2,11 +2,14 @@
 //! other (by Change-Id, cherry-pick reference or patch-id).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
-use crate::analysis::history::{self, CommitRecord, HistoryError, Patch};
+use crate::analysis::history::{
+    self, CommitRecord, HistoryError, ListedCommit, Patch, PatchFeed, PatchIdCache,
+};
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
 use crate::text::message;
@@ -233,38 +236,31 @@ fn compute(
         return Ok((delta, HashMap::new()));
     }
 
-    // The two `git log` processes walk while libgit2 finds the merge bases here.
+    // The two `git log` processes walk at once, and the patch processes diff each commit
+    // as soon as a list names it (for patch-ids alone, as soon as its paths show that it
+    // can pair).
     let git = repo.git();
-    // (And, for patch-ids alone, the paths of every commit, read at the same time.)
-    let (source_side, target_side, merge_bases, paths) = std::thread::scope(|scope| {
-        let source_side =
-            scope.spawn(|| history::commits_between(git, target_tip.commit, source_tip.commit));
-        let target_side =
-            scope.spawn(|| history::commits_between(git, source_tip.commit, target_tip.commit));
-        let paths = (!with_changes)
-            .then(|| scope.spawn(|| history::path_sets(git, target_tip.commit, source_tip.commit)));
-        let merge_bases = repo.merge_bases(target_tip.commit, source_tip.commit);
+    let cache = (!with_changes).then(|| PatchIdCache::open(&repo.state_dir()));
+    let wanted = Mutex::new(Wanted::new(PatchFeed::new(git, options.jobs, with_changes), cache));
+    let (source_side, target_side) = std::thread::scope(|scope| {
+        let wanted = &wanted;
+        let side = move |index: usize, exclude: ObjectId, include: ObjectId| {
+            move || {
+                history::list_commits(git, exclude, include, !with_changes, |listed| {
+                    wanted.lock().expect("no reader panics holding the lock").add(index, listed)
+                })
+            }
+        };
+        let source_side = scope.spawn(side(0, target_tip.commit, source_tip.commit));
+        let target_side = scope.spawn(side(1, source_tip.commit, target_tip.commit));
         let join = "the history reader does not panic";
-        (
-            source_side.join().expect(join),
-            target_side.join().expect(join),
-            merge_bases,
-            paths.map(|p| p.join().expect(join)),
-        )
+        (source_side.join().expect(join), target_side.join().expect(join))
     });
-    let (source_side, target_side, merge_bases) = (source_side?, target_side?, merge_bases?);
+    let source_side: Vec<CommitRecord> = source_side?.into_iter().map(|l| l.commit).collect();
+    let target_side: Vec<CommitRecord> = target_side?.into_iter().map(|l| l.commit).collect();
+    let merge_bases = merge_bases(repo, &target_tip, &source_tip, &source_side, &target_side)?;
     check_not_cut(repo, &target_tip, &source_tip, &merge_bases, [&source_side, &target_side])?;
-
-    let changes: Vec<ObjectId> =
-        source_side.iter().chain(&target_side).filter(|c| !c.is_merge()).map(|c| c.id).collect();
-    let patches = match paths {
-        None => history::patches(git, &changes, options.jobs, true)?,
-        Some(paths) => {
-            // As `git cherry` does: the full patch only where the paths could pair.
-            let candidates = could_pair(&paths?, &source_side, &target_side);
-            history::cached_patch_ids(git, &candidates, options.jobs, &repo.state_dir())?
-        }
-    };
+    let patches = wanted.into_inner().expect("no reader panicked").finish()?;
 
     let mut source_only = entries(&source_side, &patches);
     let mut target_only = entries(&target_side, &patches);
@@ -280,31 +276,135 @@ fn compute(
     Ok((delta, patches))
 }
 
-/// Returns the non-merge commits of either side whose set of paths some non-merge commit of
-/// the other side also has: the only ones whose patch-ids can pair.
-fn could_pair(
-    paths: &HashMap<ObjectId, Vec<Vec<u8>>>,
+/// The commits whose patches are wanted, found while the two sides are read: with changes
+/// (for `deps`) every non-merge commit; for patch-ids alone, as `git cherry` does, only the
+/// non-merge commits whose set of paths some non-merge commit of the other side also has,
+/// since only those can pair. Those the cache knows are not diffed again, nor is a commit
+/// whose diff entries (paths, modes, blobs) equal one already diffed: its patch is the same.
+struct Wanted<'g> {
+    feed: PatchFeed<'g>,
+    cache: Option<PatchIdCache>,
+    /// Per side, the commits seen with each set of paths.
+    seen: [HashMap<Vec<Vec<u8>>, Vec<Seen>>; 2],
+    /// For each set of diff entries wanted, the commit whose patch stands for it.
+    stand_ins: HashMap<Vec<u8>, ObjectId>,
+    /// Commits whose patch is their stand-in's.
+    copies: Vec<(ObjectId, ObjectId)>,
+    cached: HashMap<ObjectId, Patch>,
+}
+
+/// A commit seen on one side, and whether its patch is wanted yet.
+struct Seen {
+    commit: ObjectId,
+    entries: Vec<u8>,
+    wanted: bool,
+}
+
+impl<'g> Wanted<'g> {
+    fn new(feed: PatchFeed<'g>, cache: Option<PatchIdCache>) -> Self {
+        Wanted {
+            feed,
+            cache,
+            seen: Default::default(),
+            stand_ins: HashMap::new(),
+            copies: Vec::new(),
+            cached: HashMap::new(),
+        }
+    }
+
+    /// Takes in a commit read on side `index` (0 or 1).
+    fn add(&mut self, index: usize, listed: &ListedCommit) -> Result<(), HistoryError> {
+        let commit = &listed.commit;
+        if commit.is_merge() {
+            return Ok(());
+        }
+        if self.cache.is_none() {
+            return self.feed.send(commit.id);
+        }
+        if listed.paths.is_empty() {
+            return Ok(());
+        }
+        let mut wanted = Vec::new();
+        let pairs = match self.seen[1 - index].get_mut(&listed.paths) {
+            Some(others) => {
+                for other in others.iter_mut().filter(|other| !other.wanted) {
+                    other.wanted = true;
+                    wanted.push((other.commit, std::mem::take(&mut other.entries)));
+                }
+                wanted.push((commit.id, listed.entries.clone()));
+                true
+            }
+            None => false,
+        };
+        let entries = if pairs { Vec::new() } else { listed.entries.clone() };
+        let seen = Seen { commit: commit.id, entries, wanted: pairs };
+        self.seen[index].entry(listed.paths.clone()).or_default().push(seen);
+        for (id, entries) in wanted {
+            self.want(id, entries)?;
+        }
+        Ok(())
+    }
+
+    fn want(&mut self, commit: ObjectId, entries: Vec<u8>) -> Result<(), HistoryError> {
+        if let Some(patch) = self.cache.as_ref().and_then(|cache| cache.get(commit)) {
+            self.cached.insert(commit, patch);
+            self.stand_ins.entry(entries).or_insert(commit);
+            return Ok(());
+        }
+        match self.stand_ins.get(&entries) {
+            Some(stand_in) => self.copies.push((commit, *stand_in)),
+            None => {
+                self.stand_ins.insert(entries, commit);
+                self.feed.send(commit)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the patches, keeps the new patch-ids in the cache, and returns them all.
+    fn finish(self) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
+        let mut patches = self.feed.finish()?;
+        patches.extend(self.cached.iter().map(|(id, patch)| (*id, patch.clone())));
+        for (commit, stand_in) in &self.copies {
+            if let Some(patch) = patches.get(stand_in).cloned() {
+                patches.insert(*commit, patch);
+            }
+        }
+        if let Some(cache) = &self.cache {
+            cache.store(&patches);
+        }
+        Ok(patches)
+    }
+}
+
+/// Returns the merge bases of the two tips, read off the two sides where they show them.
+///
+/// Every merge base is a common ancestor with a child on each side (or is a tip, when the
+/// other tip descends from it), so it is a parent of both sides that neither side holds.
+/// Those parents are all common ancestors; when there is just one, it is the merge base,
+/// as it is when two branches split once. Otherwise libgit2 walks the history for them.
+fn merge_bases(
+    repo: &Repo,
+    target: &Tip,
+    source: &Tip,
     source_side: &[CommitRecord],
     target_side: &[CommitRecord],
-) -> Vec<ObjectId> {
-    let sets = |side: &[CommitRecord]| -> HashSet<&Vec<Vec<u8>>> {
-        side.iter()
-            .filter(|c| !c.is_merge())
-            .filter_map(|c| paths.get(&c.id))
-            .filter(|p| !p.is_empty())
-            .collect()
-    };
-    let (on_source, on_target) = (sets(source_side), sets(target_side));
-    let pick = |side: &[CommitRecord], other: &HashSet<&Vec<Vec<u8>>>| {
-        side.iter()
-            .filter(|c| !c.is_merge())
-            .filter(|c| paths.get(&c.id).is_some_and(|p| other.contains(p)))
-            .map(|c| c.id)
-            .collect::<Vec<_>>()
-    };
-    let mut out = pick(source_side, &on_target);
-    out.extend(pick(target_side, &on_source));
-    out
+) -> Result<Vec<ObjectId>, RepoError> {
+    fn outside_parents(side: &[CommitRecord]) -> HashSet<ObjectId> {
+        let inside: HashSet<ObjectId> = side.iter().map(|c| c.id).collect();
+        side.iter().flat_map(|c| &c.parents).filter(|p| !inside.contains(p)).copied().collect()
+    }
+    match (source_side.is_empty(), target_side.is_empty()) {
+        (true, false) => return Ok(vec![source.commit]),
+        (false, true) => return Ok(vec![target.commit]),
+        _ => {}
+    }
+    let (on_source, on_target) = (outside_parents(source_side), outside_parents(target_side));
+    let mut shared = on_source.intersection(&on_target);
+    match (shared.next(), shared.next()) {
+        (Some(base), None) => Ok(vec![*base]),
+        _ => repo.merge_bases(target.commit, source.commit),
+    }
 }
 
 /// Refuses a shallow clone whose cut falls inside the delta: its commits would be

@@ -6,8 +6,9 @@ use std::io::{BufRead, BufReader};
 
 use crate::git::{Git, GitError};
 use crate::oid::ObjectId;
-use crate::text::changes::{ChangeReader, FileChange};
-use crate::text::patch_id::PatchIdHasher;
+
+mod patches;
+pub use patches::{Patch, PatchFeed, PatchIdCache, patch_ids, patches, read_patches};
 
 /// Errors from reading history.
 #[derive(Debug, thiserror::Error)]
@@ -50,8 +51,41 @@ pub fn commits_between(
     exclude: ObjectId,
     include: ObjectId,
 ) -> Result<Vec<CommitRecord>, HistoryError> {
-    let range = format!("{}..{}", exclude, include);
-    let args = [
+    let commits = list_commits(git, exclude, include, false, |_| Ok(()))?;
+    Ok(commits.into_iter().map(|listed| listed.commit).collect())
+}
+
+/// A commit as [`list_commits`] reads it, with (when asked for) what its diff against its
+/// first parent touches; a merge's is empty.
+#[derive(Debug, Clone)]
+pub struct ListedCommit {
+    pub commit: CommitRecord,
+    /// The paths the diff names, sorted, without repeats.
+    pub paths: Vec<Vec<u8>>,
+    /// The diff's entries as `git diff-tree --raw` gives them (modes, blobs, status and path
+    /// of each), sorted: two commits with the same entries have the same patch.
+    pub entries: Vec<u8>,
+}
+
+/// Returns the commits of [`commits_between`], each with (if `with_paths`) what its diff
+/// touches, and calls `on_commit` with each as soon as git has printed it, while git goes
+/// on.
+///
+/// Two commits with one patch-id name the same paths, so only commits whose paths a commit
+/// of the other side also names can share one. The paths are read without rename
+/// detection, which costs tree diffs only: a rename pairs a deleted path with an added
+/// one, so the set of names is the same with or without it.
+pub fn list_commits(
+    git: &Git,
+    exclude: ObjectId,
+    include: ObjectId,
+    with_paths: bool,
+    mut on_commit: impl FnMut(&ListedCommit) -> Result<(), HistoryError>,
+) -> Result<Vec<ListedCommit>, HistoryError> {
+    let range = format!("{exclude}..{include}");
+    let mut args = vec![
+        "-c",
+        "log.showRoot=true",
         "log",
         "-z",
         "--topo-order",
@@ -59,26 +93,113 @@ pub fn commits_between(
         "--encoding=UTF-8",
         "--no-show-signature",
         "--format=%H %P%n%B",
-        range.as_str(),
-        "--",
     ];
-    let out = git.output(&args)?;
-    let mut commits = Vec::new();
-    for record in out.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        let (header, message) = match record.iter().position(|b| *b == b'\n') {
-            Some(i) => (&record[..i], &record[i + 1..]),
-            None => (record, &record[record.len()..]),
+    if with_paths {
+        args.extend(["--raw", "--no-abbrev", "--no-renames", "--diff-merges=off", "--no-relative"]);
+    }
+    args.extend([range.as_str(), "--"]);
+    let mut running = git.stream(&args, Vec::new())?;
+    let reader = BufReader::with_capacity(1 << 16, running.take_stdout());
+    let parsed = parse_commits(reader, with_paths, &mut on_commit);
+    running.finish()?;
+    parsed.map_err(|error| match error {
+        Parsing::Bad(detail) => HistoryError::Parse { argv: format!("git log {range}"), detail },
+        Parsing::Read(error) => HistoryError::Parse {
+            argv: format!("git log {range}"),
+            detail: format!("reading its output: {error}"),
+        },
+        Parsing::Caller(error) => error,
+    })
+}
+
+/// Why reading `git log` output stopped.
+enum Parsing {
+    Bad(String),
+    Read(std::io::Error),
+    Caller(HistoryError),
+}
+
+/// A commit being read, with its raw diff entries (path, then the entry's fields).
+struct Reading {
+    commit: CommitRecord,
+    entries: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Reading {
+    fn finish(mut self) -> ListedCommit {
+        self.entries.sort();
+        let mut paths: Vec<Vec<u8>> = Vec::with_capacity(self.entries.len());
+        let mut entries = Vec::new();
+        for (path, fields) in self.entries {
+            entries.extend_from_slice(&fields);
+            entries.push(0);
+            entries.extend_from_slice(&path);
+            entries.push(0);
+            if paths.last() != Some(&path) {
+                paths.push(path);
+            }
+        }
+        ListedCommit { commit: self.commit, paths, entries }
+    }
+}
+
+/// Parses `git log -z --format='%H %P%n%B' [--raw]` output (consumed, so that git sees its
+/// pipe closed if this stops early). A raw entry starts with `:`, where a commit's header
+/// starts with 40 hex digits, whatever the paths are called.
+fn parse_commits(
+    mut input: impl BufRead,
+    with_paths: bool,
+    on_commit: &mut impl FnMut(&ListedCommit) -> Result<(), HistoryError>,
+) -> Result<Vec<ListedCommit>, Parsing> {
+    let mut commits: Vec<ListedCommit> = Vec::new();
+    let mut reading: Option<Reading> = None;
+    let mut done = |reading: Option<Reading>| -> Result<(), Parsing> {
+        if let Some(reading) = reading {
+            let listed = reading.finish();
+            on_commit(&listed).map_err(Parsing::Caller)?;
+            commits.push(listed);
+        }
+        Ok(())
+    };
+    let mut token = Vec::with_capacity(1024);
+    let mut next = |token: &mut Vec<u8>| -> Result<bool, Parsing> {
+        token.clear();
+        let read = input.read_until(0, token).map_err(Parsing::Read)?;
+        if token.last() == Some(&0) {
+            token.pop();
+        }
+        Ok(read > 0)
+    };
+    while next(&mut token)? {
+        if token.is_empty() {
+            continue;
+        }
+        let raw = token.strip_prefix(b"\n").unwrap_or(&token);
+        if with_paths && raw.first() == Some(&b':') {
+            let fields = raw.to_vec();
+            if !next(&mut token)? {
+                return Err(Parsing::Bad("a raw diff entry without its path".into()));
+            }
+            let current =
+                reading.as_mut().ok_or_else(|| Parsing::Bad("a path before any commit".into()))?;
+            current.entries.push((token.clone(), fields));
+            continue;
+        }
+        done(reading.take())?;
+        let (header, message) = match token.iter().position(|b| *b == b'\n') {
+            Some(i) => (&token[..i], &token[i + 1..]),
+            None => (&token[..], &token[token.len()..]),
         };
         let mut ids =
             header.split(|b| *b == b' ').filter(|w| !w.is_empty()).map(ObjectId::from_hex);
-        let parse_error = || HistoryError::Parse {
-            argv: format!("git log {range}"),
-            detail: format!("bad commit header {:?}", String::from_utf8_lossy(header)),
-        };
+        let parse_error =
+            || Parsing::Bad(format!("bad commit header {:?}", String::from_utf8_lossy(header)));
         let id = ids.next().flatten().ok_or_else(parse_error)?;
         let parents = ids.collect::<Option<Vec<_>>>().ok_or_else(parse_error)?;
-        commits.push(CommitRecord { id, parents, message: message.to_vec() });
+        let commit = CommitRecord { id, parents, message: message.to_vec() };
+        reading = Some(Reading { commit, entries: Vec::new() });
     }
+    done(reading.take())?;
     Ok(commits)
 }
 
@@ -203,294 +324,4 @@ pub fn merge_changes(
         }
     }
     Ok(merges)
-}
-
-/// Returns, for every non-merge commit on either side of `a...b`, the paths its diff names
-/// (old and new names of a rename), sorted: two commits with the same patch-id name the
-/// same paths, so only commits whose paths some commit of the other side also names can
-/// share one. Read by one `git log --name-status` under the patch-id's diff settings
-/// (renames found the same way), which costs tree diffs, not content diffs.
-pub fn path_sets(
-    git: &Git,
-    a: ObjectId,
-    b: ObjectId,
-) -> Result<HashMap<ObjectId, Vec<Vec<u8>>>, HistoryError> {
-    let range = format!("{a}...{b}");
-    let args = [
-        "-c",
-        "core.quotePath=true",
-        "-c",
-        "diff.renameLimit=1000",
-        "log",
-        "--no-merges",
-        "--name-status",
-        "-z",
-        "--format=%x01%H",
-        "--find-renames",
-        "--no-relative",
-        "--no-show-signature",
-        range.as_str(),
-        "--",
-    ];
-    let out = git.output(&args)?;
-    let bad = |detail: String| HistoryError::Parse {
-        argv: format!("git log --name-status {range}"),
-        detail,
-    };
-    let mut sets: HashMap<ObjectId, Vec<Vec<u8>>> = HashMap::new();
-    for record in out.split(|b| *b == 1).filter(|r| !r.is_empty()) {
-        let mut fields = record.split(|b| *b == 0);
-        let id = fields
-            .next()
-            .and_then(|h| ObjectId::from_hex(h.trim_ascii()))
-            .ok_or_else(|| bad(format!("no commit id in {:?}", String::from_utf8_lossy(record))))?;
-        let mut paths = Vec::new();
-        while let Some(status) = fields.next() {
-            let status = status.trim_ascii();
-            if status.is_empty() {
-                continue;
-            }
-            // Renames and copies name two paths, everything else one.
-            let count = if matches!(status.first(), Some(b'R' | b'C')) { 2 } else { 1 };
-            for _ in 0..count {
-                let path = fields.next().ok_or_else(|| bad("a status without its path".into()))?;
-                paths.push(path.to_vec());
-            }
-        }
-        paths.sort();
-        paths.dedup();
-        sets.insert(id, paths);
-    }
-    Ok(sets)
-}
-
-/// The diff settings under which patch-ids are computed: git's defaults, pinned, so the
-/// user's configuration (another diff algorithm, no prefixes, external diff drivers) cannot
-/// change a patch-id. With them `git log -p` prints what `git show` prints by default.
-const PATCH_ARGS: &[&str] = &[
-    "-c",
-    "core.quotePath=true",
-    "-c",
-    "diff.suppressBlankEmpty=false",
-    "-c",
-    "diff.interHunkContext=0",
-    "-c",
-    "diff.renameLimit=1000",
-    "log",
-    "--no-walk=unsorted",
-    "--stdin",
-    "-p",
-    "--format=%x00%H",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--diff-merges=off",
-    "--find-renames",
-    "--diff-algorithm=myers",
-    "--indent-heuristic",
-    "-U3",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-    "--no-relative",
-    "--no-show-signature",
-];
-
-/// What one commit's patch says: its stable patch-id and, when asked for, its changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Patch {
-    /// `None` for an empty change.
-    pub patch_id: Option<ObjectId>,
-    /// The files and line blocks the commit changes against its first parent (empty
-    /// unless changes were asked for).
-    pub changes: Vec<FileChange>,
-    /// A file of the patch is binary (the patch-id then depends on the repository's
-    /// abbreviation length and is not cached).
-    pub binary: bool,
-}
-
-/// Returns each commit's patch: its stable patch-id (as
-/// `git show <commit> | git patch-id --stable` gives it) and, with `with_changes`, the
-/// blocks of lines it changes.
-///
-/// The commits are dealt round-robin to `jobs` `git log -p` processes that run at once;
-/// diffing is most of the cost and each process uses one core.
-pub fn patches(
-    git: &Git,
-    commits: &[ObjectId],
-    jobs: usize,
-    with_changes: bool,
-) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
-    let jobs = jobs.clamp(1, commits.len().div_ceil(32).max(1));
-    if commits.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut chunks: Vec<Vec<u8>> = vec![Vec::new(); jobs];
-    for (i, id) in commits.iter().enumerate() {
-        let chunk = &mut chunks[i % jobs];
-        chunk.extend_from_slice(id.to_hex().as_bytes());
-        chunk.push(b'\n');
-    }
-    let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|input| scope.spawn(move || patches_of_chunk(git, input, with_changes)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a patch reader thread does not panic"))
-            .collect::<Vec<_>>()
-    });
-    let mut patches = HashMap::with_capacity(commits.len());
-    for result in results {
-        patches.extend(result?);
-    }
-    Ok(patches)
-}
-
-/// Version of the cache file's name: a change to how patch-ids are computed changes it.
-const CACHE_FILE: &str = "patch-ids-v1";
-
-/// Returns each commit's patch-id like [`patches`] without changes, reading and extending
-/// a cache in `cache_dir` (a commit's patch-id never changes; binary patches are not
-/// cached). A cache that cannot be read or written is simply not used.
-pub fn cached_patch_ids(
-    git: &Git,
-    commits: &[ObjectId],
-    jobs: usize,
-    cache_dir: &std::path::Path,
-) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
-    let path = cache_dir.join(CACHE_FILE);
-    let (known, whole) = read_cache(&path);
-    let mut out: HashMap<ObjectId, Patch> = HashMap::with_capacity(commits.len());
-    let missing: Vec<ObjectId> = commits
-        .iter()
-        .copied()
-        .filter(|c| match known.get(c) {
-            Some(id) => {
-                out.insert(*c, Patch { patch_id: *id, changes: Vec::new(), binary: false });
-                false
-            }
-            None => true,
-        })
-        .collect();
-    let fresh = patches(git, &missing, jobs, false)?;
-    let mut records = Vec::with_capacity(fresh.len() * 40);
-    for (commit, patch) in &fresh {
-        if !patch.binary {
-            records.extend_from_slice(commit.as_bytes());
-            records.extend_from_slice(patch.patch_id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
-        }
-    }
-    if !records.is_empty() && std::fs::create_dir_all(cache_dir).is_ok() {
-        use std::io::Write as _;
-        if whole {
-            // Whole 40-byte records appended at once.
-            if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&path)
-            {
-                let _ = file.write_all(&records);
-            }
-        } else {
-            // A torn record (a crash mid-append) would misalign every record after it:
-            // write the readable ones and the new ones afresh instead.
-            let mut all = Vec::with_capacity(known.len() * 40 + records.len());
-            for (commit, id) in &known {
-                all.extend_from_slice(commit.as_bytes());
-                all.extend_from_slice(id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
-            }
-            all.extend_from_slice(&records);
-            let _ = crate::state_file::write(&path, &all);
-        }
-    }
-    out.extend(fresh);
-    Ok(out)
-}
-
-/// Reads the cache's records, and tells whether the file holds whole records only.
-fn read_cache(path: &std::path::Path) -> (HashMap<ObjectId, Option<ObjectId>>, bool) {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    let records = bytes
-        .chunks_exact(40)
-        .map(|record| {
-            let mut commit = [0u8; 20];
-            let mut id = [0u8; 20];
-            commit.copy_from_slice(&record[..20]);
-            id.copy_from_slice(&record[20..]);
-            let id = (id != [0; 20]).then(|| ObjectId::from_bytes(id));
-            (ObjectId::from_bytes(commit), id)
-        })
-        .collect();
-    (records, bytes.len() % 40 == 0)
-}
-
-/// Returns the stable patch-id of each commit (`None` for an empty change); see [`patches`].
-pub fn patch_ids(
-    git: &Git,
-    commits: &[ObjectId],
-    jobs: usize,
-) -> Result<HashMap<ObjectId, Option<ObjectId>>, HistoryError> {
-    let patches = patches(git, commits, jobs, false)?;
-    Ok(patches.into_iter().map(|(id, patch)| (id, patch.patch_id)).collect())
-}
-
-fn patches_of_chunk(
-    git: &Git,
-    input: Vec<u8>,
-    with_changes: bool,
-) -> Result<Vec<(ObjectId, Patch)>, HistoryError> {
-    if input.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut running = git.stream(PATCH_ARGS, input)?;
-    let reader = BufReader::with_capacity(1 << 16, running.take_stdout());
-    let parsed = read_patches(reader, with_changes);
-    let argv = running.argv().to_string();
-    running.finish()?;
-    parsed.map_err(|e| HistoryError::Parse { argv, detail: e.to_string() })
-}
-
-/// Reads `git log -p --format=%x00%H` output into each commit's patch, in git's order.
-pub fn read_patches(
-    mut input: impl BufRead,
-    with_changes: bool,
-) -> std::io::Result<Vec<(ObjectId, Patch)>> {
-    struct Current {
-        id: ObjectId,
-        hasher: PatchIdHasher,
-        changes: Option<ChangeReader>,
-    }
-    fn done(current: Current) -> (ObjectId, Patch) {
-        let changes = current.changes.map(ChangeReader::finish).unwrap_or_default();
-        let binary = current.hasher.saw_binary();
-        (current.id, Patch { patch_id: current.hasher.finish(), changes, binary })
-    }
-    let mut out = Vec::new();
-    let mut current: Option<Current> = None;
-    let mut line = Vec::with_capacity(256);
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        if let Some(rest) = line.strip_prefix(b"\0") {
-            out.extend(current.take().map(done));
-            let id = ObjectId::from_hex(rest.trim_ascii_end()).ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!(
-                        "unexpected commit line in git log: {:?}",
-                        String::from_utf8_lossy(rest)
-                    ),
-                )
-            })?;
-            let changes = with_changes.then(ChangeReader::new);
-            current = Some(Current { id, hasher: PatchIdHasher::new(), changes });
-        } else if let Some(current) = current.as_mut() {
-            current.hasher.line(&line);
-            if let Some(changes) = current.changes.as_mut() {
-                changes.line(&line);
-            }
-        }
-    }
-    out.extend(current.take().map(done));
-    Ok(out)
 }

@@ -259,6 +259,22 @@ impl Git {
     /// Starts git with `input` fed to its standard input from a thread, and returns it with
     /// its standard output ready to read as a stream.
     pub fn stream(&self, args: &[&str], input: Vec<u8>) -> Result<RunningGit, GitError> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        // The receiver is held until `stream_fed` hands it on, so this send cannot fail.
+        let _ = sender.send(input);
+        drop(sender);
+        self.stream_fed(args, receiver)
+    }
+
+    /// Starts git with its standard input fed, from a thread, by what arrives on `input`
+    /// until every sender is dropped, and returns it with its standard output ready to read
+    /// as a stream: for commands such as `git diff-tree --stdin` that answer each line as
+    /// it comes, while the caller is still finding the next ones.
+    pub fn stream_fed(
+        &self,
+        args: &[&str],
+        input: std::sync::mpsc::Receiver<Vec<u8>>,
+    ) -> Result<RunningGit, GitError> {
         let (mut command, argv) = self.command(args);
         let mut child = command
             .stdin(Stdio::piped())
@@ -269,9 +285,11 @@ impl Git {
         let mut stdin = child.stdin.take().expect("stdin was piped above");
         // A separate writer keeps git from blocking on a full stdin pipe while we read stdout.
         let feeder = std::thread::spawn(move || {
-            let result = stdin.write_all(&input);
+            for chunk in input {
+                stdin.write_all(&chunk)?;
+            }
             drop(stdin);
-            result
+            Ok(())
         });
         let stdout = child.stdout.take().expect("stdout was piped above");
         Ok(RunningGit { child, stdout: Some(stdout), feeder: Some(feeder), argv })

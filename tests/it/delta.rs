@@ -445,3 +445,131 @@ fn patch_ids_are_cached_except_binary_ones_and_a_broken_cache_is_harmless() {
     std::fs::remove_file(&cache).expect("remove");
     assert_eq!(compute(&s.dir, TARGET, SOURCE), first);
 }
+
+/// Sorted, since with several merge bases git and libgit2 need not list them alike.
+fn git_merge_bases(dir: &std::path::Path, a: &str, b: &str) -> Vec<ObjectId> {
+    let out = Fixture::open(dir).git_with_input(&["merge-base", "--all", a, b], None);
+    let mut bases: Vec<ObjectId> = String::from_utf8_lossy(&out).lines().map(id).collect();
+    bases.sort();
+    bases
+}
+
+/// `delta` reads the merge base off the two sides when they have one outside parent in
+/// common, and asks libgit2 otherwise: every shape must give what `git merge-base --all`
+/// gives.
+#[test]
+fn merge_bases_match_git_in_every_shape() {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    f.commit_file("a", "0\n", "Root");
+    let old = f.commit_file("old", "old\n", "An old common commit");
+    f.commit_file("a", "1\n", "Fork point");
+    f.branch("stable", "main");
+    f.branch("lagging", "main");
+    f.commit_file("m", "1\n", "Main one");
+    f.commit_file("m", "2\n", "Main two");
+    f.checkout("stable");
+    f.commit_file("s", "1\n", "Stable one");
+    // Both sides merge an ancestor of the fork point again (git itself would refuse such a
+    // merge): a parent outside both sides that both share, and not a merge base.
+    for branch in ["stable", "main"] {
+        let tree = f.git(&["rev-parse", &format!("{branch}^{{tree}}")]);
+        let args = ["commit-tree", &tree, "-p", branch, "-p", &old.to_hex(), "-m", "Merge old"];
+        let merged = f.git(&args);
+        f.git(&["update-ref", &format!("refs/heads/{branch}"), &merged]);
+    }
+    f.git(&["reset", "-q", "--hard", "stable"]);
+    // Both sides merge one side branch started long ago: two merge bases.
+    f.branch("from-old", &old.to_hex());
+    f.checkout("from-old");
+    f.commit_file("o", "1\n", "Work started long ago");
+    f.checkout("stable");
+    f.merge("from-old", "Merge old work into stable");
+    f.checkout("main");
+    f.merge("from-old", "Merge old work into main");
+    // Criss-cross: two branches that merged each other have two merge bases.
+    f.branch("x", "main");
+    f.branch("y", "stable");
+    f.checkout("x");
+    f.commit_file("x", "1\n", "X");
+    f.checkout("y");
+    f.commit_file("y", "1\n", "Y");
+    f.git(&["branch", "x-tip", "x"]);
+    f.git(&["branch", "y-tip", "y"]);
+    f.checkout("x");
+    f.merge("y-tip", "X takes Y");
+    f.checkout("y");
+    f.merge("x-tip", "Y takes X");
+    f.checkout("x");
+    f.commit_file("x", "2\n", "X after");
+    f.checkout("y");
+    f.commit_file("y", "2\n", "Y after");
+    assert_eq!(git_merge_bases(f.path(), "x", "y").len(), 2, "the criss-cross has two bases");
+
+    let shapes = [
+        ("stable~2", "main~2", "one split"),
+        ("stable~1", "main~1", "one split, both sides merging an ancestor of it"),
+        ("stable", "main", "both sides merging one side branch"),
+        ("x", "y", "criss-cross"),
+        ("lagging", "main", "the target behind the source"),
+        ("main", "lagging", "the source behind the target"),
+        ("from-old", "main", "a side branch merged into the source"),
+    ];
+    for (target, source, what) in shapes {
+        let mut got = compute(f.path(), target, source).merge_bases;
+        got.sort();
+        assert_eq!(got, git_merge_bases(f.path(), target, source), "{what}: {target} {source}");
+    }
+}
+
+/// Patch-ids of commits whose diffs name the same paths: a backport whose file is the same
+/// on both sides (one diff stands for both), one whose file differs elsewhere (both are
+/// diffed), and paths that look like the listing's own syntax.
+#[test]
+fn patch_ids_match_git_when_diffs_share_paths_or_whole_entries() {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    let odd =
+        ["\n:100644 100644 looks raw", ":colon", "0123456789abcdef0123456789abcdef01234567 x"];
+    let long: String = (0..30).map(|i| format!("line {i}\n")).collect();
+    for path in odd {
+        f.write(path, "odd\n");
+    }
+    f.write("same.txt", "one\n");
+    f.write("diverged.txt", &long);
+    f.commit("Base");
+    f.branch("stable", "main");
+    f.write("diverged.txt", long.replace("line 29\n", "line 29 on main\n"));
+    f.commit("Main's own change at the end");
+    f.write("same.txt", "one\ntwo\n");
+    for path in odd {
+        f.write(path, "odd\nchanged\n");
+    }
+    let twin = f.commit("Change files both branches have alike");
+    f.write(
+        "diverged.txt",
+        long.replace("line 29\n", "line 29 on main\n").replace("line 2\n", "2\n"),
+    );
+    let moved = f.commit("Change the start of a file the branches changed apart");
+    f.checkout("stable");
+    f.git(&["cherry-pick", &twin.to_hex()]);
+    let twin_back = f.rev("HEAD");
+    f.git(&["cherry-pick", &moved.to_hex()]);
+    let moved_back = f.rev("HEAD");
+    let tree = |c: ObjectId, path: &str| f.git(&["rev-parse", &format!("{c}:{path}")]);
+    assert_eq!(tree(twin, "same.txt"), tree(twin_back, "same.txt"), "the same blobs");
+    assert_ne!(tree(moved, "diverged.txt"), tree(moved_back, "diverged.txt"), "other blobs");
+
+    let d = compute(f.path(), "stable", "main");
+    for e in d.source_only.iter().chain(&d.target_only) {
+        if let Some(patch_id) = e.patch_id {
+            assert_eq!(Some(patch_id.to_hex()), git_patch_id(f.path(), e.commit), "{}", e.summary);
+        }
+    }
+    for (picked, back) in [(twin, twin_back), (moved, moved_back)] {
+        let e = entry(&d.source_only, picked);
+        assert!(e.patch_id.is_some(), "{} has a patch-id", e.summary);
+        assert!(evidence(e).contains(&(back, "patch-id")), "{}: {:?}", e.summary, e.equivalents);
+        assert!(evidence(entry(&d.target_only, back)).contains(&(picked, "patch-id")));
+    }
+}

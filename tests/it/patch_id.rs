@@ -53,6 +53,14 @@ fn awkward_commits(f: &Fixture) -> Vec<(&'static str, ObjectId)> {
     f.write("caf\u{e9}/men\u{fc}.txt", "non-ASCII path\n");
     commits.push(("non-ASCII path", f.commit("Unicode path")));
     commits.push(("empty commit", f.commit("Nothing")));
+    // Last: the work tree has no checkout of the submodule for `commit` to add.
+    let gitlink = |commit: &str| format!("160000,{commit},vendor/lib");
+    f.git(&["update-index", "--add", "--cacheinfo", &gitlink(&"1".repeat(40))]);
+    f.git(&["commit", "-q", "-m", "Add a submodule"]);
+    commits.push(("submodule added", f.rev("HEAD")));
+    f.git(&["update-index", "--cacheinfo", &gitlink(&"2".repeat(40))]);
+    f.git(&["commit", "-q", "-m", "Move the submodule"]);
+    commits.push(("submodule moved", f.rev("HEAD")));
     commits
 }
 
@@ -95,6 +103,8 @@ fn user_diff_settings_do_not_change_patch_ids() {
         ("color.ui", "always"),
         ("core.quotePath", "false"),
         ("log.diffMerges", "first-parent"),
+        ("diff.submodule", "log"),
+        ("log.showRoot", "false"),
     ] {
         f.git(&["config", key, value]);
     }
