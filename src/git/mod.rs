@@ -11,7 +11,7 @@ pub mod scratch;
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 
 /// Environment variable that makes every `git` call print its argv on stderr.
@@ -259,22 +259,25 @@ impl Git {
     /// Starts git with `input` fed to its standard input from a thread, and returns it with
     /// its standard output ready to read as a stream.
     pub fn stream(&self, args: &[&str], input: Vec<u8>) -> Result<RunningGit, GitError> {
-        let (sender, receiver) = std::sync::mpsc::channel();
-        // The receiver is held until `stream_fed` hands it on, so this send cannot fail.
-        let _ = sender.send(input);
-        drop(sender);
-        self.stream_fed(args, receiver)
+        let mut running = self.piped(args)?;
+        let mut stdin = running.take_stdin();
+        if input.is_empty() {
+            return Ok(running);
+        }
+        // A separate writer keeps git from blocking on a full stdin pipe while we read stdout.
+        running.feeder = Some(std::thread::spawn(move || {
+            let result = stdin.write_all(&input);
+            drop(stdin);
+            result
+        }));
+        Ok(running)
     }
 
-    /// Starts git with its standard input fed, from a thread, by what arrives on `input`
-    /// until every sender is dropped, and returns it with its standard output ready to read
-    /// as a stream: for commands such as `git diff-tree --stdin` that answer each line as
-    /// it comes, while the caller is still finding the next ones.
-    pub fn stream_fed(
-        &self,
-        args: &[&str],
-        input: std::sync::mpsc::Receiver<Vec<u8>>,
-    ) -> Result<RunningGit, GitError> {
+    /// Starts git with its standard input and output as pipes for the caller to write and
+    /// read, for commands such as `git diff-tree --stdin` that answer each line as it comes
+    /// while the caller is still finding the next ones. The caller must read the output
+    /// while it writes, and close the input (drop it) before [`RunningGit::finish`].
+    pub fn piped(&self, args: &[&str]) -> Result<RunningGit, GitError> {
         let (mut command, argv) = self.command(args);
         let mut child = command
             .stdin(Stdio::piped())
@@ -282,17 +285,21 @@ impl Git {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|source| GitError::Spawn { argv: argv.clone(), source })?;
-        let mut stdin = child.stdin.take().expect("stdin was piped above");
-        // A separate writer keeps git from blocking on a full stdin pipe while we read stdout.
-        let feeder = std::thread::spawn(move || {
-            for chunk in input {
-                stdin.write_all(&chunk)?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let mut stderr = child.stderr.take().expect("stderr was piped above");
+        let errors = std::thread::spawn(move || {
+            let mut tail = Vec::new();
+            let mut chunk = [0u8; 8192];
+            while let Ok(read @ 1..) = stderr.read(&mut chunk) {
+                tail.extend_from_slice(&chunk[..read]);
+                if tail.len() > 128 * 1024 {
+                    tail.drain(..tail.len() - 64 * 1024);
+                }
             }
-            drop(stdin);
-            Ok(())
+            tail
         });
-        let stdout = child.stdout.take().expect("stdout was piped above");
-        Ok(RunningGit { child, stdout: Some(stdout), feeder: Some(feeder), argv })
+        Ok(RunningGit { child, stdin, stdout, feeder: None, errors, argv })
     }
 }
 
@@ -448,16 +455,25 @@ impl Conversation {
     }
 }
 
-/// A git process started by [`Git::stream`].
+/// A git process started by [`Git::stream`] or [`Git::piped`].
 #[derive(Debug)]
 pub struct RunningGit {
     child: Child,
+    stdin: Option<ChildStdin>,
     stdout: Option<ChildStdout>,
     feeder: Option<JoinHandle<io::Result<()>>>,
+    /// Reads standard error as it comes, so that git never waits on a full pipe (a warning
+    /// per commit would fill one); keeps the last 64 KiB for the error message.
+    errors: JoinHandle<Vec<u8>>,
     argv: String,
 }
 
 impl RunningGit {
+    /// Takes the process's standard input; callable once.
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        self.stdin.take().expect("take_stdin is called once per process")
+    }
+
     /// Takes the process's standard output; callable once.
     pub fn take_stdout(&mut self) -> ChildStdout {
         self.stdout.take().expect("take_stdout is called once per process")
@@ -470,11 +486,9 @@ impl RunningGit {
 
     /// Waits for the process and turns a non-zero exit into an error with its stderr.
     pub fn finish(mut self) -> Result<(), GitError> {
+        drop(self.stdin.take());
         drop(self.stdout.take());
-        let mut stderr = Vec::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = err.read_to_end(&mut stderr);
-        }
+        let stderr = self.errors.join().unwrap_or_default();
         let status = self
             .child
             .wait()
