@@ -1,5 +1,6 @@
 //! The repository as the engine sees it; the only module that uses `git2` types.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::git::Git;
@@ -437,43 +438,49 @@ impl Repo {
 
     /// Returns the changed blocks between two blobs (no context) and the number of lines of
     /// `new`; `None` when either is binary.
-    pub fn line_diff(
+    pub fn line_diff(&self, old: ObjectId, new: ObjectId) -> Result<Option<LineDiff>, RepoError> {
+        line_diff(&self.inner, old, new)
+    }
+
+    /// Returns [`Repo::line_diff`] of every pair, computed by `jobs` threads at once, each
+    /// with its own handle on the repository and a run of neighbouring pairs (so the
+    /// versions of a file one thread reads are close in history).
+    pub fn line_diffs(
         &self,
-        old: ObjectId,
-        new: ObjectId,
-    ) -> Result<Option<(Vec<crate::text::changes::Block>, u32)>, RepoError> {
-        let read = |source| RepoError::Read {
-            what: format!("blobs {} and {}", old.short(), new.short()),
-            path: self.git_dir().to_path_buf(),
-            source,
-        };
-        let old_blob = self.inner.find_blob(git_oid(old)).map_err(read)?;
-        let new_blob = self.inner.find_blob(git_oid(new)).map_err(read)?;
-        if old_blob.is_binary() || new_blob.is_binary() {
-            return Ok(None);
+        pairs: &[(ObjectId, ObjectId)],
+        jobs: usize,
+    ) -> Result<HashMap<(ObjectId, ObjectId), Option<LineDiff>>, RepoError> {
+        let run = pairs.len().div_ceil(jobs.max(1)).max(1);
+        // A libgit2 handle is not shared between threads; each opens its own.
+        let git_dir = self.git_dir();
+        let results = std::thread::scope(|scope| {
+            let handles: Vec<_> = pairs
+                .chunks(run)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let inner =
+                            git2::Repository::open(git_dir).map_err(|source| RepoError::Read {
+                                what: "the repository for a line-diff thread".to_string(),
+                                path: git_dir.to_path_buf(),
+                                source,
+                            })?;
+                        chunk
+                            .iter()
+                            .map(|&(old, new)| Ok(((old, new), line_diff(&inner, old, new)?)))
+                            .collect::<Result<Vec<_>, RepoError>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a line diff thread does not panic"))
+                .collect::<Vec<_>>()
+        });
+        let mut out = HashMap::with_capacity(pairs.len());
+        for result in results {
+            out.extend(result?);
         }
-        let content = new_blob.content();
-        let lines = content.iter().filter(|b| **b == b'\n').count()
-            + usize::from(content.last().is_some_and(|b| *b != b'\n'));
-        let mut options = git2::DiffOptions::new();
-        options.context_lines(0).indent_heuristic(true);
-        let patch = git2::Patch::from_blobs(&old_blob, None, &new_blob, None, Some(&mut options))
-            .map_err(read)?;
-        let mut blocks = Vec::new();
-        for i in 0..patch.num_hunks() {
-            let (hunk, _) = patch.hunk(i).map_err(read)?;
-            let old_start =
-                if hunk.old_lines() == 0 { hunk.old_start() + 1 } else { hunk.old_start() };
-            let new_start =
-                if hunk.new_lines() == 0 { hunk.new_start() + 1 } else { hunk.new_start() };
-            blocks.push(crate::text::changes::Block {
-                old_start,
-                old_count: hunk.old_lines(),
-                new_start,
-                new_count: hunk.new_lines(),
-            });
-        }
-        Ok(Some((blocks, u32::try_from(lines).unwrap_or(u32::MAX))))
+        Ok(out)
     }
 
     /// Returns up to three reference names that look like `spec`, for "did you mean".
@@ -527,4 +534,44 @@ fn sha256_repository(path: &Path) -> Option<PathBuf> {
 
 fn git_oid(id: ObjectId) -> git2::Oid {
     git2::Oid::from_bytes(id.as_bytes()).expect("20 bytes is a valid SHA-1 id")
+}
+
+/// The changed blocks between two blobs and the number of lines of the new one.
+pub type LineDiff = (Vec<crate::text::changes::Block>, u32);
+
+fn line_diff(
+    repo: &git2::Repository,
+    old: ObjectId,
+    new: ObjectId,
+) -> Result<Option<LineDiff>, RepoError> {
+    let read = |source| RepoError::Read {
+        what: format!("blobs {} and {}", old.short(), new.short()),
+        path: repo.path().to_path_buf(),
+        source,
+    };
+    let old_blob = repo.find_blob(git_oid(old)).map_err(read)?;
+    let new_blob = repo.find_blob(git_oid(new)).map_err(read)?;
+    if old_blob.is_binary() || new_blob.is_binary() {
+        return Ok(None);
+    }
+    let content = new_blob.content();
+    let lines = content.iter().filter(|b| **b == b'\n').count()
+        + usize::from(content.last().is_some_and(|b| *b != b'\n'));
+    let mut options = git2::DiffOptions::new();
+    options.context_lines(0).indent_heuristic(true);
+    let patch = git2::Patch::from_blobs(&old_blob, None, &new_blob, None, Some(&mut options))
+        .map_err(read)?;
+    let mut blocks = Vec::new();
+    for i in 0..patch.num_hunks() {
+        let (hunk, _) = patch.hunk(i).map_err(read)?;
+        let old_start = if hunk.old_lines() == 0 { hunk.old_start() + 1 } else { hunk.old_start() };
+        let new_start = if hunk.new_lines() == 0 { hunk.new_start() + 1 } else { hunk.new_start() };
+        blocks.push(crate::text::changes::Block {
+            old_start,
+            old_count: hunk.old_lines(),
+            new_start,
+            new_count: hunk.new_lines(),
+        });
+    }
+    Ok(Some((blocks, u32::try_from(lines).unwrap_or(u32::MAX))))
 }
