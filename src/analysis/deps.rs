@@ -260,10 +260,22 @@ pub fn analyze(
     progress: &dyn Progress,
 ) -> Result<DependencyGraph, DepsError> {
     progress.start("reading patches", 0);
-    let (delta, patches) = delta::delta_with_changes(repo, target, source, &options.delta)?;
-    // Read after the patches, not beside them: those processes already use every core.
-    let merges = history::merge_changes(repo.git(), delta.target.commit, delta.source.commit)
-        .map_err(DeltaError::from)?;
+    // What merges changed is read beside the patches: the cores the patch processes leave
+    // idle while the lists are read, and at their end, are enough for it. (Bad names are
+    // left to the delta to report.)
+    let tips = repo.resolve_commit(target).and_then(|t| Ok((t, repo.resolve_commit(source)?)));
+    let git = repo.git();
+    let (delta, merges) = std::thread::scope(|scope| {
+        let merges = tips.ok().map(|(t, s)| scope.spawn(move || history::merge_changes(git, t, s)));
+        let delta = delta::delta_with_changes(repo, target, source, &options.delta);
+        (delta, merges.map(|m| m.join().expect("the merge reader does not panic")))
+    });
+    let (delta, patches) = delta?;
+    let merges = match merges {
+        Some(merges) => merges,
+        None => history::merge_changes(git, delta.target.commit, delta.source.commit),
+    }
+    .map_err(DeltaError::from)?;
     progress.finish();
     let diffs = merge_line_diffs(repo, &delta, &merges, options.delta.jobs)?;
     let edges = Walker::new(repo, &delta, &patches, &merges, diffs, options).run(progress)?;
