@@ -101,15 +101,24 @@ pub fn list_commits(
     let mut running = git.stream(&args, Vec::new())?;
     let reader = BufReader::with_capacity(1 << 16, running.take_stdout());
     let parsed = parse_commits(reader, with_paths, &mut on_commit);
-    running.finish()?;
-    parsed.map_err(|error| match error {
-        Parsing::Bad(detail) => HistoryError::Parse { argv: format!("git log {range}"), detail },
-        Parsing::Read(error) => HistoryError::Parse {
-            argv: format!("git log {range}"),
-            detail: format!("reading its output: {error}"),
-        },
-        Parsing::Caller(error) => error,
-    })
+    let finished = running.finish();
+    match parsed {
+        Ok(commits) => finished.map(|()| commits).map_err(HistoryError::from),
+        // The caller's own error comes first: git only saw its output closed early.
+        Err(Parsing::Caller(error)) => Err(error),
+        // git's failure explains output it left unfinished.
+        Err(Parsing::Bad(detail)) => {
+            finished?;
+            Err(HistoryError::Parse { argv: format!("git log {range}"), detail })
+        }
+        Err(Parsing::Read(error)) => {
+            finished?;
+            Err(HistoryError::Parse {
+                argv: format!("git log {range}"),
+                detail: format!("reading its output: {error}"),
+            })
+        }
+    }
 }
 
 /// Why reading `git log` output stopped.

@@ -111,3 +111,23 @@ fn user_diff_settings_do_not_change_patch_ids() {
     let after = history::patch_ids(open(f.path()).git(), &ids, 2).expect("patch-ids");
     assert_eq!(before, after);
 }
+
+/// A commit git cannot read is an error that names it, not a patch quietly missing (`git
+/// diff-tree --stdin` skips it and exits 0), and nothing hangs.
+#[test]
+fn a_missing_commit_is_an_error_not_a_hang() {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    let commits = awkward_commits(&f);
+    let repo = open(f.path());
+    let missing = ObjectId::from_hex(b"0123456789abcdef0123456789abcdef01234567").expect("hex");
+    // Followed by many readable ones, which still get their patches read.
+    let mut ids = vec![missing];
+    for _ in 0..200 {
+        ids.extend(commits.iter().map(|(_, id)| *id));
+    }
+    let error = history::patch_ids(repo.git(), &ids, 1).expect_err("a missing commit fails");
+    let text = error.to_string();
+    assert!(text.contains("diff-tree"), "{text}");
+    assert!(text.contains(&missing.to_hex()), "the error names the commit: {text}");
+}

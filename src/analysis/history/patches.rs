@@ -102,7 +102,7 @@ pub struct PatchFeed<'g> {
     jobs: usize,
     with_changes: bool,
     workers: Vec<Worker>,
-    sent: usize,
+    sent: Vec<ObjectId>,
 }
 
 impl std::fmt::Debug for PatchFeed<'_> {
@@ -110,7 +110,7 @@ impl std::fmt::Debug for PatchFeed<'_> {
         f.debug_struct("PatchFeed")
             .field("jobs", &self.jobs)
             .field("processes", &self.workers.len())
-            .field("sent", &self.sent)
+            .field("sent", &self.sent.len())
             .finish()
     }
 }
@@ -123,13 +123,13 @@ struct Worker {
 
 impl<'g> PatchFeed<'g> {
     pub fn new(git: &'g Git, jobs: usize, with_changes: bool) -> Self {
-        PatchFeed { git, jobs: jobs.max(1), with_changes, workers: Vec::new(), sent: 0 }
+        PatchFeed { git, jobs: jobs.max(1), with_changes, workers: Vec::new(), sent: Vec::new() }
     }
 
     /// Has `commit`'s patch computed (by the time [`PatchFeed::finish`] returns).
     pub fn send(&mut self, commit: ObjectId) -> Result<(), HistoryError> {
-        let index = (self.sent / RUN) % self.jobs;
-        self.sent += 1;
+        let index = (self.sent.len() / RUN) % self.jobs;
+        self.sent.push(commit);
         if index == self.workers.len() {
             self.workers.push(self.start()?);
         }
@@ -162,8 +162,9 @@ impl<'g> PatchFeed<'g> {
                 (worker.reader, worker.running)
             })
             .collect();
-        let mut patches = HashMap::with_capacity(self.sent);
+        let mut patches = HashMap::with_capacity(self.sent.len());
         let mut failure = None;
+        let argv = workers.first().map(|(_, running)| running.argv().to_string());
         for (reader, running) in workers {
             let parsed = reader.join().expect("a patch reader thread does not panic");
             let argv = running.argv().to_string();
@@ -175,8 +176,15 @@ impl<'g> PatchFeed<'g> {
                 Err(error) => failure = failure.or(Some(error)),
             }
         }
-        match failure {
-            Some(error) => Err(error),
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        // `git diff-tree --stdin` skips a name it cannot read, and exits 0.
+        match self.sent.iter().find(|commit| !patches.contains_key(commit)) {
+            Some(commit) => Err(HistoryError::Parse {
+                argv: argv.unwrap_or_default(),
+                detail: format!("no patch for commit {commit}: it cannot be read"),
+            }),
             None => Ok(patches),
         }
     }
