@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 use crate::analysis::history::{
-    self, CommitRecord, HistoryError, ListedCommit, Patch, PatchFeed, PatchIdCache,
+    self, ChangesCache, CommitRecord, HistoryError, ListedCommit, Patch, PatchFeed, PatchIdCache,
 };
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
@@ -240,7 +240,11 @@ fn compute(
     // as soon as a list names it (for patch-ids alone, as soon as its paths show that it
     // can pair).
     let git = repo.git();
-    let cache = (!with_changes).then(|| PatchIdCache::open(&repo.state_dir()));
+    let cache = if with_changes {
+        Cache::Changes(ChangesCache::open(&repo.state_dir()))
+    } else {
+        Cache::PatchIds(PatchIdCache::open(&repo.state_dir()))
+    };
     let wanted = Mutex::new(Wanted::new(PatchFeed::new(git, options.jobs, with_changes), cache));
     let (source_side, target_side) = std::thread::scope(|scope| {
         let wanted = &wanted;
@@ -283,7 +287,7 @@ fn compute(
 /// whose diff entries (paths, modes, blobs) equal one already diffed: its patch is the same.
 struct Wanted<'g> {
     feed: PatchFeed<'g>,
-    cache: Option<PatchIdCache>,
+    cache: Cache,
     /// Per side, the commits seen with each set of paths.
     seen: [HashMap<Vec<Vec<u8>>, Vec<Seen>>; 2],
     /// For each set of diff entries wanted, the commit whose patch stands for it.
@@ -291,6 +295,28 @@ struct Wanted<'g> {
     /// Commits whose patch is their stand-in's.
     copies: Vec<(ObjectId, ObjectId)>,
     cached: HashMap<ObjectId, Patch>,
+}
+
+/// What was computed before: patch-ids alone for `delta`, whole patches for `deps`.
+enum Cache {
+    PatchIds(PatchIdCache),
+    Changes(ChangesCache),
+}
+
+impl Cache {
+    fn get(&self, commit: ObjectId) -> Option<Patch> {
+        match self {
+            Cache::PatchIds(cache) => cache.get(commit),
+            Cache::Changes(cache) => cache.get(commit),
+        }
+    }
+
+    fn store(&self, fresh: &HashMap<ObjectId, Patch>) {
+        match self {
+            Cache::PatchIds(cache) => cache.store(fresh),
+            Cache::Changes(cache) => cache.store(fresh),
+        }
+    }
 }
 
 /// A commit seen on one side, and whether its patch is wanted yet.
@@ -301,7 +327,7 @@ struct Seen {
 }
 
 impl<'g> Wanted<'g> {
-    fn new(feed: PatchFeed<'g>, cache: Option<PatchIdCache>) -> Self {
+    fn new(feed: PatchFeed<'g>, cache: Cache) -> Self {
         Wanted {
             feed,
             cache,
@@ -318,8 +344,14 @@ impl<'g> Wanted<'g> {
         if commit.is_merge() {
             return Ok(());
         }
-        if self.cache.is_none() {
-            return self.feed.send(commit.id);
+        if let Cache::Changes(cache) = &self.cache {
+            match cache.get(commit.id) {
+                Some(patch) => {
+                    self.cached.insert(commit.id, patch);
+                }
+                None => self.feed.send(commit.id)?,
+            }
+            return Ok(());
         }
         if listed.paths.is_empty() {
             return Ok(());
@@ -346,7 +378,7 @@ impl<'g> Wanted<'g> {
     }
 
     fn want(&mut self, commit: ObjectId, entries: Vec<u8>) -> Result<(), HistoryError> {
-        if let Some(patch) = self.cache.as_ref().and_then(|cache| cache.get(commit)) {
+        if let Some(patch) = self.cache.get(commit) {
             self.cached.insert(commit, patch);
             self.stand_ins.entry(entries).or_insert(commit);
             return Ok(());
@@ -370,9 +402,7 @@ impl<'g> Wanted<'g> {
                 patches.insert(*commit, patch);
             }
         }
-        if let Some(cache) = &self.cache {
-            cache.store(&patches);
-        }
+        self.cache.store(&patches);
         Ok(patches)
     }
 }

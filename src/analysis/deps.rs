@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 use crate::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Tip};
-use crate::analysis::history::{self, MergeChanges, Patch};
+use crate::analysis::history::{self, LineDiffCache, MergeChanges, Patch};
 use crate::analysis::ownership::{LineOwners, Owner};
 use crate::git::repo::{LineDiff, Repo, RepoError};
 use crate::oid::ObjectId;
@@ -305,6 +305,7 @@ pub fn analyze(
 /// merge's. Most of the walk's time on a large history (nova: 2,087 merges changed files
 /// of some 10,000 lines on both sides) is these diffs, and they depend on blobs alone.
 /// The few the walk needs beyond them (across renames, octopus merges) it computes itself.
+/// Those computed before are read from the repository's cache instead.
 fn merge_line_diffs(
     repo: &Repo,
     delta: &Delta,
@@ -326,7 +327,19 @@ fn merge_line_diffs(
             }
         }
     }
-    Ok(repo.line_diffs(&pairs, jobs)?)
+    let cache = LineDiffCache::open(&repo.state_dir());
+    let mut known = HashMap::with_capacity(pairs.len());
+    pairs.retain(|&(old, new)| match cache.get(old, new) {
+        Some(diff) => {
+            known.insert((old, new), diff);
+            false
+        }
+        None => true,
+    });
+    let fresh = repo.line_diffs(&pairs, jobs)?;
+    cache.store(&fresh);
+    known.extend(fresh);
+    Ok(known)
 }
 
 /// What is known about one path at one commit.

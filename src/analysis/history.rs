@@ -8,7 +8,9 @@ use crate::git::{Git, GitError};
 use crate::oid::ObjectId;
 
 mod patches;
+mod record_cache;
 pub use patches::{Patch, PatchFeed, PatchIdCache, patch_ids, patches, read_patches};
+pub use record_cache::{ChangesCache, LineDiffCache};
 
 /// Errors from reading history.
 #[derive(Debug, thiserror::Error)]

@@ -404,3 +404,60 @@ fn line_owners_follow_renames_through_merges_as_git_blame_does() {
         }
     }
 }
+
+/// deps keeps the patches it read and the line diffs it made through merges. From them the
+/// graph is the same, and no patch is read again; from a torn, damaged or foreign cache, or
+/// none, it is the same too. (The range stops before main's binary change, whose patch is
+/// not kept and would be read every time.)
+#[test]
+fn deps_caches_give_the_same_graph_and_damage_to_them_is_harmless() {
+    let (_tmp, f) = tangled();
+    let run = |trace: bool| {
+        let out = crate::regraft(f.path())
+            .args(["deps", "--json", "stable", "main~1"])
+            .env("REGRAFT_TRACE", if trace { "1" } else { "0" })
+            .output()
+            .expect("deps runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let diffed = String::from_utf8_lossy(&out.stderr).contains(" diff-tree ");
+        (String::from_utf8(out.stdout).expect("UTF-8 JSON"), diffed)
+    };
+    let (first, diffed) = run(true);
+    assert!(diffed, "the first run reads the patches");
+    let default_context = DepsOptions::default().context;
+    let from_library = analyze(f.path(), "stable", "main~1", default_context, false);
+    assert_eq!(serde_json::from_str::<DependencyGraph>(&first).expect("JSON"), from_library);
+    let (again, diffed) = run(true);
+    assert_eq!(again, first);
+    assert!(!diffed, "the second run reads every patch from the cache");
+
+    let dir = f.path().join(".git/regraft");
+    for name in ["changes-v1", "line-diffs-v1"] {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).expect(name);
+        assert!(bytes.len() > 40, "{name} holds records");
+        // Every record's last number (a block's line count, mostly) off by one: only the
+        // records' checksums can tell.
+        let mut damaged = bytes.clone();
+        let mut at = 0;
+        while at + 4 <= damaged.len() {
+            let length = u32::from_le_bytes(damaged[at..at + 4].try_into().expect("4 bytes"));
+            let end = at + 4 + length as usize;
+            damaged[end - 4] ^= 0x01;
+            at = end + 8;
+        }
+        assert_eq!(at, damaged.len(), "{name} is whole records");
+        let versions: [(&str, &[u8]); 4] = [
+            ("torn", &bytes[..bytes.len() - 5]),
+            ("damaged", &damaged),
+            ("foreign", b"\x10\x00\x00\x00not a record of ours"),
+            ("empty", b""),
+        ];
+        for (what, contents) in versions {
+            std::fs::write(&path, contents).expect("write the cache");
+            assert_eq!(run(false).0, first, "{name} {what}");
+        }
+        std::fs::remove_file(&path).expect("remove");
+        assert_eq!(run(false).0, first, "{name} removed");
+    }
+}

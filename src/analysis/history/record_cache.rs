@@ -1,0 +1,373 @@
+//! What `deps` computed before: each commit's patch with the lines it changes, and the line
+//! diffs between blobs that carry owners through merges. Neither can change (a commit's
+//! patch is read under pinned diff settings, a line diff is of two blobs), so `deps`,
+//! `backport --for` and the guide need not compute them a second time.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha1::{Digest, Sha1};
+
+use super::Patch;
+use crate::git::repo::LineDiff;
+use crate::oid::ObjectId;
+use crate::text::changes::{Block, FileChange};
+
+/// A file of records, each the length of its payload (4 bytes, little-endian), the payload
+/// and the first 8 bytes of the payload's SHA-1, so that a torn or damaged record is
+/// noticed; reading stops at the first one, and the next store writes the good ones afresh.
+/// Every number in a payload is a 4-byte little-endian integer.
+#[derive(Debug)]
+struct RecordFile<K, V> {
+    path: PathBuf,
+    known: HashMap<K, V>,
+    /// Every record of the file was read.
+    whole: bool,
+}
+
+impl<K: std::hash::Hash + Eq + Copy, V> RecordFile<K, V> {
+    /// Reads the file; one that cannot be read is empty.
+    fn open(path: PathBuf, decode: impl Fn(&[u8]) -> Option<(K, V)>) -> Self {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let mut known = HashMap::new();
+        let mut rest = bytes.as_slice();
+        let whole = loop {
+            if rest.is_empty() {
+                break true;
+            }
+            match unframe(rest).and_then(|(payload, used)| Some((decode(payload)?, used))) {
+                Some(((key, value), used)) => {
+                    known.insert(key, value);
+                    rest = &rest[used..];
+                }
+                None => break false,
+            }
+        };
+        RecordFile { path, known, whole }
+    }
+
+    /// Adds the records of `fresh` the file lacks. A file that cannot be written is simply
+    /// not kept.
+    fn store<'v>(
+        &self,
+        fresh: impl Iterator<Item = (K, &'v V)>,
+        encode: impl Fn(K, &V, &mut Vec<u8>),
+    ) where
+        V: 'v,
+    {
+        let mut records = Vec::new();
+        let mut payload = Vec::new();
+        for (key, value) in fresh.filter(|(key, _)| !self.known.contains_key(key)) {
+            payload.clear();
+            encode(key, value, &mut payload);
+            frame(&payload, &mut records);
+        }
+        if records.is_empty() {
+            return;
+        }
+        if self.whole {
+            let Some(dir) = self.path.parent() else { return };
+            if std::fs::create_dir_all(dir).is_err() {
+                return;
+            }
+            // Appended in one write: a reader sees whole records, or a torn last one.
+            if let Ok(mut file) =
+                std::fs::OpenOptions::new().create(true).append(true).open(&self.path)
+            {
+                let _ = file.write_all(&records);
+            }
+        } else {
+            let mut all = Vec::new();
+            for (key, value) in &self.known {
+                payload.clear();
+                encode(*key, value, &mut payload);
+                frame(&payload, &mut all);
+            }
+            all.extend_from_slice(&records);
+            let _ = crate::state_file::write(&self.path, &all);
+        }
+    }
+}
+
+fn frame(payload: &[u8], out: &mut Vec<u8>) {
+    put(out, payload.len());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&Sha1::digest(payload)[..8]);
+}
+
+/// Returns the payload of the record at the start of `bytes` and the record's length;
+/// `None` when it is torn or damaged.
+fn unframe(bytes: &[u8]) -> Option<(&[u8], usize)> {
+    let mut at = Reader { bytes, at: 0 };
+    let length = at.number()? as usize;
+    let payload = at.take(length)?;
+    let sum = at.take(8)?;
+    (Sha1::digest(payload)[..8] == *sum).then_some((payload, at.at))
+}
+
+/// Each commit's patch as `deps` read it, in `changes-v1` (the version changes with the
+/// record or with how patches are read).
+///
+/// A payload is the commit (20 bytes), its patch-id (20; zeros for none), the number of
+/// files, and for each: flags (1 old path, 2 new path), each path present as a length and
+/// its bytes, the number of blocks and each block's four numbers. Patches with a binary
+/// file are not kept, as for patch-ids.
+#[derive(Debug)]
+pub struct ChangesCache(RecordFile<ObjectId, Patch>);
+
+impl ChangesCache {
+    /// Reads the cache in `dir`.
+    pub fn open(dir: &Path) -> Self {
+        ChangesCache(RecordFile::open(dir.join("changes-v1"), decode_patch))
+    }
+
+    /// Returns `commit`'s patch as it was read before.
+    pub fn get(&self, commit: ObjectId) -> Option<Patch> {
+        self.0.known.get(&commit).cloned()
+    }
+
+    /// Keeps the patches of `fresh` the cache lacks (binary ones excepted).
+    pub fn store(&self, fresh: &HashMap<ObjectId, Patch>) {
+        let fresh = fresh.iter().filter(|(_, p)| !p.binary).map(|(c, p)| (*c, p));
+        self.0.store(fresh, encode_patch);
+    }
+}
+
+/// Line diffs between blobs, in `line-diffs-v1`: a payload is the two blobs (20 bytes each),
+/// then 0 (a blob is binary: no diff) or 1, the new blob's line count, the number of
+/// blocks and each block's four numbers.
+#[derive(Debug)]
+pub struct LineDiffCache(RecordFile<(ObjectId, ObjectId), Option<LineDiff>>);
+
+impl LineDiffCache {
+    /// Reads the cache in `dir`.
+    pub fn open(dir: &Path) -> Self {
+        LineDiffCache(RecordFile::open(dir.join("line-diffs-v1"), decode_line_diff))
+    }
+
+    /// Returns the line diff from `old` to `new` as it was computed before.
+    pub fn get(&self, old: ObjectId, new: ObjectId) -> Option<Option<LineDiff>> {
+        self.0.known.get(&(old, new)).cloned()
+    }
+
+    /// Keeps the diffs of `fresh` the cache lacks.
+    pub fn store(&self, fresh: &HashMap<(ObjectId, ObjectId), Option<LineDiff>>) {
+        self.0.store(fresh.iter().map(|(k, v)| (*k, v)), encode_line_diff);
+    }
+}
+
+fn encode_line_diff(
+    (old, new): (ObjectId, ObjectId),
+    diff: &Option<LineDiff>,
+    payload: &mut Vec<u8>,
+) {
+    payload.extend_from_slice(old.as_bytes());
+    payload.extend_from_slice(new.as_bytes());
+    match diff {
+        None => payload.push(0),
+        Some((blocks, lines)) => {
+            payload.push(1);
+            payload.extend_from_slice(&lines.to_le_bytes());
+            put_blocks(payload, blocks);
+        }
+    }
+}
+
+fn decode_line_diff(payload: &[u8]) -> Option<((ObjectId, ObjectId), Option<LineDiff>)> {
+    let mut at = Reader { bytes: payload, at: 0 };
+    let old = ObjectId::from_bytes(at.take(20)?.try_into().ok()?);
+    let new = ObjectId::from_bytes(at.take(20)?.try_into().ok()?);
+    let diff = match *at.take(1)?.first()? {
+        0 => None,
+        1 => {
+            let lines = at.number()?;
+            Some((at.blocks()?, lines))
+        }
+        _ => return None,
+    };
+    (at.at == payload.len()).then_some(((old, new), diff))
+}
+
+fn put_blocks(payload: &mut Vec<u8>, blocks: &[Block]) {
+    put(payload, blocks.len());
+    for block in blocks {
+        for n in [block.old_start, block.old_count, block.new_start, block.new_count] {
+            payload.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+}
+
+fn encode_patch(commit: ObjectId, patch: &Patch, payload: &mut Vec<u8>) {
+    payload.extend_from_slice(commit.as_bytes());
+    payload.extend_from_slice(patch.patch_id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
+    put(payload, patch.changes.len());
+    for file in &patch.changes {
+        let flags = u8::from(file.old_path.is_some()) | (u8::from(file.new_path.is_some()) << 1);
+        payload.push(flags);
+        for path in [&file.old_path, &file.new_path].into_iter().flatten() {
+            put(payload, path.len());
+            payload.extend_from_slice(path.as_bytes());
+        }
+        put_blocks(payload, &file.blocks);
+    }
+}
+
+fn put(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+fn decode_patch(payload: &[u8]) -> Option<(ObjectId, Patch)> {
+    let mut at = Reader { bytes: payload, at: 0 };
+    let commit = ObjectId::from_bytes(at.take(20)?.try_into().ok()?);
+    let id: [u8; 20] = at.take(20)?.try_into().ok()?;
+    let patch_id = (id != [0; 20]).then(|| ObjectId::from_bytes(id));
+    let files = at.number()?;
+    let mut changes = Vec::new();
+    for _ in 0..files {
+        let flags = *at.take(1)?.first()?;
+        let mut path = |present: bool| -> Option<Option<String>> {
+            if !present {
+                return Some(None);
+            }
+            let length = at.number()? as usize;
+            Some(Some(String::from_utf8(at.take(length)?.to_vec()).ok()?))
+        };
+        let old_path = path(flags & 1 != 0)?;
+        let new_path = path(flags & 2 != 0)?;
+        let blocks = at.blocks()?;
+        changes.push(FileChange { old_path, new_path, binary: false, blocks });
+    }
+    (at.at == payload.len()).then_some((commit, Patch { patch_id, changes, binary: false }))
+}
+
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl<'b> Reader<'b> {
+    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+        let end = self.at.checked_add(n)?;
+        let taken = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(taken)
+    }
+
+    fn number(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn blocks(&mut self) -> Option<Vec<Block>> {
+        let count = self.number()?;
+        let mut blocks = Vec::new();
+        for _ in 0..count {
+            blocks.push(Block {
+                old_start: self.number()?,
+                old_count: self.number()?,
+                new_start: self.number()?,
+                new_count: self.number()?,
+            });
+        }
+        Some(blocks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(n: u32) -> Patch {
+        let block = Block { old_start: n, old_count: 2, new_start: n + 1, new_count: 0 };
+        Patch {
+            patch_id: (n % 2 == 0).then(|| ObjectId::from_bytes([n as u8; 20])),
+            changes: vec![
+                FileChange {
+                    old_path: Some(format!("dir/caf\u{e9} {n}.py")),
+                    new_path: Some("dir/renamed.py".into()),
+                    binary: false,
+                    blocks: vec![block, block],
+                },
+                FileChange {
+                    old_path: None,
+                    new_path: Some("new".into()),
+                    binary: false,
+                    blocks: vec![],
+                },
+                FileChange {
+                    old_path: Some("gone".into()),
+                    new_path: None,
+                    binary: false,
+                    blocks: vec![block],
+                },
+            ],
+            binary: false,
+        }
+    }
+
+    fn commit(n: u8) -> ObjectId {
+        ObjectId::from_bytes([n; 20])
+    }
+
+    #[test]
+    fn patches_read_back_as_written_and_damage_loses_only_the_damaged_record() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let fresh: HashMap<ObjectId, Patch> =
+            (1..=3).map(|n| (commit(n), patch(n.into()))).collect();
+        ChangesCache::open(dir.path()).store(&fresh);
+        let cache = ChangesCache::open(dir.path());
+        assert!(cache.0.whole);
+        for (c, p) in &fresh {
+            assert_eq!(cache.get(*c).as_ref(), Some(p));
+        }
+        // A binary patch is not kept; nor is one already there written twice.
+        let binary = Patch { binary: true, ..patch(4) };
+        cache.store(&HashMap::from([(commit(4), binary), (commit(1), patch(1))]));
+        let file = dir.path().join("changes-v1");
+        let before = std::fs::read(&file).expect("the cache file");
+        assert_eq!(ChangesCache::open(dir.path()).0.known.len(), 3);
+
+        // Flip one byte of the last record: the first two still read, and the next store
+        // rewrites the file whole.
+        let mut damaged = before.clone();
+        let last = damaged.len() - 12;
+        damaged[last] ^= 0x40;
+        std::fs::write(&file, &damaged).expect("write");
+        let cache = ChangesCache::open(dir.path());
+        assert_eq!(cache.0.known.len(), 2);
+        assert!(!cache.0.whole);
+        cache.store(&HashMap::from([(commit(5), patch(5))]));
+        let cache = ChangesCache::open(dir.path());
+        assert!(cache.0.whole);
+        assert_eq!(cache.0.known.len(), 3);
+        assert_eq!(cache.get(commit(5)), Some(patch(5)));
+
+        // A torn append (the file cut inside a record) is noticed the same way.
+        let bytes = std::fs::read(&file).expect("the cache file");
+        std::fs::write(&file, &bytes[..bytes.len() - 3]).expect("write");
+        let cache = ChangesCache::open(dir.path());
+        assert!(!cache.0.whole);
+        assert_eq!(cache.0.known.len(), 2);
+        // Garbage is an empty cache.
+        std::fs::write(&file, b"\xff\xff\xff\xffnot a cache").expect("write");
+        assert!(ChangesCache::open(dir.path()).0.known.is_empty());
+    }
+
+    #[test]
+    fn line_diffs_read_back_as_written() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let block = Block { old_start: 3, old_count: 0, new_start: 4, new_count: 7 };
+        let fresh = HashMap::from([
+            ((commit(1), commit(2)), Some((vec![block, block], 120))),
+            ((commit(2), commit(3)), Some((vec![], 0))),
+            ((commit(3), commit(4)), None),
+        ]);
+        LineDiffCache::open(dir.path()).store(&fresh);
+        let cache = LineDiffCache::open(dir.path());
+        assert!(cache.0.whole);
+        for ((old, new), diff) in &fresh {
+            assert_eq!(cache.get(*old, *new).as_ref(), Some(diff));
+        }
+        assert_eq!(cache.get(commit(4), commit(1)), None);
+    }
+}
