@@ -30,7 +30,7 @@ fn main() {
         .args(["rev-parse", "--absolute-git-dir"])
         .output()
         .expect("git rev-parse runs");
-    let cache = format!("{}/regraft/patch-ids-v1", String::from_utf8_lossy(&git_dir.stdout).trim());
+    let cache = format!("{}/regraft/patch-ids-v2", String::from_utf8_lossy(&git_dir.stdout).trim());
     let cold = format!("rm -f '{cache}' && exec '{regraft}' delta --json '{t}' '{s}'");
     let samples = alternate(
         o.rounds,

@@ -190,7 +190,7 @@ fn measure(h: &History, o: &Options) -> Vec<Row> {
     let r = o.rounds;
     // Each work: how regraft (the one built, then `--before`) runs, and git's side.
     let git_dir = git_out(dir, &["rev-parse", "--absolute-git-dir"]);
-    let cache = format!("{}/regraft/patch-ids-v1", git_dir.trim());
+    let cache = format!("{}/regraft/patch-ids-v2", git_dir.trim());
     let list_file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(list_file.path(), &list).expect("the pick list is written");
     let ours_cmd = |work: &str, exe: &str| -> Command {

@@ -246,7 +246,11 @@ fn compute(
         Cache::PatchIds(PatchIdCache::open(&repo.state_dir()))
     };
     let wanted = Mutex::new(Wanted::new(PatchFeed::new(git, options.jobs, with_changes), cache));
-    let (source_side, target_side) = std::thread::scope(|scope| {
+    // git's walk of a range is exact with generation numbers; by commit dates alone it can
+    // list a shared commit when dates run backwards, and the merge base could not then be
+    // read off the lists. Without a commit-graph libgit2 finds it meanwhile, as git would.
+    let lists_exact = repo.has_commit_graph();
+    let (source_side, target_side, merge_bases) = std::thread::scope(|scope| {
         let wanted = &wanted;
         let side = move |index: usize, exclude: ObjectId, include: ObjectId| {
             move || {
@@ -257,12 +261,17 @@ fn compute(
         };
         let source_side = scope.spawn(side(0, target_tip.commit, source_tip.commit));
         let target_side = scope.spawn(side(1, source_tip.commit, target_tip.commit));
+        let merge_bases =
+            (!lists_exact).then(|| repo.merge_bases(target_tip.commit, source_tip.commit));
         let join = "the history reader does not panic";
-        (source_side.join().expect(join), target_side.join().expect(join))
+        (source_side.join().expect(join), target_side.join().expect(join), merge_bases)
     });
     let source_side: Vec<CommitRecord> = source_side?.into_iter().map(|l| l.commit).collect();
     let target_side: Vec<CommitRecord> = target_side?.into_iter().map(|l| l.commit).collect();
-    let merge_bases = merge_bases(repo, &target_tip, &source_tip, &source_side, &target_side)?;
+    let merge_bases = match merge_bases {
+        Some(found) => found?,
+        None => merge_bases_off(repo, &target_tip, &source_tip, &source_side, &target_side)?,
+    };
     check_not_cut(repo, &target_tip, &source_tip, &merge_bases, [&source_side, &target_side])?;
     let patches = wanted.into_inner().expect("no reader panicked").finish()?;
 
@@ -407,13 +416,14 @@ impl<'g> Wanted<'g> {
     }
 }
 
-/// Returns the merge bases of the two tips, read off the two sides where they show them.
+/// Returns the merge bases of the two tips, read off the two sides where they show them;
+/// the sides must be exact (see `lists_exact` in [`compute`]).
 ///
 /// Every merge base is a common ancestor with a child on each side (or is a tip, when the
 /// other tip descends from it), so it is a parent of both sides that neither side holds.
 /// Those parents are all common ancestors; when there is just one, it is the merge base,
 /// as it is when two branches split once. Otherwise libgit2 walks the history for them.
-fn merge_bases(
+fn merge_bases_off(
     repo: &Repo,
     target: &Tip,
     source: &Tip,

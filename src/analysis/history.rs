@@ -97,7 +97,16 @@ pub fn list_commits(
         "--format=%H %P%n%B",
     ];
     if with_paths {
-        args.extend(["--raw", "--no-abbrev", "--no-renames", "--diff-merges=off", "--no-relative"]);
+        // Submodules as the patch processes see them (`diff.ignoreSubmodules` and a
+        // `.gitmodules` `ignore` would hide their changes here and not there).
+        args.extend([
+            "--raw",
+            "--no-abbrev",
+            "--no-renames",
+            "--diff-merges=off",
+            "--no-relative",
+            "--ignore-submodules=none",
+        ]);
     }
     args.extend([range.as_str(), "--"]);
     let mut running = git.stream(&args, Vec::new())?;
@@ -108,18 +117,26 @@ pub fn list_commits(
         Ok(commits) => finished.map(|()| commits).map_err(HistoryError::from),
         // The caller's own error comes first: git only saw its output closed early.
         Err(Parsing::Caller(error)) => Err(error),
-        // git's failure explains output it left unfinished.
         Err(Parsing::Bad(detail)) => {
-            finished?;
-            Err(HistoryError::Parse { argv: format!("git log {range}"), detail })
+            let ours = HistoryError::Parse { argv: format!("git log {range}"), detail };
+            Err(explained(finished, ours))
         }
         Err(Parsing::Read(error)) => {
-            finished?;
-            Err(HistoryError::Parse {
-                argv: format!("git log {range}"),
-                detail: format!("reading its output: {error}"),
-            })
+            let detail = format!("reading its output: {error}");
+            Err(explained(
+                finished,
+                HistoryError::Parse { argv: format!("git log {range}"), detail },
+            ))
         }
+    }
+}
+
+/// Returns the error that explains output read wrong: git's own failure (output it left
+/// unfinished), unless git only died of the pipe the reader closed on finding `ours`.
+pub(crate) fn explained(finished: Result<(), GitError>, ours: HistoryError) -> HistoryError {
+    match finished {
+        Err(git) if !git.is_broken_pipe() => HistoryError::Git(git),
+        _ => ours,
     }
 }
 

@@ -65,6 +65,17 @@ pub enum GitError {
     },
 }
 
+impl GitError {
+    /// Tells whether git was killed by a write to a closed pipe: the reader stopped first,
+    /// and its own reason is the one to report.
+    pub fn is_broken_pipe(&self) -> bool {
+        use std::os::unix::process::ExitStatusExt as _;
+        /// SIGPIPE on Linux and the BSDs.
+        const SIGPIPE: i32 = 13;
+        matches!(self, GitError::Failed { status, .. } if status.signal() == Some(SIGPIPE))
+    }
+}
+
 /// git failing, or not running, is never the user's input: callers that pass the user's
 /// words to git check them first and say so in their own errors.
 impl crate::ErrorOrigin for GitError {
@@ -291,8 +302,13 @@ impl Git {
         let errors = std::thread::spawn(move || {
             let mut tail = Vec::new();
             let mut chunk = [0u8; 8192];
-            while let Ok(read @ 1..) = stderr.read(&mut chunk) {
-                tail.extend_from_slice(&chunk[..read]);
+            loop {
+                match stderr.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(read) => tail.extend_from_slice(&chunk[..read]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
                 if tail.len() > 128 * 1024 {
                     tail.drain(..tail.len() - 64 * 1024);
                 }
@@ -482,6 +498,17 @@ impl RunningGit {
     /// Returns the argv as the trace shows it, for error messages.
     pub fn argv(&self) -> &str {
         &self.argv
+    }
+
+    /// Stops the process, when its work is no longer wanted, and waits for it.
+    pub fn abandon(mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = self.errors.join();
+        if let Some(feeder) = self.feeder.take() {
+            let _ = feeder.join();
+        }
     }
 
     /// Waits for the process and turns a non-zero exit into an error with its stderr.

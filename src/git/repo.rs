@@ -144,6 +144,21 @@ impl Repo {
         self.common_dir().join("regraft")
     }
 
+    /// Tells whether git reads generation numbers here: a commit-graph file in the object
+    /// directory and `core.commitGraph` not off. (One only an alternate has is not seen, which
+    /// errs on the side of not relying on it.)
+    pub fn has_commit_graph(&self) -> bool {
+        let enabled = self
+            .inner
+            .config()
+            .and_then(|config| config.get_bool("core.commitGraph"))
+            .unwrap_or(true);
+        let info = self.objects_dir().join("info");
+        enabled
+            && (info.join("commit-graph").is_file()
+                || info.join("commit-graphs").join("commit-graph-chain").is_file())
+    }
+
     /// Returns the directory holding the repository's objects (shared by linked worktrees).
     pub fn objects_dir(&self) -> PathBuf {
         self.common_dir().join("objects")

@@ -402,7 +402,7 @@ fn a_shallow_clone_cut_inside_the_delta_is_refused() {
 fn patch_ids_are_cached_except_binary_ones_and_a_broken_cache_is_harmless() {
     let (_tmp, s) = small_scenario();
     let first = compute(&s.dir, TARGET, SOURCE);
-    let cache = s.dir.join(".git/regraft/patch-ids-v1");
+    let cache = s.dir.join(".git/regraft/patch-ids-v2");
     let bytes = std::fs::read(&cache).expect("the cache is written");
     let changes = first.source_only.iter().chain(&first.target_only).filter(|e| !e.merge).count();
     let binary: usize = first
@@ -572,4 +572,119 @@ fn patch_ids_match_git_when_diffs_share_paths_or_whole_entries() {
         assert!(evidence(e).contains(&(back, "patch-id")), "{}: {:?}", e.summary, e.equivalents);
         assert!(evidence(entry(&d.target_only, back)).contains(&(picked, "patch-id")));
     }
+}
+
+/// With `diff.ignoreSubmodules=all`, `git log` hides a submodule's change that the patch
+/// shows: a commit that moves a submodule besides editing a file must not share the patch
+/// of one that only makes the same edit.
+#[test]
+fn ignored_submodules_do_not_make_commits_look_alike() {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    let gitlink = |commit: &str| format!("160000,{commit},sub");
+    f.write("f", "one\n");
+    f.git(&["add", "f"]);
+    f.git(&["update-index", "--add", "--cacheinfo", &gitlink(&"1".repeat(40))]);
+    f.git(&["commit", "-q", "-m", "Base"]);
+    f.branch("stable", "main");
+    f.write("f", "one\ntwo\n");
+    f.git(&["add", "f"]);
+    f.git(&["update-index", "--cacheinfo", &gitlink(&"2".repeat(40))]);
+    f.git(&["commit", "-q", "-m", "Edit f and move the submodule"]);
+    let both = f.rev("HEAD");
+    f.checkout("stable");
+    f.git(&["reset", "-q", "--hard"]);
+    f.write("f", "one\ntwo\n");
+    f.git(&["add", "f"]);
+    f.git(&["commit", "-q", "-m", "Edit f alone"]);
+    let alone = f.rev("HEAD");
+    let theirs = (git_patch_id(f.path(), both), git_patch_id(f.path(), alone));
+    assert_ne!(theirs.0, theirs.1, "git gives them different patch-ids");
+    f.git(&["config", "diff.ignoreSubmodules", "all"]);
+    // As a user's configuration: the repository is opened without isolating it.
+    let repo = regraft::git::repo::Repo::discover(f.path()).expect("a repository");
+    let d = delta::delta(&repo, "stable", "main", &DeltaOptions::default()).expect("delta");
+    let pid = |side: &[Entry], c: ObjectId| entry(side, c).patch_id.map(|p| p.to_hex());
+    assert!(!evidence(entry(&d.source_only, both)).contains(&(alone, "patch-id")));
+    for (got, expected) in
+        [(pid(&d.source_only, both), theirs.0), (pid(&d.target_only, alone), theirs.1)]
+    {
+        if got.is_some() {
+            assert_eq!(got, expected);
+        }
+    }
+}
+
+/// Commit dates that run backwards (a branch committed with its clock ten years slow) make
+/// git's date-ordered walk list a shared commit on one side, unless a commit-graph gives it
+/// generation numbers. The merge base must still be `git merge-base --all`'s, and the sides
+/// git's own, with the commit-graph and without.
+#[test]
+fn merge_bases_match_git_when_dates_run_backwards() {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    let tree = f.git(&["mktree"]);
+    let commit = |date: i64, parents: &[&str], message: &str| {
+        let mut args = vec!["commit-tree".to_string(), tree.clone(), "-m".into(), message.into()];
+        for p in parents {
+            args.extend(["-p".to_string(), (*p).to_string()]);
+        }
+        let out = crate::git_command(f.path(), date).args(&args).output().expect("commit-tree");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).expect("hex").trim().to_string()
+    };
+    let year = 31_536_000;
+    let now = 1_262_304_000;
+    let root = commit(now, &[], "Root");
+    let base = commit(now + 100, &[&root], "Fork point");
+    let main = commit(now + 200, &[&base], "Main's change");
+    let mut stable = base.clone();
+    for i in 0..10 {
+        stable = commit(now - 9 * year + i, &[&stable], &format!("Stable change {i}, clock slow"));
+    }
+    let stable = commit(now - 9 * year + 50, &[&stable, &root], "Merge the root again");
+    f.git(&["update-ref", "refs/heads/main", &main]);
+    f.git(&["update-ref", "refs/heads/stable", &stable]);
+    let listed = git(f.path(), &["rev-list", "stable..main"]);
+    assert!(listed.contains(&base), "git's date walk lists the fork point on main's side");
+
+    for graph in [false, true] {
+        if graph {
+            f.git(&["commit-graph", "write", "--reachable"]);
+        }
+        let d = compute(f.path(), "stable", "main");
+        let mut bases = d.merge_bases.clone();
+        bases.sort();
+        assert_eq!(bases, git_merge_bases(f.path(), "stable", "main"), "commit-graph: {graph}");
+        assert_eq!(d.merge_bases, vec![id(&base)]);
+        let topo = |range: &str| rev_list(f.path(), &["--reverse", "--topo-order", range]);
+        assert_eq!(ids(&d.source_only), topo("stable..main"), "commit-graph: {graph}");
+        assert_eq!(ids(&d.target_only), topo("main..stable"), "commit-graph: {graph}");
+    }
+}
+
+/// When regraft cannot read what git prints, it says what was wrong with it, not that git
+/// died of the pipe it closed on stopping: a `REGRAFT_GIT` wrapper prints garbage before a
+/// list long enough to fill the pipe.
+#[test]
+fn unreadable_git_output_is_reported_as_such() {
+    let tmp = TempDir::new().expect("temp dir");
+    let spec = regraft::scenario::ScenarioSpec::with_trunk_changes(600);
+    let s = regraft::scenario::build(&tmp.path().join("repo"), &spec).expect("the scenario");
+    let wrapper = tmp.path().join("git-garbling");
+    let script =
+        "#!/bin/sh\ncase \"$*\" in *--topo-order*) printf 'garbage\\000';; esac\nexec git \"$@\"\n";
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    let mut perms = std::fs::metadata(&wrapper).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&wrapper, perms).expect("chmod");
+    let out = crate::regraft(&s.dir)
+        .env("REGRAFT_GIT", &wrapper)
+        .args(["delta", "--json", TARGET, SOURCE])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("bad commit header \"garbage\""), "{stderr}");
+    assert!(!stderr.contains("SIGPIPE"), "{stderr}");
 }

@@ -104,6 +104,7 @@ fn user_diff_settings_do_not_change_patch_ids() {
         ("core.quotePath", "false"),
         ("log.diffMerges", "first-parent"),
         ("diff.submodule", "log"),
+        ("diff.ignoreSubmodules", "all"),
         ("log.showRoot", "false"),
     ] {
         f.git(&["config", key, value]);

@@ -15,7 +15,7 @@ use crate::text::patch_id::PatchIdHasher;
 
 /// The diff settings under which patch-ids are computed: git's defaults, pinned, so the
 /// user's configuration (another diff algorithm, no prefixes, external diff drivers, the
-/// submodule format) cannot change a patch-id. With them `git diff-tree -p` prints for a
+/// submodule format, submodules ignored) cannot change a patch-id. With them `git diff-tree -p` prints for a
 /// commit what `git show` prints by default (and `git log -p`: byte for byte the same on
 /// every non-merge commit between Kolla's and nova's branches, 3,611 commits; `--always`
 /// names an empty commit too).
@@ -43,6 +43,7 @@ const PATCH_ARGS: &[&str] = &[
     "-U3",
     "--inter-hunk-context=0",
     "--submodule=short",
+    "--ignore-submodules=none",
     "--src-prefix=a/",
     "--dst-prefix=b/",
     "--no-relative",
@@ -152,10 +153,9 @@ impl<'g> PatchFeed<'g> {
     }
 
     /// Waits for every process and returns the patches of all the commits sent.
-    pub fn finish(self) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
+    pub fn finish(mut self) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
         // Every input is closed first, so that the processes finish together.
-        let workers: Vec<_> = self
-            .workers
+        let workers: Vec<_> = std::mem::take(&mut self.workers)
             .into_iter()
             .map(|worker| {
                 drop(worker.input);
@@ -168,9 +168,14 @@ impl<'g> PatchFeed<'g> {
         for (reader, running) in workers {
             let parsed = reader.join().expect("a patch reader thread does not panic");
             let argv = running.argv().to_string();
-            let outcome = running.finish().map_err(HistoryError::from).and_then(|()| {
-                parsed.map_err(|e| HistoryError::Parse { argv, detail: e.to_string() })
-            });
+            let finished = running.finish();
+            let outcome = match parsed {
+                Ok(read) => finished.map(|()| read).map_err(HistoryError::from),
+                Err(e) => {
+                    let ours = HistoryError::Parse { argv, detail: e.to_string() };
+                    Err(super::explained(finished, ours))
+                }
+            };
             match outcome {
                 Ok(read) => patches.extend(read),
                 Err(error) => failure = failure.or(Some(error)),
@@ -190,8 +195,21 @@ impl<'g> PatchFeed<'g> {
     }
 }
 
-/// Version of the cache file's name: a change to how patch-ids are computed changes it.
-const CACHE_FILE: &str = "patch-ids-v1";
+/// A feed given up on (an error elsewhere) stops its processes and waits for them, rather
+/// than leave them diffing for nobody.
+impl Drop for PatchFeed<'_> {
+    fn drop(&mut self) {
+        for worker in self.workers.drain(..) {
+            drop(worker.input);
+            worker.running.abandon();
+            let _ = worker.reader.join();
+        }
+    }
+}
+
+/// Version of the cache file's name: a change to how patch-ids are computed changes it (v2:
+/// submodule settings and `log.showRoot` no longer count).
+const CACHE_FILE: &str = "patch-ids-v2";
 
 /// The patch-ids of commits computed before, kept in a file of 40-byte records (a commit's
 /// patch-id never changes; binary patches are not kept). A cache that cannot be read or
