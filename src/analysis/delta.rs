@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 use crate::analysis::history::{
-    self, ChangesCache, CommitRecord, HistoryError, ListedCommit, Patch, PatchFeed, PatchIdCache,
+    self, ChangesCache, CommitRecord, HistoryError, Patch, PatchFeed, PatchIdCache, Touched,
 };
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
@@ -254,8 +254,9 @@ fn compute(
         let wanted = &wanted;
         let side = move |index: usize, exclude: ObjectId, include: ObjectId| {
             move || {
-                history::list_commits(git, exclude, include, !with_changes, |listed| {
-                    wanted.lock().expect("no reader panics holding the lock").add(index, listed)
+                history::list_commits(git, exclude, include, !with_changes, |commit, touched| {
+                    let mut wanted = wanted.lock().expect("no reader panics holding the lock");
+                    wanted.add(index, commit, touched)
                 })
             }
         };
@@ -266,8 +267,7 @@ fn compute(
         let join = "the history reader does not panic";
         (source_side.join().expect(join), target_side.join().expect(join), merge_bases)
     });
-    let source_side: Vec<CommitRecord> = source_side?.into_iter().map(|l| l.commit).collect();
-    let target_side: Vec<CommitRecord> = target_side?.into_iter().map(|l| l.commit).collect();
+    let (source_side, target_side) = (source_side?, target_side?);
     let merge_bases = match merge_bases {
         Some(found) => found?,
         None => merge_bases_off(repo, &target_tip, &source_tip, &source_side, &target_side)?,
@@ -348,8 +348,12 @@ impl<'g> Wanted<'g> {
     }
 
     /// Takes in a commit read on side `index` (0 or 1).
-    fn add(&mut self, index: usize, listed: &ListedCommit) -> Result<(), HistoryError> {
-        let commit = &listed.commit;
+    fn add(
+        &mut self,
+        index: usize,
+        commit: &CommitRecord,
+        touched: Touched,
+    ) -> Result<(), HistoryError> {
         if commit.is_merge() {
             return Ok(());
         }
@@ -362,24 +366,28 @@ impl<'g> Wanted<'g> {
             }
             return Ok(());
         }
-        if listed.paths.is_empty() {
+        let Touched { paths, entries } = touched;
+        if paths.is_empty() {
             return Ok(());
         }
         let mut wanted = Vec::new();
-        let pairs = match self.seen[1 - index].get_mut(&listed.paths) {
+        let pairs = match self.seen[1 - index].get_mut(&paths) {
             Some(others) => {
                 for other in others.iter_mut().filter(|other| !other.wanted) {
                     other.wanted = true;
                     wanted.push((other.commit, std::mem::take(&mut other.entries)));
                 }
-                wanted.push((commit.id, listed.entries.clone()));
                 true
             }
             None => false,
         };
-        let entries = if pairs { Vec::new() } else { listed.entries.clone() };
-        let seen = Seen { commit: commit.id, entries, wanted: pairs };
-        self.seen[index].entry(listed.paths.clone()).or_default().push(seen);
+        let seen = if pairs {
+            wanted.push((commit.id, entries));
+            Seen { commit: commit.id, entries: Vec::new(), wanted: true }
+        } else {
+            Seen { commit: commit.id, entries, wanted: false }
+        };
+        self.seen[index].entry(paths).or_default().push(seen);
         for (id, entries) in wanted {
             self.want(id, entries)?;
         }

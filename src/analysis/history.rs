@@ -53,15 +53,13 @@ pub fn commits_between(
     exclude: ObjectId,
     include: ObjectId,
 ) -> Result<Vec<CommitRecord>, HistoryError> {
-    let commits = list_commits(git, exclude, include, false, |_| Ok(()))?;
-    Ok(commits.into_iter().map(|listed| listed.commit).collect())
+    list_commits(git, exclude, include, false, |_, _| Ok(()))
 }
 
-/// A commit as [`list_commits`] reads it, with (when asked for) what its diff against its
-/// first parent touches; a merge's is empty.
-#[derive(Debug, Clone)]
-pub struct ListedCommit {
-    pub commit: CommitRecord,
+/// What a commit's diff against its first parent touches, as [`list_commits`] reads it
+/// (when asked for); a merge's is empty.
+#[derive(Debug, Clone, Default)]
+pub struct Touched {
     /// The paths the diff names, sorted, without repeats.
     pub paths: Vec<Vec<u8>>,
     /// The diff's entries as `git diff-tree --raw` gives them (modes, blobs, status and path
@@ -69,9 +67,8 @@ pub struct ListedCommit {
     pub entries: Vec<u8>,
 }
 
-/// Returns the commits of [`commits_between`], each with (if `with_paths`) what its diff
-/// touches, and calls `on_commit` with each as soon as git has printed it, while git goes
-/// on.
+/// Returns the commits of [`commits_between`], and calls `on_commit` with each and (if
+/// `with_paths`) what its diff touches, as soon as git has printed it, while git goes on.
 ///
 /// Two commits with one patch-id name the same paths, so only commits whose paths a commit
 /// of the other side also names can share one. The paths are read without rename
@@ -82,8 +79,8 @@ pub fn list_commits(
     exclude: ObjectId,
     include: ObjectId,
     with_paths: bool,
-    mut on_commit: impl FnMut(&ListedCommit) -> Result<(), HistoryError>,
-) -> Result<Vec<ListedCommit>, HistoryError> {
+    mut on_commit: impl FnMut(&CommitRecord, Touched) -> Result<(), HistoryError>,
+) -> Result<Vec<CommitRecord>, HistoryError> {
     let range = format!("{exclude}..{include}");
     let mut args = vec![
         "-c",
@@ -154,7 +151,7 @@ struct Reading {
 }
 
 impl Reading {
-    fn finish(mut self) -> ListedCommit {
+    fn finish(mut self) -> (CommitRecord, Touched) {
         self.entries.sort();
         let mut paths: Vec<Vec<u8>> = Vec::with_capacity(self.entries.len());
         let mut entries = Vec::new();
@@ -167,7 +164,7 @@ impl Reading {
                 paths.push(path);
             }
         }
-        ListedCommit { commit: self.commit, paths, entries }
+        (self.commit, Touched { paths, entries })
     }
 }
 
@@ -177,15 +174,15 @@ impl Reading {
 fn parse_commits(
     mut input: impl BufRead,
     with_paths: bool,
-    on_commit: &mut impl FnMut(&ListedCommit) -> Result<(), HistoryError>,
-) -> Result<Vec<ListedCommit>, Parsing> {
-    let mut commits: Vec<ListedCommit> = Vec::new();
+    on_commit: &mut impl FnMut(&CommitRecord, Touched) -> Result<(), HistoryError>,
+) -> Result<Vec<CommitRecord>, Parsing> {
+    let mut commits: Vec<CommitRecord> = Vec::new();
     let mut reading: Option<Reading> = None;
     let mut done = |reading: Option<Reading>| -> Result<(), Parsing> {
         if let Some(reading) = reading {
-            let listed = reading.finish();
-            on_commit(&listed).map_err(Parsing::Caller)?;
-            commits.push(listed);
+            let (commit, touched) = reading.finish();
+            on_commit(&commit, touched).map_err(Parsing::Caller)?;
+            commits.push(commit);
         }
         Ok(())
     };

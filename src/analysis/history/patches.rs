@@ -116,8 +116,13 @@ impl std::fmt::Debug for PatchFeed<'_> {
     }
 }
 
+/// Commit names written to a process at once: one write per name woke it for each.
+const BATCH: usize = 8 * 41;
+
 struct Worker {
     input: std::process::ChildStdin,
+    /// Names not yet written.
+    pending: Vec<u8>,
     reader: JoinHandle<std::io::Result<Vec<(ObjectId, Patch)>>>,
     running: RunningGit,
 }
@@ -134,10 +139,12 @@ impl<'g> PatchFeed<'g> {
         if index == self.workers.len() {
             self.workers.push(self.start()?);
         }
-        let mut line = [b'\n'; 41];
-        line[..40].copy_from_slice(commit.to_hex().as_bytes());
-        // A process that has stopped reading has failed, and `finish` reports why.
-        let _ = self.workers[index].input.write_all(&line);
+        let worker = &mut self.workers[index];
+        worker.pending.extend_from_slice(commit.to_hex().as_bytes());
+        worker.pending.push(b'\n');
+        if worker.pending.len() >= BATCH {
+            worker.flush();
+        }
         Ok(())
     }
 
@@ -149,7 +156,7 @@ impl<'g> PatchFeed<'g> {
         let reader = std::thread::spawn(move || {
             read_patches(BufReader::with_capacity(1 << 16, stdout), with_changes)
         });
-        Ok(Worker { input, reader, running })
+        Ok(Worker { input, pending: Vec::with_capacity(BATCH), reader, running })
     }
 
     /// Waits for every process and returns the patches of all the commits sent.
@@ -157,7 +164,8 @@ impl<'g> PatchFeed<'g> {
         // Every input is closed first, so that the processes finish together.
         let workers: Vec<_> = std::mem::take(&mut self.workers)
             .into_iter()
-            .map(|worker| {
+            .map(|mut worker| {
+                worker.flush();
                 drop(worker.input);
                 (worker.reader, worker.running)
             })
@@ -192,6 +200,14 @@ impl<'g> PatchFeed<'g> {
             }),
             None => Ok(patches),
         }
+    }
+}
+
+impl Worker {
+    fn flush(&mut self) {
+        // A process that has stopped reading has failed, and `finish` reports why.
+        let _ = self.input.write_all(&self.pending);
+        self.pending.clear();
     }
 }
 
