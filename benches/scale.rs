@@ -10,7 +10,8 @@
 //! | work | regraft | git |
 //! |---|---|---|
 //! | delta | `delta --json`, patch-id cache removed first | `git cherry -v` |
-//! | deps | `deps --json` | `git log -p --no-merges TARGET..SOURCE` |
+//! | deps | `deps --json`, its caches removed first | `git log -p --no-merges TARGET..SOURCE` |
+//! | deps-warm | `deps --json` from its caches | the same |
 //! | compare | `compare --json` | `git log -p --no-merges TARGET..SOURCE` |
 //! | backport | `backport --dry-run --json --stdin` | git's own cherry-pick loop |
 //!
@@ -190,16 +191,24 @@ fn measure(h: &History, o: &Options) -> Vec<Row> {
     let r = o.rounds;
     // Each work: how regraft (the one built, then `--before`) runs, and git's side.
     let git_dir = git_out(dir, &["rev-parse", "--absolute-git-dir"]);
-    let cache = format!("{}/regraft/patch-ids-v2", git_dir.trim());
+    // Both versions' patch-id caches, so that `--before` runs cold too.
+    let state = format!("{}/regraft", git_dir.trim());
+    let patch_ids = format!("'{state}/patch-ids-v1' '{state}/patch-ids-v2'");
+    let deps_caches = format!("'{state}/changes-v1' '{state}/line-diffs-v1'");
     let list_file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(list_file.path(), &list).expect("the pick list is written");
     let ours_cmd = |work: &str, exe: &str| -> Command {
         match work {
-            // A `sh -c` wrapper only here, to remove the patch-id cache before each run.
+            // A `sh -c` wrapper only here, to remove the caches before each run.
             "delta" => {
-                let cold = format!("rm -f '{cache}' && exec '{exe}' delta --json '{t}' '{s}'");
+                let cold = format!("rm -f {patch_ids} && exec '{exe}' delta --json '{t}' '{s}'");
                 command("sh", dir, &["-c", &cold])
             }
+            "deps" => {
+                let cold = format!("rm -f {deps_caches} && exec '{exe}' deps --json '{t}' '{s}'");
+                command("sh", dir, &["-c", &cold])
+            }
+            "deps-warm" => command(exe, dir, &["deps", "--json", t, s]),
             "backport" => {
                 let input = std::fs::File::open(list_file.path()).expect("the pick list opens");
                 let mut cmd = command(exe, dir, &["backport", "--dry-run", "--json", "--stdin", t]);
@@ -217,7 +226,7 @@ fn measure(h: &History, o: &Options) -> Vec<Row> {
         }
     };
     let stdin = |work: &str| (work == "backport").then(|| list_file.path());
-    for work in ["delta", "deps", "compare", "backport"] {
+    for work in ["delta", "deps", "deps-warm", "compare", "backport"] {
         if !wanted(work) {
             continue;
         }
@@ -320,7 +329,7 @@ fn main() {
     }
     let panels = [
         ("delta", "delta --json (cold)", "git cherry -v"),
-        ("deps", "deps --json", "git log -p"),
+        ("deps", "deps --json (cold)", "git log -p"),
         ("compare", "compare --json", "git log -p"),
         ("backport", "backport --dry-run", "git's pick loop"),
     ];
