@@ -248,7 +248,7 @@ fn compute(
     let wanted = Mutex::new(Wanted::new(PatchFeed::new(git, options.jobs, with_changes), cache));
     // git's walk of a range is exact with generation numbers; by commit dates alone it can
     // list a shared commit when dates run backwards, and the merge base could not then be
-    // read off the lists. Without a commit-graph libgit2 finds it meanwhile, as git would.
+    // read off the lists. Without a commit-graph `git merge-base` finds it meanwhile.
     let lists_exact = repo.has_commit_graph();
     let (source_side, target_side, merge_bases) = std::thread::scope(|scope| {
         let wanted = &wanted;
@@ -263,14 +263,14 @@ fn compute(
         let source_side = scope.spawn(side(0, target_tip.commit, source_tip.commit));
         let target_side = scope.spawn(side(1, source_tip.commit, target_tip.commit));
         let merge_bases =
-            (!lists_exact).then(|| repo.merge_bases(target_tip.commit, source_tip.commit));
+            (!lists_exact).then(|| history::merge_bases(git, target_tip.commit, source_tip.commit));
         let join = "the history reader does not panic";
         (source_side.join().expect(join), target_side.join().expect(join), merge_bases)
     });
     let (source_side, target_side) = (source_side?, target_side?);
     let merge_bases = match merge_bases {
         Some(found) => found?,
-        None => merge_bases_off(repo, &target_tip, &source_tip, &source_side, &target_side)?,
+        None => merge_bases_off(git, &target_tip, &source_tip, &source_side, &target_side)?,
     };
     check_not_cut(repo, &target_tip, &source_tip, &merge_bases, [&source_side, &target_side])?;
     let patches = wanted.into_inner().expect("no reader panicked").finish()?;
@@ -430,14 +430,14 @@ impl<'g> Wanted<'g> {
 /// Every merge base is a common ancestor with a child on each side (or is a tip, when the
 /// other tip descends from it), so it is a parent of both sides that neither side holds.
 /// Those parents are all common ancestors; when there is just one, it is the merge base,
-/// as it is when two branches split once. Otherwise libgit2 walks the history for them.
+/// as it is when two branches split once. Otherwise `git merge-base` walks for them.
 fn merge_bases_off(
-    repo: &Repo,
+    git: &crate::git::Git,
     target: &Tip,
     source: &Tip,
     source_side: &[CommitRecord],
     target_side: &[CommitRecord],
-) -> Result<Vec<ObjectId>, RepoError> {
+) -> Result<Vec<ObjectId>, HistoryError> {
     fn outside_parents(side: &[CommitRecord]) -> HashSet<ObjectId> {
         let inside: HashSet<ObjectId> = side.iter().map(|c| c.id).collect();
         side.iter().flat_map(|c| &c.parents).filter(|p| !inside.contains(p)).copied().collect()
@@ -451,7 +451,7 @@ fn merge_bases_off(
     let mut shared = on_source.intersection(&on_target);
     match (shared.next(), shared.next()) {
         (Some(base), None) => Ok(vec![*base]),
-        _ => repo.merge_bases(target.commit, source.commit),
+        _ => history::merge_bases(git, target.commit, source.commit),
     }
 }
 

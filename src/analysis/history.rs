@@ -228,6 +228,24 @@ fn parse_commits(
     Ok(commits)
 }
 
+/// Returns the merge bases of `a` and `b` as `git merge-base --all` prints them (none for
+/// unrelated histories).
+pub fn merge_bases(git: &Git, a: ObjectId, b: ObjectId) -> Result<Vec<ObjectId>, HistoryError> {
+    let (a, b) = (a.to_hex(), b.to_hex());
+    let args = ["merge-base", "--all", a.as_str(), b.as_str()];
+    // Exit code 1: no common ancestor.
+    let (_, out) = git.output_with_env(&args, &[], &[1])?;
+    out.split(|byte| *byte == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            ObjectId::from_hex(line).ok_or_else(|| HistoryError::Parse {
+                argv: format!("git {}", args.join(" ")),
+                detail: format!("not an object id: {:?}", String::from_utf8_lossy(line)),
+            })
+        })
+        .collect()
+}
+
 /// What a merge changed, as `git blame` needs it to pass blame through the merge.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MergeChanges {

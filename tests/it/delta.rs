@@ -520,6 +520,10 @@ fn merge_bases_match_git_in_every_shape() {
         got.sort();
         assert_eq!(got, git_merge_bases(f.path(), target, source), "{what}: {target} {source}");
     }
+    // Unrelated histories have none (`git merge-base` exits 1 and prints nothing).
+    f.git(&["checkout", "-q", "--orphan", "lone"]);
+    f.commit_file("lone", "1\n", "A history of its own");
+    assert_eq!(compute(f.path(), "lone", "main").merge_bases, vec![], "unrelated histories");
 }
 
 /// Patch-ids of commits whose diffs name the same paths: a backport whose file is the same
