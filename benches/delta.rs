@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::{Options, alternate, command, count, median, median_ratio, ms};
+use support::{Options, alternate, command, count, median, median_ratio, ms, state_dir};
 
 fn main() {
     let o = Options::from_args();
@@ -25,12 +25,7 @@ fn main() {
     );
     // Cold: the patch-id cache removed before every run (a `sh -c` wrapper only here, in
     // the benchmark, to chain the removal and the run).
-    let git_dir = std::process::Command::new("git")
-        .current_dir(&dir)
-        .args(["rev-parse", "--absolute-git-dir"])
-        .output()
-        .expect("git rev-parse runs");
-    let cache = format!("{}/regraft/patch-ids-v2", String::from_utf8_lossy(&git_dir.stdout).trim());
+    let cache = format!("{}/patch-ids-v2", state_dir(&dir));
     let cold = format!("rm -f '{cache}' && exec '{regraft}' delta --json '{t}' '{s}'");
     let samples = alternate(
         o.rounds,

@@ -9,7 +9,9 @@
 
 mod support;
 
-use support::{Options, alternate, command, count, median, median_ratio, ms, peak_rss_mib};
+use support::{
+    Options, alternate, command, count, median, median_ratio, ms, peak_rss_mib, state_dir,
+};
 
 fn main() {
     let o = Options::from_args();
@@ -26,12 +28,7 @@ fn main() {
     );
     // Cold: deps' caches removed before every run (a `sh -c` wrapper only here, in the
     // benchmark, to chain the removal and the run); warm: from them.
-    let git_dir = std::process::Command::new("git")
-        .current_dir(&dir)
-        .args(["rev-parse", "--absolute-git-dir"])
-        .output()
-        .expect("git rev-parse runs");
-    let state = format!("{}/regraft", String::from_utf8_lossy(&git_dir.stdout).trim());
+    let state = state_dir(&dir);
     let cold = format!(
         "rm -f '{state}/changes-v1' '{state}/line-diffs-v1' && exec '{regraft}' deps --json '{t}' '{s}'"
     );

@@ -32,7 +32,7 @@ use regraft::ObjectId;
 use regraft::scenario::{self, ScenarioSpec};
 use regraft_testkit::git_pick_loop;
 use support::plot::{Panel, Point};
-use support::{command, median, ms, peak_rss_mib, time};
+use support::{command, median, ms, peak_rss_mib, state_dir, time};
 
 /// One history to measure.
 struct History {
@@ -190,9 +190,8 @@ fn measure(h: &History, o: &Options) -> Vec<Row> {
     let dir = &h.dir;
     let r = o.rounds;
     // Each work: how regraft (the one built, then `--before`) runs, and git's side.
-    let git_dir = git_out(dir, &["rev-parse", "--absolute-git-dir"]);
     // Both versions' patch-id caches, so that `--before` runs cold too.
-    let state = format!("{}/regraft", git_dir.trim());
+    let state = state_dir(dir);
     let patch_ids = format!("'{state}/patch-ids-v1' '{state}/patch-ids-v2'");
     let deps_caches = format!("'{state}/changes-v1' '{state}/line-diffs-v1'");
     let list_file = tempfile::NamedTempFile::new().expect("a temporary file");

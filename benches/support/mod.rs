@@ -120,6 +120,17 @@ pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// Returns the directory where regraft keeps its state (and caches) for the repository in
+/// `dir`: `regraft/` in its git directory.
+pub fn state_dir(dir: &Path) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["rev-parse", "--absolute-git-dir"])
+        .output()
+        .expect("git rev-parse runs");
+    format!("{}/regraft", String::from_utf8_lossy(&out.stdout).trim())
+}
+
 /// Returns git's count of commits for `args` (`rev-list --count ...`).
 pub fn count(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
