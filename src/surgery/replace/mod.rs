@@ -260,6 +260,19 @@ pub(crate) fn leased_push(
     }
 }
 
+/// The step that deletes `branch` on `remote` only while it is still `tip`; `also` names,
+/// in the description, a further condition the caller adds as a check.
+pub(crate) fn leased_delete(remote: &str, branch: &str, tip: ObjectId, also: &str) -> Step {
+    leased_push(
+        StepKind::Delete,
+        format!("delete {branch} on {remote} (only if it is still {}{also})", tip.short()),
+        remote,
+        &format!("refs/heads/{branch}"),
+        Some(tip),
+        None,
+    )
+}
+
 /// The first steps of every surgery: fetch the old tip, tag it, push the tag, verify it.
 fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
     let reference = format!("refs/heads/{branch}");
@@ -456,14 +469,7 @@ pub fn plan_eol(
         steps.push(abandon_step(target, branch, &format!("{branch} reached its end of life")));
     }
     let reference = format!("refs/heads/{branch}");
-    let mut delete = leased_push(
-        StepKind::Delete,
-        format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
-        remote,
-        &reference,
-        Some(old.commit),
-        None,
-    );
+    let mut delete = leased_delete(remote, branch, old.commit, "");
     // Deleted only while the tag keeps its tip.
     delete.precondition.push(Check::RemoteTag { tag: old.tag.clone(), commit: old.commit });
     steps.push(delete);
@@ -555,17 +561,7 @@ pub fn plan_delete_branch(
     let tip = operation::remote_ref(repo, remote, &reference)?.ok_or_else(|| {
         ReplaceError::NoBranch { remote: remote.to_string(), branch: branch.to_string() }
     })?;
-    let mut step = leased_push(
-        StepKind::Delete,
-        format!(
-            "delete {branch} on {remote} (only if it is still {} and tag {kept_by} keeps it)",
-            tip.short()
-        ),
-        remote,
-        &reference,
-        Some(tip),
-        None,
-    );
+    let mut step = leased_delete(remote, branch, tip, &format!(" and tag {kept_by} keeps it"));
     step.precondition.push(Check::RemoteTag { tag: kept_by.to_string(), commit: tip });
     let mut steps: Vec<Step> = review
         .map(|t| abandon_step(t, branch, &format!("{branch} is deleted (kept by tag {kept_by})")))

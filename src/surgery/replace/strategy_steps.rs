@@ -4,7 +4,7 @@
 
 use super::followup::new_commit;
 use super::review_steps::{abandon_step, through_rest};
-use super::{OldTip, ReplaceError, ReplaceRequest, Strategy, argv, leased_push};
+use super::{OldTip, ReplaceError, ReplaceRequest, Strategy, argv, leased_delete, leased_push};
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
 use crate::surgery::operation::{Check, Step, StepKind};
@@ -114,14 +114,7 @@ pub(super) fn recreate_steps(
             &format!("{branch} is recreated from {}", request.source),
         ));
     }
-    let delete = leased_push(
-        StepKind::Delete,
-        format!("delete {branch} on {remote} (only if it is still {})", old.commit.short()),
-        remote,
-        &reference,
-        Some(old.commit),
-        None,
-    );
+    let delete = leased_delete(remote, branch, old.commit, "");
     let create = leased_push(
         StepKind::Create,
         format!("create {branch} on {remote} at {} (only if it does not exist)", source.short()),
