@@ -813,6 +813,16 @@ fn authenticated(cmd: &mut Command) -> &mut Command {
     cmd.env("REGRAFT_GERRIT_USER", USER).env("REGRAFT_GERRIT_PASSWORD", PASSWORD)
 }
 
+/// Carries out a playbook the guide wrote, as written, with the stand-in's credentials.
+fn carry_out(clone: &std::path::Path, book: &std::path::Path) -> (Option<i32>, String) {
+    crate::replace::run(
+        authenticated(&mut crate::replace::regraft(clone))
+            .arg("run")
+            .arg(book)
+            .args(["--execute", "--yes"]),
+    )
+}
+
 fn output(cmd: &mut Command) -> (Option<i32>, String) {
     let out = cmd.output().expect("runs");
     let text =
@@ -1135,12 +1145,7 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     assert!(text.contains("[review]") && text.contains("do = \"restore-reviews\""), "{text}");
     assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "nothing abandoned yet");
     // Run as written: the reviews are abandoned first and restored at the end.
-    let (code, out) = crate::replace::run(
-        authenticated(&mut crate::replace::regraft(&w.clone))
-            .arg("run")
-            .arg(&book)
-            .args(["--execute", "--yes"]),
-    );
+    let (code, out) = carry_out(&w.clone, &book);
     assert_eq!(code, Some(0), "{out}");
     let requests = s.state.lock().expect("state").requests.join("\n");
     assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/abandon"), "{requests}");
@@ -1179,12 +1184,7 @@ fn when_gitreview_s_gerrit_does_not_answer_the_guide_asks_which_one_holds_the_re
     let book = crate::guide::written_playbook(&w.clone);
     let text = std::fs::read_to_string(&book).expect("read");
     assert!(text.contains(&format!("gerrit = \"{}", s.url)), "{text}");
-    let (code, out) = crate::replace::run(
-        authenticated(&mut crate::replace::regraft(&w.clone))
-            .arg("run")
-            .arg(&book)
-            .args(["--execute", "--yes"]),
-    );
+    let (code, out) = carry_out(&w.clone, &book);
     assert_eq!(code, Some(0), "{out}");
     let requests = s.state.lock().expect("state").requests.join("\n");
     assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/abandon"), "{requests}");
