@@ -111,21 +111,25 @@ fn git_regraft_stdout(cmd: &mut assert_cmd::Command) -> String {
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
+/// The release path's questions before it asks whether the branch may be deleted and
+/// created.
+const RELEASE_QUESTIONS: [&str; 8] = [
+    "What do you want to do?",
+    "Fetch origin first",
+    "Which branch is broken?",
+    "What does it need?",
+    "Which branch holds it?",
+    "forced (non-fast-forward) pushes",
+    "merge commits",
+    "How do changes reach the branch?",
+];
+
 /// Answers the release path's questions up to the options with Enter, and `admin` to
 /// whether the branch may be deleted and created; returns what the terminal showed.
 pub(crate) fn release_to_options(p: &mut PtySession, admin: &str) -> String {
     let mut seen = String::new();
-    for (question, keys) in [
-        ("What do you want to do?", ENTER),
-        ("Fetch origin first", ENTER),
-        ("Which branch is broken?", ENTER),
-        ("What does it need?", ENTER),
-        ("Which branch holds it?", ENTER),
-        ("forced (non-fast-forward) pushes", ENTER),
-        ("merge commits", ENTER),
-        ("How do changes reach the branch?", ENTER),
-        ("delete and create the branch", admin),
-    ] {
+    let questions = RELEASE_QUESTIONS.iter().map(|q| (*q, ENTER));
+    for (question, keys) in questions.chain([("delete and create the branch", admin)]) {
         seen += &answer(p, question, keys);
     }
     seen
@@ -291,20 +295,13 @@ fn esc_or_ctrl_c_at_a_question_changes_nothing() {
         let before = refs(&w);
         let mut p = guide(&w.clone);
         // Every question up to `at`, which is answered with `key`.
-        for (question, keys) in [
-            ("What do you want to do?", ENTER),
-            ("Fetch origin first", ENTER),
-            ("Which branch is broken?", ENTER),
-            ("What does it need?", ENTER),
-            ("Which branch holds it?", ENTER),
-            ("forced (non-fast-forward) pushes", ENTER),
-            ("merge commits", ENTER),
-            ("How do changes reach the branch?", ENTER),
-            ("delete and create the branch", ENTER),
-            ("Which option?", ENTER),
-            ("Carry which of them on top as follow-ups?", ENTER),
-            ("Tag that keeps the old tip", ENTER),
-        ] {
+        let later = [
+            "delete and create the branch",
+            "Which option?",
+            "Carry which of them on top as follow-ups?",
+            "Tag that keeps the old tip",
+        ];
+        for (question, keys) in RELEASE_QUESTIONS.iter().chain(&later).map(|q| (*q, ENTER)) {
             if question == at {
                 answer(&mut p, question, key);
                 break;
