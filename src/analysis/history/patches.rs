@@ -271,29 +271,16 @@ impl PatchIdCache {
             records.extend_from_slice(commit.as_bytes());
             records.extend_from_slice(patch.patch_id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
         }
-        let Some(dir) = self.path.parent() else { return };
-        if records.is_empty() || std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
-        use std::io::Write as _;
-        if self.whole {
-            // Whole 40-byte records appended at once.
-            if let Ok(mut file) =
-                std::fs::OpenOptions::new().create(true).append(true).open(&self.path)
-            {
-                let _ = file.write_all(&records);
-            }
-        } else {
-            // A torn record (a crash mid-append) would misalign every record after it:
-            // write the readable ones and the new ones afresh instead.
+        // A torn record (a crash mid-append) would misalign every record after it: then the
+        // readable ones are written afresh with the new ones.
+        super::record_cache::keep(&self.path, self.whole, &records, || {
             let mut all = Vec::with_capacity(self.known.len() * 40 + records.len());
             for (commit, id) in &self.known {
                 all.extend_from_slice(commit.as_bytes());
                 all.extend_from_slice(id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
             }
-            all.extend_from_slice(&records);
-            let _ = crate::state_file::write(&self.path, &all);
-        }
+            all
+        });
     }
 }
 

@@ -63,30 +63,35 @@ impl<K: std::hash::Hash + Eq + Copy, V> RecordFile<K, V> {
             encode(key, value, &mut payload);
             frame(&payload, &mut records);
         }
-        if records.is_empty() {
-            return;
-        }
-        if self.whole {
-            let Some(dir) = self.path.parent() else { return };
-            if std::fs::create_dir_all(dir).is_err() {
-                return;
-            }
-            // Appended in one write: a reader sees whole records, or a torn last one.
-            if let Ok(mut file) =
-                std::fs::OpenOptions::new().create(true).append(true).open(&self.path)
-            {
-                let _ = file.write_all(&records);
-            }
-        } else {
+        keep(&self.path, self.whole, &records, || {
             let mut all = Vec::new();
             for (key, value) in &self.known {
                 payload.clear();
                 encode(*key, value, &mut payload);
                 frame(&payload, &mut all);
             }
-            all.extend_from_slice(&records);
-            let _ = crate::state_file::write(&self.path, &all);
+            all
+        });
+    }
+}
+
+/// Adds `records` to the cache file at `path`: appended in one write when the file holds
+/// whole records only (a reader then sees whole records, or a torn last one), else written
+/// afresh after the readable ones, which `readable` encodes. A cache that cannot be written
+/// is simply not kept.
+pub(super) fn keep(path: &Path, whole: bool, records: &[u8], readable: impl FnOnce() -> Vec<u8>) {
+    let Some(dir) = path.parent() else { return };
+    if records.is_empty() || std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    if whole {
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = file.write_all(records);
         }
+    } else {
+        let mut all = readable();
+        all.extend_from_slice(records);
+        let _ = crate::state_file::write(path, &all);
     }
 }
 
