@@ -10,6 +10,7 @@ use crate::analysis::backport::{
 use crate::analysis::delta::{DeltaOptions, Tip};
 use crate::analysis::deps::DepsOptions;
 use crate::analysis::simulation::{self, DiffStat};
+pub use crate::analysis::strategy::{Recommendation, Strategy};
 use crate::git::GitError;
 use crate::oid::ObjectId;
 use crate::progress::Progress;
@@ -81,7 +82,7 @@ impl std::fmt::Display for HistoryKept {
 /// One option, measured: the schema of each entry of `compare --json`'s `options`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Figures {
-    pub strategy: String,
+    pub strategy: Strategy,
     /// Review units through the review system (0 where an administrator acts instead).
     pub reviews: usize,
     /// Commits that land on the branch.
@@ -118,7 +119,7 @@ pub struct Comparison {
     pub target: Tip,
     pub source: Tip,
     pub options: Vec<Figures>,
-    pub recommendation: String,
+    pub recommendation: Recommendation,
     /// The backport's conflicting picks and their files.
     pub conflicts: Vec<PredictedConflict>,
     /// With `--policy`/`--phase`: how many of the backport's picks the phase refuses.
@@ -202,9 +203,15 @@ struct Measured {
 impl Measured {
     /// Returns the figures every option starts from: a fast-forward push that keeps the
     /// old history.
-    fn figures(&self, strategy: &str, reviews: usize, commits: usize, stat: DiffStat) -> Figures {
+    fn figures(
+        &self,
+        strategy: Strategy,
+        reviews: usize,
+        commits: usize,
+        stat: DiffStat,
+    ) -> Figures {
         Figures {
-            strategy: strategy.to_string(),
+            strategy,
             reviews,
             commits,
             files_changed: stat.files,
@@ -222,7 +229,7 @@ impl Measured {
     }
 
     fn megapatch(&self) -> Figures {
-        let mut megapatch = self.figures("megapatch", 1, 1, self.whole);
+        let mut megapatch = self.figures(Strategy::Megapatch, 1, 1, self.whole);
         // Counted as the one review Kolla's megapatch was: `replace --for-review` pushes it
         // to refs/for/<branch>; without it, replace pushes straight to the branch.
         megapatch.needs = vec!["push for review (replace --for-review) or direct push".into()];
@@ -234,7 +241,7 @@ impl Measured {
     }
 
     fn merge(&self) -> Figures {
-        let mut merge = self.figures("merge", 1, self.source_commits + 1, self.whole);
+        let mut merge = self.figures(Strategy::Merge, 1, self.source_commits + 1, self.whole);
         merge.history_kept = HistoryKept::Both;
         merge.blame_kept = true;
         merge.needs = vec![
@@ -246,7 +253,7 @@ impl Measured {
     }
 
     fn recreate(&self) -> Figures {
-        let mut recreate = self.figures("recreate", 0, self.source_commits, self.whole);
+        let mut recreate = self.figures(Strategy::Recreate, 0, self.source_commits, self.whole);
         recreate.fast_forward = false;
         recreate.force_update_needed = true;
         recreate.history_kept = HistoryKept::Source;
@@ -265,7 +272,7 @@ impl Measured {
         let reviews = if options.stage_size.is_some() { plan.stages.len() } else { clean };
         let stat = plan.stat.unwrap_or_default();
         let mut staged =
-            self.figures("backport", reviews, self.source_changes - self.present, stat);
+            self.figures(Strategy::Backport, reviews, self.source_changes - self.present, stat);
         staged.predicted_conflicts = conflict;
         staged.blame_kept = true;
         staged.verdict = format!(
@@ -288,7 +295,7 @@ impl Measured {
 /// Reset is recreate's figures done as one forced push.
 fn reset(recreate: &Figures) -> Figures {
     let mut reset = recreate.clone();
-    reset.strategy = "reset".into();
+    reset.strategy = Strategy::Reset;
     reset.needs = vec!["force push".into()];
     reset.verdict =
         "one forced push, refused by servers that deny non-fast-forward updates; every clone must force-update"
@@ -310,16 +317,17 @@ fn predicted_conflicts(plan: &BackportPlan) -> Vec<PredictedConflict> {
 }
 
 /// Explains, from the figures, which option to take.
-fn recommend(backport: &Figures, merge: &Figures, megapatch: &Figures) -> String {
+fn recommend(backport: &Figures, merge: &Figures, megapatch: &Figures) -> Recommendation {
     if backport.predicted_conflicts == 0 && backport.reviews <= 25 {
-        return format!(
-            "backport: {} clean picks in ordinary reviews keep the branch's history, authors and \
+        let why = format!(
+            "{} clean picks in ordinary reviews keep the branch's history, authors and \
              blame with no force-update; the bigger options are not needed",
             backport.reviews
         );
+        return Recommendation { strategy: Strategy::Backport, why };
     }
-    format!(
-        "merge (theirs-merge): one fast-forward review brings the source tree exactly ({} files, \
+    let why = format!(
+        "one fast-forward review brings the source tree exactly ({} files, \
          +{} -{}) and keeps both histories and blame, where the backport needs {} reviews with {} \
          predicted conflicts. If the server refuses merge commits, megapatch gives the same tree \
          in one review ({} files) without the source's history; recreate and reset make every \
@@ -330,5 +338,6 @@ fn recommend(backport: &Figures, merge: &Figures, megapatch: &Figures) -> String
         backport.reviews,
         backport.predicted_conflicts,
         megapatch.files_changed
-    )
+    );
+    Recommendation { strategy: Strategy::Merge, why }
 }

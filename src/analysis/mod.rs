@@ -9,3 +9,4 @@ pub mod history;
 pub mod ownership;
 pub mod policy;
 pub mod simulation;
+pub mod strategy;

@@ -114,10 +114,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Format::Markdown => markdown(&mut ui.out(), &comparison)?,
     }
     if !args.json && args.format == Format::Table {
-        let strategy = regraft::surgery::guide::parse_strategy(
-            comparison.recommendation.split(':').next().unwrap_or_default(),
-        )
-        .unwrap_or(regraft::surgery::replace::Strategy::Merge);
+        let strategy = comparison.recommendation.strategy;
         let branch = args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
         ui.status(&format!(
             "next: `git regraft replace {} --from {} --strategy {}` (a dry run), or `git regraft guide`",
@@ -188,7 +185,7 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
         writeln!(out, "{:<10} needs: {}", "", f.needs.join(", "))?;
     }
     writeln!(out)?;
-    writeln!(out, "recommendation: {}", super::ui::wrap(&c.recommendation, 84, 16))
+    writeln!(out, "recommendation: {}", super::ui::wrap(&c.recommendation.to_string(), 84, 16))
 }
 
 /// Writes a Markdown table and notes, ready for a mailing-list post or a wiki.

@@ -274,8 +274,8 @@ fn replacements(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
             writeln!(out, " 1-3. fetch, tag the old tip, push the tag: as above")?;
             for (n, step) in plan.steps.iter().enumerate().skip(3) {
                 writeln!(out, "{:>4}. {}", n + 1, step.description)?;
-                if let Some(action) = &step.action {
-                    writeln!(out, "      $ git {}", action.join(" "))?;
+                if let Some(action) = step.git() {
+                    writeln!(out, "      $ git {}", action.argv().join(" "))?;
                 }
             }
         }

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use regraft::git::quote;
 use regraft::git::repo::Repo;
-use regraft::surgery::operation::{self, Notice};
+use regraft::surgery::operation::{self, BranchChange, Notice};
+use regraft::surgery::replace::Strategy;
 
 use super::ui::wrap;
 use super::{CommandError, Ui};
@@ -72,21 +73,21 @@ pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
         }
     };
     let mut s = String::new();
-    let title = match n.strategy.as_str() {
-        "eol" => format!("{branch} has reached its end of life"),
+    let title = match n.strategy {
+        BranchChange::EndOfLife => format!("{branch} has reached its end of life"),
         _ => format!("{branch} was replaced: what to do with your clones"),
     };
     let _ = writeln!(s, "{}{title}\n", if markdown { "## " } else { "Subject: " });
     let new = n.new.map(|c| c.short()).unwrap_or_default();
-    match (n.strategy.as_str(), &n.source) {
-        ("eol", _) => {
+    match (n.strategy, &n.source) {
+        (BranchChange::EndOfLife, _) => {
             let text = format!(
                 "{branch} on {remote} was deleted. Its last commit, {}, is kept by the tag {tag}.",
                 n.old.short()
             );
             let _ = writeln!(s, "{}", wrap(&text, 76, 0));
         }
-        (strategy, Some(source)) => {
+        (BranchChange::Replaced(strategy), Some(source)) => {
             let text = format!(
                 "{branch} on {remote} was replaced by {source} with the {strategy} strategy; it is now at {new}. \
                  Its old tip, {}, is kept by the tag {tag}: nothing was lost.",
@@ -100,8 +101,8 @@ pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
         let _ = writeln!(s, "\n{}", wrap(&format!("Why: {why}"), 76, 0));
     }
     s.push('\n');
-    match n.strategy.as_str() {
-        "megapatch" | "merge" => {
+    match n.strategy {
+        BranchChange::Replaced(Strategy::Megapatch | Strategy::Merge) => {
             let _ = writeln!(
                 s,
                 "The branch moved forward (a fast-forward): an ordinary pull brings it."
@@ -111,14 +112,14 @@ pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
                 format!("git checkout {q_branch} && git pull --ff-only"),
             ]));
         }
-        "eol" => {
+        BranchChange::EndOfLife => {
             let _ = writeln!(s, "Remove your copy of the branch; the tag keeps the commit:");
             s.push_str(&code(&[
                 format!("git fetch --prune --tags {q_remote}"),
                 format!("git branch -D {q_branch}"),
             ]));
         }
-        _ => {
+        BranchChange::Replaced(Strategy::Recreate | Strategy::Reset | Strategy::Backport) => {
             let _ = writeln!(
                 s,
                 "Every clone must move its copy of {branch} and the branches built on it."

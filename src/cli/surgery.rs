@@ -99,16 +99,16 @@ pub fn render_now(
     for (n, step) in plan.steps.iter().enumerate() {
         writeln!(out)?;
         writeln!(out, "{:>2}. {}", n + 1, step.description)?;
-        if let Some(argv) = &step.action {
-            let words: Vec<String> = argv.iter().map(|w| regraft::git::quote(w)).collect();
+        if let Some(action) = step.git() {
+            let words: Vec<String> = action.argv().iter().map(|w| regraft::git::quote(w)).collect();
             writeln!(out, "    $ git {}", words.join(" "))?;
-            if let Some(input) = &step.input {
+            if let Some(input) = action.input() {
                 for line in input.lines() {
                     writeln!(out, "    | {line}")?;
                 }
             }
         }
-        if let Some(review) = &step.review {
+        if let Some(review) = step.review() {
             // The requests as the plan carries them: what the client sends, byte for byte.
             for request in &review.requests {
                 writeln!(out, "    {} {}", request.method, request.url(&review.gerrit, true))?;

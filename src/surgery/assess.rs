@@ -108,9 +108,9 @@ pub fn assess(repo: &Repo, plan: &Plan) -> Result<Vec<StepNow>, crate::git::GitE
     };
     let mut out = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
-        let asks_review = step.review.is_some()
+        let asks_review = step.review().is_some()
             || step.verification.iter().any(|c| matches!(c, Check::NoOpenReviews { .. }));
-        let done = step.action.is_some()
+        let done = step.git().is_some()
             && !step.verification.is_empty()
             && step.verification.iter().all(|c| world.found(repo, c).is_none());
         let state = if done {

@@ -39,7 +39,7 @@ impl ServerRules {
 /// Returns the strategy to preselect: the comparison's recommendation when the server
 /// allows it, else the first allowed of merge, megapatch, recreate, reset, backport.
 pub fn recommended(comparison: &Comparison, rules: &ServerRules) -> Strategy {
-    let named = parse_strategy(comparison.recommendation.split(':').next().unwrap_or_default());
+    let named = comparison.recommendation.strategy;
     let order = [
         Strategy::Merge,
         Strategy::Megapatch,
@@ -48,14 +48,9 @@ pub fn recommended(comparison: &Comparison, rules: &ServerRules) -> Strategy {
         Strategy::Backport,
     ];
     match named {
-        Some(s) if rules.allow(s) => s,
+        s if rules.allow(s) => s,
         _ => order.into_iter().find(|s| rules.allow(*s)).unwrap_or(Strategy::Megapatch),
     }
-}
-
-/// Reads a strategy's name (`merge (theirs-merge)` reads as merge).
-pub fn parse_strategy(text: &str) -> Option<Strategy> {
-    Strategy::from_name(text.split_whitespace().next().unwrap_or_default())
 }
 
 /// Returns the branch of `branches` that is the next series after `target` among the
@@ -289,6 +284,5 @@ mod tests {
         };
         assert!(!strict.allow(Strategy::Merge) && !strict.allow(Strategy::Reset));
         assert!(!strict.allow(Strategy::Recreate) && strict.allow(Strategy::Megapatch));
-        assert_eq!(parse_strategy("merge (theirs-merge)"), Some(Strategy::Merge));
     }
 }

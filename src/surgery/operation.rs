@@ -8,10 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 use crate::git::GitError;
+use crate::git::action::{GitAction, Push};
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
 use crate::surgery::lock::{Lock, LockError};
-pub use crate::surgery::plan::{Check, Notice, Plan, Restore, ReviewCall, ReviewStep, Step};
+pub use crate::surgery::plan::{
+    Action, BranchChange, Check, Notice, Plan, Restore, ReviewCall, ReviewStep, Step,
+};
 pub use crate::surgery::step_id::{StepId, StepKind};
 pub use crate::surgery::unreadable_journal::CorruptJournal;
 use crate::surgery::unreadable_journal::{abort_unreadable, corrupt_journal};
@@ -364,8 +367,7 @@ fn put_back(
     let mut push = |from: Option<ObjectId>, to: Option<ObjectId>| {
         journal.abort.get_or_insert_with(Vec::new).push(to);
         save(repo, journal)?;
-        let argv = crate::git::remote::leased_push_argv(&remote, &restore.reference, from, to);
-        push_step(repo, "abort", &remote, &argv, &[])
+        push_step(repo, "abort", &Push::leased(&remote, &restore.reference, from, to))
     };
     match push(current, Some(restore.old)) {
         Ok(()) => Ok(()),
@@ -379,15 +381,10 @@ fn put_back(
 
 /// Runs one push of a plan (or of an abort) and turns a refusal into an error that says
 /// which ref and why: a lease that no longer holds names what the remote has now.
-fn push_step(
-    repo: &Repo,
-    step: &str,
-    remote: &str,
-    argv: &[String],
-    input: &[u8],
-) -> Result<(), OperationError> {
+fn push_step(repo: &Repo, step: &str, push: &Push) -> Result<(), OperationError> {
+    let argv = push.argv();
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let finished = repo.git().finished(&args, input)?;
+    let finished = repo.git().finished(&args, &[])?;
     if finished.status.success() {
         return Ok(());
     }
@@ -399,14 +396,19 @@ fn push_step(
         }
         .into());
     };
+    let remote = push.remote.as_str();
     if refused.stale() {
-        let expected = lease_of(argv, &refused.reference);
+        let expected = push
+            .lease
+            .as_ref()
+            .filter(|lease| lease.reference == refused.reference)
+            .and_then(|lease| lease.expected);
         let found = remote_ref(repo, remote, &refused.reference)?;
         return Err(OperationError::RemoteMoved {
             step: step.to_string(),
             remote: remote.to_string(),
             reference: refused.reference,
-            expected: expected.unwrap_or_else(|| "no such ref".into()),
+            expected: expected.map_or_else(|| "no such ref".into(), |e| e.short()),
             found: found.map_or("gone".into(), |f| f.short()),
         });
     }
@@ -416,16 +418,6 @@ fn push_step(
         reference: refused.reference,
         summary: refused.summary,
     })
-}
-
-/// Returns the expected value a push's lease names for `reference`, shortened.
-fn lease_of(argv: &[String], reference: &str) -> Option<String> {
-    let prefix = format!("--force-with-lease={reference}:");
-    let value = argv.iter().find_map(|w| w.strip_prefix(&prefix))?;
-    if value.is_empty() {
-        return None;
-    }
-    Some(ObjectId::from_hex(value.as_bytes()).map_or(value.to_string(), |id| id.short()))
 }
 
 fn run(
@@ -441,7 +433,7 @@ fn run(
         }
         // A step with nothing to verify (a push to Gerrit's refs/for/) is never taken as
         // done by its effects: only the journal says so.
-        let finished = step.action.is_some()
+        let finished = step.git().is_some()
             && !step.verification.is_empty()
             && holds_all(repo, &remote, &step.verification)?.is_none();
         if finished {
@@ -457,18 +449,19 @@ fn run(
             // From here until the step is journaled as done, a kill leaves it uncertain.
             journal.started = Some(step.id);
             save(repo, &journal)?;
-            if let Some(review) = &step.review {
-                let host = gerrit_client(repo, &review.gerrit)?;
-                review_call(repo, &host, review, &journal.plan.operation)?;
-            }
-            if let Some(argv) = &step.action {
-                let input = step.input.as_deref().unwrap_or_default().as_bytes();
-                if argv.first().is_some_and(|w| w == "push") {
-                    push_step(repo, &step.id.to_string(), &remote, argv, input)?;
-                } else {
+            match &step.action {
+                Action::Review(review) => {
+                    let host = gerrit_client(repo, &review.gerrit)?;
+                    review_call(repo, &host, review, &journal.plan.operation)?;
+                }
+                Action::Git(GitAction::Push(push)) => push_step(repo, &step.id.to_string(), push)?,
+                Action::Git(action) => {
+                    let argv = action.argv();
                     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+                    let input = action.input().unwrap_or_default().as_bytes();
                     repo.git().output_with_input_env(&args, &[], input)?;
                 }
+                Action::Check => {}
             }
             if let Some((check, found)) = holds_all(repo, &remote, &step.verification)? {
                 return Err(OperationError::Verification {
@@ -628,7 +621,7 @@ fn gerrit_client(
 /// credentials: missing ones are an error with nothing changed.
 pub fn check_credentials(repo: &Repo, plan: &Plan) -> Result<(), OperationError> {
     for step in &plan.steps {
-        if let Some(review) = &step.review {
+        if let Some(review) = step.review() {
             crate::review::Credentials::find(repo.git(), &review.gerrit)?;
         }
     }

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::strategy::Strategy;
+use crate::git::action::GitAction;
 use crate::oid::ObjectId;
 use crate::surgery::step_id::StepId;
 
@@ -51,22 +53,97 @@ impl Check {
 }
 
 /// One step of a plan.
+///
+/// It is written as it always was (`action` an argv or `null`, `input`, `review`) and read
+/// back only in the shapes regraft makes: [`GitAction::from_argv`] refuses any other argv.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StepRecord", into = "StepRecord")]
 pub struct Step {
     /// A stable name, used by the journal.
     pub id: StepId,
     /// What the step does, in words.
     pub description: String,
-    /// The exact `git` arguments (after `git`), or none for a step that only checks.
-    pub action: Option<Vec<String>>,
-    /// What the action reads on standard input.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub input: Option<String>,
+    pub action: Action,
     pub precondition: Vec<Check>,
     pub verification: Vec<Check>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Runs git.
+    Git(GitAction),
+    /// Calls the review server.
+    Review(ReviewStep),
+    /// Nothing but its checks.
+    Check,
+}
+
+impl Step {
+    /// Returns the git command the step runs, if it runs one.
+    pub fn git(&self) -> Option<&GitAction> {
+        match &self.action {
+            Action::Git(action) => Some(action),
+            Action::Review(_) | Action::Check => None,
+        }
+    }
+
+    /// Returns the review-server call the step makes, if it makes one.
+    pub fn review(&self) -> Option<&ReviewStep> {
+        match &self.action {
+            Action::Review(review) => Some(review),
+            Action::Git(_) | Action::Check => None,
+        }
+    }
+}
+
+/// A step as journals and plan files hold it.
+#[derive(Serialize, Deserialize)]
+struct StepRecord {
+    id: StepId,
+    description: String,
+    /// The exact `git` arguments (after `git`), or none for a step that runs no git.
+    action: Option<Vec<String>>,
+    /// What the action reads on standard input.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    input: Option<String>,
+    precondition: Vec<Check>,
+    verification: Vec<Check>,
     /// A review-server action instead of a git one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub review: Option<ReviewStep>,
+    review: Option<ReviewStep>,
+}
+
+impl From<Step> for StepRecord {
+    fn from(step: Step) -> StepRecord {
+        let Step { id, description, action, precondition, verification } = step;
+        let (action, input, review) = match action {
+            Action::Git(git) => (Some(git.argv()), git.input().map(str::to_string), None),
+            Action::Review(review) => (None, None, Some(review)),
+            Action::Check => (None, None, None),
+        };
+        StepRecord { id, description, action, input, precondition, verification, review }
+    }
+}
+
+impl TryFrom<StepRecord> for Step {
+    type Error = String;
+
+    fn try_from(record: StepRecord) -> Result<Step, String> {
+        let StepRecord { id, description, action, input, precondition, verification, review } =
+            record;
+        let refuse = |problem: String| format!("step {id}: {problem}");
+        let action = match (action, review) {
+            (Some(_), Some(_)) => {
+                return Err(refuse("both a git action and a review call".into()));
+            }
+            (Some(argv), None) => Action::Git(GitAction::from_argv(&argv, input).map_err(refuse)?),
+            (None, _) if input.is_some() => return Err(refuse("input without an action".into())),
+            (None, Some(review)) => Action::Review(review),
+            (None, None) => Action::Check,
+        };
+        Ok(Step { id, description, action, precondition, verification })
+    }
 }
 
 /// A call to a Gerrit server about one branch of a project.
@@ -162,11 +239,50 @@ pub struct Plan {
 pub struct Notice {
     pub branch: String,
     pub remote: String,
-    /// `megapatch`, `merge`, `recreate`, `reset` or `eol`.
-    pub strategy: String,
+    /// In JSON `megapatch`, `merge`, `recreate`, `reset`, `backport` or `eol`.
+    pub strategy: BranchChange,
     /// What replaced the branch, as the user named it (none for an end of life).
     pub source: Option<String>,
     pub old: ObjectId,
     pub new: Option<ObjectId>,
     pub tag: String,
+}
+
+/// What a finished surgery did to the branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum BranchChange {
+    /// Replaced with a strategy.
+    Replaced(Strategy),
+    /// Deleted at its end of life, its tip kept by a tag.
+    EndOfLife,
+}
+
+impl BranchChange {
+    /// Returns the name journals and `notice`'s facts hold: the strategy's, or `eol`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BranchChange::Replaced(strategy) => strategy.name(),
+            BranchChange::EndOfLife => "eol",
+        }
+    }
+}
+
+impl From<BranchChange> for String {
+    fn from(change: BranchChange) -> String {
+        change.name().to_string()
+    }
+}
+
+impl TryFrom<String> for BranchChange {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<BranchChange, String> {
+        match name.as_str() {
+            "eol" => Ok(BranchChange::EndOfLife),
+            other => Strategy::from_name(other)
+                .map(BranchChange::Replaced)
+                .ok_or_else(|| format!("`{other}` is neither a strategy nor `eol`")),
+        }
+    }
 }

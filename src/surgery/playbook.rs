@@ -81,7 +81,7 @@ struct File {
     repositories: Option<Repositories>,
     #[serde(default)]
     review: Option<ReviewSpec>,
-    steps: Vec<toml::Spanned<StepSpec>>,
+    steps: Vec<toml::Spanned<StepSpec<String>>>,
 }
 
 /// The review server a playbook's steps talk to.
@@ -123,7 +123,8 @@ fn origin() -> String {
     "origin".into()
 }
 
-/// One step as written; strings may hold `{variable}`s.
+/// One step as written, where strings may hold `{variable}`s and the strategy is a name
+/// (`StepSpec<String>`); once filled in, the strategy is read (`StepSpec<Strategy>`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(
     tag = "do",
@@ -131,12 +132,12 @@ fn origin() -> String {
     rename_all_fields = "kebab-case",
     deny_unknown_fields
 )]
-enum StepSpec {
+enum StepSpec<S> {
     /// Replace a branch (see `git regraft replace`).
     Replace {
         branch: String,
         from: String,
-        strategy: String,
+        strategy: S,
         #[serde(default)]
         tag: Option<String>,
         #[serde(default = "origin")]
@@ -194,7 +195,7 @@ pub struct Playbook {
     /// Repository directories, relative to where `run` starts.
     pub repositories: Vec<String>,
     pub parallel: usize,
-    steps: Vec<StepSpec>,
+    steps: Vec<StepSpec<Strategy>>,
     review: Option<ReviewSpec>,
     values: BTreeMap<String, String>,
 }
@@ -231,19 +232,17 @@ pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, 
     let mut steps = Vec::new();
     for spanned in &file.steps {
         let start = spanned.span().start;
-        let step = expand(spanned.get_ref(), &filled).map_err(|name| {
-            malformed(Some(start), format!("`{{{name}}}` is not a variable of this playbook"))
-        })?;
-        if let StepSpec::Replace { strategy, .. } = &step {
-            if Strategy::from_name(strategy).is_none() {
-                return Err(malformed(
-                    Some(start),
-                    format!(
-                        "unknown strategy `{strategy}` (megapatch, merge, recreate, reset or backport)"
-                    ),
-                ));
+        let step = expand(spanned.get_ref(), &filled).map_err(|unfilled| match unfilled {
+            Unfilled::Variable(name) => {
+                malformed(Some(start), format!("`{{{name}}}` is not a variable of this playbook"))
             }
-        }
+            Unfilled::Strategy(name) => malformed(
+                Some(start),
+                format!(
+                    "unknown strategy `{name}` (megapatch, merge, recreate, reset or backport)"
+                ),
+            ),
+        })?;
         steps.push(step);
     }
     let review = match &file.review {
@@ -301,20 +300,40 @@ fn fill(text: &str, values: &BTreeMap<String, String>) -> Result<String, String>
     Ok(out)
 }
 
-fn expand(step: &StepSpec, v: &BTreeMap<String, String>) -> Result<StepSpec, String> {
-    let f = |t: &String| fill(t, v);
+/// Why a step could not be filled in.
+enum Unfilled {
+    /// `{name}` names no variable.
+    Variable(String),
+    /// The filled-in strategy is none of regraft's.
+    Strategy(String),
+}
+
+/// Fills in a step's variables and reads its strategy.
+fn expand(
+    step: &StepSpec<String>,
+    v: &BTreeMap<String, String>,
+) -> Result<StepSpec<Strategy>, Unfilled> {
+    let f = |t: &String| fill(t, v).map_err(Unfilled::Variable);
     let fo = |t: &Option<String>| {
-        t.as_ref().map(|t| fill(t, v)).transpose().map(|t| t.filter(|s| !s.is_empty()))
+        t.as_ref()
+            .map(|t| fill(t, v))
+            .transpose()
+            .map(|t| t.filter(|s| !s.is_empty()))
+            .map_err(Unfilled::Variable)
+    };
+    let read_strategy = |t: &String| {
+        let name = f(t)?;
+        Strategy::from_name(&name).ok_or(Unfilled::Strategy(name))
     };
     Ok(match step {
         StepSpec::Replace { branch, from, strategy, tag, remote, followups, for_review } => {
             StepSpec::Replace {
                 branch: f(branch)?,
                 from: f(from)?,
-                strategy: f(strategy)?,
+                strategy: read_strategy(strategy)?,
                 tag: fo(tag)?,
                 remote: f(remote)?,
-                followups: followups.iter().map(|t| fill(t, v)).collect::<Result<_, _>>()?,
+                followups: followups.iter().map(f).collect::<Result<_, _>>()?,
                 for_review: *for_review,
             }
         }
@@ -366,11 +385,10 @@ impl Playbook {
                     followups,
                     for_review,
                 } => {
-                    let strategy = Strategy::from_name(strategy).expect("checked when loading");
                     let request = ReplaceRequest {
                         branch: branch.clone(),
                         source: from.clone(),
-                        strategy,
+                        strategy: *strategy,
                         tag: tag.clone(),
                         remote: remote.clone(),
                         followups: followups.clone(),

@@ -9,9 +9,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::git::action::GitAction;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::surgery::operation::{Check, Plan, ReviewStep, Step};
+use crate::surgery::operation::{Action, Check, Plan, ReviewStep, Step};
 
 /// Errors from reading or checking a saved plan.
 #[derive(Debug, thiserror::Error)]
@@ -107,100 +108,33 @@ pub fn check_current(repo: &Repo, plan: &Plan, path: &Path) -> Result<(), SavedP
     Ok(())
 }
 
-fn is_oid(word: &str) -> bool {
-    word.len() == 40 && ObjectId::from_hex(word.as_bytes()).is_some()
-}
-
-/// Checks a `<src>:<dst>` push refspec: `<oid>:<ref>`, `:<ref>` or `refs/tags/T:refs/tags/T`.
-fn check_refspec(refspec: &str) -> Result<(), String> {
-    let (src, dst) = refspec.split_once(':').ok_or("a refspec without `:`")?;
-    crate::git::names::check_full_ref(dst).map_err(|e| e.to_string())?;
-    if src.is_empty() || is_oid(src) || (src == dst && dst.starts_with("refs/tags/")) {
-        Ok(())
-    } else {
-        Err(format!("pushes `{src}`, which is neither a commit id nor the tag itself"))
-    }
-}
-
+/// Checks what reading the step could not: that it talks to the plan's remote, that a
+/// commit it writes is the one the plan names, and that its review requests are its call's.
+/// The step's shape and names were checked when it was read ([`GitAction::from_argv`]).
 fn check_step(repo: &Repo, plan: &Plan, step: &Step) -> Result<(), String> {
-    if let Some(review) = &step.review {
-        check_review(review)?;
-    }
-    let Some(argv) = &step.action else {
-        return if step.input.is_some() { Err("input without an action".into()) } else { Ok(()) };
+    let action = match &step.action {
+        Action::Review(review) => return check_review(review),
+        Action::Check => return Ok(()),
+        Action::Git(action) => action,
     };
-    let words: Vec<&str> = argv.iter().map(String::as_str).collect();
     let remote = plan.remote.as_str();
-    let input_allowed = match words.as_slice() {
-        ["push", "--porcelain", rest @ ..] => {
-            let (lease, rest) = match rest {
-                [lease, rest @ ..] if lease.starts_with("--force-with-lease=") => {
-                    (Some(*lease), rest)
-                }
-                _ => (None, rest),
-            };
-            let ["--end-of-options", r, refspec] = rest else {
-                return Err(format!("an unexpected push: {argv:?}"));
-            };
-            if *r != remote {
-                return Err(format!("pushes to `{r}`, not the plan's remote `{remote}`"));
-            }
-            check_refspec(refspec)?;
-            if let Some(lease) = lease {
-                let value = &lease["--force-with-lease=".len()..];
-                let (reference, oid) = value.split_once(':').ok_or("a lease without `:`")?;
-                crate::git::names::check_full_ref(reference).map_err(|e| e.to_string())?;
-                if !oid.is_empty() && !is_oid(oid) {
-                    return Err(format!("a lease on `{oid}`, not a commit id"));
-                }
-            }
-            false
+    if let Some(r) = action.remote().filter(|r| *r != remote) {
+        return Err(format!("talks to `{r}`, not the plan's remote `{remote}`"));
+    }
+    if let GitAction::WriteCommit { text } = action {
+        let named = step.verification.iter().find_map(|c| match c {
+            Check::LocalObject { id } => Some(*id),
+            _ => None,
+        });
+        let id = crate::git::action::commit_id_of(repo.git(), text.as_bytes())
+            .map_err(|e| e.to_string())?;
+        if named != Some(id) {
+            return Err(format!(
+                "its commit text hashes to {}, not the {} the plan names",
+                id.short(),
+                named.map_or("nothing".into(), |n| n.short())
+            ));
         }
-        ["fetch", "--no-tags", "--end-of-options", r, reference] => {
-            if *r != remote {
-                return Err(format!("fetches from `{r}`, not the plan's remote `{remote}`"));
-            }
-            crate::git::names::check_full_ref(reference).map_err(|e| e.to_string())?;
-            false
-        }
-        ["tag", "-a", "-F", "-", "--end-of-options", tag, oid] => {
-            crate::git::names::check_tag(tag).map_err(|e| e.to_string())?;
-            if !is_oid(oid) {
-                return Err(format!("tags `{oid}`, not a commit id"));
-            }
-            true
-        }
-        ["hash-object", "-t", "commit", "-w", "--stdin"] => {
-            // The commit it writes must be the one the plan names.
-            let text = step.input.as_deref().ok_or("writes a commit with no text")?;
-            let named = step.verification.iter().find_map(|c| match c {
-                Check::LocalObject { id } => Some(*id),
-                _ => None,
-            });
-            let id = repo
-                .git()
-                .output_id(&["hash-object", "-t", "commit", "--stdin"], &[], text.as_bytes())
-                .map_err(|e| e.to_string())?;
-            if named != Some(id) {
-                return Err(format!(
-                    "its commit text hashes to {}, not the {} the plan names",
-                    id.short(),
-                    named.map_or("nothing".into(), |n| n.short())
-                ));
-            }
-            true
-        }
-        ["merge-tree", "--write-tree", "--name-only", "-z", base, ours, theirs]
-            if base.strip_prefix("--merge-base=").is_some_and(is_oid)
-                && is_oid(ours)
-                && is_oid(theirs) =>
-        {
-            false
-        }
-        _ => return Err(format!("an action regraft does not make: git {}", argv.join(" "))),
-    };
-    if step.input.is_some() && !input_allowed {
-        return Err("input for an action that reads none".into());
     }
     Ok(())
 }

@@ -282,9 +282,9 @@ fn compare_figures_agree_with_git() {
     let json = stdout_of(regraft(d).args(["compare", "--json", TARGET, SOURCE]));
     let c: regraft::analysis::compare::Comparison =
         serde_json::from_str(&json).expect("documented schema");
-    let names: Vec<&str> = c.options.iter().map(|o| o.strategy.as_str()).collect();
+    let names: Vec<&str> = c.options.iter().map(|o| o.strategy.name()).collect();
     assert_eq!(names, ["megapatch", "merge", "recreate", "reset", "backport"]);
-    let get = |name: &str| c.options.iter().find(|o| o.strategy == name).expect("option");
+    let get = |name: &str| c.options.iter().find(|o| o.strategy.name() == name).expect("option");
     // The schema's strings, as docs/compare.md lists them.
     let raw: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     let kept: Vec<&str> = raw["options"]

@@ -648,7 +648,7 @@ fn a_megapatch_for_gerrit_carries_a_change_id() {
         .steps
         .iter()
         .find(|s| s.id == regraft::surgery::operation::StepKind::Commit)
-        .and_then(|s| s.input.clone())
+        .and_then(|s| s.git()?.input().map(str::to_string))
         .expect("the commit step");
     let last = text.trim_end().lines().last().unwrap_or_default();
     assert!(last.starts_with("Change-Id: I") && last.len() == "Change-Id: I".len() + 40, "{text}");

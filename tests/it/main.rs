@@ -12,6 +12,7 @@ mod layers;
 mod lease;
 mod names;
 mod patch_id;
+mod plan_files;
 mod playbook;
 mod policy;
 mod recovery;

@@ -348,7 +348,7 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
     let calls: Vec<&ReviewCall> = finished
         .iter()
         .flat_map(|p| &p.steps)
-        .filter_map(|s| s.review.as_ref().map(|r| &r.call))
+        .filter_map(|s| s.review().map(|r| &r.call))
         .collect();
     let abandons = calls.iter().any(|c| matches!(c, ReviewCall::Abandon { .. }));
     let restores = calls.iter().any(|c| matches!(c, ReviewCall::Restore { .. }));

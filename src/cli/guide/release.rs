@@ -292,7 +292,7 @@ fn choose_strategy(comparison: &compare::Comparison, rules: &ServerRules) -> Ste
     let names: Vec<String> = allowed
         .iter()
         .map(|s| {
-            let f = comparison.options.iter().find(|f| f.strategy == s.name());
+            let f = comparison.options.iter().find(|f| f.strategy == *s);
             let mark = if *s == best { " (recommended)" } else { "" };
             format!(
                 "{}{mark}: {}",

@@ -247,7 +247,7 @@ pub(super) fn screen_table(c: &regraft::analysis::compare::Comparison) -> String
     }
     out.push_str(&format!(
         "\nrecommendation: {}\n",
-        crate::cli::ui::wrap(&c.recommendation, 64, 16)
+        crate::cli::ui::wrap(&c.recommendation.to_string(), 64, 16)
     ));
     out.push_str("(`git regraft compare` shows every figure and each option's verdict.)");
     out

@@ -1,11 +1,12 @@
 //! Follow-up patches and the megapatch or merge commit, computed at plan time so the plan
 //! names every id.
 
-use super::{ReplaceError, ReplaceRequest, Strategy, argv, leased_push};
+use super::{ReplaceError, ReplaceRequest, Strategy, leased_push};
 use crate::git::GitError;
+use crate::git::action::GitAction;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::surgery::operation::{Check, Step, StepKind};
+use crate::surgery::operation::{Action, Check, Step, StepKind};
 
 /// Plans the follow-ups: each is cherry-picked onto the tip so far (by `git merge-tree`, in
 /// a scratch object directory at plan time so the plan names every id), committed with its
@@ -113,26 +114,14 @@ impl Followup {
                 tree.short()
             ),
             // Run again at execution, it writes the same tree into the repository.
-            action: argv(&[
-                "merge-tree",
-                "--write-tree",
-                "--name-only",
-                "-z",
-                &format!("--merge-base={parent}"),
-                &tip.to_hex(),
-                &commit.to_hex(),
-            ]),
-            input: None,
-            review: None,
+            action: Action::Git(GitAction::MergeTree { base: parent, ours: tip, theirs: commit }),
             precondition: vec![Check::LocalObject { id: tip }],
             verification: vec![Check::LocalObject { id: tree }],
         };
         let write = Step {
             id: StepKind::FollowupCommit(k).into(),
             description: format!("write the follow-up commit {} (author kept)", new.short()),
-            action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
-            input: Some(text),
-            review: None,
+            action: Action::Git(GitAction::WriteCommit { text }),
             precondition: vec![],
             verification: vec![Check::LocalObject { id: new }],
         };

@@ -2,8 +2,6 @@
 //! ending a branch's life, and the branch steps of playbooks, always tagging the old tip
 //! first.
 
-use serde::{Deserialize, Serialize};
-
 mod followup;
 mod review_steps;
 mod strategy_steps;
@@ -18,10 +16,11 @@ use strategy_steps::{
 
 use crate::ErrorOrigin;
 use crate::git::GitError;
+use crate::git::action::{GitAction, Push};
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
 use crate::surgery::operation::{
-    self, Check, Notice, OperationError, Plan, Restore, Step, StepKind,
+    self, Action, BranchChange, Check, Notice, OperationError, Plan, Restore, Step, StepKind,
 };
 
 /// Errors from planning.
@@ -100,48 +99,7 @@ impl ErrorOrigin for ReplaceError {
     }
 }
 
-/// The ways to replace a branch (the backport strategy is `git regraft backport`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Strategy {
-    /// One commit on the old tip whose tree is SOURCE's.
-    Megapatch,
-    /// A merge: first parent the old tip, second SOURCE, tree SOURCE's.
-    Merge,
-    /// Delete the branch, create it again at SOURCE (two pushes).
-    Recreate,
-    /// Move the branch to SOURCE with one forced push.
-    Reset,
-    /// Push SOURCE, a branch built on the old tip by `git regraft backport`, for review.
-    Backport,
-}
-
-impl Strategy {
-    /// Every strategy, in the order the docs and the comparison list them.
-    pub const ALL: [Strategy; 5] = [
-        Strategy::Megapatch,
-        Strategy::Merge,
-        Strategy::Recreate,
-        Strategy::Reset,
-        Strategy::Backport,
-    ];
-
-    /// Reads a strategy's name as the command line, playbooks and the guide write it.
-    pub fn from_name(name: &str) -> Option<Strategy> {
-        Strategy::ALL.into_iter().find(|s| s.name() == name)
-    }
-
-    /// Returns the name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Megapatch => "megapatch",
-            Strategy::Merge => "merge",
-            Strategy::Recreate => "recreate",
-            Strategy::Reset => "reset",
-            Strategy::Backport => "backport",
-        }
-    }
-}
+pub use crate::analysis::strategy::Strategy;
 
 /// What to replace by what.
 #[derive(Debug, Clone)]
@@ -233,13 +191,9 @@ fn old_tip(
     Ok(OldTip { commit, tag })
 }
 
-fn argv(words: &[&str]) -> Option<Vec<String>> {
-    Some(words.iter().map(|w| (*w).to_string()).collect())
-}
-
 /// A compare-and-swap push of `reference` on `remote`: `to` is the new value (`None`
 /// deletes), `from` the value the remote must still have (`None`: must not exist). The
-/// lease alone allows a non-fast-forward move (see [`crate::git::remote::leased_push_argv`]).
+/// lease alone allows a non-fast-forward move (see [`Push::leased`]).
 /// Its precondition and verification say the same.
 pub(crate) fn leased_push(
     kind: StepKind,
@@ -252,9 +206,7 @@ pub(crate) fn leased_push(
     Step {
         id: kind.into(),
         description,
-        action: Some(crate::git::remote::leased_push_argv(remote, reference, from, to)),
-        input: None,
-        review: None,
+        action: Action::Git(GitAction::Push(Push::leased(remote, reference, from, to))),
         precondition: vec![Check::RemoteRef { reference: reference.to_string(), expected: from }],
         verification: vec![Check::RemoteRef { reference: reference.to_string(), expected: to }],
     }
@@ -284,9 +236,10 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
                 "fetch {branch} from {remote}, so its tip {} is here",
                 old.commit.short()
             ),
-            action: argv(&["fetch", "--no-tags", "--end-of-options", remote, &reference]),
-            input: None,
-            review: None,
+            action: Action::Git(GitAction::Fetch {
+                remote: remote.to_string(),
+                reference: reference.clone(),
+            }),
             precondition: vec![],
             verification: vec![Check::LocalObject { id: old.commit }],
         },
@@ -297,17 +250,11 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
                 old.commit.short(),
                 old.tag
             ),
-            action: argv(&[
-                "tag",
-                "-a",
-                "-F",
-                "-",
-                "--end-of-options",
-                &old.tag,
-                &old.commit.to_hex(),
-            ]),
-            input: Some(format!("{why}\n")),
-            review: None,
+            action: Action::Git(GitAction::Tag {
+                tag: old.tag.clone(),
+                commit: old.commit,
+                message: format!("{why}\n"),
+            }),
             precondition: vec![Check::NoLocalTag { tag: old.tag.clone() }],
             verification: vec![Check::LocalTag { tag: old.tag.clone(), commit: old.commit }],
         },
@@ -317,16 +264,7 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
                 "push tag {} to {remote} (only if {remote} has no such tag)",
                 old.tag
             ),
-            action: argv(&[
-                "push",
-                "--porcelain",
-                &format!("--force-with-lease={tag_ref}:"),
-                "--end-of-options",
-                remote,
-                &format!("{tag_ref}:{tag_ref}"),
-            ]),
-            input: None,
-            review: None,
+            action: Action::Git(GitAction::Push(Push::new_tag(remote, &old.tag))),
             precondition: vec![Check::RemoteRef { reference: tag_ref.clone(), expected: None }],
             verification: vec![Check::RemoteTag { tag: old.tag.clone(), commit: old.commit }],
         },
@@ -356,7 +294,10 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         Strategy::Reset => reset_steps(request, &old, source, &mut steps),
         Strategy::Backport => backport_steps(repo, request, &old, source, &mut steps)?,
     };
-    let tip_text = steps.iter().find(|s| s.id == StepKind::Commit).and_then(|s| s.input.clone());
+    let tip_text = steps
+        .iter()
+        .find(|s| s.id == StepKind::Commit)
+        .and_then(|s| s.git()?.input().map(str::to_string));
     let (mut final_tip, followup_steps) = followups(repo, request, final_tip, tip_text)?;
     steps.extend(followup_steps);
     if request.for_review && matches!(strategy, Strategy::Megapatch | Strategy::Merge) {
@@ -379,7 +320,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         notice: Some(Notice {
             branch: branch.to_string(),
             remote: remote.to_string(),
-            strategy: strategy.name().to_string(),
+            strategy: BranchChange::Replaced(strategy),
             source: Some(request.source.clone()),
             old: old.commit,
             new: Some(final_tip),
@@ -480,7 +421,7 @@ pub fn plan_eol(
         notice: Some(Notice {
             branch: branch.to_string(),
             remote: remote.to_string(),
-            strategy: "eol".into(),
+            strategy: BranchChange::EndOfLife,
             source: None,
             old: old.commit,
             new: None,

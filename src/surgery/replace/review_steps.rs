@@ -4,7 +4,7 @@
 use super::OldTip;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::surgery::operation::{Check, ReviewCall, ReviewStep, Step, StepKind};
+use crate::surgery::operation::{Action, Check, ReviewCall, ReviewStep, Step, StepKind};
 
 /// A Gerrit server and the branch's project on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,9 +75,7 @@ pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> St
                 .map(|w| format!(", as {w} says; --gerrit none turns this off"))
                 .unwrap_or_default()
         ),
-        action: None,
-        input: None,
-        review: Some(ReviewStep::new(
+        action: Action::Review(ReviewStep::new(
             target.gerrit.clone(),
             &target.project,
             branch,
@@ -102,9 +100,7 @@ pub(super) fn restore_step(target: &ReviewTarget, branch: &str) -> Step {
             "restore the reviews this run abandoned on {branch} of {} at {}",
             target.project, target.gerrit
         ),
-        action: None,
-        input: None,
-        review: Some(ReviewStep::new(
+        action: Action::Review(ReviewStep::new(
             target.gerrit.clone(),
             &target.project,
             branch,
@@ -134,9 +130,7 @@ pub(super) fn tag_through_rest(
             old.commit.short(),
             old.tag
         ),
-        action: None,
-        input: None,
-        review: Some(ReviewStep::new(
+        action: Action::Review(ReviewStep::new(
             target.gerrit.clone(),
             &target.project,
             branch,
@@ -162,9 +156,8 @@ pub(super) fn through_rest(
     branch: &str,
     create_at: Option<ObjectId>,
 ) -> Step {
-    step.action = None;
     step.description = format!("{} (through Gerrit's REST API)", step.description);
-    step.review = Some(ReviewStep::new(
+    step.action = Action::Review(ReviewStep::new(
         target.gerrit.clone(),
         &target.project,
         branch,

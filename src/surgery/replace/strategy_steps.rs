@@ -4,10 +4,11 @@
 
 use super::followup::new_commit;
 use super::review_steps::{abandon_step, through_rest};
-use super::{OldTip, ReplaceError, ReplaceRequest, Strategy, argv, leased_delete, leased_push};
+use super::{OldTip, ReplaceError, ReplaceRequest, Strategy, leased_delete, leased_push};
+use crate::git::action::{GitAction, Push};
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
-use crate::surgery::operation::{Check, Step, StepKind};
+use crate::surgery::operation::{Action, Check, Step, StepKind};
 
 /// The push of `tip` for review (to `--review-ref`, default Gerrit's `refs/for/<branch>`)
 /// while the branch is still the old tip. A push to `refs/for/` leaves no ref to check (and
@@ -21,12 +22,11 @@ pub(super) fn review_push(
 ) -> Step {
     let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
     let review_ref = request.review_ref.clone().unwrap_or_else(|| format!("refs/for/{branch}"));
-    let (action, verification) = if review_ref.starts_with("refs/for/") {
-        let refspec = format!("{tip}:{review_ref}");
-        (argv(&["push", "--porcelain", "--end-of-options", remote, &refspec]), vec![])
+    let (push, verification) = if review_ref.starts_with("refs/for/") {
+        (Push::for_review(remote, &review_ref, tip), vec![])
     } else {
         (
-            Some(crate::git::remote::leased_push_argv(remote, &review_ref, None, Some(tip))),
+            Push::leased(remote, &review_ref, None, Some(tip)),
             vec![Check::RemoteRef { reference: review_ref.clone(), expected: Some(tip) }],
         )
     };
@@ -37,9 +37,7 @@ pub(super) fn review_push(
             tip.short(),
             old.commit.short()
         ),
-        action,
-        input: None,
-        review: None,
+        action: Action::Git(GitAction::Push(push)),
         precondition: vec![Check::RemoteRef {
             reference: format!("refs/heads/{branch}"),
             expected: Some(old.commit),
@@ -74,9 +72,7 @@ pub(super) fn new_commit_steps(
                 String::new()
             }
         ),
-        action: argv(&["hash-object", "-t", "commit", "-w", "--stdin"]),
-        input: Some(text),
-        review: None,
+        action: Action::Git(GitAction::WriteCommit { text }),
         precondition: vec![],
         verification: vec![Check::LocalObject { id: commit }],
     });
@@ -192,9 +188,7 @@ pub(super) fn verify_step(branch: &str, old: &OldTip, tip: ObjectId) -> Step {
     Step {
         id: StepKind::Verify.into(),
         description: format!("verify: {branch} is {}, tag {} is the old tip", tip.short(), old.tag),
-        action: None,
-        input: None,
-        review: None,
+        action: Action::Check,
         precondition: vec![],
         verification: vec![
             Check::RemoteRef { reference: format!("refs/heads/{branch}"), expected: Some(tip) },
