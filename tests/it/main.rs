@@ -11,6 +11,7 @@ mod guide;
 mod layers;
 mod lease;
 mod names;
+mod output;
 mod patch_id;
 mod plan_files;
 mod playbook;

@@ -1,4 +1,4 @@
-//! Plan files and journals written before plan steps were typed (a126b5f's format: `action`
+//! Plan files and journals written before plan steps were typed (a6777d7's format: `action`
 //! an argv, `input`, `review`) still load, write back byte for byte, and run.
 //!
 //! The files in `tests/it/data/before-typed-actions/` were written by the binary of commit
