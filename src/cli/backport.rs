@@ -98,7 +98,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let progress = super::progress::Bar::new();
     if let Some(action) = resume {
         let report = apply::resume(&repo, action, &progress).map_err(apply_error)?;
-        return report_run(ui, &report, action == apply::Resume::Abort);
+        return report_run(ui, &report, RunEnd::after(action));
     }
     let target =
         args.target.clone().expect("clap requires TARGET without --continue/--skip/--abort");
@@ -137,13 +137,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             &progress,
         )
         .map_err(apply_error)?;
-        return report_run(ui, &report, false);
+        return report_run(ui, &report, RunEnd::Applied);
     }
     let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)?;
     if args.json {
         super::write_json(ui, &plan)?;
     } else {
-        render(&mut ui.out(), &target, &plan, args.verbose)?;
+        render(&mut ui.out(), &target, &plan, super::Detail::verbose(args.verbose))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -172,15 +172,31 @@ pub fn apply_error(error: ApplyError) -> CommandError {
     }
 }
 
+/// How a real run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// It applied picks (and may have stopped at a conflict).
+    Applied,
+    /// `--abort` undid it.
+    Aborted,
+}
+
+impl RunEnd {
+    /// Returns how a run resumed with `action` ended.
+    pub fn after(action: apply::Resume) -> RunEnd {
+        if action == apply::Resume::Abort { RunEnd::Aborted } else { RunEnd::Applied }
+    }
+}
+
 /// Tells what a real run did, and what to do at a conflict (exit code 3 there: a finding).
 pub fn report_run(
     ui: &Ui,
     report: &apply::Report,
-    aborted: bool,
+    ended: RunEnd,
 ) -> Result<ExitCode, CommandError> {
     let mut out = ui.out();
     let branch = report.branch.strip_prefix("refs/heads/").unwrap_or(&report.branch);
-    if aborted {
+    if ended == RunEnd::Aborted {
         writeln!(out, "backport aborted: branch {branch} deleted, HEAD back where it was")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -262,13 +278,14 @@ pub fn dry_run(
         .map_err(CommandError::from)
 }
 
-/// Writes the prediction: counts, stages, conflicts, and with `verbose` every step.
+/// Writes the prediction: counts, stages, conflicts, and with [`super::Detail::Every`] every step.
 pub fn render(
     out: &mut impl Write,
     target: &str,
     plan: &BackportPlan,
-    verbose: bool,
+    detail: super::Detail,
 ) -> std::io::Result<()> {
+    let verbose = detail == super::Detail::Every;
     let OutcomeCounts { clean, empty, conflict, present } = plan.counts();
     writeln!(
         out,

@@ -52,7 +52,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &delta)?;
     } else {
-        render(&mut ui.out(), ui, &delta, args.verbose)?;
+        render(&mut ui.out(), ui, &delta, super::Detail::verbose(args.verbose))?;
         ui.status(&format!(
             "next: `git regraft deps {t} {s} --for REV` (what a fix needs), `git regraft compare {t} {s}` (the options, measured)",
             t = regraft::git::quote(&delta.target.name),
@@ -77,8 +77,15 @@ pub fn delta_error(error: DeltaError) -> CommandError {
     }
 }
 
-/// Writes the human summary (and with `verbose`, every commit) to `out`, in `ui`'s colors.
-pub fn render(out: &mut impl Write, ui: &Ui, delta: &Delta, verbose: bool) -> std::io::Result<()> {
+/// Writes the human summary (and with [`Detail::Every`], every commit) to `out`, in `ui`'s
+/// colors.
+pub fn render(
+    out: &mut impl Write,
+    ui: &Ui,
+    delta: &Delta,
+    detail: super::Detail,
+) -> std::io::Result<()> {
+    let verbose = detail == super::Detail::Every;
     let bold = Style::new().bold();
     let (target, source) = (&delta.target, &delta.source);
     if target.commit == source.commit {

@@ -91,7 +91,7 @@ fn what_separates(out: &mut impl Write, ui: &Ui, repo: &Repo) -> Result<(), Comm
     writeln!(out, "$ git regraft delta {} {}", scenario::TARGET, scenario::SOURCE)?;
     let delta = delta::delta(repo, scenario::TARGET, scenario::SOURCE, &DeltaOptions::default())
         .map_err(super::delta::delta_error)?;
-    super::delta::render(out, ui, &delta, false)?;
+    super::delta::render(out, ui, &delta, super::Detail::Summary)?;
     let s = delta.summary();
     writeln!(out)?;
     writeln!(
@@ -124,7 +124,7 @@ fn what_the_fix_needs(
         sample.fix.short()
     )?;
     let graph = super::deps::closure_for(repo, scenario::TARGET, scenario::SOURCE, sample.fix)?;
-    super::deps::render(out, &graph, &[sample.fix], false)?;
+    super::deps::render(out, &graph, &[sample.fix], super::Detail::Summary)?;
     let closure = graph.closure.as_deref().unwrap_or_default();
     writeln!(out)?;
     writeln!(
@@ -144,7 +144,7 @@ fn what_the_fix_needs(
 fn the_picks(out: &mut impl Write, repo: &Repo, sample: &Scenario) -> Result<(), CommandError> {
     writeln!(out, "$ git regraft backport --dry-run {} {}", scenario::TARGET, scenario::SOURCE)?;
     let whole = super::backport::dry_run(repo, scenario::TARGET, scenario::SOURCE, None)?;
-    super::backport::render(out, scenario::TARGET, &whole, false)?;
+    super::backport::render(out, scenario::TARGET, &whole, super::Detail::Summary)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -155,7 +155,7 @@ fn the_picks(out: &mut impl Write, repo: &Repo, sample: &Scenario) -> Result<(),
     )?;
     let for_fix =
         super::backport::dry_run(repo, scenario::TARGET, scenario::SOURCE, Some(sample.fix))?;
-    super::backport::render(out, scenario::TARGET, &for_fix, false)?;
+    super::backport::render(out, scenario::TARGET, &for_fix, super::Detail::Summary)?;
     let OutcomeCounts { clean, empty, conflict, present } = whole.counts();
     writeln!(out)?;
     writeln!(

@@ -76,7 +76,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match format {
         Format::Json => super::write_json(ui, &graph)?,
         Format::Dot => super::dot::write(&mut ui.out(), &graph, &wanted)?,
-        Format::Text => render(&mut ui.out(), &graph, &wanted, args.verbose)?,
+        Format::Text => {
+            render(&mut ui.out(), &graph, &wanted, super::Detail::verbose(args.verbose))?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -94,13 +96,14 @@ pub fn closure_for(
     Ok(graph)
 }
 
-/// Writes the human summary, the closure when there is one, or every edge with `verbose`.
+/// Writes the human summary, the closure when there is one, or every edge with [`super::Detail::Every`].
 pub fn render(
     out: &mut impl Write,
     graph: &DependencyGraph,
     wanted: &[regraft::ObjectId],
-    verbose: bool,
+    detail: super::Detail,
 ) -> std::io::Result<()> {
+    let verbose = detail == super::Detail::Every;
     let by_id: HashMap<_, _> = graph.commits.iter().map(|c| (c.commit, c)).collect();
     let line_edges = graph.edges.iter().filter(|e| e.kind == EdgeKind::Lines).count();
     let file_edges = graph.edges.len() - line_edges;

@@ -33,8 +33,8 @@ pub struct Args {
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
-    if c.resume || c.abort {
-        return super::surgery::resume_or_abort(ui, &repo, c.abort);
+    if let Some(finish) = c.finish() {
+        return super::surgery::resume_or_abort(ui, &repo, finish);
     }
     super::status::refuse_if_in_progress(&repo)?;
     if let Some(path) = &c.plan {
@@ -42,7 +42,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     let branch = args.branch.expect("clap requires BRANCH");
     let disabled = c.gerrit.as_deref() == Some("none");
-    let review = super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote, &branch)?;
+    let review = super::abandon::review_target(
+        &repo,
+        c.gerrit.clone(),
+        c.project.clone(),
+        &c.remote,
+        &branch,
+    )?;
     let mut plan =
         replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())?;
     if disabled {
@@ -51,5 +57,5 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if let Some(path) = &c.plan_out {
         return super::surgery::save(ui, &repo, &plan, path, "eol");
     }
-    super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json)
+    super::surgery::dry_run_or_execute(ui, &repo, plan, &c)
 }

@@ -50,6 +50,20 @@ Examples:
   git regraft sync --all                                    after a branch was replaced
   git regraft status                                        what is in progress, what next";
 
+/// How much a human rendering shows: its summary, or with `--verbose` every item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Summary,
+    Every,
+}
+
+impl Detail {
+    /// Returns the detail `--verbose` asks for.
+    pub fn verbose(verbose: bool) -> Detail {
+        if verbose { Detail::Every } else { Detail::Summary }
+    }
+}
+
 /// Top-level arguments.
 #[derive(Debug, Parser)]
 #[command(name = "git-regraft", bin_name = "git regraft", version, about = ABOUT,

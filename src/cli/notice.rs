@@ -35,7 +35,7 @@ pub struct Args {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
+pub enum Format {
     Text,
     Markdown,
 }
@@ -50,7 +50,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         ))
         .with_hint("run it here with `git regraft replace ... --execute` (or `eol`) first")
     })?;
-    let text = compose(&notice, args.why.as_deref(), args.format == Format::Markdown);
+    let text = compose(&notice, args.why.as_deref(), args.format);
     ui.out().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -58,7 +58,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 /// Writes the announcement. Names in its commands are quoted where a shell would read them
 /// as more than a word (a branch may be called `stable/$(touch${IFS}x)`), so pasting a command
 /// runs that command and nothing else.
-pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
+pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
+    let markdown = format == Format::Markdown;
     let (branch, remote, tag) = (&n.branch, &n.remote, &n.tag);
     let (q_branch, q_remote, q_tag) = (quote(branch), quote(remote), quote(tag));
     let q_tracking = quote(&format!("{remote}/{branch}"));

@@ -72,8 +72,8 @@ fn strategy_parser() -> impl clap::builder::TypedValueParser<Value = Strategy> {
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
-    if c.resume || c.abort {
-        return super::surgery::resume_or_abort(ui, &repo, c.abort);
+    if let Some(finish) = c.finish() {
+        return super::surgery::resume_or_abort(ui, &repo, finish);
     }
     super::status::refuse_if_in_progress(&repo)?;
     if let Some(path) = &c.plan {
@@ -92,8 +92,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         for_review: args.for_review,
     };
     let disabled = c.gerrit.as_deref() == Some("none");
-    let review =
-        super::abandon::review_target(&repo, c.gerrit, c.project, &c.remote, &request.branch)?;
+    let review = super::abandon::review_target(
+        &repo,
+        c.gerrit.clone(),
+        c.project.clone(),
+        &c.remote,
+        &request.branch,
+    )?;
     let request = ReplaceRequest {
         review: review.map(|t| regraft::surgery::replace::ReviewTarget {
             rest_branches: args.gerrit_rest,
@@ -108,7 +113,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if let Some(path) = &c.plan_out {
         return super::surgery::save(ui, &repo, &plan, path, "replace");
     }
-    let result = super::surgery::dry_run_or_execute(ui, &repo, plan, c.execute, c.yes, c.json);
+    let result = super::surgery::dry_run_or_execute(ui, &repo, plan, &c);
     result.map_err(|e| match (strategy, &e.hint) {
         (Strategy::Reset, None) => e.with_hint(
             "a server that refuses non-fast-forward pushes refuses reset: run `git regraft replace --abort`, then plan again with --strategy recreate",

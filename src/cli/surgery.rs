@@ -57,7 +57,7 @@ pub fn saved(
     if c.execute {
         regraft::surgery::saved_plan::check_current(repo, &plan, path)?;
     }
-    dry_run_or_execute(ui, repo, plan, c.execute, c.yes, c.json)
+    dry_run_or_execute(ui, repo, plan, c)
 }
 
 /// Writes the plan to `path` for review and says how to run it.
@@ -163,17 +163,15 @@ fn render_dry_run(out: &mut impl Write, repo: &Repo, plan: &Plan) -> std::io::Re
     render_now(out, plan, now.as_deref())
 }
 
-/// Shows the plan (dry run), or with `execute` asks and runs it.
+/// Shows the plan (dry run), or with `--execute` asks and runs it.
 pub fn dry_run_or_execute(
     ui: &Ui,
     repo: &Repo,
     plan: Plan,
-    execute: bool,
-    yes: bool,
-    json: bool,
+    c: &SurgeryArgs,
 ) -> Result<ExitCode, CommandError> {
-    if !execute {
-        if json {
+    if !c.execute {
+        if c.json {
             super::write_json(ui, &plan)?;
         } else {
             render_dry_run(&mut ui.out(), repo, &plan)?;
@@ -185,7 +183,7 @@ pub fn dry_run_or_execute(
         return Ok(ExitCode::SUCCESS);
     }
     render(&mut ui.out(), &plan)?;
-    confirm(&plan.operation, yes)?;
+    confirm(&plan.operation, c.yes)?;
     let mut report = |step: &operation::Step, status: StepStatus| {
         let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
         ui.status(&format!("{how}: {}", step.description));
@@ -199,9 +197,29 @@ pub fn dry_run_or_execute(
     Ok(ExitCode::SUCCESS)
 }
 
+/// How to finish the operation in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// `--continue`: run its remaining steps.
+    Continue,
+    /// `--abort`: undo what it did.
+    Abort,
+}
+
+impl SurgeryArgs {
+    /// Returns what `--continue` or `--abort` asks, if either was given.
+    pub fn finish(&self) -> Option<Finish> {
+        match (self.resume, self.abort) {
+            (_, true) => Some(Finish::Abort),
+            (true, false) => Some(Finish::Continue),
+            (false, false) => None,
+        }
+    }
+}
+
 /// Resumes or aborts the operation in progress.
-pub fn resume_or_abort(ui: &Ui, repo: &Repo, abort: bool) -> Result<ExitCode, CommandError> {
-    if abort {
+pub fn resume_or_abort(ui: &Ui, repo: &Repo, finish: Finish) -> Result<ExitCode, CommandError> {
+    if finish == Finish::Abort {
         let report = operation::abort(repo).map_err(operation_error)?;
         let mut out = ui.out();
         writeln!(out, "aborted: {}", report.operation)?;

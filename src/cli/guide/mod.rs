@@ -172,13 +172,17 @@ fn in_progress(
             "Leave it and go on with the guide".to_string(),
         ];
         return match select("What now?", &choices, 0)? {
-            0 => Ok(Some(super::surgery::resume_or_abort(ui, repo, false)?)),
+            0 => Ok(Some(super::surgery::resume_or_abort(
+                ui,
+                repo,
+                super::surgery::Finish::Continue,
+            )?)),
             1 => {
                 say("Undoing puts the branch back at its old tip where this operation moved it.");
                 if !confirm("Undo it?", false)? {
                     return Ok(Some(ExitCode::SUCCESS));
                 }
-                Ok(Some(super::surgery::resume_or_abort(ui, repo, true)?))
+                Ok(Some(super::surgery::resume_or_abort(ui, repo, super::surgery::Finish::Abort)?))
             }
             _ => Ok(None),
         };
@@ -237,7 +241,11 @@ fn backport_in_progress(
     };
     let report = apply::resume(repo, action, &crate::cli::progress::Bar::new())
         .map_err(crate::cli::backport::apply_error)?;
-    Ok(Some(crate::cli::backport::report_run(ui, &report, action == Resume::Abort)?))
+    Ok(Some(crate::cli::backport::report_run(
+        ui,
+        &report,
+        crate::cli::backport::RunEnd::after(action),
+    )?))
 }
 
 // ---- facts about the repository ------------------------------------------------------
@@ -342,7 +350,11 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
     let finished = regraft::surgery::operation::last_finished(repo);
     if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
-        let _ = write!(ui.out(), "{}", super::notice::compose(&notice, None, false));
+        let _ = write!(
+            ui.out(),
+            "{}",
+            super::notice::compose(&notice, None, super::notice::Format::Text)
+        );
     }
     // Reviews abandoned by a step, with no step of the plan restoring them.
     let calls: Vec<&ReviewCall> = finished

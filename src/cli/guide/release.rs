@@ -566,7 +566,8 @@ fn staged_backport(
         &crate::cli::progress::Bar::new(),
     )
     .map_err(crate::cli::backport::apply_error)?;
-    let code = crate::cli::backport::report_run(ui, &report, false)?;
+    let code =
+        crate::cli::backport::report_run(ui, &report, crate::cli::backport::RunEnd::Applied)?;
     say("Then push it for review:");
     say_command(&push);
     Ok(code)
