@@ -216,8 +216,20 @@ fn journal_path(repo: &Repo) -> PathBuf {
 fn load(repo: &Repo) -> Result<Option<Journal>, OperationError> {
     let path = journal_path(repo);
     match std::fs::read(&path) {
-        Ok(text) => match serde_json::from_slice(&text) {
-            Ok(journal) => Ok(Some(journal)),
+        Ok(text) => match serde_json::from_slice::<Journal>(&text) {
+            // A step regraft would not have made (an edited journal) is not run, nor
+            // trusted to say what ran: the journal is as unreadable as a torn one.
+            Ok(journal) => match crate::surgery::saved_plan::check_steps(repo, &journal.plan) {
+                Ok(()) => Ok(Some(journal)),
+                Err((step, problem)) => {
+                    Err(OperationError::CorruptJournal(Box::new(corrupt_journal(
+                        repo,
+                        path,
+                        format!("step {step}: {problem}; regraft makes no such step"),
+                        &text,
+                    ))))
+                }
+            },
             Err(e) => {
                 let detail =
                     if text.is_empty() { "it is empty".to_string() } else { e.to_string() };

@@ -71,10 +71,18 @@ pub fn read(repo: &Repo, path: &Path) -> Result<Plan, SavedPlanError> {
         problem,
     };
     repo.check_remote(&plan.remote).map_err(|e| refuse("(plan)", e.to_string()))?;
-    for step in &plan.steps {
-        check_step(repo, &plan, step).map_err(|problem| refuse(&step.id.to_string(), problem))?;
-    }
+    check_steps(repo, &plan).map_err(|(step, problem)| refuse(&step, problem))?;
     Ok(plan)
+}
+
+/// Checks every step of `plan` for what reading it could not (see [`check_step`]); returns
+/// the first step that fails, by id, and why. Journals are checked the same way before
+/// `--continue` or `--abort` trusts them.
+pub fn check_steps(repo: &Repo, plan: &Plan) -> Result<(), (String, String)> {
+    for step in &plan.steps {
+        check_step(repo, plan, step).map_err(|problem| (step.id.to_string(), problem))?;
+    }
+    Ok(())
 }
 
 /// Refuses the plan when the remote no longer holds, for any ref the plan touches, the

@@ -167,3 +167,35 @@ fn a_journal_step_regraft_would_not_make_is_refused_before_anything_runs() {
     assert!(!pwned.exists(), "the edited step did not run");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), before);
 }
+
+#[test]
+fn a_journal_that_pushes_elsewhere_or_writes_another_commit_is_refused() {
+    // Regression: `--continue` ran whatever the journal held; a saved plan was checked.
+    for (what, from, to) in [
+        ("another commit", "Merge origin/stable/mitaka", "Merge something else"),
+        ("another remote", "\"origin\",\n          \"", "\"elsewhere\",\n          \""),
+    ] {
+        let w = world(true);
+        let elsewhere = w.clone.parent().expect("parent").join("elsewhere.git");
+        git(w.clone.parent().expect("parent"), &["init", "-q", "--bare", "elsewhere.git"]);
+        git(&w.clone, &["remote", "add", "elsewhere", elsewhere.to_str().expect("utf-8")]);
+        let args =
+            ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy", "merge"];
+        let (code, out) = run(regraft(&w.clone)
+            .args(args)
+            .args(["--execute", "--yes"])
+            .env("REGRAFT_FAULT_AFTER_STEPS", "3"));
+        assert_ne!(code, Some(0), "{out}");
+        let journal = w.clone.join(".git/regraft/journal.json");
+        let text = std::fs::read_to_string(&journal).expect("journal");
+        let edited = text.replace(from, to);
+        assert_ne!(edited, text, "{what}: the edit took");
+        std::fs::write(&journal, edited).expect("write");
+        let before = remote(&w.server, "refs/heads/stable/liberty");
+        let (code, out) = run(regraft(&w.clone).args(["replace", "--continue"]));
+        assert_eq!(code, Some(2), "{what}: {out}");
+        assert!(out.contains("regraft makes no such step"), "{what}: {out}");
+        assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), before, "{what}");
+        assert_eq!(git(&elsewhere, &["for-each-ref"]), "", "{what}: nothing pushed elsewhere");
+    }
+}
