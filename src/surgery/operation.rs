@@ -67,6 +67,24 @@ pub enum OperationError {
     NotRestored { numbers: String },
     #[error(transparent)]
     CorruptJournal(Box<CorruptJournal>),
+    #[error(transparent)]
+    NotPutBack(Box<NotPutBack>),
+}
+
+/// What `--abort` could not put back, because the remote refused it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{remote} {reference} could not be put back at {old}: {why}. It is still at {found}; \
+     the old tip is kept by tag {tag}. The journal is kept: once {remote} allows it (or an \
+     administrator moves the branch back), run --abort again"
+)]
+pub struct NotPutBack {
+    pub remote: String,
+    pub reference: String,
+    pub old: String,
+    pub found: String,
+    pub tag: String,
+    pub why: String,
 }
 
 /// What `--abort` found on the remote that this operation did not push, and left alone.
@@ -103,7 +121,8 @@ impl ErrorOrigin for OperationError {
             | OperationError::PushRefused { .. }
             | OperationError::NotOurs(_)
             | OperationError::AbortInProgress { .. }
-            | OperationError::CorruptJournal(_) => true,
+            | OperationError::CorruptJournal(_)
+            | OperationError::NotPutBack(_) => true,
         }
     }
 }
@@ -353,13 +372,26 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
                     restore.old.short()
                 )),
                 Err(e @ OperationError::RemoteMoved { .. }) => return Err(e),
-                Err(e) => kept.push(format!(
-                    "{} {} could not be put back ({e}); the old tip is kept by tag {}",
-                    plan.remote, restore.reference, restore.tag
-                )),
+                // The journal stays: the operation is not undone, and a later --abort
+                // (once the server allows it) finishes the job.
+                Err(e) => {
+                    return Err(OperationError::NotPutBack(Box::new(NotPutBack {
+                        remote: plan.remote.clone(),
+                        reference: restore.reference.clone(),
+                        old: restore.old.short(),
+                        found: describe(current),
+                        tag: restore.tag.clone(),
+                        why: e.to_string(),
+                    })));
+                }
             }
         }
-        kept.push(format!("tag {} stays: it keeps the old tip", restore.tag));
+        // Only a tag that is there keeps anything: an abort before its push made none.
+        let tag = [format!("refs/tags/{}^{{}}", restore.tag)];
+        let peeled = crate::git::remote::ls_remote(repo.git(), &plan.remote, &tag)?;
+        if peeled.get(&tag[0]) == Some(&restore.old) {
+            kept.push(format!("tag {} stays: it keeps the old tip", restore.tag));
+        }
     }
     remove(repo)?;
     Ok(AbortReport { operation: plan.operation, restored, kept })

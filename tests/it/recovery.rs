@@ -760,3 +760,41 @@ fn a_journal_written_with_the_step_ids_of_before_reads_back_and_resumes() {
     .expect("json");
     assert_eq!(last, journal["plan"], "written back with the same ids");
 }
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn an_abort_a_strict_server_refuses_says_so_and_keeps_the_journal() {
+    // Regression (issue 24): on a server that denies non-fast-forward updates and deletes,
+    // --abort said "aborted", exited 0 and dropped the journal with the branch still moved.
+    let w = world(true);
+    interrupted(&w, "merge", 5);
+    let ours = remote(&w.server, BRANCH).expect("the merge was pushed");
+    git(&w.server, &["config", "receive.denyDeletes", "true"]);
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("could not be put back") && out.contains(&ours.short()), "{out}");
+    assert!(out.contains("liberty-early-demise"), "names the tag that keeps the old tip: {out}");
+    assert!(!out.contains("aborted:"), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(ours), "nothing changed");
+    assert!(w.clone.join(".git/regraft/journal.json").exists(), "the journal is kept");
+    assert_eq!(status_json(&w.clone)["next"], "git regraft replace --abort");
+
+    // An administrator lets it through; --abort then finishes.
+    git(&w.server, &["config", "receive.denyDeletes", "false"]);
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old), "{out}");
+    assert!(out.contains("tag liberty-early-demise stays"), "{out}");
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn an_abort_before_the_tag_was_pushed_claims_no_tag() {
+    // Regression (issue 24): abort said a tag "keeps the old tip" when it was never made.
+    let w = world(true);
+    interrupted(&w, "merge", 1);
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("keeps the old tip"), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old));
+}
