@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use std::io::Write;
 
 use regraft::git::repo::Repo;
-use regraft::surgery::operation::{self, OperationError, Plan};
+use regraft::surgery::operation::{self, Plan};
 use regraft::surgery::playbook::{self, Playbook};
+use regraft::surgery::playbook_run::{self, PartState};
 
 use super::{CommandError, Ui};
 
@@ -55,21 +56,31 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let values: BTreeMap<String, String> = args.vars.into_iter().collect();
     let book = playbook::load(&args.playbook, &values)?;
-    let plans = plans_of(&book)?;
+    let parts = parts_of(&book)?;
     if args.json {
-        let all: Vec<_> = plans.iter().map(|(_, p)| p).collect();
+        let all: Vec<_> = parts.iter().filter_map(|p| p.plan()).collect();
         super::write_json(ui, &all)?;
         if !args.execute {
             return Ok(ExitCode::SUCCESS);
         }
     }
     ui.status(&format!("playbook {}: {}", book.name, book.description));
-    for (repo, plan) in &plans {
-        if args.execute {
-            super::surgery::render(&mut ui.out(), plan)?;
-        } else {
-            let now = regraft::surgery::assess::assess(repo, plan).ok();
-            super::surgery::render_now(&mut ui.out(), plan, now.as_deref())?;
+    for part in &parts {
+        match &part.todo {
+            Todo::Done => writeln!(
+                ui.out(),
+                "{}: done by an earlier run of this playbook; skipped",
+                part.repository
+            )?,
+            Todo::Resume(plan) => {
+                writeln!(
+                    ui.out(),
+                    "{}: half done by an earlier run of this playbook; it resumes:",
+                    part.repository
+                )?;
+                render_part(ui, &part.repo, plan, args.execute)?;
+            }
+            Todo::Run(plan) => render_part(ui, &part.repo, plan, args.execute)?,
         }
     }
     if !args.execute {
@@ -80,55 +91,129 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         return Ok(ExitCode::SUCCESS);
     }
     super::surgery::confirm(
-        &format!("run playbook {} on {} repositories", book.name, plans.len()),
+        &format!("run playbook {} on {} repositories", book.name, parts.len()),
         args.yes,
     )?;
-    execute_plans(ui, &book, &plans, None)
+    execute_parts(ui, &book, &parts, None)
 }
 
-/// Makes every repository's plan of `book`, before anything runs: bad input anywhere
-/// changes nothing.
-pub(super) fn plans_of(book: &Playbook) -> Result<Vec<(Repo, Plan)>, CommandError> {
+fn render_part(ui: &Ui, repo: &Repo, plan: &Plan, execute: bool) -> Result<(), CommandError> {
+    if execute {
+        super::surgery::render(&mut ui.out(), plan)?;
+    } else {
+        let now = regraft::surgery::assess::assess(repo, plan).ok();
+        super::surgery::render_now(&mut ui.out(), plan, now.as_deref())?;
+    }
+    Ok(())
+}
+
+/// One repository's part of a playbook run.
+#[derive(Debug)]
+pub(super) struct Part {
+    pub repo: Repo,
+    /// The repository as the playbook names it.
+    pub repository: String,
+    pub todo: Todo,
+}
+
+/// What is left of a repository's part.
+#[derive(Debug)]
+pub(super) enum Todo {
+    /// Every step was done by an earlier run of the same playbook.
+    Done,
+    /// An earlier run of the same playbook stopped in it: its journal's plan resumes.
+    Resume(Plan),
+    /// Its plan runs from the first step.
+    Run(Plan),
+}
+
+impl Part {
+    /// Returns the plan still to run, if any.
+    pub fn plan(&self) -> Option<&Plan> {
+        match &self.todo {
+            Todo::Done => None,
+            Todo::Resume(plan) | Todo::Run(plan) => Some(plan),
+        }
+    }
+}
+
+/// Makes every repository's part of `book`, before anything runs: bad input anywhere
+/// changes nothing. A repository an earlier run of the same playbook (same file and
+/// values) finished is skipped; one it left half done resumes from its journal.
+pub(super) fn parts_of(book: &Playbook) -> Result<Vec<Part>, CommandError> {
     let start = super::current_dir()?;
-    let mut plans = Vec::new();
+    let run = book.run_id();
+    let mut parts = Vec::new();
     for repository in &book.repositories {
         let repo = Repo::discover(&start.join(repository))?;
-        super::status::refuse_if_in_progress(&repo)?;
-        let plan = book.plan(&repo, repository)?;
-        plans.push((repo, plan));
+        let earlier = playbook_run::state_in(&repo, &run)?;
+        let journal = operation::in_progress(&repo).ok().flatten();
+        let todo = match (earlier, journal) {
+            (Some(PartState::Done), _) => Todo::Done,
+            (Some(PartState::Pending), Some(progress))
+                if progress.plan.operation == book.operation_in(repository)
+                    && !progress.aborting =>
+            {
+                Todo::Resume(progress.plan)
+            }
+            _ => {
+                super::status::refuse_if_in_progress(&repo)?;
+                Todo::Run(book.plan(&repo, repository)?)
+            }
+        };
+        parts.push(Part { repo, repository: repository.clone(), todo });
     }
-    Ok(plans)
+    Ok(parts)
 }
 
-/// Carries out `plans` (confirmed already), each with its journal; with `fitted` (the
-/// guide), each step done is wrapped to that width.
-pub(super) fn execute_plans(
+/// Carries out `parts` (confirmed already), each with its journal, recording in every
+/// repository how its part stands so that a killed run is finished by running the playbook
+/// again; with `fitted` (the guide), each step done is wrapped to that width.
+pub(super) fn execute_parts(
     ui: &Ui,
     book: &Playbook,
-    plans: &[(Repo, Plan)],
+    parts: &[Part],
     fitted: Option<usize>,
 ) -> Result<ExitCode, CommandError> {
+    let run = book.run_id();
+    let repositories: Vec<(String, PathBuf)> =
+        parts.iter().map(|p| (p.repository.clone(), p.repo.state_dir())).collect();
+    // Before anything runs, every repository says which run it belongs to.
+    for part in parts.iter().filter(|p| p.plan().is_some()) {
+        playbook_run::write(&part.repo, &run, &repositories, PartState::Pending)?;
+    }
+    let todo: Vec<&Part> = parts.iter().filter(|p| p.plan().is_some()).collect();
     // Repositories run one after another, or `parallel` at once when the playbook says so.
-    for chunk in plans.chunks(book.parallel.max(1)) {
-        let results: Vec<Result<(), OperationError>> = std::thread::scope(|scope| {
+    for chunk in todo.chunks(book.parallel.max(1)) {
+        let results: Vec<Result<(), CommandError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunk
                 .iter()
-                .map(|(repo, plan)| {
-                    let (dir, plan) = (repo.git_dir().to_path_buf(), plan.clone());
+                .map(|part| {
+                    let dir = part.repo.git_dir().to_path_buf();
+                    let (run, repositories) = (&run, &repositories);
+                    // The plan to run from its start; `None` resumes the journal's.
+                    let fresh = match &part.todo {
+                        Todo::Run(plan) => Some(plan.clone()),
+                        Todo::Resume(_) | Todo::Done => None,
+                    };
                     scope.spawn(move || {
                         // Each worker opens its own handle: a repository handle is not shared
                         // between threads.
-                        let repo = Repo::discover(&dir).map_err(|e| OperationError::Io {
-                            path: dir.clone(),
-                            source: std::io::Error::other(e.to_string()),
-                        })?;
-                        operation::execute(&repo, plan, &mut |step, _| {
+                        let repo = Repo::discover(&dir)?;
+                        let mut report = |step: &operation::Step, _| {
                             let done = format!("done: {}", step.description);
                             match fitted {
                                 Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 4)),
                                 None => eprintln!("{done}"),
                             }
-                        })
+                        };
+                        match fresh {
+                            Some(plan) => operation::execute(&repo, plan, &mut report),
+                            None => operation::resume(&repo, &mut report).map(drop),
+                        }
+                        .map_err(super::surgery::operation_error)?;
+                        playbook_run::write(&repo, run, repositories, PartState::Done)?;
+                        Ok(())
                     })
                 })
                 .collect();
@@ -138,10 +223,14 @@ pub(super) fn execute_plans(
                 .collect()
         });
         for result in results {
-            result.map_err(super::surgery::operation_error)?;
+            result?;
         }
     }
-    let n = plans.len();
+    // The whole run is done: no repository needs its record any more.
+    for part in parts {
+        playbook_run::remove(&part.repo)?;
+    }
+    let n = parts.len();
     writeln!(
         ui.out(),
         "\nAll steps done and verified in {n} repositor{}.",

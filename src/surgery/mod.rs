@@ -8,6 +8,7 @@ pub mod lock;
 pub mod operation;
 pub mod plan;
 pub mod playbook;
+pub mod playbook_run;
 pub mod replace;
 pub mod saved_plan;
 pub mod status;

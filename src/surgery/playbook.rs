@@ -363,6 +363,20 @@ impl Playbook {
         &self.values
     }
 
+    /// Returns the name of the operation its plan for `repository` is (the journal's).
+    pub fn operation_in(&self, repository: &str) -> String {
+        format!("playbook {} in {repository}", self.name)
+    }
+
+    /// Returns which run of the playbook this is: its file, name and values.
+    pub fn run_id(&self) -> crate::surgery::playbook_run::RunId {
+        crate::surgery::playbook_run::RunId {
+            playbook: self.name.clone(),
+            file: std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone()),
+            values: self.values.clone(),
+        }
+    }
+
     /// Builds the plan for one repository: every step's plan, in order, as one plan.
     pub fn plan(&self, repo: &Repo, repository: &str) -> Result<Plan, PlaybookError> {
         let mut steps: Vec<Step> = Vec::new();
@@ -432,14 +446,7 @@ impl Playbook {
                 steps.push(s);
             }
         }
-        Ok(Plan {
-            operation: format!("playbook {} in {repository}", self.name),
-            remote,
-            steps,
-            restore,
-            notice,
-            notes,
-        })
+        Ok(Plan { operation: self.operation_in(repository), remote, steps, restore, notice, notes })
     }
 }
 

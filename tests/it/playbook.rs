@@ -152,3 +152,67 @@ fn malformed_playbooks_name_file_line_and_column_and_change_nothing() {
     assert_eq!(code, Some(2));
     assert!(out.contains("no such variable"), "{out}");
 }
+
+/// Writes a `REGRAFT_GIT` wrapper into `root` that kills regraft (its parent) at the `n`th
+/// `git push` it is asked to run, counting across the whole run.
+fn killing_at_push(root: &Path, n: usize) -> PathBuf {
+    let wrapper = root.join(format!("git-kill-at-push-{n}"));
+    let counter = root.join(format!("pushes-{n}"));
+    let script = format!(
+        "#!/bin/sh\nfor word in \"$@\"; do\n  if [ \"$word\" = push ]; then\n    echo x >> '{}'\n    if [ \"$(wc -l < '{}')\" -ge {n} ]; then kill -9 $PPID; sleep 1; exit 1; fi\n  fi\ndone\nexec git \"$@\"\n",
+        counter.display(),
+        counter.display()
+    );
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    wrapper
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "kills a debug build's run")]
+fn a_killed_run_over_three_repositories_is_finished_by_running_it_again() {
+    // Regression (issue 24): in 12 of 25 kills some repositories were done and others
+    // never started, and running the playbook again was refused ("no branch ...").
+    let (tmp, s) = small_scenario();
+    let old = id(&git(&s.dir, &["rev-parse", "stable/liberty"]));
+    let source = id(&git(&s.dir, &["rev-parse", "stable/mitaka"]));
+    // Each repository's merge pushes twice (the tag, the branch): six pushes in all.
+    for kill_at in 1..=6 {
+        let root = tmp.path().join(format!("run-{kill_at}"));
+        std::fs::create_dir_all(&root).expect("mkdir");
+        let servers: Vec<PathBuf> =
+            ["a", "b", "c"].iter().map(|name| served(&root, &s.dir, name).0).collect();
+        let book = root.join("merge-all.toml");
+        std::fs::write(
+            &book,
+            "name = \"merge-all\"\ndescription = \"merge stable/mitaka into stable/liberty everywhere\"\n\n[repositories]\npaths = [\"a\", \"b\", \"c\"]\n\n[[steps]]\ndo = \"replace\"\nbranch = \"stable/liberty\"\nfrom = \"origin/stable/mitaka\"\nstrategy = \"merge\"\n",
+        )
+        .expect("write the playbook");
+        let args = ["run", book.to_str().expect("utf-8"), "--execute", "--yes"];
+        let (code, out) =
+            run(regraft(&root).env("REGRAFT_GIT", killing_at_push(&root, kill_at)).args(args));
+        assert_eq!(code, None, "killed at push {kill_at}: {out}");
+
+        let (code, out) = run(regraft(&root).args(["run", book.to_str().expect("utf-8")]));
+        assert_eq!(code, Some(0), "after the kill at push {kill_at}, a dry run: {out}");
+        let (code, out) = run(regraft(&root).args(args));
+        assert_eq!(code, Some(0), "after the kill at push {kill_at}: {out}");
+        for server in &servers {
+            let tip = at(server, "refs/heads/stable/liberty").expect("the branch");
+            let parents = git(server, &["rev-list", "--parents", "-n1", &tip.to_hex()]);
+            assert_eq!(
+                parents,
+                format!("{tip} {old} {source}"),
+                "kill at push {kill_at}: {} holds one merge of both tips",
+                server.display()
+            );
+            assert_eq!(at(server, "liberty-early-demise^{commit}"), Some(old));
+        }
+        for name in ["a", "b", "c"] {
+            let state = root.join(name).join(".git/regraft");
+            assert!(!state.join("playbook-run.json").exists(), "{name}: the run is over");
+            assert!(!state.join("journal.json").exists(), "{name}: nothing in progress");
+        }
+    }
+}

@@ -346,7 +346,7 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
     );
     // Exactly the plans shown: made again, their plan-time commits would get new ids.
     say(&format!("playbook {}: {}", book.name, book.description));
-    super::run::execute_plans(ui, &book, &plans, Some(WIDTH))?;
+    super::run::execute_parts(ui, &book, &plans, Some(WIDTH))?;
     let finished = regraft::surgery::operation::last_finished(repo);
     if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
@@ -381,14 +381,16 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
 fn show_fitted(
     path: &Path,
     ui: &Ui,
-) -> Step<(regraft::surgery::playbook::Playbook, Vec<(Repo, regraft::surgery::operation::Plan)>)> {
+) -> Step<(regraft::surgery::playbook::Playbook, Vec<super::run::Part>)> {
     let book = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
         .map_err(CommandError::from)?;
-    let plans = super::run::plans_of(&book)?;
+    let plans = super::run::parts_of(&book)?;
     let mut text = Vec::new();
-    for (repo, plan) in &plans {
-        let now = regraft::surgery::assess::assess(repo, plan).ok();
-        super::surgery::render_now(&mut text, plan, now.as_deref())?;
+    for part in &plans {
+        if let Some(plan) = part.plan() {
+            let now = regraft::surgery::assess::assess(&part.repo, plan).ok();
+            super::surgery::render_now(&mut text, plan, now.as_deref())?;
+        }
     }
     let mut out = ui.out();
     write!(out, "{}", fit(&String::from_utf8_lossy(&text), WIDTH))?;
