@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 
-use crate::git::{Git, GitError};
+use crate::git::{Git, GitError, reads};
 use crate::oid::ObjectId;
 
 mod patches;
@@ -82,31 +82,8 @@ pub fn list_commits(
     mut on_commit: impl FnMut(&CommitRecord, Touched) -> Result<(), HistoryError>,
 ) -> Result<Vec<CommitRecord>, HistoryError> {
     let range = format!("{exclude}..{include}");
-    let mut args = vec![
-        "-c",
-        "log.showRoot=true",
-        "log",
-        "-z",
-        "--topo-order",
-        "--reverse",
-        "--encoding=UTF-8",
-        "--no-show-signature",
-        "--format=%H %P%n%B",
-    ];
-    if with_paths {
-        // Submodules as the patch processes see them (`diff.ignoreSubmodules` and a
-        // `.gitmodules` `ignore` would hide their changes here and not there).
-        args.extend([
-            "--raw",
-            "--no-abbrev",
-            "--no-renames",
-            "--diff-merges=off",
-            "--no-relative",
-            "--ignore-submodules=none",
-        ]);
-    }
-    args.extend([range.as_str(), "--"]);
-    let mut running = git.stream(&args, Vec::new())?;
+    let paths = if with_paths { reads::WithPaths::Yes } else { reads::WithPaths::No };
+    let mut running = reads::log_commits(git, exclude, include, paths)?;
     let reader = BufReader::with_capacity(1 << 16, running.take_stdout());
     let parsed = parse_commits(reader, with_paths, &mut on_commit);
     let finished = running.finish();
@@ -231,15 +208,12 @@ fn parse_commits(
 /// Returns the merge bases of `a` and `b` as `git merge-base --all` prints them (none for
 /// unrelated histories).
 pub fn merge_bases(git: &Git, a: ObjectId, b: ObjectId) -> Result<Vec<ObjectId>, HistoryError> {
-    let (a, b) = (a.to_hex(), b.to_hex());
-    let args = ["merge-base", "--all", a.as_str(), b.as_str()];
-    // Exit code 1: no common ancestor.
-    let (_, out) = git.output_with_env(&args, &[], &[1])?;
+    let out = reads::merge_base_all(git, a, b)?;
     out.split(|byte| *byte == b'\n')
         .filter(|line| !line.is_empty())
         .map(|line| {
             ObjectId::from_hex(line).ok_or_else(|| HistoryError::Parse {
-                argv: format!("git {}", args.join(" ")),
+                argv: format!("git merge-base --all {a} {b}"),
                 detail: format!("not an object id: {:?}", String::from_utf8_lossy(line)),
             })
         })
@@ -264,12 +238,11 @@ pub fn renames(
     from: ObjectId,
     to: ObjectId,
 ) -> Result<HashMap<String, (String, ObjectId)>, HistoryError> {
-    let (from_hex, to_hex) = (from.to_hex(), to.to_hex());
-    let args =
-        ["diff", "--raw", "-z", "--no-abbrev", "-M", "--diff-filter=R", &from_hex, &to_hex, "--"];
-    let out = git.output(&args)?;
-    let bad =
-        |detail: String| HistoryError::Parse { argv: format!("git {}", args.join(" ")), detail };
+    let out = reads::diff_renames(git, from, to)?;
+    let bad = |detail: String| HistoryError::Parse {
+        argv: format!("git diff --raw -z --no-abbrev -M --diff-filter=R {from} {to} --"),
+        detail,
+    };
     let mut renames = HashMap::new();
     let mut tokens = out.split(|b| *b == 0);
     while let Some(token) = tokens.next() {
@@ -301,27 +274,10 @@ pub fn merge_changes(
     include: ObjectId,
 ) -> Result<HashMap<ObjectId, MergeChanges>, HistoryError> {
     let range = format!("{exclude}..{include}");
-    let raw = |mode: &'static str| {
-        let range = range.as_str();
-        move || {
-            let args = [
-                "log",
-                "--merges",
-                mode,
-                "--raw",
-                "--no-abbrev",
-                "--no-renames",
-                "-z",
-                "--format=%H",
-                range,
-                "--",
-            ];
-            git.output(&args)
-        }
-    };
+    let raw = |diff| move || reads::log_merges_raw(git, exclude, include, diff);
     let (first, every) = std::thread::scope(|scope| {
-        let every = scope.spawn(raw("-c"));
-        let first = raw("--diff-merges=first-parent")();
+        let every = scope.spawn(raw(reads::MergeDiff::Combined));
+        let first = raw(reads::MergeDiff::FirstParent)();
         (first, every.join().expect("a git log reader does not panic"))
     });
     let bad = |detail: String| HistoryError::Parse {

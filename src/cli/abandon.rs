@@ -93,10 +93,11 @@ fn record_path(repo: &Repo) -> PathBuf {
 /// is set), parsed at once: a `user:password@` in it becomes credentials for this command
 /// only, and is shown or stored nowhere.
 pub fn gerrit_url(repo: &Repo, given: Option<String>) -> Result<Option<GerritUrl>, CommandError> {
-    given
-        .or_else(|| config(repo, "regraft.gerrit"))
-        .map(|text| GerritUrl::parse(&text).map_err(CommandError::from))
-        .transpose()
+    let given = match given {
+        Some(given) => Some(given),
+        None => config(repo, "regraft.gerrit")?,
+    };
+    given.map(|text| GerritUrl::parse(&text).map_err(CommandError::from)).transpose()
 }
 
 /// Returns the review server to talk to about `branch`: `--gerrit URL`, else `git config
@@ -122,7 +123,7 @@ pub fn review_target(
     };
     let project = match project {
         Some(p) => p,
-        None => config(repo, &format!("remote.{remote}.url"))
+        None => config(repo, &format!("remote.{remote}.url"))?
             .map(|u| review::project_of(&u))
             .ok_or_else(|| {
                 CommandError::user(anyhow::anyhow!(
@@ -156,10 +157,9 @@ pub fn gitreview_warning(repo: &Repo, remote: &str, branch: &str) -> Option<Stri
     ))
 }
 
-/// Returns a git configuration value, if set.
-pub fn config(repo: &Repo, key: &str) -> Option<String> {
-    let out = repo.git().output(&["config", "--get", key]).ok()?;
-    Some(String::from_utf8_lossy(&out).trim().to_string()).filter(|s| !s.is_empty())
+/// Returns a git configuration value, if set (and not empty).
+pub fn config(repo: &Repo, key: &str) -> Result<Option<String>, CommandError> {
+    Ok(repo.git().config_get(key)?)
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -172,7 +172,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     })?;
     let project = match args.project {
         Some(p) => p,
-        None => config(&repo, &format!("remote.{}.url", args.remote))
+        None => config(&repo, &format!("remote.{}.url", args.remote))?
             .map(|u| review::project_of(&u))
             .ok_or_else(|| {
                 CommandError::user(anyhow::anyhow!(

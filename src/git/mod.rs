@@ -3,10 +3,15 @@
 //! It heads the git layer: the repository (the only module with `git2` types), remotes, ref
 //! names and scratch object directories.
 
+pub mod config;
 pub mod names;
+pub mod reads;
+pub mod refs;
 pub mod remote;
 pub mod repo;
+pub mod rewrite;
 pub mod scratch;
+pub mod worktree;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};

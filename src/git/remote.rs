@@ -123,3 +123,25 @@ mod tests {
         assert!(refs[0].stale());
     }
 }
+
+/// Whether a fetch shows git's progress on the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchProgress {
+    /// `--quiet`, output read by nobody.
+    Quiet,
+    /// `--progress` on the caller's standard error.
+    Shown,
+}
+
+/// Fetches `remote`'s branches and tags into the remote-tracking refs (`git fetch --tags`).
+pub fn fetch_tags(git: &Git, remote: &str, progress: FetchProgress) -> Result<(), GitError> {
+    match progress {
+        FetchProgress::Quiet => {
+            git.output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
+            Ok(())
+        }
+        FetchProgress::Shown => {
+            git.with_progress(&["fetch", "--progress", "--tags", "--end-of-options", remote])
+        }
+    }
+}

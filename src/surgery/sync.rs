@@ -13,7 +13,9 @@ use crate::analysis::delta::{self, DeltaError, DeltaOptions};
 use crate::analysis::history::{self, HistoryError};
 use crate::analysis::simulation::{Merger, SimulationError};
 use crate::git::GitError;
+use crate::git::remote::{FetchProgress, fetch_tags};
 use crate::git::repo::{LocalBranch, Repo, RepoError};
+use crate::git::worktree::WorkTree;
 use crate::oid::ObjectId;
 use crate::surgery::lock::{Lock, LockError};
 
@@ -169,12 +171,7 @@ fn last_sync_path(repo: &Repo) -> PathBuf {
 
 fn remote_tracking(repo: &Repo, remote: &str) -> Result<HashMap<String, ObjectId>, SyncError> {
     let prefix = format!("refs/remotes/{remote}/");
-    let out = repo.git().output(&["for-each-ref", "--format=%(refname) %(objectname)", &prefix])?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter_map(|(name, id)| Some((name.to_string(), ObjectId::from_hex(id.as_bytes())?)))
-        .collect())
+    Ok(repo.git().refs_under(&prefix)?.into_iter().collect())
 }
 
 fn busy(repo: &Repo) -> Option<&'static str> {
@@ -209,7 +206,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     check_local(&branches, &options.branches)?;
     let before = remote_tracking(repo, remote)?;
     if options.fetch {
-        repo.git().output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
+        fetch_tags(repo.git(), remote, FetchProgress::Quiet)?;
     }
     let after = remote_tracking(repo, remote)?;
     let explicit_old =
@@ -534,12 +531,8 @@ fn sync_branch(
 
 /// Tells whether the work tree has changes to tracked files.
 fn has_uncommitted_changes(repo: &Repo) -> Result<bool, SyncError> {
-    let dirty = repo.git().output_in_work_tree(
-        repo.work_tree().unwrap_or(repo.git_dir()),
-        &["status", "--porcelain", "--untracked-files=no"],
-        &[],
-    )?;
-    Ok(!dirty.is_empty())
+    let work_tree = WorkTree::new(repo.git(), repo.work_tree().unwrap_or(repo.git_dir()));
+    Ok(!work_tree.tracked_changes()?.is_empty())
 }
 
 /// Replays `local` (the branch's commits since the old tip, oldest first) onto the new tip,
@@ -612,31 +605,13 @@ fn move_branch(
         .find(|candidate| repo.reference_target(candidate).is_none())
         .expect("some suffix is free");
     let git = repo.git();
-    git.output(&[
-        "update-ref",
-        "-m",
-        "regraft sync: backup",
-        &backup,
-        &tip.to_hex(),
-        &"0".repeat(40),
-    ])?;
+    git.create_ref("regraft sync: backup", &backup, tip)?;
     let branch_ref = format!("refs/heads/{name}");
     if checked_out {
-        let work_tree = repo.work_tree().unwrap_or(repo.git_dir());
-        git.output_in_work_tree(
-            work_tree,
-            &["read-tree", "-m", "-u", &tip.to_hex(), &new_tip.to_hex()],
-            &[],
-        )?;
+        WorkTree::new(git, repo.work_tree().unwrap_or(repo.git_dir()))
+            .read_tree_two_way(tip, new_tip)?;
     }
-    git.output(&[
-        "update-ref",
-        "-m",
-        "regraft sync",
-        &branch_ref,
-        &new_tip.to_hex(),
-        &tip.to_hex(),
-    ])?;
+    git.update_ref_leased("regraft sync", &branch_ref, new_tip, tip)?;
     Ok(backup)
 }
 
@@ -662,21 +637,10 @@ pub fn undo(repo: &Repo) -> Result<Vec<BranchSync>, SyncError> {
         let Some(new) = branch.new else { continue };
         let reference = format!("refs/heads/{}", branch.branch);
         if current.as_deref() == Some(branch.branch.as_str()) {
-            let work_tree = repo.work_tree().unwrap_or(repo.git_dir());
-            git.output_in_work_tree(
-                work_tree,
-                &["read-tree", "-m", "-u", &new.to_hex(), &branch.old.to_hex()],
-                &[],
-            )?;
+            WorkTree::new(git, repo.work_tree().unwrap_or(repo.git_dir()))
+                .read_tree_two_way(new, branch.old)?;
         }
-        git.output(&[
-            "update-ref",
-            "-m",
-            "regraft sync --undo",
-            &reference,
-            &branch.old.to_hex(),
-            &new.to_hex(),
-        ])?;
+        git.update_ref_leased("regraft sync --undo", &reference, branch.old, new)?;
     }
     std::fs::remove_file(&path).map_err(|source| SyncError::Io { path, source })?;
     Ok(moved)

@@ -13,43 +13,6 @@ use crate::oid::ObjectId;
 use crate::text::changes::{ChangeReader, FileChange};
 use crate::text::patch_id::PatchIdHasher;
 
-/// The diff settings under which patch-ids are computed: git's defaults, pinned, so the
-/// user's configuration (another diff algorithm, no prefixes, external diff drivers, the
-/// submodule format, submodules ignored) cannot change a patch-id. With them `git diff-tree -p` prints for a
-/// commit what `git show` prints by default (and `git log -p`: byte for byte the same on
-/// every non-merge commit between Kolla's and nova's branches, 3,611 commits; `--always`
-/// names an empty commit too).
-const PATCH_ARGS: &[&str] = &[
-    "-c",
-    "core.quotePath=true",
-    "-c",
-    "diff.suppressBlankEmpty=false",
-    "-c",
-    "diff.interHunkContext=0",
-    "-c",
-    "diff.renameLimit=1000",
-    "diff-tree",
-    "--stdin",
-    "--root",
-    "--always",
-    "-p",
-    "--format=%x00%H",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--find-renames",
-    "--diff-algorithm=myers",
-    "--indent-heuristic",
-    "-U3",
-    "--inter-hunk-context=0",
-    "--submodule=short",
-    "--ignore-submodules=none",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-    "--no-relative",
-    "--no-show-signature",
-];
-
 /// What one commit's patch says: its stable patch-id and, when asked for, its changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Patch {
@@ -149,7 +112,7 @@ impl<'g> PatchFeed<'g> {
     }
 
     fn start(&self) -> Result<Worker, HistoryError> {
-        let mut running = self.git.piped(PATCH_ARGS)?;
+        let mut running = crate::git::reads::diff_tree_patches(self.git)?;
         let input = running.take_stdin();
         let stdout = running.take_stdout();
         let with_changes = self.with_changes;

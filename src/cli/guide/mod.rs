@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use regraft::analysis::compare::{self, CompareOptions};
+use regraft::git::remote::FetchProgress;
 use regraft::git::repo::{LocalBranch, Repo};
 use regraft::surgery::guide;
 use regraft::surgery::operation::ReviewCall;
@@ -245,10 +246,9 @@ fn backport_in_progress(
 /// The remote's branches as last fetched (`refs/remotes/<remote>/...`), short names.
 fn remote_branches(repo: &Repo, remote: &str) -> Vec<String> {
     let prefix = format!("refs/remotes/{remote}/");
-    let out =
-        repo.git().output(&["for-each-ref", "--format=%(refname)", &prefix]).unwrap_or_default();
-    String::from_utf8_lossy(&out)
-        .lines()
+    // The guide offers what it can list; an unreadable listing offers nothing.
+    let out = repo.git().for_each_ref("%(refname)", &prefix).unwrap_or_default();
+    out.lines()
         .filter_map(|l| l.strip_prefix(&prefix))
         .filter(|b| *b != "HEAD")
         .map(str::to_string)
@@ -296,8 +296,7 @@ fn stable_like(branches: &[String]) -> Vec<String> {
 
 fn fetch(repo: &Repo, remote: &str) -> Step<()> {
     say(&format!("Fetching {remote}..."));
-    repo.git()
-        .with_progress(&["fetch", "--progress", "--tags", "--end-of-options", remote])
+    regraft::git::remote::fetch_tags(repo.git(), remote, FetchProgress::Shown)
         .map_err(|e| Stop::Failed(CommandError::internal(e)))?;
     Ok(())
 }

@@ -180,20 +180,8 @@ fn search_messages(
     remote: &str,
     text: &str,
 ) -> Step<Vec<(regraft::ObjectId, String)>> {
-    let out = repo
-        .git()
-        .output(&[
-            "log",
-            &format!("--remotes={remote}"),
-            "--no-merges",
-            "--regexp-ignore-case",
-            "--fixed-strings",
-            &format!("--grep={text}"),
-            &format!("--max-count={FOUND_AT_MOST}"),
-            "--format=%H %s",
-        ])
-        .map_err(CommandError::from)?;
-    Ok(String::from_utf8_lossy(&out)
+    let out = repo.git().log_grep(remote, text, FOUND_AT_MOST).map_err(CommandError::from)?;
+    Ok(out
         .lines()
         .filter_map(|l| {
             let (id, summary) = l.split_once(' ').unwrap_or((l, ""));

@@ -1,0 +1,13 @@
+//! Configuration values read through the `git` executable (includes and `-c` seen).
+
+use crate::git::{Git, GitError};
+
+impl Git {
+    /// Returns the value of `key` (`git config --get KEY`), or `None` when it is unset or
+    /// empty (git's exit code 1).
+    pub fn config_get(&self, key: &str) -> Result<Option<String>, GitError> {
+        let (code, out) = self.output_with_env(&["config", "--get", key], &[], &[1])?;
+        let value = String::from_utf8_lossy(&out).trim().to_string();
+        Ok(Some(value).filter(|v| code == 0 && !v.is_empty()))
+    }
+}
