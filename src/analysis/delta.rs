@@ -249,7 +249,7 @@ fn compute(
     // git's walk of a range is exact with generation numbers; by commit dates alone it can
     // list a shared commit when dates run backwards, and the merge base could not then be
     // read off the lists. Without a commit-graph `git merge-base` finds it meanwhile.
-    let lists_exact = repo.has_commit_graph();
+    let lists_exact = repo.has_commit_graph()?;
     let (source_side, target_side, merge_bases) = std::thread::scope(|scope| {
         let wanted = &wanted;
         let side = move |index: usize, exclude: ObjectId, include: ObjectId| {
@@ -277,7 +277,7 @@ fn compute(
 
     let mut source_only = entries(&source_side, &patches);
     let mut target_only = entries(&target_side, &patches);
-    let unresolved_references = link_equivalents(repo, &mut source_only, &mut target_only);
+    let unresolved_references = link_equivalents(repo, &mut source_only, &mut target_only)?;
     let delta = Delta {
         target: target_tip,
         source: source_tip,
@@ -464,7 +464,7 @@ fn check_not_cut(
     merge_bases: &[ObjectId],
     sides: [&[CommitRecord]; 2],
 ) -> Result<(), DeltaError> {
-    let boundary: HashSet<ObjectId> = repo.shallow_boundary().into_iter().collect();
+    let boundary: HashSet<ObjectId> = repo.shallow_boundary()?.into_iter().collect();
     if boundary.is_empty() {
         return Ok(());
     }
@@ -508,7 +508,7 @@ fn link_equivalents(
     repo: &Repo,
     source: &mut [Entry],
     target: &mut [Entry],
-) -> Vec<UnresolvedReference> {
+) -> Result<Vec<UnresolvedReference>, RepoError> {
     let mut pairs: Vec<(usize, usize, Evidence)> = Vec::new();
 
     let mut by_change_id: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -541,7 +541,7 @@ fn link_equivalents(
         .chain(target.iter().enumerate().map(|(i, e)| (Place::Target(i), e)));
     for (place, entry) in referencing {
         for reference in &entry.cherry_picked_from {
-            match places.resolve(repo, reference) {
+            match places.resolve(repo, reference)? {
                 Resolved::InDelta(other) => match (place, other) {
                     (Place::Source(s), Place::Target(t)) | (Place::Target(t), Place::Source(s)) => {
                         pairs.push((s, t, Evidence::CherryPick));
@@ -566,7 +566,7 @@ fn link_equivalents(
     for &(s, t, by) in &pairs {
         target[t].equivalents.push(Equivalent { commit: source[s].commit, by });
     }
-    unresolved
+    Ok(unresolved)
 }
 
 enum Resolved {
@@ -592,22 +592,22 @@ impl CommitIndex {
         CommitIndex { sorted }
     }
 
-    fn resolve(&self, repo: &Repo, reference: &str) -> Resolved {
+    fn resolve(&self, repo: &Repo, reference: &str) -> Result<Resolved, RepoError> {
         let start = self.sorted.partition_point(|(hex, _)| hex.as_str() < reference);
         let mut matches =
             self.sorted[start..].iter().take_while(|(hex, _)| hex.starts_with(reference));
         match (matches.next(), matches.next()) {
-            (Some((_, place)), None) => return Resolved::InDelta(*place),
+            (Some((_, place)), None) => return Ok(Resolved::InDelta(*place)),
             // Too short to tell which: no evidence, but the object is there.
-            (Some(_), Some(_)) => return Resolved::Elsewhere,
+            (Some(_), Some(_)) => return Ok(Resolved::Elsewhere),
             (None, _) => {}
         }
         // Not in the delta: it may still be a commit older than the merge base or on
         // another branch, which is no evidence either way.
-        if repo.find_commit_by_prefix(reference).is_some() {
+        Ok(if repo.find_commit_by_prefix(reference)?.is_some() {
             Resolved::Elsewhere
         } else {
             Resolved::Missing
-        }
+        })
     }
 }

@@ -596,7 +596,10 @@ impl<'a> Walker<'a> {
                     state.insert(id, file);
                     continue;
                 }
-                None => parent_ids.iter().map(|p| self.repo.blobs_at(*p, &[path])[0]).collect(),
+                None => parent_ids
+                    .iter()
+                    .map(|p| Ok(self.repo.blobs_at(*p, &[path])?[0]))
+                    .collect::<Result<_, RepoError>>()?,
             };
             // Each parent's version of the file: the same path, or where the parent lacks
             // it, the path git's rename detection says it came from there (git blame

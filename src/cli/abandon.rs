@@ -115,7 +115,7 @@ pub fn review_target(
         return Ok(None);
     }
     let Some(gerrit) = gerrit_url(repo, gerrit)? else {
-        let found = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch);
+        let found = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
         return Ok(found.map(|t| regraft::surgery::replace::ReviewTarget {
             project: project.unwrap_or(t.project.clone()),
             ..t
@@ -142,19 +142,27 @@ pub fn review_target(
 /// Returns a warning for a plan that deletes or moves `branch` without a review server
 /// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
 /// 409) or be closed as merged. Counts them when they can be listed anonymously.
-pub fn gitreview_warning(repo: &Repo, remote: &str, branch: &str) -> Option<String> {
-    let target = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
+pub fn gitreview_warning(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+) -> Result<Option<String>, CommandError> {
+    let Some(target) =
+        regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?
+    else {
+        return Ok(None);
+    };
     let gerrit = Gerrit::brief(&target.gerrit, None);
     let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
         Ok(open) => format!("{} open reviews", open.len()),
         Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
     };
-    Some(format!(
+    Ok(Some(format!(
         "{} names {} (project {}) and no review server is used (--gerrit none): {count} on {branch} will block the delete (Gerrit answers 409) or be closed as merged; abandon them first (`git regraft abandon {branch}`) or drop --gerrit none",
         target.found_in.unwrap_or_default(),
         target.gerrit,
         target.project
-    ))
+    )))
 }
 
 /// Returns a git configuration value, if set (and not empty).

@@ -72,6 +72,25 @@ pub enum ApplyError {
     OtherWorktree { worktree: PathBuf },
 }
 
+/// Errors from writing a commit again ([`recommit`]): through libgit2, or through git
+/// where commits are signed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecommitError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+impl From<RecommitError> for ApplyError {
+    fn from(error: RecommitError) -> Self {
+        match error {
+            RecommitError::Repo(e) => ApplyError::Repo(e),
+            RecommitError::Git(e) => ApplyError::Git(e),
+        }
+    }
+}
+
 impl From<crate::git::names::NameError> for ApplyError {
     fn from(error: crate::git::names::NameError) -> Self {
         ApplyError::Name(Box::new(error))
@@ -230,7 +249,7 @@ pub fn start(
         return Err(ApplyError::InProgress { branch: state.branch, path: state_path(repo) });
     }
     let full = format!("refs/heads/{branch}");
-    if repo.reference_target(&full).is_some() {
+    if repo.reference_target(&full)?.is_some() {
         return Err(ApplyError::BranchExists { branch: branch.to_string() });
     }
     if repo.work_tree().is_some() {
@@ -286,7 +305,7 @@ pub fn resume(repo: &Repo, action: Resume, progress: &dyn Progress) -> Result<Re
                     Head::None => {}
                 }
             }
-            if let Some(tip) = repo.reference_target(&state.branch) {
+            if let Some(tip) = repo.reference_target(&state.branch)? {
                 git.delete_ref_leased("regraft backport: abort", &state.branch, tip)?;
             }
             remove_state(repo)?;
@@ -448,8 +467,8 @@ pub(crate) fn recommit(
     message: &[u8],
     tree: ObjectId,
     parent: ObjectId,
-) -> Result<ObjectId, GitError> {
-    if !repo.signs_commits() {
+) -> Result<ObjectId, RecommitError> {
+    if !repo.signs_commits()? {
         let committer = repo.committer_ident()?;
         let mut raw = format!(
             "tree {tree}\nparent {parent}\nauthor {} <{}> {}\ncommitter {committer}\n",
@@ -466,11 +485,7 @@ pub(crate) fn recommit(
         }
         raw.push(b'\n');
         raw.extend_from_slice(message);
-        return repo.write_commit(&raw).map_err(|e| GitError::Failed {
-            argv: "(libgit2) write a commit".into(),
-            status: std::process::ExitStatus::default(),
-            stderr: e.to_string(),
-        });
+        return Ok(repo.write_commit(&raw)?);
     }
     let author = Authorship {
         name: &origin.author_name,
@@ -478,7 +493,7 @@ pub(crate) fn recommit(
         date: &origin.author_date,
         encoding: origin.encoding.as_deref(),
     };
-    repo.git().commit_tree(tree, parent, message, Some(&author))
+    Ok(repo.git().commit_tree(tree, parent, message, Some(&author))?)
 }
 
 /// Moves the branch from `old` to `new`, refusing if it moved meanwhile.
@@ -490,7 +505,7 @@ fn move_branch(repo: &Repo, branch: &str, old: ObjectId, new: ObjectId) -> Resul
     Err(ApplyError::Moved {
         branch: branch.to_string(),
         expected: old.short(),
-        found: repo.reference_target(branch).map_or("nothing".into(), |f| f.short()),
+        found: repo.reference_target(branch)?.map_or("nothing".into(), |f| f.short()),
     })
 }
 
@@ -569,7 +584,7 @@ fn applied_since(
 }
 
 fn branch_tip(repo: &Repo, state: &State) -> Result<ObjectId, ApplyError> {
-    repo.reference_target(&state.branch).ok_or_else(|| ApplyError::Moved {
+    repo.reference_target(&state.branch)?.ok_or_else(|| ApplyError::Moved {
         branch: state.branch.clone(),
         expected: "to exist".into(),
         found: "nothing".into(),

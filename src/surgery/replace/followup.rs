@@ -215,7 +215,7 @@ pub fn write_gitreview_followup(
     branch: &str,
 ) -> Result<Option<(ObjectId, String)>, ReplaceError> {
     crate::git::names::check_branch(branch)?;
-    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(None) };
+    let Some(text) = repo.file_at(source, ".gitreview")? else { return Ok(None) };
     let text = String::from_utf8_lossy(&text).into_owned();
     let Some(named) = crate::review::GitReview::parse(&text).map(|r| r.defaultbranch) else {
         return Ok(None);
