@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 use crate::analysis::history::{
-    self, ChangesCache, CommitRecord, HistoryError, Patch, PatchFeed, PatchIdCache, Touched,
+    self, ChangesCache, CommitRecord, HistoryError, Patch, PatchDetail, PatchFeed, PatchIdCache,
+    Touched, WithPaths,
 };
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
@@ -201,7 +202,7 @@ pub fn delta(
     source: &str,
     options: &DeltaOptions,
 ) -> Result<Delta, DeltaError> {
-    Ok(compute(repo, target, source, options, false)?.0)
+    Ok(compute(repo, target, source, options, PatchDetail::IdOnly)?.0)
 }
 
 /// Computes the delta and, from the same reading of the patches, the blocks of lines each
@@ -212,7 +213,7 @@ pub fn delta_with_changes(
     source: &str,
     options: &DeltaOptions,
 ) -> Result<(Delta, HashMap<ObjectId, Patch>), DeltaError> {
-    compute(repo, target, source, options, true)
+    compute(repo, target, source, options, PatchDetail::WithChanges)
 }
 
 fn compute(
@@ -220,8 +221,9 @@ fn compute(
     target: &str,
     source: &str,
     options: &DeltaOptions,
-    with_changes: bool,
+    detail: PatchDetail,
 ) -> Result<(Delta, HashMap<ObjectId, Patch>), DeltaError> {
+    let with_changes = detail == PatchDetail::WithChanges;
     let target_tip = Tip { name: target.to_string(), commit: repo.resolve_commit(target)? };
     let source_tip = Tip { name: source.to_string(), commit: repo.resolve_commit(source)? };
     if target_tip.commit == source_tip.commit {
@@ -254,7 +256,8 @@ fn compute(
         let wanted = &wanted;
         let side = move |index: usize, exclude: ObjectId, include: ObjectId| {
             move || {
-                history::list_commits(git, exclude, include, !with_changes, |commit, touched| {
+                let paths = if with_changes { WithPaths::No } else { WithPaths::Yes };
+                history::list_commits(git, exclude, include, paths, |commit, touched| {
                     let mut wanted = wanted.lock().expect("no reader panics holding the lock");
                     wanted.add(index, commit, touched)
                 })

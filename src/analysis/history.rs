@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 
+pub use crate::git::reads::WithPaths;
 use crate::git::{Git, GitError, reads};
 use crate::oid::ObjectId;
 
 mod patches;
 mod record_cache;
-pub use patches::{Patch, PatchFeed, PatchIdCache, patch_ids, patches, read_patches};
+pub use patches::{Patch, PatchDetail, PatchFeed, PatchIdCache, patch_ids, patches, read_patches};
 pub use record_cache::{ChangesCache, LineDiffCache};
 
 /// Errors from reading history.
@@ -53,7 +54,7 @@ pub fn commits_between(
     exclude: ObjectId,
     include: ObjectId,
 ) -> Result<Vec<CommitRecord>, HistoryError> {
-    list_commits(git, exclude, include, false, |_, _| Ok(()))
+    list_commits(git, exclude, include, WithPaths::No, |_, _| Ok(()))
 }
 
 /// What a commit's diff against its first parent touches, as [`list_commits`] reads it
@@ -67,8 +68,8 @@ pub struct Touched {
     pub entries: Vec<u8>,
 }
 
-/// Returns the commits of [`commits_between`], and calls `on_commit` with each and (if
-/// `with_paths`) what its diff touches, as soon as git has printed it, while git goes on.
+/// Returns the commits of [`commits_between`], and calls `on_commit` with each and (with
+/// [`WithPaths::Yes`]) what its diff touches, as soon as git has printed it, while git goes on.
 ///
 /// Two commits with one patch-id name the same paths, so only commits whose paths a commit
 /// of the other side also names can share one. The paths are read without rename
@@ -78,11 +79,11 @@ pub fn list_commits(
     git: &Git,
     exclude: ObjectId,
     include: ObjectId,
-    with_paths: bool,
+    paths: WithPaths,
     mut on_commit: impl FnMut(&CommitRecord, Touched) -> Result<(), HistoryError>,
 ) -> Result<Vec<CommitRecord>, HistoryError> {
     let range = format!("{exclude}..{include}");
-    let paths = if with_paths { reads::WithPaths::Yes } else { reads::WithPaths::No };
+    let with_paths = paths == WithPaths::Yes;
     let mut running = reads::log_commits(git, exclude, include, paths)?;
     let reader = BufReader::with_capacity(1 << 16, running.take_stdout());
     let parsed = parse_commits(reader, with_paths, &mut on_commit);

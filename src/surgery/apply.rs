@@ -233,16 +233,29 @@ fn load(repo: &Repo) -> Result<State, ApplyError> {
     })
 }
 
-/// Starts a backport: plans it, creates `branch` at TARGET, and applies the picks.
+/// What a backport run starts from: what to pick (as `backport --dry-run` plans it), the
+/// branch to build and whether its stages are squashed.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions<'a> {
+    /// The branch the backport goes to (TARGET: the new branch starts at its tip).
+    pub target: &'a str,
+    /// Where the picks come from (`--from`), when the selection needs one.
+    pub source: Option<&'a str>,
+    /// The selection, stage size and policy, as the dry run takes them.
+    pub plan: &'a BackportOptions,
+    /// The short name of the branch to create.
+    pub branch: &'a str,
+    /// Replace each full stage's picks by one commit (`--squash-stages`).
+    pub squash_stages: bool,
+}
+
+/// Starts a backport: plans it, creates the branch at TARGET, and applies the picks.
 pub fn start(
     repo: &Repo,
-    target: &str,
-    source: Option<&str>,
-    options: &BackportOptions,
-    branch: &str,
-    squash: bool,
+    start: &StartOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Report, ApplyError> {
+    let StartOptions { target, source, plan: options, branch, squash_stages: squash } = *start;
     crate::git::names::check_branch(branch)?;
     let _lock = Lock::take(repo, "backport")?;
     if let Ok(state) = load(repo) {
@@ -395,7 +408,7 @@ fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Rep
         tip = new;
         created += 1;
         crate::fault::abort_when(FAULT_VAR, created);
-        tip = squash_if_stage_full(repo, &state, tip, false)?;
+        tip = squash_stage(repo, &state, tip, Stage::IfFull)?;
         progress.advance(1);
     }
     merger.finish()?;
@@ -403,7 +416,7 @@ fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Rep
     let finished = stopped.is_none();
     let mut stage_ends = Vec::new();
     if finished {
-        tip = squash_if_stage_full(repo, &state, tip, true)?;
+        tip = squash_stage(repo, &state, tip, Stage::Last)?;
         sync_work_tree(repo, &state, shown, tip)?;
         remove_state(repo)?;
         let mut commits = repo.commits_since(state.onto, tip)?;
@@ -509,14 +522,24 @@ fn move_branch(repo: &Repo, branch: &str, old: ObjectId, new: ObjectId) -> Resul
     })
 }
 
+/// Which stage [`squash_stage`] may squash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The stage in progress, once it has its full size.
+    IfFull,
+    /// The last one, whatever its size: the picks are done.
+    Last,
+}
+
 /// With `--squash-stages`, replaces the picks of a full stage (or, at the end, of the last
 /// one) by one commit whose message lists them all.
-fn squash_if_stage_full(
+fn squash_stage(
     repo: &Repo,
     state: &State,
     tip: ObjectId,
-    at_end: bool,
+    stage_now: Stage,
 ) -> Result<ObjectId, ApplyError> {
+    let at_end = stage_now == Stage::Last;
     if !state.squash {
         return Ok(tip);
     }

@@ -26,16 +26,26 @@ pub struct Patch {
     pub binary: bool,
 }
 
+/// What [`patches`] reads of each commit's patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchDetail {
+    /// Its patch-id only.
+    IdOnly,
+    /// Its patch-id and the blocks of lines it changes.
+    WithChanges,
+}
+
 /// Returns each commit's patch: its stable patch-id (as
-/// `git show <commit> | git patch-id --stable` gives it) and, with `with_changes`, the
-/// blocks of lines it changes. `jobs` processes diff at once (see [`PatchFeed`]).
+/// `git show <commit> | git patch-id --stable` gives it) and, with
+/// [`PatchDetail::WithChanges`], the blocks of lines it changes. `jobs` processes diff at
+/// once (see [`PatchFeed`]).
 pub fn patches(
     git: &Git,
     commits: &[ObjectId],
     jobs: usize,
-    with_changes: bool,
+    detail: PatchDetail,
 ) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
-    let mut feed = PatchFeed::new(git, jobs, with_changes);
+    let mut feed = PatchFeed::new(git, jobs, detail == PatchDetail::WithChanges);
     for commit in commits {
         feed.send(*commit)?;
     }
@@ -48,7 +58,7 @@ pub fn patch_ids(
     commits: &[ObjectId],
     jobs: usize,
 ) -> Result<HashMap<ObjectId, Option<ObjectId>>, HistoryError> {
-    let patches = patches(git, commits, jobs, false)?;
+    let patches = patches(git, commits, jobs, PatchDetail::IdOnly)?;
     Ok(patches.into_iter().map(|(id, patch)| (id, patch.patch_id)).collect())
 }
 

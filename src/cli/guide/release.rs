@@ -244,7 +244,7 @@ fn say_what_the_fix_needs(
         &regraft::progress::Silent,
     )
     .map_err(CommandError::from)?;
-    let closure = graph.closure(&[fix], false);
+    let closure = graph.closure(&[fix], regraft::analysis::deps::Follow::Lines);
     if let Ok(p) = graph.predict(repo, &closure, &regraft::progress::Silent) {
         say(&format!(
             "The fix {} needs {} commits by line dependencies: {} apply cleanly, {} conflict.",
@@ -563,16 +563,15 @@ fn staged_backport(
         with_stat: false,
         policy: None,
     };
-    let report = regraft::surgery::apply::start(
-        repo,
+    let start = regraft::surgery::apply::StartOptions {
         target,
-        Some(source),
-        &options,
-        &branch,
-        false,
-        &crate::cli::progress::Bar::new(),
-    )
-    .map_err(crate::cli::backport::apply_error)?;
+        source: Some(source),
+        plan: &options,
+        branch: &branch,
+        squash_stages: false,
+    };
+    let report = regraft::surgery::apply::start(repo, &start, &crate::cli::progress::Bar::new())
+        .map_err(crate::cli::backport::apply_error)?;
     let code = crate::cli::backport::report_run(ui, &report, false)?;
     say("Then push it for review:");
     say_command(&push);
