@@ -3,8 +3,7 @@
 use crate::git::{Git, GitError};
 
 impl Git {
-    /// Returns the value of `key` (`git config --get KEY`), or `None` when it is unset or
-    /// empty (git's exit code 1).
+    /// Returns the value of `key`, `None` when unset (exit code 1) or empty (`config --get`).
     pub fn config_get(&self, key: &str) -> Result<Option<String>, GitError> {
         let (code, out) = self.output_with_env(&["config", "--get", key], &[], &[1])?;
         let value = String::from_utf8_lossy(&out).trim().to_string();

@@ -15,8 +15,10 @@ pub enum WithPaths {
     Yes,
 }
 
-/// Starts `git log` of `exclude..include`, oldest first in topological order, printing for
-/// each commit `%H %P`, its raw message and (with `WithPaths::Yes`) its raw diff entries.
+/// Starts `git log -z --topo-order --reverse` of `exclude..include` for reading as it prints.
+///
+/// Each commit comes as `%H %P`, its raw message and (with [`WithPaths::Yes`]) its raw diff
+/// entries.
 pub fn log_commits(
     git: &Git,
     exclude: ObjectId,
@@ -51,16 +53,14 @@ pub fn log_commits(
     git.stream(&args, Vec::new())
 }
 
-/// Returns what `git merge-base --all A B` prints (nothing for unrelated histories, which
-/// git says with exit code 1).
+/// Returns what `git merge-base --all A B` prints (nothing for unrelated histories).
 pub fn merge_base_all(git: &Git, a: ObjectId, b: ObjectId) -> Result<Vec<u8>, GitError> {
     let (a, b) = (a.to_hex(), b.to_hex());
     let (_, out) = git.output_with_env(&["merge-base", "--all", &a, &b], &[], &[1])?;
     Ok(out)
 }
 
-/// Returns `git diff --raw -z -M --diff-filter=R FROM TO`: the renames git's rename
-/// detection finds between two commits.
+/// Returns the renames git finds between two commits (`diff --raw -z -M --diff-filter=R`).
 pub fn diff_renames(git: &Git, from: ObjectId, to: ObjectId) -> Result<Vec<u8>, GitError> {
     let (from, to) = (from.to_hex(), to.to_hex());
     git.output(&["diff", "--raw", "-z", "--no-abbrev", "-M", "--diff-filter=R", &from, &to, "--"])
@@ -75,8 +75,9 @@ pub enum MergeDiff {
     Combined,
 }
 
-/// Returns `git log --merges --raw -z --format=%H` of `exclude..include` with `diff`'s
-/// diff of each merge (no rename detection).
+/// Returns the raw diff of each merge of `exclude..include` (`log --merges --raw -z`).
+///
+/// `diff` says which diff of a merge; renames are not detected.
 pub fn log_merges_raw(
     git: &Git,
     exclude: ObjectId,
@@ -102,8 +103,9 @@ pub fn log_merges_raw(
     ])
 }
 
-/// Returns `git diff --shortstat --find-renames FROM TO` of two trees or commits; `env`
-/// lets git see objects of a scratch object directory.
+/// Returns `git diff --shortstat --find-renames FROM TO` of two trees or commits.
+///
+/// `env` lets git see objects of a scratch object directory.
 pub fn diff_shortstat(
     git: &Git,
     from: ObjectId,
@@ -160,8 +162,10 @@ const PATCH_ARGS: &[&str] = &[
     "--no-show-signature",
 ];
 
-/// Starts `git diff-tree --stdin -p` under the pinned patch settings: each commit id
-/// written to it is answered with a NUL, the id and its patch against its first parent.
+/// Starts `git diff-tree --stdin -p` under the pinned patch settings.
+///
+/// Each commit id written to it is answered with a NUL, the id and its patch against its
+/// first parent.
 pub fn diff_tree_patches(git: &Git) -> Result<RunningGit, GitError> {
     git.piped(PATCH_ARGS)
 }
@@ -196,8 +200,10 @@ impl MergeObjects {
     }
 }
 
-/// Starts one `git merge-tree --stdin` that answers merge requests (`BASE -- OURS THEIRS`)
-/// one at a time, or `None` where answers cannot be read one by one (see [`Git::converse`]).
+/// Starts one `git merge-tree --stdin` that answers merge requests one at a time.
+///
+/// Requests are `BASE -- OURS THEIRS` lines; `None` where answers cannot be read one by one
+/// (see [`Git::converse`]).
 pub fn merge_tree_session(
     git: &Git,
     env: &[(&str, &OsStr)],
@@ -217,8 +223,9 @@ pub struct MergeTreeOutput {
     pub argv: String,
 }
 
-/// Runs one `git merge-tree --merge-base=BASE OURS THEIRS` (exit code 1: conflicts; the
-/// answer is on stdout either way).
+/// Runs one `git merge-tree --merge-base=BASE OURS THEIRS` (exit code 1: conflicts).
+///
+/// The answer is on stdout either way.
 pub fn merge_tree_once(
     git: &Git,
     env: &[(&str, &OsStr)],

@@ -57,15 +57,15 @@ impl Git {
             .collect())
     }
 
-    /// Returns the full ref name HEAD points at, or `None` when HEAD is detached
-    /// (`symbolic-ref -q HEAD`, whose exit code 1 says so).
+    /// Returns the full ref name HEAD points at, `None` when detached (`symbolic-ref -q HEAD`).
+    ///
+    /// git's exit code 1 says HEAD is not symbolic; any other failure is an error.
     pub fn head_symbolic_ref(&self) -> Result<Option<String>, GitError> {
         let (code, out) = self.output_with_env(&["symbolic-ref", "-q", "HEAD"], &[], &[1])?;
         Ok((code == 0).then(|| String::from_utf8_lossy(&out).trim().to_string()))
     }
 
-    /// Returns the commit HEAD names, or `None` when it names none yet (an unborn branch:
-    /// `rev-parse --verify -q HEAD` exits 1).
+    /// Returns the commit HEAD names, `None` on an unborn branch (`rev-parse --verify -q HEAD`).
     pub fn head_commit(&self) -> Result<Option<ObjectId>, GitError> {
         let args = ["rev-parse", "--verify", "-q", "HEAD"];
         let (code, out) = self.output_with_env(&args, &[], &[1])?;
@@ -75,8 +75,10 @@ impl Git {
         Ok(Some(parse_id(&args, &out)?))
     }
 
-    /// Returns the newest non-merge commits of `remote`'s remote-tracking branches whose
-    /// message holds `text` (any case, not a pattern), at most `limit`, as `%H %s` lines.
+    /// Returns `remote`'s newest non-merge commits whose message holds `text` (`log --grep`).
+    ///
+    /// The text is matched in any case and not as a pattern; at most `limit` commits, as
+    /// `%H %s` lines.
     pub fn log_grep(&self, remote: &str, text: &str, limit: usize) -> Result<String, GitError> {
         let out = self.output(&[
             "log",

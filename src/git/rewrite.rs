@@ -18,8 +18,9 @@ pub struct Authorship<'a> {
 }
 
 impl Git {
-    /// Writes a commit of `tree` on `parent` with `message` (`commit-tree TREE -p PARENT -F -`)
-    /// and returns its id; `author` keeps the original's author, else git's identity is used.
+    /// Writes a commit of `tree` on `parent` and returns its id (`commit-tree -p PARENT -F -`).
+    ///
+    /// `author` keeps an original's author and encoding; without it git's identity is used.
     pub fn commit_tree(
         &self,
         tree: ObjectId,

@@ -23,22 +23,21 @@ impl<'a> WorkTree<'a> {
         self.git.output_in_work_tree(self.dir, args, &[])
     }
 
-    /// Returns `git status --porcelain --untracked-files=no`: one line per changed tracked
-    /// file, empty when there is none.
+    /// Returns one line per changed tracked file (`status --porcelain --untracked-files=no`).
     pub fn tracked_changes(&self) -> Result<String, GitError> {
         let out = self.run(&["status", "--porcelain", "--untracked-files=no"])?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
-    /// Brings index and files from commit `from` to commit `to`, refusing to overwrite
-    /// local changes (`read-tree -m -u FROM TO`).
+    /// Brings index and files from commit `from` to `to` (`read-tree -m -u FROM TO`).
+    ///
+    /// git refuses to overwrite local changes.
     pub fn read_tree_two_way(&self, from: ObjectId, to: ObjectId) -> Result<(), GitError> {
         self.run(&["read-tree", "-m", "-u", &from.to_hex(), &to.to_hex()])?;
         Ok(())
     }
 
-    /// Checks out branch `short` (`checkout -q`), or with `Checkout::Force` throws local
-    /// changes away (`checkout -q -f`).
+    /// Checks out branch `short` (`checkout -q`, with [`Checkout::Force`] `checkout -q -f`).
     pub fn checkout_branch(&self, short: &str, how: Checkout) -> Result<(), GitError> {
         match how {
             Checkout::Keep => self.run(&["checkout", "-q", short])?,
@@ -59,8 +58,9 @@ impl<'a> WorkTree<'a> {
         Ok(())
     }
 
-    /// Cherry-picks `commit` with a `(cherry picked from ...)` line (`cherry-pick -x`),
-    /// leaving a conflict in the work tree for the user: git's exit code 1 is no error.
+    /// Cherry-picks `commit` with a `(cherry picked from ...)` line (`cherry-pick -x`).
+    ///
+    /// A conflict is left in the work tree for the user: git's exit code 1 is no error.
     pub fn cherry_pick_x(&self, commit: ObjectId) -> Result<(), GitError> {
         self.git.output_in_work_tree(self.dir, &["cherry-pick", "-x", &commit.to_hex()], &[1])?;
         Ok(())
@@ -72,8 +72,7 @@ impl<'a> WorkTree<'a> {
         Ok(())
     }
 
-    /// Returns the first path the index still has unmerged, if any
-    /// (`diff --name-only --diff-filter=U`).
+    /// Returns the first unmerged path, if any (`diff --name-only --diff-filter=U`).
     pub fn first_unmerged(&self) -> Result<Option<String>, GitError> {
         let out = self.run(&["diff", "--name-only", "--diff-filter=U"])?;
         Ok(String::from_utf8_lossy(&out).lines().next().map(str::to_string))
@@ -96,8 +95,10 @@ pub enum Checkout {
 }
 
 impl Git {
-    /// Aborts the cherry-pick in progress (`cherry-pick --abort`), run where the caller
-    /// runs, as `backport --abort` always has.
+    /// Aborts the cherry-pick in progress (`cherry-pick --abort`).
+    ///
+    /// It runs where the caller runs, not in a given work tree, as `backport --abort`
+    /// always has.
     pub fn cherry_pick_abort(&self) -> Result<(), GitError> {
         self.output(&["cherry-pick", "--abort"])?;
         Ok(())
