@@ -213,7 +213,7 @@ pub fn plan(
             let source = source.ok_or(BackportError::NeedsSource { what: "--for" })?;
             let graph = deps::analyze(repo, target, source, &options.deps, progress)?;
             let wanted = deps::resolve_wanted(repo, &graph, specs)?;
-            let closure = graph.closure(&wanted, options.deps.files);
+            let closure = graph.closure(&wanted, options.deps.follow());
             for commit in &closure {
                 let info = repo.commit_info(*commit)?;
                 chosen.push(Chosen {

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 use crate::analysis::history::{
-    self, ChangesCache, CommitRecord, HistoryError, Patch, PatchFeed, PatchIdCache, Touched,
+    self, ChangesCache, CommitRecord, HistoryError, Patch, PatchDetail, PatchFeed, PatchIdCache,
+    Touched, WithPaths,
 };
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
@@ -201,7 +202,7 @@ pub fn delta(
     source: &str,
     options: &DeltaOptions,
 ) -> Result<Delta, DeltaError> {
-    Ok(compute(repo, target, source, options, false)?.0)
+    Ok(compute(repo, target, source, options, PatchDetail::IdOnly)?.0)
 }
 
 /// Computes the delta and, from the same reading of the patches, the blocks of lines each
@@ -212,7 +213,7 @@ pub fn delta_with_changes(
     source: &str,
     options: &DeltaOptions,
 ) -> Result<(Delta, HashMap<ObjectId, Patch>), DeltaError> {
-    compute(repo, target, source, options, true)
+    compute(repo, target, source, options, PatchDetail::WithChanges)
 }
 
 fn compute(
@@ -220,8 +221,9 @@ fn compute(
     target: &str,
     source: &str,
     options: &DeltaOptions,
-    with_changes: bool,
+    detail: PatchDetail,
 ) -> Result<(Delta, HashMap<ObjectId, Patch>), DeltaError> {
+    let with_changes = detail == PatchDetail::WithChanges;
     let target_tip = Tip { name: target.to_string(), commit: repo.resolve_commit(target)? };
     let source_tip = Tip { name: source.to_string(), commit: repo.resolve_commit(source)? };
     if target_tip.commit == source_tip.commit {
@@ -249,12 +251,13 @@ fn compute(
     // git's walk of a range is exact with generation numbers; by commit dates alone it can
     // list a shared commit when dates run backwards, and the merge base could not then be
     // read off the lists. Without a commit-graph `git merge-base` finds it meanwhile.
-    let lists_exact = repo.has_commit_graph();
+    let lists_exact = repo.has_commit_graph()?;
     let (source_side, target_side, merge_bases) = std::thread::scope(|scope| {
         let wanted = &wanted;
         let side = move |index: usize, exclude: ObjectId, include: ObjectId| {
             move || {
-                history::list_commits(git, exclude, include, !with_changes, |commit, touched| {
+                let paths = if with_changes { WithPaths::No } else { WithPaths::Yes };
+                history::list_commits(git, exclude, include, paths, |commit, touched| {
                     let mut wanted = wanted.lock().expect("no reader panics holding the lock");
                     wanted.add(index, commit, touched)
                 })
@@ -277,7 +280,7 @@ fn compute(
 
     let mut source_only = entries(&source_side, &patches);
     let mut target_only = entries(&target_side, &patches);
-    let unresolved_references = link_equivalents(repo, &mut source_only, &mut target_only);
+    let unresolved_references = link_equivalents(repo, &mut source_only, &mut target_only)?;
     let delta = Delta {
         target: target_tip,
         source: source_tip,
@@ -464,7 +467,7 @@ fn check_not_cut(
     merge_bases: &[ObjectId],
     sides: [&[CommitRecord]; 2],
 ) -> Result<(), DeltaError> {
-    let boundary: HashSet<ObjectId> = repo.shallow_boundary().into_iter().collect();
+    let boundary: HashSet<ObjectId> = repo.shallow_boundary()?.into_iter().collect();
     if boundary.is_empty() {
         return Ok(());
     }
@@ -508,7 +511,7 @@ fn link_equivalents(
     repo: &Repo,
     source: &mut [Entry],
     target: &mut [Entry],
-) -> Vec<UnresolvedReference> {
+) -> Result<Vec<UnresolvedReference>, RepoError> {
     let mut pairs: Vec<(usize, usize, Evidence)> = Vec::new();
 
     let mut by_change_id: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -541,7 +544,7 @@ fn link_equivalents(
         .chain(target.iter().enumerate().map(|(i, e)| (Place::Target(i), e)));
     for (place, entry) in referencing {
         for reference in &entry.cherry_picked_from {
-            match places.resolve(repo, reference) {
+            match places.resolve(repo, reference)? {
                 Resolved::InDelta(other) => match (place, other) {
                     (Place::Source(s), Place::Target(t)) | (Place::Target(t), Place::Source(s)) => {
                         pairs.push((s, t, Evidence::CherryPick));
@@ -566,7 +569,7 @@ fn link_equivalents(
     for &(s, t, by) in &pairs {
         target[t].equivalents.push(Equivalent { commit: source[s].commit, by });
     }
-    unresolved
+    Ok(unresolved)
 }
 
 enum Resolved {
@@ -592,22 +595,22 @@ impl CommitIndex {
         CommitIndex { sorted }
     }
 
-    fn resolve(&self, repo: &Repo, reference: &str) -> Resolved {
+    fn resolve(&self, repo: &Repo, reference: &str) -> Result<Resolved, RepoError> {
         let start = self.sorted.partition_point(|(hex, _)| hex.as_str() < reference);
         let mut matches =
             self.sorted[start..].iter().take_while(|(hex, _)| hex.starts_with(reference));
         match (matches.next(), matches.next()) {
-            (Some((_, place)), None) => return Resolved::InDelta(*place),
+            (Some((_, place)), None) => return Ok(Resolved::InDelta(*place)),
             // Too short to tell which: no evidence, but the object is there.
-            (Some(_), Some(_)) => return Resolved::Elsewhere,
+            (Some(_), Some(_)) => return Ok(Resolved::Elsewhere),
             (None, _) => {}
         }
         // Not in the delta: it may still be a commit older than the merge base or on
         // another branch, which is no evidence either way.
-        if repo.find_commit_by_prefix(reference).is_some() {
+        Ok(if repo.find_commit_by_prefix(reference)?.is_some() {
             Resolved::Elsewhere
         } else {
             Resolved::Missing
-        }
+        })
     }
 }

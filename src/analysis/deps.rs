@@ -51,6 +51,22 @@ pub struct DepsOptions {
     pub delta: DeltaOptions,
 }
 
+impl DepsOptions {
+    /// Returns the edges a closure follows under these options.
+    pub fn follow(&self) -> Follow {
+        if self.files { Follow::LinesAndFiles } else { Follow::Lines }
+    }
+}
+
+/// Which edges [`DependencyGraph::closure`] follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Follow {
+    /// Line edges only: B changes lines A was the last to change.
+    Lines,
+    /// File edges too (`--files`): B touches a path A was the last to touch.
+    LinesAndFiles,
+}
+
 impl Default for DepsOptions {
     fn default() -> Self {
         DepsOptions { context: 1, files: false, delta: DeltaOptions::default() }
@@ -195,9 +211,10 @@ impl DependencyGraph {
 impl DependencyGraph {
     /// Returns the commits that must be picked for `wanted` to apply, `wanted` included,
     /// in an order that respects every edge (the delta's topological order). Commits
-    /// already on TARGET are left out and not followed; file edges are followed only when
-    /// `follow_files`.
-    pub fn closure(&self, wanted: &[ObjectId], follow_files: bool) -> Vec<ObjectId> {
+    /// already on TARGET are left out and not followed; file edges are followed only with
+    /// [`Follow::LinesAndFiles`].
+    pub fn closure(&self, wanted: &[ObjectId], follow: Follow) -> Vec<ObjectId> {
+        let follow_files = follow == Follow::LinesAndFiles;
         let position: HashMap<ObjectId, usize> =
             self.commits.iter().enumerate().map(|(i, c)| (c.commit, i)).collect();
         let mut needs: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
@@ -596,7 +613,10 @@ impl<'a> Walker<'a> {
                     state.insert(id, file);
                     continue;
                 }
-                None => parent_ids.iter().map(|p| self.repo.blobs_at(*p, &[path])[0]).collect(),
+                None => parent_ids
+                    .iter()
+                    .map(|p| Ok(self.repo.blobs_at(*p, &[path])?[0]))
+                    .collect::<Result<_, RepoError>>()?,
             };
             // Each parent's version of the file: the same path, or where the parent lacks
             // it, the path git's rename detection says it came from there (git blame

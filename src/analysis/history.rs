@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 
-use crate::git::{Git, GitError};
+pub use crate::git::reads::WithPaths;
+use crate::git::{Git, GitError, reads};
 use crate::oid::ObjectId;
 
 mod patches;
 mod record_cache;
-pub use patches::{Patch, PatchFeed, PatchIdCache, patch_ids, patches, read_patches};
+pub use patches::{Patch, PatchDetail, PatchFeed, PatchIdCache, patch_ids, patches, read_patches};
 pub use record_cache::{ChangesCache, LineDiffCache};
 
 /// Errors from reading history.
@@ -53,7 +54,7 @@ pub fn commits_between(
     exclude: ObjectId,
     include: ObjectId,
 ) -> Result<Vec<CommitRecord>, HistoryError> {
-    list_commits(git, exclude, include, false, |_, _| Ok(()))
+    list_commits(git, exclude, include, WithPaths::No, |_, _| Ok(()))
 }
 
 /// What a commit's diff against its first parent touches, as [`list_commits`] reads it
@@ -67,8 +68,8 @@ pub struct Touched {
     pub entries: Vec<u8>,
 }
 
-/// Returns the commits of [`commits_between`], and calls `on_commit` with each and (if
-/// `with_paths`) what its diff touches, as soon as git has printed it, while git goes on.
+/// Returns the commits of [`commits_between`], and calls `on_commit` with each and (with
+/// [`WithPaths::Yes`]) what its diff touches, as soon as git has printed it, while git goes on.
 ///
 /// Two commits with one patch-id name the same paths, so only commits whose paths a commit
 /// of the other side also names can share one. The paths are read without rename
@@ -78,35 +79,12 @@ pub fn list_commits(
     git: &Git,
     exclude: ObjectId,
     include: ObjectId,
-    with_paths: bool,
+    paths: WithPaths,
     mut on_commit: impl FnMut(&CommitRecord, Touched) -> Result<(), HistoryError>,
 ) -> Result<Vec<CommitRecord>, HistoryError> {
     let range = format!("{exclude}..{include}");
-    let mut args = vec![
-        "-c",
-        "log.showRoot=true",
-        "log",
-        "-z",
-        "--topo-order",
-        "--reverse",
-        "--encoding=UTF-8",
-        "--no-show-signature",
-        "--format=%H %P%n%B",
-    ];
-    if with_paths {
-        // Submodules as the patch processes see them (`diff.ignoreSubmodules` and a
-        // `.gitmodules` `ignore` would hide their changes here and not there).
-        args.extend([
-            "--raw",
-            "--no-abbrev",
-            "--no-renames",
-            "--diff-merges=off",
-            "--no-relative",
-            "--ignore-submodules=none",
-        ]);
-    }
-    args.extend([range.as_str(), "--"]);
-    let mut running = git.stream(&args, Vec::new())?;
+    let with_paths = paths == WithPaths::Yes;
+    let mut running = reads::log_commits(git, exclude, include, paths)?;
     let reader = BufReader::with_capacity(1 << 16, running.take_stdout());
     let parsed = parse_commits(reader, with_paths, &mut on_commit);
     let finished = running.finish();
@@ -231,15 +209,12 @@ fn parse_commits(
 /// Returns the merge bases of `a` and `b` as `git merge-base --all` prints them (none for
 /// unrelated histories).
 pub fn merge_bases(git: &Git, a: ObjectId, b: ObjectId) -> Result<Vec<ObjectId>, HistoryError> {
-    let (a, b) = (a.to_hex(), b.to_hex());
-    let args = ["merge-base", "--all", a.as_str(), b.as_str()];
-    // Exit code 1: no common ancestor.
-    let (_, out) = git.output_with_env(&args, &[], &[1])?;
+    let out = reads::merge_base_all(git, a, b)?;
     out.split(|byte| *byte == b'\n')
         .filter(|line| !line.is_empty())
         .map(|line| {
             ObjectId::from_hex(line).ok_or_else(|| HistoryError::Parse {
-                argv: format!("git {}", args.join(" ")),
+                argv: format!("git merge-base --all {a} {b}"),
                 detail: format!("not an object id: {:?}", String::from_utf8_lossy(line)),
             })
         })
@@ -264,12 +239,11 @@ pub fn renames(
     from: ObjectId,
     to: ObjectId,
 ) -> Result<HashMap<String, (String, ObjectId)>, HistoryError> {
-    let (from_hex, to_hex) = (from.to_hex(), to.to_hex());
-    let args =
-        ["diff", "--raw", "-z", "--no-abbrev", "-M", "--diff-filter=R", &from_hex, &to_hex, "--"];
-    let out = git.output(&args)?;
-    let bad =
-        |detail: String| HistoryError::Parse { argv: format!("git {}", args.join(" ")), detail };
+    let out = reads::diff_renames(git, from, to)?;
+    let bad = |detail: String| HistoryError::Parse {
+        argv: format!("git diff --raw -z --no-abbrev -M --diff-filter=R {from} {to} --"),
+        detail,
+    };
     let mut renames = HashMap::new();
     let mut tokens = out.split(|b| *b == 0);
     while let Some(token) = tokens.next() {
@@ -301,27 +275,10 @@ pub fn merge_changes(
     include: ObjectId,
 ) -> Result<HashMap<ObjectId, MergeChanges>, HistoryError> {
     let range = format!("{exclude}..{include}");
-    let raw = |mode: &'static str| {
-        let range = range.as_str();
-        move || {
-            let args = [
-                "log",
-                "--merges",
-                mode,
-                "--raw",
-                "--no-abbrev",
-                "--no-renames",
-                "-z",
-                "--format=%H",
-                range,
-                "--",
-            ];
-            git.output(&args)
-        }
-    };
+    let raw = |diff| move || reads::log_merges_raw(git, exclude, include, diff);
     let (first, every) = std::thread::scope(|scope| {
-        let every = scope.spawn(raw("-c"));
-        let first = raw("--diff-merges=first-parent")();
+        let every = scope.spawn(raw(reads::MergeDiff::Combined));
+        let first = raw(reads::MergeDiff::FirstParent)();
         (first, every.join().expect("a git log reader does not panic"))
     });
     let bad = |detail: String| HistoryError::Parse {

@@ -349,7 +349,12 @@ pub fn judge_commits(
     commits: &[ObjectId],
     on_upstream: Option<&HashMap<ObjectId, bool>>,
 ) -> Result<Vec<Verdict>, PolicyError> {
-    let patches = history::patches(repo.git(), commits, DeltaOptions::default().jobs, true)?;
+    let patches = history::patches(
+        repo.git(),
+        commits,
+        DeltaOptions::default().jobs,
+        history::PatchDetail::WithChanges,
+    )?;
     let mut verdicts = Vec::with_capacity(commits.len());
     for commit in commits {
         let mut paths: Vec<String> = Vec::new();

@@ -11,6 +11,7 @@ use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 
+use crate::git::reads::{self, MergeObjects};
 use crate::git::repo::{Repo, RepoError};
 use crate::git::{Conversation, Git, GitError};
 use crate::oid::ObjectId;
@@ -93,17 +94,7 @@ pub fn diff_stat(
     to: ObjectId,
     env: &[(&str, &OsStr)],
 ) -> Result<DiffStat, GitError> {
-    let (from, to) = (from.to_hex(), to.to_hex());
-    let args = [
-        "diff",
-        "--shortstat",
-        "--find-renames",
-        "--no-ext-diff",
-        "--no-textconv",
-        from.as_str(),
-        to.as_str(),
-    ];
-    let (_, out) = git.output_with_env(&args, env, &[])?;
+    let out = reads::diff_shortstat(git, from, to, env)?;
     let text = String::from_utf8_lossy(&out);
     let mut stat = DiffStat::default();
     // " 3 files changed, 10 insertions(+), 2 deletions(-)"; parts with zero are left out.
@@ -189,24 +180,9 @@ pub(crate) struct Answer {
 /// `git merge-tree --write-tree`, kept running when it can answer one merge at a time.
 pub(crate) enum Merger<'a> {
     Session(Conversation),
-    /// No way to read answers one by one: one process per merge (with these arguments).
-    PerMerge(&'a Git, &'a [(&'a str, &'a OsStr)], &'static [&'static str]),
+    /// No way to read answers one by one: one process per merge (writing where these say).
+    PerMerge(&'a Git, &'a [(&'a str, &'a OsStr)], MergeObjects),
 }
-
-const MERGE_ARGS: &[&str] = &["merge-tree", "--write-tree", "--name-only", "-z", "--messages"];
-
-/// [`MERGE_ARGS`] for merges into a scratch object directory: its objects are read back
-/// a few times and then deleted, so compressing them is wasted work (about 15% of a
-/// simulation's time on Kolla).
-const SCRATCH_MERGE_ARGS: &[&str] = &[
-    "-c",
-    "core.looseCompression=0",
-    "merge-tree",
-    "--write-tree",
-    "--name-only",
-    "-z",
-    "--messages",
-];
 
 impl<'a> Merger<'a> {
     /// Starts the merger; `env` may point git's object directory elsewhere.
@@ -214,7 +190,7 @@ impl<'a> Merger<'a> {
         git: &'a Git,
         env: &'a [(&'a str, &'a OsStr)],
     ) -> Result<Self, SimulationError> {
-        Self::start_with(git, env, MERGE_ARGS)
+        Self::start_with(git, env, MergeObjects::Kept)
     }
 
     /// Starts a merger that writes into the scratch object directory `env` names, whose
@@ -223,19 +199,17 @@ impl<'a> Merger<'a> {
         git: &'a Git,
         env: &'a [(&'a str, &'a OsStr)],
     ) -> Result<Self, SimulationError> {
-        Self::start_with(git, env, SCRATCH_MERGE_ARGS)
+        Self::start_with(git, env, MergeObjects::Scratch)
     }
 
     fn start_with(
         git: &'a Git,
         env: &'a [(&'a str, &'a OsStr)],
-        merge_args: &'static [&'static str],
+        objects: MergeObjects,
     ) -> Result<Self, SimulationError> {
-        let mut args = merge_args.to_vec();
-        args.push("--stdin");
-        Ok(match git.converse(&args, env)? {
+        Ok(match reads::merge_tree_session(git, env, objects)? {
             Some(session) => Merger::Session(session),
-            None => Merger::PerMerge(git, env, merge_args),
+            None => Merger::PerMerge(git, env, objects),
         })
     }
 
@@ -265,15 +239,9 @@ impl<'a> Merger<'a> {
                 };
                 read_answer(session.answers(), &argv, clean)
             }
-            Merger::PerMerge(git, env, merge_args) => {
-                let base_arg = format!("--merge-base={base}");
-                let (ours, theirs) = (ours.to_hex(), theirs.to_hex());
-                let mut args = merge_args.to_vec();
-                args.extend([base_arg.as_str(), ours.as_str(), theirs.as_str()]);
-                // Exit code 1 means conflicts; the answer is on stdout either way.
-                let (code, out) = git.output_with_env(&args, env, &[1])?;
-                let argv = format!("git {}", args.join(" "));
-                read_answer(&mut std::io::Cursor::new(out), &argv, code == 0)
+            Merger::PerMerge(git, env, objects) => {
+                let out = reads::merge_tree_once(git, env, *objects, base, ours, theirs)?;
+                read_answer(&mut std::io::Cursor::new(out.stdout), &out.argv, out.clean)
             }
         }
     }

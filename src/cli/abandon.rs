@@ -93,10 +93,11 @@ fn record_path(repo: &Repo) -> PathBuf {
 /// is set), parsed at once: a `user:password@` in it becomes credentials for this command
 /// only, and is shown or stored nowhere.
 pub fn gerrit_url(repo: &Repo, given: Option<String>) -> Result<Option<GerritUrl>, CommandError> {
-    given
-        .or_else(|| config(repo, "regraft.gerrit"))
-        .map(|text| GerritUrl::parse(&text).map_err(CommandError::from))
-        .transpose()
+    let given = match given {
+        Some(given) => Some(given),
+        None => config(repo, "regraft.gerrit")?,
+    };
+    given.map(|text| GerritUrl::parse(&text).map_err(CommandError::from)).transpose()
 }
 
 /// Returns the review server to talk to about `branch`: `--gerrit URL`, else `git config
@@ -114,7 +115,7 @@ pub fn review_target(
         return Ok(None);
     }
     let Some(gerrit) = gerrit_url(repo, gerrit)? else {
-        let found = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch);
+        let found = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
         return Ok(found.map(|t| regraft::surgery::replace::ReviewTarget {
             project: project.unwrap_or(t.project.clone()),
             ..t
@@ -122,7 +123,7 @@ pub fn review_target(
     };
     let project = match project {
         Some(p) => p,
-        None => config(repo, &format!("remote.{remote}.url"))
+        None => config(repo, &format!("remote.{remote}.url"))?
             .map(|u| review::project_of(&u))
             .ok_or_else(|| {
                 CommandError::user(anyhow::anyhow!(
@@ -141,25 +142,32 @@ pub fn review_target(
 /// Returns a warning for a plan that deletes or moves `branch` without a review server
 /// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
 /// 409) or be closed as merged. Counts them when they can be listed anonymously.
-pub fn gitreview_warning(repo: &Repo, remote: &str, branch: &str) -> Option<String> {
-    let target = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
+pub fn gitreview_warning(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+) -> Result<Option<String>, CommandError> {
+    let Some(target) =
+        regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?
+    else {
+        return Ok(None);
+    };
     let gerrit = Gerrit::brief(&target.gerrit, None);
     let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
         Ok(open) => format!("{} open reviews", open.len()),
         Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
     };
-    Some(format!(
+    Ok(Some(format!(
         "{} names {} (project {}) and no review server is used (--gerrit none): {count} on {branch} will block the delete (Gerrit answers 409) or be closed as merged; abandon them first (`git regraft abandon {branch}`) or drop --gerrit none",
         target.found_in.unwrap_or_default(),
         target.gerrit,
         target.project
-    ))
+    )))
 }
 
-/// Returns a git configuration value, if set.
-pub fn config(repo: &Repo, key: &str) -> Option<String> {
-    let out = repo.git().output(&["config", "--get", key]).ok()?;
-    Some(String::from_utf8_lossy(&out).trim().to_string()).filter(|s| !s.is_empty())
+/// Returns a git configuration value, if set (and not empty).
+pub fn config(repo: &Repo, key: &str) -> Result<Option<String>, CommandError> {
+    Ok(repo.git().config_get(key)?)
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -172,7 +180,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     })?;
     let project = match args.project {
         Some(p) => p,
-        None => config(&repo, &format!("remote.{}.url", args.remote))
+        None => config(&repo, &format!("remote.{}.url", args.remote))?
             .map(|u| review::project_of(&u))
             .ok_or_else(|| {
                 CommandError::user(anyhow::anyhow!(

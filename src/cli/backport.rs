@@ -127,16 +127,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     };
     if !args.dry_run {
         let branch = args.branch.clone().unwrap_or_else(|| default_branch(&target));
-        let report = apply::start(
-            &repo,
-            &target,
-            args.source.as_deref(),
-            &options,
-            &branch,
-            args.squash_stages,
-            &progress,
-        )
-        .map_err(apply_error)?;
+        let start = apply::StartOptions {
+            target: &target,
+            source: args.source.as_deref(),
+            plan: &options,
+            branch: &branch,
+            squash_stages: args.squash_stages,
+        };
+        let report = apply::start(&repo, &start, &progress).map_err(apply_error)?;
         return report_run(ui, &report, RunEnd::Applied);
     }
     let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)?;

@@ -65,7 +65,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let mut graph = deps::analyze(&repo, &args.target, &args.source, &options, &progress)?;
     let wanted = deps::resolve_wanted(&repo, &graph, &args.wanted)?;
     if !wanted.is_empty() {
-        let closure = graph.closure(&wanted, args.files);
+        let closure = graph.closure(&wanted, options.follow());
         let prediction = graph
             .predict(&repo, &closure, &progress)
             .map_err(|e| CommandError::internal(anyhow::Error::new(e)))?;
@@ -92,7 +92,7 @@ pub fn closure_for(
 ) -> Result<DependencyGraph, CommandError> {
     let mut graph =
         deps::analyze(repo, target, source, &DepsOptions::default(), &regraft::progress::Silent)?;
-    graph.closure = Some(graph.closure(&[wanted], false));
+    graph.closure = Some(graph.closure(&[wanted], deps::Follow::Lines));
     Ok(graph)
 }
 

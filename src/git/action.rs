@@ -3,14 +3,7 @@
 //! or a saved plan can only ever hold the commands regraft itself makes.
 
 use crate::git::names::{check_full_ref, check_tag};
-use crate::git::{Git, GitError};
 use crate::oid::ObjectId;
-
-/// Returns the id a commit with `text` has, writing nothing (`git hash-object -t commit
-/// --stdin`): what a [`GitAction::WriteCommit`] will write.
-pub fn commit_id_of(git: &Git, text: &[u8]) -> Result<ObjectId, GitError> {
-    git.output_id(&["hash-object", "-t", "commit", "--stdin"], &[], text)
-}
 
 /// A git command of a plan, with everything it needs (its standard input included).
 #[derive(Debug, Clone, PartialEq, Eq)]

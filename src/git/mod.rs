@@ -4,10 +4,16 @@
 //! names and scratch object directories.
 
 pub mod action;
+pub mod config;
 pub mod names;
+pub mod objects;
+pub mod reads;
+pub mod refs;
 pub mod remote;
 pub mod repo;
+pub mod rewrite;
 pub mod scratch;
+pub mod worktree;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};

@@ -10,12 +10,26 @@ pub enum NameError {
         "`{name}` is not a remote of this repository{known} nor a URL (scheme://host/path, host:path or a path)"
     )]
     UnknownRemote { name: String, known: String },
+    #[error("could not read {what} to check a name against: {detail}")]
+    Unreadable { what: &'static str, detail: String },
+}
+
+/// Returns `error` and its sources as one line (`a: b: c`), for an error kept as text.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(&format!(": {e}"));
+        source = e.source();
+    }
+    text
 }
 
 impl crate::ErrorOrigin for NameError {
     fn is_user_input(&self) -> bool {
         match self {
             NameError::Invalid { .. } | NameError::UnknownRemote { .. } => true,
+            NameError::Unreadable { .. } => false,
         }
     }
 }

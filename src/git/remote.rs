@@ -1,6 +1,5 @@
-//! Talking to a remote: refs listed in one `git ls-remote`, and compare-and-swap pushes
-//! whose argv never lets a name read as an option and whose refusals are read from
-//! `git push --porcelain`.
+//! Talking to a remote: refs listed in one `git ls-remote`, tags fetched, and the refusals
+//! of `git push --porcelain` read (the pushes themselves are [`crate::git::action::Push`]).
 
 use std::collections::BTreeMap;
 
@@ -28,30 +27,6 @@ pub fn ls_remote(
         .filter(|(_, name)| references.iter().any(|r| r == name))
         .filter_map(|(id, name)| Some((name.to_string(), ObjectId::from_hex(id.as_bytes())?)))
         .collect())
-}
-
-/// Returns the argv (after `git`) of a compare-and-swap push: `reference` on `remote` goes
-/// from `from` (`None`: must not exist) to `to` (`None`: deleted).
-///
-/// There is never a `+` on the refspec: git-push(1) reads `+` as `--force` for that ref,
-/// which would disable the lease. The lease alone allows a non-fast-forward update, and
-/// only while the remote still has `from`.
-pub fn leased_push_argv(
-    remote: &str,
-    reference: &str,
-    from: Option<ObjectId>,
-    to: Option<ObjectId>,
-) -> Vec<String> {
-    let lease =
-        format!("--force-with-lease={reference}:{}", from.map(|f| f.to_hex()).unwrap_or_default());
-    let refspec = match to {
-        Some(to) => format!("{to}:{reference}"),
-        None => format!(":{reference}"),
-    };
-    ["push", "--porcelain", &lease, "--end-of-options", remote, &refspec]
-        .iter()
-        .map(|w| (*w).to_string())
-        .collect()
 }
 
 /// One ref of a `git push --porcelain` report.
@@ -104,22 +79,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_refspec_carries_a_plus() {
-        let id = ObjectId::from_hex(b"a126b5fd00000000000000000000000000000000").expect("hex");
-        for (from, to) in [(Some(id), Some(id)), (None, Some(id)), (Some(id), None)] {
-            let argv = leased_push_argv("origin", "refs/heads/stable/liberty", from, to);
-            assert!(argv.iter().all(|w| !w.starts_with('+')), "{argv:?}");
-            let end = argv.iter().position(|w| w == "--end-of-options").expect("present");
-            assert_eq!(argv[end + 1], "origin", "the remote comes after the end of options");
-        }
-    }
-
-    #[test]
     fn porcelain_refusals_are_read() {
         let out = b"To file:///srv/x.git\n!\tab12:refs/heads/stable/liberty\t[rejected] (stale info)\nDone\n";
         let refs = parse_push_report(out);
         assert_eq!(refs.len(), 1);
         assert_eq!(refs[0].reference, "refs/heads/stable/liberty");
         assert!(refs[0].stale());
+    }
+}
+
+/// Whether a fetch shows git's progress on the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchProgress {
+    /// `--quiet`, output read by nobody.
+    Quiet,
+    /// `--progress` on the caller's standard error.
+    Shown,
+}
+
+/// Fetches `remote`'s branches and tags into the remote-tracking refs (`git fetch --tags`).
+pub fn fetch_tags(git: &Git, remote: &str, progress: FetchProgress) -> Result<(), GitError> {
+    match progress {
+        FetchProgress::Quiet => {
+            git.output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
+            Ok(())
+        }
+        FetchProgress::Shown => {
+            git.with_progress(&["fetch", "--progress", "--tags", "--end-of-options", remote])
+        }
     }
 }

@@ -29,6 +29,12 @@ pub enum RepoError {
         #[source]
         source: git2::Error,
     },
+    #[error("reading {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl crate::ErrorOrigin for RepoError {
@@ -40,7 +46,7 @@ impl crate::ErrorOrigin for RepoError {
             | RepoError::Ambiguous { .. }
             | RepoError::NotACommit { .. } => true,
             // libgit2 failing to read what it found is a broken repository or a bug.
-            RepoError::Read { .. } => false,
+            RepoError::Read { .. } | RepoError::Io { .. } => false,
         }
     }
 }
@@ -147,16 +153,33 @@ impl Repo {
     /// Tells whether git reads generation numbers here: a commit-graph file in the object
     /// directory and `core.commitGraph` not off. (One only an alternate has is not seen, which
     /// errs on the side of not relying on it.)
-    pub fn has_commit_graph(&self) -> bool {
-        let enabled = self
-            .inner
-            .config()
-            .and_then(|config| config.get_bool("core.commitGraph"))
-            .unwrap_or(true);
+    pub fn has_commit_graph(&self) -> Result<bool, RepoError> {
+        let enabled = self.config_bool("core.commitGraph")?.unwrap_or(true);
         let info = self.objects_dir().join("info");
-        enabled
+        Ok(enabled
             && (info.join("commit-graph").is_file()
-                || info.join("commit-graphs").join("commit-graph-chain").is_file())
+                || info.join("commit-graphs").join("commit-graph-chain").is_file()))
+    }
+
+    /// Returns the boolean `key` of the repository's configuration, `None` when unset.
+    fn config_bool(&self, key: &str) -> Result<Option<bool>, RepoError> {
+        let read = |source| RepoError::Read {
+            what: format!("the configuration value {key}"),
+            path: self.git_dir().to_path_buf(),
+            source,
+        };
+        let config = self.inner.config().map_err(read)?;
+        match config.get_bool(key) {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(source) => Err(read(source)),
+        }
+    }
+
+    /// Returns a [`RepoError::Read`] of `what` in this repository.
+    fn read_error(&self, what: impl Into<String>) -> impl FnOnce(git2::Error) -> RepoError + '_ {
+        let what = what.into();
+        move |source| RepoError::Read { what, path: self.git_dir().to_path_buf(), source }
     }
 
     /// Returns the directory holding the repository's objects (shared by linked worktrees).
@@ -215,13 +238,25 @@ impl Repo {
 
     /// Tells whether the object database has `id` (objects git wrote since this handle was
     /// opened included: libgit2 re-reads the database on a miss).
-    pub fn has_object(&self, id: ObjectId) -> bool {
-        self.inner.odb().is_ok_and(|odb| odb.exists(git_oid(id)))
+    pub fn has_object(&self, id: ObjectId) -> Result<bool, RepoError> {
+        let odb = self.inner.odb().map_err(self.read_error("the object database"))?;
+        Ok(odb.exists(git_oid(id)))
     }
 
-    /// Returns what `reference` (a full ref name) points at, if it exists.
-    pub fn reference_target(&self, reference: &str) -> Option<ObjectId> {
-        self.inner.find_reference(reference).ok()?.resolve().ok()?.target().map(oid)
+    /// Returns what `reference` (a full ref name) points at, `None` when it does not exist
+    /// (or is a symbolic ref to one that does not, or is no valid ref name).
+    pub fn reference_target(&self, reference: &str) -> Result<Option<ObjectId>, RepoError> {
+        let found = self.inner.find_reference(reference).and_then(|r| r.resolve());
+        match found {
+            Ok(r) => Ok(r.target().map(oid)),
+            // A name git would not accept names no reference either.
+            Err(e)
+                if matches!(e.code(), git2::ErrorCode::NotFound | git2::ErrorCode::InvalidSpec) =>
+            {
+                Ok(None)
+            }
+            Err(source) => Err(self.read_error(format!("the reference {reference}"))(source)),
+        }
     }
 
     /// Returns the commits reachable from `tip` but not from `base`, newest first.
@@ -237,60 +272,96 @@ impl Repo {
         walk.map(|r| r.map(oid).map_err(read)).collect()
     }
 
-    /// Tells whether `ancestor` is `descendant` or one of its ancestors.
-    pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> bool {
-        ancestor == descendant
-            || self
-                .inner
-                .graph_descendant_of(git_oid(descendant), git_oid(ancestor))
-                .unwrap_or(false)
+    /// Tells whether `ancestor` is `descendant` or one of its ancestors; an error when
+    /// either is not a commit this repository has (the answer is then unknown, not no).
+    pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> Result<bool, RepoError> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        let what = || format!("whether {} contains {}", descendant.short(), ancestor.short());
+        for id in [ancestor, descendant] {
+            // libgit2 answers "no" about a commit it lacks instead of failing.
+            self.inner.find_commit(git_oid(id)).map_err(self.read_error(what()))?;
+        }
+        self.inner
+            .graph_descendant_of(git_oid(descendant), git_oid(ancestor))
+            .map_err(self.read_error(what()))
     }
 
-    /// Returns the local branches with their tips and upstreams.
-    pub fn local_branches(&self) -> Vec<LocalBranch> {
-        let Ok(branches) = self.inner.branches(Some(git2::BranchType::Local)) else {
-            return Vec::new();
-        };
-        branches
-            .flatten()
-            .filter_map(|(branch, _)| {
-                let name = branch.name().ok().flatten()?.to_string();
-                let tip = oid(branch.get().target()?);
-                let upstream =
-                    branch.upstream().ok().and_then(|u| u.get().name().ok().map(str::to_string));
-                Some(LocalBranch { name, tip, upstream })
-            })
-            .collect()
+    /// Returns the local branches with their tips and upstreams (branches whose names are
+    /// not UTF-8, and symbolic ones, left out).
+    pub fn local_branches(&self) -> Result<Vec<LocalBranch>, RepoError> {
+        let read = || self.read_error("the local branches");
+        let mut found = Vec::new();
+        for entry in self.inner.branches(Some(git2::BranchType::Local)).map_err(read())? {
+            let (branch, _) = entry.map_err(read())?;
+            let Some(name) = branch.name().map_err(read())?.map(str::to_string) else { continue };
+            let Some(tip) = branch.get().target().map(oid) else { continue };
+            let upstream = match branch.upstream() {
+                Ok(u) => Some(String::from_utf8_lossy(u.get().name_bytes()).into_owned()),
+                // No upstream configured, or its remote-tracking ref is not there.
+                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+                Err(source) => {
+                    return Err(self.read_error(format!("the upstream of {name}"))(source));
+                }
+            };
+            found.push(LocalBranch { name, tip, upstream });
+        }
+        Ok(found)
     }
 
     /// Returns the values `reference` had, newest first, from its reflog (each entry's new
     /// and old value; empty when it has none). A ref's first update records the value it
     /// replaced, which is how a remote-tracking ref created by `clone` is still known.
-    pub fn reflog(&self, reference: &str) -> Vec<ObjectId> {
-        let Ok(log) = self.inner.reflog(reference) else { return Vec::new() };
-        log.iter()
+    pub fn reflog(&self, reference: &str) -> Result<Vec<ObjectId>, RepoError> {
+        let log = match self.inner.reflog(reference) {
+            Ok(log) => log,
+            Err(e)
+                if matches!(e.code(), git2::ErrorCode::NotFound | git2::ErrorCode::InvalidSpec) =>
+            {
+                return Ok(Vec::new());
+            }
+            Err(source) => {
+                return Err(self.read_error(format!("the reflog of {reference}"))(source));
+            }
+        };
+        Ok(log
+            .iter()
             .flat_map(|entry| [oid(entry.id_new()), oid(entry.id_old())])
             .filter(|id| id.as_bytes() != &[0; 20])
-            .collect()
+            .collect())
     }
 
-    /// Returns every tag with the commit it peels to (tags of other objects left out).
-    pub fn tags(&self) -> Vec<(String, ObjectId)> {
-        let Ok(names) = self.inner.tag_names(None) else { return Vec::new() };
-        names
-            .iter()
-            .flatten()
-            .flatten()
-            .filter_map(|name| {
-                Some((name.to_string(), self.resolve_commit(&format!("refs/tags/{name}")).ok()?))
-            })
-            .collect()
+    /// Returns every tag with the commit it peels to (tags of other objects, and tags whose
+    /// names are not UTF-8, left out).
+    pub fn tags(&self) -> Result<Vec<(String, ObjectId)>, RepoError> {
+        let names = self.inner.tag_names(None).map_err(self.read_error("the tags"))?;
+        let mut found = Vec::new();
+        for name in names.iter().flatten().flatten() {
+            match self.resolve_commit(&format!("refs/tags/{name}")) {
+                Ok(commit) => found.push((name.to_string(), commit)),
+                Err(RepoError::NotACommit { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
     }
 
     /// Returns the branch HEAD names, or `None` when HEAD is detached or unborn.
-    pub fn head_branch(&self) -> Option<String> {
-        let head = self.inner.head().ok()?;
-        head.is_branch().then(|| head.shorthand().ok().map(str::to_string)).flatten()
+    pub fn head_branch(&self) -> Result<Option<String>, RepoError> {
+        let head = match self.inner.head() {
+            Ok(head) => head,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(source) => return Err(self.read_error("HEAD")(source)),
+        };
+        Ok(head.is_branch().then(|| String::from_utf8_lossy(head.shorthand_bytes()).into_owned()))
     }
 
     /// Returns the work tree, or `None` for a bare repository.
@@ -323,14 +394,23 @@ impl Repo {
         Ok(oid(commit.id()))
     }
 
-    /// Resolves the hex prefix of a commit named in a message (at least four digits) to a
-    /// commit this repository has, or `None` when it has no such commit or the prefix is
-    /// ambiguous.
-    pub fn find_commit_by_prefix(&self, hex: &str) -> Option<ObjectId> {
-        if hex.len() < 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
+    /// Resolves the hex prefix of a commit named in a message (four to forty digits) to a
+    /// commit this repository has, or `None` when it has no such commit, the prefix is
+    /// ambiguous or it is no SHA-1 prefix.
+    pub fn find_commit_by_prefix(&self, hex: &str) -> Result<Option<ObjectId>, RepoError> {
+        if !(4..=40).contains(&hex.len()) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
         }
-        self.inner.find_commit_by_prefix(hex).ok().map(|c| oid(c.id()))
+        match self.inner.find_commit_by_prefix(hex) {
+            Ok(c) => Ok(Some(oid(c.id()))),
+            // Another kind of object with that prefix is NotFound too.
+            Err(e)
+                if matches!(e.code(), git2::ErrorCode::NotFound | git2::ErrorCode::Ambiguous) =>
+            {
+                Ok(None)
+            }
+            Err(source) => Err(self.read_error(format!("the commit {hex}"))(source)),
+        }
     }
 
     /// Returns every merge base of `a` and `b` (as `git merge-base --all`), or none when
@@ -347,44 +427,76 @@ impl Repo {
         }
     }
 
-    /// Returns the names of the remotes configured in this repository.
-    pub fn remote_names(&self) -> Vec<String> {
-        self.inner
-            .remotes()
-            .map(|names| names.iter().flatten().flatten().map(str::to_string).collect())
-            .unwrap_or_default()
+    /// Returns the names of the remotes configured in this repository (names that are not
+    /// UTF-8 left out).
+    pub fn remote_names(&self) -> Result<Vec<String>, RepoError> {
+        let names = self.inner.remotes().map_err(self.read_error("the remotes"))?;
+        Ok(names.iter().flatten().flatten().map(str::to_string).collect())
     }
 
-    /// Returns the URL of a configured remote.
-    pub fn remote_url(&self, remote: &str) -> Option<String> {
-        self.inner.find_remote(remote).ok()?.url().ok().map(str::to_string)
+    /// Returns the URL of a configured remote, `None` when there is no such remote.
+    pub fn remote_url(&self, remote: &str) -> Result<Option<String>, RepoError> {
+        match self.inner.find_remote(remote) {
+            Ok(r) => Ok(Some(String::from_utf8_lossy(r.url_bytes()).into_owned())),
+            // A name git would not accept names no remote either.
+            Err(e)
+                if matches!(e.code(), git2::ErrorCode::NotFound | git2::ErrorCode::InvalidSpec) =>
+            {
+                Ok(None)
+            }
+            Err(source) => Err(self.read_error(format!("the remote {remote}"))(source)),
+        }
     }
 
     /// Checks that `remote` is a configured remote or a URL (see [`crate::git::names`]).
     pub fn check_remote(&self, remote: &str) -> Result<(), crate::git::names::NameError> {
-        crate::git::names::check_remote(remote, &self.remote_names())
+        let known = self.remote_names().map_err(|e| crate::git::names::NameError::Unreadable {
+            what: "the remotes of this repository",
+            detail: crate::git::names::chain(&e),
+        })?;
+        crate::git::names::check_remote(remote, &known)
     }
 
     /// Returns the commits at which a shallow clone's history was cut (empty when the
     /// repository is complete).
-    pub fn shallow_boundary(&self) -> Vec<ObjectId> {
+    pub fn shallow_boundary(&self) -> Result<Vec<ObjectId>, RepoError> {
         // The clone's `shallow` file, in the common directory: libgit2's `is_shallow` looks
         // in a linked worktree's own git directory and calls a shallow clone's worktree
         // complete.
-        let text = std::fs::read(self.common_dir().join("shallow")).unwrap_or_default();
-        text.split(|b| *b == b'\n')
+        let path = self.common_dir().join("shallow");
+        let text = match std::fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(RepoError::Io { path, source }),
+        };
+        Ok(text
+            .split(|b| *b == b'\n')
             .filter_map(|line| ObjectId::from_hex(line.trim_ascii()))
-            .collect()
+            .collect())
     }
 
     /// Returns the blob at each of `paths` in `commit`'s tree (`None` where there is none).
-    pub fn blobs_at(&self, commit: ObjectId, paths: &[&str]) -> Vec<Option<ObjectId>> {
-        let tree = self.inner.find_commit(git_oid(commit)).and_then(|c| c.tree()).ok();
+    pub fn blobs_at(
+        &self,
+        commit: ObjectId,
+        paths: &[&str],
+    ) -> Result<Vec<Option<ObjectId>>, RepoError> {
+        let tree = self
+            .inner
+            .find_commit(git_oid(commit))
+            .and_then(|c| c.tree())
+            .map_err(self.read_error(format!("the tree of {}", commit.short())))?;
         paths
             .iter()
-            .map(|path| {
-                let entry = tree.as_ref()?.get_path(Path::new(path)).ok()?;
-                (entry.kind() == Some(git2::ObjectType::Blob)).then(|| oid(entry.id()))
+            .map(|path| match tree.get_path(Path::new(path)) {
+                Ok(entry) => {
+                    Ok((entry.kind() == Some(git2::ObjectType::Blob)).then(|| oid(entry.id())))
+                }
+                Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+                Err(source) => Err(self
+                    .read_error(format!("{path} in the tree of {}", commit.short()))(
+                    source
+                )),
             })
             .collect()
     }
@@ -441,14 +553,18 @@ impl Repo {
     }
 
     /// Tells whether git signs the commits it makes here (`commit.gpgSign`).
-    pub fn signs_commits(&self) -> bool {
-        self.inner.config().and_then(|c| c.get_bool("commit.gpgsign")).unwrap_or(false)
+    pub fn signs_commits(&self) -> Result<bool, RepoError> {
+        Ok(self.config_bool("commit.gpgsign")?.unwrap_or(false))
     }
 
     /// Returns the content of the file at `path` in `commit`, if there is such a blob.
-    pub fn file_at(&self, commit: ObjectId, path: &str) -> Option<Vec<u8>> {
-        let blob = self.blobs_at(commit, &[path]).pop().flatten()?;
-        Some(self.inner.find_blob(git_oid(blob)).ok()?.content().to_vec())
+    pub fn file_at(&self, commit: ObjectId, path: &str) -> Result<Option<Vec<u8>>, RepoError> {
+        let Some(blob) = self.blobs_at(commit, &[path])?.pop().flatten() else { return Ok(None) };
+        let blob = self
+            .inner
+            .find_blob(git_oid(blob))
+            .map_err(self.read_error(format!("{path} in {}", commit.short())))?;
+        Ok(Some(blob.content().to_vec()))
     }
 
     /// Returns the changed blocks between two blobs (no context) and the number of lines of
@@ -499,6 +615,8 @@ impl Repo {
     }
 
     /// Returns up to three reference names that look like `spec`, for "did you mean".
+    /// Best effort: it only adds to an error already being reported, so references it
+    /// cannot read are left out rather than hiding that error.
     fn near_names(&self, spec: &str) -> Vec<String> {
         let Ok(references) = self.inner.references() else {
             return Vec::new();

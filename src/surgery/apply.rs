@@ -18,6 +18,8 @@ use crate::analysis::backport::{self, BackportError, BackportOptions, StepOutcom
 use crate::analysis::simulation::{Merger, SimulationError};
 use crate::git::GitError;
 use crate::git::repo::{Repo, RepoError};
+use crate::git::rewrite::Authorship;
+use crate::git::worktree::{Checkout, WorkTree};
 use crate::oid::ObjectId;
 use crate::progress::Progress;
 use crate::surgery::lock::Lock;
@@ -68,6 +70,25 @@ pub enum ApplyError {
         .worktree.display()
     )]
     OtherWorktree { worktree: PathBuf },
+}
+
+/// Errors from writing a commit again ([`recommit`]): through libgit2, or through git
+/// where commits are signed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecommitError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+impl From<RecommitError> for ApplyError {
+    fn from(error: RecommitError) -> Self {
+        match error {
+            RecommitError::Repo(e) => ApplyError::Repo(e),
+            RecommitError::Git(e) => ApplyError::Git(e),
+        }
+    }
 }
 
 impl From<crate::git::names::NameError> for ApplyError {
@@ -212,23 +233,36 @@ fn load(repo: &Repo) -> Result<State, ApplyError> {
     })
 }
 
-/// Starts a backport: plans it, creates `branch` at TARGET, and applies the picks.
+/// What a backport run starts from: what to pick (as `backport --dry-run` plans it), the
+/// branch to build and whether its stages are squashed.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions<'a> {
+    /// The branch the backport goes to (TARGET: the new branch starts at its tip).
+    pub target: &'a str,
+    /// Where the picks come from (`--from`), when the selection needs one.
+    pub source: Option<&'a str>,
+    /// The selection, stage size and policy, as the dry run takes them.
+    pub plan: &'a BackportOptions,
+    /// The short name of the branch to create.
+    pub branch: &'a str,
+    /// Replace each full stage's picks by one commit (`--squash-stages`).
+    pub squash_stages: bool,
+}
+
+/// Starts a backport: plans it, creates the branch at TARGET, and applies the picks.
 pub fn start(
     repo: &Repo,
-    target: &str,
-    source: Option<&str>,
-    options: &BackportOptions,
-    branch: &str,
-    squash: bool,
+    start: &StartOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Report, ApplyError> {
+    let StartOptions { target, source, plan: options, branch, squash_stages: squash } = *start;
     crate::git::names::check_branch(branch)?;
     let _lock = Lock::take(repo, "backport")?;
     if let Ok(state) = load(repo) {
         return Err(ApplyError::InProgress { branch: state.branch, path: state_path(repo) });
     }
     let full = format!("refs/heads/{branch}");
-    if repo.reference_target(&full).is_some() {
+    if repo.reference_target(&full)?.is_some() {
         return Err(ApplyError::BranchExists { branch: branch.to_string() });
     }
     if repo.work_tree().is_some() {
@@ -252,15 +286,7 @@ pub fn start(
         squash,
         worktree: Some(worktree_of(repo)),
     };
-    let onto = plan.onto.to_hex();
-    repo.git().output(&[
-        "update-ref",
-        "-m",
-        "regraft backport: start",
-        &full,
-        &onto,
-        &"0".repeat(40),
-    ])?;
+    repo.git().create_ref("regraft backport: start", &full, plan.onto)?;
     save(repo, &state)?;
     let mut report = advance(repo, state, progress)?;
     report.present = present;
@@ -279,28 +305,21 @@ pub fn resume(repo: &Repo, action: Resume, progress: &dyn Progress) -> Result<Re
         Resume::Abort => {
             if state.checked_out {
                 if cherry_pick_in_progress(repo) {
-                    git.output(&["cherry-pick", "--abort"])?;
+                    git.cherry_pick_abort()?;
                 }
                 match &state.head {
                     Head::Branch(name) => {
                         let short = name.strip_prefix("refs/heads/").unwrap_or(name);
-                        git_in_tree(repo, &["checkout", "-q", "-f", short])?;
+                        work_tree(repo)?.checkout_branch(short, Checkout::Force)?;
                     }
                     Head::Detached(id) => {
-                        git_in_tree(repo, &["checkout", "-q", "-f", "--detach", &id.to_hex()])?;
+                        work_tree(repo)?.force_detach(*id)?;
                     }
                     Head::None => {}
                 }
             }
-            if let Some(tip) = repo.reference_target(&state.branch) {
-                git.output(&[
-                    "update-ref",
-                    "-m",
-                    "regraft backport: abort",
-                    "-d",
-                    &state.branch,
-                    &tip.to_hex(),
-                ])?;
+            if let Some(tip) = repo.reference_target(&state.branch)? {
+                git.delete_ref_leased("regraft backport: abort", &state.branch, tip)?;
             }
             remove_state(repo)?;
             return Ok(Report {
@@ -318,8 +337,10 @@ pub fn resume(repo: &Repo, action: Resume, progress: &dyn Progress) -> Result<Re
             if let Some(commit) = state.conflicted.take() {
                 if state.checked_out && cherry_pick_in_progress(repo) {
                     // Drops the conflicted pick and any attempt at resolving it.
-                    git_in_tree(repo, &["reset", "-q", "--hard", "HEAD"])?;
-                    let _ = git_in_tree(repo, &["cherry-pick", "--quit"]);
+                    let work_tree = work_tree(repo)?;
+                    work_tree.reset_hard_head()?;
+                    // Nothing is lost if git has already forgotten the pick.
+                    let _ = work_tree.cherry_pick_quit();
                 }
                 state.skipped.push(commit);
             }
@@ -387,7 +408,7 @@ fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Rep
         tip = new;
         created += 1;
         crate::fault::abort_when(FAULT_VAR, created);
-        tip = squash_if_stage_full(repo, &state, tip, false)?;
+        tip = squash_stage(repo, &state, tip, Stage::IfFull)?;
         progress.advance(1);
     }
     merger.finish()?;
@@ -395,7 +416,7 @@ fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Rep
     let finished = stopped.is_none();
     let mut stage_ends = Vec::new();
     if finished {
-        tip = squash_if_stage_full(repo, &state, tip, true)?;
+        tip = squash_stage(repo, &state, tip, Stage::Last)?;
         sync_work_tree(repo, &state, shown, tip)?;
         remove_state(repo)?;
         let mut commits = repo.commits_since(state.onto, tip)?;
@@ -418,30 +439,20 @@ fn advance(repo: &Repo, mut state: State, progress: &dyn Progress) -> Result<Rep
 /// Commits the user's resolution of `commit` with the backport's message and the
 /// original author.
 fn commit_resolution(repo: &Repo, state: &State, commit: ObjectId) -> Result<(), ApplyError> {
-    let unmerged = git_in_tree(repo, &["diff", "--name-only", "--diff-filter=U"])?;
-    if let Some(path) = String::from_utf8_lossy(&unmerged).lines().next() {
-        return Err(ApplyError::Unresolved { path: path.to_string() });
+    let work_tree = work_tree(repo)?;
+    if let Some(path) = work_tree.first_unmerged()? {
+        return Err(ApplyError::Unresolved { path });
     }
     let tip = branch_tip(repo, state)?;
-    let staged = git_in_tree(repo, &["write-tree"])?;
-    let tree = crate::git::parse_id(&["write-tree"], &staged)?;
+    let tree = work_tree.write_tree()?;
     if tree == repo.tree_of(tip)? {
         return Err(ApplyError::EmptyResolution { commit: commit.short() });
     }
     let new = create_commit(repo, commit, tree, tip)?;
     // The branch is checked out: move it and leave index and work tree as resolved.
-    git_in_tree(
-        repo,
-        &[
-            "update-ref",
-            "-m",
-            "regraft backport: resolved",
-            &state.branch,
-            &new.to_hex(),
-            &tip.to_hex(),
-        ],
-    )?;
-    let _ = git_in_tree(repo, &["cherry-pick", "--quit"]);
+    repo.git().update_ref_leased("regraft backport: resolved", &state.branch, new, tip)?;
+    // Nothing is lost if git has already forgotten the pick.
+    let _ = work_tree.cherry_pick_quit();
     Ok(())
 }
 
@@ -469,8 +480,8 @@ pub(crate) fn recommit(
     message: &[u8],
     tree: ObjectId,
     parent: ObjectId,
-) -> Result<ObjectId, GitError> {
-    if !repo.signs_commits() {
+) -> Result<ObjectId, RecommitError> {
+    if !repo.signs_commits()? {
         let committer = repo.committer_ident()?;
         let mut raw = format!(
             "tree {tree}\nparent {parent}\nauthor {} <{}> {}\ncommitter {committer}\n",
@@ -487,25 +498,15 @@ pub(crate) fn recommit(
         }
         raw.push(b'\n');
         raw.extend_from_slice(message);
-        return repo.write_commit(&raw).map_err(|e| GitError::Failed {
-            argv: "(libgit2) write a commit".into(),
-            status: std::process::ExitStatus::default(),
-            stderr: e.to_string(),
-        });
+        return Ok(repo.write_commit(&raw)?);
     }
-    let encoding = origin.encoding.as_ref().map(|e| format!("i18n.commitEncoding={e}"));
-    let (tree, parent) = (tree.to_hex(), parent.to_hex());
-    let mut args: Vec<&str> = Vec::new();
-    if let Some(encoding) = &encoding {
-        args.extend(["-c", encoding.as_str()]);
-    }
-    args.extend(["commit-tree", tree.as_str(), "-p", parent.as_str(), "-F", "-"]);
-    let env: [(&str, &OsStr); 3] = [
-        ("GIT_AUTHOR_NAME", OsStr::new(&origin.author_name)),
-        ("GIT_AUTHOR_EMAIL", OsStr::new(&origin.author_email)),
-        ("GIT_AUTHOR_DATE", OsStr::new(&origin.author_date)),
-    ];
-    repo.git().output_id(&args, &env, message)
+    let author = Authorship {
+        name: &origin.author_name,
+        email: &origin.author_email,
+        date: &origin.author_date,
+        encoding: origin.encoding.as_deref(),
+    };
+    Ok(repo.git().commit_tree(tree, parent, message, Some(&author))?)
 }
 
 /// Moves the branch from `old` to `new`, refusing if it moved meanwhile.
@@ -517,18 +518,28 @@ fn move_branch(repo: &Repo, branch: &str, old: ObjectId, new: ObjectId) -> Resul
     Err(ApplyError::Moved {
         branch: branch.to_string(),
         expected: old.short(),
-        found: repo.reference_target(branch).map_or("nothing".into(), |f| f.short()),
+        found: repo.reference_target(branch)?.map_or("nothing".into(), |f| f.short()),
     })
+}
+
+/// Which stage [`squash_stage`] may squash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The stage in progress, once it has its full size.
+    IfFull,
+    /// The last one, whatever its size: the picks are done.
+    Last,
 }
 
 /// With `--squash-stages`, replaces the picks of a full stage (or, at the end, of the last
 /// one) by one commit whose message lists them all.
-fn squash_if_stage_full(
+fn squash_stage(
     repo: &Repo,
     state: &State,
     tip: ObjectId,
-    at_end: bool,
+    stage_now: Stage,
 ) -> Result<ObjectId, ApplyError> {
+    let at_end = stage_now == Stage::Last;
     if !state.squash {
         return Ok(tip);
     }
@@ -572,13 +583,7 @@ fn squash_if_stage_full(
             }
         }
     }
-    let tree = repo.tree_of(tip)?.to_hex();
-    let base = stage_base.to_hex();
-    let new = repo.git().output_id(
-        &["commit-tree", &tree, "-p", &base, "-F", "-"],
-        &[],
-        message.as_bytes(),
-    )?;
+    let new = repo.git().commit_tree(repo.tree_of(tip)?, stage_base, message.as_bytes(), None)?;
     move_branch(repo, &state.branch, tip, new)?;
     Ok(new)
 }
@@ -602,7 +607,7 @@ fn applied_since(
 }
 
 fn branch_tip(repo: &Repo, state: &State) -> Result<ObjectId, ApplyError> {
-    repo.reference_target(&state.branch).ok_or_else(|| ApplyError::Moved {
+    repo.reference_target(&state.branch)?.ok_or_else(|| ApplyError::Moved {
         branch: state.branch.clone(),
         expected: "to exist".into(),
         found: "nothing".into(),
@@ -611,22 +616,16 @@ fn branch_tip(repo: &Repo, state: &State) -> Result<ObjectId, ApplyError> {
 
 fn current_head(repo: &Repo) -> Result<Head, ApplyError> {
     let git = repo.git();
-    if let Ok(name) = git.output(&["symbolic-ref", "-q", "HEAD"]) {
-        return Ok(Head::Branch(String::from_utf8_lossy(&name).trim().to_string()));
+    if let Some(name) = git.head_symbolic_ref()? {
+        return Ok(Head::Branch(name));
     }
-    let args = ["rev-parse", "--verify", "-q", "HEAD"];
-    match git.output(&args) {
-        Ok(out) => Ok(Head::Detached(crate::git::parse_id(&args, &out)?)),
-        Err(_) => Ok(Head::None),
-    }
+    Ok(git.head_commit()?.map_or(Head::None, Head::Detached))
 }
 
 fn require_clean(repo: &Repo) -> Result<(), ApplyError> {
-    let out = git_in_tree(repo, &["status", "--porcelain", "--untracked-files=no"])?;
-    if !out.is_empty() {
-        return Err(ApplyError::Dirty {
-            changes: String::from_utf8_lossy(&out).trim_end().to_string(),
-        });
+    let changes = work_tree(repo)?.tracked_changes()?;
+    if !changes.is_empty() {
+        return Err(ApplyError::Dirty { changes: changes.trim_end().to_string() });
     }
     Ok(())
 }
@@ -637,16 +636,12 @@ fn show_conflict(repo: &Repo, state: &mut State, commit: ObjectId) -> Result<(),
     if !state.checked_out {
         require_clean(repo)?;
         let short = state.branch.strip_prefix("refs/heads/").unwrap_or(&state.branch).to_string();
-        git_in_tree(repo, &["checkout", "-q", &short])?;
+        work_tree(repo)?.checkout_branch(&short, Checkout::Keep)?;
         state.checked_out = true;
         save(repo, state)?;
     }
     // git exits 1 on a conflict; that is the point.
-    repo.git().output_in_work_tree(
-        repo.work_tree().expect("checked by the caller"),
-        &["cherry-pick", "-x", &commit.to_hex()],
-        &[1],
-    )?;
+    work_tree(repo)?.cherry_pick_x(commit)?;
     Ok(())
 }
 
@@ -660,7 +655,7 @@ fn sync_work_tree(
     tip: ObjectId,
 ) -> Result<(), ApplyError> {
     if state.checked_out && shown != tip {
-        git_in_tree(repo, &["read-tree", "-m", "-u", &shown.to_hex(), &tip.to_hex()])?;
+        work_tree(repo)?.read_tree_two_way(shown, tip)?;
     }
     Ok(())
 }
@@ -684,10 +679,11 @@ fn remove_state(repo: &Repo) -> Result<(), ApplyError> {
     }
 }
 
-fn git_in_tree(repo: &Repo, args: &[&str]) -> Result<Vec<u8>, ApplyError> {
+/// Returns the repository's work tree, or an error for a bare repository.
+fn work_tree(repo: &Repo) -> Result<WorkTree<'_>, ApplyError> {
     let work_tree = repo.work_tree().ok_or_else(|| ApplyError::Io {
         path: repo.git_dir().to_path_buf(),
         source: std::io::Error::other("this needs a work tree"),
     })?;
-    Ok(repo.git().output_in_work_tree(work_tree, args, &[])?)
+    Ok(WorkTree::new(repo.git(), work_tree))
 }

@@ -51,8 +51,12 @@ impl World {
             Check::NoLocalTag { tag } => {
                 self.local_tag(repo, tag).map(|id| format!("tag {tag} at {}", id.short()))
             }
-            Check::LocalObject { id } => (!self.objects.contains(id) && !repo.has_object(*id))
-                .then(|| "no such object".to_string()),
+            Check::LocalObject { id } if self.objects.contains(id) => None,
+            Check::LocalObject { id } => match repo.has_object(*id) {
+                Ok(has) => (!has).then(|| "no such object".to_string()),
+                // Unknown is not ready: the step shows why.
+                Err(e) => Some(format!("could not be checked ({e})")),
+            },
             Check::NoOpenReviews { .. } => None,
         }
     }

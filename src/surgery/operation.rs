@@ -567,12 +567,15 @@ fn holds_all(
                 (peeled != Some(*commit))
                     .then(|| peeled.map_or("no tag".to_string(), |id| id.short()))
             }
-            Check::NoLocalTag { tag } => repo
-                .reference_target(&format!("refs/tags/{tag}"))
-                .map(|id| format!("tag {tag} at {}", id.short())),
-            Check::LocalObject { id } => {
-                (!repo.has_object(*id)).then(|| "no such object".to_string())
-            }
+            // A fact that cannot be read fails the check, with the reason.
+            Check::NoLocalTag { tag } => match repo.reference_target(&format!("refs/tags/{tag}")) {
+                Ok(found) => found.map(|id| format!("tag {tag} at {}", id.short())),
+                Err(e) => Some(format!("could not be checked ({e})")),
+            },
+            Check::LocalObject { id } => match repo.has_object(*id) {
+                Ok(has) => (!has).then(|| "no such object".to_string()),
+                Err(e) => Some(format!("could not be checked ({e})")),
+            },
             Check::NoOpenReviews { gerrit, project, branch } => {
                 let host = gerrit_client(repo, gerrit)?;
                 let open = crate::review::ReviewHost::open_reviews(&host, project, branch)?;

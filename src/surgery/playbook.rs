@@ -464,7 +464,12 @@ impl Playbook {
         let Some(spec) = &self.review else { return Ok(None) };
         let err =
             |message: String| PlaybookError::Review { repository: repository.to_string(), message };
-        let found = replace::ReviewTarget::from_gitreview(repo, remote, branch);
+        let plan_error = |e: crate::git::repo::RepoError| PlaybookError::Plan {
+            repository: repository.to_string(),
+            source: Box::new(e.into()),
+        };
+        let found =
+            replace::ReviewTarget::from_gitreview(repo, remote, branch).map_err(plan_error)?;
         let gerrit = match &spec.gerrit {
             Some(url) => crate::review::GerritUrl::parse(url).map_err(|e| err(e.to_string()))?,
             None => found.as_ref().map(|t| t.gerrit.clone()).ok_or_else(|| {
@@ -477,7 +482,11 @@ impl Playbook {
             .project
             .clone()
             .or_else(|| found.as_ref().map(|t| t.project.clone()))
-            .or_else(|| repo.remote_url(remote).map(|u| crate::review::project_of(&u)))
+            .map_or_else(
+                || Ok(repo.remote_url(remote)?.map(|u| crate::review::project_of(&u))),
+                |p| Ok(Some(p)),
+            )
+            .map_err(plan_error)?
             .ok_or_else(|| err(format!("no project for {branch}; give `project` in [review]")))?;
         let found_in = if spec.gerrit.is_none() { found.and_then(|t| t.found_in) } else { None };
         Ok(Some(replace::ReviewTarget { gerrit, project, rest_branches: false, found_in }))

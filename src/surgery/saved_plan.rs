@@ -134,8 +134,7 @@ fn check_step(repo: &Repo, plan: &Plan, step: &Step) -> Result<(), String> {
             Check::LocalObject { id } => Some(*id),
             _ => None,
         });
-        let id = crate::git::action::commit_id_of(repo.git(), text.as_bytes())
-            .map_err(|e| e.to_string())?;
+        let id = repo.git().commit_id_of(text.as_bytes()).map_err(|e| e.to_string())?;
         if named != Some(id) {
             return Err(format!(
                 "its commit text hashes to {}, not the {} the plan names",

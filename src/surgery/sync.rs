@@ -13,7 +13,9 @@ use crate::analysis::delta::{self, DeltaError, DeltaOptions};
 use crate::analysis::history::{self, HistoryError};
 use crate::analysis::simulation::{Merger, SimulationError};
 use crate::git::GitError;
+use crate::git::remote::{FetchProgress, fetch_tags};
 use crate::git::repo::{LocalBranch, Repo, RepoError};
+use crate::git::worktree::WorkTree;
 use crate::oid::ObjectId;
 use crate::surgery::lock::{Lock, LockError};
 
@@ -52,6 +54,15 @@ pub enum SyncError {
 
 fn did_you_mean(near: &Option<String>) -> String {
     near.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default()
+}
+
+impl From<crate::surgery::apply::RecommitError> for SyncError {
+    fn from(error: crate::surgery::apply::RecommitError) -> Self {
+        match error {
+            crate::surgery::apply::RecommitError::Repo(e) => SyncError::Repo(e),
+            crate::surgery::apply::RecommitError::Git(e) => SyncError::Git(e),
+        }
+    }
 }
 
 impl From<crate::git::names::NameError> for SyncError {
@@ -169,12 +180,7 @@ fn last_sync_path(repo: &Repo) -> PathBuf {
 
 fn remote_tracking(repo: &Repo, remote: &str) -> Result<HashMap<String, ObjectId>, SyncError> {
     let prefix = format!("refs/remotes/{remote}/");
-    let out = repo.git().output(&["for-each-ref", "--format=%(refname) %(objectname)", &prefix])?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter_map(|(name, id)| Some((name.to_string(), ObjectId::from_hex(id.as_bytes())?)))
-        .collect())
+    Ok(repo.git().refs_under(&prefix)?.into_iter().collect())
 }
 
 fn busy(repo: &Repo) -> Option<&'static str> {
@@ -205,18 +211,18 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     }
     let remote = options.remote.as_str();
     check_configured(repo, remote)?;
-    let branches = repo.local_branches();
+    let branches = repo.local_branches()?;
     check_local(&branches, &options.branches)?;
     let before = remote_tracking(repo, remote)?;
     if options.fetch {
-        repo.git().output(&["fetch", "--quiet", "--tags", "--end-of-options", remote])?;
+        fetch_tags(repo.git(), remote, FetchProgress::Quiet)?;
     }
     let after = remote_tracking(repo, remote)?;
     let explicit_old =
         options.old_tip.as_deref().map(|spec| repo.resolve_commit(spec)).transpose()?;
-    let rewrites = rewrites(repo, &before, &after, explicit_old, &branches);
+    let rewrites = rewrites(repo, &before, &after, explicit_old, &branches)?;
 
-    let current = repo.head_branch();
+    let current = repo.head_branch()?;
     let wanted: Vec<String> = if !options.branches.is_empty() {
         options.branches.clone()
     } else if options.all {
@@ -243,15 +249,19 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         // contains the old tip of another (after an aborted replacement, liberty's "old" tip
         // is mitaka's, and mitaka's branches stay). One without an upstream follows a
         // rewrite whose old tip it contains and no remote-tracking branch still has.
-        let rewrite = match upstream {
-            Some(upstream) => {
-                rewrites.iter().find(|r| *upstream == r.reference && repo.is_ancestor(r.old, *tip))
+        let mut rewrite = None;
+        for r in &rewrites {
+            let follows = match upstream {
+                Some(upstream) => *upstream == r.reference && repo.is_ancestor(r.old, *tip)?,
+                None => {
+                    repo.is_ancestor(r.old, *tip)? && !any_contains(repo, r.old, after.values())?
+                }
+            };
+            if follows {
+                rewrite = Some(r);
+                break;
             }
-            None => rewrites.iter().find(|r| {
-                repo.is_ancestor(r.old, *tip)
-                    && !after.values().any(|now| repo.is_ancestor(r.old, *now))
-            }),
-        };
+        }
         let Some(rewrite) = rewrite else {
             // Named or current branches are accounted for: synced, needing nothing, or
             // not classifiable (said why, and how to tell regraft); --all lists only those
@@ -272,14 +282,21 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     // run, or by an earlier sync (its backup keeps the old tip).
     let mut synced: Vec<(ObjectId, ObjectId)> = earlier_syncs(repo, &branches);
     for (name, tip, rewrite, _) in to_sync {
-        let below = synced
-            .iter()
-            .filter(|(old, _)| {
-                *old != rewrite.old
-                    && (*old == tip || repo.is_ancestor(*old, tip))
-                    && repo.is_ancestor(rewrite.old, *old)
-            })
-            .max_by_key(|(old, _)| repo.commits_since(rewrite.old, *old).map_or(0, |c| c.len()));
+        let mut below: Option<(&(ObjectId, ObjectId), usize)> = None;
+        for pair @ (old, _) in &synced {
+            if *old == rewrite.old
+                || !repo.is_ancestor(*old, tip)?
+                || !repo.is_ancestor(rewrite.old, *old)?
+            {
+                continue;
+            }
+            let local = repo.commits_since(rewrite.old, *old)?.len();
+            // The last of the deepest, as `max_by_key` picks.
+            if below.is_none_or(|(_, most)| local >= most) {
+                below = Some((pair, local));
+            }
+        }
+        let below = below.map(|(pair, _)| pair);
         let onto = match below {
             Some(&(old, new)) => Rewrite { old, new, ..rewrite.clone() },
             None => rewrite.clone(),
@@ -308,7 +325,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
 /// Refuses a remote that is not configured: sync reads the remote-tracking branches, so a
 /// URL will not do.
 fn check_configured(repo: &Repo, remote: &str) -> Result<(), SyncError> {
-    let known = repo.remote_names();
+    let known = repo.remote_names()?;
     if !known.iter().any(|r| r == remote) {
         let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
         return Err(SyncError::UnknownRemote { remote: remote.to_string(), known });
@@ -339,7 +356,7 @@ fn rewrites(
     after: &HashMap<String, ObjectId>,
     explicit_old: Option<ObjectId>,
     branches: &[LocalBranch],
-) -> Vec<Rewrite> {
+) -> Result<Vec<Rewrite>, RepoError> {
     let mut rewrites = Vec::new();
     for (reference, &new) in after {
         if reference.ends_with("/HEAD") {
@@ -352,12 +369,26 @@ fn rewrites(
             before.get(reference).copied(),
             explicit_old,
             branches,
-        ) {
+        )? {
             rewrites.push(rewrite);
         }
     }
     rewrites.sort_by(|a, b| a.reference.cmp(&b.reference));
-    rewrites
+    Ok(rewrites)
+}
+
+/// Tells whether any of `tips` contains `commit`.
+fn any_contains<'a>(
+    repo: &Repo,
+    commit: ObjectId,
+    tips: impl IntoIterator<Item = &'a ObjectId>,
+) -> Result<bool, RepoError> {
+    for tip in tips {
+        if repo.is_ancestor(commit, *tip)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Records the branches this sync moved (`sync-last.json`), for `--undo`.
@@ -439,37 +470,53 @@ fn find_rewrite(
     before: Option<ObjectId>,
     explicit: Option<ObjectId>,
     branches: &[LocalBranch],
-) -> Option<Rewrite> {
-    let rewritten = |old: ObjectId| old != new && !repo.is_ancestor(old, new);
+) -> Result<Option<Rewrite>, RepoError> {
+    let rewritten = |old: ObjectId| -> Result<bool, RepoError> {
+        Ok(old != new && !repo.is_ancestor(old, new)?)
+    };
     let make = |old, found_by: &str| Rewrite {
         reference: reference.to_string(),
         old,
         new,
         found_by: found_by.to_string(),
     };
-    if let Some(old) = before.filter(|o| rewritten(*o)) {
-        return Some(make(old, "before-fetch"));
+    if let Some(old) = before {
+        if rewritten(old)? {
+            return Ok(Some(make(old, "before-fetch")));
+        }
     }
-    if let Some(old) = repo.reflog(reference).into_iter().find(|o| rewritten(*o)) {
-        return Some(make(old, "reflog"));
+    for old in repo.reflog(reference)? {
+        // A reflog may still name a commit that is gone (its objects pruned): no branch
+        // here can contain it, so it is no old tip to sync from.
+        if repo.has_object(old)? && rewritten(old)? {
+            return Ok(Some(make(old, "reflog")));
+        }
     }
-    let tracked_by = |old: ObjectId| {
-        branches
-            .iter()
-            .any(|b| b.upstream.as_deref() == Some(reference) && repo.is_ancestor(old, b.tip))
+    let tracked_by = |old: ObjectId| -> Result<bool, RepoError> {
+        for b in branches {
+            if b.upstream.as_deref() == Some(reference) && repo.is_ancestor(old, b.tip)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     };
-    if let Some(old) = explicit.filter(|o| rewritten(*o) && tracked_by(*o)) {
-        return Some(make(old, "--old-tip"));
+    if let Some(old) = explicit {
+        if rewritten(old)? && tracked_by(old)? {
+            return Ok(Some(make(old, "--old-tip")));
+        }
     }
     let mut tags: Vec<(String, ObjectId)> = repo
-        .tags()
+        .tags()?
         .into_iter()
         .filter(|(name, _)| ["-early-demise", "-eol", "-eom"].iter().any(|s| name.ends_with(s)))
         .collect();
     tags.sort();
-    tags.into_iter()
-        .find(|(_, old)| rewritten(*old) && tracked_by(*old))
-        .map(|(name, old)| make(old, &format!("tag {name}")))
+    for (name, old) in tags {
+        if rewritten(old)? && tracked_by(old)? {
+            return Ok(Some(make(old, &format!("tag {name}"))));
+        }
+    }
+    Ok(None)
 }
 
 /// What every branch of one sync shares.
@@ -534,12 +581,8 @@ fn sync_branch(
 
 /// Tells whether the work tree has changes to tracked files.
 fn has_uncommitted_changes(repo: &Repo) -> Result<bool, SyncError> {
-    let dirty = repo.git().output_in_work_tree(
-        repo.work_tree().unwrap_or(repo.git_dir()),
-        &["status", "--porcelain", "--untracked-files=no"],
-        &[],
-    )?;
-    Ok(!dirty.is_empty())
+    let work_tree = WorkTree::new(repo.git(), repo.work_tree().unwrap_or(repo.git_dir()));
+    Ok(!work_tree.tracked_changes()?.is_empty())
 }
 
 /// Replays `local` (the branch's commits since the old tip, oldest first) onto the new tip,
@@ -604,39 +647,21 @@ fn move_branch(
     stamp: u64,
 ) -> Result<String, SyncError> {
     // Two syncs of a branch within a second must not collide on the backup's name.
-    let backup = (0..)
-        .map(|n| match n {
-            0 => format!("refs/regraft/backup/{name}/{stamp}"),
-            n => format!("refs/regraft/backup/{name}/{stamp}-{n}"),
-        })
-        .find(|candidate| repo.reference_target(candidate).is_none())
-        .expect("some suffix is free");
+    let mut backup = format!("refs/regraft/backup/{name}/{stamp}");
+    for n in 1.. {
+        if repo.reference_target(&backup)?.is_none() {
+            break;
+        }
+        backup = format!("refs/regraft/backup/{name}/{stamp}-{n}");
+    }
     let git = repo.git();
-    git.output(&[
-        "update-ref",
-        "-m",
-        "regraft sync: backup",
-        &backup,
-        &tip.to_hex(),
-        &"0".repeat(40),
-    ])?;
+    git.create_ref("regraft sync: backup", &backup, tip)?;
     let branch_ref = format!("refs/heads/{name}");
     if checked_out {
-        let work_tree = repo.work_tree().unwrap_or(repo.git_dir());
-        git.output_in_work_tree(
-            work_tree,
-            &["read-tree", "-m", "-u", &tip.to_hex(), &new_tip.to_hex()],
-            &[],
-        )?;
+        WorkTree::new(git, repo.work_tree().unwrap_or(repo.git_dir()))
+            .read_tree_two_way(tip, new_tip)?;
     }
-    git.output(&[
-        "update-ref",
-        "-m",
-        "regraft sync",
-        &branch_ref,
-        &new_tip.to_hex(),
-        &tip.to_hex(),
-    ])?;
+    git.update_ref_leased("regraft sync", &branch_ref, new_tip, tip)?;
     Ok(backup)
 }
 
@@ -656,27 +681,16 @@ pub fn undo(repo: &Repo) -> Result<Vec<BranchSync>, SyncError> {
         path: path.clone(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })?;
-    let current = repo.head_branch();
+    let current = repo.head_branch()?;
     let git = repo.git();
     for branch in &moved {
         let Some(new) = branch.new else { continue };
         let reference = format!("refs/heads/{}", branch.branch);
         if current.as_deref() == Some(branch.branch.as_str()) {
-            let work_tree = repo.work_tree().unwrap_or(repo.git_dir());
-            git.output_in_work_tree(
-                work_tree,
-                &["read-tree", "-m", "-u", &new.to_hex(), &branch.old.to_hex()],
-                &[],
-            )?;
+            WorkTree::new(git, repo.work_tree().unwrap_or(repo.git_dir()))
+                .read_tree_two_way(new, branch.old)?;
         }
-        git.output(&[
-            "update-ref",
-            "-m",
-            "regraft sync --undo",
-            &reference,
-            &branch.old.to_hex(),
-            &new.to_hex(),
-        ])?;
+        git.update_ref_leased("regraft sync --undo", &reference, branch.old, new)?;
     }
     std::fs::remove_file(&path).map_err(|source| SyncError::Io { path, source })?;
     Ok(moved)

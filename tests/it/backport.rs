@@ -202,7 +202,7 @@ fn closure_and_list_selections() {
     let graph =
         regraft::analysis::deps::analyze(&repo, TARGET, SOURCE, &DepsOptions::default(), &Silent)
             .expect("deps");
-    let closure = graph.closure(&[s.fix], false);
+    let closure = graph.closure(&[s.fix], regraft::analysis::deps::Follow::Lines);
     let options = |selection| BackportOptions {
         selection,
         include_present: false,

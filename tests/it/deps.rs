@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
-use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
+use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind, Follow};
 use regraft::progress::Silent;
 use regraft::scenario::{SOURCE, TARGET};
 use regraft::{ErrorOrigin, ObjectId};
@@ -226,14 +226,14 @@ fn closure_follows_edges_skips_what_is_on_target_and_keeps_order() {
     let c = f.commit_file("a", "1\nA\nB\n4\n5\n6\n7\nC\n9\n", "C is independent");
     let d = f.commit_file("a", "1\nA\nB\nD\n5\n6\n7\nC\n9\n", "D needs B");
     let graph = analyze(f.path(), "stable", "main", 1, false);
-    assert_eq!(graph.closure(&[d], false), vec![a, b, d]);
-    assert_eq!(graph.closure(&[c], false), vec![c]);
+    assert_eq!(graph.closure(&[d], Follow::Lines), vec![a, b, d]);
+    assert_eq!(graph.closure(&[c], Follow::Lines), vec![c]);
     // Once A is on stable (as a cherry-pick), D needs only B.
     f.checkout("stable");
     f.cherry_pick_x(&a.to_hex());
     let graph = analyze(f.path(), "stable", "main", 1, false);
     assert!(graph.commits.iter().any(|g| g.commit == a && g.on_target));
-    assert_eq!(graph.closure(&[d], false), vec![b, d]);
+    assert_eq!(graph.closure(&[d], Follow::Lines), vec![b, d]);
     let err =
         deps::resolve_wanted(&open(f.path()), &graph, &[a.to_hex()]).expect_err("A is on stable");
     assert!(err.is_user_input());

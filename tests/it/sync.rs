@@ -273,3 +273,42 @@ fn sync_outcomes_keep_their_json_names() {
     .collect();
     assert_eq!(names, ["moved", "replayed", "conflict", "skipped", "up-to-date", "unknown"]);
 }
+
+#[test]
+fn is_ancestor_answers_as_git_and_fails_on_a_commit_the_repository_lacks() {
+    let w = world();
+    let d = &w.dev;
+    let repo = crate::open(d);
+    let (base, tip) = (id(&at(d, "origin/stable/liberty")), id(&at(d, "topic")));
+    for (a, b) in [(base, tip), (tip, base), (tip, tip)] {
+        let git_says = crate::git_command(d, 0)
+            .args(["merge-base", "--is-ancestor", &a.to_hex(), &b.to_hex()])
+            .status()
+            .expect("git runs")
+            .success();
+        assert_eq!(repo.is_ancestor(a, b).expect("both are here"), git_says, "{a} in {b}");
+    }
+    // Regression: an id the repository lacks read as "not an ancestor".
+    let missing = id("0123456789abcdef0123456789abcdef01234567");
+    assert!(repo.is_ancestor(missing, tip).is_err());
+    assert!(repo.is_ancestor(tip, missing).is_err());
+}
+
+#[test]
+fn a_history_that_cannot_be_read_stops_sync_instead_of_deciding_the_branch_needs_nothing() {
+    let w = world();
+    let d = &w.dev;
+    git(d, &["fetch", "-q", "--tags", "origin"]);
+    let topic = at(d, "topic");
+    // The developer's own commit under the topic, a loose object, goes missing.
+    let mine = at(d, "stable/liberty");
+    let object = d.join(".git/objects").join(&mine[..2]).join(&mine[2..]);
+    std::fs::remove_file(&object).expect("the unpushed commit is a loose object");
+    // Regression: is_ancestor's error read as "no", and sync called topic not built on the
+    // replaced tip (exit 3, "contains no replaced tip") instead of saying it could not tell.
+    let (code, out) = run(regraft(d).args(["sync", "--no-fetch", "topic"]));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(&format!("whether {} contains", &topic[..10])), "{out}");
+    assert!(!out.contains("contains no replaced tip"), "{out}");
+    assert_eq!(at(d, "topic"), topic, "the branch stays where it was");
+}

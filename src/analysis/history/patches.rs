@@ -13,43 +13,6 @@ use crate::oid::ObjectId;
 use crate::text::changes::{ChangeReader, FileChange};
 use crate::text::patch_id::PatchIdHasher;
 
-/// The diff settings under which patch-ids are computed: git's defaults, pinned, so the
-/// user's configuration (another diff algorithm, no prefixes, external diff drivers, the
-/// submodule format, submodules ignored) cannot change a patch-id. With them `git diff-tree -p` prints for a
-/// commit what `git show` prints by default (and `git log -p`: byte for byte the same on
-/// every non-merge commit between Kolla's and nova's branches, 3,611 commits; `--always`
-/// names an empty commit too).
-const PATCH_ARGS: &[&str] = &[
-    "-c",
-    "core.quotePath=true",
-    "-c",
-    "diff.suppressBlankEmpty=false",
-    "-c",
-    "diff.interHunkContext=0",
-    "-c",
-    "diff.renameLimit=1000",
-    "diff-tree",
-    "--stdin",
-    "--root",
-    "--always",
-    "-p",
-    "--format=%x00%H",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--find-renames",
-    "--diff-algorithm=myers",
-    "--indent-heuristic",
-    "-U3",
-    "--inter-hunk-context=0",
-    "--submodule=short",
-    "--ignore-submodules=none",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-    "--no-relative",
-    "--no-show-signature",
-];
-
 /// What one commit's patch says: its stable patch-id and, when asked for, its changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Patch {
@@ -63,16 +26,26 @@ pub struct Patch {
     pub binary: bool,
 }
 
+/// What [`patches`] reads of each commit's patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchDetail {
+    /// Its patch-id only.
+    IdOnly,
+    /// Its patch-id and the blocks of lines it changes.
+    WithChanges,
+}
+
 /// Returns each commit's patch: its stable patch-id (as
-/// `git show <commit> | git patch-id --stable` gives it) and, with `with_changes`, the
-/// blocks of lines it changes. `jobs` processes diff at once (see [`PatchFeed`]).
+/// `git show <commit> | git patch-id --stable` gives it) and, with
+/// [`PatchDetail::WithChanges`], the blocks of lines it changes. `jobs` processes diff at
+/// once (see [`PatchFeed`]).
 pub fn patches(
     git: &Git,
     commits: &[ObjectId],
     jobs: usize,
-    with_changes: bool,
+    detail: PatchDetail,
 ) -> Result<HashMap<ObjectId, Patch>, HistoryError> {
-    let mut feed = PatchFeed::new(git, jobs, with_changes);
+    let mut feed = PatchFeed::new(git, jobs, detail == PatchDetail::WithChanges);
     for commit in commits {
         feed.send(*commit)?;
     }
@@ -85,7 +58,7 @@ pub fn patch_ids(
     commits: &[ObjectId],
     jobs: usize,
 ) -> Result<HashMap<ObjectId, Option<ObjectId>>, HistoryError> {
-    let patches = patches(git, commits, jobs, false)?;
+    let patches = patches(git, commits, jobs, PatchDetail::IdOnly)?;
     Ok(patches.into_iter().map(|(id, patch)| (id, patch.patch_id)).collect())
 }
 
@@ -149,7 +122,7 @@ impl<'g> PatchFeed<'g> {
     }
 
     fn start(&self) -> Result<Worker, HistoryError> {
-        let mut running = self.git.piped(PATCH_ARGS)?;
+        let mut running = crate::git::reads::diff_tree_patches(self.git)?;
         let input = running.take_stdin();
         let stdout = running.take_stdout();
         let with_changes = self.with_changes;

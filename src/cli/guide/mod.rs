@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use regraft::analysis::compare::{self, CompareOptions};
-use regraft::git::repo::{LocalBranch, Repo};
+use regraft::git::remote::FetchProgress;
+use regraft::git::repo::{LocalBranch, Repo, RepoError};
 use regraft::surgery::guide;
 use regraft::surgery::operation::ReviewCall;
 use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
@@ -59,7 +60,7 @@ fn which_remote(repo: &Repo, given: Option<&str>) -> Step<String> {
     if let Some(remote) = given {
         return Ok(remote.to_string());
     }
-    let mut remotes = repo.remote_names();
+    let mut remotes = repo.remote_names().map_err(CommandError::from)?;
     remotes.sort();
     match remotes.len() {
         0 => Err(Stop::Failed(CommandError::user(anyhow::anyhow!(
@@ -132,7 +133,7 @@ fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     }
     let args =
         &Start { branch: args.branch.clone(), remote: which_remote(repo, args.remote.as_deref())? };
-    let rewritten = upstream_rewritten(repo, &args.remote);
+    let rewritten = upstream_rewritten(repo, &args.remote).map_err(CommandError::from)?;
     let paths = [
         "Release team: replace a broken stable branch, or end one",
         "Developer: the branch I track was replaced; bring my work",
@@ -253,10 +254,9 @@ fn backport_in_progress(
 /// The remote's branches as last fetched (`refs/remotes/<remote>/...`), short names.
 fn remote_branches(repo: &Repo, remote: &str) -> Vec<String> {
     let prefix = format!("refs/remotes/{remote}/");
-    let out =
-        repo.git().output(&["for-each-ref", "--format=%(refname)", &prefix]).unwrap_or_default();
-    String::from_utf8_lossy(&out)
-        .lines()
+    // The guide offers what it can list; an unreadable listing offers nothing.
+    let out = repo.git().for_each_ref("%(refname)", &prefix).unwrap_or_default();
+    out.lines()
         .filter_map(|l| l.strip_prefix(&prefix))
         .filter(|b| *b != "HEAD")
         .map(str::to_string)
@@ -265,28 +265,46 @@ fn remote_branches(repo: &Repo, remote: &str) -> Vec<String> {
 
 /// Tells whether the current branch's upstream no longer contains the branch's base (a
 /// replaced upstream), to preselect the developer's path.
-fn upstream_rewritten(repo: &Repo, remote: &str) -> bool {
-    let Some(current) = repo.head_branch() else { return false };
+fn upstream_rewritten(repo: &Repo, remote: &str) -> Result<bool, RepoError> {
+    let Some(current) = repo.head_branch()? else { return Ok(false) };
     let Some(LocalBranch { tip, upstream: Some(upstream), .. }) =
-        repo.local_branches().into_iter().find(|b| b.name == current)
+        repo.local_branches()?.into_iter().find(|b| b.name == current)
     else {
-        return false;
+        return Ok(false);
     };
-    let Some(now) = repo.reference_target(&upstream) else { return false };
-    upstream.starts_with(&format!("refs/remotes/{remote}/"))
-        && tip != now
-        && !repo.is_ancestor(now, tip)
-        && !repo.is_ancestor(tip, now)
-        && repo.reflog(&upstream).iter().any(|old| repo.is_ancestor(*old, tip))
+    let Some(now) = repo.reference_target(&upstream)? else { return Ok(false) };
+    if !upstream.starts_with(&format!("refs/remotes/{remote}/"))
+        || tip == now
+        || repo.is_ancestor(now, tip)?
+        || repo.is_ancestor(tip, now)?
+    {
+        return Ok(false);
+    }
+    for old in repo.reflog(&upstream)? {
+        // A pruned old value is no base the branch can have.
+        if repo.has_object(old)? && repo.is_ancestor(old, tip)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
-fn default_branch(repo: &Repo, args: &Start, branches: &[String]) -> usize {
-    let wanted = args.branch.clone().or_else(|| {
-        let current = repo.head_branch()?;
-        let branch = repo.local_branches().into_iter().find(|b| b.name == current)?;
-        branch.upstream?.strip_prefix(&format!("refs/remotes/{}/", args.remote)).map(str::to_string)
-    });
-    wanted.and_then(|w| branches.iter().position(|b| *b == w)).unwrap_or(0)
+fn default_branch(repo: &Repo, args: &Start, branches: &[String]) -> Result<usize, RepoError> {
+    let wanted = match args.branch.clone() {
+        Some(branch) => Some(branch),
+        None => match repo.head_branch()? {
+            None => None,
+            Some(current) => repo
+                .local_branches()?
+                .into_iter()
+                .find(|b| b.name == current)
+                .and_then(|b| b.upstream)
+                .and_then(|u| {
+                    u.strip_prefix(&format!("refs/remotes/{}/", args.remote)).map(str::to_string)
+                }),
+        },
+    };
+    Ok(wanted.and_then(|w| branches.iter().position(|b| *b == w)).unwrap_or(0))
 }
 
 fn stable_like(branches: &[String]) -> Vec<String> {
@@ -304,8 +322,7 @@ fn stable_like(branches: &[String]) -> Vec<String> {
 
 fn fetch(repo: &Repo, remote: &str) -> Step<()> {
     say(&format!("Fetching {remote}..."));
-    repo.git()
-        .with_progress(&["fetch", "--progress", "--tags", "--end-of-options", remote])
+    regraft::git::remote::fetch_tags(repo.git(), remote, FetchProgress::Shown)
         .map_err(|e| Stop::Failed(CommandError::internal(e)))?;
     Ok(())
 }
@@ -493,7 +510,7 @@ fn lead(repo: &Repo, args: &Start, _ui: &Ui) -> Step<ExitCode> {
     let target = candidates[select(
         "Which branch is the one to replace?",
         &candidates,
-        default_branch(repo, args, &candidates),
+        default_branch(repo, args, &candidates).map_err(CommandError::from)?,
     )?]
     .clone();
     let others: Vec<String> = all.iter().filter(|b| **b != target).cloned().collect();

@@ -31,8 +31,11 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
             "{remote} has no branches (fetch it first)"
         ))));
     }
-    let broken = candidates
-        [select("Which branch is broken?", &candidates, default_branch(repo, args, &candidates))?]
+    let broken = candidates[select(
+        "Which branch is broken?",
+        &candidates,
+        default_branch(repo, args, &candidates).map_err(CommandError::from)?,
+    )?]
     .clone();
     let fix = match what_it_needs(&broken)? {
         Needs::Tree => None,
@@ -180,20 +183,8 @@ fn search_messages(
     remote: &str,
     text: &str,
 ) -> Step<Vec<(regraft::ObjectId, String)>> {
-    let out = repo
-        .git()
-        .output(&[
-            "log",
-            &format!("--remotes={remote}"),
-            "--no-merges",
-            "--regexp-ignore-case",
-            "--fixed-strings",
-            &format!("--grep={text}"),
-            &format!("--max-count={FOUND_AT_MOST}"),
-            "--format=%H %s",
-        ])
-        .map_err(CommandError::from)?;
-    Ok(String::from_utf8_lossy(&out)
+    let out = repo.git().log_grep(remote, text, FOUND_AT_MOST).map_err(CommandError::from)?;
+    Ok(out
         .lines()
         .filter_map(|l| {
             let (id, summary) = l.split_once(' ').unwrap_or((l, ""));
@@ -211,17 +202,22 @@ fn which_source(
     broken: &str,
     fix: Option<regraft::ObjectId>,
 ) -> Step<String> {
-    let sources: Vec<String> = all
-        .iter()
-        .filter(|b| *b != broken)
-        .filter(|b| {
-            fix.is_none_or(|f| {
-                repo.reference_target(&format!("refs/remotes/{remote}/{b}"))
-                    .is_some_and(|t| t == f || repo.is_ancestor(f, t))
-            })
-        })
-        .cloned()
-        .collect();
+    let mut sources: Vec<String> = Vec::new();
+    for b in all.iter().filter(|b| *b != broken) {
+        let holds = match fix {
+            None => true,
+            Some(f) => match repo
+                .reference_target(&format!("refs/remotes/{remote}/{b}"))
+                .map_err(CommandError::from)?
+            {
+                Some(t) => repo.is_ancestor(f, t).map_err(CommandError::from)?,
+                None => false,
+            },
+        };
+        if holds {
+            sources.push(b.clone());
+        }
+    }
     if sources.is_empty() {
         return Err(Stop::Failed(CommandError::user(anyhow::anyhow!(
             "no other branch of {remote} holds what {broken} needs"
@@ -248,7 +244,7 @@ fn say_what_the_fix_needs(
         &regraft::progress::Silent,
     )
     .map_err(CommandError::from)?;
-    let closure = graph.closure(&[fix], false);
+    let closure = graph.closure(&[fix], regraft::analysis::deps::Follow::Lines);
     if let Ok(p) = graph.predict(repo, &closure, &regraft::progress::Silent) {
         say(&format!(
             "The fix {} needs {} commits by line dependencies: {} apply cleanly, {} conflict.",
@@ -414,19 +410,27 @@ fn gitreview_followup(
     source: regraft::ObjectId,
     followups: &mut Vec<(regraft::ObjectId, String)>,
 ) -> Step<()> {
-    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(()) };
+    let Some(text) = repo.file_at(source, ".gitreview").map_err(CommandError::from)? else {
+        return Ok(());
+    };
     let Some(named) = regraft::review::GitReview::parse(&String::from_utf8_lossy(&text))
         .and_then(|r| r.defaultbranch)
         .filter(|b| b != broken)
     else {
         return Ok(());
     };
-    let touches = |commit: regraft::ObjectId| {
-        let parent = repo.commit_info(commit).ok().and_then(|i| i.parents.first().copied());
-        parent.and_then(|p| repo.file_at(p, ".gitreview")) != repo.file_at(commit, ".gitreview")
+    let touches = |commit: regraft::ObjectId| -> Result<bool, regraft::git::repo::RepoError> {
+        let parent = repo.commit_info(commit)?.parents.first().copied();
+        let before = match parent {
+            Some(p) => repo.file_at(p, ".gitreview")?,
+            None => None,
+        };
+        Ok(before != repo.file_at(commit, ".gitreview")?)
     };
-    if followups.iter().any(|(c, _)| touches(*c)) {
-        return Ok(());
+    for (c, _) in followups.iter() {
+        if touches(*c).map_err(CommandError::from)? {
+            return Ok(());
+        }
     }
     say(&format!(
         "{source_branch}'s .gitreview says defaultbranch={named}: with its tree, reviews sent from {broken} with git-review would go to {named}."
@@ -457,7 +461,10 @@ fn ask_reviews(
     question: &str,
 ) -> Step<(Option<ReviewChoice>, String)> {
     let none = (None, String::new());
-    let Some(t) = ReviewTarget::from_gitreview(repo, remote, branch) else { return Ok(none) };
+    let Some(t) = ReviewTarget::from_gitreview(repo, remote, branch).map_err(CommandError::from)?
+    else {
+        return Ok(none);
+    };
     let mut gerrit = t.gerrit.clone();
     let mut counted = open_reviews(&gerrit, &t.project, branch);
     say(&format!(
@@ -556,16 +563,15 @@ fn staged_backport(
         with_stat: false,
         policy: None,
     };
-    let report = regraft::surgery::apply::start(
-        repo,
+    let start = regraft::surgery::apply::StartOptions {
         target,
-        Some(source),
-        &options,
-        &branch,
-        false,
-        &crate::cli::progress::Bar::new(),
-    )
-    .map_err(crate::cli::backport::apply_error)?;
+        source: Some(source),
+        plan: &options,
+        branch: &branch,
+        squash_stages: false,
+    };
+    let report = regraft::surgery::apply::start(repo, &start, &crate::cli::progress::Bar::new())
+        .map_err(crate::cli::backport::apply_error)?;
     let code =
         crate::cli::backport::report_run(ui, &report, crate::cli::backport::RunEnd::Applied)?;
     say("Then push it for review:");

@@ -2,7 +2,6 @@
 //! names every id.
 
 use super::{ReplaceError, ReplaceRequest, Strategy, leased_push};
-use crate::git::GitError;
 use crate::git::action::GitAction;
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
@@ -26,11 +25,7 @@ pub(super) fn followups(
     let git = repo.git();
     // The megapatch or merge commit exists only in the plan so far: write it to the scratch.
     if let Some(text) = tip_text {
-        git.output_with_input_env(
-            &["hash-object", "-t", "commit", "-w", "--stdin"],
-            &env,
-            text.as_bytes(),
-        )?;
+        git.write_commit_text(&env, text.as_bytes())?;
     }
     let committer = repo.committer_ident()?;
     let mut steps = Vec::new();
@@ -53,11 +48,7 @@ pub(super) fn followups(
         }
         let tree = answer.tree;
         let text = followup_text(repo, commit, tree, tip, &committer)?;
-        let new = git.output_id(
-            &["hash-object", "-t", "commit", "-w", "--stdin"],
-            &env,
-            text.as_bytes(),
-        )?;
+        let new = git.write_commit_text(&env, text.as_bytes())?;
         let planned = Followup { k: n + 1, commit, parent, summary: info.summary, tip, tree, new };
         steps.extend(planned.steps(request, text));
         tip = new;
@@ -150,10 +141,7 @@ pub(super) fn new_commit(
     source: ObjectId,
 ) -> Result<(ObjectId, String), ReplaceError> {
     let git = repo.git();
-    let ident = |var: &str| -> Result<String, GitError> {
-        Ok(String::from_utf8_lossy(&git.output(&["var", var])?).trim().to_string())
-    };
-    let (author, committer) = (ident("GIT_AUTHOR_IDENT")?, repo.committer_ident()?);
+    let (author, committer) = (git.var("GIT_AUTHOR_IDENT")?, repo.committer_ident()?);
     let tree = repo.tree_of(source)?;
     // Counted when the old tip is already here (before the plan's fetch it may not be).
     let count = repo
@@ -188,7 +176,7 @@ pub(super) fn new_commit(
         bytes.copy_from_slice(&digest);
         text.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
     }
-    let id = git.output_id(&["hash-object", "-t", "commit", "--stdin"], &[], text.as_bytes())?;
+    let id = git.commit_id_of(text.as_bytes())?;
     Ok((id, text))
 }
 
@@ -204,7 +192,7 @@ pub fn write_gitreview_followup(
     branch: &str,
 ) -> Result<Option<(ObjectId, String)>, ReplaceError> {
     crate::git::names::check_branch(branch)?;
-    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(None) };
+    let Some(text) = repo.file_at(source, ".gitreview")? else { return Ok(None) };
     let text = String::from_utf8_lossy(&text).into_owned();
     let Some(named) = crate::review::GitReview::parse(&text).map(|r| r.defaultbranch) else {
         return Ok(None);
@@ -214,10 +202,10 @@ pub fn write_gitreview_followup(
     }
     let git = repo.git();
     let updated = crate::review::with_defaultbranch(&text, branch);
-    let blob = git.output_id(&["hash-object", "-w", "--stdin"], &[], updated.as_bytes())?;
+    let blob = git.write_blob(updated.as_bytes())?;
     // The root tree with its `.gitreview` entry pointing at the new blob.
     let tree = repo.tree_of(source)?;
-    let listing = git.output(&["ls-tree", "-z", &tree.to_hex()])?;
+    let listing = git.ls_tree_z(tree)?;
     let mut entries = Vec::new();
     for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
         match entry.strip_suffix(b"\t.gitreview") {
@@ -231,7 +219,7 @@ pub fn write_gitreview_followup(
         }
         entries.push(0);
     }
-    let new_tree = git.output_id(&["mktree", "-z"], &[], &entries)?;
+    let new_tree = git.mktree_z(&entries)?;
     let ident = repo.committer_ident()?;
     let subject = format!("Update .gitreview for {branch}");
     let mut raw = format!(
@@ -247,13 +235,11 @@ pub fn write_gitreview_followup(
     bytes.copy_from_slice(&digest);
     raw.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
     let commit = repo.write_commit(raw.as_bytes())?;
-    git.output(&[
-        "update-ref",
-        "-m",
+    git.set_ref(
         "regraft: the .gitreview follow-up",
         &format!("refs/regraft/followups/{branch}"),
-        &commit.to_hex(),
-    ])?;
+        commit,
+    )?;
     Ok(Some((commit, subject)))
 }
 

@@ -342,7 +342,7 @@ fn check_request(
     if let Some(review_ref) = &request.review_ref {
         crate::git::names::check_full_ref(review_ref)?;
     }
-    if !repo.shallow_boundary().is_empty() {
+    if !repo.shallow_boundary()?.is_empty() {
         return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
     }
     let source = repo.resolve_commit(&request.source)?;
@@ -372,7 +372,7 @@ fn gitreview_note(
     if request.strategy == Strategy::Backport {
         return Ok(None);
     }
-    let Some(text) = repo.file_at(source, ".gitreview") else { return Ok(None) };
+    let Some(text) = repo.file_at(source, ".gitreview")? else { return Ok(None) };
     let Some(review) = crate::review::GitReview::parse(&String::from_utf8_lossy(&text)) else {
         return Ok(None);
     };
@@ -382,8 +382,11 @@ fn gitreview_note(
     for spec in &request.followups {
         let commit = repo.resolve_commit(spec)?;
         let parent = repo.commit_info(commit)?.parents.first().copied();
-        let before = parent.and_then(|p| repo.file_at(p, ".gitreview"));
-        if repo.file_at(commit, ".gitreview") != before {
+        let before = match parent {
+            Some(p) => repo.file_at(p, ".gitreview")?,
+            None => None,
+        };
+        if repo.file_at(commit, ".gitreview")? != before {
             return Ok(None);
         }
     }

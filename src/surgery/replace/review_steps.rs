@@ -2,7 +2,7 @@
 //! changes through Gerrit's REST API.
 
 use super::OldTip;
-use crate::git::repo::Repo;
+use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
 use crate::surgery::operation::{Action, Check, ReviewCall, ReviewStep, Step, StepKind};
 
@@ -24,18 +24,26 @@ impl ReviewTarget {
     /// remote-tracking branch (else the local branch) as last fetched. The server is HTTPS
     /// on `.gitreview`'s host; the project is its `project` without `.git`, else the path of
     /// the remote's URL.
-    pub fn from_gitreview(repo: &Repo, remote: &str, branch: &str) -> Option<ReviewTarget> {
-        let (name, review) = gitreview_on(repo, remote, branch)?;
-        let gerrit = review.gerrit_url()?;
-        let project = review
-            .project_name()
-            .or_else(|| repo.remote_url(remote).map(|u| crate::review::project_of(&u)))?;
-        Some(ReviewTarget {
+    pub fn from_gitreview(
+        repo: &Repo,
+        remote: &str,
+        branch: &str,
+    ) -> Result<Option<ReviewTarget>, RepoError> {
+        let Some((name, review)) = gitreview_on(repo, remote, branch)? else { return Ok(None) };
+        let Some(gerrit) = review.gerrit_url() else { return Ok(None) };
+        let project = match review.project_name() {
+            Some(project) => project,
+            None => match repo.remote_url(remote)? {
+                Some(url) => crate::review::project_of(&url),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(ReviewTarget {
             gerrit,
             project,
             rest_branches: false,
             found_in: Some(format!(".gitreview on {name}")),
-        })
+        }))
     }
 }
 
@@ -45,18 +53,19 @@ pub fn gitreview_on(
     repo: &Repo,
     remote: &str,
     branch: &str,
-) -> Option<(String, crate::review::GitReview)> {
-    [format!("refs/remotes/{remote}/{branch}"), format!("refs/heads/{branch}")]
-        .into_iter()
-        .find_map(|reference| {
-            let commit = repo.reference_target(&reference)?;
-            let text = repo.file_at(commit, ".gitreview")?;
-            let review = crate::review::GitReview::parse(&String::from_utf8_lossy(&text))?;
-            let name = reference
-                .strip_prefix("refs/remotes/")
-                .or_else(|| reference.strip_prefix("refs/heads/"));
-            Some((name.unwrap_or(&reference).to_string(), review))
-        })
+) -> Result<Option<(String, crate::review::GitReview)>, RepoError> {
+    for reference in [format!("refs/remotes/{remote}/{branch}"), format!("refs/heads/{branch}")] {
+        let Some(commit) = repo.reference_target(&reference)? else { continue };
+        let Some(text) = repo.file_at(commit, ".gitreview")? else { continue };
+        let Some(review) = crate::review::GitReview::parse(&String::from_utf8_lossy(&text)) else {
+            continue;
+        };
+        let name = reference
+            .strip_prefix("refs/remotes/")
+            .or_else(|| reference.strip_prefix("refs/heads/"));
+        return Ok(Some((name.unwrap_or(&reference).to_string(), review)));
+    }
+    Ok(None)
 }
 
 /// The step that abandons the branch's open reviews before it is deleted or recreated

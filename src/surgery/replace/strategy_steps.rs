@@ -168,7 +168,7 @@ pub(super) fn backport_steps(
     source: ObjectId,
     steps: &mut Vec<Step>,
 ) -> Result<ObjectId, ReplaceError> {
-    if !repo.is_ancestor(old.commit, source) {
+    if !repo.is_ancestor(old.commit, source)? {
         return Err(ReplaceError::NotBuiltOn {
             source_name: request.source.clone(),
             commit: source.short(),

@@ -1,0 +1,12 @@
+//! Configuration values read through the `git` executable (includes and `-c` seen).
+
+use crate::git::{Git, GitError};
+
+impl Git {
+    /// Returns the value of `key`, `None` when unset (exit code 1) or empty (`config --get`).
+    pub fn config_get(&self, key: &str) -> Result<Option<String>, GitError> {
+        let (code, out) = self.output_with_env(&["config", "--get", key], &[], &[1])?;
+        let value = String::from_utf8_lossy(&out).trim().to_string();
+        Ok(Some(value).filter(|v| code == 0 && !v.is_empty()))
+    }
+}
