@@ -12,10 +12,11 @@ pub mod refs;
 pub mod remote;
 pub mod repo;
 pub mod rewrite;
+pub mod sample;
 pub mod scratch;
 pub mod worktree;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
@@ -50,6 +51,100 @@ const INHERITED_LOCATION_VARS: &[&str] = &[
     "GIT_DIFF_OPTS",
     "GIT_PREFIX",
 ];
+
+/// Variables outside `GIT_*` that change what git does: where its per-user files are
+/// (`$XDG_CONFIG_HOME/git/{config,attributes,ignore}`) and the identity it falls back on.
+const OTHER_BEHAVIOUR_VARS: &[&str] = &["XDG_CONFIG_HOME", "EMAIL"];
+
+/// Which of the caller's environment a git process sees, and what is fixed for it.
+///
+/// The rule, by mode:
+///
+/// - [`Environment::Caller`], the product's normal mode: the user's environment passes on,
+///   because a real user's git needs it: `HOME` and `XDG_CONFIG_HOME` (their configuration:
+///   credential helpers, `url.*.insteadOf`, proxies, attributes), `GIT_SSH`,
+///   `GIT_SSH_COMMAND`, `SSH_AUTH_SOCK`, `GIT_ASKPASS`, `SSH_ASKPASS`, `GIT_SSL_*`,
+///   `GIT_HTTP_*`, the proxy variables, `GIT_AUTHOR_*`/`GIT_COMMITTER_*` (who they are),
+///   `GIT_CONFIG_PARAMETERS`/`GIT_CONFIG_COUNT` (what `git -c` gave `git regraft`) and
+///   `GIT_TRACE*`. Removed: the variables that point git at other files than the
+///   repository regraft names (`GIT_DIR`, `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY`, ...,
+///   left behind by a hook or `rebase --exec`). Fixed: `LC_ALL=C` and `GIT_PAGER=cat`,
+///   because output is parsed.
+/// - [`Environment::Isolated`], the engine in tests and the demo: every `GIT_*` variable
+///   of the caller's is removed (`GIT_DEFAULT_HASH`, `GIT_CONFIG_COUNT`, `GIT_AUTHOR_*`,
+///   `GIT_TEMPLATE_DIR`, ...), and so are `EMAIL` and the per-user files
+///   (`XDG_CONFIG_HOME` points nowhere); no system or global configuration. The
+///   repository's own configuration still applies, and so do variables a call sets itself
+///   (a scratch object directory, a commit's author).
+/// - [`Environment::Sample`], the builder of sample repositories (the scenario, the
+///   demo's server and clone, the test kit): what `Isolated` does, then a fixed identity
+///   and clock, `HOME` in the sample, `TZ=UTC`, no editor, so the same commands make the
+///   same commit ids on every machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// The user's environment, less the variables that name other files.
+    Caller,
+    /// None of the caller's git variables, configuration or identity.
+    Isolated,
+    /// `Isolated`, with the fixed sample identity and `date` (seconds, UTC) as the clock.
+    Sample { date: i64 },
+}
+
+/// The author every sample commit has, unless the command says otherwise.
+pub const SAMPLE_AUTHOR: (&str, &str) = ("Ada Author", "ada@example.org");
+/// The committer every sample commit has, unless the command says otherwise.
+pub const SAMPLE_COMMITTER: (&str, &str) = ("Cy Committer", "cy@example.org");
+
+/// Removes from `command` every variable of the caller's that changes what git does (all of
+/// `GIT_*`, `XDG_CONFIG_HOME`, `EMAIL`) and turns off the system and global configuration:
+/// [`Environment::Isolated`], for a process that starts git itself, such as the built
+/// executable a test runs.
+pub fn isolate_environment(command: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        if key.as_encoded_bytes().starts_with(b"GIT_") {
+            command.env_remove(&key);
+        }
+    }
+    for var in OTHER_BEHAVIOUR_VARS {
+        command.env_remove(var);
+    }
+    // `$HOME/.config/git/attributes` and `ignore` are read whatever GIT_CONFIG_GLOBAL says;
+    // under a file they cannot be found.
+    command
+        .env("XDG_CONFIG_HOME", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+}
+
+impl Environment {
+    /// Sets `command`'s environment as this mode says; `dir` is where a sample lives.
+    fn apply(self, command: &mut Command, dir: &Path) {
+        match self {
+            Environment::Caller => {
+                for var in INHERITED_LOCATION_VARS {
+                    command.env_remove(var);
+                }
+            }
+            Environment::Isolated => isolate_environment(command),
+            Environment::Sample { date } => {
+                isolate_environment(command);
+                let stamp = format!("{date} +0000");
+                command
+                    .env("HOME", dir)
+                    .env("TZ", "UTC")
+                    .env("GIT_EDITOR", ":")
+                    .env("GIT_AUTHOR_NAME", SAMPLE_AUTHOR.0)
+                    .env("GIT_AUTHOR_EMAIL", SAMPLE_AUTHOR.1)
+                    .env("GIT_COMMITTER_NAME", SAMPLE_COMMITTER.0)
+                    .env("GIT_COMMITTER_EMAIL", SAMPLE_COMMITTER.1)
+                    .env("GIT_AUTHOR_DATE", &stamp)
+                    .env("GIT_COMMITTER_DATE", &stamp);
+            }
+        }
+        // Output is parsed, so it must not depend on the user's language or pager.
+        command.env("LC_ALL", "C").env("GIT_PAGER", "cat");
+    }
+}
 
 /// Errors from running the `git` executable.
 #[derive(Debug, thiserror::Error)]
@@ -96,13 +191,26 @@ impl crate::ErrorOrigin for GitError {
     }
 }
 
-/// Runs `git` against one repository, always with `--git-dir` so bare repositories work.
+/// Runs `git` against one repository, always with `--git-dir` so bare repositories work;
+/// or, for a sample being built, in its directory. Every git process regraft starts goes
+/// through here: the argv is traced on request and the environment is set as
+/// [`Environment`] says.
 #[derive(Debug, Clone)]
 pub struct Git {
     program: OsString,
-    git_dir: PathBuf,
+    place: Place,
+    environment: Environment,
     trace: bool,
-    isolated: bool,
+}
+
+/// Where a runner's commands run.
+#[derive(Debug, Clone)]
+enum Place {
+    /// `--git-dir <dir>`, in the caller's working directory.
+    GitDir(PathBuf),
+    /// In this directory, found by git as it would for a user there (a work tree, a bare
+    /// repository, or a directory that is not one yet, for `init` and `clone`).
+    WorkDir(PathBuf),
 }
 
 /// Returns the `git` executable to run: `REGRAFT_GIT`, or `git` on `PATH`.
@@ -114,51 +222,56 @@ fn tracing() -> bool {
     std::env::var_os(TRACE_VAR).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Prints `command` as a pasteable argv on stderr when `REGRAFT_TRACE` is set, for the git
-/// commands that the scenario builder and the fixtures prepare themselves (they need a work
-/// directory and a fixed clock), so the trace shows every git command regraft runs.
-pub fn trace(command: &Command) {
-    if tracing() {
-        let mut words = vec![quote(&command.get_program().to_string_lossy())];
-        words.extend(command.get_args().map(|a| quote(&a.to_string_lossy())));
-        match command.get_current_dir() {
-            Some(dir) => {
-                eprintln!("regraft: + (in {}) {}", quote(&dir.to_string_lossy()), words.join(" "))
-            }
-            None => eprintln!("regraft: + {}", words.join(" ")),
-        }
-    }
-}
-
 impl Git {
-    /// Returns a runner for the repository whose git directory is `git_dir`.
+    /// Returns a runner for the repository whose git directory is `git_dir`, in the
+    /// caller's environment ([`Environment::Caller`]).
     pub fn new(git_dir: &Path) -> Self {
         Git {
             program: program(),
-            git_dir: git_dir.to_path_buf(),
+            place: Place::GitDir(git_dir.to_path_buf()),
+            environment: Environment::Caller,
             trace: tracing(),
-            isolated: false,
         }
     }
 
-    /// Returns this runner set to ignore the user's and the system's git configuration,
-    /// as tests and the demo need (the repository's own configuration still applies).
+    /// Returns a runner that runs git in `dir` in the fixed sample environment with `date`
+    /// as the clock ([`Environment::Sample`]): for building sample repositories.
+    pub fn sample(dir: &Path, date: i64) -> Self {
+        Git {
+            program: program(),
+            place: Place::WorkDir(dir.to_path_buf()),
+            environment: Environment::Sample { date },
+            trace: tracing(),
+        }
+    }
+
+    /// Returns this runner set to ignore the user's and the system's git configuration and
+    /// the caller's git variables ([`Environment::Isolated`]), as tests and the demo need
+    /// (the repository's own configuration still applies).
     pub fn isolated(mut self) -> Self {
-        self.isolated = true;
+        self.environment = Environment::Isolated;
         self
     }
 
-    /// Returns the git directory this runner works on.
+    /// Returns the environment this runner's commands get.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// Returns the git directory this runner works on (for a sample's runner, the
+    /// directory its commands run in).
     pub fn git_dir(&self) -> &Path {
-        &self.git_dir
+        match &self.place {
+            Place::GitDir(dir) | Place::WorkDir(dir) => dir,
+        }
     }
 
     fn command(&self, args: &[&str]) -> (Command, String) {
-        self.command_via(None, args)
+        self.command_via(None, &os_args(args))
     }
 
     /// Builds the command, run through `wrapper` (a program and its arguments) if given.
-    fn command_via(&self, wrapper: Option<&[&str]>, args: &[&str]) -> (Command, String) {
+    fn command_via(&self, wrapper: Option<&[&str]>, args: &[&OsStr]) -> (Command, String) {
         let mut command = match wrapper {
             Some([program, rest @ ..]) => {
                 let mut c = Command::new(program);
@@ -167,23 +280,34 @@ impl Git {
             }
             _ => Command::new(&self.program),
         };
-        command.arg("--git-dir").arg(&self.git_dir).args(args);
-        // Output is parsed, so it must not depend on the user's language or pager.
-        command.env("LC_ALL", "C").env("GIT_PAGER", "cat");
-        // The repository is named by --git-dir alone: variables a caller (a hook, a script
-        // run by `git rebase --exec`) left behind would point git at other files.
-        for var in INHERITED_LOCATION_VARS {
-            command.env_remove(var);
+        let mut words = vec![self.program.as_os_str()];
+        match &self.place {
+            Place::GitDir(dir) => {
+                command.arg("--git-dir").arg(dir);
+                words.extend([OsStr::new("--git-dir"), dir.as_os_str()]);
+            }
+            Place::WorkDir(dir) => {
+                command.current_dir(dir);
+            }
         }
-        if self.isolated {
-            command.env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null");
-        }
-        let mut argv = render_argv(&self.program, &self.git_dir, args);
+        command.args(args);
+        words.extend(args);
+        // The repository is named by --git-dir or the directory alone: variables a caller
+        // (a hook, a script run by `git rebase --exec`) left behind would point git at
+        // other files.
+        self.environment.apply(&mut command, self.git_dir());
+        let mut argv = words.iter().map(|w| quote(&w.to_string_lossy())).collect::<Vec<_>>();
         if let Some(wrapper) = wrapper {
-            argv = format!("{} {argv}", wrapper.join(" "));
+            argv.splice(0..0, wrapper.iter().map(|w| (*w).to_string()));
         }
+        let argv = argv.join(" ");
         if self.trace {
-            eprintln!("regraft: + {argv}");
+            match &self.place {
+                Place::GitDir(_) => eprintln!("regraft: + {argv}"),
+                Place::WorkDir(dir) => {
+                    eprintln!("regraft: + (in {}) {argv}", quote(&dir.to_string_lossy()))
+                }
+            }
         }
         (command, argv)
     }
@@ -210,7 +334,12 @@ impl Git {
     /// whatever its exit code: for commands whose refusals are read from their output, such
     /// as `git push --porcelain`.
     pub fn finished(&self, args: &[&str], input: &[u8]) -> Result<Finished, GitError> {
-        let (command, argv) = self.command(args);
+        self.finished_os(&os_args(args), input)
+    }
+
+    /// [`Git::finished`] for arguments that are paths, which need not be UTF-8.
+    pub fn finished_os(&self, args: &[&OsStr], input: &[u8]) -> Result<Finished, GitError> {
+        let (command, argv) = self.command_via(None, args);
         let out = spawn_and_wait(command, &argv, &Run { input: Some(input), ..Run::default() })?;
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
         Ok(Finished { argv, status: out.status, stdout: out.stdout, stderr })
@@ -237,6 +366,17 @@ pub struct Finished {
     pub stdout: Vec<u8>,
     /// Standard error, trimmed.
     pub stderr: String,
+}
+
+impl Finished {
+    /// Returns the standard output if git succeeded, else the error with its stderr.
+    pub fn success(self) -> Result<Vec<u8>, GitError> {
+        if self.status.success() {
+            Ok(self.stdout)
+        } else {
+            Err(GitError::Failed { argv: self.argv, status: self.status, stderr: self.stderr })
+        }
+    }
 }
 
 /// Spawns `command` as `how` says, feeds its input and waits for it.
@@ -342,7 +482,7 @@ impl Git {
         if disabled || !on_path("stdbuf") {
             return Ok(None);
         }
-        let (mut command, argv) = self.command_via(Some(&["stdbuf", "-o0"]), args);
+        let (mut command, argv) = self.command_via(Some(&["stdbuf", "-o0"]), &os_args(args));
         for (key, value) in env {
             command.env(key, value);
         }
@@ -551,11 +691,8 @@ fn failed(argv: String, status: ExitStatus, stderr: &[u8]) -> GitError {
     GitError::Failed { argv, status, stderr }
 }
 
-fn render_argv(program: &OsString, git_dir: &Path, args: &[&str]) -> String {
-    let mut parts = vec![program.to_string_lossy().into_owned(), "--git-dir".to_string()];
-    parts.push(git_dir.to_string_lossy().into_owned());
-    parts.extend(args.iter().map(|a| (*a).to_string()));
-    parts.iter().map(|p| quote(p)).collect::<Vec<_>>().join(" ")
+fn os_args<'a>(args: &[&'a str]) -> Vec<&'a OsStr> {
+    args.iter().map(|a| OsStr::new(*a)).collect()
 }
 
 /// Quotes one word the way a POSIX shell would need it, so a traced argv or a printed

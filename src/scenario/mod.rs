@@ -8,14 +8,16 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdout, Stdio};
+use std::process::{ChildStdin, ChildStdout};
 
+use crate::git::sample::SampleGit;
+use crate::git::{GitError, SAMPLE_AUTHOR, SAMPLE_COMMITTER};
 use crate::oid::ObjectId;
 
 pub mod environment;
 pub mod served;
 
-use environment::{EPOCH, change_id, git_command};
+use environment::{EPOCH, change_id};
 
 /// The branch the scenario breaks (TARGET in every command).
 pub const TARGET: &str = "stable/liberty";
@@ -33,8 +35,12 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`git {what}` failed in {dir}: {stderr}")]
-    Git { what: String, dir: PathBuf, stderr: String },
+    #[error("building the sample in {dir}")]
+    Git {
+        dir: PathBuf,
+        #[source]
+        source: GitError,
+    },
 }
 
 /// The sample is built in a directory of its own: its failures are never the user's.
@@ -250,7 +256,7 @@ const TOPICS: &[&str] = &[
 /// Writes the whole history through `git fast-import`, asking it for commit ids when a
 /// message must name one.
 struct Writer {
-    input: BufWriter<std::process::ChildStdin>,
+    input: BufWriter<ChildStdin>,
     answers: BufReader<ChildStdout>,
     marks: usize,
     clock: i64,
@@ -273,8 +279,10 @@ impl Writer {
         let w = &mut self.input;
         writeln!(w, "commit refs/heads/{}", branch.name)?;
         writeln!(w, "mark :{mark}")?;
-        writeln!(w, "author Ada Author <ada@example.org> {author_date} +0000")?;
-        writeln!(w, "committer Cy Committer <cy@example.org> {} +0000", self.clock)?;
+        let ((author, author_email), (committer, committer_email)) =
+            (SAMPLE_AUTHOR, SAMPLE_COMMITTER);
+        writeln!(w, "author {author} <{author_email}> {author_date} +0000")?;
+        writeln!(w, "committer {committer} <{committer_email}> {} +0000", self.clock)?;
         if let Some(encoding) = encoding {
             writeln!(w, "encoding {encoding}")?;
         }
@@ -341,20 +349,14 @@ impl Writer {
 /// Builds the scenario in `dir` (created if needed; it should be empty).
 pub fn build(dir: &Path, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError> {
     let io = |source| ScenarioError::Io { dir: dir.to_path_buf(), source };
+    let git_error = |source| ScenarioError::Git { dir: dir.to_path_buf(), source };
     std::fs::create_dir_all(dir).map_err(io)?;
-    run_git(dir, &["init", "-q", "-b", TRUNK])?;
-    let mut import = git_command(dir, EPOCH);
-    import.args(["fast-import", "--quiet", "--done"]);
-    crate::git::trace(&import);
-    let mut child = import
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(io)?;
+    let sample = SampleGit::new(dir, EPOCH);
+    sample.init(TRUNK).map_err(git_error)?;
+    let mut import = sample.fast_import().map_err(git_error)?;
     let mut writer = Writer {
-        input: BufWriter::new(child.stdin.take().expect("stdin is piped")),
-        answers: BufReader::new(child.stdout.take().expect("stdout is piped")),
+        input: BufWriter::new(import.take_stdin()),
+        answers: BufReader::new(import.take_stdout()),
         marks: 0,
         clock: EPOCH,
         ids: BTreeMap::new(),
@@ -366,16 +368,10 @@ pub fn build(dir: &Path, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError>
         Ok(plan)
     });
     drop(writer);
-    let out = child.wait_with_output().map_err(io)?;
-    if !out.status.success() {
-        return Err(ScenarioError::Git {
-            what: "fast-import".into(),
-            dir: dir.to_path_buf(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
-    }
+    // git's own complaint first: a stream cut short is only its consequence.
+    import.finish().map_err(git_error)?;
     let (ids, counts) = finished.map_err(io)?;
-    run_git(dir, &["checkout", "-q", "-f", TARGET])?;
+    sample.force_checkout(TARGET).map_err(git_error)?;
     Ok(Scenario {
         dir: dir.to_path_buf(),
         liberty_fork: ids[0],
@@ -383,22 +379,6 @@ pub fn build(dir: &Path, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError>
         fix: ids[2],
         counts,
     })
-}
-
-fn run_git(dir: &Path, args: &[&str]) -> Result<(), ScenarioError> {
-    let mut command = git_command(dir, EPOCH);
-    command.args(args);
-    crate::git::trace(&command);
-    let out =
-        command.output().map_err(|source| ScenarioError::Io { dir: dir.to_path_buf(), source })?;
-    if !out.status.success() {
-        return Err(ScenarioError::Git {
-            what: args.join(" "),
-            dir: dir.to_path_buf(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
-    }
-    Ok(())
 }
 
 /// Plans the history while it is written.

@@ -2,56 +2,23 @@
 //! cloned by a developer who has work of their own. Errors are returned, not panicked on:
 //! the shipped `demo` builds these.
 
-use std::cell::Cell;
-use std::ffi::OsStr;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use super::ScenarioError;
-use super::environment::{EPOCH, git_command};
+use super::environment::EPOCH;
+use crate::git::GitError;
+use crate::git::sample::SampleGit;
 
-/// A repository of the sample's that git commands run in, with a clock a minute per call.
-struct SampleRepo {
-    dir: PathBuf,
-    clock: Cell<i64>,
+/// Returns the commands for the sample repository in `dir`, the clock a year after the
+/// history's start.
+fn sample_git(dir: &Path) -> SampleGit {
+    SampleGit::new(dir, EPOCH + 86_400 * 365)
 }
 
-impl SampleRepo {
-    fn open(dir: &Path) -> SampleRepo {
-        SampleRepo { dir: dir.to_path_buf(), clock: Cell::new(EPOCH + 86_400 * 365) }
-    }
-
-    fn git<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<(), ScenarioError> {
-        self.git_with_input(args, &[])
-    }
-
-    fn git_with_input<S: AsRef<OsStr>>(
-        &self,
-        args: &[S],
-        input: &[u8],
-    ) -> Result<(), ScenarioError> {
-        self.clock.set(self.clock.get() + 60);
-        let mut command = git_command(&self.dir, self.clock.get());
-        command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        crate::git::trace(&command);
-        let io = |source| ScenarioError::Io { dir: self.dir.clone(), source };
-        let mut child = command.spawn().map_err(io)?;
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        stdin.write_all(input).map_err(io)?;
-        drop(stdin);
-        let out = child.wait_with_output().map_err(io)?;
-        if !out.status.success() {
-            let argv: Vec<_> =
-                args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
-            return Err(ScenarioError::Git {
-                what: argv.join(" "),
-                dir: self.dir.clone(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        Ok(())
-    }
+/// Returns a function that names `dir` in an error of git's.
+fn in_dir(dir: &Path) -> impl Fn(GitError) -> ScenarioError + use<> {
+    let dir = dir.to_path_buf();
+    move |source| ScenarioError::Git { dir: dir.clone(), source }
 }
 
 /// Adds `line` to the sample's `.git/info/exclude`, so what lives inside its directory
@@ -69,22 +36,17 @@ fn exclude(dir: &Path, line: &str) -> Result<(), ScenarioError> {
 /// (fetched), with the release manager's identity; returns the server's path.
 pub fn serve(dir: &Path) -> Result<PathBuf, ScenarioError> {
     let server = dir.join("server.git");
-    let sample = SampleRepo::open(dir);
-    sample.git(&[
-        OsStr::new("clone"),
-        OsStr::new("-q"),
-        OsStr::new("--bare"),
-        dir.as_os_str(),
-        server.as_os_str(),
-    ])?;
-    let served = SampleRepo::open(&server);
-    served.git(&["symbolic-ref", "HEAD", "refs/heads/master"])?;
-    served.git(&["config", "receive.denyNonFastForwards", "true"])?;
-    sample.git(&["remote", "add", "origin", &format!("file://{}", server.display())])?;
-    sample.git(&["config", "user.name", "Demo Release Manager"])?;
-    sample.git(&["config", "user.email", "release@example.org"])?;
+    let (sample, failed) = (sample_git(dir), in_dir(dir));
+    sample.clone_bare(dir, &server).map_err(&failed)?;
+    let served = sample_git(&server);
+    let served_failed = in_dir(&server);
+    served.point_head_at("refs/heads/master").map_err(&served_failed)?;
+    served.set_config("receive.denyNonFastForwards", "true").map_err(&served_failed)?;
+    sample.add_remote("origin", &format!("file://{}", server.display())).map_err(&failed)?;
+    sample.set_config("user.name", "Demo Release Manager").map_err(&failed)?;
+    sample.set_config("user.email", "release@example.org").map_err(&failed)?;
     exclude(dir, "/server.git/")?;
-    sample.git(&["fetch", "-q", "origin"])?;
+    sample.fetch("origin").map_err(&failed)?;
     Ok(server)
 }
 
@@ -93,26 +55,18 @@ pub fn serve(dir: &Path) -> Result<PathBuf, ScenarioError> {
 pub fn developer_clone(dir: &Path, branch: &str) -> Result<PathBuf, ScenarioError> {
     let server = dir.join("server.git");
     let dev_dir = dir.join("developer");
-    let sample = SampleRepo::open(dir);
-    sample.git(&[
-        OsStr::new("clone"),
-        OsStr::new("-q"),
-        OsStr::new(&format!("file://{}", server.display())),
-        dev_dir.as_os_str(),
-    ])?;
+    sample_git(dir)
+        .clone_from(&format!("file://{}", server.display()), &dev_dir)
+        .map_err(in_dir(dir))?;
     exclude(dir, "/developer/")?;
-    let dev = SampleRepo::open(&dev_dir);
-    dev.git(&["config", "user.name", "Demo Developer"])?;
-    dev.git(&["config", "user.email", "developer@example.org"])?;
-    dev.git(&["checkout", "-q", "-b", branch, "--track", &format!("origin/{branch}")])?;
+    let (dev, failed) = (sample_git(&dev_dir), in_dir(&dev_dir));
+    dev.set_config("user.name", "Demo Developer").map_err(&failed)?;
+    dev.set_config("user.email", "developer@example.org").map_err(&failed)?;
+    dev.checkout_tracking(branch, &format!("origin/{branch}")).map_err(&failed)?;
     let fix = dev_dir.join("kolla/local_fix.py");
     let io = |source| ScenarioError::Io { dir: dev_dir.clone(), source };
     std::fs::create_dir_all(fix.parent().expect("the file is in a directory")).map_err(io)?;
     std::fs::write(&fix, "FIX = True\n").map_err(io)?;
-    dev.git(&["add", "-A"])?;
-    dev.git_with_input(
-        &["commit", "-q", "--allow-empty", "--cleanup=verbatim", "-F", "-"],
-        b"My unpushed fix for liberty",
-    )?;
+    dev.commit_everything(b"My unpushed fix for liberty").map_err(&failed)?;
     Ok(dev_dir)
 }

@@ -5,53 +5,81 @@
 //! The helpers panic with git's own message when git fails: they build known states, and a
 //! failure there is a broken fixture, not a condition to handle.
 
-use std::cell::Cell;
 use std::ffi::OsStr;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
+use std::process::Command;
 
 use regraft::ObjectId;
-pub use regraft::scenario::environment::{EPOCH, change_id, git_command};
+use regraft::git::Git;
+use regraft::git::sample::SampleGit;
+pub use regraft::scenario::environment::{EPOCH, change_id};
+
+/// Returns a runner of git in `dir` with the fixed sample environment and `date` as the
+/// clock, for the commands whose failure a test reads itself (exit status as the answer,
+/// a server to stop later).
+pub fn git_at(dir: &Path, date: i64) -> Git {
+    Git::sample(dir, date)
+}
+
+/// Returns a command for the built executable `program` in `dir`, hermetic as the tests need
+/// it: none of the developer's git variables, configuration or per-user git files
+/// ([`regraft::git::isolate_environment`]), no colors, a fixed identity for the commits and
+/// tags it makes, and none of regraft's trace, fault or credential variables unless a
+/// test sets them.
+pub fn regraft_command(program: impl AsRef<OsStr>, dir: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    regraft::git::isolate_environment(&mut cmd);
+    for (key, _) in std::env::vars_os() {
+        if key.as_encoded_bytes().starts_with(b"REGRAFT_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("TZ", "UTC")
+        .env("GIT_AUTHOR_NAME", "Rel Manager")
+        .env("GIT_AUTHOR_EMAIL", "release@example.org")
+        .env("GIT_COMMITTER_NAME", "Rel Manager")
+        .env("GIT_COMMITTER_EMAIL", "release@example.org");
+    cmd
+}
 
 /// A repository under construction.
 #[derive(Debug)]
 pub struct Fixture {
-    dir: PathBuf,
-    clock: Cell<i64>,
+    sample: SampleGit,
 }
 
 impl Fixture {
-    /// Creates a repository with a work tree in `dir` (created if needed), on branch `main`.
+    /// Creates a SHA-1 repository with a work tree in `dir` (created if needed), on branch
+    /// `main`.
     pub fn init(dir: &Path) -> Fixture {
         std::fs::create_dir_all(dir).expect("create the fixture directory");
-        let fixture = Fixture { dir: dir.to_path_buf(), clock: Cell::new(EPOCH) };
-        fixture.git(&["init", "-q", "-b", "main"]);
+        let fixture = Fixture { sample: SampleGit::new(dir, EPOCH) };
+        fixture.sample.init("main").unwrap_or_else(|e| panic!("{}", fixture.failure(&e)));
         fixture
     }
 
-    /// Creates a bare repository in `dir`.
+    /// Creates a bare SHA-1 repository in `dir`.
     pub fn init_bare(dir: &Path) -> Fixture {
         std::fs::create_dir_all(dir).expect("create the fixture directory");
-        let fixture = Fixture { dir: dir.to_path_buf(), clock: Cell::new(EPOCH) };
-        fixture.git(&["init", "-q", "--bare", "-b", "main"]);
+        let fixture = Fixture { sample: SampleGit::new(dir, EPOCH) };
+        fixture.sample.init_bare("main").unwrap_or_else(|e| panic!("{}", fixture.failure(&e)));
         fixture
     }
 
     /// Returns a fixture for a repository that already exists in `dir`.
     pub fn open(dir: &Path) -> Fixture {
-        Fixture { dir: dir.to_path_buf(), clock: Cell::new(EPOCH + 86_400 * 365) }
+        Fixture { sample: SampleGit::new(dir, EPOCH + 86_400 * 365) }
     }
 
     /// Returns the repository's directory (the work tree, or the bare repository).
     pub fn path(&self) -> &Path {
-        &self.dir
+        self.sample.dir()
     }
 
-    /// Advances the clock by a minute and returns the new time.
-    fn tick(&self) -> i64 {
-        self.clock.set(self.clock.get() + 60);
-        self.clock.get()
+    fn failure(&self, error: &regraft::git::GitError) -> String {
+        format!("in {}: {error}", self.path().display())
     }
 
     /// Runs git with `args` and returns its trimmed standard output.
@@ -62,25 +90,12 @@ impl Fixture {
 
     /// Runs git with `args`, feeding `input` to its standard input, and returns its output.
     pub fn git_with_input<S: AsRef<OsStr>>(&self, args: &[S], input: Option<&[u8]>) -> Vec<u8> {
-        let mut command = git_command(&self.dir, self.tick());
-        command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        regraft::git::trace(&command);
-        let mut child = command.spawn().expect("git runs");
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        if let Some(input) = input {
-            stdin.write_all(input).expect("git reads its input");
-        }
-        drop(stdin);
-        let out = child.wait_with_output().expect("git finishes");
-        let argv: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
-        assert!(
-            out.status.success(),
-            "git {} failed in {}: {}",
-            argv.join(" "),
-            self.dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        let args: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
+        self.sample
+            .next()
+            .finished_os(&args, input.unwrap_or_default())
+            .and_then(regraft::git::Finished::success)
+            .unwrap_or_else(|e| panic!("{}", self.failure(&e)))
     }
 
     /// Resolves `spec` to a commit id with `git rev-parse`.
@@ -93,7 +108,7 @@ impl Fixture {
 
     /// Writes `contents` to `path` in the work tree, creating directories.
     pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) {
-        let full = self.dir.join(path);
+        let full = self.path().join(path);
         if let Some(parent) = full.parent() {
             std::fs::create_dir_all(parent).expect("create directories in the work tree");
         }
@@ -105,7 +120,7 @@ impl Fixture {
 
     /// Replaces `path` (if any) with a symbolic link to `target`.
     pub fn symlink(&self, path: &str, target: &str) {
-        let full = self.dir.join(path);
+        let full = self.path().join(path);
         if full.exists() || full.is_symlink() {
             std::fs::remove_file(&full).expect("remove the file a symlink replaces");
         }
@@ -117,12 +132,12 @@ impl Fixture {
 
     /// Deletes `path` from the work tree.
     pub fn remove(&self, path: &str) {
-        std::fs::remove_file(self.dir.join(path)).expect("remove a work-tree file");
+        std::fs::remove_file(self.path().join(path)).expect("remove a work-tree file");
     }
 
     /// Moves `from` to `to` in the index and work tree (`git mv`).
     pub fn rename(&self, from: &str, to: &str) {
-        if let Some(parent) = self.dir.join(to).parent() {
+        if let Some(parent) = self.path().join(to).parent() {
             std::fs::create_dir_all(parent).expect("create the rename's directory");
         }
         self.git(&["mv", from, to]);
@@ -135,11 +150,7 @@ impl Fixture {
 
     /// Like [`Fixture::commit`], for a message that need not be UTF-8.
     pub fn commit_bytes(&self, message: &[u8]) -> ObjectId {
-        self.git(&["add", "-A"]);
-        self.git_with_input(
-            &["commit", "-q", "--allow-empty", "--cleanup=verbatim", "-F", "-"],
-            Some(message),
-        );
+        self.sample.commit_everything(message).unwrap_or_else(|e| panic!("{}", self.failure(&e)));
         self.rev("HEAD")
     }
 
@@ -213,15 +224,9 @@ pub fn git_pick_loop(repo_dir: &Path, onto: &str, commits: &[ObjectId]) -> Vec<G
     let mut out = Vec::with_capacity(commits.len());
     for commit in commits {
         let hex = commit.to_hex();
-        let mut pick = git_command(&tree_dir, EPOCH);
-        pick.args(["cherry-pick", "--allow-empty-message", "--no-rerere-autoupdate", &hex]);
-        regraft::git::trace(&pick);
-        let status = pick
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("git cherry-pick runs");
-        if status.success() {
+        let pick = ["cherry-pick", "--allow-empty-message", "--no-rerere-autoupdate", &hex];
+        let picked = git_at(&tree_dir, EPOCH).finished(&pick, b"").expect("git cherry-pick runs");
+        if picked.status.success() {
             out.push(GitPick::Clean(work.rev("HEAD^{tree}")));
             continue;
         }

@@ -247,25 +247,23 @@ fn as_git_writes_it(dir: &Path, commit: ObjectId) -> ObjectId {
     };
     let (an, ae, ad) = person(field("author").expect("an author"));
     let (cn, ce, cd) = person(field("committer").expect("a committer"));
-    let mut cmd = crate::git_command(dir, 0);
-    if let Some(encoding) = field("encoding") {
-        cmd.args(["-c", &format!("i18n.commitEncoding={encoding}")]);
+    let encoding = field("encoding").map(|e| format!("i18n.commitEncoding={e}"));
+    let mut args: Vec<&str> = Vec::new();
+    if let Some(encoding) = &encoding {
+        args.extend(["-c", encoding]);
     }
     let tree = field("tree").expect("a tree");
     let parent = field("parent").expect("a parent");
-    cmd.args(["commit-tree", &tree, "-p", &parent, "-F", "-"])
-        .env("GIT_AUTHOR_NAME", an)
-        .env("GIT_AUTHOR_EMAIL", ae)
-        .env("GIT_AUTHOR_DATE", ad)
-        .env("GIT_COMMITTER_NAME", cn)
-        .env("GIT_COMMITTER_EMAIL", ce)
-        .env("GIT_COMMITTER_DATE", cd)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("git commit-tree runs");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), message).expect("write");
-    let out = child.wait_with_output().expect("git commit-tree finishes");
-    id(&String::from_utf8_lossy(&out.stdout))
+    args.extend(["commit-tree", &tree, "-p", &parent, "-F", "-"]);
+    let env: [(&str, &std::ffi::OsStr); 6] = [
+        ("GIT_AUTHOR_NAME", an.as_ref()),
+        ("GIT_AUTHOR_EMAIL", ae.as_ref()),
+        ("GIT_AUTHOR_DATE", ad.as_ref()),
+        ("GIT_COMMITTER_NAME", cn.as_ref()),
+        ("GIT_COMMITTER_EMAIL", ce.as_ref()),
+        ("GIT_COMMITTER_DATE", cd.as_ref()),
+    ];
+    crate::git_at(dir, 0).output_id(&args, &env, message).expect("git commit-tree writes it")
 }
 
 #[test]

@@ -633,9 +633,9 @@ fn merge_bases_match_git_when_dates_run_backwards() {
         for p in parents {
             args.extend(["-p".to_string(), (*p).to_string()]);
         }
-        let out = crate::git_command(f.path(), date).args(&args).output().expect("commit-tree");
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).expect("hex").trim().to_string()
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = crate::git_at(f.path(), date).output(&args).expect("commit-tree");
+        String::from_utf8(out).expect("hex").trim().to_string()
     };
     let year = 31_536_000;
     let now = 1_262_304_000;

@@ -260,10 +260,7 @@ fn deps_for_predicts_the_closure_s_picks_as_git_would() {
         "Rework two again",
     );
     let c = f.commit_file("other.py", "new\n", "Independent");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"))
-        .current_dir(f.path())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+    let out = crate::regraft_process(f.path())
         .args(["deps", "stable", "main", "--for", &b.to_hex(), "--for", &c.to_hex(), "--json"])
         .output()
         .expect("runs");
@@ -287,20 +284,14 @@ fn deps_for_predicts_the_closure_s_picks_as_git_would() {
     // b needs a by lines, and a conflicts (both do: b changes the line a wrote).
     assert_eq!(conflicting, vec![a, b], "{git_says:?}");
     assert_eq!(prediction.need_a_conflicting_pick, vec![b], "b needs a, which conflicts");
-    let text = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"))
-        .current_dir(f.path())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+    let text = crate::regraft_process(f.path())
         .args(["deps", "stable", "main", "--for", &b.to_hex()])
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("conflict") && text.contains("backport --dry-run"), "{text}");
     // The backport's stage report says which picks lose their closure.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"))
-        .current_dir(f.path())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+    let out = crate::regraft_process(f.path())
         .args(["backport", "--dry-run", "stable", "main", "--for", &b.to_hex(), "--json"])
         .output()
         .expect("runs");

@@ -181,12 +181,21 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             input["revision"].as_str().unwrap_or_default(),
             input["message"].as_str().unwrap_or("tag"),
         );
-        let ok = std::process::Command::new("git")
-            .args(["-c", "user.name=Gerrit", "-c", "user.email=gerrit@example.org", "--git-dir"])
-            .arg(&repo)
-            .args(["tag", "-a", "-m", message, &decode(tag), revision])
-            .status()
-            .is_ok_and(|s| s.success());
+        let tag = decode(tag);
+        let ok = server_git(&repo)
+            .output(&[
+                "-c",
+                "user.name=Gerrit",
+                "-c",
+                "user.email=gerrit@example.org",
+                "tag",
+                "-a",
+                "-m",
+                message,
+                &tag,
+                revision,
+            ])
+            .is_ok();
         return if ok {
             respond(&mut stream, 201, ")]}'\n{}")
         } else {
@@ -197,12 +206,9 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         let (project, branch) = rest.split_once("/branches/").unwrap_or((rest, ""));
         let (project, branch) = (decode(project), decode(branch));
         let Some(repo) = st.repo.clone() else { return respond(&mut stream, 404, "Not found") };
-        let git_dir = repo.to_str().unwrap_or_default().to_string();
+        let git = server_git(&repo);
         let reference = format!("refs/heads/{branch}");
-        let exists = std::process::Command::new("git")
-            .args(["--git-dir", &git_dir, "rev-parse", "--verify", "-q", &reference])
-            .output()
-            .is_ok_and(|o| o.status.success());
+        let exists = git.output(&["rev-parse", "--verify", "-q", &reference]).is_ok();
         if method == "DELETE" {
             if st
                 .changes
@@ -214,10 +220,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             if !exists {
                 return respond(&mut stream, 404, "Not found");
             }
-            std::process::Command::new("git")
-                .args(["--git-dir", &git_dir, "update-ref", "-d", &reference])
-                .status()
-                .expect("git");
+            git.output(&["update-ref", "-d", &reference]).expect("git");
             return respond(&mut stream, 204, "");
         }
         if exists {
@@ -225,10 +228,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         }
         let input: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let revision = input["revision"].as_str().unwrap_or_default().to_string();
-        let ok = std::process::Command::new("git")
-            .args(["--git-dir", &git_dir, "update-ref", &reference, &revision])
-            .status()
-            .is_ok_and(|s| s.success());
+        let ok = git.output(&["update-ref", &reference, &revision]).is_ok();
         if !ok {
             return respond(&mut stream, 404, "revision not found");
         }
@@ -1320,4 +1320,10 @@ fn on_kolla_enter_throughout_writes_a_playbook_that_runs_as_written() {
     );
     let tag = crate::replace::remote(&server, "liberty-early-demise^{commit}").expect("tag");
     assert_eq!(tag.to_hex(), KOLLA_LIBERTY);
+}
+
+/// Returns the git the fake server runs on a repository it serves: blind to the
+/// developer's environment and configuration, as a server's would be.
+fn server_git(repo: &std::path::Path) -> regraft::git::Git {
+    regraft::git::Git::new(repo).isolated()
 }

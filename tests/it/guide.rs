@@ -26,22 +26,12 @@ pub(crate) fn guide_with(
     envs: &[(&str, &str)],
     timeout_ms: u64,
 ) -> PtySession {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"));
+    let mut cmd = crate::regraft_process(dir);
     cmd.arg("guide")
         .args(args)
         .envs(envs.iter().copied())
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("NO_COLOR", "1")
         .env("TERM", "xterm")
-        .env("COLUMNS", "80")
-        .env("GIT_AUTHOR_NAME", "Rel Manager")
-        .env("GIT_AUTHOR_EMAIL", "release@example.org")
-        .env("GIT_COMMITTER_NAME", "Rel Manager")
-        .env("GIT_COMMITTER_EMAIL", "release@example.org")
-        .env_remove("REGRAFT_TRACE")
-        .env_remove("REGRAFT_FAULT_AFTER_STEPS");
+        .env("COLUMNS", "80");
     rexpect::session::spawn_command(cmd, Some(timeout_ms)).expect("the guide starts in a pty")
 }
 
@@ -584,7 +574,7 @@ fn a_follow_up_that_conflicts_with_the_source_is_left_out_with_the_reason() {
     // What git itself says: picking it onto the source conflicts.
     git(&w.clone, &["checkout", "-q", "--detach", "origin/stable/mitaka"]);
     let picked =
-        crate::git_command(&w.clone, 0).args(["cherry-pick", &pin]).output().expect("git runs");
+        crate::git_at(&w.clone, 0).finished(&["cherry-pick", &pin], b"").expect("git runs");
     assert!(!picked.status.success(), "git agrees it conflicts");
 }
 

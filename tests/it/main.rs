@@ -6,6 +6,7 @@ mod cli;
 mod delta;
 mod deps;
 mod edge_history;
+mod environment;
 mod gerrit;
 mod guide;
 mod layers;
@@ -26,7 +27,7 @@ use std::path::Path;
 use regraft::ObjectId;
 use regraft::git::repo::Repo;
 use regraft::scenario::{Scenario, ScenarioSpec};
-pub use regraft_testkit::{Fixture, git_command};
+pub use regraft_testkit::{Fixture, git_at};
 use tempfile::TempDir;
 
 /// Opens a repository the way commands do, but blind to the developer's git configuration.
@@ -39,11 +40,9 @@ pub fn open(path: &Path) -> Repo {
 /// Returns what `git show <commit> | git patch-id --stable` prints as the patch-id, or
 /// `None` when it prints nothing.
 pub fn git_patch_id(dir: &Path, commit: ObjectId) -> Option<String> {
-    let show =
-        git_command(dir, 0).args(["show", &commit.to_hex()]).output().expect("git show runs");
-    assert!(show.status.success(), "git show {commit} failed");
     let fixture = Fixture::open(dir);
-    let out = fixture.git_with_input(&["patch-id", "--stable"], Some(&show.stdout));
+    let show = fixture.git_with_input(&["show", &commit.to_hex()], None);
+    let out = fixture.git_with_input(&["patch-id", "--stable"], Some(&show));
     String::from_utf8_lossy(&out).split_whitespace().next().map(str::to_string)
 }
 
@@ -60,35 +59,18 @@ pub fn small_scenario() -> (TempDir, Scenario) {
     (tmp, scenario)
 }
 
-/// Returns the built executable set to run in `dir`: blind to the developer's git
+/// Returns the built executable set to run in `dir`, hermetic
+/// ([`regraft_testkit::regraft_command`]): none of the developer's git variables or
 /// configuration, no colors, a fixed identity for the commits and tags it makes, and none
-/// of regraft's trace, fault or credential variables unless a test sets them.
+/// of regraft's own variables unless a test sets them.
 pub fn regraft(dir: &Path) -> assert_cmd::Command {
     assert_cmd::Command::from_std(regraft_process(dir))
 }
 
-/// The same as [`regraft`], as a process to spawn and leave running.
+/// The same as [`regraft`], as a process to spawn and leave running (or to hand to a
+/// pseudo-terminal).
 pub fn regraft_process(dir: &Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-regraft"));
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("NO_COLOR", "1")
-        .env("GIT_AUTHOR_NAME", "Rel Manager")
-        .env("GIT_AUTHOR_EMAIL", "release@example.org")
-        .env("GIT_COMMITTER_NAME", "Rel Manager")
-        .env("GIT_COMMITTER_EMAIL", "release@example.org");
-    for var in [
-        "GIT_DIR",
-        "REGRAFT_TRACE",
-        "REGRAFT_FAULT_AFTER_STEPS",
-        "REGRAFT_FAULT_AFTER_PICKS",
-        "REGRAFT_GERRIT_USER",
-        "REGRAFT_GERRIT_PASSWORD",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
+    regraft_testkit::regraft_command(env!("CARGO_BIN_EXE_git-regraft"), dir)
 }
 
 /// Runs the command and returns its exit code (none when killed) and its stdout and

@@ -8,9 +8,8 @@ use crate::{regraft, run};
 
 /// Returns whether `git check-ref-format NAME` accepts the name.
 fn git_accepts(dir: &std::path::Path, name: &str) -> bool {
-    crate::git_command(dir, 0)
-        .args(["check-ref-format", name])
-        .output()
+    crate::git_at(dir, 0)
+        .finished(&["check-ref-format", name], b"")
         .expect("git runs")
         .status
         .success()

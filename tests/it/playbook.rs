@@ -36,16 +36,8 @@ fn served(root: &Path, sample: &Path, name: &str) -> (PathBuf, PathBuf) {
 }
 
 fn at(server: &Path, reference: &str) -> Option<ObjectId> {
-    let out = std::process::Command::new("git")
-        .args([
-            "--git-dir",
-            server.to_str().expect("utf-8"),
-            "rev-parse",
-            "--verify",
-            "-q",
-            reference,
-        ])
-        .output()
+    let out = crate::git_at(server, 0)
+        .finished(&["rev-parse", "--verify", "-q", reference], b"")
         .expect("git");
     ObjectId::from_hex(String::from_utf8_lossy(&out.stdout).trim().as_bytes())
 }

@@ -4,11 +4,11 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use regraft::ObjectId;
-use regraft_testkit::git_command;
+use regraft::git::RunningGit;
+use regraft_testkit::git_at;
 use tempfile::TempDir;
 
 use crate::{git, id, small_scenario};
@@ -49,9 +49,8 @@ fn remote_refs(server: &Path) -> String {
 }
 
 pub(crate) fn remote(server: &Path, reference: &str) -> Option<ObjectId> {
-    let out = git_command(server, 0)
-        .args(["rev-parse", "--verify", "-q", reference])
-        .output()
+    let out = git_at(server, 0)
+        .finished(&["rev-parse", "--verify", "-q", reference], b"")
         .expect("git runs");
     ObjectId::from_hex(String::from_utf8_lossy(&out.stdout).trim().as_bytes())
 }
@@ -269,23 +268,32 @@ fn bad_input_changes_nothing() {
 
 /// A `git daemon` serving a directory on 127.0.0.1, stopped when dropped.
 struct Daemon {
-    child: Child,
+    process: Option<RunningGit>,
+    /// Where `git-daemon` writes its own pid: `git daemon` runs it as a child, which
+    /// stopping `git` alone would leave running (and holding git's stderr open).
+    pid_file: PathBuf,
     port: u16,
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        }
+        if let Some(process) = self.process.take() {
+            process.abandon();
+        }
     }
 }
 
 fn daemon(base: &Path) -> Daemon {
     let port =
         TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
-    let child = git_command(base, 0)
-        .args([
+    let pid_file = base.join("daemon.pid");
+    let process = git_at(base, 0)
+        .piped(&[
             "daemon",
+            &format!("--pid-file={}", pid_file.display()),
             "--reuseaddr",
             "--listen=127.0.0.1",
             &format!("--port={port}"),
@@ -293,9 +301,6 @@ fn daemon(base: &Path) -> Daemon {
             "--enable=receive-pack",
             &format!("--base-path={}", base.display()),
         ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
         .expect("git daemon starts");
     for _ in 0..100 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -303,7 +308,7 @@ fn daemon(base: &Path) -> Daemon {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Daemon { child, port }
+    Daemon { process: Some(process), pid_file, port }
 }
 
 #[test]

@@ -281,10 +281,10 @@ fn is_ancestor_answers_as_git_and_fails_on_a_commit_the_repository_lacks() {
     let repo = crate::open(d);
     let (base, tip) = (id(&at(d, "origin/stable/liberty")), id(&at(d, "topic")));
     for (a, b) in [(base, tip), (tip, base), (tip, tip)] {
-        let git_says = crate::git_command(d, 0)
-            .args(["merge-base", "--is-ancestor", &a.to_hex(), &b.to_hex()])
-            .status()
+        let git_says = crate::git_at(d, 0)
+            .finished(&["merge-base", "--is-ancestor", &a.to_hex(), &b.to_hex()], &[])
             .expect("git runs")
+            .status
             .success();
         assert_eq!(repo.is_ancestor(a, b).expect("both are here"), git_says, "{a} in {b}");
     }
