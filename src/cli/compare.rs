@@ -75,7 +75,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         None => None,
         Some(target) => {
             // Counting needs no account on a public project: anonymous without one.
-            let credentials = regraft::review::Credentials::find(repo.git(), &target.gerrit).ok();
+            let credentials = regraft::review::Credentials::lookup(repo.git(), &target.gerrit)?;
+            let trust = regraft::review::Trust::find(repo.git(), &target.gerrit)?;
             // A server the user did not name (found in .gitreview) gets one short try.
             let gerrit = match target.found_in {
                 Some(_) => regraft::review::Gerrit::brief(&target.gerrit, credentials),
@@ -84,7 +85,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                     credentials,
                     regraft::review::DEFAULT_TIMEOUT,
                 ),
-            };
+            }
+            .trusting(trust);
             let open = regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch);
             match (open, &target.found_in) {
                 (Ok(open), _) => Some(open.len()),

@@ -111,7 +111,12 @@ pub fn render_now(
         if let Some(review) = &step.review {
             // The requests as the plan carries them: what the client sends, byte for byte.
             for request in &review.requests {
-                writeln!(out, "    {} {}", request.method, request.url(&review.gerrit, true))?;
+                writeln!(
+                    out,
+                    "    {} {}",
+                    request.method,
+                    request.url(&review.gerrit, regraft::review::Access::Authenticated)
+                )?;
                 if let Some(body) = &request.body {
                     writeln!(out, "      {body}")?;
                 }

@@ -3,6 +3,7 @@
 //! It heads the git layer: the repository (the only module with `git2` types), remotes, ref
 //! names and scratch object directories.
 
+pub mod credential;
 pub mod names;
 pub mod remote;
 pub mod repo;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ReviewError;
 use crate::git::Git;
+use crate::git::credential::Filled;
 
 /// A password that never shows: its `Debug` and `Display` print stars.
 #[derive(Clone)]
@@ -191,39 +192,50 @@ impl Credentials {
     /// credential helpers work; git is told not to prompt. The environment comes first so
     /// that a run and its resumption (which never has the URL's password) use the same.
     pub fn find(git: &Git, url: &GerritUrl) -> Result<Credentials, ReviewError> {
+        Credentials::lookup(git, url)?
+            .ok_or_else(|| ReviewError::NoCredentials { url: url.to_string() })
+    }
+
+    /// Finds the credentials for `url` as [`Credentials::find`] does; none found is `None`,
+    /// and only a credential helper (or git) that fails is an error.
+    pub fn lookup(git: &Git, url: &GerritUrl) -> Result<Option<Credentials>, ReviewError> {
         let env = |k| std::env::var(k).ok().filter(|v: &String| !v.is_empty());
         if let (Some(user), Some(password)) =
             (env("REGRAFT_GERRIT_USER"), env("REGRAFT_GERRIT_PASSWORD"))
         {
-            return Ok(Credentials { user, password: Secret(password) });
+            return Ok(Some(Credentials { user, password: Secret(password) }));
         }
         let given_user = match &url.userinfo {
             Some((user, Some(password))) => {
-                return Ok(Credentials { user: user.clone(), password: password.clone() });
+                return Ok(Some(Credentials { user: user.clone(), password: password.clone() }));
             }
             Some((user, None)) => Some(user.as_str()).filter(|u| !u.is_empty()),
             None => None,
         };
         // Values with a newline would add lines to git's credential protocol.
         if given_user.is_some_and(|u| u.contains(['\n', '\0'])) {
-            return Err(ReviewError::NoCredentials { url: url.to_string() });
+            return Ok(None);
         }
         let user_line = given_user.map(|u| format!("username={u}\n")).unwrap_or_default();
         let request = format!("url={url}\n{user_line}\n");
-        let prompt_off: [(&str, &std::ffi::OsStr); 1] =
-            [("GIT_TERMINAL_PROMPT", std::ffi::OsStr::new("0"))];
-        let answer = git
-            .output_with_input_env(&["credential", "fill"], &prompt_off, request.as_bytes())
-            .map_err(|_| ReviewError::NoCredentials { url: url.to_string() })?;
-        let text = String::from_utf8_lossy(&answer);
+        let text = match crate::git::credential::fill(git, &request) {
+            Ok(Filled::Answer(text)) => text,
+            Ok(Filled::Nothing) => return Ok(None),
+            Err(e) => {
+                return Err(ReviewError::CredentialHelper {
+                    url: url.to_string(),
+                    detail: e.to_string(),
+                });
+            }
+        };
         let field = |name: &str| {
             text.lines().find_map(|l| l.strip_prefix(&format!("{name}=")).map(str::to_string))
         };
         match (field("username"), field("password")) {
             (Some(user), Some(password)) if !password.is_empty() => {
-                Ok(Credentials { user, password: Secret(password) })
+                Ok(Some(Credentials { user, password: Secret(password) }))
             }
-            _ => Err(ReviewError::NoCredentials { url: url.to_string() }),
+            _ => Ok(None),
         }
     }
 

@@ -8,6 +8,7 @@ mod deps;
 mod edge_history;
 mod gerrit;
 mod guide;
+mod https;
 mod layers;
 mod lease;
 mod names;
