@@ -141,8 +141,10 @@ fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// Writes the terminal table (under 100 columns), verdicts and the recommendation.
+/// Writes the terminal table (under 100 columns), then the verdicts and the recommendation
+/// wrapped to the terminal's width (80 columns off a terminal).
 pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
+    let width = super::ui::width();
     writeln!(
         out,
         "replacing {} ({}) by {} ({})",
@@ -186,11 +188,11 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
     }
     writeln!(out)?;
     for f in &c.options {
-        writeln!(out, "{:<10} {}", f.strategy, super::ui::wrap(&f.verdict, 88, 11))?;
+        writeln!(out, "{:<10} {}", f.strategy, super::ui::wrap(&f.verdict, width, 11, 11))?;
         writeln!(out, "{:<10} needs: {}", "", f.needs.join(", "))?;
     }
     writeln!(out)?;
-    writeln!(out, "recommendation: {}", super::ui::wrap(&c.recommendation, 84, 16))
+    writeln!(out, "recommendation: {}", super::ui::wrap(&c.recommendation, width, 16, 16))
 }
 
 /// Writes a Markdown table and notes, ready for a mailing-list post or a wiki.

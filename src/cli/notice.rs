@@ -84,7 +84,7 @@ pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
                 "{branch} on {remote} was deleted. Its last commit, {}, is kept by the tag {tag}.",
                 n.old.short()
             );
-            let _ = writeln!(s, "{}", wrap(&text, 76, 0));
+            let _ = writeln!(s, "{}", wrap(&text, 76, 0, 0));
         }
         (strategy, Some(source)) => {
             let text = format!(
@@ -92,12 +92,12 @@ pub fn compose(n: &Notice, why: Option<&str>, markdown: bool) -> String {
                  Its old tip, {}, is kept by the tag {tag}: nothing was lost.",
                 n.old.short()
             );
-            let _ = writeln!(s, "{}", wrap(&text, 76, 0));
+            let _ = writeln!(s, "{}", wrap(&text, 76, 0, 0));
         }
         _ => {}
     }
     if let Some(why) = why {
-        let _ = writeln!(s, "\n{}", wrap(&format!("Why: {why}"), 76, 0));
+        let _ = writeln!(s, "\n{}", wrap(&format!("Why: {why}"), 76, 0, 0));
     }
     s.push('\n');
     match n.strategy.as_str() {

@@ -125,7 +125,7 @@ pub(super) fn execute_plans(
                         operation::execute(&repo, plan, &mut |step, _| {
                             let done = format!("done: {}", step.description);
                             match fitted {
-                                Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 4)),
+                                Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 0, 4)),
                                 None => eprintln!("{done}"),
                             }
                         })

@@ -92,13 +92,16 @@ pub fn render_now(
     plan: &Plan,
     now: Option<&[regraft::surgery::assess::StepNow]>,
 ) -> std::io::Result<()> {
+    // On a terminal the prose fits its width; in a pipe or a file each line stays whole, as
+    // scripts read it. Commands and requests are never wrapped: they are copied.
+    let width = super::ui::terminal_width();
     writeln!(out, "plan: {}", plan.operation)?;
     for note in &plan.notes {
-        writeln!(out, "note: {note}")?;
+        prose(out, width, "note: ", note)?;
     }
     for (n, step) in plan.steps.iter().enumerate() {
         writeln!(out)?;
-        writeln!(out, "{:>2}. {}", n + 1, step.description)?;
+        prose(out, width, &format!("{:>2}. ", n + 1), &step.description)?;
         if let Some(argv) = &step.action {
             let words: Vec<String> = argv.iter().map(|w| regraft::git::quote(w)).collect();
             writeln!(out, "    $ git {}", words.join(" "))?;
@@ -136,10 +139,10 @@ pub fn render_now(
             writeln!(out, "    (HTTP Basic with your Gerrit HTTP password, which is never shown)")?;
         }
         for check in &step.precondition {
-            writeln!(out, "    before: {}", check.describe(&plan.remote))?;
+            prose(out, width, "    before: ", &check.describe(&plan.remote))?;
         }
         for check in &step.verification {
-            writeln!(out, "    after:  {}", check.describe(&plan.remote))?;
+            prose(out, width, "    after:  ", &check.describe(&plan.remote))?;
         }
         if let Some(now) = now {
             use regraft::surgery::assess::StepNow;
@@ -156,10 +159,26 @@ pub fn render_now(
                 }
                 None => "after a blocked step".to_string(),
             };
-            writeln!(out, "    now:    {line}")?;
+            prose(out, width, "    now:    ", &line)?;
         }
     }
     Ok(())
+}
+
+/// Writes `prefix` and `text`, the text wrapped under itself to `width` when there is one.
+fn prose(
+    out: &mut impl Write,
+    width: Option<usize>,
+    prefix: &str,
+    text: &str,
+) -> std::io::Result<()> {
+    match width {
+        Some(width) => {
+            let start = prefix.chars().count();
+            writeln!(out, "{prefix}{}", super::ui::wrap(text, width, start, start))
+        }
+        None => writeln!(out, "{prefix}{text}"),
+    }
 }
 
 /// Renders the plan for a dry run, with how each step stands now (when that can be read).

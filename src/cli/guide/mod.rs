@@ -17,7 +17,7 @@ use super::{CommandError, Ui};
 mod release;
 mod screen;
 
-use screen::{WIDTH, confirm, fit, input, say, select, wrap_to};
+use screen::{confirm, fit, input, say, select, width, wrap_to};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -338,7 +338,7 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
     );
     // Exactly the plans shown: made again, their plan-time commits would get new ids.
     say(&format!("playbook {}: {}", book.name, book.description));
-    super::run::execute_plans(ui, &book, &plans, Some(WIDTH))?;
+    super::run::execute_plans(ui, &book, &plans, Some(width()))?;
     let finished = regraft::surgery::operation::last_finished(repo);
     if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
@@ -363,7 +363,7 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the plan of the playbook at `path` as a dry run, fitted to 80 columns (commit ids
+/// Prints the plan of the playbook at `path` as a dry run, fitted to the terminal's width (commit ids
 /// shortened, long lines wrapped; `git regraft run FILE` shows it whole), and returns the
 /// plans, for the run to carry out exactly.
 fn show_fitted(
@@ -379,12 +379,12 @@ fn show_fitted(
         super::surgery::render_now(&mut text, plan, now.as_deref())?;
     }
     let mut out = ui.out();
-    write!(out, "{}", fit(&String::from_utf8_lossy(&text), WIDTH))?;
+    write!(out, "{}", fit(&String::from_utf8_lossy(&text), super::ui::width()))?;
     let footer = format!(
         "\n(A dry run: nothing changed. Ids are shortened to fit; `git regraft run {}` shows every command whole.)",
         path.display()
     );
-    write!(out, "{}", wrap_to(&footer, WIDTH, false))?;
+    write!(out, "{}", wrap_to(&footer, super::ui::width(), false))?;
     Ok((book, plans))
 }
 
