@@ -189,7 +189,8 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
     writeln!(out)?;
     for f in &c.options {
         writeln!(out, "{:<10} {}", f.strategy, super::ui::wrap(&f.verdict, width, 11, 11))?;
-        writeln!(out, "{:<10} needs: {}", "", f.needs.join(", "))?;
+        let needs = super::ui::wrap(&f.needs.join(", "), width, 18, 18);
+        writeln!(out, "{:<10} needs: {needs}", "")?;
     }
     writeln!(out)?;
     writeln!(out, "recommendation: {}", super::ui::wrap(&c.recommendation, width, 16, 16))

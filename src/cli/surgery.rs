@@ -93,7 +93,8 @@ pub fn render_now(
     now: Option<&[regraft::surgery::assess::StepNow]>,
 ) -> std::io::Result<()> {
     // On a terminal the prose fits its width; in a pipe or a file each line stays whole, as
-    // scripts read it. Commands and requests are never wrapped: they are copied.
+    // scripts read it. Commands wrap only between words, with the shell's ` \`, so that they
+    // still run when pasted; a request's URL is never cut.
     let width = super::ui::terminal_width();
     writeln!(out, "plan: {}", plan.operation)?;
     for note in &plan.notes {
@@ -104,7 +105,7 @@ pub fn render_now(
         prose(out, width, &format!("{:>2}. ", n + 1), &step.description)?;
         if let Some(argv) = &step.action {
             let words: Vec<String> = argv.iter().map(|w| regraft::git::quote(w)).collect();
-            writeln!(out, "    $ git {}", words.join(" "))?;
+            command(out, width, &words)?;
             if let Some(input) = &step.input {
                 for line in input.lines() {
                     writeln!(out, "    | {line}")?;
@@ -179,6 +180,31 @@ fn prose(
         }
         None => writeln!(out, "{prefix}{text}"),
     }
+}
+
+/// Writes `$ git` and the quoted `words`; when wider than `width`, continued on further
+/// lines with the shell's ` \` between words (a word is never cut).
+fn command(out: &mut impl Write, width: Option<usize>, words: &[String]) -> std::io::Result<()> {
+    let whole = format!("    $ git {}", words.join(" "));
+    let Some(width) = width.filter(|w| whole.chars().count() > *w) else {
+        return writeln!(out, "{whole}");
+    };
+    let mut line = String::from("    $ git");
+    let mut fresh = false;
+    for word in words {
+        // Room for the word and, should another follow, the ` \`.
+        if !fresh && line.chars().count() + 1 + word.chars().count() + 2 > width {
+            writeln!(out, "{line} \\")?;
+            line = String::from("        ");
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
+    }
+    writeln!(out, "{line}")
 }
 
 /// Renders the plan for a dry run, with how each step stands now (when that can be read).

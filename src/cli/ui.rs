@@ -99,7 +99,8 @@ pub fn wrap(text: &str, width: usize, start: usize, indent: usize) -> String {
     let options = textwrap::Options::new(width.max(1))
         .initial_indent(&first)
         .subsequent_indent(&rest)
-        .break_words(false);
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     let wrapped = textwrap::fill(&words, options);
     wrapped.get(start..).unwrap_or_default().to_string()
 }
@@ -144,6 +145,8 @@ mod tests {
         assert_eq!(wrap(&format!("a {long} b"), 10, 0, 0), format!("a\n{long}\nb"));
         // 漢 is two columns wide.
         assert_eq!(wrap("漢字漢字 ab", 10, 0, 0), "漢字漢字\nab");
+        // Words break at spaces only, never at a hyphen.
+        assert_eq!(wrap("must force-update", 12, 0, 0), "must\nforce-update");
     }
 
     #[test]

@@ -177,7 +177,8 @@ pub(super) fn wrap_to(text: &str, width: usize, shorten: bool) -> String {
         let options = textwrap::Options::new(width.max(1))
             .initial_indent(&first)
             .subsequent_indent(&more)
-            .break_words(true);
+            .break_words(true)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
         for wrapped in textwrap::wrap(&words, options) {
             out.push_str(&wrapped);
             out.push('\n');
