@@ -226,10 +226,14 @@ pub fn dry_run_or_execute(
         if json {
             super::write_json(ui, &plan)?;
         } else {
-            render_dry_run(&mut ui.out(), repo, &plan)?;
-            writeln!(
-                ui.out(),
-                "\nThis was a dry run: nothing changed. Run again with --execute to do it."
+            let mut out = ui.out();
+            render_dry_run(&mut out, repo, &plan)?;
+            writeln!(out)?;
+            prose(
+                &mut out,
+                super::ui::terminal_width(),
+                "",
+                "This was a dry run: nothing changed. Run again with --execute to do it.",
             )?;
         }
         return Ok(ExitCode::SUCCESS);

@@ -19,6 +19,7 @@ mod recovery;
 mod replace;
 mod scenario;
 mod sync;
+mod terminal_width;
 
 use std::path::Path;
 
