@@ -186,25 +186,13 @@ fn prose(
 /// lines with the shell's ` \` between words (a word is never cut).
 fn command(out: &mut impl Write, width: Option<usize>, words: &[String]) -> std::io::Result<()> {
     let whole = format!("    $ git {}", words.join(" "));
-    let Some(width) = width.filter(|w| whole.chars().count() > *w) else {
-        return writeln!(out, "{whole}");
-    };
-    let mut line = String::from("    $ git");
-    let mut fresh = false;
-    for word in words {
-        // Room for the word and, should another follow, the ` \`.
-        if !fresh && line.chars().count() + 1 + word.chars().count() + 2 > width {
-            writeln!(out, "{line} \\")?;
-            line = String::from("        ");
-            fresh = true;
+    match width {
+        Some(width) if whole.chars().count() > width => {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            writeln!(out, "{}", super::ui::shell_wrap("    $ git ", &words, width, "        "))
         }
-        if !fresh {
-            line.push(' ');
-        }
-        line.push_str(word);
-        fresh = false;
+        _ => writeln!(out, "{whole}"),
     }
-    writeln!(out, "{line}")
 }
 
 /// Renders the plan for a dry run, with how each step stands now (when that can be read).

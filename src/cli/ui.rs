@@ -105,6 +105,29 @@ pub fn wrap(text: &str, width: usize, start: usize, indent: usize) -> String {
     wrapped.get(start..).unwrap_or_default().to_string()
 }
 
+/// Writes a shell command to copy: `prefix` and the (quoted) `words`, continued on lines
+/// that start with `more` after the shell's ` \` where the next word would leave no room
+/// for one within `width`. Words are never cut, so the lines still run when pasted.
+pub fn shell_wrap(prefix: &str, words: &[&str], width: usize, more: &str) -> String {
+    let columns = textwrap::core::display_width;
+    let mut lines = vec![prefix.to_string()];
+    let mut fresh = true;
+    for word in words {
+        let line = lines.last_mut().expect("one line at least");
+        if !fresh && columns(line) + 1 + columns(word) + 2 > width {
+            line.push_str(" \\");
+            lines.push(format!("{more}{word}"));
+        } else {
+            if !fresh {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        fresh = false;
+    }
+    lines.join("\n")
+}
+
 /// Today's date in UTC, `YYYY-MM-DD`.
 pub fn today() -> String {
     let days = std::time::SystemTime::now()
@@ -145,6 +168,10 @@ mod tests {
         assert_eq!(wrap(&format!("a {long} b"), 10, 0, 0), format!("a\n{long}\nb"));
         // 漢 is two columns wide.
         assert_eq!(wrap("漢字漢字 ab", 10, 0, 0), "漢字漢字\nab");
+        assert_eq!(
+            super::shell_wrap("  ", &["git", "push", "origin", "x"], 14, "    "),
+            "  git push \\\n    origin x"
+        );
         // Words break at spaces only, never at a hyphen.
         assert_eq!(wrap("must force-update", 12, 0, 0), "must\nforce-update");
     }

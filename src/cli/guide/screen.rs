@@ -22,21 +22,9 @@ pub(super) fn say(text: &str) {
 /// Writes a command to copy, indented, wrapped to [`width`] with the shell's ` \`
 /// continuations so that it still runs when pasted.
 pub(super) fn say_command(command: &str) {
-    let width = width();
-    let mut lines = vec![String::from("  ")];
-    for word in command.split(' ') {
-        let line = lines.last_mut().expect("one line at least");
-        if line.trim().is_empty() || columns(line) + 1 + columns(word) + 2 <= width {
-            if !line.trim().is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        } else {
-            line.push_str(" \\");
-            lines.push(format!("      {word}"));
-        }
-    }
-    let _ = writeln!(std::io::stderr(), "{}", lines.join("\n"));
+    let words: Vec<&str> = command.split(' ').collect();
+    let lines = crate::cli::ui::shell_wrap("  ", &words, width(), "      ");
+    let _ = writeln!(std::io::stderr(), "{lines}");
 }
 
 /// Records an answer on the screen as `prompt: answer`, wrapped to [`width`] (the prompts
