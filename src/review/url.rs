@@ -259,6 +259,8 @@ mod tests {
             (plain.as_str(), plain.userinfo.is_none()),
             ("https://review.example.org/gerrit", true)
         );
+        let puny = GerritUrl::parse("https://xn--gerrt-1sa.example.org").expect("parses");
+        assert_eq!(puny.as_str(), "https://xn--gerrt-1sa.example.org");
         let raw_at = GerritUrl::parse("http://rel:p@ss@host:8080").expect("the last @ ends it");
         assert_eq!(raw_at.as_str(), "http://host:8080");
         assert!(matches!(&raw_at.userinfo, Some((u, Some(p))) if u == "rel" && p.0 == "p@ss"));
@@ -269,6 +271,8 @@ mod tests {
             ("http://host/a b", "spaces"),
             ("http://host/#top", "no query or fragment"),
             ("http://", "no valid host"),
+            // ASCII host names only, as before (Punycode is ASCII).
+            ("https://gerrít.example.org", "does not parse"),
         ] {
             let err = GerritUrl::parse(bad).expect_err(bad).to_string();
             assert!(err.contains(reason), "{bad}: {err}");

@@ -31,7 +31,7 @@ Examples:
 /// or words, or an end of life or of maintenance) and from where, the five options
 /// measured, what the server allows, what a tree-replacing option would drop (offered as
 /// follow-ups, with a `.gitreview` one), the tag and the open reviews; the decision is
-/// written as a playbook with the figures in its comments, its plan shown in 80 columns,
+/// written as a playbook with the figures in its comments, its plan shown in the terminal's width,
 /// and carried out only if you say so twice. A playbook an earlier guide wrote here and
 /// did not carry out is offered first. For a developer: what `sync` would do to each
 /// branch, then do it. For a project lead: the comparison as Markdown for a mailing list.
@@ -316,7 +316,7 @@ fn write_file(prompt: &str, default: &str, contents: &[u8]) -> Step<PathBuf> {
     }
 }
 
-/// Shows the playbook's plan in 80 columns, asks "Carry it out now?" (default no) and, at
+/// Shows the playbook's plan in the terminal's width, asks "Carry it out now?" (default no) and, at
 /// the point of no return, again with `consequences`; then runs it with its journal and
 /// prints the announcement and the next commands.
 fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<ExitCode> {
