@@ -32,8 +32,11 @@ impl std::fmt::Debug for Trust {
 impl Trust {
     /// Finds what git would trust for `url`, first found wins: `GIT_SSL_CAINFO`; git's
     /// `http.<url>.sslCAInfo` or `http.sslCAInfo`; `SSL_CERT_FILE`; else the platform's
-    /// trust store.
+    /// trust store. A plain `http` URL needs none: nothing is read.
     pub fn find(git: &Git, url: &GerritUrl) -> Result<Trust, ReviewError> {
+        if !url.as_str().starts_with("https://") {
+            return Ok(Trust::Platform);
+        }
         let env = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         if let Some(path) = env("GIT_SSL_CAINFO") {
             return Trust::ca_file(&path, "GIT_SSL_CAINFO");

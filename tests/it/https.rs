@@ -163,30 +163,37 @@ fn a_certificate_from_a_private_ca_is_refused_until_git_is_told_of_the_ca() {
     assert!(err.to_string().contains("empty.pem"), "{err}");
 }
 
-/// Runs `git regraft abandon` (a dry run: it lists, anonymously) against the server.
-fn abandon_dry_run(repo: &Path, s: &Served, ssl_cert_file: Option<&Path>) -> (Option<i32>, String) {
+/// Runs `git regraft abandon` (a dry run: it lists, anonymously) against the server, with
+/// none of the machine's CA variables but `envs`.
+fn abandon_dry_run(repo: &Path, s: &Served, envs: &[(&str, &Path)]) -> (Option<i32>, String) {
     let mut cmd = crate::regraft(repo);
     cmd.args(["abandon", "stable/liberty", "--gerrit", &s.url, "--project", "openstack/kolla"]);
     cmd.env_remove("GIT_SSL_CAINFO").env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
-    if let Some(file) = ssl_cert_file {
-        cmd.env("SSL_CERT_FILE", file);
+    for (key, value) in envs {
+        cmd.env(key, value);
     }
     crate::run(&mut cmd)
 }
 
 #[test]
-fn the_command_trusts_the_ca_that_ssl_cert_file_names() {
+fn the_command_trusts_the_ca_that_ssl_cert_file_git_ssl_cainfo_or_git_config_names() {
     let s = serve();
     let tmp = TempDir::new().expect("temp dir");
     let repo = repository(&tmp);
-    let (code, out) = abandon_dry_run(&repo, &s, None);
-    assert_ne!(code, Some(0), "{out}");
+    let (code, out) = abandon_dry_run(&repo, &s, &[]);
+    assert_eq!(code, Some(2), "the user's configuration to mend: {out}");
     assert!(out.contains(&s.url) && out.contains("not trusted"), "{out}");
     assert!(out.contains("UnknownIssuer"), "{out}");
-    let (code, out) = abandon_dry_run(&repo, &s, Some(&s.ca_file));
-    assert_eq!(code, Some(0), "{out}");
+    for variable in ["SSL_CERT_FILE", "GIT_SSL_CAINFO"] {
+        let (code, out) = abandon_dry_run(&repo, &s, &[(variable, &s.ca_file)]);
+        assert_eq!(code, Some(0), "{variable}: {out}");
+        assert!(out.contains("1 open reviews on stable/liberty"), "{out}");
+        assert!(out.contains("  1 Change 1"), "{out}");
+    }
+    git(&repo, &["config", "http.sslCAInfo", s.ca_file.to_str().expect("UTF-8")]);
+    let (code, out) = abandon_dry_run(&repo, &s, &[]);
+    assert_eq!(code, Some(0), "http.sslCAInfo: {out}");
     assert!(out.contains("1 open reviews on stable/liberty"), "{out}");
-    assert!(out.contains("  1 Change 1"), "{out}");
 }
 
 #[test]
