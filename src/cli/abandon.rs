@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::review::{
-    self, AbandonLog, AbandonRecord, Credentials, Gerrit, GerritUrl, Outcome, Review,
+    self, AbandonLog, AbandonRecord, Abandoning, Credentials, Gerrit, GerritUrl, Outcome, Review,
+    Trust,
 };
 
 use super::{CommandError, Ui};
@@ -152,7 +153,9 @@ pub fn gitreview_warning(
     else {
         return Ok(None);
     };
-    let gerrit = Gerrit::brief(&target.gerrit, None);
+    // A CA file that cannot be read leaves the platform's roots: this only warns.
+    let trust = Trust::find(repo.git(), &target.gerrit).unwrap_or_default();
+    let gerrit = Gerrit::brief(&target.gerrit, None).trusting(trust);
     let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
         Ok(open) => format!("{} open reviews", open.len()),
         Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
@@ -190,7 +193,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             })?,
     };
     let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
-    let credentials = Credentials::find(repo.git(), &url);
+    let credentials = Credentials::lookup(repo.git(), &url)?;
+    let trust = Trust::find(repo.git(), &url)?;
     let message = args.call.message.unwrap_or_else(|| {
         format!(
             "Abandoned by git regraft: {} is being replaced or ended; the change can be restored.",
@@ -199,14 +203,15 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     });
     if !args.call.execute {
         // Listing needs no account on a public project: anonymous when none is found.
-        let gerrit = Gerrit::with(&url, credentials.ok(), timeout);
+        let gerrit = Gerrit::with(&url, credentials, timeout).trusting(trust);
         ui.status(&format!(
             "asking {url} for the open reviews on {} of {project}{} (at most {}s per answer)",
             args.branch,
             if gerrit.authenticated() { "" } else { ", anonymously" },
             args.call.timeout
         ));
-        let listed = review::abandon_all(&gerrit, &project, &args.branch, &message, true)?;
+        let listed =
+            review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::ListOnly)?;
         let reviews: Vec<Review> = listed.into_iter().map(|(r, _)| r).collect();
         if args.call.json {
             super::write_json(ui, &reviews)?;
@@ -228,14 +233,16 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let gerrit = Gerrit::with(&url, Some(credentials?), timeout);
+    let credentials =
+        credentials.ok_or_else(|| review::ReviewError::NoCredentials { url: url.to_string() })?;
+    let gerrit = Gerrit::with(&url, Some(credentials), timeout).trusting(trust);
     ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
     let open = review::ReviewHost::open_reviews(&gerrit, &project, &args.branch)?;
     super::surgery::confirm(
         &format!("abandon {} reviews on {}", open.len(), args.branch),
         args.call.yes,
     )?;
-    let done = review::abandon_all(&gerrit, &project, &args.branch, &message, false);
+    let done = review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::Execute);
     let done = done?;
     let record = AbandonRecord {
         gerrit: url.clone(),
@@ -312,7 +319,8 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
     let mut out = ui.out();
     for mut record in chosen {
         let credentials = Credentials::find(repo.git(), &record.gerrit)?;
-        let gerrit = Gerrit::with(&record.gerrit, Some(credentials), timeout);
+        let trust = Trust::find(repo.git(), &record.gerrit)?;
+        let gerrit = Gerrit::with(&record.gerrit, Some(credentials), timeout).trusting(trust);
         let message = args.call.message.clone().unwrap_or_else(|| {
             format!("Restored by git regraft after {} was replaced.", record.branch)
         });

@@ -75,7 +75,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         None => None,
         Some(target) => {
             // Counting needs no account on a public project: anonymous without one.
-            let credentials = regraft::review::Credentials::find(repo.git(), &target.gerrit).ok();
+            let credentials = regraft::review::Credentials::lookup(repo.git(), &target.gerrit)?;
+            let trust = regraft::review::Trust::find(repo.git(), &target.gerrit)?;
             // A server the user did not name (found in .gitreview) gets one short try.
             let gerrit = match target.found_in {
                 Some(_) => regraft::review::Gerrit::brief(&target.gerrit, credentials),
@@ -84,7 +85,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                     credentials,
                     regraft::review::DEFAULT_TIMEOUT,
                 ),
-            };
+            }
+            .trusting(trust);
             let open = regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch);
             match (open, &target.found_in) {
                 (Ok(open), _) => Some(open.len()),
@@ -136,8 +138,10 @@ fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// Writes the terminal table (under 100 columns), verdicts and the recommendation.
+/// Writes the terminal table (under 100 columns), then the verdicts and the recommendation
+/// wrapped to the terminal's width (80 columns off a terminal).
 pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
+    let width = super::ui::width();
     writeln!(
         out,
         "replacing {} ({}) by {} ({})",
@@ -181,11 +185,16 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
     }
     writeln!(out)?;
     for f in &c.options {
-        writeln!(out, "{:<10} {}", f.strategy, super::ui::wrap(&f.verdict, 88, 11))?;
-        writeln!(out, "{:<10} needs: {}", "", f.needs.join(", "))?;
+        writeln!(out, "{:<10} {}", f.strategy, super::ui::wrap(&f.verdict, width, 11, 11))?;
+        let needs = super::ui::wrap(&f.needs.join(", "), width, 18, 18);
+        writeln!(out, "{:<10} needs: {needs}", "")?;
     }
     writeln!(out)?;
-    writeln!(out, "recommendation: {}", super::ui::wrap(&c.recommendation.to_string(), 84, 16))
+    writeln!(
+        out,
+        "recommendation: {}",
+        super::ui::wrap(&c.recommendation.to_string(), width, 16, 16)
+    )
 }
 
 /// Writes a Markdown table and notes, ready for a mailing-list post or a wiki.

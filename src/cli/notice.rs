@@ -86,7 +86,7 @@ pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
                 "{branch} on {remote} was deleted. Its last commit, {}, is kept by the tag {tag}.",
                 n.old.short()
             );
-            let _ = writeln!(s, "{}", wrap(&text, 76, 0));
+            let _ = writeln!(s, "{}", wrap(&text, 76, 0, 0));
         }
         (BranchChange::Replaced(strategy), Some(source)) => {
             let text = format!(
@@ -94,12 +94,12 @@ pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
                  Its old tip, {}, is kept by the tag {tag}: nothing was lost.",
                 n.old.short()
             );
-            let _ = writeln!(s, "{}", wrap(&text, 76, 0));
+            let _ = writeln!(s, "{}", wrap(&text, 76, 0, 0));
         }
         _ => {}
     }
     if let Some(why) = why {
-        let _ = writeln!(s, "\n{}", wrap(&format!("Why: {why}"), 76, 0));
+        let _ = writeln!(s, "\n{}", wrap(&format!("Why: {why}"), 76, 0, 0));
     }
     s.push('\n');
     match n.strategy {

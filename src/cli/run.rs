@@ -203,7 +203,7 @@ pub(super) fn execute_parts(
                         let mut report = |step: &operation::Step, _| {
                             let done = format!("done: {}", step.description);
                             match fitted {
-                                Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 4)),
+                                Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 0, 4)),
                                 None => eprintln!("{done}"),
                             }
                         };

@@ -92,16 +92,20 @@ pub fn render_now(
     plan: &Plan,
     now: Option<&[regraft::surgery::assess::StepNow]>,
 ) -> std::io::Result<()> {
+    // On a terminal the prose fits its width; in a pipe or a file each line stays whole, as
+    // scripts read it. Commands wrap only between words, with the shell's ` \`, so that they
+    // still run when pasted; a request's URL is never cut.
+    let width = super::ui::terminal_width();
     writeln!(out, "plan: {}", plan.operation)?;
     for note in &plan.notes {
-        writeln!(out, "note: {note}")?;
+        prose(out, width, "note: ", note)?;
     }
     for (n, step) in plan.steps.iter().enumerate() {
         writeln!(out)?;
-        writeln!(out, "{:>2}. {}", n + 1, step.description)?;
+        prose(out, width, &format!("{:>2}. ", n + 1), &step.description)?;
         if let Some(action) = step.git() {
             let words: Vec<String> = action.argv().iter().map(|w| regraft::git::quote(w)).collect();
-            writeln!(out, "    $ git {}", words.join(" "))?;
+            command(out, width, &words)?;
             if let Some(input) = action.input() {
                 for line in input.lines() {
                     writeln!(out, "    | {line}")?;
@@ -111,7 +115,12 @@ pub fn render_now(
         if let Some(review) = step.review() {
             // The requests as the plan carries them: what the client sends, byte for byte.
             for request in &review.requests {
-                writeln!(out, "    {} {}", request.method, request.url(&review.gerrit, true))?;
+                writeln!(
+                    out,
+                    "    {} {}",
+                    request.method,
+                    request.url(&review.gerrit, regraft::review::Access::Authenticated)
+                )?;
                 if let Some(body) = &request.body {
                     writeln!(out, "      {body}")?;
                 }
@@ -131,10 +140,10 @@ pub fn render_now(
             writeln!(out, "    (HTTP Basic with your Gerrit HTTP password, which is never shown)")?;
         }
         for check in &step.precondition {
-            writeln!(out, "    before: {}", check.describe(&plan.remote))?;
+            prose(out, width, "    before: ", &check.describe(&plan.remote))?;
         }
         for check in &step.verification {
-            writeln!(out, "    after:  {}", check.describe(&plan.remote))?;
+            prose(out, width, "    after:  ", &check.describe(&plan.remote))?;
         }
         if let Some(now) = now {
             use regraft::surgery::assess::StepNow;
@@ -151,10 +160,39 @@ pub fn render_now(
                 }
                 None => "after a blocked step".to_string(),
             };
-            writeln!(out, "    now:    {line}")?;
+            prose(out, width, "    now:    ", &line)?;
         }
     }
     Ok(())
+}
+
+/// Writes `prefix` and `text`, the text wrapped under itself to `width` when there is one.
+fn prose(
+    out: &mut impl Write,
+    width: Option<usize>,
+    prefix: &str,
+    text: &str,
+) -> std::io::Result<()> {
+    match width {
+        Some(width) => {
+            let start = prefix.chars().count();
+            writeln!(out, "{prefix}{}", super::ui::wrap(text, width, start, start))
+        }
+        None => writeln!(out, "{prefix}{text}"),
+    }
+}
+
+/// Writes `$ git` and the quoted `words`; when wider than `width`, continued on further
+/// lines with the shell's ` \` between words (a word is never cut).
+fn command(out: &mut impl Write, width: Option<usize>, words: &[String]) -> std::io::Result<()> {
+    let whole = format!("    $ git {}", words.join(" "));
+    match width {
+        Some(width) if whole.chars().count() > width => {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            writeln!(out, "{}", super::ui::shell_wrap("    $ git ", &words, width, "        "))
+        }
+        _ => writeln!(out, "{whole}"),
+    }
 }
 
 /// Renders the plan for a dry run, with how each step stands now (when that can be read).
@@ -174,10 +212,14 @@ pub fn dry_run_or_execute(
         if c.json {
             super::write_json(ui, &plan)?;
         } else {
-            render_dry_run(&mut ui.out(), repo, &plan)?;
-            writeln!(
-                ui.out(),
-                "\nThis was a dry run: nothing changed. Run again with --execute to do it."
+            let mut out = ui.out();
+            render_dry_run(&mut out, repo, &plan)?;
+            writeln!(out)?;
+            prose(
+                &mut out,
+                super::ui::terminal_width(),
+                "",
+                "This was a dry run: nothing changed. Run again with --execute to do it.",
             )?;
         }
         return Ok(ExitCode::SUCCESS);

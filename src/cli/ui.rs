@@ -64,21 +64,68 @@ impl Ui {
     }
 }
 
-/// Wraps `text` at `width` columns, indenting continuation lines by `indent`.
-pub fn wrap(text: &str, width: usize, indent: usize) -> String {
-    let mut lines: Vec<String> = vec![String::new()];
-    for word in text.split_whitespace() {
-        let line = lines.last_mut().expect("starts with one line");
-        if !line.is_empty() && line.len() + 1 + word.len() > width {
-            lines.push(word.to_string());
+/// The width assumed for output that is not on a terminal (a pipe, a file, a test).
+pub const DEFAULT_WIDTH: usize = 80;
+
+/// Returns the width of the terminal standard output is on, in columns, or
+/// [`DEFAULT_WIDTH`] when it is not on one.
+pub fn width() -> usize {
+    columns(&console::Term::stdout())
+}
+
+/// Returns the width of the terminal standard output is on, if it is on one.
+pub fn terminal_width() -> Option<usize> {
+    console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols))
+}
+
+/// Returns the width of the terminal standard error is on (where the guide and status lines
+/// go), or [`DEFAULT_WIDTH`].
+pub fn stderr_width() -> usize {
+    columns(&console::Term::stderr())
+}
+
+fn columns(term: &console::Term) -> usize {
+    term.size_checked().map_or(DEFAULT_WIDTH, |(_, cols)| usize::from(cols))
+}
+
+/// Wraps `text` at spaces to lines of at most `width` display columns: the first line
+/// starts at column `start` (after what the caller wrote on it), the next ones are indented
+/// by `indent` spaces. Runs of whitespace count as one space; a word wider than a line
+/// stays whole on its own line.
+pub fn wrap(text: &str, width: usize, start: usize, indent: usize) -> String {
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = " ".repeat(start);
+    let rest = " ".repeat(indent);
+    let options = textwrap::Options::new(width.max(1))
+        .initial_indent(&first)
+        .subsequent_indent(&rest)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    let wrapped = textwrap::fill(&words, options);
+    wrapped.get(start..).unwrap_or_default().to_string()
+}
+
+/// Writes a shell command to copy: `prefix` and the (quoted) `words`, continued on lines
+/// that start with `more` after the shell's ` \` where the next word would leave no room
+/// for one within `width`. Words are never cut, so the lines still run when pasted.
+pub fn shell_wrap(prefix: &str, words: &[&str], width: usize, more: &str) -> String {
+    let columns = textwrap::core::display_width;
+    let mut lines = vec![prefix.to_string()];
+    let mut fresh = true;
+    for word in words {
+        let line = lines.last_mut().expect("one line at least");
+        if !fresh && columns(line) + 1 + columns(word) + 2 > width {
+            line.push_str(" \\");
+            lines.push(format!("{more}{word}"));
         } else {
-            if !line.is_empty() {
+            if !fresh {
                 line.push(' ');
             }
             line.push_str(word);
         }
+        fresh = false;
     }
-    lines.join(&format!("\n{}", " ".repeat(indent)))
+    lines.join("\n")
 }
 
 /// Today's date in UTC, `YYYY-MM-DD`.
@@ -107,7 +154,27 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::civil_from_days;
+    use super::{civil_from_days, wrap};
+
+    #[test]
+    fn wrapping_counts_display_columns_and_leaves_long_words_whole() {
+        // "é" is two bytes and one column: the line of 10 columns fits.
+        assert_eq!(wrap("café  café", 10, 0, 2), "café café");
+        assert_eq!(wrap("one two three", 9, 0, 2), "one two\n  three");
+        // The first line starts after a 5-column prefix the caller wrote.
+        assert_eq!(wrap("one two three", 11, 5, 5), "one\n     two\n     three");
+        assert_eq!(wrap("one two three", 12, 5, 5), "one two\n     three");
+        let long = "x".repeat(20);
+        assert_eq!(wrap(&format!("a {long} b"), 10, 0, 0), format!("a\n{long}\nb"));
+        // 漢 is two columns wide.
+        assert_eq!(wrap("漢字漢字 ab", 10, 0, 0), "漢字漢字\nab");
+        assert_eq!(
+            super::shell_wrap("  ", &["git", "push", "origin", "x"], 14, "    "),
+            "  git push \\\n    origin x"
+        );
+        // Words break at spaces only, never at a hyphen.
+        assert_eq!(wrap("must force-update", 12, 0, 0), "must\nforce-update");
+    }
 
     #[test]
     fn days_become_dates() {

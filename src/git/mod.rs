@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod config;
+pub mod credential;
 pub mod names;
 pub mod objects;
 pub mod reads;

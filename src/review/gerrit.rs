@@ -20,9 +20,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use base64::Engine as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-use super::{Credentials, GerritUrl, Outcome, Review, ReviewError, ReviewHost};
+use super::{
+    Credentials, GerritUrl, Outcome, Review, ReviewError, ReviewHost, ReviewStatus, Trust,
+};
 use crate::oid::ObjectId;
 
 /// How many open changes on one branch regraft will page through before it stops with an
@@ -32,11 +35,46 @@ const MAX_CHANGES: usize = 10_000;
 /// How many changes a page asks for.
 const PAGE: usize = 100;
 
+/// The HTTP methods regraft's calls use, written as HTTP writes them (`GET`...), which is
+/// how journals and saved plans hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    /// Returns the method as HTTP writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a call goes to Gerrit's authenticated `/a/` paths or is anonymous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Authenticated,
+    Anonymous,
+}
+
 /// One call to Gerrit's REST API, as data: what a plan shows is what the client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpCall {
-    /// `GET`, `POST`, `PUT` or `DELETE`.
-    pub method: String,
+    pub method: Method,
     /// The path after the server's base URL and `/a/` (or `/` when anonymous), encoded
     /// exactly as it is sent.
     pub path: String,
@@ -46,13 +84,17 @@ pub struct HttpCall {
 }
 
 impl HttpCall {
-    fn new(method: &str, path: String, body: Option<serde_json::Value>) -> HttpCall {
-        HttpCall { method: method.to_string(), path, body: body.map(|b| b.to_string()) }
+    fn new(method: Method, path: String, body: Option<serde_json::Value>) -> HttpCall {
+        HttpCall { method, path, body: body.map(|b| b.to_string()) }
     }
 
     /// Returns the full URL of the call on `base`, authenticated (`/a/`) or anonymous.
-    pub fn url(&self, base: &GerritUrl, authenticated: bool) -> String {
-        format!("{base}/{}{}", if authenticated { "a/" } else { "" }, self.path)
+    pub fn url(&self, base: &GerritUrl, access: Access) -> String {
+        let prefix = match access {
+            Access::Authenticated => "a/",
+            Access::Anonymous => "",
+        };
+        format!("{base}/{prefix}{}", self.path)
     }
 
     /// One page of the open changes on `branch` of `project`, from the `start`th on.
@@ -62,13 +104,13 @@ impl HttpCall {
             encode(project),
             encode(branch)
         );
-        HttpCall::new("GET", path, None)
+        HttpCall::new(Method::Get, path, None)
     }
 
     /// Abandons a review, leaving `message` on it and notifying its owner.
     pub fn abandon(review: &Review, message: &str) -> HttpCall {
         let body = serde_json::json!({ "message": message, "notify": "OWNER" });
-        HttpCall::new("POST", format!("changes/{}/abandon", change_id(review)), Some(body))
+        HttpCall::new(Method::Post, format!("changes/{}/abandon", change_id(review)), Some(body))
     }
 
     /// The abandon of any listed review of `project`: the path holds `{number}` where each
@@ -76,38 +118,38 @@ impl HttpCall {
     pub fn abandon_any(project: &str, message: &str) -> HttpCall {
         let body = serde_json::json!({ "message": message, "notify": "OWNER" });
         let path = format!("changes/{}~{{number}}/abandon", encode(project));
-        HttpCall::new("POST", path, Some(body))
+        HttpCall::new(Method::Post, path, Some(body))
     }
 
     /// The restore of any recorded review of `project`, `{number}` standing for its number.
     pub fn restore_any(project: &str, message: &str) -> HttpCall {
         let body = serde_json::json!({ "message": message, "notify": "OWNER" });
         let path = format!("changes/{}~{{number}}/restore", encode(project));
-        HttpCall::new("POST", path, Some(body))
+        HttpCall::new(Method::Post, path, Some(body))
     }
 
     /// Restores an abandoned review.
     pub fn restore(review: &Review, message: &str) -> HttpCall {
         let body = serde_json::json!({ "message": message, "notify": "OWNER" });
-        HttpCall::new("POST", format!("changes/{}/restore", change_id(review)), Some(body))
+        HttpCall::new(Method::Post, format!("changes/{}/restore", change_id(review)), Some(body))
     }
 
     /// Deletes a branch; Gerrit answers 409 while the branch has open changes.
     pub fn delete_branch(project: &str, branch: &str) -> HttpCall {
-        HttpCall::new("DELETE", branch_path(project, branch), None)
+        HttpCall::new(Method::Delete, branch_path(project, branch), None)
     }
 
     /// Creates a branch at `revision`.
     pub fn create_branch(project: &str, branch: &str, revision: ObjectId) -> HttpCall {
         let body = serde_json::json!({ "revision": revision.to_hex() });
-        HttpCall::new("PUT", branch_path(project, branch), Some(body))
+        HttpCall::new(Method::Put, branch_path(project, branch), Some(body))
     }
 
     /// Creates an annotated tag at `revision`.
     pub fn create_tag(project: &str, tag: &str, revision: ObjectId, message: &str) -> HttpCall {
         let body = serde_json::json!({ "revision": revision.to_hex(), "message": message });
         HttpCall::new(
-            "PUT",
+            Method::Put,
             format!("projects/{}/tags/{}", encode(project), encode(tag)),
             Some(body),
         )
@@ -129,17 +171,13 @@ fn change_id(review: &Review) -> String {
     }
 }
 
-/// Encodes a path segment or query value (project and branch names hold slashes).
+/// What stays as it is in a path segment or query value: RFC 3986's unreserved characters.
+/// Everything else is escaped, `/` included, since project and branch names hold slashes.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Encodes a path segment or query value (`openstack/kolla` is `openstack%2Fkolla`).
 fn encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 /// The fields of a `ChangeInfo` regraft reads.
@@ -158,7 +196,7 @@ struct ChangeInfo {
     #[serde(default)]
     branch: String,
     #[serde(default)]
-    status: String,
+    status: ReviewStatus,
     #[serde(rename = "_more_changes", default)]
     more: bool,
 }
@@ -168,6 +206,8 @@ pub struct Gerrit {
     base: GerritUrl,
     credentials: Option<Credentials>,
     agent: ureq::Agent,
+    timeout: Duration,
+    trust: Trust,
     /// How many times a transient failure (5xx, connection trouble) is tried again.
     retries: u32,
 }
@@ -177,6 +217,7 @@ impl std::fmt::Debug for Gerrit {
         f.debug_struct("Gerrit")
             .field("base", &self.base)
             .field("user", &self.credentials.as_ref().map(|c| c.user.as_str()))
+            .field("trust", &self.trust)
             .finish()
     }
 }
@@ -195,15 +236,21 @@ impl Gerrit {
         Gerrit::with(url, None, DEFAULT_TIMEOUT)
     }
 
-    /// Returns a client with the given credentials (none: anonymous) and timeout per request.
+    /// Returns a client with the given credentials (none: anonymous) and timeout per request,
+    /// trusting the platform's certificates (see [`Gerrit::trusting`]).
     pub fn with(url: &GerritUrl, credentials: Option<Credentials>, timeout: Duration) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .build()
-            .into();
+        let trust = Trust::Platform;
+        let agent = agent(timeout, &trust);
         let base = url.clone().without_credentials();
-        Gerrit { base, credentials, agent, retries: 3 }
+        Gerrit { base, credentials, agent, timeout, trust, retries: 3 }
+    }
+
+    /// Returns this client checking the server's certificate against `trust` (what
+    /// [`Trust::find`] finds for the repository).
+    pub fn trusting(mut self, trust: Trust) -> Self {
+        self.agent = agent(self.timeout, &trust);
+        self.trust = trust;
+        self
     }
 
     /// Returns a client for a server the user did not name (found in `.gitreview`): one try
@@ -223,16 +270,21 @@ impl Gerrit {
         self.credentials.is_some()
     }
 
+    /// Returns whether calls go to the authenticated paths.
+    pub fn access(&self) -> Access {
+        if self.authenticated() { Access::Authenticated } else { Access::Anonymous }
+    }
+
     /// Returns the full URL `call` is sent to.
     pub fn url_of(&self, call: &HttpCall) -> String {
-        call.url(&self.base, self.authenticated())
+        call.url(&self.base, self.access())
     }
 
     /// Sends one call; retries transient failures with backoff, never a 4xx; returns the
     /// status and the body with Gerrit's `)]}'` prefix removed.
     pub fn send(&self, call: &HttpCall) -> Result<(u16, String), ReviewError> {
         let url = self.url_of(call);
-        let method = call.method.as_str();
+        let method = call.method;
         let auth = self.credentials.as_ref().map(|c| {
             let token = base64::engine::general_purpose::STANDARD.encode(format!(
                 "{}:{}",
@@ -244,23 +296,26 @@ impl Gerrit {
         let mut attempt = 0;
         loop {
             let result = match method {
-                "GET" => {
+                Method::Get => {
                     let request = self.agent.get(&url);
                     match &auth {
                         Some(a) => request.header("Authorization", a).call(),
                         None => request.call(),
                     }
                 }
-                "DELETE" => {
+                Method::Delete => {
                     let request = self.agent.delete(&url);
                     match &auth {
                         Some(a) => request.header("Authorization", a).call(),
                         None => request.call(),
                     }
                 }
-                _ => {
-                    let request =
-                        if method == "PUT" { self.agent.put(&url) } else { self.agent.post(&url) };
+                Method::Put | Method::Post => {
+                    let request = if method == Method::Put {
+                        self.agent.put(&url)
+                    } else {
+                        self.agent.post(&url)
+                    };
                     let request = request.header("Content-Type", "application/json");
                     let body = call.body.as_deref().unwrap_or("{}");
                     match &auth {
@@ -278,7 +333,7 @@ impl Gerrit {
                             text.strip_prefix(")]}'").unwrap_or(&text).trim_start().to_string();
                         if status == 401 || status == 403 {
                             return Err(ReviewError::Unauthorized {
-                                method: method.into(),
+                                method,
                                 url,
                                 user: self
                                     .credentials
@@ -290,17 +345,24 @@ impl Gerrit {
                         return Ok((status, text));
                     }
                     ReviewError::Status {
-                        method: method.into(),
+                        method,
                         url: url.clone(),
                         status,
                         body: text.trim().to_string(),
                     }
                 }
-                Err(e) => ReviewError::Transport {
-                    method: method.into(),
-                    url: url.clone(),
-                    detail: e.to_string(),
-                },
+                // A certificate that is not trusted stays so: no retry.
+                Err(e) if certificate_problem(&e) => {
+                    return Err(ReviewError::Certificate {
+                        method,
+                        url,
+                        detail: e.to_string(),
+                        trusted: self.trust.describe(),
+                    });
+                }
+                Err(e) => {
+                    ReviewError::Transport { method, url: url.clone(), detail: e.to_string() }
+                }
             };
             if attempt >= self.retries {
                 return Err(transient);
@@ -316,12 +378,7 @@ impl Gerrit {
         if (200..300).contains(&status) {
             return Ok(text);
         }
-        Err(ReviewError::Status {
-            method: call.method.clone(),
-            url: self.url_of(call),
-            status,
-            body: text,
-        })
+        Err(ReviewError::Status { method: call.method, url: self.url_of(call), status, body: text })
     }
 
     fn act(&self, call: &HttpCall) -> Result<Outcome, ReviewError> {
@@ -330,12 +387,34 @@ impl Gerrit {
             200..=299 => Ok(Outcome::Done),
             409 => Ok(Outcome::AlreadyThere(text.trim().to_string())),
             _ => Err(ReviewError::Status {
-                method: call.method.clone(),
+                method: call.method,
                 url: self.url_of(call),
                 status,
                 body: text,
             }),
         }
+    }
+}
+
+/// Returns an agent that leaves statuses to the caller, with `timeout` per request and
+/// `trust`'s roots.
+fn agent(timeout: Duration, trust: &Trust) -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder().root_certs(trust.root_certs()).build();
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .tls_config(tls)
+        .build()
+        .into()
+}
+
+/// Tells whether the TLS handshake failed on the server's certificate (unknown issuer,
+/// expired, another name), which trying again does not mend.
+fn certificate_problem(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Rustls(rustls) => rustls.to_string().contains("certificate"),
+        ureq::Error::Io(io) => io.to_string().contains("invalid peer certificate"),
+        _ => false,
     }
 }
 
@@ -431,12 +510,37 @@ mod tests {
             subject: String::new(),
             change_id: String::new(),
             branch: "stable/liberty".into(),
-            status: "NEW".into(),
+            status: ReviewStatus::New,
         };
         assert_eq!(HttpCall::abandon(&review, "m").path, "changes/openstack%2Fkolla~101/abandon");
         let any = HttpCall::abandon_any("openstack/kolla", "m");
         assert_eq!(any.path.replace("{number}", "101"), HttpCall::abandon(&review, "m").path);
         assert_eq!(any.body, HttpCall::abandon(&review, "m").body);
         assert_eq!(encode("stable/liberty"), "stable%2Fliberty");
+        assert_eq!(encode("openstack/kolla"), "openstack%2Fkolla");
+        // Unreserved characters stay; everything else (UTF-8 bytes included) is escaped.
+        assert_eq!(encode("a-b_c.d~e f+g:h@ü"), "a-b_c.d~e%20f%2Bg%3Ah%40%C3%BC");
+    }
+
+    #[test]
+    fn calls_written_with_the_method_as_a_string_read_and_write_back_the_same() {
+        // Journals and saved plans hold the method as HTTP writes it.
+        for (method, text) in [
+            (Method::Get, "GET"),
+            (Method::Post, "POST"),
+            (Method::Put, "PUT"),
+            (Method::Delete, "DELETE"),
+        ] {
+            let old = format!(r#"{{"method":"{text}","path":"changes/x"}}"#);
+            let call: HttpCall = serde_json::from_str(&old).expect("an old call reads");
+            assert_eq!(call.method, method);
+            assert_eq!(serde_json::to_string(&call).expect("writes"), old);
+            assert_eq!(method.to_string(), text);
+        }
+        let with_body = r#"{"method":"POST","path":"changes/p~{number}/abandon","body":"{\"message\":\"m\",\"notify\":\"OWNER\"}"}"#;
+        let call: HttpCall = serde_json::from_str(with_body).expect("reads");
+        assert_eq!(call, HttpCall::abandon_any("p", "m"));
+        assert_eq!(serde_json::to_string(&call).expect("writes"), with_body);
+        assert!(serde_json::from_str::<HttpCall>(r#"{"method":"get","path":"x"}"#).is_err());
     }
 }

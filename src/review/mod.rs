@@ -9,10 +9,12 @@ use crate::ErrorOrigin;
 
 mod gerrit;
 mod gitreview;
+mod trust;
 mod url;
 
-pub use gerrit::{DEFAULT_TIMEOUT, Gerrit, HttpCall};
+pub use gerrit::{Access, DEFAULT_TIMEOUT, Gerrit, HttpCall, Method};
 pub use gitreview::{GitReview, with_defaultbranch};
+pub use trust::Trust;
 pub use url::{Credentials, GerritUrl, Secret};
 
 /// Errors from a review host.
@@ -26,11 +28,21 @@ pub enum ReviewError {
     #[error("`{url}` is not a Gerrit URL: {reason} (give http(s)://host[:port][/path])")]
     BadUrl { url: String, reason: &'static str },
     #[error("{method} {url}: the server refused the credentials of `{user}` (HTTP {status})")]
-    Unauthorized { method: String, url: String, user: String, status: u16 },
+    Unauthorized { method: Method, url: String, user: String, status: u16 },
     #[error("{method} {url}: HTTP {status}: {body}")]
-    Status { method: String, url: String, status: u16, body: String },
+    Status { method: Method, url: String, status: u16, body: String },
     #[error("{method} {url}: {detail}")]
-    Transport { method: String, url: String, detail: String },
+    Transport { method: Method, url: String, detail: String },
+    #[error(
+        "{method} {url}: the server's certificate is not trusted ({detail}); checked against {trusted}. Name the CA that signed it with `git config http.sslCAInfo <file.pem>` (or http.<url>.sslCAInfo), GIT_SSL_CAINFO or SSL_CERT_FILE"
+    )]
+    Certificate { method: Method, url: String, detail: String, trusted: String },
+    #[error("the CA file {file} cannot be used: {detail}")]
+    CaFile { file: String, detail: String },
+    #[error("reading git's http settings for {url}: {detail}")]
+    GitConfig { url: String, detail: String },
+    #[error("asking git's credential helpers for {url}: {detail}")]
+    CredentialHelper { url: String, detail: String },
     #[error("{url}: unexpected answer: {detail}")]
     Parse { url: String, detail: String },
     #[error(
@@ -57,8 +69,12 @@ impl ErrorOrigin for ReviewError {
         match self {
             ReviewError::NoCredentials { .. }
             | ReviewError::Unauthorized { .. }
-            | ReviewError::BadUrl { .. } => true,
+            | ReviewError::BadUrl { .. }
+            | ReviewError::Certificate { .. }
+            | ReviewError::CaFile { .. } => true,
             ReviewError::Status { .. }
+            | ReviewError::GitConfig { .. }
+            | ReviewError::CredentialHelper { .. }
             | ReviewError::Transport { .. }
             | ReviewError::Parse { .. }
             | ReviewError::TooMany { .. }
@@ -81,7 +97,76 @@ pub struct Review {
     pub subject: String,
     pub change_id: String,
     pub branch: String,
-    pub status: String,
+    pub status: ReviewStatus,
+}
+
+/// A review's state, as Gerrit's `ChangeInfo.status` writes it (rest-api-changes.html
+/// "ChangeInfo": `NEW`, `MERGED`, `ABANDONED`; older servers also `DRAFT`). A state a
+/// server adds later is kept as it came, so records still write it back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum ReviewStatus {
+    New,
+    Merged,
+    Abandoned,
+    Draft,
+    /// Anything else (or nothing: a server that left the field out).
+    Other(String),
+}
+
+impl Default for ReviewStatus {
+    fn default() -> Self {
+        ReviewStatus::Other(String::new())
+    }
+}
+
+impl ReviewStatus {
+    /// Returns the state as the host writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ReviewStatus::New => "NEW",
+            ReviewStatus::Merged => "MERGED",
+            ReviewStatus::Abandoned => "ABANDONED",
+            ReviewStatus::Draft => "DRAFT",
+            ReviewStatus::Other(other) => other,
+        }
+    }
+}
+
+impl From<String> for ReviewStatus {
+    fn from(text: String) -> Self {
+        match text.as_str() {
+            "NEW" => ReviewStatus::New,
+            "MERGED" => ReviewStatus::Merged,
+            "ABANDONED" => ReviewStatus::Abandoned,
+            "DRAFT" => ReviewStatus::Draft,
+            _ => ReviewStatus::Other(text),
+        }
+    }
+}
+
+impl From<ReviewStatus> for String {
+    fn from(status: ReviewStatus) -> Self {
+        match status {
+            ReviewStatus::Other(other) => other,
+            known => known.as_str().to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ReviewStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether [`abandon_all`] abandons what it finds or only lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abandoning {
+    /// Only list the open reviews (a dry run).
+    ListOnly,
+    /// Abandon them, and verify.
+    Execute,
 }
 
 /// What an abandon or restore did.
@@ -242,16 +327,17 @@ const ROUNDS: usize = 3;
 /// Abandons every open review on `branch` of `project`: all pages are collected first,
 /// then each is abandoned, then the branch is asked again, which both verifies the abandons
 /// (a review the host said it abandoned but that is still open is an error) and finds
-/// reviews uploaded meanwhile, until none is left (at most a few rounds). With `dry_run`,
-/// only lists them.
+/// reviews uploaded meanwhile, until none is left (at most a few rounds). With
+/// [`Abandoning::ListOnly`], only lists them.
 pub fn abandon_all(
     host: &dyn ReviewHost,
     project: &str,
     branch: &str,
     message: &str,
-    dry_run: bool,
+    abandoning: Abandoning,
 ) -> Result<Vec<(Review, Option<Outcome>)>, ReviewError> {
     let mut done: Vec<(Review, Option<Outcome>)> = Vec::new();
+    let dry_run = abandoning == Abandoning::ListOnly;
     let same = |a: &Review, b: &Review| a.number == b.number && a.project == b.project;
     for round in 0..=ROUNDS {
         let listed = host.open_reviews(project, branch)?;
@@ -303,5 +389,27 @@ mod tests {
             "openstack/kolla"
         );
         assert_eq!(project_of("git@example.org:team/tool.git"), "team/tool");
+    }
+
+    #[test]
+    fn review_states_read_and_write_back_as_gerrit_writes_them() {
+        for (text, status) in [
+            ("NEW", ReviewStatus::New),
+            ("MERGED", ReviewStatus::Merged),
+            ("ABANDONED", ReviewStatus::Abandoned),
+            ("DRAFT", ReviewStatus::Draft),
+            ("PARKED", ReviewStatus::Other("PARKED".into())),
+            ("", ReviewStatus::Other(String::new())),
+        ] {
+            let json = format!("\"{text}\"");
+            let read: ReviewStatus = serde_json::from_str(&json).expect("any string reads");
+            assert_eq!(read, status);
+            assert_eq!(serde_json::to_string(&read).expect("writes"), json);
+        }
+        // A record written with the state as a string reads unchanged.
+        let old = r#"{"id":"p%2Fq~1","project":"p/q","number":1,"subject":"s","change_id":"I1","branch":"b","status":"NEW"}"#;
+        let review: Review = serde_json::from_str(old).expect("an old record reads");
+        assert_eq!(review.status, ReviewStatus::New);
+        assert_eq!(serde_json::to_string(&review).expect("writes"), old);
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ReviewError;
 use crate::git::Git;
+use crate::git::credential::Filled;
 
 /// A password that never shows: its `Debug` and `Display` print stars.
 #[derive(Clone)]
@@ -37,63 +38,47 @@ pub struct GerritUrl {
 }
 
 impl GerritUrl {
-    /// Parses an `http` or `https` URL with a host, splitting off and percent-decoding its
-    /// userinfo (RFC 3986). The error shows the text with its password replaced.
+    /// Parses an `http` or `https` URL with a host (the `url` crate, WHATWG's rules), splitting
+    /// off and percent-decoding its userinfo. The error shows the text with its password
+    /// replaced.
     pub fn parse(text: &str) -> Result<GerritUrl, ReviewError> {
         let bad = |reason| ReviewError::BadUrl { url: redact(text), reason };
-        let (scheme, rest) = text.split_once("://").ok_or_else(|| bad("no scheme"))?;
+        // WHATWG would read `http:host` as `http://host`, and percent-encode a space.
+        let (scheme, _) = text.split_once("://").ok_or_else(|| bad("no scheme"))?;
         if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
             return Err(bad("the scheme is not http or https"));
         }
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if path.contains(['?', '#']) || authority.contains(['?', '#']) {
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("spaces or control characters in it"));
+        }
+        let mut url = url::Url::parse(text).map_err(|e| {
+            bad(match e {
+                url::ParseError::EmptyHost => "no valid host",
+                url::ParseError::InvalidPort => "no valid port",
+                url::ParseError::InvalidIpv6Address | url::ParseError::InvalidIpv4Address => {
+                    "no valid host"
+                }
+                _ => "it does not parse as a URL",
+            })
+        })?;
+        if url.query().is_some() || url.fragment().is_some() {
             return Err(bad("a server URL has no query or fragment"));
         }
-        // The last `@` ends the userinfo: a password may hold an unencoded `@`.
-        let (userinfo, host_port) = match authority.rsplit_once('@') {
-            Some((info, host)) => (Some(info), host),
-            None => (None, authority),
-        };
-        let (host, port, v6) = match host_port.strip_prefix('[') {
-            Some(v6) => {
-                let (host, after) = v6.split_once(']').ok_or_else(|| bad("an unclosed ["))?;
-                let port = if after.is_empty() { Some("") } else { after.strip_prefix(':') };
-                (host, port.ok_or_else(|| bad("no valid port"))?, true)
-            }
-            None => {
-                let (host, port) = host_port.rsplit_once(':').unwrap_or((host_port, ""));
-                (host, port, false)
-            }
-        };
-        let host_char = |c: char| {
-            c.is_ascii_alphanumeric() || if v6 { ":.".contains(c) } else { "-._~%".contains(c) }
-        };
-        if host.is_empty() || !host.chars().all(host_char) {
+        if url.host().is_none() {
             return Err(bad("no valid host"));
         }
-        let port_ok = port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok();
-        if !port.is_empty() && !port_ok {
-            return Err(bad("no valid port"));
-        }
-        if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad("spaces or control characters in the path"));
-        }
-        let userinfo = match userinfo {
-            None => None,
-            Some(info) => {
-                let (user, password) = match info.split_once(':') {
-                    Some((u, p)) => (u, Some(p)),
-                    None => (info, None),
-                };
-                let user = percent_decode(user).ok_or_else(|| bad("a bad %-escape in the user"))?;
-                let password = password
-                    .map(|p| percent_decode(p).ok_or_else(|| bad("a bad %-escape in the password")))
-                    .transpose()?;
-                Some((user, password.filter(|p| !p.is_empty()).map(Secret)))
-            }
-        };
-        let base = format!("{}://{host_port}{}", scheme.to_ascii_lowercase(), path);
-        Ok(GerritUrl { base: base.trim_end_matches('/').to_string(), userinfo })
+        let user = decode(url.username()).ok_or_else(|| bad("a bad %-escape in the user"))?;
+        let password = url
+            .password()
+            .map(|p| decode(p).ok_or_else(|| bad("a bad %-escape in the password")))
+            .transpose()?;
+        let userinfo = (!user.is_empty() || password.is_some())
+            .then(|| (user, password.filter(|p| !p.is_empty()).map(Secret)));
+        // Only fails for URLs that cannot have userinfo, which http(s) ones always can.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let base = url.as_str().trim_end_matches('/').to_string();
+        Ok(GerritUrl { base, userinfo })
     }
 
     /// Returns the URL without userinfo.
@@ -122,21 +107,15 @@ fn redact(text: &str) -> String {
 }
 
 /// Decodes `%XX` escapes; none when an escape is malformed or the result is not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
+fn decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let malformed = bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'%' && !bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if malformed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(text).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 impl std::fmt::Display for GerritUrl {
@@ -191,39 +170,50 @@ impl Credentials {
     /// credential helpers work; git is told not to prompt. The environment comes first so
     /// that a run and its resumption (which never has the URL's password) use the same.
     pub fn find(git: &Git, url: &GerritUrl) -> Result<Credentials, ReviewError> {
+        Credentials::lookup(git, url)?
+            .ok_or_else(|| ReviewError::NoCredentials { url: url.to_string() })
+    }
+
+    /// Finds the credentials for `url` as [`Credentials::find`] does; none found is `None`,
+    /// and only a credential helper (or git) that fails is an error.
+    pub fn lookup(git: &Git, url: &GerritUrl) -> Result<Option<Credentials>, ReviewError> {
         let env = |k| std::env::var(k).ok().filter(|v: &String| !v.is_empty());
         if let (Some(user), Some(password)) =
             (env("REGRAFT_GERRIT_USER"), env("REGRAFT_GERRIT_PASSWORD"))
         {
-            return Ok(Credentials { user, password: Secret(password) });
+            return Ok(Some(Credentials { user, password: Secret(password) }));
         }
         let given_user = match &url.userinfo {
             Some((user, Some(password))) => {
-                return Ok(Credentials { user: user.clone(), password: password.clone() });
+                return Ok(Some(Credentials { user: user.clone(), password: password.clone() }));
             }
             Some((user, None)) => Some(user.as_str()).filter(|u| !u.is_empty()),
             None => None,
         };
         // Values with a newline would add lines to git's credential protocol.
         if given_user.is_some_and(|u| u.contains(['\n', '\0'])) {
-            return Err(ReviewError::NoCredentials { url: url.to_string() });
+            return Ok(None);
         }
         let user_line = given_user.map(|u| format!("username={u}\n")).unwrap_or_default();
         let request = format!("url={url}\n{user_line}\n");
-        let prompt_off: [(&str, &std::ffi::OsStr); 1] =
-            [("GIT_TERMINAL_PROMPT", std::ffi::OsStr::new("0"))];
-        let answer = git
-            .output_with_input_env(&["credential", "fill"], &prompt_off, request.as_bytes())
-            .map_err(|_| ReviewError::NoCredentials { url: url.to_string() })?;
-        let text = String::from_utf8_lossy(&answer);
+        let text = match crate::git::credential::fill(git, &request) {
+            Ok(Filled::Answer(text)) => text,
+            Ok(Filled::Nothing) => return Ok(None),
+            Err(e) => {
+                return Err(ReviewError::CredentialHelper {
+                    url: url.to_string(),
+                    detail: e.to_string(),
+                });
+            }
+        };
         let field = |name: &str| {
             text.lines().find_map(|l| l.strip_prefix(&format!("{name}=")).map(str::to_string))
         };
         match (field("username"), field("password")) {
             (Some(user), Some(password)) if !password.is_empty() => {
-                Ok(Credentials { user, password: Secret(password) })
+                Ok(Some(Credentials { user, password: Secret(password) }))
             }
-            _ => Err(ReviewError::NoCredentials { url: url.to_string() }),
+            _ => Ok(None),
         }
     }
 
@@ -264,6 +254,29 @@ mod tests {
         assert_eq!((back.as_str(), back.userinfo.is_none()), ("http://[::1]:8080", true));
         let user_only = GerritUrl::parse("http://rel@host").expect("parses");
         assert!(matches!(&user_only.userinfo, Some((u, None)) if u == "rel"));
+        let plain = GerritUrl::parse("https://Review.Example.org:443/gerrit/").expect("parses");
+        assert_eq!(
+            (plain.as_str(), plain.userinfo.is_none()),
+            ("https://review.example.org/gerrit", true)
+        );
+        let puny = GerritUrl::parse("https://xn--gerrt-1sa.example.org").expect("parses");
+        assert_eq!(puny.as_str(), "https://xn--gerrt-1sa.example.org");
+        let raw_at = GerritUrl::parse("http://rel:p@ss@host:8080").expect("the last @ ends it");
+        assert_eq!(raw_at.as_str(), "http://host:8080");
+        assert!(matches!(&raw_at.userinfo, Some((u, Some(p))) if u == "rel" && p.0 == "p@ss"));
+        for (bad, reason) in [
+            ("http:host", "no scheme"),
+            ("ftp://host", "not http or https"),
+            ("http://host:port", "no valid port"),
+            ("http://host/a b", "spaces"),
+            ("http://host/#top", "no query or fragment"),
+            ("http://", "no valid host"),
+            // ASCII host names only, as before (Punycode is ASCII).
+            ("https://gerrít.example.org", "does not parse"),
+        ] {
+            let err = GerritUrl::parse(bad).expect_err(bad).to_string();
+            assert!(err.contains(reason), "{bad}: {err}");
+        }
         for bad in [
             "ftp://rel:s3cret@host",
             "rel:s3cret@host",

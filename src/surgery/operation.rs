@@ -600,7 +600,13 @@ fn review_call(
     let (project, branch) = (review.project.as_str(), review.branch.as_str());
     match &review.call {
         ReviewCall::Abandon { message } => {
-            let done = crate::review::abandon_all(host, project, branch, message, false)?;
+            let done = crate::review::abandon_all(
+                host,
+                project,
+                branch,
+                message,
+                crate::review::Abandoning::Execute,
+            )?;
             let record = crate::review::AbandonRecord {
                 gerrit: review.gerrit.clone(),
                 project: project.to_string(),
@@ -661,7 +667,8 @@ fn gerrit_client(
     url: &crate::review::GerritUrl,
 ) -> Result<crate::review::Gerrit, OperationError> {
     let credentials = crate::review::Credentials::find(repo.git(), url)?;
-    Ok(crate::review::Gerrit::new(url, credentials))
+    let trust = crate::review::Trust::find(repo.git(), url)?;
+    Ok(crate::review::Gerrit::new(url, credentials).trusting(trust))
 }
 
 /// Checks, before anything runs, that every review server the plan talks to has

@@ -354,15 +354,27 @@ fn lists_every_page_and_abandons_exactly_the_branch_s_open_reviews() {
         (1..=7).collect::<Vec<_>>(),
         "three pages"
     );
-    let listed = review::abandon_all(&gerrit, "openstack/kolla", "stable/liberty", "m", true)
-        .expect("dry run");
+    let listed = review::abandon_all(
+        &gerrit,
+        "openstack/kolla",
+        "stable/liberty",
+        "m",
+        review::Abandoning::ListOnly,
+    )
+    .expect("dry run");
     assert_eq!(listed.len(), 7);
     assert!(
         statuses(&s).values().filter(|v| *v == "ABANDONED").count() == 0,
         "a dry run abandons nothing"
     );
-    let done = review::abandon_all(&gerrit, "openstack/kolla", "stable/liberty", "m", false)
-        .expect("abandons");
+    let done = review::abandon_all(
+        &gerrit,
+        "openstack/kolla",
+        "stable/liberty",
+        "m",
+        review::Abandoning::Execute,
+    )
+    .expect("abandons");
     assert_eq!(done.len(), 7);
     let after = statuses(&s);
     for n in 1..=7 {

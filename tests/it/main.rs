@@ -9,6 +9,7 @@ mod edge_history;
 mod environment;
 mod gerrit;
 mod guide;
+mod https;
 mod layers;
 mod lease;
 mod names;
@@ -21,6 +22,7 @@ mod recovery;
 mod replace;
 mod scenario;
 mod sync;
+mod terminal_width;
 
 use std::path::Path;
 

@@ -18,7 +18,7 @@ use super::{CommandError, Ui};
 mod release;
 mod screen;
 
-use screen::{WIDTH, confirm, fit, input, say, select, wrap_to};
+use screen::{confirm, fit, input, say, select, width, wrap_to};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -32,7 +32,7 @@ Examples:
 /// or words, or an end of life or of maintenance) and from where, the five options
 /// measured, what the server allows, what a tree-replacing option would drop (offered as
 /// follow-ups, with a `.gitreview` one), the tag and the open reviews; the decision is
-/// written as a playbook with the figures in its comments, its plan shown in 80 columns,
+/// written as a playbook with the figures in its comments, its plan shown in the terminal's width,
 /// and carried out only if you say so twice. A playbook an earlier guide wrote here and
 /// did not carry out is offered first. For a developer: what `sync` would do to each
 /// branch, then do it. For a project lead: the comparison as Markdown for a mailing list.
@@ -341,7 +341,7 @@ fn write_file(prompt: &str, default: &str, contents: &[u8]) -> Step<PathBuf> {
     }
 }
 
-/// Shows the playbook's plan in 80 columns, asks "Carry it out now?" (default no) and, at
+/// Shows the playbook's plan in the terminal's width, asks "Carry it out now?" (default no) and, at
 /// the point of no return, again with `consequences`; then runs it with its journal and
 /// prints the announcement and the next commands.
 fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<ExitCode> {
@@ -363,7 +363,7 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
     );
     // Exactly the plans shown: made again, their plan-time commits would get new ids.
     say(&format!("playbook {}: {}", book.name, book.description));
-    super::run::execute_parts(ui, &book, &plans, Some(WIDTH))?;
+    super::run::execute_parts(ui, &book, &plans, Some(width()))?;
     let finished = regraft::surgery::operation::last_finished(repo);
     if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
@@ -392,7 +392,7 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the plan of the playbook at `path` as a dry run, fitted to 80 columns (commit ids
+/// Prints the plan of the playbook at `path` as a dry run, fitted to the terminal's width (commit ids
 /// shortened, long lines wrapped; `git regraft run FILE` shows it whole), and returns the
 /// plans, for the run to carry out exactly.
 fn show_fitted(
@@ -410,12 +410,12 @@ fn show_fitted(
         }
     }
     let mut out = ui.out();
-    write!(out, "{}", fit(&String::from_utf8_lossy(&text), WIDTH))?;
+    write!(out, "{}", fit(&String::from_utf8_lossy(&text), super::ui::width()))?;
     let footer = format!(
         "\n(A dry run: nothing changed. Ids are shortened to fit; `git regraft run {}` shows every command whole.)",
         path.display()
     );
-    write!(out, "{}", wrap_to(&footer, WIDTH, false))?;
+    write!(out, "{}", wrap_to(&footer, super::ui::width(), false))?;
     Ok((book, plans))
 }
 

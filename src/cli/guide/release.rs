@@ -466,7 +466,7 @@ fn ask_reviews(
         return Ok(none);
     };
     let mut gerrit = t.gerrit.clone();
-    let mut counted = open_reviews(&gerrit, &t.project, branch);
+    let mut counted = open_reviews(repo, &gerrit, &t.project, branch);
     say(&format!(
         "{} names {} (project {}).",
         t.found_in.clone().unwrap_or_default(),
@@ -489,7 +489,7 @@ fn ask_reviews(
         match regraft::review::GerritUrl::parse(answer) {
             Ok(url) => {
                 gerrit = url;
-                counted = open_reviews(&gerrit, &t.project, branch);
+                counted = open_reviews(repo, &gerrit, &t.project, branch);
             }
             Err(e) => say(&format!("`{answer}`: {e}")),
         }
@@ -509,11 +509,13 @@ fn ask_reviews(
 
 /// Counts the branch's open reviews with one short anonymous try.
 fn open_reviews(
+    repo: &Repo,
     gerrit: &regraft::review::GerritUrl,
     project: &str,
     branch: &str,
 ) -> Result<usize, String> {
-    let host = regraft::review::Gerrit::brief(gerrit, None);
+    let trust = regraft::review::Trust::find(repo.git(), gerrit).map_err(|e| e.to_string())?;
+    let host = regraft::review::Gerrit::brief(gerrit, None).trusting(trust);
     regraft::review::ReviewHost::open_reviews(&host, project, branch)
         .map(|open| open.len())
         .map_err(|e| e.to_string())

@@ -1,5 +1,5 @@
-//! The guide's screen: questions that report their answers, and text fitted to 80
-//! columns.
+//! The guide's screen: questions that report their answers, and text fitted to the
+//! terminal's width (80 columns when it is not on one).
 
 use std::io::Write;
 
@@ -9,37 +9,33 @@ use dialoguer::{Confirm, Input, MultiSelect, Select};
 use super::{Step, Stop};
 use crate::cli::CommandError;
 
-/// The guide's screen width: every line it writes fits.
-pub(super) const WIDTH: usize = 80;
-
-/// Writes `text` to the terminal, wrapped to [`WIDTH`].
-pub(super) fn say(text: &str) {
-    let _ = write!(std::io::stderr(), "{}", wrap_to(text, WIDTH, false));
+/// The guide's screen width (standard error's terminal, or 80): every line it writes fits.
+pub(super) fn width() -> usize {
+    crate::cli::ui::stderr_width()
 }
 
-/// Writes a command to copy, indented, wrapped to [`WIDTH`] with the shell's ` \`
+/// Writes `text` to the terminal, wrapped to [`width`].
+pub(super) fn say(text: &str) {
+    let _ = write!(std::io::stderr(), "{}", wrap_to(text, width(), false));
+}
+
+/// Writes a command to copy, indented, wrapped to [`width`] with the shell's ` \`
 /// continuations so that it still runs when pasted.
 pub(super) fn say_command(command: &str) {
-    let mut lines = vec![String::from("  ")];
-    for word in command.split(' ') {
-        let line = lines.last_mut().expect("one line at least");
-        if line.trim().is_empty() || line.chars().count() + 1 + word.chars().count() + 2 <= WIDTH {
-            if !line.trim().is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        } else {
-            line.push_str(" \\");
-            lines.push(format!("      {word}"));
-        }
-    }
-    let _ = writeln!(std::io::stderr(), "{}", lines.join("\n"));
+    let words: Vec<&str> = command.split(' ').collect();
+    let lines = crate::cli::ui::shell_wrap("  ", &words, width(), "      ");
+    let _ = writeln!(std::io::stderr(), "{lines}");
 }
 
-/// Records an answer on the screen as `prompt: answer`, wrapped to [`WIDTH`] (the prompts
+/// Records an answer on the screen as `prompt: answer`, wrapped to [`width`] (the prompts
 /// do not report themselves: their own line could be wider).
 pub(super) fn answered(prompt: &str, answer: &str) {
     say(&format!("{prompt}: {answer}"));
+}
+
+/// Returns how many columns `text` takes on a terminal.
+fn columns(text: &str) -> usize {
+    textwrap::core::display_width(text)
 }
 
 /// Cuts `text` to `width` columns, marking the cut with `…`.
@@ -68,7 +64,8 @@ const LIST_ROWS: usize = 12;
 
 pub(super) fn select<T: ToString>(prompt: &str, items: &[T], default: usize) -> Step<usize> {
     // An item wider than the screen would wrap and spoil the list's redrawing.
-    let items: Vec<String> = items.iter().map(|i| cut(&i.to_string(), WIDTH - 4)).collect();
+    let items: Vec<String> =
+        items.iter().map(|i| cut(&i.to_string(), width().saturating_sub(4))).collect();
     let chosen = Select::with_theme(&SimpleTheme)
         .with_prompt(prompt)
         .items(&items)
@@ -123,7 +120,7 @@ pub(super) fn multi(prompt: &str, items: &[String]) -> Step<Vec<usize>> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let items: Vec<String> = items.iter().map(|i| cut(i, WIDTH - 8)).collect();
+    let items: Vec<String> = items.iter().map(|i| cut(i, width().saturating_sub(8))).collect();
     let picked = MultiSelect::with_theme(&SimpleTheme)
         .with_prompt(format!("{prompt} (Space picks, Enter ends)"))
         .items(&items)
@@ -149,7 +146,7 @@ pub(super) fn wrap_to(text: &str, width: usize, shorten: bool) -> String {
     let mut out = String::new();
     for line in text.lines() {
         let line = if shorten { shorten_ids(line) } else { line.to_string() };
-        if line.chars().count() <= width {
+        if columns(&line) <= width {
             out.push_str(&line);
             out.push('\n');
             continue;
@@ -161,39 +158,19 @@ pub(super) fn wrap_to(text: &str, width: usize, shorten: bool) -> String {
             .split_once(". ")
             .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
         let under = numbered.map_or(indent + 4, |(n, _)| indent + n.len() + 2);
+        let first = " ".repeat(indent);
         let more = " ".repeat(under.min(width / 2));
-        let mut current = " ".repeat(indent);
-        let mut fresh = true;
-        for word in line.split_whitespace() {
-            let mut word: String = word.to_string();
-            loop {
-                let used = current.chars().count();
-                let len = word.chars().count();
-                if fresh || used + 1 + len <= width {
-                    let room = width.saturating_sub(used + usize::from(!fresh));
-                    if len <= room || room == 0 {
-                        if !fresh {
-                            current.push(' ');
-                        }
-                        current.push_str(&word);
-                        fresh = false;
-                        break;
-                    }
-                    // A word wider than a whole line is cut where the line ends.
-                    if !fresh {
-                        current.push(' ');
-                    }
-                    current.extend(word.chars().take(room));
-                    word = word.chars().skip(room).collect();
-                }
-                out.push_str(&current);
-                out.push('\n');
-                current = more.clone();
-                fresh = true;
-            }
+        let words = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        // A word wider than a whole line is cut where the line ends.
+        let options = textwrap::Options::new(width.max(1))
+            .initial_indent(&first)
+            .subsequent_indent(&more)
+            .break_words(true)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        for wrapped in textwrap::wrap(&words, options) {
+            out.push_str(&wrapped);
+            out.push('\n');
         }
-        out.push_str(&current);
-        out.push('\n');
     }
     out
 }
@@ -225,7 +202,7 @@ fn shorten_ids(line: &str) -> String {
     out
 }
 
-/// The comparison in 80 columns: the figures that decide, and the recommendation wrapped
+/// The comparison in the screen's width: the figures that decide, and the recommendation wrapped
 /// (`compare`'s full table goes into the playbook's comments).
 pub(super) fn screen_table(c: &regraft::analysis::compare::Comparison) -> String {
     let mut out = format!(
@@ -247,7 +224,7 @@ pub(super) fn screen_table(c: &regraft::analysis::compare::Comparison) -> String
     }
     out.push_str(&format!(
         "\nrecommendation: {}\n",
-        crate::cli::ui::wrap(&c.recommendation.to_string(), 64, 16)
+        crate::cli::ui::wrap(&c.recommendation.to_string(), width(), 16, 16)
     ));
     out.push_str("(`git regraft compare` shows every figure and each option's verdict.)");
     out
