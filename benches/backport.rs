@@ -22,8 +22,8 @@ fn main() {
     let dir = o.repository(tmp.path());
     let regraft = env!("CARGO_BIN_EXE_git-regraft");
     let (t, s) = (o.target.as_str(), o.source.as_str());
-    let order = std::process::Command::new("git")
-        .current_dir(&dir)
+    let order = support::command("git", &dir, &[])
+        .stdout(std::process::Stdio::piped())
         .args(["rev-list", "--no-merges", "--reverse", "--topo-order", &format!("{t}..{s}")])
         .output()
         .expect("git rev-list runs");

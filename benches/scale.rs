@@ -155,7 +155,10 @@ impl Row {
 }
 
 fn git_out(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git").current_dir(dir).args(args).output().expect("git runs");
+    let out = support::command("git", dir, args)
+        .stdout(std::process::Stdio::piped())
+        .output()
+        .expect("git runs");
     assert!(out.status.success(), "git {args:?} failed");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -64,13 +64,13 @@ impl Options {
     }
 }
 
-/// Returns a command for `program` in `dir`, blind to the user's git config, output dropped.
+/// Returns a command for `program` in `dir`, blind to the user's git variables and
+/// configuration (the tests' isolation), output dropped.
 pub fn command(program: &str, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(program);
+    regraft::git::isolate_environment(&mut cmd);
     cmd.current_dir(dir)
         .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_PAGER", "cat")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
@@ -123,9 +123,8 @@ pub fn ms(d: Duration) -> String {
 /// Returns the directory where regraft keeps its state (and caches) for the repository in
 /// `dir`: `regraft/` in its git directory.
 pub fn state_dir(dir: &Path) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["rev-parse", "--absolute-git-dir"])
+    let out = command("git", dir, &["rev-parse", "--absolute-git-dir"])
+        .stdout(Stdio::piped())
         .output()
         .expect("git rev-parse runs");
     format!("{}/regraft", String::from_utf8_lossy(&out.stdout).trim())
@@ -133,8 +132,8 @@ pub fn state_dir(dir: &Path) -> String {
 
 /// Returns git's count of commits for `args` (`rev-list --count ...`).
 pub fn count(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
+    let out = command("git", dir, &[])
+        .stdout(Stdio::piped())
         .arg("rev-list")
         .arg("--count")
         .args(args)
