@@ -379,6 +379,8 @@ impl Playbook {
 
     /// Builds the plan for one repository: every step's plan, in order, as one plan.
     pub fn plan(&self, repo: &Repo, repository: &str) -> Result<Plan, PlaybookError> {
+        // Every step is planned against one listing of each remote's branches and tags.
+        let _snapshot = crate::git::remote::Snapshot::begin(repo.git());
         let mut steps: Vec<Step> = Vec::new();
         let mut remote = "origin".to_string();
         let mut restore = None;

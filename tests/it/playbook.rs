@@ -208,3 +208,31 @@ fn a_killed_run_over_three_repositories_is_finished_by_running_it_again() {
         }
     }
 }
+
+#[test]
+fn a_long_playbook_asks_the_remote_once_while_planning() {
+    // Regression (issue 24): a dry run of a 60,000-step playbook took 4 minutes, one
+    // `git ls-remote` a step; planning now lists each remote's branches and tags once.
+    let (tmp, s) = small_scenario();
+    let (_, clone) = served(tmp.path(), &s.dir, "served");
+    let book = tmp.path().join("many.toml");
+    let mut text = String::from("name = \"many\"\ndescription = \"many tags\"\n");
+    for n in 0..200 {
+        text.push_str(&format!(
+            "\n[[steps]]\ndo = \"tag-tip\"\nbranch = \"stable/liberty\"\ntag = \"t{n}\"\n"
+        ));
+    }
+    std::fs::write(&book, text).expect("write the playbook");
+    let out = regraft(&clone)
+        .env("REGRAFT_TRACE", "1")
+        .args(["run", book.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let trace = String::from_utf8_lossy(&out.stderr);
+    let asks = trace.lines().filter(|l| l.contains(" ls-remote ")).count();
+    assert!(asks <= 2, "one listing to plan, one to show how each step stands: {asks}");
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(plan.matches("push tag t").count(), 200, "every step planned");
+    assert!(plan.contains("push tag t199 to origin"), "{plan}");
+}
