@@ -2,6 +2,7 @@
 
 mod apply;
 mod backport;
+mod cache_damage;
 mod cli;
 mod delta;
 mod deps;
