@@ -102,6 +102,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     let target =
         args.target.clone().expect("clap requires TARGET without --continue/--skip/--abort");
+    super::delta::warn_ambiguous(ui, &repo, std::iter::once(&target).chain(&args.source))?;
     let selection = if args.stdin {
         let mut specs = Vec::new();
         for line in std::io::stdin().lock().lines() {

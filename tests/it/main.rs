@@ -18,6 +18,7 @@ mod plan_files;
 mod playbook;
 mod policy;
 mod recovery;
+mod refusals;
 mod replace;
 mod scenario;
 mod sync;
