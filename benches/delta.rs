@@ -25,7 +25,7 @@ fn main() {
     );
     // Cold: the patch-id cache removed before every run (a `sh -c` wrapper only here, in
     // the benchmark, to chain the removal and the run).
-    let cache = format!("{}/patch-ids-v2", state_dir(&dir));
+    let cache = format!("{}/patch-ids-v3", state_dir(&dir));
     let cold = format!("rm -f '{cache}' && exec '{regraft}' delta --json '{t}' '{s}'");
     let samples = alternate(
         o.rounds,

@@ -30,7 +30,7 @@ fn main() {
     // benchmark, to chain the removal and the run); warm: from them.
     let state = state_dir(&dir);
     let cold = format!(
-        "rm -f '{state}/changes-v1' '{state}/line-diffs-v1' && exec '{regraft}' deps --json '{t}' '{s}'"
+        "rm -f '{state}/changes-v1' '{state}/line-diffs-v1' '{state}/changes-v2' '{state}/line-diffs-v2' && exec '{regraft}' deps --json '{t}' '{s}'"
     );
     // First, alone, under /usr/bin/time: the largest of deps and the git processes it runs.
     let peak = peak_rss_mib(&command("sh", &dir, &["-c", &cold]), None);

@@ -195,8 +195,10 @@ fn measure(h: &History, o: &Options) -> Vec<Row> {
     // Each work: how regraft (the one built, then `--before`) runs, and git's side.
     // Both versions' patch-id caches, so that `--before` runs cold too.
     let state = state_dir(dir);
-    let patch_ids = format!("'{state}/patch-ids-v1' '{state}/patch-ids-v2'");
-    let deps_caches = format!("'{state}/changes-v1' '{state}/line-diffs-v1'");
+    let patch_ids = format!("'{state}/patch-ids-v1' '{state}/patch-ids-v2' '{state}/patch-ids-v3'");
+    let deps_caches = format!(
+        "'{state}/changes-v1' '{state}/line-diffs-v1' '{state}/changes-v2' '{state}/line-diffs-v2'"
+    );
     let list_file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(list_file.path(), &list).expect("the pick list is written");
     let ours_cmd = |work: &str, exe: &str| -> Command {

@@ -32,6 +32,11 @@ pub enum BackportError {
     Policy(crate::analysis::policy::PolicyError),
     #[error("`{spec}` ({commit}) is a merge; only single-parent commits can be cherry-picked")]
     Merge { spec: String, commit: String },
+    #[error(
+        "`{target_name}` and `{source_name}` have unrelated histories (no commit is on both): there is no \
+         fork point to bring changes from"
+    )]
+    Unrelated { target_name: String, source_name: String },
 }
 
 impl ErrorOrigin for BackportError {
@@ -44,7 +49,8 @@ impl ErrorOrigin for BackportError {
             BackportError::Policy(e) => e.is_user_input(),
             BackportError::NeedsSource { .. }
             | BackportError::Nothing { .. }
-            | BackportError::Merge { .. } => true,
+            | BackportError::Merge { .. }
+            | BackportError::Unrelated { .. } => true,
         }
     }
 }
@@ -205,12 +211,19 @@ pub fn plan(
             let source = source
                 .ok_or(BackportError::NeedsSource { what: "a backport of the whole delta" })?;
             let delta = delta::delta(repo, target, source, &options.deps.delta)?;
+            check_related(&delta)?;
             for e in delta.source_only.iter().filter(|e| !e.merge) {
                 chosen.push(Chosen::from_delta(e));
             }
         }
         Selection::Closure(specs) => {
             let source = source.ok_or(BackportError::NeedsSource { what: "--for" })?;
+            if repo.merge_bases(onto, repo.resolve_commit(source)?)?.is_empty() {
+                return Err(BackportError::Unrelated {
+                    target_name: target.to_string(),
+                    source_name: source.to_string(),
+                });
+            }
             let graph = deps::analyze(repo, target, source, &options.deps, progress)?;
             let wanted = deps::resolve_wanted(repo, &graph, specs)?;
             let closure = graph.closure(&wanted, options.deps.follow());
@@ -252,6 +265,7 @@ pub fn plan_for_delta(
     options: &BackportOptions,
     progress: &dyn Progress,
 ) -> Result<BackportPlan, BackportError> {
+    check_related(delta)?;
     let chosen: Vec<Chosen> =
         delta.source_only.iter().filter(|e| !e.merge).map(Chosen::from_delta).collect();
     if chosen.is_empty() {
@@ -260,6 +274,19 @@ pub fn plan_for_delta(
         });
     }
     predict(repo, delta.target.commit, chosen, options, progress)
+}
+
+/// Refuses a delta between unrelated histories: every commit of its source would be picked,
+/// down to a root commit, which has no parent to pick against.
+// Regression: `compare` on unrelated histories exited 1 with "... is a root commit".
+fn check_related(delta: &delta::Delta) -> Result<(), BackportError> {
+    if delta.merge_bases.is_empty() {
+        return Err(BackportError::Unrelated {
+            target_name: delta.target.name.clone(),
+            source_name: delta.source.name.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// A commit to bring.

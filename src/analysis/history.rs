@@ -10,8 +10,8 @@ use crate::oid::ObjectId;
 
 mod patches;
 mod record_cache;
-pub use patches::{Patch, PatchDetail, PatchFeed, PatchIdCache, patch_ids, patches, read_patches};
-pub use record_cache::{ChangesCache, LineDiffCache};
+pub use patches::{Patch, PatchDetail, PatchFeed, patch_ids, patches, read_patches};
+pub use record_cache::{ChangesCache, LineDiffCache, PatchIdCache, take_damaged_caches};
 
 /// Errors from reading history.
 #[derive(Debug, thiserror::Error)]

@@ -97,11 +97,23 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     };
     let progress = super::progress::Bar::new();
     if let Some(action) = resume {
+        if action == apply::Resume::Abort
+            && let Some(aside) = apply::set_aside_unreadable(&repo).map_err(apply_error)?
+        {
+            ui.status(&format!(
+                "the backport state, which cannot be read, was moved aside to {} (kept, not \
+                 deleted); the branch it was building and HEAD were left as they are: look at \
+                 `git branch` and delete that branch yourself if it is not wanted",
+                aside.display()
+            ));
+            return Ok(ExitCode::SUCCESS);
+        }
         let report = apply::resume(&repo, action, &progress).map_err(apply_error)?;
         return report_run(ui, &report, RunEnd::after(action));
     }
     let target =
         args.target.clone().expect("clap requires TARGET without --continue/--skip/--abort");
+    super::delta::warn_ambiguous(ui, &repo, std::iter::once(&target).chain(&args.source))?;
     let selection = if args.stdin {
         let mut specs = Vec::new();
         for line in std::io::stdin().lock().lines() {

@@ -48,6 +48,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if let Some(jobs) = args.jobs {
         options.jobs = jobs.max(1);
     }
+    warn_ambiguous(ui, &repo, [&args.target, &args.source])?;
     let delta = delta::delta(&repo, &args.target, &args.source, &options).map_err(delta_error)?;
     if args.json {
         super::write_json(ui, &delta)?;
@@ -60,6 +61,26 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says on stderr which reference a name that means several stands for, as git does
+/// ("refname is ambiguous"), and how to name the other.
+// Regression: with a tag and a branch both named `stable/liberty`, `delta` used the tag
+// without a word.
+pub(super) fn warn_ambiguous<'n>(
+    ui: &Ui,
+    repo: &Repo,
+    names: impl IntoIterator<Item = &'n String>,
+) -> Result<(), CommandError> {
+    for name in names {
+        if let [used, others @ ..] = repo.ambiguous_refname(name)?.as_slice() {
+            ui.status(&format!(
+                "warning: `{name}` is ambiguous: using {used}, as git does; name {} for the other",
+                others.join(" or ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Maps an engine error to a user or internal error, with a hint where one helps.

@@ -61,6 +61,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     let options =
         DepsOptions { context: args.context, files: args.files, ..DepsOptions::default() };
+    super::delta::warn_ambiguous(ui, &repo, [&args.target, &args.source])?;
     let progress = super::progress::Bar::new();
     let mut graph = deps::analyze(&repo, &args.target, &args.source, &options, &progress)?;
     let wanted = deps::resolve_wanted(&repo, &graph, &args.wanted)?;

@@ -196,6 +196,13 @@ pub fn main() -> ExitCode {
         None => Ok(()),
     }
     .and_then(|()| run(cli.command, &mut ui));
+    for cache in regraft::analysis::history::take_damaged_caches() {
+        ui.status(&format!(
+            "warning: the cache {} was damaged: its unreadable records were dropped, computed \
+             again and the file written afresh",
+            cache.display()
+        ));
+    }
     match result {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e.error) => ExitCode::SUCCESS,

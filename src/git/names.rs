@@ -6,6 +6,8 @@
 pub enum NameError {
     #[error("`{name}` is not a valid {kind} name: {rule}")]
     Invalid { kind: &'static str, name: String, rule: &'static str },
+    #[error("the {kind} name is empty")]
+    Empty { kind: &'static str },
     #[error(
         "`{name}` is not a remote of this repository{known} nor a URL (scheme://host/path, host:path or a path)"
     )]
@@ -28,7 +30,9 @@ pub fn chain(error: &dyn std::error::Error) -> String {
 impl crate::ErrorOrigin for NameError {
     fn is_user_input(&self) -> bool {
         match self {
-            NameError::Invalid { .. } | NameError::UnknownRemote { .. } => true,
+            NameError::Invalid { .. }
+            | NameError::Empty { .. }
+            | NameError::UnknownRemote { .. } => true,
             NameError::Unreadable { .. } => false,
         }
     }
@@ -106,6 +110,10 @@ pub fn check_tag(name: &str) -> Result<(), NameError> {
 }
 
 fn check_short(kind: &'static str, name: &str, prefix: &str) -> Result<(), NameError> {
+    // Regression: `--tag=` was refused as "cannot begin or end with `/`" (of `refs/tags/`).
+    if name.is_empty() {
+        return Err(NameError::Empty { kind });
+    }
     let rule =
         short_name_violation(name).or_else(|| ref_format_violation(&format!("{prefix}{name}")));
     match rule {

@@ -394,6 +394,48 @@ impl Repo {
         Ok(oid(commit.id()))
     }
 
+    /// Returns the full names of the references `name` means by git's rules, in the order
+    /// git tries them (`refs/<name>`, `refs/tags/<name>`, `refs/heads/<name>`,
+    /// `refs/remotes/<name>`, `refs/remotes/<name>/HEAD`), when it means more than one:
+    /// git then warns "refname is ambiguous" and uses the first, and so does
+    /// [`Repo::resolve_commit`]. Empty when `name` is not ambiguous, or is no plain name.
+    pub fn ambiguous_refname(&self, name: &str) -> Result<Vec<String>, RepoError> {
+        if name.is_empty() || name.starts_with("refs/") || name.contains(['~', '^', ':', '@']) {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        for prefix in ["refs/", "refs/tags/", "refs/heads/", "refs/remotes/"] {
+            let full = format!("{prefix}{name}");
+            if self.has_reference(&full)? {
+                found.push(full);
+            }
+        }
+        let remote_head = format!("refs/remotes/{name}/HEAD");
+        if self.has_reference(&remote_head)? {
+            found.push(remote_head);
+        }
+        if found.len() < 2 {
+            found.clear();
+        }
+        Ok(found)
+    }
+
+    fn has_reference(&self, full: &str) -> Result<bool, RepoError> {
+        match self.inner.find_reference(full) {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(e.code(), git2::ErrorCode::NotFound | git2::ErrorCode::InvalidSpec) =>
+            {
+                Ok(false)
+            }
+            Err(source) => Err(RepoError::Read {
+                what: format!("the reference {full}"),
+                path: self.git_dir().to_path_buf(),
+                source,
+            }),
+        }
+    }
+
     /// Resolves the hex prefix of a commit named in a message (four to forty digits) to a
     /// commit this repository has, or `None` when it has no such commit, the prefix is
     /// ambiguous or it is no SHA-1 prefix.

@@ -48,6 +48,13 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the backport state {} cannot be read ({detail}): it records which picks of the \
+         backport in progress were made, so that backport cannot be continued and no other can \
+         start; `git regraft backport --abort` moves it aside (kept, not deleted)",
+        .path.display()
+    )]
+    Unreadable { path: PathBuf, detail: String },
     #[error("a backport is already in progress on branch {branch} (state in {path})")]
     InProgress { branch: String, path: PathBuf },
     #[error(transparent)]
@@ -112,6 +119,7 @@ impl ErrorOrigin for ApplyError {
             | ApplyError::Unresolved { .. }
             | ApplyError::Moved { .. }
             | ApplyError::EmptyResolution { .. }
+            | ApplyError::Unreadable { .. }
             | ApplyError::OtherWorktree { .. } => true,
         }
     }
@@ -227,10 +235,43 @@ fn load(repo: &Repo) -> Result<State, ApplyError> {
         }
         Err(e) => return Err(ApplyError::Io { path, source: e }),
     };
-    serde_json::from_slice(&text).map_err(|e| ApplyError::Io {
-        path,
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-    })
+    serde_json::from_slice(&text)
+        .map_err(|e| ApplyError::Unreadable { path, detail: e.to_string() })
+}
+
+/// Moves a backport state file that cannot be read aside, to
+/// `backport.json.corrupt-<unix time>` (never over another file), and returns where it went;
+/// `None` when there is none or it can be read (then `--abort` is [`resume`]'s). The branch
+/// the backport was building and HEAD are left as they are: without the file, regraft cannot
+/// tell what it made.
+// Regression: an unreadable state file was overwritten by the next backport without a word.
+pub fn set_aside_unreadable(repo: &Repo) -> Result<Option<PathBuf>, ApplyError> {
+    let _lock = Lock::take(repo, "backport")?;
+    let path = state_path(repo);
+    match load(repo) {
+        Err(ApplyError::Unreadable { .. }) => {}
+        Ok(_) | Err(ApplyError::NotInProgress { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for n in 0..100 {
+        let suffix =
+            if n == 0 { format!("corrupt-{stamp}") } else { format!("corrupt-{stamp}-{n}") };
+        let aside = path.with_extension(format!("json.{suffix}"));
+        // A link never replaces an existing file; the state file's own name goes after.
+        match std::fs::hard_link(&path, &aside) {
+            Ok(()) => {
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+                return Ok(Some(aside));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(ApplyError::Io { path, source: e }),
+        }
+    }
+    let source = std::io::Error::other("no free name to move the state file aside to");
+    Err(ApplyError::Io { path, source })
 }
 
 /// What a backport run starts from: what to pick (as `backport --dry-run` plans it), the
@@ -258,8 +299,12 @@ pub fn start(
     let StartOptions { target, source, plan: options, branch, squash_stages: squash } = *start;
     crate::git::names::check_branch(branch)?;
     let _lock = Lock::take(repo, "backport")?;
-    if let Ok(state) = load(repo) {
-        return Err(ApplyError::InProgress { branch: state.branch, path: state_path(repo) });
+    match load(repo) {
+        Ok(state) => {
+            return Err(ApplyError::InProgress { branch: state.branch, path: state_path(repo) });
+        }
+        Err(ApplyError::NotInProgress { .. }) => {}
+        Err(e) => return Err(e),
     }
     let full = format!("refs/heads/{branch}");
     if repo.reference_target(&full)?.is_some() {

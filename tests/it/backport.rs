@@ -236,3 +236,57 @@ fn closure_and_list_selections() {
         .expect_err("a merge");
     assert!(err.is_user_input() && err.to_string().contains("is a merge"), "{err}");
 }
+
+// Regression: an unreadable backport state file was overwritten by the next backport
+// without a word, and removed when it finished; `--abort` failed on it.
+#[test]
+fn an_unreadable_backport_state_is_refused_and_abort_moves_it_aside() {
+    let tmp = tempfile::TempDir::new().expect("temp dir");
+    let f = regraft_testkit::Fixture::init(tmp.path());
+    f.commit_file("a", "1\n", "A");
+    f.branch("stable", "main");
+    f.commit_file("b", "1\n", "B");
+    f.commit_file("c", "1\n", "C");
+    let state = tmp.path().join(".git/regraft/backport.json");
+    std::fs::create_dir_all(state.parent().expect("a parent")).expect("state dir");
+    let damaged = b"{\"target\": \"stable\", \"branch\": \"refs/heads/backport/sta";
+    std::fs::write(&state, damaged).expect("a damaged state file");
+    let run = |args: &[&str]| {
+        let out = crate::regraft(tmp.path()).args(args).output().expect("regraft runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned(), out.stdout)
+    };
+    for args in
+        [&["backport", "stable", "main"][..], &["backport", "--continue"], &["backport", "--skip"]]
+    {
+        let (code, stderr, _) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("backport.json") && stderr.contains("cannot be read"),
+            "{args:?} names the file: {stderr}"
+        );
+        assert!(stderr.contains("backport --abort"), "{args:?} names the way out: {stderr}");
+        assert_eq!(std::fs::read(&state).expect("kept"), damaged, "{args:?} leaves it");
+    }
+    let branches = f.git(&["branch", "--list", "backport/*"]);
+    assert!(branches.is_empty(), "no backport was started: {branches}");
+    let (_, _, stdout) = run(&["status"]);
+    let status = String::from_utf8_lossy(&stdout);
+    assert!(
+        status.contains("backport.json") && status.contains("backport --abort"),
+        "status explains it: {status}"
+    );
+    let (code, stderr, _) = run(&["backport", "--abort"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("moved aside"), "{stderr}");
+    assert!(!state.exists());
+    let aside: Vec<_> = std::fs::read_dir(state.parent().expect("a parent"))
+        .expect("state dir")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.to_string_lossy().contains("backport.json.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(&aside[0]).expect("kept aside"), damaged);
+    // Then a backport can start again.
+    let (code, stderr, _) = run(&["backport", "stable", "main"]);
+    assert_eq!(code, Some(0), "{stderr}");
+}

@@ -402,7 +402,9 @@ fn a_shallow_clone_cut_inside_the_delta_is_refused() {
 fn patch_ids_are_cached_except_binary_ones_and_a_broken_cache_is_harmless() {
     let (_tmp, s) = small_scenario();
     let first = compute(&s.dir, TARGET, SOURCE);
-    let cache = s.dir.join(".git/regraft/patch-ids-v2");
+    let cache = s.dir.join(".git/regraft/patch-ids-v3");
+    // A record: the payload's length (4 bytes), the commit and its patch-id, the check (8).
+    const RECORD: usize = 4 + 40 + 8;
     let bytes = std::fs::read(&cache).expect("the cache is written");
     let changes = first.source_only.iter().chain(&first.target_only).filter(|e| !e.merge).count();
     let binary: usize = first
@@ -423,10 +425,10 @@ fn patch_ids_are_cached_except_binary_ones_and_a_broken_cache_is_harmless() {
         .chain(&first.target_only)
         .filter(|e| !e.merge && e.patch_id.is_some())
         .count();
-    assert_eq!(bytes.len() % 40, 0, "whole records");
+    assert_eq!(bytes.len() % RECORD, 0, "whole records");
     assert!(
-        bytes.len() <= 40 * (changes - binary)
-            && bytes.len() >= 40 * computed.saturating_sub(binary),
+        bytes.len() <= RECORD * (changes - binary)
+            && bytes.len() >= RECORD * computed.saturating_sub(binary),
         "one record per non-binary change whose patch-id was computed: {} bytes",
         bytes.len()
     );
@@ -435,13 +437,13 @@ fn patch_ids_are_cached_except_binary_ones_and_a_broken_cache_is_harmless() {
     // A torn or foreign cache does not change the answer.
     std::fs::write(&cache, &bytes[..bytes.len() - 7]).expect("truncate");
     assert_eq!(compute(&s.dir, TARGET, SOURCE), first);
-    assert_eq!(std::fs::read(&cache).expect("rewritten").len() % 40, 0, "realigned");
+    assert_eq!(std::fs::read(&cache).expect("rewritten").len() % RECORD, 0, "realigned");
     assert_eq!(compute(&s.dir, TARGET, SOURCE), first, "and still right on the next run");
+    // Regression: a corrupt cached patch-id was believed (see cache_damage.rs for more).
     let mut wrong = bytes.clone();
-    wrong[25] ^= 0xff; // corrupt one cached patch-id: the cache is trusted, so this shows
+    wrong[4 + 25] ^= 0xff;
     std::fs::write(&cache, &wrong).expect("corrupt");
-    let corrupted = compute(&s.dir, TARGET, SOURCE);
-    assert_ne!(corrupted, first, "the test can tell the cache is used");
+    assert_eq!(compute(&s.dir, TARGET, SOURCE), first, "a damaged record is not believed");
     std::fs::remove_file(&cache).expect("remove");
     assert_eq!(compute(&s.dir, TARGET, SOURCE), first);
 }

@@ -115,7 +115,7 @@ fn scenario_edges_equal_git_blame() {
 
 /// A history where merges mix both parents' lines in one file, a merge adds a line of its
 /// own, a file is renamed, deleted and re-added, and a file becomes a symlink.
-fn tangled() -> (TempDir, Fixture) {
+pub(crate) fn tangled() -> (TempDir, Fixture) {
     let tmp = TempDir::new().expect("temp dir");
     let f = Fixture::init(&tmp.path().join("repo"));
     let text = |tag: &str| (0..40).map(|i| format!("line {i} {tag}\n")).collect::<String>();
@@ -423,7 +423,7 @@ fn deps_caches_give_the_same_graph_and_damage_to_them_is_harmless() {
     assert!(!diffed, "the second run reads every patch from the cache");
 
     let dir = f.path().join(".git/regraft");
-    for name in ["changes-v1", "line-diffs-v1"] {
+    for name in ["changes-v2", "line-diffs-v2"] {
         let path = dir.join(name);
         let bytes = std::fs::read(&path).expect(name);
         assert!(bytes.len() > 40, "{name} holds records");

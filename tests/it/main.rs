@@ -2,6 +2,7 @@
 
 mod apply;
 mod backport;
+mod cache_damage;
 mod cli;
 mod delta;
 mod deps;
@@ -19,6 +20,7 @@ mod plan_files;
 mod playbook;
 mod policy;
 mod recovery;
+mod refusals;
 mod replace;
 mod scenario;
 mod sync;

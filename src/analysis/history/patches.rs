@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
 use super::HistoryError;
@@ -193,67 +192,6 @@ impl Drop for PatchFeed<'_> {
             worker.running.abandon();
             let _ = worker.reader.join();
         }
-    }
-}
-
-/// Version of the cache file's name: a change to how patch-ids are computed changes it (v2:
-/// submodule settings and `log.showRoot` no longer count).
-const CACHE_FILE: &str = "patch-ids-v2";
-
-/// The patch-ids of commits computed before, kept in a file of 40-byte records (a commit's
-/// patch-id never changes; binary patches are not kept). A cache that cannot be read or
-/// written is simply not used.
-#[derive(Debug)]
-pub struct PatchIdCache {
-    path: PathBuf,
-    known: HashMap<ObjectId, Option<ObjectId>>,
-    /// The file holds whole records only.
-    whole: bool,
-}
-
-impl PatchIdCache {
-    /// Reads the cache in `dir`.
-    pub fn open(dir: &Path) -> Self {
-        let path = dir.join(CACHE_FILE);
-        let bytes = std::fs::read(&path).unwrap_or_default();
-        let known = bytes
-            .chunks_exact(40)
-            .map(|record| {
-                let mut commit = [0u8; 20];
-                let mut id = [0u8; 20];
-                commit.copy_from_slice(&record[..20]);
-                id.copy_from_slice(&record[20..]);
-                let id = (id != [0; 20]).then(|| ObjectId::from_bytes(id));
-                (ObjectId::from_bytes(commit), id)
-            })
-            .collect();
-        PatchIdCache { path, known, whole: bytes.len() % 40 == 0 }
-    }
-
-    /// Returns the patch of `commit` as far as the cache knows it (its patch-id).
-    pub fn get(&self, commit: ObjectId) -> Option<Patch> {
-        self.known.get(&commit).map(|id| Patch { patch_id: *id, ..Patch::default() })
-    }
-
-    /// Adds the patch-ids of `fresh` to the file (the binary ones excepted).
-    pub fn store(&self, fresh: &HashMap<ObjectId, Patch>) {
-        let mut records = Vec::with_capacity(fresh.len() * 40);
-        for (commit, patch) in
-            fresh.iter().filter(|(c, p)| !p.binary && !self.known.contains_key(c))
-        {
-            records.extend_from_slice(commit.as_bytes());
-            records.extend_from_slice(patch.patch_id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
-        }
-        // A torn record (a crash mid-append) would misalign every record after it: then the
-        // readable ones are written afresh with the new ones.
-        super::record_cache::keep(&self.path, self.whole, &records, || {
-            let mut all = Vec::with_capacity(self.known.len() * 40 + records.len());
-            for (commit, id) in &self.known {
-                all.extend_from_slice(commit.as_bytes());
-                all.extend_from_slice(id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
-            }
-            all
-        });
     }
 }
 

@@ -1,11 +1,14 @@
-//! What `deps` computed before: each commit's patch with the lines it changes, and the line
-//! diffs between blobs that carry owners through merges. Neither can change (a commit's
-//! patch is read under pinned diff settings, a line diff is of two blobs), so `deps`,
-//! `backport --for` and the guide need not compute them a second time.
+//! What was computed before and cannot change: each commit's patch-id (`delta`), each
+//! commit's patch with the lines it changes, and the line diffs between blobs that carry
+//! owners through merges (`deps`). A commit's patch is read under pinned diff settings and a
+//! line diff is of two blobs, so `delta`, `deps`, `backport --for` and the guide need not
+//! compute them a second time. Every record carries a check: a damaged one is dropped and
+//! computed again, never believed.
 
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use sha1::{Digest, Sha1};
 
@@ -14,21 +17,53 @@ use crate::git::repo::LineDiff;
 use crate::oid::ObjectId;
 use crate::text::changes::{Block, FileChange};
 
+/// Cache files found damaged since the last [`take_damaged_caches`]: the command line says
+/// so once, on stderr, when the command ends (the caches are opened deep inside `delta`,
+/// `deps` and `compare`, which have no channel for a warning that changes no answer).
+static DAMAGED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Returns the cache files found damaged (each once) since the last call, and forgets them.
+/// Their bad records were dropped and computed again, and the files written afresh.
+pub fn take_damaged_caches() -> Vec<PathBuf> {
+    DAMAGED.lock().map(|mut damaged| std::mem::take(&mut *damaged)).unwrap_or_default()
+}
+
+fn report_damage(path: &Path) {
+    if let Ok(mut damaged) = DAMAGED.lock()
+        && !damaged.iter().any(|p| p == path)
+    {
+        damaged.push(path.to_path_buf());
+    }
+}
+
 /// A file of records, each the length of its payload (4 bytes, little-endian), the payload
-/// and the first 8 bytes of the payload's SHA-1, so that a torn or damaged record is
-/// noticed; reading stops at the first one, and the next store writes the good ones afresh.
-/// Every number in a payload is a 4-byte little-endian integer.
+/// and the first 8 bytes of the SHA-1 of the file's name and the payload, so that a torn
+/// or damaged record, or one of another cache, is noticed; reading stops at the first one,
+/// and the next store writes the good ones afresh. Every number in a payload is a 4-byte
+/// little-endian integer.
 #[derive(Debug)]
 struct RecordFile<K, V> {
     path: PathBuf,
+    /// The file's name, which each record's check covers.
+    name: &'static str,
     known: HashMap<K, V>,
     /// Every record of the file was read.
     whole: bool,
 }
 
 impl<K: std::hash::Hash + Eq + Copy, V> RecordFile<K, V> {
-    /// Reads the file; one that cannot be read is empty.
-    fn open(path: PathBuf, decode: impl Fn(&[u8]) -> Option<(K, V)>) -> Self {
+    /// Reads the file `name` in `dir`, and removes the files of its earlier versions
+    /// (`older`), which are never read; a file that cannot be read is empty.
+    fn open(
+        dir: &Path,
+        name: &'static str,
+        older: &[&str],
+        decode: impl Fn(&[u8]) -> Option<(K, V)>,
+    ) -> Self {
+        for old in older {
+            let _ = std::fs::remove_file(dir.join(old));
+        }
+        let path = dir.join(name);
         let bytes = std::fs::read(&path).unwrap_or_default();
         let mut known = HashMap::new();
         let mut rest = bytes.as_slice();
@@ -36,7 +71,7 @@ impl<K: std::hash::Hash + Eq + Copy, V> RecordFile<K, V> {
             if rest.is_empty() {
                 break true;
             }
-            match unframe(rest).and_then(|(payload, used)| Some((decode(payload)?, used))) {
+            match unframe(name, rest).and_then(|(payload, used)| Some((decode(payload)?, used))) {
                 Some(((key, value), used)) => {
                     known.insert(key, value);
                     rest = &rest[used..];
@@ -44,7 +79,10 @@ impl<K: std::hash::Hash + Eq + Copy, V> RecordFile<K, V> {
                 None => break false,
             }
         };
-        RecordFile { path, known, whole }
+        if !whole {
+            report_damage(&path);
+        }
+        RecordFile { path, name, known, whole }
     }
 
     /// Adds the records of `fresh` the file lacks. A file that cannot be written is simply
@@ -61,14 +99,14 @@ impl<K: std::hash::Hash + Eq + Copy, V> RecordFile<K, V> {
         for (key, value) in fresh.filter(|(key, _)| !self.known.contains_key(key)) {
             payload.clear();
             encode(key, value, &mut payload);
-            frame(&payload, &mut records);
+            frame(self.name, &payload, &mut records);
         }
         keep(&self.path, self.whole, &records, || {
             let mut all = Vec::new();
             for (key, value) in &self.known {
                 payload.clear();
                 encode(*key, value, &mut payload);
-                frame(&payload, &mut all);
+                frame(self.name, &payload, &mut all);
             }
             all
         });
@@ -77,11 +115,11 @@ impl<K: std::hash::Hash + Eq + Copy, V> RecordFile<K, V> {
 
 /// Adds `records` to the cache file at `path`: appended in one write when the file holds
 /// whole records only (a reader then sees whole records, or a torn last one), else written
-/// afresh after the readable ones, which `readable` encodes. A cache that cannot be written
-/// is simply not kept.
-pub(super) fn keep(path: &Path, whole: bool, records: &[u8], readable: impl FnOnce() -> Vec<u8>) {
+/// afresh after the readable ones, which `readable` encodes, even with nothing new, so that
+/// damage is found (and said) once. A cache that cannot be written is simply not kept.
+fn keep(path: &Path, whole: bool, records: &[u8], readable: impl FnOnce() -> Vec<u8>) {
     let Some(dir) = path.parent() else { return };
-    if records.is_empty() || std::fs::create_dir_all(dir).is_err() {
+    if (whole && records.is_empty()) || std::fs::create_dir_all(dir).is_err() {
         return;
     }
     if whole {
@@ -95,24 +133,74 @@ pub(super) fn keep(path: &Path, whole: bool, records: &[u8], readable: impl FnOn
     }
 }
 
-fn frame(payload: &[u8], out: &mut Vec<u8>) {
+/// The check of a record of the file `name`: its name is hashed first, so that a record
+/// copied from another cache (whose payload might decode) fails it.
+fn check(name: &str, payload: &[u8]) -> [u8; 8] {
+    let mut hasher = Sha1::new();
+    hasher.update(name.as_bytes());
+    hasher.update([0]);
+    hasher.update(payload);
+    let digest = hasher.finalize();
+    let mut sum = [0; 8];
+    sum.copy_from_slice(&digest[..8]);
+    sum
+}
+
+fn frame(name: &str, payload: &[u8], out: &mut Vec<u8>) {
     put(out, payload.len());
     out.extend_from_slice(payload);
-    out.extend_from_slice(&Sha1::digest(payload)[..8]);
+    out.extend_from_slice(&check(name, payload));
 }
 
 /// Returns the payload of the record at the start of `bytes` and the record's length;
 /// `None` when it is torn or damaged.
-fn unframe(bytes: &[u8]) -> Option<(&[u8], usize)> {
+fn unframe<'b>(name: &str, bytes: &'b [u8]) -> Option<(&'b [u8], usize)> {
     let mut at = Reader { bytes, at: 0 };
     let length = at.number()? as usize;
     let payload = at.take(length)?;
     let sum = at.take(8)?;
-    (Sha1::digest(payload)[..8] == *sum).then_some((payload, at.at))
+    (check(name, payload) == *sum).then_some((payload, at.at))
 }
 
-/// Each commit's patch as `deps` read it, in `changes-v1` (the version changes with the
-/// record or with how patches are read).
+/// The patch-ids of commits computed before, in `patch-ids-v3` (the version changes with
+/// the record or with how patch-ids are computed; v2: submodule settings and
+/// `log.showRoot` no longer count; v3: records are checked). A payload is the commit (20
+/// bytes) and its patch-id (20; zeros for an empty change). Binary patches are not kept
+/// (their patch-id depends on the repository's abbreviation length).
+#[derive(Debug)]
+pub struct PatchIdCache(RecordFile<ObjectId, Option<ObjectId>>);
+
+impl PatchIdCache {
+    /// Reads the cache in `dir`.
+    pub fn open(dir: &Path) -> Self {
+        let older = ["patch-ids-v1", "patch-ids-v2"];
+        PatchIdCache(RecordFile::open(dir, "patch-ids-v3", &older, decode_patch_id))
+    }
+
+    /// Returns the patch of `commit` as far as the cache knows it (its patch-id).
+    pub fn get(&self, commit: ObjectId) -> Option<Patch> {
+        self.0.known.get(&commit).map(|id| Patch { patch_id: *id, ..Patch::default() })
+    }
+
+    /// Keeps the patch-ids of `fresh` the cache lacks (the binary ones excepted).
+    pub fn store(&self, fresh: &HashMap<ObjectId, Patch>) {
+        let fresh = fresh.iter().filter(|(_, p)| !p.binary).map(|(c, p)| (*c, &p.patch_id));
+        self.0.store(fresh, |commit, id, payload| {
+            payload.extend_from_slice(commit.as_bytes());
+            payload.extend_from_slice(id.map_or([0; 20], |p| *p.as_bytes()).as_slice());
+        });
+    }
+}
+
+fn decode_patch_id(payload: &[u8]) -> Option<(ObjectId, Option<ObjectId>)> {
+    let (commit, id): (&[u8; 20], &[u8; 20]) =
+        (payload.get(..20)?.try_into().ok()?, payload.get(20..)?.try_into().ok()?);
+    let id = (*id != [0; 20]).then(|| ObjectId::from_bytes(*id));
+    Some((ObjectId::from_bytes(*commit), id))
+}
+
+/// Each commit's patch as `deps` read it, in `changes-v2` (the version changes with the
+/// record or with how patches are read; v2: each record's check covers the file's name).
 ///
 /// A payload is the commit (20 bytes), its patch-id (20; zeros for none), the number of
 /// files, and for each: flags (1 old path, 2 new path), each path present as a length and
@@ -124,7 +212,7 @@ pub struct ChangesCache(RecordFile<ObjectId, Patch>);
 impl ChangesCache {
     /// Reads the cache in `dir`.
     pub fn open(dir: &Path) -> Self {
-        ChangesCache(RecordFile::open(dir.join("changes-v1"), decode_patch))
+        ChangesCache(RecordFile::open(dir, "changes-v2", &["changes-v1"], decode_patch))
     }
 
     /// Returns `commit`'s patch as it was read before.
@@ -139,7 +227,8 @@ impl ChangesCache {
     }
 }
 
-/// Line diffs between blobs, in `line-diffs-v1`: a payload is the two blobs (20 bytes each),
+/// Line diffs between blobs, in `line-diffs-v2` (v2: each record's check covers the file's
+/// name): a payload is the two blobs (20 bytes each),
 /// then 0 (a blob is binary: no diff) or 1, the new blob's line count, the number of
 /// blocks and each block's four numbers.
 #[derive(Debug)]
@@ -148,7 +237,7 @@ pub struct LineDiffCache(RecordFile<(ObjectId, ObjectId), Option<LineDiff>>);
 impl LineDiffCache {
     /// Reads the cache in `dir`.
     pub fn open(dir: &Path) -> Self {
-        LineDiffCache(RecordFile::open(dir.join("line-diffs-v1"), decode_line_diff))
+        LineDiffCache(RecordFile::open(dir, "line-diffs-v2", &["line-diffs-v1"], decode_line_diff))
     }
 
     /// Returns the line diff from `old` to `new` as it was computed before.
@@ -328,7 +417,7 @@ mod tests {
         // A binary patch is not kept; nor is one already there written twice.
         let binary = Patch { binary: true, ..patch(4) };
         cache.store(&HashMap::from([(commit(4), binary), (commit(1), patch(1))]));
-        let file = dir.path().join("changes-v1");
+        let file = dir.path().join("changes-v2");
         let before = std::fs::read(&file).expect("the cache file");
         assert_eq!(ChangesCache::open(dir.path()).0.known.len(), 3);
 
