@@ -7,6 +7,7 @@ mod delta;
 mod deps;
 mod edge_history;
 mod environment;
+mod escapes;
 mod gerrit;
 mod guide;
 mod https;
