@@ -9,7 +9,7 @@ use regraft::git::quote;
 use regraft::git::repo::Repo;
 use regraft::surgery::operation::{self, BranchChange, Notice};
 use regraft::surgery::replace::Strategy;
-use regraft::text::visible::{markdown_code, visible, visible_line};
+use regraft::text::visible::{markdown_text, visible, visible_line};
 
 use super::ui::wrap;
 use super::{CommandError, Ui};
@@ -62,9 +62,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
     let markdown = format == Format::Markdown;
     // The notice is read from a file: its names are shown with control characters made
-    // visible, and in Markdown as code, whatever backticks or pipes they hold.
+    // visible, and in Markdown with its syntax escaped.
     let shown = |name: &str| {
-        if markdown { markdown_code(name) } else { visible_line(name).into_owned() }
+        if markdown { markdown_text(name) } else { visible_line(name).into_owned() }
     };
     let (branch, remote, tag) = (shown(&n.branch), shown(&n.remote), shown(&n.tag));
     let (q_branch, q_remote, q_tag) = (

@@ -21,12 +21,14 @@ pub fn visible_line(text: &str) -> Cow<'_, str> {
 }
 
 /// Returns `text` for Markdown prose or a table cell: one line made visible, then each
-/// character Markdown would read as syntax (emphasis, links, code, HTML, a cell's end)
-/// escaped with a backslash, which CommonMark allows before any ASCII punctuation.
+/// character Markdown would read as code, HTML, a link, emphasis within a word or a cell's
+/// end (`` ` `` `<` `>` `[` `]` `*` `|` and the backslash) escaped with a backslash, which
+/// CommonMark allows before any ASCII punctuation. An underscore inside a word, as in
+/// `module_2.py`, is left alone: it makes no emphasis there.
 pub fn markdown_text(text: &str) -> String {
     let mut shown = String::with_capacity(text.len());
     for c in visible_line(text).chars() {
-        if "\\`*_[]<>|~&!#".contains(c) {
+        if "\\`*[]<>|".contains(c) {
             shown.push('\\');
         }
         shown.push(c);
@@ -102,6 +104,7 @@ mod tests {
     fn markdown_syntax_is_escaped_in_text_and_fenced_in_code() {
         assert_eq!(markdown_text("a|b <img> `x` *y* [l](u)"), r"a\|b \<img\> \`x\` \*y\* \[l\](u)");
         assert_eq!(markdown_text("stable/2024.1\x1b[2J"), r"stable/2024.1^\[\[2J");
+        assert_eq!(markdown_text("kolla/module_2.py"), "kolla/module_2.py");
         assert_eq!(markdown_code("stable/liberty"), "`stable/liberty`");
         assert_eq!(markdown_code("a`b``c"), "```a`b``c```");
         assert_eq!(markdown_code("`x"), "`` `x ``");
