@@ -154,3 +154,35 @@ pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use regraft::ObjectId;
+    use regraft::surgery::operation::{BranchChange, Notice};
+    use regraft::surgery::replace::Strategy;
+
+    use super::{Format, compose};
+
+    // Regression: branch names went raw into `notice --format markdown` (issue 24, item 4).
+    #[test]
+    fn names_from_the_notice_file_neither_drive_the_terminal_nor_make_markdown() {
+        let notice = Notice {
+            branch: "stable/<b>x|y</b>\x1b]0;pwned\x07".to_string(),
+            remote: "origin".to_string(),
+            strategy: BranchChange::Replaced(Strategy::Recreate),
+            source: Some("origin/`main`".to_string()),
+            old: ObjectId::from_hex(b"1111111111111111111111111111111111111111").expect("hex"),
+            new: None,
+            tag: "old-tip".to_string(),
+        };
+        let md = compose(&notice, Some("a \x1b[2J reason"), Format::Markdown);
+        assert!(md.starts_with(r"## stable/\<b\>x\|y\</b\>^\[\]0;pwned^G was replaced"), "{md}");
+        assert!(md.contains(r"origin/\`main\`"), "{md}");
+        assert!(md.contains("a ^[[2J reason"), "{md}");
+        let text = compose(&notice, None, Format::Text);
+        assert!(text.starts_with("Subject: stable/<b>x|y</b>^[]0;pwned^G was replaced"), "{text}");
+        for shown in [&md, &text] {
+            assert!(!shown.contains(['\x1b', '\x07']), "{shown:?}");
+        }
+    }
+}
