@@ -136,6 +136,16 @@ fn escape_sequences_from_the_repository_are_shown_not_obeyed() {
         }
     }
 
+    // A real backport stops at the conflict in the evil file; status then tells of it.
+    let (code, stopped) = crate::run(crate::regraft(dir).args(["backport", "stable/old", "main"]));
+    assert_eq!(code, Some(3), "stops with findings: {stopped}");
+    assert_inert(&stopped, "backport");
+    assert!(stopped.contains(title_shown) && stopped.contains(file_shown), "{stopped}");
+    for shown in [in_pipe(dir, &["status"]), on_terminal(dir, &["status"])] {
+        assert_inert(&shown, "status");
+        assert!(shown.contains("backport in progress"), "{shown}");
+    }
+
     // JSON keeps the exact subjects (serde escapes their control characters).
     let json = crate::run(crate::regraft(dir).args(["delta", "--json", "stable/old", "main"])).1;
     let value: serde_json::Value = serde_json::from_str(&json).expect("delta --json is JSON");
