@@ -9,6 +9,7 @@ use regraft::review::{
     self, AbandonLog, AbandonRecord, Abandoning, Credentials, Gerrit, GerritUrl, Outcome, Review,
     Trust,
 };
+use regraft::text::visible::{visible, visible_line};
 
 use super::{CommandError, Ui};
 
@@ -224,7 +225,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 args.branch
             )?;
             for r in &reviews {
-                writeln!(out, "  {} {}", r.number, r.subject)?;
+                writeln!(out, "  {} {}", r.number, visible_line(&r.subject))?;
             }
             writeln!(
                 out,
@@ -257,9 +258,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     for (r, outcome) in &done {
         match outcome {
             Some(Outcome::AlreadyThere(why)) => {
-                writeln!(out, "  {} already closed ({why})", r.number)?
+                writeln!(out, "  {} already closed ({})", r.number, visible_line(&why.to_string()))?
             }
-            _ => writeln!(out, "  {} abandoned: {}", r.number, r.subject)?,
+            _ => writeln!(out, "  {} abandoned: {}", r.number, visible_line(&r.subject))?,
         }
     }
     writeln!(
@@ -302,7 +303,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
                     if record.by.is_empty() { "regraft" } else { &record.by }
                 )?;
                 for r in &record.reviews {
-                    writeln!(out, "  {} {}", r.number, r.subject)?;
+                    writeln!(out, "  {} {}", r.number, visible_line(&r.subject))?;
                 }
             }
             writeln!(
@@ -328,12 +329,17 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         for restored in review::restore_all(&gerrit, &record.reviews, &message) {
             let r = &restored.review;
             match restored.outcome {
-                Ok(Outcome::Done) => writeln!(out, "  {} restored: {}", r.number, r.subject)?,
-                Ok(Outcome::AlreadyThere(why)) => {
-                    writeln!(out, "  {} was not abandoned ({why})", r.number)?
+                Ok(Outcome::Done) => {
+                    writeln!(out, "  {} restored: {}", r.number, visible_line(&r.subject))?
                 }
+                Ok(Outcome::AlreadyThere(why)) => writeln!(
+                    out,
+                    "  {} was not abandoned ({})",
+                    r.number,
+                    visible_line(&why.to_string())
+                )?,
                 Err(e) => {
-                    writeln!(out, "  {} NOT restored: {e:#}", r.number)?;
+                    writeln!(out, "  {} NOT restored: {}", r.number, visible(&format!("{e:#}")))?;
                     failed += 1;
                     left.push(restored.review);
                 }

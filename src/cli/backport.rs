@@ -9,6 +9,7 @@ use regraft::analysis::backport::{
 use regraft::analysis::deps::DepsOptions;
 use regraft::git::repo::Repo;
 use regraft::surgery::apply::{self, ApplyError};
+use regraft::text::visible::visible_line;
 
 use super::{CommandError, Ui};
 
@@ -242,9 +243,14 @@ pub fn report_run(
         }
         Some(stop) => {
             writeln!(out)?;
-            writeln!(out, "stopped at {} {}: conflicts in", stop.commit.short(), stop.summary)?;
+            writeln!(
+                out,
+                "stopped at {} {}: conflicts in",
+                stop.commit.short(),
+                visible_line(&stop.summary)
+            )?;
             for path in &stop.conflicts {
-                writeln!(out, "  {path}")?;
+                writeln!(out, "  {}", visible_line(path))?;
             }
             if stop.in_work_tree {
                 writeln!(
@@ -324,8 +330,8 @@ pub fn render(
                 out,
                 "  ! {} {}  ({})",
                 step.commit.short(),
-                step.summary,
-                step.conflicts.join(", ")
+                visible_line(&step.summary),
+                visible_line(&step.conflicts.join(", "))
             )?;
         }
         if !verbose && conflicts.len() > 10 {
@@ -352,9 +358,14 @@ pub fn render(
                 StepOutcome::Present => "=",
             };
             let stage = step.stage.map(|n| format!("[{n}] ")).unwrap_or_default();
-            writeln!(out, "  {mark} {stage}{} {}", step.commit.short(), step.summary)?;
+            writeln!(
+                out,
+                "  {mark} {stage}{} {}",
+                step.commit.short(),
+                visible_line(&step.summary)
+            )?;
             for reason in step.policy_refusals.iter().flatten() {
-                writeln!(out, "        policy: {reason}")?;
+                writeln!(out, "        policy: {}", visible_line(&reason.to_string()))?;
             }
             if !step.needs_conflicting.is_empty() {
                 let names: Vec<String> = step.needs_conflicting.iter().map(|c| c.short()).collect();

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use regraft::analysis::compare::{self, CompareOptions, Comparison};
 use regraft::git::repo::Repo;
+use regraft::text::visible::{markdown_code, markdown_text, visible, visible_line};
 
 use super::{CommandError, Ui};
 
@@ -185,28 +186,32 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
     }
     writeln!(out)?;
     for f in &c.options {
-        writeln!(out, "{:<10} {}", f.strategy, super::ui::wrap(&f.verdict, width, 11, 11))?;
-        let needs = super::ui::wrap(&f.needs.join(", "), width, 18, 18);
+        writeln!(
+            out,
+            "{:<10} {}",
+            f.strategy,
+            super::ui::wrap(&visible(&f.verdict), width, 11, 11)
+        )?;
+        let needs = super::ui::wrap(&visible(&f.needs.join(", ")), width, 18, 18);
         writeln!(out, "{:<10} needs: {needs}", "")?;
     }
     writeln!(out)?;
     writeln!(
         out,
         "recommendation: {}",
-        super::ui::wrap(&c.recommendation.to_string(), width, 16, 16)
+        super::ui::wrap(&visible(&c.recommendation.to_string()), width, 16, 16)
     )
 }
 
 /// Writes a Markdown table and notes, ready for a mailing-list post or a wiki.
 pub fn markdown(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
-    writeln!(out, "## Replacing `{}` by `{}`", c.target.name, c.source.name)?;
+    let (target, source) = (markdown_code(&c.target.name), markdown_code(&c.source.name));
+    writeln!(out, "## Replacing {target} by {source}")?;
     writeln!(out)?;
     writeln!(
         out,
-        "Measured with `git regraft compare` on `{}` ({}) and `{}` ({}).",
-        c.target.name,
+        "Measured with `git regraft compare` on {target} ({}) and {source} ({}).",
         c.target.commit.short(),
-        c.source.name,
         c.source.commit.short()
     )?;
     writeln!(out)?;
@@ -230,15 +235,15 @@ pub fn markdown(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
             yes(f.force_update_needed),
             f.history_kept,
             yes(f.blame_kept),
-            f.needs.join(", ")
+            markdown_text(&f.needs.join(", "))
         )?;
     }
     writeln!(out)?;
     for f in &c.options {
-        writeln!(out, "- **{}**: {}.", f.strategy, f.verdict)?;
+        writeln!(out, "- **{}**: {}.", f.strategy, visible_line(&f.verdict))?;
     }
     writeln!(out)?;
-    writeln!(out, "**Recommendation**: {}.", c.recommendation)?;
+    writeln!(out, "**Recommendation**: {}.", visible_line(&c.recommendation.to_string()))?;
     if !c.conflicts.is_empty() {
         writeln!(out)?;
         writeln!(
@@ -252,8 +257,8 @@ pub fn markdown(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
                 out,
                 "- `{}` {} ({})",
                 conflict.commit.short(),
-                conflict.summary,
-                conflict.files.join(", ")
+                markdown_text(&conflict.summary),
+                markdown_text(&conflict.files.join(", "))
             )?;
         }
         writeln!(out)?;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use console::Style;
 use regraft::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
 use regraft::git::repo::{Repo, RepoError};
+use regraft::text::visible::visible_line;
 
 use super::{CommandError, Ui};
 
@@ -183,7 +184,7 @@ pub fn render(
                 out,
                 "unresolved: {} names {}, which is not in this repository",
                 r.commit.short(),
-                r.reference
+                visible_line(&r.reference)
             )?;
         }
         writeln!(out)?;
@@ -211,8 +212,12 @@ fn write_entry(out: &mut impl Write, ui: &Ui, entry: &Entry) -> std::io::Result<
     } else {
         ("+", Style::new().yellow())
     };
-    let mut line =
-        format!("  {} {} {}", ui.paint(&style, mark), entry.commit.short(), entry.summary);
+    let mut line = format!(
+        "  {} {} {}",
+        ui.paint(&style, mark),
+        entry.commit.short(),
+        visible_line(&entry.summary)
+    );
     if entry.is_present() {
         let evidence: Vec<String> = entry
             .equivalents

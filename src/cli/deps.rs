@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
 use regraft::git::repo::Repo;
+use regraft::text::visible::visible_line;
 
 use super::{CommandError, Ui};
 
@@ -146,7 +147,13 @@ pub fn render(
         for (n, commit) in closure.iter().enumerate() {
             let c = by_id[commit];
             let mark = if wanted.contains(commit) { "  (asked for)" } else { "" };
-            writeln!(out, "  {:>width$}  {} {}{mark}", n + 1, commit.short(), c.summary)?;
+            writeln!(
+                out,
+                "  {:>width$}  {} {}{mark}",
+                n + 1,
+                commit.short(),
+                visible_line(&c.summary)
+            )?;
         }
         let skipped: Vec<String> = graph
             .edges
@@ -177,7 +184,8 @@ pub fn render(
             )?;
             for c in &p.conflicts {
                 let asked = if wanted.contains(&c.commit) { " (asked for)" } else { "" };
-                writeln!(out, "  conflict: {}{asked} in {}", c.commit.short(), c.files.join(", "))?;
+                let files: Vec<_> = c.files.iter().map(|f| visible_line(f)).collect();
+                writeln!(out, "  conflict: {}{asked} in {}", c.commit.short(), files.join(", "))?;
             }
             if !p.need_a_conflicting_pick.is_empty() {
                 let names: Vec<String> =
@@ -206,16 +214,16 @@ pub fn render(
         writeln!(out)?;
         for (i, edges) in &needs {
             let c = &graph.commits[*i];
-            writeln!(out, "  {} {}", c.commit.short(), c.summary)?;
+            writeln!(out, "  {} {}", c.commit.short(), visible_line(&c.summary))?;
             for e in edges {
                 let reasons: Vec<String> = e
                     .reasons
                     .iter()
                     .map(|r| {
                         if r.lines.is_empty() {
-                            r.path.clone()
+                            visible_line(&r.path).into_owned()
                         } else {
-                            format!("{}:{}", r.path, r.lines)
+                            format!("{}:{}", visible_line(&r.path), r.lines)
                         }
                     })
                     .collect();

@@ -99,6 +99,19 @@ fn reduce(n: usize, edges: &[(usize, usize, EdgeKind)]) -> Vec<(usize, usize, Ed
         .collect()
 }
 
+/// Returns `text` fit for a quoted DOT label: control characters made visible (a newline
+/// too, which would break the line), then the backslash and the quote escaped.
 fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"")
+    regraft::text::visible::visible_line(text).replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_escape_quotes_backslashes_and_controls() {
+        assert_eq!(
+            super::escape("say \"hi\" \\ \x1b]0;x\x07\nnext"),
+            "say \\\"hi\\\" \\\\ ^[]0;x^G^Jnext"
+        );
+    }
 }

@@ -27,6 +27,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use regraft::ErrorOrigin;
+use regraft::text::visible::visible;
 
 pub use ui::Ui;
 
@@ -207,9 +208,11 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e.error) => ExitCode::SUCCESS,
         Err(e) => {
-            ui.error(&format!("{:#}", e.error));
+            // The chain may echo arguments, names and subjects: no control character of
+            // theirs reaches the terminal.
+            ui.error(&visible(&format!("{:#}", e.error)));
             if let Some(hint) = &e.hint {
-                ui.hint(hint);
+                ui.hint(&visible(hint));
             }
             match e.kind {
                 ErrorKind::User => ExitCode::from(2),

@@ -9,6 +9,7 @@ use regraft::git::quote;
 use regraft::git::repo::Repo;
 use regraft::surgery::operation::{self, BranchChange, Notice};
 use regraft::surgery::replace::Strategy;
+use regraft::text::visible::{markdown_text, visible, visible_line};
 
 use super::ui::wrap;
 use super::{CommandError, Ui};
@@ -60,12 +61,22 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 /// runs that command and nothing else.
 pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
     let markdown = format == Format::Markdown;
-    let (branch, remote, tag) = (&n.branch, &n.remote, &n.tag);
-    let (q_branch, q_remote, q_tag) = (quote(branch), quote(remote), quote(tag));
-    let q_tracking = quote(&format!("{remote}/{branch}"));
+    // The notice is read from a file: its names are shown with control characters made
+    // visible, and in Markdown with its syntax escaped.
+    let shown = |name: &str| {
+        if markdown { markdown_text(name) } else { visible_line(name).into_owned() }
+    };
+    let (branch, remote, tag) = (shown(&n.branch), shown(&n.remote), shown(&n.tag));
+    let (q_branch, q_remote, q_tag) = (
+        quote(&visible_line(&n.branch)),
+        quote(&visible_line(&n.remote)),
+        quote(&visible_line(&n.tag)),
+    );
+    let q_tracking = quote(&visible_line(&format!("{}/{}", n.remote, n.branch)));
     // A comment ends at a newline; git forbids control characters in ref names, but the
     // notice is read from a file.
     let commented = |name: &str| name.replace(char::is_control, "?");
+    let (branch_commented, source) = (commented(&n.branch), n.source.as_deref().map(shown));
     let code = |lines: &[String]| {
         if markdown {
             format!("```sh\n{}\n```\n", lines.join("\n"))
@@ -80,7 +91,7 @@ pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
     };
     let _ = writeln!(s, "{}{title}\n", if markdown { "## " } else { "Subject: " });
     let new = n.new.map(|c| c.short()).unwrap_or_default();
-    match (n.strategy, &n.source) {
+    match (n.strategy, &source) {
         (BranchChange::EndOfLife, _) => {
             let text = format!(
                 "{branch} on {remote} was deleted. Its last commit, {}, is kept by the tag {tag}.",
@@ -99,7 +110,7 @@ pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
         _ => {}
     }
     if let Some(why) = why {
-        let _ = writeln!(s, "\n{}", wrap(&format!("Why: {why}"), 76, 0, 0));
+        let _ = writeln!(s, "\n{}", wrap(&format!("Why: {}", visible(why)), 76, 0, 0));
     }
     s.push('\n');
     match n.strategy {
@@ -133,16 +144,45 @@ pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
             let _ = writeln!(s, "\nWith plain git:");
             s.push_str(&code(&[
                 format!("git fetch --tags {q_remote}"),
-                format!(
-                    "# for each branch with local work built on the old {}:",
-                    commented(branch)
-                ),
+                format!("# for each branch with local work built on the old {}:", branch_commented),
                 format!("git rebase --onto {q_tracking} {q_tag} <branch>"),
-                format!("# for your copy of {} if it has no local work:", commented(branch)),
+                format!("# for your copy of {branch_commented} if it has no local work:"),
                 format!("git checkout {q_branch} && git reset --hard {q_tracking}"),
             ]));
             let _ = writeln!(s, "\nThe old history stays readable: git log {q_tag}");
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use regraft::ObjectId;
+    use regraft::surgery::operation::{BranchChange, Notice};
+    use regraft::surgery::replace::Strategy;
+
+    use super::{Format, compose};
+
+    // Regression: branch names went raw into `notice --format markdown` (issue 24, item 4).
+    #[test]
+    fn names_from_the_notice_file_neither_drive_the_terminal_nor_make_markdown() {
+        let notice = Notice {
+            branch: "stable/<b>x|y</b>\x1b]0;pwned\x07".to_string(),
+            remote: "origin".to_string(),
+            strategy: BranchChange::Replaced(Strategy::Recreate),
+            source: Some("origin/`main`".to_string()),
+            old: ObjectId::from_hex(b"1111111111111111111111111111111111111111").expect("hex"),
+            new: None,
+            tag: "old-tip".to_string(),
+        };
+        let md = compose(&notice, Some("a \x1b[2J reason"), Format::Markdown);
+        assert!(md.starts_with(r"## stable/\<b\>x\|y\</b\>^\[\]0;pwned^G was replaced"), "{md}");
+        assert!(md.contains(r"origin/\`main\`"), "{md}");
+        assert!(md.contains("a ^[[2J reason"), "{md}");
+        let text = compose(&notice, None, Format::Text);
+        assert!(text.starts_with("Subject: stable/<b>x|y</b>^[]0;pwned^G was replaced"), "{text}");
+        for shown in [&md, &text] {
+            assert!(!shown.contains(['\x1b', '\x07']), "{shown:?}");
+        }
+    }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use regraft::analysis::policy;
 use regraft::git::repo::Repo;
+use regraft::text::visible::visible_line;
 
 use super::{CommandError, Ui};
 
@@ -74,7 +75,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     } else {
         let mut out = ui.out();
         let phase = &policy.phases[&report.phase];
-        writeln!(out, "policy {}, phase {}: {}", report.policy, report.phase, phase.description)?;
+        // The policy file and the commits are not the terminal's to drive.
+        writeln!(
+            out,
+            "policy {}, phase {}: {}",
+            visible_line(&report.policy),
+            visible_line(&report.phase),
+            visible_line(&phase.description)
+        )?;
         writeln!(out)?;
         for v in &report.commits {
             writeln!(
@@ -82,13 +90,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 "{} {} {}",
                 if v.allowed { "ok " } else { "NO " },
                 v.commit.short(),
-                v.summary
+                visible_line(&v.summary)
             )?;
             for reason in &v.reasons {
-                writeln!(out, "      {reason}")?;
+                writeln!(out, "      {}", visible_line(&reason.to_string()))?;
             }
             if args.verbose {
-                writeln!(out, "      classes: {}", v.classes.join(", "))?;
+                writeln!(out, "      classes: {}", visible_line(&v.classes.join(", ")))?;
             }
         }
         writeln!(out)?;

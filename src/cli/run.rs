@@ -10,6 +10,7 @@ use regraft::git::repo::Repo;
 use regraft::surgery::operation::{self, Plan};
 use regraft::surgery::playbook::{self, Playbook};
 use regraft::surgery::playbook_run::{self, PartState};
+use regraft::text::visible::{visible, visible_line};
 
 use super::{CommandError, Ui};
 
@@ -64,7 +65,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             return Ok(ExitCode::SUCCESS);
         }
     }
-    ui.status(&format!("playbook {}: {}", book.name, book.description));
+    ui.status(&visible(&format!("playbook {}: {}", book.name, book.description)));
     for part in &parts {
         match &part.todo {
             Todo::Done => writeln!(
@@ -201,7 +202,7 @@ pub(super) fn execute_parts(
                         // between threads.
                         let repo = Repo::discover(&dir)?;
                         let mut report = |step: &operation::Step, _| {
-                            let done = format!("done: {}", step.description);
+                            let done = format!("done: {}", visible_line(&step.description));
                             match fitted {
                                 Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 0, 4)),
                                 None => eprintln!("{done}"),

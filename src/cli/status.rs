@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::surgery::status::{self, Status, StepState};
+use regraft::text::visible::visible_line;
 
 use super::{CommandError, Ui};
 
@@ -49,7 +50,7 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
     }
     if let Some(op) = &status.operation {
         let what = if op.aborting { "an --abort in progress of" } else { "in progress:" };
-        writeln!(out, "{what} {}", op.operation)?;
+        writeln!(out, "{what} {}", visible_line(&op.operation))?;
         writeln!(out, "journal: {}", op.journal.display())?;
         for (n, step) in op.steps.iter().enumerate() {
             let note = if step.state == StepState::Started {
@@ -57,7 +58,13 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
             } else {
                 ""
             };
-            writeln!(out, "  {:<8} {:>2}. {}{note}", step.state.name(), n + 1, step.description)?;
+            writeln!(
+                out,
+                "  {:<8} {:>2}. {}{note}",
+                step.state.name(),
+                n + 1,
+                visible_line(&step.description)
+            )?;
         }
         writeln!(out, "{} now:", op.remote)?;
         for value in &op.remote_now {
@@ -69,7 +76,7 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
     }
     if let Some(bad) = &status.unreadable_journal {
         writeln!(out, "in progress, with a journal that cannot be read:")?;
-        writeln!(out, "  {}", bad.message)?;
+        writeln!(out, "  {}", visible_line(&bad.message))?;
         writeln!(
             out,
             "  `git regraft replace --abort` moves it aside (keeping it) and changes nothing on the remote"
@@ -91,19 +98,23 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
         }
     }
     if let Some(bad) = &status.unreadable_backport {
-        writeln!(out, "a backport state that cannot be read: {bad}")?;
+        writeln!(out, "a backport state that cannot be read: {}", visible_line(&bad.to_string()))?;
     }
     for ab in &status.abandoned {
         writeln!(
             out,
             "abandoned: {} reviews on {} of {} at {} (`git regraft restore --from-journal` brings them back)",
-            ab.reviews, ab.branch, ab.project, ab.gerrit
+            ab.reviews,
+            visible_line(&ab.branch),
+            visible_line(&ab.project),
+            visible_line(&ab.gerrit.to_string())
         )?;
     }
     if let Some(next) = &status.next {
         writeln!(out)?;
+        let next = visible_line(next);
         match &status.or {
-            Some(or) => writeln!(out, "next: {next}   (or undo it: {or})")?,
+            Some(or) => writeln!(out, "next: {next}   (or undo it: {})", visible_line(or))?,
             None => writeln!(out, "next: {next}")?,
         }
     }

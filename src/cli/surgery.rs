@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::surgery::operation::{self, OperationError, Plan, ReviewCall, StepStatus};
+use regraft::text::visible::{visible, visible_line};
 
 use super::{CommandError, Ui};
 
@@ -96,7 +97,7 @@ pub fn render_now(
     // scripts read it. Commands wrap only between words, with the shell's ` \`, so that they
     // still run when pasted; a request's URL is never cut.
     let width = super::ui::terminal_width();
-    writeln!(out, "plan: {}", plan.operation)?;
+    writeln!(out, "plan: {}", visible_line(&plan.operation))?;
     for note in &plan.notes {
         prose(out, width, "note: ", note)?;
     }
@@ -104,11 +105,12 @@ pub fn render_now(
         writeln!(out)?;
         prose(out, width, &format!("{:>2}. ", n + 1), &step.description)?;
         if let Some(action) = step.git() {
-            let words: Vec<String> = action.argv().iter().map(|w| regraft::git::quote(w)).collect();
+            let words: Vec<String> =
+                action.argv().iter().map(|w| regraft::git::quote(&visible_line(w))).collect();
             command(out, width, &words)?;
             if let Some(input) = action.input() {
                 for line in input.lines() {
-                    writeln!(out, "    | {line}")?;
+                    writeln!(out, "    | {}", visible_line(line))?;
                 }
             }
         }
@@ -122,7 +124,7 @@ pub fn render_now(
                     request.url(&review.gerrit, regraft::review::Access::Authenticated)
                 )?;
                 if let Some(body) = &request.body {
-                    writeln!(out, "      {body}")?;
+                    writeln!(out, "      {}", visible_line(body))?;
                 }
             }
             if matches!(review.call, ReviewCall::Restore { .. }) {
@@ -173,6 +175,8 @@ fn prose(
     prefix: &str,
     text: &str,
 ) -> std::io::Result<()> {
+    // Step descriptions and notes hold subjects and names from the repository.
+    let text = &visible(text);
     match width {
         Some(width) => {
             let start = prefix.chars().count();
@@ -228,7 +232,7 @@ pub fn dry_run_or_execute(
     confirm(&plan.operation, c.yes)?;
     let mut report = |step: &operation::Step, status: StepStatus| {
         let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
-        ui.status(&format!("{how}: {}", step.description));
+        ui.status(&format!("{how}: {}", visible_line(&step.description)));
     };
     let announce = plan.notice.is_some();
     operation::execute(repo, plan, &mut report).map_err(operation_error)?;
@@ -264,18 +268,18 @@ pub fn resume_or_abort(ui: &Ui, repo: &Repo, finish: Finish) -> Result<ExitCode,
     if finish == Finish::Abort {
         let report = operation::abort(repo).map_err(operation_error)?;
         let mut out = ui.out();
-        writeln!(out, "aborted: {}", report.operation)?;
+        writeln!(out, "aborted: {}", visible_line(&report.operation))?;
         for line in report.restored.iter().chain(&report.kept) {
-            writeln!(out, "  {line}")?;
+            writeln!(out, "  {}", visible_line(line))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let mut report = |step: &operation::Step, status: StepStatus| {
         let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
-        ui.status(&format!("{how}: {}", step.description));
+        ui.status(&format!("{how}: {}", visible_line(&step.description)));
     };
     let plan = operation::resume(repo, &mut report).map_err(operation_error)?;
-    writeln!(ui.out(), "finished: {}", plan.operation)?;
+    writeln!(ui.out(), "finished: {}", visible_line(&plan.operation))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -291,7 +295,7 @@ pub fn confirm(operation: &str, yes: bool) -> Result<(), CommandError> {
         .with_hint("there is no terminal to ask on; add --yes to confirm"));
     }
     let go = dialoguer::Confirm::new()
-        .with_prompt(format!("Execute: {operation}?"))
+        .with_prompt(format!("Execute: {}?", visible_line(operation)))
         .default(false)
         .interact()
         .map_err(CommandError::internal)?;

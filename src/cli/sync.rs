@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
+use regraft::text::visible::visible_line;
 
 use super::{CommandError, Ui};
 
@@ -57,7 +58,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         let moved = sync::undo(&repo)?;
         let mut out = ui.out();
         for b in moved {
-            writeln!(out, "{} is back at {}", b.branch, b.old.short())?;
+            writeln!(out, "{} is back at {}", visible_line(&b.branch), b.old.short())?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -89,14 +90,14 @@ pub fn render(
         writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
     }
     for r in &report.rewrites {
-        writeln!(
-            out,
+        let line = format!(
             "{} was replaced: {} -> {} (old tip found by {})",
             r.reference,
             r.old.short(),
             r.new.short(),
             r.found_by
-        )?;
+        );
+        writeln!(out, "{}", visible_line(&line))?;
     }
     for b in &report.branches {
         let verb = if report.dry_run { " would be" } else { "" };
@@ -130,9 +131,10 @@ pub fn render(
                 format!("{}: skipped, {}", b.branch, b.detail.clone().unwrap_or_default())
             }
         };
-        writeln!(out, "{line}")?;
+        // The details hold what git said, which may quote subjects and names.
+        writeln!(out, "{}", visible_line(&line))?;
         if let Some(backup) = &b.backup {
-            writeln!(out, "    old tip kept as {backup}")?;
+            writeln!(out, "    old tip kept as {}", visible_line(&backup.to_string()))?;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use console::Style;
+use regraft::text::visible::visible;
 
 /// When to use colors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,19 +49,20 @@ impl Ui {
         }
     }
 
-    /// Writes a status line to stderr.
+    /// Writes a status line to stderr. Status lines are never styled, and name branches,
+    /// projects and servers that came from files: their control characters are made visible.
     pub fn status(&self, text: &str) {
-        let _ = writeln!(io::stderr(), "{text}");
+        let _ = writeln!(io::stderr(), "{}", visible(text));
     }
 
-    /// Writes an error to stderr.
+    /// Writes an error to stderr, control characters made visible.
     pub fn error(&self, text: &str) {
-        let _ = writeln!(io::stderr(), "error: {text}");
+        let _ = writeln!(io::stderr(), "error: {}", visible(text));
     }
 
-    /// Writes a hint to stderr.
+    /// Writes a hint to stderr, control characters made visible.
     pub fn hint(&self, text: &str) {
-        let _ = writeln!(io::stderr(), "hint: {text}");
+        let _ = writeln!(io::stderr(), "hint: {}", visible(text));
     }
 }
 

@@ -5,3 +5,4 @@ pub mod changes;
 pub mod message;
 pub mod patch_id;
 pub mod toml_position;
+pub mod visible;

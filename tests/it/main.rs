@@ -8,6 +8,7 @@ mod delta;
 mod deps;
 mod edge_history;
 mod environment;
+mod escapes;
 mod gerrit;
 mod guide;
 mod https;

@@ -6,6 +6,8 @@ use std::io::Write;
 use dialoguer::theme::SimpleTheme;
 use dialoguer::{Confirm, Input, MultiSelect, Select};
 
+use regraft::text::visible::{visible, visible_line};
+
 use super::{Step, Stop};
 use crate::cli::CommandError;
 
@@ -22,6 +24,7 @@ pub(super) fn say(text: &str) {
 /// Writes a command to copy, indented, wrapped to [`width`] with the shell's ` \`
 /// continuations so that it still runs when pasted.
 pub(super) fn say_command(command: &str) {
+    let command = visible_line(command);
     let words: Vec<&str> = command.split(' ').collect();
     let lines = crate::cli::ui::shell_wrap("  ", &words, width(), "      ");
     let _ = writeln!(std::io::stderr(), "{lines}");
@@ -64,10 +67,12 @@ const LIST_ROWS: usize = 12;
 
 pub(super) fn select<T: ToString>(prompt: &str, items: &[T], default: usize) -> Step<usize> {
     // An item wider than the screen would wrap and spoil the list's redrawing.
-    let items: Vec<String> =
-        items.iter().map(|i| cut(&i.to_string(), width().saturating_sub(4))).collect();
+    let items: Vec<String> = items
+        .iter()
+        .map(|i| cut(&visible_line(&i.to_string()), width().saturating_sub(4)))
+        .collect();
     let chosen = Select::with_theme(&SimpleTheme)
-        .with_prompt(prompt)
+        .with_prompt(visible_line(prompt))
         .items(&items)
         .default(default)
         .max_length(LIST_ROWS)
@@ -81,7 +86,7 @@ pub(super) fn select<T: ToString>(prompt: &str, items: &[T], default: usize) -> 
 
 pub(super) fn confirm(prompt: &str, default: bool) -> Step<bool> {
     let yes = Confirm::with_theme(&SimpleTheme)
-        .with_prompt(prompt)
+        .with_prompt(visible_line(prompt))
         .default(default)
         .report(false)
         .interact_opt()
@@ -93,7 +98,7 @@ pub(super) fn confirm(prompt: &str, default: bool) -> Step<bool> {
 
 pub(super) fn input(prompt: &str, default: &str) -> Step<String> {
     let text = Input::<String>::with_theme(&SimpleTheme)
-        .with_prompt(prompt)
+        .with_prompt(visible_line(prompt))
         .default(default.to_string())
         .report(false)
         .interact_text()
@@ -106,7 +111,7 @@ pub(super) fn input(prompt: &str, default: &str) -> Step<String> {
 /// that leave no room to type.
 pub(super) fn input_quiet(prompt: &str, default: &str) -> Step<String> {
     let text = Input::<String>::with_theme(&SimpleTheme)
-        .with_prompt(prompt)
+        .with_prompt(visible_line(prompt))
         .default(default.to_string())
         .show_default(false)
         .report(false)
@@ -120,9 +125,10 @@ pub(super) fn multi(prompt: &str, items: &[String]) -> Step<Vec<usize>> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let items: Vec<String> = items.iter().map(|i| cut(i, width().saturating_sub(8))).collect();
+    let items: Vec<String> =
+        items.iter().map(|i| cut(&visible_line(i), width().saturating_sub(8))).collect();
     let picked = MultiSelect::with_theme(&SimpleTheme)
-        .with_prompt(format!("{prompt} (Space picks, Enter ends)"))
+        .with_prompt(format!("{} (Space picks, Enter ends)", visible_line(prompt)))
         .items(&items)
         .max_length(LIST_ROWS)
         .report(false)
@@ -145,7 +151,9 @@ pub(super) fn fit(text: &str, width: usize) -> String {
 pub(super) fn wrap_to(text: &str, width: usize, shorten: bool) -> String {
     let mut out = String::new();
     for line in text.lines() {
-        let line = if shorten { shorten_ids(line) } else { line.to_string() };
+        // What the guide shows holds subjects, names and server answers.
+        let line = visible(line);
+        let line = if shorten { shorten_ids(&line) } else { line.into_owned() };
         if columns(&line) <= width {
             out.push_str(&line);
             out.push('\n');
