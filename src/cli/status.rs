@@ -59,7 +59,17 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
             };
             writeln!(out, "  {:<8} {:>2}. {}{note}", step.state.name(), n + 1, step.description)?;
         }
-        writeln!(out, "{} now:", op.remote)?;
+        match &op.remote_unreachable {
+            Some(problem) => {
+                writeln!(out, "{} now: unreachable ({problem})", op.remote)?;
+                writeln!(
+                    out,
+                    "  --continue and --abort need it: bring it back (`git remote add {0} URL` or `git remote set-url {0} URL`) first",
+                    op.remote
+                )?;
+            }
+            None => writeln!(out, "{} now:", op.remote)?,
+        }
         for value in &op.remote_now {
             writeln!(out, "  {:<40} {}", value.reference, short(value.value))?;
         }

@@ -70,8 +70,12 @@ pub struct OperationStatus {
     pub aborting: bool,
     /// The ref `--abort` puts back, and its old tip.
     pub restores: Option<RemoteValue>,
-    /// What the remote holds now for every ref the plan touches (one `ls-remote`).
+    /// What the remote holds now for every ref the plan touches (one `ls-remote`); empty
+    /// when the remote cannot be reached.
     pub remote_now: Vec<RemoteValue>,
+    /// Why the remote cannot be reached (renamed, removed, moved away, or named wrong in the
+    /// journal); `None` when it answered.
+    pub remote_unreachable: Option<String>,
 }
 
 impl OperationStatus {
@@ -247,15 +251,25 @@ fn operation_status(
     wanted.extend(
         touched.iter().filter(|r| r.starts_with("refs/tags/")).map(|r| format!("{r}^{{}}")),
     );
-    let now = crate::git::remote::ls_remote(repo.git(), &plan.remote, &wanted)?;
-    let remote_now = touched
-        .iter()
-        .map(|reference| RemoteValue {
-            reference: reference.clone(),
-            // A tag is shown as the commit it peels to.
-            value: now.get(&format!("{reference}^{{}}")).or_else(|| now.get(reference)).copied(),
-        })
-        .collect();
+    // The journal is local: a remote that cannot be reached is reported, not an error.
+    let (remote_now, remote_unreachable) =
+        match crate::git::remote::ls_remote(repo.git(), &plan.remote, &wanted) {
+            Ok(now) => (
+                touched
+                    .iter()
+                    .map(|reference| RemoteValue {
+                        reference: reference.clone(),
+                        // A tag is shown as the commit it peels to.
+                        value: now
+                            .get(&format!("{reference}^{{}}"))
+                            .or_else(|| now.get(reference))
+                            .copied(),
+                    })
+                    .collect(),
+                None,
+            ),
+            Err(e) => (Vec::new(), Some(operation::remote_problem(repo, &plan.remote, &e))),
+        };
     let steps = plan
         .steps
         .iter()
@@ -282,6 +296,7 @@ fn operation_status(
             .as_ref()
             .map(|r| RemoteValue { reference: r.reference.clone(), value: Some(r.old) }),
         remote_now,
+        remote_unreachable,
     })
 }
 
