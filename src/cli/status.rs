@@ -103,6 +103,16 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
     if let Some(bad) = &status.unreadable_backport {
         writeln!(out, "a backport state that cannot be read: {bad}")?;
     }
+    if let Some(run) = &status.playbook_run {
+        writeln!(out, "playbook run not finished: {} ({})", run.playbook, run.file.display())?;
+        for (name, value) in &run.values {
+            writeln!(out, "  {name} = {value}")?;
+        }
+        for part in &run.repositories {
+            let step = part.step.as_ref().map_or(String::new(), |s| format!(": at {s}"));
+            writeln!(out, "  {:<12} {}{step}", part.state.name(), part.repository)?;
+        }
+    }
     for ab in &status.abandoned {
         writeln!(
             out,

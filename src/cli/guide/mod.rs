@@ -163,6 +163,20 @@ fn in_progress(
             format!("{} ({done} of {} steps done)", op.operation, op.steps.len())
         })
         .or_else(|| status.backport.as_ref().map(|b| format!("a backport onto {}", b.target)))
+        .or_else(|| {
+            status.playbook_run.as_ref().filter(|_| status.unreadable_journal.is_none()).map(|r| {
+                let done = r
+                    .repositories
+                    .iter()
+                    .filter(|p| p.state == regraft::surgery::status::RunPartState::Done)
+                    .count();
+                format!(
+                    "the playbook run {} ({done} of {} repositories done)",
+                    r.playbook,
+                    r.repositories.len()
+                )
+            })
+        })
         .unwrap_or_else(|| "an operation whose journal cannot be read".to_string());
     say(&format!("In progress here: {what}. `git regraft status` tells it all."));
     if let Some((op, problem)) =
