@@ -66,7 +66,17 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
                 visible_line(&step.description)
             )?;
         }
-        writeln!(out, "{} now:", op.remote)?;
+        match &op.remote_unreachable {
+            Some(problem) => {
+                writeln!(out, "{} now: unreachable ({problem})", op.remote)?;
+                writeln!(
+                    out,
+                    "  --continue and --abort need it: bring it back (`git remote add {0} URL` or `git remote set-url {0} URL`) first",
+                    op.remote
+                )?;
+            }
+            None => writeln!(out, "{} now:", op.remote)?,
+        }
         for value in &op.remote_now {
             writeln!(out, "  {:<40} {}", value.reference, short(value.value))?;
         }
@@ -99,6 +109,16 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
     }
     if let Some(bad) = &status.unreadable_backport {
         writeln!(out, "a backport state that cannot be read: {}", visible_line(&bad.to_string()))?;
+    }
+    if let Some(run) = &status.playbook_run {
+        writeln!(out, "playbook run not finished: {} ({})", run.playbook, run.file.display())?;
+        for (name, value) in &run.values {
+            writeln!(out, "  {name} = {value}")?;
+        }
+        for part in &run.repositories {
+            let step = part.step.as_ref().map_or(String::new(), |s| format!(": at {s}"));
+            writeln!(out, "  {:<12} {}{step}", part.state.name(), part.repository)?;
+        }
     }
     for ab in &status.abandoned {
         writeln!(

@@ -69,6 +69,25 @@ pub enum OperationError {
     CorruptJournal(Box<CorruptJournal>),
     #[error(transparent)]
     NotPutBack(Box<NotPutBack>),
+    #[error(transparent)]
+    RemoteUnreachable(Box<RemoteUnreachable>),
+}
+
+/// The remote an operation in progress needs cannot be reached: renamed, removed, moved
+/// away, or named wrong in the journal. Nothing was changed and the journal is kept.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{doing} needs the remote {remote}, which cannot be reached: {problem}. Nothing was \
+     changed and the journal is kept. {remains}"
+)]
+pub struct RemoteUnreachable {
+    /// `--continue` or `--abort`.
+    pub doing: String,
+    pub remote: String,
+    /// Why, in words (no such remote, or git's own message).
+    pub problem: String,
+    /// What this operation may have left on the remote, from the journal.
+    pub remains: String,
 }
 
 /// What `--abort` could not put back, because the remote refused it.
@@ -122,7 +141,8 @@ impl ErrorOrigin for OperationError {
             | OperationError::NotOurs(_)
             | OperationError::AbortInProgress { .. }
             | OperationError::CorruptJournal(_)
-            | OperationError::NotPutBack(_) => true,
+            | OperationError::NotPutBack(_)
+            | OperationError::RemoteUnreachable(_) => true,
         }
     }
 }
@@ -311,6 +331,7 @@ pub fn resume(
     if journal.abort.is_some() {
         return Err(OperationError::AbortInProgress { operation: journal.plan.operation });
     }
+    reach(repo, &journal, "--continue")?;
     let plan = journal.plan.clone();
     run(repo, journal, report)?;
     Ok(plan)
@@ -340,6 +361,8 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
         loaded => loaded?,
     }
     .ok_or_else(|| OperationError::NotInProgress { path: journal_path(repo) })?;
+    // Nothing on a remote that cannot be read can be leased against: no guessing.
+    reach(repo, &journal, "--abort")?;
     let plan = journal.plan.clone();
     let (mut restored, mut kept) = (Vec::new(), Vec::new());
     if let Some(restore) = &plan.restore {
@@ -395,6 +418,85 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
     }
     remove(repo)?;
     Ok(AbortReport { operation: plan.operation, restored, kept })
+}
+
+/// Asks the journal's remote for the ref the plan restores (or `HEAD`); a remote that
+/// cannot be asked is [`OperationError::RemoteUnreachable`], naming what may remain on it.
+fn reach(repo: &Repo, journal: &Journal, doing: &str) -> Result<(), OperationError> {
+    let plan = &journal.plan;
+    let reference = plan.restore.as_ref().map_or("HEAD".to_string(), |r| r.reference.clone());
+    let Err(error) = crate::git::remote::ls_remote(repo.git(), &plan.remote, &[reference]) else {
+        return Ok(());
+    };
+    let done: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| journal.done.contains(&s.id))
+        .map(|s| format!("{} ({})", s.id, s.description))
+        .collect();
+    let mut remains = if done.is_empty() {
+        "No step of it finished".to_string()
+    } else {
+        format!("Steps done: {}", done.join("; "))
+    };
+    if let Some(started) = plan.steps.iter().find(|s| journal.started == Some(s.id)) {
+        remains.push_str(&format!(
+            "; step {} ({}) was started and may or may not have changed the remote",
+            started.id, started.description
+        ));
+    }
+    if let Some(restore) = &plan.restore {
+        let (left, maybe) = journal.values_left(&restore.reference, restore.old);
+        let describe = |v: Option<ObjectId>| v.map_or("nothing".to_string(), |v| v.short());
+        let mut values = vec![describe(left)];
+        for value in maybe.into_iter().map(describe) {
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
+        remains.push_str(&format!(
+            ". {} {} should hold {} (this operation's doing; its old tip is {}, which tag {} \
+             keeps once that step ran)",
+            plan.remote,
+            restore.reference,
+            values.join(" or "),
+            restore.old.short(),
+            restore.tag
+        ));
+    }
+    remains.push_str(&format!(
+        ". Bring the remote back (`git remote add {0} URL`, or `git remote set-url {0} URL`) \
+         and run {doing} again",
+        plan.remote
+    ));
+    Err(OperationError::RemoteUnreachable(Box::new(RemoteUnreachable {
+        doing: doing.to_string(),
+        remote: plan.remote.clone(),
+        problem: remote_problem(repo, &plan.remote, &error),
+        remains,
+    })))
+}
+
+/// Says why `remote` cannot be asked: not configured here, or git's own message.
+pub fn remote_problem(repo: &Repo, remote: &str, error: &GitError) -> String {
+    match repo.remote_url(remote) {
+        Ok(None) if !remote.contains(['/', ':']) => {
+            format!("this repository has no remote named {remote}")
+        }
+        Ok(Some(url)) => format!("{remote} ({url}): {}", first_line(error)),
+        _ => first_line(error),
+    }
+}
+
+fn first_line(error: &GitError) -> String {
+    let GitError::Failed { stderr, .. } = error else { return error.to_string() };
+    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    // git's "fatal: ..." line says why; the lines before it are often only context.
+    lines
+        .iter()
+        .find(|l| l.starts_with("fatal:"))
+        .or(lines.first())
+        .map_or_else(|| error.to_string(), |l| l.to_string())
 }
 
 /// Moves the restored ref from `current` (a value this operation left) back to the old tip:

@@ -1,7 +1,8 @@
 //! What is in progress in a repository, at which step, what the remote holds now, and the
 //! one command that continues or undoes it: the engine of `git regraft status`.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -43,6 +44,9 @@ pub struct Status {
     pub unreadable_backport: Option<String>,
     /// The abandons recorded and not yet restored (for `git regraft restore --from-journal`).
     pub abandoned: Vec<AbandonedStatus>,
+    /// A playbook run over several repositories that this one belongs to and that is not
+    /// finished, read from each repository's record.
+    pub playbook_run: Option<PlaybookRunStatus>,
     /// The one command to run next; `None` when nothing is in progress.
     pub next: Option<String>,
     /// Another way out, when there is one (`--abort`).
@@ -56,6 +60,50 @@ impl Status {
             && self.unreadable_journal.is_none()
             && self.backport.is_none()
             && self.unreadable_backport.is_none()
+            && self.playbook_run.is_none()
+    }
+}
+
+/// A playbook run not finished, and how each of its repositories stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaybookRunStatus {
+    /// This repository's record of it.
+    pub record: PathBuf,
+    pub playbook: String,
+    pub file: PathBuf,
+    pub values: BTreeMap<String, String>,
+    /// Every repository of the run, in the playbook's order.
+    pub repositories: Vec<RunPartStatus>,
+}
+
+/// One repository's part of a playbook run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunPartStatus {
+    /// As the playbook names it.
+    pub repository: String,
+    pub state_dir: PathBuf,
+    pub state: RunPartState,
+    /// The first step not done, when its journal holds the part.
+    pub step: Option<String>,
+}
+
+/// How far one repository's part of a playbook run got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunPartState {
+    Done,
+    InProgress,
+    NotStarted,
+}
+
+impl RunPartState {
+    /// Returns the name `--json` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunPartState::Done => "done",
+            RunPartState::InProgress => "in-progress",
+            RunPartState::NotStarted => "not-started",
+        }
     }
 }
 
@@ -70,8 +118,12 @@ pub struct OperationStatus {
     pub aborting: bool,
     /// The ref `--abort` puts back, and its old tip.
     pub restores: Option<RemoteValue>,
-    /// What the remote holds now for every ref the plan touches (one `ls-remote`).
+    /// What the remote holds now for every ref the plan touches (one `ls-remote`); empty
+    /// when the remote cannot be reached.
     pub remote_now: Vec<RemoteValue>,
+    /// Why the remote cannot be reached (renamed, removed, moved away, or named wrong in the
+    /// journal); `None` when it answered.
+    pub remote_unreachable: Option<String>,
 }
 
 impl OperationStatus {
@@ -162,6 +214,7 @@ pub fn status(repo: &Repo) -> Result<Status, StatusError> {
         backport: None,
         unreadable_backport: None,
         abandoned: abandoned(repo),
+        playbook_run: None,
         next: None,
         or: None,
     };
@@ -217,7 +270,85 @@ pub fn status(repo: &Repo) -> Result<Status, StatusError> {
         Ok(None) => {}
         Err(e) => status.unreadable_backport = Some(format!("{e:#}")),
     }
+    if let Some(run) = playbook_run(repo) {
+        // Running the playbook again finishes every repository's part, this one's too.
+        status.next = Some(run_again(&run));
+        status.playbook_run = Some(run);
+    }
     Ok(status)
+}
+
+/// Reads this repository's record of a playbook run and, through it, every other one's;
+/// `None` when there is none, it cannot be read, or every part is done.
+fn playbook_run(repo: &Repo) -> Option<PlaybookRunStatus> {
+    use crate::surgery::playbook_run::{self, PartState};
+    let record = playbook_run::load(repo).ok().flatten()?;
+    let repositories: Vec<RunPartStatus> = record
+        .repositories
+        .iter()
+        .map(|(name, state_dir)| {
+            let theirs = playbook_run::load_in(state_dir).ok().flatten();
+            let part = theirs.filter(|r| r.run == record.run).map(|r| r.state);
+            let progress = state_dir
+                .parent()
+                .and_then(|git_dir| Repo::discover(git_dir).ok())
+                .and_then(|other| operation::in_progress(&other).ok().flatten());
+            let (state, step) = match (part, progress) {
+                (Some(PartState::Done), _) => (RunPartState::Done, None),
+                (_, Some(progress)) => {
+                    let step = progress
+                        .plan
+                        .steps
+                        .iter()
+                        .find(|s| !progress.done.contains(&s.id))
+                        .map(|s| s.description.clone());
+                    (RunPartState::InProgress, step)
+                }
+                _ => (RunPartState::NotStarted, None),
+            };
+            RunPartStatus { repository: name.clone(), state_dir: state_dir.clone(), state, step }
+        })
+        .collect();
+    if repositories.iter().all(|r| r.state == RunPartState::Done) {
+        return None;
+    }
+    Some(PlaybookRunStatus {
+        record: playbook_run::record_path(repo),
+        playbook: record.run.playbook,
+        file: record.run.file,
+        values: record.run.values,
+        repositories,
+    })
+}
+
+/// Returns the command that runs `run` again from the directory it was started in (the
+/// playbook names its repositories relative to it).
+fn run_again(run: &PlaybookRunStatus) -> String {
+    let mut command = format!("git regraft run {}", crate::git::quote(&run.file.to_string_lossy()));
+    for (name, value) in &run.values {
+        command.push_str(&format!(" --var {}", crate::git::quote(&format!("{name}={value}"))));
+    }
+    command.push_str(" --execute");
+    match run.repositories.first().and_then(|r| started_in(&r.repository, &r.state_dir)) {
+        Some(dir) => format!("cd {} && {command}", crate::git::quote(&dir.to_string_lossy())),
+        None => command,
+    }
+}
+
+/// Returns the directory a repository named `name` in a playbook was found from: its work
+/// tree (the parent of `.git`, where regraft's state lives) less the name's components.
+fn started_in(name: &str, state_dir: &Path) -> Option<PathBuf> {
+    let work_tree = state_dir.parent()?.parent()?;
+    let name = Path::new(name);
+    let parts = name.components().filter(|c| !matches!(c, std::path::Component::CurDir));
+    let mut dir = work_tree.to_path_buf();
+    for part in parts.collect::<Vec<_>>().into_iter().rev() {
+        if dir.file_name() != Some(part.as_os_str()) {
+            return None;
+        }
+        dir.pop();
+    }
+    Some(dir)
 }
 
 fn operation_status(
@@ -247,15 +378,25 @@ fn operation_status(
     wanted.extend(
         touched.iter().filter(|r| r.starts_with("refs/tags/")).map(|r| format!("{r}^{{}}")),
     );
-    let now = crate::git::remote::ls_remote(repo.git(), &plan.remote, &wanted)?;
-    let remote_now = touched
-        .iter()
-        .map(|reference| RemoteValue {
-            reference: reference.clone(),
-            // A tag is shown as the commit it peels to.
-            value: now.get(&format!("{reference}^{{}}")).or_else(|| now.get(reference)).copied(),
-        })
-        .collect();
+    // The journal is local: a remote that cannot be reached is reported, not an error.
+    let (remote_now, remote_unreachable) =
+        match crate::git::remote::ls_remote(repo.git(), &plan.remote, &wanted) {
+            Ok(now) => (
+                touched
+                    .iter()
+                    .map(|reference| RemoteValue {
+                        reference: reference.clone(),
+                        // A tag is shown as the commit it peels to.
+                        value: now
+                            .get(&format!("{reference}^{{}}"))
+                            .or_else(|| now.get(reference))
+                            .copied(),
+                    })
+                    .collect(),
+                None,
+            ),
+            Err(e) => (Vec::new(), Some(operation::remote_problem(repo, &plan.remote, &e))),
+        };
     let steps = plan
         .steps
         .iter()
@@ -282,6 +423,7 @@ fn operation_status(
             .as_ref()
             .map(|r| RemoteValue { reference: r.reference.clone(), value: Some(r.old) }),
         remote_now,
+        remote_unreachable,
     })
 }
 

@@ -305,3 +305,49 @@ fn the_commits_a_run_writes_are_the_ones_git_commit_tree_writes() {
     assert!(String::from_utf8_lossy(&raw).contains("\nencoding ISO-8859-1\n"), "{raw:?}");
     assert_eq!(as_git_writes_it(f.path(), picked), picked);
 }
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn killed_at_every_pick_a_backport_continues_or_aborts_and_loses_nothing() {
+    // Issue 24 (item 11): the kill tests stopped a backport at two picks only.
+    let (_tmp, s) = small_scenario();
+    let fix = s.fix.to_hex();
+    let predicted = dry_run_tree(&s.dir, &["--for", &fix]);
+    let args = ["backport", TARGET, SOURCE, "--for", fix.as_str(), "--branch", "fix"];
+    let target = rev(&s.dir, TARGET);
+    let (code, out, err) = run(regraft(&s.dir).args(args));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let picks: usize =
+        git(&s.dir, &["rev-list", "--count", &format!("{TARGET}..fix")]).parse().expect("count");
+    git(&s.dir, &["checkout", "-q", TARGET]);
+    git(&s.dir, &["branch", "-q", "-D", "fix"]);
+    assert!(picks >= 2, "{picks} picks");
+    // Bounded: at most 8 kill points.
+    for after in (1..picks).take(8) {
+        for finish in ["--continue", "--abort"] {
+            let (code, _, _) =
+                run(regraft(&s.dir).env("REGRAFT_FAULT_AFTER_PICKS", after.to_string()).args(args));
+            assert_eq!(code, None, "killed after pick {after}");
+            let made = git(&s.dir, &["rev-list", "--count", &format!("{TARGET}..fix")]);
+            assert_eq!(made, after.to_string(), "after pick {after}");
+            let (code, out, err) = run(regraft(&s.dir).args(["backport", finish]));
+            assert_eq!(code, Some(0), "{finish} after pick {after}: {out}{err}");
+            assert_eq!(rev(&s.dir, TARGET), target, "{finish} after pick {after}: target kept");
+            assert!(!s.dir.join(".git/regraft/backport.json").exists(), "{finish} {after}");
+            assert!(git(&s.dir, &["status", "--porcelain"]).is_empty(), "{finish} {after}");
+            if finish == "--continue" {
+                assert_eq!(rev(&s.dir, "fix^{tree}"), predicted, "after pick {after}");
+                let text = git(&s.dir, &["log", "--format=%B", &format!("{TARGET}..fix")]);
+                let mut named = message::cherry_picked_from(text.as_bytes());
+                let n = named.len();
+                named.sort();
+                named.dedup();
+                assert_eq!((named.len(), n), (picks, picks), "each pick once, after {after}");
+                git(&s.dir, &["checkout", "-q", TARGET]);
+                git(&s.dir, &["branch", "-q", "-D", "fix"]);
+            } else {
+                assert!(git(&s.dir, &["branch", "--list", "fix"]).is_empty(), "after {after}");
+            }
+        }
+    }
+}

@@ -163,6 +163,74 @@ fn killing_at_push(root: &Path, n: usize) -> PathBuf {
 
 #[test]
 #[cfg_attr(not(debug_assertions), ignore = "kills a debug build's run")]
+fn status_in_every_repository_of_a_killed_run_names_the_run_and_each_part() {
+    // Regression (issue 24): the repository a killed run never reached said "Nothing in
+    // progress", and none named the run or the command that finishes it.
+    let (tmp, s) = small_scenario();
+    let root = tmp.path().join("run");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    let servers: Vec<PathBuf> =
+        ["a", "b", "c"].iter().map(|name| served(&root, &s.dir, name).0).collect();
+    let book = root.join("merge-all.toml");
+    std::fs::write(
+        &book,
+        "name = \"merge-all\"\ndescription = \"merge everywhere\"\n\n[repositories]\npaths = [\"a\", \"b\", \"c\"]\n\n[[steps]]\ndo = \"replace\"\nbranch = \"stable/liberty\"\nfrom = \"origin/stable/mitaka\"\nstrategy = \"merge\"\n",
+    )
+    .expect("write the playbook");
+    let args = ["run", book.to_str().expect("utf-8"), "--execute", "--yes"];
+    // a pushes twice and is done; b is killed at its first push; c is never reached.
+    let (code, out) = run(regraft(&root).env("REGRAFT_GIT", killing_at_push(&root, 3)).args(args));
+    assert_eq!(code, None, "killed: {out}");
+    let book_abs = std::fs::canonicalize(&book).expect("canonical");
+    let root_abs = std::fs::canonicalize(&root).expect("canonical");
+    let expected_next =
+        format!("cd {} && git regraft run {} --execute", root_abs.display(), book_abs.display());
+    for name in ["a", "b", "c"] {
+        let (code, out) = run(regraft(&root.join(name)).args(["status", "--json"]));
+        assert_eq!(code, Some(0), "{name}: {out}");
+        let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let runs = &json["playbook_run"];
+        assert_eq!(runs["playbook"], "merge-all", "{name}: {json}");
+        assert_eq!(runs["file"], book_abs.to_str().expect("utf-8"), "{name}: {json}");
+        let parts: Vec<(String, String)> = runs["repositories"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {json}"))
+            .iter()
+            .map(|p| {
+                (
+                    p["repository"].as_str().expect("name").to_string(),
+                    p["state"].as_str().expect("state").to_string(),
+                )
+            })
+            .collect();
+        let want = [("a", "done"), ("b", "in-progress"), ("c", "not-started")]
+            .map(|(r, st)| (r.to_string(), st.to_string()));
+        assert_eq!(parts, want, "{name}: {json}");
+        assert!(runs["repositories"][1]["step"].is_string(), "{name}: {json}");
+        assert_eq!(json["next"], expected_next.as_str(), "{name}: {json}");
+        let (code, out) = run(regraft(&root.join(name)).arg("status"));
+        assert_eq!(code, Some(0), "{name}: {out}");
+        assert!(!out.contains("Nothing in progress"), "{name}: {out}");
+        assert!(
+            out.contains("playbook run not finished: merge-all")
+                && out.contains("not-started  c")
+                && out.contains(&format!("next: {expected_next}")),
+            "{name}: {out}"
+        );
+    }
+    // What `next` says finishes it, and then nothing is in progress anywhere.
+    let (code, out) = run(regraft(&root_abs).args(args));
+    assert_eq!(code, Some(0), "{out}");
+    for (name, server) in ["a", "b", "c"].iter().zip(&servers) {
+        assert!(at(server, "refs/heads/stable/liberty").is_some());
+        let (code, out) = run(regraft(&root.join(name)).arg("status"));
+        assert_eq!(code, Some(0), "{name}: {out}");
+        assert!(out.contains("Nothing in progress"), "{name}: {out}");
+    }
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "kills a debug build's run")]
 fn a_killed_run_over_three_repositories_is_finished_by_running_it_again() {
     // Regression (issue 24): in 12 of 25 kills some repositories were done and others
     // never started, and running the playbook again was refused ("no branch ...").

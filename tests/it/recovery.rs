@@ -798,3 +798,141 @@ fn an_abort_before_the_tag_was_pushed_claims_no_tag() {
     assert!(!out.contains("keeps the old tip"), "{out}");
     assert_eq!(remote(&w.server, BRANCH), Some(w.old));
 }
+
+/// Ways an interrupted run's remote goes missing; returns how to bring it back.
+fn lose_the_remote(w: &World, case: &str) -> Box<dyn Fn()> {
+    let clone = w.clone.clone();
+    let server = w.server.clone();
+    match case {
+        "removed" => {
+            git(&clone, &["remote", "remove", "origin"]);
+            Box::new(move || {
+                git(&clone, &["remote", "add", "origin", server.to_str().expect("utf-8")]);
+            })
+        }
+        "renamed" => {
+            git(&clone, &["remote", "rename", "origin", "upstream"]);
+            Box::new(move || {
+                git(&clone, &["remote", "rename", "upstream", "origin"]);
+            })
+        }
+        "moved away" => {
+            let moved = server.with_extension("moved");
+            std::fs::rename(&server, &moved).expect("move the server");
+            Box::new(move || std::fs::rename(&moved, &server).expect("move it back"))
+        }
+        "damaged in the journal" => {
+            let journal = clone.join(".git/regraft/journal.json");
+            let text = std::fs::read_to_string(&journal).expect("the journal");
+            let mut json: serde_json::Value = serde_json::from_str(&text).expect("json");
+            assert_eq!(json["plan"]["remote"], "origin", "{text}");
+            json["plan"]["remote"] = "origim".into();
+            std::fs::write(&journal, json.to_string()).expect("write");
+            Box::new(move || std::fs::write(&journal, &text).expect("write back"))
+        }
+        _ => unreachable!("{case}"),
+    }
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn an_interrupted_run_whose_remote_is_gone_is_shown_kept_and_finished_once_it_is_back() {
+    // Regression (issue 24): with the remote renamed, removed, moved away or named wrong in
+    // the journal, `status` showed only git's error, --continue and --abort exited 1, and the
+    // guide offered its fresh menu as if nothing were in progress.
+    for case in ["removed", "renamed", "moved away"] {
+        let w = world(true);
+        let journal = interrupted(&w, "merge", 5);
+        let ours = remote(&w.server, BRANCH).expect("the merge was pushed");
+        assert_ne!(ours, w.old);
+        let bring_back = lose_the_remote(&w, case);
+        let name = "origin";
+
+        let json = status_json(&w.clone);
+        let op = &json["operation"];
+        let problem = op["remote_unreachable"].as_str().unwrap_or_else(|| panic!("{case}: {json}"));
+        assert!(!problem.is_empty(), "{case}: {json}");
+        assert_eq!(op["remote"], name, "{case}: {json}");
+        assert_eq!(json["next"], "git regraft replace --continue", "{case}: {json}");
+        assert_eq!(
+            op["steps"].as_array().expect("steps").iter().filter(|s| s["state"] == "done").count(),
+            5,
+            "{case}: {json}"
+        );
+        let (code, out) = run(regraft(&w.clone).arg("status"));
+        assert_eq!(code, Some(0), "{case}: {out}");
+        assert!(out.contains("in progress: replace stable/liberty"), "{case}: {out}");
+        assert!(out.contains(&format!("{name} now: unreachable")), "{case}: {out}");
+
+        for finish in ["--continue", "--abort"] {
+            let (code, out) = run(regraft(&w.clone).args(["replace", finish]));
+            assert_eq!(code, Some(2), "{case} {finish}: {out}");
+            assert!(
+                out.contains(&format!("needs the remote {name}"))
+                    && out.contains(&format!("git remote add {name}"))
+                    && out.contains("the journal is kept"),
+                "{case} {finish}: {out}"
+            );
+            if finish == "--abort" {
+                // What remains on the remote is named: the value this operation pushed.
+                assert!(out.contains(&ours.short()) && out.contains(&w.old.short()), "{out}");
+            }
+            assert!(journal.exists(), "{case} {finish}: the journal is kept");
+        }
+
+        let mut p = crate::guide::guide(&w.clone);
+        crate::guide::answer(&mut p, "In progress here: replace stable/liberty", "");
+        crate::guide::answer(&mut p, "cannot be reached", "");
+        crate::guide::answer(&mut p, "What now?", "\x1b");
+        let (code, out) = crate::guide::finish(&mut p);
+        assert_eq!(code, Some(130), "{case}: {out}");
+        assert!(journal.exists(), "{case}: the guide changed nothing");
+
+        bring_back();
+        assert_eq!(remote(&w.server, BRANCH), Some(ours), "{case}: nothing changed meanwhile");
+        let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+        assert_eq!(code, Some(0), "{case}: {out}");
+        assert_eq!(remote(&w.server, BRANCH), Some(w.old), "{case}: {out}");
+        assert!(!journal.exists(), "{case}: finished");
+    }
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn a_journal_whose_remote_field_is_damaged_is_shown_and_kept_until_written_back() {
+    // Issue 24 (item 6): a damaged remote field; the journal check of item 5 already makes
+    // it an unreadable journal with a way out, which this pins.
+    let w = world(true);
+    let journal = interrupted(&w, "merge", 5);
+    let ours = remote(&w.server, BRANCH).expect("the merge was pushed");
+    let write_back = lose_the_remote(&w, "damaged in the journal");
+
+    let json = status_json(&w.clone);
+    let message =
+        json["unreadable_journal"]["message"].as_str().unwrap_or_else(|| panic!("{json}"));
+    // It names both remotes and what the real one holds now (this operation's push).
+    assert!(message.contains("origim") && message.contains("origin"), "{json}");
+    assert!(message.contains(&ours.short()), "{json}");
+    assert_eq!(json["next"], "git regraft replace --abort", "{json}");
+    let (code, out) = run(regraft(&w.clone).arg("status"));
+    assert_eq!(code, Some(0), "{out}");
+
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--continue"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("origim") && out.contains("replace --abort"), "{out}");
+    assert!(journal.exists(), "{out}");
+
+    let mut p = crate::guide::guide(&w.clone);
+    crate::guide::answer(&mut p, "In progress here: an operation whose journal cannot be read", "");
+    crate::guide::answer(&mut p, "Go on with the guide anyway", "\x1b");
+    let (code, out) = crate::guide::finish(&mut p);
+    assert_eq!(code, Some(130), "{out}");
+    assert!(journal.exists(), "the guide changed nothing: {out}");
+
+    // Written back as it was, the journal resumes: --abort puts the branch back.
+    write_back();
+    assert_eq!(remote(&w.server, BRANCH), Some(ours), "nothing changed meanwhile");
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old), "{out}");
+}

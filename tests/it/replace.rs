@@ -196,6 +196,61 @@ fn killed_at_every_step_a_run_continues_or_aborts_and_the_old_tip_stays_reachabl
 
 #[test]
 #[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn killed_at_every_step_on_a_strict_server_a_run_continues_or_its_abort_keeps_the_journal() {
+    // Issue 24 (item 11): the kill loops never met a server that denies non-fast-forward
+    // updates and deletes (the `git daemon` remote of the brief). The strategies that only
+    // move the branch forward run there; an abort then restores, or exits non-zero keeping
+    // the journal with the branch as this operation left it.
+    let (mut restored, mut kept) = (0, 0);
+    for strategy in ["merge", "megapatch"] {
+        for after in 1..6 {
+            for finish in ["--continue", "--abort"] {
+                let w = world(true);
+                git(&w.server, &["config", "receive.denyDeletes", "true"]);
+                let (code, out) = run(regraft(&w.clone)
+                    .env("REGRAFT_FAULT_AFTER_STEPS", after.to_string())
+                    .args(replace_args(strategy))
+                    .args(["--execute", "--yes"]));
+                assert_eq!(code, None, "{strategy} killed after step {after}: {out}");
+                let left = remote(&w.server, BRANCH);
+                let (code, out) = run(regraft(&w.clone).args(["replace", finish]));
+                let journal = w.clone.join(".git/regraft/journal.json");
+                let tip = remote(&w.server, BRANCH);
+                let at = format!("{strategy} {finish} after step {after}: {out}");
+                if finish == "--continue" {
+                    assert_eq!(code, Some(0), "{at}");
+                    let tree =
+                        |c: ObjectId| git(&w.server, &["rev-parse", &format!("{c}^{{tree}}")]);
+                    assert_eq!(tree(tip.expect("branch")), tree(w.source), "{at}");
+                    assert!(!journal.exists(), "{at}");
+                } else if code == Some(0) {
+                    assert_eq!(tip, Some(w.old), "{at}");
+                    assert!(!journal.exists(), "{at}");
+                    restored += 1;
+                } else {
+                    kept += 1;
+                    assert_eq!(code, Some(2), "{at}");
+                    assert!(out.contains("could not be put back"), "{at}");
+                    assert_eq!(tip, left, "nothing changed: {at}");
+                    assert_ne!(tip, Some(w.old), "{at}");
+                    assert!(journal.exists(), "the journal is kept: {at}");
+                }
+                // Once its tag was pushed, the old tip stays reachable on the server.
+                if finish == "--continue" || after >= 3 {
+                    assert_eq!(
+                        remote(&w.server, "liberty-early-demise^{commit}"),
+                        Some(w.old),
+                        "{at}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(restored > 0 && kept > 0, "both ways out were met: {restored} {kept}");
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
 fn a_remote_that_moved_stops_the_run_with_nothing_changed() {
     let w = world(true);
     let args = [

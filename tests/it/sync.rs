@@ -312,3 +312,69 @@ fn a_history_that_cannot_be_read_stops_sync_instead_of_deciding_the_branch_needs
     assert!(!out.contains("contains no replaced tip"), "{out}");
     assert_eq!(at(d, "topic"), topic, "the branch stays where it was");
 }
+
+/// A `REGRAFT_GIT` wrapper that counts git calls in `counter` and kills regraft at the
+/// `n`th one, before it runs (`n` 0: never).
+fn killing_at_call(dir: &Path, n: usize) -> PathBuf {
+    let wrapper = dir.join(format!("git-kill-at-{n}"));
+    let counter = dir.join(format!("calls-{n}"));
+    let script = format!(
+        "#!/bin/sh\necho x >> '{c}'\nif [ {n} -gt 0 ] && [ \"$(wc -l < '{c}')\" -ge {n} ]; then kill -9 $PPID; sleep 1; exit 1; fi\nexec git \"$@\"\n",
+        c = counter.display()
+    );
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    wrapper
+}
+
+/// Every commit reachable from a local branch or a sync backup.
+fn kept_commits(d: &Path) -> BTreeSet<String> {
+    git(d, &["rev-list", "--branches", "--glob=refs/regraft/backup/*"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn sync_killed_at_every_git_call_then_run_again_or_undone_loses_no_local_commit() {
+    // Issue 24 (item 11): no kill test covered sync.
+    let probe = world();
+    let wrappers = TempDir::new().expect("temp dir");
+    let (code, out) = run(regraft(&probe.dev)
+        .env("REGRAFT_GIT", killing_at_call(wrappers.path(), 0))
+        .args(["sync", "--all"]));
+    assert_eq!(code, Some(0), "{out}");
+    let calls = std::fs::read_to_string(wrappers.path().join("calls-0")).expect("counted");
+    let calls = calls.lines().count();
+    assert!(calls > 3, "{calls} git calls");
+    // Bounded: at most about 12 kills, spread over the whole run.
+    let stride = calls.div_ceil(12).max(1);
+    for n in (1..=calls).step_by(stride) {
+        for then in ["sync", "undo"] {
+            let w = world();
+            let d = &w.dev;
+            let before: BTreeSet<String> =
+                git(d, &["rev-list", "--branches"]).lines().map(str::to_string).collect();
+            let (code, out) = run(regraft(d)
+                .env("REGRAFT_GIT", killing_at_call(wrappers.path(), n))
+                .args(["sync", "--all"]));
+            let _ = std::fs::remove_file(wrappers.path().join(format!("calls-{n}")));
+            assert_eq!(code, None, "killed at git call {n}: {out}");
+            let kept = kept_commits(d);
+            assert!(before.is_subset(&kept), "killed at call {n}: a commit is lost");
+            let args: &[&str] =
+                if then == "sync" { &["sync", "--all"] } else { &["sync", "--undo"] };
+            let (code, out) = run(regraft(d).args(args));
+            // A kill before sync recorded anything leaves nothing to undo: that is said.
+            let nothing = then == "undo" && code == Some(2) && out.contains("no sync to undo");
+            assert!(
+                matches!(code, Some(0 | 3)) || nothing,
+                "{then} after a kill at call {n}: {out}"
+            );
+            let kept = kept_commits(d);
+            let lost: Vec<&String> = before.difference(&kept).collect();
+            assert!(lost.is_empty(), "{then} after a kill at call {n}: lost {lost:?}: {out}");
+        }
+    }
+}

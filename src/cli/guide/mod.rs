@@ -163,8 +163,31 @@ fn in_progress(
             format!("{} ({done} of {} steps done)", op.operation, op.steps.len())
         })
         .or_else(|| status.backport.as_ref().map(|b| format!("a backport onto {}", b.target)))
+        .or_else(|| {
+            status.playbook_run.as_ref().filter(|_| status.unreadable_journal.is_none()).map(|r| {
+                let done = r
+                    .repositories
+                    .iter()
+                    .filter(|p| p.state == regraft::surgery::status::RunPartState::Done)
+                    .count();
+                format!(
+                    "the playbook run {} ({done} of {} repositories done)",
+                    r.playbook,
+                    r.repositories.len()
+                )
+            })
+        })
         .unwrap_or_else(|| "an operation whose journal cannot be read".to_string());
     say(&format!("In progress here: {what}. `git regraft status` tells it all."));
+    if let Some((op, problem)) =
+        status.operation.as_ref().and_then(|op| Some((op, op.remote_unreachable.as_ref()?)))
+    {
+        // Finishing or undoing needs the remote: say which, and how to bring it back.
+        say(&format!(
+            "It needs the remote {0}, which cannot be reached: {problem}. Bring it back (`git remote add {0} URL` or `git remote set-url {0} URL`), then finish or undo it.",
+            op.remote
+        ));
+    }
     // A replace, eol or playbook plan can be finished or undone from here.
     if status.operation.is_some() && status.unreadable_journal.is_none() {
         let choices = [
