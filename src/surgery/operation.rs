@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 use crate::git::GitError;
-use crate::git::action::{GitAction, Push};
+use crate::git::action::{GitAction, Lease, Push, Refspec};
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
 use crate::surgery::lock::{Lock, LockError};
@@ -416,8 +416,67 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
             kept.push(format!("tag {} stays: it keeps the old tip", restore.tag));
         }
     }
+    undo_created_branches(repo, &journal, &mut restored, &mut kept)?;
     remove(repo)?;
     Ok(AbortReport { operation: plan.operation, restored, kept })
+}
+
+/// Deletes the branches this operation created (an end of maintenance's
+/// `unmaintained/<series>`), each leased on the value it pushed; one that moved since, or
+/// that the server will not delete, is left and named.
+fn undo_created_branches(
+    repo: &Repo,
+    journal: &Journal,
+    restored: &mut Vec<String>,
+    kept: &mut Vec<String>,
+) -> Result<(), OperationError> {
+    let plan = &journal.plan;
+    let restored_ref = plan.restore.as_ref().map(|r| r.reference.as_str());
+    let created: Vec<(&str, ObjectId)> = plan
+        .steps
+        .iter()
+        .filter(|s| journal.done.contains(&s.id) || journal.started == Some(s.id))
+        .filter_map(|s| match s.git()? {
+            GitAction::Push(Push {
+                refspec: Refspec::Update { commit, reference },
+                lease: Some(Lease { expected: None, .. }),
+                ..
+            }) if reference.starts_with("refs/heads/")
+                && Some(reference.as_str()) != restored_ref =>
+            {
+                Some((reference.as_str(), *commit))
+            }
+            _ => None,
+        })
+        .collect();
+    for (reference, pushed) in created {
+        let now = remote_ref(repo, &plan.remote, reference)?;
+        let remote = &plan.remote;
+        match now {
+            None => {}
+            Some(value) if value != pushed => kept.push(format!(
+                "{remote} {reference}, which this operation created at {}, is at {} now: \
+                 someone moved it since, so it is left",
+                pushed.short(),
+                value.short()
+            )),
+            Some(_) => {
+                match push_step(repo, "abort", &Push::leased(remote, reference, Some(pushed), None))
+                {
+                    Ok(()) => restored.push(format!(
+                        "{remote} {reference}, which this operation created, is deleted"
+                    )),
+                    Err(e @ OperationError::RemoteMoved { .. }) => return Err(e),
+                    Err(e) => kept.push(format!(
+                        "{remote} {reference}, which this operation created at {}, could not be \
+                     deleted ({e}); delete it by hand if it is not wanted",
+                        pushed.short()
+                    )),
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Asks the journal's remote for the ref the plan restores (or `HEAD`); a remote that

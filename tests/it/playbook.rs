@@ -304,3 +304,39 @@ fn a_long_playbook_asks_the_remote_once_while_planning() {
     assert_eq!(plan.matches("push tag t").count(), 200, "every step planned");
     assert!(plan.contains("push tag t199 to origin"), "{plan}");
 }
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the fault hooks exist in debug builds only")]
+fn aborting_an_end_of_maintenance_deletes_the_unmaintained_branch_it_created() {
+    // Regression (issue 24): --abort put stable/<series> back and left, unmentioned, the
+    // unmaintained/<series> branch the run had created.
+    let (tmp, s) = small_scenario();
+    let (server, clone) = served(tmp.path(), &s.dir, "served");
+    let tip = id(&git(&server, &["rev-parse", "refs/heads/stable/liberty"]));
+    let book = playbook("eom-to-unmaintained.toml");
+    let args = ["run", book.to_str().expect("utf-8"), "--var", "series=liberty"];
+    // Up to and including the create of unmaintained/liberty, before the delete.
+    let mut killed = None;
+    for steps in 1..=6 {
+        let (code, out) = run(regraft(&clone)
+            .args(args)
+            .args(["--execute", "--yes"])
+            .env("REGRAFT_FAULT_AFTER_STEPS", steps.to_string()));
+        if at(&server, "refs/heads/unmaintained/liberty").is_some()
+            && at(&server, "refs/heads/stable/liberty").is_some()
+        {
+            assert_ne!(code, Some(0), "{out}");
+            killed = Some(steps);
+            break;
+        }
+        // Not there yet: undo and try one step further.
+        let (code, out) = run(regraft(&clone).args(["replace", "--abort"]));
+        assert_eq!(code, Some(0), "{out}");
+    }
+    assert!(killed.is_some(), "a kill left the created branch and the old one");
+    let (code, out) = run(regraft(&clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("unmaintained/liberty"), "names it: {out}");
+    assert_eq!(at(&server, "refs/heads/unmaintained/liberty"), None, "{out}");
+    assert_eq!(at(&server, "refs/heads/stable/liberty"), Some(tip));
+}
