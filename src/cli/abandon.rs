@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::review::{
-    self, AbandonLog, AbandonRecord, Abandoning, Credentials, Gerrit, GerritUrl, Outcome, Review,
-    Trust,
+    self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, GerritUrl,
+    Outcome, Review, Trust,
 };
 
 use super::{CommandError, Ui};
@@ -242,17 +242,38 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         &format!("abandon {} reviews on {}", open.len(), args.branch),
         args.call.yes,
     )?;
-    let done = review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::Execute);
-    let done = done?;
-    let record = AbandonRecord {
-        gerrit: url.clone(),
-        project: project.clone(),
-        branch: args.branch.clone(),
-        by: format!("git regraft abandon {}", args.branch),
-        at: review::now(),
-        reviews: done.iter().map(|(r, _)| r.clone()).collect(),
+    // Each review is recorded as the server confirms it, before the next request: a server
+    // failing halfway leaves the abandoned ones restorable.
+    let mut recorder = AbandonRecorder::new(
+        &repo.state_dir(),
+        &url,
+        &project,
+        &args.branch,
+        &format!("git regraft abandon {}", args.branch),
+    );
+    let mut recorded = 0usize;
+    let done = review::abandon_each(
+        &gerrit,
+        &project,
+        &args.branch,
+        &message,
+        Abandoning::Execute,
+        &mut |r, _| {
+            recorder.add(r).map_err(CommandError::internal)?;
+            recorded += 1;
+            Ok::<(), CommandError>(())
+        },
+    );
+    let done = match done {
+        Ok(done) => done,
+        Err(e) if recorded > 0 => {
+            return Err(e.with_hint(format!(
+                "the server answered for {recorded} reviews before this; they are recorded in {}, so `git regraft restore --from-journal` can bring them back; run this again for the rest",
+                record_path(&repo).display()
+            )));
+        }
+        Err(e) => return Err(e),
     };
-    AbandonLog::append(&repo.state_dir(), record).map_err(CommandError::internal)?;
     let mut out = ui.out();
     for (r, outcome) in &done {
         match outcome {
