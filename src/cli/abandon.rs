@@ -173,6 +173,16 @@ pub fn config(repo: &Repo, key: &str) -> Result<Option<String>, CommandError> {
     Ok(repo.git().config_get(key)?)
 }
 
+/// Turns a review error into the command's error, with its hint.
+fn review_error(error: review::ReviewError) -> CommandError {
+    let hint = error.hint();
+    let error = CommandError::from(error);
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
+}
+
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     regraft::git::names::check_branch(&args.branch)?;
@@ -211,7 +221,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             args.call.timeout
         ));
         let listed =
-            review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::ListOnly)?;
+            review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::ListOnly)
+                .map_err(review_error)?;
         let reviews: Vec<Review> = listed.into_iter().map(|(r, _)| r).collect();
         if args.call.json {
             super::write_json(ui, &reviews)?;
@@ -237,7 +248,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         credentials.ok_or_else(|| review::ReviewError::NoCredentials { url: url.to_string() })?;
     let gerrit = Gerrit::with(&url, Some(credentials), timeout).trusting(trust);
     ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
-    let open = review::ReviewHost::open_reviews(&gerrit, &project, &args.branch)?;
+    let open =
+        review::ReviewHost::open_reviews(&gerrit, &project, &args.branch).map_err(review_error)?;
     super::surgery::confirm(
         &format!("abandon {} reviews on {}", open.len(), args.branch),
         args.call.yes,

@@ -28,7 +28,7 @@ pub enum ReviewError {
     #[error("`{url}` is not a Gerrit URL: {reason} (give http(s)://host[:port][/path])")]
     BadUrl { url: String, reason: &'static str },
     #[error("{method} {url}: the server refused the credentials of `{user}` (HTTP {status})")]
-    Unauthorized { method: Method, url: String, user: String, status: u16 },
+    Unauthorized { method: Method, url: String, server: String, user: String, status: u16 },
     #[error("{method} {url}: HTTP {status}: {body}")]
     Status { method: Method, url: String, status: u16, body: String },
     #[error("{method} {url}: {detail}")]
@@ -61,6 +61,18 @@ pub enum ReviewError {
         "reviews keep being uploaded to {branch} of {project} while they are abandoned ({count} in the last round); stopped"
     )]
     StillUploading { project: String, branch: String, count: usize },
+}
+
+impl ReviewError {
+    /// Returns what the user can do about the error, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ReviewError::Unauthorized { server, user, .. } => Some(format!(
+                "{server} refused the credentials of `{user}`: give others with REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD (or user:password@ in the URL), or replace the ones your git credential helper holds for {server} (`git credential reject`, then store the right ones)"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// What the user gave (a URL, credentials) is theirs; the server and the network are not.

@@ -1414,3 +1414,32 @@ fn on_kolla_enter_throughout_writes_a_playbook_that_runs_as_written() {
 fn server_git(repo: &std::path::Path) -> regraft::git::Git {
     regraft::git::Git::new(repo).isolated()
 }
+
+#[test]
+fn refused_credentials_are_named_with_the_server_and_how_to_give_others() {
+    let s = world();
+    let tmp = TempDir::new().expect("temp dir");
+    let repo = kolla_clone(&tmp);
+    let (code, out) = output(
+        regraft(&repo)
+            .env("REGRAFT_GERRIT_USER", USER)
+            .env("REGRAFT_GERRIT_PASSWORD", "wrong")
+            .args(["abandon", "stable/liberty", "--gerrit", &s.url, "--execute", "--yes"]),
+    );
+    assert_eq!(code, Some(2), "{out}");
+    let hint = out.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
+    assert!(hint.contains("refused") && hint.contains(&s.url), "{out}");
+    assert!(hint.contains("REGRAFT_GERRIT_PASSWORD"), "{out}");
+    let w = crate::replace::world(true);
+    with_gitreview(&s, &w);
+    let (code, out) = crate::replace::run(
+        crate::replace::regraft(&w.clone)
+            .env("REGRAFT_GERRIT_USER", USER)
+            .env("REGRAFT_GERRIT_PASSWORD", "wrong")
+            .args(["eol", "stable/liberty", "--execute", "--yes"]),
+    );
+    assert_eq!(code, Some(2), "{out}");
+    let hint = out.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
+    assert!(hint.contains("refused") && hint.contains(&s.url), "{out}");
+    assert!(!out.contains("wrong"), "{out}");
+}
