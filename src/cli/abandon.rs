@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::review::{
-    self, AbandonLog, AbandonRecord, Abandoning, Credentials, Gerrit, GerritUrl, Outcome, Review,
-    Trust,
+    self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, GerritUrl,
+    Outcome, Review, Trust,
 };
 use regraft::text::visible::{visible, visible_line};
 
@@ -174,6 +174,16 @@ pub fn config(repo: &Repo, key: &str) -> Result<Option<String>, CommandError> {
     Ok(repo.git().config_get(key)?)
 }
 
+/// Turns a review error into the command's error, with its hint.
+fn review_error(error: review::ReviewError) -> CommandError {
+    let hint = error.hint();
+    let error = CommandError::from(error);
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
+}
+
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     regraft::git::names::check_branch(&args.branch)?;
@@ -212,7 +222,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             args.call.timeout
         ));
         let listed =
-            review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::ListOnly)?;
+            review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::ListOnly)
+                .map_err(review_error)?;
         let reviews: Vec<Review> = listed.into_iter().map(|(r, _)| r).collect();
         if args.call.json {
             super::write_json(ui, &reviews)?;
@@ -238,22 +249,44 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         credentials.ok_or_else(|| review::ReviewError::NoCredentials { url: url.to_string() })?;
     let gerrit = Gerrit::with(&url, Some(credentials), timeout).trusting(trust);
     ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
-    let open = review::ReviewHost::open_reviews(&gerrit, &project, &args.branch)?;
+    let open =
+        review::ReviewHost::open_reviews(&gerrit, &project, &args.branch).map_err(review_error)?;
     super::surgery::confirm(
         &format!("abandon {} reviews on {}", open.len(), args.branch),
         args.call.yes,
     )?;
-    let done = review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::Execute);
-    let done = done?;
-    let record = AbandonRecord {
-        gerrit: url.clone(),
-        project: project.clone(),
-        branch: args.branch.clone(),
-        by: format!("git regraft abandon {}", args.branch),
-        at: review::now(),
-        reviews: done.iter().map(|(r, _)| r.clone()).collect(),
+    // Each review is recorded as the server confirms it, before the next request: a server
+    // failing halfway leaves the abandoned ones restorable.
+    let mut recorder = AbandonRecorder::new(
+        &repo.state_dir(),
+        &url,
+        &project,
+        &args.branch,
+        &format!("git regraft abandon {}", args.branch),
+    );
+    let mut recorded = 0usize;
+    let done = review::abandon_each(
+        &gerrit,
+        &project,
+        &args.branch,
+        &message,
+        Abandoning::Execute,
+        &mut |r, _| {
+            recorder.add(r).map_err(CommandError::internal)?;
+            recorded += 1;
+            Ok::<(), CommandError>(())
+        },
+    );
+    let done = match done {
+        Ok(done) => done,
+        Err(e) if recorded > 0 => {
+            return Err(e.with_hint(format!(
+                "the server answered for {recorded} reviews before this; they are recorded in {}, so `git regraft restore --from-journal` can bring them back; run this again for the rest",
+                record_path(&repo).display()
+            )));
+        }
+        Err(e) => return Err(e),
     };
-    AbandonLog::append(&repo.state_dir(), record).map_err(CommandError::internal)?;
     let mut out = ui.out();
     for (r, outcome) in &done {
         match outcome {

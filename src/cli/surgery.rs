@@ -307,6 +307,11 @@ pub fn confirm(operation: &str, yes: bool) -> Result<(), CommandError> {
 }
 
 pub fn operation_error(error: OperationError) -> CommandError {
+    if let OperationError::Review(review) = &error
+        && let Some(hint) = review.hint()
+    {
+        return CommandError::from(error).with_hint(hint);
+    }
     let hint = match &error {
         OperationError::Precondition { .. } => {
             Some("the remote moved since the plan was made; look, then --continue or --abort")

@@ -335,6 +335,7 @@ impl Gerrit {
                             return Err(ReviewError::Unauthorized {
                                 method,
                                 url,
+                                server: self.base.to_string(),
                                 user: self
                                     .credentials
                                     .as_ref()

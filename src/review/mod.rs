@@ -28,7 +28,7 @@ pub enum ReviewError {
     #[error("`{url}` is not a Gerrit URL: {reason} (give http(s)://host[:port][/path])")]
     BadUrl { url: String, reason: &'static str },
     #[error("{method} {url}: the server refused the credentials of `{user}` (HTTP {status})")]
-    Unauthorized { method: Method, url: String, user: String, status: u16 },
+    Unauthorized { method: Method, url: String, server: String, user: String, status: u16 },
     #[error("{method} {url}: HTTP {status}: {body}")]
     Status { method: Method, url: String, status: u16, body: String },
     #[error("{method} {url}: {detail}")]
@@ -61,6 +61,18 @@ pub enum ReviewError {
         "reviews keep being uploaded to {branch} of {project} while they are abandoned ({count} in the last round); stopped"
     )]
     StillUploading { project: String, branch: String, count: usize },
+}
+
+impl ReviewError {
+    /// Returns what the user can do about the error, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ReviewError::Unauthorized { server, user, .. } => Some(format!(
+                "{server} refused the credentials of `{user}`: give others with REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD (or user:password@ in the URL), or replace the ones your git credential helper holds for {server} (`git credential reject`, then store the right ones)"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// What the user gave (a URL, credentials) is theirs; the server and the network are not.
@@ -336,6 +348,20 @@ pub fn abandon_all(
     message: &str,
     abandoning: Abandoning,
 ) -> Result<Vec<(Review, Option<Outcome>)>, ReviewError> {
+    abandon_each(host, project, branch, message, abandoning, &mut |_, _| Ok::<(), ReviewError>(()))
+}
+
+/// As [`abandon_all`], calling `confirmed` with each review the host answered for (abandoned,
+/// or already closed) before the next request, so a record written there survives a server
+/// that fails halfway: an error from `confirmed` stops the abandoning.
+pub fn abandon_each<E: From<ReviewError>>(
+    host: &dyn ReviewHost,
+    project: &str,
+    branch: &str,
+    message: &str,
+    abandoning: Abandoning,
+    confirmed: &mut dyn FnMut(&Review, &Outcome) -> Result<(), E>,
+) -> Result<Vec<(Review, Option<Outcome>)>, E> {
     let mut done: Vec<(Review, Option<Outcome>)> = Vec::new();
     let dry_run = abandoning == Abandoning::ListOnly;
     let same = |a: &Review, b: &Review| a.number == b.number && a.project == b.project;
@@ -352,7 +378,8 @@ pub fn abandon_all(
                 project: project.to_string(),
                 branch: branch.to_string(),
                 numbers: still.join(", "),
-            });
+            }
+            .into());
         }
         let open: Vec<Review> =
             listed.into_iter().filter(|r| !done.iter().any(|(d, _)| same(d, r))).collect();
@@ -364,10 +391,17 @@ pub fn abandon_all(
                 project: project.to_string(),
                 branch: branch.to_string(),
                 count: open.len(),
-            });
+            }
+            .into());
         }
         for review in open {
-            let outcome = if dry_run { None } else { Some(host.abandon(&review, message)?) };
+            let outcome = if dry_run {
+                None
+            } else {
+                let outcome = host.abandon(&review, message)?;
+                confirmed(&review, &outcome)?;
+                Some(outcome)
+            };
             done.push((review, outcome));
         }
         if dry_run {
@@ -375,6 +409,63 @@ pub fn abandon_all(
         }
     }
     Ok(done)
+}
+
+/// Writes the reviews one abandon confirms to the log, each as the server confirms it: the
+/// first starts the abandon's record, the later ones add to it, so what was abandoned
+/// before a failure can be restored.
+#[derive(Debug)]
+pub struct AbandonRecorder {
+    state_dir: std::path::PathBuf,
+    record: AbandonRecord,
+    /// Where the record is in the log, once written.
+    index: Option<usize>,
+}
+
+impl AbandonRecorder {
+    /// Starts a recorder for an abandon by `by` on `branch` of `project` at `gerrit`, now;
+    /// nothing is written until a review is added.
+    pub fn new(
+        state_dir: &std::path::Path,
+        gerrit: &GerritUrl,
+        project: &str,
+        branch: &str,
+        by: &str,
+    ) -> Self {
+        AbandonRecorder {
+            state_dir: state_dir.to_path_buf(),
+            record: AbandonRecord {
+                gerrit: gerrit.clone(),
+                project: project.to_string(),
+                branch: branch.to_string(),
+                by: by.to_string(),
+                at: now(),
+                reviews: Vec::new(),
+            },
+            index: None,
+        }
+    }
+
+    /// Adds a review to the record and writes the log at once.
+    pub fn add(&mut self, review: &Review) -> std::io::Result<()> {
+        self.record.reviews.push(review.clone());
+        let mut log = AbandonLog::load(&self.state_dir)?;
+        let header = |r: &AbandonRecord| {
+            r.gerrit == self.record.gerrit
+                && r.project == self.record.project
+                && r.branch == self.record.branch
+                && r.by == self.record.by
+                && r.at == self.record.at
+        };
+        match self.index.filter(|&i| log.records.get(i).is_some_and(header)) {
+            Some(i) => log.records[i].reviews.push(review.clone()),
+            None => {
+                log.records.push(self.record.clone());
+                self.index = Some(log.records.len() - 1);
+            }
+        }
+        log.save(&self.state_dir)
+    }
 }
 
 #[cfg(test)]

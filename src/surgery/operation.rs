@@ -761,25 +761,29 @@ fn review_call(
     let (project, branch) = (review.project.as_str(), review.branch.as_str());
     match &review.call {
         ReviewCall::Abandon { message } => {
-            let done = crate::review::abandon_all(
+            // Each review is recorded as the server confirms it, before the next request:
+            // a server failing halfway leaves the abandoned ones restorable.
+            let state = repo.state_dir();
+            let mut recorder = crate::review::AbandonRecorder::new(
+                &state,
+                &review.gerrit,
+                project,
+                branch,
+                operation,
+            );
+            crate::review::abandon_each(
                 host,
                 project,
                 branch,
                 message,
                 crate::review::Abandoning::Execute,
+                &mut |confirmed, _| {
+                    recorder.add(confirmed).map_err(|source| OperationError::Io {
+                        path: crate::review::AbandonLog::path(&state),
+                        source,
+                    })
+                },
             )?;
-            let record = crate::review::AbandonRecord {
-                gerrit: review.gerrit.clone(),
-                project: project.to_string(),
-                branch: branch.to_string(),
-                by: operation.to_string(),
-                at: crate::review::now(),
-                reviews: done.into_iter().map(|(r, _)| r).collect(),
-            };
-            let state = repo.state_dir();
-            crate::review::AbandonLog::append(&state, record).map_err(|source| {
-                OperationError::Io { path: crate::review::AbandonLog::path(&state), source }
-            })?;
         }
         ReviewCall::Restore { message } => {
             let state = repo.state_dir();

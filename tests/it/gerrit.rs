@@ -69,6 +69,8 @@ struct State {
     ignore_start: bool,
     /// Misbehaving: abandon answers 200 and leaves the change open.
     fake_abandon: bool,
+    /// Failing halfway: this many abandons succeed, then every abandon answers 500.
+    abandons_before_500: Option<usize>,
 }
 
 struct Server {
@@ -122,6 +124,7 @@ fn respond(stream: &mut TcpStream, status: u16, body: &str) {
         401 => "Unauthorized",
         404 => "Not Found",
         409 => "Conflict",
+        500 => "Internal Server Error",
         _ => "Service Unavailable",
     };
     let _ = write!(
@@ -279,6 +282,13 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         };
         let number: u64 = number.parse().unwrap_or(0);
         let fake = st.fake_abandon;
+        if action == "abandon" {
+            match st.abandons_before_500 {
+                Some(0) => return respond(&mut stream, 500, "Internal server error"),
+                Some(n) => st.abandons_before_500 = Some(n - 1),
+                None => {}
+            }
+        }
         let Some(change) = st.changes.get_mut(&number) else {
             return respond(&mut stream, 404, "Not found");
         };
@@ -954,6 +964,71 @@ fn a_server_that_never_answers_is_given_up_on_after_the_timeout() {
     );
 }
 
+fn abandoned(s: &Server) -> Vec<u64> {
+    statuses(s).into_iter().filter(|(_, v)| v == "ABANDONED").map(|(n, _)| n).collect()
+}
+
+#[test]
+fn a_server_failing_halfway_leaves_the_abandoned_reviews_recorded() {
+    // Regression: a 500 after two abandons left them out of abandoned.json.
+    let s = world();
+    s.state.lock().expect("state").abandons_before_500 = Some(2);
+    let tmp = TempDir::new().expect("temp dir");
+    let repo = kolla_clone(&tmp);
+    let abandon = ["abandon", "stable/liberty", "--gerrit", s.url.as_str(), "--execute", "--yes"];
+    let (code, out) = output(authenticated(&mut regraft(&repo)).args(abandon));
+    assert_ne!(code, Some(0), "{out}");
+    assert_eq!(abandoned(&s), vec![1, 2], "{out}");
+    let (code, out) =
+        output(authenticated(&mut regraft(&repo)).args(["restore", "--from-journal"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("2 reviews on stable/liberty"), "{out}");
+    let (code, out) = output(authenticated(&mut regraft(&repo)).args([
+        "restore",
+        "--from-journal",
+        "--execute",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("2 reviews restored"), "{out}");
+    assert!(abandoned(&s).is_empty(), "exactly the abandoned ones came back");
+
+    // Through a plan: eol fails halfway, --continue abandons and records the rest.
+    let s = self::world();
+    let w = crate::replace::world(true);
+    with_gitreview(&s, &w);
+    s.state.lock().expect("state").abandons_before_500 = Some(2);
+    let (code, out) =
+        crate::replace::run(authenticated(&mut crate::replace::regraft(&w.clone)).args([
+            "eol",
+            "stable/liberty",
+            "--execute",
+            "--yes",
+        ]));
+    assert_ne!(code, Some(0), "{out}");
+    assert_eq!(abandoned(&s), vec![1, 2], "{out}");
+    let log = std::fs::read_to_string(w.clone.join(".git/regraft/abandoned.json"))
+        .expect("the two are recorded");
+    let log: serde_json::Value = serde_json::from_str(&log).expect("json");
+    assert_eq!(log["records"][0]["reviews"].as_array().map(Vec::len), Some(2), "{log}");
+    s.state.lock().expect("state").abandons_before_500 = None;
+    let (code, out) = crate::replace::run(
+        authenticated(&mut crate::replace::regraft(&w.clone)).args(["eol", "--continue"]),
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(abandoned(&s), (1..=7).collect::<Vec<_>>(), "{out}");
+    let (code, out) =
+        crate::replace::run(authenticated(&mut crate::replace::regraft(&w.clone)).args([
+            "restore",
+            "--from-journal",
+            "--execute",
+            "--yes",
+        ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("7 reviews restored"), "{out}");
+    assert!(abandoned(&s).is_empty());
+}
+
 /// Commits a `.gitreview` naming the stand-in server to the server's stable/liberty (as
 /// every OpenStack branch carries one) and fetches it into the clone; returns the new tip.
 fn with_gitreview(s: &Server, w: &crate::replace::World) -> regraft::ObjectId {
@@ -1338,4 +1413,33 @@ fn on_kolla_enter_throughout_writes_a_playbook_that_runs_as_written() {
 /// developer's environment and configuration, as a server's would be.
 fn server_git(repo: &std::path::Path) -> regraft::git::Git {
     regraft::git::Git::new(repo).isolated()
+}
+
+#[test]
+fn refused_credentials_are_named_with_the_server_and_how_to_give_others() {
+    let s = world();
+    let tmp = TempDir::new().expect("temp dir");
+    let repo = kolla_clone(&tmp);
+    let (code, out) = output(
+        regraft(&repo)
+            .env("REGRAFT_GERRIT_USER", USER)
+            .env("REGRAFT_GERRIT_PASSWORD", "wrong")
+            .args(["abandon", "stable/liberty", "--gerrit", &s.url, "--execute", "--yes"]),
+    );
+    assert_eq!(code, Some(2), "{out}");
+    let hint = out.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
+    assert!(hint.contains("refused") && hint.contains(&s.url), "{out}");
+    assert!(hint.contains("REGRAFT_GERRIT_PASSWORD"), "{out}");
+    let w = crate::replace::world(true);
+    with_gitreview(&s, &w);
+    let (code, out) = crate::replace::run(
+        crate::replace::regraft(&w.clone)
+            .env("REGRAFT_GERRIT_USER", USER)
+            .env("REGRAFT_GERRIT_PASSWORD", "wrong")
+            .args(["eol", "stable/liberty", "--execute", "--yes"]),
+    );
+    assert_eq!(code, Some(2), "{out}");
+    let hint = out.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
+    assert!(hint.contains("refused") && hint.contains(&s.url), "{out}");
+    assert!(!out.contains("wrong"), "{out}");
 }
