@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use regraft::git::repo::Repo;
 use regraft::review::{
     self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, GerritUrl,
-    Outcome, Review, Trust,
+    Named, Outcome, Review, Trust,
 };
 use regraft::text::visible::{visible, visible_line};
 
@@ -26,9 +26,10 @@ Examples:
 /// abandons each (a review already closed is reported, not an error), asks again until none
 /// is left (a review still open after the server said it abandoned it is an error), and
 /// adds them to the record `git regraft restore --from-journal` reads. Credentials:
-/// REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, else a user:password@ in the URL
-/// (percent-encoded; used by this command only, never shown or stored), else your git
-/// credential helper.
+/// REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD (for the server you name only), else a
+/// user:password@ in the URL (percent-encoded; used by this command only, never shown or
+/// stored), else your git credential helper. Never sent over plain http:// unless you allow
+/// it for that server: git config regraft.<url>.allowHttp true.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
@@ -145,6 +146,7 @@ pub fn review_target(
 /// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
 /// 409) or be closed as merged. Counts them when they can be listed anonymously.
 pub fn gitreview_warning(
+    ui: &Ui,
     repo: &Repo,
     remote: &str,
     branch: &str,
@@ -157,6 +159,7 @@ pub fn gitreview_warning(
     // A CA file that cannot be read leaves the platform's roots: this only warns.
     let trust = Trust::find(repo.git(), &target.gerrit).unwrap_or_default();
     let gerrit = Gerrit::brief(&target.gerrit, None).trusting(trust);
+    ui.status(&asking(&target, branch, false));
     let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
         Ok(open) => format!("{} open reviews", open.len()),
         Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
@@ -167,6 +170,22 @@ pub fn gitreview_warning(
         target.gerrit,
         target.project
     )))
+}
+
+/// Says which server is about to be asked for a branch's open reviews, and who named it:
+/// printed before every such request.
+pub fn asking(
+    target: &regraft::surgery::replace::ReviewTarget,
+    branch: &str,
+    authenticated: bool,
+) -> String {
+    format!(
+        "asking {} for the open reviews on {branch} of {}{}{}",
+        target.gerrit,
+        target.project,
+        target.found_in.as_ref().map(|f| format!(" (named by {f})")).unwrap_or_default(),
+        if authenticated { "" } else { ", anonymously" }
+    )
 }
 
 /// Returns a git configuration value, if set (and not empty).
@@ -204,7 +223,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             })?,
     };
     let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
-    let credentials = Credentials::lookup(repo.git(), &url)?;
+    let credentials = Credentials::lookup(repo.git(), &url, Named::ByUser)?;
     let trust = Trust::find(repo.git(), &url)?;
     let message = args.call.message.unwrap_or_else(|| {
         format!(
@@ -245,8 +264,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let credentials =
-        credentials.ok_or_else(|| review::ReviewError::NoCredentials { url: url.to_string() })?;
+    let credentials = credentials.ok_or_else(|| review::ReviewError::NoCredentials {
+        url: url.to_string(),
+        withheld: None,
+    })?;
     let gerrit = Gerrit::with(&url, Some(credentials), timeout).trusting(trust);
     ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
     let open =
@@ -352,9 +373,16 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
     let mut failed = 0usize;
     let mut out = ui.out();
     for mut record in chosen {
-        let credentials = Credentials::find(repo.git(), &record.gerrit)?;
+        let credentials = Credentials::find(repo.git(), &record.gerrit, record.named())?;
         let trust = Trust::find(repo.git(), &record.gerrit)?;
         let gerrit = Gerrit::with(&record.gerrit, Some(credentials), timeout).trusting(trust);
+        ui.status(&format!(
+            "asking {} to restore {} reviews on {} of {}",
+            record.gerrit,
+            record.reviews.len(),
+            record.branch,
+            record.project
+        ));
         let message = args.call.message.clone().unwrap_or_else(|| {
             format!("Restored by git regraft after {} was replaced.", record.branch)
         });

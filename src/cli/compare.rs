@@ -76,7 +76,17 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         None => None,
         Some(target) => {
             // Counting needs no account on a public project: anonymous without one.
-            let credentials = regraft::review::Credentials::lookup(repo.git(), &target.gerrit)?;
+            let named = regraft::review::Named::from_found_in(target.found_in.as_deref());
+            let credentials =
+                match regraft::review::Credentials::lookup(repo.git(), &target.gerrit, named) {
+                    Ok(found) => found,
+                    // A server the user did not name is asked anonymously rather than not.
+                    Err(e) if target.found_in.is_some() => {
+                        ui.status(&format!("warning: {e}; asking anonymously"));
+                        None
+                    }
+                    Err(e) => return Err(e.into()),
+                };
             let trust = regraft::review::Trust::find(repo.git(), &target.gerrit)?;
             // A server the user did not name (found in .gitreview) gets one short try.
             let gerrit = match target.found_in {
@@ -88,6 +98,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 ),
             }
             .trusting(trust);
+            ui.status(&super::abandon::asking(&target, branch, gerrit.authenticated()));
             let open = regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch);
             match (open, &target.found_in) {
                 (Ok(open), _) => Some(open.len()),

@@ -52,7 +52,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let mut plan =
         replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())?;
     if disabled {
-        plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &branch)?);
+        plan.notes.extend(super::abandon::gitreview_warning(ui, &repo, &c.remote, &branch)?);
     }
     if let Some(path) = &c.plan_out {
         return super::surgery::save(ui, &repo, &plan, path, "eol");

@@ -108,7 +108,12 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     };
     let mut plan = replace::plan_replace(&repo, &request)?;
     if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
-        plan.notes.extend(super::abandon::gitreview_warning(&repo, &c.remote, &request.branch)?);
+        plan.notes.extend(super::abandon::gitreview_warning(
+            ui,
+            &repo,
+            &c.remote,
+            &request.branch,
+        )?);
     }
     if let Some(path) = &c.plan_out {
         return super::surgery::save(ui, &repo, &plan, path, "replace");

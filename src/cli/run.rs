@@ -10,7 +10,7 @@ use regraft::git::repo::Repo;
 use regraft::surgery::operation::{self, Plan};
 use regraft::surgery::playbook::{self, Playbook};
 use regraft::surgery::playbook_run::{self, PartState};
-use regraft::text::visible::{visible, visible_line};
+use regraft::text::visible::visible;
 
 use super::{CommandError, Ui};
 
@@ -201,8 +201,8 @@ pub(super) fn execute_parts(
                         // Each worker opens its own handle: a repository handle is not shared
                         // between threads.
                         let repo = Repo::discover(&dir)?;
-                        let mut report = |step: &operation::Step, _| {
-                            let done = format!("done: {}", visible_line(&step.description));
+                        let mut report = |step: &operation::Step, status| {
+                            let done = super::surgery::step_line(step, status);
                             match fitted {
                                 Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 0, 4)),
                                 None => eprintln!("{done}"),

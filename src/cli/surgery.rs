@@ -230,10 +230,7 @@ pub fn dry_run_or_execute(
     }
     render(&mut ui.out(), &plan)?;
     confirm(&plan.operation, c.yes)?;
-    let mut report = |step: &operation::Step, status: StepStatus| {
-        let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
-        ui.status(&format!("{how}: {}", visible_line(&step.description)));
-    };
+    let mut report = |step: &operation::Step, status: StepStatus| report_step(ui, step, status);
     let announce = plan.notice.is_some();
     operation::execute(repo, plan, &mut report).map_err(operation_error)?;
     writeln!(ui.out(), "\nAll steps done and verified.")?;
@@ -241,6 +238,25 @@ pub fn dry_run_or_execute(
         ui.status("next: `git regraft notice > notice.txt`, the announcement for developers");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reports a step's progress on stderr.
+fn report_step(ui: &Ui, step: &operation::Step, status: StepStatus) {
+    ui.status(&step_line(step, status));
+}
+
+/// Says how a step goes, control characters made visible; a review step names its server
+/// before it is asked.
+pub fn step_line(step: &operation::Step, status: StepStatus) -> String {
+    let line = match (status, step.review()) {
+        (StepStatus::AlreadyDone, _) => format!("already done: {}", step.description),
+        (StepStatus::Asking, Some(review)) => {
+            format!("asking {}: {}", review.gerrit, step.description)
+        }
+        (StepStatus::Asking, None) => format!("starting: {}", step.description),
+        (StepStatus::Done, _) => format!("done: {}", step.description),
+    };
+    visible_line(&line).into_owned()
 }
 
 /// How to finish the operation in progress.
@@ -274,10 +290,7 @@ pub fn resume_or_abort(ui: &Ui, repo: &Repo, finish: Finish) -> Result<ExitCode,
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mut report = |step: &operation::Step, status: StepStatus| {
-        let how = if status == StepStatus::AlreadyDone { "already done" } else { "done" };
-        ui.status(&format!("{how}: {}", visible_line(&step.description)));
-    };
+    let mut report = |step: &operation::Step, status: StepStatus| report_step(ui, step, status);
     let plan = operation::resume(repo, &mut report).map_err(operation_error)?;
     writeln!(ui.out(), "finished: {}", visible_line(&plan.operation))?;
     Ok(ExitCode::SUCCESS)

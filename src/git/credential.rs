@@ -51,3 +51,17 @@ pub fn ssl_ca_info(git: &Git, url: &str) -> Result<Option<std::path::PathBuf>, G
     let value = String::from_utf8_lossy(&out).trim_end_matches('\n').to_string();
     Ok((code == 0 && !value.is_empty()).then(|| std::path::PathBuf::from(value)))
 }
+
+/// Tells whether the user allowed credentials to go to `url` over plain HTTP: the best
+/// matching `regraft.<url>.allowHttp` (git's `--get-urlmatch` rules, as for
+/// `http.<url>.*`: the scheme, host and port match exactly, the path as a prefix), read as
+/// a boolean. Unset is `false`; a value git cannot read as a boolean is an error.
+pub fn allow_http(git: &Git, url: &str) -> Result<bool, GitError> {
+    // Exit 1: not set.
+    let (code, out) = git.output_with_env(
+        &["config", "--type=bool", "--get-urlmatch", "regraft.allowHttp", url],
+        &[],
+        &[1],
+    )?;
+    Ok(code == 0 && String::from_utf8_lossy(&out).trim() == "true")
+}

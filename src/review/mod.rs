@@ -15,15 +15,20 @@ mod url;
 pub use gerrit::{Access, DEFAULT_TIMEOUT, Gerrit, HttpCall, Method};
 pub use gitreview::{GitReview, with_defaultbranch};
 pub use trust::Trust;
-pub use url::{Credentials, GerritUrl, Secret};
+pub use url::{Credentials, GerritUrl, Named, PASSWORD_VAR, Secret, USER_VAR};
 
 /// Errors from a review host.
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
     #[error(
-        "no credentials for {url}: set REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, or store them with a git credential helper (a password in a URL serves only the command it was given to; it is never stored)"
+        "no credentials for {url}: {}",
+        withheld.clone().unwrap_or_else(|| "set REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD, or store them with a git credential helper (a password in a URL serves only the command it was given to; it is never stored)".to_string())
     )]
-    NoCredentials { url: String },
+    NoCredentials { url: String, withheld: Option<String> },
+    #[error(
+        "not sending the credentials from {from} to {url}: it is plain HTTP, so anyone on the way could read them. Use https, or if you mean it: git config regraft.{url}.allowHttp true"
+    )]
+    PlainHttp { url: String, from: &'static str },
     /// The URL is shown with its password replaced.
     #[error("`{url}` is not a Gerrit URL: {reason} (give http(s)://host[:port][/path])")]
     BadUrl { url: String, reason: &'static str },
@@ -80,6 +85,7 @@ impl ErrorOrigin for ReviewError {
     fn is_user_input(&self) -> bool {
         match self {
             ReviewError::NoCredentials { .. }
+            | ReviewError::PlainHttp { .. }
             | ReviewError::Unauthorized { .. }
             | ReviewError::BadUrl { .. }
             | ReviewError::Certificate { .. }
@@ -248,6 +254,17 @@ pub struct AbandonRecord {
     #[serde(default)]
     pub at: u64,
     pub reviews: Vec<Review>,
+    /// The file that named the server when the user did not: restoring uses the same
+    /// credentials rules as abandoning (see [`Named`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
+}
+
+impl AbandonRecord {
+    /// Returns who named the record's server.
+    pub fn named(&self) -> Named<'_> {
+        Named::from_found_in(self.found_in.as_deref())
+    }
 }
 
 /// Every abandon not yet restored, oldest first: a later abandon or surgery adds to it and
@@ -441,9 +458,16 @@ impl AbandonRecorder {
                 by: by.to_string(),
                 at: now(),
                 reviews: Vec::new(),
+                found_in: None,
             },
             index: None,
         }
+    }
+
+    /// Returns the recorder noting the file that named the server, when the user did not.
+    pub fn found_in(mut self, found_in: Option<String>) -> Self {
+        self.record.found_in = found_in;
+        self
     }
 
     /// Adds a review to the record and writes the log at once.

@@ -86,6 +86,11 @@ impl GerritUrl {
         &self.base
     }
 
+    /// Tells whether requests to the server cross the network unencrypted (`http://`).
+    pub fn is_plain_http(&self) -> bool {
+        self.base.starts_with("http://")
+    }
+
     /// Returns the same URL without the credentials that came with it.
     pub fn without_credentials(self) -> GerritUrl {
         GerritUrl { userinfo: None, ..self }
@@ -163,29 +168,83 @@ pub struct Credentials {
     password: Secret,
 }
 
+/// Who named a server, which decides whether the environment's credentials go to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named<'a> {
+    /// The user: `--gerrit`, `git config regraft.gerrit`, a playbook's `gerrit`, or a plan,
+    /// journal or record regraft wrote from one of these.
+    ByUser,
+    /// A file in the repository the user did not write for regraft (e.g. `.gitreview on
+    /// origin/stable/liberty`): only a credential helper, which is scoped to its host
+    /// already, gives credentials for it.
+    InFile(&'a str),
+}
+
+impl<'a> Named<'a> {
+    /// Returns who named a server a step or record says was found in `found_in` (none: the
+    /// user).
+    pub fn from_found_in(found_in: Option<&'a str>) -> Named<'a> {
+        found_in.map_or(Named::ByUser, Named::InFile)
+    }
+}
+
 impl Credentials {
-    /// Finds the credentials for `url`, first found wins: `REGRAFT_GERRIT_USER` and
-    /// `REGRAFT_GERRIT_PASSWORD`; the user and password the URL was given with; `git
-    /// credential fill` for the URL (with the URL's user, if it had only a user), so existing
-    /// credential helpers work; git is told not to prompt. The environment comes first so
-    /// that a run and its resumption (which never has the URL's password) use the same.
-    pub fn find(git: &Git, url: &GerritUrl) -> Result<Credentials, ReviewError> {
-        Credentials::lookup(git, url)?
-            .ok_or_else(|| ReviewError::NoCredentials { url: url.to_string() })
+    /// Finds the credentials for `url`, as [`Credentials::lookup`] does; none found is an
+    /// error that says where they can come from.
+    pub fn find(git: &Git, url: &GerritUrl, named: Named) -> Result<Credentials, ReviewError> {
+        Credentials::lookup(git, url, named)?.ok_or_else(|| ReviewError::NoCredentials {
+            url: url.to_string(),
+            withheld: withheld(url, named),
+        })
     }
 
-    /// Finds the credentials for `url` as [`Credentials::find`] does; none found is `None`,
-    /// and only a credential helper (or git) that fails is an error.
-    pub fn lookup(git: &Git, url: &GerritUrl) -> Result<Option<Credentials>, ReviewError> {
-        let env = |k| std::env::var(k).ok().filter(|v: &String| !v.is_empty());
-        if let (Some(user), Some(password)) =
-            (env("REGRAFT_GERRIT_USER"), env("REGRAFT_GERRIT_PASSWORD"))
+    /// Finds the credentials for `url`, first found wins:
+    ///
+    /// 1. `REGRAFT_GERRIT_USER` and `REGRAFT_GERRIT_PASSWORD`, only for a server the user
+    ///    named ([`Named::ByUser`]): a `.gitreview` a branch carries never receives them;
+    /// 2. the user and password the URL was given with;
+    /// 3. `git credential fill` for the URL (with the URL's user, if it had only a user), so
+    ///    existing credential helpers work; git is told not to prompt.
+    ///
+    /// The environment comes first so that a run and its resumption (which never has the
+    /// URL's password) use the same. Credentials found for a plain `http://` URL are an
+    /// error unless the user allowed it for that server (`git config
+    /// regraft.<url>.allowHttp true`): they would cross the network readable. None found
+    /// is `None`; a credential helper (or git) that fails is an error.
+    pub fn lookup(
+        git: &Git,
+        url: &GerritUrl,
+        named: Named,
+    ) -> Result<Option<Credentials>, ReviewError> {
+        let Some((credentials, from)) = Credentials::search(git, url, named)? else {
+            return Ok(None);
+        };
+        if url.is_plain_http() {
+            let allowed = crate::git::credential::allow_http(git, url.as_str()).map_err(|e| {
+                ReviewError::GitConfig { url: url.to_string(), detail: e.to_string() }
+            })?;
+            if !allowed {
+                return Err(ReviewError::PlainHttp { url: url.to_string(), from });
+            }
+        }
+        Ok(Some(credentials))
+    }
+
+    /// Returns the first credentials found for `url`, and where they came from.
+    fn search(
+        git: &Git,
+        url: &GerritUrl,
+        named: Named,
+    ) -> Result<Option<(Credentials, &'static str)>, ReviewError> {
+        if let (Some(user), Some(password), Named::ByUser) =
+            (env(USER_VAR), env(PASSWORD_VAR), named)
         {
-            return Ok(Some(Credentials { user, password: Secret(password) }));
+            return Ok(Some((Credentials { user, password: Secret(password) }, ENVIRONMENT)));
         }
         let given_user = match &url.userinfo {
             Some((user, Some(password))) => {
-                return Ok(Some(Credentials { user: user.clone(), password: password.clone() }));
+                let credentials = Credentials { user: user.clone(), password: password.clone() };
+                return Ok(Some((credentials, "the URL's user:password@")));
             }
             Some((user, None)) => Some(user.as_str()).filter(|u| !u.is_empty()),
             None => None,
@@ -210,9 +269,10 @@ impl Credentials {
             text.lines().find_map(|l| l.strip_prefix(&format!("{name}=")).map(str::to_string))
         };
         match (field("username"), field("password")) {
-            (Some(user), Some(password)) if !password.is_empty() => {
-                Ok(Some(Credentials { user, password: Secret(password) }))
-            }
+            (Some(user), Some(password)) if !password.is_empty() => Ok(Some((
+                Credentials { user, password: Secret(password) },
+                "a git credential helper",
+            ))),
             _ => Ok(None),
         }
     }
@@ -226,6 +286,27 @@ impl Credentials {
     pub fn new(user: &str, password: &str) -> Self {
         Credentials { user: user.to_string(), password: Secret(password.to_string()) }
     }
+}
+
+/// The environment variables that hold credentials for the server the user names.
+pub const USER_VAR: &str = "REGRAFT_GERRIT_USER";
+pub const PASSWORD_VAR: &str = "REGRAFT_GERRIT_PASSWORD";
+const ENVIRONMENT: &str = "REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD";
+
+/// Returns an environment variable's value, when set and not empty.
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+/// Says why the environment's credentials were not used for a server a file named, when
+/// they are set.
+fn withheld(url: &GerritUrl, named: Named) -> Option<String> {
+    let Named::InFile(file) = named else { return None };
+    (env(USER_VAR).is_some() && env(PASSWORD_VAR).is_some()).then(|| {
+        format!(
+            "{ENVIRONMENT} go only to a server you name, and {url} is named by {file}: give --gerrit {url} (or git config regraft.gerrit {url}) to use them for it"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -245,6 +245,9 @@ pub fn in_progress(repo: &Repo) -> Result<Option<Progress>, OperationError> {
 pub enum StepStatus {
     /// Its outcome already held (a resumed run): nothing done.
     AlreadyDone,
+    /// About to ask a review server (named in the step): reported before the request, so
+    /// the user sees which server is asked before it is.
+    Asking,
     Done,
 }
 
@@ -656,7 +659,8 @@ fn run(
             save(repo, &journal)?;
             match &step.action {
                 Action::Review(review) => {
-                    let host = gerrit_client(repo, &review.gerrit)?;
+                    report(step, StepStatus::Asking);
+                    let host = gerrit_client(repo, &review.gerrit, review.named())?;
                     review_call(repo, &host, review, &journal.plan.operation)?;
                 }
                 Action::Git(GitAction::Push(push)) => push_step(repo, &step.id.to_string(), push)?,
@@ -737,8 +741,9 @@ fn holds_all(
                 Ok(has) => (!has).then(|| "no such object".to_string()),
                 Err(e) => Some(format!("could not be checked ({e})")),
             },
-            Check::NoOpenReviews { gerrit, project, branch } => {
-                let host = gerrit_client(repo, gerrit)?;
+            Check::NoOpenReviews { gerrit, project, branch, found_in } => {
+                let named = crate::review::Named::from_found_in(found_in.as_deref());
+                let host = gerrit_client(repo, gerrit, named)?;
                 let open = crate::review::ReviewHost::open_reviews(&host, project, branch)?;
                 (!open.is_empty()).then(|| format!("{} open reviews", open.len()))
             }
@@ -770,7 +775,8 @@ fn review_call(
                 project,
                 branch,
                 operation,
-            );
+            )
+            .found_in(review.found_in.clone());
             crate::review::abandon_each(
                 host,
                 project,
@@ -830,8 +836,9 @@ fn review_call(
 fn gerrit_client(
     repo: &Repo,
     url: &crate::review::GerritUrl,
+    named: crate::review::Named,
 ) -> Result<crate::review::Gerrit, OperationError> {
-    let credentials = crate::review::Credentials::find(repo.git(), url)?;
+    let credentials = crate::review::Credentials::find(repo.git(), url, named)?;
     let trust = crate::review::Trust::find(repo.git(), url)?;
     Ok(crate::review::Gerrit::new(url, credentials).trusting(trust))
 }
@@ -841,7 +848,7 @@ fn gerrit_client(
 pub fn check_credentials(repo: &Repo, plan: &Plan) -> Result<(), OperationError> {
     for step in &plan.steps {
         if let Some(review) = step.review() {
-            crate::review::Credentials::find(repo.git(), &review.gerrit)?;
+            crate::review::Credentials::find(repo.git(), &review.gerrit, review.named())?;
         }
     }
     Ok(())

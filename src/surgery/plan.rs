@@ -24,7 +24,14 @@ pub enum Check {
     /// The local repository has the object.
     LocalObject { id: ObjectId },
     /// The review server has no open review on the branch.
-    NoOpenReviews { gerrit: crate::review::GerritUrl, project: String, branch: String },
+    NoOpenReviews {
+        gerrit: crate::review::GerritUrl,
+        project: String,
+        branch: String,
+        /// The file that named the server, when the user did not (see [`ReviewStep`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        found_in: Option<String>,
+    },
 }
 
 impl Check {
@@ -45,7 +52,7 @@ impl Check {
             }
             Check::NoLocalTag { tag } => format!("no local tag {tag}"),
             Check::LocalObject { id } => format!("the repository has {}", id.short()),
-            Check::NoOpenReviews { gerrit, project, branch } => {
+            Check::NoOpenReviews { gerrit, project, branch, .. } => {
                 format!("{gerrit} has no open review on {branch} of {project}")
             }
         }
@@ -158,6 +165,11 @@ pub struct ReviewStep {
     /// `{number}` is each listed review's.
     #[serde(default)]
     pub requests: Vec<crate::review::HttpCall>,
+    /// The file that named the server when the user did not (`.gitreview on
+    /// origin/stable/liberty`): the environment's credentials never go to it (see
+    /// [`crate::review::Named`]). Absent in plans and journals where the user named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
 }
 
 impl ReviewStep {
@@ -189,7 +201,18 @@ impl ReviewStep {
             branch: branch.to_string(),
             call,
             requests,
+            found_in: None,
         }
+    }
+
+    /// Returns the step with the file that named its server, when the user did not.
+    pub fn found_in(self, found_in: Option<String>) -> ReviewStep {
+        ReviewStep { found_in, ..self }
+    }
+
+    /// Returns who named the step's server.
+    pub fn named(&self) -> crate::review::Named<'_> {
+        crate::review::Named::from_found_in(self.found_in.as_deref())
     }
 }
 

@@ -430,6 +430,7 @@ fn the_commands_abandon_restore_and_never_print_the_password() {
     let tmp = TempDir::new().expect("temp dir");
     git(tmp.path(), &["init", "-q", "repo"]);
     let repo = tmp.path().join("repo");
+    allow_plain_http(&repo, &s);
     git(&repo, &["remote", "add", "origin", "https://review.example.org/openstack/kolla"]);
     let run = |cmd: &mut Command| {
         let out = cmd.output().expect("runs");
@@ -491,6 +492,7 @@ fn recreate_abandons_the_branch_s_reviews_first_and_needs_credentials_before_any
     use crate::replace::{regraft as surgeon, remote, run, world};
     let s = self::world();
     let w = world(true);
+    allow_plain_http(&w.clone, &s);
     let args = [
         "replace",
         "stable/liberty",
@@ -550,23 +552,27 @@ fn recreate_abandons_the_branch_s_reviews_first_and_needs_credentials_before_any
 
 #[test]
 fn compare_counts_the_open_reviews_on_the_target() {
-    use crate::replace::{regraft as tool, run, world};
+    use crate::replace::{regraft as tool, world};
     let s = self::world();
     let w = world(true);
-    let (code, out) = run(tool(&w.clone)
-        .args([
-            "compare",
-            "--json",
-            "origin/stable/liberty",
-            "origin/stable/mitaka",
-            "--gerrit",
-            s.url.as_str(),
-            "--project",
-            "openstack/kolla",
-        ])
-        .env("REGRAFT_GERRIT_USER", USER)
-        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
-    assert_eq!(code, Some(0), "{out}");
+    allow_plain_http(&w.clone, &s);
+    let (code, out, err) = crate::run_apart(
+        tool(&w.clone)
+            .args([
+                "compare",
+                "--json",
+                "origin/stable/liberty",
+                "origin/stable/mitaka",
+                "--gerrit",
+                s.url.as_str(),
+                "--project",
+                "openstack/kolla",
+            ])
+            .env("REGRAFT_GERRIT_USER", USER)
+            .env("REGRAFT_GERRIT_PASSWORD", PASSWORD),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(err.contains(&format!("asking {} for the open reviews", s.url)), "{err}");
     let c: regraft::analysis::compare::Comparison = serde_json::from_str(&out).expect("JSON");
     assert!(c.options.iter().all(|o| o.open_reviews_affected == Some(7)), "{:?}", c.options);
 }
@@ -576,6 +582,7 @@ fn recreate_through_gerrit_s_rest_api_refuses_while_reviews_are_open() {
     use crate::replace::{regraft as tool, remote, run, world};
     let s = self::world();
     let w = world(true);
+    allow_plain_http(&w.clone, &s);
     s.state.lock().expect("state").repo = Some(w.server.clone());
     let gerrit = Gerrit::new(&s.gerrit_url(), Credentials::new(USER, PASSWORD));
     let err = gerrit.delete_branch("openstack/kolla", "stable/liberty").expect_err("open changes");
@@ -711,6 +718,7 @@ fn a_password_in_the_gerrit_url_authenticates_and_is_never_shown_or_stored() {
     use crate::replace::{regraft as tool, remote, run};
     let s = self::world();
     let w = crate::replace::world(true);
+    allow_plain_http(&w.clone, &s);
     let secret_url = with_userinfo(&s.url, ENCODED);
     let project = ["--project", "openstack/kolla"];
     let (code, out) = run(tool(&w.clone)
@@ -795,6 +803,7 @@ fn a_password_in_git_config_regraft_gerrit_is_never_shown_or_stored() {
     use crate::replace::{regraft as tool, run};
     let s = self::world();
     let w = crate::replace::world(true);
+    allow_plain_http(&w.clone, &s);
     git(&w.clone, &["config", "regraft.gerrit", &with_userinfo(&s.url, ENCODED)]);
     let project = ["--project", "openstack/kolla"];
     let (code, out) = run(tool(&w.clone)
@@ -831,14 +840,34 @@ fn kolla_clone(tmp: &TempDir) -> std::path::PathBuf {
     repo
 }
 
-fn authenticated(cmd: &mut Command) -> &mut Command {
-    cmd.env("REGRAFT_GERRIT_USER", USER).env("REGRAFT_GERRIT_PASSWORD", PASSWORD)
+/// Allows credentials to go to the stand-in over plain HTTP in `repo`, as a user must say
+/// for a server without TLS (`regraft.<url>.allowHttp`).
+fn allow_plain_http(repo: &std::path::Path, s: &Server) {
+    git(repo, &["config", &format!("regraft.{}.allowHttp", s.url), "true"]);
+}
+
+/// Gives `cmd` the stand-in's credentials as a release manager would: in the environment
+/// (sent only to a server the user names) and from a credential helper for the stand-in's
+/// URL (what a server `.gitreview` names gets), with plain HTTP allowed for that URL
+/// (`regraft.<url>.allowHttp`, the stand-in speaks no TLS). Git reads the two settings from
+/// `GIT_CONFIG_COUNT`, so every repository the command opens has them.
+fn authenticated<'c>(cmd: &'c mut Command, s: &Server) -> &'c mut Command {
+    let helper = format!(
+        "!f() {{ test \"$1\" = get || return 0; echo username={USER}; echo 'password={PASSWORD}'; }}; f"
+    );
+    cmd.env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD)
+        .env("GIT_CONFIG_COUNT", "2")
+        .env("GIT_CONFIG_KEY_0", format!("regraft.{}.allowHttp", s.url))
+        .env("GIT_CONFIG_VALUE_0", "true")
+        .env("GIT_CONFIG_KEY_1", format!("credential.{}.helper", s.url))
+        .env("GIT_CONFIG_VALUE_1", helper)
 }
 
 /// Carries out a playbook the guide wrote, as written, with the stand-in's credentials.
-fn carry_out(clone: &std::path::Path, book: &std::path::Path) -> (Option<i32>, String) {
+fn carry_out(clone: &std::path::Path, book: &std::path::Path, s: &Server) -> (Option<i32>, String) {
     crate::replace::run(
-        authenticated(&mut crate::replace::regraft(clone))
+        authenticated(&mut crate::replace::regraft(clone), s)
             .arg("run")
             .arg(book)
             .args(["--execute", "--yes"]),
@@ -859,23 +888,23 @@ fn abandon_records_accumulate_and_restore_is_a_dry_run_until_executed() {
     let tmp = TempDir::new().expect("temp dir");
     let repo = kolla_clone(&tmp);
     let abandon = ["abandon", "stable/liberty", "--gerrit", s.url.as_str(), "--execute", "--yes"];
-    let (code, out) = output(authenticated(&mut regraft(&repo)).args(abandon));
+    let (code, out) = output(authenticated(&mut regraft(&repo), &s).args(abandon));
     assert_eq!(code, Some(0), "{out}");
-    let (code, out) = output(authenticated(&mut regraft(&repo)).args(abandon));
+    let (code, out) = output(authenticated(&mut regraft(&repo), &s).args(abandon));
     assert_eq!(code, Some(0), "nothing left to abandon: {out}");
     let mitaka = ["abandon", "stable/mitaka", "--gerrit", s.url.as_str(), "--execute", "--yes"];
-    let (code, out) = output(authenticated(&mut regraft(&repo)).args(mitaka));
+    let (code, out) = output(authenticated(&mut regraft(&repo), &s).args(mitaka));
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(statuses(&s)[&9], "ABANDONED");
 
     let (code, out) =
-        output(authenticated(&mut regraft(&repo)).args(["restore", "--from-journal"]));
+        output(authenticated(&mut regraft(&repo), &s).args(["restore", "--from-journal"]));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("7 reviews on stable/liberty") && out.contains("dry run"), "{out}");
     assert!(out.contains("1 reviews on stable/mitaka"), "{out}");
     assert_eq!(statuses(&s).values().filter(|v| *v == "ABANDONED").count(), 8, "nothing restored");
 
-    let (code, out) = output(authenticated(&mut regraft(&repo)).args([
+    let (code, out) = output(authenticated(&mut regraft(&repo), &s).args([
         "restore",
         "--from-journal",
         "--branch",
@@ -887,7 +916,7 @@ fn abandon_records_accumulate_and_restore_is_a_dry_run_until_executed() {
     let st = statuses(&s);
     assert!((1..=7).all(|n| st[&n] == "NEW"), "{st:?}");
     assert_eq!(st[&9], "ABANDONED", "the other branch's record is kept");
-    let (code, out) = output(authenticated(&mut regraft(&repo)).args([
+    let (code, out) = output(authenticated(&mut regraft(&repo), &s).args([
         "restore",
         "--from-journal",
         "--execute",
@@ -896,7 +925,7 @@ fn abandon_records_accumulate_and_restore_is_a_dry_run_until_executed() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(statuses(&s)[&9], "NEW");
     let (code, out) =
-        output(authenticated(&mut regraft(&repo)).args(["restore", "--from-journal"]));
+        output(authenticated(&mut regraft(&repo), &s).args(["restore", "--from-journal"]));
     assert_eq!(code, Some(2), "nothing left to restore: {out}");
 }
 
@@ -915,7 +944,7 @@ fn a_server_that_ignores_paging_or_fakes_an_abandon_is_caught() {
     s.state.lock().expect("state").fake_abandon = true;
     let tmp = TempDir::new().expect("temp dir");
     let repo = kolla_clone(&tmp);
-    let (code, out) = output(authenticated(&mut regraft(&repo)).args([
+    let (code, out) = output(authenticated(&mut regraft(&repo), &s).args([
         "abandon",
         "stable/liberty",
         "--gerrit",
@@ -976,14 +1005,14 @@ fn a_server_failing_halfway_leaves_the_abandoned_reviews_recorded() {
     let tmp = TempDir::new().expect("temp dir");
     let repo = kolla_clone(&tmp);
     let abandon = ["abandon", "stable/liberty", "--gerrit", s.url.as_str(), "--execute", "--yes"];
-    let (code, out) = output(authenticated(&mut regraft(&repo)).args(abandon));
+    let (code, out) = output(authenticated(&mut regraft(&repo), &s).args(abandon));
     assert_ne!(code, Some(0), "{out}");
     assert_eq!(abandoned(&s), vec![1, 2], "{out}");
     let (code, out) =
-        output(authenticated(&mut regraft(&repo)).args(["restore", "--from-journal"]));
+        output(authenticated(&mut regraft(&repo), &s).args(["restore", "--from-journal"]));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("2 reviews on stable/liberty"), "{out}");
-    let (code, out) = output(authenticated(&mut regraft(&repo)).args([
+    let (code, out) = output(authenticated(&mut regraft(&repo), &s).args([
         "restore",
         "--from-journal",
         "--execute",
@@ -999,7 +1028,7 @@ fn a_server_failing_halfway_leaves_the_abandoned_reviews_recorded() {
     with_gitreview(&s, &w);
     s.state.lock().expect("state").abandons_before_500 = Some(2);
     let (code, out) =
-        crate::replace::run(authenticated(&mut crate::replace::regraft(&w.clone)).args([
+        crate::replace::run(authenticated(&mut crate::replace::regraft(&w.clone), &s).args([
             "eol",
             "stable/liberty",
             "--execute",
@@ -1013,12 +1042,12 @@ fn a_server_failing_halfway_leaves_the_abandoned_reviews_recorded() {
     assert_eq!(log["records"][0]["reviews"].as_array().map(Vec::len), Some(2), "{log}");
     s.state.lock().expect("state").abandons_before_500 = None;
     let (code, out) = crate::replace::run(
-        authenticated(&mut crate::replace::regraft(&w.clone)).args(["eol", "--continue"]),
+        authenticated(&mut crate::replace::regraft(&w.clone), &s).args(["eol", "--continue"]),
     );
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(abandoned(&s), (1..=7).collect::<Vec<_>>(), "{out}");
     let (code, out) =
-        crate::replace::run(authenticated(&mut crate::replace::regraft(&w.clone)).args([
+        crate::replace::run(authenticated(&mut crate::replace::regraft(&w.clone), &s).args([
             "restore",
             "--from-journal",
             "--execute",
@@ -1082,7 +1111,7 @@ fn gitreview_names_the_gerrit_when_none_is_given() {
     assert!(out.contains("--gerrit none"), "says how to go without it: {out}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(tip));
     let (code, out) =
-        run(authenticated(&mut tool(&w.clone)).args(args).args(["--execute", "--yes"]));
+        run(authenticated(&mut tool(&w.clone), &s).args(args).args(["--execute", "--yes"]));
     assert_eq!(code, Some(0), "{out}");
     let st = statuses(&s);
     assert!((1..=7).all(|n| st[&n] == "ABANDONED"), "{st:?}");
@@ -1116,8 +1145,8 @@ fn without_a_review_server_a_plan_warns_of_the_open_reviews_gitreview_knows() {
                 && out.contains("7 open reviews"),
             "{args:?}: {out}"
         );
-        let (code, json) = run(tool(&w.clone).args(args).arg("--json"));
-        assert_eq!(code, Some(0), "{json}");
+        let (code, json, err) = crate::run_apart(tool(&w.clone).args(args).arg("--json"));
+        assert_eq!(code, Some(0), "{json}{err}");
         let plan: serde_json::Value = serde_json::from_str(&json).expect("json");
         assert!(plan["notes"][0].as_str().is_some_and(|n| n.contains("409")), "{json}");
     }
@@ -1149,7 +1178,7 @@ fn a_playbook_abandons_and_restores_reviews_in_each_repository() {
             assert!(out.contains(&line), "{line} in {out}");
         }
     }
-    let (code, out) = run(authenticated(&mut tool(&kolla.clone))
+    let (code, out) = run(authenticated(&mut tool(&kolla.clone), &s)
         .arg("run")
         .arg(&book)
         .args(["--execute", "--yes"]));
@@ -1180,7 +1209,7 @@ fn eol_abandons_the_branch_s_reviews_then_deletes_it_and_restore_brings_them_bac
     let s = self::world();
     let w = crate::replace::world(true);
     let tip = with_gitreview(&s, &w);
-    let (code, out) = run(authenticated(&mut tool(&w.clone)).args([
+    let (code, out) = run(authenticated(&mut tool(&w.clone), &s).args([
         "eol",
         "stable/liberty",
         "--execute",
@@ -1191,7 +1220,7 @@ fn eol_abandons_the_branch_s_reviews_then_deletes_it_and_restore_brings_them_bac
     assert_eq!(remote(&w.server, "liberty-eol^{commit}"), Some(tip), "kept by its tag");
     let st = statuses(&s);
     assert!((1..=7).all(|n| st[&n] == "ABANDONED") && st[&10] == "NEW", "{st:?}");
-    let (code, out) = run(authenticated(&mut tool(&w.clone)).args([
+    let (code, out) = run(authenticated(&mut tool(&w.clone), &s).args([
         "restore",
         "--from-journal",
         "--execute",
@@ -1232,7 +1261,7 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     assert!(text.contains("[review]") && text.contains("do = \"restore-reviews\""), "{text}");
     assert!(statuses(&s).values().all(|v| v != "ABANDONED"), "nothing abandoned yet");
     // Run as written: the reviews are abandoned first and restored at the end.
-    let (code, out) = carry_out(&w.clone, &book);
+    let (code, out) = carry_out(&w.clone, &book, &s);
     assert_eq!(code, Some(0), "{out}");
     let requests = s.state.lock().expect("state").requests.join("\n");
     assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/abandon"), "{requests}");
@@ -1271,7 +1300,7 @@ fn when_gitreview_s_gerrit_does_not_answer_the_guide_asks_which_one_holds_the_re
     let book = crate::guide::written_playbook(&w.clone);
     let text = std::fs::read_to_string(&book).expect("read");
     assert!(text.contains(&format!("gerrit = \"{}", s.url)), "{text}");
-    let (code, out) = carry_out(&w.clone, &book);
+    let (code, out) = carry_out(&w.clone, &book, &s);
     assert_eq!(code, Some(0), "{out}");
     let requests = s.state.lock().expect("state").requests.join("\n");
     assert!(requests.contains("POST /a/changes/openstack%2Fkolla~1/abandon"), "{requests}");
@@ -1317,6 +1346,7 @@ fn on_kolla_the_guide_replaces_stable_liberty_with_a_notice_and_restored_reviews
     use crate::guide::{ENTER, answer, finish, guide_with, widest_line};
     let Some((_tmp, server, clone)) = kolla_world() else { return };
     let s = self::world();
+    allow_plain_http(&clone, &s);
     let credentials = [("REGRAFT_GERRIT_USER", USER), ("REGRAFT_GERRIT_PASSWORD", PASSWORD)];
     let mut p = guide_with(&clone, &["stable/liberty"], &credentials, 600_000);
     let mut seen = String::new();
@@ -1420,6 +1450,7 @@ fn refused_credentials_are_named_with_the_server_and_how_to_give_others() {
     let s = world();
     let tmp = TempDir::new().expect("temp dir");
     let repo = kolla_clone(&tmp);
+    allow_plain_http(&repo, &s);
     let (code, out) = output(
         regraft(&repo)
             .env("REGRAFT_GERRIT_USER", USER)
@@ -1430,16 +1461,112 @@ fn refused_credentials_are_named_with_the_server_and_how_to_give_others() {
     let hint = out.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
     assert!(hint.contains("refused") && hint.contains(&s.url), "{out}");
     assert!(hint.contains("REGRAFT_GERRIT_PASSWORD"), "{out}");
+    // A server .gitreview names gets credentials only from a helper, scoped to its URL.
     let w = crate::replace::world(true);
     with_gitreview(&s, &w);
-    let (code, out) = crate::replace::run(
-        crate::replace::regraft(&w.clone)
-            .env("REGRAFT_GERRIT_USER", USER)
-            .env("REGRAFT_GERRIT_PASSWORD", "wrong")
-            .args(["eol", "stable/liberty", "--execute", "--yes"]),
-    );
+    allow_plain_http(&w.clone, &s);
+    let helper = format!("!f() {{ echo username={USER}; echo password=wrong; }}; f");
+    git(&w.clone, &["config", &format!("credential.{}.helper", s.url), &helper]);
+    let (code, out) = crate::replace::run(crate::replace::regraft(&w.clone).args([
+        "eol",
+        "stable/liberty",
+        "--execute",
+        "--yes",
+    ]));
     assert_eq!(code, Some(2), "{out}");
     let hint = out.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
     assert!(hint.contains("refused") && hint.contains(&s.url), "{out}");
     assert!(!out.contains("wrong"), "{out}");
+}
+
+/// Returns the requests `s` received that carried credentials.
+fn authenticated_requests(s: &Server) -> Vec<String> {
+    let st = s.state.lock().expect("state");
+    st.requests.iter().filter(|r| r.contains("Basic")).cloned().collect()
+}
+
+/// Credentials in the environment go only to a server the user names (`--gerrit`, `git
+/// config regraft.gerrit`), never to one a branch's `.gitreview` names, and never over plain
+/// HTTP unless the user allowed it for that server; each command says which server it is
+/// about to ask before it asks. Two stand-ins (written from Gerrit's REST documentation, as
+/// every server in this file) on 127.0.0.1 tell which one received what.
+#[test]
+fn environment_credentials_go_only_to_the_server_the_user_names_and_never_over_plain_http() {
+    use crate::replace::{regraft as tool, remote, run};
+    let named = self::world();
+    let other = self::world();
+    let w = crate::replace::world(true);
+    let tip = with_gitreview(&other, &w);
+    // Even with plain HTTP allowed for it, the server .gitreview names gets no credentials.
+    allow_plain_http(&w.clone, &other);
+    let with_env = |cmd: &mut Command| {
+        cmd.env("REGRAFT_GERRIT_USER", USER).env("REGRAFT_GERRIT_PASSWORD", PASSWORD);
+    };
+    let mut cmd = tool(&w.clone);
+    with_env(&mut cmd);
+    let (code, out) = run(cmd.args(["compare", "origin/stable/liberty", "origin/stable/mitaka"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "asking {} for the open reviews on stable/liberty of openstack/kolla (named by .gitreview on origin/stable/liberty), anonymously",
+            other.url
+        )),
+        "says which server it asks, and who named it: {out}"
+    );
+    assert!(other.state.lock().expect("state").requests.iter().any(|r| r.starts_with("GET ")));
+    assert_eq!(authenticated_requests(&other), Vec::<String>::new(), "compare sent credentials");
+
+    // An end of life that needs an account there is refused before anything, and says why.
+    let mut cmd = tool(&w.clone);
+    with_env(&mut cmd);
+    let (code, out) = run(cmd.args(["eol", "stable/liberty", "--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("go only to a server you name"), "{out}");
+    assert!(out.contains(&format!("--gerrit {}", other.url)), "{out}");
+    assert_eq!(authenticated_requests(&other), Vec::<String>::new(), "eol sent credentials");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(tip), "nothing changed");
+
+    // The server the user names, over plain HTTP the user did not allow for it: refused.
+    let mut cmd = tool(&w.clone);
+    with_env(&mut cmd);
+    let gerrit = ["--gerrit", named.url.as_str(), "--project", "openstack/kolla"];
+    let (code, out) =
+        run(cmd.args(["eol", "stable/liberty"]).args(gerrit).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains(&format!("git config regraft.{}.allowHttp true", named.url)), "{out}");
+    assert!(out.contains("plain HTTP"), "{out}");
+    assert_eq!(authenticated_requests(&named), Vec::<String>::new(), "sent over plain HTTP");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(tip), "nothing changed");
+
+    // Named in git config and allowed over HTTP: compare counts with the account there.
+    allow_plain_http(&w.clone, &named);
+    git(&w.clone, &["config", "regraft.gerrit", &named.url]);
+    let mut cmd = tool(&w.clone);
+    with_env(&mut cmd);
+    let (code, out) = run(cmd.args([
+        "compare",
+        "origin/stable/liberty",
+        "origin/stable/mitaka",
+        "--project",
+        "openstack/kolla",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("asking {} for the open reviews on stable/liberty", named.url))
+            && !out.contains("anonymously"),
+        "{out}"
+    );
+    assert!(!authenticated_requests(&named).is_empty(), "the named server got the account");
+
+    // And the end of life goes ahead there, naming the server before each call.
+    let mut cmd = tool(&w.clone);
+    with_env(&mut cmd);
+    let (code, out) =
+        run(cmd.args(["eol", "stable/liberty"]).args(gerrit).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("asking {}: abandon the open reviews", named.url)), "{out}");
+    assert!((1..=7).all(|n| statuses(&named)[&n] == "ABANDONED"), "{:?}", statuses(&named));
+    assert!((1..=7).all(|n| statuses(&other)[&n] == "NEW"), "the other server untouched");
+    assert_eq!(authenticated_requests(&other), Vec::<String>::new(), "never the other server");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), None, "ended");
 }

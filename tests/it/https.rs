@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use regraft::review::{
-    Credentials, Gerrit, GerritUrl, ReviewError, ReviewHost, ReviewStatus, Trust,
+    Credentials, Gerrit, GerritUrl, Named, ReviewError, ReviewHost, ReviewStatus, Trust,
 };
 use tempfile::TempDir;
 
@@ -203,16 +203,17 @@ fn a_credential_helper_that_fails_is_reported_and_none_is_no_error() {
     let opened = crate::open(&repo);
     let url = GerritUrl::parse("https://review.example.org").expect("parses");
     // No helper: git finds nothing and may not ask.
-    let none = Credentials::lookup(opened.git(), &url).expect("no credential is no error");
+    let none =
+        Credentials::lookup(opened.git(), &url, Named::ByUser).expect("no credential is no error");
     assert!(none.is_none());
-    let err = Credentials::find(opened.git(), &url).expect_err("none");
+    let err = Credentials::find(opened.git(), &url, Named::ByUser).expect_err("none");
     assert!(matches!(err, ReviewError::NoCredentials { .. }), "{err:?}");
     // A helper that answers.
     git(
         &repo,
         &["config", "credential.helper", "!f() { echo username=rel; echo password=s3cret; }; f"],
     );
-    let found = Credentials::lookup(opened.git(), &url).expect("the helper answers");
+    let found = Credentials::lookup(opened.git(), &url, Named::ByUser).expect("the helper answers");
     assert_eq!(found.map(|c| c.user), Some("rel".to_string()));
     // A helper that fails: git goes on and finds nothing, and what the helper said is
     // the error.
@@ -224,7 +225,8 @@ fn a_credential_helper_that_fails_is_reported_and_none_is_no_error() {
             "!f() { echo 'vault: connection refused' >&2; exit 1; }; f",
         ],
     );
-    let err = Credentials::lookup(opened.git(), &url).expect_err("the helper failed");
+    let err =
+        Credentials::lookup(opened.git(), &url, Named::ByUser).expect_err("the helper failed");
     assert!(matches!(err, ReviewError::CredentialHelper { .. }), "{err:?}");
     assert!(err.to_string().contains("vault: connection refused"), "{err}");
 }

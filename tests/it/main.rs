@@ -87,6 +87,14 @@ pub fn run(cmd: &mut assert_cmd::Command) -> (Option<i32>, String) {
     (out.status.code(), text)
 }
 
+/// Runs the command and returns its exit code (none when killed), its stdout and its
+/// stderr apart: for JSON on stdout with progress on stderr.
+pub fn run_apart(cmd: &mut assert_cmd::Command) -> (Option<i32>, String, String) {
+    let out = cmd.output().expect("runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
 /// Parses a full hex id printed by git.
 pub fn id(hex: &str) -> ObjectId {
     ObjectId::from_hex(hex.trim().as_bytes()).expect("git printed a full id")

@@ -466,13 +466,13 @@ fn ask_reviews(
         return Ok(none);
     };
     let mut gerrit = t.gerrit.clone();
-    let mut counted = open_reviews(repo, &gerrit, &t.project, branch);
     say(&format!(
         "{} names {} (project {}).",
         t.found_in.clone().unwrap_or_default(),
         t.gerrit,
         t.project,
     ));
+    let mut counted = open_reviews(repo, &gerrit, &t.project, branch);
     while let Err(why) = &counted {
         say(&format!("{gerrit} did not answer ({why})."));
         say(&format!(
@@ -507,7 +507,7 @@ fn ask_reviews(
     Ok((Some(ReviewChoice { gerrit: gerrit.to_string(), project: t.project.clone() }), note))
 }
 
-/// Counts the branch's open reviews with one short anonymous try.
+/// Counts the branch's open reviews with one short anonymous try, said before it is made.
 fn open_reviews(
     repo: &Repo,
     gerrit: &regraft::review::GerritUrl,
@@ -516,6 +516,7 @@ fn open_reviews(
 ) -> Result<usize, String> {
     let trust = regraft::review::Trust::find(repo.git(), gerrit).map_err(|e| e.to_string())?;
     let host = regraft::review::Gerrit::brief(gerrit, None).trusting(trust);
+    say(&format!("Asking {gerrit} anonymously for the open reviews on {branch}..."));
     regraft::review::ReviewHost::open_reviews(&host, project, branch)
         .map(|open| open.len())
         .map_err(|e| e.to_string())

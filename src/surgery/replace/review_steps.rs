@@ -47,6 +47,15 @@ impl ReviewTarget {
     }
 }
 
+impl ReviewTarget {
+    /// Returns the review step that makes `call` about `branch` on this server, marked with
+    /// where the server was found when the user did not name it.
+    fn step(&self, branch: &str, call: ReviewCall) -> ReviewStep {
+        ReviewStep::new(self.gerrit.clone(), &self.project, branch, call)
+            .found_in(self.found_in.clone())
+    }
+}
+
 /// Returns `.gitreview` as `branch` has it (remote-tracking branch first), with the ref's
 /// short name.
 pub fn gitreview_on(
@@ -84,9 +93,7 @@ pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> St
                 .map(|w| format!(", as {w} says; --gerrit none turns this off"))
                 .unwrap_or_default()
         ),
-        action: Action::Review(ReviewStep::new(
-            target.gerrit.clone(),
-            &target.project,
+        action: Action::Review(target.step(
             branch,
             ReviewCall::Abandon {
                 message: format!("Abandoned by git regraft: {why}. It can be restored."),
@@ -97,6 +104,7 @@ pub(super) fn abandon_step(target: &ReviewTarget, branch: &str, why: &str) -> St
             gerrit: target.gerrit.clone(),
             project: target.project.clone(),
             branch: branch.to_string(),
+            found_in: target.found_in.clone(),
         }],
     }
 }
@@ -109,9 +117,7 @@ pub(super) fn restore_step(target: &ReviewTarget, branch: &str) -> Step {
             "restore the reviews this run abandoned on {branch} of {} at {}",
             target.project, target.gerrit
         ),
-        action: Action::Review(ReviewStep::new(
-            target.gerrit.clone(),
-            &target.project,
+        action: Action::Review(target.step(
             branch,
             ReviewCall::Restore {
                 message: format!("Restored by git regraft after {branch} was replaced."),
@@ -139,9 +145,7 @@ pub(super) fn tag_through_rest(
             old.commit.short(),
             old.tag
         ),
-        action: Action::Review(ReviewStep::new(
-            target.gerrit.clone(),
-            &target.project,
+        action: Action::Review(target.step(
             branch,
             ReviewCall::CreateTag {
                 tag: old.tag.clone(),
@@ -166,9 +170,7 @@ pub(super) fn through_rest(
     create_at: Option<ObjectId>,
 ) -> Step {
     step.description = format!("{} (through Gerrit's REST API)", step.description);
-    step.action = Action::Review(ReviewStep::new(
-        target.gerrit.clone(),
-        &target.project,
+    step.action = Action::Review(target.step(
         branch,
         match create_at {
             Some(revision) => ReviewCall::CreateBranch { revision },
