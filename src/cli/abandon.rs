@@ -83,7 +83,7 @@ pub struct CallArgs {
     /// Print the reviews as JSON
     #[arg(long)]
     json: bool,
-    /// Seconds to wait for each answer of the server
+    /// Seconds to wait for each request to the server, its retries included
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
 }

@@ -17,7 +17,7 @@
 //!   (`TagInput`): project and branch names are URL-encoded path segments.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -281,7 +281,9 @@ impl Gerrit {
     }
 
     /// Sends one call; retries transient failures with backoff, never a 4xx; returns the
-    /// status and the body with Gerrit's `)]}'` prefix removed.
+    /// status and the body with Gerrit's `)]}'` prefix removed. The client's timeout bounds
+    /// the whole call, retries and their pauses included: a server that stops answering is
+    /// given up on then, with an error that names it and the wait.
     pub fn send(&self, call: &HttpCall) -> Result<(u16, String), ReviewError> {
         let url = self.url_of(call);
         let method = call.method;
@@ -293,18 +295,30 @@ impl Gerrit {
             ));
             format!("Basic {token}")
         });
+        let started = Instant::now();
+        let no_answer = || ReviewError::NoAnswer {
+            method,
+            url: url.clone(),
+            server: self.base.to_string(),
+            seconds: self.timeout.as_secs_f64(),
+        };
         let mut attempt = 0;
         loop {
+            let left = self.timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(no_answer());
+            }
             let result = match method {
                 Method::Get => {
-                    let request = self.agent.get(&url);
+                    let request = self.agent.get(&url).config().timeout_global(Some(left)).build();
                     match &auth {
                         Some(a) => request.header("Authorization", a).call(),
                         None => request.call(),
                     }
                 }
                 Method::Delete => {
-                    let request = self.agent.delete(&url);
+                    let request =
+                        self.agent.delete(&url).config().timeout_global(Some(left)).build();
                     match &auth {
                         Some(a) => request.header("Authorization", a).call(),
                         None => request.call(),
@@ -316,7 +330,11 @@ impl Gerrit {
                     } else {
                         self.agent.post(&url)
                     };
-                    let request = request.header("Content-Type", "application/json");
+                    let request = request
+                        .config()
+                        .timeout_global(Some(left))
+                        .build()
+                        .header("Content-Type", "application/json");
                     let body = call.body.as_deref().unwrap_or("{}");
                     match &auth {
                         Some(a) => request.header("Authorization", a).send(body),
@@ -324,10 +342,11 @@ impl Gerrit {
                     }
                 }
             };
-            let transient = match result {
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
-                    let text = response.body_mut().read_to_string().unwrap_or_default();
+            let transient = match result.and_then(|mut response| {
+                let status = response.status().as_u16();
+                response.body_mut().read_to_string().map(|text| (status, text))
+            }) {
+                Ok((status, text)) => {
                     if status < 500 {
                         let text =
                             text.strip_prefix(")]}'").unwrap_or(&text).trim_start().to_string();
@@ -361,6 +380,8 @@ impl Gerrit {
                         trusted: self.trust.describe(),
                     });
                 }
+                // The time for the whole call is used up.
+                Err(ureq::Error::Timeout(_)) => return Err(no_answer()),
                 Err(e) => {
                     ReviewError::Transport { method, url: url.clone(), detail: e.to_string() }
                 }
@@ -369,7 +390,11 @@ impl Gerrit {
                 return Err(transient);
             }
             attempt += 1;
-            std::thread::sleep(Duration::from_millis(100 << attempt));
+            let pause = Duration::from_millis(100 << attempt);
+            if started.elapsed() + pause >= self.timeout {
+                return Err(transient);
+            }
+            std::thread::sleep(pause);
         }
     }
 

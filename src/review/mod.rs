@@ -39,6 +39,10 @@ pub enum ReviewError {
     #[error("{method} {url}: {detail}")]
     Transport { method: Method, url: String, detail: String },
     #[error(
+        "{method} {url}: {server} did not answer within {seconds:.0} s, retries included; nothing more was asked of it (--timeout sets the wait where a command has it)"
+    )]
+    NoAnswer { method: Method, url: String, server: String, seconds: f64 },
+    #[error(
         "{method} {url}: the server's certificate is not trusted ({detail}); checked against {trusted}. Name the CA that signed it with `git config http.sslCAInfo <file.pem>` (or http.<url>.sslCAInfo), GIT_SSL_CAINFO or SSL_CERT_FILE"
     )]
     Certificate { method: Method, url: String, detail: String, trusted: String },
@@ -94,6 +98,7 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::GitConfig { .. }
             | ReviewError::CredentialHelper { .. }
             | ReviewError::Transport { .. }
+            | ReviewError::NoAnswer { .. }
             | ReviewError::Parse { .. }
             | ReviewError::TooMany { .. }
             | ReviewError::Paging { .. }
