@@ -9,7 +9,7 @@ use crate::analysis::backport::{
 };
 use crate::analysis::delta::{DeltaOptions, Tip};
 use crate::analysis::deps::DepsOptions;
-use crate::analysis::simulation::{self, DiffStat};
+use crate::analysis::simulation::{self, DiffStat, Outcome, ToPick};
 pub use crate::analysis::strategy::{Recommendation, Strategy};
 use crate::git::GitError;
 use crate::oid::ObjectId;
@@ -24,6 +24,8 @@ pub enum CompareError {
     Git(#[from] GitError),
     #[error(transparent)]
     Delta(#[from] crate::analysis::delta::DeltaError),
+    #[error(transparent)]
+    Simulation(#[from] simulation::SimulationError),
 }
 
 impl ErrorOrigin for CompareError {
@@ -31,6 +33,7 @@ impl ErrorOrigin for CompareError {
         match self {
             CompareError::Backport(e) => e.is_user_input(),
             CompareError::Delta(e) => e.is_user_input(),
+            CompareError::Simulation(e) => e.is_user_input(),
             CompareError::Git(_) => false,
         }
     }
@@ -113,6 +116,30 @@ pub struct PredictedConflict {
     pub files: Vec<String>,
 }
 
+/// One of TARGET's own changes: a non-merge commit only on TARGET with no equivalent on
+/// SOURCE (by any of `delta`'s evidence). The options that give the branch SOURCE's tree
+/// (megapatch, merge, recreate, reset) undo it, unless SOURCE's tree has it already.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnChange {
+    pub commit: ObjectId,
+    pub summary: String,
+    /// What picking it onto SOURCE does, after the own changes before it that apply, as
+    /// `replace --followup` would: `clean` (SOURCE lacks it and it can be carried as a
+    /// follow-up), `empty` (SOURCE's tree has it already, in another form: nothing is
+    /// undone), `conflict` (SOURCE lacks it and it cannot be carried as it is).
+    pub onto_source: Outcome,
+    /// The files it conflicts in, for a conflict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
+}
+
+impl OwnChange {
+    /// Tells whether the whole-tree options undo it.
+    pub fn undone(&self) -> bool {
+        self.onto_source != Outcome::Empty
+    }
+}
+
 /// The comparison: the schema of `compare --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comparison {
@@ -125,6 +152,16 @@ pub struct Comparison {
     /// With `--policy`/`--phase`: how many of the backport's picks the phase refuses.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub policy_refused: Option<usize>,
+    /// TARGET's own changes, oldest first: what the whole-tree options undo.
+    #[serde(default)]
+    pub own_changes: Vec<OwnChange>,
+}
+
+impl Comparison {
+    /// Returns TARGET's own changes that the whole-tree options undo.
+    pub fn undone(&self) -> impl Iterator<Item = &OwnChange> {
+        self.own_changes.iter().filter(|c| c.undone())
+    }
 }
 
 /// Measures the five options for replacing `target` by `source`.
@@ -137,6 +174,7 @@ pub fn compare(
 ) -> Result<Comparison, CompareError> {
     let delta = crate::analysis::delta::delta(repo, target, source, &options.delta)?;
     let (plan, whole) = simulate_and_diff(repo, &delta, options, progress)?;
+    let own_changes = own_changes(repo, &delta, progress)?;
     let summary = delta.summary();
     let measured = Measured {
         source_changes: summary.source_changes,
@@ -145,13 +183,16 @@ pub fn compare(
         target_commits: delta.target_only.len(),
         whole,
         open: options.open_reviews,
+        undone: own_changes.iter().filter(|c| c.undone()).count(),
+        own: own_changes.len(),
     };
     let megapatch = measured.megapatch();
     let merge = measured.merge();
     let recreate = measured.recreate();
-    let reset = reset(&recreate);
+    let reset = reset(&recreate, &measured.undoes());
     let (staged, refused) = measured.backport(&plan, options);
-    let recommendation = recommend(&staged, &merge, &megapatch);
+    let carried = own_changes.iter().filter(|c| c.onto_source == Outcome::Clean).count();
+    let recommendation = recommend(&staged, &merge, &megapatch, (measured.undone, carried));
     Ok(Comparison {
         target: delta.target,
         source: delta.source,
@@ -159,7 +200,37 @@ pub fn compare(
         recommendation,
         conflicts: predicted_conflicts(&plan),
         policy_refused: refused,
+        own_changes,
     })
+}
+
+/// Returns TARGET's own changes, each picked onto SOURCE in order to tell whether SOURCE's
+/// tree has it already.
+fn own_changes(
+    repo: &crate::git::repo::Repo,
+    delta: &crate::analysis::delta::Delta,
+    progress: &dyn Progress,
+) -> Result<Vec<OwnChange>, CompareError> {
+    let own: Vec<&crate::analysis::delta::Entry> =
+        delta.target_only.iter().filter(|e| !e.merge && !e.is_present()).collect();
+    if own.is_empty() {
+        return Ok(Vec::new());
+    }
+    let picks: Vec<ToPick> = own
+        .iter()
+        .map(|e| ToPick { commit: e.commit, parent: e.parents.first().copied() })
+        .collect();
+    let simulation = simulation::simulate(repo, delta.source.commit, &picks, progress)?;
+    Ok(own
+        .iter()
+        .zip(simulation.picks)
+        .map(|(entry, pick)| OwnChange {
+            commit: entry.commit,
+            summary: entry.summary.clone(),
+            onto_source: pick.outcome,
+            conflicts: pick.conflicts,
+        })
+        .collect())
 }
 
 /// Simulates the backport's picks while the tree-to-tree size is measured, in parallel.
@@ -198,6 +269,9 @@ struct Measured {
     /// TARGET's tree to SOURCE's.
     whole: DiffStat,
     open: Option<usize>,
+    /// TARGET's own changes, and how many of them the whole-tree options undo.
+    own: usize,
+    undone: usize,
 }
 
 impl Measured {
@@ -228,14 +302,24 @@ impl Measured {
         }
     }
 
+    /// Says what a whole-tree option undoes of TARGET's own changes, if any.
+    fn undoes(&self) -> String {
+        match self.undone {
+            0 => String::new(),
+            n => format!("; undoes {n} of the branch's own changes that the source lacks"),
+        }
+    }
+
     fn megapatch(&self) -> Figures {
         let mut megapatch = self.figures(Strategy::Megapatch, 1, 1, self.whole);
         // Counted as the one review Kolla's megapatch was: `replace --for-review` pushes it
         // to refs/for/<branch>; without it, replace pushes straight to the branch.
         megapatch.needs = vec!["push for review (replace --for-review) or direct push".into()];
         megapatch.verdict = format!(
-            "one review (replace --for-review; a direct push skips it), fast-forward, {} files in one commit; the {} source commits and their authors are not on the branch",
-            self.whole.files, self.source_changes
+            "one review (replace --for-review; a direct push skips it), fast-forward, {} files in one commit; the {} source commits and their authors are not on the branch{}",
+            self.whole.files,
+            self.source_changes,
+            self.undoes()
         );
         megapatch
     }
@@ -248,7 +332,10 @@ impl Measured {
             "push for review (replace --for-review) or direct push".into(),
             "push merge commit".into(),
         ];
-        merge.verdict = "one review (replace --for-review; a direct push skips it), fast-forward, keeps both histories and blame; the server must accept merge commits".into();
+        merge.verdict = format!(
+            "one review (replace --for-review; a direct push skips it), fast-forward, keeps both histories and blame; the server must accept merge commits{}",
+            self.undoes()
+        );
         merge
     }
 
@@ -259,8 +346,17 @@ impl Measured {
         recreate.history_kept = HistoryKept::Source;
         recreate.blame_kept = true;
         recreate.needs = vec!["delete reference".into(), "create reference".into()];
+        let own = match (self.undone, self.own - self.undone) {
+            (0, _) => String::new(),
+            (undone, 0) => {
+                format!(", and {undone} changes among them that the source lacks are undone")
+            }
+            (undone, already) => format!(
+                ", and {undone} changes among them that the source lacks are undone ({already} more are in the source's tree already)"
+            ),
+        };
         recreate.verdict = format!(
-            "no review but an administrator; every clone must force-update; the old {} commits stay only in the tag",
+            "no review but an administrator; every clone must force-update; the old {} commits stay only in the tag{own}",
             self.target_commits
         );
         recreate
@@ -293,13 +389,13 @@ impl Measured {
 }
 
 /// Reset is recreate's figures done as one forced push.
-fn reset(recreate: &Figures) -> Figures {
+fn reset(recreate: &Figures, undoes: &str) -> Figures {
     let mut reset = recreate.clone();
     reset.strategy = Strategy::Reset;
     reset.needs = vec!["force push".into()];
-    reset.verdict =
-        "one forced push, refused by servers that deny non-fast-forward updates; every clone must force-update"
-            .into();
+    reset.verdict = format!(
+        "one forced push, refused by servers that deny non-fast-forward updates; every clone must force-update{undoes}"
+    );
     reset
 }
 
@@ -317,7 +413,14 @@ fn predicted_conflicts(plan: &BackportPlan) -> Vec<PredictedConflict> {
 }
 
 /// Explains, from the figures, which option to take.
-fn recommend(backport: &Figures, merge: &Figures, megapatch: &Figures) -> Recommendation {
+/// `own` is how many of TARGET's own changes the whole-tree options undo, and how many of
+/// them apply on SOURCE as follow-ups.
+fn recommend(
+    backport: &Figures,
+    merge: &Figures,
+    megapatch: &Figures,
+    own: (usize, usize),
+) -> Recommendation {
     if backport.predicted_conflicts == 0 && backport.reviews <= 25 {
         let why = format!(
             "{} clean picks in ordinary reviews keep the branch's history, authors and \
@@ -326,7 +429,7 @@ fn recommend(backport: &Figures, merge: &Figures, megapatch: &Figures) -> Recomm
         );
         return Recommendation { strategy: Strategy::Backport, why };
     }
-    let why = format!(
+    let mut why = format!(
         "one fast-forward review brings the source tree exactly ({} files, \
          +{} -{}) and keeps both histories and blame, where the backport needs {} reviews with {} \
          predicted conflicts. If the server refuses merge commits, megapatch gives the same tree \
@@ -339,5 +442,12 @@ fn recommend(backport: &Figures, merge: &Figures, megapatch: &Figures) -> Recomm
         backport.predicted_conflicts,
         megapatch.files_changed
     );
+    let (undone, carried) = own;
+    if undone > 0 {
+        why.push_str(&format!(
+            ". Every option but the backport undoes {undone} of the branch's own changes that the source lacks; \
+             {carried} of those can be carried on top as follow-ups (replace --followup)"
+        ));
+    }
     Recommendation { strategy: Strategy::Merge, why }
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use regraft::analysis::compare::{self, CompareOptions, Comparison};
+use regraft::analysis::simulation::Outcome;
 use regraft::git::repo::Repo;
 use regraft::text::visible::{markdown_code, markdown_text, visible, visible_line};
 
@@ -206,12 +207,51 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
         let needs = super::ui::wrap(&visible(&f.needs.join(", ")), width, 18, 18);
         writeln!(out, "{:<10} needs: {needs}", "")?;
     }
+    if let Some(note) = own_changes_note(c) {
+        writeln!(out)?;
+        writeln!(out, "{}", super::ui::wrap(&visible(&note), width, 0, 2))?;
+    }
     writeln!(out)?;
     writeln!(
         out,
         "recommendation: {}",
         super::ui::wrap(&visible(&c.recommendation.to_string()), width, 16, 16)
     )
+}
+
+/// Says how many of TARGET's own changes (no equivalent on SOURCE) the whole-tree options
+/// undo, and how many could be carried; none when TARGET has none.
+pub fn own_changes_note(c: &Comparison) -> Option<String> {
+    own_changes_said(c).map(|note| format!("note: {note} --format markdown or --json lists them."))
+}
+
+/// What [`own_changes_note`] says, without where the list is.
+fn own_changes_said(c: &Comparison) -> Option<String> {
+    if c.own_changes.is_empty() {
+        return None;
+    }
+    let own = c.own_changes.len();
+    let count = |o: Outcome| c.own_changes.iter().filter(|x| x.onto_source == o).count();
+    let (clean, empty, conflict) =
+        (count(Outcome::Clean), count(Outcome::Empty), count(Outcome::Conflict));
+    let undone = clean + conflict;
+    let mut note = format!(
+        "{own} of {}'s commits have no equivalent on {}; megapatch, merge, recreate and reset undo {undone} of them",
+        c.target.name, c.source.name
+    );
+    if empty > 0 {
+        note.push_str(&format!(" ({empty} already in {}'s tree in another form)", c.source.name));
+    }
+    if undone > 0 {
+        note.push_str(&format!(
+            ": {clean} {} on {} as follow-ups (replace --followup), {conflict} {}",
+            if clean == 1 { "applies" } else { "apply" },
+            c.source.name,
+            if conflict == 1 { "conflicts" } else { "conflict" }
+        ));
+    }
+    note.push('.');
+    Some(note)
 }
 
 /// Writes a Markdown table and notes, ready for a mailing-list post or a wiki.
@@ -255,6 +295,35 @@ pub fn markdown(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
     }
     writeln!(out)?;
     writeln!(out, "**Recommendation**: {}.", visible_line(&c.recommendation.to_string()))?;
+    let undone: Vec<_> = c.undone().collect();
+    if !c.own_changes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", markdown_text(&own_changes_said(c).unwrap_or_default()))?;
+    }
+    if !undone.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "<details><summary>{} changes of {target}'s own that megapatch, merge, recreate and reset undo</summary>",
+            undone.len()
+        )?;
+        writeln!(out)?;
+        for own in &undone {
+            let onto = match own.onto_source {
+                Outcome::Clean => "applies on the source as a follow-up".to_string(),
+                _ => format!("conflicts on the source in {}", own.conflicts.join(", ")),
+            };
+            writeln!(
+                out,
+                "- `{}` {} ({})",
+                own.commit.short(),
+                markdown_text(&own.summary),
+                markdown_text(&onto)
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
     if !c.conflicts.is_empty() {
         writeln!(out)?;
         writeln!(

@@ -153,6 +153,12 @@ fn release_with_defaults(p: &mut PtySession) -> String {
     let table: Vec<&str> =
         shown.lines().skip_while(|l| !l.trim_start().starts_with("option ")).collect();
     assert!(table.len() > 5, "the comparison is shown: {shown}");
+    // What the whole-tree options undo is shown before an option is chosen.
+    let flat = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("changes of its own that stable/mitaka lacks; merge, megapatch, recreate and reset undo them"),
+        "{shown}"
+    );
     for line in &table {
         let visible = line.trim_end_matches('\r');
         assert!(visible.chars().count() <= 80, "{} columns: {visible:?}", visible.chars().count());

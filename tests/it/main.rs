@@ -4,6 +4,7 @@ mod apply;
 mod backport;
 mod cache_damage;
 mod cli;
+mod compare;
 mod delta;
 mod deps;
 mod edge_history;

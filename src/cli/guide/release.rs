@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use regraft::analysis::compare::{self, CompareOptions};
-use regraft::analysis::delta::{self, DeltaOptions};
+use regraft::analysis::simulation::Outcome;
 use regraft::git::repo::Repo;
 use regraft::surgery::guide::{self, Ending, ReplaceDecision, ReviewChoice, ServerRules};
 use regraft::surgery::replace::{ReviewTarget, Strategy, Tried, check_followups};
@@ -59,13 +59,14 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     )
     .map_err(CommandError::from)?;
     say(&screen_table(&comparison));
+    say_own_changes(&comparison, &broken, &source_branch);
     let rules = ask_rules()?;
     let strategy = choose_strategy(&comparison, &rules)?;
     if strategy == Strategy::Backport {
         return staged_backport(repo, &broken, &target, &source_name, fix, ui);
     }
     let branches = Branches { broken: &broken, source_branch: &source_branch, source };
-    let (own, followups) = choose_followups(repo, &branches, &target, &source_name, strategy)?;
+    let (own, followups) = choose_followups(repo, &branches, &comparison, strategy)?;
     let series = regraft::surgery::replace::series(&broken).unwrap_or("branch");
     let tag = input("Tag that keeps the old tip", &format!("{series}-early-demise"))?;
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
@@ -308,45 +309,63 @@ struct Branches<'a> {
     source: regraft::ObjectId,
 }
 
-/// What a tree-replacing option drops (the broken branch's own changes the source lacks),
-/// offered as follow-ups (the ones that conflict marked, and left out if picked), then the
-/// `.gitreview` follow-up; returns how many own changes there were, and the follow-ups.
+/// Shows, before an option is chosen, the broken branch's own changes that the options
+/// giving it the source's tree undo (compare's `own_changes`), each marked when it would not
+/// apply on the source.
+fn say_own_changes(comparison: &compare::Comparison, broken: &str, source_branch: &str) {
+    let undone: Vec<&compare::OwnChange> = comparison.undone().collect();
+    let already = comparison.own_changes.len() - undone.len();
+    if undone.is_empty() {
+        if already > 0 {
+            say(&format!(
+                "\n{broken}'s {already} changes of its own are in {source_branch}'s tree already: no option undoes them."
+            ));
+        }
+        return;
+    }
+    say(&format!(
+        "\n{broken} has {} changes of its own that {source_branch} lacks; merge, megapatch, recreate and reset undo them (the backport keeps them){}:",
+        undone.len(),
+        if already > 0 {
+            format!("; {already} more are in {source_branch}'s tree already")
+        } else {
+            String::new()
+        }
+    ));
+    for own in &undone {
+        say(&format!("  {}", own_line(own)));
+    }
+    say("You can carry them on top as follow-ups after choosing.");
+}
+
+/// One own change as a line: its id, a mark when it would conflict on the source, its subject.
+fn own_line(own: &compare::OwnChange) -> String {
+    let mark = if own.onto_source == Outcome::Conflict { "[conflicts] " } else { "" };
+    format!("{} {mark}{}", own.commit.short(), own.summary)
+}
+
+/// What a tree-replacing option drops (the broken branch's own changes the source lacks,
+/// as `compare` found them), offered as follow-ups (the ones that conflict marked, and left
+/// out if picked), then the `.gitreview` follow-up; returns how many own changes it drops,
+/// and the follow-ups.
 fn choose_followups(
     repo: &Repo,
     b: &Branches,
-    target: &str,
-    source_name: &str,
+    comparison: &compare::Comparison,
     strategy: Strategy,
 ) -> Step<(usize, Vec<(regraft::ObjectId, String)>)> {
-    let own = delta::delta(repo, source_name, target, &DeltaOptions::default())
-        .map_err(CommandError::from)?;
-    let dropped: Vec<(regraft::ObjectId, String)> = own
-        .source_only
-        .iter()
-        .filter(|e| !e.merge && !e.is_present())
-        .map(|e| (e.commit, e.summary.clone()))
-        .collect();
+    let undone: Vec<&compare::OwnChange> = comparison.undone().collect();
+    let dropped: Vec<(regraft::ObjectId, String)> =
+        undone.iter().map(|o| (o.commit, o.summary.clone())).collect();
     let mut followups = Vec::new();
     if !dropped.is_empty() {
         say(&format!(
-            "\n{} has {} changes of its own that {} does not have; {} would drop them:",
+            "\n{} would drop {}'s {} changes of its own:",
+            strategy.name(),
             b.broken,
-            dropped.len(),
-            b.source_branch,
-            strategy.name()
+            dropped.len()
         ));
-        // Each alone onto the source's tree: the ones that cannot be carried are marked.
-        let commits: Vec<regraft::ObjectId> = dropped.iter().map(|(c, _)| *c).collect();
-        let alone =
-            check_followups(repo, b.source, &commits, Tried::Alone).map_err(CommandError::from)?;
-        let items: Vec<String> = dropped
-            .iter()
-            .zip(&alone)
-            .map(|((c, summary), conflicts)| {
-                let mark = if conflicts.is_empty() { "" } else { "[conflicts] " };
-                format!("{} {mark}{summary}", c.short())
-            })
-            .collect();
+        let items: Vec<String> = undone.iter().map(|o| own_line(o)).collect();
         let picked: Vec<(regraft::ObjectId, String)> =
             multi("Carry which of them on top as follow-ups?", &items)?
                 .into_iter()
