@@ -14,6 +14,9 @@ use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
 use crate::text::message;
 
+mod message_classes;
+mod migration;
+
 /// OpenStack's policy, built in so an installed `git-regraft` has it.
 pub const OPENSTACK: &str = include_str!("../../playbooks/policies/openstack.toml");
 
@@ -63,6 +66,9 @@ struct PolicyFile {
     default_phase: String,
     #[serde(default)]
     critical_words: Vec<String>,
+    /// Phrases in which a critical word does not count (`security group`).
+    #[serde(default)]
+    critical_stops: Vec<String>,
     #[serde(default)]
     classes: Vec<PathClass>,
     phases: BTreeMap<String, Phase>,
@@ -105,6 +111,7 @@ pub struct Policy {
     pub description: String,
     pub default_phase: String,
     critical_words: Vec<String>,
+    critical_stops: Vec<String>,
     classes: Vec<(String, GlobSet)>,
     pub phases: BTreeMap<String, Phase>,
 }
@@ -140,6 +147,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Policy, PolicyError> {
         description: file.description,
         default_phase: file.default_phase,
         critical_words: file.critical_words.iter().map(|w| w.to_lowercase()).collect(),
+        critical_stops: file.critical_stops.iter().map(|w| w.to_lowercase()).collect(),
         classes,
         phases: file.phases,
     })
@@ -213,40 +221,9 @@ impl Policy {
             classes.insert("driver-only".into());
         }
         classes.extend(path_classes);
-        let text = String::from_utf8_lossy(message);
-        let lower = text.to_lowercase();
-        for line in text.lines().map(str::trim) {
-            let key = line.split(':').next().unwrap_or_default().trim().to_lowercase();
-            match key.as_str() {
-                "closes-bug" | "partial-bug" | "related-bug" => {
-                    classes.insert("bugfix".into());
-                }
-                "implements" | "blueprint" | "partially-implements" => {
-                    classes.insert("feature".into());
-                }
-                "docimpact" => {
-                    classes.insert("doc-impact".into());
-                }
-                "upgradeimpact" => {
-                    classes.insert("upgrade-impact".into());
-                }
-                "apiimpact" => {
-                    classes.insert("api-impact".into());
-                }
-                "trivialfix" => {
-                    classes.insert("trivial".into());
-                }
-                _ => {}
-            }
-        }
-        if text.contains("CVE-") || text.contains("OSSA-") {
-            classes.insert("security".into());
-        }
-        if classes.contains("security")
-            || self.critical_words.iter().any(|w| lower.contains(w.as_str()))
-        {
-            classes.insert("critical".into());
-        }
+        let from_message =
+            message_classes::classes(message, &self.critical_words, &self.critical_stops);
+        classes.extend(from_message.into_iter().map(str::to_string));
         if !message::cherry_picked_from(message).is_empty() {
             classes.insert("cherry-picked".into());
         }
@@ -273,7 +250,11 @@ impl Policy {
         }
         let exempt = phase.exempt.iter().any(|e| classes.contains(e));
         for required in phase.require.iter().filter(|_| !exempt) {
-            if !classes.contains(required) {
+            // The cherry-pick line shows where a backport came from; an equivalent that
+            // `--upstream` found (by Change-Id, cherry-pick line or patch-id) shows it too.
+            let shown = classes.contains(required)
+                || (required == "cherry-picked" && classes.contains("on-upstream"));
+            if !shown {
                 reasons.push(match required.as_str() {
                     "cherry-picked" => "no `(cherry picked from commit ...)` line: a backport must be a cherry-pick of a change merged upstream".into(),
                     "change-id" => "no Change-Id: a backport keeps the original change's Change-Id".into(),
@@ -329,6 +310,39 @@ pub fn check(
 }
 
 impl Policy {
+    /// Tells whether one of `changes` (the patch of `commit`) in the `migration` path class
+    /// changes the schema ([`migration::changes_schema`]), reading the files before and
+    /// after.
+    fn changes_schema(
+        &self,
+        repo: &Repo,
+        commit: ObjectId,
+        changes: &[crate::text::changes::FileChange],
+    ) -> Result<bool, PolicyError> {
+        let class_of = |path: &str| {
+            self.classes.iter().find(|(_, set)| set.is_match(path)).map(|(name, _)| name.as_str())
+        };
+        let parent = repo.commit_info(commit)?.parents.first().copied();
+        for change in changes {
+            let paths = change.old_path.iter().chain(&change.new_path);
+            if !paths.clone().any(|p| class_of(p) == Some("migration")) {
+                continue;
+            }
+            let old = match (&change.old_path, parent) {
+                (Some(path), Some(parent)) => repo.file_at(parent, path)?,
+                _ => None,
+            };
+            let new = match &change.new_path {
+                Some(path) => repo.file_at(commit, path)?,
+                None => None,
+            };
+            if migration::changes_schema(change, old.as_deref(), new.as_deref()) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Returns the phase called `name`, or an error listing the phases there are.
     pub fn phase(&self, name: &str) -> Result<&Phase, PolicyError> {
         self.phases.get(name).ok_or_else(|| PolicyError::UnknownPhase {
@@ -365,7 +379,13 @@ pub fn judge_commits(
         paths.dedup();
         let message = repo.commit_origin(*commit)?.message;
         let upstream = on_upstream.map(|p| p.get(commit).copied().unwrap_or(true));
-        let classes = policy.classify(&paths, &message, upstream);
+        let mut classes = policy.classify(&paths, &message, upstream);
+        let changes = patches.get(commit).map(|p| p.changes.as_slice()).unwrap_or_default();
+        if classes.contains("migration") && !policy.changes_schema(repo, *commit, changes)? {
+            // Under a migrations tree, but no schema change: a fix like any other.
+            classes.remove("migration");
+            classes.insert("migration-tree".into());
+        }
         let (allowed, reasons) = policy.judge(phase, &classes);
         verdicts.push(Verdict {
             commit: *commit,

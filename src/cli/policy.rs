@@ -14,7 +14,9 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft policy check origin/stable/2024.1..HEAD
   git regraft policy check origin/driverfixes/2023.1..HEAD --phase driverfixes
-  git regraft policy check origin/stable/2024.1..HEAD --upstream origin/master --json";
+  git regraft policy check origin/stable/2024.1..HEAD --upstream origin/master --json
+  git regraft policy check origin/stable/2025.1..HEAD --upstream origin/master
+  # exit status 3: some commits are refused; 0: all allowed";
 
 /// Stable-branch policies
 #[derive(Debug, clap::Args)]
@@ -31,11 +33,17 @@ enum PolicyCommand {
 /// Check the commits of RANGE against a stable-branch policy
 ///
 /// Classifies each non-merge commit of RANGE (BASE..TIP) by the paths it touches (drivers,
-/// tests, docs and release notes, gate configuration, migrations, API, core code) and by its
-/// message (Closes-Bug, Implements: blueprint, CVE/OSSA, DocImpact, UpgradeImpact,
-/// APIImpact, TrivialFix, the cherry-pick line, the Change-Id), then judges it under the
-/// phase. Exit 0 when every commit is allowed, 1 when some are not, 2 for bad input. The
-/// default policy is OpenStack's (playbooks/policies/openstack.toml, built in).
+/// tests, docs and release notes, gate configuration, schema migrations, policy-in-code,
+/// API, core code) and by its message (Closes-Bug, Implements blueprint, a CVE or OSSA id,
+/// DocImpact, UpgradeImpact, APIImpact, TrivialFix, a [stable-only], [2025.1 only] or
+/// [unmaintained-only] tag opening the subject, the cherry-pick line, the Change-Id), then judges it under the phase.
+/// A file under a migrations tree counts as a migration only when the commit adds or
+/// deletes a revision or changes an upgrade() body; with --upstream, an equivalent found
+/// there stands for a missing cherry-pick line.
+///
+/// Exit status: 0 when every commit is allowed, 3 when some are refused (a finding, for
+/// CI to gate on), 2 for bad input, 1 for a failure. The default policy is OpenStack's
+/// (playbooks/policies/openstack.toml, built in).
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 struct CheckArgs {

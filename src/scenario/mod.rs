@@ -59,13 +59,22 @@ pub struct ScenarioSpec {
     pub trunk_changes: usize,
     /// Seed of the generator; the same seed gives the same commit ids.
     pub seed: u64,
+    /// Gives some trunk changes messages in the shapes trailer parsers misread
+    /// (`Implements blueprint x` in the footer, CR LF, a Change-Id under the subject...).
+    /// Off in [`ScenarioSpec::small`], whose commit ids plans kept by tests name.
+    pub message_shapes: bool,
 }
 
 impl ScenarioSpec {
     /// The size used by tests and the demo: a few hundred commits, built in well under a
     /// second.
     pub fn small() -> Self {
-        ScenarioSpec { trunk_changes: 80, seed: 2016 }
+        ScenarioSpec { trunk_changes: 80, seed: 2016, message_shapes: false }
+    }
+
+    /// The small scenario with every message shape the builder can make.
+    pub fn with_message_shapes() -> Self {
+        ScenarioSpec { message_shapes: true, ..Self::small() }
     }
 
     /// A scenario with `trunk_changes` trunk changes, for benchmarks.
@@ -186,6 +195,19 @@ struct Change {
     encoding: Option<&'static str>,
     raw_subject: Option<Vec<u8>>,
     author_date: i64,
+    layout: Layout,
+}
+
+/// How a change's message is laid out, beyond subject, body and footer paragraphs: the
+/// shapes of real messages that trailer parsers get wrong.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Layout {
+    /// The footer follows the subject in its paragraph (no blank line between).
+    joined: bool,
+    /// Text after the footer (blank lines, an old `Conflicts:` list).
+    tail: &'static str,
+    /// Lines end with CR LF.
+    crlf: bool,
 }
 
 impl Change {
@@ -194,6 +216,9 @@ impl Change {
             Some(raw) => raw.clone(),
             None => self.subject.clone().into_bytes(),
         };
+        if self.layout != Layout::default() {
+            return self.laid_out(out, extra_footer);
+        }
         out.extend_from_slice(b"\n\n");
         out.extend_from_slice(self.body.as_bytes());
         out.extend_from_slice(b"\n\n");
@@ -204,6 +229,38 @@ impl Change {
         footer.extend_from_slice(extra_footer);
         out.extend_from_slice(footer.join("\n").as_bytes());
         out.push(b'\n');
+        out
+    }
+
+    /// The message after `subject` as its [`Layout`] says: an empty body or footer is left
+    /// out with its blank line.
+    fn laid_out(&self, subject: Vec<u8>, extra_footer: &[String]) -> Vec<u8> {
+        let mut out = subject;
+        if !self.body.is_empty() {
+            out.extend_from_slice(b"\n\n");
+            out.extend_from_slice(self.body.as_bytes());
+        }
+        let mut footer = self.footer.clone();
+        if !self.change_id.is_empty() {
+            footer.push(format!("Change-Id: {}", self.change_id));
+        }
+        footer.extend_from_slice(extra_footer);
+        if !footer.is_empty() {
+            out.extend_from_slice(if self.layout.joined { b"\n" } else { b"\n\n" });
+            out.extend_from_slice(footer.join("\n").as_bytes());
+        }
+        out.push(b'\n');
+        out.extend_from_slice(self.layout.tail.as_bytes());
+        if self.layout.crlf {
+            let mut crlf = Vec::with_capacity(out.len() + out.len() / 20);
+            for b in out {
+                if b == b'\n' {
+                    crlf.push(b'\r');
+                }
+                crlf.push(b);
+            }
+            return crlf;
+        }
         out
     }
 }
@@ -388,6 +445,8 @@ struct Planner {
     next_change: usize,
     counts: ScenarioCounts,
     modules: usize,
+    /// Trunk changes given one of [`MESSAGE_SHAPES`] so far.
+    shaped: usize,
 }
 
 /// A trunk change and the mark it landed as, kept for backports.
@@ -407,6 +466,7 @@ impl Planner {
             next_change: 0,
             counts: ScenarioCounts::default(),
             modules,
+            shaped: 0,
         }
     }
 
@@ -470,6 +530,7 @@ impl Planner {
             encoding: None,
             raw_subject: None,
             author_date: at,
+            layout: Layout::default(),
         }
     }
 
@@ -501,6 +562,7 @@ impl Planner {
             encoding: None,
             raw_subject: None,
             author_date: EPOCH,
+            layout: Layout::default(),
         };
         self.land(w, &mut trunk, &root, &[], false)?;
         for _ in 0..6 {
@@ -620,6 +682,11 @@ impl Planner {
                 entry: text_entry("Sample deployment tool, again\n".into()),
             }];
             change.subject = "Bring the README back".into();
+        } else if self.spec.message_shapes && i % 5 == 1 {
+            let (name, shape) = MESSAGE_SHAPES[self.shaped % MESSAGE_SHAPES.len()];
+            self.shaped += 1;
+            shape(change);
+            change.subject = format!("{} ({name})", change.subject);
         }
     }
 
@@ -769,6 +836,60 @@ impl Planner {
         Ok(())
     }
 }
+
+/// Gives a change's message one shape.
+type Reshape = fn(&mut Change);
+
+/// Message shapes seen in OpenStack histories whose footers trailer parsers misread, each
+/// with the name a trunk change carries in its subject.
+const MESSAGE_SHAPES: [(&str, Reshape); 12] = [
+    ("blueprint line", |c| c.footer = vec!["Implements blueprint sample-feature".into()]),
+    ("spaced key", |c| {
+        c.footer = vec!["Partially implements: blueprint sample".into(), "Closes-Bug: #1".into()]
+    }),
+    ("Trivial-Fix", |c| c.footer = vec!["Trivial-Fix".into()]),
+    ("indented list", |c| {
+        c.footer =
+            vec!["This covers:".into(), "  - the first case".into(), "  - the second case".into()]
+    }),
+    ("long list", |c| {
+        c.footer = std::iter::once("Related changes:".to_string())
+            .chain((1..=7).map(|k| format!("  * follow-up {k}")))
+            .collect()
+    }),
+    ("trailing blank lines", |c| {
+        c.footer = vec!["Closes-Bug: #2".into()];
+        c.layout.tail = "\n\n";
+    }),
+    ("CRLF", |c| {
+        c.footer = vec!["TrivialFix".into()];
+        c.layout.crlf = true;
+    }),
+    ("no body", |c| {
+        c.body.clear();
+        c.footer = vec!["Closes-Bug: #3".into()];
+    }),
+    ("subject only", |c| {
+        c.body.clear();
+        c.footer.clear();
+        c.change_id.clear();
+    }),
+    ("Change-Id under the subject", |c| {
+        c.body.clear();
+        c.footer.clear();
+        c.layout.joined = true;
+    }),
+    ("old Conflicts list", |c| {
+        c.footer = vec!["Closes-Bug: #4".into()];
+        c.layout.tail = "\nConflicts:\n\tkolla/common/config.py\n";
+    }),
+    ("sign-off among lines", |c| {
+        c.footer = vec![
+            "Implements blueprint sample-feature".into(),
+            "Signed-off-by: Ada Author <ada@example.org>".into(),
+        ]
+    }),
+];
 
 fn mitaka_fork_mark(landed: &[Landed], mitaka_at: usize) -> usize {
     landed[mitaka_at - 1].mark

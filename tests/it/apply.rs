@@ -66,8 +66,10 @@ fn a_clean_backport_builds_the_predicted_branch_and_keeps_authors() {
         let last = body.trim_end().lines().last().unwrap_or_default();
         let ids =
             message::change_ids(git(&s.dir, &["log", "-1", "--format=%B", original]).as_bytes());
-        if let Some(change_id) = ids.first() {
-            assert_eq!(last, format!("Change-Id: {change_id}"), "Change-Id stays last: {body}");
+        assert_eq!(message::change_ids(body.as_bytes()), ids, "Change-Ids kept in the footer");
+        if !ids.is_empty() {
+            let pick = format!("(cherry picked from commit {original})");
+            assert_eq!(last, pick, "the pick line ends the footer, as git's -x: {body}");
         }
         assert_eq!(git(&s.dir, &["log", "-1", "--format=%cn", &commit.to_hex()]), "Rel Manager");
     }

@@ -96,6 +96,15 @@ fn scenario_patch_ids_and_patch_evidence_match_git() {
 #[test]
 fn scenario_change_ids_and_trailers_match_what_git_reads() {
     let (_tmp, s) = small_scenario();
+    change_ids_and_trailers_match_what_git_reads(&s);
+    // Issue 25, item 4: footers with lines git does not take for trailers.
+    let tmp = TempDir::new().expect("temp dir");
+    let spec = regraft::scenario::ScenarioSpec::with_message_shapes();
+    let s = regraft::scenario::build(&tmp.path().join("repo"), &spec).expect("builds");
+    change_ids_and_trailers_match_what_git_reads(&s);
+}
+
+fn change_ids_and_trailers_match_what_git_reads(s: &regraft::scenario::Scenario) {
     let d = compute(&s.dir, TARGET, SOURCE);
     let mut beyond_git = 0;
     for e in d.source_only.iter().chain(&d.target_only) {
@@ -106,8 +115,19 @@ fn scenario_change_ids_and_trailers_match_what_git_reads() {
             trailers.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
         let body = git(&s.dir, &["log", "-1", "--format=%B", &hex]);
         if git_ids.is_empty() && !e.change_ids.is_empty() {
-            // git's trailer parser gives up on footers with lines such as `TrivialFix`.
-            assert!(body.contains("TrivialFix") || body.contains("DocImpact"), "{hex}: {body}");
+            // git's trailer parser gives up on footers with lines such as `TrivialFix`, and
+            // never reads the subject's paragraph; Gerrit reads the Change-Id there.
+            let lines = [
+                "TrivialFix",
+                "DocImpact",
+                "Trivial-Fix",
+                "Implements blueprint",
+                "Partially implements:",
+                "  - ",
+                "  * ",
+            ];
+            let first_paragraph = !body.trim().contains("\n\n");
+            assert!(lines.iter().any(|l| body.contains(l)) || first_paragraph, "{hex}: {body}");
             beyond_git += 1;
         } else {
             assert_eq!(e.change_ids, git_ids, "{hex}");

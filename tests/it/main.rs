@@ -15,6 +15,7 @@ mod guide;
 mod https;
 mod layers;
 mod lease;
+mod messages;
 mod names;
 mod output;
 mod patch_id;

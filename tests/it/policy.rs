@@ -10,7 +10,12 @@ use regraft::analysis::policy::{self, Report};
 use regraft_testkit::{Fixture, change_id};
 use tempfile::TempDir;
 
-use crate::open;
+use crate::{git, open};
+
+/// An alembic revision, as OpenStack projects write them.
+const REVISION: &str = "\"\"\"Add tags.\"\"\"\nfrom alembic import op\n\nrevision = 'b2'\n\
+    down_revision = 'a1'\n\n\ndef upgrade():\n    op.create_table('tags')\n    \
+    op.create_index('ix_tags', 'tags')\n    op.create_index('ix_tags', 'tags')\n";
 
 /// A Cinder-like tree; master gets one change of each kind, stable/2024.1 gets backports
 /// of some (with `-x`) and changes of its own.
@@ -65,6 +70,8 @@ fn history() -> (TempDir, Fixture, BTreeMap<&'static str, ObjectId>) {
             "Implements: blueprint volume-tags\n",
         ),
     );
+    // A new alembic revision: a schema change.
+    f.write("cinder/db/migrations/versions/002_tags.py", REVISION);
     c.insert(
         "migration",
         change(
@@ -325,4 +332,136 @@ fn driverfixes_takes_a_driver_fix_with_its_tests_in_either_layout_and_refuses_co
     for (commit, ok, files) in commits {
         assert_eq!(allowed(&report, commit), ok, "{files}: {:#?}", report.commits);
     }
+}
+
+/// A Nova-like history on a maintained branch, one commit for each verdict a stable
+/// reviewer would not give (issue 25, item 6): master's fixes picked with `-x`, one
+/// picked without it, and changes made on the branch only.
+fn stable_reviewer_history() -> (TempDir, Fixture, BTreeMap<&'static str, ObjectId>) {
+    let tmp = TempDir::new().expect("temp dir");
+    let f = Fixture::init(tmp.path());
+    let revision = "nova/db/main/migrations/versions/001_init.py";
+    f.write(revision, REVISION);
+    f.write("nova/db/main/migrations/env.py", "import logging\n");
+    f.write("nova/policies/servers.py", "SHOW = 'rule:admin_or_owner'\n");
+    f.write("nova/compute/manager.py", "# manager\n");
+    f.write(".zuul.yaml", "- job: nova-tox\n");
+    f.commit("Base");
+    f.tag_lightweight("base", "HEAD");
+    f.branch("stable/2025.1", "main");
+    let change = |f: &Fixture, path: &str, text: &str, subject: &str, footer: &str| {
+        f.write(path, text);
+        f.commit(&format!("{subject}\n\nBody.\n\n{footer}Change-Id: {}\n", change_id(subject)))
+    };
+    let append = |f: &Fixture, path: &str, subject: &str| {
+        let old = std::fs::read_to_string(f.path().join(path)).unwrap_or_default();
+        format!("{old}# {subject}\n")
+    };
+    let bug = "Closes-Bug: #2001\n";
+    let mut c = BTreeMap::new();
+    let dup = REVISION.replacen("    op.create_index('ix_tags', 'tags')\n", "", 1);
+    c.insert("duplicate line", change(&f, revision, &dup, "Remove a repeated index line", bug));
+    let rev = REVISION.replace("'b2'", "'c3'").replace("'a1'", "'b2'");
+    let new_revision = "nova/db/main/migrations/versions/002_tags.py";
+    c.insert("new revision", change(&f, new_revision, &rev, "Add a tags table", bug));
+    let body = dup.replace(
+        "    op.create_table('tags')\n",
+        "    op.create_table('tags')\n    op.add_column('tags', 'x')\n",
+    );
+    c.insert("upgrade body", change(&f, revision, &body, "Add a column in upgrade", bug));
+    let env = "import logging\nimport sys\n";
+    let env_path = "nova/db/main/migrations/env.py";
+    c.insert("env.py", change(&f, env_path, env, "Log migrations to stderr", bug));
+    let rbac = "SHOW = 'rule:project_reader_or_admin'\n";
+    let rbac_path = "nova/policies/servers.py";
+    c.insert("RBAC fix", change(&f, rbac_path, rbac, "Fix the server show RBAC default", bug));
+    let core = "nova/compute/manager.py";
+    for (key, subject, footer) in [
+        ("security group", "Fix security group rule ordering", bug),
+        ("time-critical", "Speed up the time-critical path", bug),
+        ("critical", "Fix a critical crash on boot", bug),
+        ("CVE", "Stop leaking tokens (CVE-2024-1234)", bug),
+        ("OSSA", "Close the token leak, OSSA-2024-001", "Related-Bug: #2002\n"),
+        ("OSSA-notes", "Update the OSSA-notes template", bug),
+        ("blueprint line", "Add server tags", "Implements blueprint server-tags\n"),
+        ("picked without -x", "Fix the resize race", bug),
+    ] {
+        // Each in a file of its own, so that every pick applies alone.
+        let path = format!("nova/compute/{}.py", c.len());
+        let text = append(&f, &path, subject);
+        c.insert(key, change(&f, &path, &text, subject, footer));
+    }
+    f.checkout("stable/2025.1");
+    let mut picks: Vec<&str> = c.keys().copied().filter(|k| *k != "picked without -x").collect();
+    picks.sort_by_key(|k| git(f.path(), &["log", "-1", "--format=%ct", &c[k].to_hex()]));
+    for key in picks {
+        let picked = f.cherry_pick_x(&c[key].to_hex());
+        c.insert(key, picked);
+    }
+    // A backport made with `git cherry-pick` but no `-x`: same Change-Id, same patch.
+    f.git(&["cherry-pick", &c["picked without -x"].to_hex()]);
+    c.insert("picked without -x", f.rev("HEAD"));
+    let text = append(&f, core, "stable");
+    c.insert("[stable-only]", change(&f, core, &text, "[stable-only] Pin the old client", bug));
+    let text = append(&f, core, "unmaintained");
+    let subject = "[unmaintained-only] Drop the removed client";
+    c.insert("[unmaintained-only]", change(&f, core, &text, subject, bug));
+    let text = "- job: nova-tox\n  branches: stable/2025.1\n";
+    c.insert("CI only", change(&f, ".zuul.yaml", text, "Pin the stable gate jobs", ""));
+    (tmp, f, c)
+}
+
+// Issue 25, item 6: 12 of 17 refusals a stable reviewer would not give, on a real project.
+#[test]
+fn verdicts_a_stable_reviewer_would_give() {
+    let (_tmp, f, c) = stable_reviewer_history();
+    let policy = policy::load(None).expect("built-in policy");
+    let repo = open(f.path());
+    let range = "base..stable/2025.1";
+    let report = |phase: &str| {
+        policy::check(&repo, &policy, range, Some(phase), Some("main")).expect("checks")
+    };
+    let (maintained, extended, security, unmaintained) =
+        (report("maintained"), report("extended"), report("security"), report("unmaintained"));
+    let cases: [(&Report, &str, bool); 20] = [
+        // The database schema changes only with a new revision or a changed upgrade().
+        (&maintained, "duplicate line", true),
+        (&maintained, "env.py", true),
+        (&maintained, "new revision", false),
+        (&maintained, "upgrade body", false),
+        // Policy-in-code defaults: an RBAC fix is a fix, not an API change.
+        (&maintained, "RBAC fix", true),
+        // Found upstream by Change-Id and patch-id: the `-x` line is not what proves it.
+        (&maintained, "picked without -x", true),
+        // Made for the branch, marked so: nothing to merge upstream first.
+        (&maintained, "[stable-only]", true),
+        (&maintained, "[unmaintained-only]", false),
+        (&unmaintained, "[unmaintained-only]", true),
+        (&unmaintained, "[stable-only]", true),
+        // Only CI: the unmaintained branch's gate is its own.
+        (&unmaintained, "CI only", true),
+        (&maintained, "CI only", true),
+        // "critical" and "security" as words, not inside "security group", "time-critical".
+        (&extended, "security group", false),
+        (&extended, "time-critical", false),
+        (&extended, "critical", true),
+        // Security: an advisory id, not the letters of one.
+        (&security, "CVE", true),
+        (&security, "OSSA", true),
+        (&security, "OSSA-notes", false),
+        // A blueprint is a feature however its line is spelled.
+        (&maintained, "blueprint line", false),
+        (&maintained, "security group", true),
+    ];
+    for (report, key, expected) in cases {
+        let verdict = report.commits.iter().find(|v| v.commit == c[key]).expect("checked");
+        assert_eq!(verdict.allowed, expected, "{} {key}: {verdict:#?}", report.phase);
+    }
+    let classes = |key: &str| {
+        maintained.commits.iter().find(|v| v.commit == c[key]).expect("checked").classes.clone()
+    };
+    assert!(classes("blueprint line").contains(&"feature".to_string()));
+    assert!(classes("duplicate line").contains(&"migration-tree".to_string()));
+    assert!(classes("new revision").contains(&"migration".to_string()));
+    assert!(classes("RBAC fix").contains(&"policy".to_string()));
 }
