@@ -45,7 +45,7 @@ pub struct CompareOptions {
     /// Count the backport's reviews as stages of this many picks instead of one per pick.
     pub stage_size: Option<usize>,
     /// Open reviews on TARGET, when a review server was asked.
-    pub open_reviews: Option<usize>,
+    pub open_reviews: Option<OpenReviews>,
     /// Mark the backport's picks a policy phase would refuse.
     pub policy: Option<backport::PolicyCheck>,
     pub delta: DeltaOptions,
@@ -140,6 +140,16 @@ impl OwnChange {
     }
 }
 
+/// The open reviews counted on TARGET's branch, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenReviews {
+    pub count: usize,
+    /// The review server asked.
+    pub server: String,
+    pub project: String,
+    pub branch: String,
+}
+
 /// The comparison: the schema of `compare --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comparison {
@@ -155,6 +165,9 @@ pub struct Comparison {
     /// TARGET's own changes, oldest first: what the whole-tree options undo.
     #[serde(default)]
     pub own_changes: Vec<OwnChange>,
+    /// The open reviews on TARGET, when a review server was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_reviews: Option<OpenReviews>,
 }
 
 impl Comparison {
@@ -182,7 +195,7 @@ pub fn compare(
         source_commits: delta.source_only.len(),
         target_commits: delta.target_only.len(),
         whole,
-        open: options.open_reviews,
+        open: options.open_reviews.as_ref().map(|o| o.count),
         undone: own_changes.iter().filter(|c| c.undone()).count(),
         own: own_changes.len(),
     };
@@ -201,6 +214,7 @@ pub fn compare(
         conflicts: predicted_conflicts(&plan),
         policy_refused: refused,
         own_changes,
+        open_reviews: options.open_reviews.clone(),
     })
 }
 

@@ -35,10 +35,10 @@ Examples:
 pub struct Args {
     /// The branch (e.g. stable/liberty)
     branch: String,
-    /// The Gerrit server [default: git config regraft.gerrit]
+    /// The Gerrit server [default: git config regraft.gerrit, else the one .gitreview on the branch names]
     #[arg(long, value_name = "URL")]
     gerrit: Option<String>,
-    /// The Gerrit project [default: the path of the remote's URL]
+    /// The Gerrit project [default: .gitreview's on the branch, else the path of the remote's URL]
     #[arg(long, value_name = "NAME")]
     project: Option<String>,
     /// The remote whose URL names the project
@@ -105,8 +105,7 @@ pub fn gerrit_url(repo: &Repo, given: Option<String>) -> Result<Option<GerritUrl
 
 /// Returns the review server to talk to about `branch`: `--gerrit URL`, else `git config
 /// regraft.gerrit`, else the Gerrit that `.gitreview` names on the branch (HTTPS on its
-/// host); `--gerrit none` turns all of them off. The project is `--project`, else
-/// `.gitreview`'s, else the path of the remote's URL.
+/// host); `--gerrit none` turns all of them off. The project is [`project_for`]'s.
 pub fn review_target(
     repo: &Repo,
     gerrit: Option<String>,
@@ -124,22 +123,38 @@ pub fn review_target(
             ..t
         }));
     };
-    let project = match project {
-        Some(p) => p,
-        None => config(repo, &format!("remote.{remote}.url"))?
-            .map(|u| review::project_of(&u))
-            .ok_or_else(|| {
-                CommandError::user(anyhow::anyhow!(
-                    "no remote `{remote}` to name the Gerrit project; give --project"
-                ))
-            })?,
-    };
+    let project = project_for(repo, project, remote, branch)?;
     Ok(Some(regraft::surgery::replace::ReviewTarget {
         gerrit,
         project,
         rest_branches: false,
         found_in: None,
     }))
+}
+
+/// Returns the Gerrit project `branch` is reviewed in, by one rule for every command:
+/// `--project`, else the project `.gitreview` on the branch names (as `git review` reads
+/// it), else the path of the remote's URL.
+pub fn project_for(
+    repo: &Repo,
+    project: Option<String>,
+    remote: &str,
+    branch: &str,
+) -> Result<String, CommandError> {
+    if let Some(project) = project {
+        return Ok(project);
+    }
+    let found = regraft::surgery::replace::gitreview_on(repo, remote, branch)?;
+    if let Some(project) = found.and_then(|(_, review)| review.project_name()) {
+        return Ok(project);
+    }
+    config(repo, &format!("remote.{remote}.url"))?.map(|u| review::project_of(&u)).ok_or_else(
+        || {
+            CommandError::user(anyhow::anyhow!(
+                "no .gitreview on {branch} and no remote `{remote}` to name the Gerrit project; give --project"
+            ))
+        },
+    )
 }
 
 /// Returns a warning for a plan that deletes or moves `branch` without a review server
@@ -206,24 +221,22 @@ fn review_error(error: review::ReviewError) -> CommandError {
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     regraft::git::names::check_branch(&args.branch)?;
-    let url = gerrit_url(&repo, args.gerrit)?.ok_or_else(|| {
-        CommandError::user(anyhow::anyhow!(
-            "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL)"
-        ))
-    })?;
-    let project = match args.project {
-        Some(p) => p,
-        None => config(&repo, &format!("remote.{}.url", args.remote))?
-            .map(|u| review::project_of(&u))
-            .ok_or_else(|| {
-                CommandError::user(anyhow::anyhow!(
-                    "no remote `{}` to name the project; give --project",
-                    args.remote
-                ))
-            })?,
-    };
+    // The same rule as replace's and eol's: --gerrit, git config regraft.gerrit, else the
+    // server .gitreview on the branch names; the project by `project_for`.
+    let target = review_target(&repo, args.gerrit, args.project, &args.remote, &args.branch)?
+        .ok_or_else(|| {
+            CommandError::user(anyhow::anyhow!(
+                "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL); {} has no .gitreview naming one",
+                args.branch
+            ))
+        })?;
+    if let Some(found_in) = &target.found_in {
+        ui.status(&format!("{found_in} names {} (project {})", target.gerrit, target.project));
+    }
+    let (url, project, found_in) = (target.gerrit, target.project, target.found_in);
+    let named = Named::from_found_in(found_in.as_deref());
     let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
-    let credentials = Credentials::lookup(repo.git(), &url, Named::ByUser)?;
+    let credentials = Credentials::lookup(repo.git(), &url, named)?;
     let trust = Trust::find(repo.git(), &url)?;
     let message = args.call.message.unwrap_or_else(|| {
         format!(
@@ -264,10 +277,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let credentials = credentials.ok_or_else(|| review::ReviewError::NoCredentials {
-        url: url.to_string(),
-        withheld: None,
-    })?;
+    let credentials = match credentials {
+        Some(credentials) => credentials,
+        None => Credentials::find(repo.git(), &url, named)?,
+    };
     let gerrit = Gerrit::with(&url, Some(credentials), timeout).trusting(trust);
     ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
     let open =
@@ -284,7 +297,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         &project,
         &args.branch,
         &format!("git regraft abandon {}", args.branch),
-    );
+    )
+    .found_in(found_in);
     let mut recorded = 0usize;
     let done = review::abandon_each(
         &gerrit,

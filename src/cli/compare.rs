@@ -48,7 +48,7 @@ pub struct Args {
     /// [default: git config regraft.gerrit]
     #[arg(long, value_name = "URL")]
     gerrit: Option<String>,
-    /// The Gerrit project [default: the path of the remote's URL]
+    /// The Gerrit project [default: .gitreview's on the branch, else the path of the remote's URL]
     #[arg(long, value_name = "NAME")]
     project: Option<String>,
     /// The remote whose URL names the project, and whose branch TARGET names
@@ -102,7 +102,12 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             ui.status(&super::abandon::asking(&target, branch, gerrit.authenticated()));
             let open = regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch);
             match (open, &target.found_in) {
-                (Ok(open), _) => Some(open.len()),
+                (Ok(open), _) => Some(compare::OpenReviews {
+                    count: open.len(),
+                    server: target.gerrit.to_string(),
+                    project: target.project.clone(),
+                    branch: branch.to_string(),
+                }),
                 // A server the user did not name is asked only if it answers.
                 (Err(e), Some(found_in)) => {
                     ui.status(&format!(
@@ -207,7 +212,7 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
         let needs = super::ui::wrap(&visible(&f.needs.join(", ")), width, 18, 18);
         writeln!(out, "{:<10} needs: {needs}", "")?;
     }
-    if let Some(note) = own_changes_note(c) {
+    for note in own_changes_note(c).into_iter().chain(open_reviews_note(c)) {
         writeln!(out)?;
         writeln!(out, "{}", super::ui::wrap(&visible(&note), width, 0, 2))?;
     }
@@ -217,6 +222,20 @@ pub fn table(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
         "recommendation: {}",
         super::ui::wrap(&visible(&c.recommendation.to_string()), width, 16, 16)
     )
+}
+
+/// Says how many reviews are open on TARGET's branch and what each kind of option does to
+/// them; none when no review server was asked.
+pub fn open_reviews_note(c: &Comparison) -> Option<String> {
+    open_reviews_said(c).map(|said| format!("note: {said}"))
+}
+
+fn open_reviews_said(c: &Comparison) -> Option<String> {
+    let o = c.open_reviews.as_ref()?;
+    Some(format!(
+        "{} open reviews on {} of {} (counted on {}): recreate and reset abandon them first (Gerrit refuses to delete a branch with open changes, and a moved branch closes them as merged), restorable with `git regraft restore --from-journal`; after merge, megapatch or the backport they stay open, to be rebased.",
+        o.count, o.branch, o.project, o.server
+    ))
 }
 
 /// Says how many of TARGET's own changes (no equivalent on SOURCE) the whole-tree options
@@ -296,9 +315,9 @@ pub fn markdown(out: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "**Recommendation**: {}.", visible_line(&c.recommendation.to_string()))?;
     let undone: Vec<_> = c.undone().collect();
-    if !c.own_changes.is_empty() {
+    for said in own_changes_said(c).into_iter().chain(open_reviews_said(c)) {
         writeln!(out)?;
-        writeln!(out, "{}", markdown_text(&own_changes_said(c).unwrap_or_default()))?;
+        writeln!(out, "{}", markdown_text(&said))?;
     }
     if !undone.is_empty() {
         writeln!(out)?;

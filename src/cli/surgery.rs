@@ -20,7 +20,7 @@ pub struct SurgeryArgs {
     /// else the host that .gitreview on the branch names]
     #[arg(long, value_name = "URL")]
     pub gerrit: Option<String>,
-    /// The Gerrit project [default: the path of the remote's URL]
+    /// The Gerrit project [default: .gitreview's on the branch, else the path of the remote's URL]
     #[arg(long, value_name = "NAME")]
     pub project: Option<String>,
     /// Do it (after confirmation on a terminal, or with --yes)

@@ -1575,3 +1575,44 @@ fn environment_credentials_go_only_to_the_server_the_user_names_and_never_over_p
     assert_eq!(authenticated_requests(&other), Vec::<String>::new(), "never the other server");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), None, "ended");
 }
+
+/// One rule names the Gerrit project for every command: `--project`, else what `.gitreview`
+/// on the branch names, else the remote URL's path. Here the remote's path (`server`) is
+/// not the project (`openstack/kolla`), as on a mirror: `compare --gerrit` counted 0 open
+/// reviews from it, silently, and showed the count only in JSON; `abandon` ignored
+/// `.gitreview` altogether.
+#[test]
+fn compare_and_abandon_take_the_project_from_gitreview_and_show_the_count() {
+    use crate::replace::{regraft as tool, run};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    with_gitreview(&s, &w);
+    let (code, out) = run(tool(&w.clone).args([
+        "compare",
+        "origin/stable/liberty",
+        "origin/stable/mitaka",
+        "--gerrit",
+        s.url.as_str(),
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let note =
+        format!("note: 7 open reviews on stable/liberty of openstack/kolla (counted on {})", s.url);
+    assert!(flat.contains(&note), "{out}");
+    let (code, md, err) = crate::run_apart(tool(&w.clone).args([
+        "compare",
+        "--format",
+        "markdown",
+        "origin/stable/liberty",
+        "origin/stable/mitaka",
+        "--gerrit",
+        s.url.as_str(),
+    ]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(md.contains("7 open reviews on stable/liberty of openstack/kolla"), "{md}");
+    // abandon, given no server, asks the one .gitreview names, for its project.
+    let (code, out) = run(tool(&w.clone).args(["abandon", "stable/liberty"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("7 open reviews on stable/liberty of openstack/kolla"), "{out}");
+    assert!(out.contains(&format!(".gitreview on origin/stable/liberty names {}", s.url)), "{out}");
+}
