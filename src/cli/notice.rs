@@ -117,18 +117,40 @@ pub fn compose(n: &Notice, why: Option<&str>, format: Format) -> String {
         BranchChange::Replaced(Strategy::Megapatch | Strategy::Merge) => {
             let _ = writeln!(
                 s,
-                "The branch moved forward (a fast-forward): an ordinary pull brings it."
+                "{}",
+                wrap(
+                    "The branch moved forward (a fast-forward). A pull that rebases brings it, \
+                     and carries commits of yours not yet pushed onto the new tip (where one \
+                     conflicts, git stops and says how to go on, or `git rebase --abort`):",
+                    76,
+                    0,
+                    0
+                )
             );
             s.push_str(&code(&[
                 format!("git fetch --tags {q_remote}"),
-                format!("git checkout {q_branch} && git pull --ff-only"),
+                format!("git checkout {q_branch} && git pull --rebase"),
             ]));
         }
         BranchChange::EndOfLife => {
-            let _ = writeln!(s, "Remove your copy of the branch; the tag keeps the commit:");
+            let _ = writeln!(
+                s,
+                "{}",
+                wrap(
+                    "Remove your copy of the branch; the tag keeps the commit. The second \
+                     command deletes it only when the tag has every commit of it: a copy \
+                     holding work of yours not yet pushed is left as it is, for you to bring \
+                     that work to a maintained branch first.",
+                    76,
+                    0,
+                    0
+                )
+            );
+            // Two lines joined by the shell at `&&`, to fit the mail's width.
             s.push_str(&code(&[
                 format!("git fetch --prune --tags {q_remote}"),
-                format!("git branch -D {q_branch}"),
+                format!("git merge-base --is-ancestor {q_branch} {q_tag} &&"),
+                format!("  git branch -D {q_branch}"),
             ]));
         }
         BranchChange::Replaced(Strategy::Recreate | Strategy::Reset | Strategy::Backport) => {

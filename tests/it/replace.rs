@@ -523,6 +523,89 @@ fn the_notice_gives_commands_that_work() {
     assert!(md.starts_with("## stable/liberty was replaced") && md.contains("```sh"), "{md}");
 }
 
+/// Runs a notice's commands in `dir` as a developer pastes them, each line with `sh -c`,
+/// with `git` the real one; returns what each printed.
+fn paste_for_real(dir: &Path, notice: &str) -> Vec<(bool, String)> {
+    notice_commands(notice)
+        .into_iter()
+        .filter(|c| !c.starts_with("git regraft") && !c.starts_with('#') && !c.contains('<'))
+        .map(|command| {
+            let out = std::process::Command::new("sh")
+                .args(["-c", &command])
+                .current_dir(dir)
+                .env("GIT_AUTHOR_NAME", "dev")
+                .env("GIT_AUTHOR_EMAIL", "dev@example.org")
+                .env("GIT_COMMITTER_NAME", "dev")
+                .env("GIT_COMMITTER_EMAIL", "dev@example.org")
+                .output()
+                .expect("sh runs");
+            let text = format!(
+                "{command}\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (out.status.success(), text)
+        })
+        .collect()
+}
+
+/// A developer clone with its own copy of stable/liberty, cloned before the surgery;
+/// with `work`, a commit not yet pushed on it.
+fn developer(w: &World, name: &str, work: bool) -> std::path::PathBuf {
+    let dev = w.clone.parent().expect("parent").join(name);
+    git(
+        w.clone.parent().expect("parent"),
+        &["clone", "-q", &format!("file://{}", w.server.display()), dev.to_str().expect("utf-8")],
+    );
+    git(&dev, &["checkout", "-q", "-b", "stable/liberty", "origin/stable/liberty"]);
+    if work {
+        std::fs::write(dev.join("mine.txt"), "mine\n").expect("write");
+        git(&dev, &["add", "mine.txt"]);
+        git(&dev, &["commit", "-q", "-m", "My unpushed work"]);
+    }
+    git(&dev, &["checkout", "-q", "--detach"]);
+    dev
+}
+
+/// Issue 26, item 11: the end-of-life notice told everyone `git branch -D`, which deletes
+/// a copy holding work not yet pushed. Its commands, run for real, delete a copy the tag
+/// holds whole and leave one with unpushed work.
+#[test]
+fn the_end_of_life_notice_deletes_a_copy_only_when_it_holds_no_unpushed_work() {
+    let w = world(true);
+    let (idle, busy) = (developer(&w, "idle", false), developer(&w, "busy", true));
+    let mine = git(&busy, &["rev-parse", "stable/liberty"]);
+    let (code, out) = run(regraft(&w.clone).args(["eol", "stable/liberty", "--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    let (code, notice) = run(regraft(&w.clone).args(["notice"]));
+    assert_eq!(code, Some(0), "{notice}");
+    assert!(notice.lines().all(|l| l.chars().count() <= 80), "fits a mail: {notice}");
+    let ran = paste_for_real(&idle, &notice);
+    assert!(ran.iter().all(|(ok, _)| *ok), "{ran:?}");
+    assert_eq!(git(&idle, &["branch", "--list", "stable/liberty"]), "", "deleted: {ran:?}");
+    paste_for_real(&busy, &notice);
+    assert_eq!(git(&busy, &["rev-parse", "stable/liberty"]), mine, "the unpushed work is kept");
+}
+
+/// Issue 26, item 6 (the notice's part): after a fast-forward replacement the notice's
+/// `git pull --ff-only` failed for anyone with local commits; its commands now carry them
+/// onto the new tip.
+#[test]
+fn the_fast_forward_notice_carries_unpushed_commits_onto_the_new_tip() {
+    let w = world(true);
+    let busy = developer(&w, "busy", true);
+    let args = ["replace", "stable/liberty", "--from", "origin/stable/mitaka", "--strategy"];
+    let (code, out) = run(regraft(&w.clone).args(args).args(["merge", "--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    let (code, notice) = run(regraft(&w.clone).args(["notice"]));
+    assert_eq!(code, Some(0), "{notice}");
+    let ran = paste_for_real(&busy, &notice);
+    assert!(ran.iter().all(|(ok, _)| *ok), "{ran:?}");
+    let new = remote(&w.server, BRANCH).expect("branch");
+    assert_eq!(git(&busy, &["rev-parse", "stable/liberty^"]), new.to_hex(), "{ran:?}");
+    assert_eq!(git(&busy, &["log", "-1", "--format=%s", "stable/liberty"]), "My unpushed work");
+}
+
 #[test]
 fn the_backport_strategy_pushes_a_backport_branch_for_review() {
     let w = world(true);
@@ -595,13 +678,20 @@ fn the_backport_strategy_pushes_a_backport_branch_for_review() {
 /// the ```sh blocks of Markdown, and the `git log` it names in its last line.
 fn notice_commands(notice: &str) -> Vec<String> {
     let markdown = notice.starts_with("## ");
-    let mut commands = Vec::new();
+    let mut commands: Vec<String> = Vec::new();
     let mut in_block = false;
     for line in notice.lines() {
         if markdown && line.starts_with("```") {
             in_block = !in_block;
         } else if (markdown && in_block) || (!markdown && line.starts_with("    ")) {
-            commands.push(line.trim().to_string());
+            // A line ending in `&&` goes on on the next, as the shell reads it.
+            match commands.last_mut() {
+                Some(last) if last.ends_with("&&") => {
+                    last.push(' ');
+                    last.push_str(line.trim());
+                }
+                _ => commands.push(line.trim().to_string()),
+            }
         } else if let Some((_, log)) = line.split_once(": git log ") {
             commands.push(format!("git log {log}"));
         }
@@ -683,7 +773,7 @@ fn the_notice_quotes_names_so_pasting_its_commands_runs_nothing_else() {
     for notice in notices() {
         assert_eq!(
             pasted(&notice),
-            argvs(&[&["fetch", "--tags", "origin"], &["checkout", b], &["pull", "--ff-only"]]),
+            argvs(&[&["fetch", "--tags", "origin"], &["checkout", b], &["pull", "--rebase"]]),
             "{notice}"
         );
     }
@@ -707,7 +797,11 @@ fn the_notice_quotes_names_so_pasting_its_commands_runs_nothing_else() {
     for notice in notices() {
         assert_eq!(
             pasted(&notice),
-            argvs(&[&["fetch", "--prune", "--tags", "origin"], &["branch", "-D", a]]),
+            argvs(&[
+                &["fetch", "--prune", "--tags", "origin"],
+                &["merge-base", "--is-ancestor", a, "ended-$(touch${IFS}x)"],
+                &["branch", "-D", a]
+            ]),
             "{notice}"
         );
     }
