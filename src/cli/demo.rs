@@ -251,6 +251,7 @@ fn replacements(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
         let request = ReplaceRequest {
             branch: scenario::TARGET.to_string(),
             source: format!("origin/{}", scenario::SOURCE),
+            source_name: None,
             strategy,
             tag: None,
             remote: "origin".into(),
@@ -300,6 +301,7 @@ fn developer(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
     let request = ReplaceRequest {
         branch: scenario::TARGET.to_string(),
         source: format!("origin/{}", scenario::SOURCE),
+        source_name: None,
         strategy: Strategy::Recreate,
         tag: None,
         remote: "origin".into(),

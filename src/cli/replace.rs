@@ -83,6 +83,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let request = ReplaceRequest {
         branch: args.branch.expect("clap requires BRANCH"),
         source: args.source.expect("clap requires --from"),
+        source_name: None,
         strategy,
         tag: args.tag,
         remote: c.remote.clone(),

@@ -139,9 +139,10 @@ pub fn playbook(d: &ReplaceDecision) -> String {
     out.push_str("\n[[steps]]\ndo = \"replace\"\n");
     out.push_str(&format!("branch = {}\n", toml_string(&d.branch)));
     out.push_str(&format!(
-        "# {} at the time of the figures\nfrom = {}\n",
+        "# {} at the time of the figures\nfrom = {}\nfrom-name = {}\n",
         d.source_name,
-        toml_string(&d.source.to_hex())
+        toml_string(&d.source.to_hex()),
+        toml_string(&d.source_name)
     ));
     out.push_str(&format!("strategy = {}\n", toml_string(d.strategy.name())));
     out.push_str(&format!("tag = {}\n", toml_string(&d.tag)));

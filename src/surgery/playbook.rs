@@ -137,6 +137,10 @@ enum StepSpec<S> {
     Replace {
         branch: String,
         from: String,
+        /// How to name `from` in what lasts (commit messages, the tag, the notice) when
+        /// `from` pins it by id, e.g. `origin/stable/mitaka`.
+        #[serde(default)]
+        from_name: Option<String>,
         strategy: S,
         #[serde(default)]
         tag: Option<String>,
@@ -326,17 +330,25 @@ fn expand(
         Strategy::from_name(&name).ok_or(Unfilled::Strategy(name))
     };
     Ok(match step {
-        StepSpec::Replace { branch, from, strategy, tag, remote, followups, for_review } => {
-            StepSpec::Replace {
-                branch: f(branch)?,
-                from: f(from)?,
-                strategy: read_strategy(strategy)?,
-                tag: fo(tag)?,
-                remote: f(remote)?,
-                followups: followups.iter().map(f).collect::<Result<_, _>>()?,
-                for_review: *for_review,
-            }
-        }
+        StepSpec::Replace {
+            branch,
+            from,
+            from_name,
+            strategy,
+            tag,
+            remote,
+            followups,
+            for_review,
+        } => StepSpec::Replace {
+            branch: f(branch)?,
+            from: f(from)?,
+            from_name: fo(from_name)?,
+            strategy: read_strategy(strategy)?,
+            tag: fo(tag)?,
+            remote: f(remote)?,
+            followups: followups.iter().map(f).collect::<Result<_, _>>()?,
+            for_review: *for_review,
+        },
         StepSpec::Eol { branch, tag, remote } => {
             StepSpec::Eol { branch: f(branch)?, tag: fo(tag)?, remote: f(remote)? }
         }
@@ -395,6 +407,7 @@ impl Playbook {
                 StepSpec::Replace {
                     branch,
                     from,
+                    from_name,
                     strategy,
                     tag,
                     remote,
@@ -404,6 +417,7 @@ impl Playbook {
                     let request = ReplaceRequest {
                         branch: branch.clone(),
                         source: from.clone(),
+                        source_name: from_name.clone(),
                         strategy: *strategy,
                         tag: tag.clone(),
                         remote: remote.clone(),

@@ -249,6 +249,19 @@ fn enter_throughout_writes_a_playbook_that_runs_as_written_and_changes_nothing()
         "the merge takes the source's tree"
     );
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old), "waits for review");
+    // What lasts names the source as the user chose it, the id beside it (issue 26, item
+    // 9): the merge commit, the tag's message, the notice.
+    let merge = git(&w.server, &["log", "--merges", "-1", "--format=%s%n%b", &pushed.to_hex()]);
+    assert!(
+        merge.starts_with("Merge origin/stable/mitaka into stable/liberty")
+            && merge.contains(&w.source.to_hex()),
+        "{merge}"
+    );
+    let tag =
+        git(&w.server, &["for-each-ref", "--format=%(contents)", "refs/tags/liberty-early-demise"]);
+    assert!(tag.contains("replaced by origin/stable/mitaka ("), "{tag}");
+    let notice = git_regraft_stdout(regraft(&w.clone).arg("notice"));
+    assert!(notice.contains("replaced by origin/stable/mitaka with"), "{notice}");
 }
 
 #[test]

@@ -999,3 +999,33 @@ fn a_dry_run_says_how_each_step_stands_in_this_repository() {
     let push = step_block(&out, "fast-forward stable/liberty");
     assert!(push.iter().any(|l| l.contains("now:    BLOCKED")), "{push:?}\n{out}");
 }
+
+/// A tag left by an earlier run (aborted after tagging) is kept as it is, so its message may
+/// say another strategy or source than this run: the plan says so, quoting it.
+#[test]
+fn a_plan_says_when_the_old_tip_s_tag_is_kept_with_another_message() {
+    let w = world(true);
+    git(
+        &w.clone,
+        &[
+            "tag",
+            "-a",
+            "-m",
+            "Old tip, kept for the recreate strategy",
+            "liberty-early-demise",
+            "origin/stable/liberty",
+        ],
+    );
+    let (code, out) = run(regraft(&w.clone).args(replace_args("merge")));
+    assert_eq!(code, Some(0), "{out}");
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("the tag liberty-early-demise is here already (an earlier run made it) and is kept as it is; its message reads \"Old tip, kept for the recreate strategy\""),
+        "{out}"
+    );
+    // Without such a tag, no note.
+    git(&w.clone, &["tag", "-d", "liberty-early-demise"]);
+    let (code, out) = run(regraft(&w.clone).args(replace_args("merge")));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("is here already"), "{out}");
+}

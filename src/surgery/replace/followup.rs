@@ -153,10 +153,13 @@ pub(super) fn new_commit(
         .unwrap_or_default();
     let (subject, parents) = match request.strategy {
         Strategy::Merge => (
-            format!("Merge {} into {}, taking its tree", request.source, request.branch),
+            format!("Merge {} into {}, taking its tree", request.source_label(), request.branch),
             vec![old, source],
         ),
-        _ => (format!("Replace {} with the tree of {}", request.branch, request.source), vec![old]),
+        _ => (
+            format!("Replace {} with the tree of {}", request.branch, request.source_label()),
+            vec![old],
+        ),
     };
     let mut text = format!("tree {tree}\n");
     for parent in &parents {
@@ -165,7 +168,7 @@ pub(super) fn new_commit(
     text.push_str(&format!(
         "author {author}\ncommitter {committer}\n\n{subject}\n\nThe tree is exactly {source_name}'s ({source}){count}\n\
          not on {branch} ({old}). The old tip is kept by a tag.\n",
-        source_name = request.source,
+        source_name = request.source_label(),
         branch = request.branch,
     ));
     if request.review.is_some() || request.for_review {

@@ -108,6 +108,10 @@ pub struct ReplaceRequest {
     pub branch: String,
     /// Any commit, e.g. `origin/stable/mitaka`.
     pub source: String,
+    /// How the user named the source, when `source` pins it by id (a playbook the guide
+    /// wrote): lasting artifacts (the merge or megapatch commit, the tag, the notice) name
+    /// the source by it, with the id beside it.
+    pub source_name: Option<String>,
     pub strategy: Strategy,
     /// The old tip's tag (default `<series>-early-demise`).
     pub tag: Option<String>,
@@ -122,6 +126,14 @@ pub struct ReplaceRequest {
     /// Megapatch and merge: push the commit (and its follow-ups) for review instead of
     /// straight to the branch, which then moves when the review merges.
     pub for_review: bool,
+}
+
+impl ReplaceRequest {
+    /// Returns the source as the user named it, for what lasts: commit messages, the tag,
+    /// the notice.
+    pub fn source_label(&self) -> &str {
+        self.source_name.as_deref().unwrap_or(&self.source)
+    }
 }
 
 /// Returns the series of `stable/<series>` (or `unmaintained/<series>`).
@@ -225,6 +237,26 @@ pub(crate) fn leased_delete(remote: &str, branch: &str, tip: ObjectId, also: &st
     )
 }
 
+/// Says so when the old tip's tag is here already (an earlier run made it, then was
+/// aborted) with another message than this plan would write: it is kept as it is, so what
+/// it says may no longer be what is done.
+fn reused_tag_note(repo: &Repo, old: &OldTip, why: &str) -> Result<Option<String>, ReplaceError> {
+    let reference = format!("refs/tags/{}", old.tag);
+    if repo.reference_target(&reference)?.is_none() {
+        return Ok(None);
+    }
+    let out = repo.git().output(&["for-each-ref", "--format=%(contents)", &reference])?;
+    let message = String::from_utf8_lossy(&out);
+    let message = message.trim_end();
+    Ok((message != why).then(|| {
+        format!(
+            "the tag {} is here already (an earlier run made it) and is kept as it is; its message reads \"{}\"; give --tag NAME for a tag that says what this run does",
+            old.tag,
+            message.lines().next().unwrap_or_default()
+        )
+    }))
+}
+
 /// The first steps of every surgery: fetch the old tip, tag it, push the tag, verify it.
 fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
     let reference = format!("refs/heads/{branch}");
@@ -278,10 +310,11 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
     let (source, old) = check_request(repo, request)?;
     let why = format!(
         "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
-        request.source,
+        request.source_label(),
         source.short(),
         strategy.name()
     );
+    let reused = reused_tag_note(repo, &old, &why)?;
     let mut steps = tag_steps(remote, branch, &old, &why);
     if let Some(target) = request.review.as_ref().filter(|t| t.rest_branches) {
         tag_through_rest(&mut steps, target, branch, &old, &why);
@@ -312,7 +345,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
     Ok(Plan {
         operation: format!(
             "replace {branch} on {remote} by {} ({})",
-            request.source,
+            request.source_label(),
             strategy.name()
         ),
         remote: remote.to_string(),
@@ -321,12 +354,12 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
             branch: branch.to_string(),
             remote: remote.to_string(),
             strategy: BranchChange::Replaced(strategy),
-            source: Some(request.source.clone()),
+            source: Some(request.source_label().to_string()),
             old: old.commit,
             new: Some(final_tip),
             tag: old.tag.clone(),
         }),
-        notes: gitreview_note(repo, request, source)?.into_iter().collect(),
+        notes: gitreview_note(repo, request, source)?.into_iter().chain(reused).collect(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
     })
 }

@@ -107,7 +107,7 @@ pub(super) fn recreate_steps(
         steps.push(abandon_step(
             target,
             branch,
-            &format!("{branch} is recreated from {}", request.source),
+            &format!("{branch} is recreated from {}", request.source_label()),
         ));
     }
     let delete = leased_delete(remote, branch, old.commit, "");
@@ -141,7 +141,7 @@ pub(super) fn reset_steps(
         steps.push(abandon_step(
             target,
             branch,
-            &format!("{branch} is reset to {}", request.source),
+            &format!("{branch} is reset to {}", request.source_label()),
         ));
     }
     steps.push(leased_push(
