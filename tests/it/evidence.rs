@@ -308,3 +308,40 @@ fn adapted_means_git_sees_another_patch_on_the_kolla_like_sample() {
     assert_eq!(d.summary().adapted, adapted);
     assert!(adapted > 0);
 }
+
+#[test]
+fn policy_upstream_takes_the_same_evidence() {
+    // Before: an adapted backport named only by a kernel or Django marker was
+    // "not-on-upstream", and its policy refused it.
+    let (_tmp, s) = forward_scenario();
+    configure_pattern(&s);
+    let policy = regraft::analysis::policy::load(None).expect("built-in policy");
+    let last_merge = s.forward_merges.last().expect("forward merges").to_hex();
+    let range = format!("{last_merge}..{LTS}");
+    let report = regraft::analysis::policy::check(
+        &open(&s.dir),
+        &policy,
+        &range,
+        Some("unmaintained"),
+        Some(MAIN),
+    )
+    .expect("checks");
+    let d = compute(&s);
+    let marked = [Style::Kernel, Style::KernelBracket, Style::Django, Style::Configured];
+    let mut checked = 0;
+    for b in s.backports.iter().filter(|b| !b.shared && marked.contains(&b.style)) {
+        let verdict = report.commits.iter().find(|v| v.commit == b.backport).expect("judged");
+        assert!(verdict.classes.contains(&"on-upstream".to_string()), "{verdict:?}");
+        assert!(entry(&d.target_only, b.backport).is_present());
+        checked += 1;
+    }
+    assert_eq!(checked, marked.len());
+    // The backport reverted on LTS: its equivalent upstream was not reverted there, so it
+    // is on upstream; the revert itself is not.
+    let (_, backport, revert) = s.reverted_on_lts;
+    let class = |commit: ObjectId| {
+        report.commits.iter().find(|v| v.commit == commit).expect("judged").classes.clone()
+    };
+    assert!(class(backport).contains(&"on-upstream".to_string()));
+    assert!(class(revert).contains(&"not-on-upstream".to_string()));
+}
