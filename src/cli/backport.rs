@@ -320,7 +320,7 @@ pub fn render(
     if !reverted.is_empty() {
         writeln!(
             out,
-            "{} picked again: present on {target}, then reverted there (--verbose names them)",
+            "{} picked again: reverted on {target} since (--verbose names them)",
             reverted.len()
         )?;
     }

@@ -205,8 +205,8 @@ pub fn render(
     if let Some(fork) = delta.shared_since {
         writeln!(
             out,
-            "  {} of {} since {} are in history both share (forward merges)",
-            count(delta.shared_commits, "commit"),
+            "  {} of {}'s commits since {} are shared (forward merges)",
+            delta.shared_commits,
             target.name,
             fork.short()
         )?;
