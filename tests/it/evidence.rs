@@ -345,3 +345,23 @@ fn policy_upstream_takes_the_same_evidence() {
     assert!(class(backport).contains(&"on-upstream".to_string()));
     assert!(class(revert).contains(&"not-on-upstream".to_string()));
 }
+
+#[test]
+fn a_revert_the_source_also_made_leaves_the_change_where_it_was() {
+    // The revert on LTS has its equivalent on main: both branches undid the change, so the
+    // original is not to bring again.
+    let (_tmp, s) = forward_scenario();
+    let (original, _, revert) = s.reverted_on_lts;
+    let f = Fixture::open(&s.dir);
+    f.checkout(MAIN);
+    f.git(&["revert", "--no-edit", &original.to_hex()]);
+    let main_revert = f.rev("HEAD");
+    // git says the two reverts are the same patch.
+    assert_eq!(git_patch_id(&s.dir, main_revert), git_patch_id(&s.dir, revert));
+    let d = compute(&s);
+    let e = entry(&d.source_only, original);
+    assert_eq!(e.reverted_by, Some(main_revert));
+    assert!(e.reverted_on_target.is_none());
+    assert!(e.is_present());
+    assert!(entry(&d.target_only, revert).is_present());
+}
