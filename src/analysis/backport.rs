@@ -115,6 +115,9 @@ pub struct Step {
     /// are skipped, it is not closed under its dependencies.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub needs_conflicting: Vec<ObjectId>,
+    /// The change was on TARGET and reverted there since: picked again, with this note.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reverted_on_target: Option<delta::Revert>,
 }
 
 /// A stage: picks reviewed and tested together.
@@ -185,10 +188,8 @@ pub fn plan(
                 Some(source) => Some(delta::delta(repo, target, source, &DeltaOptions::default())?),
                 None => None,
             };
-            let present: HashMap<ObjectId, bool> = delta
-                .iter()
-                .flat_map(|d| d.source_only.iter().map(|e| (e.commit, e.is_present())))
-                .collect();
+            let present: HashMap<ObjectId, &delta::Entry> =
+                delta.iter().flat_map(|d| d.source_only.iter().map(|e| (e.commit, e))).collect();
             for spec in specs {
                 let commit = repo.resolve_commit(spec)?;
                 let info = repo.commit_info(commit)?;
@@ -198,12 +199,13 @@ pub fn plan(
                         commit: commit.short(),
                     });
                 }
-                let is_present = present.get(&commit).copied().unwrap_or(false);
+                let known = present.get(&commit);
                 chosen.push(Chosen {
                     commit,
                     summary: info.summary,
                     parent: info.parents.first().copied(),
-                    present: is_present,
+                    present: known.is_some_and(|e| e.is_present()),
+                    reverted_on_target: known.and_then(|e| e.reverted_on_target),
                 });
             }
         }
@@ -234,6 +236,7 @@ pub fn plan(
                     summary: info.summary,
                     parent: info.parents.first().copied(),
                     present: false,
+                    reverted_on_target: None,
                 });
             }
             let mut plan = predict(repo, onto, chosen, options, progress)?;
@@ -296,6 +299,7 @@ struct Chosen {
     parent: Option<ObjectId>,
     /// Already on TARGET by some evidence.
     present: bool,
+    reverted_on_target: Option<delta::Revert>,
 }
 
 impl Chosen {
@@ -305,6 +309,7 @@ impl Chosen {
             summary: e.summary.clone(),
             parent: e.parents.first().copied(),
             present: e.is_present(),
+            reverted_on_target: e.reverted_on_target,
         }
     }
 }
@@ -328,7 +333,7 @@ fn predict(
         simulation.picks.iter().map(|p| (p.commit, p)).collect();
     let stage_size = options.stage_size.max(1);
     let (mut steps, mut stages) = (Vec::new(), Vec::<Stage>::new());
-    for Chosen { commit, summary, present, .. } in chosen {
+    for Chosen { commit, summary, present, reverted_on_target, .. } in chosen {
         let (outcome, conflicts) = match outcomes.remove(&commit) {
             None if present => (StepOutcome::Present, Vec::new()),
             None => (StepOutcome::Empty, Vec::new()),
@@ -354,6 +359,7 @@ fn predict(
             stage,
             policy_refusals: None,
             needs_conflicting: Vec::new(),
+            reverted_on_target,
         });
     }
     if let Some(check) = &options.policy {

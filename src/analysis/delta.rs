@@ -1,5 +1,5 @@
 //! What separates two branches, and which of the commits on one side are already on the
-//! other (by Change-Id, cherry-pick reference or patch-id).
+//! other (by Change-Id, cherry-pick reference, provenance marker or patch-id).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -14,6 +14,9 @@ use crate::analysis::history::{
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
 use crate::text::message;
+use crate::text::provenance::{self, PatternError, Patterns};
+
+mod evidence;
 
 /// Errors from computing a delta.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,8 @@ pub enum DeltaError {
         source = .source_name
     )]
     Shallow { git_dir: String, target_name: String, source_name: String, boundary: String },
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
 }
 
 impl ErrorOrigin for DeltaError {
@@ -36,7 +41,7 @@ impl ErrorOrigin for DeltaError {
         match self {
             DeltaError::Repo(e) => e.is_user_input(),
             DeltaError::History(e) => e.is_user_input(),
-            DeltaError::Shallow { .. } => true,
+            DeltaError::Shallow { .. } | DeltaError::Pattern(_) => true,
         }
     }
 }
@@ -70,19 +75,25 @@ pub enum Evidence {
     ChangeId,
     /// One commit's `(cherry picked from commit X)` line names the other.
     CherryPick,
+    /// Another provenance marker of one commit names the other: `commit X upstream.`,
+    /// `[ Upstream commit X ]`, `Backport of X from main`, or a `regraft.provenance`
+    /// pattern.
+    Marker,
     /// Both commits have the same stable patch-id.
     PatchId,
 }
 
 impl Evidence {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Evidence; 3] = [Evidence::ChangeId, Evidence::CherryPick, Evidence::PatchId];
+    pub const ALL: [Evidence; 4] =
+        [Evidence::ChangeId, Evidence::CherryPick, Evidence::Marker, Evidence::PatchId];
 
     /// Returns the name used in JSON and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Evidence::ChangeId => "change-id",
             Evidence::CherryPick => "cherry-pick",
+            Evidence::Marker => "marker",
             Evidence::PatchId => "patch-id",
         }
     }
@@ -93,6 +104,32 @@ impl Evidence {
 pub struct Equivalent {
     pub commit: ObjectId,
     pub by: Evidence,
+    /// For `marker`: the line, as written, that names the other commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// The equivalent is a TARGET commit in history both sides share: made on TARGET since
+    /// it forked from SOURCE's first-parent line and brought to SOURCE by a merge (a
+    /// forward merge of a stable branch into the main line).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub shared: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// A provenance marker other than a cherry-pick line: the commit it names, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marked {
+    pub commit: String,
+    pub line: String,
+}
+
+/// A SOURCE commit's equivalent on TARGET and the TARGET commit that reverted it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revert {
+    pub equivalent: ObjectId,
+    pub by: ObjectId,
 }
 
 /// One commit on one side of the delta.
@@ -106,13 +143,40 @@ pub struct Entry {
     pub patch_id: Option<ObjectId>,
     pub change_ids: Vec<String>,
     pub cherry_picked_from: Vec<String>,
+    /// Other provenance markers (see [`Evidence::Marker`]), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<Marked>,
+    /// The commits its `This reverts commit X` lines name, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reverts: Vec<String>,
     pub equivalents: Vec<Equivalent>,
+    /// Present, but no equivalent has its patch-id: the change was adapted (a non-merge
+    /// commit only).
+    #[serde(default)]
+    pub adapted: bool,
+    /// The commit on its own side that reverted it (and was not reverted in turn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverted_by: Option<ObjectId>,
+    /// For a SOURCE commit: every equivalent on TARGET was reverted there by a commit
+    /// with no equivalent on SOURCE, so the change is not on TARGET after all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverted_on_target: Option<Revert>,
+    /// For a SOURCE commit with no equivalent: TARGET commits with the same subject (less
+    /// bracketed tags and pull-request numbers). A hint, never counted as evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub possibly_present: Vec<ObjectId>,
 }
 
 impl Entry {
-    /// Tells whether some evidence says this change is already on the other side.
+    /// Tells whether some evidence says this change is already on the other side (and,
+    /// for a SOURCE commit, was not reverted there since).
     pub fn is_present(&self) -> bool {
-        !self.equivalents.is_empty()
+        !self.equivalents.is_empty() && self.reverted_on_target.is_none()
+    }
+
+    /// Tells whether the change is present but adapted: no equivalent has its patch-id.
+    pub fn is_adapted(&self) -> bool {
+        self.adapted
     }
 
     /// Tells whether one of the equivalents has this kind of evidence.
@@ -121,11 +185,25 @@ impl Entry {
     }
 }
 
-/// A `(cherry picked from commit X)` line naming an object the repository does not have.
+/// A provenance line naming a commit the repository does not have, or an abbreviation
+/// that stands for several (as `git rev-parse X^{commit}` says).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnresolvedReference {
     pub commit: ObjectId,
     pub reference: String,
+    #[serde(default)]
+    pub why: Unresolved,
+}
+
+/// Why a reference names no commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unresolved {
+    /// The repository has no such commit.
+    #[default]
+    Missing,
+    /// The abbreviation is ambiguous: git would not choose, nor does regraft.
+    Ambiguous,
 }
 
 /// What separates TARGET from SOURCE: the schema of `git regraft delta --json`.
@@ -138,8 +216,16 @@ pub struct Delta {
     pub source_only: Vec<Entry>,
     /// Commits reachable from TARGET but not SOURCE, oldest first in topological order.
     pub target_only: Vec<Entry>,
-    /// Cherry-pick lines, on either side, naming commits the repository does not have.
+    /// Provenance lines naming commits the repository does not have, or ambiguously.
     pub unresolved_references: Vec<UnresolvedReference>,
+    /// Where TARGET forked from SOURCE's first-parent line, when that is not the merge
+    /// base: the history both sides share then holds TARGET commits made since (brought
+    /// to SOURCE by forward merges), and they count as TARGET's evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_since: Option<ObjectId>,
+    /// How many commits that shared history holds (0 without `shared_since`).
+    #[serde(default)]
+    pub shared_commits: usize,
 }
 
 /// Figures a release manager reads at a glance.
@@ -151,10 +237,17 @@ pub struct DeltaSummary {
     pub target_merges: usize,
     /// Non-merge SOURCE commits with at least one equivalent on TARGET.
     pub present: usize,
-    /// Non-merge SOURCE commits with evidence of each kind, in [`Evidence::ALL`] order.
-    pub present_by: [usize; 3],
+    /// Present non-merge SOURCE commits with evidence of each kind, in [`Evidence::ALL`]
+    /// order.
+    pub present_by: [usize; 4],
+    /// Present SOURCE commits no equivalent of which has their patch-id.
+    pub adapted: usize,
     /// Non-merge SOURCE commits with no equivalent: what a backport would bring.
     pub to_bring: usize,
+    /// Of those, the ones whose equivalents were reverted on TARGET.
+    pub reverted_on_target: usize,
+    /// Of those, the ones with a subject-only hint.
+    pub possibly_present: usize,
     /// Non-merge TARGET commits with an equivalent on SOURCE.
     pub target_present: usize,
 }
@@ -176,11 +269,14 @@ impl Delta {
             s.source_changes += 1;
             if entry.is_present() {
                 s.present += 1;
+                s.adapted += usize::from(entry.is_adapted());
+                for (count, by) in s.present_by.iter_mut().zip(Evidence::ALL) {
+                    *count += usize::from(entry.has(by));
+                }
             } else {
                 s.to_bring += 1;
-            }
-            for (count, by) in s.present_by.iter_mut().zip(Evidence::ALL) {
-                *count += usize::from(entry.has(by));
+                s.reverted_on_target += usize::from(entry.reverted_on_target.is_some());
+                s.possibly_present += usize::from(!entry.possibly_present.is_empty());
             }
         }
         for entry in &self.target_only {
@@ -234,9 +330,17 @@ fn compute(
             source_only: Vec::new(),
             target_only: Vec::new(),
             unresolved_references: Vec::new(),
+            shared_since: None,
+            shared_commits: 0,
         };
         return Ok((delta, HashMap::new()));
     }
+    let patterns = Patterns::new(
+        &repo
+            .git()
+            .config_get_all("regraft.provenance")
+            .map_err(|e| DeltaError::History(HistoryError::Git(e)))?,
+    )?;
 
     // The two `git log` processes walk at once, and the patch processes diff each commit
     // as soon as a list names it (for patch-ids alone, as soon as its paths show that it
@@ -275,12 +379,26 @@ fn compute(
         Some(found) => found?,
         None => merge_bases_off(git, &target_tip, &source_tip, &source_side, &target_side)?,
     };
-    check_not_cut(repo, &target_tip, &source_tip, &merge_bases, [&source_side, &target_side])?;
-    let patches = wanted.into_inner().expect("no reader panicked").finish()?;
+    let mut wanted = wanted.into_inner().expect("no reader panicked");
+    let fork = fork_off_first_parent(&source_tip, &source_side);
+    let shared_since = fork.filter(|f| merge_bases.as_slice() != [*f] && !merge_bases.is_empty());
+    let shared_side = match shared_since {
+        Some(fork) => shared_history(git, fork, &merge_bases, &mut wanted)?,
+        None => Vec::new(),
+    };
+    check_not_cut(
+        repo,
+        &target_tip,
+        &source_tip,
+        &merge_bases,
+        [&source_side, &target_side, &shared_side],
+    )?;
+    let patches = wanted.finish()?;
 
-    let mut source_only = entries(&source_side, &patches);
-    let mut target_only = entries(&target_side, &patches);
-    let unresolved_references = link_equivalents(repo, &mut source_only, &mut target_only)?;
+    let mut source_only = entries(&source_side, &patches, &patterns);
+    let mut target_only = entries(&target_side, &patches, &patterns);
+    let shared = entries(&shared_side, &patches, &patterns);
+    let unresolved_references = evidence::link(repo, &mut source_only, &mut target_only, &shared)?;
     let delta = Delta {
         target: target_tip,
         source: source_tip,
@@ -288,8 +406,51 @@ fn compute(
         source_only,
         target_only,
         unresolved_references,
+        shared_since,
+        shared_commits: shared.len(),
     };
     Ok((delta, patches))
+}
+
+/// Returns the first commit on SOURCE's first-parent line that TARGET also has (the
+/// merge base when TARGET forked from that line and was never merged into it), or `None`
+/// when SOURCE adds nothing or its line ends at a root of its own.
+fn fork_off_first_parent(source: &Tip, source_side: &[CommitRecord]) -> Option<ObjectId> {
+    if source_side.is_empty() {
+        return None;
+    }
+    let by_id: HashMap<ObjectId, &CommitRecord> = source_side.iter().map(|c| (c.id, c)).collect();
+    let mut at = source.commit;
+    while let Some(commit) = by_id.get(&at) {
+        at = *commit.parents.first()?;
+    }
+    Some(at)
+}
+
+/// Reads the commits both sides share that came after `fork` (everything the merge bases
+/// reach and `fork` does not): TARGET's own commits since it forked from SOURCE's
+/// first-parent line, which forward merges brought into SOURCE. Their patches are wanted
+/// as TARGET's side's.
+fn shared_history(
+    git: &crate::git::Git,
+    fork: ObjectId,
+    merge_bases: &[ObjectId],
+    wanted: &mut Wanted<'_>,
+) -> Result<Vec<CommitRecord>, HistoryError> {
+    let mut seen = HashSet::new();
+    let mut shared = Vec::new();
+    for base in merge_bases.iter().filter(|b| **b != fork) {
+        let mut fresh = HashSet::new();
+        let listed = history::list_commits(git, fork, *base, WithPaths::Yes, |commit, touched| {
+            if seen.insert(commit.id) {
+                fresh.insert(commit.id);
+                wanted.add(1, commit, touched)?;
+            }
+            Ok(())
+        })?;
+        shared.extend(listed.into_iter().filter(|c| fresh.contains(&c.id)));
+    }
+    Ok(shared)
 }
 
 /// The commits whose patches are wanted, found while the two sides are read: with changes
@@ -465,7 +626,7 @@ fn check_not_cut(
     target: &Tip,
     source: &Tip,
     merge_bases: &[ObjectId],
-    sides: [&[CommitRecord]; 2],
+    sides: [&[CommitRecord]; 3],
 ) -> Result<(), DeltaError> {
     let boundary: HashSet<ObjectId> = repo.shallow_boundary()?.into_iter().collect();
     if boundary.is_empty() {
@@ -483,7 +644,11 @@ fn check_not_cut(
     })
 }
 
-fn entries(side: &[CommitRecord], patches: &HashMap<ObjectId, Patch>) -> Vec<Entry> {
+fn entries(
+    side: &[CommitRecord],
+    patches: &HashMap<ObjectId, Patch>,
+    patterns: &Patterns,
+) -> Vec<Entry> {
     side.iter()
         .map(|c| Entry {
             commit: c.id,
@@ -493,124 +658,16 @@ fn entries(side: &[CommitRecord], patches: &HashMap<ObjectId, Patch>) -> Vec<Ent
             patch_id: patches.get(&c.id).and_then(|p| p.patch_id),
             change_ids: message::change_ids(&c.message),
             cherry_picked_from: message::cherry_picked_from(&c.message),
+            markers: provenance::markers(&c.message, patterns)
+                .into_iter()
+                .map(|m| Marked { commit: m.commit, line: m.line })
+                .collect(),
+            reverts: provenance::reverts(&c.message),
             equivalents: Vec::new(),
+            adapted: false,
+            reverted_by: None,
+            reverted_on_target: None,
+            possibly_present: Vec::new(),
         })
         .collect()
-}
-
-/// Which side of the delta a commit is on, and where.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Place {
-    Source(usize),
-    Target(usize),
-}
-
-/// Fills in both sides' `equivalents` and returns the cherry-pick references that name
-/// objects the repository does not have.
-fn link_equivalents(
-    repo: &Repo,
-    source: &mut [Entry],
-    target: &mut [Entry],
-) -> Result<Vec<UnresolvedReference>, RepoError> {
-    let mut pairs: Vec<(usize, usize, Evidence)> = Vec::new();
-
-    let mut by_change_id: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_patch_id: HashMap<ObjectId, Vec<usize>> = HashMap::new();
-    for (t, entry) in target.iter().enumerate() {
-        for id in &entry.change_ids {
-            by_change_id.entry(id.as_str()).or_default().push(t);
-        }
-        if let Some(patch_id) = entry.patch_id {
-            by_patch_id.entry(patch_id).or_default().push(t);
-        }
-    }
-    for (s, entry) in source.iter().enumerate() {
-        for id in &entry.change_ids {
-            for &t in by_change_id.get(id.as_str()).into_iter().flatten() {
-                pairs.push((s, t, Evidence::ChangeId));
-            }
-        }
-        for &t in entry.patch_id.and_then(|p| by_patch_id.get(&p)).into_iter().flatten() {
-            pairs.push((s, t, Evidence::PatchId));
-        }
-    }
-
-    let places = CommitIndex::new(source, target);
-    let mut unresolved = Vec::new();
-    let referencing = source
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (Place::Source(i), e))
-        .chain(target.iter().enumerate().map(|(i, e)| (Place::Target(i), e)));
-    for (place, entry) in referencing {
-        for reference in &entry.cherry_picked_from {
-            match places.resolve(repo, reference)? {
-                Resolved::InDelta(other) => match (place, other) {
-                    (Place::Source(s), Place::Target(t)) | (Place::Target(t), Place::Source(s)) => {
-                        pairs.push((s, t, Evidence::CherryPick));
-                    }
-                    _ => {}
-                },
-                Resolved::Elsewhere => {}
-                Resolved::Missing => unresolved.push(UnresolvedReference {
-                    commit: entry.commit,
-                    reference: reference.clone(),
-                }),
-            }
-        }
-    }
-
-    pairs.sort_unstable_by_key(|&(s, t, by)| (s, t, by));
-    pairs.dedup();
-    for &(s, t, by) in &pairs {
-        source[s].equivalents.push(Equivalent { commit: target[t].commit, by });
-    }
-    pairs.sort_unstable_by_key(|&(s, t, by)| (t, s, by));
-    for &(s, t, by) in &pairs {
-        target[t].equivalents.push(Equivalent { commit: source[s].commit, by });
-    }
-    Ok(unresolved)
-}
-
-enum Resolved {
-    InDelta(Place),
-    Elsewhere,
-    Missing,
-}
-
-/// Finds delta commits by full or abbreviated hex name.
-struct CommitIndex {
-    sorted: Vec<(String, Place)>,
-}
-
-impl CommitIndex {
-    fn new(source: &[Entry], target: &[Entry]) -> Self {
-        let mut sorted: Vec<(String, Place)> = source
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.commit.to_hex(), Place::Source(i)))
-            .chain(target.iter().enumerate().map(|(i, e)| (e.commit.to_hex(), Place::Target(i))))
-            .collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        CommitIndex { sorted }
-    }
-
-    fn resolve(&self, repo: &Repo, reference: &str) -> Result<Resolved, RepoError> {
-        let start = self.sorted.partition_point(|(hex, _)| hex.as_str() < reference);
-        let mut matches =
-            self.sorted[start..].iter().take_while(|(hex, _)| hex.starts_with(reference));
-        match (matches.next(), matches.next()) {
-            (Some((_, place)), None) => return Ok(Resolved::InDelta(*place)),
-            // Too short to tell which: no evidence, but the object is there.
-            (Some(_), Some(_)) => return Ok(Resolved::Elsewhere),
-            (None, _) => {}
-        }
-        // Not in the delta: it may still be a commit older than the merge base or on
-        // another branch, which is no evidence either way.
-        Ok(if repo.find_commit_by_prefix(reference)?.is_some() {
-            Resolved::Elsewhere
-        } else {
-            Resolved::Missing
-        })
-    }
 }

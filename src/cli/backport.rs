@@ -316,6 +316,14 @@ pub fn render(
         if stages == 1 { "" } else { "s" },
         plan.final_tree.short()
     )?;
+    let reverted: Vec<_> = plan.steps.iter().filter_map(|s| s.reverted_on_target).collect();
+    if !reverted.is_empty() {
+        writeln!(
+            out,
+            "{} picked again: reverted on {target} since (--verbose names them)",
+            reverted.len()
+        )?;
+    }
     if plan.steps.iter().any(|s| s.policy_refusals.is_some()) {
         let n = plan.refused_by_policy();
         writeln!(out, "{n} commits the policy's phase would refuse (--verbose says why)")?;
@@ -370,6 +378,14 @@ pub fn render(
             if !step.needs_conflicting.is_empty() {
                 let names: Vec<String> = step.needs_conflicting.iter().map(|c| c.short()).collect();
                 writeln!(out, "        needs conflicting {}", names.join(", "))?;
+            }
+            if let Some(revert) = step.reverted_on_target {
+                writeln!(
+                    out,
+                    "        present as {}, then reverted on {target} by {}",
+                    revert.equivalent.short(),
+                    revert.by.short()
+                )?;
             }
         }
         writeln!(out)?;

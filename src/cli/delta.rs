@@ -4,7 +4,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use console::Style;
-use regraft::analysis::delta::{self, Delta, DeltaError, DeltaOptions, Entry, Evidence};
+use regraft::analysis::delta::{
+    self, Delta, DeltaError, DeltaOptions, Entry, Evidence, Unresolved,
+};
 use regraft::git::repo::{Repo, RepoError};
 use regraft::text::visible::visible_line;
 
@@ -14,14 +16,24 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft delta stable/liberty stable/mitaka
   git regraft delta --verbose origin/stable/liberty origin/stable/mitaka
-  git regraft delta --json liberty-early-demise f10a625a > delta.json";
+  git regraft delta --json liberty-early-demise f10a625a > delta.json
+  git config --add regraft.provenance '^Upstream-Id: ([0-9a-f]+)$'
+  git regraft delta --verbose stable/5.1.x main";
 
 /// Show what separates TARGET from SOURCE and what of SOURCE is already on TARGET
 ///
 /// Lists the merge bases, the commits only on SOURCE (what a backport would bring) and
 /// only on TARGET, and for each SOURCE commit whether it is already on TARGET and by which
 /// evidence: the same Gerrit Change-Id, a `(cherry picked from commit X)` line naming the
-/// other commit (either way), or the same stable patch-id (as `git patch-id --stable`).
+/// other commit (either way), another provenance marker (`commit X upstream.`,
+/// `[ Upstream commit X ]`, `Backport of X from main`, or a pattern of the multi-valued
+/// `regraft.provenance` git config with one capture group for the commit), or the same
+/// stable patch-id (as `git patch-id --stable`). Abbreviated ids resolve as
+/// `git rev-parse X^{commit}` resolves them; an ambiguous one is reported, not guessed.
+///
+/// TARGET's commits in history both sides share count too (an LTS branch merged forward
+/// into the main line). A change present on TARGET and then reverted there (by a commit
+/// SOURCE lacks) is left to bring. A subject-only match is a hint, never evidence.
 ///
 /// TARGET and SOURCE are anything git accepts as a commit: branches, remote-tracking
 /// branches, tags, full or abbreviated ids.
@@ -55,6 +67,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         super::write_json(ui, &delta)?;
     } else {
         render(&mut ui.out(), ui, &delta, super::Detail::verbose(args.verbose))?;
+    }
+    // Regression: with both sides one commit, delta suggested `deps X X` and `compare X X`.
+    if !args.json && delta.target.commit != delta.source.commit {
         ui.status(&format!(
             "next: `git regraft deps {t} {s} --for REV` (what a fix needs), `git regraft compare {t} {s}` (the options, measured)",
             t = regraft::git::quote(&delta.target.name),
@@ -149,8 +164,17 @@ pub fn render(
     for (by, count) in Evidence::ALL.iter().zip(s.present_by) {
         writeln!(out, "    by {:<12} {:>6}", by.name(), count)?;
     }
+    if s.adapted > 0 {
+        writeln!(out, "    {:<15} {:>6}  (present, another patch)", "adapted", s.adapted)?;
+    }
     let to_bring = format!("  left to bring: {:>6}", s.to_bring);
     writeln!(out, "{}", ui.paint(&bold, &to_bring))?;
+    if s.reverted_on_target > 0 {
+        writeln!(out, "    present, then reverted on {}: {}", target.name, s.reverted_on_target)?;
+    }
+    if s.possibly_present > 0 {
+        writeln!(out, "    possibly present (same subject only): {}", s.possibly_present)?;
+    }
     writeln!(
         out,
         "only on {}: {} ({}, {}), {} of the changes also on {}",
@@ -161,28 +185,51 @@ pub fn render(
         s.target_present,
         source.name
     )?;
-    if !delta.unresolved_references.is_empty() {
+    let ambiguous =
+        delta.unresolved_references.iter().filter(|r| r.why == Unresolved::Ambiguous).count();
+    let missing = delta.unresolved_references.len() - ambiguous;
+    if missing > 0 {
         writeln!(
             out,
             "  {} naming a commit this repository does not have",
-            count(delta.unresolved_references.len(), "cherry-pick line")
+            count(missing, "provenance line")
+        )?;
+    }
+    if ambiguous > 0 {
+        writeln!(
+            out,
+            "  {} naming an abbreviated id that stands for several commits",
+            count(ambiguous, "provenance line")
+        )?;
+    }
+    if let Some(fork) = delta.shared_since {
+        writeln!(
+            out,
+            "  {} of {}'s commits since {} are shared (forward merges)",
+            delta.shared_commits,
+            target.name,
+            fork.short()
         )?;
     }
     if verbose {
         writeln!(out)?;
         writeln!(out, "only on {} (oldest first):", source.name)?;
         for entry in &delta.source_only {
-            write_entry(out, ui, entry)?;
+            write_entry(out, ui, entry, &target.name)?;
         }
         writeln!(out)?;
         writeln!(out, "only on {} (oldest first):", target.name)?;
         for entry in &delta.target_only {
-            write_entry(out, ui, entry)?;
+            write_entry(out, ui, entry, &target.name)?;
         }
         for r in &delta.unresolved_references {
+            let why = match r.why {
+                Unresolved::Missing => "which is not in this repository",
+                Unresolved::Ambiguous => "which is ambiguous (git would not choose)",
+            };
             writeln!(
                 out,
-                "unresolved: {} names {}, which is not in this repository",
+                "unresolved: {} names {}, {why}",
                 r.commit.short(),
                 visible_line(&r.reference)
             )?;
@@ -192,6 +239,7 @@ pub fn render(
             out,
             "+ only on this side   = also on the other side (evidence: commit)   M merge"
         )?;
+        writeln!(out, "~ present (adapted): on the other side with another patch")?;
     } else {
         writeln!(out)?;
         writeln!(out, "List every commit with --verbose; all data with --json.")?;
@@ -204,9 +252,26 @@ fn count(n: usize, thing: &str) -> String {
     if n == 1 { format!("1 {thing}") } else { format!("{n} {thing}s") }
 }
 
-fn write_entry(out: &mut impl Write, ui: &Ui, entry: &Entry) -> std::io::Result<()> {
+/// Returns `line` with every run of more than 12 hex digits cut to 10, as ids are shown.
+fn short_ids(line: &str) -> String {
+    let mut out = String::new();
+    for word in line.split_inclusive(|c: char| !c.is_ascii_hexdigit()) {
+        let hex = word.trim_end_matches(|c: char| !c.is_ascii_hexdigit());
+        if hex.len() > 12 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            out.push_str(&hex[..10]);
+            out.push_str(&word[hex.len()..]);
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+fn write_entry(out: &mut impl Write, ui: &Ui, entry: &Entry, target: &str) -> std::io::Result<()> {
     let (mark, style) = if entry.merge {
         ("M", Style::new().dim())
+    } else if entry.is_adapted() {
+        ("~", Style::new().green())
     } else if entry.is_present() {
         ("=", Style::new().green())
     } else {
@@ -218,13 +283,40 @@ fn write_entry(out: &mut impl Write, ui: &Ui, entry: &Entry) -> std::io::Result<
         entry.commit.short(),
         visible_line(&entry.summary)
     );
-    if entry.is_present() {
+    if !entry.equivalents.is_empty() {
         let evidence: Vec<String> = entry
             .equivalents
             .iter()
-            .map(|e| format!("{}: {}", e.by.name(), e.commit.short()))
+            .map(|e| {
+                let shared = if e.shared { ", shared" } else { "" };
+                match &e.marker {
+                    Some(marker) => format!(
+                        "marker `{}`: {}{shared}",
+                        visible_line(&short_ids(marker)),
+                        e.commit.short()
+                    ),
+                    None => format!("{}: {}{shared}", e.by.name(), e.commit.short()),
+                }
+            })
             .collect();
         line.push_str(&format!("  ({})", evidence.join(", ")));
     }
-    writeln!(out, "{line}")
+    writeln!(out, "{line}")?;
+    if let Some(revert) = entry.reverted_on_target {
+        writeln!(
+            out,
+            "      present as {}, then reverted on {} by {}",
+            revert.equivalent.short(),
+            visible_line(target),
+            revert.by.short()
+        )?;
+    }
+    if let Some(by) = entry.reverted_by {
+        writeln!(out, "      reverted on its own side by {}", by.short())?;
+    }
+    if !entry.possibly_present.is_empty() {
+        let hints: Vec<String> = entry.possibly_present.iter().map(|c| c.short()).collect();
+        writeln!(out, "      possibly present (same subject only): {}", hints.join(", "))?;
+    }
+    Ok(())
 }

@@ -9,4 +9,14 @@ impl Git {
         let value = String::from_utf8_lossy(&out).trim().to_string();
         Ok(Some(value).filter(|v| code == 0 && !v.is_empty()))
     }
+
+    /// Returns every value of the multi-valued `key` in the order git reads them, none when
+    /// unset (`config --get-all`).
+    pub fn config_get_all(&self, key: &str) -> Result<Vec<String>, GitError> {
+        let (code, out) = self.output_with_env(&["config", "--get-all", key], &[], &[1])?;
+        if code != 0 {
+            return Ok(Vec::new());
+        }
+        Ok(String::from_utf8_lossy(&out).lines().map(str::to_string).collect())
+    }
 }

@@ -241,3 +241,38 @@ pub fn merge_tree_once(
     let (code, stdout) = git.output_with_env(&args, env, &[1])?;
     Ok(MergeTreeOutput { clean: code == 0, stdout, argv: format!("git {}", args.join(" ")) })
 }
+
+/// Returns what `git cat-file --batch-check` prints for each `NAME^{commit}`, one line per
+/// name in order: `<id> commit <size>`, `<name>^{commit} missing` or
+/// `<name>^{commit} ambiguous`. With the `^{commit}` peel git counts only commits (and tags
+/// of commits) among the objects an abbreviated name could mean, as `git rev-parse` does.
+///
+/// The caller passes hex digits only: nothing else may reach git's revision parser.
+pub fn peel_to_commits(git: &Git, hex_names: &[&str]) -> Result<Vec<u8>, GitError> {
+    let mut input = Vec::new();
+    for name in hex_names {
+        debug_assert!(name.bytes().all(|b| b.is_ascii_hexdigit()));
+        input.extend_from_slice(name.as_bytes());
+        input.extend_from_slice(b"^{commit}\n");
+    }
+    git.finished(&["cat-file", "--batch-check"], &input)?.success()
+}
+
+/// Returns what `git cat-file --batch-check` prints for each name as given (hex digits
+/// only): `<id> <type> <size>`, `<name> missing` or `<name> ambiguous`.
+pub fn check_objects(git: &Git, hex_names: &[&str]) -> Result<Vec<u8>, GitError> {
+    let mut input = Vec::new();
+    for name in hex_names {
+        debug_assert!(name.bytes().all(|b| b.is_ascii_hexdigit()));
+        input.extend_from_slice(name.as_bytes());
+        input.push(b'\n');
+    }
+    git.finished(&["cat-file", "--batch-check"], &input)?.success()
+}
+
+/// Returns what `git rev-parse --disambiguate=PREFIX` prints: the full id of every object
+/// whose name starts with `prefix` (hex digits only, at least four), one a line.
+pub fn disambiguate(git: &Git, prefix: &str) -> Result<Vec<u8>, GitError> {
+    debug_assert!(prefix.len() >= 4 && prefix.bytes().all(|b| b.is_ascii_hexdigit()));
+    git.output(&["rev-parse", &format!("--disambiguate={prefix}")])
+}

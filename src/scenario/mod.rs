@@ -15,6 +15,7 @@ use crate::git::{GitError, SAMPLE_AUTHOR, SAMPLE_COMMITTER};
 use crate::oid::ObjectId;
 
 pub mod environment;
+pub mod forward;
 pub mod served;
 
 use environment::{EPOCH, change_id};
@@ -405,11 +406,29 @@ impl Writer {
 
 /// Builds the scenario in `dir` (created if needed; it should be empty).
 pub fn build(dir: &Path, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError> {
+    let (ids, counts) = import(dir, TRUNK, TARGET, |writer| Planner::new(spec).write(writer))?;
+    Ok(Scenario {
+        dir: dir.to_path_buf(),
+        liberty_fork: ids[0],
+        mitaka_fork: ids[1],
+        fix: ids[2],
+        counts,
+    })
+}
+
+/// Makes a repository in `dir` on branch `trunk`, writes a history into it with `write`
+/// through one `git fast-import`, and checks out `checkout`.
+fn import<T>(
+    dir: &Path,
+    trunk: &str,
+    checkout: &str,
+    write: impl FnOnce(&mut Writer) -> std::io::Result<T>,
+) -> Result<T, ScenarioError> {
     let io = |source| ScenarioError::Io { dir: dir.to_path_buf(), source };
     let git_error = |source| ScenarioError::Git { dir: dir.to_path_buf(), source };
     std::fs::create_dir_all(dir).map_err(io)?;
     let sample = SampleGit::new(dir, EPOCH);
-    sample.init(TRUNK).map_err(git_error)?;
+    sample.init(trunk).map_err(git_error)?;
     let mut import = sample.fast_import().map_err(git_error)?;
     let mut writer = Writer {
         input: BufWriter::new(import.take_stdin()),
@@ -418,7 +437,7 @@ pub fn build(dir: &Path, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError>
         clock: EPOCH,
         ids: BTreeMap::new(),
     };
-    let plan = Planner::new(spec).write(&mut writer);
+    let plan = write(&mut writer);
     let finished = plan.and_then(|plan| {
         writeln!(writer.input, "done")?;
         writer.input.flush()?;
@@ -427,15 +446,9 @@ pub fn build(dir: &Path, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError>
     drop(writer);
     // git's own complaint first: a stream cut short is only its consequence.
     import.finish().map_err(git_error)?;
-    let (ids, counts) = finished.map_err(io)?;
-    sample.force_checkout(TARGET).map_err(git_error)?;
-    Ok(Scenario {
-        dir: dir.to_path_buf(),
-        liberty_fork: ids[0],
-        mitaka_fork: ids[1],
-        fix: ids[2],
-        counts,
-    })
+    let written = finished.map_err(io)?;
+    sample.force_checkout(checkout).map_err(git_error)?;
+    Ok(written)
 }
 
 /// Plans the history while it is written.

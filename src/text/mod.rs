@@ -4,5 +4,6 @@
 pub mod changes;
 pub mod message;
 pub mod patch_id;
+pub mod provenance;
 pub mod toml_position;
 pub mod visible;

@@ -49,7 +49,7 @@ fn json_is_the_engine_delta_and_summary_counts_agree_with_it() {
     let verbose = stdout_of(regraft(&s.dir).args(["delta", "-v", TARGET, SOURCE]));
     let listed = verbose
         .lines()
-        .filter(|l| l.starts_with("  + ") || l.starts_with("  = ") || l.starts_with("  M "))
+        .filter(|l| ["  + ", "  = ", "  ~ ", "  M "].iter().any(|mark| l.starts_with(mark)))
         .count();
     assert_eq!(listed, engine.source_only.len() + engine.target_only.len());
 }

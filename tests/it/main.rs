@@ -10,6 +10,7 @@ mod deps;
 mod edge_history;
 mod environment;
 mod escapes;
+mod evidence;
 mod gerrit;
 mod guide;
 mod https;
