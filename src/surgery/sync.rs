@@ -379,6 +379,9 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     // The old tips whose commits are synced (or, in a dry run, would be): a branch at one
     // of them needs nothing replayed.
     let mut covered: Vec<ObjectId> = synced.iter().map(|(old, _)| *old).collect();
+    // In a dry run nothing is written: (old tip, tree it would get) of the branches this
+    // run would replay, so a branch stacked on one is counted as it would be replayed.
+    let mut would: Vec<(ObjectId, ObjectId)> = Vec::new();
     for (name, tip, rewrite, _) in to_sync {
         let mut below: Option<(&(ObjectId, ObjectId), usize)> = None;
         for pair @ (old, new) in &synced {
@@ -401,16 +404,25 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
             results.push(waiting(name, tip, first));
             continue;
         }
+        let mut start = None;
         let onto = match below {
             Some(&(old, new)) => Rewrite { old, new, ..rewrite.clone() },
-            None => rewrite.clone(),
+            None => match deepest_below(repo, tip, rewrite, &would)? {
+                Some((old, tree)) => {
+                    start = Some(tree);
+                    Rewrite { old, ..rewrite.clone() }
+                }
+                None => rewrite.clone(),
+            },
         };
         let checked_out = current.as_deref() == Some(name.as_str());
-        let result = sync_branch(&run, &mut journal, name, tip, &onto, checked_out)?;
+        let (result, tree) = sync_branch(&run, &mut journal, name, tip, &onto, start, checked_out)?;
         if matches!(result.outcome, SyncOutcome::Moved | SyncOutcome::Replayed) {
             covered.push(tip);
-            if let Some(new) = result.new {
-                synced.push((tip, new));
+            match (result.new, tree) {
+                (Some(new), _) if !options.dry_run => synced.push((tip, new)),
+                (_, Some(tree)) => would.push((tip, tree)),
+                _ => {}
             }
         }
         results.push(result);
@@ -510,6 +522,27 @@ fn earlier_syncs(
         }
     }
     Ok(pairs)
+}
+
+/// Returns the deepest of `would` (old tip, tree) whose old tip is among `tip`'s own
+/// commits since `rewrite`'s old tip.
+fn deepest_below(
+    repo: &Repo,
+    tip: ObjectId,
+    rewrite: &Rewrite,
+    would: &[(ObjectId, ObjectId)],
+) -> Result<Option<(ObjectId, ObjectId)>, SyncError> {
+    let mut deepest: Option<((ObjectId, ObjectId), usize)> = None;
+    for &(old, tree) in would {
+        if old == rewrite.old || !repo.is_ancestor(old, tip)? {
+            continue;
+        }
+        let local = repo.commits_since(rewrite.old, old)?.len();
+        if deepest.is_none_or(|(_, most)| local >= most) {
+            deepest = Some(((old, tree), local));
+        }
+    }
+    Ok(deepest.map(|(found, _)| found))
 }
 
 /// Returns the other local branches following the same rewrite whose tips are among
@@ -674,15 +707,18 @@ struct SyncRun<'a> {
 }
 
 /// Brings one local branch (at `tip`) onto `rewrite`'s new tip: replays its commits since
-/// the old tip, drops those already there, keeps a backup ref of the old tip.
+/// the old tip, drops those already there, keeps a backup ref of the old tip. A dry run
+/// replays onto `start` instead when it is given: the tree another branch below would get.
+/// Returns the outcome and the tree the branch gets (`None` when it is not synced).
 fn sync_branch(
     run: &SyncRun,
     journal: &mut Journal,
     name: &str,
     tip: ObjectId,
     rewrite: &Rewrite,
+    start: Option<ObjectId>,
     checked_out: bool,
-) -> Result<BranchSync, SyncError> {
+) -> Result<(BranchSync, Option<ObjectId>), SyncError> {
     let repo = run.repo;
     let mut result = BranchSync {
         branch: name.to_string(),
@@ -699,7 +735,7 @@ fn sync_branch(
         result.detail = Some(
             "the work tree has uncommitted changes; commit or stash them, then sync again".into(),
         );
-        return Ok(result);
+        return Ok((result, None));
     }
     let local = history::commits_between(repo.git(), rewrite.old, tip)?;
     if local.iter().any(|c| c.is_merge()) {
@@ -709,19 +745,19 @@ fn sync_branch(
             "its history since the old tip has merges, so regraft does not rewrite it; leaving it as it is loses nothing, and `git merge {}` brings the new branch in",
             rewrite.new.short()
         ));
-        return Ok(result);
+        return Ok((result, None));
     }
-    let Some(new_tip) = replay(run, &local, tip, rewrite, &mut result)? else {
-        return Ok(result);
+    let Some((new_tip, tree)) = replay(run, &local, tip, rewrite, start, &mut result)? else {
+        return Ok((result, None));
     };
     result.outcome = if local.is_empty() { SyncOutcome::Moved } else { SyncOutcome::Replayed };
     if run.dry_run {
-        result.new = (result.replayed == 0).then_some(rewrite.new);
-        return Ok(result);
+        result.new = (result.replayed == 0 && start.is_none()).then_some(rewrite.new);
+        return Ok((result, Some(tree)));
     }
     result.new = Some(new_tip);
     move_branch(repo, journal, &mut result, checked_out, run.stamp)?;
-    Ok(result)
+    Ok((result, Some(tree)))
 }
 
 /// Tells whether the work tree has changes to tracked files.
@@ -732,15 +768,17 @@ fn has_uncommitted_changes(repo: &Repo) -> Result<bool, SyncError> {
 
 /// Replays `local` (the branch's commits since the old tip, oldest first) onto the new tip,
 /// dropping the commits already there and those that become empty, and counts them in
-/// `result`. Returns the new tip (written only in a real run), or `None` at a conflict,
-/// which `result` then names.
+/// `result`. A dry run starts from `start` when it is given (a tree in its scratch
+/// objects). Returns the new tip (written only in a real run) and its tree, or `None` at a
+/// conflict, which `result` then names.
 fn replay(
     run: &SyncRun,
     local: &[history::CommitRecord],
     tip: ObjectId,
     rewrite: &Rewrite,
+    start: Option<ObjectId>,
     result: &mut BranchSync,
-) -> Result<Option<ObjectId>, SyncError> {
+) -> Result<Option<(ObjectId, ObjectId)>, SyncError> {
     let repo = run.repo;
     let present: HashMap<ObjectId, bool> = if local.is_empty() {
         HashMap::new()
@@ -749,7 +787,10 @@ fn replay(
         d.source_only.iter().map(|e| (e.commit, e.is_present())).collect()
     };
     let mut new_tip = rewrite.new;
-    let mut tree = repo.tree_of(new_tip)?;
+    let mut tree = match start {
+        Some(tree) => tree,
+        None => repo.tree_of(new_tip)?,
+    };
     let mut merger = Merger::start(repo.git(), run.env)?;
     for commit in local {
         if present.get(&commit.id).copied().unwrap_or(false) {
@@ -778,7 +819,7 @@ fn replay(
         }
     }
     merger.finish()?;
-    Ok(Some(new_tip))
+    Ok(Some((new_tip, tree)))
 }
 
 /// Moves the branch of `moved` from its old tip to its new one (and the work tree with it

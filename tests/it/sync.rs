@@ -616,3 +616,34 @@ fn undo_leaves_a_branch_moved_since_and_says_so() {
     assert_eq!(at(d, "stable/liberty"), stable, "{out}");
     assert!(kept_commits(d).contains(&s.originals[2]), "the old topic's backup keeps C");
 }
+
+#[test]
+fn stacked_dry_run_counts_what_the_real_run_replays() {
+    let s = stacked();
+    let d = &s.world.dev;
+    let counts = |json: &str| -> Vec<(String, u64)> {
+        let report: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        let branches = report["branches"].as_array().expect("branches").iter();
+        branches
+            .map(|b| {
+                let name = b["branch"].as_str().expect("a name").to_string();
+                (name, b["replayed"].as_u64().expect("a count"))
+            })
+            .collect()
+    };
+    let (code, dry, _) =
+        crate::run_apart(regraft(d).args(["sync", "--all", "--dry-run", "--json"]));
+    assert_eq!(code, Some(0), "{dry}");
+    let (code, real, _) = crate::run_apart(regraft(d).args(["sync", "--all", "--json"]));
+    assert_eq!(code, Some(0), "{real}");
+    assert_stacked_synced(&s, "sync --all after a dry run");
+    // Regression: the dry run counted the topic's A and B as replayed again (3, not 1).
+    let new = at(&s.world.server, "stable/liberty");
+    let count = |range: &str| git(d, &["rev-list", "--count", range]).parse::<u64>();
+    let expected = vec![
+        ("stable/liberty".to_string(), count(&format!("{new}..stable/liberty")).expect("n")),
+        ("topic".to_string(), count("stable/liberty..topic").expect("n")),
+    ];
+    assert_eq!(counts(&dry), expected, "{dry}");
+    assert_eq!(counts(&real), expected, "{real}");
+}
