@@ -647,3 +647,27 @@ fn stacked_dry_run_counts_what_the_real_run_replays() {
     assert_eq!(counts(&dry), expected, "{dry}");
     assert_eq!(counts(&real), expected, "{real}");
 }
+
+#[test]
+fn undo_reads_the_record_an_earlier_version_left() {
+    // Earlier versions kept only the last run, as a list of branches, in sync-last.json.
+    let s = stacked();
+    let d = &s.world.dev;
+    let before = heads(d);
+    let (code, out) = sync_at(&s, 1, &["sync", "--all"]);
+    assert_eq!(code, Some(0), "{out}");
+    let state = d.join(".git/regraft");
+    let runs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("sync-runs.json")).expect("record"))
+            .expect("JSON");
+    let mut last = runs[0].clone();
+    for branch in last.as_array_mut().expect("a run is a list of branches") {
+        branch.as_object_mut().expect("an object").remove("sync_first");
+    }
+    std::fs::write(state.join("sync-last.json"), last.to_string()).expect("write");
+    std::fs::remove_file(state.join("sync-runs.json")).expect("remove");
+    let (code, out) = sync_at(&s, 2, &["sync", "--undo"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(heads(d), before, "{out}");
+    assert!(!state.join("sync-last.json").exists(), "the old record is taken back with it");
+}
