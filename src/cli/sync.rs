@@ -13,7 +13,11 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft sync                     the current branch
   git regraft sync --all --dry-run     what would happen to every affected branch
-  git regraft sync --undo              put the branches the last sync moved back";
+  git regraft sync --undo              put the branches the last sync moved back
+  git regraft sync stable/liberty topic
+                                       a topic on stable/liberty's unpushed
+                                       commits: stable first, then the topic
+                                       on its new commits";
 
 /// After an upstream branch was replaced, move local branches onto the new one
 ///
@@ -21,9 +25,13 @@ Examples:
 /// one, and for every affected local branch (the named ones, the current one, or --all)
 /// replays the local commits onto the new upstream, leaving out those it already has, and
 /// keeps the old tip under refs/regraft/backup/<branch>/<time>. A branch with no local work
-/// is simply moved. A conflict or a dirty work tree leaves that branch unchanged, and a
-/// branch regraft cannot place is said so; the exit code is then 3 (0 only when every
-/// branch is synced or needs nothing). An unknown branch or remote is exit 2.
+/// is simply moved. A branch built on another local branch's unpushed commits is synced
+/// after it, onto its new commits (so they are replayed once); named alone while that
+/// branch is not synced, it is skipped, naming the branch to sync first. A plain sync names
+/// the other local branches still on the replaced tip. A conflict or a dirty work tree
+/// leaves that branch unchanged, and a branch regraft cannot place is said so; the exit
+/// code is then 3 (0 only when every branch is synced or needs nothing). An unknown branch
+/// or remote is exit 2. --undo takes back the last sync, each run of it one more.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
@@ -47,7 +55,7 @@ pub struct Args {
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
-    /// Put the branches the last sync moved back at their old tips
+    /// Put the branches the last sync moved back at their old tips (again: the sync before)
     #[arg(long, conflicts_with_all = ["all", "dry_run", "branches"])]
     undo: bool,
 }
@@ -55,12 +63,23 @@ pub struct Args {
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     if args.undo {
-        let moved = sync::undo(&repo)?;
+        let undone = sync::undo(&repo)?;
         let mut out = ui.out();
-        for b in moved {
-            writeln!(out, "{} is back at {}", visible_line(&b.branch), b.old.short())?;
+        for b in &undone {
+            let name = visible_line(&b.branch);
+            match b.found {
+                _ if b.restored => writeln!(out, "{name} is back at {}", b.old.short())?,
+                Some(now) => writeln!(
+                    out,
+                    "{name}: left at {}, it moved since the sync left it at {}",
+                    now.short(),
+                    b.new.short()
+                )?,
+                None => writeln!(out, "{name}: not put back, it no longer exists")?,
+            }
         }
-        return Ok(ExitCode::SUCCESS);
+        let all = undone.iter().all(|b| b.restored);
+        return Ok(if all { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) });
     }
     let options = SyncOptions {
         branches: args.branches,
@@ -131,10 +150,36 @@ pub fn render(
                 format!("{}: skipped, {}", b.branch, b.detail.clone().unwrap_or_default())
             }
         };
+        let line = match b.sync_first.as_slice() {
+            [] => line,
+            first => format!(
+                "{}: skipped, built on unpushed commits of {}, not synced yet",
+                b.branch,
+                first.join(", ")
+            ),
+        };
         // The details hold what git said, which may quote subjects and names.
         writeln!(out, "{}", visible_line(&line))?;
+        if !b.sync_first.is_empty() {
+            let first = b.sync_first.join(" ");
+            let hint = format!(
+                "    sync {} first: git regraft sync {first} {}",
+                b.sync_first.join(", "),
+                b.branch
+            );
+            writeln!(out, "{}", visible_line(&hint))?;
+        }
         if let Some(backup) = &b.backup {
             writeln!(out, "    old tip kept as {}", visible_line(&backup.to_string()))?;
+        }
+    }
+    if !report.also_affected.is_empty() {
+        writeln!(
+            out,
+            "also on the replaced tip, not synced by this run (sync them too, or --all):"
+        )?;
+        for name in &report.also_affected {
+            writeln!(out, "    {}", visible_line(name))?;
         }
     }
     Ok(())

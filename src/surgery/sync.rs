@@ -130,6 +130,11 @@ pub struct BranchSync {
     pub detail: Option<String>,
     /// The ref that keeps the old tip.
     pub backup: Option<String>,
+    /// For a branch built on other local branches' unpushed commits that are not synced
+    /// yet: those branches, lowest first. Syncing it now would give it copies of their
+    /// commits under other ids, so it is skipped until they are synced.
+    #[serde(default)]
+    pub sync_first: Vec<String>,
 }
 
 /// What became of a local branch; in JSON `moved`, `replayed`, `conflict`, `skipped`,
@@ -158,6 +163,10 @@ pub struct SyncReport {
     pub dry_run: bool,
     pub rewrites: Vec<Rewrite>,
     pub branches: Vec<BranchSync>,
+    /// The other local branches that still hold a replaced tip and that this run was not
+    /// asked to sync (empty with `--all`), so the developer knows to sync them too.
+    #[serde(default)]
+    pub also_affected: Vec<String>,
 }
 
 impl SyncReport {
@@ -174,8 +183,84 @@ impl SyncReport {
     }
 }
 
-fn last_sync_path(repo: &Repo) -> PathBuf {
+/// The record of the syncs not undone, oldest first: for each run, the branches it moved.
+/// `--undo` takes back the last run; every sync reads all of them, so a branch built on
+/// another one's unpushed commits follows where those went, whatever ran in between.
+fn runs_path(repo: &Repo) -> PathBuf {
+    repo.state_dir().join("sync-runs.json")
+}
+
+/// The record of earlier versions: the last run only.
+fn legacy_path(repo: &Repo) -> PathBuf {
     repo.state_dir().join("sync-last.json")
+}
+
+/// Reads the record of the syncs not undone (none when there is no record).
+fn read_runs(repo: &Repo) -> Result<Vec<Vec<BranchSync>>, SyncError> {
+    let read = |path: PathBuf| -> Result<Option<Vec<u8>>, SyncError> {
+        match std::fs::read(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SyncError::Io { path, source }),
+        }
+    };
+    let invalid = |path: PathBuf, e: serde_json::Error| SyncError::Io {
+        path,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    };
+    if let Some(text) = read(runs_path(repo))? {
+        return serde_json::from_slice(&text).map_err(|e| invalid(runs_path(repo), e));
+    }
+    match read(legacy_path(repo))? {
+        Some(text) => {
+            let last: Vec<BranchSync> =
+                serde_json::from_slice(&text).map_err(|e| invalid(legacy_path(repo), e))?;
+            Ok(vec![last])
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Writes the record of the syncs not undone (removing it when there is none left).
+fn write_runs(repo: &Repo, runs: &[Vec<BranchSync>]) -> Result<(), SyncError> {
+    let path = runs_path(repo);
+    let result = if runs.is_empty() {
+        std::fs::remove_file(&path).or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(e),
+        })
+    } else {
+        let text = serde_json::to_vec_pretty(runs).expect("the record serializes");
+        crate::state_file::write(&path, &text)
+    };
+    result.map_err(|source| SyncError::Io { path, source })?;
+    let legacy = legacy_path(repo);
+    match std::fs::remove_file(&legacy) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(SyncError::Io { path: legacy, source: e })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// This run's part of the record: each branch is written down before it is moved, so a
+/// sync killed at any point can be undone and what it moved is never forgotten.
+struct Journal<'a> {
+    repo: &'a Repo,
+    runs: Vec<Vec<BranchSync>>,
+    /// Whether the last of `runs` is this run's.
+    started: bool,
+}
+
+impl Journal<'_> {
+    fn record(&mut self, moved: &BranchSync) -> Result<(), SyncError> {
+        if !self.started {
+            self.runs.push(Vec::new());
+            self.started = true;
+        }
+        self.runs.last_mut().expect("this run's entry was pushed").push(moved.clone());
+        write_runs(self.repo, &self.runs)
+    }
 }
 
 fn remote_tracking(repo: &Repo, remote: &str) -> Result<HashMap<String, ObjectId>, SyncError> {
@@ -239,11 +324,11 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         .map_or(0, |d| d.as_secs());
     let run = SyncRun { repo, env, dry_run: options.dry_run, stamp };
     let mut results = Vec::new();
+    // Every local branch a rewrite touches, wanted or not: the others are named in the
+    // report, and a wanted one built on another one's unpushed commits waits for it.
+    let mut affected: Vec<(&String, ObjectId, &Rewrite, usize)> = Vec::new();
     let mut to_sync: Vec<(&String, ObjectId, &Rewrite, usize)> = Vec::new();
     for LocalBranch { name, tip, upstream } in &branches {
-        if !wanted.contains(name) {
-            continue;
-        }
         // The rewrite this branch is built on. A branch with an upstream follows only its
         // upstream's: one whose upstream did not change is never moved, even when it
         // contains the old tip of another (after an aborted replacement, liberty's "old" tip
@@ -262,31 +347,48 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
                 break;
             }
         }
+        let is_wanted = wanted.contains(name);
         let Some(rewrite) = rewrite else {
             // Named or current branches are accounted for: synced, needing nothing, or
             // not classifiable (said why, and how to tell regraft); --all lists only those
             // a rewrite touches.
-            if !options.branches.is_empty() || !options.all {
+            if is_wanted && (!options.branches.is_empty() || !options.all) {
                 results.push(unsynced(name, *tip, upstream.as_deref(), remote, &rewrites));
             }
             continue;
         };
         let local = repo.commits_since(rewrite.old, *tip)?.len();
-        to_sync.push((name, *tip, rewrite, local));
+        affected.push((name, *tip, rewrite, local));
+        if is_wanted {
+            to_sync.push((name, *tip, rewrite, local));
+        }
     }
+    let also_affected: Vec<String> = affected
+        .iter()
+        .filter(|(name, ..)| !to_sync.iter().any(|(n, ..)| n == name))
+        .map(|(name, ..)| (*name).clone())
+        .collect();
     // Branches built on others go after them, and onto where those went: a topic made on
     // the local stable branch's unpushed commits must not end up with a second copy of
     // them under other ids.
     to_sync.sort_by_key(|(name, _, _, local)| (*local, (*name).clone()));
+    let mut journal = Journal { repo, runs: read_runs(repo)?, started: false };
     // (old tip, new tip) of the local branches already moved onto a new upstream: by this
-    // run, or by an earlier sync (its backup keeps the old tip).
-    let mut synced: Vec<(ObjectId, ObjectId)> = earlier_syncs(repo, &branches);
+    // run, or by an earlier sync not undone (its backup keeps the old tip).
+    let mut synced: Vec<(ObjectId, ObjectId)> = earlier_syncs(repo, &journal.runs)?;
+    // The old tips whose commits are synced (or, in a dry run, would be): a branch at one
+    // of them needs nothing replayed.
+    let mut covered: Vec<ObjectId> = synced.iter().map(|(old, _)| *old).collect();
+    // In a dry run nothing is written: (old tip, tree it would get) of the branches this
+    // run would replay, so a branch stacked on one is counted as it would be replayed.
+    let mut would: Vec<(ObjectId, ObjectId)> = Vec::new();
     for (name, tip, rewrite, _) in to_sync {
         let mut below: Option<(&(ObjectId, ObjectId), usize)> = None;
-        for pair @ (old, _) in &synced {
+        for pair @ (old, new) in &synced {
             if *old == rewrite.old
                 || !repo.is_ancestor(*old, tip)?
                 || !repo.is_ancestor(rewrite.old, *old)?
+                || !repo.is_ancestor(rewrite.new, *new)?
             {
                 continue;
             }
@@ -297,28 +399,40 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
             }
         }
         let below = below.map(|(pair, _)| pair);
+        let first = to_sync_first(repo, name, tip, rewrite, &affected, &covered)?;
+        if !first.is_empty() {
+            results.push(waiting(name, tip, first));
+            continue;
+        }
+        let mut start = None;
         let onto = match below {
             Some(&(old, new)) => Rewrite { old, new, ..rewrite.clone() },
-            None => rewrite.clone(),
+            None => match deepest_below(repo, tip, rewrite, &would)? {
+                Some((old, tree)) => {
+                    start = Some(tree);
+                    Rewrite { old, ..rewrite.clone() }
+                }
+                None => rewrite.clone(),
+            },
         };
         let checked_out = current.as_deref() == Some(name.as_str());
-        let result = sync_branch(&run, name, tip, &onto, checked_out)?;
-        if let Some(new) = result
-            .new
-            .filter(|_| matches!(result.outcome, SyncOutcome::Moved | SyncOutcome::Replayed))
-        {
-            synced.push((tip, new));
+        let (result, tree) = sync_branch(&run, &mut journal, name, tip, &onto, start, checked_out)?;
+        if matches!(result.outcome, SyncOutcome::Moved | SyncOutcome::Replayed) {
+            covered.push(tip);
+            match (result.new, tree) {
+                (Some(new), _) if !options.dry_run => synced.push((tip, new)),
+                (_, Some(tree)) => would.push((tip, tree)),
+                _ => {}
+            }
         }
         results.push(result);
-    }
-    if !options.dry_run {
-        record_moved(repo, &results)?;
     }
     Ok(SyncReport {
         remote: remote.to_string(),
         dry_run: options.dry_run,
         rewrites,
         branches: results,
+        also_affected,
     })
 }
 
@@ -391,30 +505,91 @@ fn any_contains<'a>(
     Ok(false)
 }
 
-/// Records the branches this sync moved (`sync-last.json`), for `--undo`.
-fn record_moved(repo: &Repo, results: &[BranchSync]) -> Result<(), SyncError> {
-    let moved: Vec<&BranchSync> = results.iter().filter(|b| b.backup.is_some()).collect();
-    if !moved.is_empty() {
-        let path = last_sync_path(repo);
-        let text = serde_json::to_vec_pretty(&moved).expect("the record serializes");
-        crate::state_file::write(&path, &text).map_err(|source| SyncError::Io { path, source })?;
+/// Returns (old tip, new tip) of the local branches the syncs not undone moved, whose new
+/// tip is still in the repository (where the branch is now does not matter: a branch built
+/// on the old tip belongs on the new one, and the branch itself, reset to its old tip, goes
+/// back to the same new one).
+fn earlier_syncs(
+    repo: &Repo,
+    runs: &[Vec<BranchSync>],
+) -> Result<Vec<(ObjectId, ObjectId)>, SyncError> {
+    let mut pairs = Vec::new();
+    for moved in runs.iter().flatten() {
+        if let Some(new) = moved.new {
+            if repo.has_object(moved.old)? && repo.has_object(new)? {
+                pairs.push((moved.old, new));
+            }
+        }
     }
-    Ok(())
+    Ok(pairs)
 }
 
-/// Returns (old tip, new tip) of the local branches the last sync moved and that are still
-/// where it left them (`sync-last.json`, the record `--undo` reads).
-fn earlier_syncs(repo: &Repo, branches: &[LocalBranch]) -> Vec<(ObjectId, ObjectId)> {
-    let Ok(text) = std::fs::read(last_sync_path(repo)) else { return Vec::new() };
-    let Ok(moved) = serde_json::from_slice::<Vec<BranchSync>>(&text) else { return Vec::new() };
-    moved
-        .into_iter()
-        .filter_map(|b| {
-            let new = b.new?;
-            let still = branches.iter().any(|l| l.name == b.branch && l.tip == new);
-            still.then_some((b.old, new))
-        })
-        .collect()
+/// Returns the deepest of `would` (old tip, tree) whose old tip is among `tip`'s own
+/// commits since `rewrite`'s old tip.
+fn deepest_below(
+    repo: &Repo,
+    tip: ObjectId,
+    rewrite: &Rewrite,
+    would: &[(ObjectId, ObjectId)],
+) -> Result<Option<(ObjectId, ObjectId)>, SyncError> {
+    let mut deepest: Option<((ObjectId, ObjectId), usize)> = None;
+    for &(old, tree) in would {
+        if old == rewrite.old || !repo.is_ancestor(old, tip)? {
+            continue;
+        }
+        let local = repo.commits_since(rewrite.old, old)?.len();
+        if deepest.is_none_or(|(_, most)| local >= most) {
+            deepest = Some(((old, tree), local));
+        }
+    }
+    Ok(deepest.map(|(found, _)| found))
+}
+
+/// Returns the other local branches following the same rewrite whose tips are among
+/// `name`'s own commits (strictly between the old upstream tip and `tip`) and are not
+/// synced yet, lowest first: `name` must wait for them.
+fn to_sync_first(
+    repo: &Repo,
+    name: &str,
+    tip: ObjectId,
+    rewrite: &Rewrite,
+    affected: &[(&String, ObjectId, &Rewrite, usize)],
+    covered: &[ObjectId],
+) -> Result<Vec<String>, SyncError> {
+    let mut first: Vec<(usize, String)> = Vec::new();
+    for &(other, other_tip, other_rewrite, local) in affected {
+        if other == name
+            || other_tip == tip
+            || other_tip == rewrite.old
+            || other_rewrite.reference != rewrite.reference
+            || covered.contains(&other_tip)
+        {
+            continue;
+        }
+        if repo.is_ancestor(other_tip, tip)? {
+            first.push((local, other.clone()));
+        }
+    }
+    first.sort();
+    Ok(first.into_iter().map(|(_, name)| name).collect())
+}
+
+/// A branch left as it is until the branches it is built on are synced.
+fn waiting(name: &str, tip: ObjectId, first: Vec<String>) -> BranchSync {
+    let names = first.join(", ");
+    BranchSync {
+        branch: name.to_string(),
+        outcome: SyncOutcome::Skipped,
+        old: tip,
+        new: None,
+        replayed: 0,
+        dropped: Vec::new(),
+        detail: Some(format!(
+            "it is built on unpushed commits of {names}, not synced yet; sync {names} first, so those commits are replayed once and it stacks on them"
+        )),
+        backup: None,
+        sync_first: first,
+    }
 }
 
 /// Says why a named or current branch is not synced: its upstream was not rewritten (it
@@ -457,6 +632,7 @@ fn unsynced(
         dropped: Vec::new(),
         detail: Some(detail),
         backup: None,
+        sync_first: Vec::new(),
     }
 }
 
@@ -531,14 +707,18 @@ struct SyncRun<'a> {
 }
 
 /// Brings one local branch (at `tip`) onto `rewrite`'s new tip: replays its commits since
-/// the old tip, drops those already there, keeps a backup ref of the old tip.
+/// the old tip, drops those already there, keeps a backup ref of the old tip. A dry run
+/// replays onto `start` instead when it is given: the tree another branch below would get.
+/// Returns the outcome and the tree the branch gets (`None` when it is not synced).
 fn sync_branch(
     run: &SyncRun,
+    journal: &mut Journal,
     name: &str,
     tip: ObjectId,
     rewrite: &Rewrite,
+    start: Option<ObjectId>,
     checked_out: bool,
-) -> Result<BranchSync, SyncError> {
+) -> Result<(BranchSync, Option<ObjectId>), SyncError> {
     let repo = run.repo;
     let mut result = BranchSync {
         branch: name.to_string(),
@@ -549,12 +729,13 @@ fn sync_branch(
         dropped: Vec::new(),
         detail: None,
         backup: None,
+        sync_first: Vec::new(),
     };
     if checked_out && !run.dry_run && has_uncommitted_changes(repo)? {
         result.detail = Some(
             "the work tree has uncommitted changes; commit or stash them, then sync again".into(),
         );
-        return Ok(result);
+        return Ok((result, None));
     }
     let local = history::commits_between(repo.git(), rewrite.old, tip)?;
     if local.iter().any(|c| c.is_merge()) {
@@ -564,19 +745,19 @@ fn sync_branch(
             "its history since the old tip has merges, so regraft does not rewrite it; leaving it as it is loses nothing, and `git merge {}` brings the new branch in",
             rewrite.new.short()
         ));
-        return Ok(result);
+        return Ok((result, None));
     }
-    let Some(new_tip) = replay(run, &local, tip, rewrite, &mut result)? else {
-        return Ok(result);
+    let Some((new_tip, tree)) = replay(run, &local, tip, rewrite, start, &mut result)? else {
+        return Ok((result, None));
     };
     result.outcome = if local.is_empty() { SyncOutcome::Moved } else { SyncOutcome::Replayed };
     if run.dry_run {
-        result.new = (result.replayed == 0).then_some(rewrite.new);
-        return Ok(result);
+        result.new = (result.replayed == 0 && start.is_none()).then_some(rewrite.new);
+        return Ok((result, Some(tree)));
     }
-    result.backup = Some(move_branch(repo, name, tip, new_tip, checked_out, run.stamp)?);
     result.new = Some(new_tip);
-    Ok(result)
+    move_branch(repo, journal, &mut result, checked_out, run.stamp)?;
+    Ok((result, Some(tree)))
 }
 
 /// Tells whether the work tree has changes to tracked files.
@@ -587,15 +768,17 @@ fn has_uncommitted_changes(repo: &Repo) -> Result<bool, SyncError> {
 
 /// Replays `local` (the branch's commits since the old tip, oldest first) onto the new tip,
 /// dropping the commits already there and those that become empty, and counts them in
-/// `result`. Returns the new tip (written only in a real run), or `None` at a conflict,
-/// which `result` then names.
+/// `result`. A dry run starts from `start` when it is given (a tree in its scratch
+/// objects). Returns the new tip (written only in a real run) and its tree, or `None` at a
+/// conflict, which `result` then names.
 fn replay(
     run: &SyncRun,
     local: &[history::CommitRecord],
     tip: ObjectId,
     rewrite: &Rewrite,
+    start: Option<ObjectId>,
     result: &mut BranchSync,
-) -> Result<Option<ObjectId>, SyncError> {
+) -> Result<Option<(ObjectId, ObjectId)>, SyncError> {
     let repo = run.repo;
     let present: HashMap<ObjectId, bool> = if local.is_empty() {
         HashMap::new()
@@ -604,7 +787,10 @@ fn replay(
         d.source_only.iter().map(|e| (e.commit, e.is_present())).collect()
     };
     let mut new_tip = rewrite.new;
-    let mut tree = repo.tree_of(new_tip)?;
+    let mut tree = match start {
+        Some(tree) => tree,
+        None => repo.tree_of(new_tip)?,
+    };
     let mut merger = Merger::start(repo.git(), run.env)?;
     for commit in local {
         if present.get(&commit.id).copied().unwrap_or(false) {
@@ -633,19 +819,21 @@ fn replay(
         }
     }
     merger.finish()?;
-    Ok(Some(new_tip))
+    Ok(Some((new_tip, tree)))
 }
 
-/// Moves branch `name` from `tip` to `new_tip` (and the work tree with it when it is
-/// checked out), after keeping `tip` under a new backup ref, which it returns.
+/// Moves the branch of `moved` from its old tip to its new one (and the work tree with it
+/// when it is checked out), after keeping the old tip under a new backup ref, named in
+/// `moved`, and writing the move down for `--undo` and later syncs.
 fn move_branch(
     repo: &Repo,
-    name: &str,
-    tip: ObjectId,
-    new_tip: ObjectId,
+    journal: &mut Journal,
+    moved: &mut BranchSync,
     checked_out: bool,
     stamp: u64,
-) -> Result<String, SyncError> {
+) -> Result<(), SyncError> {
+    let (name, tip) = (moved.branch.as_str(), moved.old);
+    let new_tip = moved.new.expect("a branch is moved to its new tip");
     // Two syncs of a branch within a second must not collide on the backup's name.
     let mut backup = format!("refs/regraft/backup/{name}/{stamp}");
     for n in 1.. {
@@ -656,42 +844,69 @@ fn move_branch(
     }
     let git = repo.git();
     git.create_ref("regraft sync: backup", &backup, tip)?;
+    moved.backup = Some(backup);
+    journal.record(moved)?;
     let branch_ref = format!("refs/heads/{name}");
     if checked_out {
         WorkTree::new(git, repo.work_tree().unwrap_or(repo.git_dir()))
             .read_tree_two_way(tip, new_tip)?;
     }
     git.update_ref_leased("regraft sync", &branch_ref, new_tip, tip)?;
-    Ok(backup)
+    Ok(())
 }
 
-/// Puts the branches the last sync moved back at their old tips (only those still where
-/// the sync left them).
-pub fn undo(repo: &Repo) -> Result<Vec<BranchSync>, SyncError> {
+/// What `--undo` did to one branch the last sync moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undone {
+    pub branch: String,
+    /// Where the sync found it, and where it is now when `restored`.
+    pub old: ObjectId,
+    /// Where the sync left it.
+    pub new: ObjectId,
+    /// Where it was when `--undo` ran; `None`: it no longer exists.
+    pub found: Option<ObjectId>,
+    /// Put back at `old` (or already there); `false`: it moved since the sync, so it is
+    /// left as it is (its backup ref still keeps `old`).
+    pub restored: bool,
+}
+
+/// Takes back the last sync not undone yet: puts each branch it moved back at its old tip
+/// (those still where the sync left them), work tree included, and forgets that sync, so
+/// the next `--undo` takes back the one before.
+pub fn undo(repo: &Repo) -> Result<Vec<Undone>, SyncError> {
     let _lock = Lock::take(repo, "sync --undo")?;
-    let path = last_sync_path(repo);
-    let text = match std::fs::read(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(SyncError::NothingToUndo { path });
-        }
-        Err(source) => return Err(SyncError::Io { path, source }),
+    let mut runs = read_runs(repo)?;
+    let Some(moved) = runs.pop() else {
+        return Err(SyncError::NothingToUndo { path: runs_path(repo) });
     };
-    let moved: Vec<BranchSync> = serde_json::from_slice(&text).map_err(|e| SyncError::Io {
-        path: path.clone(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-    })?;
     let current = repo.head_branch()?;
     let git = repo.git();
-    for branch in &moved {
+    let mut undone = Vec::new();
+    // Last moved first: each branch goes back past the moves made after it.
+    for branch in moved.iter().rev() {
         let Some(new) = branch.new else { continue };
         let reference = format!("refs/heads/{}", branch.branch);
-        if current.as_deref() == Some(branch.branch.as_str()) {
-            WorkTree::new(git, repo.work_tree().unwrap_or(repo.git_dir()))
-                .read_tree_two_way(new, branch.old)?;
-        }
-        git.update_ref_leased("regraft sync --undo", &reference, branch.old, new)?;
+        let found = repo.reference_target(&reference)?;
+        let restored = if found == Some(new) {
+            if current.as_deref() == Some(branch.branch.as_str()) {
+                WorkTree::new(git, repo.work_tree().unwrap_or(repo.git_dir()))
+                    .read_tree_two_way(new, branch.old)?;
+            }
+            git.update_ref_leased("regraft sync --undo", &reference, branch.old, new)?;
+            true
+        } else {
+            // Killed before it moved (still at the old tip), or moved by hand since.
+            found == Some(branch.old)
+        };
+        undone.push(Undone {
+            branch: branch.branch.clone(),
+            old: branch.old,
+            new,
+            found,
+            restored,
+        });
     }
-    std::fs::remove_file(&path).map_err(|source| SyncError::Io { path, source })?;
-    Ok(moved)
+    undone.reverse();
+    write_runs(repo, &runs)?;
+    Ok(undone)
 }

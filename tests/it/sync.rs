@@ -308,7 +308,10 @@ fn a_history_that_cannot_be_read_stops_sync_instead_of_deciding_the_branch_needs
     // replaced tip (exit 3, "contains no replaced tip") instead of saying it could not tell.
     let (code, out) = run(regraft(d).args(["sync", "--no-fetch", "topic"]));
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains(&format!("whether {} contains", &topic[..10])), "{out}");
+    // Sync reads every local branch (to name those it leaves and to stack one on another),
+    // so the history it cannot read may be met on stable/liberty itself: the error names
+    // the missing commit either way.
+    assert!(out.contains("reading whether") && out.contains(&mine), "{out}");
     assert!(!out.contains("contains no replaced tip"), "{out}");
     assert_eq!(at(d, "topic"), topic, "the branch stays where it was");
 }
@@ -377,4 +380,294 @@ fn sync_killed_at_every_git_call_then_run_again_or_undone_loses_no_local_commit(
             assert!(lost.is_empty(), "{then} after a kill at call {n}: lost {lost:?}: {out}");
         }
     }
+}
+
+// Issue 25, item 5: a topic branch built on the local stable branch's unpushed commits.
+
+/// A developer's `stable/liberty` with two unpushed commits (A, B) on the old tip, and a
+/// `topic` branched from it at B that adds C; then the server replaces stable/liberty by
+/// stable/mitaka (old tip tagged).
+struct Stacked {
+    world: World,
+    /// The old upstream tip.
+    old: String,
+    /// A, B and C as the developer wrote them.
+    originals: [String; 3],
+}
+
+fn stacked() -> Stacked {
+    let tmp = TempDir::new().expect("temp dir");
+    let root = tmp.path();
+    let seed = Fixture::init(&root.join("seed"));
+    seed.commit_file("app.txt", "base\n", "Base");
+    seed.branch("stable/liberty", "main");
+    seed.branch("stable/mitaka", "main");
+    seed.checkout("stable/liberty");
+    seed.commit_file("liberty.txt", "broken\n", "Liberty's own change");
+    seed.checkout("stable/mitaka");
+    seed.commit_file("mitaka.txt", "fixed\n", "Mitaka's fix");
+    seed.checkout("main");
+    let server = root.join("server.git");
+    let url = format!("file://{}", server.display());
+    git(root, &["clone", "-q", "--bare", seed.path().to_str().expect("utf-8"), "server.git"]);
+    let dev = root.join("dev");
+    git(root, &["clone", "-q", &url, dev.to_str().expect("utf-8")]);
+    let d = Fixture::open(&dev);
+    d.git(&["checkout", "-q", "-b", "stable/liberty", "--track", "origin/stable/liberty"]);
+    let a = d.commit_file("a.txt", "A\n", "A: unpushed on stable");
+    let b = d.commit_file("b.txt", "B\n", "B: unpushed on stable");
+    d.git(&["checkout", "-q", "-b", "topic", "stable/liberty"]);
+    let c = d.commit_file("c.txt", "C\n", "C: the topic's own");
+    d.git(&["checkout", "-q", "stable/liberty"]);
+    let old = git(&server, &["rev-parse", "stable/liberty"]);
+    git(&server, &["tag", "-a", "-m", "old tip", "liberty-early-demise", &old]);
+    git(&server, &["update-ref", "refs/heads/stable/liberty", "refs/heads/stable/mitaka"]);
+    Stacked {
+        world: World { _tmp: tmp, server, dev },
+        old,
+        originals: [a, b, c].map(|c| c.to_hex()),
+    }
+}
+
+/// Runs `git regraft ARGS` in the developer's clone with its own committer date, so copies
+/// of a commit made by different runs get different ids.
+fn sync_at(s: &Stacked, day: u32, args: &[&str]) -> (Option<i32>, String) {
+    run(regraft(&s.world.dev)
+        .args(args)
+        .env("GIT_COMMITTER_DATE", format!("2021-01-{day:02}T00:00:00Z")))
+}
+
+/// `git log -p RANGE | git patch-id --stable`: one patch-id per commit of the range.
+fn patch_ids_of_range(dir: &Path, range: &str) -> Vec<String> {
+    let f = Fixture::open(dir);
+    let log = f.git_with_input(&["log", "-p", "--no-merges", range], None);
+    let out = f.git_with_input(&["patch-id", "--stable"], Some(&log));
+    String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// Checks, with git as the oracle, the state every order must end in: stable/liberty is
+/// the new upstream plus A' and B', each once; topic is stable/liberty plus C', each of A,
+/// B, C once, and its A', B' are stable/liberty's very commits; every original commit is
+/// still reachable from a branch or a backup; the work tree is clean.
+fn assert_stacked_synced(s: &Stacked, how: &str) {
+    let d = &s.world.dev;
+    let new = at(&s.world.server, "stable/liberty");
+    let original: Vec<String> =
+        s.originals.iter().map(|c| git_patch_id(d, id(c)).expect("a patch")).collect();
+    let count = |ids: &[String], p: &String| ids.iter().filter(|q| *q == p).count();
+    let stable = patch_ids_of_range(d, &format!("{new}..stable/liberty"));
+    assert_eq!(stable.len(), 2, "{how}: stable/liberty is the new tip + A' + B'");
+    for p in &original[..2] {
+        assert_eq!(count(&stable, p), 1, "{how}: stable/liberty has A and B once each");
+    }
+    git(d, &["merge-base", "--is-ancestor", &new, "stable/liberty"]);
+    let topic = patch_ids_of_range(d, &format!("{new}..topic"));
+    assert_eq!(topic.len(), 3, "{how}: topic is A' B' C'");
+    for p in &original {
+        assert_eq!(count(&topic, p), 1, "{how}: topic has A, B and C once each");
+    }
+    let stacked = crate::git_at(d, 0)
+        .finished(&["merge-base", "--is-ancestor", "stable/liberty", "topic"], &[])
+        .expect("git runs")
+        .status
+        .success();
+    assert!(stacked, "{how}: topic's A', B' are stable/liberty's own commits, not copies");
+    assert_eq!(git(d, &["rev-list", "--count", "stable/liberty..topic"]), "1", "{how}");
+    let kept = kept_commits(d);
+    for c in s.originals.iter().chain([&s.old]) {
+        assert!(kept.contains(c), "{how}: {c} is reachable from a branch or a backup");
+    }
+    assert!(git(d, &["status", "--porcelain"]).is_empty(), "{how}: the work tree follows");
+}
+
+fn heads(d: &Path) -> String {
+    git(d, &["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/"])
+}
+
+#[test]
+fn stacked_topic_first_is_refused_naming_stable_then_both_sync_in_either_order() {
+    let s = stacked();
+    let d = &s.world.dev;
+    let before = heads(d);
+    // Syncing the topic alone would give it its own copies of A and B: refused, naming
+    // the branch to sync first, and nothing moves.
+    let (code, out) = sync_at(&s, 1, &["sync", "topic"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("topic: skipped") && out.contains("sync stable/liberty first"), "{out}");
+    assert_eq!(heads(d), before, "a refused sync moves nothing");
+    let (code, json, _) =
+        crate::run_apart(regraft(d).args(["sync", "topic", "--no-fetch", "--dry-run", "--json"]));
+    assert_eq!(code, Some(3), "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(report["branches"][0]["sync_first"], serde_json::json!(["stable/liberty"]));
+    // Then stable, then topic.
+    let (code, out) = sync_at(&s, 2, &["sync", "stable/liberty", "--no-fetch"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = sync_at(&s, 3, &["sync", "topic", "--no-fetch"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_stacked_synced(&s, "topic refused, stable, topic");
+    // Both named, the topic first: synced in the order that stacks them.
+    let s = stacked();
+    let (code, out) = sync_at(&s, 1, &["sync", "topic", "stable/liberty"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_stacked_synced(&s, "sync topic stable/liberty");
+}
+
+#[test]
+fn stacked_plain_sync_names_the_other_branches_on_the_replaced_tip() {
+    let s = stacked();
+    let d = &s.world.dev;
+    let (code, json, _) = crate::run_apart(regraft(d).args(["sync", "--dry-run", "--json"]));
+    assert_eq!(code, Some(0), "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(report["also_affected"], serde_json::json!(["topic"]), "{json}");
+    let (code, out) = sync_at(&s, 1, &["sync", "--no-fetch"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("also on the replaced tip") && out.contains("\n    topic\n"), "{out}");
+    // Stable then topic.
+    let (code, out) = sync_at(&s, 2, &["sync", "topic", "--no-fetch"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_stacked_synced(&s, "sync, then sync topic");
+    // Stable then --all.
+    let s = stacked();
+    let (code, out) = sync_at(&s, 1, &["sync"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = sync_at(&s, 2, &["sync", "--all", "--no-fetch"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_stacked_synced(&s, "sync, then sync --all");
+}
+
+#[test]
+fn stacked_all_syncs_stable_first_and_a_topic_waits_for_a_stable_it_could_not_sync() {
+    let s = stacked();
+    let (code, out) = sync_at(&s, 1, &["sync", "--all"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_stacked_synced(&s, "sync --all");
+    // Stable is checked out with uncommitted changes: it is skipped, and so is the topic
+    // on its unpushed commits (naming it) rather than given copies of them.
+    let s = stacked();
+    let d = &s.world.dev;
+    std::fs::write(d.join("a.txt"), "edited, not committed\n").expect("write");
+    let topic = at(d, "topic");
+    let (code, out) = sync_at(&s, 1, &["sync", "--all"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("stable/liberty: skipped"), "{out}");
+    assert!(out.contains("topic: skipped") && out.contains("sync stable/liberty first"), "{out}");
+    assert_eq!(at(d, "topic"), topic);
+    git(d, &["checkout", "-q", "--", "a.txt"]);
+    let (code, out) = sync_at(&s, 2, &["sync", "--all", "--no-fetch"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_stacked_synced(&s, "sync --all on a dirty tree, then again");
+}
+
+#[test]
+fn stacked_undo_puts_back_what_the_last_sync_moved_and_a_resync_stacks_again() {
+    let s = stacked();
+    let d = &s.world.dev;
+    let original = heads(d);
+    let (code, out) = sync_at(&s, 1, &["sync"]);
+    assert_eq!(code, Some(0), "{out}");
+    let after_first = heads(d);
+    let (code, out) = sync_at(&s, 2, &["sync", "--all", "--no-fetch"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_stacked_synced(&s, "sync, sync --all");
+    // --undo puts back exactly what the last sync moved (the topic), nothing else.
+    let (code, out) = sync_at(&s, 3, &["sync", "--undo"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(heads(d), after_first, "{out}");
+    // Regression: the undo forgot where stable/liberty had gone, and the next --all gave
+    // the topic second copies of A and B.
+    let (code, out) = sync_at(&s, 4, &["sync", "--all", "--no-fetch"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_stacked_synced(&s, "sync, sync --all, sync --undo, sync --all");
+    // Each --undo takes back one more sync, down to the state before the first.
+    for _ in 0..2 {
+        let (code, out) = sync_at(&s, 5, &["sync", "--undo"]);
+        assert_eq!(code, Some(0), "{out}");
+    }
+    assert_eq!(heads(d), original);
+    assert!(git(d, &["status", "--porcelain"]).is_empty());
+    let (code, out) = sync_at(&s, 5, &["sync", "--undo"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("no sync to undo"), "{out}");
+}
+
+#[test]
+fn undo_leaves_a_branch_moved_since_and_says_so() {
+    let s = stacked();
+    let d = &s.world.dev;
+    let stable = at(d, "stable/liberty");
+    let (code, out) = sync_at(&s, 1, &["sync", "--all"]);
+    assert_eq!(code, Some(0), "{out}");
+    // The developer goes on working on the synced topic.
+    let f = Fixture::open(d);
+    f.git(&["checkout", "-q", "topic"]);
+    f.commit_file("d.txt", "D\n", "D: after the sync");
+    let topic = at(d, "topic");
+    f.git(&["checkout", "-q", "stable/liberty"]);
+    // Regression: the leased update of the moved topic failed and stopped the undo.
+    let (code, out) = sync_at(&s, 2, &["sync", "--undo"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains(&format!("topic: left at {}", &topic[..10])), "{out}");
+    assert_eq!(at(d, "topic"), topic, "new work is not undone");
+    assert_eq!(at(d, "stable/liberty"), stable, "{out}");
+    assert!(kept_commits(d).contains(&s.originals[2]), "the old topic's backup keeps C");
+}
+
+#[test]
+fn stacked_dry_run_counts_what_the_real_run_replays() {
+    let s = stacked();
+    let d = &s.world.dev;
+    let counts = |json: &str| -> Vec<(String, u64)> {
+        let report: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        let branches = report["branches"].as_array().expect("branches").iter();
+        branches
+            .map(|b| {
+                let name = b["branch"].as_str().expect("a name").to_string();
+                (name, b["replayed"].as_u64().expect("a count"))
+            })
+            .collect()
+    };
+    let (code, dry, _) =
+        crate::run_apart(regraft(d).args(["sync", "--all", "--dry-run", "--json"]));
+    assert_eq!(code, Some(0), "{dry}");
+    let (code, real, _) = crate::run_apart(regraft(d).args(["sync", "--all", "--json"]));
+    assert_eq!(code, Some(0), "{real}");
+    assert_stacked_synced(&s, "sync --all after a dry run");
+    // Regression: the dry run counted the topic's A and B as replayed again (3, not 1).
+    let new = at(&s.world.server, "stable/liberty");
+    let count = |range: &str| git(d, &["rev-list", "--count", range]).parse::<u64>();
+    let expected = vec![
+        ("stable/liberty".to_string(), count(&format!("{new}..stable/liberty")).expect("n")),
+        ("topic".to_string(), count("stable/liberty..topic").expect("n")),
+    ];
+    assert_eq!(counts(&dry), expected, "{dry}");
+    assert_eq!(counts(&real), expected, "{real}");
+}
+
+#[test]
+fn undo_reads_the_record_an_earlier_version_left() {
+    // Earlier versions kept only the last run, as a list of branches, in sync-last.json.
+    let s = stacked();
+    let d = &s.world.dev;
+    let before = heads(d);
+    let (code, out) = sync_at(&s, 1, &["sync", "--all"]);
+    assert_eq!(code, Some(0), "{out}");
+    let state = d.join(".git/regraft");
+    let runs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("sync-runs.json")).expect("record"))
+            .expect("JSON");
+    let mut last = runs[0].clone();
+    for branch in last.as_array_mut().expect("a run is a list of branches") {
+        branch.as_object_mut().expect("an object").remove("sync_first");
+    }
+    std::fs::write(state.join("sync-last.json"), last.to_string()).expect("write");
+    std::fs::remove_file(state.join("sync-runs.json")).expect("remove");
+    let (code, out) = sync_at(&s, 2, &["sync", "--undo"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(heads(d), before, "{out}");
+    assert!(!state.join("sync-last.json").exists(), "the old record is taken back with it");
 }
