@@ -397,3 +397,90 @@ fn each_command_names_the_natural_next_one() {
     let out = regraft(&s.dir).args(["delta", "--json", TARGET, SOURCE]).output().expect("runs");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("next:"), "data stays data");
 }
+
+/// Completes `words` (the last one being completed) in a real bash with the script
+/// `git regraft completions bash` writes sourced, through `function`; with git's own
+/// completion sourced too when the machine has it. Returns the candidates, one a line.
+fn complete_in_bash(repo: &Path, script: &Path, function: &str, words: &[&str]) -> String {
+    let git_completion = "/usr/share/bash-completion/completions/git";
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "[ -r {git_completion} ] && . {git_completion}\n. '{}'\n\
+         COMP_WORDS=({}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))\n\
+         COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; COMPREPLY=()\n\
+         {function} \"${{COMP_WORDS[0]}}\" \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        script.display(),
+        quoted.join(" ")
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .current_dir(repo)
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issue 26, item 10: the generated script set `cmd="git__regraft__subcmd__replace"` but
+/// dispatched on `git__subcmd__regraft__subcmd__replace)`, so only subcommand names
+/// completed, `--from` completed files, and `git regraft` completed nothing.
+#[test]
+fn bash_completes_subcommands_options_and_refs_for_git_regraft_and_git_dash_regraft() {
+    let (_tmp, s) = small_scenario();
+    let script = s.dir.join("..").join("git-regraft.bash");
+    std::fs::write(&script, stdout_of(regraft(&s.dir).args(["completions", "bash"])))
+        .expect("write the script");
+    let registered = std::process::Command::new("bash")
+        .args(["--norc", "-c", &format!(". '{}' && complete -p git-regraft", script.display())])
+        .output()
+        .expect("bash runs");
+    let registered = String::from_utf8_lossy(&registered.stdout);
+    assert!(registered.contains("-F _git_regraft_complete"), "{registered}");
+    let lines = |text: String| -> Vec<String> { text.lines().map(str::to_string).collect() };
+    let direct = "_git_regraft_complete";
+    // Subcommands, then a subcommand's options.
+    let got = lines(complete_in_bash(&s.dir, &script, direct, &["git-regraft", "rep"]));
+    assert_eq!(got, ["replace"], "subcommands");
+    let got =
+        lines(complete_in_bash(&s.dir, &script, direct, &["git-regraft", "replace", "--str"]));
+    assert_eq!(got, ["--strategy"], "a subcommand's options");
+    // An option's values.
+    let got = lines(complete_in_bash(
+        &s.dir,
+        &script,
+        direct,
+        &["git-regraft", "replace", "stable/liberty", "--strategy", "re"],
+    ));
+    assert_eq!(got, ["recreate", "reset"], "the strategies");
+    // Revisions: what git for-each-ref lists, not files.
+    let refs = git(&s.dir, &["for-each-ref", "--format=%(refname:short)", "refs/heads/stable/"]);
+    let want: Vec<String> = refs.lines().map(str::to_string).collect();
+    assert!(want.len() >= 2, "{refs}");
+    let got = lines(complete_in_bash(
+        &s.dir,
+        &script,
+        direct,
+        &["git-regraft", "replace", "stable/liberty", "--from", "stable/"],
+    ));
+    assert_eq!(got, want, "--from completes refs");
+    let got =
+        lines(complete_in_bash(&s.dir, &script, direct, &["git-regraft", "delta", "stable/"]));
+    assert_eq!(got, want, "delta's TARGET completes refs");
+    // `git regraft`, through git's own completion where the machine has it.
+    let through_git = if Path::new("/usr/share/bash-completion/completions/git").exists() {
+        "__git_wrap__git_main"
+    } else {
+        "_git_regraft"
+    };
+    let got = lines(complete_in_bash(&s.dir, &script, through_git, &["git", "regraft", "comp"]));
+    assert!(got.iter().any(|c| c.trim() == "compare"), "{through_git}: {got:?}");
+    let got = lines(complete_in_bash(
+        &s.dir,
+        &script,
+        through_git,
+        &["git", "regraft", "replace", "stable/liberty", "--from", "stable/"],
+    ));
+    let trimmed: Vec<String> = got.iter().map(|c| c.trim().to_string()).collect();
+    assert_eq!(trimmed, want, "{through_git}: --from completes refs");
+}

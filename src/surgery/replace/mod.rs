@@ -245,8 +245,7 @@ fn reused_tag_note(repo: &Repo, old: &OldTip, why: &str) -> Result<Option<String
     if repo.reference_target(&reference)?.is_none() {
         return Ok(None);
     }
-    let out = repo.git().output(&["for-each-ref", "--format=%(contents)", &reference])?;
-    let message = String::from_utf8_lossy(&out);
+    let message = repo.git().for_each_ref("%(contents)", &reference)?;
     let message = message.trim_end();
     Ok((message != why).then(|| {
         format!(
