@@ -6,17 +6,14 @@ use super::{CommandError, Ui};
 
 /// Print a shell completion script
 ///
-/// Writes the script for SHELL to stdout. For bash, for instance:
-///
-///   mkdir -p ~/.local/share/bash-completion/completions
-///   git regraft completions bash > ~/.local/share/bash-completion/completions/git-regraft
-///
-/// The bash script completes both `git-regraft` and `git regraft` (through git's own
-/// completion), and revisions (--from, --for, TARGET, SOURCE...) from the repository's refs.
+/// Writes the script for SHELL to stdout. The bash script completes both `git-regraft` and
+/// `git regraft` (through git's own completion), and revisions (--from, --for, TARGET,
+/// SOURCE...) from the repository's refs.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Example:\n  mkdir -p ~/.zfunc && git regraft completions zsh > ~/.zfunc/_git-regraft"
-)]
+#[command(after_help = "Examples:
+  mkdir -p ~/.local/share/bash-completion/completions
+  git regraft completions bash > ~/.local/share/bash-completion/completions/git-regraft
+  mkdir -p ~/.zfunc && git regraft completions zsh > ~/.zfunc/_git-regraft")]
 pub struct Args {
     /// The shell to write completions for
     #[arg(value_enum)]
