@@ -189,8 +189,16 @@ fn the_options(out: &mut impl Write, repo: &Repo) -> Result<(), CommandError> {
 /// The commands to try on the sample afterwards.
 fn try_next(out: &mut impl Write, dir: &Path, sample: &Scenario) -> Result<(), CommandError> {
     writeln!(out)?;
-    writeln!(out, "Try next (these say `git regraft`, which works once it is installed:")?;
-    writeln!(out, "`cargo install --locked --path .`; until then run {} instead):", invoked_as())?;
+    if installed() {
+        writeln!(out, "Try next:")?;
+    } else {
+        writeln!(out, "Try next (these say `git regraft`, which works once it is installed:")?;
+        writeln!(
+            out,
+            "`cargo install --locked --path .`; until then run {} instead):",
+            invoked_as()
+        )?;
+    }
     writeln!(out, "  cd {}", dir.display())?;
     writeln!(
         out,
@@ -229,6 +237,16 @@ fn try_next(out: &mut impl Write, dir: &Path, sample: &Scenario) -> Result<(), C
 }
 
 /// Returns how this very executable can be run from anywhere: its full path.
+/// Tells whether `git regraft` runs this very program: a `git-regraft` on `PATH` that is
+/// this executable (an installed copy), not a build run from the source tree.
+fn installed() -> bool {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else { return false };
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .filter_map(|dir| std::fs::canonicalize(dir.join("git-regraft")).ok())
+        .any(|found| found == me)
+}
+
 fn invoked_as() -> String {
     std::env::current_exe()
         .map(|p| regraft::git::quote(&p.display().to_string()))

@@ -16,10 +16,13 @@ use super::{CommandError, Ui};
 
 const EXAMPLES: &str = "\
 Examples:
-  git regraft run playbooks/eol-branch.toml --var series=liberty
-  git regraft run playbooks/eom-to-unmaintained.toml --var series=victoria --execute
-  git regraft run playbooks/replace-stable-branch.toml --var branch=stable/liberty \\
-      --var source=origin/stable/mitaka --var strategy=recreate";
+  git regraft run eol-branch --var series=liberty
+  git regraft run eom-to-unmaintained --var series=victoria --execute
+  git regraft run replace-stable-branch --var branch=stable/liberty \\
+      --var source=origin/stable/mitaka --var strategy=recreate
+  git regraft run eol-branch --print > my-eol.toml     # a built-in one, to start your own
+
+Built in: eol-branch, eom-to-unmaintained, replace-stable-branch, kolla-liberty-2016.";
 
 /// Run a playbook: a declarative procedure over one or several repositories
 ///
@@ -31,8 +34,11 @@ Examples:
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// The playbook file
+    /// The playbook: a file, or the name of a built-in one (see below)
     playbook: PathBuf,
+    /// Print the playbook's text (a built-in one's, to start your own) and do nothing else
+    #[arg(long, conflicts_with_all = ["execute", "json"])]
+    print: bool,
     /// A variable's value (repeatable)
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
@@ -56,7 +62,32 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let values: BTreeMap<String, String> = args.vars.into_iter().collect();
-    let book = playbook::load(&args.playbook, &values)?;
+    // A file first; a name no file has is a built-in playbook's.
+    let name = args.playbook.to_string_lossy().into_owned();
+    let built_in = (!args.playbook.exists()).then(|| playbook::built_in(&name)).flatten();
+    if args.print {
+        let text = match built_in {
+            Some((_, text)) => text.to_string(),
+            None => std::fs::read_to_string(&args.playbook).map_err(|e| {
+                CommandError::user(anyhow::anyhow!("{}: {e}", args.playbook.display()))
+            })?,
+        };
+        ui.out().write_all(text.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let book = match built_in {
+        // Named by its name, so a later `status` says `git regraft run NAME` to finish it.
+        Some((name, text)) => playbook::parse(&PathBuf::from(name), text, &values)?,
+        None if !args.playbook.exists() => {
+            let known: Vec<&str> = playbook::BUILT_IN.iter().map(|(n, _)| *n).collect();
+            return Err(CommandError::user(anyhow::anyhow!(
+                "{}: no such file, nor a built-in playbook ({})",
+                visible(&name),
+                known.join(", ")
+            )));
+        }
+        None => playbook::load(&args.playbook, &values)?,
+    };
     let parts = parts_of(&book)?;
     if args.json {
         let all: Vec<_> = parts.iter().filter_map(|p| p.plan()).collect();

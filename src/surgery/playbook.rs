@@ -204,11 +204,38 @@ pub struct Playbook {
     values: BTreeMap<String, String>,
 }
 
+/// The playbooks that ship inside regraft, by name: `git regraft run NAME` finds them
+/// without the source tree.
+pub const BUILT_IN: [(&str, &str); 4] = [
+    ("eol-branch", include_str!("../../playbooks/eol-branch.toml")),
+    ("eom-to-unmaintained", include_str!("../../playbooks/eom-to-unmaintained.toml")),
+    ("kolla-liberty-2016", include_str!("../../playbooks/kolla-liberty-2016.toml")),
+    ("replace-stable-branch", include_str!("../../playbooks/replace-stable-branch.toml")),
+];
+
+/// Returns the built-in playbook `name` names (`eol-branch`, also as `eol-branch.toml` or
+/// `playbooks/eol-branch.toml`), if one does.
+pub fn built_in(name: &str) -> Option<(&'static str, &'static str)> {
+    let name = name.strip_prefix("playbooks/").unwrap_or(name);
+    let name = name.strip_suffix(".toml").unwrap_or(name);
+    BUILT_IN.iter().copied().find(|(n, _)| *n == name)
+}
+
 /// Reads `path` and fills in `values` (`--var name=value`); a malformed playbook is an
 /// error naming file, line and column.
 pub fn load(path: &Path, values: &BTreeMap<String, String>) -> Result<Playbook, PlaybookError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| PlaybookError::Read { path: path.to_path_buf(), source })?;
+    parse(path, &text, values)
+}
+
+/// Reads the playbook `text` (from `path`, as errors name it) and fills in `values`.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<Playbook, PlaybookError> {
+    let text = text.to_string();
     let malformed = |offset: Option<usize>, message: String| {
         let (line, column) = crate::text::toml_position::line_column(&text, offset);
         PlaybookError::Malformed { path: path.to_path_buf(), line, column, message }

@@ -199,6 +199,23 @@ fn demo_builds_its_sample_and_shows_delta() {
     assert!(text.contains("until then run"), "and how to run it before installing: {text}");
     let again = regraft(tmp.path()).args(["demo", "--dir"]).arg(&dir).output().expect("runs");
     assert_eq!(again.status.code(), Some(2), "refuses an existing directory");
+    // Installed (this executable is the `git-regraft` on PATH), it is not told to install
+    // (issue 26, item 13).
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_git-regraft"), bin.join("git-regraft"))
+        .expect("symlink");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = regraft(tmp.path())
+        .args(["demo", "--dir"])
+        .arg(tmp.path().join("tour2"))
+        .env("PATH", path)
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Try next:") && !text.contains("cargo install"), "{text}");
 }
 
 #[test]

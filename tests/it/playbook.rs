@@ -108,6 +108,40 @@ fn shipped_playbooks_plan_against_a_served_sample() {
     assert!(out.contains("f10a625a7210c39e7435b77e2cb4d89f14a6b96f"), "{out}");
 }
 
+/// Issue 26, item 13: `run --help` named files that exist only in the source tree. The
+/// shipped playbooks are built in: by name they plan exactly as their files do, from a
+/// directory with no such file; `--print` gives the file's text; an unknown name lists them.
+#[test]
+fn shipped_playbooks_run_by_name_without_the_source_tree() {
+    let (tmp, s) = small_scenario();
+    let (_, clone) = served(tmp.path(), &s.dir, "served");
+    for (name, vars) in [
+        ("replace-stable-branch", vec!["branch=stable/liberty", "source=origin/stable/mitaka"]),
+        ("eol-branch", vec!["series=liberty"]),
+        ("eom-to-unmaintained", vec!["series=liberty"]),
+    ] {
+        let plan_of = |book: &str| {
+            let mut cmd = regraft(&clone);
+            cmd.args(["run", book, "--json"]);
+            for v in &vars {
+                cmd.args(["--var", v]);
+            }
+            let (code, json, err) = crate::run_apart(&mut cmd);
+            assert_eq!(code, Some(0), "{book}: {err}");
+            json
+        };
+        let file = playbook(&format!("{name}.toml"));
+        assert!(!clone.join(name).exists());
+        assert_eq!(plan_of(name), plan_of(file.to_str().expect("utf-8")), "{name}");
+        let (code, printed, err) = crate::run_apart(regraft(&clone).args(["run", name, "--print"]));
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(printed, std::fs::read_to_string(&file).expect("the file"), "{name}");
+    }
+    let (code, out) = run(regraft(&clone).args(["run", "no-such-book"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("nor a built-in playbook (eol-branch, eom-to-unmaintained"), "{out}");
+}
+
 #[test]
 fn malformed_playbooks_name_file_line_and_column_and_change_nothing() {
     let tmp = TempDir::new().expect("temp dir");
