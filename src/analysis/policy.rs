@@ -31,8 +31,8 @@ pub enum PolicyError {
     },
     #[error("{path}:{line}:{column}: {message}")]
     Malformed { path: String, line: usize, column: usize, message: String },
-    #[error("policy {policy} has no phase `{phase}` (it has: {known})")]
-    UnknownPhase { policy: String, phase: String, known: String },
+    #[error("policy {policy} has no phase `{phase}`{near} (it has: {known})")]
+    UnknownPhase { policy: String, phase: String, near: String, known: String },
     #[error("`{range}` is not a range: give BASE..TIP")]
     NotARange { range: String },
     #[error(transparent)]
@@ -348,6 +348,7 @@ impl Policy {
         self.phases.get(name).ok_or_else(|| PolicyError::UnknownPhase {
             policy: self.name.clone(),
             phase: name.to_string(),
+            near: crate::text::did_you_mean(name, self.phases.keys().map(String::as_str)),
             known: self.phases.keys().cloned().collect::<Vec<_>>().join(", "),
         })
     }

@@ -44,8 +44,8 @@ pub enum PlaybookError {
     Malformed { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{path}: variable `{name}` needs a value: --var {name}=... ({description})")]
     MissingVariable { path: PathBuf, name: String, description: String },
-    #[error("--var {name}: the playbook has no such variable (it has: {known})")]
-    UnknownVariable { name: String, known: String },
+    #[error("--var {name}: the playbook has no such variable{near} (it has: {known})")]
+    UnknownVariable { name: String, near: String, known: String },
     #[error("in {repository}: {message}")]
     Review { repository: String, message: String },
     #[error("in {repository}")]
@@ -244,8 +244,9 @@ pub fn parse(
         .map_err(|e| malformed(e.span().map(|s| s.start), e.message().to_string()))?;
     for name in values.keys() {
         if !file.variables.contains_key(name) {
+            let near = crate::text::did_you_mean(name, file.variables.keys().map(String::as_str));
             let known = file.variables.keys().cloned().collect::<Vec<_>>().join(", ");
-            return Err(PlaybookError::UnknownVariable { name: name.clone(), known });
+            return Err(PlaybookError::UnknownVariable { name: name.clone(), near, known });
         }
     }
     let mut filled = BTreeMap::new();

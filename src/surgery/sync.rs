@@ -46,8 +46,8 @@ pub enum SyncError {
     NothingToUndo { path: PathBuf },
     #[error(transparent)]
     Name(Box<crate::git::names::NameError>),
-    #[error("no remote `{remote}` in this repository (it has: {known})")]
-    UnknownRemote { remote: String, known: String },
+    #[error("no remote `{remote}` in this repository{near} (it has: {known})")]
+    UnknownRemote { remote: String, near: String, known: String },
     #[error("no local branch `{branch}`{}", did_you_mean(.near))]
     NoBranch { branch: String, near: Option<String> },
 }
@@ -441,8 +441,9 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
 fn check_configured(repo: &Repo, remote: &str) -> Result<(), SyncError> {
     let known = repo.remote_names()?;
     if !known.iter().any(|r| r == remote) {
+        let near = crate::text::did_you_mean(remote, known.iter().map(String::as_str));
         let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
-        return Err(SyncError::UnknownRemote { remote: remote.to_string(), known });
+        return Err(SyncError::UnknownRemote { remote: remote.to_string(), near, known });
     }
     Ok(())
 }

@@ -501,3 +501,18 @@ fn bash_completes_subcommands_options_and_refs_for_git_regraft_and_git_dash_regr
     let trimmed: Vec<String> = got.iter().map(|c| c.trim().to_string()).collect();
     assert_eq!(trimmed, want, "{through_git}: --from completes refs");
 }
+
+/// Issue 26, item 13: a typo in a name regraft knows gets the nearest one, as clap does for
+/// subcommands and values and as revisions do.
+#[test]
+fn typos_in_phases_and_variables_get_a_did_you_mean() {
+    let (_tmp, s) = small_scenario();
+    for (args, near) in [
+        (vec!["compare", TARGET, SOURCE, "--phase", "maintaned"], "(did you mean `maintained`?)"),
+        (vec!["run", "eol-branch", "--var", "seres=liberty"], "(did you mean `series`?)"),
+    ] {
+        let (code, out) = crate::run(regraft(&s.dir).args(&args));
+        assert_eq!(code, Some(2), "{args:?}: {out}");
+        assert!(out.contains(near), "{args:?}: {out}");
+    }
+}
