@@ -54,7 +54,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &delta)?;
     } else {
-        render(&mut ui.out(), ui, &delta, super::Detail::verbose(args.verbose))?;
+        render(&mut ui.human(), ui, &delta, super::Detail::verbose(args.verbose))?;
         ui.status(&format!(
             "next: `git regraft deps {t} {s} --for REV` (what a fix needs), `git regraft compare {t} {s}` (the options, measured)",
             t = regraft::git::quote(&delta.target.name),

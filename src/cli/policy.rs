@@ -14,7 +14,8 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft policy check origin/stable/2024.1..HEAD
   git regraft policy check origin/driverfixes/2023.1..HEAD --phase driverfixes
-  git regraft policy check origin/stable/2024.1..HEAD --upstream origin/master --json";
+  git regraft policy check origin/stable/2024.1..HEAD --upstream origin/master \\
+      --json";
 
 /// Stable-branch policies
 #[derive(Debug, clap::Args)]
@@ -73,7 +74,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &report)?;
     } else {
-        let mut out = ui.out();
+        let mut out = ui.human();
         let phase = &policy.phases[&report.phase];
         // The policy file and the commits are not the terminal's to drive.
         writeln!(

@@ -17,8 +17,10 @@ use super::{CommandError, Ui};
 const EXAMPLES: &str = "\
 Examples:
   git regraft run playbooks/eol-branch.toml --var series=liberty
-  git regraft run playbooks/eom-to-unmaintained.toml --var series=victoria --execute
-  git regraft run playbooks/replace-stable-branch.toml --var branch=stable/liberty \\
+  git regraft run playbooks/eom-to-unmaintained.toml --var series=victoria \\
+      --execute
+  git regraft run playbooks/replace-stable-branch.toml \\
+      --var branch=stable/liberty \\
       --var source=origin/stable/mitaka --var strategy=recreate";
 
 /// Run a playbook: a declarative procedure over one or several repositories
@@ -69,13 +71,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     for part in &parts {
         match &part.todo {
             Todo::Done => writeln!(
-                ui.out(),
+                ui.human(),
                 "{}: done by an earlier run of this playbook; skipped",
                 part.repository
             )?,
             Todo::Resume(plan) => {
                 writeln!(
-                    ui.out(),
+                    ui.human(),
                     "{}: half done by an earlier run of this playbook; it resumes:",
                     part.repository
                 )?;
@@ -86,7 +88,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     if !args.execute {
         writeln!(
-            ui.out(),
+            ui.human(),
             "\nThis was a dry run: nothing changed. Run again with --execute to do it."
         )?;
         return Ok(ExitCode::SUCCESS);
@@ -100,10 +102,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 
 fn render_part(ui: &Ui, repo: &Repo, plan: &Plan, execute: bool) -> Result<(), CommandError> {
     if execute {
-        super::surgery::render(&mut ui.out(), plan)?;
+        super::surgery::render(&mut ui.human(), plan)?;
     } else {
         let now = regraft::surgery::assess::assess(repo, plan).ok();
-        super::surgery::render_now(&mut ui.out(), plan, now.as_deref())?;
+        super::surgery::render_now(&mut ui.human(), plan, now.as_deref())?;
     }
     Ok(())
 }
@@ -203,10 +205,8 @@ pub(super) fn execute_parts(
                         let repo = Repo::discover(&dir)?;
                         let mut report = |step: &operation::Step, status| {
                             let done = super::surgery::step_line(step, status);
-                            match fitted {
-                                Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 0, 4)),
-                                None => eprintln!("{done}"),
-                            }
+                            let width = fitted.unwrap_or_else(super::ui::stderr_width);
+                            eprintln!("{}", super::ui::wrap(&done, width, 0, 4));
                         };
                         match fresh {
                             Some(plan) => operation::execute(&repo, plan, &mut report),
@@ -233,7 +233,7 @@ pub(super) fn execute_parts(
     }
     let n = parts.len();
     writeln!(
-        ui.out(),
+        ui.human(),
         "\nAll steps done and verified in {n} repositor{}.",
         if n == 1 { "y" } else { "ies" }
     )?;

@@ -12,8 +12,8 @@ use super::{CommandError, Ui};
 const EXAMPLES: &str = "\
 Examples:
   git regraft sync                     the current branch
-  git regraft sync --all --dry-run     what would happen to every affected branch
-  git regraft sync --undo              put the branches the last sync moved back";
+  git regraft sync --all --dry-run     what would happen to every branch
+  git regraft sync --undo              put back what the last sync moved";
 
 /// After an upstream branch was replaced, move local branches onto the new one
 ///
@@ -56,7 +56,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     if args.undo {
         let moved = sync::undo(&repo)?;
-        let mut out = ui.out();
+        let mut out = ui.human();
         for b in moved {
             writeln!(out, "{} is back at {}", visible_line(&b.branch), b.old.short())?;
         }
@@ -74,7 +74,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &report)?;
     } else {
-        render(&mut ui.out(), &report)?;
+        render(&mut ui.human(), &report)?;
     }
     // 0 only when every branch is synced or provably needs nothing: a script's
     // `git regraft sync --all && ...` must not go on past a branch left behind.
