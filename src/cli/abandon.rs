@@ -16,7 +16,8 @@ use super::{CommandError, Ui};
 const EXAMPLES: &str = "\
 Examples:
   git regraft abandon stable/liberty --gerrit https://review.opendev.org
-  git regraft abandon stable/liberty --gerrit https://review.opendev.org --execute
+  git regraft abandon stable/liberty --gerrit https://review.opendev.org \\
+      --execute
   git regraft restore --from-journal --execute";
 
 /// Abandon the open reviews on a branch (Gerrit), as a branch is about to be deleted or recreated
@@ -260,7 +261,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         if args.call.json {
             super::write_json(ui, &reviews)?;
         } else {
-            let mut out = ui.out();
+            let mut out = ui.human();
             writeln!(
                 out,
                 "{} open reviews on {} of {project} at {url}:",
@@ -322,7 +323,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }
         Err(e) => return Err(e),
     };
-    let mut out = ui.out();
+    let mut out = ui.human();
     for (r, outcome) in &done {
         match outcome {
             Some(Outcome::AlreadyThere(why)) => {
@@ -359,7 +360,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         if args.call.json {
             super::write_json(ui, &chosen)?;
         } else {
-            let mut out = ui.out();
+            let mut out = ui.human();
             for record in &chosen {
                 writeln!(
                     out,
@@ -385,7 +386,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
     let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
     let mut kept = others;
     let mut failed = 0usize;
-    let mut out = ui.out();
+    let mut out = ui.human();
     for mut record in chosen {
         let credentials = Credentials::find(repo.git(), &record.gerrit, record.named())?;
         let trust = Trust::find(repo.git(), &record.gerrit)?;

@@ -16,10 +16,12 @@ use super::{CommandError, Ui};
 const EXAMPLES: &str = "\
 Examples:
   git regraft backport --dry-run stable/liberty stable/mitaka
-  git regraft backport --dry-run stable/liberty stable/mitaka --for 1524f0dd1e --json
+  git regraft backport --dry-run stable/liberty stable/mitaka --for 1524f0dd1e \\
+      --json
   git rev-list --reverse A..B | git regraft backport --dry-run --stdin stable/liberty
-  git regraft backport stable/liberty stable/mitaka --for 1524f0dd1e --branch fix-data-loss
-  git regraft backport --continue      (after resolving a conflict and `git add`)";
+  git regraft backport stable/liberty stable/mitaka --for 1524f0dd1e --branch \\
+      fix-data-loss
+  git regraft backport --continue      (after resolving a conflict, `git add`)";
 
 /// Predict, then carry out, a staged backport of SOURCE's commits onto TARGET
 ///
@@ -154,7 +156,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &plan)?;
     } else {
-        render(&mut ui.out(), &target, &plan, super::Detail::verbose(args.verbose))?;
+        render(&mut ui.human(), &target, &plan, super::Detail::verbose(args.verbose))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -205,7 +207,7 @@ pub fn report_run(
     report: &apply::Report,
     ended: RunEnd,
 ) -> Result<ExitCode, CommandError> {
-    let mut out = ui.out();
+    let mut out = ui.human();
     let branch = report.branch.strip_prefix("refs/heads/").unwrap_or(&report.branch);
     if ended == RunEnd::Aborted {
         writeln!(out, "backport aborted: branch {branch} deleted, HEAD back where it was")?;

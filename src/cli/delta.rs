@@ -66,7 +66,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &delta)?;
     } else {
-        render(&mut ui.out(), ui, &delta, super::Detail::verbose(args.verbose))?;
+        render(&mut ui.human(), ui, &delta, super::Detail::verbose(args.verbose))?;
     }
     // Regression: with both sides one commit, delta suggested `deps X X` and `compare X X`.
     if !args.json && delta.target.commit != delta.source.commit {

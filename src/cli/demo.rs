@@ -36,7 +36,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let sample = scenario::build(&dir, &spec).map_err(CommandError::internal)?;
     let mut repo = Repo::discover(&dir).map_err(CommandError::internal)?;
     repo.isolate_git_config();
-    let out = &mut ui.out();
+    let out = &mut ui.human();
     introduce(out, &dir, &sample)?;
     what_separates(out, ui, &repo)?;
     what_the_fix_needs(out, &repo, &sample)?;
@@ -71,16 +71,18 @@ fn introduce(out: &mut impl Write, dir: &Path, sample: &Scenario) -> Result<(), 
     writeln!(out, "== regraft demo ==")?;
     writeln!(out)?;
     writeln!(out, "A sample repository is in {}", dir.display())?;
-    writeln!(
+    say(
         out,
-        "Its {} was cut from {} at tag 1.0.0 and got {} commits of its own, most of them\n\
-         backports. The fix for its data-loss bug ({}) is on {}, which was cut later\n\
+        &format!(
+            "Its {} was cut from {} at tag 1.0.0 and got {} commits of its own, most of them \
+         backports. The fix for its data-loss bug ({}) is on {}, which was cut later \
          (tag 2.0.0). This is Kolla's stable/liberty in April 2016, in miniature.",
-        scenario::TARGET,
-        scenario::TRUNK,
-        sample.counts.liberty,
-        sample.fix.short(),
-        scenario::SOURCE
+            scenario::TARGET,
+            scenario::TRUNK,
+            sample.counts.liberty,
+            sample.fix.short(),
+            scenario::SOURCE
+        ),
     )?;
     writeln!(out)?;
     Ok(())
@@ -94,17 +96,19 @@ fn what_separates(out: &mut impl Write, ui: &Ui, repo: &Repo) -> Result<(), Comm
     super::delta::render(out, ui, &delta, super::Detail::Summary)?;
     let s = delta.summary();
     writeln!(out)?;
-    writeln!(
+    say(
         out,
-        "What it says: {} of the {} changes only on {} are already on {},\n\
-         found by Change-Id, by cherry-pick line or by identical patch (one commit can have\n\
-         several kinds of evidence, so the counts per kind overlap). A backport would bring\n\
+        &format!(
+            "What it says: {} of the {} changes only on {} are already on {}, \
+         found by Change-Id, by cherry-pick line or by identical patch (one commit can have \
+         several kinds of evidence, so the counts per kind overlap). A backport would bring \
          the other {}.",
-        s.present,
-        s.source_changes,
-        scenario::SOURCE,
-        scenario::TARGET,
-        s.to_bring
+            s.present,
+            s.source_changes,
+            scenario::SOURCE,
+            scenario::TARGET,
+            s.to_bring
+        ),
     )?;
     writeln!(out)?;
     Ok(())
@@ -127,14 +131,16 @@ fn what_the_fix_needs(
     super::deps::render(out, &graph, &[sample.fix], super::Detail::Summary)?;
     let closure = graph.closure.as_deref().unwrap_or_default();
     writeln!(out)?;
-    writeln!(
+    say(
         out,
-        "What it says: the fix cannot be cherry-picked alone. It needs {} other commits: the\n\
-         ones that last changed the lines it changes, and what those need in turn. Picked in\n\
-         this order, each applies onto the one before; what is already on {} is not\n\
+        &format!(
+            "What it says: the fix cannot be cherry-picked alone. It needs {} other commits: the \
+         ones that last changed the lines it changes, and what those need in turn. Picked in \
+         this order, each applies onto the one before; what is already on {} is not \
          picked again.",
-        closure.len().saturating_sub(1),
-        scenario::TARGET
+            closure.len().saturating_sub(1),
+            scenario::TARGET
+        ),
     )?;
     writeln!(out)?;
     Ok(())
@@ -158,14 +164,16 @@ fn the_picks(out: &mut impl Write, repo: &Repo, sample: &Scenario) -> Result<(),
     super::backport::render(out, scenario::TARGET, &for_fix, super::Detail::Summary)?;
     let OutcomeCounts { clean, empty, conflict, present } = whole.counts();
     writeln!(out)?;
-    writeln!(
+    say(
         out,
-        "What it says: bringing the whole delta would mean {} picks, {conflict} of them conflicting\n\
-         ({empty} would be empty, {present} are already there). Bringing the fix with what it needs\n\
-         is {} clean picks. Every pick was merged in memory as git would, and nothing was\n\
+        &format!(
+            "What it says: bringing the whole delta would mean {} picks, {conflict} of them conflicting \
+         ({empty} would be empty, {present} are already there). Bringing the fix with what it needs \
+         is {} clean picks. Every pick was merged in memory as git would, and nothing was \
          written; without --dry-run the picks land on a new branch, in reviewable stages.",
-        clean + empty + conflict,
-        for_fix.counts().clean
+            clean + empty + conflict,
+            for_fix.counts().clean
+        ),
     )?;
     writeln!(out)?;
     Ok(())
@@ -177,10 +185,10 @@ fn the_options(out: &mut impl Write, repo: &Repo) -> Result<(), CommandError> {
     let comparison = super::compare::for_demo(repo, scenario::TARGET, scenario::SOURCE)?;
     super::compare::table(out, &comparison)?;
     writeln!(out)?;
-    writeln!(
+    say(
         out,
-        "What it says: the five ways out, measured. `--format markdown` gives the same as a\n\
-         table and notes to paste into a mailing-list post."
+        "What it says: the five ways out, measured. `--format markdown` (or `--format text`) \
+         writes them as a post for a mailing list, each figure defined.",
     )?;
     writeln!(out)?;
     Ok(())
@@ -236,6 +244,11 @@ fn try_next(out: &mut impl Write, dir: &Path, sample: &Scenario) -> Result<(), C
     Ok(())
 }
 
+/// Writes a paragraph wrapped to the terminal's width (80 columns off a terminal).
+fn say(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+    writeln!(out, "{}", super::ui::wrap(text, super::ui::width(), 0, 0))
+}
+
 /// Returns how this very executable can be run from anywhere: its full path.
 /// Tells whether `git regraft` runs this very program: a `git-regraft` on `PATH` that is
 /// this executable (an installed copy), not a build run from the source tree.
@@ -259,11 +272,11 @@ fn replacements(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
     scenario::served::serve(dir).map_err(CommandError::internal)?;
     let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
     repo.isolate_git_config();
-    writeln!(
+    say(
         out,
-        "Now the release team's side. The sample is also served from ./server.git, a bare\n\
-         repository that refuses non-fast-forward pushes as review servers do. Each replacement\n\
-         strategy is first a plan; without --execute nothing happens:"
+        "Now the release team's side. The sample is also served from ./server.git, a bare \
+         repository that refuses non-fast-forward pushes as review servers do. Each replacement \
+         strategy is first a plan; without --execute nothing happens:",
     )?;
     for strategy in [Strategy::Merge, Strategy::Megapatch, Strategy::Recreate, Strategy::Reset] {
         let request = ReplaceRequest {
@@ -300,11 +313,11 @@ fn replacements(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
         }
     }
     writeln!(out)?;
-    writeln!(
+    say(
         out,
-        "What it says: every plan starts by keeping the old tip under a tag on the server, and\n\
-         every push names the value it expects (--force-with-lease), so if the server moved\n\
-         since the plan was made, nothing changes. reset would be refused by this server."
+        "What it says: every plan starts by keeping the old tip under a tag on the server, and \
+         every push names the value it expects (--force-with-lease), so if the server moved \
+         since the plan was made, nothing changes. reset would be refused by this server.",
     )?;
     Ok(())
 }
@@ -332,11 +345,11 @@ fn developer(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
     regraft::surgery::operation::execute(&repo, plan, &mut |_, _| {})
         .map_err(super::surgery::operation_error)?;
     writeln!(out)?;
-    writeln!(
+    say(
         out,
-        "Then the release team executed the recreate plan on ./server.git. A developer clone\n\
-         (./developer) has an unpushed commit on its stable/liberty, now built on history\n\
-         that is gone from the server:"
+        "Then the release team executed the recreate plan on ./server.git. A developer clone \
+         (./developer) has an unpushed commit on its stable/liberty, now built on history \
+         that is gone from the server:",
     )?;
     writeln!(out)?;
     writeln!(out, "$ cd developer && git regraft sync")?;
@@ -350,10 +363,10 @@ fn developer(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
     let report = regraft::surgery::sync::sync(&dev_repo, &options)?;
     super::sync::render(out, &report)?;
     writeln!(out)?;
-    writeln!(
+    say(
         out,
-        "What it says: the developer's fix now sits on the new stable/liberty, nothing was\n\
-         lost, and `git regraft sync --undo` would put the branch back."
+        "What it says: the developer's fix now sits on the new stable/liberty, nothing was \
+         lost, and `git regraft sync --undo` would put the branch back.",
     )?;
     Ok(())
 }

@@ -14,7 +14,8 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e
   git regraft deps stable/liberty stable/mitaka --json > graph.json
-  git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e --format dot | dot -Tsvg > fix.svg";
+  git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e --format dot \\
+      | dot -Tsvg > fix.svg";
 
 /// Show which commits of SOURCE depend on which, and what a chosen commit needs
 ///
@@ -79,7 +80,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Format::Json => super::write_json(ui, &graph)?,
         Format::Dot => super::dot::write(&mut ui.out(), &graph, &wanted)?,
         Format::Text => {
-            render(&mut ui.out(), &graph, &wanted, super::Detail::verbose(args.verbose))?
+            render(&mut ui.human(), &graph, &wanted, super::Detail::verbose(args.verbose))?
         }
     }
     Ok(ExitCode::SUCCESS)

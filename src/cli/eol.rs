@@ -11,7 +11,8 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft eol stable/liberty
   git regraft eol stable/liberty --execute --yes
-  git regraft eol stable/liberty --plan-out eol.json && git regraft eol --plan eol.json --execute";
+  git regraft eol stable/liberty --plan-out eol.json && git regraft eol --plan \\
+      eol.json --execute";
 
 /// End of life: tag `<series>-eol` at the branch's tip, push and verify it, delete the branch
 ///

@@ -43,13 +43,15 @@ Installed on PATH as `git-regraft`, it runs as `git regraft <command>`.";
 
 const EXAMPLES: &str = "\
 Examples:
-  git regraft guide                                         walked through it by questions
-  git regraft demo                                          tour on a sample repository
-  git regraft delta stable/liberty stable/mitaka            what separates two branches
-  git regraft compare stable/liberty stable/mitaka          the options, measured
-  git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge
-  git regraft sync --all                                    after a branch was replaced
-  git regraft status                                        what is in progress, what next";
+  git regraft guide            walked through it by questions
+  git regraft demo             a tour on a sample repository
+  git regraft status           what is in progress, what next
+  git regraft sync --all       after a branch was replaced
+
+  What separates two branches, the options measured, one carried out:
+  git regraft delta stable/liberty stable/mitaka
+  git regraft compare stable/liberty stable/mitaka
+  git regraft replace stable/liberty --from stable/mitaka --strategy merge";
 
 /// How much a human rendering shows: its summary, or with `--verbose` every item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +188,13 @@ pub fn main() -> ExitCode {
         }
         std::process::exit(130);
     });
-    let cli = Cli::parse();
+    // Help and usage errors wrap to the terminal's width, 80 columns off a terminal (clap's
+    // own default would be 100).
+    let matches = Cli::command().term_width(ui::width()).get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let mut ui = Ui::new(cli.color);
     let result = match &cli.directory {
         Some(dir) => std::env::set_current_dir(dir).map_err(|e| {

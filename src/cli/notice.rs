@@ -17,7 +17,8 @@ use super::{CommandError, Ui};
 const EXAMPLES: &str = "\
 Examples:
   git regraft notice > notice.txt
-  git regraft notice --format markdown --why \"stable/liberty's data containers lost data\"";
+  git regraft notice --format markdown --why \"stable/liberty's data \\
+      containers lost data\"";
 
 /// Write the announcement for developers after the last replace or eol
 ///

@@ -14,8 +14,8 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft policy check origin/stable/2024.1..HEAD
   git regraft policy check origin/driverfixes/2023.1..HEAD --phase driverfixes
-  git regraft policy check origin/stable/2024.1..HEAD --upstream origin/master --json
-  git regraft policy check origin/stable/2025.1..HEAD --upstream origin/master
+  git regraft policy check origin/stable/2024.1..HEAD --upstream origin/master \\
+      --json
   # exit status 3: some commits are refused; 0: all allowed";
 
 /// Stable-branch policies
@@ -81,7 +81,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &report)?;
     } else {
-        let mut out = ui.out();
+        let mut out = ui.human();
         let phase = &policy.phases[&report.phase];
         // The policy file and the commits are not the terminal's to drive.
         writeln!(

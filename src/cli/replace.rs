@@ -9,10 +9,14 @@ use super::{CommandError, Ui};
 
 const EXAMPLES: &str = "\
 Examples:
-  git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge
-  git regraft replace stable/liberty --from f10a625a --strategy recreate --execute
-  git regraft replace stable/liberty --from origin/stable/mitaka --strategy megapatch --for-review
-  git regraft replace stable/liberty --from origin/stable/mitaka --strategy merge --plan-out liberty.json
+  git regraft replace stable/liberty --from origin/stable/mitaka --strategy \\
+      merge
+  git regraft replace stable/liberty --from f10a625a --strategy recreate \\
+      --execute
+  git regraft replace stable/liberty --from origin/stable/mitaka --strategy \\
+      megapatch --for-review
+  git regraft replace stable/liberty --from origin/stable/mitaka --strategy \\
+      merge --plan-out liberty.json
   git regraft replace --plan liberty.json --execute
   git regraft replace --continue";
 

@@ -20,9 +20,10 @@ Examples:
   git regraft run eom-to-unmaintained --var series=victoria --execute
   git regraft run replace-stable-branch --var branch=stable/liberty \\
       --var source=origin/stable/mitaka --var strategy=recreate
-  git regraft run eol-branch --print > my-eol.toml     # a built-in one, to start your own
+  git regraft run eol-branch --print > my-eol.toml   # to start your own
 
-Built in: eol-branch, eom-to-unmaintained, replace-stable-branch, kolla-liberty-2016.";
+Built in: eol-branch, eom-to-unmaintained, replace-stable-branch,
+kolla-liberty-2016.";
 
 /// Run a playbook: a declarative procedure over one or several repositories
 ///
@@ -100,13 +101,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     for part in &parts {
         match &part.todo {
             Todo::Done => writeln!(
-                ui.out(),
+                ui.human(),
                 "{}: done by an earlier run of this playbook; skipped",
                 part.repository
             )?,
             Todo::Resume(plan) => {
                 writeln!(
-                    ui.out(),
+                    ui.human(),
                     "{}: half done by an earlier run of this playbook; it resumes:",
                     part.repository
                 )?;
@@ -117,7 +118,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     if !args.execute {
         writeln!(
-            ui.out(),
+            ui.human(),
             "\nThis was a dry run: nothing changed. Run again with --execute to do it."
         )?;
         return Ok(ExitCode::SUCCESS);
@@ -131,10 +132,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 
 fn render_part(ui: &Ui, repo: &Repo, plan: &Plan, execute: bool) -> Result<(), CommandError> {
     if execute {
-        super::surgery::render(&mut ui.out(), plan)?;
+        super::surgery::render(&mut ui.human(), plan)?;
     } else {
         let now = regraft::surgery::assess::assess(repo, plan).ok();
-        super::surgery::render_now(&mut ui.out(), plan, now.as_deref())?;
+        super::surgery::render_now(&mut ui.human(), plan, now.as_deref())?;
     }
     Ok(())
 }
@@ -234,10 +235,8 @@ pub(super) fn execute_parts(
                         let repo = Repo::discover(&dir)?;
                         let mut report = |step: &operation::Step, status| {
                             let done = super::surgery::step_line(step, status);
-                            match fitted {
-                                Some(width) => eprintln!("{}", super::ui::wrap(&done, width, 0, 4)),
-                                None => eprintln!("{done}"),
-                            }
+                            let width = fitted.unwrap_or_else(super::ui::stderr_width);
+                            eprintln!("{}", super::ui::wrap(&done, width, 0, 4));
                         };
                         match fresh {
                             Some(plan) => operation::execute(&repo, plan, &mut report),
@@ -264,7 +263,7 @@ pub(super) fn execute_parts(
     }
     let n = parts.len();
     writeln!(
-        ui.out(),
+        ui.human(),
         "\nAll steps done and verified in {n} repositor{}.",
         if n == 1 { "y" } else { "ies" }
     )?;

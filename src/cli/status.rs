@@ -35,7 +35,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &status)?;
     } else {
-        render(&mut ui.out(), &status)?;
+        render(&mut ui.human(), &status)?;
     }
     Ok(ExitCode::SUCCESS)
 }

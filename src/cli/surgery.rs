@@ -70,9 +70,9 @@ pub fn save(
     command: &str,
 ) -> Result<ExitCode, CommandError> {
     regraft::surgery::saved_plan::write(plan, path).map_err(CommandError::internal)?;
-    render_dry_run(&mut ui.out(), repo, plan)?;
+    render_dry_run(&mut ui.human(), repo, plan)?;
     writeln!(
-        ui.out(),
+        ui.human(),
         "\nThe plan is in {}: review it, then run exactly it with `git regraft {command} --plan {} --execute`.",
         path.display(),
         path.display()
@@ -93,10 +93,10 @@ pub fn render_now(
     plan: &Plan,
     now: Option<&[regraft::surgery::assess::StepNow]>,
 ) -> std::io::Result<()> {
-    // On a terminal the prose fits its width; in a pipe or a file each line stays whole, as
-    // scripts read it. Commands wrap only between words, with the shell's ` \`, so that they
-    // still run when pasted; a request's URL is never cut.
-    let width = super::ui::terminal_width();
+    // The prose fits the terminal's width (80 columns in a pipe or a file; scripts read
+    // --json). Commands wrap only between words, with the shell's ` \`, so that they still
+    // run when pasted; a request's URL is never cut.
+    let width = Some(super::ui::width());
     writeln!(out, "plan: {}", visible_line(&plan.operation))?;
     for note in &plan.notes {
         prose(out, width, "note: ", note)?;
@@ -216,24 +216,24 @@ pub fn dry_run_or_execute(
         if c.json {
             super::write_json(ui, &plan)?;
         } else {
-            let mut out = ui.out();
+            let mut out = ui.human();
             render_dry_run(&mut out, repo, &plan)?;
             writeln!(out)?;
             prose(
                 &mut out,
-                super::ui::terminal_width(),
+                Some(super::ui::width()),
                 "",
                 "This was a dry run: nothing changed. Run again with --execute to do it.",
             )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
-    render(&mut ui.out(), &plan)?;
+    render(&mut ui.human(), &plan)?;
     confirm(&plan.operation, c.yes)?;
     let mut report = |step: &operation::Step, status: StepStatus| report_step(ui, step, status);
     let announce = plan.notice.is_some();
     operation::execute(repo, plan, &mut report).map_err(operation_error)?;
-    writeln!(ui.out(), "\nAll steps done and verified.")?;
+    writeln!(ui.human(), "\nAll steps done and verified.")?;
     if announce {
         ui.status("next: `git regraft notice > notice.txt`, the announcement for developers");
     }
@@ -283,7 +283,7 @@ impl SurgeryArgs {
 pub fn resume_or_abort(ui: &Ui, repo: &Repo, finish: Finish) -> Result<ExitCode, CommandError> {
     if finish == Finish::Abort {
         let report = operation::abort(repo).map_err(operation_error)?;
-        let mut out = ui.out();
+        let mut out = ui.human();
         writeln!(out, "aborted: {}", visible_line(&report.operation))?;
         for line in report.restored.iter().chain(&report.kept) {
             writeln!(out, "  {}", visible_line(line))?;
@@ -292,7 +292,7 @@ pub fn resume_or_abort(ui: &Ui, repo: &Repo, finish: Finish) -> Result<ExitCode,
     }
     let mut report = |step: &operation::Step, status: StepStatus| report_step(ui, step, status);
     let plan = operation::resume(repo, &mut report).map_err(operation_error)?;
-    writeln!(ui.out(), "finished: {}", visible_line(&plan.operation))?;
+    writeln!(ui.human(), "finished: {}", visible_line(&plan.operation))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,7 +12,7 @@ use super::{CommandError, Ui};
 const EXAMPLES: &str = "\
 Examples:
   git regraft sync                     the current branch
-  git regraft sync --all --dry-run     what would happen to every affected branch
+  git regraft sync --all --dry-run     what would happen to each affected branch
   git regraft sync --undo              put the branches the last sync moved back
   git regraft sync stable/liberty topic
                                        a topic on stable/liberty's unpushed
@@ -64,7 +64,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     if args.undo {
         let undone = sync::undo(&repo)?;
-        let mut out = ui.out();
+        let mut out = ui.human();
         for b in &undone {
             let name = visible_line(&b.branch);
             match b.found {
@@ -93,7 +93,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     if args.json {
         super::write_json(ui, &report)?;
     } else {
-        render(&mut ui.out(), &report)?;
+        render(&mut ui.human(), &report)?;
     }
     // 0 only when every branch is synced or provably needs nothing: a script's
     // `git regraft sync --all && ...` must not go on past a branch left behind.

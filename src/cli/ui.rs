@@ -35,9 +35,16 @@ impl Ui {
         Ui { color }
     }
 
-    /// Returns standard output, locked, for data.
+    /// Returns standard output, locked, for data (JSON, Markdown, DOT, a notice): written
+    /// as it is.
     pub fn out(&self) -> io::StdoutLock<'static> {
         io::stdout().lock()
+    }
+
+    /// Returns standard output for text meant to be read: every line wider than the
+    /// terminal (80 columns off a terminal) is wrapped at spaces by [`fit`].
+    pub fn human(&self) -> Fitted<io::StdoutLock<'static>> {
+        Fitted::new(io::stdout().lock(), width())
     }
 
     /// Paints `text` with `style` when colors are on.
@@ -51,18 +58,21 @@ impl Ui {
 
     /// Writes a status line to stderr. Status lines are never styled, and name branches,
     /// projects and servers that came from files: their control characters are made visible.
+    /// They are wrapped to the width of the terminal stderr is on (80 columns off one).
     pub fn status(&self, text: &str) {
-        let _ = writeln!(io::stderr(), "{}", visible(text));
+        let _ = write!(io::stderr(), "{}", fit(&visible(text), stderr_width()));
     }
 
-    /// Writes an error to stderr, control characters made visible.
+    /// Writes an error to stderr, control characters made visible, wrapped like a status.
     pub fn error(&self, text: &str) {
-        let _ = writeln!(io::stderr(), "error: {}", visible(text));
+        let _ =
+            write!(io::stderr(), "{}", fit(&format!("error: {}", visible(text)), stderr_width()));
     }
 
-    /// Writes a hint to stderr, control characters made visible.
+    /// Writes a hint to stderr, control characters made visible, wrapped like a status.
     pub fn hint(&self, text: &str) {
-        let _ = writeln!(io::stderr(), "hint: {}", visible(text));
+        let _ =
+            write!(io::stderr(), "{}", fit(&format!("hint: {}", visible(text)), stderr_width()));
     }
 }
 
@@ -73,11 +83,6 @@ pub const DEFAULT_WIDTH: usize = 80;
 /// [`DEFAULT_WIDTH`] when it is not on one.
 pub fn width() -> usize {
     columns(&console::Term::stdout())
-}
-
-/// Returns the width of the terminal standard output is on, if it is on one.
-pub fn terminal_width() -> Option<usize> {
-    console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols))
 }
 
 /// Returns the width of the terminal standard error is on (where the guide and status lines
@@ -105,6 +110,135 @@ pub fn wrap(text: &str, width: usize, start: usize, indent: usize) -> String {
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     let wrapped = textwrap::fill(&words, options);
     wrapped.get(start..).unwrap_or_default().to_string()
+}
+
+/// Wraps every line of `text` wider than `width` columns at spaces, each with a hanging
+/// indent: a labelled line (`next: `, `error: `), a list item (`- `, `* `, `12. `) and a
+/// field (`    before: `) continue under their text, a shell command (`$ `) continues after
+/// the shell's ` \` four columns further in (so that it still runs when pasted), and any
+/// other line two columns further in than it starts. Lines that fit are left as they are,
+/// and so is a word wider than a whole line. Every line of the result ends with a newline.
+pub fn fit(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.lines() {
+        fit_line(&mut out, line, width);
+    }
+    out
+}
+
+fn fit_line(out: &mut String, line: &str, width: usize) {
+    let columns = textwrap::core::display_width;
+    if columns(line) <= width {
+        out.push_str(line);
+        out.push('\n');
+        return;
+    }
+    let body = line.trim_start_matches(' ');
+    let indent = line.len() - body.len();
+    // What a command reads on its standard input (`| `, a tag's message) is shown as it is:
+    // a line wrapped there would be another line of the input; so is a request as sent.
+    let request = ["GET ", "POST ", "PUT ", "DELETE "].iter().any(|m| body.starts_with(m));
+    if body.starts_with("| ") || body == "|" || request {
+        out.push_str(line);
+        out.push('\n');
+        return;
+    }
+    // The continuation of a shell command already wrapped (a word too wide for any line,
+    // then ` \`) wraps again only between words, and goes on with its ` \`.
+    if let Some(command) = body.strip_suffix(" \\") {
+        let words: Vec<&str> = command.split(' ').filter(|w| !w.is_empty()).collect();
+        let more = " ".repeat(indent);
+        out.push_str(&shell_wrap(&more, &words, width, &more));
+        out.push_str(" \\\n");
+        return;
+    }
+    if let Some(command) = body.strip_prefix("$ ") {
+        let words: Vec<&str> = command.split(' ').filter(|w| !w.is_empty()).collect();
+        let prefix = format!("{}$ ", &line[..indent]);
+        let more = " ".repeat(indent + 4);
+        out.push_str(&shell_wrap(&prefix, &words, width, &more));
+        out.push('\n');
+        return;
+    }
+    let hang = indent + hanging(body);
+    // Never more than half the line: a long label's text would be a narrow column.
+    let hang = if hang > width / 2 { indent + 2 } else { hang };
+    let first = &line[..indent];
+    let words = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rest = " ".repeat(hang);
+    let options = textwrap::Options::new(width.max(1))
+        .initial_indent(first)
+        .subsequent_indent(&rest)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    for wrapped in textwrap::wrap(&words, options) {
+        out.push_str(wrapped.trim_end());
+        out.push('\n');
+    }
+}
+
+/// Returns how far past its indent a line's continuation starts: under the text after a
+/// list marker or a short label, else two columns in.
+fn hanging(body: &str) -> usize {
+    let first = body.split(' ').next().unwrap_or_default();
+    let numbered = first.len() > 1
+        && (first.ends_with('.') || first.ends_with(')'))
+        && first[..first.len() - 1].chars().all(|c| c.is_ascii_digit());
+    if first == "-" || first == "*" || numbered {
+        return first.len() + 1;
+    }
+    // `label: text`, the label one word of letters (and `-`), the text after its spaces
+    // (`after:  text` continues under `text`).
+    if let Some(label) = first.strip_suffix(':') {
+        if !label.is_empty() && label.chars().all(|c| c.is_alphabetic() || c == '-') {
+            let after = &body[first.len()..];
+            return first.len() + (after.len() - after.trim_start_matches(' ').len());
+        }
+    }
+    2
+}
+
+/// A writer that passes whole lines through [`fit`] to `width` columns.
+#[derive(Debug)]
+pub struct Fitted<W: Write> {
+    inner: W,
+    width: usize,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Fitted<W> {
+    /// Wraps what is written to `inner` to `width` columns.
+    pub fn new(inner: W, width: usize) -> Self {
+        Fitted { inner, width, line: Vec::new() }
+    }
+
+    fn write_lines(&mut self, upto: usize) -> io::Result<()> {
+        let text = String::from_utf8_lossy(&self.line[..upto]).into_owned();
+        self.line.drain(..upto);
+        self.inner.write_all(fit(&text, self.width).as_bytes())
+    }
+}
+
+impl<W: Write> Write for Fitted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.line.extend_from_slice(buf);
+        if let Some(last) = self.line.iter().rposition(|&b| b == b'\n') {
+            self.write_lines(last + 1)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Fitted<W> {
+    fn drop(&mut self) {
+        // A last line without its newline is written as it is.
+        let _ = self.inner.write_all(&self.line);
+        let _ = self.inner.flush();
+    }
 }
 
 /// Writes a shell command to copy: `prefix` and the (quoted) `words`, continued on lines

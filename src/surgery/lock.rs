@@ -227,7 +227,10 @@ fn take_over_if_stale(path: &Path) -> Result<(), LockError> {
         });
     }
     let _ = std::fs::remove_file(&aside);
-    eprintln!("regraft: took over the stale lock {} ({reason})", path.display());
+    // Wrapped to 80 columns, as the command line's own status lines are.
+    let said = format!("regraft: took over the stale lock {} ({reason})", path.display());
+    let options = textwrap::Options::new(80).subsequent_indent("  ").break_words(false);
+    eprintln!("{}", textwrap::fill(&said, options));
     Ok(())
 }
 

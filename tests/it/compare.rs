@@ -114,14 +114,26 @@ fn the_target_s_own_changes_are_named_with_what_git_does_picking_them_onto_the_s
         flat.contains("note: 3 of stable's commits have no equivalent on main; megapatch, merge, recreate and reset undo 2 of them (1 already in main's tree in another form): 1 applies on main as follow-ups (replace --followup), 1 conflicts."),
         "{table}"
     );
-    let (code, md, err) =
-        run_apart(regraft(f.path()).args(["compare", "--format", "markdown", "stable", "main"]));
+    let lists = f.path().join("lists.md");
+    let (code, md, err) = run_apart(regraft(f.path()).args([
+        "compare",
+        "--format",
+        "markdown",
+        "--lists",
+        lists.to_str().expect("utf-8"),
+        "stable",
+        "main",
+    ]));
     assert_eq!(code, Some(0), "{err}");
-    let listed = md
-        .split("<details><summary>2 changes of `stable`'s own")
-        .nth(1)
-        .and_then(|rest| rest.split("</details>").next())
-        .unwrap_or_else(|| panic!("a list of the undone changes: {md}"));
+    let flat = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat(&md).contains("listed in `lists.md`, attached"), "names its lists: {md}");
+    let lists = std::fs::read_to_string(&lists).expect("the lists are written");
+    let listed = flat(
+        lists
+            .split("### Own changes undone (2)")
+            .nth(1)
+            .unwrap_or_else(|| panic!("a list of the undone changes: {lists}")),
+    );
     let short = |i: usize| c.own_changes[i].commit.short();
     assert!(
         listed.contains(&format!("- `{}` Stable-only fix of c2 (applies", short(0))),
@@ -135,4 +147,110 @@ fn the_target_s_own_changes_are_named_with_what_git_does_picking_them_onto_the_s
         "{listed}"
     );
     assert!(!listed.contains("Fix b2"), "the one the source has is not listed: {listed}");
+}
+
+/// The text of every event of `kind` in the Markdown, as pulldown-cmark (CommonMark with
+/// GFM's tables) reads it.
+fn rendered(md: &str) -> Vec<pulldown_cmark::Event<'_>> {
+    pulldown_cmark::Parser::new_ext(md, pulldown_cmark::Options::ENABLE_TABLES).collect()
+}
+
+#[test]
+fn the_post_defines_its_figures_and_attaches_its_lists() {
+    // Regression (issue 26, item 8): the post was 250 lines, its 12-column table ~108
+    // characters, its lists inside <details> (raw HTML), its figures undefined.
+    use pulldown_cmark::{Event, Tag, TagEnd};
+    let w = crate::replace::world(false);
+    let dir = w.clone.as_path();
+    let (t, s) = ("origin/stable/liberty", "origin/stable/mitaka");
+    let (_, json, _) = run_apart(regraft(dir).args(["compare", "--json", t, s]));
+    let c: Comparison = serde_json::from_str(&json).expect("the comparison");
+    assert!(!c.conflicts.is_empty() && c.undone().count() > 0, "the scenario has both lists");
+    let count = |args: &[&str]| -> usize {
+        crate::git(dir, &[&["rev-list", "--count"][..], args].concat()).parse().expect("a count")
+    };
+    // git's own counts of what the post defines.
+    let commits = count(&[&format!("{t}..{s}")]);
+    let merges = count(&["--merges", &format!("{t}..{s}")]);
+
+    let lists = dir.join("lists.md");
+    let (code, md, err) = run_apart(regraft(dir).args([
+        "compare",
+        "--format",
+        "markdown",
+        "--lists",
+        lists.to_str().expect("utf-8"),
+        t,
+        s,
+    ]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(md.lines().count() <= 60, "{} lines:\n{md}", md.lines().count());
+    for line in md.lines() {
+        let cap = if line.starts_with('|') { 80 } else { 72 };
+        assert!(line.chars().count() <= cap, "{line:?} is wider than {cap}:\n{md}");
+    }
+    // One table, rendered as a table: a head of 7 cells and a row per option.
+    let events = rendered(&md);
+    assert_eq!(events.iter().filter(|e| matches!(e, Event::Start(Tag::Table(_)))).count(), 1);
+    let rows = events.iter().filter(|e| matches!(e, Event::Start(Tag::TableRow))).count();
+    assert_eq!(rows, c.options.len(), "{md}");
+    let head = events
+        .iter()
+        .skip_while(|e| !matches!(e, Event::Start(Tag::TableHead)))
+        .take_while(|e| !matches!(e, Event::End(TagEnd::TableHead)))
+        .filter(|e| matches!(e, Event::Start(Tag::TableCell)))
+        .count();
+    assert_eq!(head, 7, "{md}");
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_))),
+        "no raw HTML: {md}"
+    );
+    // Read as plain text: the rendered words, one line per figure, each figure defined.
+    let flat = md.split_whitespace().collect::<Vec<_>>().join(" ");
+    let backport = c.options.iter().find(|o| o.strategy.name() == "backport").expect("backport");
+    for defined in [
+        format!(
+            "**{commits} commits** on `{s}`, not on `{t}`: {merges} merges and **{}** source commits",
+            commits - merges
+        ),
+        format!("**{} picks**: the source commits `{t}` lacks", backport.commits),
+        format!("**{} reviews**: one per clean pick", backport.reviews),
+        format!("**{} conflicts**: each pick simulated", c.conflicts.len()),
+        "Open reviews on `origin/stable/liberty`: not counted".to_string(),
+    ] {
+        assert!(flat.contains(&defined), "{defined:?} in:\n{md}");
+    }
+    assert!(
+        flat.contains(
+            "a pick that conflicts is skipped and the later picks are simulated without it"
+        ),
+        "{md}"
+    );
+    // The lists are in the attached file, each item there, none in the post.
+    assert!(flat.contains("listed in `lists.md`, attached"), "{md}");
+    let attached = std::fs::read_to_string(&lists).expect("the lists file");
+    for conflict in &c.conflicts {
+        let id = conflict.commit.short();
+        assert!(attached.contains(&format!("- `{id}`")), "{id} in the lists:\n{attached}");
+        assert!(!md.contains(&id.to_string()), "{id} is not in the post:\n{md}");
+    }
+    for own in c.undone() {
+        assert!(attached.contains(&format!("- `{}`", own.commit.short())), "{attached}");
+    }
+    let items = rendered(&attached).iter().filter(|e| matches!(e, Event::Start(Tag::Item))).count();
+    assert_eq!(items, c.conflicts.len() + c.undone().count(), "{attached}");
+
+    // Without --lists, the post names the counts and the command that lists them.
+    let (_, md, _) = run_apart(regraft(dir).args(["compare", "--format", "markdown", t, s]));
+    assert!(md.contains("--lists"), "{md}");
+    assert!(!md.contains(&c.conflicts[0].commit.short().to_string()), "{md}");
+
+    // The plain-text post: 72 columns, the same definitions, a table without pipes.
+    let (_, text, _) = run_apart(regraft(dir).args(["compare", "--format", "text", t, s]));
+    assert!(text.lines().all(|l| l.chars().count() <= 72), "{text}");
+    // The headings' underlines are the only lines more than in Markdown.
+    assert!(text.lines().count() <= 62, "{text}");
+    assert!(!text.contains("**") && !text.contains('|') && !text.contains('`'), "{text}");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("{commits} commits on {s}, not on {t}")), "{text}");
 }

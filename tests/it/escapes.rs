@@ -109,7 +109,8 @@ fn escape_sequences_from_the_repository_are_shown_not_obeyed() {
         (vec!["policy", "check", "stable/old..main"], vec![title_shown, clipboard_shown]),
         (vec!["compare", "stable/old", "main"], vec![]),
         (
-            vec!["compare", "--format", "markdown", "stable/old", "main"],
+            // The subjects are in the lists, written here to standard output too.
+            vec!["compare", "--format", "markdown", "--lists", "/dev/stdout", "stable/old", "main"],
             vec!["Fix ^\\[\\]0;pwned^G"],
         ),
         // A name given as an argument is echoed in the error.

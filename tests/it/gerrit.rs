@@ -1145,6 +1145,8 @@ fn without_a_review_server_a_plan_warns_of_the_open_reviews_gitreview_knows() {
         let (code, out) = run(tool(&w.clone).args(args));
         assert_eq!(code, Some(0), "{out}");
         assert!(!out.contains("abandon the open reviews"), "no abandon step: {out}");
+        // Lines are wrapped to 80 columns: the words are what counts.
+        let out = crate::flat(&out);
         assert!(
             out.contains("note: .gitreview on origin/stable/liberty")
                 && out.contains("7 open reviews"),
@@ -1463,7 +1465,8 @@ fn refused_credentials_are_named_with_the_server_and_how_to_give_others() {
             .args(["abandon", "stable/liberty", "--gerrit", &s.url, "--execute", "--yes"]),
     );
     assert_eq!(code, Some(2), "{out}");
-    let hint = out.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
+    // The hint, wrapped to 80 columns, up to the next line of its own.
+    let hint = out.split("\nhint:").nth(1).map(crate::flat).unwrap_or_default();
     assert!(hint.contains("refused") && hint.contains(&s.url), "{out}");
     assert!(hint.contains("REGRAFT_GERRIT_PASSWORD"), "{out}");
     // A server .gitreview names gets credentials only from a helper, scoped to its URL.
@@ -1479,7 +1482,8 @@ fn refused_credentials_are_named_with_the_server_and_how_to_give_others() {
         "--yes",
     ]));
     assert_eq!(code, Some(2), "{out}");
-    let hint = out.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
+    // The hint, wrapped to 80 columns, up to the next line of its own.
+    let hint = out.split("\nhint:").nth(1).map(crate::flat).unwrap_or_default();
     assert!(hint.contains("refused") && hint.contains(&s.url), "{out}");
     assert!(!out.contains("wrong"), "{out}");
 }
@@ -1511,6 +1515,8 @@ fn environment_credentials_go_only_to_the_server_the_user_names_and_never_over_p
     with_env(&mut cmd);
     let (code, out) = run(cmd.args(["compare", "origin/stable/liberty", "origin/stable/mitaka"]));
     assert_eq!(code, Some(0), "{out}");
+    // Lines are wrapped to 80 columns: the words are what counts.
+    let out = crate::flat(&out);
     assert!(
         out.contains(&format!(
             "asking {} for the open reviews on stable/liberty of openstack/kolla (named by .gitreview on origin/stable/liberty), anonymously",
@@ -1538,6 +1544,7 @@ fn environment_credentials_go_only_to_the_server_the_user_names_and_never_over_p
     let (code, out) =
         run(cmd.args(["eol", "stable/liberty"]).args(gerrit).args(["--execute", "--yes"]));
     assert_eq!(code, Some(2), "{out}");
+    let out = crate::flat(&out);
     assert!(out.contains(&format!("git config regraft.{}.allowHttp true", named.url)), "{out}");
     assert!(out.contains("plain HTTP"), "{out}");
     assert_eq!(authenticated_requests(&named), Vec::<String>::new(), "sent over plain HTTP");

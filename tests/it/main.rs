@@ -98,6 +98,12 @@ pub fn run_apart(cmd: &mut assert_cmd::Command) -> (Option<i32>, String, String)
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
+/// Returns `text` with every run of whitespace made one space: what a wrapped line says,
+/// wherever it was wrapped (output keeps to 80 columns).
+pub fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Parses a full hex id printed by git.
 pub fn id(hex: &str) -> ObjectId {
     ObjectId::from_hex(hex.trim().as_bytes()).expect("git printed a full id")

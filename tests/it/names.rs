@@ -220,6 +220,8 @@ fn option_like_or_invalid_names_are_refused_before_anything_is_spawned_with_them
         let (code, out) = run(regraft(&w.clone).env("REGRAFT_TRACE", "1").args(args));
         assert_eq!(code, Some(2), "{args:?}: {out}");
         assert!(out.contains(&format!("`{bad}`")), "{args:?} names the value: {out}");
+        // Lines are wrapped to 80 columns: the words are what counts.
+        let out = crate::flat(&out);
         assert!(
             out.contains(&format!("valid {kind} name")) || out.contains("not a remote"),
             "{args:?}: {out}"

@@ -88,6 +88,8 @@ fn locks_whose_holder_is_gone_are_taken_over() {
     plant_lock(&w, b"", Duration::ZERO);
     let (code, out) = run(regraft(&w.clone).args(["eol", "stable/liberty", "--execute", "--yes"]));
     assert_eq!(code, Some(2), "{out}");
+    // Lines are wrapped to 80 columns: the words are what counts.
+    let out = crate::flat(&out);
     assert!(out.contains(".git/regraft/lock") && out.contains("empty or unreadable"), "{out}");
     assert_eq!(remote(&w.server, BRANCH), Some(w.old));
 
@@ -146,6 +148,8 @@ fn a_lock_held_by_a_running_regraft_refuses() {
         running_regraft(&w.clone, &root, &["eol", "stable/liberty", "--execute", "--yes"]);
     let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
     assert_eq!(code, Some(2), "{out}");
+    // Lines are wrapped to 80 columns: the words are what counts.
+    let out = crate::flat(&out);
     assert!(out.contains("another regraft is working") && out.contains("end of life"), "{out}");
     assert!(!out.contains("took over"), "{out}");
     std::fs::write(&release, "").expect("release");
@@ -314,6 +318,8 @@ fn a_corrupt_journal_is_explained_and_abort_moves_it_aside() {
                 out.contains("journal") && out.contains(".git/regraft/journal.json"),
                 "{case}, {args:?}: {out}"
             );
+            // Lines are wrapped to 80 columns: the words are what counts.
+            let out = crate::flat(&out);
             assert!(out.contains("cannot be read"), "{case}, {args:?}: {out}");
             assert!(
                 out.contains("git regraft replace --abort"),
@@ -867,6 +873,8 @@ fn an_interrupted_run_whose_remote_is_gone_is_shown_kept_and_finished_once_it_is
         for finish in ["--continue", "--abort"] {
             let (code, out) = run(regraft(&w.clone).args(["replace", finish]));
             assert_eq!(code, Some(2), "{case} {finish}: {out}");
+            // Lines are wrapped to 80 columns: the words are what counts.
+            let out = crate::flat(&out);
             assert!(
                 out.contains(&format!("needs the remote {name}"))
                     && out.contains(&format!("git remote add {name}"))

@@ -280,6 +280,8 @@ fn a_remote_that_moved_stops_the_run_with_nothing_changed() {
     assert_ne!(moved, w.old);
     let (code, out) = run(regraft(&w.clone).args(["replace", "--continue"]));
     assert_eq!(code, Some(2), "{out}");
+    // Lines are wrapped to 80 columns: the words are what counts.
+    let out = crate::flat(&out);
     assert!(out.contains("does not hold") && out.contains("nothing was changed"), "{out}");
     assert_eq!(remote(&w.server, BRANCH), Some(moved), "the late change is still there");
 }
@@ -671,6 +673,8 @@ fn the_backport_strategy_pushes_a_backport_branch_for_review() {
         "backport",
     ]));
     assert_eq!(code, Some(2), "{out}");
+    // Lines are wrapped to 80 columns: the words are what counts.
+    let out = crate::flat(&out);
     assert!(out.contains("is not built on the tip of stable/liberty"), "{out}");
 }
 
