@@ -1243,7 +1243,7 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     let w = crate::replace::world(true);
     with_gitreview(&s, &w);
     let mut p = guide(&w.clone);
-    crate::guide::release_to_options(&mut p, "y");
+    crate::guide::release_to_options(&mut p, "y\r");
     for (question, keys) in [
         // Allowed: merge, megapatch, recreate: recreate deletes the branch.
         ("Which option?", "\x1b[B\x1b[B\r"),
@@ -1255,7 +1255,7 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     answer(&mut p, "7 open reviews on stable/liberty", "");
     answer(&mut p, "Abandon them first and restore them at the end?", ENTER);
     answer(&mut p, "Write the playbook to", ENTER);
-    answer(&mut p, "Carry it out now?", "y");
+    answer(&mut p, "Carry it out now?", "y\r");
     // The point of no return restates how many reviews go; no stops there.
     answer(&mut p, "its 7 open reviews are abandoned first", "");
     answer(&mut p, "Point of no return: go?", ENTER);
@@ -1286,7 +1286,7 @@ fn when_gitreview_s_gerrit_does_not_answer_the_guide_asks_which_one_holds_the_re
     let dead = TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr");
     gitreview_naming(&w, "127.0.0.1", &dead.port().to_string(), "openstack/kolla");
     let mut p = guide(&w.clone);
-    crate::guide::release_to_options(&mut p, "y");
+    crate::guide::release_to_options(&mut p, "y\r");
     for (question, keys) in [
         ("Which option?", "\x1b[B\x1b[B\r"),
         ("Carry which of them on top as follow-ups?", ENTER),
@@ -1355,7 +1355,7 @@ fn on_kolla_the_guide_replaces_stable_liberty_with_a_notice_and_restored_reviews
     let credentials = [("REGRAFT_GERRIT_USER", USER), ("REGRAFT_GERRIT_PASSWORD", PASSWORD)];
     let mut p = guide_with(&clone, &["stable/liberty"], &credentials, 600_000);
     let mut seen = String::new();
-    seen += &crate::guide::release_to_options(&mut p, "y");
+    seen += &crate::guide::release_to_options(&mut p, "y\r");
     for (question, keys) in [
         // Allowed: merge, megapatch, recreate, backport.
         ("Which option?", "\x1b[B\x1b[B\r"),
@@ -1372,8 +1372,8 @@ fn on_kolla_the_guide_replaces_stable_liberty_with_a_notice_and_restored_reviews
         ("7 open reviews on stable/liberty", ""),
         ("Abandon them first and restore them at the end?", ENTER),
         ("Write the playbook to", ENTER),
-        ("Carry it out now?", "y"),
-        ("Point of no return: go?", "y"),
+        ("Carry it out now?", "y\r"),
+        ("Point of no return: go?", "y\r"),
     ] {
         seen += &answer(&mut p, question, keys);
     }

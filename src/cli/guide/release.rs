@@ -10,8 +10,7 @@ use regraft::surgery::guide::{self, Ending, ReplaceDecision, ReviewChoice, Serve
 use regraft::surgery::replace::{ReviewTarget, Strategy, Tried, check_followups};
 
 use super::screen::{
-    confirm, input, input_quiet, multi, say, say_command, screen_table, select, short_verdict,
-    yes_no,
+    confirm, input, input_url, multi, say, say_command, screen_table, select, short_verdict, yes_no,
 };
 use super::{
     Start, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like, write_file,
@@ -497,7 +496,7 @@ fn ask_reviews(
         say(&format!(
             "Give the Gerrit that holds them now (Enter keeps {gerrit}; `none` plans no review steps)."
         ));
-        let answer = input_quiet("Which Gerrit holds the reviews?", &gerrit.to_string())?;
+        let answer = input_url("Which Gerrit holds the reviews?", &gerrit.to_string())?;
         let answer = answer.trim();
         if answer == "none" {
             return Ok(none);
