@@ -612,7 +612,7 @@ fn the_fix_can_be_found_by_words_of_its_summary() {
     p.send(ENTER).expect("send");
     p.flush().expect("flush");
     let said = answer(&mut p, "Which branch holds it?", ENTER);
-    let said = answer(&mut p, "forced (non-fast-forward) pushes", "\x1b") + &said;
+    let said = answer(&mut p, "Picks per stage", "\x03") + &said;
     let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(said.contains(&format!("The fix {} needs", fix.short())), "{said}");
     let (code, out) = finish(&mut p);
@@ -738,4 +738,80 @@ fn n_then_enter_answers_only_that_question_and_the_next_one_waits() {
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(130), "{out}");
     assert!(out.contains("Stopped at \"Which option?\""), "no option was chosen: {out}");
+}
+
+/// Issue 26, item 7: the "one fix commit" path showed the whole branch's figures and
+/// offered its options, while the command it printed backports the fix's closure; and that
+/// command's plan pushed a public `liberty-early-demise` tag though nothing is replaced.
+#[test]
+fn the_fix_path_shows_the_fix_s_own_figures_and_its_push_makes_no_tag() {
+    let w = world(true);
+    let fix = git(
+        &w.clone,
+        &["log", "-1", "--format=%H", "--grep=Fix data containers", "origin/stable/mitaka"],
+    );
+    let short = &fix[..10];
+    // The oracles: the dry run of the command the guide prints, and the whole branch's.
+    let range = ["origin/stable/liberty", "origin/stable/mitaka"];
+    let dry: serde_json::Value = serde_json::from_str(&git_regraft_stdout(
+        regraft(&w.clone).args(["backport", "--dry-run", "--json", "--for", &fix]).args(range),
+    ))
+    .expect("backport --json");
+    let steps = dry["steps"].as_array().expect("steps");
+    let conflicts = steps.iter().filter(|s| s["outcome"] == "conflict").count();
+    let compared: serde_json::Value = serde_json::from_str(&git_regraft_stdout(
+        regraft(&w.clone).args(["compare", "--json"]).args(range),
+    ))
+    .expect("compare --json");
+    let whole = compared["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .find(|o| o["strategy"] == "backport")
+        .and_then(|o| o["reviews"].as_u64())
+        .expect("the whole branch's backport");
+    assert_ne!(whole, steps.len() as u64, "the scenario tells the two apart");
+    let mut p = guide(&w.clone);
+    let mut seen = String::new();
+    for (question, keys) in [
+        ("What do you want to do?", ENTER.to_string()),
+        ("Fetch origin first", ENTER.to_string()),
+        ("Which branch is broken?", ENTER.to_string()),
+        ("What does it need?", format!("{DOWN}{ENTER}")),
+        ("The fix: a commit id, or words from its summary", format!("{fix}{ENTER}")),
+        ("Which branch holds it?", ENTER.to_string()),
+        ("Picks per stage", ENTER.to_string()),
+        ("Build it on the new local branch", ENTER.to_string()),
+        ("Build the branch now", "y\r".to_string()),
+    ] {
+        seen += &answer(&mut p, question, &keys);
+    }
+    let (code, out) = finish(&mut p);
+    seen += &out;
+    assert_eq!(code, Some(0), "built: {seen}");
+    let flat = seen.split_whitespace().collect::<Vec<_>>().join(" ");
+    let n = steps.len();
+    assert!(
+        flat.contains(&format!("The fix {short} needs {n} commits by line dependencies"))
+            && flat.contains(&format!("{n} picks, one review each"))
+            && flat.contains(&format!("{conflicts} conflict")),
+        "the fix's own figures: {flat}"
+    );
+    assert!(!flat.contains("Measuring the five options"), "not the whole branch's: {flat}");
+    assert!(!flat.contains(&format!(" {whole} ")), "{whole} is the whole branch's: {flat}");
+    assert!(!flat.contains("Which option?"), "{flat}");
+    // The command it prints, carried out: the backport goes for review, and no tag is made.
+    let push =
+        "git regraft replace stable/liberty --from backport/stable/liberty --strategy backport";
+    assert!(flat.replace(" \\ ", " ").contains(push), "{flat}");
+    let before = git(&w.server, &["tag"]);
+    let (code, out) = run(regraft(&w.clone)
+        .args(["replace", "stable/liberty", "--from", "backport/stable/liberty"])
+        .args(["--strategy", "backport", "--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("tag"), "no tag in the plan: {out}");
+    assert_eq!(git(&w.server, &["tag"]), before, "no tag pushed");
+    let built = crate::id(&git(&w.clone, &["rev-parse", "backport/stable/liberty"]));
+    assert_eq!(remote(&w.server, "refs/for/stable/liberty"), Some(built), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old), "{out}");
 }

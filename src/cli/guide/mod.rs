@@ -32,13 +32,16 @@ Examples:
 /// For the release team: which branch, what it needs (the newer branch, a fix found by id
 /// or words, or an end of life or of maintenance) and from where, the five options
 /// measured, what the server allows, what a tree-replacing option would drop (offered as
-/// follow-ups, with a `.gitreview` one), the tag and the open reviews; the decision is
+/// follow-ups, with a `.gitreview` one), the tag and the open reviews (the account on their
+/// Gerrit checked, and how to give one said, before anything is written); the decision is
 /// written as a playbook with the figures in its comments, its plan shown in the terminal's width,
-/// and carried out only if you say so twice. A playbook an earlier guide wrote here and
-/// did not carry out is offered first. For a developer: what `sync` would do to each
-/// branch, then do it. For a project lead: the comparison as Markdown for a mailing list.
-/// Every question shows its default; Esc or Ctrl-C at any question stops with nothing
-/// changed. Needs a terminal.
+/// and carried out only if you say so twice. A fix gets its own figures (`deps --for`) and
+/// a staged backport of what it needs, which makes no tag. A playbook an earlier guide
+/// wrote here and did not carry out is offered first. For a developer: what `sync` would
+/// do to each branch, then do it. For a project lead: the comparison as Markdown for a
+/// mailing list. Every question shows its default and takes its answer on Enter (`y` or
+/// `n` then Enter); Esc or Ctrl-C at any question stops with nothing changed. Needs a
+/// terminal.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {

@@ -48,7 +48,13 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     let source_name = format!("{remote}/{source_branch}");
     let source = repo.resolve_commit(&source_name).map_err(CommandError::user)?;
     if let Some(fix) = fix {
+        // What will be done is the fix's closure, picked: its figures, not the whole
+        // branch's, and no option that would give the branch the whole source tree.
         say_what_the_fix_needs(repo, &target, &source_name, fix)?;
+        say(&format!(
+            "Only a staged backport brings the fix and what it needs, and nothing else: the other options give {broken} the whole tree of {source_branch}. It replaces nothing, so no tag is made."
+        ));
+        return staged_backport(repo, &broken, &target, &source_name, Some(fix), ui);
     }
     say(&format!("\nMeasuring the five options for {target} from {source_name}..."));
     let comparison = compare::compare(
@@ -232,31 +238,42 @@ fn which_source(
     Ok(sources[select("Which branch holds it?", &sources, nearest)?].clone())
 }
 
-/// Says how many commits `fix` needs by line dependencies, and how many of them apply.
+/// Says what the fix's staged backport will do, as `git regraft backport TARGET SOURCE --for
+/// FIX --dry-run` plans it: the commits it needs by line dependencies (`deps --for`), one
+/// pick and one review each, how many apply cleanly, are empty, or conflict (and where).
 fn say_what_the_fix_needs(
     repo: &Repo,
     target: &str,
     source: &str,
     fix: regraft::ObjectId,
 ) -> Step<()> {
-    let graph = regraft::analysis::deps::analyze(
-        repo,
-        target,
-        source,
-        &regraft::analysis::deps::DepsOptions::default(),
-        &regraft::progress::Silent,
-    )
-    .map_err(CommandError::from)?;
-    let closure = graph.closure(&[fix], regraft::analysis::deps::Follow::Lines);
-    if let Ok(p) = graph.predict(repo, &closure, &regraft::progress::Silent) {
-        say(&format!(
-            "The fix {} needs {} commits by line dependencies: {} apply cleanly, {} conflict.",
-            fix.short(),
-            closure.len(),
-            p.clean,
-            p.conflicts.len()
-        ));
-    }
+    use regraft::analysis::backport::StepOutcome;
+    say(&format!("\nPlanning the backport of {} and what it needs...", fix.short()));
+    let plan = crate::cli::backport::dry_run(repo, target, source, Some(fix))?;
+    let counts = plan.counts();
+    let mut files: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.outcome == StepOutcome::Conflict)
+        .flat_map(|s| s.conflicts.iter().map(String::as_str))
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let shown = files.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    let more = files.len().saturating_sub(5);
+    let conflicts = match (counts.conflict, more) {
+        (0, _) => "0 conflict".to_string(),
+        (n, 0) => format!("{n} conflict (in {shown})"),
+        (n, more) => format!("{n} conflict (in {shown} and {more} more files)"),
+    };
+    say(&format!(
+        "The fix {} needs {} commits by line dependencies (deps --for): {} picks, one review each; {} apply cleanly, {} are empty, {conflicts}.",
+        fix.short(),
+        plan.steps.len(),
+        plan.steps.len(),
+        counts.clean,
+        counts.empty,
+    ));
     Ok(())
 }
 
