@@ -357,7 +357,8 @@ fn plan_backport(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceE
     }
     let source = repo.resolve_commit(&request.source)?;
     let reference = format!("refs/heads/{branch}");
-    let on_remote = crate::git::remote::ls_remote(repo.git(), remote, &[reference.clone()])?;
+    let on_remote =
+        crate::git::remote::ls_remote(repo.git(), remote, std::slice::from_ref(&reference))?;
     let old = on_remote.get(&reference).copied().ok_or_else(|| ReplaceError::NoBranch {
         remote: remote.to_string(),
         branch: branch.to_string(),
