@@ -192,6 +192,11 @@ fn authority_start(text: &str) -> usize {
 /// first `:` of the part past `scheme://`, up to its last `@` (none typed yet: to the end, as
 /// the `@` may still come).
 fn starred_while_typed(text: &str) -> String {
+    // `http:` on its way to `http://`: its `:` is the scheme's.
+    let lower = text.to_ascii_lowercase();
+    if ["http://", "https://"].iter().any(|s| s.starts_with(&lower)) {
+        return text.to_string();
+    }
     let start = authority_start(text);
     let Some(colon) = text[start..].find(':').map(|i| start + i + 1) else {
         return text.to_string();
@@ -389,6 +394,8 @@ mod tests {
         assert_eq!(starred_while_typed("http://rel:s3c@ho"), "http://rel:***@ho");
         assert_eq!(starred_while_typed("http://rel:p@ss@host:80"), "http://rel:****@host:80");
         assert_eq!(starred_while_typed("https://host"), "https://host");
+        assert_eq!(starred_while_typed("http:/"), "http:/");
+        assert_eq!(starred_while_typed("rel:s3c"), "rel:***");
         assert_eq!(starred_while_typed("rel:s3c@host"), "rel:***@host");
         // Recorded: `****` whatever its length; a port stays.
         assert_eq!(
