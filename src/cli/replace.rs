@@ -22,8 +22,9 @@ Examples:
 
 /// Replace a branch on the remote by SOURCE: megapatch, merge, recreate or reset
 ///
-/// Always first: fetch the branch's tip, tag it (default `<series>-early-demise`), push the
-/// tag and verify it on the remote. Then the strategy's steps, each a compare-and-swap push
+/// Always first (but for backport, which replaces nothing and tags nothing): fetch the
+/// branch's tip, tag it (default `<series>-early-demise`), push the tag and verify it on the
+/// remote. Then the strategy's steps, each a compare-and-swap push
 /// that changes nothing if the remote moved since the plan was made. Without --execute,
 /// prints every step (the exact git command, what must hold before, how it is verified)
 /// and changes nothing. For the staged backport, see `git regraft backport`.

@@ -168,6 +168,14 @@ impl Part {
             Todo::Resume(plan) | Todo::Run(plan) => Some(plan),
         }
     }
+
+    /// Returns the plan still to run, if any, to change before it runs.
+    pub fn plan_mut(&mut self) -> Option<&mut Plan> {
+        match &mut self.todo {
+            Todo::Done => None,
+            Todo::Resume(plan) | Todo::Run(plan) => Some(plan),
+        }
+    }
 }
 
 /// Makes every repository's part of `book`, before anything runs: bad input anywhere

@@ -15,6 +15,10 @@
 //!   text message when the change is not in a state that allows it.
 //! - rest-api-projects.html "Delete Branch", "Create Branch" (`BranchInput`), "Create Tag"
 //!   (`TagInput`): project and branch names are URL-encoded path segments.
+//! - rest-api-accounts.html "Get Account" (`GET /accounts/self`, the caller's own account,
+//!   on the authenticated path): an `AccountInfo` (`_account_id`, and `name`, `email`,
+//!   `username` when the server shows them); the one call that checks credentials and
+//!   changes nothing.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -145,6 +149,11 @@ impl HttpCall {
         HttpCall::new(Method::Put, branch_path(project, branch), Some(body))
     }
 
+    /// The caller's own account (`accounts/self`).
+    pub fn own_account() -> HttpCall {
+        HttpCall::new(Method::Get, "accounts/self".to_string(), None)
+    }
+
     /// Creates an annotated tag at `revision`.
     pub fn create_tag(project: &str, tag: &str, revision: ObjectId, message: &str) -> HttpCall {
         let body = serde_json::json!({ "revision": revision.to_hex(), "message": message });
@@ -199,6 +208,19 @@ struct ChangeInfo {
     status: ReviewStatus,
     #[serde(rename = "_more_changes", default)]
     more: bool,
+}
+
+/// The fields of an `AccountInfo` regraft shows (rest-api-accounts.html "AccountInfo").
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Account {
+    #[serde(rename = "_account_id")]
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A Gerrit server, through its REST API; anonymous when it has no credentials.
@@ -396,6 +418,19 @@ impl Gerrit {
             }
             std::thread::sleep(pause);
         }
+    }
+
+    /// Returns the account the credentials sign in as (`GET /a/accounts/self`): the check
+    /// that the server takes them, made before anything depends on them. Without
+    /// credentials there is no account to check: [`ReviewError::NoCredentials`].
+    pub fn own_account(&self) -> Result<Account, ReviewError> {
+        if !self.authenticated() {
+            return Err(ReviewError::NoCredentials { url: self.base.to_string(), withheld: None });
+        }
+        let call = HttpCall::own_account();
+        let text = self.expect_ok(&call)?;
+        serde_json::from_str(&text)
+            .map_err(|e| ReviewError::Parse { url: self.url_of(&call), detail: e.to_string() })
     }
 
     /// Sends a call that must succeed (2xx) and returns the body.

@@ -257,6 +257,48 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+impl Plan {
+    /// Returns the review servers the plan talks to (its review steps and checks), each once,
+    /// with the file that named it when the user did not.
+    pub fn review_servers(&self) -> Vec<(crate::review::GerritUrl, Option<String>)> {
+        let mut servers: Vec<(crate::review::GerritUrl, Option<String>)> = Vec::new();
+        for step in &self.steps {
+            let checks = step.precondition.iter().chain(&step.verification);
+            let from_checks = checks.filter_map(|c| match c {
+                Check::NoOpenReviews { gerrit, found_in, .. } => Some((gerrit, found_in)),
+                _ => None,
+            });
+            let from_step = step.review().map(|r| (&r.gerrit, &r.found_in));
+            for (gerrit, found_in) in from_step.into_iter().chain(from_checks) {
+                if !servers.iter().any(|(g, f)| g == gerrit && f == found_in) {
+                    servers.push((gerrit.clone(), found_in.clone()));
+                }
+            }
+        }
+        servers
+    }
+
+    /// Gives every review step and check that talks to `server` the URL `server` with the
+    /// credentials it came with (a `user:password@` typed in the guide), for this run only:
+    /// a plan, journal or record written never holds them.
+    pub fn with_credentials_of(&mut self, server: &crate::review::GerritUrl) {
+        for step in &mut self.steps {
+            if let Action::Review(review) = &mut step.action {
+                if review.gerrit == *server {
+                    review.gerrit = server.clone();
+                }
+            }
+            for check in step.precondition.iter_mut().chain(step.verification.iter_mut()) {
+                if let Check::NoOpenReviews { gerrit, .. } = check {
+                    if *gerrit == *server {
+                        *gerrit = server.clone();
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The facts of a finished surgery that developers need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {

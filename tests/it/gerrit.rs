@@ -19,6 +19,9 @@
 //! - rest-api-projects.html "Delete Branch" (204; here 409 while the branch has open
 //!   changes, as the brief's Gerrit does), "Create Branch" (201, 409 when it exists),
 //!   "Create Tag" (201); names are URL-encoded path segments.
+//! - rest-api-accounts.html "Get Account": `GET /accounts/self` is the caller's own
+//!   `AccountInfo` (`_account_id`, `name`, `email`, `username`); here only on `/a/` with the
+//!   right credentials, 401 otherwise, as every `/a/` path.
 //! - Transient 503s on request, and misbehaving modes for the client's guards: a server
 //!   that ignores `S`, and one that answers 200 to abandon but leaves the change open.
 
@@ -177,6 +180,15 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         }
         _ => return respond(&mut stream, 401, "Unauthorized"),
     };
+    if path == "accounts/self" && method == "GET" {
+        let account = serde_json::json!({
+            "_account_id": 1000096,
+            "name": "Release Bot",
+            "email": "release-bot@example.org",
+            "username": USER,
+        });
+        return respond(&mut stream, 200, &format!(")]}}'\n{account}"));
+    }
     if let Some((_, tag)) = path.strip_prefix("projects/").and_then(|r| r.split_once("/tags/")) {
         let Some(repo) = st.repo.clone() else { return respond(&mut stream, 404, "Not found") };
         let input: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -1240,12 +1252,14 @@ fn eol_abandons_the_branch_s_reviews_then_deletes_it_and_restore_brings_them_bac
 
 #[test]
 fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore() {
-    use crate::guide::{ENTER, answer, finish, guide};
+    use crate::guide::{ENTER, answer, finish};
     let s = self::world();
     let w = crate::replace::world(true);
     with_gitreview(&s, &w);
-    let mut p = guide(&w.clone);
-    crate::guide::release_to_options(&mut p, "y");
+    allow_plain_http(&w.clone, &s);
+    let credentials = [("REGRAFT_GERRIT_USER", USER), ("REGRAFT_GERRIT_PASSWORD", PASSWORD)];
+    let mut p = crate::guide::guide_with(&w.clone, &[], &credentials, 60_000);
+    crate::guide::release_to_options(&mut p, "y\r");
     for (question, keys) in [
         // Allowed: merge, megapatch, recreate: recreate deletes the branch.
         ("Which option?", "\x1b[B\x1b[B\r"),
@@ -1256,8 +1270,9 @@ fn the_guide_counts_gitreview_s_open_reviews_and_plans_their_abandon_and_restore
     }
     answer(&mut p, "7 open reviews on stable/liberty", "");
     answer(&mut p, "Abandon them first and restore them at the end?", ENTER);
+    answer(&mut p, "knows the account `release-bot`", "");
     answer(&mut p, "Write the playbook to", ENTER);
-    answer(&mut p, "Carry it out now?", "y");
+    answer(&mut p, "Carry it out now?", "y\r");
     // The point of no return restates how many reviews go; no stops there.
     answer(&mut p, "its 7 open reviews are abandoned first", "");
     answer(&mut p, "Point of no return: go?", ENTER);
@@ -1288,7 +1303,7 @@ fn when_gitreview_s_gerrit_does_not_answer_the_guide_asks_which_one_holds_the_re
     let dead = TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr");
     gitreview_naming(&w, "127.0.0.1", &dead.port().to_string(), "openstack/kolla");
     let mut p = guide(&w.clone);
-    crate::guide::release_to_options(&mut p, "y");
+    crate::guide::release_to_options(&mut p, "y\r");
     for (question, keys) in [
         ("Which option?", "\x1b[B\x1b[B\r"),
         ("Carry which of them on top as follow-ups?", ENTER),
@@ -1300,10 +1315,18 @@ fn when_gitreview_s_gerrit_does_not_answer_the_guide_asks_which_one_holds_the_re
     answer(&mut p, "Which Gerrit holds the reviews?", &format!("{}\r", s.url));
     answer(&mut p, "7 open reviews on stable/liberty", "");
     answer(&mut p, "Abandon them first and restore them at the end?", ENTER);
+    // No credentials here: said at once, with how to give them; planned anyway.
+    let said = answer(&mut p, "What about the account?", "\x1b[B\x1b[B\r");
+    let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains(&format!("No credentials for {}", s.url)), "{said}");
+    assert!(said.contains("REGRAFT_GERRIT_USER and REGRAFT_GERRIT_PASSWORD"), "{said}");
+    assert!(said.contains("git credential approve"), "{said}");
     answer(&mut p, "Write the playbook to", ENTER);
-    answer(&mut p, "Carry it out now?", ENTER);
+    // Nothing is asked while the account does not work.
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("Once the account works: git regraft run"), "{out}");
+    assert!(!out.contains("Carry it out now?"), "{out}");
     let book = crate::guide::written_playbook(&w.clone);
     let text = std::fs::read_to_string(&book).expect("read");
     assert!(text.contains(&format!("gerrit = \"{}", s.url)), "{text}");
@@ -1357,7 +1380,7 @@ fn on_kolla_the_guide_replaces_stable_liberty_with_a_notice_and_restored_reviews
     let credentials = [("REGRAFT_GERRIT_USER", USER), ("REGRAFT_GERRIT_PASSWORD", PASSWORD)];
     let mut p = guide_with(&clone, &["stable/liberty"], &credentials, 600_000);
     let mut seen = String::new();
-    seen += &crate::guide::release_to_options(&mut p, "y");
+    seen += &crate::guide::release_to_options(&mut p, "y\r");
     for (question, keys) in [
         // Allowed: merge, megapatch, recreate, backport.
         ("Which option?", "\x1b[B\x1b[B\r"),
@@ -1374,8 +1397,8 @@ fn on_kolla_the_guide_replaces_stable_liberty_with_a_notice_and_restored_reviews
         ("7 open reviews on stable/liberty", ""),
         ("Abandon them first and restore them at the end?", ENTER),
         ("Write the playbook to", ENTER),
-        ("Carry it out now?", "y"),
-        ("Point of no return: go?", "y"),
+        ("Carry it out now?", "y\r"),
+        ("Point of no return: go?", "y\r"),
     ] {
         seen += &answer(&mut p, question, keys);
     }
@@ -1616,10 +1639,147 @@ fn compare_and_abandon_take_the_project_from_gitreview_and_show_the_count() {
         s.url.as_str(),
     ]));
     assert_eq!(code, Some(0), "{err}");
-    assert!(md.contains("7 open reviews on stable/liberty of openstack/kolla"), "{md}");
+    let md_flat = md.split_whitespace().collect::<Vec<_>>().join(" ").replace("**", "");
+    assert!(md_flat.contains("7 open reviews on stable/liberty of openstack/kolla"), "{md}");
     // abandon, given no server, asks the one .gitreview names, for its project.
     let (code, out) = run(tool(&w.clone).args(["abandon", "stable/liberty"]));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("7 open reviews on stable/liberty of openstack/kolla"), "{out}");
     assert!(out.contains(&format!(".gitreview on origin/stable/liberty names {}", s.url)), "{out}");
+}
+
+/// The release path up to the open reviews of a recreate, when stable/liberty's
+/// `.gitreview` names a Gerrit that is not there: the guide says it did not answer and asks
+/// which one holds them, answered with `typed`. Returns what the terminal showed.
+fn guide_to_a_typed_gerrit(p: &mut rexpect::session::PtySession, typed: &str) -> String {
+    use crate::guide::{ENTER, answer};
+    let mut seen = crate::guide::release_to_options(p, "y\r");
+    for (question, keys) in [
+        ("Which option?", "\x1b[B\x1b[B\r"),
+        ("Carry which of them on top as follow-ups?", ENTER),
+        ("Tag that keeps the old tip", ENTER),
+        ("did not answer", ""),
+    ] {
+        seen += &answer(p, question, keys);
+    }
+    seen += &answer(p, "Which Gerrit holds the reviews?", &format!("{typed}\r"));
+    seen += &answer(p, "7 open reviews on stable/liberty", "");
+    seen += &answer(p, "Abandon them first and restore them at the end?", ENTER);
+    seen
+}
+
+/// A `.gitreview` naming a port nothing listens on, on the world's stable/liberty.
+fn dead_gitreview(w: &crate::replace::World) {
+    let dead = TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr");
+    gitreview_naming(w, "127.0.0.1", &dead.port().to_string(), "openstack/kolla");
+}
+
+/// Issue 26, item 4: the guide reported missing or refused credentials only after both
+/// final confirmations, and never said how to give others. The account is checked (GET
+/// /a/accounts/self) right after the abandon is chosen, before any playbook or confirmation.
+#[test]
+fn refused_credentials_are_said_in_the_guide_with_how_to_give_others_before_any_confirmation() {
+    use crate::guide::{finish, guide_with};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    with_gitreview(&s, &w);
+    allow_plain_http(&w.clone, &s);
+    let wrong = [("REGRAFT_GERRIT_USER", USER), ("REGRAFT_GERRIT_PASSWORD", "WRONGPW")];
+    let mut p = guide_with(&w.clone, &[], &wrong, 60_000);
+    let mut seen = crate::guide::release_to_options(&mut p, "y\r");
+    for (question, keys) in [
+        ("Which option?", "\x1b[B\x1b[B\r"),
+        ("Carry which of them on top as follow-ups?", crate::guide::ENTER),
+        ("Tag that keeps the old tip", crate::guide::ENTER),
+        ("7 open reviews on stable/liberty", ""),
+        ("Abandon them first and restore them at the end?", crate::guide::ENTER),
+        ("What about the account?", "\x1b"),
+    ] {
+        seen += &crate::guide::answer(&mut p, question, keys);
+    }
+    let (code, out) = finish(&mut p);
+    seen += &out;
+    assert_eq!(code, Some(130), "{seen}");
+    let (width, line) = crate::guide::widest_line(&seen);
+    assert!(width <= 80, "{width} columns: {line:?}");
+    let flat = seen.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Which server, what it was asked, before it was asked; then refused, and how to mend it.
+    let asking = flat
+        .find(&format!("Checking the account `{USER}` on {}", s.url))
+        .unwrap_or_else(|| panic!("says what it asks: {flat}"));
+    let refused = flat
+        .find(&format!("It answered HTTP 401: {} refused the credentials of `{USER}`", s.url))
+        .unwrap_or_else(|| panic!("says they were refused: {flat}"));
+    assert!(asking < refused, "{flat}");
+    assert!(flat.contains("REGRAFT_GERRIT_PASSWORD") && flat.contains("git credential reject"));
+    assert!(!flat.contains("did not answer"), "a 401 is not a silence: {flat}");
+    assert!(!flat.contains("Write the playbook to") && !flat.contains("Carry it out"), "{flat}");
+    let asked = authenticated_requests(&s);
+    assert!(asked.iter().all(|r| r.starts_with("GET /a/accounts/self ")), "{asked:?}");
+    assert_eq!(asked.len(), 1, "the account was checked, a 401 not tried again: {asked:?}");
+    assert_no_secret(&w.clone, &seen);
+}
+
+/// Issue 26, item 4: the environment's credentials go to a Gerrit the user types in the
+/// guide (a server the user names), checked before the playbook is written, and the run
+/// carried out from the guide abandons and restores the reviews with them.
+#[test]
+fn environment_credentials_serve_a_gerrit_typed_in_the_guide_checked_before_the_confirmations() {
+    use crate::guide::{ENTER, answer, finish, guide_with};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    dead_gitreview(&w);
+    allow_plain_http(&w.clone, &s);
+    let credentials = [("REGRAFT_GERRIT_USER", USER), ("REGRAFT_GERRIT_PASSWORD", PASSWORD)];
+    let mut p = guide_with(&w.clone, &[], &credentials, 60_000);
+    let mut seen = guide_to_a_typed_gerrit(&mut p, &s.url);
+    seen += &answer(&mut p, "Write the playbook to", ENTER);
+    let flat = seen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(&format!("{} knows the account `{USER}` (Release Bot", s.url)),
+        "checked before the playbook is written: {flat}"
+    );
+    assert_eq!(authenticated_requests(&s).len(), 1, "one check so far");
+    answer(&mut p, "Carry it out now?", "y\r");
+    answer(&mut p, "Point of no return: go?", "y\r");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    let asked = authenticated_requests(&s);
+    assert!(asked[0].starts_with("GET /a/accounts/self "), "{asked:?}");
+    assert!(asked.iter().any(|r| r.contains("/abandon ")), "{asked:?}");
+    assert!(asked.iter().any(|r| r.contains("/restore ")), "{asked:?}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"), "abandoned, then restored: {out}");
+}
+
+/// Issue 26, item 4: a URL typed with `user:password@` showed the password on screen twice
+/// (as typed, and in the answer recorded). Nowhere in the whole terminal transcript now; the
+/// guide's own run uses it, and nothing regraft keeps holds it.
+#[test]
+fn a_password_typed_in_the_gerrit_url_never_shows_and_serves_the_guide_s_run() {
+    use crate::guide::{ENTER, answer, finish, guide};
+    let s = self::world();
+    let w = crate::replace::world(true);
+    dead_gitreview(&w);
+    allow_plain_http(&w.clone, &s);
+    let mut p = guide(&w.clone);
+    let mut seen = guide_to_a_typed_gerrit(&mut p, &with_userinfo(&s.url, ENCODED));
+    for (question, keys) in [
+        ("knows the account", ""),
+        ("Write the playbook to", ENTER),
+        ("Carry it out now?", "y\r"),
+        ("Point of no return: go?", "y\r"),
+    ] {
+        seen += &answer(&mut p, question, keys);
+    }
+    let (code, out) = finish(&mut p);
+    seen += &out;
+    assert_eq!(code, Some(0), "{seen}");
+    let shown = format!("http://{USER}:****@{}", s.url.trim_start_matches("http://"));
+    assert!(seen.contains(&shown), "the answer is recorded without the password: {seen}");
+    assert_no_secret(&w.clone, &seen);
+    let book = std::fs::read_to_string(crate::guide::written_playbook(&w.clone)).expect("read");
+    assert!(!book.contains("SECRETPW") && book.contains(&format!("gerrit = \"{}\"", s.url)));
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"), "abandoned, then restored: {seen}");
+    let asked = authenticated_requests(&s);
+    assert!(asked.iter().any(|r| r.contains("/abandon ")), "the run used it: {asked:?}");
 }

@@ -276,14 +276,14 @@ fn choosing_recreate_and_carrying_it_out_ends_as_the_plan_said() {
     answer(&mut p, "forced (non-fast-forward) pushes", ENTER);
     answer(&mut p, "merge commits", ENTER);
     answer(&mut p, "How do changes reach the branch?", ENTER);
-    answer(&mut p, "delete and create the branch", "y");
+    answer(&mut p, "delete and create the branch", "y\r");
     // Allowed: merge, megapatch, recreate; recreate is the third.
     answer(&mut p, "Which option?", &format!("{DOWN}{DOWN}{ENTER}"));
     answer(&mut p, "Carry which of them on top as follow-ups?", ENTER);
     answer(&mut p, "Tag that keeps the old tip", ENTER);
     answer(&mut p, "Write the playbook to", ENTER);
-    answer(&mut p, "Carry it out now?", "y");
-    answer(&mut p, "Point of no return", "y");
+    answer(&mut p, "Carry it out now?", "y\r");
+    answer(&mut p, "Point of no return", "y\r");
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.source), "recreated");
@@ -381,7 +381,7 @@ fn after_an_interruption_the_guide_finishes_or_undoes_the_operation() {
         answer(&mut p, "In progress here: replace stable/liberty", "");
         answer(&mut p, "What now?", &keys);
         if undo {
-            answer(&mut p, "Undo it", "y");
+            answer(&mut p, "Undo it", "y\r");
         }
         let (code, out) = finish(&mut p);
         assert_eq!(code, Some(0), "{out}");
@@ -433,7 +433,7 @@ fn choosing_the_staged_backport_asks_stage_size_and_branch_and_pushes_nothing() 
             ("Which option?", format!("{DOWN}{DOWN}{ENTER}")),
             ("Picks per stage", ENTER.to_string()),
             ("Build it on the new local branch", ENTER.to_string()),
-            ("Build the branch now", if build { "y".to_string() } else { ENTER.to_string() }),
+            ("Build the branch now", if build { "y\r".to_string() } else { ENTER.to_string() }),
         ] {
             answer(&mut p, question, &keys);
         }
@@ -465,8 +465,8 @@ fn a_second_guide_goes_on_with_the_playbook_the_first_wrote_until_it_is_carried_
     // The second guide offers it, shows its plan and carries it out when told to twice.
     let mut p = guide(&w.clone);
     answer(&mut p, "Go on with it?", ENTER);
-    answer(&mut p, "Carry it out now?", "y");
-    answer(&mut p, "Point of no return", "y");
+    answer(&mut p, "Carry it out now?", "y\r");
+    answer(&mut p, "Point of no return", "y\r");
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     assert!(remote(&w.server, "refs/for/stable/liberty").is_some(), "merge pushed: {out}");
@@ -495,13 +495,13 @@ fn the_release_team_can_end_a_branch_s_maintenance_through_the_guide() {
         ("Tag that keeps its last commit", ENTER.to_string()),
         ("The branch it lives on as unmaintained", ENTER.to_string()),
         ("Write the playbook to", ENTER.to_string()),
-        ("Carry it out now?", "y".to_string()),
+        ("Carry it out now?", "y\r".to_string()),
     ] {
         seen += &answer(&mut p, question, &keys);
     }
     // Up to the last question nothing has changed.
     assert_eq!(refs(&w), before);
-    seen += &answer(&mut p, "Point of no return", "y");
+    seen += &answer(&mut p, "Point of no return", "y\r");
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     // This path, its plan and its run fit 80 columns too.
@@ -536,10 +536,10 @@ fn a_source_gitreview_naming_its_own_branch_gets_a_follow_up_that_names_the_repl
     ] {
         answer(&mut p, question, keys);
     }
-    let shown = answer(&mut p, "Carry it out now?", "y");
+    let shown = answer(&mut p, "Carry it out now?", "y\r");
     // A second later, so that a plan made again would get other commit ids.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    answer(&mut p, "Point of no return: go?", "y");
+    answer(&mut p, "Point of no return: go?", "y\r");
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     // The chain for review ends with the follow-up: the source's tree but for one line.
@@ -625,7 +625,7 @@ fn the_fix_can_be_found_by_words_of_its_summary() {
     p.send(ENTER).expect("send");
     p.flush().expect("flush");
     let said = answer(&mut p, "Which branch holds it?", ENTER);
-    let said = answer(&mut p, "forced (non-fast-forward) pushes", "\x1b") + &said;
+    let said = answer(&mut p, "Picks per stage", "\x03") + &said;
     let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(said.contains(&format!("The fix {} needs", fix.short())), "{said}");
     let (code, out) = finish(&mut p);
@@ -677,7 +677,7 @@ fn a_backport_stopped_at_a_conflict_is_skipped_or_aborted_from_the_guide() {
         let keys = if abort { format!("{DOWN}{DOWN}{ENTER}") } else { format!("{DOWN}{ENTER}") };
         answer(&mut p, "What now?", &keys);
         if abort {
-            answer(&mut p, "Abort it and delete bp?", "y");
+            answer(&mut p, "Abort it and delete bp?", "y\r");
         }
         let (code, out) = finish(&mut p);
         assert_eq!(code, Some(0), "{out}");
@@ -714,4 +714,117 @@ fn a_file_already_there_is_replaced_only_if_the_user_says_so() {
     assert_eq!(std::fs::read_to_string(&mine).expect("read"), "my own notes\n", "kept");
     let md = std::fs::read_to_string(w.clone.join("post.md")).expect("the Markdown");
     assert!(md.contains("| option "), "{md}");
+}
+
+/// Issue 26, item 2: a yes/no question took its answer on the key, so the Enter typed after
+/// `n` answered the next question with its default ("Which branch is broken?: stable/mitaka"
+/// chosen without the user choosing it). Every question now waits for its own Enter.
+#[test]
+fn n_then_enter_answers_only_that_question_and_the_next_one_waits() {
+    let w = world(true);
+    let mut p = guide(&w.clone);
+    answer(&mut p, "What do you want to do?", ENTER);
+    // `n`, a pause as a person makes, then Enter.
+    answer(&mut p, "Fetch origin first", "n");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send(ENTER).expect("send");
+    p.flush().expect("flush");
+    let before = p.exp_string("Which branch is broken?").expect("the next question is shown");
+    assert!(before.contains("so the figures are today's?: no"), "{before}");
+    assert!(!before.contains("Fetching origin"), "{before}");
+    // The next question waits: its default is not taken while no Enter comes.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    p.send("\x1b").expect("send");
+    p.flush().expect("flush");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(130), "{out}");
+    assert!(out.contains("Stopped at \"Which branch is broken?\""), "{out}");
+    assert!(!out.contains("Which branch is broken?: "), "no branch was chosen: {out}");
+    // The same for a question after which a list comes: `y`, then Enter.
+    let mut p = guide(&w.clone);
+    release_to_options(&mut p, "y\r");
+    let shown = p.exp_string("Which option?").expect("the options");
+    assert!(shown.contains("an administrator's right)?: yes"), "{shown}");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    p.send("\x1b").expect("send");
+    p.flush().expect("flush");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(130), "{out}");
+    assert!(out.contains("Stopped at \"Which option?\""), "no option was chosen: {out}");
+}
+
+/// Issue 26, item 7: the "one fix commit" path showed the whole branch's figures and
+/// offered its options, while the command it printed backports the fix's closure; and that
+/// command's plan pushed a public `liberty-early-demise` tag though nothing is replaced.
+#[test]
+fn the_fix_path_shows_the_fix_s_own_figures_and_its_push_makes_no_tag() {
+    let w = world(true);
+    let fix = git(
+        &w.clone,
+        &["log", "-1", "--format=%H", "--grep=Fix data containers", "origin/stable/mitaka"],
+    );
+    let short = &fix[..10];
+    // The oracles: the dry run of the command the guide prints, and the whole branch's.
+    let range = ["origin/stable/liberty", "origin/stable/mitaka"];
+    let dry: serde_json::Value = serde_json::from_str(&git_regraft_stdout(
+        regraft(&w.clone).args(["backport", "--dry-run", "--json", "--for", &fix]).args(range),
+    ))
+    .expect("backport --json");
+    let steps = dry["steps"].as_array().expect("steps");
+    let conflicts = steps.iter().filter(|s| s["outcome"] == "conflict").count();
+    let compared: serde_json::Value = serde_json::from_str(&git_regraft_stdout(
+        regraft(&w.clone).args(["compare", "--json"]).args(range),
+    ))
+    .expect("compare --json");
+    let whole = compared["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .find(|o| o["strategy"] == "backport")
+        .and_then(|o| o["reviews"].as_u64())
+        .expect("the whole branch's backport");
+    assert_ne!(whole, steps.len() as u64, "the scenario tells the two apart");
+    let mut p = guide(&w.clone);
+    let mut seen = String::new();
+    for (question, keys) in [
+        ("What do you want to do?", ENTER.to_string()),
+        ("Fetch origin first", ENTER.to_string()),
+        ("Which branch is broken?", ENTER.to_string()),
+        ("What does it need?", format!("{DOWN}{ENTER}")),
+        ("The fix: a commit id, or words from its summary", format!("{fix}{ENTER}")),
+        ("Which branch holds it?", ENTER.to_string()),
+        ("Picks per stage", ENTER.to_string()),
+        ("Build it on the new local branch", ENTER.to_string()),
+        ("Build the branch now", "y\r".to_string()),
+    ] {
+        seen += &answer(&mut p, question, &keys);
+    }
+    let (code, out) = finish(&mut p);
+    seen += &out;
+    assert_eq!(code, Some(0), "built: {seen}");
+    let flat = seen.split_whitespace().collect::<Vec<_>>().join(" ");
+    let n = steps.len();
+    assert!(
+        flat.contains(&format!("The fix {short} needs {n} commits by line dependencies"))
+            && flat.contains(&format!("{n} picks, one review each"))
+            && flat.contains(&format!("{conflicts} conflict")),
+        "the fix's own figures: {flat}"
+    );
+    assert!(!flat.contains("Measuring the five options"), "not the whole branch's: {flat}");
+    assert!(!flat.contains(&format!(" {whole} ")), "{whole} is the whole branch's: {flat}");
+    assert!(!flat.contains("Which option?"), "{flat}");
+    // The command it prints, carried out: the backport goes for review, and no tag is made.
+    let push =
+        "git regraft replace stable/liberty --from backport/stable/liberty --strategy backport";
+    assert!(flat.replace(" \\ ", " ").contains(push), "{flat}");
+    let before = git(&w.server, &["tag"]);
+    let (code, out) = run(regraft(&w.clone)
+        .args(["replace", "stable/liberty", "--from", "backport/stable/liberty"])
+        .args(["--strategy", "backport", "--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("tag"), "no tag in the plan: {out}");
+    assert_eq!(git(&w.server, &["tag"]), before, "no tag pushed");
+    let built = crate::id(&git(&w.clone, &["rev-parse", "backport/stable/liberty"]));
+    assert_eq!(remote(&w.server, "refs/for/stable/liberty"), Some(built), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old), "{out}");
 }

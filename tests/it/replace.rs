@@ -663,7 +663,9 @@ fn the_backport_strategy_pushes_a_backport_branch_for_review() {
         Some(w.old),
         "the branch moves as reviews merge, not now"
     );
-    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old));
+    // Issue 26, item 7: nothing is replaced, so no tag is pushed.
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), None, "{out}");
+    assert!(!out.contains("push tag"), "{out}");
     let (code, out) = run(regraft(&w.clone).args([
         "replace",
         "stable/liberty",

@@ -15,6 +15,7 @@ use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
 
 use super::{CommandError, Ui};
 
+mod account;
 mod release;
 mod screen;
 
@@ -31,13 +32,16 @@ Examples:
 /// For the release team: which branch, what it needs (the newer branch, a fix found by id
 /// or words, or an end of life or of maintenance) and from where, the five options
 /// measured, what the server allows, what a tree-replacing option would drop (offered as
-/// follow-ups, with a `.gitreview` one), the tag and the open reviews; the decision is
+/// follow-ups, with a `.gitreview` one), the tag and the open reviews (the account on their
+/// Gerrit checked, and how to give one said, before anything is written); the decision is
 /// written as a playbook with the figures in its comments, its plan shown in the terminal's width,
-/// and carried out only if you say so twice. A playbook an earlier guide wrote here and
-/// did not carry out is offered first. For a developer: what `sync` would do to each
-/// branch, then do it. For a project lead: the comparison as Markdown for a mailing list.
-/// Every question shows its default; Esc or Ctrl-C at any question stops with nothing
-/// changed. Needs a terminal.
+/// and carried out only if you say so twice. A fix gets its own figures (`deps --for`) and
+/// a staged backport of what it needs, which makes no tag. A playbook an earlier guide
+/// wrote here and did not carry out is offered first. For a developer: what `sync` would
+/// do to each branch, then do it. For a project lead: the comparison as Markdown for a
+/// mailing list. Every question shows its default and takes its answer on Enter (`y` or
+/// `n` then Enter); Esc or Ctrl-C at any question stops with nothing changed. Needs a
+/// terminal.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
@@ -367,8 +371,26 @@ fn write_file(prompt: &str, default: &str, contents: &[u8]) -> Step<PathBuf> {
 /// Shows the playbook's plan in the terminal's width, asks "Carry it out now?" (default no) and, at
 /// the point of no return, again with `consequences`; then runs it with its journal and
 /// prints the announcement and the next commands.
-fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<ExitCode> {
-    let (book, plans) = show_fitted(path, ui)?;
+///
+/// Before either question, the account on every review server the plan talks to is checked
+/// (an authenticated call): missing or refused credentials are said with how to give them,
+/// and nothing is asked or carried out. `checked` are the servers whose accounts the guide
+/// checked already, with the credentials their URLs were typed with: the run uses those.
+fn carry_out(
+    repo: &Repo,
+    ui: &Ui,
+    path: &Path,
+    consequences: &str,
+    checked: &[regraft::review::GerritUrl],
+) -> Step<ExitCode> {
+    let (book, mut plans) = show_fitted(path, ui)?;
+    if !accounts_work(repo, &mut plans, checked) {
+        say(&format!(
+            "Nothing was changed. Once the account works: git regraft run {} --execute",
+            path.display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     if !confirm("Carry it out now?", false)? {
         say(&format!(
             "Nothing was changed. When ready: git regraft run {} --execute",
@@ -413,6 +435,39 @@ fn carry_out(repo: &Repo, ui: &Ui, path: &Path, consequences: &str) -> Step<Exit
         "\nNext: post the announcement (`git regraft notice`){restore}; `git regraft sync` in each clone, yours too."
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the account on each review server of `plans` that is not in `checked`, and gives
+/// the plans the credentials of those in `checked`; tells whether every account works.
+fn accounts_work(
+    repo: &Repo,
+    plans: &mut [super::run::Part],
+    checked: &[regraft::review::GerritUrl],
+) -> bool {
+    let servers: Vec<_> =
+        plans.iter().filter_map(|p| p.plan()).flat_map(|p| p.review_servers()).collect();
+    let mut done: Vec<&regraft::review::GerritUrl> = Vec::new();
+    for (server, found_in) in &servers {
+        if let Some(known) = checked.iter().find(|c| *c == server) {
+            for plan in plans.iter_mut().filter_map(|p| p.plan_mut()) {
+                plan.with_credentials_of(known);
+            }
+            continue;
+        }
+        if done.contains(&server) {
+            continue;
+        }
+        let named = regraft::review::Named::from_found_in(found_in.as_deref());
+        match account::check(repo, server, named) {
+            Ok(who) => say(&format!("{server} knows the account {who}.")),
+            Err(why) => {
+                say(&why);
+                return false;
+            }
+        }
+        done.push(server);
+    }
+    true
 }
 
 /// Prints the plan of the playbook at `path` as a dry run, fitted to the terminal's width (commit ids
@@ -487,7 +542,7 @@ fn earlier_playbook(repo: &Repo, ui: &Ui) -> Step<Option<ExitCode>> {
     );
     let chosen = select("Go on with it?", &choices, 0)?;
     let Some((_, path, description)) = found.get(chosen) else { return Ok(None) };
-    carry_out(repo, ui, path, description).map(Some)
+    carry_out(repo, ui, path, description, &[]).map(Some)
 }
 
 // ---- the developer -------------------------------------------------------------------

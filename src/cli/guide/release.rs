@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use regraft::analysis::compare::{self, CompareOptions};
 use regraft::analysis::simulation::Outcome;
 use regraft::git::repo::Repo;
+use regraft::review::{GerritUrl, Named, ReviewError};
 use regraft::surgery::guide::{self, Ending, ReplaceDecision, ReviewChoice, ServerRules};
 use regraft::surgery::replace::{ReviewTarget, Strategy, Tried, check_followups};
 
 use super::screen::{
-    confirm, input, input_quiet, multi, say, say_command, screen_table, select, short_verdict,
-    yes_no,
+    confirm, input, input_url, multi, say, say_command, screen_table, select, short_verdict,
+    without_password, yes_no,
 };
 use super::{
     Start, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like, write_file,
@@ -47,7 +48,13 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     let source_name = format!("{remote}/{source_branch}");
     let source = repo.resolve_commit(&source_name).map_err(CommandError::user)?;
     if let Some(fix) = fix {
+        // What will be done is the fix's closure, picked: its figures, not the whole
+        // branch's, and no option that would give the branch the whole source tree.
         say_what_the_fix_needs(repo, &target, &source_name, fix)?;
+        say(&format!(
+            "Only a staged backport brings the fix and what it needs, and nothing else: the other options give {broken} the whole tree of {source_branch}. It replaces nothing, so no tag is made."
+        ));
+        return staged_backport(repo, &broken, &target, &source_name, Some(fix), ui);
     }
     say(&format!("\nMeasuring the five options for {target} from {source_name}..."));
     let comparison = compare::compare(
@@ -72,11 +79,12 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     regraft::git::names::check_tag(&tag).map_err(CommandError::user)?;
     // Only a branch deleted or moved backwards blocks or closes its open reviews; a
     // fast-forward leaves them open, to be rebased as usual.
-    let (reviews, reviews_note) = if matches!(strategy, Strategy::Recreate | Strategy::Reset) {
+    let asked = if matches!(strategy, Strategy::Recreate | Strategy::Reset) {
         ask_reviews(repo, remote, &broken, "Abandon them first and restore them at the end?")?
     } else {
-        (None, String::new())
+        Reviews::none()
     };
+    let Reviews { choice: reviews, note: reviews_note, checked } = asked;
     let for_review =
         rules.reviews_only() && matches!(strategy, Strategy::Megapatch | Strategy::Merge);
     let figures = figures(&comparison, &rules, &broken, own, followups.len())?;
@@ -110,7 +118,7 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
         }
         _ => format!("{broken} on {remote} moves forward to the new commit"),
     };
-    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
+    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"), &checked)
 }
 
 /// What the broken branch needs, as the release team answered.
@@ -230,31 +238,42 @@ fn which_source(
     Ok(sources[select("Which branch holds it?", &sources, nearest)?].clone())
 }
 
-/// Says how many commits `fix` needs by line dependencies, and how many of them apply.
+/// Says what the fix's staged backport will do, as `git regraft backport TARGET SOURCE --for
+/// FIX --dry-run` plans it: the commits it needs by line dependencies (`deps --for`), one
+/// pick and one review each, how many apply cleanly, are empty, or conflict (and where).
 fn say_what_the_fix_needs(
     repo: &Repo,
     target: &str,
     source: &str,
     fix: regraft::ObjectId,
 ) -> Step<()> {
-    let graph = regraft::analysis::deps::analyze(
-        repo,
-        target,
-        source,
-        &regraft::analysis::deps::DepsOptions::default(),
-        &regraft::progress::Silent,
-    )
-    .map_err(CommandError::from)?;
-    let closure = graph.closure(&[fix], regraft::analysis::deps::Follow::Lines);
-    if let Ok(p) = graph.predict(repo, &closure, &regraft::progress::Silent) {
-        say(&format!(
-            "The fix {} needs {} commits by line dependencies: {} apply cleanly, {} conflict.",
-            fix.short(),
-            closure.len(),
-            p.clean,
-            p.conflicts.len()
-        ));
-    }
+    use regraft::analysis::backport::StepOutcome;
+    say(&format!("\nPlanning the backport of {} and what it needs...", fix.short()));
+    let plan = crate::cli::backport::dry_run(repo, target, source, Some(fix))?;
+    let counts = plan.counts();
+    let mut files: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.outcome == StepOutcome::Conflict)
+        .flat_map(|s| s.conflicts.iter().map(String::as_str))
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let shown = files.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    let more = files.len().saturating_sub(5);
+    let conflicts = match (counts.conflict, more) {
+        (0, _) => "0 conflict".to_string(),
+        (n, 0) => format!("{n} conflict (in {shown})"),
+        (n, more) => format!("{n} conflict (in {shown} and {more} more files)"),
+    };
+    say(&format!(
+        "The fix {} needs {} commits by line dependencies (deps --for): {} picks, one review each; {} apply cleanly, {} are empty, {conflicts}.",
+        fix.short(),
+        plan.steps.len(),
+        plan.steps.len(),
+        counts.clean,
+        counts.empty,
+    ));
     Ok(())
 }
 
@@ -468,21 +487,32 @@ fn gitreview_followup(
     Ok(())
 }
 
+/// The answer about a branch's open reviews.
+pub(super) struct Reviews {
+    /// The server and project the playbook abandons them on, if it does.
+    pub choice: Option<ReviewChoice>,
+    /// The words the point of no return adds (`; its 7 open reviews are abandoned first`).
+    pub note: String,
+    /// The server whose account was checked, with the credentials its URL was typed with.
+    pub checked: Vec<GerritUrl>,
+}
+
+impl Reviews {
+    fn none() -> Reviews {
+        Reviews { choice: None, note: String::new(), checked: Vec::new() }
+    }
+}
+
 /// When `.gitreview` on the branch names a Gerrit: says so with the open reviews counted,
 /// and asks `question` (default yes) whether the playbook abandons them. When that Gerrit
 /// does not answer (`.gitreview` on an old branch may name a host that has since moved), asks
-/// which Gerrit to use instead. Returns the choice, and the words the point of no return
-/// adds (`; its 7 open reviews are abandoned first`).
-fn ask_reviews(
-    repo: &Repo,
-    remote: &str,
-    branch: &str,
-    question: &str,
-) -> Step<(Option<ReviewChoice>, String)> {
-    let none = (None, String::new());
+/// which Gerrit to use instead. A server kept or typed here is one the user names: the
+/// environment's credentials go to it. Before the playbook is written, the account there is
+/// checked; when it does not work, the guide says how to give one and asks what to do.
+fn ask_reviews(repo: &Repo, remote: &str, branch: &str, question: &str) -> Step<Reviews> {
     let Some(t) = ReviewTarget::from_gitreview(repo, remote, branch).map_err(CommandError::from)?
     else {
-        return Ok(none);
+        return Ok(Reviews::none());
     };
     let mut gerrit = t.gerrit.clone();
     say(&format!(
@@ -492,53 +522,115 @@ fn ask_reviews(
         t.project,
     ));
     let mut counted = open_reviews(repo, &gerrit, &t.project, branch);
-    while let Err(why) = &counted {
-        say(&format!("{gerrit} did not answer ({why})."));
-        say(&format!(
-            "Give the Gerrit that holds them now (Enter keeps {gerrit}; `none` plans no review steps)."
-        ));
-        let answer = input_quiet("Which Gerrit holds the reviews?", &gerrit.to_string())?;
-        let answer = answer.trim();
-        if answer == "none" {
-            return Ok(none);
-        }
-        if answer == gerrit.to_string() {
-            break;
-        }
-        match regraft::review::GerritUrl::parse(answer) {
-            Ok(url) => {
+    loop {
+        match &counted {
+            Ok(n) => say(&format!("{n} open reviews on {branch}.")),
+            // It answered: the project needs an account to be read.
+            Err(ReviewError::Unauthorized { status, .. }) => say(&format!(
+                "{gerrit} refused to list them anonymously (HTTP {status}): reading them needs an account, which is checked below."
+            )),
+            Err(why) => {
+                let what = match why {
+                    ReviewError::NoAnswer { .. } | ReviewError::Transport { .. } => {
+                        "did not answer"
+                    }
+                    _ => "answered with an error",
+                };
+                say(&format!("{gerrit} {what} ({why})."));
+                say(&format!(
+                    "Give the Gerrit that holds them now (Enter keeps {gerrit}; `none` plans no review steps)."
+                ));
+                let Some(url) = ask_gerrit(&gerrit)? else { return Ok(Reviews::none()) };
+                let same = url == gerrit;
                 gerrit = url;
-                counted = open_reviews(repo, &gerrit, &t.project, branch);
+                if !same {
+                    counted = open_reviews(repo, &gerrit, &t.project, branch);
+                    continue;
+                }
             }
-            Err(e) => say(&format!("`{answer}`: {e}")),
         }
+        break;
     }
-    if let Ok(n) = counted {
-        say(&format!("{n} open reviews on {branch}."));
-    }
+    say(&format!(
+        "The playbook would name {gerrit}: a server you name gets the account in {} and {}, else your git credential helper's.",
+        regraft::review::USER_VAR,
+        regraft::review::PASSWORD_VAR
+    ));
     if !confirm(question, true)? {
-        return Ok(none);
+        return Ok(Reviews::none());
     }
+    let checked = loop {
+        let why = match super::account::check(repo, &gerrit, Named::ByUser) {
+            Ok(who) => {
+                say(&format!("{gerrit} knows the account {who}."));
+                break vec![gerrit.clone()];
+            }
+            Err(why) => why,
+        };
+        say(&why);
+        let choices = [
+            "Check again (once the credentials are stored)".to_string(),
+            "Give the URL again, or another one".to_string(),
+            "Plan the abandon anyway (carried out once the account works)".to_string(),
+            "Plan no review steps".to_string(),
+        ];
+        match select("What about the account?", &choices, 0)? {
+            0 => {}
+            1 => {
+                say(&format!(
+                    "Enter keeps {gerrit}; a URL with USER:PASSWORD@ serves this guide's run only (never shown, never stored); `none` plans no review steps."
+                ));
+                let Some(url) = ask_gerrit(&gerrit)? else { return Ok(Reviews::none()) };
+                if url != gerrit {
+                    counted = open_reviews(repo, &url, &t.project, branch);
+                    if let Ok(n) = &counted {
+                        say(&format!("{n} open reviews on {branch} there."));
+                    }
+                }
+                gerrit = url;
+            }
+            2 => break Vec::new(),
+            _ => return Ok(Reviews::none()),
+        }
+    };
     let note = match counted {
         Ok(n) => format!("; its {n} open reviews are abandoned first"),
         Err(_) => "; its open reviews are abandoned first".to_string(),
     };
-    Ok((Some(ReviewChoice { gerrit: gerrit.to_string(), project: t.project.clone() }), note))
+    let choice = ReviewChoice { gerrit: gerrit.to_string(), project: t.project.clone() };
+    Ok(Reviews { choice: Some(choice), note, checked })
+}
+
+/// Asks which Gerrit holds the reviews (Enter keeps `current`), until the answer is a URL;
+/// `none` is `None`. A password typed in the URL is never shown.
+fn ask_gerrit(current: &GerritUrl) -> Step<Option<GerritUrl>> {
+    loop {
+        let answer = input_url("Which Gerrit holds the reviews?", "")?;
+        let answer = answer.trim();
+        if answer.is_empty() {
+            return Ok(Some(current.clone()));
+        }
+        if answer == "none" {
+            return Ok(None);
+        }
+        match GerritUrl::parse(answer) {
+            Ok(url) => return Ok(Some(url)),
+            Err(e) => say(&format!("`{}`: {e}", without_password(answer))),
+        }
+    }
 }
 
 /// Counts the branch's open reviews with one short anonymous try, said before it is made.
 fn open_reviews(
     repo: &Repo,
-    gerrit: &regraft::review::GerritUrl,
+    gerrit: &GerritUrl,
     project: &str,
     branch: &str,
-) -> Result<usize, String> {
-    let trust = regraft::review::Trust::find(repo.git(), gerrit).map_err(|e| e.to_string())?;
+) -> Result<usize, ReviewError> {
+    let trust = regraft::review::Trust::find(repo.git(), gerrit)?;
     let host = regraft::review::Gerrit::brief(gerrit, None).trusting(trust);
     say(&format!("Asking {gerrit} anonymously for the open reviews on {branch}..."));
-    regraft::review::ReviewHost::open_reviews(&host, project, branch)
-        .map(|open| open.len())
-        .map_err(|e| e.to_string())
+    regraft::review::ReviewHost::open_reviews(&host, project, branch).map(|open| open.len())
 }
 
 /// The staged backport: stage size and branch asked, built locally only if asked (nothing
@@ -620,7 +712,7 @@ fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step
         }
         Ending::Life => Ending::Life,
     };
-    let (reviews, reviews_note) =
+    let Reviews { choice: reviews, note: reviews_note, checked } =
         ask_reviews(repo, remote, branch, "Abandon them before the branch is deleted?")?;
     let consequences = match &ending {
         Ending::Life => {
@@ -646,5 +738,5 @@ fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step
         guide::end_playbook(&decision).as_bytes(),
     )?;
     say(&format!("\nWrote {}: review it, post it.\n", path.display()));
-    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"))
+    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"), &checked)
 }

@@ -3,8 +3,9 @@
 
 use std::io::Write;
 
+use console::{Key, Term};
 use dialoguer::theme::SimpleTheme;
-use dialoguer::{Confirm, Input, MultiSelect, Select};
+use dialoguer::{Input, MultiSelect, Select};
 
 use regraft::text::visible::{visible, visible_line};
 
@@ -54,11 +55,58 @@ fn cut(text: &str, width: usize) -> String {
 /// Ctrl-C at a question (the terminal reports it as an interrupted read) stops like Esc.
 fn asked(error: dialoguer::Error, prompt: &str) -> Stop {
     match error {
-        dialoguer::Error::IO(e) if e.kind() == std::io::ErrorKind::Interrupted => {
-            Stop::Cancelled(prompt.to_string())
-        }
-        e => Stop::Failed(CommandError::internal(e)),
+        dialoguer::Error::IO(e) => read_failed(e, prompt),
     }
+}
+
+/// Ctrl-C at a question read key by key stops like Esc; another failure is one.
+fn read_failed(error: std::io::Error, prompt: &str) -> Stop {
+    if error.kind() == std::io::ErrorKind::Interrupted {
+        Stop::Cancelled(prompt.to_string())
+    } else {
+        Stop::Failed(CommandError::internal(error))
+    }
+}
+
+/// What a question read key by key got.
+enum Keyed {
+    /// Enter: the answer is given.
+    Enter,
+    /// A key that changes the answer being typed.
+    Key(Key),
+}
+
+/// Reads the next key of the question `prompt` on `term`: Enter ends the answer, Esc and
+/// Ctrl-C stop the guide (the line is cleared first).
+fn next_key(term: &Term, prompt: &str) -> Step<Keyed> {
+    match term.read_key() {
+        Ok(Key::Enter) => Ok(Keyed::Enter),
+        Ok(Key::Escape) => {
+            term.clear_line()?;
+            Err(Stop::Cancelled(prompt.to_string()))
+        }
+        Ok(key) => Ok(Keyed::Key(key)),
+        Err(e) => {
+            let _ = term.clear_line();
+            Err(read_failed(e, prompt))
+        }
+    }
+}
+
+/// Draws `line` as the question's line, in place of what it showed before; a line wider
+/// than the screen shows its end, where the typing is.
+fn redraw(term: &Term, line: &str) -> Step<()> {
+    let room = width().saturating_sub(1).max(1);
+    let chars: Vec<char> = line.chars().collect();
+    let shown: String = if chars.len() > room {
+        std::iter::once('…').chain(chars[chars.len() - room + 1..].iter().copied()).collect()
+    } else {
+        line.to_string()
+    };
+    term.clear_line()?;
+    term.write_str(&shown)?;
+    term.flush()?;
+    Ok(())
 }
 
 /// How many choices a list shows at once (it scrolls past them), so it fits a 24-row
@@ -84,36 +132,106 @@ pub(super) fn select<T: ToString>(prompt: &str, items: &[T], default: usize) -> 
     Ok(chosen)
 }
 
+/// Asks a yes/no question. `y` or `n` only marks the answer, Backspace takes it back, and
+/// Enter gives it (alone, the default): so the Enter a person types after `n` answers this
+/// question, never the next one (issue 26, item 2). Esc or Ctrl-C stops.
 pub(super) fn confirm(prompt: &str, default: bool) -> Step<bool> {
-    let yes = Confirm::with_theme(&SimpleTheme)
-        .with_prompt(visible_line(prompt))
-        .default(default)
-        .report(false)
-        .interact_opt()
-        .map_err(|e| asked(e, prompt))?
-        .ok_or_else(|| Stop::Cancelled(prompt.to_string()))?;
+    let term = Term::stderr();
+    let hint = if default { "[Y/n]" } else { "[y/N]" };
+    let question = format!("{} {hint} ", visible_line(prompt));
+    let mut marked: Option<bool> = None;
+    redraw(&term, &question)?;
+    let yes = loop {
+        match next_key(&term, prompt)? {
+            Keyed::Enter => break marked.unwrap_or(default),
+            Keyed::Key(Key::Char('y' | 'Y')) => marked = Some(true),
+            Keyed::Key(Key::Char('n' | 'N')) => marked = Some(false),
+            Keyed::Key(Key::Backspace) => marked = None,
+            Keyed::Key(_) => continue,
+        }
+        redraw(&term, &format!("{question}{}", marked.map_or("", yes_no)))?;
+    };
+    term.clear_line()?;
     answered(prompt, yes_no(yes));
     Ok(yes)
+}
+
+/// Asks for a review server's URL, Enter alone taking `default` (said before the question,
+/// not shown in it). The password of a `user:password@` in it is shown as stars while it is
+/// typed, and left out of the answer recorded on the screen: a secret is never echoed
+/// (issue 26, item 4).
+pub(super) fn input_url(prompt: &str, default: &str) -> Step<String> {
+    let term = Term::stderr();
+    let question = format!("{}: ", visible_line(prompt));
+    let mut typed = String::new();
+    redraw(&term, &question)?;
+    loop {
+        match next_key(&term, prompt)? {
+            Keyed::Enter => break,
+            Keyed::Key(Key::Char(c)) if !c.is_control() => typed.push(c),
+            Keyed::Key(Key::Backspace) => {
+                typed.pop();
+            }
+            Keyed::Key(_) => continue,
+        }
+        redraw(&term, &format!("{question}{}", visible_line(&starred_while_typed(&typed))))?;
+    }
+    term.clear_line()?;
+    let answer = if typed.is_empty() { default.to_string() } else { typed };
+    answered(prompt, &without_password(&answer));
+    Ok(answer)
+}
+
+/// Where the userinfo of a URL typed so far could start: after `scheme://`, else at the
+/// start (a URL typed without its scheme).
+fn authority_start(text: &str) -> usize {
+    text.find("://").map_or(0, |i| i + 3)
+}
+
+/// `text` as typed so far with every character that could be a password starred: after the
+/// first `:` of the part past `scheme://`, up to its last `@` (none typed yet: to the end, as
+/// the `@` may still come).
+fn starred_while_typed(text: &str) -> String {
+    // `http:` on its way to `http://`: its `:` is the scheme's.
+    let lower = text.to_ascii_lowercase();
+    if ["http://", "https://"].iter().any(|s| s.starts_with(&lower)) {
+        return text.to_string();
+    }
+    let start = authority_start(text);
+    let Some(colon) = text[start..].find(':').map(|i| start + i + 1) else {
+        return text.to_string();
+    };
+    let end = text[colon..].rfind('@').map_or(text.len(), |i| colon + i);
+    let stars = "*".repeat(text[colon..end].chars().count());
+    format!("{}{stars}{}", &text[..colon], &text[end..])
+}
+
+/// `text` (a URL given) with the password of its `user:password@` replaced by `****`: the
+/// part past `scheme://` up to its last `@`, after the first `:`. Without an `@`, what
+/// follows a `:` is a port when it is digits only, else it is taken for a password.
+pub(super) fn without_password(text: &str) -> String {
+    let start = authority_start(text);
+    let hide = |from: usize, to: usize| format!("{}****{}", &text[..from], &text[to..]);
+    match text[start..].rfind('@').map(|i| start + i) {
+        Some(at) => match text[start..at].find(':') {
+            Some(colon) => hide(start + colon + 1, at),
+            None => text.to_string(),
+        },
+        None => match text[start..].find(':').map(|i| start + i + 1) {
+            Some(colon) => {
+                let end = text[colon..].find('/').map_or(text.len(), |i| colon + i);
+                let port = text[colon..end].chars().all(|c| c.is_ascii_digit());
+                if port { text.to_string() } else { hide(colon, text.len()) }
+            }
+            None => text.to_string(),
+        },
+    }
 }
 
 pub(super) fn input(prompt: &str, default: &str) -> Step<String> {
     let text = Input::<String>::with_theme(&SimpleTheme)
         .with_prompt(visible_line(prompt))
         .default(default.to_string())
-        .report(false)
-        .interact_text()
-        .map_err(|e| asked(e, prompt))?;
-    answered(prompt, &text);
-    Ok(text)
-}
-
-/// [`input`] without the default shown in the prompt (said before it), for long defaults
-/// that leave no room to type.
-pub(super) fn input_quiet(prompt: &str, default: &str) -> Step<String> {
-    let text = Input::<String>::with_theme(&SimpleTheme)
-        .with_prompt(visible_line(prompt))
-        .default(default.to_string())
-        .show_default(false)
         .report(false)
         .interact_text()
         .map_err(|e| asked(e, prompt))?;
@@ -267,7 +385,29 @@ pub(super) fn short_verdict(verdict: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{fit, shorten_ids};
+    use super::{fit, shorten_ids, starred_while_typed, without_password};
+
+    #[test]
+    fn a_password_typed_in_a_url_never_shows() {
+        // While typed: the `@` may still come, so all after the first `:` is starred.
+        assert_eq!(starred_while_typed("http://rel:s3c"), "http://rel:***");
+        assert_eq!(starred_while_typed("http://rel:s3c@ho"), "http://rel:***@ho");
+        assert_eq!(starred_while_typed("http://rel:p@ss@host:80"), "http://rel:****@host:80");
+        assert_eq!(starred_while_typed("https://host"), "https://host");
+        assert_eq!(starred_while_typed("http:/"), "http:/");
+        assert_eq!(starred_while_typed("rel:s3c"), "rel:***");
+        assert_eq!(starred_while_typed("rel:s3c@host"), "rel:***@host");
+        // Recorded: `****` whatever its length; a port stays.
+        assert_eq!(
+            without_password("http://rel:s3cret@host:8080/r"),
+            "http://rel:****@host:8080/r"
+        );
+        assert_eq!(without_password("http://rel:p/w@x@host"), "http://rel:****@host");
+        assert_eq!(without_password("http://host:8080/r"), "http://host:8080/r");
+        assert_eq!(without_password("http://rel:s3cret"), "http://rel:****");
+        assert_eq!(without_password("http://rel@host"), "http://rel@host");
+        assert_eq!(without_password("none"), "none");
+    }
 
     #[test]
     fn ids_are_shortened_only_where_they_are_whole() {

@@ -306,6 +306,9 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
 pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
     let (remote, branch, strategy) =
         (request.remote.as_str(), request.branch.as_str(), request.strategy);
+    if strategy == Strategy::Backport {
+        return plan_backport(repo, request);
+    }
     let (source, old) = check_request(repo, request)?;
     let why = format!(
         "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
@@ -324,7 +327,8 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         }
         Strategy::Recreate => recreate_steps(request, &old, source, &mut steps),
         Strategy::Reset => reset_steps(request, &old, source, &mut steps),
-        Strategy::Backport => backport_steps(repo, request, &old, source, &mut steps)?,
+        // Planned apart, above: it tags nothing.
+        Strategy::Backport => return plan_backport(repo, request),
     };
     let tip_text = steps
         .iter()
@@ -336,7 +340,12 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         // One push of the last commit makes a review of each commit of the chain; the
         // branch stays at the old tip until they merge.
         steps.retain(|s| !matches!(s.id.kind, StepKind::FollowupPush(_)));
-        steps.push(review_push(request, &old, final_tip, &format!("the {}", strategy.name())));
+        steps.push(review_push(
+            request,
+            old.commit,
+            final_tip,
+            &format!("the {}", strategy.name()),
+        ));
         final_tip = old.commit;
     }
     steps.push(verify_step(branch, &old, final_tip));
@@ -360,6 +369,54 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         }),
         notes: gitreview_note(repo, request, source)?.into_iter().chain(reused).collect(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
+    })
+}
+
+/// Builds the plan of the `backport` strategy: the backport branch pushed for review, the
+/// branch left where it is (it moves as the reviews merge). It replaces nothing, so it
+/// tags nothing, has nothing to put back, and no notice for developers.
+fn plan_backport(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
+    let (remote, branch) = (request.remote.as_str(), request.branch.as_str());
+    check_names(repo, remote, &[branch])?;
+    if let Some(review_ref) = &request.review_ref {
+        crate::git::names::check_full_ref(review_ref)?;
+    }
+    if let Some(tag) = &request.tag {
+        crate::git::names::check_tag(tag)?;
+    }
+    if !repo.shallow_boundary()?.is_empty() {
+        return Err(ReplaceError::Shallow { git_dir: repo.git_dir().display().to_string() });
+    }
+    let source = repo.resolve_commit(&request.source)?;
+    let reference = format!("refs/heads/{branch}");
+    let on_remote =
+        crate::git::remote::ls_remote(repo.git(), remote, std::slice::from_ref(&reference))?;
+    let old = on_remote.get(&reference).copied().ok_or_else(|| ReplaceError::NoBranch {
+        remote: remote.to_string(),
+        branch: branch.to_string(),
+    })?;
+    if old == source {
+        return Err(ReplaceError::SameTip {
+            source_name: request.source.clone(),
+            commit: source.short(),
+            branch: branch.into(),
+        });
+    }
+    let steps = backport_steps(repo, request, old, source)?;
+    let notes = request
+        .tag
+        .iter()
+        .map(|tag| {
+            format!("no tag {tag} is made: a backport replaces nothing, {branch} only moves forward as its reviews merge")
+        })
+        .collect();
+    Ok(Plan {
+        operation: format!("replace {branch} on {remote} by {} (backport)", request.source),
+        remote: remote.to_string(),
+        steps,
+        notice: None,
+        notes,
+        restore: None,
     })
 }
 

@@ -16,7 +16,7 @@ use crate::surgery::operation::{Action, Check, Step, StepKind};
 /// checked.
 pub(super) fn review_push(
     request: &ReplaceRequest,
-    old: &OldTip,
+    old: ObjectId,
     tip: ObjectId,
     what: &str,
 ) -> Step {
@@ -35,12 +35,12 @@ pub(super) fn review_push(
         description: format!(
             "push {what} {} for review to {review_ref} (while {branch} is still {})",
             tip.short(),
-            old.commit.short()
+            old.short()
         ),
         action: Action::Git(GitAction::Push(push)),
         precondition: vec![Check::RemoteRef {
             reference: format!("refs/heads/{branch}"),
-            expected: Some(old.commit),
+            expected: Some(old),
         }],
         verification,
     }
@@ -159,28 +159,41 @@ pub(super) fn reset_steps(
     source
 }
 
-/// Backport: push SOURCE, built on the old tip, for review. Returns the old tip: the
-/// branch itself moves as the reviews merge.
+/// Backport: push SOURCE, built on the branch's tip `old`, for review, then verify that
+/// the branch is still `old`: it moves as the reviews merge. Nothing is replaced, so
+/// nothing is tagged (issue 26, item 7).
 pub(super) fn backport_steps(
     repo: &Repo,
     request: &ReplaceRequest,
-    old: &OldTip,
+    old: ObjectId,
     source: ObjectId,
-    steps: &mut Vec<Step>,
-) -> Result<ObjectId, ReplaceError> {
-    if !repo.is_ancestor(old.commit, source)? {
+) -> Result<Vec<Step>, ReplaceError> {
+    if !repo.is_ancestor(old, source)? {
         return Err(ReplaceError::NotBuiltOn {
             source_name: request.source.clone(),
             commit: source.short(),
             branch: request.branch.clone(),
-            old: old.commit.short(),
+            old: old.short(),
         });
     }
     if !request.followups.is_empty() {
         return Err(ReplaceError::FollowupWithBackport);
     }
-    steps.push(review_push(request, old, source, "the backport"));
-    Ok(old.commit)
+    let branch = &request.branch;
+    let verify = Step {
+        id: StepKind::Verify.into(),
+        description: format!(
+            "verify: {branch} is still {}; it moves as the reviews merge",
+            old.short()
+        ),
+        action: Action::Check,
+        precondition: vec![],
+        verification: vec![Check::RemoteRef {
+            reference: format!("refs/heads/{branch}"),
+            expected: Some(old),
+        }],
+    };
+    Ok(vec![review_push(request, old, source, "the backport"), verify])
 }
 
 /// The last step: the branch on the remote is `tip` and the tag keeps the old tip.
