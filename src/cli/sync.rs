@@ -105,7 +105,7 @@ pub fn render(
     out: &mut impl Write,
     report: &regraft::surgery::sync::SyncReport,
 ) -> std::io::Result<()> {
-    if report.rewrites.is_empty() {
+    if report.rewrites.is_empty() && report.advanced.is_empty() {
         writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
     }
     for r in &report.rewrites {
@@ -116,6 +116,12 @@ pub fn render(
             r.new.short(),
             r.found_by
         );
+        writeln!(out, "{}", visible_line(&line))?;
+    }
+    for r in &report.advanced {
+        // A fast-forward (a merge or megapatch replacement, or new commits): the local
+        // commits go on top, as `git pull --rebase` puts them.
+        let line = format!("{} moved on: {} -> {}", r.reference, r.old.short(), r.new.short());
         writeln!(out, "{}", visible_line(&line))?;
     }
     for b in &report.branches {
@@ -174,10 +180,7 @@ pub fn render(
         }
     }
     if !report.also_affected.is_empty() {
-        writeln!(
-            out,
-            "also on the replaced tip, not synced by this run (sync them too, or --all):"
-        )?;
+        writeln!(out, "also behind the new upstream, not synced (sync them too, or --all):")?;
         for name in &report.also_affected {
             writeln!(out, "    {}", visible_line(name))?;
         }
