@@ -14,6 +14,9 @@ Examples:
   git regraft sync                     the current branch
   git regraft sync --all --dry-run     what would happen to every affected branch
   git regraft sync --undo              put the branches the last sync moved back
+  git regraft sync stable/liberty      after a merge or megapatch replacement:
+                                       its unpushed commits onto the new tip,
+                                       as `git pull --rebase` would
   git regraft sync stable/liberty topic
                                        a topic on stable/liberty's unpushed
                                        commits: stable first, then the topic
@@ -25,10 +28,12 @@ Examples:
 /// one, and for every affected local branch (the named ones, the current one, or --all)
 /// replays the local commits onto the new upstream, leaving out those it already has, and
 /// keeps the old tip under refs/regraft/backup/<branch>/<time>. A branch with no local work
-/// is simply moved. A branch built on another local branch's unpushed commits is synced
+/// is simply moved. A branch whose upstream moved on (a merge or megapatch replacement, a
+/// fast-forward, or new commits) gets what git pull --rebase does: its own commits onto
+/// the new upstream tip, the same way (backup, --dry-run, --undo). A branch built on another local branch's unpushed commits is synced
 /// after it, onto its new commits (so they are replayed once); named alone while that
 /// branch is not synced, it is skipped, naming the branch to sync first. A plain sync names
-/// the other local branches still on the replaced tip. A conflict or a dirty work tree
+/// the other local branches still behind the new upstream. A conflict or a dirty work tree
 /// leaves that branch unchanged, and a branch regraft cannot place is said so; the exit
 /// code is then 3 (0 only when every branch is synced or needs nothing). An unknown branch
 /// or remote is exit 2. --undo takes back the last sync, each run of it one more.

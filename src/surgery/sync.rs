@@ -175,8 +175,9 @@ pub struct SyncReport {
     #[serde(default)]
     pub advanced: Vec<Rewrite>,
     pub branches: Vec<BranchSync>,
-    /// The other local branches that still hold a replaced tip and that this run was not
-    /// asked to sync (empty with `--all`), so the developer knows to sync them too.
+    /// The other local branches that still hold a replaced tip, or are behind an upstream
+    /// that moved on, and that this run was not asked to sync (empty with `--all`), so the
+    /// developer knows to sync them too.
     #[serde(default)]
     pub also_affected: Vec<String>,
 }
