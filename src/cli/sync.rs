@@ -14,6 +14,9 @@ Examples:
   git regraft sync                     the current branch
   git regraft sync --all --dry-run     what would happen to each affected branch
   git regraft sync --undo              put the branches the last sync moved back
+  git regraft sync stable/liberty      after a merge or megapatch replacement:
+                                       its unpushed commits onto the new tip,
+                                       as `git pull --rebase` would
   git regraft sync stable/liberty topic
                                        a topic on stable/liberty's unpushed
                                        commits: stable first, then the topic
@@ -25,10 +28,12 @@ Examples:
 /// one, and for every affected local branch (the named ones, the current one, or --all)
 /// replays the local commits onto the new upstream, leaving out those it already has, and
 /// keeps the old tip under refs/regraft/backup/<branch>/<time>. A branch with no local work
-/// is simply moved. A branch built on another local branch's unpushed commits is synced
+/// is simply moved. A branch whose upstream moved on (a merge or megapatch replacement, a
+/// fast-forward, or new commits) gets what git pull --rebase does: its own commits onto
+/// the new upstream tip, the same way (backup, --dry-run, --undo). A branch built on another local branch's unpushed commits is synced
 /// after it, onto its new commits (so they are replayed once); named alone while that
 /// branch is not synced, it is skipped, naming the branch to sync first. A plain sync names
-/// the other local branches still on the replaced tip. A conflict or a dirty work tree
+/// the other local branches still behind the new upstream. A conflict or a dirty work tree
 /// leaves that branch unchanged, and a branch regraft cannot place is said so; the exit
 /// code is then 3 (0 only when every branch is synced or needs nothing). An unknown branch
 /// or remote is exit 2. --undo takes back the last sync, each run of it one more.
@@ -105,7 +110,7 @@ pub fn render(
     out: &mut impl Write,
     report: &regraft::surgery::sync::SyncReport,
 ) -> std::io::Result<()> {
-    if report.rewrites.is_empty() {
+    if report.rewrites.is_empty() && report.advanced.is_empty() {
         writeln!(out, "no branch of {} was rewritten: nothing to sync", report.remote)?;
     }
     for r in &report.rewrites {
@@ -116,6 +121,12 @@ pub fn render(
             r.new.short(),
             r.found_by
         );
+        writeln!(out, "{}", visible_line(&line))?;
+    }
+    for r in &report.advanced {
+        // A fast-forward (a merge or megapatch replacement, or new commits): the local
+        // commits go on top, as `git pull --rebase` puts them.
+        let line = format!("{} moved on: {} -> {}", r.reference, r.old.short(), r.new.short());
         writeln!(out, "{}", visible_line(&line))?;
     }
     for b in &report.branches {
@@ -174,10 +185,7 @@ pub fn render(
         }
     }
     if !report.also_affected.is_empty() {
-        writeln!(
-            out,
-            "also on the replaced tip, not synced by this run (sync them too, or --all):"
-        )?;
+        writeln!(out, "also behind the new upstream, not synced (sync them too, or --all):")?;
         for name in &report.also_affected {
             writeln!(out, "    {}", visible_line(name))?;
         }

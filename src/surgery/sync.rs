@@ -104,16 +104,24 @@ pub struct SyncOptions {
     pub old_tip: Option<String>,
 }
 
-/// A remote branch whose new tip does not contain its old one.
+/// A remote branch whose new tip does not contain its old one; or, `found_by` [`ADVANCE`],
+/// one that moved on past where a local branch left it (`old`, their merge base).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rewrite {
     /// The remote-tracking ref, e.g. `refs/remotes/origin/stable/liberty`.
     pub reference: String,
     pub old: ObjectId,
     pub new: ObjectId,
-    /// How the old tip was found: `before-fetch`, `reflog`, `tag <name>` or `--old-tip`.
+    /// How the old tip was found: `before-fetch`, `reflog`, `tag <name>`, `--old-tip`, or
+    /// [`ADVANCE`] for an upstream that moved on.
     pub found_by: String,
 }
+
+/// The `found_by` of an upstream that moved on (a fast-forward, as after a merge or
+/// megapatch replacement, or any new commits): the old tip is the merge base of the local
+/// branch and the new upstream, and the local commits go on top, as `git pull --rebase`
+/// puts them.
+pub const ADVANCE: &str = "merge-base";
 
 /// What happened (or, in a dry run, would happen) to one local branch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,9 +170,14 @@ pub struct SyncReport {
     pub remote: String,
     pub dry_run: bool,
     pub rewrites: Vec<Rewrite>,
+    /// The upstreams that moved on past where a synced branch left them (`found_by`
+    /// `merge-base`, `old` the merge base), one per (upstream, merge base).
+    #[serde(default)]
+    pub advanced: Vec<Rewrite>,
     pub branches: Vec<BranchSync>,
-    /// The other local branches that still hold a replaced tip and that this run was not
-    /// asked to sync (empty with `--all`), so the developer knows to sync them too.
+    /// The other local branches that still hold a replaced tip, or are behind an upstream
+    /// that moved on, and that this run was not asked to sync (empty with `--all`), so the
+    /// developer knows to sync them too.
     #[serde(default)]
     pub also_affected: Vec<String>,
 }
@@ -324,17 +337,16 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         .map_or(0, |d| d.as_secs());
     let run = SyncRun { repo, env, dry_run: options.dry_run, stamp };
     let mut results = Vec::new();
-    // Every local branch a rewrite touches, wanted or not: the others are named in the
-    // report, and a wanted one built on another one's unpushed commits waits for it.
-    let mut affected: Vec<(&String, ObjectId, &Rewrite, usize)> = Vec::new();
-    let mut to_sync: Vec<(&String, ObjectId, &Rewrite, usize)> = Vec::new();
-    for LocalBranch { name, tip, upstream } in &branches {
-        // The rewrite this branch is built on. A branch with an upstream follows only its
-        // upstream's: one whose upstream did not change is never moved, even when it
-        // contains the old tip of another (after an aborted replacement, liberty's "old" tip
-        // is mitaka's, and mitaka's branches stay). One without an upstream follows a
-        // rewrite whose old tip it contains and no remote-tracking branch still has.
-        let mut rewrite = None;
+    // What each local branch is built on: a rewrite of its upstream, or an advance (its
+    // upstream moved on past where the branch left it, as after a fast-forward replacement).
+    let mut follows: Vec<Option<Rewrite>> = Vec::with_capacity(branches.len());
+    for LocalBranch { tip, upstream, .. } in &branches {
+        // A branch with an upstream follows only its upstream's rewrite: one whose
+        // upstream did not change is never moved, even when it contains the old tip of
+        // another (after an aborted replacement, liberty's "old" tip is mitaka's, and
+        // mitaka's branches stay). One without an upstream follows a rewrite whose old tip
+        // it contains and no remote-tracking branch still has.
+        let mut found = None;
         for r in &rewrites {
             let follows = match upstream {
                 Some(upstream) => *upstream == r.reference && repo.is_ancestor(r.old, *tip)?,
@@ -343,10 +355,35 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
                 }
             };
             if follows {
-                rewrite = Some(r);
+                found = Some(r.clone());
                 break;
             }
         }
+        if let (None, Some(upstream)) = (&found, upstream) {
+            found = advance(repo, upstream, *tip, &after, &rewrites)?;
+        }
+        follows.push(found);
+    }
+    // A branch with no upstream built on the unpushed commits of one whose upstream
+    // advanced (now, or before an earlier sync moved it) follows that advance: its commits
+    // go on top of where those go.
+    let runs = read_runs(repo)?;
+    for i in 0..branches.len() {
+        if follows[i].is_none() && branches[i].upstream.is_none() {
+            let tip = branches[i].tip;
+            follows[i] = match stacked_on_advance(repo, &branches, &follows, tip)? {
+                Some(advance) => Some(advance),
+                None => stacked_on_earlier_sync(repo, &branches, &runs, &after, tip)?,
+            };
+        }
+    }
+    // Every local branch a rewrite or an advance touches, wanted or not: the others are
+    // named in the report, and a wanted one built on another one's unpushed commits waits
+    // for it.
+    let mut affected: Vec<(&String, ObjectId, Rewrite, usize)> = Vec::new();
+    let mut to_sync: Vec<(&String, ObjectId, Rewrite, usize)> = Vec::new();
+    let mut advanced: Vec<Rewrite> = Vec::new();
+    for (LocalBranch { name, tip, upstream }, rewrite) in branches.iter().zip(follows) {
         let is_wanted = wanted.contains(name);
         let Some(rewrite) = rewrite else {
             // Named or current branches are accounted for: synced, needing nothing, or
@@ -357,11 +394,14 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
             }
             continue;
         };
-        let local = repo.commits_since(rewrite.old, *tip)?.len();
-        affected.push((name, *tip, rewrite, local));
-        if is_wanted {
-            to_sync.push((name, *tip, rewrite, local));
+        if is_wanted && rewrite.found_by == ADVANCE && !advanced.contains(&rewrite) {
+            advanced.push(rewrite.clone());
         }
+        let local = repo.commits_since(rewrite.old, *tip)?.len();
+        if is_wanted {
+            to_sync.push((name, *tip, rewrite.clone(), local));
+        }
+        affected.push((name, *tip, rewrite, local));
     }
     let also_affected: Vec<String> = affected
         .iter()
@@ -372,7 +412,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     // the local stable branch's unpushed commits must not end up with a second copy of
     // them under other ids.
     to_sync.sort_by_key(|(name, _, _, local)| (*local, (*name).clone()));
-    let mut journal = Journal { repo, runs: read_runs(repo)?, started: false };
+    let mut journal = Journal { repo, runs, started: false };
     // (old tip, new tip) of the local branches already moved onto a new upstream: by this
     // run, or by an earlier sync not undone (its backup keeps the old tip).
     let mut synced: Vec<(ObjectId, ObjectId)> = earlier_syncs(repo, &journal.runs)?;
@@ -383,6 +423,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     // run would replay, so a branch stacked on one is counted as it would be replayed.
     let mut would: Vec<(ObjectId, ObjectId)> = Vec::new();
     for (name, tip, rewrite, _) in to_sync {
+        let rewrite = &rewrite;
         let mut below: Option<(&(ObjectId, ObjectId), usize)> = None;
         for pair @ (old, new) in &synced {
             if *old == rewrite.old
@@ -431,6 +472,7 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         remote: remote.to_string(),
         dry_run: options.dry_run,
         rewrites,
+        advanced,
         branches: results,
         also_affected,
     })
@@ -490,6 +532,94 @@ fn rewrites(
     }
     rewrites.sort_by(|a, b| a.reference.cmp(&b.reference));
     Ok(rewrites)
+}
+
+/// Returns the advance of `upstream` for a branch at `tip`: the upstream (not rewritten)
+/// has commits the branch lacks, so the branch's own commits (those not on the upstream)
+/// go onto its tip, and a branch with none is fast-forwarded. `None` when the branch
+/// contains its upstream, or their histories are unrelated.
+fn advance(
+    repo: &Repo,
+    upstream: &str,
+    tip: ObjectId,
+    after: &HashMap<String, ObjectId>,
+    rewrites: &[Rewrite],
+) -> Result<Option<Rewrite>, SyncError> {
+    if rewrites.iter().any(|r| r.reference == upstream) {
+        return Ok(None);
+    }
+    let Some(&new) = after.get(upstream) else { return Ok(None) };
+    if repo.is_ancestor(new, tip)? {
+        return Ok(None);
+    }
+    // With several merge bases (criss-cross merges) the branch's history since the one
+    // taken has merges, and `sync_branch` leaves it as it is.
+    let Some(&old) = repo.merge_bases(tip, new)?.first() else { return Ok(None) };
+    Ok(Some(Rewrite { reference: upstream.to_string(), old, new, found_by: ADVANCE.into() }))
+}
+
+/// Returns the advance a branch with no upstream (at `tip`) follows: that of a local branch
+/// whose unpushed commits it is built on, when it does not contain the new upstream yet.
+fn stacked_on_advance(
+    repo: &Repo,
+    branches: &[LocalBranch],
+    follows: &[Option<Rewrite>],
+    tip: ObjectId,
+) -> Result<Option<Rewrite>, SyncError> {
+    for (below, follow) in branches.iter().zip(follows) {
+        let Some(advance) = follow.as_ref().filter(|r| r.found_by == ADVANCE) else { continue };
+        if below.upstream.is_none()
+            || below.tip == tip
+            || !repo.is_ancestor(advance.old, tip)?
+            || repo.is_ancestor(advance.new, tip)?
+        {
+            continue;
+        }
+        let Some(&base) = repo.merge_bases(tip, below.tip)?.first() else { continue };
+        if base != advance.old && repo.is_ancestor(advance.old, base)? {
+            return Ok(Some(advance.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Returns the advance a branch with no upstream (at `tip`) follows when it is built on
+/// the unpushed commits a sync not undone moved off a branch whose upstream has since
+/// moved on: the same advance as that branch had, so its commits go onto where those went.
+fn stacked_on_earlier_sync(
+    repo: &Repo,
+    branches: &[LocalBranch],
+    runs: &[Vec<BranchSync>],
+    after: &HashMap<String, ObjectId>,
+    tip: ObjectId,
+) -> Result<Option<Rewrite>, SyncError> {
+    for moved in runs.iter().flatten().rev() {
+        let Some(new_tip) = moved.new else { continue };
+        let upstream =
+            branches.iter().find(|b| b.name == moved.branch).and_then(|b| b.upstream.as_ref());
+        let Some((upstream, &new)) = upstream.and_then(|u| after.get(u).map(|n| (u, n))) else {
+            continue;
+        };
+        if moved.old == tip
+            || !repo.has_object(moved.old)?
+            || !repo.has_object(new_tip)?
+            || !repo.is_ancestor(moved.old, tip)?
+            || repo.is_ancestor(new_tip, tip)?
+            || repo.is_ancestor(new, tip)?
+        {
+            continue;
+        }
+        let Some(&old) = repo.merge_bases(moved.old, new)?.first() else { continue };
+        if old != moved.old {
+            return Ok(Some(Rewrite {
+                reference: upstream.clone(),
+                old,
+                new,
+                found_by: ADVANCE.into(),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Tells whether any of `tips` contains `commit`.
@@ -554,17 +684,22 @@ fn to_sync_first(
     name: &str,
     tip: ObjectId,
     rewrite: &Rewrite,
-    affected: &[(&String, ObjectId, &Rewrite, usize)],
+    affected: &[(&String, ObjectId, Rewrite, usize)],
     covered: &[ObjectId],
 ) -> Result<Vec<String>, SyncError> {
     let mut first: Vec<(usize, String)> = Vec::new();
-    for &(other, other_tip, other_rewrite, local) in affected {
+    for (other, other_tip, other_rewrite, local) in affected {
+        let (other, other_tip, local) = (*other, *other_tip, *local);
         if other == name
             || other_tip == tip
             || other_tip == rewrite.old
             || other_rewrite.reference != rewrite.reference
             || covered.contains(&other_tip)
         {
+            continue;
+        }
+        // A branch at a commit of the old upstream has no unpushed commits to wait for.
+        if repo.is_ancestor(other_tip, rewrite.old)? {
             continue;
         }
         if repo.is_ancestor(other_tip, tip)? {

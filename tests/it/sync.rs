@@ -9,6 +9,8 @@ use tempfile::TempDir;
 
 use crate::{git, git_patch_id, id, regraft, run};
 
+mod advance;
+
 struct World {
     _tmp: TempDir,
     server: PathBuf,
@@ -526,7 +528,7 @@ fn stacked_plain_sync_names_the_other_branches_on_the_replaced_tip() {
     assert_eq!(report["also_affected"], serde_json::json!(["topic"]), "{json}");
     let (code, out) = sync_at(&s, 1, &["sync", "--no-fetch"]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("also on the replaced tip") && out.contains("\n    topic\n"), "{out}");
+    assert!(out.contains("also behind the new upstream") && out.contains("\n    topic\n"), "{out}");
     // Stable then topic.
     let (code, out) = sync_at(&s, 2, &["sync", "topic", "--no-fetch"]);
     assert_eq!(code, Some(0), "{out}");
