@@ -259,7 +259,7 @@ fn enter_throughout_writes_a_playbook_that_runs_as_written_and_changes_nothing()
     );
     let tag =
         git(&w.server, &["for-each-ref", "--format=%(contents)", "refs/tags/liberty-early-demise"]);
-    assert!(tag.contains("replaced by origin/stable/mitaka ("), "{tag}");
+    assert!(crate::flat(&tag).contains("replaced by origin/stable/mitaka ("), "{tag}");
     let notice = git_regraft_stdout(regraft(&w.clone).arg("notice"));
     assert!(notice.contains("replaced by origin/stable/mitaka with"), "{notice}");
 }

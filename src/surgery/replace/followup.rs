@@ -165,12 +165,16 @@ pub(super) fn new_commit(
     for parent in &parents {
         text.push_str(&format!("parent {parent}\n"));
     }
-    text.push_str(&format!(
-        "author {author}\ncommitter {committer}\n\n{subject}\n\nThe tree is exactly {source_name}'s ({source}){count}\n\
-         not on {branch} ({old}). The old tip is kept by a tag.\n",
-        source_name = request.source_label(),
-        branch = request.branch,
-    ));
+    // The body is wrapped at 72 columns, as commit messages are read.
+    let body = crate::text::wrap_paragraph(
+        &format!(
+            "The tree is exactly {}'s ({source}){count} not on {} ({old}). The old tip is kept by a tag.",
+            request.source_label(),
+            request.branch,
+        ),
+        72,
+    );
+    text.push_str(&format!("author {author}\ncommitter {committer}\n\n{subject}\n\n{body}\n"));
     if request.review.is_some() || request.for_review {
         // A Gerrit needs a Change-Id to review it; made as Gerrit's commit-msg hook makes
         // one, from the commit's own text.

@@ -310,11 +310,15 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         return plan_backport(repo, request);
     }
     let (source, old) = check_request(repo, request)?;
-    let why = format!(
-        "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
-        request.source_label(),
-        source.short(),
-        strategy.name()
+    // Wrapped at 72 columns, as a tag's message is read.
+    let why = crate::text::wrap_paragraph(
+        &format!(
+            "Old tip of {branch}, kept before the branch was replaced by {} ({}) with regraft's {} strategy.",
+            request.source_label(),
+            source.short(),
+            strategy.name()
+        ),
+        72,
     );
     let reused = reused_tag_note(repo, &old, &why)?;
     let mut steps = tag_steps(remote, branch, &old, &why);
