@@ -633,6 +633,14 @@ fn reach(repo: &Repo, journal: &Journal, doing: &str) -> Result<(), OperationErr
             started.id, started.description
         ));
     }
+    if let Some(refused) = &journal.refused
+        && let Some(step) = plan.steps.iter().find(|s| s.id == refused.step)
+    {
+        remains.push_str(&format!(
+            "; step {} ({}) was refused by the server {} and changed nothing",
+            step.id, step.description, refused.reason
+        ));
+    }
     if let Some(restore) = &plan.restore {
         let (left, maybe) = journal.values_left(&restore.reference, restore.old);
         let describe = |v: Option<ObjectId>| v.map_or("nothing".to_string(), |v| v.short());
@@ -1026,4 +1034,21 @@ pub fn remote_ref(
 ) -> Result<Option<ObjectId>, OperationError> {
     let refs = crate::git::remote::ls_remote(repo.git(), remote, &[reference.to_string()])?;
     Ok(refs.get(reference).copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal_reason;
+
+    #[test]
+    fn a_refusal_s_reason_is_what_follows_git_s_bracket() {
+        // The summaries of `git push --porcelain` (builtin/push.c, transport.c).
+        assert_eq!(
+            refusal_reason("[remote rejected] (deletion prohibited)"),
+            "(deletion prohibited)"
+        );
+        assert_eq!(refusal_reason("[rejected] (non-fast-forward)"), "(non-fast-forward)");
+        assert_eq!(refusal_reason("[remote rejected]"), "[remote rejected]");
+        assert_eq!(refusal_reason("no bracket"), "no bracket");
+    }
 }
