@@ -340,26 +340,28 @@ fn refusal_hint(what: operation::PushKind, replacing: Option<&(String, String)>)
         PushKind::Create => "to create references (Gerrit: Create Reference)",
         PushKind::Update => "to force-push (Gerrit: Push with Force)",
     };
-    let recreate = match what {
-        PushKind::Update => {
-            "; or, where the server allows deletes, plan again with --strategy \
-                             recreate"
-        }
-        _ => "",
-    };
-    let instead = match replacing {
-        Some((branch, source)) => format!(
-            "the strategies merge and megapatch need no delete or force push (`git regraft \
-             replace {} --from {} --strategy merge`)",
-            regraft::git::quote(branch),
-            regraft::git::quote(source)
+    // An end of life replaces nothing: only the right helps there.
+    let (instead, recreate) = match replacing {
+        Some((branch, source)) => (
+            format!(
+                ", then use a strategy that needs no delete or force push, merge or megapatch \
+                 (`git regraft replace {} --from {} --strategy merge`)",
+                regraft::git::quote(branch),
+                regraft::git::quote(source)
+            ),
+            match what {
+                PushKind::Update => {
+                    "; or, where the server allows deletes, plan again with --strategy recreate"
+                }
+                _ => "",
+            },
         ),
-        None => "the strategies merge and megapatch need no delete or force push".to_string(),
+        None => (String::new(), ""),
     };
     let hint = format!(
         "the server refused it, so --continue would be refused again: run `git regraft \
-         replace --abort` to undo what was done (reviews this operation abandoned included), \
-         then {instead}; or ask for the right {right} and run --continue{recreate}"
+         replace --abort` to undo what was done (reviews this operation abandoned \
+         included){instead}; or ask for the right {right} and run --continue{recreate}"
     );
     visible_line(&hint).into_owned()
 }
