@@ -160,7 +160,7 @@ pub struct NotPutBack {
 #[error(
     "{remote} {reference} is at {found}, which this operation did not push (it left {left}): \
      someone changed it since, so --abort leaves it alone; putting back {old} would drop \
-     {found} and what it carries. The operation is dropped; tag {tag} keeps the old tip"
+     {found} and what it carries. The operation is dropped; tag {tag} keeps the old tip{reviews}"
 )]
 pub struct LeftAlone {
     pub remote: String,
@@ -169,6 +169,9 @@ pub struct LeftAlone {
     pub left: String,
     pub old: String,
     pub tag: String,
+    /// The reviews this operation abandoned, which stay abandoned and recorded, with the
+    /// command that restores them; empty when it abandoned none.
+    pub reviews: String,
 }
 
 /// The state of the world (a remote that moved, a check that does not hold, an operation
@@ -447,6 +450,7 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
                 left: describe(left),
                 old: restore.old.short(),
                 tag: restore.tag.clone(),
+                reviews: abandoned_note(repo, &journal),
             })));
         } else {
             match put_back(repo, &mut journal, restore, current) {
@@ -484,6 +488,47 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
     Ok(AbortReport { operation: plan.operation, restored, kept, unfinished })
 }
 
+/// Says which reviews this operation abandoned stay abandoned, when `--abort` leaves the
+/// branch to whoever moved it: they may belong on it still, so they are named, not restored.
+fn abandoned_note(repo: &Repo, journal: &Journal) -> String {
+    let plan = &journal.plan;
+    let ran = |s: &&Step| journal.done.contains(&s.id) || journal.started == Some(s.id);
+    let mut notes = Vec::new();
+    for review in plan.steps.iter().filter(ran).filter_map(Step::review) {
+        if !matches!(review.call, ReviewCall::Abandon { .. }) {
+            continue;
+        }
+        let numbers = abandoned_by(repo, review, &plan.operation);
+        if !numbers.is_empty() {
+            notes.push(format!(
+                ". Reviews {} on {} that it abandoned stay abandoned, in the record: `git \
+                 regraft restore --from-journal --branch {} --execute` brings them back",
+                numbers.join(", "),
+                review.gerrit,
+                crate::git::quote(&review.branch)
+            ));
+        }
+    }
+    notes.concat()
+}
+
+/// Returns the numbers of the reviews the abandon record holds for `review`'s branch as
+/// abandoned by `operation`.
+fn abandoned_by(repo: &Repo, review: &ReviewStep, operation: &str) -> Vec<String> {
+    crate::review::AbandonLog::load(&repo.state_dir())
+        .map(|log| log.records)
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| {
+            r.gerrit == review.gerrit
+                && r.project == review.project
+                && r.branch == review.branch
+                && r.by == operation
+        })
+        .flat_map(|r| r.reviews.iter().map(|r| r.number.to_string()))
+        .collect()
+}
+
 /// Restores the reviews this operation abandoned (its abandon steps that ran, as the
 /// abandon record holds them), with the credentials the abandon used. What cannot be
 /// restored (no credentials, the server down or refusing) stays in the record and is
@@ -496,19 +541,7 @@ fn restore_abandoned(repo: &Repo, journal: &Journal, restored: &mut Vec<String>)
         if !matches!(review.call, ReviewCall::Abandon { .. }) {
             continue;
         }
-        let state = repo.state_dir();
-        let numbers: Vec<String> = crate::review::AbandonLog::load(&state)
-            .map(|log| log.records)
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| {
-                r.gerrit == review.gerrit
-                    && r.project == review.project
-                    && r.branch == review.branch
-                    && r.by == plan.operation
-            })
-            .flat_map(|r| r.reviews.iter().map(|r| r.number.to_string()))
-            .collect();
+        let numbers = abandoned_by(repo, review, &plan.operation);
         if numbers.is_empty() {
             continue;
         }

@@ -1713,3 +1713,17 @@ fn an_abort_that_cannot_restore_the_reviews_names_them_and_the_command() {
     assert_eq!(code, Some(0), "{out}");
     assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"), "{out}");
 }
+
+#[test]
+fn an_abort_that_leaves_a_moved_branch_alone_names_the_reviews_it_abandoned() {
+    use crate::replace::{regraft as surgeon, run};
+    let (w, s, _) = refused_recreate();
+    // Someone lands a fix on the branch after the refusal: --abort leaves it alone.
+    crate::replace::land_commit(&w, "other", "A fix landed meanwhile");
+    let (code, out) = run(surgeon(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("leaves it alone"), "{out}");
+    assert!(out.contains("Reviews 1, 2, 3, 4, 5, 6, 7"), "{out}");
+    assert!(out.contains("git regraft restore --from-journal --branch stable/liberty"), "{out}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"), "named, not restored");
+}
