@@ -53,10 +53,16 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
         writeln!(out, "{what} {}", visible_line(&op.operation))?;
         writeln!(out, "journal: {}", op.journal.display())?;
         for (n, step) in op.steps.iter().enumerate() {
-            let note = if step.state == StepState::Started {
-                " (started, not seen to finish: it may or may not have changed the remote)"
-            } else {
-                ""
+            let note = match (step.state, &step.reason) {
+                (StepState::Started, _) => {
+                    " (started, not seen to finish: it may or may not have changed the remote)"
+                        .to_string()
+                }
+                (StepState::Refused, reason) => format!(
+                    "\n               refused by the server: {}; it changed nothing",
+                    visible_line(reason.as_deref().unwrap_or("no reason given"))
+                ),
+                _ => String::new(),
             };
             writeln!(
                 out,
@@ -133,7 +139,13 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
     if let Some(next) = &status.next {
         writeln!(out)?;
         let next = visible_line(next);
+        let refused = status.operation.as_ref().is_some_and(|op| op.refused);
         match &status.or {
+            Some(or) if refused => writeln!(
+                out,
+                "next: {next}   (or, once the server allows that step: {})",
+                visible_line(or)
+            )?,
             Some(or) => writeln!(out, "next: {next}   (or undo it: {})", visible_line(or))?,
             None => writeln!(out, "next: {next}")?,
         }
@@ -147,7 +159,12 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
 pub fn refuse_if_in_progress(repo: &Repo) -> Result<(), CommandError> {
     let Ok(status) = status::status(repo) else { return Ok(()) };
     let next = status.next.clone().unwrap_or_else(|| "git regraft status".into());
+    let refused = status.operation.as_ref().is_some_and(|op| op.refused);
     let hint = match &status.or {
+        Some(or) if refused => format!(
+            "the server refused a step: `{next}` undoes what it did, `{or}` tries it again once \
+             the server allows it; `git regraft status` shows it all"
+        ),
         Some(or) => format!(
             "`{next}` finishes it, `{or}` undoes what it did; `git regraft status` shows it all"
         ),

@@ -32,10 +32,12 @@ pub struct SurgeryArgs {
     /// Print the plan as JSON
     #[arg(long)]
     pub json: bool,
-    /// Resume an interrupted operation at its first unfinished step
+    /// Resume an interrupted operation at its first unfinished step (a step the server
+    /// refused is tried again: it is refused again unless the server now allows it)
     #[arg(long = "continue", conflicts_with = "abort")]
     pub resume: bool,
-    /// Put the branch back at its old tip and drop the operation (the tag stays)
+    /// Put the branch back at its old tip, restore the reviews the operation abandoned,
+    /// and drop the operation (the tag stays)
     #[arg(long)]
     pub abort: bool,
     /// Write the plan to FILE (the JSON of --json) for review; nothing runs
@@ -288,6 +290,16 @@ pub fn resume_or_abort(ui: &Ui, repo: &Repo, finish: Finish) -> Result<ExitCode,
         for line in report.restored.iter().chain(&report.kept) {
             writeln!(out, "  {}", visible_line(line))?;
         }
+        if !report.unfinished.is_empty() {
+            for line in &report.unfinished {
+                writeln!(out, "  {}", visible_line(line))?;
+            }
+            return Err(CommandError::user(anyhow::anyhow!(
+                "--abort undid the rest, but reviews this operation abandoned are still \
+                 abandoned, as said above"
+            ))
+            .with_hint("`git regraft restore --from-journal --execute` brings them back"));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let mut report = |step: &operation::Step, status: StepStatus| report_step(ui, step, status);
@@ -319,7 +331,48 @@ pub fn confirm(operation: &str, yes: bool) -> Result<(), CommandError> {
     }
 }
 
+/// Says the way on after a push the server refused: the strategies that need no delete or
+/// force push, or the right to ask for, and that `--abort` undoes what was done.
+fn refusal_hint(what: operation::PushKind, replacing: Option<&(String, String)>) -> String {
+    use operation::PushKind;
+    let right = match what {
+        PushKind::Delete => "to delete references (Gerrit: Delete Reference)",
+        PushKind::Create => "to create references (Gerrit: Create Reference)",
+        PushKind::Update => "to force-push (Gerrit: Push with Force)",
+    };
+    // An end of life replaces nothing: only the right helps there.
+    let (instead, recreate) = match replacing {
+        Some((branch, source)) => (
+            format!(
+                ", then use a strategy that needs no delete or force push, merge or megapatch \
+                 (`git regraft replace {} --from {} --strategy merge`)",
+                regraft::git::quote(branch),
+                regraft::git::quote(source)
+            ),
+            match what {
+                PushKind::Update => {
+                    "; or, where the server allows deletes, plan again with --strategy recreate"
+                }
+                _ => "",
+            },
+        ),
+        None => (String::new(), ""),
+    };
+    let hint = format!(
+        "the server refused it, so --continue would be refused again: run `git regraft \
+         replace --abort` to undo what was done (reviews this operation abandoned \
+         included){instead}; or ask for the right {right} and run --continue{recreate}"
+    );
+    visible_line(&hint).into_owned()
+}
+
 pub fn operation_error(error: OperationError) -> CommandError {
+    if let OperationError::PushRefused { what, replacing, step, .. } = &error
+        && step != "abort"
+    {
+        let hint = refusal_hint(*what, replacing.as_deref());
+        return CommandError::from(error).with_hint(hint);
+    }
     if let OperationError::Review(review) = &error
         && let Some(hint) = review.hint()
     {

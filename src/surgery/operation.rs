@@ -54,9 +54,19 @@ pub enum OperationError {
     )]
     RemoteMoved { step: String, remote: String, reference: String, expected: String, found: String },
     #[error(
-        "step {step}: {remote} refused to update {reference}: {summary}; that ref was not changed"
+        "step {step}: {remote} refused to {what} {reference}: {summary}; that ref was not changed"
     )]
-    PushRefused { step: String, remote: String, reference: String, summary: String },
+    PushRefused {
+        step: String,
+        remote: String,
+        reference: String,
+        /// git's summary, e.g. `[remote rejected] (deletion prohibited)`.
+        summary: String,
+        what: PushKind,
+        /// The branch a plan replaces and what it replaces it with, as the user named them,
+        /// for the hint that names the strategies a strict server allows.
+        replacing: Option<Box<(String, String)>>,
+    },
     #[error(transparent)]
     NotOurs(Box<LeftAlone>),
     #[error("an --abort of `{operation}` was interrupted; finish it with --abort")]
@@ -71,6 +81,45 @@ pub enum OperationError {
     NotPutBack(Box<NotPutBack>),
     #[error(transparent)]
     RemoteUnreachable(Box<RemoteUnreachable>),
+}
+
+/// What a refused push was doing to its ref.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushKind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl std::fmt::Display for PushKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PushKind::Create => "create",
+            PushKind::Update => "update",
+            PushKind::Delete => "delete",
+        })
+    }
+}
+
+/// A step the server refused definitely (git's porcelain `!` status): it changed nothing,
+/// and the server said why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub step: StepId,
+    /// The server's reason as git reports it, e.g. `(deletion prohibited)`.
+    pub reason: String,
+}
+
+/// Returns the reason of git's summary of a refused ref: `[remote rejected] (deletion
+/// prohibited)` gives `(deletion prohibited)`; a summary with nothing after its bracket is
+/// kept whole.
+fn refusal_reason(summary: &str) -> String {
+    let rest = summary
+        .strip_prefix('[')
+        .and_then(|s| s.split_once(']'))
+        .map(|(_, rest)| rest.trim())
+        .filter(|rest| !rest.is_empty());
+    rest.unwrap_or(summary).to_string()
 }
 
 /// The remote an operation in progress needs cannot be reached: renamed, removed, moved
@@ -111,7 +160,7 @@ pub struct NotPutBack {
 #[error(
     "{remote} {reference} is at {found}, which this operation did not push (it left {left}): \
      someone changed it since, so --abort leaves it alone; putting back {old} would drop \
-     {found} and what it carries. The operation is dropped; tag {tag} keeps the old tip"
+     {found} and what it carries. The operation is dropped; tag {tag} keeps the old tip{reviews}"
 )]
 pub struct LeftAlone {
     pub remote: String,
@@ -120,6 +169,9 @@ pub struct LeftAlone {
     pub left: String,
     pub old: String,
     pub tag: String,
+    /// The reviews this operation abandoned, which stay abandoned and recorded, with the
+    /// command that restores them; empty when it abandoned none.
+    pub reviews: String,
 }
 
 /// The state of the world (a remote that moved, a check that does not hold, an operation
@@ -173,6 +225,10 @@ struct Journal {
     /// may or may not have changed the remote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     started: Option<StepId>,
+    /// The step the server refused, with its reason: unlike a started one, it is known to
+    /// have changed nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refused: Option<Refusal>,
     /// The values `--abort` has set (or was setting) the restored ref to, once it began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     abort: Option<Vec<Option<ObjectId>>>,
@@ -180,7 +236,7 @@ struct Journal {
 
 impl Journal {
     fn new(plan: Plan) -> Journal {
-        Journal { plan, done: Vec::new(), started: None, abort: None }
+        Journal { plan, done: Vec::new(), started: None, refused: None, abort: None }
     }
 
     /// Returns the values of `reference` on the remote that this operation may have left:
@@ -223,6 +279,8 @@ pub struct Progress {
     pub done: Vec<StepId>,
     /// The step that was started and not seen to finish.
     pub started: Option<StepId>,
+    /// The step the server refused, and why.
+    pub refused: Option<Refusal>,
     /// Whether an `--abort` began and did not finish.
     pub aborting: bool,
 }
@@ -236,6 +294,7 @@ pub fn in_progress(repo: &Repo) -> Result<Option<Progress>, OperationError> {
         plan: journal.plan,
         done: journal.done,
         started: journal.started,
+        refused: journal.refused,
         aborting: journal.abort.is_some(),
     }))
 }
@@ -349,6 +408,9 @@ pub struct AbortReport {
     pub restored: Vec<String>,
     /// What could not be undone, in words.
     pub kept: Vec<String>,
+    /// What is left for the user to undo, in words with the command that does it (reviews
+    /// this operation abandoned that could not be restored); empty when all is undone.
+    pub unfinished: Vec<String>,
 }
 
 /// Undoes what this operation did and nothing else: the remote ref goes back to its old
@@ -388,6 +450,7 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
                 left: describe(left),
                 old: restore.old.short(),
                 tag: restore.tag.clone(),
+                reviews: abandoned_note(repo, &journal),
             })));
         } else {
             match put_back(repo, &mut journal, restore, current) {
@@ -420,8 +483,104 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
         }
     }
     undo_created_branches(repo, &journal, &mut restored, &mut kept)?;
+    let unfinished = restore_abandoned(repo, &journal, &mut restored);
     remove(repo)?;
-    Ok(AbortReport { operation: plan.operation, restored, kept })
+    Ok(AbortReport { operation: plan.operation, restored, kept, unfinished })
+}
+
+/// Says which reviews this operation abandoned stay abandoned, when `--abort` leaves the
+/// branch to whoever moved it: they may belong on it still, so they are named, not restored.
+fn abandoned_note(repo: &Repo, journal: &Journal) -> String {
+    let plan = &journal.plan;
+    let ran = |s: &&Step| journal.done.contains(&s.id) || journal.started == Some(s.id);
+    let mut notes = Vec::new();
+    for review in plan.steps.iter().filter(ran).filter_map(Step::review) {
+        if !matches!(review.call, ReviewCall::Abandon { .. }) {
+            continue;
+        }
+        let numbers = abandoned_by(repo, review, &plan.operation);
+        if !numbers.is_empty() {
+            notes.push(format!(
+                ". Reviews {} on {} that it abandoned stay abandoned, in the record: `git \
+                 regraft restore --from-journal --branch {} --execute` brings them back",
+                numbers.join(", "),
+                review.gerrit,
+                crate::git::quote(&review.branch)
+            ));
+        }
+    }
+    notes.concat()
+}
+
+/// Returns the numbers of the reviews the abandon record holds for `review`'s branch as
+/// abandoned by `operation`.
+fn abandoned_by(repo: &Repo, review: &ReviewStep, operation: &str) -> Vec<String> {
+    crate::review::AbandonLog::load(&repo.state_dir())
+        .map(|log| log.records)
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| {
+            r.gerrit == review.gerrit
+                && r.project == review.project
+                && r.branch == review.branch
+                && r.by == operation
+        })
+        .flat_map(|r| r.reviews.iter().map(|r| r.number.to_string()))
+        .collect()
+}
+
+/// Restores the reviews this operation abandoned (its abandon steps that ran, as the
+/// abandon record holds them), with the credentials the abandon used. What cannot be
+/// restored (no credentials, the server down or refusing) stays in the record and is
+/// returned, named with the command that brings it back.
+fn restore_abandoned(repo: &Repo, journal: &Journal, restored: &mut Vec<String>) -> Vec<String> {
+    let plan = &journal.plan;
+    let mut unfinished = Vec::new();
+    let ran = |s: &&Step| journal.done.contains(&s.id) || journal.started == Some(s.id);
+    for review in plan.steps.iter().filter(ran).filter_map(Step::review) {
+        if !matches!(review.call, ReviewCall::Abandon { .. }) {
+            continue;
+        }
+        let numbers = abandoned_by(repo, review, &plan.operation);
+        if numbers.is_empty() {
+            continue;
+        }
+        let mut restore = ReviewStep::new(
+            review.gerrit.clone(),
+            &review.project,
+            &review.branch,
+            ReviewCall::Restore {
+                message: format!(
+                    "Restored by git regraft: the operation that abandoned it was aborted ({}).",
+                    plan.operation
+                ),
+            },
+        );
+        restore.found_in = review.found_in.clone();
+        let outcome = gerrit_client(repo, &review.gerrit, review.named())
+            .and_then(|host| review_call(repo, &host, &restore, &plan.operation));
+        match outcome {
+            Ok(()) => restored.push(format!(
+                "reviews {} on {} that this operation abandoned are restored",
+                numbers.join(", "),
+                review.gerrit
+            )),
+            Err(e) => {
+                let left = match &e {
+                    OperationError::NotRestored { numbers } => numbers.clone(),
+                    _ => numbers.join(", "),
+                };
+                unfinished.push(format!(
+                    "reviews {left} on {} that this operation abandoned are still abandoned \
+                     ({e}); they stay in the record: bring them back with `git regraft \
+                     restore --from-journal --branch {} --execute`",
+                    review.gerrit,
+                    crate::git::quote(&review.branch)
+                ));
+            }
+        }
+    }
+    unfinished
 }
 
 /// Deletes the branches this operation created (an end of maintenance's
@@ -505,6 +664,14 @@ fn reach(repo: &Repo, journal: &Journal, doing: &str) -> Result<(), OperationErr
         remains.push_str(&format!(
             "; step {} ({}) was started and may or may not have changed the remote",
             started.id, started.description
+        ));
+    }
+    if let Some(refused) = &journal.refused
+        && let Some(step) = plan.steps.iter().find(|s| s.id == refused.step)
+    {
+        remains.push_str(&format!(
+            "; step {} ({}) was refused by the server {} and changed nothing",
+            step.id, step.description, refused.reason
         ));
     }
     if let Some(restore) = &plan.restore {
@@ -620,11 +787,18 @@ fn push_step(repo: &Repo, step: &str, push: &Push) -> Result<(), OperationError>
             found: found.map_or("gone".into(), |f| f.short()),
         });
     }
+    let what = match &push.refspec {
+        Refspec::Delete { .. } => PushKind::Delete,
+        _ if push.lease.as_ref().is_some_and(|l| l.expected.is_none()) => PushKind::Create,
+        _ => PushKind::Update,
+    };
     Err(OperationError::PushRefused {
         step: step.to_string(),
         remote: remote.to_string(),
         reference: refused.reference,
         summary: refused.summary,
+        what,
+        replacing: None,
     })
 }
 
@@ -656,6 +830,7 @@ fn run(
             }
             // From here until the step is journaled as done, a kill leaves it uncertain.
             journal.started = Some(step.id);
+            journal.refused = None;
             save(repo, &journal)?;
             match &step.action {
                 Action::Review(review) => {
@@ -663,7 +838,11 @@ fn run(
                     let host = gerrit_client(repo, &review.gerrit, review.named())?;
                     review_call(repo, &host, review, &journal.plan.operation)?;
                 }
-                Action::Git(GitAction::Push(push)) => push_step(repo, &step.id.to_string(), push)?,
+                Action::Git(GitAction::Push(push)) => {
+                    if let Err(error) = push_step(repo, &step.id.to_string(), push) {
+                        return Err(refused(repo, &mut journal, step.id, error));
+                    }
+                }
                 Action::Git(action) => {
                     let argv = action.argv();
                     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -692,6 +871,32 @@ fn run(
         &serde_json::to_vec_pretty(&journal.plan).expect("the plan serializes"),
     );
     remove(repo)
+}
+
+/// Journals a push the server refused definitely as refused, with its reason, and adds to
+/// the error what the plan replaces (for the hint); any other error leaves the step
+/// started, since it may or may not have changed the remote.
+fn refused(
+    repo: &Repo,
+    journal: &mut Journal,
+    step: StepId,
+    error: OperationError,
+) -> OperationError {
+    let OperationError::PushRefused { step: s, remote, reference, summary, what, .. } = error
+    else {
+        return error;
+    };
+    journal.started = None;
+    journal.refused = Some(Refusal { step, reason: refusal_reason(&summary) });
+    if let Err(e) = save(repo, journal) {
+        return e;
+    }
+    let replacing = journal.plan.notice.as_ref().and_then(|n| {
+        matches!(n.strategy, crate::surgery::plan::BranchChange::Replaced(_))
+            .then(|| Some(Box::new((n.branch.clone(), n.source.clone()?))))
+            .flatten()
+    });
+    OperationError::PushRefused { step: s, remote, reference, summary, what, replacing }
 }
 
 /// Returns the first check that does not hold, described, with what was found. The remote
@@ -862,4 +1067,21 @@ pub fn remote_ref(
 ) -> Result<Option<ObjectId>, OperationError> {
     let refs = crate::git::remote::ls_remote(repo.git(), remote, &[reference.to_string()])?;
     Ok(refs.get(reference).copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal_reason;
+
+    #[test]
+    fn a_refusal_s_reason_is_what_follows_git_s_bracket() {
+        // The summaries of `git push --porcelain` (builtin/push.c, transport.c).
+        assert_eq!(
+            refusal_reason("[remote rejected] (deletion prohibited)"),
+            "(deletion prohibited)"
+        );
+        assert_eq!(refusal_reason("[rejected] (non-fast-forward)"), "(non-fast-forward)");
+        assert_eq!(refusal_reason("[remote rejected]"), "[remote rejected]");
+        assert_eq!(refusal_reason("no bracket"), "no bracket");
+    }
 }

@@ -116,6 +116,9 @@ pub struct OperationStatus {
     pub steps: Vec<StepStatus>,
     /// Whether an `--abort` began and did not finish.
     pub aborting: bool,
+    /// Whether the server refused a step (its reason is on the step): `next` is then
+    /// `--abort`, and `or` the `--continue` that works once the server allows it.
+    pub refused: bool,
     /// The ref `--abort` puts back, and its old tip.
     pub restores: Option<RemoteValue>,
     /// What the remote holds now for every ref the plan touches (one `ls-remote`); empty
@@ -139,6 +142,9 @@ pub struct StepStatus {
     pub id: StepId,
     pub description: String,
     pub state: StepState,
+    /// For a refused step, the server's reason (e.g. `(deletion prohibited)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// How far a step of the operation in progress got.
@@ -148,6 +154,8 @@ pub enum StepState {
     Done,
     /// Begun, not seen to finish: it may or may not have changed the remote.
     Started,
+    /// Refused by the server: it changed nothing, and the same push would be refused again.
+    Refused,
     Pending,
 }
 
@@ -157,6 +165,7 @@ impl StepState {
         match self {
             StepState::Done => "done",
             StepState::Started => "started",
+            StepState::Refused => "refused",
             StepState::Pending => "pending",
         }
     }
@@ -220,17 +229,13 @@ pub fn status(repo: &Repo) -> Result<Status, StatusError> {
     };
     match operation::in_progress(repo) {
         Ok(Some(progress)) => {
-            status.next = Some(
-                if progress.aborting {
-                    "git regraft replace --abort"
-                } else {
-                    "git regraft replace --continue"
-                }
-                .into(),
-            );
-            if !progress.aborting {
-                status.or = Some("git regraft replace --abort".into());
-            }
+            let (abort, resume) = ("git regraft replace --abort", "git regraft replace --continue");
+            // After a refusal, the same push would be refused again: undoing comes first.
+            (status.next, status.or) = match (progress.aborting, progress.refused.is_some()) {
+                (true, _) => (Some(abort.into()), None),
+                (false, true) => (Some(abort.into()), Some(resume.into())),
+                (false, false) => (Some(resume.into()), Some(abort.into())),
+            };
             status.operation = Some(operation_status(repo, progress)?);
         }
         Ok(None) => {}
@@ -400,16 +405,22 @@ fn operation_status(
     let steps = plan
         .steps
         .iter()
-        .map(|step| StepStatus {
-            id: step.id,
-            description: step.description.clone(),
-            state: if progress.done.contains(&step.id) {
-                StepState::Done
-            } else if progress.started == Some(step.id) {
-                StepState::Started
-            } else {
-                StepState::Pending
-            },
+        .map(|step| {
+            let refused = progress.refused.as_ref().filter(|r| r.step == step.id);
+            StepStatus {
+                id: step.id,
+                description: step.description.clone(),
+                state: if progress.done.contains(&step.id) {
+                    StepState::Done
+                } else if progress.started == Some(step.id) {
+                    StepState::Started
+                } else if refused.is_some() {
+                    StepState::Refused
+                } else {
+                    StepState::Pending
+                },
+                reason: refused.map(|r| r.reason.clone()),
+            }
         })
         .collect();
     Ok(OperationStatus {
@@ -418,6 +429,7 @@ fn operation_status(
         remote: plan.remote.clone(),
         steps,
         aborting: progress.aborting,
+        refused: progress.refused.is_some(),
         restores: plan
             .restore
             .as_ref()

@@ -163,5 +163,5 @@ pub(crate) fn abort_unreadable(corrupt: CorruptJournal) -> Result<AbortReport, O
     let operation = corrupt
         .operation
         .unwrap_or_else(|| "the operation in progress (its journal cannot be read)".into());
-    Ok(AbortReport { operation, restored: Vec::new(), kept })
+    Ok(AbortReport { operation, restored: Vec::new(), kept, unfinished: Vec::new() })
 }

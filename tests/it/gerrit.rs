@@ -1783,3 +1783,114 @@ fn a_password_typed_in_the_gerrit_url_never_shows_and_serves_the_guide_s_run() {
     let asked = authenticated_requests(&s);
     assert!(asked.iter().any(|r| r.contains("/abandon ")), "the run used it: {asked:?}");
 }
+
+/// The recreate of the brief on a server that denies deletes, its 7 reviews abandoned
+/// before the delete is refused; returns the world, the stand-in and the refused run's
+/// output.
+fn refused_recreate() -> (crate::replace::World, Server, String) {
+    use crate::replace::{regraft as surgeon, run, world};
+    let s = self::world();
+    let w = world(true);
+    allow_plain_http(&w.clone, &s);
+    git(&w.server, &["config", "receive.denyDeletes", "true"]);
+    let mut cmd = surgeon(&w.clone);
+    cmd.args(crate::replace::replace_args("recreate"))
+        .args(["--gerrit", s.url.as_str(), "--project", "openstack/kolla", "--execute", "--yes"])
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD);
+    let (code, out) = run(&mut cmd);
+    assert_eq!(code, Some(2), "{out}");
+    (w, s, out)
+}
+
+// Issue 26 (item 3): a delete the server refused was left "may or may not have changed the
+// remote", hinted nothing, and --abort left the reviews it had abandoned abandoned.
+#[test]
+fn a_refused_delete_is_recorded_as_refused_and_abort_restores_the_abandoned_reviews() {
+    use crate::replace::{regraft as surgeon, remote, run};
+    let (w, s, out) = refused_recreate();
+    let branch = "refs/heads/stable/liberty";
+    // git itself says why: receive.denyDeletes answers "deletion prohibited".
+    assert!(out.contains("refused to delete") && out.contains("(deletion prohibited)"), "{out}");
+    assert!(out.contains("--strategy merge") && out.contains("Delete Reference"), "{out}");
+    assert!(out.contains("replace --abort"), "{out}");
+    assert_eq!(remote(&w.server, branch), Some(w.old), "nothing deleted");
+    assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old), "tag pushed");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"), "{:?}", statuses(&s));
+
+    let (code, json) = run(surgeon(&w.clone).args(["status", "--json"]));
+    assert_eq!(code, Some(0), "{json}");
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let steps = json["operation"]["steps"].as_array().expect("steps");
+    let refused: Vec<_> = steps.iter().filter(|s| s["state"] == "refused").collect();
+    assert_eq!(refused.len(), 1, "{json}");
+    assert_eq!(refused[0]["reason"], "(deletion prohibited)", "{json}");
+    assert!(refused[0]["description"].as_str().expect("text").contains("delete"), "{json}");
+    assert!(!steps.iter().any(|s| s["state"] == "started"), "{json}");
+    assert_eq!(json["next"], "git regraft replace --abort", "undo first: {json}");
+    assert_eq!(json["or"], "git regraft replace --continue", "{json}");
+    let (code, human) = run(surgeon(&w.clone).arg("status"));
+    assert_eq!(code, Some(0), "{human}");
+    assert!(human.contains("refused by the server: (deletion prohibited)"), "{human}");
+    assert!(!human.contains("may or may not"), "{human}");
+
+    // --continue tries again and is refused the same clear way; the journal stays.
+    let mut again = surgeon(&w.clone);
+    again.args(["replace", "--continue"]).env("REGRAFT_GERRIT_USER", USER);
+    let (code, out) = run(again.env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("(deletion prohibited)") && out.contains("--strategy merge"), "{out}");
+    assert!(w.clone.join(".git/regraft/journal.json").exists(), "{out}");
+
+    // --abort with the credentials restores the 7 reviews this operation abandoned.
+    let mut abort = surgeon(&w.clone);
+    abort.args(["replace", "--abort"]).env("REGRAFT_GERRIT_USER", USER);
+    let (code, out) = run(abort.env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
+    assert_eq!(code, Some(0), "{out}");
+    let st = statuses(&s);
+    assert!((1..=7).all(|n| st[&n] == "NEW"), "restored: {st:?} {out}");
+    assert_eq!(st[&8], "MERGED", "{st:?}");
+    assert!(out.contains("restored"), "{out}");
+    assert_eq!(remote(&w.server, branch), Some(w.old), "{out}");
+    assert!(!w.clone.join(".git/regraft/journal.json").exists(), "{out}");
+    let record = std::fs::read_to_string(w.clone.join(".git/regraft/abandoned.json"));
+    assert!(record.map_or(true, |r| !r.contains("\"number\"")), "nothing left in the record");
+}
+
+#[test]
+fn an_abort_that_cannot_restore_the_reviews_names_them_and_the_command() {
+    use crate::replace::{regraft as surgeon, run};
+    let (w, s, _) = refused_recreate();
+    // No credentials: the branch part is undone, the reviews are named with the command.
+    let (code, out) =
+        run(surgeon(&w.clone).args(["replace", "--abort"]).env_remove("REGRAFT_GERRIT_USER"));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("reviews 1, 2, 3, 4, 5, 6, 7"), "{out}");
+    assert!(
+        out.contains("git regraft restore --from-journal --branch stable/liberty --execute"),
+        "{out}"
+    );
+    assert!(!w.clone.join(".git/regraft/journal.json").exists(), "the ref part is undone");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"));
+    // The named command does it.
+    let mut back = surgeon(&w.clone);
+    back.args(["restore", "--from-journal", "--branch", "stable/liberty", "--execute", "--yes"]);
+    let (code, out) =
+        run(back.env("REGRAFT_GERRIT_USER", USER).env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
+    assert_eq!(code, Some(0), "{out}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "NEW"), "{out}");
+}
+
+#[test]
+fn an_abort_that_leaves_a_moved_branch_alone_names_the_reviews_it_abandoned() {
+    use crate::replace::{regraft as surgeon, run};
+    let (w, s, _) = refused_recreate();
+    // Someone lands a fix on the branch after the refusal: --abort leaves it alone.
+    crate::replace::land_commit(&w, "other", "A fix landed meanwhile");
+    let (code, out) = run(surgeon(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("leaves it alone"), "{out}");
+    assert!(out.contains("Reviews 1, 2, 3, 4, 5, 6, 7"), "{out}");
+    assert!(out.contains("git regraft restore --from-journal --branch stable/liberty"), "{out}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"), "named, not restored");
+}

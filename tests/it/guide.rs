@@ -391,6 +391,27 @@ fn after_an_interruption_the_guide_finishes_or_undoes_the_operation() {
     }
 }
 
+// Issue 26 (item 3): after a refused delete the guide preselected "Finish it", which the
+// server refuses the same way.
+#[test]
+fn after_a_refusal_the_guide_preselects_undoing_it() {
+    let w = world(true);
+    git(&w.server, &["config", "receive.denyDeletes", "true"]);
+    let (code, out) = run(regraft(&w.clone)
+        .args(crate::replace::replace_args("recreate"))
+        .args(["--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("(deletion prohibited)"), "{out}");
+    let mut p = guide(&w.clone);
+    answer(&mut p, "In progress here: replace stable/liberty", "");
+    answer(&mut p, "What now?", ENTER);
+    answer(&mut p, "Undo it", "y");
+    let (code, out) = finish(&mut p);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old), "{out}");
+    assert!(!w.clone.join(".git/regraft/journal.json").exists(), "undone: {out}");
+}
+
 #[test]
 fn the_release_team_can_end_a_branch_s_life_through_the_guide() {
     let w = world(true);

@@ -1035,3 +1035,37 @@ fn a_plan_says_when_the_old_tip_s_tag_is_kept_with_another_message() {
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("is here already"), "{out}");
 }
+
+// Issue 26 (item 3): a refused step is tried again by --continue, which finishes once the
+// server allows it.
+#[test]
+fn once_the_server_allows_a_refused_delete_continue_finishes() {
+    let w = world(true);
+    git(&w.server, &["config", "receive.denyDeletes", "true"]);
+    let (code, out) =
+        run(regraft(&w.clone).args(replace_args("recreate")).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("(deletion prohibited)"), "{out}");
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--continue"]));
+    assert_eq!(code, Some(2), "still refused: {out}");
+    assert!(out.contains("(deletion prohibited)") && out.contains("--strategy merge"), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old), "{out}");
+    git(&w.server, &["config", "receive.denyDeletes", "false"]);
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--continue"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.source), "{out}");
+    assert!(!w.clone.join(".git/regraft/journal.json").exists(), "{out}");
+}
+
+#[test]
+fn an_end_of_life_whose_delete_is_refused_hints_the_right_not_a_strategy() {
+    let w = world(true);
+    git(&w.server, &["config", "receive.denyDeletes", "true"]);
+    let (code, out) = run(regraft(&w.clone).args(["eol", "stable/liberty", "--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("(deletion prohibited)") && out.contains("Delete Reference"), "{out}");
+    assert!(!out.contains("--strategy merge"), "an end of life replaces nothing: {out}");
+    let (code, out) = run(regraft(&w.clone).args(["replace", "--abort"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old), "{out}");
+}

@@ -194,12 +194,19 @@ fn in_progress(
     }
     // A replace, eol or playbook plan can be finished or undone from here.
     if status.operation.is_some() && status.unreadable_journal.is_none() {
+        // After a refusal, finishing would be refused the same way: undoing is preselected
+        // (`status` then names --abort first and --continue second).
+        let refused = status.operation.as_ref().is_some_and(|op| op.refused);
+        let (finish, undo) = match &status.or {
+            Some(or) if refused => (or.clone(), next.clone()),
+            or => (next.clone(), or.clone().unwrap_or_default()),
+        };
         let choices = [
-            format!("Finish it ({next})"),
-            format!("Undo what it did ({})", status.or.clone().unwrap_or_default()),
+            format!("Finish it ({finish})"),
+            format!("Undo what it did ({undo})"),
             "Leave it and go on with the guide".to_string(),
         ];
-        return match select("What now?", &choices, 0)? {
+        return match select("What now?", &choices, usize::from(refused))? {
             0 => Ok(Some(super::surgery::resume_or_abort(
                 ui,
                 repo,
