@@ -1811,9 +1811,15 @@ fn a_refused_delete_is_recorded_as_refused_and_abort_restores_the_abandoned_revi
     let (w, s, out) = refused_recreate();
     let branch = "refs/heads/stable/liberty";
     // git itself says why: receive.denyDeletes answers "deletion prohibited".
-    assert!(out.contains("refused to delete") && out.contains("(deletion prohibited)"), "{out}");
-    assert!(out.contains("--strategy merge") && out.contains("Delete Reference"), "{out}");
-    assert!(out.contains("replace --abort"), "{out}");
+    assert!(
+        crate::flat(&out).contains("refused to delete") && out.contains("(deletion prohibited)"),
+        "{out}"
+    );
+    assert!(
+        crate::flat(&out).contains("--strategy merge") && out.contains("Delete Reference"),
+        "{out}"
+    );
+    assert!(crate::flat(&out).contains("replace --abort"), "{out}");
     assert_eq!(remote(&w.server, branch), Some(w.old), "nothing deleted");
     assert_eq!(remote(&w.server, "liberty-early-demise^{commit}"), Some(w.old), "tag pushed");
     assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"), "{:?}", statuses(&s));
@@ -1839,7 +1845,10 @@ fn a_refused_delete_is_recorded_as_refused_and_abort_restores_the_abandoned_revi
     again.args(["replace", "--continue"]).env("REGRAFT_GERRIT_USER", USER);
     let (code, out) = run(again.env("REGRAFT_GERRIT_PASSWORD", PASSWORD));
     assert_eq!(code, Some(2), "{out}");
-    assert!(out.contains("(deletion prohibited)") && out.contains("--strategy merge"), "{out}");
+    assert!(
+        crate::flat(&out).contains("(deletion prohibited)") && out.contains("--strategy merge"),
+        "{out}"
+    );
     assert!(w.clone.join(".git/regraft/journal.json").exists(), "{out}");
 
     // --abort with the credentials restores the 7 reviews this operation abandoned.
@@ -1850,7 +1859,7 @@ fn a_refused_delete_is_recorded_as_refused_and_abort_restores_the_abandoned_revi
     let st = statuses(&s);
     assert!((1..=7).all(|n| st[&n] == "NEW"), "restored: {st:?} {out}");
     assert_eq!(st[&8], "MERGED", "{st:?}");
-    assert!(out.contains("restored"), "{out}");
+    assert!(crate::flat(&out).contains("restored"), "{out}");
     assert_eq!(remote(&w.server, branch), Some(w.old), "{out}");
     assert!(!w.clone.join(".git/regraft/journal.json").exists(), "{out}");
     let record = std::fs::read_to_string(w.clone.join(".git/regraft/abandoned.json"));
@@ -1865,7 +1874,7 @@ fn an_abort_that_cannot_restore_the_reviews_names_them_and_the_command() {
     let (code, out) =
         run(surgeon(&w.clone).args(["replace", "--abort"]).env_remove("REGRAFT_GERRIT_USER"));
     assert_eq!(code, Some(2), "{out}");
-    assert!(out.contains("reviews 1, 2, 3, 4, 5, 6, 7"), "{out}");
+    assert!(crate::flat(&out).contains("reviews 1, 2, 3, 4, 5, 6, 7"), "{out}");
     assert!(
         out.contains("git regraft restore --from-journal --branch stable/liberty --execute"),
         "{out}"
@@ -1889,8 +1898,11 @@ fn an_abort_that_leaves_a_moved_branch_alone_names_the_reviews_it_abandoned() {
     crate::replace::land_commit(&w, "other", "A fix landed meanwhile");
     let (code, out) = run(surgeon(&w.clone).args(["replace", "--abort"]));
     assert_eq!(code, Some(2), "{out}");
-    assert!(out.contains("leaves it alone"), "{out}");
-    assert!(out.contains("Reviews 1, 2, 3, 4, 5, 6, 7"), "{out}");
-    assert!(out.contains("git regraft restore --from-journal --branch stable/liberty"), "{out}");
+    assert!(crate::flat(&out).contains("leaves it alone"), "{out}");
+    assert!(crate::flat(&out).contains("Reviews 1, 2, 3, 4, 5, 6, 7"), "{out}");
+    assert!(
+        crate::flat(&out).contains("git regraft restore --from-journal --branch stable/liberty"),
+        "{out}"
+    );
     assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"), "named, not restored");
 }

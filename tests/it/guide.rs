@@ -405,7 +405,7 @@ fn after_a_refusal_the_guide_preselects_undoing_it() {
     let mut p = guide(&w.clone);
     answer(&mut p, "In progress here: replace stable/liberty", "");
     answer(&mut p, "What now?", ENTER);
-    answer(&mut p, "Undo it", "y");
+    answer(&mut p, "Undo it", "y\r");
     let (code, out) = finish(&mut p);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(w.old), "{out}");
