@@ -434,7 +434,9 @@ fn complete_in_bash(repo: &Path, script: &Path, function: &str, words: &[&str]) 
         script.display(),
         quoted.join(" ")
     );
-    let out = std::process::Command::new("bash")
+    let mut bash = std::process::Command::new("bash");
+    regraft::git::isolate_environment(&mut bash);
+    let out = bash
         .args(["--norc", "--noprofile", "-c", &program])
         .current_dir(repo)
         .output()

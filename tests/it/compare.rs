@@ -43,7 +43,9 @@ fn git_picks(dir: &std::path::Path, onto: &str, commits: &[String]) -> Vec<Outco
         .iter()
         .map(|c| {
             let before = git(&scratch, &["rev-parse", "HEAD^{tree}"]);
-            let picked = std::process::Command::new("git")
+            let mut git_cmd = std::process::Command::new("git");
+            regraft::git::isolate_environment(&mut git_cmd);
+            let picked = git_cmd
                 .current_dir(&scratch)
                 .args([
                     "-c",

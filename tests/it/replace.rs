@@ -532,7 +532,9 @@ fn paste_for_real(dir: &Path, notice: &str) -> Vec<(bool, String)> {
         .into_iter()
         .filter(|c| !c.starts_with("git regraft") && !c.starts_with('#') && !c.contains('<'))
         .map(|command| {
-            let out = std::process::Command::new("sh")
+            let mut sh = std::process::Command::new("sh");
+            regraft::git::isolate_environment(&mut sh);
+            let out = sh
                 .args(["-c", &command])
                 .current_dir(dir)
                 .env("GIT_AUTHOR_NAME", "dev")
@@ -724,7 +726,9 @@ fn pasted(notice: &str) -> Vec<Vec<String>> {
     assert!(!commands.is_empty(), "{notice}");
     for command in commands {
         let command = command.replace("<branch>", "work");
-        let status = std::process::Command::new("sh")
+        let mut sh = std::process::Command::new("sh");
+        regraft::git::isolate_environment(&mut sh);
+        let status = sh
             .args(["-c", &command])
             .current_dir(&work)
             .env("PATH", &path)
