@@ -292,6 +292,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     )?;
     // Each review is recorded as the server confirms it, before the next request: a server
     // failing halfway leaves the abandoned ones restorable.
+    let began = review::now();
     let mut recorder = AbandonRecorder::new(
         &repo.state_dir(),
         &url,
@@ -313,6 +314,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             Ok::<(), CommandError>(())
         },
     );
+    let by = format!("git regraft abandon {}", args.branch);
+    let logged = regraft::surgery::oplog::abandoned_since(&repo, &by, began);
+    let mut entry = regraft::surgery::oplog::Entry::new(
+        regraft::surgery::oplog::Kind::Abandon,
+        &format!("abandon the open reviews on {} of {project}", args.branch),
+    );
+    entry.reviews = logged;
+    regraft::surgery::oplog::append(&repo, entry).map_err(CommandError::internal)?;
     let done = match done {
         Ok(done) => done,
         Err(e) if recorded > 0 => {
@@ -387,6 +396,10 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
     let mut kept = others;
     let mut failed = 0usize;
     let mut out = ui.human();
+    let mut restored_entry = regraft::surgery::oplog::Entry::new(
+        regraft::surgery::oplog::Kind::Restore,
+        &format!("restore {count} reviews"),
+    );
     for mut record in chosen {
         let credentials = Credentials::find(repo.git(), &record.gerrit, record.named())?;
         let trust = Trust::find(repo.git(), &record.gerrit)?;
@@ -421,12 +434,26 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
                 }
             }
         }
+        let back: Vec<u64> =
+            record.reviews.iter().filter(|r| !left.contains(r)).map(|r| r.number).collect();
+        if !back.is_empty() {
+            restored_entry.reviews.push(regraft::surgery::oplog::ReviewChange {
+                server: Some(record.gerrit.clone()),
+                project: record.project.clone(),
+                branch: record.branch.clone(),
+                action: regraft::surgery::oplog::ReviewAction::Restored,
+                numbers: back,
+                by: record.by.clone(),
+                found_in: record.found_in.clone(),
+            });
+        }
         if !left.is_empty() {
             record.reviews = left;
             kept.push(record);
         }
     }
     AbandonLog { records: kept }.save(&state).map_err(CommandError::internal)?;
+    regraft::surgery::oplog::append(&repo, restored_entry).map_err(CommandError::internal)?;
     if failed > 0 {
         return Err(CommandError::internal(anyhow::anyhow!(
             "{failed} of {count} reviews could not be restored; they stay in {}",

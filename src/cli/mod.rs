@@ -11,6 +11,7 @@ mod deps;
 mod dot;
 mod eol;
 mod guide;
+mod log;
 mod man;
 mod notice;
 mod policy;
@@ -21,6 +22,7 @@ mod status;
 mod surgery;
 mod sync;
 mod ui;
+mod undo;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,6 +96,7 @@ enum Command {
     Demo(demo::Args),
     Eol(eol::Args),
     Guide(guide::Args),
+    Log(log::Args),
     Notice(notice::Args),
     Policy(policy::Args),
     Replace(replace::Args),
@@ -101,6 +104,7 @@ enum Command {
     Run(run::Args),
     Status(status::Args),
     Sync(sync::Args),
+    Undo(undo::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -240,6 +244,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Demo(args) => demo::run(args, ui),
         Command::Eol(args) => eol::run(args, ui),
         Command::Guide(args) => guide::run(args, ui),
+        Command::Log(args) => log::run(args, ui),
         Command::Notice(args) => notice::run(args, ui),
         Command::Policy(args) => policy::run(args, ui),
         Command::Replace(args) => replace::run(args, ui),
@@ -247,6 +252,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Run(args) => run::run(args, ui),
         Command::Status(args) => status::run(args, ui),
         Command::Sync(args) => sync::run(args, ui),
+        Command::Undo(args) => undo::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),
         Command::Man(args) => man::run(args, ui, Cli::command()),
     }

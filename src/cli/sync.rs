@@ -65,26 +65,31 @@ pub struct Args {
     undo: bool,
 }
 
+/// Takes back the last sync and says what became of each branch.
+pub fn undo(ui: &Ui, repo: &Repo) -> Result<ExitCode, CommandError> {
+    let undone = sync::undo(repo)?;
+    let mut out = ui.human();
+    for b in &undone {
+        let name = visible_line(&b.branch);
+        match b.found {
+            _ if b.restored => writeln!(out, "{name} is back at {}", b.old.short())?,
+            Some(now) => writeln!(
+                out,
+                "{name}: left at {}, it moved since the sync left it at {}",
+                now.short(),
+                b.new.short()
+            )?,
+            None => writeln!(out, "{name}: not put back, it no longer exists")?,
+        }
+    }
+    let all = undone.iter().all(|b| b.restored);
+    Ok(if all { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) })
+}
+
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     if args.undo {
-        let undone = sync::undo(&repo)?;
-        let mut out = ui.human();
-        for b in &undone {
-            let name = visible_line(&b.branch);
-            match b.found {
-                _ if b.restored => writeln!(out, "{name} is back at {}", b.old.short())?,
-                Some(now) => writeln!(
-                    out,
-                    "{name}: left at {}, it moved since the sync left it at {}",
-                    now.short(),
-                    b.new.short()
-                )?,
-                None => writeln!(out, "{name}: not put back, it no longer exists")?,
-            }
-        }
-        let all = undone.iter().all(|b| b.restored);
-        return Ok(if all { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) });
+        return undo(ui, &repo);
     }
     let options = SyncOptions {
         branches: args.branches,

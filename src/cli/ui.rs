@@ -273,6 +273,13 @@ pub fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A moment in seconds since 1970, `YYYY-MM-DD HH:MM` in UTC.
+pub fn date_time(secs: u64) -> String {
+    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
+    let minutes = secs % 86_400 / 60;
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", minutes / 60, minutes % 60)
+}
+
 /// Converts days since 1970-01-01 to a (year, month, day) date in the proleptic
 /// Gregorian calendar (Howard Hinnant's days-to-civil algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -317,6 +324,8 @@ mod tests {
         // Counted by hand: 1970 + 30 years with 7 leap days is 2000-01-01; 31 + 28 days on.
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(10_957), (2000, 1, 1));
+        // `date -u -d @1764757500 '+%F %H:%M'`
+        assert_eq!(super::date_time(1_764_757_500), "2025-12-03 10:25");
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));

@@ -21,7 +21,17 @@ pub enum GitAction {
     /// `git merge-tree --write-tree --name-only -z --merge-base=BASE OURS THEIRS`: a pick's
     /// tree, written into the repository.
     MergeTree { base: ObjectId, ours: ObjectId, theirs: ObjectId },
+    /// `git update-ref -m "regraft undo" [-d] --end-of-options REF [NEW] OLD`: a local ref
+    /// moved, created (`old` `None`: it must not exist) or deleted (`new` `None`), only while
+    /// it still holds `old`. Only `undo` makes it.
+    UpdateRef { reference: String, new: Option<ObjectId>, old: Option<ObjectId> },
 }
+
+/// The reflog message of the local ref updates a plan makes.
+const UPDATE_REF_MESSAGE: &str = "regraft undo";
+
+/// The value `git update-ref` reads as "the ref must not exist yet".
+const NO_REF: &str = "0000000000000000000000000000000000000000";
 
 /// A push of one ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,6 +192,25 @@ impl GitAction {
                 &ours.to_hex(),
                 &theirs.to_hex(),
             ]),
+            GitAction::UpdateRef { reference, new, old } => {
+                let mut argv = words(&["update-ref", "-m", UPDATE_REF_MESSAGE]);
+                let old = old.map_or(NO_REF.to_string(), |o| o.to_hex());
+                match new {
+                    Some(new) => argv.extend([
+                        "--end-of-options".to_string(),
+                        reference.clone(),
+                        new.to_hex(),
+                        old,
+                    ]),
+                    None => argv.extend([
+                        "-d".to_string(),
+                        "--end-of-options".to_string(),
+                        reference.clone(),
+                        old,
+                    ]),
+                }
+                argv
+            }
         }
     }
 
@@ -190,7 +219,10 @@ impl GitAction {
         match self {
             GitAction::Tag { message, .. } => Some(message),
             GitAction::WriteCommit { text } => Some(text),
-            GitAction::Push(_) | GitAction::Fetch { .. } | GitAction::MergeTree { .. } => None,
+            GitAction::Push(_)
+            | GitAction::Fetch { .. }
+            | GitAction::MergeTree { .. }
+            | GitAction::UpdateRef { .. } => None,
         }
     }
 
@@ -198,9 +230,10 @@ impl GitAction {
     pub fn remote(&self) -> Option<&str> {
         match self {
             GitAction::Push(Push { remote, .. }) | GitAction::Fetch { remote, .. } => Some(remote),
-            GitAction::Tag { .. } | GitAction::WriteCommit { .. } | GitAction::MergeTree { .. } => {
-                None
-            }
+            GitAction::Tag { .. }
+            | GitAction::WriteCommit { .. }
+            | GitAction::MergeTree { .. }
+            | GitAction::UpdateRef { .. } => None,
         }
     }
 
@@ -271,6 +304,24 @@ impl GitAction {
                     theirs: commit_id(theirs, "merges")?,
                 })
             }
+            ["update-ref", "-m", UPDATE_REF_MESSAGE, rest @ ..] => {
+                let (new, reference, old) = match rest {
+                    ["-d", "--end-of-options", reference, old] => (None, reference, old),
+                    ["--end-of-options", reference, new, old] => {
+                        (Some(commit_id(new, "sets a ref to")?), reference, old)
+                    }
+                    _ => return Err(unexpected()),
+                };
+                check_full_ref(reference).map_err(|e| e.to_string())?;
+                let old = match *old {
+                    NO_REF => None,
+                    old => Some(commit_id(old, "expects a ref at")?),
+                };
+                if new.is_none() && old.is_none() {
+                    return Err("deletes a ref that must not exist".into());
+                }
+                no_input(GitAction::UpdateRef { reference: (*reference).to_string(), new, old })
+            }
             _ => Err(unexpected()),
         }
     }
@@ -295,6 +346,13 @@ mod tests {
             GitAction::Tag { tag: "liberty-eol".into(), commit: id(4), message: "m\n".into() },
             GitAction::WriteCommit { text: "tree x\n".into() },
             GitAction::MergeTree { base: id(5), ours: id(6), theirs: id(7) },
+            GitAction::UpdateRef { reference: "refs/tags/t".into(), new: None, old: Some(id(8)) },
+            GitAction::UpdateRef {
+                reference: "refs/heads/b".into(),
+                new: Some(id(9)),
+                old: Some(id(8)),
+            },
+            GitAction::UpdateRef { reference: "refs/tags/t".into(), new: Some(id(9)), old: None },
         ];
         for action in actions {
             let argv = action.argv();
@@ -341,6 +399,27 @@ mod tests {
             ),
             (words(&["hash-object", "-t", "commit", "-w", "--stdin"]), None),
             (words(&["fetch", "--no-tags", "--end-of-options", "o", "refs/a"]), Some("x".into())),
+            (
+                words(&["update-ref", "-m", "regraft undo", "--end-of-options", "HEAD", NO_REF]),
+                None,
+            ),
+            (
+                words(&["update-ref", "-m", "x", "-d", "--end-of-options", "refs/tags/t", NO_REF]),
+                None,
+            ),
+            (
+                words(&[
+                    "update-ref",
+                    "-m",
+                    "regraft undo",
+                    "-d",
+                    "--end-of-options",
+                    "refs/t",
+                    NO_REF,
+                ]),
+                None,
+            ),
+            (words(&["update-ref", "-m", "regraft undo", "--stdin"]), None),
         ];
         for (argv, input) in refused {
             assert!(GitAction::from_argv(&argv, input).is_err(), "{argv:?}");

@@ -26,6 +26,7 @@ pub enum StepNow {
 struct World {
     remote: BTreeMap<String, Option<ObjectId>>,
     local_tags: BTreeMap<String, Option<ObjectId>>,
+    local_refs: BTreeMap<String, Option<ObjectId>>,
     objects: BTreeSet<ObjectId>,
 }
 
@@ -57,6 +58,16 @@ impl World {
                 // Unknown is not ready: the step shows why.
                 Err(e) => Some(format!("could not be checked ({e})")),
             },
+            Check::LocalRef { reference, expected } => {
+                let now = match self.local_refs.get(reference) {
+                    Some(value) => *value,
+                    None => match repo.reference_target(reference) {
+                        Ok(now) => now,
+                        Err(e) => return Some(format!("could not be checked ({e})")),
+                    },
+                };
+                (now != *expected).then(|| describe(now))
+            }
             Check::NoOpenReviews { .. } => None,
         }
     }
@@ -83,6 +94,9 @@ impl World {
             Check::LocalObject { id } => {
                 self.objects.insert(*id);
             }
+            Check::LocalRef { reference, expected } => {
+                self.local_refs.insert(reference.clone(), *expected);
+            }
             Check::NoLocalTag { .. } | Check::NoOpenReviews { .. } => {}
         }
     }
@@ -108,6 +122,7 @@ pub fn assess(repo: &Repo, plan: &Plan) -> Result<Vec<StepNow>, crate::git::GitE
     let mut world = World {
         remote: wanted.iter().map(|r| (r.clone(), now.get(r).copied())).collect(),
         local_tags: BTreeMap::new(),
+        local_refs: BTreeMap::new(),
         objects: BTreeSet::new(),
     };
     let mut out = Vec::with_capacity(plan.steps.len());

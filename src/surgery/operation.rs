@@ -232,11 +232,41 @@ struct Journal {
     /// The values `--abort` has set (or was setting) the restored ref to, once it began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     abort: Option<Vec<Option<ObjectId>>>,
+    /// The steps found already done (their outcome held): they changed nothing, so the
+    /// operation log does not count them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    found_done: Vec<StepId>,
+    /// When the operation began, in seconds since 1970: the reviews it abandoned are the
+    /// record's entries of its name since then.
+    #[serde(default)]
+    began: u64,
+    /// The reviews its restore steps brought back, for the operation log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    restored: Vec<crate::surgery::oplog::ReviewChange>,
 }
 
 impl Journal {
     fn new(plan: Plan) -> Journal {
-        Journal { plan, done: Vec::new(), started: None, refused: None, abort: None }
+        Journal {
+            plan,
+            done: Vec::new(),
+            started: None,
+            refused: None,
+            abort: None,
+            found_done: Vec::new(),
+            began: crate::review::now(),
+            restored: Vec::new(),
+        }
+    }
+
+    /// Returns the steps this operation carried out itself.
+    fn ran(&self) -> Vec<StepId> {
+        self.done.iter().filter(|id| !self.found_done.contains(id)).copied().collect()
+    }
+
+    /// Returns the entry of the operation log for what it did.
+    fn log_entry(&self, repo: &Repo) -> crate::surgery::oplog::Entry {
+        crate::surgery::oplog::of_plan(repo, &self.plan, &self.ran(), self.began, &self.restored)
     }
 
     /// Returns the values of `reference` on the remote that this operation may have left:
@@ -484,8 +514,38 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
     }
     undo_created_branches(repo, &journal, &mut restored, &mut kept)?;
     let unfinished = restore_abandoned(repo, &journal, &mut restored);
+    log_abort(repo, &journal)?;
     remove(repo)?;
     Ok(AbortReport { operation: plan.operation, restored, kept, unfinished })
+}
+
+/// Logs what an aborted operation left: the refs its steps changed as the remote has them
+/// now (what `--abort` put back changed nothing in the end), and the reviews it abandoned
+/// that are still abandoned.
+fn log_abort(repo: &Repo, journal: &Journal) -> Result<(), OperationError> {
+    let mut ran = journal.ran();
+    ran.extend(journal.started.filter(|s| !ran.contains(s)));
+    let mut entry =
+        crate::surgery::oplog::of_plan(repo, &journal.plan, &ran, journal.began, &journal.restored);
+    entry.kind = crate::surgery::oplog::Kind::Abort;
+    entry.what = format!("abort of {}", journal.plan.operation);
+    let references: Vec<String> = entry.remote_refs.iter().map(|c| c.reference.clone()).collect();
+    let now = crate::git::remote::ls_remote(repo.git(), &journal.plan.remote, &references)?;
+    for change in &mut entry.remote_refs {
+        change.new = now.get(&change.reference).copied();
+    }
+    entry.remote_refs.retain(|c| c.old != c.new);
+    for change in &mut entry.local_refs {
+        change.new = repo.reference_target(&change.reference).map_err(|e| OperationError::Io {
+            path: repo.git_dir().to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    }
+    entry.local_refs.retain(|c| c.old != c.new);
+    let log = crate::surgery::oplog::path(repo);
+    crate::surgery::oplog::append(repo, entry)
+        .map_err(|source| OperationError::Io { path: log, source })?;
+    Ok(())
 }
 
 /// Says which reviews this operation abandoned stay abandoned, when `--abort` leaves the
@@ -554,13 +614,14 @@ fn restore_abandoned(repo: &Repo, journal: &Journal, restored: &mut Vec<String>)
                     "Restored by git regraft: the operation that abandoned it was aborted ({}).",
                     plan.operation
                 ),
+                of: None,
             },
         );
         restore.found_in = review.found_in.clone();
         let outcome = gerrit_client(repo, &review.gerrit, review.named())
             .and_then(|host| review_call(repo, &host, &restore, &plan.operation));
         match outcome {
-            Ok(()) => restored.push(format!(
+            Ok(_) => restored.push(format!(
                 "reviews {} on {} that this operation abandoned are restored",
                 numbers.join(", "),
                 review.gerrit
@@ -820,8 +881,17 @@ fn run(
             && holds_all(repo, &remote, &step.verification)?.is_none();
         if finished {
             report(step, StepStatus::AlreadyDone);
+            journal.found_done.push(step.id);
         } else {
             if let Some((check, found)) = holds_all(repo, &remote, &step.precondition)? {
+                // An undo is all or nothing: refused before any step, it leaves nothing in
+                // progress.
+                let changed = journal.done.iter().any(|id| {
+                    steps.iter().any(|s| s.id == *id && !matches!(s.action, Action::Check))
+                });
+                if journal.plan.undoes.is_some() && !changed {
+                    remove(repo)?;
+                }
                 return Err(OperationError::Precondition {
                     step: step.id.to_string(),
                     check,
@@ -836,7 +906,8 @@ fn run(
                 Action::Review(review) => {
                     report(step, StepStatus::Asking);
                     let host = gerrit_client(repo, &review.gerrit, review.named())?;
-                    review_call(repo, &host, review, &journal.plan.operation)?;
+                    let restored = review_call(repo, &host, review, &journal.plan.operation)?;
+                    journal.restored.extend(restored);
                 }
                 Action::Git(GitAction::Push(push)) => {
                     if let Err(error) = push_step(repo, &step.id.to_string(), push) {
@@ -865,6 +936,10 @@ fn run(
         save(repo, &journal)?;
         crate::fault::abort_when(FAULT_VAR, journal.done.len());
     }
+    // The journal stays until the log has the operation: `--continue` logs it then.
+    let log = crate::surgery::oplog::path(repo);
+    crate::surgery::oplog::append(repo, journal.log_entry(repo))
+        .map_err(|source| OperationError::Io { path: log, source })?;
     // Kept for `git regraft notice`; losing it loses nothing but the notice's facts.
     let _ = crate::state_file::write(
         &last_path(repo),
@@ -888,7 +963,13 @@ fn refused(
     };
     journal.started = None;
     journal.refused = Some(Refusal { step, reason: refusal_reason(&summary) });
-    if let Err(e) = save(repo, journal) {
+    // An undo refused before it changed anything leaves nothing in progress.
+    let changed = journal.done.iter().any(|id| {
+        journal.plan.steps.iter().any(|s| s.id == *id && !matches!(s.action, Action::Check))
+    });
+    let saved =
+        if journal.plan.undoes.is_some() && !changed { remove(repo) } else { save(repo, journal) };
+    if let Err(e) = saved {
         return e;
     }
     let replacing = journal.plan.notice.as_ref().and_then(|n| {
@@ -946,6 +1027,12 @@ fn holds_all(
                 Ok(has) => (!has).then(|| "no such object".to_string()),
                 Err(e) => Some(format!("could not be checked ({e})")),
             },
+            Check::LocalRef { reference, expected } => match repo.reference_target(reference) {
+                Ok(now) => {
+                    (now != *expected).then(|| now.map_or("nothing".into(), |id| id.short()))
+                }
+                Err(e) => Some(format!("could not be checked ({e})")),
+            },
             Check::NoOpenReviews { gerrit, project, branch, found_in } => {
                 let named = crate::review::Named::from_found_in(found_in.as_deref());
                 let host = gerrit_client(repo, gerrit, named)?;
@@ -967,8 +1054,9 @@ fn review_call(
     host: &dyn crate::review::ReviewHost,
     review: &ReviewStep,
     operation: &str,
-) -> Result<(), OperationError> {
+) -> Result<Vec<crate::surgery::oplog::ReviewChange>, OperationError> {
     let (project, branch) = (review.project.as_str(), review.branch.as_str());
+    let mut restored = Vec::new();
     match &review.call {
         ReviewCall::Abandon { message } => {
             // Each review is recorded as the server confirms it, before the next request:
@@ -996,7 +1084,8 @@ fn review_call(
                 },
             )?;
         }
-        ReviewCall::Restore { message } => {
+        ReviewCall::Restore { message, of } => {
+            let operation = of.as_deref().unwrap_or(operation);
             let state = repo.state_dir();
             let io = |source| OperationError::Io {
                 path: crate::review::AbandonLog::path(&state),
@@ -1018,6 +1107,19 @@ fn review_call(
                     .map(|r| r.review)
                     .collect();
                 failed.extend(left.iter().map(|r| r.number.to_string()));
+                let back: Vec<u64> =
+                    record.reviews.iter().filter(|r| !left.contains(r)).map(|r| r.number).collect();
+                if !back.is_empty() {
+                    restored.push(crate::surgery::oplog::ReviewChange {
+                        server: Some(record.gerrit.clone()),
+                        project: record.project.clone(),
+                        branch: record.branch.clone(),
+                        action: crate::surgery::oplog::ReviewAction::Restored,
+                        numbers: back,
+                        by: record.by.clone(),
+                        found_in: record.found_in.clone(),
+                    });
+                }
                 if !left.is_empty() {
                     record.reviews = left;
                     kept.push(record);
@@ -1035,7 +1137,7 @@ fn review_call(
             host.create_tag(project, tag, *revision, message)?
         }
     }
-    Ok(())
+    Ok(restored)
 }
 
 fn gerrit_client(

@@ -23,6 +23,8 @@ pub enum Check {
     NoLocalTag { tag: String },
     /// The local repository has the object.
     LocalObject { id: ObjectId },
+    /// A local ref points at `expected` (`None`: does not exist).
+    LocalRef { reference: String, expected: Option<ObjectId> },
     /// The review server has no open review on the branch.
     NoOpenReviews {
         gerrit: crate::review::GerritUrl,
@@ -52,6 +54,12 @@ impl Check {
             }
             Check::NoLocalTag { tag } => format!("no local tag {tag}"),
             Check::LocalObject { id } => format!("the repository has {}", id.short()),
+            Check::LocalRef { reference, expected: Some(id) } => {
+                format!("local {reference} is {}", id.short())
+            }
+            Check::LocalRef { reference, expected: None } => {
+                format!("there is no local {reference}")
+            }
             Check::NoOpenReviews { gerrit, project, branch, .. } => {
                 format!("{gerrit} has no open review on {branch} of {project}")
             }
@@ -186,7 +194,7 @@ impl ReviewStep {
                 HttpCall::open_changes(project, branch, 0),
                 HttpCall::abandon_any(project, message),
             ],
-            ReviewCall::Restore { message } => vec![HttpCall::restore_any(project, message)],
+            ReviewCall::Restore { message, .. } => vec![HttpCall::restore_any(project, message)],
             ReviewCall::DeleteBranch => vec![HttpCall::delete_branch(project, branch)],
             ReviewCall::CreateBranch { revision } => {
                 vec![HttpCall::create_branch(project, branch, *revision)]
@@ -223,7 +231,12 @@ pub enum ReviewCall {
     /// Abandon every open review on the branch (recorded for restore).
     Abandon { message: String },
     /// Restore the reviews this operation abandoned on the branch (from the record).
-    Restore { message: String },
+    Restore {
+        message: String,
+        /// Restore those another operation abandoned, as the record names it (an undo's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        of: Option<String>,
+    },
     /// `DELETE /a/projects/{project}/branches/{branch}`.
     DeleteBranch,
     /// `PUT /a/projects/{project}/branches/{branch}` at `revision`.
@@ -255,6 +268,9 @@ pub struct Plan {
     /// What the user should know before executing it (warnings found while planning).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
+    /// The operation of `git regraft log` this plan undoes (`git regraft undo`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub undoes: Option<u64>,
 }
 
 impl Plan {

@@ -490,7 +490,15 @@ impl Playbook {
                 steps.push(s);
             }
         }
-        Ok(Plan { operation: self.operation_in(repository), remote, steps, restore, notice, notes })
+        Ok(Plan {
+            operation: self.operation_in(repository),
+            remote,
+            steps,
+            restore,
+            notice,
+            notes,
+            undoes: None,
+        })
     }
 }
 

@@ -229,7 +229,10 @@ pub fn status(repo: &Repo) -> Result<Status, StatusError> {
     };
     match operation::in_progress(repo) {
         Ok(Some(progress)) => {
-            let (abort, resume) = ("git regraft replace --abort", "git regraft replace --continue");
+            let (abort, resume) = match progress.plan.undoes {
+                Some(_) => ("git regraft undo --abort", "git regraft undo --continue"),
+                None => ("git regraft replace --abort", "git regraft replace --continue"),
+            };
             // After a refusal, the same push would be refused again: undoing comes first.
             (status.next, status.or) = match (progress.aborting, progress.refused.is_some()) {
                 (true, _) => (Some(abort.into()), None),

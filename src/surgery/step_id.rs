@@ -40,6 +40,8 @@ pub enum StepKind {
     FollowupCommit(usize),
     /// Push the n-th follow-up (`followup-N-push`).
     FollowupPush(usize),
+    /// The n-th step (from 1) of an undo (`undo-N`).
+    Undo(usize),
 }
 
 impl StepKind {
@@ -66,6 +68,7 @@ impl fmt::Display for StepKind {
             StepKind::FollowupTree(n) => write!(f, "followup-{n}-tree"),
             StepKind::FollowupCommit(n) => write!(f, "followup-{n}-commit"),
             StepKind::FollowupPush(n) => write!(f, "followup-{n}-push"),
+            StepKind::Undo(n) => write!(f, "undo-{n}"),
             fixed => {
                 let (_, word) = StepKind::WORDS
                     .iter()
@@ -83,6 +86,9 @@ impl FromStr for StepKind {
     fn from_str(text: &str) -> Result<StepKind, String> {
         if let Some((kind, _)) = StepKind::WORDS.iter().find(|(_, word)| *word == text) {
             return Ok(*kind);
+        }
+        if let Some(n) = text.strip_prefix("undo-").and_then(number) {
+            return Ok(StepKind::Undo(n));
         }
         let followup = text.strip_prefix("followup-").and_then(|rest| rest.split_once('-'));
         let number = followup.and_then(|(n, what)| Some((number(n)?, what)));

@@ -468,6 +468,9 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         }
         results.push(result);
     }
+    if !options.dry_run {
+        log_sync(repo, remote, &results)?;
+    }
     Ok(SyncReport {
         remote: remote.to_string(),
         dry_run: options.dry_run,
@@ -476,6 +479,74 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
         branches: results,
         also_affected,
     })
+}
+
+/// Adds a `sync --undo` (or `git regraft undo` of a sync) to the operation log, as the undo
+/// of the logged sync it took back.
+fn log_undo(repo: &Repo, moved: &[BranchSync], undone: &[Undone]) -> Result<(), SyncError> {
+    use crate::surgery::oplog;
+    let path = oplog::path(repo);
+    let io = |source| SyncError::Io { path: path.clone(), source };
+    let lines = oplog::read(repo).map_err(io)?;
+    let mut entry = oplog::Entry::new(oplog::Kind::Undo, "sync --undo");
+    entry.undoes = logged_sync(&lines, moved);
+    if let Some(id) = entry.undoes {
+        entry.what = format!("undo of #{id} (sync)");
+    }
+    entry.local_refs = undone
+        .iter()
+        .filter(|u| u.restored && u.found != Some(u.old))
+        .map(|u| oplog::RefChange {
+            reference: format!("refs/heads/{}", u.branch),
+            old: Some(u.new),
+            new: Some(u.old),
+        })
+        .collect();
+    oplog::append(repo, entry).map_err(io)?;
+    Ok(())
+}
+
+/// Adds the branches this sync moved to the operation log.
+fn log_sync(repo: &Repo, remote: &str, results: &[BranchSync]) -> Result<(), SyncError> {
+    use crate::surgery::oplog;
+    let mut entry = oplog::Entry::new(oplog::Kind::Sync, &format!("sync onto {remote}"));
+    entry.local_refs = moved_refs(results);
+    let path = oplog::path(repo);
+    oplog::append(repo, entry).map_err(|source| SyncError::Io { path, source })?;
+    Ok(())
+}
+
+/// The local branches a sync moved, as the operation log holds them.
+fn moved_refs(results: &[BranchSync]) -> Vec<crate::surgery::oplog::RefChange> {
+    results
+        .iter()
+        .filter(|b| matches!(b.outcome, SyncOutcome::Moved | SyncOutcome::Replayed))
+        .filter_map(|b| {
+            Some(crate::surgery::oplog::RefChange {
+                reference: format!("refs/heads/{}", b.branch),
+                old: Some(b.old),
+                new: Some(b.new?),
+            })
+        })
+        .collect()
+}
+
+/// Returns the number of the logged sync that moved exactly `moved`, not undone yet.
+pub fn logged_sync(lines: &[crate::surgery::oplog::Line], moved: &[BranchSync]) -> Option<u64> {
+    use crate::surgery::oplog::{Kind, Line};
+    let undone = crate::surgery::oplog::undone_by(lines);
+    let refs = moved_refs(moved);
+    lines.iter().rev().find_map(|line| match line {
+        Line::Entry(e) if e.kind == Kind::Sync && !undone.contains_key(&e.id) => {
+            (e.local_refs == refs).then_some(e.id)
+        }
+        _ => None,
+    })
+}
+
+/// Returns the branches the last sync not undone moved, from sync's own record.
+pub fn last_run(repo: &Repo) -> Result<Option<Vec<BranchSync>>, SyncError> {
+    Ok(read_runs(repo)?.pop())
 }
 
 /// Refuses a remote that is not configured: sync reads the remote-tracking branches, so a
@@ -1044,5 +1115,6 @@ pub fn undo(repo: &Repo) -> Result<Vec<Undone>, SyncError> {
     }
     undone.reverse();
     write_runs(repo, &runs)?;
+    log_undo(repo, &moved, &undone)?;
     Ok(undone)
 }

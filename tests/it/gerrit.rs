@@ -1906,3 +1906,34 @@ fn an_abort_that_leaves_a_moved_branch_alone_names_the_reviews_it_abandoned() {
     );
     assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"), "named, not restored");
 }
+
+/// Issue 26, item 12: `git regraft undo` of an end of life puts the branch back, removes
+/// the tag it made and restores, on the stand-in, exactly the reviews it abandoned.
+#[test]
+fn undo_of_an_end_of_life_puts_the_branch_back_and_restores_its_reviews() {
+    use crate::replace::{regraft as tool, remote, run};
+    let s = self::world();
+    let w = crate::replace::world(false);
+    let tip = with_gitreview(&s, &w);
+    let server_before = git(&w.server, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+    let args = ["eol", "stable/liberty", "--execute", "--yes"];
+    let (code, out) = run(authenticated(&mut tool(&w.clone), &s).args(args));
+    assert_eq!(code, Some(0), "{out}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"));
+    let (code, out) = run(authenticated(&mut tool(&w.clone), &s).args(["log"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(crate::flat(&out).contains("reviews 1, 2, 3, 4, 5, 6, 7 on stable/liberty"), "{out}");
+    let (code, out) = run(authenticated(&mut tool(&w.clone), &s).args(["undo"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(crate::flat(&out).contains("restore reviews 1, 2, 3, 4, 5, 6, 7"), "{out}");
+    assert!((1..=7).all(|n| statuses(&s)[&n] == "ABANDONED"), "a dry run asks nothing");
+    let (code, out) =
+        run(authenticated(&mut tool(&w.clone), &s).args(["undo", "--execute", "--yes"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(tip));
+    let server_after = git(&w.server, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+    assert_eq!(server_after, server_before, "the tag is gone too");
+    let st = statuses(&s);
+    assert!((1..=7).all(|n| st[&n] == "NEW") && st[&10] == "NEW", "{st:?}");
+    assert_no_secret(&w.clone, &out);
+}

@@ -29,6 +29,7 @@ mod replace;
 mod scenario;
 mod sync;
 mod terminal_width;
+mod undo;
 
 use std::path::Path;
 

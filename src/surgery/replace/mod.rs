@@ -373,6 +373,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         }),
         notes: gitreview_note(repo, request, source)?.into_iter().chain(reused).collect(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
+        undoes: None,
     })
 }
 
@@ -421,6 +422,7 @@ fn plan_backport(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceE
         notice: None,
         notes,
         restore: None,
+        undoes: None,
     })
 }
 
@@ -525,6 +527,7 @@ pub fn plan_eol(
         }),
         notes: Vec::new(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
+        undoes: None,
     })
 }
 
@@ -544,6 +547,7 @@ pub fn plan_tag_tip(
         restore: None,
         notice: None,
         notes: Vec::new(),
+        undoes: None,
     })
 }
 
@@ -580,6 +584,7 @@ pub fn plan_create_branch(
         restore: None,
         notice: None,
         notes: Vec::new(),
+        undoes: None,
     })
 }
 
@@ -612,6 +617,7 @@ pub fn plan_delete_branch(
         restore: Some(Restore { reference, old: tip, tag: kept_by.to_string() }),
         notice: None,
         notes: Vec::new(),
+        undoes: None,
     })
 }
 
@@ -631,5 +637,6 @@ pub fn plan_restore_reviews(
         restore: None,
         notice: None,
         notes: Vec::new(),
+        undoes: None,
     })
 }

@@ -121,6 +121,7 @@ pub(super) fn restore_step(target: &ReviewTarget, branch: &str) -> Step {
             branch,
             ReviewCall::Restore {
                 message: format!("Restored by git regraft after {branch} was replaced."),
+                of: None,
             },
         )),
         precondition: vec![],
