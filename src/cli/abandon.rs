@@ -133,6 +133,21 @@ pub fn review_target(
     }))
 }
 
+/// Returns the review host of `branch` by the engine's one rule
+/// ([`regraft::surgery::review_host::resolve`]).
+pub fn review_host(
+    repo: &Repo,
+    c: &super::surgery::SurgeryArgs,
+    branch: &str,
+) -> Result<Option<regraft::surgery::review_host::ReviewHostChoice>, CommandError> {
+    let given = regraft::surgery::review_host::Given {
+        review_host: c.review_host.clone(),
+        gerrit: c.gerrit.clone(),
+        project: c.project.clone(),
+    };
+    Ok(regraft::surgery::review_host::resolve(repo, &given, &c.remote, branch)?)
+}
+
 /// Returns the Gerrit project `branch` is reviewed in, by one rule for every command:
 /// `--project`, else the project `.gitreview` on the branch names (as `git review` reads
 /// it), else the path of the remote's URL.
@@ -357,6 +372,13 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
     let wanted = |r: &AbandonRecord| args.branch.as_deref().is_none_or(|b| b == r.branch);
     let (chosen, others): (Vec<AbandonRecord>, Vec<AbandonRecord>) =
         log.records.into_iter().partition(|r| wanted(r));
+    let requests = regraft::surgery::forge_run::closed_records(&repo, args.branch.as_deref())?;
+    if !requests.is_empty() {
+        reopen_requests(ui, &repo, &args, &requests)?;
+        if chosen.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     if chosen.is_empty() {
         return Err(CommandError::user(anyhow::anyhow!(
             "nothing to restore: {} records no abandoned review{}",
@@ -465,4 +487,60 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
     }
     writeln!(out, "{count} reviews restored.")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lists (dry run) or reopens the pull and merge requests an end of life closed.
+fn reopen_requests(
+    ui: &Ui,
+    repo: &Repo,
+    args: &RestoreArgs,
+    records: &[regraft::review::forge::RequestRecord],
+) -> Result<(), CommandError> {
+    let mut out = ui.human();
+    for record in records {
+        let word = record.host.kind.request_word();
+        let closed: Vec<_> = record.requests.iter().filter(|h| h.closed).collect();
+        writeln!(
+            out,
+            "{} {word}s on {} of {} at {} (closed by {}):",
+            closed.len(),
+            record.branch,
+            record.repository,
+            record.host,
+            visible_line(&record.by)
+        )?;
+        for held in &closed {
+            writeln!(
+                out,
+                "  {} {}",
+                record.host.kind.number(held.request.number),
+                visible_line(&held.request.title)
+            )?;
+        }
+    }
+    if !args.call.execute {
+        writeln!(
+            out,
+            "\nThis was a dry run: nothing changed. Run again with --execute to reopen them (each branch must exist again: a forge reopens no request whose base branch is gone)."
+        )?;
+        return Ok(());
+    }
+    drop(out);
+    let count: usize = records.iter().map(|r| r.requests.iter().filter(|h| h.closed).count()).sum();
+    super::surgery::confirm(&format!("reopen {count} requests"), args.call.yes)?;
+    for record in records {
+        ui.status(&visible_line(&format!(
+            "asking {} to reopen the requests on {} of {}",
+            record.host, record.branch, record.repository
+        )));
+        let comment = args
+            .call
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("Reopened by git regraft: {} is back.", record.branch));
+        regraft::surgery::forge_run::reopen_record(repo, record, &comment)
+            .map_err(super::surgery::operation_error)?;
+    }
+    writeln!(ui.human(), "{count} requests reopened.")?;
+    Ok(())
 }

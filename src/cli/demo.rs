@@ -288,6 +288,7 @@ fn replacements(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
             remote: "origin".into(),
             followups: Vec::new(),
             review: None,
+            forge: None,
             review_ref: None,
             for_review: false,
         };
@@ -338,6 +339,7 @@ fn developer(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
         remote: "origin".into(),
         followups: Vec::new(),
         review: None,
+        forge: None,
         review_ref: None,
         for_review: false,
     };

@@ -43,15 +43,20 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     let branch = args.branch.expect("clap requires BRANCH");
     let disabled = c.gerrit.as_deref() == Some("none");
-    let review = super::abandon::review_target(
+    let host = super::abandon::review_host(&repo, &c, &branch)?;
+    let (review, forge) = (
+        host.as_ref().and_then(|h| h.gerrit().cloned()),
+        host.as_ref().and_then(|h| h.forge().cloned()),
+    );
+    let mut plan = replace::plan_eol(
         &repo,
-        c.gerrit.clone(),
-        c.project.clone(),
         &c.remote,
         &branch,
+        args.tag.as_deref(),
+        review.as_ref(),
+        forge.as_ref(),
     )?;
-    let mut plan =
-        replace::plan_eol(&repo, &c.remote, &branch, args.tag.as_deref(), review.as_ref())?;
+    super::surgery::check_forge_rules(ui, &repo, &mut plan, forge.as_ref())?;
     if disabled {
         plan.notes.extend(super::abandon::gitreview_warning(ui, &repo, &c.remote, &branch)?);
     }

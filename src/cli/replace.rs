@@ -94,25 +94,23 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         remote: c.remote.clone(),
         followups: args.followups,
         review: None,
+        forge: None,
         review_ref: args.review_ref.clone(),
         for_review: args.for_review,
     };
     let disabled = c.gerrit.as_deref() == Some("none");
-    let review = super::abandon::review_target(
-        &repo,
-        c.gerrit.clone(),
-        c.project.clone(),
-        &c.remote,
-        &request.branch,
-    )?;
+    let host = super::abandon::review_host(&repo, &c, &request.branch)?;
+    let review = host.as_ref().and_then(|h| h.gerrit().cloned());
     let request = ReplaceRequest {
         review: review.map(|t| regraft::surgery::replace::ReviewTarget {
             rest_branches: args.gerrit_rest,
             ..t
         }),
+        forge: host.as_ref().and_then(|h| h.forge().cloned()),
         ..request
     };
     let mut plan = replace::plan_replace(&repo, &request)?;
+    super::surgery::check_forge_rules(ui, &repo, &mut plan, request.forge.as_ref())?;
     if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
         plan.notes.extend(super::abandon::gitreview_warning(
             ui,

@@ -20,7 +20,15 @@ pub struct SurgeryArgs {
     /// else the host that .gitreview on the branch names]
     #[arg(long, value_name = "URL")]
     pub gerrit: Option<String>,
-    /// The Gerrit project [default: .gitreview's on the branch, else the path of the remote's URL]
+    /// The review host: github, gitlab, github:URL, gitlab:URL, gerrit:URL or none. On
+    /// GitHub and GitLab, the branch's open pull or merge requests are kept through a
+    /// replacement (moved to a hold branch and back) and closed by an end of life
+    /// [default: git config regraft.reviewHost, else the Gerrit of regraft.gerrit or
+    /// .gitreview, else the remote's URL when it is on github.com or gitlab.com]
+    #[arg(long, value_name = "KIND[:URL]", conflicts_with = "gerrit")]
+    pub review_host: Option<String>,
+    /// The Gerrit project, or the forge's OWNER/NAME [default: .gitreview's on the branch,
+    /// else the path of the remote's URL]
     #[arg(long, value_name = "NAME")]
     pub project: Option<String>,
     /// Do it (after confirmation on a terminal, or with --yes)
@@ -143,6 +151,42 @@ pub fn render_now(
             }
             writeln!(out, "    (HTTP Basic with your Gerrit HTTP password, which is never shown)")?;
         }
+        if let Some(forge) = step.forge() {
+            let api = forge.host.api();
+            for request in &forge.requests {
+                writeln!(out, "    {} {api}{}", request.method, visible_line(&request.path))?;
+                if let Some(body) = &request.body {
+                    writeln!(out, "      {}", visible_line(body))?;
+                }
+            }
+            let word = forge.host.kind.request_word();
+            match forge.call {
+                regraft::review::forge::ForgeCall::Record => prose(
+                    out,
+                    width,
+                    "    ",
+                    &format!("(every page of the listing; each {word} is kept in the request log)"),
+                )?,
+                _ => prose(
+                    out,
+                    width,
+                    "    ",
+                    &format!(
+                        "(for each recorded {word}, {{number}} being its number: read first, and left alone when it is there already or someone else moved or closed it)"
+                    ),
+                )?,
+            }
+            let vars = forge.host.kind.token_variables().join(" or ");
+            prose(
+                out,
+                width,
+                "    ",
+                &format!(
+                    "(with your {} token from {vars} or a git credential helper, never shown)",
+                    forge.host.kind
+                ),
+            )?;
+        }
         for check in &step.precondition {
             prose(out, width, "    before: ", &check.describe(&plan.remote))?;
         }
@@ -255,7 +299,10 @@ pub fn step_line(step: &operation::Step, status: StepStatus) -> String {
         (StepStatus::Asking, Some(review)) => {
             format!("asking {}: {}", review.gerrit, step.description)
         }
-        (StepStatus::Asking, None) => format!("starting: {}", step.description),
+        (StepStatus::Asking, None) => match step.forge() {
+            Some(forge) => format!("asking {}: {}", forge.host, step.description),
+            None => format!("starting: {}", step.description),
+        },
         (StepStatus::Done, _) => format!("done: {}", step.description),
     };
     visible_line(&line).into_owned()
@@ -402,4 +449,35 @@ pub fn operation_error(error: OperationError) -> CommandError {
         Some(hint) => error.with_hint(hint),
         None => error,
     }
+}
+
+/// Reads the forge's branch rules for the plan before anything runs: a rule that refuses a
+/// step refuses the plan, nothing changed; what could not be read becomes a note.
+pub fn check_forge_rules(
+    ui: &Ui,
+    repo: &Repo,
+    plan: &mut Plan,
+    forge: Option<&regraft::surgery::replace::ForgeTarget>,
+) -> Result<(), CommandError> {
+    let Some(target) = forge else { return Ok(()) };
+    ui.status(&visible_line(&format!(
+        "asking {} for the rules of the branches the plan deletes or forces ({} {})",
+        target.host,
+        target.repository,
+        target.found_in.as_ref().map(|f| format!("as {f} says")).unwrap_or_default()
+    )));
+    let read = regraft::surgery::review_host::read_rules(repo, plan, target)?;
+    plan.notes.extend(read.notes);
+    if read.refused.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = read.refused.iter().map(|r| format!("- {r}")).collect();
+    Err(CommandError::user(anyhow::anyhow!(
+        "{} would refuse this plan; nothing was changed:\n{}",
+        target.host,
+        lines.join("\n")
+    ))
+    .with_hint(
+        "change the rule on the forge (as each line says), or choose a strategy that neither deletes nor force-pushes the branch: --strategy merge or megapatch",
+    ))
 }

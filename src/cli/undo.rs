@@ -55,6 +55,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let c = super::surgery::SurgeryArgs {
         remote: "origin".into(),
         gerrit: None,
+        review_host: None,
         project: None,
         execute: args.execute,
         yes: args.yes,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 
+pub mod forge;
 mod gerrit;
 mod gitreview;
 pub mod http;
@@ -36,6 +37,11 @@ pub enum ReviewError {
     /// The URL is shown with its password replaced.
     #[error("`{url}` is not a Gerrit URL: {reason} (give http(s)://host[:port][/path])")]
     BadUrl { url: String, reason: &'static str },
+    #[error("`{name}` is not a {what} name: {reason}")]
+    Name { what: &'static str, name: String, reason: &'static str },
+    /// The URL is shown with any userinfo replaced.
+    #[error("`{url}` is not a {kind} server's URL: {reason} (give https://host[:port])")]
+    BadForgeUrl { kind: &'static str, url: String, reason: &'static str },
     #[error("{method} {url}: the server refused the credentials of `{user}` (HTTP {status})")]
     Unauthorized { method: Method, url: String, server: String, user: String, status: u16 },
     #[error(
@@ -102,6 +108,8 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::PlainHttp { .. }
             | ReviewError::Unauthorized { .. }
             | ReviewError::BadUrl { .. }
+            | ReviewError::BadForgeUrl { .. }
+            | ReviewError::Name { .. }
             | ReviewError::Certificate { .. }
             | ReviewError::CaFile { .. } => true,
             ReviewError::Status { .. }

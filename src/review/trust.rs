@@ -34,7 +34,12 @@ impl Trust {
     /// `http.<url>.sslCAInfo` or `http.sslCAInfo`; `SSL_CERT_FILE`; else the platform's
     /// trust store. A plain `http` URL needs none: nothing is read.
     pub fn find(git: &Git, url: &GerritUrl) -> Result<Trust, ReviewError> {
-        if !url.as_str().starts_with("https://") {
+        Trust::find_for(git, url.as_str())
+    }
+
+    /// As [`Trust::find`], for any server's URL (a forge's).
+    pub fn find_for(git: &Git, url: &str) -> Result<Trust, ReviewError> {
+        if !url.starts_with("https://") {
             return Ok(Trust::Platform);
         }
         let env = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
@@ -49,8 +54,8 @@ impl Trust {
 
     /// Returns the certificates of the CA file git's configuration names for `url`
     /// (`http.<url>.sslCAInfo`, else `http.sslCAInfo`), if it names one.
-    pub fn configured(git: &Git, url: &GerritUrl) -> Result<Option<Trust>, ReviewError> {
-        let configured = crate::git::credential::ssl_ca_info(git, url.as_str())
+    pub fn configured(git: &Git, url: &str) -> Result<Option<Trust>, ReviewError> {
+        let configured = crate::git::credential::ssl_ca_info(git, url)
             .map_err(|e| ReviewError::GitConfig { url: url.to_string(), detail: e.to_string() })?;
         configured.map(|path| Trust::ca_file(&path, "http.sslCAInfo")).transpose()
     }

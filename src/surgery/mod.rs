@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod assess;
+pub mod forge_run;
 pub mod guide;
 pub mod lock;
 pub mod operation;
@@ -11,6 +12,7 @@ pub mod plan;
 pub mod playbook;
 pub mod playbook_run;
 pub mod replace;
+pub mod review_host;
 pub mod saved_plan;
 pub mod status;
 pub mod step_id;

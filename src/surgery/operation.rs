@@ -75,6 +75,10 @@ pub enum OperationError {
         "reviews {numbers} could not be restored; they stay in the record for `git regraft restore --from-journal --execute`"
     )]
     NotRestored { numbers: String },
+    #[error(
+        "{word}s {requests} on {branch} could not be reopened; they stay in the request log: put {branch} back (`git regraft undo`) and run `git regraft restore --from-journal --branch {branch} --execute` again"
+    )]
+    NotReopened { requests: String, word: &'static str, branch: String },
     #[error(transparent)]
     CorruptJournal(Box<CorruptJournal>),
     #[error(transparent)]
@@ -181,7 +185,8 @@ impl ErrorOrigin for OperationError {
         match self {
             OperationError::Git(_)
             | OperationError::Io { .. }
-            | OperationError::NotRestored { .. } => false,
+            | OperationError::NotRestored { .. }
+            | OperationError::NotReopened { .. } => false,
             OperationError::Review(e) => e.is_user_input(),
             OperationError::Lock(e) => e.is_user_input(),
             OperationError::Precondition { .. }
@@ -512,8 +517,17 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
             kept.push(format!("tag {} stays: it keeps the old tip", restore.tag));
         }
     }
+    // Requests go back to the branch before a hold branch they target is deleted: a forge
+    // closes the requests whose base branch goes.
+    let ran: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| journal.done.contains(&s.id) || journal.started == Some(s.id))
+        .collect();
+    let mut unfinished =
+        crate::surgery::forge_run::put_back(repo, &ran, &plan.operation, &mut restored);
     undo_created_branches(repo, &journal, &mut restored, &mut kept)?;
-    let unfinished = restore_abandoned(repo, &journal, &mut restored);
+    unfinished.extend(restore_abandoned(repo, &journal, &mut restored));
     log_abort(repo, &journal)?;
     remove(repo)?;
     Ok(AbortReport { operation: plan.operation, restored, kept, unfinished })
@@ -908,6 +922,16 @@ fn run(
                     let host = gerrit_client(repo, &review.gerrit, review.named())?;
                     let restored = review_call(repo, &host, review, &journal.plan.operation)?;
                     journal.restored.extend(restored);
+                }
+                Action::Forge(forge) => {
+                    report(step, StepStatus::Asking);
+                    let host = crate::surgery::forge_run::connect(repo, forge)?;
+                    crate::surgery::forge_run::call(
+                        repo,
+                        host.as_ref(),
+                        forge,
+                        &journal.plan.operation,
+                    )?;
                 }
                 Action::Git(GitAction::Push(push)) => {
                     if let Err(error) = push_step(repo, &step.id.to_string(), push) {

@@ -334,7 +334,9 @@ pub fn of_plan(
                     note(&mut entry.remote_refs, &reference, old, new);
                 }
             }
-            Action::Git(_) | Action::Check => {}
+            // What a forge step did to requests is in the request log, which `restore`
+            // and an abort read.
+            Action::Git(_) | Action::Forge(_) | Action::Check => {}
         }
     }
     entry.remote_refs.retain(|c| c.old != c.new);

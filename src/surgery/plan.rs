@@ -90,6 +90,8 @@ pub enum Action {
     Git(GitAction),
     /// Calls the review server.
     Review(ReviewStep),
+    /// Calls a forge (GitHub, GitLab) about the requests on a branch.
+    Forge(ForgeStep),
     /// Nothing but its checks.
     Check,
 }
@@ -99,7 +101,15 @@ impl Step {
     pub fn git(&self) -> Option<&GitAction> {
         match &self.action {
             Action::Git(action) => Some(action),
-            Action::Review(_) | Action::Check => None,
+            Action::Review(_) | Action::Forge(_) | Action::Check => None,
+        }
+    }
+
+    /// Returns the forge call the step makes, if it makes one.
+    pub fn forge(&self) -> Option<&ForgeStep> {
+        match &self.action {
+            Action::Forge(forge) => Some(forge),
+            Action::Git(_) | Action::Review(_) | Action::Check => None,
         }
     }
 
@@ -107,7 +117,7 @@ impl Step {
     pub fn review(&self) -> Option<&ReviewStep> {
         match &self.action {
             Action::Review(review) => Some(review),
-            Action::Git(_) | Action::Check => None,
+            Action::Git(_) | Action::Forge(_) | Action::Check => None,
         }
     }
 }
@@ -127,17 +137,21 @@ struct StepRecord {
     /// A review-server action instead of a git one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     review: Option<ReviewStep>,
+    /// A forge action instead of a git one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    forge: Option<ForgeStep>,
 }
 
 impl From<Step> for StepRecord {
     fn from(step: Step) -> StepRecord {
         let Step { id, description, action, precondition, verification } = step;
-        let (action, input, review) = match action {
-            Action::Git(git) => (Some(git.argv()), git.input().map(str::to_string), None),
-            Action::Review(review) => (None, None, Some(review)),
-            Action::Check => (None, None, None),
+        let (action, input, review, forge) = match action {
+            Action::Git(git) => (Some(git.argv()), git.input().map(str::to_string), None, None),
+            Action::Review(review) => (None, None, Some(review), None),
+            Action::Forge(forge) => (None, None, None, Some(forge)),
+            Action::Check => (None, None, None, None),
         };
-        StepRecord { id, description, action, input, precondition, verification, review }
+        StepRecord { id, description, action, input, precondition, verification, review, forge }
     }
 }
 
@@ -145,17 +159,30 @@ impl TryFrom<StepRecord> for Step {
     type Error = String;
 
     fn try_from(record: StepRecord) -> Result<Step, String> {
-        let StepRecord { id, description, action, input, precondition, verification, review } =
-            record;
+        let StepRecord {
+            id,
+            description,
+            action,
+            input,
+            precondition,
+            verification,
+            review,
+            forge,
+        } = record;
         let refuse = |problem: String| format!("step {id}: {problem}");
-        let action = match (action, review) {
-            (Some(_), Some(_)) => {
-                return Err(refuse("both a git action and a review call".into()));
+        let action = match (action, review, forge) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+                return Err(refuse(
+                    "more than one of a git action, a review and a forge call".into(),
+                ));
             }
-            (Some(argv), None) => Action::Git(GitAction::from_argv(&argv, input).map_err(refuse)?),
-            (None, _) if input.is_some() => return Err(refuse("input without an action".into())),
-            (None, Some(review)) => Action::Review(review),
-            (None, None) => Action::Check,
+            (Some(argv), None, None) => {
+                Action::Git(GitAction::from_argv(&argv, input).map_err(refuse)?)
+            }
+            (None, ..) if input.is_some() => return Err(refuse("input without an action".into())),
+            (None, Some(review), None) => Action::Review(review),
+            (None, None, Some(forge)) => Action::Forge(forge),
+            (None, None, None) => Action::Check,
         };
         Ok(Step { id, description, action, precondition, verification })
     }
@@ -219,6 +246,49 @@ impl ReviewStep {
     }
 
     /// Returns who named the step's server.
+    pub fn named(&self) -> crate::review::Named<'_> {
+        crate::review::Named::from_found_in(self.found_in.as_deref())
+    }
+}
+
+/// A call to a forge (GitHub, GitLab) about the requests on one branch of a repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgeStep {
+    pub host: crate::review::forge::ForgeHost,
+    /// `owner/name` (GitHub), `group/sub/name` (GitLab).
+    pub repository: String,
+    pub branch: String,
+    pub call: crate::review::forge::ForgeCall,
+    /// The HTTP requests the call sends, exactly (method, path after the API's root,
+    /// body); `{number}` stands for each request's number.
+    #[serde(default)]
+    pub requests: Vec<crate::review::HttpCall>,
+    /// The file that named the host when the user did not: the environment's token never
+    /// goes to it unless it is the forge's public server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
+}
+
+impl ForgeStep {
+    /// Returns the step for `call`, with the requests it sends.
+    pub fn new(
+        host: crate::review::forge::ForgeHost,
+        repository: &str,
+        branch: &str,
+        call: crate::review::forge::ForgeCall,
+    ) -> ForgeStep {
+        let requests = crate::review::forge::shown_calls(&host, repository, branch, &call);
+        ForgeStep {
+            host,
+            repository: repository.to_string(),
+            branch: branch.to_string(),
+            call,
+            requests,
+            found_in: None,
+        }
+    }
+
+    /// Returns who named the step's host.
     pub fn named(&self) -> crate::review::Named<'_> {
         crate::review::Named::from_found_in(self.found_in.as_deref())
     }

@@ -451,6 +451,7 @@ impl Playbook {
                         remote: remote.clone(),
                         followups: followups.clone(),
                         review: self.review_target(repo, repository, remote, branch)?,
+                        forge: self.forge_target(repo, repository, remote, branch)?,
                         review_ref: None,
                         for_review: *for_review,
                     };
@@ -458,7 +459,15 @@ impl Playbook {
                 }
                 StepSpec::Eol { branch, tag, remote } => {
                     let review = self.review_target(repo, repository, remote, branch)?;
-                    replace::plan_eol(repo, remote, branch, tag.as_deref(), review.as_ref())
+                    let forge = self.forge_target(repo, repository, remote, branch)?;
+                    replace::plan_eol(
+                        repo,
+                        remote,
+                        branch,
+                        tag.as_deref(),
+                        review.as_ref(),
+                        forge.as_ref(),
+                    )
                 }
                 StepSpec::RestoreReviews { branch, remote } => {
                     let review = self.review_target(repo, repository, remote, branch)?;
@@ -503,6 +512,28 @@ impl Playbook {
 }
 
 impl Playbook {
+    /// Returns the forge whose requests on `branch` are kept through the playbook's steps:
+    /// the one git config or the remote's URL names (see
+    /// [`crate::surgery::review_host::resolve`]), none with a `[review]` Gerrit. A playbook
+    /// itself never names a forge, so no file sends a token anywhere.
+    fn forge_target(
+        &self,
+        repo: &Repo,
+        repository: &str,
+        remote: &str,
+        branch: &str,
+    ) -> Result<Option<replace::ForgeTarget>, PlaybookError> {
+        if self.review.is_some() {
+            return Ok(None);
+        }
+        let given = crate::surgery::review_host::Given::default();
+        let found =
+            crate::surgery::review_host::resolve(repo, &given, remote, branch).map_err(|e| {
+                PlaybookError::Review { repository: repository.to_string(), message: e.to_string() }
+            })?;
+        Ok(found.and_then(|choice| choice.forge().cloned()))
+    }
+
     /// Returns the review server for `branch` of one repository: none without `[review]`;
     /// else its `gerrit` and `project`, each defaulting to what `.gitreview` on the branch
     /// says (the project last to the path of the remote's URL).

@@ -122,6 +122,7 @@ pub fn check_current(repo: &Repo, plan: &Plan, path: &Path) -> Result<(), SavedP
 fn check_step(repo: &Repo, plan: &Plan, step: &Step) -> Result<(), String> {
     let action = match &step.action {
         Action::Review(review) => return check_review(review),
+        Action::Forge(forge) => return check_forge(forge),
         Action::Check => return Ok(()),
         Action::Git(action) => action,
     };
@@ -142,6 +143,28 @@ fn check_step(repo: &Repo, plan: &Plan, step: &Step) -> Result<(), String> {
                 named.map_or("nothing".into(), |n| n.short())
             ));
         }
+    }
+    Ok(())
+}
+
+/// A forge step's names must be valid and its requests exactly those its call sends.
+fn check_forge(forge: &crate::surgery::plan::ForgeStep) -> Result<(), String> {
+    crate::git::names::check_branch(&forge.branch).map_err(|e| e.to_string())?;
+    crate::review::forge::check_repository(forge.host.kind, &forge.repository)
+        .map_err(|e| e.to_string())?;
+    if let crate::review::forge::ForgeCall::Retarget { from, to } = &forge.call {
+        for name in [from, to] {
+            crate::git::names::check_branch(name).map_err(|e| e.to_string())?;
+        }
+    }
+    let expected = crate::surgery::plan::ForgeStep::new(
+        forge.host.clone(),
+        &forge.repository,
+        &forge.branch,
+        forge.call.clone(),
+    );
+    if expected.requests != forge.requests {
+        return Err("its HTTP requests are not the ones its call sends".into());
     }
     Ok(())
 }

@@ -34,6 +34,20 @@ pub enum StepKind {
     RestoreReviews,
     /// Check the remote's branch and tag at the end (`verify`).
     Verify,
+    /// Record the open pull or merge requests on the branch (`record-requests`).
+    RecordRequests,
+    /// Create the hold branch at the old tip (`hold-branch`).
+    HoldBranch,
+    /// Retarget the recorded requests to the hold branch (`hold-requests`).
+    HoldRequests,
+    /// Retarget them back to the branch (`return-requests`).
+    ReturnRequests,
+    /// Delete the hold branch (`drop-hold`).
+    DropHold,
+    /// Comment on and close the recorded requests (`close-requests`).
+    CloseRequests,
+    /// Reopen the requests the operation closed (`reopen-requests`).
+    ReopenRequests,
     /// Merge the n-th follow-up (from 1) onto the tip so far (`followup-N-tree`).
     FollowupTree(usize),
     /// Write the n-th follow-up's commit (`followup-N-commit`).
@@ -46,7 +60,7 @@ pub enum StepKind {
 
 impl StepKind {
     /// The kinds named by a fixed word, with it.
-    const WORDS: [(StepKind, &'static str); 12] = [
+    const WORDS: [(StepKind, &'static str); 19] = [
         (StepKind::Fetch, "fetch"),
         (StepKind::Tag, "tag"),
         (StepKind::PushTag, "push-tag"),
@@ -59,6 +73,13 @@ impl StepKind {
         (StepKind::AbandonReviews, "abandon-reviews"),
         (StepKind::RestoreReviews, "restore-reviews"),
         (StepKind::Verify, "verify"),
+        (StepKind::RecordRequests, "record-requests"),
+        (StepKind::HoldBranch, "hold-branch"),
+        (StepKind::HoldRequests, "hold-requests"),
+        (StepKind::ReturnRequests, "return-requests"),
+        (StepKind::DropHold, "drop-hold"),
+        (StepKind::CloseRequests, "close-requests"),
+        (StepKind::ReopenRequests, "reopen-requests"),
     ];
 }
 

@@ -120,7 +120,7 @@ fn a_certificate_from_a_private_ca_is_refused_until_git_is_told_of_the_ca() {
 
     // Nothing configured: the platform's store does not hold the CA. (Trust::find would
     // also read GIT_SSL_CAINFO and SSL_CERT_FILE, which this process may have.)
-    let trust = Trust::configured(opened.git(), &url).expect("nothing configured is no error");
+    let trust = Trust::configured(opened.git(), url.as_str()).expect("nothing configured is no error");
     assert!(trust.is_none(), "{trust:?}");
     let err = listed(&Gerrit::anonymous(&url)).expect_err("an unknown CA");
     eprintln!("{err}");
@@ -134,12 +134,12 @@ fn a_certificate_from_a_private_ca_is_refused_until_git_is_told_of_the_ca() {
     // A per-URL setting for another server changes nothing.
     let ca = s.ca_file.to_str().expect("a UTF-8 path");
     git(&repo, &["config", "http.https://review.example.org.sslCAInfo", ca]);
-    let trust = Trust::configured(opened.git(), &url).expect("reads");
+    let trust = Trust::configured(opened.git(), url.as_str()).expect("reads");
     assert!(trust.is_none(), "{trust:?}");
 
     // git's http.<url>.sslCAInfo for this server: the request goes through.
     git(&repo, &["config", &format!("http.{}.sslCAInfo", s.url), ca]);
-    let trust = Trust::configured(opened.git(), &url).expect("reads").expect("the CA file");
+    let trust = Trust::configured(opened.git(), url.as_str()).expect("reads").expect("the CA file");
     assert!(trust.describe().contains("ca.pem (http.sslCAInfo)"), "{trust:?}");
     let open = listed(&Gerrit::anonymous(&url).trusting(trust)).expect("trusted now");
     assert_eq!(open, vec![(1, ReviewStatus::New)]);
@@ -149,7 +149,7 @@ fn a_certificate_from_a_private_ca_is_refused_until_git_is_told_of_the_ca() {
     // The plain http.sslCAInfo serves every server.
     git(&repo, &["config", "--unset", &format!("http.{}.sslCAInfo", s.url)]);
     git(&repo, &["config", "http.sslCAInfo", ca]);
-    let trust = Trust::configured(opened.git(), &url).expect("reads").expect("the CA file");
+    let trust = Trust::configured(opened.git(), url.as_str()).expect("reads").expect("the CA file");
     assert_eq!(
         listed(&Gerrit::anonymous(&url).trusting(trust)).expect("trusted"),
         vec![(1, ReviewStatus::New)]
@@ -159,7 +159,7 @@ fn a_certificate_from_a_private_ca_is_refused_until_git_is_told_of_the_ca() {
     std::fs::write(tmp.path().join("empty.pem"), "").expect("written");
     let empty = tmp.path().join("empty.pem");
     git(&repo, &["config", "http.sslCAInfo", empty.to_str().expect("UTF-8")]);
-    let err = Trust::configured(opened.git(), &url).expect_err("no certificate in it");
+    let err = Trust::configured(opened.git(), url.as_str()).expect_err("no certificate in it");
     assert!(err.to_string().contains("empty.pem"), "{err}");
 }
 

@@ -55,6 +55,9 @@ fn plans_of_the_old_format_read_and_write_back_byte_for_byte() {
                 Action::Review(review) => {
                     format!("{:?}", review.call).split(' ').next().unwrap_or_default().to_string()
                 }
+                Action::Forge(forge) => {
+                    format!("{:?}", forge.call).split(' ').next().unwrap_or_default().to_string()
+                }
                 Action::Check => "check".to_string(),
             });
         }

@@ -3,11 +3,13 @@
 //! first.
 
 mod followup;
+mod forge_steps;
 mod review_steps;
 mod strategy_steps;
 
 use followup::followups;
 pub use followup::{Tried, check_followups, write_gitreview_followup};
+pub use forge_steps::{ForgeTarget, hold_branch, reopen_step};
 pub use review_steps::{ReviewTarget, gitreview_on};
 use review_steps::{abandon_step, tag_through_rest};
 use strategy_steps::{
@@ -120,6 +122,8 @@ pub struct ReplaceRequest {
     pub followups: Vec<String>,
     /// The review server whose open reviews on the branch are abandoned first.
     pub review: Option<ReviewTarget>,
+    /// The forge whose open requests on the branch are kept through the replacement.
+    pub forge: Option<ForgeTarget>,
     /// Where the `backport` strategy (and megapatch or merge `for_review`) pushes for review
     /// (default `refs/for/<branch>`, Gerrit's).
     pub review_ref: Option<String>,
@@ -500,12 +504,16 @@ pub fn plan_eol(
     branch: &str,
     tag: Option<&str>,
     review: Option<&ReviewTarget>,
+    forge: Option<&ForgeTarget>,
 ) -> Result<Plan, ReplaceError> {
     let old = old_tip(repo, remote, branch, tag, "eol")?;
     let why = format!("End of life of {branch}: its last commit.");
     let mut steps = tag_steps(remote, branch, &old, &why);
     if let Some(target) = review {
         steps.push(abandon_step(target, branch, &format!("{branch} reached its end of life")));
+    }
+    if let Some(target) = forge {
+        steps.extend(forge_steps::close_steps(target, branch, &old.tag));
     }
     let reference = format!("refs/heads/{branch}");
     let mut delete = leased_delete(remote, branch, old.commit, "");

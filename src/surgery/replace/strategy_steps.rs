@@ -119,12 +119,18 @@ pub(super) fn recreate_steps(
         None,
         Some(source),
     );
+    if let Some(target) = &request.forge {
+        steps.extend(super::forge_steps::hold_steps(target, remote, branch, old));
+    }
     match request.review.as_ref().filter(|t| t.rest_branches) {
         Some(target) => {
             steps.push(through_rest(delete, target, branch, None));
             steps.push(through_rest(create, target, branch, Some(source)));
         }
         None => steps.extend([delete, create]),
+    }
+    if let Some(target) = &request.forge {
+        steps.extend(super::forge_steps::return_steps(target, remote, branch, old.commit));
     }
     source
 }
@@ -144,6 +150,9 @@ pub(super) fn reset_steps(
             &format!("{branch} is reset to {}", request.source_label()),
         ));
     }
+    if let Some(target) = &request.forge {
+        steps.extend(super::forge_steps::hold_steps(target, remote, branch, old));
+    }
     steps.push(leased_push(
         StepKind::Reset,
         format!(
@@ -156,6 +165,9 @@ pub(super) fn reset_steps(
         Some(old.commit),
         Some(source),
     ));
+    if let Some(target) = &request.forge {
+        steps.extend(super::forge_steps::return_steps(target, remote, branch, old.commit));
+    }
     source
 }
 

@@ -1,0 +1,276 @@
+//! The forge steps of a plan carried out: the open requests on a branch recorded, moved to
+//! a hold branch and back, closed and reopened, each request's change written to the
+//! request log as the forge confirms it, so a kill, a failure halfway or an abort loses
+//! none of them.
+//!
+//! Every call is idempotent on resume: a request is read before it is changed, and one
+//! already where the step puts it is left alone; one someone else closed, merged or moved
+//! meanwhile is left alone too, and named.
+
+use crate::git::repo::Repo;
+use crate::review::forge::{ForgeCall, HeldRequest, RequestHost, RequestLog, RequestRecord};
+use crate::review::{OpenRequest, RequestState};
+use crate::surgery::operation::OperationError;
+use crate::surgery::plan::{ForgeStep, Step};
+
+/// How long one forge call may take, retries and rate-limit waits included.
+const TIMEOUT: std::time::Duration = crate::review::DEFAULT_TIMEOUT;
+
+/// Connects to the forge a step talks to, with the token its host may receive (see
+/// [`crate::review::forge::find_token`]). Every forge step, check and abort goes through
+/// here.
+pub(crate) fn connect(
+    repo: &Repo,
+    step: &ForgeStep,
+) -> Result<Box<dyn RequestHost>, OperationError> {
+    Ok(crate::review::forge::connect(
+        repo.git(),
+        &step.host,
+        &step.repository,
+        step.named(),
+        TIMEOUT,
+    )?)
+}
+
+fn io(repo: &Repo) -> impl Fn(std::io::Error) -> OperationError + '_ {
+    move |source| OperationError::Io { path: RequestLog::path(&repo.state_dir()), source }
+}
+
+/// Makes a forge step's call on `host`.
+pub(crate) fn call(
+    repo: &Repo,
+    host: &dyn RequestHost,
+    step: &ForgeStep,
+    operation: &str,
+) -> Result<(), OperationError> {
+    let state = repo.state_dir();
+    let (forge, repository, branch) = (&step.host, step.repository.as_str(), step.branch.as_str());
+    match &step.call {
+        ForgeCall::Record => {
+            // Collected whole before anything changes; a resumed step adds what is new.
+            let open = host.open_requests(branch)?;
+            let mut log = RequestLog::load(&state).map_err(io(repo))?;
+            match log.find_mut(forge, repository, branch, operation) {
+                Some(record) => {
+                    for request in open {
+                        if !record.requests.iter().any(|h| h.request.number == request.number) {
+                            record.requests.push(held(request));
+                        }
+                    }
+                }
+                None if open.is_empty() => return Ok(()),
+                None => log.records.push(RequestRecord {
+                    host: forge.clone(),
+                    repository: repository.to_string(),
+                    branch: branch.to_string(),
+                    by: operation.to_string(),
+                    at: crate::review::now(),
+                    requests: open.into_iter().map(held).collect(),
+                    found_in: step.found_in.clone(),
+                }),
+            }
+            log.save(&state).map_err(io(repo))?;
+        }
+        ForgeCall::Retarget { from, to } => {
+            let numbers = recorded(repo, step, operation)?;
+            for number in numbers {
+                let now = host.request(number)?;
+                if now.state == RequestState::Open && now.base == *from {
+                    host.retarget(number, to)?;
+                }
+            }
+            // Back on the branch: the record has done its work.
+            if *to == step.branch {
+                drop_record(repo, step, operation)?;
+            }
+        }
+        ForgeCall::Close { comment } => {
+            for number in recorded(repo, step, operation)? {
+                let now = host.request(number)?;
+                if now.state != RequestState::Open {
+                    continue;
+                }
+                let mut log = RequestLog::load(&state).map_err(io(repo))?;
+                let commented = log
+                    .find(forge, repository, branch, operation)
+                    .and_then(|r| r.requests.iter().find(|h| h.request.number == number))
+                    .is_some_and(|h| h.commented);
+                if !commented {
+                    host.comment(number, comment)?;
+                    mark(&mut log, step, operation, number, |h| h.commented = true);
+                    log.save(&state).map_err(io(repo))?;
+                }
+                host.close(number)?;
+                mark(&mut log, step, operation, number, |h| h.closed = true);
+                log.save(&state).map_err(io(repo))?;
+            }
+        }
+        ForgeCall::Reopen { comment, of } => {
+            let by = of.as_deref().unwrap_or(operation);
+            reopen(repo, host, step, by, comment)?;
+        }
+    }
+    Ok(())
+}
+
+fn held(request: OpenRequest) -> HeldRequest {
+    HeldRequest { request, commented: false, closed: false }
+}
+
+/// Returns the numbers of the requests `operation` recorded on the step's branch.
+fn recorded(repo: &Repo, step: &ForgeStep, operation: &str) -> Result<Vec<u64>, OperationError> {
+    let log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    Ok(log
+        .find(&step.host, &step.repository, &step.branch, operation)
+        .map(|r| r.requests.iter().map(|h| h.request.number).collect())
+        .unwrap_or_default())
+}
+
+fn mark(
+    log: &mut RequestLog,
+    step: &ForgeStep,
+    operation: &str,
+    number: u64,
+    change: impl Fn(&mut HeldRequest),
+) {
+    if let Some(record) = log.find_mut(&step.host, &step.repository, &step.branch, operation) {
+        record.requests.iter_mut().filter(|h| h.request.number == number).for_each(change);
+    }
+}
+
+fn drop_record(repo: &Repo, step: &ForgeStep, operation: &str) -> Result<(), OperationError> {
+    let mut log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    log.records.retain(|r| !r.is(&step.host, &step.repository, &step.branch, operation));
+    log.save(&repo.state_dir()).map_err(io(repo))
+}
+
+/// Reopens the requests `by` closed on the step's branch; each reopened one leaves the
+/// record as the forge confirms it, and the record goes once none is left. A request the
+/// forge will not reopen (its branch is gone, its head was force-pushed since) stays in the
+/// record, named in the error.
+fn reopen(
+    repo: &Repo,
+    host: &dyn RequestHost,
+    step: &ForgeStep,
+    by: &str,
+    comment: &str,
+) -> Result<(), OperationError> {
+    let state = repo.state_dir();
+    let log = RequestLog::load(&state).map_err(io(repo))?;
+    let Some(record) = log.find(&step.host, &step.repository, &step.branch, by) else {
+        return Ok(());
+    };
+    let closed: Vec<u64> =
+        record.requests.iter().filter(|h| h.closed).map(|h| h.request.number).collect();
+    let mut failed = Vec::new();
+    for number in closed {
+        let outcome = host.request(number).and_then(|now| {
+            if now.state == RequestState::Closed {
+                host.reopen(number)?;
+                host.comment(number, comment)?;
+            }
+            Ok(())
+        });
+        match outcome {
+            Ok(()) => {
+                let mut log = RequestLog::load(&state).map_err(io(repo))?;
+                mark(&mut log, step, by, number, |h| h.closed = false);
+                log.save(&state).map_err(io(repo))?;
+            }
+            Err(e) => failed.push(format!("{} ({e})", step.host.kind.number(number))),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(OperationError::NotReopened {
+            requests: failed.join("; "),
+            word: step.host.kind.request_word(),
+            branch: step.branch.clone(),
+        });
+    }
+    drop_record(repo, step, by)
+}
+
+/// Puts back what the forge steps of an aborted operation did to requests: those moved to
+/// the hold branch target the branch again, those it closed are reopened. Returns what was
+/// put back and what could not be, in words with the command that finishes it.
+pub(crate) fn put_back(
+    repo: &Repo,
+    steps: &[&Step],
+    operation: &str,
+    restored: &mut Vec<String>,
+) -> Vec<String> {
+    let mut unfinished = Vec::new();
+    for step in steps.iter().filter_map(|s| s.forge()) {
+        let outcome = match &step.call {
+            ForgeCall::Retarget { from, to } if *from == step.branch => {
+                let back = ForgeStep {
+                    call: ForgeCall::Retarget { from: to.clone(), to: from.clone() },
+                    ..step.clone()
+                };
+                connect(repo, &back).and_then(|host| call(repo, host.as_ref(), &back, operation))
+            }
+            ForgeCall::Close { .. } => {
+                let back = ForgeStep {
+                    call: ForgeCall::Reopen {
+                        comment: format!(
+                            "Reopened by git regraft: the operation that closed it was aborted ({operation})."
+                        ),
+                        of: None,
+                    },
+                    ..step.clone()
+                };
+                connect(repo, &back).and_then(|host| call(repo, host.as_ref(), &back, operation))
+            }
+            _ => continue,
+        };
+        let word = step.host.kind.request_word();
+        match outcome {
+            Ok(()) => restored.push(format!(
+                "the {word}s on {} of {} at {} are back where they were",
+                step.branch, step.repository, step.host
+            )),
+            Err(e) => unfinished.push(format!(
+                "the {word}s on {} of {} at {} are not all back ({e}); they stay in {}",
+                step.branch,
+                step.repository,
+                step.host,
+                RequestLog::path(&repo.state_dir()).display()
+            )),
+        }
+    }
+    unfinished
+}
+
+/// The records of requests closed and not reopened yet, on `branch` (any branch: none).
+pub fn closed_records(
+    repo: &Repo,
+    branch: Option<&str>,
+) -> Result<Vec<RequestRecord>, OperationError> {
+    let log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    Ok(log
+        .records
+        .into_iter()
+        .filter(|r| branch.is_none_or(|b| b == r.branch))
+        .filter(|r| r.requests.iter().any(|h| h.closed))
+        .collect())
+}
+
+/// Reopens the requests a record holds as closed (`restore`), through the same step an
+/// operation's reopen runs.
+pub fn reopen_record(
+    repo: &Repo,
+    record: &RequestRecord,
+    comment: &str,
+) -> Result<(), OperationError> {
+    let step = ForgeStep {
+        found_in: record.found_in.clone(),
+        ..ForgeStep::new(
+            record.host.clone(),
+            &record.repository,
+            &record.branch,
+            ForgeCall::Reopen { comment: comment.to_string(), of: Some(record.by.clone()) },
+        )
+    };
+    let host = connect(repo, &step)?;
+    call(repo, host.as_ref(), &step, &record.by)
+}

@@ -1,0 +1,339 @@
+//! The one answer to "which review host, which project, who named it" for a branch: every
+//! command (replace, eol, compare, abandon, restore, playbooks) asks here.
+//!
+//! The order, first found wins:
+//! 1. the command line: `--review-host KIND[:URL]` (or `none`), `--gerrit URL` (or `none`);
+//! 2. git config: `regraft.reviewHost` (same forms), `regraft.gerrit`;
+//! 3. `.gitreview` on the branch (a Gerrit, named by a file: see [`crate::review::Named`]);
+//! 4. the remote's URL: github.com and gitlab.com are their forges.
+//!
+//! `KIND[:URL]` is `github`, `gitlab` (the public servers, or the remote's host when the
+//! remote is on neither), `github:https://ghe.example.com`, `gitlab:https://git.example.org`,
+//! or `gerrit:https://review.example.org`.
+
+use crate::git::repo::{Repo, RepoError};
+use crate::review::forge::{ForgeHost, ForgeKind};
+use crate::review::{GerritUrl, ReviewError};
+use crate::surgery::replace::{ForgeTarget, ReviewTarget};
+
+/// A branch's review host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewHostChoice {
+    Gerrit(ReviewTarget),
+    Forge(ForgeTarget),
+}
+
+impl ReviewHostChoice {
+    /// Returns the Gerrit, when the host is one.
+    pub fn gerrit(&self) -> Option<&ReviewTarget> {
+        match self {
+            ReviewHostChoice::Gerrit(target) => Some(target),
+            ReviewHostChoice::Forge(_) => None,
+        }
+    }
+
+    /// Returns the forge, when the host is one.
+    pub fn forge(&self) -> Option<&ForgeTarget> {
+        match self {
+            ReviewHostChoice::Forge(target) => Some(target),
+            ReviewHostChoice::Gerrit(_) => None,
+        }
+    }
+}
+
+/// What the user gave on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// `--review-host`.
+    pub review_host: Option<String>,
+    /// `--gerrit`.
+    pub gerrit: Option<String>,
+    /// `--project`.
+    pub project: Option<String>,
+}
+
+/// Errors from finding a branch's review host.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    Review(#[from] ReviewError),
+    #[error(
+        "`{given}` ({from}) is not a review host: give github, gitlab, github:URL, gitlab:URL, gerrit:URL or none"
+    )]
+    Unknown { given: String, from: &'static str },
+    #[error(
+        "no repository name for {host}: remote `{remote}` has no URL to read it from; give --project OWNER/NAME"
+    )]
+    NoRepository { host: String, remote: String },
+}
+
+impl crate::ErrorOrigin for HostError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            HostError::Repo(e) => e.is_user_input(),
+            HostError::Git(e) => e.is_user_input(),
+            HostError::Review(e) => e.is_user_input(),
+            HostError::Unknown { .. } | HostError::NoRepository { .. } => true,
+        }
+    }
+}
+
+/// A host named in one of the `KIND[:URL]` forms, before the project is known.
+enum Named {
+    None,
+    Gerrit(GerritUrl),
+    Forge(ForgeKind, Option<ForgeHost>),
+}
+
+fn parse(given: &str, from: &'static str) -> Result<Named, HostError> {
+    let unknown =
+        || HostError::Unknown { given: given.chars().filter(|c| !c.is_control()).collect(), from };
+    let (kind, url) = match given.split_once(':') {
+        // `https://...` alone is not a kind.
+        Some((kind, url)) if !url.starts_with("//") => (kind, Some(url)),
+        Some(_) => return Err(unknown()),
+        None => (given, None),
+    };
+    match (kind.trim().to_ascii_lowercase().as_str(), url) {
+        ("none", None) => Ok(Named::None),
+        ("gerrit", Some(url)) => Ok(Named::Gerrit(GerritUrl::parse(url)?)),
+        ("github", url) | ("gitlab", url) => {
+            let kind = if kind.eq_ignore_ascii_case("github") {
+                ForgeKind::GitHub
+            } else {
+                ForgeKind::GitLab
+            };
+            let host = url.map(|u| ForgeHost::parse(kind, u)).transpose()?;
+            Ok(Named::Forge(kind, host))
+        }
+        _ => Err(unknown()),
+    }
+}
+
+/// Returns the review host of `branch` on `remote`, by the order in the module's doc; none
+/// when nothing names one (or the user said `none`).
+pub fn resolve(
+    repo: &Repo,
+    given: &Given,
+    remote: &str,
+    branch: &str,
+) -> Result<Option<ReviewHostChoice>, HostError> {
+    if given.gerrit.as_deref() == Some("none") {
+        return Ok(None);
+    }
+    let git = repo.git();
+    let named = match (&given.review_host, &given.gerrit) {
+        (Some(host), _) => Some(parse(host, "--review-host")?),
+        (None, Some(gerrit)) => Some(Named::Gerrit(GerritUrl::parse(gerrit)?)),
+        (None, None) => match git.config_get("regraft.reviewHost")? {
+            Some(host) => Some(parse(&host, "git config regraft.reviewHost")?),
+            None => git
+                .config_get("regraft.gerrit")?
+                .map(|g| GerritUrl::parse(&g).map(Named::Gerrit))
+                .transpose()?,
+        },
+    };
+    let remote_url = repo.remote_url(remote)?;
+    match named {
+        Some(Named::None) => Ok(None),
+        Some(Named::Gerrit(gerrit)) => {
+            let project = gerrit_project(repo, given, remote, branch, remote_url.as_deref())?;
+            Ok(Some(ReviewHostChoice::Gerrit(ReviewTarget {
+                gerrit,
+                project,
+                rest_branches: false,
+                found_in: None,
+            })))
+        }
+        Some(Named::Forge(kind, host)) => {
+            let host = match host {
+                Some(host) => host,
+                // The remote's own host when it is not the public one (an enterprise
+                // server the remote points at), else the public server.
+                None => remote_url
+                    .as_deref()
+                    .and_then(crate::review::forge::remote_host)
+                    .filter(|h| {
+                        Some(h.as_str()) != kind.default_web().strip_prefix("https://")
+                            && h.contains('.')
+                    })
+                    .and_then(|h| ForgeHost::parse(kind, &format!("https://{h}")).ok())
+                    .unwrap_or_else(|| ForgeHost::public(kind)),
+            };
+            let repository = forge_repository(given, &host, remote, remote_url.as_deref())?;
+            Ok(Some(ReviewHostChoice::Forge(ForgeTarget { host, repository, found_in: None })))
+        }
+        None => {
+            if let Some(found) = ReviewTarget::from_gitreview(repo, remote, branch)? {
+                let project = given.project.clone().unwrap_or(found.project.clone());
+                return Ok(Some(ReviewHostChoice::Gerrit(ReviewTarget { project, ..found })));
+            }
+            let Some(host) = remote_url.as_deref().and_then(ForgeHost::of_remote) else {
+                return Ok(None);
+            };
+            let repository = forge_repository(given, &host, remote, remote_url.as_deref())?;
+            Ok(Some(ReviewHostChoice::Forge(ForgeTarget {
+                host,
+                repository,
+                found_in: Some(format!("the URL of remote {remote}")),
+            })))
+        }
+    }
+}
+
+/// The Gerrit project by one rule for every command: `--project`, else `.gitreview`'s
+/// project on the branch (as `git review` reads it), else the path of the remote's URL.
+fn gerrit_project(
+    repo: &Repo,
+    given: &Given,
+    remote: &str,
+    branch: &str,
+    remote_url: Option<&str>,
+) -> Result<String, HostError> {
+    if let Some(project) = &given.project {
+        return Ok(project.clone());
+    }
+    let found = crate::surgery::replace::gitreview_on(repo, remote, branch)?;
+    if let Some(project) = found.and_then(|(_, review)| review.project_name()) {
+        return Ok(project);
+    }
+    remote_url.map(crate::review::project_of).ok_or_else(|| HostError::NoRepository {
+        host: "the Gerrit".to_string(),
+        remote: remote.to_string(),
+    })
+}
+
+/// The forge repository: `--project`, else the path of the remote's URL; checked.
+fn forge_repository(
+    given: &Given,
+    host: &ForgeHost,
+    remote: &str,
+    remote_url: Option<&str>,
+) -> Result<String, HostError> {
+    let repository = match (&given.project, remote_url) {
+        (Some(project), _) => project.clone(),
+        (None, Some(url)) => crate::review::project_of(url),
+        (None, None) => {
+            return Err(HostError::NoRepository {
+                host: host.to_string(),
+                remote: remote.to_string(),
+            });
+        }
+    };
+    crate::review::forge::check_repository(host.kind, &repository)?;
+    Ok(repository)
+}
+
+/// A plan step a forge's branch rules will refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub step: String,
+    pub branch: String,
+    /// What the step does that the rule forbids (`deletes`, `force-pushes`).
+    pub what: &'static str,
+    pub rule: String,
+    pub fix: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "step {} {} {}, which {} forbids ({})",
+            self.step, self.what, self.branch, self.rule, self.fix
+        )
+    }
+}
+
+/// What the forge's branch rules say of a plan, read before anything runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RulesRead {
+    /// The steps a rule refuses: the plan must not start.
+    pub refused: Vec<Refused>,
+    /// What could not be read, or may still be refused (notes for the plan).
+    pub notes: Vec<String>,
+}
+
+/// Reads the protection of every branch the plan deletes or moves on `target` (GitHub's
+/// branch protection, GitLab's protected branches) and says which step a rule refuses, and
+/// whether the plan deletes the repository's default branch (never allowed). A rule that
+/// cannot be read (a token without admin rights, a host that does not answer) is a note:
+/// the push is then the judge, and the plan's journal makes a refusal halfway recoverable.
+pub fn read_rules(
+    repo: &Repo,
+    plan: &crate::surgery::plan::Plan,
+    target: &ForgeTarget,
+) -> Result<RulesRead, HostError> {
+    use crate::git::action::{GitAction, Refspec};
+    let host = crate::review::forge::connect(
+        repo.git(),
+        &target.host,
+        &target.repository,
+        crate::review::Named::from_found_in(target.found_in.as_deref()),
+        std::time::Duration::from_secs(15),
+    )?;
+    let mut read = RulesRead::default();
+    let mut deleted_or_forced: Vec<(String, String, &'static str)> = Vec::new();
+    for step in &plan.steps {
+        let Some(GitAction::Push(push)) = step.git() else { continue };
+        let Some(branch) = push.refspec.reference().strip_prefix("refs/heads/") else { continue };
+        let what = match (&push.refspec, &push.lease) {
+            (Refspec::Delete { .. }, _) => "deletes",
+            (Refspec::Update { commit, .. }, Some(lease)) => match lease.expected {
+                Some(old) if !repo.is_ancestor(old, *commit).unwrap_or(false) => "force-pushes",
+                _ => continue,
+            },
+            _ => continue,
+        };
+        deleted_or_forced.push((step.id.to_string(), branch.to_string(), what));
+    }
+    if deleted_or_forced.is_empty() {
+        return Ok(read);
+    }
+    match host.default_branch() {
+        Ok(default) => {
+            for (step, branch, what) in &deleted_or_forced {
+                if *branch == default && *what == "deletes" {
+                    read.refused.push(Refused {
+                        step: step.clone(),
+                        branch: branch.clone(),
+                        what,
+                        rule: format!("{} (it is the repository's default branch)", host.name()),
+                        fix: "regraft never deletes a default branch; make another branch the default first".into(),
+                    });
+                }
+            }
+        }
+        Err(e) => read
+            .notes
+            .push(format!("the default branch of {} could not be read ({e})", host.name())),
+    }
+    for (step, branch, what) in deleted_or_forced {
+        match host.protection(&branch) {
+            Ok(None) => {}
+            Ok(Some(rule)) => {
+                let allowed = match what {
+                    "deletes" => rule.allows_deletion,
+                    _ => rule.allows_force_push,
+                };
+                if !allowed {
+                    read.refused.push(Refused { step, branch, what, rule: rule.rule, fix: rule.fix });
+                } else if rule.push_restricted {
+                    read.notes.push(format!(
+                        "{} lets only some people push to {branch}: step {step} is refused unless you are one of them",
+                        rule.rule
+                    ));
+                }
+            }
+            Err(e) => read.notes.push(format!(
+                "the protection of {branch} on {} could not be read ({e}); a rule that refuses step {step} will stop the plan there, with --abort to undo",
+                host.name()
+            )),
+        }
+    }
+    Ok(read)
+}
