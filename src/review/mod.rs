@@ -12,7 +12,7 @@ mod gitreview;
 mod trust;
 mod url;
 
-pub use gerrit::{Access, Account, DEFAULT_TIMEOUT, Gerrit, HttpCall, Method};
+pub use gerrit::{Access, AccessCheckInfo, Account, DEFAULT_TIMEOUT, Gerrit, HttpCall, Method};
 pub use gitreview::{GitReview, with_defaultbranch};
 pub use trust::Trust;
 pub use url::{Credentials, GerritUrl, Named, PASSWORD_VAR, Secret, USER_VAR};
