@@ -281,3 +281,29 @@ fn a_playbook_is_checked_too() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, BRANCH), Some(w.source), "{out}");
 }
+
+#[test]
+fn a_saved_plan_is_asked_again_before_it_runs() {
+    let s = gerrit::world();
+    let w = world(true);
+    allow_plain_http(&w.clone, &s);
+    let file = w.clone.join("liberty.json");
+    let (code, out) = run(&mut recreate(&w, &s, &["--plan-out", file.to_str().expect("utf-8")]));
+    assert_eq!(code, Some(0), "allowed when it was written: {out}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("JSON");
+    assert!(saved["access"].as_array().is_some_and(|a| a.len() == 4), "{saved}");
+    // The project's owners take the right away after the plan was reviewed.
+    s.state.lock().expect("state").denied.push((BRANCH.into(), "delete".into()));
+    let before = (ls_remote(&w), statuses(&s));
+    let mut run_saved = regraft(&w.clone);
+    run_saved
+        .args(["replace", "--plan", file.to_str().expect("utf-8"), "--execute", "--yes"])
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD);
+    let (code, out) = run(&mut run_saved);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(flat(&out).contains("denies `delete` on refs/heads/stable/liberty"), "{out}");
+    assert_eq!((ls_remote(&w), statuses(&s)), before, "{out}");
+    assert!(!abandon_asked(&s), "{out}");
+}
