@@ -121,6 +121,9 @@ pub enum ErrorKind {
     User,
     /// Git failed, the disk failed, or regraft has a bug. Exit code 1.
     Internal,
+    /// The command ran as asked and found what its caller must act on (a plan a review
+    /// server's rights refuse). Exit code 3 ([`FINDINGS`]).
+    Findings,
 }
 
 /// An error on its way to the user, with an optional hint.
@@ -140,6 +143,11 @@ impl CommandError {
     /// Wraps an error from git, the machine, or a bug.
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         CommandError { kind: ErrorKind::Internal, error: error.into(), hint: None }
+    }
+
+    /// Wraps a finding that refuses what was asked: exit code 3 ([`FINDINGS`]).
+    pub fn findings(error: impl Into<anyhow::Error>) -> Self {
+        CommandError { kind: ErrorKind::Findings, error: error.into(), hint: None }
     }
 
     /// Adds a line telling the user what to do next.
@@ -229,6 +237,7 @@ pub fn main() -> ExitCode {
             match e.kind {
                 ErrorKind::User => ExitCode::from(2),
                 ErrorKind::Internal => ExitCode::from(1),
+                ErrorKind::Findings => ExitCode::from(FINDINGS),
             }
         }
     }

@@ -94,6 +94,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         let all: Vec<_> = parts.iter().filter_map(|p| p.plan()).collect();
         super::write_json(ui, &all)?;
         if !args.execute {
+            refuse_if_denied(&parts)?;
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -121,8 +122,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             ui.human(),
             "\nThis was a dry run: nothing changed. Run again with --execute to do it."
         )?;
+        refuse_if_denied(&parts)?;
         return Ok(ExitCode::SUCCESS);
     }
+    refuse_if_denied(&parts)?;
     super::surgery::confirm(
         &format!("run playbook {} on {} repositories", book.name, parts.len()),
         args.yes,
@@ -136,6 +139,17 @@ fn render_part(ui: &Ui, repo: &Repo, plan: &Plan, execute: bool) -> Result<(), C
     } else {
         let now = regraft::surgery::assess::assess(repo, plan).ok();
         super::surgery::render_now(&mut ui.human(), plan, now.as_deref())?;
+    }
+    Ok(())
+}
+
+/// Refuses the run when a review server's rights refuse a repository's plan (exit 3),
+/// before anything in any repository runs.
+fn refuse_if_denied(parts: &[Part]) -> Result<(), CommandError> {
+    for part in parts {
+        if let Some(plan) = part.plan() {
+            super::surgery::refuse_if_denied(plan)?;
+        }
     }
     Ok(())
 }
@@ -216,6 +230,8 @@ pub(super) fn execute_parts(
     parts: &[Part],
     fitted: Option<usize>,
 ) -> Result<ExitCode, CommandError> {
+    // The guide comes here too: a plan the server's rights refuse never starts.
+    refuse_if_denied(parts)?;
     let run = book.run_id();
     let repositories: Vec<(String, PathBuf)> =
         parts.iter().map(|p| (p.repository.clone(), p.repo.state_dir())).collect();

@@ -64,7 +64,9 @@ pub fn saved(
     path: &std::path::Path,
     c: &SurgeryArgs,
 ) -> Result<ExitCode, CommandError> {
-    let plan = regraft::surgery::saved_plan::read(repo, path)?;
+    let mut plan = regraft::surgery::saved_plan::read(repo, path)?;
+    // The server's answers may have changed since the file was written.
+    regraft::surgery::access::check_again(repo, &mut plan);
     if c.execute {
         regraft::surgery::saved_plan::check_current(repo, &plan, path)?;
     }
@@ -87,6 +89,7 @@ pub fn save(
         path.display(),
         path.display()
     )?;
+    refuse_if_denied(plan)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -110,6 +113,23 @@ pub fn render_now(
     writeln!(out, "plan: {}", visible_line(&plan.operation))?;
     for note in &plan.notes {
         prose(out, width, "note: ", note)?;
+    }
+    // What the review server said of the rights the plan needs (not asked: said in a note).
+    let asked: Vec<_> = plan
+        .access
+        .iter()
+        .filter(|c| !matches!(c.answer, regraft::surgery::access::AccessAnswer::NotAsked { .. }))
+        .collect();
+    if let Some(first) = asked.first() {
+        prose(
+            out,
+            width,
+            "access: ",
+            &format!("{} was asked (Check Access) about each right the plan needs:", first.gerrit),
+        )?;
+        for check in asked {
+            prose(out, width, "  ", &check.describe())?;
+        }
     }
     for (n, step) in plan.steps.iter().enumerate() {
         writeln!(out)?;
@@ -265,15 +285,18 @@ pub fn dry_run_or_execute(
             let mut out = ui.human();
             render_dry_run(&mut out, repo, &plan)?;
             writeln!(out)?;
-            prose(
-                &mut out,
-                Some(super::ui::width()),
-                "",
-                "This was a dry run: nothing changed. Run again with --execute to do it.",
-            )?;
+            let last = if regraft::surgery::access::refusal(&plan).is_some() {
+                "This was a dry run: nothing changed. The server's rights refuse the plan, as follows: --execute would change nothing either."
+            } else {
+                "This was a dry run: nothing changed. Run again with --execute to do it."
+            };
+            prose(&mut out, Some(super::ui::width()), "", last)?;
         }
+        refuse_if_denied(&plan)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // Refused before it is shown for confirmation: nothing is asked of the user in vain.
+    refuse_if_denied(&plan)?;
     render(&mut ui.human(), &plan)?;
     confirm(&plan.operation, c.yes)?;
     let mut report = |step: &operation::Step, status: StepStatus| report_step(ui, step, status);
@@ -284,6 +307,27 @@ pub fn dry_run_or_execute(
         ui.status("next: `git regraft notice > notice.txt`, the announcement for developers");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a plan the review server's rights refuse (exit 3, as other findings), with the
+/// way on: the strategies that need no delete when a delete is denied, else the right to
+/// ask the project's owners for.
+pub fn refuse_if_denied(plan: &Plan) -> Result<(), CommandError> {
+    let Some(denied) = regraft::surgery::access::refusal(plan) else { return Ok(()) };
+    let right = regraft::surgery::access::right_name(&denied.permission);
+    let ask = format!(
+        "ask the owners of {} for the right {right} on {}",
+        denied.project, denied.reference
+    );
+    let hint = match (&denied.replacing, denied.permission.as_str()) {
+        (Some((branch, source)), "delete") => format!(
+            "use a strategy that needs no delete, merge or megapatch (`git regraft replace {} --from {} --strategy merge`); or {ask} and plan again",
+            regraft::git::quote(branch),
+            regraft::git::quote(source)
+        ),
+        _ => format!("{ask}, then plan again"),
+    };
+    Err(CommandError::findings(denied).with_hint(visible_line(&hint).into_owned()))
 }
 
 /// Reports a step's progress on stderr.

@@ -19,6 +19,10 @@
 //!   on the authenticated path): an `AccountInfo` (`_account_id`, and `name`, `email`,
 //!   `username` when the server shows them); the one call that checks credentials and
 //!   changes nothing.
+//! - rest-api-projects.html "Check Access" (`GET /projects/{project}/check.access?account=
+//!   {id}&ref={ref}&perm={perm}`; it needs the View Access global capability): an
+//!   `AccessCheckInfo` ("AccessCheckInfo": `status` 200 allowed, 403 denied, 404 no such
+//!   project; `message` when it is not 200).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -110,6 +114,18 @@ impl HttpCall {
         HttpCall::new(Method::Get, "accounts/self".to_string(), None)
     }
 
+    /// Asks whether `account` has the ref permission `perm` (Gerrit's name: `delete`,
+    /// `create`, `createTag`, `push`, `abandon`...) on `reference` of `project`.
+    pub fn check_access(project: &str, account: u64, reference: &str, perm: &str) -> HttpCall {
+        let path = format!(
+            "projects/{}/check.access?account={account}&ref={}&perm={}",
+            encode(project),
+            encode(reference),
+            encode(perm)
+        );
+        HttpCall::new(Method::Get, path, None)
+    }
+
     /// Creates an annotated tag at `revision`.
     pub fn create_tag(project: &str, tag: &str, revision: ObjectId, message: &str) -> HttpCall {
         let body = serde_json::json!({ "revision": revision.to_hex(), "message": message });
@@ -168,6 +184,17 @@ pub struct Account {
     pub username: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+}
+
+/// An `AccessCheckInfo` (rest-api-projects.html "AccessCheckInfo"): the answer of Check
+/// Access.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AccessCheckInfo {
+    /// 200 allowed, 403 denied, 404 no such project.
+    pub status: u16,
+    /// Why, when `status` is not 200.
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 /// A Gerrit server, through its REST API; anonymous when it has no credentials.
@@ -302,6 +329,24 @@ impl Gerrit {
             .map_err(|e| ReviewError::Parse { url: self.url_of(&call), detail: e.to_string() })
     }
 
+    /// Asks Check Access whether `account` has `perm` on `reference` of `project`
+    /// (authenticated only: the call needs an account with View Access).
+    pub fn check_access(
+        &self,
+        project: &str,
+        account: u64,
+        reference: &str,
+        perm: &str,
+    ) -> Result<AccessCheckInfo, ReviewError> {
+        if !self.authenticated() {
+            return Err(ReviewError::NoCredentials { url: self.base.to_string(), withheld: None });
+        }
+        let call = HttpCall::check_access(project, account, reference, perm);
+        let text = self.expect_ok(&call)?;
+        serde_json::from_str(&text)
+            .map_err(|e| ReviewError::Parse { url: self.url_of(&call), detail: e.to_string() })
+    }
+
     /// Sends a call that must succeed (2xx) and returns the body.
     fn expect_ok(&self, call: &HttpCall) -> Result<String, ReviewError> {
         let (status, text) = self.send(call)?;
@@ -428,6 +473,12 @@ mod tests {
         assert_eq!(encode("openstack/kolla"), "openstack%2Fkolla");
         // Unreserved characters stay; everything else (UTF-8 bytes included) is escaped.
         assert_eq!(encode("a-b_c.d~e f+g:h@ü"), "a-b_c.d~e%20f%2Bg%3Ah%40%C3%BC");
+        // Query values are encoded as path segments are: a ref's slashes and a `&` in a
+        // name cannot split the query.
+        assert_eq!(
+            HttpCall::check_access("openstack/kolla", 1000096, "refs/heads/a&b", "delete").path,
+            "projects/openstack%2Fkolla/check.access?account=1000096&ref=refs%2Fheads%2Fa%26b&perm=delete"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod request;
 mod trust;
 mod url;
 
-pub use gerrit::{Access, Account, Gerrit};
+pub use gerrit::{Access, AccessCheckInfo, Account, Gerrit};
 pub use gitreview::{GitReview, with_defaultbranch};
 pub use http::{DEFAULT_TIMEOUT, HttpCall, Method};
 pub use request::{OpenRequest, RequestState};

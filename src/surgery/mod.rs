@@ -1,6 +1,7 @@
 //! The surgery layer: what changes refs, planned as steps and carried out with a journal
 //! (replace, playbooks, saved plans, the backport run, sync, status, the lock).
 
+pub mod access;
 pub mod apply;
 pub mod assess;
 pub mod forge_run;

@@ -341,6 +341,11 @@ pub struct Plan {
     /// The operation of `git regraft log` this plan undoes (`git regraft undo`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub undoes: Option<u64>,
+    /// What the review server answered, while planning, about each right the plan needs
+    /// (Gerrit's Check Access; see [`crate::surgery::access`]). Absent in plans and
+    /// journals written before it was asked.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub access: Vec<crate::surgery::access::AccessCheck>,
 }
 
 impl Plan {

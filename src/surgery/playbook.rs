@@ -426,6 +426,7 @@ impl Playbook {
         let mut restore = None;
         let mut notice = None;
         let mut notes = Vec::new();
+        let mut access = Vec::new();
         let wrap = |source| PlaybookError::Plan {
             repository: repository.to_string(),
             source: Box::new(source),
@@ -494,6 +495,12 @@ impl Playbook {
                 notice = plan.notice.clone();
             }
             notes.extend(plan.notes.iter().cloned());
+            for mut check in plan.access {
+                for id in &mut check.steps {
+                    id.part = Some(n + 1);
+                }
+                access.push(check);
+            }
             for mut s in plan.steps {
                 s.id.part = Some(n + 1);
                 steps.push(s);
@@ -507,6 +514,7 @@ impl Playbook {
             notice,
             notes,
             undoes: None,
+            access,
         })
     }
 }

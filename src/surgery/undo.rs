@@ -247,5 +247,6 @@ pub fn plan(repo: &Repo, entry: &Entry) -> Result<Undo, UndoError> {
         notice: None,
         notes,
         undoes: Some(entry.id),
+        access: Vec::new(),
     })))
 }

@@ -22,6 +22,14 @@
 //! - rest-api-accounts.html "Get Account": `GET /accounts/self` is the caller's own
 //!   `AccountInfo` (`_account_id`, `name`, `email`, `username`); here only on `/a/` with the
 //!   right credentials, 401 otherwise, as every `/a/` path.
+//! - rest-api-projects.html "Check Access": `GET /projects/{project}/check.access` with
+//!   `account` (must be given), `ref` (must be given with `perm`) and `perm`; it needs the
+//!   View Access global capability, so here only on `/a/`, and a mode where the caller lacks
+//!   it (HTTP 403) and one of a Gerrit without the endpoint (404). The answer is an
+//!   `AccessCheckInfo` ("AccessCheckInfo": `status` 200 allowed, 403 denied, 404 no such
+//!   project; `message` when not 200) in a 200 response. The (ref, permission) pairs a test
+//!   denies hold for the server's own calls too: a denied `abandon` refuses Abandon Change,
+//!   a denied `delete` Delete Branch (HTTP 403, as Gerrit's permission checks answer).
 //! - Transient 503s on request, and misbehaving modes for the client's guards: a server
 //!   that ignores `S`, and one that answers 200 to abandon but leaves the change open.
 
@@ -44,9 +52,9 @@ fn regraft(dir: &std::path::Path) -> Command {
     cmd
 }
 
-const USER: &str = "release-bot";
+pub(crate) const USER: &str = "release-bot";
 /// Holds characters a URL's userinfo must percent-encode, and a word tests look for.
-const PASSWORD: &str = "http-p4ss/w0rd@SECRETPW:x";
+pub(crate) const PASSWORD: &str = "http-p4ss/w0rd@SECRETPW:x";
 /// `PASSWORD` as it is written in a URL's userinfo (RFC 3986).
 const ENCODED: &str = "http-p4ss%2Fw0rd%40SECRETPW%3Ax";
 /// Gerrit may return fewer changes than `n`; this server returns at most three per page.
@@ -61,11 +69,11 @@ struct Change {
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub(crate) struct State {
     changes: BTreeMap<u64, Change>,
     /// Answer this many of the next requests with 503 first.
     fail_next: usize,
-    requests: Vec<String>,
+    pub requests: Vec<String>,
     /// The bare repository holding the branches, as Gerrit keeps them.
     repo: Option<std::path::PathBuf>,
     /// Misbehaving: every query answers its first page and says there are more.
@@ -74,11 +82,29 @@ struct State {
     fake_abandon: bool,
     /// Failing halfway: this many abandons succeed, then every abandon answers 500.
     abandons_before_500: Option<usize>,
+    /// The (ref, permission) pairs the account lacks (Check Access answers 403 for them).
+    pub denied: Vec<(String, String)>,
+    /// Check Access itself answers this HTTP status (403: the caller lacks View Access;
+    /// 404: a Gerrit without the endpoint).
+    pub check_access_status: Option<u16>,
 }
 
-struct Server {
-    url: String,
-    state: Arc<Mutex<State>>,
+/// The account the credentials sign in as.
+const ACCOUNT: u64 = 1000096;
+
+/// The projects the server has (Check Access answers 404 for any other).
+const PROJECTS: [&str; 2] = ["openstack/kolla", "openstack/nova"];
+
+impl State {
+    /// Tells whether the account has `permission` on `reference`.
+    fn allows(&self, reference: &str, permission: &str) -> bool {
+        !self.denied.iter().any(|(r, p)| r == reference && p == permission)
+    }
+}
+
+pub(crate) struct Server {
+    pub url: String,
+    pub state: Arc<Mutex<State>>,
 }
 
 impl Server {
@@ -124,8 +150,12 @@ fn respond(stream: &mut TcpStream, status: u16, body: &str) {
         200 => "OK",
         201 => "Created",
         204 => "No Content",
+        400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
+        422 => "Unprocessable Entity",
         409 => "Conflict",
         500 => "Internal Server Error",
         _ => "Service Unavailable",
@@ -182,12 +212,17 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
     };
     if path == "accounts/self" && method == "GET" {
         let account = serde_json::json!({
-            "_account_id": 1000096,
+            "_account_id": ACCOUNT,
             "name": "Release Bot",
             "email": "release-bot@example.org",
             "username": USER,
         });
         return respond(&mut stream, 200, &format!(")]}}'\n{account}"));
+    }
+    if let Some((project, query)) =
+        path.strip_prefix("projects/").and_then(|r| r.split_once("/check.access"))
+    {
+        return check_access(&mut stream, &st, &method, &decode(project), query);
     }
     if let Some((_, tag)) = path.strip_prefix("projects/").and_then(|r| r.split_once("/tags/")) {
         let Some(repo) = st.repo.clone() else { return respond(&mut stream, 404, "Not found") };
@@ -225,6 +260,9 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         let reference = format!("refs/heads/{branch}");
         let exists = git.output(&["rev-parse", "--verify", "-q", &reference]).is_ok();
         if method == "DELETE" {
+            if !st.allows(&reference, "delete") {
+                return respond(&mut stream, 403, "delete not permitted");
+            }
             if st
                 .changes
                 .values()
@@ -301,6 +339,12 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
                 None => {}
             }
         }
+        let branch = st.changes.get(&number).map(|c| format!("refs/heads/{}", c.branch));
+        if matches!(action, "abandon" | "restore")
+            && branch.is_some_and(|branch| !st.allows(&branch, "abandon"))
+        {
+            return respond(&mut stream, 403, &format!("{action} not permitted"));
+        }
         let Some(change) = st.changes.get_mut(&number) else {
             return respond(&mut stream, 404, "Not found");
         };
@@ -323,6 +367,54 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         return respond(&mut stream, 200, &body);
     }
     respond(&mut stream, 404, "Not found");
+}
+
+/// Answers Check Access (rest-api-projects.html "Check Access", "AccessCheckInfo").
+fn check_access(stream: &mut TcpStream, st: &State, method: &str, project: &str, query: &str) {
+    if let Some(status) = st.check_access_status {
+        let body = match status {
+            403 => "not permitted: view access",
+            _ => "Not found",
+        };
+        return respond(stream, status, body);
+    }
+    // The deprecated POST takes an AccessCheckInput body; regraft never sends one.
+    if method != "GET" {
+        return respond(stream, 405, "Method Not Allowed");
+    }
+    let params: BTreeMap<String, String> = query
+        .strip_prefix('?')
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), decode(v)))
+        .collect();
+    let Some(account) = params.get("account") else {
+        return respond(stream, 400, "input requires 'account'");
+    };
+    if params.contains_key("perm") && !params.contains_key("ref") {
+        return respond(stream, 400, "must set 'ref' when specifying 'perm'");
+    }
+    if account.parse() != Ok(ACCOUNT) {
+        return respond(stream, 422, &format!("cannot find account {account}"));
+    }
+    let info = if !PROJECTS.contains(&project) {
+        serde_json::json!({ "status": 404, "message": format!("project {project} does not exist") })
+    } else {
+        let reference = params.get("ref").cloned().unwrap_or_default();
+        let perm = params.get("perm").cloned().unwrap_or_else(|| "read".to_string());
+        if st.allows(&reference, &perm) {
+            serde_json::json!({ "status": 200 })
+        } else {
+            serde_json::json!({
+                "status": 403,
+                "message": format!(
+                    "user Release Bot <release-bot@example.org> ({ACCOUNT}) lacks permission {perm} for ref {reference} in project {project}"
+                ),
+            })
+        }
+    };
+    respond(stream, 200, &format!(")]}}'\n{info}"));
 }
 
 /// Starts the server; it serves until the test process ends (each test has its own port).
@@ -351,7 +443,7 @@ fn server(changes: &[(u64, &str, &str, &str)]) -> Server {
     Server { url, state }
 }
 
-fn world() -> Server {
+pub(crate) fn world() -> Server {
     let mut changes = Vec::new();
     for n in 1..=7 {
         changes.push((n, "openstack/kolla", "stable/liberty", "NEW"));
@@ -362,7 +454,7 @@ fn world() -> Server {
     server(&changes)
 }
 
-fn statuses(s: &Server) -> BTreeMap<u64, String> {
+pub(crate) fn statuses(s: &Server) -> BTreeMap<u64, String> {
     s.state.lock().expect("state").changes.values().map(|c| (c.number, c.status.clone())).collect()
 }
 
@@ -854,7 +946,7 @@ fn kolla_clone(tmp: &TempDir) -> std::path::PathBuf {
 
 /// Allows credentials to go to the stand-in over plain HTTP in `repo`, as a user must say
 /// for a server without TLS (`regraft.<url>.allowHttp`).
-fn allow_plain_http(repo: &std::path::Path, s: &Server) {
+pub(crate) fn allow_plain_http(repo: &std::path::Path, s: &Server) {
     git(repo, &["config", &format!("regraft.{}.allowHttp", s.url), "true"]);
 }
 
@@ -863,7 +955,7 @@ fn allow_plain_http(repo: &std::path::Path, s: &Server) {
 /// URL (what a server `.gitreview` names gets), with plain HTTP allowed for that URL
 /// (`regraft.<url>.allowHttp`, the stand-in speaks no TLS). Git reads the two settings from
 /// `GIT_CONFIG_COUNT`, so every repository the command opens has them.
-fn authenticated<'c>(cmd: &'c mut Command, s: &Server) -> &'c mut Command {
+pub(crate) fn authenticated<'c>(cmd: &'c mut Command, s: &Server) -> &'c mut Command {
     let helper = format!(
         "!f() {{ test \"$1\" = get || return 0; echo username={USER}; echo 'password={PASSWORD}'; }}; f"
     );
@@ -1077,12 +1169,16 @@ fn a_server_failing_halfway_leaves_the_abandoned_reviews_recorded() {
 
 /// Commits a `.gitreview` naming the stand-in server to the server's stable/liberty (as
 /// every OpenStack branch carries one) and fetches it into the clone; returns the new tip.
-fn with_gitreview(s: &Server, w: &crate::replace::World) -> regraft::ObjectId {
+pub(crate) fn with_gitreview(s: &Server, w: &crate::replace::World) -> regraft::ObjectId {
     with_gitreview_for(s, w, "openstack/kolla")
 }
 
 /// The same, for the project `project`.
-fn with_gitreview_for(s: &Server, w: &crate::replace::World, project: &str) -> regraft::ObjectId {
+pub(crate) fn with_gitreview_for(
+    s: &Server,
+    w: &crate::replace::World,
+    project: &str,
+) -> regraft::ObjectId {
     let (host, port) = s.url.trim_start_matches("http://").split_once(':').expect("host:port");
     gitreview_naming(w, host, port, project)
 }

@@ -120,7 +120,8 @@ fn a_certificate_from_a_private_ca_is_refused_until_git_is_told_of_the_ca() {
 
     // Nothing configured: the platform's store does not hold the CA. (Trust::find would
     // also read GIT_SSL_CAINFO and SSL_CERT_FILE, which this process may have.)
-    let trust = Trust::configured(opened.git(), url.as_str()).expect("nothing configured is no error");
+    let trust =
+        Trust::configured(opened.git(), url.as_str()).expect("nothing configured is no error");
     assert!(trust.is_none(), "{trust:?}");
     let err = listed(&Gerrit::anonymous(&url)).expect_err("an unknown CA");
     eprintln!("{err}");

@@ -1,5 +1,6 @@
 //! Integration tests: real repositories built with the real `git`, and git as the oracle.
 
+mod access;
 mod apply;
 mod backport;
 mod cache_damage;

@@ -306,8 +306,23 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
     ]
 }
 
-/// Builds the plan for replacing the branch; nothing is changed.
+/// Builds the plan for replacing the branch, with what the review server says of the
+/// rights it needs (see [`asked`]); nothing is changed.
 pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
+    let plan = replace_steps(repo, request)?;
+    Ok(asked(repo, plan, request.review.as_ref()))
+}
+
+/// Returns `plan` with the review server's answers about the rights it needs
+/// ([`crate::surgery::access`]): the one place the plans of `replace`, `eol` and playbooks'
+/// branch steps ask, read-only, before anything runs.
+fn asked(repo: &Repo, mut plan: Plan, review: Option<&ReviewTarget>) -> Plan {
+    crate::surgery::access::check(repo, &mut plan, review.map(Into::into));
+    plan
+}
+
+/// Builds the steps of replacing the branch.
+fn replace_steps(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
     let (remote, branch, strategy) =
         (request.remote.as_str(), request.branch.as_str(), request.strategy);
     if strategy == Strategy::Backport {
@@ -378,6 +393,7 @@ pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, Repla
         notes: gitreview_note(repo, request, source)?.into_iter().chain(reused).collect(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
         undoes: None,
+        access: Vec::new(),
     })
 }
 
@@ -427,6 +443,7 @@ fn plan_backport(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceE
         notes,
         restore: None,
         undoes: None,
+        access: Vec::new(),
     })
 }
 
@@ -506,6 +523,19 @@ pub fn plan_eol(
     review: Option<&ReviewTarget>,
     forge: Option<&ForgeTarget>,
 ) -> Result<Plan, ReplaceError> {
+    let plan = eol_steps(repo, remote, branch, tag, review, forge)?;
+    Ok(asked(repo, plan, review))
+}
+
+/// Builds the steps of ending a branch's life.
+fn eol_steps(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    tag: Option<&str>,
+    review: Option<&ReviewTarget>,
+    forge: Option<&ForgeTarget>,
+) -> Result<Plan, ReplaceError> {
     let old = old_tip(repo, remote, branch, tag, "eol")?;
     let why = format!("End of life of {branch}: its last commit.");
     let mut steps = tag_steps(remote, branch, &old, &why);
@@ -536,6 +566,7 @@ pub fn plan_eol(
         notes: Vec::new(),
         restore: Some(Restore { reference, old: old.commit, tag: old.tag }),
         undoes: None,
+        access: Vec::new(),
     })
 }
 
@@ -556,6 +587,7 @@ pub fn plan_tag_tip(
         notice: None,
         notes: Vec::new(),
         undoes: None,
+        access: Vec::new(),
     })
 }
 
@@ -593,6 +625,7 @@ pub fn plan_create_branch(
         notice: None,
         notes: Vec::new(),
         undoes: None,
+        access: Vec::new(),
     })
 }
 
@@ -618,7 +651,7 @@ pub fn plan_delete_branch(
         .into_iter()
         .collect();
     steps.push(step);
-    Ok(Plan {
+    let plan = Plan {
         operation: format!("delete {branch} on {remote}"),
         remote: remote.to_string(),
         steps,
@@ -626,7 +659,9 @@ pub fn plan_delete_branch(
         notice: None,
         notes: Vec::new(),
         undoes: None,
-    })
+        access: Vec::new(),
+    };
+    Ok(asked(repo, plan, review))
 }
 
 /// Builds the plan for restoring the reviews that this operation abandoned on `branch`
@@ -638,7 +673,7 @@ pub fn plan_restore_reviews(
     review: &ReviewTarget,
 ) -> Result<Plan, ReplaceError> {
     check_names(repo, remote, &[branch])?;
-    Ok(Plan {
+    let plan = Plan {
         operation: format!("restore the reviews abandoned on {branch}"),
         remote: remote.to_string(),
         steps: vec![review_steps::restore_step(review, branch)],
@@ -646,5 +681,7 @@ pub fn plan_restore_reviews(
         notice: None,
         notes: Vec::new(),
         undoes: None,
-    })
+        access: Vec::new(),
+    };
+    Ok(asked(repo, plan, Some(review)))
 }
