@@ -2,6 +2,7 @@
 //! (`server`), tests of the stand-in itself (`standin`) and of regraft's client against
 //! it (`client`).
 
+mod client;
 mod server;
 mod standin;
 
