@@ -9,6 +9,7 @@ use crate::ErrorOrigin;
 
 pub mod forge;
 mod gerrit;
+pub mod github;
 mod gitreview;
 pub mod http;
 mod request;
@@ -16,6 +17,7 @@ mod trust;
 mod url;
 
 pub use gerrit::{Access, AccessCheckInfo, Account, Gerrit};
+pub use github::{GitHub, GitHubRepo, GitHubUrl};
 pub use gitreview::{GitReview, with_defaultbranch};
 pub use http::{DEFAULT_TIMEOUT, HttpCall, Method};
 pub use request::{OpenRequest, RequestState};
@@ -86,6 +88,36 @@ pub enum ReviewError {
         "reviews keep being uploaded to {branch} of {project} while they are abandoned ({count} in the last round); stopped"
     )]
     StillUploading { project: String, branch: String, count: usize },
+    #[error(
+        "`{url}` is not a GitHub server URL: {reason} (give https://github.com, or https://HOST of a GitHub Enterprise Server)"
+    )]
+    BadGitHubUrl { url: String, reason: &'static str },
+    #[error("`{repo}` is not a GitHub repository: {reason} (give owner/name)")]
+    BadRepository { repo: String, reason: &'static str },
+    #[error(
+        "{method} {url}: {host} {} (HTTP 401: {message}); {} with GH_TOKEN or GITHUB_TOKEN, or store one for {web} with a git credential helper (`git credential approve`)",
+        if *token_given { "refused the token" } else { "needs a token for this" },
+        if *token_given { "give a valid one" } else { "give one" }
+    )]
+    GitHubAuth {
+        method: Method,
+        url: String,
+        host: String,
+        web: String,
+        message: String,
+        token_given: bool,
+    },
+    #[error(
+        "{method} {url}: HTTP {status}: {message}{}",
+        match (*status, *token_given) {
+            (404, false) => " (GitHub answers 404 for a private repository asked without a token: give one with GH_TOKEN or GITHUB_TOKEN, or a git credential helper)",
+            (403 | 404, true) => " (the token may lack the permission this needs, or the repository is not visible to it)",
+            _ => "",
+        }
+    )]
+    GitHub { method: Method, url: String, status: u16, message: String, token_given: bool },
+    #[error("{url}: {detail}; the listing stopped")]
+    BadPage { url: String, detail: String },
 }
 
 impl ReviewError {
@@ -111,7 +143,12 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::BadForgeUrl { .. }
             | ReviewError::Name { .. }
             | ReviewError::Certificate { .. }
-            | ReviewError::CaFile { .. } => true,
+            | ReviewError::CaFile { .. }
+            | ReviewError::BadGitHubUrl { .. }
+            | ReviewError::BadRepository { .. }
+            | ReviewError::GitHubAuth { .. } => true,
+            // A repository or pull request that is not there is what the user named.
+            ReviewError::GitHub { status, .. } => *status == 404,
             ReviewError::Status { .. }
             | ReviewError::GitConfig { .. }
             | ReviewError::CredentialHelper { .. }
@@ -122,7 +159,8 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::TooMany { .. }
             | ReviewError::Paging { .. }
             | ReviewError::StillOpen { .. }
-            | ReviewError::StillUploading { .. } => false,
+            | ReviewError::StillUploading { .. }
+            | ReviewError::BadPage { .. } => false,
         }
     }
 }

@@ -13,6 +13,7 @@ mod environment;
 mod escapes;
 mod evidence;
 mod gerrit;
+mod github;
 mod guide;
 mod https;
 mod layers;
