@@ -12,6 +12,7 @@ mod environment;
 mod escapes;
 mod evidence;
 mod gerrit;
+mod gitlab;
 mod guide;
 mod https;
 mod layers;
