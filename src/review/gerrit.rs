@@ -21,14 +21,15 @@
 //!   changes nothing.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use super::http::{Http, Request, encode};
 use super::{
-    Credentials, GerritUrl, Outcome, Review, ReviewError, ReviewHost, ReviewStatus, Trust,
+    Credentials, GerritUrl, HttpCall, Method, Outcome, Review, ReviewError, ReviewHost,
+    ReviewStatus, Secret, Trust,
 };
 use crate::oid::ObjectId;
 
@@ -39,35 +40,6 @@ const MAX_CHANGES: usize = 10_000;
 /// How many changes a page asks for.
 const PAGE: usize = 100;
 
-/// The HTTP methods regraft's calls use, written as HTTP writes them (`GET`...), which is
-/// how journals and saved plans hold them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Delete,
-}
-
-impl Method {
-    /// Returns the method as HTTP writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
-impl std::fmt::Display for Method {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Whether a call goes to Gerrit's authenticated `/a/` paths or is anonymous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -75,23 +47,7 @@ pub enum Access {
     Anonymous,
 }
 
-/// One call to Gerrit's REST API, as data: what a plan shows is what the client sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HttpCall {
-    pub method: Method,
-    /// The path after the server's base URL and `/a/` (or `/` when anonymous), encoded
-    /// exactly as it is sent.
-    pub path: String,
-    /// The JSON body, exactly as sent.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub body: Option<String>,
-}
-
 impl HttpCall {
-    fn new(method: Method, path: String, body: Option<serde_json::Value>) -> HttpCall {
-        HttpCall { method, path, body: body.map(|b| b.to_string()) }
-    }
-
     /// Returns the full URL of the call on `base`, authenticated (`/a/`) or anonymous.
     pub fn url(&self, base: &GerritUrl, access: Access) -> String {
         let prefix = match access {
@@ -180,15 +136,6 @@ fn change_id(review: &Review) -> String {
     }
 }
 
-/// What stays as it is in a path segment or query value: RFC 3986's unreserved characters.
-/// Everything else is escaped, `/` included, since project and branch names hold slashes.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-/// Encodes a path segment or query value (`openstack/kolla` is `openstack%2Fkolla`).
-fn encode(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
-}
-
 /// The fields of a `ChangeInfo` regraft reads.
 #[derive(Deserialize)]
 struct ChangeInfo {
@@ -227,11 +174,7 @@ pub struct Account {
 pub struct Gerrit {
     base: GerritUrl,
     credentials: Option<Credentials>,
-    agent: ureq::Agent,
-    timeout: Duration,
-    trust: Trust,
-    /// How many times a transient failure (5xx, connection trouble) is tried again.
-    retries: u32,
+    http: Http,
 }
 
 impl std::fmt::Debug for Gerrit {
@@ -239,13 +182,12 @@ impl std::fmt::Debug for Gerrit {
         f.debug_struct("Gerrit")
             .field("base", &self.base)
             .field("user", &self.credentials.as_ref().map(|c| c.user.as_str()))
-            .field("trust", &self.trust)
+            .field("http", &self.http)
             .finish()
     }
 }
 
-/// How long one request may take, by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub use super::http::DEFAULT_TIMEOUT;
 
 impl Gerrit {
     /// Returns a client for the server at `url` (e.g. `https://review.opendev.org`).
@@ -261,17 +203,15 @@ impl Gerrit {
     /// Returns a client with the given credentials (none: anonymous) and timeout per request,
     /// trusting the platform's certificates (see [`Gerrit::trusting`]).
     pub fn with(url: &GerritUrl, credentials: Option<Credentials>, timeout: Duration) -> Self {
-        let trust = Trust::Platform;
-        let agent = agent(timeout, &trust);
         let base = url.clone().without_credentials();
-        Gerrit { base, credentials, agent, timeout, trust, retries: 3 }
+        let http = Http::new(base.to_string(), timeout, Trust::Platform);
+        Gerrit { base, credentials, http }
     }
 
     /// Returns this client checking the server's certificate against `trust` (what
     /// [`Trust::find`] finds for the repository).
     pub fn trusting(mut self, trust: Trust) -> Self {
-        self.agent = agent(self.timeout, &trust);
-        self.trust = trust;
+        self.http = self.http.trusting(trust);
         self
     }
 
@@ -283,7 +223,7 @@ impl Gerrit {
 
     /// Returns this client set to try a transient failure again `retries` times (default 3).
     pub fn with_retries(mut self, retries: u32) -> Self {
-        self.retries = retries;
+        self.http = self.http.with_retries(retries);
         self
     }
 
@@ -302,122 +242,51 @@ impl Gerrit {
         call.url(&self.base, self.access())
     }
 
-    /// Sends one call; retries transient failures with backoff, never a 4xx; returns the
-    /// status and the body with Gerrit's `)]}'` prefix removed. The client's timeout bounds
-    /// the whole call, retries and their pauses included: a server that stops answering is
-    /// given up on then, with an error that names it and the wait.
+    /// Returns this client telling `observer` of rate-limit waits and retries.
+    pub fn observed(mut self, observer: super::http::Observer) -> Self {
+        self.http = self.http.observed(observer);
+        self
+    }
+
+    /// Sends one call (see [`Http::send`]: transient failures retried, rate limits waited
+    /// out, the whole call bounded by the client's timeout) and returns the status and the
+    /// body with Gerrit's `)]}'` prefix removed; 401 and 403 are
+    /// [`ReviewError::Unauthorized`].
     pub fn send(&self, call: &HttpCall) -> Result<(u16, String), ReviewError> {
         let url = self.url_of(call);
-        let method = call.method;
         let auth = self.credentials.as_ref().map(|c| {
             let token = base64::engine::general_purpose::STANDARD.encode(format!(
                 "{}:{}",
                 c.user,
                 c.password().reveal()
             ));
-            format!("Basic {token}")
+            Secret::new(format!("Basic {token}"))
         });
-        let started = Instant::now();
-        let no_answer = || ReviewError::NoAnswer {
-            method,
-            url: url.clone(),
-            server: self.base.to_string(),
-            seconds: self.timeout.as_secs_f64(),
+        let body = match call.method {
+            Method::Put | Method::Post | Method::Patch => {
+                Some(call.body.as_deref().unwrap_or("{}"))
+            }
+            Method::Get | Method::Delete => None,
         };
-        let mut attempt = 0;
-        loop {
-            let left = self.timeout.saturating_sub(started.elapsed());
-            if left.is_zero() {
-                return Err(no_answer());
-            }
-            let result = match method {
-                Method::Get => {
-                    let request = self.agent.get(&url).config().timeout_global(Some(left)).build();
-                    match &auth {
-                        Some(a) => request.header("Authorization", a).call(),
-                        None => request.call(),
-                    }
-                }
-                Method::Delete => {
-                    let request =
-                        self.agent.delete(&url).config().timeout_global(Some(left)).build();
-                    match &auth {
-                        Some(a) => request.header("Authorization", a).call(),
-                        None => request.call(),
-                    }
-                }
-                Method::Put | Method::Post => {
-                    let request = if method == Method::Put {
-                        self.agent.put(&url)
-                    } else {
-                        self.agent.post(&url)
-                    };
-                    let request = request
-                        .config()
-                        .timeout_global(Some(left))
-                        .build()
-                        .header("Content-Type", "application/json");
-                    let body = call.body.as_deref().unwrap_or("{}");
-                    match &auth {
-                        Some(a) => request.header("Authorization", a).send(body),
-                        None => request.send(body),
-                    }
-                }
-            };
-            let transient = match result.and_then(|mut response| {
-                let status = response.status().as_u16();
-                response.body_mut().read_to_string().map(|text| (status, text))
-            }) {
-                Ok((status, text)) => {
-                    if status < 500 {
-                        let text =
-                            text.strip_prefix(")]}'").unwrap_or(&text).trim_start().to_string();
-                        if status == 401 || status == 403 {
-                            return Err(ReviewError::Unauthorized {
-                                method,
-                                url,
-                                server: self.base.to_string(),
-                                user: self
-                                    .credentials
-                                    .as_ref()
-                                    .map_or("anonymous".to_string(), |c| c.user.clone()),
-                                status,
-                            });
-                        }
-                        return Ok((status, text));
-                    }
-                    ReviewError::Status {
-                        method,
-                        url: url.clone(),
-                        status,
-                        body: text.trim().to_string(),
-                    }
-                }
-                // A certificate that is not trusted stays so: no retry.
-                Err(e) if certificate_problem(&e) => {
-                    return Err(ReviewError::Certificate {
-                        method,
-                        url,
-                        detail: e.to_string(),
-                        trusted: self.trust.describe(),
-                    });
-                }
-                // The time for the whole call is used up.
-                Err(ureq::Error::Timeout(_)) => return Err(no_answer()),
-                Err(e) => {
-                    ReviewError::Transport { method, url: url.clone(), detail: e.to_string() }
-                }
-            };
-            if attempt >= self.retries {
-                return Err(transient);
-            }
-            attempt += 1;
-            let pause = Duration::from_millis(100 << attempt);
-            if started.elapsed() + pause >= self.timeout {
-                return Err(transient);
-            }
-            std::thread::sleep(pause);
+        let response = self.http.send(&Request {
+            method: call.method,
+            url: &url,
+            body,
+            auth: auth.as_ref().map(|a| ("Authorization", a)),
+            headers: &[],
+        })?;
+        let status = response.status;
+        if status == 401 || status == 403 {
+            return Err(ReviewError::Unauthorized {
+                method: call.method,
+                url,
+                server: self.base.to_string(),
+                user: self.credentials.as_ref().map_or("anonymous".to_string(), |c| c.user.clone()),
+                status,
+            });
         }
+        let text = response.body;
+        Ok((status, text.strip_prefix(")]}'").unwrap_or(&text).trim_start().to_string()))
     }
 
     /// Returns the account the credentials sign in as (`GET /a/accounts/self`): the check
@@ -454,28 +323,6 @@ impl Gerrit {
                 body: text,
             }),
         }
-    }
-}
-
-/// Returns an agent that leaves statuses to the caller, with `timeout` per request and
-/// `trust`'s roots.
-fn agent(timeout: Duration, trust: &Trust) -> ureq::Agent {
-    let tls = ureq::tls::TlsConfig::builder().root_certs(trust.root_certs()).build();
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .tls_config(tls)
-        .build()
-        .into()
-}
-
-/// Tells whether the TLS handshake failed on the server's certificate (unknown issuer,
-/// expired, another name), which trying again does not mend.
-fn certificate_problem(error: &ureq::Error) -> bool {
-    match error {
-        ureq::Error::Rustls(rustls) => rustls.to_string().contains("certificate"),
-        ureq::Error::Io(io) => io.to_string().contains("invalid peer certificate"),
-        _ => false,
     }
 }
 
@@ -584,24 +431,11 @@ mod tests {
     }
 
     #[test]
-    fn calls_written_with_the_method_as_a_string_read_and_write_back_the_same() {
+    fn calls_with_a_body_read_and_write_back_the_same() {
         // Journals and saved plans hold the method as HTTP writes it.
-        for (method, text) in [
-            (Method::Get, "GET"),
-            (Method::Post, "POST"),
-            (Method::Put, "PUT"),
-            (Method::Delete, "DELETE"),
-        ] {
-            let old = format!(r#"{{"method":"{text}","path":"changes/x"}}"#);
-            let call: HttpCall = serde_json::from_str(&old).expect("an old call reads");
-            assert_eq!(call.method, method);
-            assert_eq!(serde_json::to_string(&call).expect("writes"), old);
-            assert_eq!(method.to_string(), text);
-        }
         let with_body = r#"{"method":"POST","path":"changes/p~{number}/abandon","body":"{\"message\":\"m\",\"notify\":\"OWNER\"}"}"#;
         let call: HttpCall = serde_json::from_str(with_body).expect("reads");
         assert_eq!(call, HttpCall::abandon_any("p", "m"));
         assert_eq!(serde_json::to_string(&call).expect("writes"), with_body);
-        assert!(serde_json::from_str::<HttpCall>(r#"{"method":"get","path":"x"}"#).is_err());
     }
 }

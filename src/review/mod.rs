@@ -9,11 +9,15 @@ use crate::ErrorOrigin;
 
 mod gerrit;
 mod gitreview;
+pub mod http;
+mod request;
 mod trust;
 mod url;
 
-pub use gerrit::{Access, Account, DEFAULT_TIMEOUT, Gerrit, HttpCall, Method};
+pub use gerrit::{Access, Account, Gerrit};
 pub use gitreview::{GitReview, with_defaultbranch};
+pub use http::{DEFAULT_TIMEOUT, HttpCall, Method};
+pub use request::{OpenRequest, RequestState};
 pub use trust::Trust;
 pub use url::{Credentials, GerritUrl, Named, PASSWORD_VAR, Secret, USER_VAR};
 
@@ -34,6 +38,12 @@ pub enum ReviewError {
     BadUrl { url: String, reason: &'static str },
     #[error("{method} {url}: the server refused the credentials of `{user}` (HTTP {status})")]
     Unauthorized { method: Method, url: String, server: String, user: String, status: u16 },
+    #[error(
+        "{method} {url}: {server} limits how fast it may be asked, and {}; nothing more was asked of it. Try again later{}",
+        match seconds { Some(s) => format!("asks to wait {s} s, more than the {left} s left of the call"), None => "does not say for how long".to_string() },
+        if *left > 0 { " (or give more time with --timeout where the command has it)" } else { "" }
+    )]
+    RateLimited { method: Method, url: String, server: String, seconds: Option<u64>, left: u64 },
     #[error("{method} {url}: HTTP {status}: {body}")]
     Status { method: Method, url: String, status: u16, body: String },
     #[error("{method} {url}: {detail}")]
@@ -99,6 +109,7 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::CredentialHelper { .. }
             | ReviewError::Transport { .. }
             | ReviewError::NoAnswer { .. }
+            | ReviewError::RateLimited { .. }
             | ReviewError::Parse { .. }
             | ReviewError::TooMany { .. }
             | ReviewError::Paging { .. }

@@ -11,6 +11,11 @@ use crate::git::credential::Filled;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret (a password, a token, a whole `Authorization` value).
+    pub fn new(secret: String) -> Secret {
+        Secret(secret)
+    }
+
     /// Returns the secret itself, for the one place that sends it.
     pub(crate) fn reveal(&self) -> &str {
         &self.0
