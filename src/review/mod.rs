@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ErrorOrigin;
 
 mod gerrit;
+pub mod gitlab;
 mod gitreview;
 pub mod http;
 mod request;
@@ -15,6 +16,7 @@ mod trust;
 mod url;
 
 pub use gerrit::{Access, Account, Gerrit};
+pub use gitlab::{GitLab, GitLabUrl};
 pub use gitreview::{GitReview, with_defaultbranch};
 pub use http::{DEFAULT_TIMEOUT, HttpCall, Method};
 pub use request::{OpenRequest, RequestState};
@@ -80,6 +82,23 @@ pub enum ReviewError {
         "reviews keep being uploaded to {branch} of {project} while they are abandoned ({count} in the last round); stopped"
     )]
     StillUploading { project: String, branch: String, count: usize },
+    /// A project path, branch or host URL that is not sent (checked before any request).
+    #[error("`{name}` is not a valid {what}: {reason}; nothing was sent")]
+    BadName { what: &'static str, name: String, reason: String },
+    /// 401, 403, or a project hidden from a request without a token: what the host said,
+    /// and how to give a token that it takes.
+    #[error("{method} {url}: {server} refused the request (HTTP {status}: {message}); {remedy}")]
+    Refused {
+        method: Method,
+        url: String,
+        server: String,
+        status: u16,
+        message: String,
+        remedy: String,
+    },
+    /// A listing whose pages do not end or do not advance.
+    #[error("{url}: {detail}; the listing stopped, so nothing is planned on a partial list")]
+    Pages { url: String, detail: String },
 }
 
 impl ReviewError {
@@ -103,7 +122,9 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::Unauthorized { .. }
             | ReviewError::BadUrl { .. }
             | ReviewError::Certificate { .. }
-            | ReviewError::CaFile { .. } => true,
+            | ReviewError::CaFile { .. }
+            | ReviewError::BadName { .. }
+            | ReviewError::Refused { .. } => true,
             ReviewError::Status { .. }
             | ReviewError::GitConfig { .. }
             | ReviewError::CredentialHelper { .. }
@@ -114,7 +135,8 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::TooMany { .. }
             | ReviewError::Paging { .. }
             | ReviewError::StillOpen { .. }
-            | ReviewError::StillUploading { .. } => false,
+            | ReviewError::StillUploading { .. }
+            | ReviewError::Pages { .. } => false,
         }
     }
 }

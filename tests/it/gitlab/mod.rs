@@ -1,6 +1,8 @@
 //! GitLab as a review host: a stand-in written from GitLab's REST documentation
-//! (`server`), tested with raw requests (`standin`).
+//! (`server`), tested with raw requests (`standin`), and regraft's client against it
+//! (`client`).
 
+mod client;
 mod server;
 mod standin;
 

@@ -199,6 +199,8 @@ struct State {
     rules: Vec<Rule>,
     faults: VecDeque<Fault>,
     silent: bool,
+    /// Misbehaving: every page is the first one, while the headers say there are more.
+    ignore_page: bool,
     log: Vec<Logged>,
     /// Lines of the events file already applied.
     events_seen: usize,
@@ -235,6 +237,7 @@ impl Server {
             rules: Vec::new(),
             faults: VecDeque::new(),
             silent: false,
+            ignore_page: false,
             log: Vec::new(),
             events_seen: 0,
             tick: 0,
@@ -319,6 +322,12 @@ impl Server {
     /// for a while, then closes without a word).
     pub fn stop_answering(&self) {
         self.lock().silent = true;
+    }
+
+    /// Misbehaves: answers the first page whatever `page` asks, with the headers of the
+    /// page asked for.
+    pub fn ignore_page(&self) {
+        self.lock().ignore_page = true;
     }
 
     /// Returns every request received so far.
@@ -1038,7 +1047,8 @@ fn paginate(
     };
     let total = items.len();
     let pages = total.div_ceil(per_page).max(1);
-    let shown: Vec<Value> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let first = if st.ignore_page { 0 } else { (page - 1) * per_page };
+    let shown: Vec<Value> = items.into_iter().skip(first).take(per_page).collect();
     let mut answer = Answer::json(200, Value::Array(shown));
     let link = |p: usize| {
         let mut query: Vec<(String, String)> =
