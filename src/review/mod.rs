@@ -10,6 +10,7 @@ use crate::ErrorOrigin;
 pub mod forge;
 mod gerrit;
 pub mod github;
+pub mod gitlab;
 mod gitreview;
 pub mod http;
 mod request;
@@ -18,6 +19,7 @@ mod url;
 
 pub use gerrit::{Access, AccessCheckInfo, Account, Gerrit};
 pub use github::{GitHub, GitHubRepo, GitHubUrl};
+pub use gitlab::{GitLab, GitLabUrl};
 pub use gitreview::{GitReview, with_defaultbranch};
 pub use http::{DEFAULT_TIMEOUT, HttpCall, Method};
 pub use request::{OpenRequest, RequestState};
@@ -118,6 +120,23 @@ pub enum ReviewError {
     GitHub { method: Method, url: String, status: u16, message: String, token_given: bool },
     #[error("{url}: {detail}; the listing stopped")]
     BadPage { url: String, detail: String },
+    /// A project path, branch or host URL that is not sent (checked before any request).
+    #[error("`{name}` is not a valid {what}: {reason}; nothing was sent")]
+    BadName { what: &'static str, name: String, reason: String },
+    /// 401, 403, or a project hidden from a request without a token: what the host said,
+    /// and how to give a token that it takes.
+    #[error("{method} {url}: {server} refused the request (HTTP {status}: {message}); {remedy}")]
+    Refused {
+        method: Method,
+        url: String,
+        server: String,
+        status: u16,
+        message: String,
+        remedy: String,
+    },
+    /// A listing whose pages do not end or do not advance.
+    #[error("{url}: {detail}; the listing stopped, so nothing is planned on a partial list")]
+    Pages { url: String, detail: String },
 }
 
 impl ReviewError {
@@ -146,7 +165,9 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::CaFile { .. }
             | ReviewError::BadGitHubUrl { .. }
             | ReviewError::BadRepository { .. }
-            | ReviewError::GitHubAuth { .. } => true,
+            | ReviewError::GitHubAuth { .. }
+            | ReviewError::BadName { .. }
+            | ReviewError::Refused { .. } => true,
             // A repository or pull request that is not there is what the user named.
             ReviewError::GitHub { status, .. } => *status == 404,
             ReviewError::Status { .. }
@@ -160,7 +181,8 @@ impl ErrorOrigin for ReviewError {
             | ReviewError::Paging { .. }
             | ReviewError::StillOpen { .. }
             | ReviewError::StillUploading { .. }
-            | ReviewError::BadPage { .. } => false,
+            | ReviewError::BadPage { .. }
+            | ReviewError::Pages { .. } => false,
         }
     }
 }

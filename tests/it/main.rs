@@ -14,6 +14,7 @@ mod escapes;
 mod evidence;
 mod gerrit;
 mod github;
+mod gitlab;
 mod guide;
 mod https;
 mod layers;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use regraft::review::github::calls;
 use regraft::review::http::Note;
-use regraft::review::{GitHub, GitHubRepo, GitHubUrl, RequestState, ReviewError, Token};
+use regraft::review::github::Token;
+use regraft::review::{GitHub, GitHubRepo, GitHubUrl, RequestState, ReviewError};
 
 use super::{Limit, REPO, Rules, TOKEN, World, world};
 
