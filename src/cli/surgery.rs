@@ -505,10 +505,10 @@ pub fn check_forge_rules(
 ) -> Result<(), CommandError> {
     let Some(target) = forge else { return Ok(()) };
     ui.status(&visible_line(&format!(
-        "asking {} for the rules of the branches the plan deletes or forces ({} {})",
+        "asking {} for the rules of the branches the plan deletes or forces ({}{})",
         target.host,
         target.repository,
-        target.found_in.as_ref().map(|f| format!("as {f} says")).unwrap_or_default()
+        target.found_in.as_ref().map(|f| format!(", as {f} says")).unwrap_or_default()
     )));
     let read = regraft::surgery::review_host::read_rules(repo, plan, target)?;
     plan.notes.extend(read.notes);

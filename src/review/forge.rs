@@ -128,11 +128,13 @@ impl ForgeHost {
     /// `http(s)://HOSTNAME/api/v3`), `https://HOST/api/v4/` for any GitLab ("REST API",
     /// `/api/v4`).
     pub fn api(&self) -> String {
-        match self.kind {
-            ForgeKind::GitHub if self.is_public() => "https://api.github.com/".to_string(),
-            ForgeKind::GitHub => format!("{}/api/v3/", self.web),
-            ForgeKind::GitLab => format!("{}/api/v4/", self.web),
-        }
+        let client = match self.kind {
+            ForgeKind::GitHub => super::GitHubUrl::parse(&self.web).map(|u| u.api().to_string()),
+            ForgeKind::GitLab => super::GitLabUrl::parse(&self.web).map(|u| u.api()),
+        };
+        // The web URL was checked when it was parsed, so the clients take it too.
+        let api = client.unwrap_or_else(|_| self.web.clone());
+        format!("{}/", api.trim_end_matches('/'))
     }
 
     /// Returns the forge a remote URL points at when it is a public one (github.com,
@@ -328,12 +330,112 @@ pub fn connect(
     check_repository(host.kind, repository)?;
     let token = find_token(git, host, named)?;
     let trust = super::Trust::find_for(git, host.web())?;
-    let _ = (token, trust, timeout);
-    Err(ReviewError::Transport {
-        method: super::Method::Get,
-        url: host.api(),
-        detail: "not yet".into(),
+    let secret = |t: Token| t.secret().reveal().to_string();
+    Ok(match host.kind {
+        ForgeKind::GitHub => {
+            let url = super::GitHubUrl::parse(host.web())?;
+            let repo = super::GitHubRepo::parse(repository)?;
+            let token = token.map(|t| super::github::Token::new(secret(t)));
+            Box::new(super::GitHub::new(url, repo, token, timeout)?.trusting(trust))
+        }
+        ForgeKind::GitLab => {
+            let url = super::GitLabUrl::parse(host.web())?;
+            let project = super::gitlab::Project::parse(repository)?;
+            let token = token.map(|t| super::gitlab::Token::new(secret(t)));
+            Box::new(super::GitLab::new(&url, project, token).with_timeout(timeout).trusting(trust))
+        }
     })
+}
+
+/// The number that stands for `{number}` while a shown call is built.
+const ANY: u64 = u64::MAX;
+
+fn any_number(call: super::HttpCall) -> super::HttpCall {
+    super::HttpCall { path: call.path.replace(&ANY.to_string(), "{number}"), ..call }
+}
+
+impl RequestHost for super::GitHub {
+    fn name(&self) -> String {
+        format!("{} {}", self.url(), self.repo())
+    }
+    fn kind(&self) -> ForgeKind {
+        ForgeKind::GitHub
+    }
+    fn open_requests(&self, base: &str) -> Result<Vec<OpenRequest>, ReviewError> {
+        super::GitHub::open_requests(self, base)
+    }
+    fn request(&self, number: u64) -> Result<OpenRequest, ReviewError> {
+        super::GitHub::request(self, number)
+    }
+    fn retarget(&self, number: u64, base: &str) -> Result<(), ReviewError> {
+        super::GitHub::retarget(self, number, base).map(drop)
+    }
+    fn close(&self, number: u64) -> Result<(), ReviewError> {
+        super::GitHub::close(self, number).map(drop)
+    }
+    fn reopen(&self, number: u64) -> Result<(), ReviewError> {
+        super::GitHub::reopen(self, number).map(drop)
+    }
+    fn comment(&self, number: u64, body: &str) -> Result<(), ReviewError> {
+        super::GitHub::comment(self, number, body)
+    }
+    fn create_request(
+        &self,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<OpenRequest, ReviewError> {
+        super::GitHub::create_request(self, head, base, title, body)
+    }
+    fn protection(&self, branch: &str) -> Result<Option<Protection>, ReviewError> {
+        super::GitHub::protection(self, branch)
+    }
+    fn default_branch(&self) -> Result<String, ReviewError> {
+        super::GitHub::default_branch(self)
+    }
+}
+
+impl RequestHost for super::GitLab {
+    fn name(&self) -> String {
+        self.project().as_str().to_string()
+    }
+    fn kind(&self) -> ForgeKind {
+        ForgeKind::GitLab
+    }
+    fn open_requests(&self, base: &str) -> Result<Vec<OpenRequest>, ReviewError> {
+        super::GitLab::open_requests(self, base)
+    }
+    fn request(&self, number: u64) -> Result<OpenRequest, ReviewError> {
+        super::GitLab::request(self, number)
+    }
+    fn retarget(&self, number: u64, base: &str) -> Result<(), ReviewError> {
+        super::GitLab::retarget(self, number, base).map(drop)
+    }
+    fn close(&self, number: u64) -> Result<(), ReviewError> {
+        super::GitLab::close(self, number).map(drop)
+    }
+    fn reopen(&self, number: u64) -> Result<(), ReviewError> {
+        super::GitLab::reopen(self, number).map(drop)
+    }
+    fn comment(&self, number: u64, body: &str) -> Result<(), ReviewError> {
+        super::GitLab::comment(self, number, body)
+    }
+    fn create_request(
+        &self,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<OpenRequest, ReviewError> {
+        super::GitLab::create_request(self, head, base, title, body)
+    }
+    fn protection(&self, branch: &str) -> Result<Option<Protection>, ReviewError> {
+        super::GitLab::protection(self, branch)
+    }
+    fn default_branch(&self) -> Result<String, ReviewError> {
+        super::GitLab::default_branch(self)
+    }
 }
 
 /// What a branch's protection allows, read before a plan starts.
@@ -411,8 +513,53 @@ pub fn shown_calls(
     branch: &str,
     call: &ForgeCall,
 ) -> Vec<super::HttpCall> {
-    let _ = (host, repository, branch, call);
-    Vec::new()
+    let any = |call: super::HttpCall| any_number(call);
+    match host.kind {
+        ForgeKind::GitHub => {
+            use super::github::calls;
+            let Ok(repo) = super::GitHubRepo::parse(repository) else { return Vec::new() };
+            match call {
+                ForgeCall::Record => vec![calls::list_open(&repo, branch, 1)],
+                ForgeCall::Retarget { to, .. } => {
+                    vec![any(calls::get(&repo, ANY)), any(calls::retarget(&repo, ANY, to))]
+                }
+                ForgeCall::Close { comment } => vec![
+                    any(calls::get(&repo, ANY)),
+                    any(calls::comment(&repo, ANY, comment)),
+                    any(calls::close(&repo, ANY)),
+                ],
+                ForgeCall::Reopen { comment, .. } => vec![
+                    any(calls::get(&repo, ANY)),
+                    any(calls::reopen(&repo, ANY)),
+                    any(calls::comment(&repo, ANY, comment)),
+                ],
+            }
+        }
+        ForgeKind::GitLab => {
+            use super::gitlab::calls;
+            let Ok(project) = super::gitlab::Project::parse(repository) else {
+                return Vec::new();
+            };
+            let calls: Vec<Option<super::HttpCall>> = match call {
+                ForgeCall::Record => vec![calls::list_open(&project, branch, 1).ok()],
+                ForgeCall::Retarget { to, .. } => vec![
+                    Some(calls::request(&project, ANY)),
+                    calls::retarget(&project, ANY, to).ok(),
+                ],
+                ForgeCall::Close { comment } => vec![
+                    Some(calls::request(&project, ANY)),
+                    Some(calls::comment(&project, ANY, comment)),
+                    Some(calls::close(&project, ANY)),
+                ],
+                ForgeCall::Reopen { comment, .. } => vec![
+                    Some(calls::request(&project, ANY)),
+                    Some(calls::reopen(&project, ANY)),
+                    Some(calls::comment(&project, ANY, comment)),
+                ],
+            };
+            calls.into_iter().flatten().map(any).collect()
+        }
+    }
 }
 
 /// One request an operation holds: as it was listed, and what the operation did to it.

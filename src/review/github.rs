@@ -19,19 +19,7 @@ pub use names::{GitHubRepo, GitHubUrl, Token};
 /// The most pages one listing reads (100 pull requests each) before it stops.
 pub const MAX_PAGES: usize = 100;
 
-/// What a branch's protection allows, read before a plan pushes or deletes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Protection {
-    pub branch: String,
-    pub allows_force_push: bool,
-    pub allows_deletion: bool,
-    /// Only some people or apps may push.
-    pub push_restricted: bool,
-    /// How to name the rule to the user.
-    pub rule: String,
-    /// What to change so that the plan may go on.
-    pub fix: String,
-}
+pub use super::forge::Protection;
 
 /// A client of one repository on one GitHub server.
 pub struct GitHub {

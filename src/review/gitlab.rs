@@ -31,21 +31,7 @@ pub use project::{GitLabUrl, Project, Token};
 /// The most merge requests one listing collects before it stops as a runaway.
 const MAX_REQUESTS: usize = 10_000;
 
-/// A protection that would refuse a push to a branch, as the plan names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Protection {
-    pub branch: String,
-    /// A push that is not a fast-forward is accepted.
-    pub allows_force_push: bool,
-    /// A push that deletes the branch is accepted (never, on GitLab).
-    pub allows_deletion: bool,
-    /// Only some roles may push (GitLab: no matching rule lets developers push).
-    pub push_restricted: bool,
-    /// How to name it to the user: the rules that match.
-    pub rule: String,
-    /// What to change for the surgery to go through.
-    pub fix: String,
-}
+pub use super::forge::Protection;
 
 /// A GitLab project's REST client.
 #[derive(Debug, Clone)]

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use regraft::review::github::Token;
 use regraft::review::github::calls;
 use regraft::review::http::Note;
-use regraft::review::github::Token;
 use regraft::review::{GitHub, GitHubRepo, GitHubUrl, RequestState, ReviewError};
 
 use super::{Limit, REPO, Rules, TOKEN, World, world};
