@@ -85,6 +85,22 @@ pub struct Args {
     /// Stop and put everything back: delete the new branch, return to where HEAD was
     #[arg(long, conflicts_with = "dry_run")]
     abort: bool,
+    /// On GitHub or GitLab: once every stage is applied, push each stage as its own branch
+    /// and open one request per stage, stacked (stage k's base is stage k-1's branch, the
+    /// first's is TARGET), each listing its picks, their original commits and requests, and
+    /// the predicted conflicts
+    #[arg(long, conflicts_with = "dry_run")]
+    for_review: bool,
+    /// The review host for --for-review: github, gitlab, github:URL or gitlab:URL
+    /// [default: git config regraft.reviewHost, else the remote's URL]
+    #[arg(long, value_name = "KIND[:URL]", requires = "for_review")]
+    review_host: Option<String>,
+    /// The forge repository (OWNER/NAME) for --for-review [default: the remote's URL's path]
+    #[arg(long, value_name = "NAME", requires = "for_review")]
+    project: Option<String>,
+    /// The remote the stages are pushed to, with --for-review
+    #[arg(long, default_value = "origin")]
+    remote: String,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -112,7 +128,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             return Ok(ExitCode::SUCCESS);
         }
         let report = apply::resume(&repo, action, &progress).map_err(apply_error)?;
-        return report_run(ui, &report, RunEnd::after(action));
+        if action == apply::Resume::Abort {
+            regraft::surgery::stacked::remove(&repo).map_err(CommandError::internal)?;
+        }
+        let code = report_run(ui, &report, RunEnd::after(action))?;
+        return send_stages(ui, &repo, &report, code);
     }
     let target =
         args.target.clone().expect("clap requires TARGET without --continue/--skip/--abort");
@@ -149,8 +169,24 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             branch: &branch,
             squash_stages: args.squash_stages,
         };
-        let report = apply::start(&repo, &start, &progress).map_err(apply_error)?;
-        return report_run(ui, &report, RunEnd::Applied);
+        // A backport in progress keeps its own request: start refuses below.
+        let saved = args.for_review && apply::in_progress(&repo).map_err(apply_error)?.is_none();
+        if saved {
+            let request = stack_request(ui, &repo, &args, &target, &branch, &options, &progress)?;
+            regraft::surgery::stacked::save(&repo, &request).map_err(CommandError::internal)?;
+        }
+        let report = match apply::start(&repo, &start, &progress) {
+            Ok(report) => report,
+            Err(e) => {
+                // Nothing was started: nothing waits to be sent for review.
+                if saved {
+                    let _ = regraft::surgery::stacked::remove(&repo);
+                }
+                return Err(apply_error(e));
+            }
+        };
+        let code = report_run(ui, &report, RunEnd::Applied)?;
+        return send_stages(ui, &repo, &report, code);
     }
     let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)?;
     if args.json {
@@ -159,6 +195,95 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         render(&mut ui.human(), &target, &plan, super::Detail::verbose(args.verbose))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves the forge for `--for-review` and keeps what the simulation predicts of each
+/// pick, for the requests' bodies.
+fn stack_request(
+    ui: &Ui,
+    repo: &Repo,
+    args: &Args,
+    target: &str,
+    branch: &str,
+    options: &BackportOptions,
+    progress: &dyn regraft::progress::Progress,
+) -> Result<regraft::surgery::stacked::StackRequest, CommandError> {
+    let given = regraft::surgery::review_host::Given {
+        review_host: args.review_host.clone(),
+        gerrit: None,
+        project: args.project.clone(),
+    };
+    let host = regraft::surgery::review_host::resolve(repo, &given, &args.remote, target)?;
+    let Some(forge) = host.as_ref().and_then(|h| h.forge()) else {
+        return Err(CommandError::user(anyhow::anyhow!(
+            "--for-review needs a GitHub or GitLab host, and none is named: {}",
+            match host {
+                Some(_) => "the host found is a Gerrit",
+                None => "give --review-host github:URL or gitlab:URL",
+            }
+        ))
+        .with_hint(
+            "on Gerrit, push the finished branch for review with `git regraft replace TARGET --from BRANCH --strategy backport`",
+        ));
+    };
+    ui.status("simulating the picks for the requests' bodies (their predicted conflicts)");
+    let plan = backport::plan(repo, target, args.source.as_deref(), options, progress)?;
+    let predicted = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let prediction = regraft::surgery::stacked::Prediction {
+                conflicts: s.conflicts.clone(),
+                needs_conflicting: s.needs_conflicting.clone(),
+            };
+            (s.commit, prediction)
+        })
+        .collect();
+    Ok(regraft::surgery::stacked::StackRequest {
+        host: forge.host.clone(),
+        repository: forge.repository.clone(),
+        found_in: forge.found_in.clone(),
+        remote: args.remote.clone(),
+        target: target.to_string(),
+        branch: branch.to_string(),
+        onto: plan.onto,
+        predicted,
+    })
+}
+
+/// Once the last stage is applied, pushes the stages and opens their stacked requests, when
+/// `--for-review` asked for it: a plan of the executor, shown, then carried out (journalled:
+/// a failure halfway is finished with `git regraft replace --continue` or undone with
+/// `--abort`).
+fn send_stages(
+    ui: &Ui,
+    repo: &Repo,
+    report: &apply::Report,
+    code: ExitCode,
+) -> Result<ExitCode, CommandError> {
+    if !report.finished || report.stopped.is_some() {
+        return Ok(code);
+    }
+    let Some(request) = regraft::surgery::stacked::load(repo).map_err(CommandError::internal)?
+    else {
+        return Ok(code);
+    };
+    if report.stage_ends.is_empty() {
+        regraft::surgery::stacked::remove(repo).map_err(CommandError::internal)?;
+        ui.status("no stage to send for review: nothing was picked");
+        return Ok(code);
+    }
+    super::status::refuse_if_in_progress(repo)?;
+    let plan = regraft::surgery::stacked::plan(repo, &request, &report.stage_ends)?;
+    super::surgery::render(&mut ui.human(), &plan)?;
+    regraft::surgery::stacked::remove(repo).map_err(CommandError::internal)?;
+    let mut report_step = |step: &regraft::surgery::operation::Step, status| {
+        ui.status(&super::surgery::step_line(step, status))
+    };
+    regraft::surgery::operation::execute(repo, plan, &mut report_step)
+        .map_err(super::surgery::operation_error)?;
+    writeln!(ui.human(), "\nAll stages pushed and their requests opened, stacked.")?;
+    Ok(code)
 }
 
 /// `backport/<target>/<YYYY-MM-DD>` in UTC.

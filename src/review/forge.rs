@@ -503,6 +503,9 @@ pub enum ForgeCall {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         of: Option<String>,
     },
+    /// Open a request to merge `head` into the step's branch (a backport's stage), unless
+    /// one is open already.
+    Open { head: String, title: String, body: String },
 }
 
 /// Returns the HTTP requests `call` sends on `host`, as a plan shows them (`{number}`
@@ -533,6 +536,10 @@ pub fn shown_calls(
                     any(calls::reopen(&repo, ANY)),
                     any(calls::comment(&repo, ANY, comment)),
                 ],
+                ForgeCall::Open { head, title, body } => vec![
+                    calls::list_open(&repo, branch, 1),
+                    calls::create(&repo, head, branch, title, body),
+                ],
             }
         }
         ForgeKind::GitLab => {
@@ -555,6 +562,10 @@ pub fn shown_calls(
                     Some(calls::request(&project, ANY)),
                     Some(calls::reopen(&project, ANY)),
                     Some(calls::comment(&project, ANY, comment)),
+                ],
+                ForgeCall::Open { head, title, body } => vec![
+                    calls::list_open(&project, branch, 1).ok(),
+                    calls::create(&project, head, branch, title, body).ok(),
                 ],
             };
             calls.into_iter().flatten().map(any).collect()

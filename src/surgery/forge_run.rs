@@ -109,6 +109,13 @@ pub(crate) fn call(
             let by = of.as_deref().unwrap_or(operation);
             reopen(repo, host, step, by, comment)?;
         }
+        ForgeCall::Open { head, title, body } => {
+            // Resumed after a kill between the create and the journal: the request is there.
+            let open = host.open_requests(branch)?;
+            if !open.iter().any(|r| r.head == *head) {
+                host.create_request(head, branch, title, body)?;
+            }
+        }
     }
     Ok(())
 }

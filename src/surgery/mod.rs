@@ -15,6 +15,7 @@ pub mod playbook_run;
 pub mod replace;
 pub mod review_host;
 pub mod saved_plan;
+pub mod stacked;
 pub mod status;
 pub mod step_id;
 pub mod sync;

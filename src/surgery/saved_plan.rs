@@ -152,10 +152,16 @@ fn check_forge(forge: &crate::surgery::plan::ForgeStep) -> Result<(), String> {
     crate::git::names::check_branch(&forge.branch).map_err(|e| e.to_string())?;
     crate::review::forge::check_repository(forge.host.kind, &forge.repository)
         .map_err(|e| e.to_string())?;
-    if let crate::review::forge::ForgeCall::Retarget { from, to } = &forge.call {
-        for name in [from, to] {
-            crate::git::names::check_branch(name).map_err(|e| e.to_string())?;
+    match &forge.call {
+        crate::review::forge::ForgeCall::Retarget { from, to } => {
+            for name in [from, to] {
+                crate::git::names::check_branch(name).map_err(|e| e.to_string())?;
+            }
         }
+        crate::review::forge::ForgeCall::Open { head, .. } => {
+            crate::git::names::check_branch(head).map_err(|e| e.to_string())?;
+        }
+        _ => {}
     }
     let expected = crate::surgery::plan::ForgeStep::new(
         forge.host.clone(),

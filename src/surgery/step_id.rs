@@ -56,6 +56,10 @@ pub enum StepKind {
     FollowupPush(usize),
     /// The n-th step (from 1) of an undo (`undo-N`).
     Undo(usize),
+    /// Push the n-th stage of a backport as its own branch (`stage-N-push`).
+    StagePush(usize),
+    /// Open the n-th stage's pull or merge request (`stage-N-request`).
+    StageRequest(usize),
 }
 
 impl StepKind {
@@ -90,6 +94,8 @@ impl fmt::Display for StepKind {
             StepKind::FollowupCommit(n) => write!(f, "followup-{n}-commit"),
             StepKind::FollowupPush(n) => write!(f, "followup-{n}-push"),
             StepKind::Undo(n) => write!(f, "undo-{n}"),
+            StepKind::StagePush(n) => write!(f, "stage-{n}-push"),
+            StepKind::StageRequest(n) => write!(f, "stage-{n}-request"),
             fixed => {
                 let (_, word) = StepKind::WORDS
                     .iter()
@@ -110,6 +116,12 @@ impl FromStr for StepKind {
         }
         if let Some(n) = text.strip_prefix("undo-").and_then(number) {
             return Ok(StepKind::Undo(n));
+        }
+        let stage = text.strip_prefix("stage-").and_then(|rest| rest.split_once('-'));
+        match stage.and_then(|(n, what)| Some((number(n)?, what))) {
+            Some((n, "push")) => return Ok(StepKind::StagePush(n)),
+            Some((n, "request")) => return Ok(StepKind::StageRequest(n)),
+            _ => {}
         }
         let followup = text.strip_prefix("followup-").and_then(|rest| rest.split_once('-'));
         let number = followup.and_then(|(n, what)| Some((number(n)?, what)));

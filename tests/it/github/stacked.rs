@@ -1,0 +1,93 @@
+//! `backport --for-review` on GitHub, end to end: each stage pushed as its own branch and
+//! one pull request per stage, stacked in order, on the stand-in written from GitHub's REST
+//! documentation (see `server`). Git is the oracle for what each stage branch holds.
+
+use super::{REPO, TOKEN, World, world};
+use crate::{regraft, run};
+
+fn with_origin(w: &World) {
+    let bare = w.bare.display().to_string();
+    w.work.git(&["remote", "add", "origin", &bare]);
+    w.work.git(&["fetch", "-q", "origin"]);
+    w.work.git(&["config", &format!("regraft.{}.allowHttp", w.server.url()), "true"]);
+}
+
+fn backport(w: &World, args: &[&str]) -> (Option<i32>, String) {
+    let host = format!("github:{}", w.server.url());
+    run(regraft(w.work.path())
+        .args(["backport"])
+        .args(args)
+        .args(["--for-review", "--review-host", &host, "--project", REPO])
+        .env("GH_TOKEN", TOKEN))
+}
+
+/// Three fixes on stable/mitaka, the second changing what the first added, the third a
+/// squash-merged pull request (`(#41)`).
+fn with_fixes(w: &World) -> Vec<String> {
+    w.work.checkout("stable/mitaka");
+    let a = w.work.commit_file("a.txt", "one\n", "Add a");
+    let b = w.work.commit_file("a.txt", "one\ntwo\n", "Extend a");
+    let c = w.work.commit_file("c.txt", "c\n", "Fix c (#41)");
+    w.work.checkout("main");
+    assert!(w.push(&["refs/heads/stable/mitaka:refs/heads/stable/mitaka"]));
+    w.work.git(&["fetch", "-q", "origin"]);
+    [a, b, c].iter().map(|id| id.to_hex()).collect()
+}
+
+#[test]
+fn every_stage_becomes_a_pull_request_stacked_on_the_one_before() {
+    let w = world(0);
+    with_origin(&w);
+    let fixes = with_fixes(&w);
+    let (code, out) = backport(
+        &w,
+        &["stable/liberty", "origin/stable/mitaka", "--stage-size", "1", "--branch", "bp"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains(TOKEN), "{out}");
+    let pulls = w.server.requests();
+    assert_eq!(pulls.len(), 3, "{pulls:?}");
+    for (n, fix) in fixes.iter().enumerate() {
+        let head = format!("bp-stage-{}", n + 1);
+        let base = if n == 0 { "stable/liberty".to_string() } else { format!("bp-stage-{n}") };
+        let pull =
+            pulls.iter().find(|p| p.head == head).unwrap_or_else(|| panic!("{head}: {pulls:?}"));
+        assert_eq!(pull.base, base, "stacked in order");
+        assert!(pull.open);
+        let body = pull.body.clone().unwrap_or_default();
+        assert!(body.contains(&fix[..12]), "the original commit is named: {body}");
+        // The served stage branch is the local branch's n-th commit, as git reads them.
+        let local = w.work.git(&["rev-parse", &format!("bp~{}", 2 - n)]);
+        assert_eq!(w.served_tip(&head).as_deref(), Some(local.trim()));
+        // Its only new commit over its base is its own pick.
+        let own = w.work.git(&["rev-list", "--count", &format!("bp~{}..bp~{}", 3 - n, 2 - n)]);
+        assert_eq!(own.trim(), "1");
+    }
+    let third = pulls.iter().find(|p| p.head == "bp-stage-3").expect("stage 3");
+    assert!(
+        third.body.clone().unwrap_or_default().contains("#41"),
+        "the original pull request is named"
+    );
+    assert!(!w.work.path().join(".git/regraft/backport-review.json").exists());
+}
+
+#[test]
+fn without_a_forge_for_review_is_refused_before_anything_is_built() {
+    let w = world(0);
+    with_origin(&w);
+    with_fixes(&w);
+    let (code, out) = run(regraft(w.work.path()).args([
+        "backport",
+        "stable/liberty",
+        "origin/stable/mitaka",
+        "--for-review",
+        "--branch",
+        "bp",
+    ]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("GitHub or GitLab"), "{out}");
+    // No branch was made, nothing waits.
+    assert!(w.work.git(&["branch", "--list", "bp"]).trim().is_empty());
+    assert!(!w.work.path().join(".git/regraft/backport-review.json").exists());
+    assert!(w.server.requests().is_empty());
+}
