@@ -91,3 +91,32 @@ fn without_a_forge_for_review_is_refused_before_anything_is_built() {
     assert!(!w.work.path().join(".git/regraft/backport-review.json").exists());
     assert!(w.server.requests().is_empty());
 }
+
+#[test]
+fn after_a_conflict_continue_goes_on_and_then_opens_the_stacked_requests() {
+    let w = world(0);
+    with_origin(&w);
+    w.work.checkout("stable/mitaka");
+    w.work.commit_file("a.txt", "a\n", "Add a");
+    // stable/liberty has liberty.txt already, with other content: a conflict.
+    w.work.commit_file("liberty.txt", "mitaka's liberty\n", "Touch liberty.txt");
+    w.work.commit_file("c.txt", "c\n", "Add c");
+    w.work.checkout("main");
+    assert!(w.push(&["refs/heads/stable/mitaka:refs/heads/stable/mitaka"]));
+    w.work.git(&["fetch", "-q", "origin"]);
+    let args = ["stable/liberty", "origin/stable/mitaka", "--stage-size", "1", "--branch", "bp"];
+    let (code, out) = backport(&w, &args);
+    assert_eq!(code, Some(3), "stopped at the conflict: {out}");
+    assert!(w.server.requests().is_empty(), "nothing is sent before every stage is applied");
+    w.work.write("liberty.txt", "resolved\n");
+    w.work.git(&["add", "liberty.txt"]);
+    let (code, out) =
+        run(regraft(w.work.path()).args(["backport", "--continue"]).env("GH_TOKEN", TOKEN));
+    assert_eq!(code, Some(0), "{out}");
+    let pulls = w.server.requests();
+    assert_eq!(pulls.len(), 3, "{pulls:?}");
+    let second = pulls.iter().find(|p| p.head == "bp-stage-2").expect("stage 2");
+    assert_eq!(second.base, "bp-stage-1");
+    let body = second.body.clone().unwrap_or_default();
+    assert!(body.contains("liberty.txt"), "the predicted conflict is named: {body}");
+}
