@@ -234,6 +234,49 @@ pub fn plan(repo: &Repo, entry: &Entry) -> Result<Undo, UndoError> {
             )),
         }
     }
+    // The pull and merge requests it closed, reopened once the branch is back.
+    let path = crate::review::forge::RequestLog::path(&repo.state_dir());
+    let requests = crate::review::forge::RequestLog::load(&repo.state_dir())
+        .map_err(|source| UndoError::Log { path, source })?;
+    for record in requests.records.iter().filter(|r| r.by == entry.what) {
+        let closed: Vec<String> = record
+            .requests
+            .iter()
+            .filter(|h| h.closed)
+            .map(|h| record.host.kind.number(h.request.number))
+            .collect();
+        if closed.is_empty() {
+            continue;
+        }
+        let mut step = crate::surgery::plan::ForgeStep::new(
+            record.host.clone(),
+            &record.repository,
+            &record.branch,
+            crate::review::forge::ForgeCall::Reopen {
+                comment: format!(
+                    "Reopened by git regraft: the operation that closed it was undone ({}).",
+                    entry.what
+                ),
+                of: Some(record.by.clone()),
+            },
+        );
+        step.found_in = record.found_in.clone();
+        steps.push(Step {
+            id: id(),
+            description: format!(
+                "reopen {} {} on {} of {} at {}, which #{} closed",
+                record.host.kind.request_word(),
+                closed.join(", "),
+                record.branch,
+                record.repository,
+                record.host,
+                entry.id
+            ),
+            action: Action::Forge(step),
+            precondition: Vec::new(),
+            verification: Vec::new(),
+        });
+    }
     if steps.is_empty() {
         return Err(cannot(
             "nothing it changed can be put back by regraft (see `git regraft log`)".into(),

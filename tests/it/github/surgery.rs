@@ -128,3 +128,25 @@ fn eol_closes_the_pull_requests_naming_the_tag_and_restore_reopens_them() {
     assert_eq!(open_on(&w, "stable/liberty"), numbers, "{:?}", w.server.requests());
     assert!(!out.contains(TOKEN), "{out}");
 }
+
+#[test]
+fn undo_of_an_end_of_life_puts_the_branch_back_and_reopens_its_pull_requests() {
+    let w = world(2);
+    with_origin(&w);
+    let numbers: Vec<u64> = (1..=2)
+        .map(|n| w.server.add_request(&format!("feature-{n}"), "stable/liberty", "Fix"))
+        .collect();
+    let liberty = w.served_tip("stable/liberty");
+    let (code, out) = surgery(&w, &["eol", "stable/liberty", "--execute", "--yes"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(open_on(&w, "stable/liberty").is_empty(), "closed by the end of life");
+    let (code, out) = run(regraft(w.work.path()).args(["undo"]).env("GH_TOKEN", TOKEN));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("reopen pull request"), "the dry run says it: {out}");
+    assert!(open_on(&w, "stable/liberty").is_empty(), "a dry run changes nothing");
+    let (code, out) =
+        run(regraft(w.work.path()).args(["undo", "--execute", "--yes"]).env("GH_TOKEN", TOKEN));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(w.served_tip("stable/liberty"), liberty, "the branch is back");
+    assert_eq!(open_on(&w, "stable/liberty"), numbers, "{:?}", w.server.requests());
+}
