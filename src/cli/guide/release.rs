@@ -658,6 +658,31 @@ fn staged_backport(
         "git regraft replace {broken} --from {} --strategy backport",
         regraft::git::quote(&branch)
     );
+    // On GitHub or GitLab the stages go for review as stacked requests, built and sent by
+    // the backport itself.
+    let given = regraft::surgery::review_host::Given::default();
+    let forge = regraft::surgery::review_host::resolve(repo, &given, "origin", target)
+        .ok()
+        .flatten()
+        .and_then(|h| h.forge().cloned());
+    if let Some(forge) = forge {
+        let word = forge.host.kind.request_word();
+        say(&format!(
+            "{} is on {}: the backport can push each stage as its own branch and open one {word} per stage, stacked in order (each lists its picks, where they come from and the predicted conflicts), once the last stage is applied. Run:",
+            forge.repository, forge.host
+        ));
+        say_command(&format!(
+            "{build} --for-review --review-host {}:{} --project {}",
+            forge.host.kind.name().to_ascii_lowercase(),
+            forge.host.web(),
+            regraft::git::quote(&forge.repository)
+        ));
+        let vars = forge.host.kind.token_variables().join(" or ");
+        say(&format!(
+            "with a token in {vars} (or your git credential helper). Nothing was changed."
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     if !confirm("Build the branch now (local only: nothing is pushed)?", false)? {
         say("Nothing was changed. To build it:");
         say_command(&build);
