@@ -372,17 +372,29 @@ impl Plan {
     /// Gives every review step and check that talks to `server` the URL `server` with the
     /// credentials it came with (a `user:password@` typed in the guide), for this run only:
     /// a plan, journal or record written never holds them.
+    ///
+    /// The server was typed in the guide, so the user named it: steps a playbook named it
+    /// for (the one the guide wrote) count as named by the user from then on.
     pub fn with_credentials_of(&mut self, server: &crate::review::GerritUrl) {
+        let by_playbook = |found_in: &Option<String>| {
+            found_in.as_deref().is_some_and(|f| f.starts_with("playbook "))
+        };
         for step in &mut self.steps {
             if let Action::Review(review) = &mut step.action {
                 if review.gerrit == *server {
                     review.gerrit = server.clone();
+                    if by_playbook(&review.found_in) {
+                        review.found_in = None;
+                    }
                 }
             }
             for check in step.precondition.iter_mut().chain(step.verification.iter_mut()) {
-                if let Check::NoOpenReviews { gerrit, .. } = check {
+                if let Check::NoOpenReviews { gerrit, found_in, .. } = check {
                     if *gerrit == *server {
                         *gerrit = server.clone();
+                        if by_playbook(found_in) {
+                            *found_in = None;
+                        }
                     }
                 }
             }

@@ -579,7 +579,19 @@ impl Playbook {
             )
             .map_err(plan_error)?
             .ok_or_else(|| err(format!("no project for {branch}; give `project` in [review]")))?;
-        let found_in = if spec.gerrit.is_none() { found.and_then(|t| t.found_in) } else { None };
+        // A Gerrit the playbook names is named by a file: the environment's credentials go
+        // to it only when it is the one the user named (git config regraft.gerrit).
+        let configured = repo
+            .git()
+            .config_get("regraft.gerrit")
+            .ok()
+            .flatten()
+            .and_then(|u| crate::review::GerritUrl::parse(&u).ok());
+        let found_in = match &spec.gerrit {
+            None => found.and_then(|t| t.found_in),
+            Some(_) if configured.as_ref() == Some(&gerrit) => None,
+            Some(_) => Some(format!("playbook {}", self.path.display())),
+        };
         Ok(Some(replace::ReviewTarget { gerrit, project, rest_branches: false, found_in }))
     }
 }

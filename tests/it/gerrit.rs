@@ -1689,6 +1689,26 @@ fn environment_credentials_go_only_to_the_server_the_user_names_and_never_over_p
     );
     assert!(!authenticated_requests(&named).is_empty(), "the named server got the account");
 
+    // A playbook that names another server gets no credentials there either: a file named
+    // it, not the user (issue 27), though plain HTTP is allowed for it.
+    let book = w.clone.parent().expect("parent").join("elsewhere.toml");
+    std::fs::write(
+        &book,
+        format!(
+            "name = \"elsewhere\"\ndescription = \"end stable/liberty\"\n\n[repositories]\npaths = [\"{}\"]\n\n[review]\ngerrit = \"{}\"\nproject = \"openstack/kolla\"\n\n[[steps]]\ndo = \"eol\"\nbranch = \"stable/liberty\"\n",
+            w.clone.display(),
+            other.url
+        ),
+    )
+    .expect("write the playbook");
+    let mut cmd = tool(&w.clone);
+    with_env(&mut cmd);
+    let (code, out) = run(cmd.arg("run").arg(&book).args(["--execute", "--yes"]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(crate::flat(&out).contains("go only to a server you name"), "{out}");
+    assert_eq!(authenticated_requests(&other), Vec::<String>::new(), "the playbook's server");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), Some(tip), "nothing changed");
+
     // And the end of life goes ahead there, naming the server before each call.
     let mut cmd = tool(&w.clone);
     with_env(&mut cmd);
