@@ -4,6 +4,7 @@
 
 mod client;
 mod server;
+mod stacked;
 mod standin;
 
 use std::path::PathBuf;
