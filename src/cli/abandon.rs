@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::review::{
-    self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, GerritUrl,
-    Named, Outcome, Review, Trust,
+    self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, Named,
+    Outcome, Review, Trust,
 };
 use regraft::text::visible::{visible, visible_line};
 
@@ -93,20 +93,11 @@ fn record_path(repo: &Repo) -> PathBuf {
     AbandonLog::path(&repo.state_dir())
 }
 
-/// Returns the Gerrit URL from `--gerrit` or `git config regraft.gerrit` (none when neither
-/// is set), parsed at once: a `user:password@` in it becomes credentials for this command
-/// only, and is shown or stored nowhere.
-pub fn gerrit_url(repo: &Repo, given: Option<String>) -> Result<Option<GerritUrl>, CommandError> {
-    let given = match given {
-        Some(given) => Some(given),
-        None => config(repo, "regraft.gerrit")?,
-    };
-    given.map(|text| GerritUrl::parse(&text).map_err(CommandError::from)).transpose()
-}
-
-/// Returns the review server to talk to about `branch`: `--gerrit URL`, else `git config
-/// regraft.gerrit`, else the Gerrit that `.gitreview` names on the branch (HTTPS on its
-/// host); `--gerrit none` turns all of them off. The project is [`project_for`]'s.
+/// Returns the Gerrit to talk to about `branch`, by the engine's one rule
+/// ([`regraft::surgery::review_host::resolve`]): `--gerrit URL`, else git config
+/// `regraft.reviewHost` (a `gerrit:URL`) or `regraft.gerrit`, else the Gerrit that
+/// `.gitreview` names on the branch; `--gerrit none` turns all of them off. A forge found
+/// instead (GitHub, GitLab) is none here: it has no reviews to abandon.
 pub fn review_target(
     repo: &Repo,
     gerrit: Option<String>,
@@ -114,23 +105,9 @@ pub fn review_target(
     remote: &str,
     branch: &str,
 ) -> Result<Option<regraft::surgery::replace::ReviewTarget>, CommandError> {
-    if gerrit.as_deref() == Some("none") {
-        return Ok(None);
-    }
-    let Some(gerrit) = gerrit_url(repo, gerrit)? else {
-        let found = regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?;
-        return Ok(found.map(|t| regraft::surgery::replace::ReviewTarget {
-            project: project.unwrap_or(t.project.clone()),
-            ..t
-        }));
-    };
-    let project = project_for(repo, project, remote, branch)?;
-    Ok(Some(regraft::surgery::replace::ReviewTarget {
-        gerrit,
-        project,
-        rest_branches: false,
-        found_in: None,
-    }))
+    let given = regraft::surgery::review_host::Given { review_host: None, gerrit, project };
+    let found = regraft::surgery::review_host::resolve(repo, &given, remote, branch)?;
+    Ok(found.and_then(|h| h.gerrit().cloned()))
 }
 
 /// Returns the review host of `branch` by the engine's one rule
@@ -146,31 +123,6 @@ pub fn review_host(
         project: c.project.clone(),
     };
     Ok(regraft::surgery::review_host::resolve(repo, &given, &c.remote, branch)?)
-}
-
-/// Returns the Gerrit project `branch` is reviewed in, by one rule for every command:
-/// `--project`, else the project `.gitreview` on the branch names (as `git review` reads
-/// it), else the path of the remote's URL.
-pub fn project_for(
-    repo: &Repo,
-    project: Option<String>,
-    remote: &str,
-    branch: &str,
-) -> Result<String, CommandError> {
-    if let Some(project) = project {
-        return Ok(project);
-    }
-    let found = regraft::surgery::replace::gitreview_on(repo, remote, branch)?;
-    if let Some(project) = found.and_then(|(_, review)| review.project_name()) {
-        return Ok(project);
-    }
-    config(repo, &format!("remote.{remote}.url"))?.map(|u| review::project_of(&u)).ok_or_else(
-        || {
-            CommandError::user(anyhow::anyhow!(
-                "no .gitreview on {branch} and no remote `{remote}` to name the Gerrit project; give --project"
-            ))
-        },
-    )
 }
 
 /// Returns a warning for a plan that deletes or moves `branch` without a review server
@@ -219,11 +171,6 @@ pub fn asking(
     )
 }
 
-/// Returns a git configuration value, if set (and not empty).
-pub fn config(repo: &Repo, key: &str) -> Result<Option<String>, CommandError> {
-    Ok(repo.git().config_get(key)?)
-}
-
 /// Turns a review error into the command's error, with its hint.
 fn review_error(error: review::ReviewError) -> CommandError {
     let hint = error.hint();
@@ -238,7 +185,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     regraft::git::names::check_branch(&args.branch)?;
     // The same rule as replace's and eol's: --gerrit, git config regraft.gerrit, else the
-    // server .gitreview on the branch names; the project by `project_for`.
+    // server .gitreview on the branch names; the project by the engine's one rule.
     let target = review_target(&repo, args.gerrit, args.project, &args.remote, &args.branch)?
         .ok_or_else(|| {
             CommandError::user(anyhow::anyhow!(
