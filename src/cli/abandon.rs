@@ -370,9 +370,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         &format!("restore {count} reviews"),
     );
     for mut record in chosen {
-        let credentials = Credentials::find(repo.git(), &record.gerrit, record.named())?;
-        let trust = Trust::find(repo.git(), &record.gerrit)?;
-        let gerrit = Gerrit::with(&record.gerrit, Some(credentials), timeout).trusting(trust);
+        let gerrit = Gerrit::connect(repo.git(), &record.gerrit, record.named(), timeout)?;
         ui.status(&format!(
             "asking {} to restore {} reviews on {} of {}",
             record.gerrit,

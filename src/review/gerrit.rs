@@ -235,6 +235,20 @@ impl Gerrit {
         Gerrit { base, credentials, http }
     }
 
+    /// Connects to the server at `url` as every plan step, check and record does: the
+    /// credentials `named` allows ([`Credentials::find`]: none found is an error), the
+    /// certificates git's configuration trusts for it ([`Trust::find`]).
+    pub fn connect(
+        git: &crate::git::Git,
+        url: &GerritUrl,
+        named: super::Named,
+        timeout: Duration,
+    ) -> Result<Gerrit, ReviewError> {
+        let credentials = Credentials::find(git, url, named)?;
+        let trust = Trust::find(git, url)?;
+        Ok(Gerrit::with(url, Some(credentials), timeout).trusting(trust))
+    }
+
     /// Returns this client checking the server's certificate against `trust` (what
     /// [`Trust::find`] finds for the repository).
     pub fn trusting(mut self, trust: Trust) -> Self {

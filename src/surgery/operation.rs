@@ -1169,9 +1169,7 @@ fn gerrit_client(
     url: &crate::review::GerritUrl,
     named: crate::review::Named,
 ) -> Result<crate::review::Gerrit, OperationError> {
-    let credentials = crate::review::Credentials::find(repo.git(), url, named)?;
-    let trust = crate::review::Trust::find(repo.git(), url)?;
-    Ok(crate::review::Gerrit::new(url, credentials).trusting(trust))
+    Ok(crate::review::Gerrit::connect(repo.git(), url, named, crate::review::DEFAULT_TIMEOUT)?)
 }
 
 /// Checks, before anything runs, that every review server the plan talks to has
