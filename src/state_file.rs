@@ -22,3 +22,28 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Reads a state file whole; `None` when there is none (any other failure is an error).
+pub fn read(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes a state file whole, or removes it when `bytes` is `None` (none there is fine).
+pub fn write_or_remove(path: &Path, bytes: Option<&[u8]>) -> std::io::Result<()> {
+    match bytes {
+        Some(bytes) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            write(path, bytes)
+        }
+        None => match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        },
+    }
+}

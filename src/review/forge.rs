@@ -354,89 +354,56 @@ fn any_number(call: super::HttpCall) -> super::HttpCall {
     super::HttpCall { path: call.path.replace(&ANY.to_string(), "{number}"), ..call }
 }
 
-impl RequestHost for super::GitHub {
-    fn name(&self) -> String {
-        format!("{} {}", self.url(), self.repo())
-    }
-    fn kind(&self) -> ForgeKind {
-        ForgeKind::GitHub
-    }
-    fn open_requests(&self, base: &str) -> Result<Vec<OpenRequest>, ReviewError> {
-        super::GitHub::open_requests(self, base)
-    }
-    fn request(&self, number: u64) -> Result<OpenRequest, ReviewError> {
-        super::GitHub::request(self, number)
-    }
-    fn retarget(&self, number: u64, base: &str) -> Result<(), ReviewError> {
-        super::GitHub::retarget(self, number, base).map(drop)
-    }
-    fn close(&self, number: u64) -> Result<(), ReviewError> {
-        super::GitHub::close(self, number).map(drop)
-    }
-    fn reopen(&self, number: u64) -> Result<(), ReviewError> {
-        super::GitHub::reopen(self, number).map(drop)
-    }
-    fn comment(&self, number: u64, body: &str) -> Result<(), ReviewError> {
-        super::GitHub::comment(self, number, body)
-    }
-    fn create_request(
-        &self,
-        head: &str,
-        base: &str,
-        title: &str,
-        body: &str,
-    ) -> Result<OpenRequest, ReviewError> {
-        super::GitHub::create_request(self, head, base, title, body)
-    }
-    fn protection(&self, branch: &str) -> Result<Option<Protection>, ReviewError> {
-        super::GitHub::protection(self, branch)
-    }
-    fn default_branch(&self) -> Result<String, ReviewError> {
-        super::GitHub::default_branch(self)
-    }
+/// Implements [`RequestHost`] for a client whose inherent methods have the trait's names.
+macro_rules! request_host {
+    ($client:ty, $kind:expr, $name:expr) => {
+        impl RequestHost for $client {
+            fn name(&self) -> String {
+                let name: fn(&$client) -> String = $name;
+                name(self)
+            }
+            fn kind(&self) -> ForgeKind {
+                $kind
+            }
+            fn open_requests(&self, base: &str) -> Result<Vec<OpenRequest>, ReviewError> {
+                <$client>::open_requests(self, base)
+            }
+            fn request(&self, number: u64) -> Result<OpenRequest, ReviewError> {
+                <$client>::request(self, number)
+            }
+            fn retarget(&self, number: u64, base: &str) -> Result<(), ReviewError> {
+                <$client>::retarget(self, number, base).map(drop)
+            }
+            fn close(&self, number: u64) -> Result<(), ReviewError> {
+                <$client>::close(self, number).map(drop)
+            }
+            fn reopen(&self, number: u64) -> Result<(), ReviewError> {
+                <$client>::reopen(self, number).map(drop)
+            }
+            fn comment(&self, number: u64, body: &str) -> Result<(), ReviewError> {
+                <$client>::comment(self, number, body)
+            }
+            fn create_request(
+                &self,
+                head: &str,
+                base: &str,
+                title: &str,
+                body: &str,
+            ) -> Result<OpenRequest, ReviewError> {
+                <$client>::create_request(self, head, base, title, body)
+            }
+            fn protection(&self, branch: &str) -> Result<Option<Protection>, ReviewError> {
+                <$client>::protection(self, branch)
+            }
+            fn default_branch(&self) -> Result<String, ReviewError> {
+                <$client>::default_branch(self)
+            }
+        }
+    };
 }
 
-impl RequestHost for super::GitLab {
-    fn name(&self) -> String {
-        self.project().as_str().to_string()
-    }
-    fn kind(&self) -> ForgeKind {
-        ForgeKind::GitLab
-    }
-    fn open_requests(&self, base: &str) -> Result<Vec<OpenRequest>, ReviewError> {
-        super::GitLab::open_requests(self, base)
-    }
-    fn request(&self, number: u64) -> Result<OpenRequest, ReviewError> {
-        super::GitLab::request(self, number)
-    }
-    fn retarget(&self, number: u64, base: &str) -> Result<(), ReviewError> {
-        super::GitLab::retarget(self, number, base).map(drop)
-    }
-    fn close(&self, number: u64) -> Result<(), ReviewError> {
-        super::GitLab::close(self, number).map(drop)
-    }
-    fn reopen(&self, number: u64) -> Result<(), ReviewError> {
-        super::GitLab::reopen(self, number).map(drop)
-    }
-    fn comment(&self, number: u64, body: &str) -> Result<(), ReviewError> {
-        super::GitLab::comment(self, number, body)
-    }
-    fn create_request(
-        &self,
-        head: &str,
-        base: &str,
-        title: &str,
-        body: &str,
-    ) -> Result<OpenRequest, ReviewError> {
-        super::GitLab::create_request(self, head, base, title, body)
-    }
-    fn protection(&self, branch: &str) -> Result<Option<Protection>, ReviewError> {
-        super::GitLab::protection(self, branch)
-    }
-    fn default_branch(&self) -> Result<String, ReviewError> {
-        super::GitLab::default_branch(self)
-    }
-}
+request_host!(super::GitHub, ForgeKind::GitHub, |c| format!("{} {}", c.url(), c.repo()));
+request_host!(super::GitLab, ForgeKind::GitLab, |c| c.project().as_str().to_string());
 
 /// What a branch's protection allows, read before a plan starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -629,11 +596,7 @@ impl RequestLog {
     /// never taken for an empty one: it is what puts requests back.
     pub fn load(state_dir: &std::path::Path) -> std::io::Result<RequestLog> {
         let path = Self::path(state_dir);
-        let text = match std::fs::read(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RequestLog::default()),
-            Err(e) => return Err(e),
-        };
+        let Some(text) = crate::state_file::read(&path)? else { return Ok(RequestLog::default()) };
         serde_json::from_slice(&text).map_err(|e| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -647,18 +610,9 @@ impl RequestLog {
 
     /// Writes the log whole; an empty log removes the file.
     pub fn save(&self, state_dir: &std::path::Path) -> std::io::Result<()> {
-        let path = Self::path(state_dir);
-        if self.records.is_empty() {
-            return match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            };
-        }
-        std::fs::create_dir_all(state_dir)?;
-        crate::state_file::write(
-            &path,
-            &serde_json::to_vec_pretty(self).expect("the log serializes"),
-        )
+        let text = (!self.records.is_empty())
+            .then(|| serde_json::to_vec_pretty(self).expect("the log serializes"));
+        crate::state_file::write_or_remove(&Self::path(state_dir), text.as_deref())
     }
 
     /// Returns the record of `by` for the branch, if there is one.

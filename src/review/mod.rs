@@ -368,11 +368,7 @@ impl AbandonLog {
     /// is read as a log of that record.
     pub fn load(state_dir: &std::path::Path) -> std::io::Result<AbandonLog> {
         let path = Self::path(state_dir);
-        let text = match std::fs::read(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(AbandonLog::default()),
-            Err(e) => return Err(e),
-        };
+        let Some(text) = crate::state_file::read(&path)? else { return Ok(AbandonLog::default()) };
         let invalid = |e: serde_json::Error| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -389,18 +385,9 @@ impl AbandonLog {
 
     /// Writes the log whole (see [`crate::state_file`]); an empty log removes the file.
     pub fn save(&self, state_dir: &std::path::Path) -> std::io::Result<()> {
-        let path = Self::path(state_dir);
-        if self.records.is_empty() {
-            return match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            };
-        }
-        std::fs::create_dir_all(state_dir)?;
-        crate::state_file::write(
-            &path,
-            &serde_json::to_vec_pretty(self).expect("the log serializes"),
-        )
+        let text = (!self.records.is_empty())
+            .then(|| serde_json::to_vec_pretty(self).expect("the log serializes"));
+        crate::state_file::write_or_remove(&Self::path(state_dir), text.as_deref())
     }
 
     /// Adds a record (one that abandoned nothing is not kept) and writes the log.

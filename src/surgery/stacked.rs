@@ -52,32 +52,26 @@ pub fn path(repo: &Repo) -> PathBuf {
 
 /// Keeps the request for the end of the backport.
 pub fn save(repo: &Repo, request: &StackRequest) -> std::io::Result<()> {
-    std::fs::create_dir_all(repo.state_dir())?;
-    crate::state_file::write(&path(repo), &serde_json::to_vec_pretty(request).expect("serializes"))
+    let text = serde_json::to_vec_pretty(request).expect("the request serializes");
+    crate::state_file::write_or_remove(&path(repo), Some(&text))
 }
 
 /// Reads the request, if a backport for review is in progress. One that cannot be read is
 /// an error, never taken for none: the stages would stay local without a word.
 pub fn load(repo: &Repo) -> std::io::Result<Option<StackRequest>> {
     let path = path(repo);
-    match std::fs::read(&path) {
-        Ok(text) => serde_json::from_slice(&text).map(Some).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{} cannot be read ({e}); it is left as it is", path.display()),
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    let Some(text) = crate::state_file::read(&path)? else { return Ok(None) };
+    serde_json::from_slice(&text).map(Some).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} cannot be read ({e}); it is left as it is", path.display()),
+        )
+    })
 }
 
 /// Forgets the request (the backport was aborted, or its plan is made).
 pub fn remove(repo: &Repo) -> std::io::Result<()> {
-    match std::fs::remove_file(path(repo)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    crate::state_file::write_or_remove(&path(repo), None)
 }
 
 /// Returns the branch stage `n` (from 1) is pushed as.
