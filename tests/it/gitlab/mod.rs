@@ -5,6 +5,7 @@
 mod client;
 mod server;
 mod standin;
+mod surgery;
 
 use std::path::PathBuf;
 
