@@ -12,6 +12,7 @@ mod edge_history;
 mod environment;
 mod escapes;
 mod evidence;
+mod forge_faults;
 mod gerrit;
 mod github;
 mod gitlab;
