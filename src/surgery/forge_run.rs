@@ -32,6 +32,37 @@ pub(crate) fn connect(
     )?)
 }
 
+/// Connects to the step's forge and makes its call. A failure on a host a file named while
+/// the environment holds a token for that forge (withheld: see
+/// [`crate::review::forge::find_token`]) says so, and how to send it.
+pub(crate) fn run_step(
+    repo: &Repo,
+    step: &ForgeStep,
+    operation: &str,
+) -> Result<(), OperationError> {
+    let outcome = connect(repo, step).and_then(|host| call(repo, host.as_ref(), step, operation));
+    let named = step.named();
+    let Err(OperationError::Review(source)) = outcome else { return outcome };
+    let withheld = match named {
+        crate::review::Named::InFile(_) if !step.host.is_public() => step
+            .host
+            .kind
+            .token_variables()
+            .iter()
+            .copied()
+            .find(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty())),
+        _ => None,
+    };
+    match withheld {
+        Some(withheld) => Err(OperationError::TokenWithheld {
+            error: Box::new(source),
+            withheld,
+            hint: crate::review::forge::token_hint(&step.host, named),
+        }),
+        None => Err(OperationError::Review(source)),
+    }
+}
+
 fn io(repo: &Repo) -> impl Fn(std::io::Error) -> OperationError + '_ {
     move |source| OperationError::Io { path: RequestLog::path(&repo.state_dir()), source }
 }

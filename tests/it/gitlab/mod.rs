@@ -5,7 +5,7 @@
 mod client;
 mod server;
 mod standin;
-mod surgery;
+pub mod surgery;
 
 use std::path::PathBuf;
 
