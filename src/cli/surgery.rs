@@ -65,6 +65,12 @@ pub fn saved(
     c: &SurgeryArgs,
 ) -> Result<ExitCode, CommandError> {
     let mut plan = regraft::surgery::saved_plan::read(repo, path)?;
+    // A forge the user names again here is theirs, not only the file's.
+    if let Some(given) = &c.review_host
+        && let Some(host) = regraft::surgery::review_host::named_forge(given)?
+    {
+        regraft::surgery::saved_plan::confirm_forge_host(&mut plan, &host);
+    }
     // The server's answers may have changed since the file was written.
     regraft::surgery::access::check_again(repo, &mut plan);
     if c.execute {

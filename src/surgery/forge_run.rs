@@ -32,6 +32,37 @@ pub(crate) fn connect(
     )?)
 }
 
+/// Connects to the step's forge and makes its call. A failure on a host a file named while
+/// the environment holds a token for that forge (withheld: see
+/// [`crate::review::forge::find_token`]) says so, and how to send it.
+pub(crate) fn run_step(
+    repo: &Repo,
+    step: &ForgeStep,
+    operation: &str,
+) -> Result<(), OperationError> {
+    let outcome = connect(repo, step).and_then(|host| call(repo, host.as_ref(), step, operation));
+    let named = step.named();
+    let Err(OperationError::Review(source)) = outcome else { return outcome };
+    let withheld = match named {
+        crate::review::Named::InFile(_) if !step.host.is_public() => step
+            .host
+            .kind
+            .token_variables()
+            .iter()
+            .copied()
+            .find(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty())),
+        _ => None,
+    };
+    match withheld {
+        Some(withheld) => Err(OperationError::TokenWithheld {
+            error: Box::new(source),
+            withheld,
+            hint: crate::review::forge::token_hint(&step.host, named),
+        }),
+        None => Err(OperationError::Review(source)),
+    }
+}
+
 fn io(repo: &Repo) -> impl Fn(std::io::Error) -> OperationError + '_ {
     move |source| OperationError::Io { path: RequestLog::path(&repo.state_dir()), source }
 }
@@ -198,8 +229,10 @@ fn reopen(
 }
 
 /// Puts back what the forge steps of an aborted operation did to requests: those moved to
-/// the hold branch target the branch again, those it closed are reopened. Returns what was
-/// put back and what could not be, in words with the command that finishes it.
+/// the hold branch target the branch again, those it closed are reopened, and once all of a
+/// branch's are back its record goes (one only recorded, before the kill or failure that
+/// stopped the operation, too). Returns what could not be put back, in words with the
+/// command that finishes it.
 pub(crate) fn put_back(
     repo: &Repo,
     steps: &[&Step],
@@ -207,7 +240,9 @@ pub(crate) fn put_back(
     restored: &mut Vec<String>,
 ) -> Vec<String> {
     let mut unfinished = Vec::new();
-    for step in steps.iter().filter_map(|s| s.forge()) {
+    let mut left: Vec<&ForgeStep> = Vec::new();
+    let forge_steps: Vec<&ForgeStep> = steps.iter().filter_map(|s| s.forge()).collect();
+    for step in forge_steps.iter().copied() {
         let outcome = match &step.call {
             ForgeCall::Retarget { from, to } if *from == step.branch => {
                 let back = ForgeStep {
@@ -236,13 +271,33 @@ pub(crate) fn put_back(
                 "the {word}s on {} of {} at {} are back where they were",
                 step.branch, step.repository, step.host
             )),
-            Err(e) => unfinished.push(format!(
-                "the {word}s on {} of {} at {} are not all back ({e}); they stay in {}",
-                step.branch,
-                step.repository,
-                step.host,
-                RequestLog::path(&repo.state_dir()).display()
-            )),
+            Err(e) => {
+                left.push(step);
+                unfinished.push(format!(
+                    "the {word}s on {} of {} at {} are not all back ({e}); they stay in {}",
+                    step.branch,
+                    step.repository,
+                    step.host,
+                    RequestLog::path(&repo.state_dir()).display()
+                ));
+            }
+        }
+    }
+    // A record whose requests are all where they were has done its work; kept, it would
+    // be taken for requests still held.
+    let same = |a: &ForgeStep, b: &ForgeStep| {
+        a.host == b.host && a.repository == b.repository && a.branch == b.branch
+    };
+    for step in forge_steps.iter().filter(|s| matches!(s.call, ForgeCall::Record)) {
+        if left.iter().any(|l| same(l, step)) {
+            continue;
+        }
+        if let Err(e) = drop_record(repo, step, operation) {
+            unfinished.push(format!(
+                "the record of the {}s on {} could not be removed ({e}); they are all back where they were, so it can go",
+                step.host.kind.request_word(),
+                step.branch
+            ));
         }
     }
     unfinished

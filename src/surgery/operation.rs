@@ -48,6 +48,15 @@ pub enum OperationError {
     NotInProgress { path: PathBuf },
     #[error(transparent)]
     Review(#[from] crate::review::ReviewError),
+    /// A forge step failed on a host a file named, to which the environment's token was
+    /// not sent (it would have been, had the user named the host).
+    #[error("{error}; {withheld} was not sent to it: {hint}")]
+    TokenWithheld {
+        /// In the message itself: a source would repeat it in the chain.
+        error: Box<crate::review::ReviewError>,
+        withheld: &'static str,
+        hint: String,
+    },
     #[error(
         "step {step}: {remote} {reference} moved since the plan was made: it is {found}, the plan \
          expected {expected}; the push was refused as a whole, so nothing of that work is lost"
@@ -188,6 +197,7 @@ impl ErrorOrigin for OperationError {
             | OperationError::NotRestored { .. }
             | OperationError::NotReopened { .. } => false,
             OperationError::Review(e) => e.is_user_input(),
+            OperationError::TokenWithheld { error, .. } => error.is_user_input(),
             OperationError::Lock(e) => e.is_user_input(),
             OperationError::Precondition { .. }
             | OperationError::Verification { .. }
@@ -925,13 +935,7 @@ fn run(
                 }
                 Action::Forge(forge) => {
                     report(step, StepStatus::Asking);
-                    let host = crate::surgery::forge_run::connect(repo, forge)?;
-                    crate::surgery::forge_run::call(
-                        repo,
-                        host.as_ref(),
-                        forge,
-                        &journal.plan.operation,
-                    )?;
+                    crate::surgery::forge_run::run_step(repo, forge, &journal.plan.operation)?;
                 }
                 Action::Git(GitAction::Push(push)) => {
                     if let Err(error) = push_step(repo, &step.id.to_string(), push) {

@@ -114,6 +114,15 @@ fn parse(given: &str, from: &'static str) -> Result<Named, HostError> {
     }
 }
 
+/// Returns the forge server a `--review-host` value names with its URL (`github:URL`,
+/// `gitlab:URL`); none for every other form.
+pub fn named_forge(given: &str) -> Result<Option<ForgeHost>, HostError> {
+    Ok(match parse(given, "--review-host")? {
+        Named::Forge(_, host) => host,
+        Named::None | Named::Gerrit(_) => None,
+    })
+}
+
 /// Returns the review host of `branch` on `remote`, by the order in the module's doc; none
 /// when nothing names one (or the user said `none`).
 pub fn resolve(

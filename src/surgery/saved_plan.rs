@@ -72,7 +72,35 @@ pub fn read(repo: &Repo, path: &Path) -> Result<Plan, SavedPlanError> {
     };
     repo.check_remote(&plan.remote).map_err(|e| refuse("(plan)", e.to_string()))?;
     check_steps(repo, &plan).map_err(|(step, problem)| refuse(&step, problem))?;
+    let mut plan = plan;
+    named_by_file(&mut plan, path);
     Ok(plan)
+}
+
+/// Marks every forge step of a plan read from `path` as named by that file: whoever wrote
+/// the file chose the host, so the environment's token goes to it only when it is the
+/// forge's public server (see [`crate::review::forge::find_token`]); a host the user names
+/// again on the command line gets it ([`confirm_forge_host`]).
+fn named_by_file(plan: &mut Plan, path: &Path) {
+    for step in &mut plan.steps {
+        if let Action::Forge(forge) = &mut step.action
+            && forge.found_in.is_none()
+        {
+            forge.found_in = Some(format!("plan file {}", path.display()));
+        }
+    }
+}
+
+/// Takes the forge steps of `plan` on `host` as named by the user, who named it on the
+/// command line beside the plan file (`--review-host github:URL`).
+pub fn confirm_forge_host(plan: &mut Plan, host: &crate::review::forge::ForgeHost) {
+    for step in &mut plan.steps {
+        if let Action::Forge(forge) = &mut step.action
+            && forge.host == *host
+        {
+            forge.found_in = None;
+        }
+    }
 }
 
 /// Checks every step of `plan` for what reading it could not (see [`check_step`]); returns

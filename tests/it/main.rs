@@ -12,6 +12,8 @@ mod edge_history;
 mod environment;
 mod escapes;
 mod evidence;
+mod forge_faults;
+mod forge_tokens;
 mod gerrit;
 mod github;
 mod gitlab;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use regraft_testkit::Fixture;
 use tempfile::TempDir;
 
-pub use server::{Limit, Rules, Server};
+pub use server::{Limit, Logged, Rules, Server};
 
 /// The token the stand-in accepts; tests look for it in output.
 pub const TOKEN: &str = "ghp_SECRETtok3n0000000000000000000000";

@@ -175,6 +175,8 @@ struct State {
     protections: BTreeMap<String, Rules>,
     log: Vec<Logged>,
     fail_next: Vec<u16>,
+    /// Requests answered as usual before `fail_next` applies.
+    fail_skip: usize,
     limited: Option<(Limit, u64)>,
     silent: bool,
     used: u64,
@@ -227,6 +229,7 @@ impl Server {
             protections: BTreeMap::new(),
             log: Vec::new(),
             fail_next: Vec::new(),
+            fail_skip: 0,
             limited: None,
             silent: false,
             used: 0,
@@ -318,6 +321,14 @@ impl Server {
     /// Answers the next `count` requests with `status` (a 5xx) and GitHub's error body.
     pub fn fail_next(&self, count: usize, status: u16) {
         self.state().fail_next.extend(std::iter::repeat_n(status, count));
+    }
+
+    /// Answers the next `skip` requests as usual, then the `count` after them with `status`
+    /// (a failure halfway through a run of calls).
+    pub fn fail_after(&self, skip: usize, count: usize, status: u16) {
+        let mut st = self.state();
+        st.fail_skip = skip;
+        st.fail_next.extend(std::iter::repeat_n(status, count));
     }
 
     /// Imposes `limit` for `seconds` from now: every request until then is refused.
@@ -673,7 +684,9 @@ impl State {
     }
 
     fn route_checked(&mut self, request: &Incoming) -> Answer {
-        if !self.fail_next.is_empty() {
+        if !self.fail_next.is_empty() && self.fail_skip > 0 {
+            self.fail_skip -= 1;
+        } else if !self.fail_next.is_empty() {
             let status = self.fail_next.remove(0);
             return Answer::error(status, "Server Error");
         }

@@ -6,6 +6,8 @@
 use super::{REPO, Rules, TOKEN, World, world};
 use crate::{regraft, run};
 
+const HOLD: &str = "regraft-hold/stable/liberty";
+
 /// Points the work repository's `origin` at the served repository and fetches it.
 fn with_origin(w: &World) {
     let bare = w.bare.display().to_string();
@@ -149,4 +151,28 @@ fn undo_of_an_end_of_life_puts_the_branch_back_and_reopens_its_pull_requests() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(w.served_tip("stable/liberty"), liberty, "the branch is back");
     assert_eq!(open_on(&w, "stable/liberty"), numbers, "{:?}", w.server.requests());
+}
+
+/// The danger the hold steps exist for, shown on the stand-in: without a review host, a
+/// recreate deletes the base branch under its pull requests and GitHub closes every one.
+#[test]
+fn without_a_review_host_recreate_lets_github_close_every_pull_request() {
+    let w = world(3);
+    with_origin(&w);
+    let numbers: Vec<u64> = (1..=3)
+        .map(|n| w.server.add_request(&format!("feature-{n}"), "stable/liberty", "Fix"))
+        .collect();
+    let (code, out) = run(regraft(w.work.path())
+        .args(["replace", "stable/liberty", "--from", "origin/stable/mitaka"])
+        .args(["--strategy", "recreate", "--review-host", "none", "--execute", "--yes"])
+        .env("GH_TOKEN", TOKEN));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("record-requests") && !out.contains(HOLD), "no forge steps: {out}");
+    assert_eq!(w.served_tip("stable/liberty"), w.served_tip("stable/mitaka"));
+    for n in numbers {
+        let pull = w.server.pull(n);
+        assert!(!pull.open, "#{n} was closed by the deleted base: {pull:?}");
+        assert!(pull.closed_because.is_some(), "#{n}: {pull:?}");
+    }
+    assert!(w.server.log().is_empty(), "nothing asked the host: {:?}", w.server.log());
 }

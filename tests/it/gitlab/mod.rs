@@ -6,6 +6,7 @@ mod client;
 mod server;
 mod stacked;
 mod standin;
+pub mod surgery;
 
 use std::path::PathBuf;
 

@@ -202,6 +202,8 @@ struct State {
     requests: BTreeMap<u64, MergeRequest>,
     rules: Vec<Rule>,
     faults: VecDeque<Fault>,
+    /// Requests answered as usual before `faults` apply.
+    fault_skip: usize,
     silent: bool,
     /// Misbehaving: every page is the first one, while the headers say there are more.
     ignore_page: bool,
@@ -240,6 +242,7 @@ impl Server {
             requests: BTreeMap::new(),
             rules: Vec::new(),
             faults: VecDeque::new(),
+            fault_skip: 0,
             silent: false,
             ignore_page: false,
             log: Vec::new(),
@@ -313,6 +316,14 @@ impl Server {
     /// Answers the next `count` requests with `status` (a 5xx) and GitLab's error body.
     pub fn fail_next(&self, count: usize, status: u16) {
         let mut st = self.lock();
+        st.faults.extend(std::iter::repeat_n(Fault::Status(status), count));
+    }
+
+    /// Answers the next `skip` requests as usual, then the `count` after them with `status`
+    /// (a failure halfway through a run of calls).
+    pub fn fail_after(&self, skip: usize, count: usize, status: u16) {
+        let mut st = self.lock();
+        st.fault_skip = skip;
         st.faults.extend(std::iter::repeat_n(Fault::Status(status), count));
     }
 
@@ -549,7 +560,13 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             None
         } else {
             let observed = st.log.len() as u64;
-            let mut answer = match st.faults.pop_front() {
+            let fault = if st.fault_skip > 0 && !st.faults.is_empty() {
+                st.fault_skip -= 1;
+                None
+            } else {
+                st.faults.pop_front()
+            };
+            let mut answer = match fault {
                 Some(Fault::Status(status)) => Answer::message(status, &reason_message(status)),
                 Some(Fault::RateLimit { seconds, retry_after }) => {
                     let mut a = Answer::text(429, "Retry later\n");
