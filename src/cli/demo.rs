@@ -8,8 +8,9 @@ use anyhow::Context;
 use regraft::analysis::backport::OutcomeCounts;
 use regraft::analysis::delta::{self, DeltaOptions};
 use regraft::git::repo::Repo;
+use regraft::review::forge::{ForgeHost, ForgeKind};
 use regraft::scenario::{self, Scenario, ScenarioSpec};
-use regraft::surgery::replace::{self, ReplaceRequest, Strategy};
+use regraft::surgery::replace::{self, ForgeTarget, ReplaceRequest, Strategy};
 
 use super::{CommandError, Ui};
 
@@ -43,6 +44,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     the_picks(out, &repo, &sample)?;
     the_options(out, &repo)?;
     replacements(out, &dir)?;
+    on_github(out, &dir)?;
     developer(out, &dir)?;
     try_next(out, &dir, &sample)?;
     Ok(ExitCode::SUCCESS)
@@ -319,6 +321,64 @@ fn replacements(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
         "What it says: every plan starts by keeping the old tip under a tag on the server, and \
          every push names the value it expects (--force-with-lease), so if the server moved \
          since the plan was made, nothing changes. reset would be refused by this server.",
+    )?;
+    Ok(())
+}
+
+/// The recreate plan as it would be on GitHub, built by the engine and shown by the
+/// replace dry run's renderer; no host is asked (a real run reads the protection first).
+fn on_github(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
+    let mut repo = Repo::discover(dir).map_err(CommandError::internal)?;
+    repo.isolate_git_config();
+    let repository = "example/sample";
+    let request = ReplaceRequest {
+        branch: scenario::TARGET.to_string(),
+        source: format!("origin/{}", scenario::SOURCE),
+        source_name: None,
+        strategy: Strategy::Recreate,
+        tag: None,
+        remote: "origin".into(),
+        followups: Vec::new(),
+        review: None,
+        forge: Some(ForgeTarget {
+            host: ForgeHost::public(ForgeKind::GitHub),
+            repository: repository.into(),
+            found_in: None,
+        }),
+        review_ref: None,
+        for_review: false,
+    };
+    let plan = replace::plan_replace(&repo, &request)?;
+    writeln!(out)?;
+    say(
+        out,
+        &format!(
+            "On GitHub, deleting a branch closes every pull request that targets it, and a \
+             closed pull request whose head moved since can never be reopened. Had the sample \
+             lived on github.com as {repository}, recreate would keep its open pull requests: \
+             they wait on a hold branch at the old tip while the branch is deleted and \
+             created, then come back. Every call to GitHub is a step of the plan, shown as \
+             it will be sent:"
+        ),
+    )?;
+    writeln!(out)?;
+    // Wrapped as the shell would continue it, by the writer that fits every line.
+    writeln!(
+        out,
+        "$ git regraft replace {} --from origin/{} --strategy recreate --review-host github --project {repository}",
+        scenario::TARGET,
+        scenario::SOURCE
+    )?;
+    super::surgery::render(out, &plan)?;
+    writeln!(out)?;
+    say(
+        out,
+        "What it says: no pull request is closed, and the request log \
+         (.git/regraft/requests.json) keeps each one until it is back, so --continue after a \
+         kill and --abort find them all. The command itself (its dry run too) first reads \
+         the branch protection and the default branch on GitHub, and refuses the plan when \
+         a rule would refuse one of its pushes; the demo asks no server, so that read is \
+         left out here.",
     )?;
     Ok(())
 }

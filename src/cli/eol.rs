@@ -11,6 +11,7 @@ const EXAMPLES: &str = "\
 Examples:
   git regraft eol stable/liberty
   git regraft eol stable/liberty --execute --yes
+  git regraft eol stable/liberty --review-host github --project example/sample
   git regraft eol stable/liberty --plan-out eol.json && git regraft eol --plan \\
       eol.json --execute";
 

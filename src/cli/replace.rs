@@ -14,6 +14,8 @@ Examples:
   git regraft replace stable/liberty --from f10a625a --strategy recreate \\
       --execute
   git regraft replace stable/liberty --from origin/stable/mitaka --strategy \\
+      recreate --review-host github --project example/sample
+  git regraft replace stable/liberty --from origin/stable/mitaka --strategy \\
       megapatch --for-review
   git regraft replace stable/liberty --from origin/stable/mitaka --strategy \\
       merge --plan-out liberty.json

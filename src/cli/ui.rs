@@ -137,7 +137,8 @@ fn fit_line(out: &mut String, line: &str, width: usize) {
     let indent = line.len() - body.len();
     // What a command reads on its standard input (`| `, a tag's message) is shown as it is:
     // a line wrapped there would be another line of the input; so is a request as sent.
-    let request = ["GET ", "POST ", "PUT ", "DELETE "].iter().any(|m| body.starts_with(m));
+    let request =
+        ["GET ", "POST ", "PUT ", "PATCH ", "DELETE "].iter().any(|m| body.starts_with(m));
     if body.starts_with("| ") || body == "|" || request {
         out.push_str(line);
         out.push('\n');

@@ -197,6 +197,23 @@ fn demo_builds_its_sample_and_shows_delta() {
         assert!(text.contains(step), "the tour shows {step}: {text}");
     }
     assert!(dir.join(".git").is_dir());
+    // The GitHub part: the plan keeps the pull requests on a hold branch, each call shown
+    // as GitHub's "List pull requests" and "Update a pull request" take it.
+    for shown in [
+        "--review-host github --project example/sample",
+        "GET https://api.github.com/repos/example/sample/pulls?state=open&base=stable%2Fliberty",
+        "PATCH https://api.github.com/repos/example/sample/pulls/{number}",
+        r#"{"base":"regraft-hold/stable/liberty"}"#,
+        r#"{"base":"stable/liberty"}"#,
+    ] {
+        assert!(text.contains(shown), "the tour shows {shown}: {text}");
+    }
+    // Only shown: no host was asked, and nothing was held on the served repository.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("asking"), "{stderr}");
+    let held = crate::git(&dir.join("server.git"), &["for-each-ref", "refs/heads/regraft-hold/"]);
+    assert!(held.is_empty(), "{held}");
+    assert!(!dir.join(".git/regraft/requests.json").exists());
     assert!(text.contains("git regraft guide"), "the tour ends showing the guide: {text}");
     assert!(text.contains("until then run"), "and how to run it before installing: {text}");
     let again = regraft(tmp.path()).args(["demo", "--dir"]).arg(&dir).output().expect("runs");

@@ -72,10 +72,14 @@ fn a_plan_and_compare_fit_a_narrow_terminal_and_stay_whole_in_a_pipe() {
 
 /// Tells whether `line` may be wider than `cols`: only when it cannot be cut, a single
 /// word (a push's lease with a full id, a path) with at most the shell's ` \` after it,
-/// or a line of what a command reads on its standard input (`    | `), shown as it is.
+/// a line of what a command reads on its standard input (`    | `), or a REST request as
+/// a plan sends it (`    PATCH URL`: a URL is never cut), shown as it is.
 fn uncuttable(line: &str) -> bool {
     let words: Vec<&str> = line.split_whitespace().filter(|w| *w != "\\").collect();
-    words.len() <= 1 || line.trim_start().starts_with("| ")
+    let request = words.len() == 2
+        && ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&words[0])
+        && words[1].starts_with("http");
+    words.len() <= 1 || request || line.trim_start().starts_with("| ")
 }
 
 /// Fails on every line of `text` wider than `cols` columns that could have been cut.
