@@ -71,6 +71,15 @@ pub fn saved(
     {
         regraft::surgery::saved_plan::confirm_forge_host(&mut plan, &host);
     }
+    // So is a Gerrit named here (the environment's credentials then go to it).
+    let given = regraft::surgery::review_host::Given {
+        review_host: c.review_host.clone(),
+        gerrit: c.gerrit.clone(),
+        project: None,
+    };
+    if let Some(gerrit) = regraft::surgery::review_host::named_gerrit(&given)? {
+        regraft::surgery::saved_plan::confirm_gerrit(&mut plan, &gerrit);
+    }
     // The server's answers may have changed since the file was written.
     regraft::surgery::access::check_again(repo, &mut plan);
     if c.execute {

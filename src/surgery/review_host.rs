@@ -123,6 +123,38 @@ pub fn named_forge(given: &str) -> Result<Option<ForgeHost>, HostError> {
     })
 }
 
+/// Returns the Gerrit the command line names (`--review-host gerrit:URL`, else `--gerrit
+/// URL`); none for every other form (`none` included).
+pub fn named_gerrit(given: &Given) -> Result<Option<GerritUrl>, HostError> {
+    match (&given.review_host, &given.gerrit) {
+        (Some(host), _) => Ok(match parse(host, "--review-host")? {
+            Named::Gerrit(url) => Some(url),
+            Named::None | Named::Forge(..) => None,
+        }),
+        (None, Some(gerrit)) if gerrit != "none" => Ok(Some(GerritUrl::parse(gerrit)?)),
+        (None, _) => Ok(None),
+    }
+}
+
+/// Returns the Gerrits the user configured: `git config regraft.reviewHost gerrit:URL` and
+/// `regraft.gerrit`. A value that names no Gerrit (or cannot be read) names none here: the
+/// commands that use it as the host say what is wrong with it.
+pub fn configured_gerrits(repo: &Repo) -> Vec<GerritUrl> {
+    let git = repo.git();
+    let mut found = Vec::new();
+    if let Ok(Some(host)) = git.config_get("regraft.reviewHost")
+        && let Ok(Named::Gerrit(url)) = parse(&host, "git config regraft.reviewHost")
+    {
+        found.push(url);
+    }
+    if let Ok(Some(url)) = git.config_get("regraft.gerrit")
+        && let Ok(url) = GerritUrl::parse(&url)
+    {
+        found.push(url);
+    }
+    found
+}
+
 /// Returns the review host of `branch` on `remote`, by the order in the module's doc; none
 /// when nothing names one (or the user said `none`).
 pub fn resolve(

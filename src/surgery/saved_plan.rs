@@ -73,20 +73,67 @@ pub fn read(repo: &Repo, path: &Path) -> Result<Plan, SavedPlanError> {
     repo.check_remote(&plan.remote).map_err(|e| refuse("(plan)", e.to_string()))?;
     check_steps(repo, &plan).map_err(|(step, problem)| refuse(&step, problem))?;
     let mut plan = plan;
-    named_by_file(&mut plan, path);
+    named_by_file(repo, &mut plan, path);
     Ok(plan)
 }
 
-/// Marks every forge step of a plan read from `path` as named by that file: whoever wrote
-/// the file chose the host, so the environment's token goes to it only when it is the
-/// forge's public server (see [`crate::review::forge::find_token`]); a host the user names
-/// again on the command line gets it ([`confirm_forge_host`]).
-fn named_by_file(plan: &mut Plan, path: &Path) {
+/// Marks every server a plan read from `path` talks to as named by that file, where the
+/// plan says the user named it: whoever wrote the file chose the server. A forge's token
+/// then goes to it only when it is the forge's public server (see
+/// [`crate::review::forge::find_token`]); `REGRAFT_GERRIT_USER` and
+/// `REGRAFT_GERRIT_PASSWORD` go to a Gerrit (its review steps, its open-reviews checks,
+/// its Check Access) only when it is one the user configured (`git config regraft.gerrit`
+/// or `regraft.reviewHost gerrit:URL`): a credential helper, which git scopes to its host,
+/// serves the others. A server the user names again on the command line gets them
+/// ([`confirm_forge_host`], [`confirm_gerrit`]).
+fn named_by_file(repo: &Repo, plan: &mut Plan, path: &Path) {
+    let file = format!("plan file {}", path.display());
+    let configured = crate::surgery::review_host::configured_gerrits(repo);
+    let mark = |gerrit: &crate::review::GerritUrl, found_in: &mut Option<String>| {
+        if found_in.is_none() && !configured.contains(gerrit) {
+            *found_in = Some(file.clone());
+        }
+    };
     for step in &mut plan.steps {
-        if let Action::Forge(forge) = &mut step.action
-            && forge.found_in.is_none()
+        match &mut step.action {
+            Action::Forge(forge) if forge.found_in.is_none() => {
+                forge.found_in = Some(file.clone());
+            }
+            Action::Review(review) => mark(&review.gerrit, &mut review.found_in),
+            _ => {}
+        }
+        for check in step.precondition.iter_mut().chain(step.verification.iter_mut()) {
+            if let Check::NoOpenReviews { gerrit, found_in, .. } = check {
+                mark(gerrit, found_in);
+            }
+        }
+    }
+    for access in &mut plan.access {
+        mark(&access.gerrit, &mut access.found_in);
+    }
+}
+
+/// Takes every review step, open-reviews check and access check of `plan` on `gerrit` as
+/// named by the user, who named it on the command line beside the plan file (`--gerrit
+/// URL`, `--review-host gerrit:URL`).
+pub fn confirm_gerrit(plan: &mut Plan, gerrit: &crate::review::GerritUrl) {
+    for step in &mut plan.steps {
+        if let Action::Review(review) = &mut step.action
+            && review.gerrit == *gerrit
         {
-            forge.found_in = Some(format!("plan file {}", path.display()));
+            review.found_in = None;
+        }
+        for check in step.precondition.iter_mut().chain(step.verification.iter_mut()) {
+            if let Check::NoOpenReviews { gerrit: named, found_in, .. } = check
+                && named == gerrit
+            {
+                *found_in = None;
+            }
+        }
+    }
+    for access in &mut plan.access {
+        if access.gerrit == *gerrit {
+            access.found_in = None;
         }
     }
 }

@@ -287,6 +287,9 @@ fn a_saved_plan_is_asked_again_before_it_runs() {
     let s = gerrit::world();
     let w = world(true);
     allow_plain_http(&w.clone, &s);
+    // The configured server: a saved plan's Gerrit gets the environment's credentials only
+    // then (or named on the command line).
+    git(&w.clone, &["config", "regraft.gerrit", s.url.as_str()]);
     let file = w.clone.join("liberty.json");
     let (code, out) = run(&mut recreate(&w, &s, &["--plan-out", file.to_str().expect("utf-8")]));
     assert_eq!(code, Some(0), "allowed when it was written: {out}");
@@ -306,4 +309,111 @@ fn a_saved_plan_is_asked_again_before_it_runs() {
     assert!(flat(&out).contains("denies `delete` on refs/heads/stable/liberty"), "{out}");
     assert_eq!((ls_remote(&w), statuses(&s)), before, "{out}");
     assert!(!abandon_asked(&s), "{out}");
+}
+
+/// The requests the stand-in received that carried credentials.
+fn credentialed(s: &Server) -> Vec<String> {
+    let st = s.state.lock().expect("state");
+    st.requests.iter().filter(|r| r.contains("Basic")).cloned().collect()
+}
+
+/// A clone whose configured Gerrit is `configured`, and a plan recreating stable/liberty
+/// saved by someone who named `named` (with its credentials), the stand-in's log then
+/// cleared.
+fn saved_naming(configured: &Server, named: &Server) -> (World, std::path::PathBuf) {
+    let w = world(true);
+    allow_plain_http(&w.clone, named);
+    git(&w.clone, &["config", "regraft.gerrit", configured.url.as_str()]);
+    let file = w.clone.join("liberty.json");
+    let mut write = regraft(&w.clone);
+    write
+        .args(replace_args("recreate"))
+        .args(["--gerrit", named.url.as_str(), "--project", "openstack/kolla"])
+        .args(["--plan-out", file.to_str().expect("utf-8")])
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD);
+    let (code, out) = run(&mut write);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!credentialed(named).is_empty(), "asked, named by the user then: {out}");
+    named.state.lock().expect("state").requests.clear();
+    (w, file)
+}
+
+/// Runs the plan in `file` with the environment's credentials set.
+fn run_saved(w: &World, file: &Path, more: &[&str]) -> (Option<i32>, String) {
+    let mut cmd = regraft(&w.clone);
+    cmd.args(["replace", "--plan", file.to_str().expect("utf-8")])
+        .args(more)
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD);
+    run(&mut cmd)
+}
+
+/// A saved plan is a file: a Gerrit it names gets `REGRAFT_GERRIT_*` only when the user
+/// configured it or names it again on the command line (issue 27): not for its Check
+/// Access, not for its abandon. Two stand-ins on 127.0.0.1: the configured one, and the
+/// one the file names; their request logs say who received credentials.
+#[test]
+fn a_gerrit_a_saved_plan_names_never_gets_the_environment_s_credentials() {
+    let (configured, named) = (gerrit::world(), gerrit::world());
+    let (w, file) = saved_naming(&configured, &named);
+    let before = (ls_remote(&w), statuses(&named));
+    // The dry run asks Check Access again: not with the environment's credentials.
+    let (code, out) = run_saved(&w, &file, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!flat(&out).contains("allowed: `delete`"), "not asked: {out}");
+    assert_eq!(credentialed(&named), Vec::<String>::new(), "{out}");
+    // Executing it: refused before anything changes, saying why and how to send them.
+    let (code, out) = run_saved(&w, &file, &["--execute", "--yes"]);
+    assert_eq!(code, Some(2), "{out}");
+    let said = flat(&out);
+    assert!(said.contains("go only to a server you name"), "{out}");
+    assert!(said.contains(&format!("--gerrit {}", named.url)), "{out}");
+    assert_eq!(credentialed(&named), Vec::<String>::new(), "{out}");
+    assert_eq!(credentialed(&configured), Vec::<String>::new(), "nor to the other: {out}");
+    assert!(!abandon_asked(&named), "{out}");
+    assert_eq!((ls_remote(&w), statuses(&named)), before, "{out}");
+    assert!(!w.clone.join(".git/regraft/journal.json").exists(), "{out}");
+    // Named again on the command line, it gets them: the same plan runs.
+    let (code, out) = run_saved(&w, &file, &["--gerrit", named.url.as_str(), "--execute", "--yes"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!credentialed(&named).is_empty(), "{out}");
+    assert!(abandon_asked(&named), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.source), "{out}");
+}
+
+/// The open-reviews check of a saved plan (here a file without the abandon call) asks the
+/// Gerrit the file names without the environment's credentials; the configured Gerrit,
+/// named in a file, gets them.
+#[test]
+fn a_saved_plan_s_open_reviews_check_sends_no_credentials_to_the_file_s_gerrit() {
+    let (configured, named) = (gerrit::world(), gerrit::world());
+    let (w, file) = saved_naming(&configured, &named);
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("JSON");
+    // The abandon step's call taken out, its verification (the open-reviews check) stays.
+    let steps = plan["steps"].as_array_mut().expect("steps");
+    let abandon =
+        steps.iter_mut().find(|s| s.get("review").is_some()).expect("the plan abandons reviews");
+    abandon.as_object_mut().expect("a step").remove("review");
+    plan["access"] = serde_json::json!([]);
+    assert!(plan.to_string().contains("no-open-reviews"), "a check remains: {plan}");
+    let checks_only = w.clone.join("checks.json");
+    std::fs::write(&checks_only, plan.to_string()).expect("write");
+    let (code, out) = run_saved(&w, &checks_only, &["--execute", "--yes"]);
+    assert_ne!(code, Some(0), "{out}");
+    assert_eq!(credentialed(&named), Vec::<String>::new(), "{out}");
+    assert_eq!(remote(&w.server, BRANCH), Some(w.old), "the branch stays: {out}");
+    // The configured Gerrit, in the same file, gets them for its check.
+    let (w, _) = saved_naming(&configured, &named);
+    let text = plan.to_string().replace(named.url.as_str(), configured.url.as_str());
+    std::fs::write(&checks_only, text).expect("write");
+    allow_plain_http(&w.clone, &configured);
+    let (code, out) = run_saved(&w, &checks_only, &["--execute", "--yes"]);
+    assert_ne!(code, Some(0), "its reviews are open: {out}");
+    assert!(
+        credentialed(&configured).iter().any(|r| r.contains("/changes/")),
+        "{out}: {:?}",
+        configured.state.lock().expect("state").requests
+    );
 }
