@@ -213,12 +213,31 @@ pub(super) fn parts_of(book: &Playbook) -> Result<Vec<Part>, CommandError> {
             }
             _ => {
                 super::status::refuse_if_in_progress(&repo)?;
-                Todo::Run(book.plan(&repo, repository)?)
+                Todo::Run(book.plan(&repo, repository).map_err(plan_error)?)
             }
         };
         parts.push(Part { repo, repository: repository.clone(), todo });
     }
     Ok(parts)
+}
+
+/// A plan a forge's rules refuse is a finding (exit 3), as in `replace`; the rest as any
+/// engine error.
+fn plan_error(error: playbook::PlaybookError) -> CommandError {
+    use regraft::surgery::review_host::{PROTECTION_HINT, RulesError};
+    match error {
+        playbook::PlaybookError::Rules { repository, source } => match *source {
+            RulesError::Refused(refusal) => CommandError::findings(
+                anyhow::Error::new(refusal).context(format!("in {repository}")),
+            )
+            .with_hint(PROTECTION_HINT),
+            other => CommandError::from(playbook::PlaybookError::Rules {
+                repository,
+                source: Box::new(other),
+            }),
+        },
+        other => CommandError::from(other),
+    }
 }
 
 /// Carries out `parts` (confirmed already), each with its journal, recording in every

@@ -82,6 +82,10 @@ pub fn saved(
     }
     // The server's answers may have changed since the file was written.
     regraft::surgery::access::check_again(repo, &mut plan);
+    // So may the forge's branch rules: a rule that refuses a step refuses the plan now.
+    for target in regraft::surgery::saved_plan::forge_targets(&plan) {
+        check_forge_rules(ui, repo, &mut plan, Some(&target))?;
+    }
     if c.execute {
         regraft::surgery::saved_plan::check_current(repo, &plan, path)?;
     }
@@ -511,7 +515,8 @@ pub fn operation_error(error: OperationError) -> CommandError {
 }
 
 /// Reads the forge's branch rules for the plan before anything runs: a rule that refuses a
-/// step refuses the plan, nothing changed; what could not be read becomes a note.
+/// step refuses the plan, nothing changed (exit 3, as a Gerrit's denied right); what could
+/// not be read becomes a note.
 pub fn check_forge_rules(
     ui: &Ui,
     repo: &Repo,
@@ -525,18 +530,14 @@ pub fn check_forge_rules(
         target.repository,
         target.found_in.as_ref().map(|f| format!(", as {f} says")).unwrap_or_default()
     )));
-    let read = regraft::surgery::review_host::read_rules(repo, plan, target)?;
-    plan.notes.extend(read.notes);
-    if read.refused.is_empty() {
-        return Ok(());
+    regraft::surgery::review_host::refuse_protected(repo, plan, target).map_err(rules_error)
+}
+
+/// The exit code and hint of a plan a forge's rules refuse.
+pub fn rules_error(error: regraft::surgery::review_host::RulesError) -> CommandError {
+    use regraft::surgery::review_host::{PROTECTION_HINT, RulesError};
+    match error {
+        RulesError::Refused(refusal) => CommandError::findings(refusal).with_hint(PROTECTION_HINT),
+        RulesError::Host(e) => CommandError::from(e),
     }
-    let lines: Vec<String> = read.refused.iter().map(|r| format!("- {r}")).collect();
-    Err(CommandError::user(anyhow::anyhow!(
-        "{} would refuse this plan; nothing was changed:\n{}",
-        target.host,
-        lines.join("\n")
-    ))
-    .with_hint(
-        "change the rule on the forge (as each line says), or choose a strategy that neither deletes nor force-pushes the branch: --strategy merge or megapatch",
-    ))
 }

@@ -54,6 +54,14 @@ pub enum PlaybookError {
         #[source]
         source: Box<ReplaceError>,
     },
+    /// A forge's branch rules (or its default branch) refuse a step of the repository's
+    /// plan, read before anything runs, as `replace` and `eol` read them.
+    #[error("in {repository}")]
+    Rules {
+        repository: String,
+        #[source]
+        source: Box<crate::surgery::review_host::RulesError>,
+    },
 }
 
 /// A playbook and its variables are the user's input; planning a step may fail either way.
@@ -66,6 +74,7 @@ impl ErrorOrigin for PlaybookError {
             | PlaybookError::UnknownVariable { .. }
             | PlaybookError::Review { .. } => true,
             PlaybookError::Plan { source, .. } => source.is_user_input(),
+            PlaybookError::Rules { source, .. } => source.is_user_input(),
         }
     }
 }
@@ -432,6 +441,8 @@ impl Playbook {
             source: Box::new(source),
         };
         for (n, step) in self.steps.iter().enumerate() {
+            // The forge whose branch rules the step's pushes meet, read once it is planned.
+            let mut forge = None;
             let plan = match step {
                 StepSpec::Replace {
                     branch,
@@ -443,6 +454,7 @@ impl Playbook {
                     followups,
                     for_review,
                 } => {
+                    forge = self.forge_target(repo, repository, remote, branch)?;
                     let request = ReplaceRequest {
                         branch: branch.clone(),
                         source: from.clone(),
@@ -452,7 +464,7 @@ impl Playbook {
                         remote: remote.clone(),
                         followups: followups.clone(),
                         review: self.review_target(repo, repository, remote, branch)?,
-                        forge: self.forge_target(repo, repository, remote, branch)?,
+                        forge: forge.clone(),
                         review_ref: None,
                         for_review: *for_review,
                     };
@@ -460,7 +472,7 @@ impl Playbook {
                 }
                 StepSpec::Eol { branch, tag, remote } => {
                     let review = self.review_target(repo, repository, remote, branch)?;
-                    let forge = self.forge_target(repo, repository, remote, branch)?;
+                    forge = self.forge_target(repo, repository, remote, branch)?;
                     replace::plan_eol(
                         repo,
                         remote,
@@ -483,10 +495,25 @@ impl Playbook {
                 }
                 StepSpec::DeleteBranch { branch, kept_by, remote } => {
                     let review = self.review_target(repo, repository, remote, branch)?;
+                    forge = self.forge_target(repo, repository, remote, branch)?;
                     replace::plan_delete_branch(repo, remote, branch, kept_by, review.as_ref())
                 }
             }
             .map_err(wrap)?;
+            let mut plan = plan;
+            for s in &mut plan.steps {
+                s.id.part = Some(n + 1);
+            }
+            // Protection and the default branch, read before anything of any step runs: a
+            // rule that refuses this step refuses the whole playbook here.
+            if let Some(target) = &forge {
+                crate::surgery::review_host::refuse_protected(repo, &mut plan, target).map_err(
+                    |source| PlaybookError::Rules {
+                        repository: repository.to_string(),
+                        source: Box::new(source),
+                    },
+                )?;
+            }
             remote = plan.remote.clone();
             if restore.is_none() {
                 restore = plan.restore.clone();
@@ -501,10 +528,7 @@ impl Playbook {
                 }
                 access.push(check);
             }
-            for mut s in plan.steps {
-                s.id.part = Some(n + 1);
-                steps.push(s);
-            }
+            steps.extend(plan.steps);
         }
         Ok(Plan {
             operation: self.operation_in(repository),

@@ -155,6 +155,16 @@ pub fn configured_gerrits(repo: &Repo) -> Vec<GerritUrl> {
     found
 }
 
+/// Returns the forge server the user configured with its URL (`git config
+/// regraft.reviewHost github:URL` or `gitlab:URL`), if any.
+pub fn configured_forge(repo: &Repo) -> Option<ForgeHost> {
+    let host = repo.git().config_get("regraft.reviewHost").ok()??;
+    match parse(&host, "git config regraft.reviewHost") {
+        Ok(Named::Forge(_, host)) => host,
+        _ => None,
+    }
+}
+
 /// Returns the review host of `branch` on `remote`, by the order in the module's doc; none
 /// when nothing names one (or the user said `none`).
 pub fn resolve(
@@ -297,6 +307,72 @@ pub struct RulesRead {
     pub refused: Vec<Refused>,
     /// What could not be read, or may still be refused (notes for the plan).
     pub notes: Vec<String>,
+}
+
+impl RulesRead {
+    /// Returns the refusal of the plan by `host`'s rules, when a rule refuses a step.
+    pub fn refusal(&self, host: &ForgeHost) -> Option<ProtectionRefusal> {
+        (!self.refused.is_empty())
+            .then(|| ProtectionRefusal { host: host.to_string(), refused: self.refused.clone() })
+    }
+}
+
+/// A plan a forge's branch rules (or its default branch) refuse, read before anything ran.
+/// Like a Gerrit's denied right ([`crate::surgery::access::AccessDenied`]) it is what the
+/// host says of the plan, not a mistake in what was asked: the CLI gives both one exit
+/// code (3, a finding).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{host} would refuse this plan; nothing was changed:\n{}", lines(.refused))]
+pub struct ProtectionRefusal {
+    pub host: String,
+    pub refused: Vec<Refused>,
+}
+
+fn lines(refused: &[Refused]) -> String {
+    refused.iter().map(|r| format!("- {r}")).collect::<Vec<_>>().join("\n")
+}
+
+/// A refusal is what the host says of the user's plan.
+impl crate::ErrorOrigin for ProtectionRefusal {
+    fn is_user_input(&self) -> bool {
+        true
+    }
+}
+
+/// What to do about a [`ProtectionRefusal`].
+pub const PROTECTION_HINT: &str = "change the rule on the forge (as each line says), or choose a strategy that neither deletes nor force-pushes the branch: --strategy merge or megapatch";
+
+/// Reads the rules of `target` for `plan` ([`read_rules`]): the notes go to the plan, a
+/// step a rule refuses is the error.
+pub fn refuse_protected(
+    repo: &Repo,
+    plan: &mut crate::surgery::plan::Plan,
+    target: &ForgeTarget,
+) -> Result<(), RulesError> {
+    let read = read_rules(repo, plan, target)?;
+    plan.notes.extend(read.notes.iter().cloned());
+    match read.refusal(&target.host) {
+        Some(refusal) => Err(RulesError::Refused(refusal)),
+        None => Ok(()),
+    }
+}
+
+/// Why a plan's forge rules refuse it, or could not be asked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error(transparent)]
+    Refused(ProtectionRefusal),
+    #[error(transparent)]
+    Host(#[from] HostError),
+}
+
+impl crate::ErrorOrigin for RulesError {
+    fn is_user_input(&self) -> bool {
+        match self {
+            RulesError::Refused(e) => e.is_user_input(),
+            RulesError::Host(e) => e.is_user_input(),
+        }
+    }
 }
 
 /// Reads the protection of every branch the plan deletes or moves on `target` (GitHub's

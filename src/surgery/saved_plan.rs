@@ -79,7 +79,8 @@ pub fn read(repo: &Repo, path: &Path) -> Result<Plan, SavedPlanError> {
 
 /// Marks every server a plan read from `path` talks to as named by that file, where the
 /// plan says the user named it: whoever wrote the file chose the server. A forge's token
-/// then goes to it only when it is the forge's public server (see
+/// then goes to it only when it is the forge's public server or the one the user
+/// configured (`git config regraft.reviewHost github:URL`; see
 /// [`crate::review::forge::find_token`]); `REGRAFT_GERRIT_USER` and
 /// `REGRAFT_GERRIT_PASSWORD` go to a Gerrit (its review steps, its open-reviews checks,
 /// its Check Access) only when it is one the user configured (`git config regraft.gerrit`
@@ -89,6 +90,7 @@ pub fn read(repo: &Repo, path: &Path) -> Result<Plan, SavedPlanError> {
 fn named_by_file(repo: &Repo, plan: &mut Plan, path: &Path) {
     let file = format!("plan file {}", path.display());
     let configured = crate::surgery::review_host::configured_gerrits(repo);
+    let configured_forge = crate::surgery::review_host::configured_forge(repo);
     let mark = |gerrit: &crate::review::GerritUrl, found_in: &mut Option<String>| {
         if found_in.is_none() && !configured.contains(gerrit) {
             *found_in = Some(file.clone());
@@ -96,7 +98,9 @@ fn named_by_file(repo: &Repo, plan: &mut Plan, path: &Path) {
     };
     for step in &mut plan.steps {
         match &mut step.action {
-            Action::Forge(forge) if forge.found_in.is_none() => {
+            Action::Forge(forge)
+                if forge.found_in.is_none() && configured_forge.as_ref() != Some(&forge.host) =>
+            {
                 forge.found_in = Some(file.clone());
             }
             Action::Review(review) => mark(&review.gerrit, &mut review.found_in),
@@ -148,6 +152,24 @@ pub fn confirm_forge_host(plan: &mut Plan, host: &crate::review::forge::ForgeHos
             forge.found_in = None;
         }
     }
+}
+
+/// Returns the forges the plan's steps talk to (host, repository, who named it), each once:
+/// their branch rules are read before the plan is shown or run, as for a plan made now
+/// ([`crate::surgery::review_host::read_rules`]).
+pub fn forge_targets(plan: &Plan) -> Vec<crate::surgery::replace::ForgeTarget> {
+    let mut targets: Vec<crate::surgery::replace::ForgeTarget> = Vec::new();
+    for forge in plan.steps.iter().filter_map(Step::forge) {
+        let target = crate::surgery::replace::ForgeTarget {
+            host: forge.host.clone(),
+            repository: forge.repository.clone(),
+            found_in: forge.found_in.clone(),
+        };
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    targets
 }
 
 /// Checks every step of `plan` for what reading it could not (see [`check_step`]); returns

@@ -13,6 +13,7 @@ mod environment;
 mod escapes;
 mod evidence;
 mod forge_faults;
+mod forge_files;
 mod forge_tokens;
 mod gerrit;
 mod github;

@@ -91,7 +91,7 @@ fn a_branch_whose_protection_forbids_the_delete_is_refused_at_planning() {
     for extra in [&[][..], &["--execute", "--yes"]] {
         let (code, out) = surgery(&w, &[&args[..], extra].concat());
         let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert_eq!(code, Some(2), "{out}");
+        assert_eq!(code, Some(3), "a finding, as a Gerrit's denied right: {out}");
         assert!(out.contains("would refuse this plan"), "{out}");
         assert!(out.contains("deletes stable/liberty"), "{out}");
         assert!(out.contains("merge or megapatch"), "{out}");

@@ -95,7 +95,7 @@ fn a_protected_branch_is_refused_at_planning_since_gitlab_never_deletes_one_by_p
     for extra in [&[][..], &["--execute", "--yes"]] {
         let (code, out) = surgery(&w, &[&RECREATE[..], extra].concat());
         let out = flat(&out);
-        assert_eq!(code, Some(2), "{out}");
+        assert_eq!(code, Some(3), "a finding, as a Gerrit's denied right: {out}");
         assert!(out.contains("would refuse this plan"), "{out}");
         assert!(out.contains("deletes stable/liberty"), "{out}");
         assert!(out.contains("stable/*"), "the rule is named: {out}");
