@@ -111,7 +111,9 @@ enum Command {
 
 /// The exit code of a command that ran as asked and found what its caller must act on:
 /// commits a policy refuses, a backport stopped at a conflict, branches a sync could not
-/// bring across. 1 stays for failures (git, the disk, a bug) and 2 for bad input.
+/// bring across, a plan a review host refuses at planning (a forge's branch protection or
+/// default branch, a Gerrit's denied right: the host would refuse it, nothing was done).
+/// 1 stays for failures (git, the disk, a bug) and 2 for bad input.
 pub const FINDINGS: u8 = 3;
 
 /// Whether a failure is the user's to fix or ours.
@@ -122,7 +124,7 @@ pub enum ErrorKind {
     /// Git failed, the disk failed, or regraft has a bug. Exit code 1.
     Internal,
     /// The command ran as asked and found what its caller must act on (a plan a review
-    /// server's rights refuse). Exit code 3 ([`FINDINGS`]).
+    /// host's rules or rights refuse). Exit code 3 ([`FINDINGS`]).
     Findings,
 }
 
