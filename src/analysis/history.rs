@@ -12,7 +12,7 @@ mod patches;
 mod record_cache;
 pub use patches::{Patch, PatchDetail, PatchFeed, patch_ids, patches, read_patches};
 pub use record_cache::{
-    ChangesCache, LineDiffCache, MergeAnswer, MergeCache, MergeKey, PatchIdCache,
+    ChangesCache, LineDiffCache, MergeAnswer, MergeCache, MergeKey, PatchIdCache, StatCache,
     take_damaged_caches,
 };
 

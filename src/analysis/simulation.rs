@@ -117,6 +117,34 @@ pub fn diff_stat(
     Ok(stat)
 }
 
+impl DiffStat {
+    fn counts(self) -> [u32; 3] {
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        [n(self.files), n(self.insertions), n(self.deletions)]
+    }
+
+    fn from_counts([files, insertions, deletions]: [u32; 3]) -> DiffStat {
+        DiffStat {
+            files: files as usize,
+            insertions: insertions as usize,
+            deletions: deletions as usize,
+        }
+    }
+}
+
+/// Returns [`diff_stat`] of two commits of `repo` if the simulation cache knows it.
+pub fn known_diff_stat(repo: &Repo, from: ObjectId, to: ObjectId) -> Option<DiffStat> {
+    let cache = cache::Cache::open_stats(repo, &repo.state_dir())?;
+    cache.stat(from, to).map(DiffStat::from_counts)
+}
+
+/// Keeps [`diff_stat`] of two commits of `repo` in the simulation cache.
+pub fn keep_diff_stat(repo: &Repo, from: ObjectId, to: ObjectId, stat: DiffStat) {
+    if let Some(cache) = cache::Cache::open_stats(repo, &repo.state_dir()) {
+        cache.put_stat(from, to, stat.counts());
+    }
+}
+
 /// A commit to pick and its first parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ToPick {
@@ -227,8 +255,21 @@ fn simulate_in(
         merger.finish()?;
     }
     progress.finish();
-    let stat =
-        if with_stat { Some(diff_stat(git, repo.tree_of(onto)?, tree, &env)?) } else { None };
+    let stat = if with_stat {
+        let from = repo.tree_of(onto)?;
+        Some(match cache.and_then(|c| c.stat(from, tree)) {
+            Some(counts) => DiffStat::from_counts(counts),
+            None => {
+                let stat = diff_stat(git, from, tree, &env)?;
+                if let Some(cache) = cache {
+                    cache.put_stat(from, tree, stat.counts());
+                }
+                stat
+            }
+        })
+    } else {
+        None
+    };
     let reused = cache.map_or(0, cache::Cache::reused);
     Ok(Simulation { onto, picks, final_tree: tree, stat, reused })
 }

@@ -351,6 +351,7 @@ impl MergeCache {
     /// whose objects are missing).
     pub fn remove(dir: &Path) {
         let _ = std::fs::remove_file(dir.join(Self::FILE));
+        let _ = std::fs::remove_file(dir.join(StatCache::FILE));
         let objects = Self::objects(dir);
         // Moved aside first, so that no other process finds half of it.
         let aside = dir.join(format!("merge-objects.old-{}", std::process::id()));
@@ -378,6 +379,52 @@ impl MergeCache {
     pub fn store(&self, fresh: &HashMap<MergeKey, MergeAnswer>) {
         self.0.store(fresh.iter().map(|(k, v)| (*k, v)), encode_merge);
     }
+}
+
+/// The size of the change between two trees or commits (files, insertions, deletions, as
+/// `git diff --shortstat --find-renames` counts them), in `stats-v1`, under the merge
+/// inputs' key (which covers the diff settings and attributes): a payload is the key, the
+/// two ids (20 bytes each) and the three counts.
+#[derive(Debug)]
+pub struct StatCache(RecordFile<StatKey, [u32; 3]>);
+
+/// The merge inputs' key and the two ids of a change.
+type StatKey = ([u8; 20], ObjectId, ObjectId);
+
+impl StatCache {
+    /// The file's name.
+    pub const FILE: &'static str = "stats-v1";
+
+    /// Reads the cache in `dir`.
+    pub fn open(dir: &Path) -> Self {
+        StatCache(RecordFile::open(dir, Self::FILE, &[], decode_stat))
+    }
+
+    /// Returns the counts of the change from `from` to `to` under `inputs`.
+    pub fn get(&self, inputs: [u8; 20], from: ObjectId, to: ObjectId) -> Option<[u32; 3]> {
+        self.0.known.get(&(inputs, from, to)).copied()
+    }
+
+    /// Keeps the counts of one change.
+    pub fn store(&self, inputs: [u8; 20], from: ObjectId, to: ObjectId, counts: [u32; 3]) {
+        self.0.store(std::iter::once(((inputs, from, to), &counts)), |(k, f, t), c, payload| {
+            payload.extend_from_slice(&k);
+            payload.extend_from_slice(f.as_bytes());
+            payload.extend_from_slice(t.as_bytes());
+            for n in c {
+                payload.extend_from_slice(&n.to_le_bytes());
+            }
+        });
+    }
+}
+
+fn decode_stat(payload: &[u8]) -> Option<(StatKey, [u32; 3])> {
+    let mut at = Reader { bytes: payload, at: 0 };
+    let inputs: [u8; 20] = at.take(20)?.try_into().ok()?;
+    let from = ObjectId::from_bytes(at.take(20)?.try_into().ok()?);
+    let to = ObjectId::from_bytes(at.take(20)?.try_into().ok()?);
+    let counts = [at.number()?, at.number()?, at.number()?];
+    (at.at == payload.len()).then_some(((inputs, from, to), counts))
 }
 
 fn encode_merge(key: MergeKey, answer: &MergeAnswer, payload: &mut Vec<u8>) {
