@@ -263,13 +263,18 @@ fn simulate_and_diff(
         policy: options.policy.clone(),
     };
     let git = repo.git();
+    let (from, to) = (delta.target.commit, delta.source.commit);
+    if let Some(whole) = simulation::known_diff_stat(repo, from, to) {
+        return Ok((backport::plan_for_delta(repo, delta, &backport_options, progress)?, whole));
+    }
     let (plan, whole) = std::thread::scope(|scope| {
-        let whole = scope
-            .spawn(|| simulation::diff_stat(git, delta.target.commit, delta.source.commit, &[]));
+        let whole = scope.spawn(|| simulation::diff_stat(git, from, to, &[]));
         let plan = backport::plan_for_delta(repo, delta, &backport_options, progress);
         (plan, whole.join().expect("the diff reader does not panic"))
     });
-    Ok((plan?, whole?))
+    let whole = whole?;
+    simulation::keep_diff_stat(repo, from, to, whole);
+    Ok((plan?, whole))
 }
 
 /// What the options' figures are computed from.

@@ -11,7 +11,10 @@ use crate::oid::ObjectId;
 mod patches;
 mod record_cache;
 pub use patches::{Patch, PatchDetail, PatchFeed, patch_ids, patches, read_patches};
-pub use record_cache::{ChangesCache, LineDiffCache, PatchIdCache, take_damaged_caches};
+pub use record_cache::{
+    ChangesCache, LineDiffCache, MergeAnswer, MergeCache, MergeKey, PatchIdCache, StatCache,
+    take_damaged_caches,
+};
 
 /// Errors from reading history.
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,8 @@ use crate::git::{Conversation, Git, GitError};
 use crate::oid::ObjectId;
 use crate::progress::Progress;
 
+mod cache;
+
 /// Errors from simulating picks.
 #[derive(Debug, thiserror::Error)]
 pub enum SimulationError {
@@ -76,6 +78,8 @@ pub struct Simulation {
     pub final_tree: ObjectId,
     /// What the picks change in all, from `onto`'s tree to the final tree (when asked for).
     pub stat: Option<DiffStat>,
+    /// How many picks were answered from the simulation cache rather than by git.
+    pub reused: usize,
 }
 
 /// The size of a change, as `git diff --shortstat` counts it (renames detected).
@@ -113,6 +117,34 @@ pub fn diff_stat(
     Ok(stat)
 }
 
+impl DiffStat {
+    fn counts(self) -> [u32; 3] {
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        [n(self.files), n(self.insertions), n(self.deletions)]
+    }
+
+    fn from_counts([files, insertions, deletions]: [u32; 3]) -> DiffStat {
+        DiffStat {
+            files: files as usize,
+            insertions: insertions as usize,
+            deletions: deletions as usize,
+        }
+    }
+}
+
+/// Returns [`diff_stat`] of two commits of `repo` if the simulation cache knows it.
+pub fn known_diff_stat(repo: &Repo, from: ObjectId, to: ObjectId) -> Option<DiffStat> {
+    let cache = cache::Cache::open_stats(repo, &repo.state_dir())?;
+    cache.stat(from, to).map(DiffStat::from_counts)
+}
+
+/// Keeps [`diff_stat`] of two commits of `repo` in the simulation cache.
+pub fn keep_diff_stat(repo: &Repo, from: ObjectId, to: ObjectId, stat: DiffStat) {
+    if let Some(cache) = cache::Cache::open_stats(repo, &repo.state_dir()) {
+        cache.put_stat(from, to, stat.counts());
+    }
+}
+
 /// A commit to pick and its first parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ToPick {
@@ -132,6 +164,12 @@ pub fn simulate(
 
 /// Like [`simulate`], and with `with_stat` also measures the whole change (before the
 /// scratch objects it needs are gone).
+///
+/// Merges asked before under the same inputs are answered from the simulation cache
+/// (`.git/regraft/merges-v1`, with the trees they wrote in `.git/regraft/merge-objects/`);
+/// see [`crate::git::merge_inputs`] for what the inputs are. Where they cannot be known
+/// exactly, or `regraft.mergeCache` is false, nothing is cached. A cached run that fails
+/// (the cache's objects gone, say) is run again without the cache, which is removed.
 pub fn simulate_with_stat(
     repo: &Repo,
     onto: ObjectId,
@@ -139,18 +177,69 @@ pub fn simulate_with_stat(
     with_stat: bool,
     progress: &dyn Progress,
 ) -> Result<Simulation, SimulationError> {
-    let scratch = crate::git::scratch::ScratchObjects::new(repo, "objects")
-        .map_err(SimulationError::Scratch)?;
-    let env = scratch.env();
+    let state = repo.state_dir();
+    let Some(cache) = cache::Cache::open(repo, &state) else {
+        return simulate_in(repo, onto, commits, with_stat, progress, None);
+    };
+    match simulate_in(repo, onto, commits, with_stat, progress, Some(&cache)) {
+        Err(_) if cache.reused() > 0 => {
+            cache::Cache::remove(&state);
+            simulate_in(repo, onto, commits, with_stat, progress, None)
+        }
+        done => {
+            cache.keep();
+            done
+        }
+    }
+}
+
+fn simulate_in(
+    repo: &Repo,
+    onto: ObjectId,
+    commits: &[ToPick],
+    with_stat: bool,
+    progress: &dyn Progress,
+    cache: Option<&cache::Cache>,
+) -> Result<Simulation, SimulationError> {
+    let scratch;
+    let (object_dir, merge_objects) = match cache {
+        Some(cache) => (cache.objects(), MergeObjects::Scratch),
+        None => {
+            scratch = crate::git::scratch::ScratchObjects::new(repo, "objects")
+                .map_err(SimulationError::Scratch)?;
+            (scratch.path(), MergeObjects::Scratch)
+        }
+    };
+    let objects = repo.objects_dir();
+    let env: Vec<(&str, &OsStr)> = vec![
+        ("GIT_OBJECT_DIRECTORY", object_dir.as_os_str()),
+        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", objects.as_os_str()),
+    ];
     let git = repo.git();
     let mut tree = repo.tree_of(onto)?;
-    let mut merger = Merger::start_in_scratch(git, &env)?;
+    let mut merger: Option<Merger<'_>> = None;
     let mut picks = Vec::with_capacity(commits.len());
     progress.start("simulating picks", commits.len());
     for pick in commits {
         let parent =
             pick.parent.ok_or_else(|| SimulationError::Root { commit: pick.commit.short() })?;
-        let answer = merger.merge(parent, tree, pick.commit)?;
+        let known = cache.and_then(|c| c.get(parent, tree, pick.commit));
+        let answer = match known {
+            Some(answer) => answer,
+            None => {
+                if merger.is_none() {
+                    // Run at the top of the work tree, as `git cherry-pick` runs: git reads the
+                    // work tree's `.gitattributes` files relative to where it runs.
+                    merger = Some(Merger::start_with(git, &env, merge_objects, repo.work_tree())?);
+                }
+                let merger = merger.as_mut().expect("started above");
+                let answer = merger.merge(parent, tree, pick.commit)?;
+                if let Some(cache) = cache {
+                    cache.put(parent, tree, pick.commit, &answer);
+                }
+                answer
+            }
+        };
         let outcome = match &answer {
             Answer { clean: false, .. } => Outcome::Conflict,
             Answer { tree: result, .. } if *result == tree => Outcome::Empty,
@@ -162,15 +251,31 @@ pub fn simulate_with_stat(
         picks.push(Pick { commit: pick.commit, outcome, conflicts: answer.conflicts, tree });
         progress.advance(1);
     }
-    merger.finish()?;
+    if let Some(merger) = merger {
+        merger.finish()?;
+    }
     progress.finish();
-    let stat =
-        if with_stat { Some(diff_stat(git, repo.tree_of(onto)?, tree, &env)?) } else { None };
-    Ok(Simulation { onto, picks, final_tree: tree, stat })
+    let stat = if with_stat {
+        let from = repo.tree_of(onto)?;
+        Some(match cache.and_then(|c| c.stat(from, tree)) {
+            Some(counts) => DiffStat::from_counts(counts),
+            None => {
+                let stat = diff_stat(git, from, tree, &env)?;
+                if let Some(cache) = cache {
+                    cache.put_stat(from, tree, stat.counts());
+                }
+                stat
+            }
+        })
+    } else {
+        None
+    };
+    let reused = cache.map_or(0, cache::Cache::reused);
+    Ok(Simulation { onto, picks, final_tree: tree, stat, reused })
 }
 
 /// One merge's answer from `git merge-tree`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Answer {
     pub clean: bool,
     pub tree: ObjectId,
@@ -181,7 +286,7 @@ pub(crate) struct Answer {
 pub(crate) enum Merger<'a> {
     Session(Conversation),
     /// No way to read answers one by one: one process per merge (writing where these say).
-    PerMerge(&'a Git, &'a [(&'a str, &'a OsStr)], MergeObjects),
+    PerMerge(&'a Git, &'a [(&'a str, &'a OsStr)], MergeObjects, Option<&'a std::path::Path>),
 }
 
 impl<'a> Merger<'a> {
@@ -190,7 +295,7 @@ impl<'a> Merger<'a> {
         git: &'a Git,
         env: &'a [(&'a str, &'a OsStr)],
     ) -> Result<Self, SimulationError> {
-        Self::start_with(git, env, MergeObjects::Kept)
+        Self::start_with(git, env, MergeObjects::Kept, None)
     }
 
     /// Starts a merger that writes into the scratch object directory `env` names, whose
@@ -199,17 +304,18 @@ impl<'a> Merger<'a> {
         git: &'a Git,
         env: &'a [(&'a str, &'a OsStr)],
     ) -> Result<Self, SimulationError> {
-        Self::start_with(git, env, MergeObjects::Scratch)
+        Self::start_with(git, env, MergeObjects::Scratch, None)
     }
 
-    fn start_with(
+    pub(crate) fn start_with(
         git: &'a Git,
         env: &'a [(&'a str, &'a OsStr)],
         objects: MergeObjects,
+        work_tree: Option<&'a std::path::Path>,
     ) -> Result<Self, SimulationError> {
-        Ok(match reads::merge_tree_session(git, env, objects)? {
+        Ok(match reads::merge_tree_session(git, env, objects, work_tree)? {
             Some(session) => Merger::Session(session),
-            None => Merger::PerMerge(git, env, objects),
+            None => Merger::PerMerge(git, env, objects, work_tree),
         })
     }
 
@@ -239,8 +345,9 @@ impl<'a> Merger<'a> {
                 };
                 read_answer(session.answers(), &argv, clean)
             }
-            Merger::PerMerge(git, env, objects) => {
-                let out = reads::merge_tree_once(git, env, *objects, base, ours, theirs)?;
+            Merger::PerMerge(git, env, objects, work_tree) => {
+                let out =
+                    reads::merge_tree_once(git, env, *objects, *work_tree, base, ours, theirs)?;
                 read_answer(&mut std::io::Cursor::new(out.stdout), &out.argv, out.clean)
             }
         }

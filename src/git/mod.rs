@@ -6,6 +6,7 @@
 pub mod action;
 pub mod config;
 pub mod credential;
+pub mod merge_inputs;
 pub mod names;
 pub mod objects;
 pub mod reads;
@@ -479,6 +480,17 @@ impl Git {
         args: &[&str],
         env: &[(&str, &std::ffi::OsStr)],
     ) -> Result<Option<Conversation>, GitError> {
+        self.converse_in(args, env, None)
+    }
+
+    /// Like [`Git::converse`], run in `work_tree` (git then reads the work tree's files,
+    /// `.gitattributes` among them, as a command run at its top does).
+    pub fn converse_in(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        work_tree: Option<&Path>,
+    ) -> Result<Option<Conversation>, GitError> {
         let disabled = std::env::var_os(NO_STDBUF_VAR).is_some_and(|v| !v.is_empty() && v != "0");
         if disabled || !on_path("stdbuf") {
             return Ok(None);
@@ -486,6 +498,9 @@ impl Git {
         let (mut command, argv) = self.command_via(Some(&["stdbuf", "-o0"]), &os_args(args));
         for (key, value) in env {
             command.env(key, value);
+        }
+        if let Some(work_tree) = work_tree {
+            command.current_dir(work_tree).env("GIT_WORK_TREE", work_tree);
         }
         let mut child = command
             .stdin(Stdio::piped())
@@ -521,6 +536,17 @@ impl Git {
         also_ok: &[i32],
     ) -> Result<(i32, Vec<u8>), GitError> {
         self.run(args, &Run { env, also_ok, ..Run::default() })
+    }
+
+    /// Like [`Git::output_with_env`], run in `work_tree` when there is one.
+    pub fn output_with_env_in(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        also_ok: &[i32],
+        work_tree: Option<&Path>,
+    ) -> Result<(i32, Vec<u8>), GitError> {
+        self.run(args, &Run { env, also_ok, work_tree, ..Run::default() })
     }
 }
 

@@ -182,7 +182,7 @@ pub enum MergeObjects {
 }
 
 impl MergeObjects {
-    fn args(self) -> &'static [&'static str] {
+    pub fn args(self) -> &'static [&'static str] {
         match self {
             MergeObjects::Kept => {
                 &["merge-tree", "--write-tree", "--name-only", "-z", "--messages"]
@@ -208,10 +208,11 @@ pub fn merge_tree_session(
     git: &Git,
     env: &[(&str, &OsStr)],
     objects: MergeObjects,
+    work_tree: Option<&std::path::Path>,
 ) -> Result<Option<Conversation>, GitError> {
     let mut args = objects.args().to_vec();
     args.push("--stdin");
-    git.converse(&args, env)
+    git.converse_in(&args, env, work_tree)
 }
 
 /// How one `git merge-tree` ended: whether the merge was clean, its output, and its argv for
@@ -230,6 +231,7 @@ pub fn merge_tree_once(
     git: &Git,
     env: &[(&str, &OsStr)],
     objects: MergeObjects,
+    work_tree: Option<&std::path::Path>,
     base: ObjectId,
     ours: ObjectId,
     theirs: ObjectId,
@@ -238,7 +240,7 @@ pub fn merge_tree_once(
     let (ours, theirs) = (ours.to_hex(), theirs.to_hex());
     let mut args = objects.args().to_vec();
     args.extend([base_arg.as_str(), ours.as_str(), theirs.as_str()]);
-    let (code, stdout) = git.output_with_env(&args, env, &[1])?;
+    let (code, stdout) = git.output_with_env_in(&args, env, &[1], work_tree)?;
     Ok(MergeTreeOutput { clean: code == 0, stdout, argv: format!("git {}", args.join(" ")) })
 }
 

@@ -129,6 +129,13 @@ fn every_cache_under_every_damage_gives_the_answer_of_no_cache() {
     check_damage(&s.dir, &delta_args, &patch_ids, &change_bytes, &delta);
     check_damage(f.path(), &deps_args, &changes, &line_diff_bytes, &deps);
     check_damage(f.path(), &deps_args, &line_diffs, &patch_id_bytes, &deps);
+
+    // The simulation cache: the dry run's first answer was computed without it (and is
+    // checked against git's pick loop in tests/it/merge_cache.rs).
+    let plan_args = ["backport", "--dry-run", "--json", TARGET, SOURCE];
+    let (plan, _) = run(&s.dir, &plan_args);
+    let merges = cache_file(&state, "merges-");
+    check_damage(&s.dir, &plan_args, &merges, &patch_id_bytes, &plan);
 }
 
 // Regression: a cache of an earlier version must be ignored (here: every patch-id in it

@@ -22,6 +22,7 @@ mod guide;
 mod https;
 mod layers;
 mod lease;
+mod merge_cache;
 mod messages;
 mod names;
 mod output;

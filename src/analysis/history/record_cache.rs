@@ -307,6 +307,163 @@ fn encode_patch(commit: ObjectId, patch: &Patch, payload: &mut Vec<u8>) {
     }
 }
 
+/// One merge a simulation asked `git merge-tree`: the inputs it ran under (the key of
+/// [`crate::git::merge_inputs::MergeInputs::Known`]), the merge base, our tree and their
+/// commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MergeKey {
+    pub inputs: [u8; 20],
+    pub base: ObjectId,
+    pub ours: ObjectId,
+    pub theirs: ObjectId,
+}
+
+/// What `git merge-tree` answered for a [`MergeKey`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeAnswer {
+    pub clean: bool,
+    pub tree: ObjectId,
+    pub conflicts: Vec<String>,
+}
+
+/// The answers of merges run before, in `merges-v1`: a payload is the inputs' key, the
+/// base, ours and theirs (20 bytes each), 1 for a clean merge or 0, the resulting tree (20)
+/// and the conflicting paths, as a count and each path's length and bytes. The trees the
+/// merges wrote are kept beside it, in the object directory [`MergeCache::objects`].
+#[derive(Debug)]
+pub struct MergeCache(RecordFile<MergeKey, MergeAnswer>);
+
+impl MergeCache {
+    /// The file's name.
+    pub const FILE: &'static str = "merges-v1";
+
+    /// Reads the cache in `dir`.
+    pub fn open(dir: &Path) -> Self {
+        MergeCache(RecordFile::open(dir, Self::FILE, &[], decode_merge))
+    }
+
+    /// Returns the object directory of the trees the cached merges wrote, in `dir`.
+    pub fn objects(dir: &Path) -> PathBuf {
+        dir.join("merge-objects")
+    }
+
+    /// Removes the cache in `dir`, its objects too (for a cache that grew too large, or
+    /// whose objects are missing).
+    pub fn remove(dir: &Path) {
+        let _ = std::fs::remove_file(dir.join(Self::FILE));
+        let _ = std::fs::remove_file(dir.join(StatCache::FILE));
+        let objects = Self::objects(dir);
+        // Moved aside first, so that no other process finds half of it.
+        let aside = dir.join(format!("merge-objects.old-{}", std::process::id()));
+        if std::fs::rename(&objects, &aside).is_ok() {
+            let _ = std::fs::remove_dir_all(&aside);
+        }
+    }
+
+    /// How many merges the cache knows.
+    pub fn len(&self) -> usize {
+        self.0.known.len()
+    }
+
+    /// Tells whether the cache knows no merge.
+    pub fn is_empty(&self) -> bool {
+        self.0.known.is_empty()
+    }
+
+    /// Returns the answer of the merge `key`, as it was given before.
+    pub fn get(&self, key: &MergeKey) -> Option<&MergeAnswer> {
+        self.0.known.get(key)
+    }
+
+    /// Keeps the answers of `fresh` the cache lacks.
+    pub fn store(&self, fresh: &HashMap<MergeKey, MergeAnswer>) {
+        self.0.store(fresh.iter().map(|(k, v)| (*k, v)), encode_merge);
+    }
+}
+
+/// The size of the change between two trees or commits (files, insertions, deletions, as
+/// `git diff --shortstat --find-renames` counts them), in `stats-v1`, under the merge
+/// inputs' key (which covers the diff settings and attributes): a payload is the key, the
+/// two ids (20 bytes each) and the three counts.
+#[derive(Debug)]
+pub struct StatCache(RecordFile<StatKey, [u32; 3]>);
+
+/// The merge inputs' key and the two ids of a change.
+type StatKey = ([u8; 20], ObjectId, ObjectId);
+
+impl StatCache {
+    /// The file's name.
+    pub const FILE: &'static str = "stats-v1";
+
+    /// Reads the cache in `dir`.
+    pub fn open(dir: &Path) -> Self {
+        StatCache(RecordFile::open(dir, Self::FILE, &[], decode_stat))
+    }
+
+    /// Returns the counts of the change from `from` to `to` under `inputs`.
+    pub fn get(&self, inputs: [u8; 20], from: ObjectId, to: ObjectId) -> Option<[u32; 3]> {
+        self.0.known.get(&(inputs, from, to)).copied()
+    }
+
+    /// Keeps the counts of one change.
+    pub fn store(&self, inputs: [u8; 20], from: ObjectId, to: ObjectId, counts: [u32; 3]) {
+        self.0.store(std::iter::once(((inputs, from, to), &counts)), |(k, f, t), c, payload| {
+            payload.extend_from_slice(&k);
+            payload.extend_from_slice(f.as_bytes());
+            payload.extend_from_slice(t.as_bytes());
+            for n in c {
+                payload.extend_from_slice(&n.to_le_bytes());
+            }
+        });
+    }
+}
+
+fn decode_stat(payload: &[u8]) -> Option<(StatKey, [u32; 3])> {
+    let mut at = Reader { bytes: payload, at: 0 };
+    let inputs: [u8; 20] = at.take(20)?.try_into().ok()?;
+    let from = ObjectId::from_bytes(at.take(20)?.try_into().ok()?);
+    let to = ObjectId::from_bytes(at.take(20)?.try_into().ok()?);
+    let counts = [at.number()?, at.number()?, at.number()?];
+    (at.at == payload.len()).then_some(((inputs, from, to), counts))
+}
+
+fn encode_merge(key: MergeKey, answer: &MergeAnswer, payload: &mut Vec<u8>) {
+    payload.extend_from_slice(&key.inputs);
+    for id in [key.base, key.ours, key.theirs] {
+        payload.extend_from_slice(id.as_bytes());
+    }
+    payload.push(u8::from(answer.clean));
+    payload.extend_from_slice(answer.tree.as_bytes());
+    put(payload, answer.conflicts.len());
+    for path in &answer.conflicts {
+        put(payload, path.len());
+        payload.extend_from_slice(path.as_bytes());
+    }
+}
+
+fn decode_merge(payload: &[u8]) -> Option<(MergeKey, MergeAnswer)> {
+    let mut at = Reader { bytes: payload, at: 0 };
+    let inputs: [u8; 20] = at.take(20)?.try_into().ok()?;
+    let mut id = || Some(ObjectId::from_bytes(at.take(20)?.try_into().ok()?));
+    let (base, ours, theirs) = (id()?, id()?, id()?);
+    let clean = match *at.take(1)?.first()? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let tree = ObjectId::from_bytes(at.take(20)?.try_into().ok()?);
+    let count = at.number()?;
+    let mut conflicts = Vec::new();
+    for _ in 0..count {
+        let length = at.number()? as usize;
+        conflicts.push(String::from_utf8(at.take(length)?.to_vec()).ok()?);
+    }
+    (at.at == payload.len()).then_some((
+        MergeKey { inputs, base, ours, theirs },
+        MergeAnswer { clean, tree, conflicts },
+    ))
+}
+
 fn put(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
 }
