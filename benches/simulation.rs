@@ -1,0 +1,223 @@
+//! The pick prediction against git's own merge engine, and the simulation cache (issue 28),
+//! in one run: for each history, alternating rounds of
+//!
+//! | side | what runs |
+//! |---|---|
+//! | merge-tree | `git merge-tree --write-tree --stdin` fed the very merges the dry run asks (each pick's parent, the tree so far, the pick), into a scratch object directory |
+//! | dry run, no cache | `backport --dry-run --json --stdin TARGET` with `regraft.mergeCache=false` |
+//! | dry run, cold | the same with the cache on, its files removed first |
+//! | dry run, warm | the same from the cache the cold run left |
+//! | compare, no cache / warm | `compare --json TARGET SOURCE`, off and from the cache |
+//!
+//! and prints medians and the ratios the issue sets: no cache / merge-tree (at most 1.10),
+//! warm / no cache for the dry run and compare (at most 0.10). git's own pick loop runs once
+//! per history with `--loop` (at most 4,000 picks).
+//!
+//!   cargo bench --bench simulation -- --sizes 600,3000 \
+//!       --real kolla=../kolla:liberty-early-demise:f10a625a7210c39e7435b77e2cb4d89f14a6b96f \
+//!       --rounds 5 --loop
+
+mod support;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use regraft::ObjectId;
+use regraft::analysis::simulation::{self, ToPick};
+use regraft::progress::Silent;
+use regraft::scenario::{self, ScenarioSpec};
+use support::{command, median, median_ratio, ms, state_dir, time};
+
+/// One timed side of a round.
+type Side<'a> = Box<dyn FnMut() -> Duration + 'a>;
+
+struct History {
+    label: String,
+    dir: PathBuf,
+    target: String,
+    source: String,
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let out = command("git", dir, args).stdout(Stdio::piped()).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Turns the simulation cache off for one command, through git's own configuration
+/// variables (which regraft's git calls see).
+fn no_cache(cmd: &mut Command) -> &mut Command {
+    cmd.env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "regraft.mergeCache")
+        .env("GIT_CONFIG_VALUE_0", "false")
+}
+
+/// Runs the sides alternately `rounds` times after a warm-up of each; returns every
+/// side's samples.
+fn alternate(rounds: usize, sides: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Vec<Duration>> {
+    for side in sides.iter_mut() {
+        side();
+    }
+    let mut samples = vec![Vec::new(); sides.len()];
+    for _ in 0..rounds {
+        for (side, times) in sides.iter_mut().zip(&mut samples) {
+            times.push(side());
+        }
+    }
+    samples
+}
+
+fn measure(h: &History, rounds: usize, with_loop: bool) {
+    let exe = env!("CARGO_BIN_EXE_git-regraft");
+    let (dir, t, s) = (&h.dir, h.target.as_str(), h.source.as_str());
+    let range = format!("{t}..{s}");
+    let list = git_out(dir, &["rev-list", "--no-merges", "--reverse", "--topo-order", &range]);
+    let commits: Vec<ObjectId> =
+        list.lines().filter_map(|l| ObjectId::from_hex(l.as_bytes())).collect();
+    let list_file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(list_file.path(), &list).expect("the pick list is written");
+
+    // The merges the dry run asks, from one simulation: its trees are kept in the cache's
+    // object directory, which the merge-tree side reads as an alternate.
+    let state = PathBuf::from(state_dir(dir));
+    let mut repo = regraft::git::repo::Repo::discover(dir).expect("a repository");
+    repo.isolate_git_config();
+    let picks: Vec<ToPick> = commits
+        .iter()
+        .map(|c| ToPick {
+            commit: *c,
+            parent: repo.commit_info(*c).ok().and_then(|i| i.parents.first().copied()),
+        })
+        .collect();
+    let onto = repo.resolve_commit(t).expect("TARGET");
+    let sim = simulation::simulate(&repo, onto, &picks, &Silent).expect("simulates");
+    let mut ours = repo.tree_of(onto).expect("a tree");
+    let mut lines = String::new();
+    for (pick, result) in picks.iter().zip(&sim.picks) {
+        let parent = pick.parent.expect("no root commit");
+        lines.push_str(&format!("{parent} -- {ours} {}\n", pick.commit));
+        ours = result.tree;
+    }
+    let objects = PathBuf::from(git_out(dir, &["rev-parse", "--git-path", "objects"]).trim());
+    let objects = if objects.is_absolute() { objects } else { dir.join(objects) };
+    let alternates = format!("{}:{}", objects.display(), state.join("merge-objects").display());
+    let merge_tree = || {
+        let scratch = tempfile::TempDir::new().expect("a scratch directory");
+        let mut cmd = command("git", dir, &["merge-tree", "--write-tree", "--stdin"]);
+        cmd.env("GIT_OBJECT_DIRECTORY", scratch.path())
+            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", &alternates)
+            .stdin(Stdio::piped());
+        let start = Instant::now();
+        let mut child = cmd.spawn().expect("git merge-tree starts");
+        child.stdin.take().expect("piped").write_all(lines.as_bytes()).expect("fed");
+        let status = child.wait().expect("git merge-tree ends");
+        let took = start.elapsed();
+        // Exit 1: some merge conflicted.
+        assert!(matches!(status.code(), Some(0 | 1)), "git merge-tree failed: {status}");
+        took
+    };
+    let dry_run = |cached: bool, cold: bool| {
+        let mut cmd = command(exe, dir, &["backport", "--dry-run", "--json", "--stdin", t]);
+        cmd.stdin(Stdio::from(std::fs::File::open(list_file.path()).expect("the list opens")));
+        if !cached {
+            no_cache(&mut cmd);
+        }
+        if cold {
+            regraft::analysis::history::MergeCache::remove(&state);
+        }
+        time(&mut cmd)
+    };
+    let compare = |cached: bool| {
+        let mut cmd = command(exe, dir, &["compare", "--json", t, s]);
+        if !cached {
+            no_cache(&mut cmd);
+        }
+        time(&mut cmd)
+    };
+    let mut sides: [(&str, Side); 6] = [
+        ("git merge-tree --stdin", Box::new(merge_tree)),
+        ("dry run, no cache", Box::new(|| dry_run(false, false))),
+        ("dry run, cold cache", Box::new(|| dry_run(true, true))),
+        ("dry run, warm cache", Box::new(|| dry_run(true, false))),
+        ("compare, no cache", Box::new(|| compare(false))),
+        ("compare, warm cache", Box::new(|| compare(true))),
+    ];
+    let mut refs: Vec<&mut dyn FnMut() -> Duration> =
+        sides.iter_mut().map(|(_, f)| &mut **f as &mut dyn FnMut() -> Duration).collect();
+    let samples = alternate(rounds, &mut refs);
+    println!("\n### {} ({} picks, {rounds} rounds)\n", h.label, commits.len());
+    println!("| side | median |\n|---|---|");
+    for ((name, _), times) in sides.iter().zip(&samples) {
+        println!("| {name} | {} |", ms(median(times)));
+    }
+    let ratio = |a: usize, b: usize| median_ratio(&samples[a], &samples[b]);
+    println!();
+    println!(
+        "- dry run without the cache / merge-tree: **{:.2}** (goal at most 1.10)",
+        ratio(1, 0)
+    );
+    println!("- dry run with a cold cache / merge-tree: **{:.2}**", ratio(2, 0));
+    println!("- dry run warm / without the cache: **{:.3}** (goal at most 0.10)", ratio(3, 1));
+    println!("- compare warm / without the cache: **{:.3}** (goal at most 0.10)", ratio(5, 4));
+    if with_loop && commits.len() <= 4000 {
+        let start = Instant::now();
+        regraft_testkit::git_pick_loop(dir, t, &commits);
+        let git_loop = start.elapsed();
+        let ours = median(&samples[1]);
+        println!(
+            "- git's pick loop: {}; the dry run without the cache is **1/{:.1}** of it (goal at most 1/10)",
+            ms(git_loop),
+            git_loop.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
+}
+
+fn main() {
+    let mut sizes = vec![600, 3000];
+    let mut real = Vec::new();
+    let mut rounds = 5;
+    let mut with_loop = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+        match arg.as_str() {
+            "--sizes" => {
+                sizes = value()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.parse().expect("a size"))
+                    .collect()
+            }
+            "--real" => {
+                let v = value();
+                let (label, rest) = v.split_once('=').expect("--real label=dir:target:source");
+                let mut parts = rest.rsplitn(3, ':');
+                let source = parts.next().expect("a source").to_string();
+                let target = parts.next().expect("a target").to_string();
+                let dir = PathBuf::from(parts.next().expect("a directory"));
+                real.push(History { label: label.into(), dir, target, source });
+            }
+            "--rounds" => rounds = value().parse().expect("a number"),
+            "--loop" => with_loop = true,
+            _ => {}
+        }
+    }
+    let tmp = tempfile::TempDir::new().expect("a temporary directory");
+    let mut histories = Vec::new();
+    for size in sizes {
+        let dir = tmp.path().join(format!("scenario-{size}"));
+        scenario::build(&dir, &ScenarioSpec::with_trunk_changes(size)).expect("builds");
+        histories.push(History {
+            label: format!("scenario of {size} trunk changes"),
+            dir,
+            target: scenario::TARGET.into(),
+            source: scenario::SOURCE.into(),
+        });
+    }
+    histories.extend(real);
+    for h in &histories {
+        measure(h, rounds, with_loop);
+    }
+}
