@@ -201,19 +201,20 @@ fn simulate_in(
     progress: &dyn Progress,
     cache: Option<&cache::Cache>,
 ) -> Result<Simulation, SimulationError> {
-    let scratch;
-    let (object_dir, merge_objects) = match cache {
-        Some(cache) => (cache.objects(), MergeObjects::Scratch),
-        None => {
-            scratch = crate::git::scratch::ScratchObjects::new(repo, "objects")
-                .map_err(SimulationError::Scratch)?;
-            (scratch.path(), MergeObjects::Scratch)
-        }
-    };
-    let objects = repo.objects_dir();
+    // Merges write into a scratch directory (in memory where there is one); the trees a
+    // cached run's merges wrote are packed into the cache's object directory afterwards,
+    // one file rather than thousands, and read from there as an alternate.
+    let scratch = crate::git::scratch::ScratchObjects::new(repo, "objects")
+        .map_err(SimulationError::Scratch)?;
+    let merge_objects = MergeObjects::Scratch;
+    let mut alternates = repo.objects_dir().into_os_string();
+    if let Some(cache) = cache {
+        alternates.push(":");
+        alternates.push(cache.objects());
+    }
     let env: Vec<(&str, &OsStr)> = vec![
-        ("GIT_OBJECT_DIRECTORY", object_dir.as_os_str()),
-        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", objects.as_os_str()),
+        ("GIT_OBJECT_DIRECTORY", scratch.path().as_os_str()),
+        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", alternates.as_os_str()),
     ];
     let git = repo.git();
     let mut tree = repo.tree_of(onto)?;
@@ -270,8 +271,18 @@ fn simulate_in(
     } else {
         None
     };
+    if let Some(cache) = cache
+        && reused_less_than(cache, commits.len())
+    {
+        cache.pack(git, scratch.path(), &repo.objects_dir())?;
+    }
     let reused = cache.map_or(0, cache::Cache::reused);
     Ok(Simulation { onto, picks, final_tree: tree, stat, reused })
+}
+
+/// Tells whether some merge of the run was not answered from the cache.
+fn reused_less_than(cache: &cache::Cache, merges: usize) -> bool {
+    cache.reused() < merges
 }
 
 /// One merge's answer from `git merge-tree`.

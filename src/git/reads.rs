@@ -278,3 +278,34 @@ pub fn disambiguate(git: &Git, prefix: &str) -> Result<Vec<u8>, GitError> {
     debug_assert!(prefix.len() >= 4 && prefix.bytes().all(|b| b.is_ascii_hexdigit()));
     git.output(&["rev-parse", &format!("--disambiguate={prefix}")])
 }
+
+/// Packs the objects `ids` (full hex ids, read where `env` says) into `base-<hash>.pack` and
+/// its index: `git pack-objects` without deltas, for objects read a few times later.
+pub fn pack_objects(
+    git: &Git,
+    env: &[(&str, &OsStr)],
+    base: &std::path::Path,
+    ids: &[String],
+) -> Result<(), GitError> {
+    let mut input = Vec::new();
+    for id in ids {
+        debug_assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        input.extend_from_slice(id.as_bytes());
+        input.push(b'\n');
+    }
+    let base = base.to_string_lossy();
+    git.output_with_input_env(
+        &[
+            "pack-objects",
+            "-q",
+            "--window=0",
+            "--depth=0",
+            "--compression=1",
+            "--end-of-options",
+            &base,
+        ],
+        env,
+        &input,
+    )?;
+    Ok(())
+}

@@ -30,6 +30,8 @@ pub(super) struct Cache {
     state: PathBuf,
     fresh: RefCell<HashMap<MergeKey, MergeAnswer>>,
     reused: Cell<usize>,
+    /// The objects of this run's merges are in the cache.
+    packed: Cell<bool>,
 }
 
 impl Cache {
@@ -43,6 +45,10 @@ impl Cache {
             MergeInputs::Unknown(_) => return None,
         };
         let objects = MergeCache::objects(state);
+        // The alternates variable separates directories with `:`.
+        if objects.to_string_lossy().contains(':') {
+            return None;
+        }
         std::fs::create_dir_all(&objects).ok()?;
         let mut records = MergeCache::open(state);
         if records.len() > MAX_MERGES {
@@ -58,6 +64,7 @@ impl Cache {
             state: state.to_path_buf(),
             fresh: RefCell::new(HashMap::new()),
             reused: Cell::new(0),
+            packed: Cell::new(false),
         })
     }
 
@@ -120,11 +127,55 @@ impl Cache {
         self.stats.store(self.inputs, from, to, counts);
     }
 
+    /// Packs the objects the run's merges wrote in `scratch` into the cache's object
+    /// directory. Without this pack the answers are not kept.
+    pub(super) fn pack(
+        &self,
+        git: &crate::git::Git,
+        scratch: &Path,
+        repo_objects: &Path,
+    ) -> Result<(), super::SimulationError> {
+        let mut ids = Vec::new();
+        for entry in std::fs::read_dir(scratch).map_err(super::SimulationError::Scratch)? {
+            let entry = entry.map_err(super::SimulationError::Scratch)?;
+            let fan = entry.file_name().to_string_lossy().into_owned();
+            if fan.len() != 2 || !entry.path().is_dir() {
+                continue;
+            }
+            for object in
+                std::fs::read_dir(entry.path()).map_err(super::SimulationError::Scratch)?
+            {
+                let name = object.map_err(super::SimulationError::Scratch)?.file_name();
+                let name = name.to_string_lossy();
+                if name.len() == 38 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    ids.push(format!("{fan}{name}"));
+                }
+            }
+        }
+        self.packed.set(true);
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let pack = self.objects.join("pack");
+        std::fs::create_dir_all(&pack).map_err(super::SimulationError::Scratch)?;
+        // pack-objects writes its temporary files in the object directory: the cache's, on
+        // the same file system as the pack; the scratch objects are read as an alternate.
+        let mut alternates = scratch.as_os_str().to_os_string();
+        alternates.push(":");
+        alternates.push(repo_objects);
+        let env = [
+            ("GIT_OBJECT_DIRECTORY", self.objects.as_os_str()),
+            ("GIT_ALTERNATE_OBJECT_DIRECTORIES", alternates.as_os_str()),
+        ];
+        crate::git::reads::pack_objects(git, &env, &pack.join("merges"), &ids)?;
+        Ok(())
+    }
+
     /// Writes the answers put since the cache was opened; a cache whose objects have grown
     /// past [`MAX_OBJECT_BYTES`] is removed instead, to start afresh.
     pub(super) fn keep(&self) {
         let fresh = self.fresh.borrow();
-        if fresh.is_empty() {
+        if fresh.is_empty() || !self.packed.get() {
             return;
         }
         if size(&self.objects) > MAX_OBJECT_BYTES {
