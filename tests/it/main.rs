@@ -14,6 +14,7 @@ mod escapes;
 mod evidence;
 mod forge_backport;
 mod forge_faults;
+mod forge_status;
 mod forge_tokens;
 mod gerrit;
 mod github;
