@@ -128,11 +128,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             return Ok(ExitCode::SUCCESS);
         }
         let report = apply::resume(&repo, action, &progress).map_err(apply_error)?;
-        if action == apply::Resume::Abort {
-            regraft::surgery::stacked::remove(&repo).map_err(CommandError::internal)?;
-        }
-        let code = report_run(ui, &report, RunEnd::after(action))?;
-        return send_stages(ui, &repo, &report, code);
+        return after_resume(ui, &repo, action, &report);
     }
     let target =
         args.target.clone().expect("clap requires TARGET without --continue/--skip/--abort");
@@ -162,19 +158,26 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     };
     if !args.dry_run {
         let branch = args.branch.clone().unwrap_or_else(|| default_branch(&target));
+        // A backport in progress keeps its own request: start refuses below.
+        let saved = args.for_review && apply::in_progress(&repo).map_err(apply_error)?.is_none();
+        // For review, the picks are simulated once: that plan gives the requests' bodies
+        // their predicted conflicts and is the plan the backport applies.
+        let planned = if saved {
+            let (request, plan) =
+                stack_request(ui, &repo, &args, &target, &branch, &options, &progress)?;
+            regraft::surgery::stacked::save(&repo, &request).map_err(CommandError::internal)?;
+            Some(plan)
+        } else {
+            None
+        };
         let start = apply::StartOptions {
             target: &target,
             source: args.source.as_deref(),
             plan: &options,
             branch: &branch,
             squash_stages: args.squash_stages,
+            planned: planned.as_ref(),
         };
-        // A backport in progress keeps its own request: start refuses below.
-        let saved = args.for_review && apply::in_progress(&repo).map_err(apply_error)?.is_none();
-        if saved {
-            let request = stack_request(ui, &repo, &args, &target, &branch, &options, &progress)?;
-            regraft::surgery::stacked::save(&repo, &request).map_err(CommandError::internal)?;
-        }
         let report = match apply::start(&repo, &start, &progress) {
             Ok(report) => report,
             Err(e) => {
@@ -185,7 +188,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 return Err(apply_error(e));
             }
         };
-        let code = report_run(ui, &report, RunEnd::Applied)?;
+        let code = report_run(ui, &report, RunEnd::Applied, saved)?;
         return send_stages(ui, &repo, &report, code);
     }
     let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)?;
@@ -197,8 +200,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Resolves the forge for `--for-review` and keeps what the simulation predicts of each
-/// pick, for the requests' bodies.
+/// Resolves the forge for `--for-review`, simulates the picks and keeps what the simulation
+/// predicts of each, for the requests' bodies; returns the plan too, for the backport to
+/// apply without simulating again.
 fn stack_request(
     ui: &Ui,
     repo: &Repo,
@@ -207,7 +211,7 @@ fn stack_request(
     branch: &str,
     options: &BackportOptions,
     progress: &dyn regraft::progress::Progress,
-) -> Result<regraft::surgery::stacked::StackRequest, CommandError> {
+) -> Result<(regraft::surgery::stacked::StackRequest, BackportPlan), CommandError> {
     let given = regraft::surgery::review_host::Given {
         review_host: args.review_host.clone(),
         gerrit: None,
@@ -226,7 +230,7 @@ fn stack_request(
             "on Gerrit, push the finished branch for review with `git regraft replace TARGET --from BRANCH --strategy backport`",
         ));
     };
-    ui.status("simulating the picks for the requests' bodies (their predicted conflicts)");
+    ui.status("simulating the picks (the plan, and the requests' predicted conflicts)");
     let plan = backport::plan(repo, target, args.source.as_deref(), options, progress)?;
     let predicted = plan
         .steps
@@ -239,7 +243,7 @@ fn stack_request(
             (s.commit, prediction)
         })
         .collect();
-    Ok(regraft::surgery::stacked::StackRequest {
+    let request = regraft::surgery::stacked::StackRequest {
         host: forge.host.clone(),
         repository: forge.repository.clone(),
         found_in: forge.found_in.clone(),
@@ -248,7 +252,25 @@ fn stack_request(
         branch: branch.to_string(),
         onto: plan.onto,
         predicted,
-    })
+    };
+    Ok((request, plan))
+}
+
+/// Tells what a resumed backport did and, when it was started with `--for-review` and its
+/// last stage is now applied, sends the stages for review (an abort forgets that request).
+pub fn after_resume(
+    ui: &Ui,
+    repo: &Repo,
+    action: apply::Resume,
+    report: &apply::Report,
+) -> Result<ExitCode, CommandError> {
+    if action == apply::Resume::Abort {
+        regraft::surgery::stacked::remove(repo).map_err(CommandError::internal)?;
+    }
+    let for_review =
+        regraft::surgery::stacked::load(repo).map_err(CommandError::internal)?.is_some();
+    let code = report_run(ui, report, RunEnd::after(action), for_review)?;
+    send_stages(ui, repo, report, code)
 }
 
 /// Once the last stage is applied, pushes the stages and opens their stacked requests, when
@@ -327,10 +349,13 @@ impl RunEnd {
 }
 
 /// Tells what a real run did, and what to do at a conflict (exit code 3 there: a finding).
+/// With `for_review` (`backport --for-review`) the stages are sent for review next, by the
+/// backport itself: no other way to push them is suggested.
 pub fn report_run(
     ui: &Ui,
     report: &apply::Report,
     ended: RunEnd,
+    for_review: bool,
 ) -> Result<ExitCode, CommandError> {
     let mut out = ui.human();
     let branch = report.branch.strip_prefix("refs/heads/").unwrap_or(&report.branch);
@@ -362,6 +387,9 @@ pub fn report_run(
             }
             writeln!(out, "done.")?;
             drop(out);
+            if for_review {
+                return Ok(ExitCode::SUCCESS);
+            }
             ui.status(&format!(
                 "next: push it for review: `git regraft replace TARGET --from {} --strategy backport` (TARGET the branch it was built on)",
                 regraft::git::quote(branch)

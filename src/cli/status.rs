@@ -54,6 +54,10 @@ fn render(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
         writeln!(out, "journal: {}", op.journal.display())?;
         for (n, step) in op.steps.iter().enumerate() {
             let note = match (step.state, &step.reason) {
+                (StepState::Started, _) if step.error.is_some() => format!(
+                    " (started; its call failed, so the host may or may not have done it)\n               failed: {}\n               --continue tries it again once the host answers; --abort undoes what the operation did",
+                    visible_line(step.error.as_deref().unwrap_or_default())
+                ),
                 (StepState::Started, _) => {
                     " (started, not seen to finish: it may or may not have changed the remote)"
                         .to_string()

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
-use crate::analysis::backport::{self, BackportError, BackportOptions, StepOutcome};
+use crate::analysis::backport::{self, BackportError, BackportOptions, BackportPlan, StepOutcome};
 use crate::analysis::simulation::{Merger, SimulationError};
 use crate::git::GitError;
 use crate::git::repo::{Repo, RepoError};
@@ -288,6 +288,11 @@ pub struct StartOptions<'a> {
     pub branch: &'a str,
     /// Replace each full stage's picks by one commit (`--squash-stages`).
     pub squash_stages: bool,
+    /// The simulation of these picks the caller already made (`backport::plan` with this
+    /// target, source and `plan`), taken as it is instead of simulating again: the branch
+    /// starts at its `onto`. `backport --for-review` makes it once for the requests'
+    /// bodies.
+    pub planned: Option<&'a BackportPlan>,
 }
 
 /// Starts a backport: plans it, creates the branch at TARGET, and applies the picks.
@@ -296,7 +301,8 @@ pub fn start(
     start: &StartOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Report, ApplyError> {
-    let StartOptions { target, source, plan: options, branch, squash_stages: squash } = *start;
+    let StartOptions { target, source, plan: options, branch, squash_stages: squash, planned } =
+        *start;
     crate::git::names::check_branch(branch)?;
     let _lock = Lock::take(repo, "backport")?;
     match load(repo) {
@@ -313,7 +319,14 @@ pub fn start(
     if repo.work_tree().is_some() {
         require_clean(repo)?;
     }
-    let plan = backport::plan(repo, target, source, options, progress)?;
+    let simulated;
+    let plan = match planned {
+        Some(plan) => plan,
+        None => {
+            simulated = backport::plan(repo, target, source, options, progress)?;
+            &simulated
+        }
+    };
     let present = plan.steps.iter().filter(|s| s.outcome == StepOutcome::Present).count();
     let picks: Vec<ObjectId> =
         plan.steps.iter().filter(|s| s.outcome != StepOutcome::Present).map(|s| s.commit).collect();

@@ -123,6 +123,15 @@ pub struct Refusal {
     pub reason: String,
 }
 
+/// A forge step whose call failed (the host's error, a timeout): unlike a refusal, it may or
+/// may not have changed something, so the step stays started; kept for `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub step: StepId,
+    /// The error as the command reported it (the host's message; never a credential).
+    pub error: String,
+}
+
 /// Returns the reason of git's summary of a refused ref: `[remote rejected] (deletion
 /// prohibited)` gives `(deletion prohibited)`; a summary with nothing after its bracket is
 /// kept whole.
@@ -244,6 +253,9 @@ struct Journal {
     /// have changed nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refused: Option<Refusal>,
+    /// The forge step whose call failed last, with the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failed: Option<Failure>,
     /// The values `--abort` has set (or was setting) the restored ref to, once it began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     abort: Option<Vec<Option<ObjectId>>>,
@@ -267,6 +279,7 @@ impl Journal {
             done: Vec::new(),
             started: None,
             refused: None,
+            failed: None,
             abort: None,
             found_done: Vec::new(),
             began: crate::review::now(),
@@ -326,6 +339,8 @@ pub struct Progress {
     pub started: Option<StepId>,
     /// The step the server refused, and why.
     pub refused: Option<Refusal>,
+    /// The forge step whose call failed, and the error.
+    pub failed: Option<Failure>,
     /// Whether an `--abort` began and did not finish.
     pub aborting: bool,
 }
@@ -340,6 +355,7 @@ pub fn in_progress(repo: &Repo) -> Result<Option<Progress>, OperationError> {
         done: journal.done,
         started: journal.started,
         refused: journal.refused,
+        failed: journal.failed,
         aborting: journal.abort.is_some(),
     }))
 }
@@ -925,6 +941,7 @@ fn run(
             // From here until the step is journaled as done, a kill leaves it uncertain.
             journal.started = Some(step.id);
             journal.refused = None;
+            journal.failed = None;
             save(repo, &journal)?;
             match &step.action {
                 Action::Review(review) => {
@@ -935,7 +952,13 @@ fn run(
                 }
                 Action::Forge(forge) => {
                     report(step, StepStatus::Asking);
-                    crate::surgery::forge_run::run_step(repo, forge, &journal.plan.operation)?;
+                    let ran =
+                        crate::surgery::forge_run::run_step(repo, forge, &journal.plan.operation);
+                    if let Err(error) = ran {
+                        journal.failed = Some(Failure { step: step.id, error: error.to_string() });
+                        save(repo, &journal)?;
+                        return Err(error);
+                    }
                 }
                 Action::Git(GitAction::Push(push)) => {
                     if let Err(error) = push_step(repo, &step.id.to_string(), push) {

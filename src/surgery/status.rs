@@ -145,6 +145,10 @@ pub struct StepStatus {
     /// For a refused step, the server's reason (e.g. `(deletion prohibited)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a forge step whose call failed (its state stays `started`: the host may or may
+    /// not have done it), the error: the host's answer, or why it gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// How far a step of the operation in progress got.
@@ -410,6 +414,7 @@ fn operation_status(
         .iter()
         .map(|step| {
             let refused = progress.refused.as_ref().filter(|r| r.step == step.id);
+            let failed = progress.failed.as_ref().filter(|f| f.step == step.id);
             StepStatus {
                 id: step.id,
                 description: step.description.clone(),
@@ -423,6 +428,7 @@ fn operation_status(
                     StepState::Pending
                 },
                 reason: refused.map(|r| r.reason.clone()),
+                error: failed.map(|f| f.error.clone()),
             }
         })
         .collect();

@@ -276,11 +276,9 @@ fn backport_in_progress(
     };
     let report = apply::resume(repo, action, &crate::cli::progress::Bar::new())
         .map_err(crate::cli::backport::apply_error)?;
-    Ok(Some(crate::cli::backport::report_run(
-        ui,
-        &report,
-        crate::cli::backport::RunEnd::after(action),
-    )?))
+    // A backport started with --for-review sends its stages once the last is applied, as
+    // `backport --continue` does.
+    Ok(Some(crate::cli::backport::after_resume(ui, repo, action, &report)?))
 }
 
 // ---- facts about the repository ------------------------------------------------------

@@ -708,11 +708,16 @@ fn staged_backport(
         plan: &options,
         branch: &branch,
         squash_stages: false,
+        planned: None,
     };
     let report = regraft::surgery::apply::start(repo, &start, &crate::cli::progress::Bar::new())
         .map_err(crate::cli::backport::apply_error)?;
-    let code =
-        crate::cli::backport::report_run(ui, &report, crate::cli::backport::RunEnd::Applied)?;
+    let code = crate::cli::backport::report_run(
+        ui,
+        &report,
+        crate::cli::backport::RunEnd::Applied,
+        false,
+    )?;
     say("Then push it for review:");
     say_command(&push);
     Ok(code)
