@@ -19,7 +19,7 @@ Examples:
   git config --add regraft.bugPattern 'JIRA-([0-9]+)'
   git regraft missed stable/5.1.x main";
 
-/// Show the fixes on SOURCE for commits TARGET has, that TARGET lacks
+/// Show fixes on SOURCE of commits TARGET has that TARGET lacks
 ///
 /// Among SOURCE's commits not on TARGET by any evidence (as `git regraft delta` finds
 /// it), lists those that repair or revert a commit TARGET has: a `Fixes: <id>` trailer
