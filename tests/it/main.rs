@@ -22,6 +22,7 @@ mod https;
 mod layers;
 mod lease;
 mod messages;
+mod missed;
 mod names;
 mod output;
 mod patch_id;
