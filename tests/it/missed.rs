@@ -124,3 +124,49 @@ fn a_bad_bug_pattern_and_an_unknown_branch_exit_2() {
     h.f.git(&["config", "regraft.bugPattern", "JIRA-[0-9]+"]);
     regraft(h.f.path()).args(["missed", "stable", &main]).assert().code(2);
 }
+
+/// Returns a four-digit prefix two commits of the repository share (made by fast-import).
+fn ambiguous_prefix(f: &Fixture) -> String {
+    let mut stream = String::new();
+    for i in 0..1500 {
+        let msg = format!("filler {i}\n");
+        stream.push_str(&format!(
+            "commit refs/filler\ncommitter F <f@example.com> 1000000000 +0000\ndata {}\n{msg}\n",
+            msg.len()
+        ));
+    }
+    f.git_with_input(&["fast-import", "--quiet"], Some(stream.as_bytes()));
+    let mut seen = std::collections::HashMap::new();
+    for line in f.git(&["rev-list", "refs/filler"]).lines() {
+        if let Some(other) = seen.insert(line[..4].to_string(), line.to_string()) {
+            assert_ne!(other, line);
+            return line[..4].to_string();
+        }
+    }
+    panic!("no two of 1500 commits share four digits");
+}
+
+#[test]
+fn an_ambiguous_id_is_reported_unresolved_not_guessed() {
+    let h = build();
+    let main = h.f.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
+    let prefix = ambiguous_prefix(&h.f);
+    // git itself will not choose.
+    let mut cmd = std::process::Command::new("git");
+    regraft::git::isolate_environment(&mut cmd);
+    let status = cmd
+        .current_dir(h.f.path())
+        .args(["rev-parse", "--verify", "-q", &format!("{prefix}^{{commit}}")])
+        .output()
+        .expect("git runs")
+        .status;
+    assert!(!status.success(), "{prefix} is ambiguous to git");
+    let fix = h.f.commit_file("z.txt", "z\n", &format!("Fix z\n\nFixes: {prefix} (\"?\")"));
+    let v = json(&h.f, &["missed", "stable", &main, "--json"]);
+    let unresolved = v["unresolved"].as_array().expect("a list");
+    assert_eq!(unresolved.len(), 1, "{v}");
+    assert_eq!(unresolved[0]["commit"], fix.to_hex());
+    assert_eq!(unresolved[0]["reference"], prefix);
+    assert_eq!(unresolved[0]["why"], "ambiguous");
+    assert!(!v["missed"].as_array().expect("a list").iter().any(|m| m["commit"] == fix.to_hex()));
+}
