@@ -6,6 +6,7 @@ pub mod compare;
 pub mod delta;
 pub mod deps;
 pub mod history;
+pub mod missed;
 pub mod ownership;
 pub mod policy;
 pub mod simulation;

@@ -216,6 +216,7 @@ fn try_next(out: &mut impl Write, dir: &Path, sample: &Scenario) -> Result<(), C
     )?;
     writeln!(out, "  git regraft delta --verbose {} {}", scenario::TARGET, scenario::SOURCE)?;
     writeln!(out, "  git regraft delta --json {} {}", scenario::TARGET, scenario::SOURCE)?;
+    writeln!(out, "  git regraft missed {} {}", scenario::TARGET, scenario::SOURCE)?;
     writeln!(
         out,
         "  git regraft compare --format markdown {} {}",

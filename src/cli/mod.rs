@@ -13,6 +13,7 @@ mod eol;
 mod guide;
 mod log;
 mod man;
+mod missed;
 mod notice;
 mod policy;
 mod progress;
@@ -97,6 +98,7 @@ enum Command {
     Eol(eol::Args),
     Guide(guide::Args),
     Log(log::Args),
+    Missed(missed::Args),
     Notice(notice::Args),
     Policy(policy::Args),
     Replace(replace::Args),
@@ -256,6 +258,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Eol(args) => eol::run(args, ui),
         Command::Guide(args) => guide::run(args, ui),
         Command::Log(args) => log::run(args, ui),
+        Command::Missed(args) => missed::run(args, ui),
         Command::Notice(args) => notice::run(args, ui),
         Command::Policy(args) => policy::run(args, ui),
         Command::Replace(args) => replace::run(args, ui),

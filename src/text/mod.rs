@@ -1,6 +1,7 @@
 //! The text layer: pure parsing of what git prints and commits say (messages, patches,
 //! patch-ids, positions in TOML files); no processes, no repository.
 
+pub mod bugs;
 pub mod changes;
 pub mod message;
 pub mod patch_id;

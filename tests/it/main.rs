@@ -26,6 +26,7 @@ mod layers;
 mod lease;
 mod merge_cache;
 mod messages;
+mod missed;
 mod names;
 mod output;
 mod patch_id;

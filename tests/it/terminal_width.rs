@@ -108,6 +108,7 @@ fn every_command_keeps_to_80_columns_off_a_terminal() {
         vec!["delta", "--verbose", t, s],
         vec!["deps", t, s],
         vec!["deps", "--verbose", t, s],
+        vec!["missed", t, s],
         vec!["backport", "--dry-run", t, s],
         vec!["backport", "--dry-run", "--verbose", t, s],
         vec!["compare", t, s],

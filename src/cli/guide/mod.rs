@@ -612,5 +612,10 @@ fn lead(repo: &Repo, args: &Start, _ui: &Ui) -> Step<ExitCode> {
     super::compare::markdown(&mut text, &comparison)?;
     let path = write_file("Write the Markdown to", &default_path, &text)?;
     say(&format!("Wrote {}: ready for the mailing list.", path.display()));
+    say(&format!(
+        "The fixes {t} lacks of commits it has: git regraft missed {} {} --format markdown",
+        regraft::git::quote(&t),
+        regraft::git::quote(&s)
+    ));
     Ok(ExitCode::SUCCESS)
 }
