@@ -32,6 +32,8 @@ fn simulations(stderr: &str) -> usize {
 fn for_review_simulates_the_picks_once_as_a_dry_run_does() {
     let w = world(0);
     with_origin_and_fixes(&w);
+    // Without the simulation cache, which would answer the second run's merges.
+    w.work.git(&["config", "regraft.mergeCache", "false"]);
     let (code, _, dry) = run_apart(
         regraft(w.work.path())
             .args(["backport", "--dry-run"])
