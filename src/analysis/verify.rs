@@ -96,6 +96,18 @@ pub struct Checked {
     /// backport commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range_diff: Option<String>,
+    /// Provenance lines naming no commit on SOURCE, of a commit whose original was found
+    /// otherwise: links of a chain (picked from the main line, then from a newer stable
+    /// branch), not findings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_references: Vec<Reference>,
+}
+
+/// A provenance line's commit, as written, and why it names no commit on SOURCE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    pub reference: String,
+    pub why: Unnamed,
 }
 
 /// Why a provenance line of a backport commit names no original on SOURCE.
@@ -118,8 +130,8 @@ pub enum Unnamed {
 pub enum Finding {
     /// A backport commit no evidence ties to a commit on SOURCE.
     NoOriginal { commit: ObjectId },
-    /// A provenance line (`(cherry picked from commit X)` or another marker) names no
-    /// commit on SOURCE.
+    /// A provenance line (`(cherry picked from commit X)` or another marker) of a commit
+    /// with no original names no commit on SOURCE.
     UnknownOriginal { commit: ObjectId, reference: String, why: Unnamed },
     /// A line the commit adds is a conflict marker its original did not add.
     ConflictMarker { commit: ObjectId, path: String, line: u32, marker: String },
@@ -234,10 +246,12 @@ pub fn verify(
     for record in &commits {
         let summary = crate::text::message::subject(&record.message);
         let mut found = Vec::new();
+        let mut other_references = Vec::new();
         let (status, original, evidence) = match on_tip.get(&record.id) {
             _ if record.is_merge() => (Status::Merge, None, Vec::new()),
             None => (Status::OnSource, None, Vec::new()),
             Some(entry) => {
+                let original = choose_original(&entry.equivalents, &meant);
                 for reference in named_but_absent(entry) {
                     let why = match unresolved.get(&(entry.commit, reference)) {
                         Some(delta::Unresolved::Ambiguous) => Unnamed::Ambiguous,
@@ -250,13 +264,17 @@ pub fn verify(
                             Some(_) => Unnamed::NotOnSource,
                         },
                     };
-                    found.push(Finding::UnknownOriginal {
-                        commit: entry.commit,
-                        reference: reference.to_string(),
-                        why,
-                    });
+                    let reference = reference.to_string();
+                    if original.is_some() {
+                        other_references.push(Reference { reference, why });
+                    } else {
+                        found.push(Finding::UnknownOriginal {
+                            commit: entry.commit,
+                            reference,
+                            why,
+                        });
+                    }
                 }
-                let original = choose_original(&entry.equivalents, &meant);
                 let status = if original.is_some() { Status::Adapted } else { Status::NoOriginal };
                 (status, original, entry.equivalents.clone())
             }
@@ -271,6 +289,7 @@ pub fn verify(
             original,
             evidence,
             range_diff: None,
+            other_references,
         });
         findings.push(found);
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use console::Style;
 use regraft::analysis::delta::DeltaOptions;
-use regraft::analysis::verify::{self, Checked, Finding, Status, Unnamed, Verification};
+use regraft::analysis::verify::{self, Finding, Status, Unnamed, Verification};
 use regraft::git::repo::Repo;
 use regraft::text::visible::visible_line;
 
@@ -51,7 +51,7 @@ pub struct Args {
     /// Print the verification as JSON (schema in docs/verify.md)
     #[arg(long)]
     json: bool,
-    /// Also list each commit's evidence
+    /// Also list each commit's evidence and the provenance lines naming no SOURCE commit
     #[arg(short, long)]
     verbose: bool,
     /// How many git processes compute patch-ids at once [default: number of cores, at most 8]
@@ -94,7 +94,16 @@ pub fn render(
         v.source.commit.short()
     )?;
     for c in &v.commits {
-        writeln!(out, "{}", commit_line(c))?;
+        let status = match c.status {
+            Status::NoOriginal => "NO-ORIGINAL",
+            other => other.name(),
+        };
+        writeln!(out, "{status:<11} {} {}", c.commit.short(), visible_line(&c.summary))?;
+        if let (Some(original), Some(e)) =
+            (c.original, c.evidence.iter().find(|e| Some(e.commit) == c.original))
+        {
+            writeln!(out, "{:12}<- {} by {}", "", original.short(), e.by.name())?;
+        }
         if detail == super::Detail::Every {
             for e in &c.evidence {
                 let marker = e.marker.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
@@ -105,6 +114,11 @@ pub fn render(
                     e.commit.short(),
                     visible_line(&marker)
                 )?;
+            }
+        }
+        if detail == super::Detail::Every {
+            for r in &c.other_references {
+                writeln!(out, "    also names {}, {}", visible_line(&r.reference), unnamed(r.why))?;
             }
         }
         if let Some(range_diff) = &c.range_diff {
@@ -128,18 +142,6 @@ pub fn render(
     Ok(())
 }
 
-fn commit_line(c: &Checked) -> String {
-    let status = match c.status {
-        Status::NoOriginal => "NO-ORIGINAL",
-        other => other.name(),
-    };
-    let from = match (c.original, c.evidence.iter().find(|e| Some(e.commit) == c.original)) {
-        (Some(original), Some(e)) => format!(" <- {} by {}", original.short(), e.by.name()),
-        _ => String::new(),
-    };
-    format!("{status:<11} {} {}{from}", c.commit.short(), visible_line(&c.summary))
-}
-
 /// Returns one line saying what a finding is.
 pub fn describe(finding: &Finding) -> String {
     match finding {
@@ -147,13 +149,7 @@ pub fn describe(finding: &Finding) -> String {
             format!("{}: no original on SOURCE (no marker, Change-Id or patch-id)", commit.short())
         }
         Finding::UnknownOriginal { commit, reference, why } => {
-            let why = match why {
-                Unnamed::Missing => "which the repository does not have",
-                Unnamed::Ambiguous => "which is ambiguous",
-                Unnamed::NotOnSource => "which is not on SOURCE",
-                Unnamed::OnTarget => "which is on the backport's own side, not SOURCE's",
-            };
-            format!("{}: names {reference}, {why}", commit.short())
+            format!("{}: names {reference}, {}", commit.short(), unnamed(*why))
         }
         Finding::ConflictMarker { commit, path, line, marker } => {
             format!("{}: {path}:{line}: conflict marker {marker}", commit.short())
@@ -189,5 +185,14 @@ pub fn describe(finding: &Finding) -> String {
             commit.short(),
             original.short()
         ),
+    }
+}
+
+fn unnamed(why: Unnamed) -> &'static str {
+    match why {
+        Unnamed::Missing => "which the repository does not have",
+        Unnamed::Ambiguous => "which is ambiguous",
+        Unnamed::NotOnSource => "which is not on SOURCE",
+        Unnamed::OnTarget => "which is on the backport's own side, not SOURCE's",
     }
 }

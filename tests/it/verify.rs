@@ -418,3 +418,28 @@ fn on_the_scenario_originals_and_patch_ids_agree_with_git() {
     let reported = kinds(&v).iter().filter(|k| **k == "conflict-marker").count();
     assert_eq!(reported, added_markers);
 }
+
+// The commonest OpenStack chain: picked from master, then from the newer stable branch;
+// the line naming master's commit is a link of the chain, not a finding.
+#[test]
+fn a_chain_of_cherry_pick_lines_needs_one_link_on_source() {
+    let (_tmp, f, o) = world();
+    f.git(&["checkout", "-q", "-b", "newer", "stable"]);
+    let on_newer = f.cherry_pick_x(&o.twelve.to_hex());
+    f.checkout("bp");
+    f.git(&["cherry-pick", "-x", &on_newer.to_hex()]);
+    let message = f.git(&["log", "-1", "--format=%B"]);
+    assert!(message.contains(&o.twelve.to_hex()) && message.contains(&on_newer.to_hex()));
+    let (code, v) = verify_json(f.path(), &["stable..bp", "--source", "newer"]);
+    assert_eq!(code, Some(0), "{v:#}");
+    let c = &commits(&v)[0];
+    assert_eq!(
+        (c["status"].as_str(), &c["original"]),
+        (Some("present"), &on_newer.to_hex().into())
+    );
+    let other = &c["other_references"][0];
+    assert_eq!(
+        (other["reference"].as_str(), other["why"].as_str()),
+        (Some(o.twelve.to_hex().as_str()), Some("not-on-source"))
+    );
+}
