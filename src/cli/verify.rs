@@ -14,7 +14,7 @@ use super::{CommandError, Ui};
 const EXAMPLES: &str = "\
 Examples:
   git regraft verify origin/stable/2025.1..HEAD --source origin/master
-  git regraft verify origin/stable/5.1.x..my-backport --source origin/main --json
+  git regraft verify stable/5.1.x..my-fix --source main --json > verify.json
   git regraft verify stable/liberty..HEAD --source master \\
       --originals 1a2b3c4d5e --originals master~3..master
   # exit status 3: findings; 0: clean; 2: bad input";
@@ -27,8 +27,8 @@ Examples:
 /// original's is present; one whose patch differs is adapted, and `git range-diff` of the
 /// two shows how. Merges are listed and not checked.
 ///
-/// Findings: a commit with no original on SOURCE, or whose provenance line names a commit
-/// SOURCE does not have; a line it adds that is a conflict marker (`<<<<<<<`, `|||||||`,
+/// Findings: a commit with no original on SOURCE (and what its provenance lines name
+/// instead); a line it adds that is a conflict marker (`<<<<<<<`, `|||||||`,
 /// `=======`, `>>>>>>>` then a blank or the end of the line) its original did not add; a
 /// file its original does not change, or a hunk that changes no line the original changes
 /// in that file; a file of the original it leaves out, or no change at all. With
