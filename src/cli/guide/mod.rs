@@ -580,6 +580,11 @@ fn developer(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
         .map_err(CommandError::from)?;
     super::sync::render(&mut ui.out(), &done)?;
     say("Undo with: git regraft sync --undo");
+    say("A backport of yours can be checked against its originals before review:");
+    screen::say_command(&format!(
+        "git regraft verify {}/STABLE-BRANCH..HEAD --source {}/MAIN-BRANCH",
+        args.remote, args.remote
+    ));
     Ok(if done.all_synced() { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) })
 }
 
@@ -614,5 +619,7 @@ fn lead(repo: &Repo, args: &Start, _ui: &Ui) -> Step<ExitCode> {
     super::compare::markdown(&mut text, &comparison)?;
     let path = write_file("Write the Markdown to", &default_path, &text)?;
     say(&format!("Wrote {}: ready for the mailing list.", path.display()));
+    say("Each backport onto it can be checked before it merges (in CI too):");
+    screen::say_command(&format!("git regraft verify {t}..BACKPORT --source {s}"));
     Ok(ExitCode::SUCCESS)
 }
