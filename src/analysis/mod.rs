@@ -1,5 +1,6 @@
 //! The analysis layer: questions answered about branches without changing them (the delta,
-//! dependencies, predicted picks, backport plans, the options compared, policy verdicts).
+//! dependencies, predicted picks, backport plans, the options compared, policy verdicts, a
+//! backport verified against its originals).
 
 pub mod backport;
 pub mod compare;
@@ -11,3 +12,4 @@ pub mod ownership;
 pub mod policy;
 pub mod simulation;
 pub mod strategy;
+pub mod verify;

@@ -42,6 +42,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     what_separates(out, ui, &repo)?;
     what_the_fix_needs(out, &repo, &sample)?;
     the_picks(out, &repo, &sample)?;
+    the_check(out, ui, &repo)?;
     the_options(out, &repo)?;
     replacements(out, &dir)?;
     on_github(out, &dir)?;
@@ -181,6 +182,26 @@ fn the_picks(out: &mut impl Write, repo: &Repo, sample: &Scenario) -> Result<(),
     Ok(())
 }
 
+/// `verify`: the last backports of the sample checked against their originals.
+fn the_check(out: &mut impl Write, ui: &Ui, repo: &Repo) -> Result<(), CommandError> {
+    let range = format!("{}~2..{}", scenario::TARGET, scenario::TARGET);
+    writeln!(out, "$ git regraft verify {range} --source {}", scenario::SOURCE)?;
+    let options = regraft::analysis::verify::VerifyOptions::default();
+    let checked = regraft::analysis::verify::verify(repo, &range, scenario::SOURCE, &options)?;
+    super::verify::render(out, ui, &checked, super::Detail::Summary)?;
+    writeln!(out)?;
+    say(
+        out,
+        "What it says: each backport accounted for against its original (by which evidence; \
+         an adapted one shows its range-diff), and what is wrong: here a commit whose \
+         cherry-pick line names a commit the repository does not have. The same check \
+         finds committed conflict markers and hunks the originals never touched; in CI it \
+         exits 3 on findings, and --json is for a bot.",
+    )?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// `compare`: the five ways out, measured.
 fn the_options(out: &mut impl Write, repo: &Repo) -> Result<(), CommandError> {
     writeln!(out, "$ git regraft compare {} {}", scenario::TARGET, scenario::SOURCE)?;
@@ -217,6 +238,12 @@ fn try_next(out: &mut impl Write, dir: &Path, sample: &Scenario) -> Result<(), C
     writeln!(out, "  git regraft delta --verbose {} {}", scenario::TARGET, scenario::SOURCE)?;
     writeln!(out, "  git regraft delta --json {} {}", scenario::TARGET, scenario::SOURCE)?;
     writeln!(out, "  git regraft missed {} {}", scenario::TARGET, scenario::SOURCE)?;
+    writeln!(
+        out,
+        "  git regraft verify 1.0.0..{} --source {}",
+        scenario::TARGET,
+        scenario::SOURCE
+    )?;
     writeln!(
         out,
         "  git regraft compare --format markdown {} {}",

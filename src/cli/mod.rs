@@ -24,6 +24,7 @@ mod surgery;
 mod sync;
 mod ui;
 mod undo;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -107,6 +108,7 @@ enum Command {
     Status(status::Args),
     Sync(sync::Args),
     Undo(undo::Args),
+    Verify(verify::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -267,6 +269,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Status(args) => status::run(args, ui),
         Command::Sync(args) => sync::run(args, ui),
         Command::Undo(args) => undo::run(args, ui),
+        Command::Verify(args) => verify::run(args, ui),
         Command::Completions(args) => completions::run(args, ui, Cli::command()),
         Command::Man(args) => man::run(args, ui, Cli::command()),
     }

@@ -309,3 +309,39 @@ pub fn pack_objects(
     )?;
     Ok(())
 }
+
+/// Returns the patch of each commit of `commits` against its first parent, under the pinned
+/// patch settings of [`diff_tree_patches`], from one `git diff-tree --stdin`: each commit's
+/// answer starts with a NUL, its id and a newline (an empty commit's is that line alone).
+pub fn patches_of(git: &Git, commits: &[ObjectId]) -> Result<Vec<u8>, GitError> {
+    let mut input = Vec::with_capacity(commits.len() * 41);
+    for commit in commits {
+        input.extend_from_slice(commit.to_hex().as_bytes());
+        input.push(b'\n');
+    }
+    git.output_with_input_env(PATCH_ARGS, &[], &input)
+}
+
+/// Returns what `git range-diff --no-color --no-notes` prints comparing the commit
+/// `old_tip` (on `old_base`) with the commit `new_tip` (on `new_base`): the difference of
+/// their two patches, messages included. `--creation-factor=999` makes git pair the two
+/// however different they are, so the answer is always one pair.
+pub fn range_diff(
+    git: &Git,
+    old_base: ObjectId,
+    old_tip: ObjectId,
+    new_base: ObjectId,
+    new_tip: ObjectId,
+) -> Result<Vec<u8>, GitError> {
+    let old = format!("{old_base}..{old_tip}");
+    let new = format!("{new_base}..{new_tip}");
+    git.output(&[
+        "range-diff",
+        "--no-color",
+        "--no-notes",
+        "--creation-factor=999",
+        &old,
+        &new,
+        "--",
+    ])
+}

@@ -40,6 +40,7 @@ mod scenario;
 mod sync;
 mod terminal_width;
 mod undo;
+mod verify;
 
 use std::path::Path;
 

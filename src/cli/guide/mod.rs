@@ -578,6 +578,11 @@ fn developer(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
         .map_err(CommandError::from)?;
     super::sync::render(&mut ui.out(), &done)?;
     say("Undo with: git regraft sync --undo");
+    say("A backport of yours can be checked against its originals before review:");
+    screen::say_command(&format!(
+        "git regraft verify {}/STABLE-BRANCH..HEAD --source {}/MAIN-BRANCH",
+        args.remote, args.remote
+    ));
     Ok(if done.all_synced() { ExitCode::SUCCESS } else { ExitCode::from(super::FINDINGS) })
 }
 
@@ -617,5 +622,7 @@ fn lead(repo: &Repo, args: &Start, _ui: &Ui) -> Step<ExitCode> {
         regraft::git::quote(&t),
         regraft::git::quote(&s)
     ));
+    say("Each backport onto it can be checked before it merges (in CI too):");
+    screen::say_command(&format!("git regraft verify {t}..BACKPORT --source {s}"));
     Ok(ExitCode::SUCCESS)
 }

@@ -658,6 +658,8 @@ fn staged_backport(
         "git regraft replace {broken} --from {} --strategy backport",
         regraft::git::quote(&branch)
     );
+    let verify =
+        format!("git regraft verify {target}..{} --source {source}", regraft::git::quote(&branch));
     // On GitHub or GitLab the stages go for review as stacked requests, built and sent by
     // the backport itself.
     let given = regraft::surgery::review_host::Given::default();
@@ -686,6 +688,8 @@ fn staged_backport(
     if !confirm("Build the branch now (local only: nothing is pushed)?", false)? {
         say("Nothing was changed. To build it:");
         say_command(&build);
+        say("Check it against its originals (a CI job can run the same):");
+        say_command(&verify);
         say("Then push it for review:");
         say_command(&push);
         return Ok(ExitCode::SUCCESS);
@@ -718,6 +722,8 @@ fn staged_backport(
         crate::cli::backport::RunEnd::Applied,
         false,
     )?;
+    say("Check it against its originals (a CI job can run the same):");
+    say_command(&verify);
     say("Then push it for review:");
     say_command(&push);
     Ok(code)
