@@ -468,6 +468,30 @@ fn markdown(out: &mut impl Write, result: &Forecast) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The demo's step: the last trunk commits forecast onto both stable branches of the
+/// sample in `dir`.
+pub fn tour(out: &mut impl Write, dir: &std::path::Path) -> Result<(), CommandError> {
+    use regraft::scenario::{SOURCE, TARGET, TRUNK};
+    let range = format!("{TRUNK}~6..{TRUNK}");
+    writeln!(out, "$ git regraft forecast {range} --branch {TARGET} --branch {SOURCE}")?;
+    let open = || {
+        let mut repo = Repo::discover(dir)?;
+        repo.isolate_git_config();
+        Ok(repo)
+    };
+    let repo = open()?;
+    let (candidates, source) = forecast::candidates_in_range(&repo, &range)?;
+    let mut targets = Vec::new();
+    for name in [TARGET, SOURCE] {
+        let commit = repo.resolve_commit(name)?;
+        targets.push(Target { name: name.into(), reference: name.into(), commit, policy: None });
+    }
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let result = forecast::forecast(open, &source, &candidates, &targets, jobs)?;
+    table(out, &result, super::ui::width())?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::cut;

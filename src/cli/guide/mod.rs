@@ -614,5 +614,9 @@ fn lead(repo: &Repo, args: &Start, _ui: &Ui) -> Step<ExitCode> {
     super::compare::markdown(&mut text, &comparison)?;
     let path = write_file("Write the Markdown to", &default_path, &text)?;
     say(&format!("Wrote {}: ready for the mailing list.", path.display()));
+    say(&format!(
+        "For the fixes still to bring, onto every maintained branch at once: `git regraft \
+         forecast {t}..{remote}/HEAD` (see docs/forecast.md)."
+    ));
     Ok(ExitCode::SUCCESS)
 }
