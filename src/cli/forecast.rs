@@ -108,8 +108,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     };
     let mut targets = targets(ui, &repo, &args)?;
     if args.policy.is_some() || !args.phase.is_empty() {
-        let check = super::policy_check(args.policy.as_deref(), None)?
-            .expect("a policy file or a phase was given");
+        let policy = regraft::analysis::policy::load(args.policy.as_deref())?;
+        let phase = policy.default_phase.clone();
+        let check = PolicyCheck { policy: std::sync::Arc::new(policy), phase };
         for target in &mut targets {
             target.policy = Some(phase_for(&check, &args.phase, &target.name)?);
         }

@@ -322,3 +322,77 @@ fn bad_input_exits_2_and_changes_nothing() {
     let error = forecast::candidates_in_range(&repo, "master").expect_err("not a range");
     assert!(error.is_user_input());
 }
+
+#[test]
+fn each_branch_is_judged_under_its_own_phase_as_policy_check_judges() {
+    let w = world();
+    let (code, out, err) = run_apart(regraft(&w.dir).args([
+        "forecast",
+        "2.0.0..master",
+        "--branch",
+        TARGET,
+        "--branch",
+        NEWTON,
+        "--phase",
+        "*/newton=security",
+        "--phase",
+        "maintained",
+        "--json",
+    ]));
+    assert_eq!(code, Some(0), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    for (branch, phase) in
+        [(&json["branches"][0], "maintained"), (&json["branches"][1], "security")]
+    {
+        assert_eq!(branch["phase"], phase);
+        // The oracle: `policy check` of the same commits under the same phase.
+        let (code, check, err) = run_apart(regraft(&w.dir).args([
+            "policy",
+            "check",
+            "2.0.0..master",
+            "--phase",
+            phase,
+            "--json",
+        ]));
+        assert!(matches!(code, Some(0 | 3)), "{err}");
+        let check: serde_json::Value = serde_json::from_str(&check).expect("JSON");
+        let allowed: std::collections::HashMap<&str, bool> = check["commits"]
+            .as_array()
+            .expect("commits")
+            .iter()
+            .map(|v| (v["commit"].as_str().expect("id"), v["allowed"].as_bool().expect("bool")))
+            .collect();
+        let mut judged = 0;
+        for outcome in branch["outcomes"].as_array().expect("outcomes") {
+            let commit = outcome["commit"].as_str().expect("id");
+            if outcome["outcome"] == "there" {
+                assert!(outcome.get("policy").is_none(), "{outcome}");
+                continue;
+            }
+            judged += 1;
+            assert_eq!(
+                outcome["policy"]["allowed"].as_bool(),
+                allowed.get(commit).copied(),
+                "{commit}"
+            );
+        }
+        assert!(judged > 0);
+    }
+    // Security takes only fixes naming a CVE: the table marks stable/newton's picks refused.
+    let (code, table, err) = run_apart(regraft(&w.dir).args([
+        "forecast",
+        "master~1..master",
+        "--branch",
+        TARGET,
+        "--phase",
+        "security",
+    ]));
+    assert_eq!(code, Some(0), "{err}");
+    let row = table.lines().find(|l| l.starts_with(&w.docs.short())).expect("a row");
+    assert!(row.ends_with('!'), "{table}");
+    assert!(table.contains("phase security: 1 refused"), "{table}");
+
+    let (code, out) =
+        run(regraft(&w.dir).args(["forecast", "master~1..master", "--phase", "nonesuch"]));
+    assert_eq!(code, Some(2), "{out}");
+}
