@@ -91,8 +91,7 @@ pub struct Candidate {
 pub struct Target {
     /// The name shown (`origin/stable/2025.2`).
     pub name: String,
-    /// The full ref name (or the name as the user gave it), what git resolves.
-    pub reference: String,
+    /// Its tip, resolved once: every branch is forecast from the tip it had then.
     pub commit: ObjectId,
     /// The policy and phase this branch's picks are judged under.
     pub policy: Option<PolicyCheck>,

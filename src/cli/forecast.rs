@@ -143,7 +143,7 @@ fn targets(ui: &Ui, repo: &Repo, args: &Args) -> Result<Vec<Target>, CommandErro
                     "a branch that lives on a remote is named like origin/stable/liberty; run `git fetch` if it is new",
                 )
             })?;
-            out.push(Target { name: name.clone(), reference: name.clone(), commit, policy: None });
+            out.push(Target { name: name.clone(), commit, policy: None });
         }
         return Ok(out);
     }
@@ -177,10 +177,7 @@ fn targets(ui: &Ui, repo: &Repo, args: &Args) -> Result<Vec<Target>, CommandErro
     }
     let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
     ui.status(&format!("{} branches match {shown} ({from}): {}", found.len(), names.join(", ")));
-    Ok(found
-        .into_iter()
-        .map(|f| Target { name: f.name, reference: f.reference, commit: f.commit, policy: None })
-        .collect())
+    Ok(found.into_iter().map(|f| Target { name: f.name, commit: f.commit, policy: None }).collect())
 }
 
 /// Returns the policy check for `branch`: the first `PATTERN=NAME` whose glob matches it
@@ -485,7 +482,7 @@ pub fn tour(out: &mut impl Write, dir: &std::path::Path) -> Result<(), CommandEr
     let mut targets = Vec::new();
     for name in [TARGET, SOURCE] {
         let commit = repo.resolve_commit(name)?;
-        targets.push(Target { name: name.into(), reference: name.into(), commit, policy: None });
+        targets.push(Target { name: name.into(), commit, policy: None });
     }
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let result = forecast::forecast(open, &source, &candidates, &targets, jobs)?;

@@ -45,7 +45,7 @@ fn world() -> World {
 
 fn target(dir: &Path, name: &str) -> Target {
     let commit = crate::id(&git(dir, &["rev-parse", &format!("{name}^{{commit}}")]));
-    Target { name: name.to_string(), reference: name.to_string(), commit, policy: None }
+    Target { name: name.to_string(), commit, policy: None }
 }
 
 /// The candidates: every trunk commit since stable/mitaka's fork but `feature`.
