@@ -218,7 +218,8 @@ pub fn candidates_in_range(
     Ok((candidates, tip.to_string()))
 }
 
-/// Returns the non-merge commits of `source` committed since `date` (git's `--since`).
+/// Returns the non-merge commits of `source` committed since `date` (git's `--since`),
+/// root commits left out.
 pub fn candidates_since(
     repo: &Repo,
     source: &str,
@@ -277,9 +278,8 @@ fn described(repo: &Repo, ids: &[ObjectId]) -> Result<Vec<Candidate>, ForecastEr
     let mut out = Vec::with_capacity(ids.len());
     for commit in ids {
         let info = repo.commit_info(*commit)?;
-        let Some(parent) = info.parents.first().copied() else {
-            return Err(ForecastError::Root { spec: commit.to_hex(), commit: commit.short() });
-        };
+        // A root commit has no parent to pick against: a long `--since` reaches it.
+        let Some(parent) = info.parents.first().copied() else { continue };
         out.push(Candidate { commit: *commit, summary: info.summary, parent: Some(parent) });
     }
     Ok(out)

@@ -396,3 +396,32 @@ fn each_branch_is_judged_under_its_own_phase_as_policy_check_judges() {
         run(regraft(&w.dir).args(["forecast", "master~1..master", "--phase", "nonesuch"]));
     assert_eq!(code, Some(2), "{out}");
 }
+
+#[test]
+fn since_a_date_takes_the_source_s_commits_but_its_root() {
+    let w = world();
+    let (code, out, err) = run_apart(regraft(&w.dir).args([
+        "forecast",
+        "--since",
+        "1970-01-02",
+        "--source",
+        TRUNK,
+        "--branch",
+        NEWTON,
+        "--json",
+    ]));
+    assert_eq!(code, Some(0), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let expected = git(
+        &w.dir,
+        &["rev-list", "--reverse", "--topo-order", "--min-parents=1", "--max-parents=1", TRUNK],
+    );
+    let got: Vec<&str> = json["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .map(|c| c["commit"].as_str().expect("id"))
+        .collect();
+    assert_eq!(got, expected.lines().collect::<Vec<_>>());
+    assert_eq!(json["source"]["name"], TRUNK);
+}
