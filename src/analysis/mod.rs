@@ -6,6 +6,7 @@ pub mod backport;
 pub mod compare;
 pub mod delta;
 pub mod deps;
+pub mod forecast;
 pub mod history;
 pub mod missed;
 pub mod ownership;

@@ -43,6 +43,15 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     what_the_fix_needs(out, &repo, &sample)?;
     the_picks(out, &repo, &sample)?;
     the_check(out, ui, &repo)?;
+    super::forecast::tour(out, &dir)?;
+    say(
+        out,
+        "What it says: one row per fix, one column per maintained branch: `=` already there, \
+         `+` clean, `x` conflict, `>` needs another commit first (the details name it). \
+         Without --branch, forecast finds the branches by pattern (stable/*, or git config \
+         regraft.maintained).",
+    )?;
+    writeln!(out)?;
     the_options(out, &repo)?;
     replacements(out, &dir)?;
     on_github(out, &dir)?;

@@ -10,6 +10,7 @@ mod demo;
 mod deps;
 mod dot;
 mod eol;
+mod forecast;
 mod guide;
 mod log;
 mod man;
@@ -97,6 +98,7 @@ enum Command {
     Deps(deps::Args),
     Demo(demo::Args),
     Eol(eol::Args),
+    Forecast(forecast::Args),
     Guide(guide::Args),
     Log(log::Args),
     Missed(missed::Args),
@@ -258,6 +260,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Command::Deps(args) => deps::run(args, ui),
         Command::Demo(args) => demo::run(args, ui),
         Command::Eol(args) => eol::run(args, ui),
+        Command::Forecast(args) => forecast::run(args, ui),
         Command::Guide(args) => guide::run(args, ui),
         Command::Log(args) => log::run(args, ui),
         Command::Missed(args) => missed::run(args, ui),

@@ -345,3 +345,24 @@ pub fn range_diff(
         "--",
     ])
 }
+
+/// Returns what `git rev-list --no-merges --reverse --topo-order [--since=DATE] INCLUDE
+/// [^EXCLUDE]` prints: the non-merge commits of the range, oldest first, one id a line.
+/// Only ids reach git's revision parser; `since` is a date for git's `--since`, attached
+/// to the option so it cannot be read as one.
+pub fn rev_list_no_merges(
+    git: &Git,
+    include: ObjectId,
+    exclude: Option<ObjectId>,
+    since: Option<&str>,
+) -> Result<Vec<u8>, GitError> {
+    let since = since.map(|date| format!("--since={date}"));
+    let exclude = exclude.map(|e| format!("^{e}"));
+    let include = include.to_hex();
+    let mut args = vec!["rev-list", "--no-merges", "--reverse", "--topo-order"];
+    args.extend(since.as_deref());
+    args.extend(["--end-of-options", include.as_str()]);
+    args.extend(exclude.as_deref());
+    args.push("--");
+    git.output(&args)
+}

@@ -12,6 +12,7 @@ mod edge_history;
 mod environment;
 mod escapes;
 mod evidence;
+mod forecast;
 mod forge_backport;
 mod forge_faults;
 mod forge_files;

@@ -115,6 +115,7 @@ fn every_command_keeps_to_80_columns_off_a_terminal() {
         vec!["compare", "--format", "text", t, s],
         vec!["compare", "--format", "text", "--lists", lists.to_str().expect("utf-8"), t, s],
         vec!["policy", "check", &range],
+        vec!["forecast", &range],
         vec!["status"],
         vec!["replace", "stable/liberty", "--from", s, "--strategy", "merge"],
         vec!["replace", "stable/liberty", "--from", s, "--strategy", "recreate"],
@@ -134,6 +135,7 @@ fn every_command_keeps_to_80_columns_off_a_terminal() {
         // Errors: a long name, a long path, a bad option.
         vec!["delta", &long, s],
         vec!["eol", &long],
+        vec!["forecast", &range, "--branch", &long],
         vec!["run", &format!("/nonexistent/{}/book.toml", "deep-directory-name".repeat(4))],
         vec!["compare", "--lists", "x.md", t, s],
         vec!["--help"],
@@ -202,4 +204,22 @@ fn compare_and_a_plan_fit_an_80_column_terminal() {
     // On a wide terminal the help is as wide as it needs (clap's width follows the terminal).
     let wide = on_terminal(&w.clone, 140, "compare --help");
     assert!(wide.lines().any(|l| width(l) > 80), "{wide}");
+}
+
+#[test]
+fn a_forecast_fits_a_narrow_terminal() {
+    let w = world(false);
+    let range = "origin/stable/liberty..origin/stable/mitaka";
+    let shown = on_terminal(&w.clone, 50, &format!("forecast {range}"));
+    // The pseudo-terminal's reader makes a char of every byte: a subject's U+FFFD (for a
+    // byte that is not UTF-8) would count three columns.
+    let bytes: Option<Vec<u8>> = shown.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+    let shown = bytes.map_or(shown.clone(), |b| String::from_utf8_lossy(&b).into_owned());
+    assert!(shown.contains("details:") || shown.contains("commit "), "{shown}");
+    for line in shown.lines() {
+        assert!(
+            width(line) <= 50 || uncuttable(line),
+            "{line:?} is wider than 50 columns:\n{shown}"
+        );
+    }
 }

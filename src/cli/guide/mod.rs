@@ -624,5 +624,9 @@ fn lead(repo: &Repo, args: &Start, _ui: &Ui) -> Step<ExitCode> {
     ));
     say("Each backport onto it can be checked before it merges (in CI too):");
     screen::say_command(&format!("git regraft verify {t}..BACKPORT --source {s}"));
+    say(&format!(
+        "For the fixes still to bring, onto every maintained branch at once: `git regraft \
+         forecast {t}..{remote}/HEAD` (see docs/forecast.md)."
+    ));
     Ok(ExitCode::SUCCESS)
 }
