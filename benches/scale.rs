@@ -163,19 +163,10 @@ fn git_out(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Runs the sides alternately `rounds` times after a warm-up of each; returns each side's
+/// Runs the sides alternately (see [`support::alternate_sides`]); returns each side's
 /// median.
 fn alternate(rounds: usize, sides: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Duration> {
-    for side in sides.iter_mut() {
-        side();
-    }
-    let mut samples = vec![Vec::new(); sides.len()];
-    for _ in 0..rounds {
-        for (side, times) in sides.iter_mut().zip(&mut samples) {
-            times.push(side());
-        }
-    }
-    samples.iter().map(|times| median(times)).collect()
+    support::alternate_sides(rounds, sides).iter().map(|times| median(times)).collect()
 }
 
 fn measure(h: &History, o: &Options) -> Vec<Row> {

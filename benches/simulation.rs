@@ -54,21 +54,6 @@ fn no_cache(cmd: &mut Command) -> &mut Command {
         .env("GIT_CONFIG_VALUE_0", "false")
 }
 
-/// Runs the sides alternately `rounds` times after a warm-up of each; returns every
-/// side's samples.
-fn alternate(rounds: usize, sides: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Vec<Duration>> {
-    for side in sides.iter_mut() {
-        side();
-    }
-    let mut samples = vec![Vec::new(); sides.len()];
-    for _ in 0..rounds {
-        for (side, times) in sides.iter_mut().zip(&mut samples) {
-            times.push(side());
-        }
-    }
-    samples
-}
-
 fn measure(h: &History, rounds: usize, with_loop: bool) {
     let exe = env!("CARGO_BIN_EXE_git-regraft");
     let (dir, t, s) = (&h.dir, h.target.as_str(), h.source.as_str());
@@ -146,7 +131,7 @@ fn measure(h: &History, rounds: usize, with_loop: bool) {
     ];
     let mut refs: Vec<&mut dyn FnMut() -> Duration> =
         sides.iter_mut().map(|(_, f)| &mut **f as &mut dyn FnMut() -> Duration).collect();
-    let samples = alternate(rounds, &mut refs);
+    let samples = support::alternate_sides(rounds, &mut refs);
     println!("\n### {} ({} picks, {rounds} rounds)\n", h.label, commits.len());
     println!("| side | median |\n|---|---|");
     for ((name, _), times) in sides.iter().zip(&samples) {

@@ -100,6 +100,24 @@ pub fn alternate(rounds: usize, commands: &mut [Command]) -> Vec<Vec<Duration>> 
     samples
 }
 
+/// Runs the sides alternately `rounds` times after a warm-up of each, and returns every
+/// side's samples.
+pub fn alternate_sides(
+    rounds: usize,
+    sides: &mut [&mut dyn FnMut() -> Duration],
+) -> Vec<Vec<Duration>> {
+    for side in sides.iter_mut() {
+        side();
+    }
+    let mut samples = vec![Vec::new(); sides.len()];
+    for _ in 0..rounds {
+        for (side, times) in sides.iter_mut().zip(&mut samples) {
+            times.push(side());
+        }
+    }
+    samples
+}
+
 /// Returns the median.
 pub fn median(samples: &[Duration]) -> Duration {
     let mut sorted = samples.to_vec();
