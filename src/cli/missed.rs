@@ -7,7 +7,7 @@ use regraft::analysis::delta::{DeltaOptions, Unresolved};
 use regraft::analysis::missed::{self, BugStrength, Missed, Reason, ReasonKind};
 use regraft::analysis::simulation::Outcome;
 use regraft::git::repo::Repo;
-use regraft::text::visible::visible_line;
+use regraft::text::visible::{markdown_code, markdown_text, visible_line};
 
 use super::{CommandError, Ui};
 
@@ -165,13 +165,14 @@ pub fn table(out: &mut impl Write, m: &Missed) -> std::io::Result<()> {
     Ok(())
 }
 
-fn cell(text: &str) -> String {
-    visible_line(text).replace('|', "\\|")
-}
-
 /// The Markdown list: a table of the fixes, then the unresolved references.
 pub fn markdown(out: &mut impl Write, m: &Missed) -> std::io::Result<()> {
-    writeln!(out, "## Missed fixes: `{}` from `{}`\n", cell(&m.target.name), cell(&m.source.name))?;
+    writeln!(
+        out,
+        "## Missed fixes: {} from {}\n",
+        markdown_code(&m.target.name),
+        markdown_code(&m.source.name)
+    )?;
     if m.missed.is_empty() {
         writeln!(out, "None of the {} commits not on the target is a fix it lacks.", m.candidates)?;
     } else {
@@ -183,9 +184,9 @@ pub fn markdown(out: &mut impl Write, m: &Missed) -> std::io::Result<()> {
                 out,
                 "| `{}` | {} | {} | {} |",
                 fix.commit.short(),
-                cell(&fix.summary),
-                cell(&evidence.join("; ")),
-                cell(&outcome(fix))
+                markdown_text(&fix.summary),
+                markdown_text(&evidence.join("; ")),
+                markdown_text(&outcome(fix))
             )?;
         }
     }
@@ -194,10 +195,10 @@ pub fn markdown(out: &mut impl Write, m: &Missed) -> std::io::Result<()> {
         for u in &m.unresolved {
             writeln!(
                 out,
-                "- `{}` {} `{}`: {}",
+                "- `{}` {} {}: {}",
                 u.commit.short(),
                 kind(u.kind),
-                cell(&u.reference),
+                markdown_code(&u.reference),
                 why(u.why)
             )?;
         }

@@ -170,3 +170,32 @@ fn an_ambiguous_id_is_reported_unresolved_not_guessed() {
     assert_eq!(unresolved[0]["why"], "ambiguous");
     assert!(!v["missed"].as_array().expect("a list").iter().any(|m| m["commit"] == fix.to_hex()));
 }
+
+/// A subject with Markdown's own characters stays one row of four cells and shows as
+/// written: nothing in it becomes a link, HTML, emphasis or a new cell.
+#[test]
+fn markdown_rows_keep_a_subject_with_markdown_characters_as_text() {
+    let h = build();
+    let main = h.f.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
+    let subject = "Fix *all* <b>x</b> | [a](http://e) `q`";
+    h.f.commit_file("m.txt", "m\n", &format!("{subject}\n\nCloses-Bug: #123"));
+    let out = regraft(h.f.path())
+        .args(["missed", "stable", &main, "--format", "markdown"])
+        .output()
+        .expect("regraft runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let row = text.lines().find(|l| l.contains("Fix \\*all")).unwrap_or_else(|| panic!("{text}"));
+    // Cells end at pipes not escaped by a backslash.
+    let mut cells = 0;
+    let mut escaped = false;
+    for c in row.chars() {
+        if c == '|' && !escaped {
+            cells += 1;
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    assert_eq!(cells, 5, "four cells, five pipes: {row}");
+    assert!(!row.contains("<b>") && !row.contains("[a]"), "{row}");
+    assert!(row.contains(r"\<b\>x\</b\> \| \[a\](http://e) \`q\`"), "{row}");
+}
