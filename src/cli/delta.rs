@@ -50,17 +50,32 @@ pub struct Args {
     /// List every commit with its evidence
     #[arg(short, long)]
     verbose: bool,
+    #[command(flatten)]
+    jobs: JobsArg,
+}
+
+/// `--jobs`, for every command that reads a delta.
+#[derive(Debug, clap::Args)]
+pub struct JobsArg {
     /// How many git processes compute patch-ids at once [default: number of cores, at most 8]
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
 }
 
+impl JobsArg {
+    /// The delta's options, with `--jobs` applied (0 reads as 1).
+    pub fn options(&self) -> DeltaOptions {
+        let mut options = DeltaOptions::default();
+        if let Some(jobs) = self.jobs {
+            options.jobs = jobs.max(1);
+        }
+        options
+    }
+}
+
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
-    let mut options = DeltaOptions::default();
-    if let Some(jobs) = args.jobs {
-        options.jobs = jobs.max(1);
-    }
+    let options = args.jobs.options();
     warn_ambiguous(ui, &repo, [&args.target, &args.source])?;
     let delta = delta::delta(&repo, &args.target, &args.source, &options).map_err(delta_error)?;
     if args.json {

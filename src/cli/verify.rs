@@ -4,7 +4,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use console::Style;
-use regraft::analysis::delta::DeltaOptions;
 use regraft::analysis::verify::{self, Finding, Status, Unnamed, Verification};
 use regraft::git::repo::Repo;
 use regraft::text::visible::visible_line;
@@ -54,19 +53,27 @@ pub struct Args {
     /// Also list each commit's evidence and the provenance lines naming no SOURCE commit
     #[arg(short, long)]
     verbose: bool,
-    /// How many git processes compute patch-ids at once [default: number of cores, at most 8]
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    #[command(flatten)]
+    jobs: super::delta::JobsArg,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
-    let mut delta = DeltaOptions::default();
-    if let Some(jobs) = args.jobs {
-        delta.jobs = jobs.max(1);
-    }
-    let options = verify::VerifyOptions { delta, originals: args.originals.clone() };
-    let verification = verify::verify(&repo, &args.range, &args.source, &options)?;
+    // The same warnings and hints as `delta`, whose evidence verify reads.
+    let ends: Vec<String> = match args.range.split_once("..") {
+        Some((base, tip)) => [base, tip].iter().map(|end| end.to_string()).collect(),
+        None => Vec::new(),
+    };
+    super::delta::warn_ambiguous(ui, &repo, ends.iter().chain([&args.source]))?;
+    let options =
+        verify::VerifyOptions { delta: args.jobs.options(), originals: args.originals.clone() };
+    let verification = verify::verify(&repo, &args.range, &args.source, &options).map_err(
+        |error| match error {
+            verify::VerifyError::Delta(error) => super::delta::delta_error(error),
+            verify::VerifyError::Repo(error) => super::delta::delta_error(error.into()),
+            other => CommandError::from(other),
+        },
+    )?;
     if args.json {
         super::write_json(ui, &verification)?;
     } else {

@@ -81,6 +81,21 @@ fn a_name_both_tag_and_branch_is_resolved_as_git_does_and_said() {
             assert_eq!(d.source_only.len(), 1);
         }
     }
+    // verify reads the same names (a range's ends and --source) and says the same; an
+    // unknown one gets delta's hint.
+    let out = crate::regraft(f.path())
+        .args(["verify", "--json", "stable..main", "--source", "refs/heads/main"])
+        .output()
+        .expect("regraft runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`main` is ambiguous: using refs/tags/main"), "verify: {stderr}");
+    let out = crate::regraft(f.path())
+        .args(["verify", "stable..main", "--source", "nonesuch"])
+        .output()
+        .expect("regraft runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "verify: {stderr}");
+    assert!(stderr.contains("hint:") && stderr.contains("`git fetch`"), "verify: {stderr}");
     // A full name is not ambiguous and is not warned about.
     let out = crate::regraft(f.path())
         .args(["delta", "--json", "stable", "refs/heads/main"])
