@@ -50,6 +50,16 @@ pub enum SyncError {
     UnknownRemote { remote: String, near: String, known: String },
     #[error("no local branch `{branch}`{}", did_you_mean(.near))]
     NoBranch { branch: String, near: Option<String> },
+    #[error(
+        "sync would make new commits for {branches} but git has no committer identity here; \
+         nothing was moved. Set one with `git config user.name \"Your Name\"` and \
+         `git config user.email you@example.com`, then run sync again"
+    )]
+    NoIdentity {
+        branches: String,
+        #[source]
+        source: GitError,
+    },
 }
 
 fn did_you_mean(near: &Option<String>) -> String {
@@ -81,7 +91,8 @@ impl ErrorOrigin for SyncError {
             SyncError::Busy { .. }
             | SyncError::NothingToUndo { .. }
             | SyncError::UnknownRemote { .. }
-            | SyncError::NoBranch { .. } => true,
+            | SyncError::NoBranch { .. }
+            | SyncError::NoIdentity { .. } => true,
             SyncError::Git(_)
             | SyncError::History(_)
             | SyncError::Simulation(_)
@@ -412,6 +423,19 @@ pub fn sync(repo: &Repo, options: &SyncOptions) -> Result<SyncReport, SyncError>
     // the local stable branch's unpushed commits must not end up with a second copy of
     // them under other ids.
     to_sync.sort_by_key(|(name, _, _, local)| (*local, (*name).clone()));
+    // Replaying makes commits, which need git's committer identity: asked before any branch
+    // moves, so a missing one stops the run at the start instead of halfway.
+    // Regression: without an identity, a sync moved the first branch and failed on the next.
+    let replaying: Vec<String> = to_sync
+        .iter()
+        .filter(|(.., local)| *local > 0)
+        .map(|(name, ..)| format!("`{name}`"))
+        .collect();
+    if !options.dry_run && !replaying.is_empty() {
+        if let Err(source) = repo.committer_ident() {
+            return Err(SyncError::NoIdentity { branches: replaying.join(", "), source });
+        }
+    }
     let mut journal = Journal { repo, runs, started: false };
     // (old tip, new tip) of the local branches already moved onto a new upstream: by this
     // run, or by an earlier sync not undone (its backup keeps the old tip).

@@ -673,3 +673,56 @@ fn undo_reads_the_record_an_earlier_version_left() {
     assert_eq!(heads(d), before, "{out}");
     assert!(!state.join("sync-last.json").exists(), "the old record is taken back with it");
 }
+
+/// Without a committer identity, sync stops before moving any branch (it had moved the
+/// first and failed on the next), says how to set one, and then syncs once one is set.
+#[test]
+fn sync_without_a_committer_identity_moves_nothing_and_says_how_to_set_one() {
+    let w = world();
+    let d = &w.dev;
+    // git itself refuses to commit here: no identity in the environment or the config, and
+    // none guessed from the system.
+    git(d, &["config", "user.useConfigOnly", "true"]);
+    let without_identity = |cmd: &mut assert_cmd::Command| {
+        for var in [
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "EMAIL",
+        ] {
+            cmd.env_remove(var);
+        }
+    };
+    let mut probe = std::process::Command::new("git");
+    regraft::git::isolate_environment(&mut probe);
+    for var in [
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+    ] {
+        probe.env_remove(var);
+    }
+    let probe =
+        probe.current_dir(d).args(["var", "GIT_COMMITTER_IDENT"]).output().expect("git runs");
+    assert!(!probe.status.success(), "git has no identity here");
+    let refs = git(d, &["for-each-ref", "refs/heads/"]);
+    let mut cmd = regraft(d);
+    cmd.args(["sync", "--all"]);
+    without_identity(&mut cmd);
+    let (code, out) = run(&mut cmd);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(crate::flat(&out).contains("git config user.email"), "{out}");
+    assert_eq!(git(d, &["for-each-ref", "refs/heads/"]), refs, "no branch moved");
+    // With one, the same sync goes through.
+    git(d, &["config", "user.name", "Dev Eloper"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    let mut cmd = regraft(d);
+    cmd.args(["sync", "--all"]);
+    without_identity(&mut cmd);
+    let (code, out) = run(&mut cmd);
+    assert_eq!(code, Some(0), "{out}");
+    assert_ne!(git(d, &["for-each-ref", "refs/heads/"]), refs);
+}
