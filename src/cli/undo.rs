@@ -38,7 +38,8 @@ pub struct Args {
     /// Do not ask for confirmation
     #[arg(long)]
     yes: bool,
-    /// Print the plan as JSON (the schema of `replace --json`)
+    /// Print the plan as JSON (the schema of `replace --json`; for a sync, its entry in the
+    /// operation log, as `log --json` prints it)
     #[arg(long)]
     json: bool,
     /// Finish an undo that was interrupted
@@ -76,7 +77,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 // Refused before it changed anything, an undo leaves nothing to finish.
                 match regraft::surgery::operation::in_progress(&repo) {
                     Ok(None) => e.with_hint(format!(
-                        "nothing was changed and nothing is in progress; once the cause is                          gone, `git regraft undo {}` plans it again (`git regraft log` shows                          what #{} changed)",
+                        "nothing was changed and nothing is in progress; once the cause is \
+                         gone, `git regraft undo {}` plans it again (`git regraft log` shows \
+                         what #{} changed)",
                         entry.id, entry.id
                     )),
                     _ => e,
@@ -84,6 +87,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             })
         }
         Undo::Sync { id } => {
+            // Regression: `--json` printed the human plan, then the JSON, on stdout.
+            if args.json && !args.execute {
+                super::write_json(ui, &entry)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let mut out = ui.human();
             writeln!(out, "plan: undo of #{id} (sync), as `git regraft sync --undo` does\n")?;
             for change in &entry.local_refs {
@@ -99,9 +107,6 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 )?;
             }
             if !args.execute {
-                if args.json {
-                    super::write_json(ui, &entry)?;
-                }
                 writeln!(
                     out,
                     "\nThis was a dry run: nothing changed. Run again with --execute to do it."

@@ -141,6 +141,18 @@ fn a_sync_is_undone_with_its_branch_back_at_its_old_tip() {
     let (code, out) = run(regraft(&dev).args(["undo"]));
     assert_eq!(code, Some(0), "{out}");
     assert_ne!(git(&dev, &["rev-parse", "stable/liberty"]), mine, "a dry run: {out}");
+    // Regression: `--json` printed the human plan before the JSON.
+    let out = regraft(&dev).args(["undo", "--json"]).output().expect("regraft runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("only JSON on stdout");
+    assert_eq!((shown["kind"].as_str(), shown["id"].as_u64()), (Some("sync"), Some(1)), "{shown}");
+    let back = &shown["local_refs"][0];
+    assert_eq!(
+        (back["reference"].as_str(), back["old"].as_str()),
+        (Some("refs/heads/stable/liberty"), Some(mine.as_str())),
+        "{shown}"
+    );
     let (code, out) = run(regraft(&dev).args(["undo", "--execute", "--yes"]));
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(git(&dev, &["rev-parse", "stable/liberty"]), mine, "{out}");
