@@ -641,7 +641,23 @@ fn squash_stage(
             }
         }
     }
-    let new = repo.git().commit_tree(repo.tree_of(tip)?, stage_base, message.as_bytes(), None)?;
+    let tree = repo.tree_of(tip)?;
+    // Picks reviewed on Gerrit carry Change-Ids, and a Gerrit refuses a commit without one:
+    // the stage is a new change, so it gets its own, made as Gerrit's commit-msg hook makes
+    // one (a SHA-1 of the commit's text), in the message's last paragraph.
+    // Regression: squashed stages had only the picks' ids, indented, which Gerrit ignores.
+    let mut with_ids = false;
+    for c in &stage {
+        with_ids |= !message::change_ids(&repo.commit_origin(*c)?.message).is_empty();
+    }
+    if with_ids {
+        let text = format!("tree {tree}\nparent {stage_base}\n\n{message}");
+        let digest = <sha1::Sha1 as sha1::Digest>::digest(text.as_bytes());
+        let mut bytes = [0u8; 20];
+        bytes.copy_from_slice(&digest);
+        message.push_str(&format!("\nChange-Id: I{}\n", ObjectId::from_bytes(bytes)));
+    }
+    let new = repo.git().commit_tree(tree, stage_base, message.as_bytes(), None)?;
     move_branch(repo, &state.branch, tip, new)?;
     Ok(new)
 }

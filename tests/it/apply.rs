@@ -196,6 +196,24 @@ fn squashed_stages_and_bad_input() {
     let all = git(&s.dir, &["log", "--format=%B", &format!("{TARGET}..squashed")]);
     assert_eq!(message::cherry_picked_from(all.as_bytes()).len(), picks, "every pick listed");
     assert!(all.contains("Backport stage 1 to stable/liberty from stable/mitaka"), "{all}");
+    // The scenario's picks carry Change-Ids (reviewed on Gerrit): each stage is a new
+    // change with its own, which git reads as the message's trailer.
+    for stage in git(&s.dir, &["rev-list", &format!("{TARGET}..squashed")]).lines() {
+        let trailers =
+            git(&s.dir, &["log", "-1", "--format=%(trailers:key=Change-Id,valueonly)", stage]);
+        let ids: Vec<&str> = trailers.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(ids.len(), 1, "{stage}: {trailers}");
+        assert!(ids[0].starts_with('I') && ids[0].len() == 41, "{ids:?}");
+        let picked = git(
+            &s.dir,
+            &[
+                "log",
+                "--format=%(trailers:key=Change-Id,valueonly)",
+                &format!("{TARGET}..{SOURCE}"),
+            ],
+        );
+        assert!(!picked.contains(ids[0]), "a new change, not a pick's: {}", ids[0]);
+    }
 
     std::fs::write(s.dir.join("README.rst"), "local edit\n").expect("write");
     git(&s.dir, &["add", "README.rst"]);
