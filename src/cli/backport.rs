@@ -103,6 +103,19 @@ pub struct Args {
     remote: String,
 }
 
+/// Reads `backport`'s arguments from words, as the command line gives them (the guide runs
+/// the command it shows).
+pub fn parse<I, S>(words: I) -> Result<Args, CommandError>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{Args as _, FromArgMatches as _};
+    let command = Args::augment_args(clap::Command::new("backport").no_binary_name(true));
+    let matches = command.try_get_matches_from(words).map_err(CommandError::internal)?;
+    Args::from_arg_matches(&matches).map_err(CommandError::internal)
+}
+
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     let resume = if args.resume_continue {
@@ -248,7 +261,7 @@ fn stack_request(
         repository: forge.repository.clone(),
         found_in: forge.found_in.clone(),
         remote: args.remote.clone(),
-        target: target.to_string(),
+        target: regraft::surgery::stacked::branch_on_remote(repo, &args.remote, target)?,
         branch: branch.to_string(),
         onto: plan.onto,
         predicted,

@@ -16,7 +16,7 @@ pub enum ColorChoice {
 }
 
 /// The output handle every command writes through.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Ui {
     color: bool,
 }

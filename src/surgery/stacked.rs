@@ -45,6 +45,21 @@ pub struct Prediction {
     pub needs_conflicting: Vec<ObjectId>,
 }
 
+/// The name on `remote` of the branch `target` names, the first request's base: a
+/// remote-tracking branch of `remote` (`origin/stable/x`, `refs/remotes/origin/stable/x`)
+/// is `stable/x` there; a local branch (`stable/x`, `refs/heads/stable/x`) keeps its name.
+///
+/// Regression: the guide names its target `origin/stable/x`, which GitHub refused as a base.
+pub fn branch_on_remote(repo: &Repo, remote: &str, target: &str) -> Result<String, RepoError> {
+    let tracking = target.strip_prefix("refs/remotes/").unwrap_or(target);
+    if let Some(name) = tracking.strip_prefix(remote).and_then(|rest| rest.strip_prefix('/'))
+        && repo.reference_target(&format!("refs/remotes/{remote}/{name}"))?.is_some()
+    {
+        return Ok(name.to_string());
+    }
+    Ok(target.strip_prefix("refs/heads/").unwrap_or(target).to_string())
+}
+
 /// Returns where the request is kept.
 pub fn path(repo: &Repo) -> PathBuf {
     repo.state_dir().join("backport-review.json")

@@ -54,7 +54,7 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
         say(&format!(
             "Only a staged backport brings the fix and what it needs, and nothing else: the other options give {broken} the whole tree of {source_branch}. It replaces nothing, so no tag is made."
         ));
-        return staged_backport(repo, &broken, &target, &source_name, Some(fix), ui);
+        return staged_backport(repo, remote, &broken, &target, &source_name, Some(fix), ui);
     }
     say(&format!("\nMeasuring the five options for {target} from {source_name}..."));
     let comparison = compare::compare(
@@ -70,7 +70,7 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     let rules = ask_rules()?;
     let strategy = choose_strategy(&comparison, &rules)?;
     if strategy == Strategy::Backport {
-        return staged_backport(repo, &broken, &target, &source_name, fix, ui);
+        return staged_backport(repo, remote, &broken, &target, &source_name, fix, ui);
     }
     let branches = Branches { broken: &broken, source_branch: &source_branch, source };
     let (own, followups) = choose_followups(repo, &branches, &comparison, strategy)?;
@@ -637,6 +637,7 @@ fn open_reviews(
 /// is pushed), then the command that pushes it for review.
 fn staged_backport(
     repo: &Repo,
+    remote: &str,
     broken: &str,
     target: &str,
     source: &str,
@@ -649,11 +650,17 @@ fn staged_backport(
     })?;
     let branch = input("Build it on the new local branch", &format!("backport/{broken}"))?;
     regraft::git::names::check_branch(&branch).map_err(CommandError::user)?;
-    let for_fix = fix.map(|f| format!(" --for {}", f.short())).unwrap_or_default();
-    let build = format!(
-        "git regraft backport {target} {source}{for_fix} --stage-size {stage_size} --branch {}",
-        regraft::git::quote(&branch)
-    );
+    let mut backport_args = vec![target.to_string(), source.to_string()];
+    if let Some(f) = fix {
+        backport_args.extend(["--for".to_string(), f.short()]);
+    }
+    backport_args.extend([
+        "--stage-size".to_string(),
+        stage_size.to_string(),
+        "--branch".to_string(),
+        branch.clone(),
+    ]);
+    let build = format!("git regraft backport {}", quoted(&backport_args));
     let push = format!(
         "git regraft replace {broken} --from {} --strategy backport",
         regraft::git::quote(&branch)
@@ -661,29 +668,14 @@ fn staged_backport(
     let verify =
         format!("git regraft verify {target}..{} --source {source}", regraft::git::quote(&branch));
     // On GitHub or GitLab the stages go for review as stacked requests, built and sent by
-    // the backport itself.
+    // the backport itself, to the remote the guide works on.
     let given = regraft::surgery::review_host::Given::default();
-    let forge = regraft::surgery::review_host::resolve(repo, &given, "origin", target)
+    let forge = regraft::surgery::review_host::resolve(repo, &given, remote, target)
         .ok()
         .flatten()
         .and_then(|h| h.forge().cloned());
     if let Some(forge) = forge {
-        let word = forge.host.kind.request_word();
-        say(&format!(
-            "{} is on {}: the backport can push each stage as its own branch and open one {word} per stage, stacked in order (each lists its picks, where they come from and the predicted conflicts), once the last stage is applied. Run:",
-            forge.repository, forge.host
-        ));
-        say_command(&format!(
-            "{build} --for-review --review-host {}:{} --project {}",
-            forge.host.kind.name().to_ascii_lowercase(),
-            forge.host.web(),
-            regraft::git::quote(&forge.repository)
-        ));
-        let vars = forge.host.kind.token_variables().join(" or ");
-        say(&format!(
-            "with a token in {vars} (or your git credential helper). Nothing was changed."
-        ));
-        return Ok(ExitCode::SUCCESS);
+        return stacked_backport(repo, &backport_args, remote, &forge, ui);
     }
     if !confirm("Build the branch now (local only: nothing is pushed)?", false)? {
         say("Nothing was changed. To build it:");
@@ -727,6 +719,67 @@ fn staged_backport(
     say("Then push it for review:");
     say_command(&push);
     Ok(code)
+}
+
+/// The words of a command, each quoted for a shell where it needs it.
+fn quoted(words: &[String]) -> String {
+    words.iter().map(|w| regraft::git::quote(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// On GitHub or GitLab: offers to build the backport and open one request per stage,
+/// stacked, as `backport --for-review` does (the command shown is the one run); without a
+/// token for the host, or if declined, shows the command and changes nothing.
+fn stacked_backport(
+    repo: &Repo,
+    build: &[String],
+    remote: &str,
+    forge: &regraft::surgery::replace::ForgeTarget,
+    ui: &Ui,
+) -> Step<ExitCode> {
+    let word = forge.host.kind.request_word();
+    let host = format!("{}:{}", forge.host.kind.name().to_ascii_lowercase(), forge.host.web());
+    let mut review = vec![
+        "--for-review".to_string(),
+        "--review-host".to_string(),
+        host,
+        "--project".to_string(),
+        forge.repository.clone(),
+    ];
+    if remote != "origin" {
+        review.extend(["--remote".to_string(), remote.to_string()]);
+    }
+    let command = format!("git regraft backport {} {}", quoted(build), quoted(&review));
+    say(&format!(
+        "{} is on {}: the backport can push each stage to {remote} as its own branch and open one {word} per stage, stacked in order (each lists its picks, where they come from and the predicted conflicts), once the last stage is applied.",
+        forge.repository, forge.host
+    ));
+    // The command names the host, so a token from the environment may go to it.
+    let token = regraft::review::forge::find_token(repo.git(), &forge.host, Named::ByUser);
+    let missing = match &token {
+        Ok(Some(_)) => None,
+        Ok(None) => Some(regraft::review::forge::token_hint(&forge.host, Named::ByUser)),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(missing) = missing {
+        say(&format!(
+            "No token for {} was found ({missing}). Nothing was changed. Once there is one, run:",
+            forge.host
+        ));
+        say_command(&command);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !confirm(&format!("Build the branch and open the stacked {word}s now?"), false)? {
+        say("Nothing was changed. To do it:");
+        say_command(&command);
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::super::interrupt_note(
+        "\nInterrupted: `git regraft status` tells where it stopped; `git regraft backport --continue` or `--abort` finishes it.",
+    );
+    say_command(&command);
+    let args = crate::cli::backport::parse(build.iter().chain(&review)).map_err(Stop::Failed)?;
+    let mut ui = ui.clone();
+    Ok(crate::cli::backport::run(args, &mut ui)?)
 }
 
 /// The release team's end of life or of maintenance: the tag (and for maintenance, the

@@ -120,3 +120,101 @@ fn after_a_conflict_continue_goes_on_and_then_opens_the_stacked_requests() {
     let body = second.body.clone().unwrap_or_default();
     assert!(body.contains("liberty.txt"), "the predicted conflict is named: {body}");
 }
+
+/// A repository whose remote `origin` is the stand-in's bare repository by a relative path
+/// that reads as `openstack/kolla` (as a GitHub URL's path does), with `regraft.reviewHost`
+/// naming the stand-in, and three fixes on stable/mitaka.
+fn hosted_by_path() -> (tempfile::TempDir, regraft_testkit::Fixture, super::Server) {
+    let tmp = tempfile::TempDir::new().expect("temp dir");
+    let work = regraft_testkit::Fixture::init(&tmp.path().join("work"));
+    work.commit_file("README", "kolla\n", "Initial commit");
+    work.branch("stable/liberty", "main");
+    work.checkout("stable/liberty");
+    work.commit_file("liberty.txt", "liberty\n", "Liberty release");
+    work.branch("stable/mitaka", "main");
+    work.checkout("stable/mitaka");
+    work.commit_file("a.txt", "one\n", "Add a");
+    work.commit_file("a.txt", "one\ntwo\n", "Extend a");
+    work.commit_file("c.txt", "c\n", "Fix c (#41)");
+    work.checkout("main");
+    let bare = work.path().join("openstack/kolla.git");
+    regraft_testkit::Fixture::init_bare(&bare);
+    std::fs::write(work.path().join(".git/info/exclude"), "/openstack/\n").expect("exclude");
+    let server = super::Server::start(&bare, REPO, TOKEN);
+    work.git(&["remote", "add", "origin", "openstack/kolla.git"]);
+    work.git(&["push", "-q", "origin", "refs/heads/*:refs/heads/*"]);
+    work.git(&["fetch", "-q", "origin"]);
+    work.git(&["config", "regraft.reviewHost", &format!("github:{}", server.url())]);
+    work.git(&["config", &format!("regraft.{}.allowHttp", server.url()), "true"]);
+    (tmp, work, server)
+}
+
+/// The guide, on a GitHub-hosted repository, offers the staged backport as stacked pull
+/// requests and, when the user says so, runs exactly the command it shows: one pull
+/// request per stage, each on the one before, pushed to the guide's remote. Declined, or
+/// without a token, nothing is built or pushed and the command is shown.
+#[test]
+fn the_guide_offers_and_opens_the_stacked_pull_requests() {
+    use crate::guide::{ENTER, answer, finish, guide_with};
+    for (token, yes) in [(true, true), (true, false), (false, false)] {
+        let (_tmp, work, server) = hosted_by_path();
+        let envs: &[(&str, &str)] = if token { &[("GH_TOKEN", TOKEN)] } else { &[] };
+        let mut p = guide_with(work.path(), &[], envs, 20_000);
+        let mut questions = vec![
+            ("What do you want to do?", ENTER.to_string()),
+            ("Fetch origin first", "n\r".to_string()),
+            ("Which branch is broken?", ENTER.to_string()),
+            ("What does it need?", ENTER.to_string()),
+            ("Which branch holds it?", ENTER.to_string()),
+            ("forced (non-fast-forward) pushes", ENTER.to_string()),
+            ("merge commits", ENTER.to_string()),
+            ("How do changes reach the branch?", ENTER.to_string()),
+            ("delete and create the branch", ENTER.to_string()),
+            // Recommended here, so preselected.
+            ("Which option?", ENTER.to_string()),
+            ("Picks per stage", "1\r".to_string()),
+            ("Build it on the new local branch", "bp\r".to_string()),
+        ];
+        if token {
+            let keys = if yes { "y\r" } else { ENTER };
+            questions.push(("open the stacked pull requests now?", keys.to_string()));
+        }
+        let mut shown = String::new();
+        for (question, keys) in questions {
+            shown.push_str(&answer(&mut p, question, &keys));
+        }
+        let (code, rest) = finish(&mut p);
+        let out = format!("{shown}{rest}").replace(" \\\r\n", " ");
+        let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(code, Some(0), "{out}");
+        assert!(!out.contains(TOKEN), "{out}");
+        let pulls = server.requests();
+        if !yes {
+            assert!(pulls.is_empty(), "{pulls:?}");
+            assert!(work.git(&["branch", "--list", "bp"]).trim().is_empty(), "nothing built");
+            assert!(out.contains("--for-review --review-host github:"), "{out}");
+            assert!(out.contains("--project openstack/kolla"), "{out}");
+            if !token {
+                assert!(out.contains("No token for"), "{out}");
+            }
+            continue;
+        }
+        assert_eq!(pulls.len(), 3, "one per stage: {pulls:?}\n{out}");
+        for n in 1..=3 {
+            let head = format!("bp-stage-{n}");
+            let base =
+                if n == 1 { "stable/liberty".to_string() } else { format!("bp-stage-{}", n - 1) };
+            let pull = pulls.iter().find(|p| p.head == head).unwrap_or_else(|| panic!("{head}"));
+            assert_eq!(pull.base, base, "stacked in order");
+            // The served stage branch is the local branch's n-th commit, as git reads them.
+            let local = work.git(&["rev-parse", &format!("bp~{}", 3 - n)]);
+            let served = regraft_testkit::git_at(
+                &work.path().join("openstack/kolla.git"),
+                regraft_testkit::EPOCH,
+            )
+            .output(&["rev-parse", &format!("refs/heads/{head}")])
+            .expect("the stage branch is served");
+            assert_eq!(String::from_utf8_lossy(&served).trim(), local.trim());
+        }
+    }
+}
