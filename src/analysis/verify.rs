@@ -15,7 +15,7 @@ use crate::oid::ObjectId;
 
 mod patch;
 
-use patch::{Changed, CommitPatch, FilePatch};
+use patch::{Changed, CommitPatch, FilePatch, Hunk};
 
 /// Errors from verifying a backport.
 #[derive(Debug, thiserror::Error)]
@@ -491,18 +491,16 @@ fn outside(
         }
         return found;
     }
-    for file in &ours.files {
-        let Some(their_file) = theirs.files.iter().find(|f| f.same_file(file)) else {
+    let moved = moved_files(ours, theirs);
+    for (n, file) in ours.files.iter().enumerate() {
+        let paired = moved.iter().find(|(o, _)| *o == n).map(|(_, t)| &theirs.files[*t]);
+        let Some(their_file) = theirs.files.iter().find(|f| f.same_file(file)).or(paired) else {
             found.push(Finding::OutsideFile { commit, original, path: file.path().to_string() });
             continue;
         };
         let their_lines: HashSet<&str> = changed_lines(their_file).collect();
         for hunk in &file.hunks {
-            let lines: Vec<&str> = hunk.lines.iter().map(|l| l.text().trim()).collect();
-            // A blank line proves nothing unless the hunk has nothing else.
-            let telling: Vec<&str> = lines.iter().copied().filter(|l| !l.is_empty()).collect();
-            let probe = if telling.is_empty() { &lines } else { &telling };
-            if !probe.iter().any(|l| their_lines.contains(l)) {
+            if !hunk_within(hunk, &their_lines) {
                 found.push(Finding::OutsideHunk {
                     commit,
                     original,
@@ -512,8 +510,9 @@ fn outside(
             }
         }
     }
-    for their_file in &theirs.files {
-        if !ours.files.iter().any(|f| f.same_file(their_file)) {
+    for (n, their_file) in theirs.files.iter().enumerate() {
+        let paired = moved.iter().any(|(_, t)| *t == n);
+        if !paired && !ours.files.iter().any(|f| f.same_file(their_file)) {
             found.push(Finding::MissingFile {
                 commit,
                 original,
@@ -522,6 +521,50 @@ fn outside(
         }
     }
     found
+}
+
+/// Tells whether `hunk` changes a line of `lines` (a blank line proves nothing unless the
+/// hunk has nothing else).
+fn hunk_within(hunk: &Hunk, lines: &HashSet<&str>) -> bool {
+    let all: Vec<&str> = hunk.lines.iter().map(|l| l.text().trim()).collect();
+    let telling: Vec<&str> = all.iter().copied().filter(|l| !l.is_empty()).collect();
+    let probe = if telling.is_empty() { &all } else { &telling };
+    probe.iter().any(|l| lines.contains(l))
+}
+
+/// Pairs each file of `ours` that shares no path with a file of `theirs` to an unpaired file
+/// of `theirs` carrying the same change: every hunk of each changes a line the other
+/// changes. That is the original's change made where the target keeps the file under
+/// another path (moved on the source since), as git's rename detection applies it when
+/// picking; one to one, first fit. Files without hunks (a pure rename, a mode change) are
+/// never paired.
+///
+/// Regression: such a backport was two findings, a file outside the original and a file
+/// left out.
+fn moved_files(ours: &CommitPatch, theirs: &CommitPatch) -> Vec<(usize, usize)> {
+    let unpaired_ours = ours
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.hunks.is_empty() && !theirs.files.iter().any(|t| t.same_file(f)));
+    let mut taken = Vec::new();
+    for (o, file) in unpaired_ours {
+        let our_lines: HashSet<&str> = changed_lines(file).collect();
+        let found = theirs.files.iter().enumerate().find(|(t, their)| {
+            !taken.iter().any(|(_, u)| u == t)
+                && !their.hunks.is_empty()
+                && !ours.files.iter().any(|f| f.same_file(their))
+                && {
+                    let their_lines: HashSet<&str> = changed_lines(their).collect();
+                    file.hunks.iter().all(|h| hunk_within(h, &their_lines))
+                        && their.hunks.iter().all(|h| hunk_within(h, &our_lines))
+                }
+        });
+        if let Some((t, _)) = found {
+            taken.push((o, t));
+        }
+    }
+    taken
 }
 
 fn changed_lines(file: &FilePatch) -> impl Iterator<Item = &str> {

@@ -443,3 +443,47 @@ fn a_chain_of_cherry_pick_lines_needs_one_link_on_source() {
         (Some(o.twelve.to_hex().as_str()), Some("not-on-source"))
     );
 }
+
+/// A fix made on the source after it moved `f` to `src/f`, picked by git onto a stable
+/// branch that still has `f`: git's rename detection applies it to `f`, and that is the
+/// fix, not a file outside the original plus a file left out. An unrelated file amended
+/// into the pick is still named, and a pick that changed `f` its own way is not paired.
+#[test]
+fn a_fix_picked_onto_the_file_s_old_path_is_the_same_file() {
+    let tmp = TempDir::new().expect("a temporary directory");
+    let f = Fixture::init(tmp.path());
+    f.write("f", numbers());
+    f.commit("Base");
+    f.branch("stable", "main");
+    f.git(&["mv", "f", "moved.txt"]);
+    f.commit("Move f");
+    let now = std::fs::read_to_string(f.path().join("moved.txt")).expect("moved.txt");
+    f.write("moved.txt", replace_line(&now, 12, "twelve"));
+    let fix = f.commit("Fix twelve");
+    f.branch("bp", "stable");
+    f.checkout("bp");
+    f.cherry_pick_x(&fix.to_hex());
+    // git put the change in `f`, where stable keeps the file.
+    let touched = f.git(&["show", "--format=", "--name-only", "HEAD"]);
+    assert_eq!(touched.trim(), "f");
+    let (code, v) = verify_json(f.path(), &["stable..bp", "--source", "main"]);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert!(findings(&v).is_empty(), "{v:#}");
+
+    // The same pick with an unrelated file amended in: that file is named, `f` is not.
+    f.write("h", "unrelated\n");
+    f.git(&["add", "-A"]);
+    f.git(&["commit", "-q", "--amend", "--no-edit"]);
+    let (code, v) = verify_json(f.path(), &["stable..bp", "--source", "main"]);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(kinds(&v), ["outside-file"], "{v:#}");
+    assert_eq!(findings(&v)[0]["path"], "h");
+
+    // A "pick" that changed another line of `f` carries none of the fix: both are named.
+    f.git(&["reset", "-q", "--hard", "stable"]);
+    f.write("f", replace_line(&numbers(), 5, "five"));
+    f.commit(&format!("Fix twelve\n\n(cherry picked from commit {fix})\n"));
+    let (code, v) = verify_json(f.path(), &["stable..bp", "--source", "main"]);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(kinds(&v), ["outside-file", "missing-file"], "{v:#}");
+}
