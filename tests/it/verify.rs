@@ -469,6 +469,9 @@ fn a_fix_picked_onto_the_file_s_old_path_is_the_same_file() {
     let (code, v) = verify_json(f.path(), &["stable..bp", "--source", "main"]);
     assert_eq!(code, Some(0), "{v:#}");
     assert!(findings(&v).is_empty(), "{v:#}");
+    // Its patch names another path: git's patch-ids differ, so it is adapted, not present.
+    assert_ne!(git_patch_id(f.path(), f.rev("HEAD")), git_patch_id(f.path(), fix));
+    assert_eq!(commits(&v)[0]["status"], "adapted", "{v:#}");
 
     // The same pick with an unrelated file amended in: that file is named, `f` is not.
     f.write("h", "unrelated\n");
