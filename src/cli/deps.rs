@@ -15,7 +15,10 @@ Examples:
   git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e
   git regraft deps stable/liberty stable/mitaka --json > graph.json
   git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e --format dot \\
-      | dot -Tsvg > fix.svg";
+      | dot -Tsvg > fix.svg
+  git regraft deps stable/liberty stable/mitaka --format html > deps.html
+      (one self-contained page: the clusters unfold on click, search, the reasons)
+  git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e --format html > fix.html";
 
 /// Show which commits of SOURCE depend on which, and what a chosen commit needs
 ///
@@ -57,6 +60,8 @@ enum Format {
     Text,
     Json,
     Dot,
+    /// One self-contained page to explore in a browser (nothing fetched)
+    Html,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -79,6 +84,12 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match format {
         Format::Json => super::write_json(ui, &graph)?,
         Format::Dot => super::dot::write(&mut ui.out(), &graph, &wanted)?,
+        Format::Html => {
+            let data = super::html::graph::data(&repo, &graph, &wanted, &progress)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, ui.out());
+            super::html::graph::write(&mut out, &data)?;
+            out.flush()?;
+        }
         Format::Text => {
             render(&mut ui.human(), &graph, &wanted, super::Detail::verbose(args.verbose))?
         }
