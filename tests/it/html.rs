@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use regraft::scenario::{SOURCE, TARGET};
+use regraft::scenario::{SOURCE, TARGET, TRUNK};
 use serde_json::{Value, json};
 
 use crate::{git, regraft, run_apart, small_scenario};
@@ -423,4 +423,77 @@ fn screenshots_are_1280_by_800() {
     let path = screenshot_path("size-check.png");
     browser.screenshot(&path);
     assert_eq!(png_size(&path), (1280, 800));
+}
+
+#[test]
+fn compare_page_shows_the_options_the_recommendation_and_the_charts() {
+    let (_tmp, s) = small_scenario();
+    let dir = &s.dir;
+    let comparison: Value =
+        serde_json::from_str(&output(dir, &["compare", TARGET, SOURCE, "--json"]))
+            .expect("compare --json");
+    let page = write_page(dir, "compare.html", &["compare", TARGET, SOURCE, "--format", "html"]);
+    let Some(browser) = Browser::start() else { return };
+    browser.open(&page);
+    let strategies: Vec<String> = comparison["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .map(|o| o["strategy"].as_str().expect("a name").to_string())
+        .collect();
+    assert_eq!(browser.attributes("#options tbody tr", "data-strategy"), strategies);
+    // The JSON's recommendation is "<option>: <why>"; the page says it, and marks the row.
+    let recommendation = comparison["recommendation"].as_str().expect("a recommendation");
+    assert_eq!(browser.text("#recommendation").trim(), recommendation);
+    let marked = browser.text("#options tr.recommended td:first-child");
+    assert!(recommendation.starts_with(&format!("{marked}:")), "{marked} / {recommendation}");
+    // The timeline has a bar per week with commits: as many commits as git counts.
+    let counted = browser.script(
+        "return Array.from(document.querySelectorAll('#timeline rect title')).map(function (t) { return +t.textContent.split(': ')[1].split(' ')[0]; }).reduce(function (a, b) { return a + b; }, 0)",
+        json!([]),
+    );
+    let source_only = git(dir, &["rev-list", "--count", &format!("{TARGET}..{SOURCE}")]);
+    let target_only = git(dir, &["rev-list", "--count", &format!("{SOURCE}..{TARGET}")]);
+    let total: i64 =
+        source_only.parse::<i64>().expect("a count") + target_only.parse::<i64>().expect("a count");
+    assert_eq!(counted.as_i64(), Some(total));
+    // Printable: the print rules are there.
+    assert!(browser.script("return Array.from(document.styleSheets[0].cssRules).some(function (r) { return r.media && r.media.mediaText === 'print'; })", json!([])) == true);
+    browser.screenshot(&screenshot_path("compare-html.png"));
+}
+
+#[test]
+fn forecast_page_shows_the_matrix() {
+    let (_tmp, s) = small_scenario();
+    let dir = &s.dir;
+    let range = format!("{TRUNK}~6..{TRUNK}");
+    let args = ["forecast", range.as_str(), "--branch", TARGET, "--branch", SOURCE];
+    let result: Value = serde_json::from_str(&output(dir, &[&args[..], &["--json"]].concat()))
+        .expect("forecast --json");
+    let page = write_page(dir, "forecast.html", &[&args[..], &["--format", "html"]].concat());
+    let Some(browser) = Browser::start() else { return };
+    browser.open(&page);
+    let candidates: Vec<String> = result["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .map(|c| c["commit"].as_str().expect("hex").to_string())
+        .collect();
+    assert_eq!(browser.attributes("#matrix tbody tr", "data-commit"), candidates);
+    let words: Vec<String> = result["branches"][0]["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .map(|o| o["outcome"].as_str().expect("an outcome").to_string())
+        .collect();
+    let cells = browser.script(
+        "return Array.from(document.querySelectorAll('#matrix tbody tr td:nth-child(3)')).map(function (t) { return t.textContent; })",
+        json!([]),
+    );
+    for (cell, word) in cells.as_array().expect("cells").iter().zip(&words) {
+        let cell = cell.as_str().expect("text");
+        let expected = if word == "needs" { "needs" } else { word.as_str() };
+        assert!(cell.starts_with(expected), "{cell} for {word}");
+    }
+    browser.screenshot(&screenshot_path("forecast-html.png"));
 }

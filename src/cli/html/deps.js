@@ -107,7 +107,7 @@
       nodes.push('<g class="' + nodeClass(i) + '" data-i="' + i + '" data-id="' + c.id +
         '" transform="translate(' + p[0] + "," + p[1] + ')"><title>' + esc(c.id.slice(0, 10) +
         " " + c.subject) + '</title><rect width="' + NW + '" height="' + NH + '" rx="4"/>' +
-        '<text x="6" y="15">' + esc(clip(label, 27)) + "</text>" +
+        '<text x="6" y="15">' + esc(clip(label, c.outcome === "conflict" ? 22 : 24)) + "</text>" +
         (c.outcome === "conflict" ? '<text class="mark" x="' + (NW - 12) + '" y="15">!</text>' : "") +
         (outside ? '<text class="outside" x="' + (NW + 2) + '" y="9">+' + outside + "</text>" : "") +
         "</g>");

@@ -22,10 +22,11 @@ pub fn weekly(series: &[(&str, &str, Vec<i64>)]) -> String {
         }
     }
     let max = counts.iter().flatten().copied().max().unwrap_or(1).max(1);
-    let (left, top, plot_h) = (34.0, 22.0, 140.0);
-    let slot = (900.0 / weeks as f64).clamp(2.0, 24.0);
+    let (left, top, plot_h) = (34.0, 14.0 + 14.0 * series.len() as f64, 140.0);
+    let slot = (900.0 / weeks as f64).clamp(2.0, 40.0);
     let bar = (slot / series.len() as f64 * 0.9).max(1.0);
-    let width = left + slot * weeks as f64 + 10.0;
+    let width = (left + slot * weeks as f64 + 10.0).max(520.0);
+    let right = left + slot * weeks as f64;
     let height = top + plot_h + 34.0;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
@@ -40,16 +41,17 @@ pub fn weekly(series: &[(&str, &str, Vec<i64>)]) -> String {
         svg,
         "<line x1=\"{left}\" y1=\"{:.0}\" x2=\"{:.0}\" y2=\"{:.0}\" stroke=\"#9aa4ad\"/>",
         top + plot_h,
-        width - 10.0,
+        right,
         top + plot_h
     );
     for (s, (name, colour, _)) in series.iter().enumerate() {
         let _ = write!(
             svg,
-            "<rect x=\"{:.0}\" y=\"2\" width=\"10\" height=\"10\" fill=\"{colour}\"/>\
-             <text x=\"{:.0}\" y=\"11\">{}</text>",
-            left + 10.0 + 220.0 * s as f64,
-            left + 24.0 + 220.0 * s as f64,
+            "<rect x=\"{left}\" y=\"{:.0}\" width=\"10\" height=\"10\" fill=\"{colour}\"/>\
+             <text x=\"{:.0}\" y=\"{:.0}\">{}</text>",
+            2.0 + 14.0 * s as f64,
+            left + 14.0,
+            11.0 + 14.0 * s as f64,
             escape(name)
         );
         for (w, &n) in counts[s].iter().enumerate() {
@@ -69,7 +71,11 @@ pub fn weekly(series: &[(&str, &str, Vec<i64>)]) -> String {
         }
     }
     // A date under the first, the middle and the last week.
-    for w in [0, weeks / 2, weeks - 1] {
+    let mut labelled = vec![0, weeks / 2, weeks - 1];
+    labelled.dedup();
+    // Labels are 70 pixels wide: no two on top of each other.
+    labelled.retain(|w| *w == 0 || slot * *w as f64 >= 75.0);
+    for w in labelled {
         let x = left + slot * w as f64;
         let _ = write!(
             svg,
