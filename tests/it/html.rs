@@ -497,3 +497,105 @@ fn forecast_page_shows_the_matrix() {
     }
     browser.screenshot(&screenshot_path("forecast-html.png"));
 }
+
+/// Times pages of a real repository (docs/performance.md): `REGRAFT_HTML_PAGES` names
+/// `PAGE[=DEPS_JSON]` items separated by `,`; with a `deps --for --json` beside a deps page,
+/// the closure drawn is checked against it too. Run with `--ignored --nocapture`.
+#[test]
+#[ignore = "needs REGRAFT_HTML_PAGES: pages of a real repository"]
+fn real_pages_load_in_time() {
+    let Ok(pages) = std::env::var("REGRAFT_HTML_PAGES") else { return };
+    let Some(browser) = Browser::start() else { return };
+    for item in pages.split(',') {
+        let (page, oracle) = match item.split_once('=') {
+            Some((p, j)) => (p, Some(j)),
+            None => (item, None),
+        };
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let took = browser.open(Path::new(page));
+            times.push(took);
+        }
+        times.sort();
+        let script = browser.script("return document.body.dataset.renderMs || null", json!([]));
+        let nodes = browser.attributes("#graph g.node", "data-id").len();
+        eprintln!(
+            "{page}: opened in {:?} (median of 5, min {:?}, max {:?}); script {script} ms; {nodes} nodes drawn",
+            times[2], times[0], times[4]
+        );
+        if nodes == 0 && !browser.attributes("#clusters button.cluster", "data-view").is_empty() {
+            // The whole delta: unfold the largest cluster (the first by area).
+            let started = Instant::now();
+            browser.click("#clusters button.cluster");
+            browser.wait_for("return document.querySelectorAll('#graph g.node').length > 0");
+            let drawn = browser.attributes("#graph g.node", "data-id").len();
+            eprintln!(
+                "{page}: its largest cluster ({drawn} commits) unfolded in {:?}",
+                started.elapsed()
+            );
+        }
+        let name = Path::new(page).file_stem().and_then(|s| s.to_str()).unwrap_or("page");
+        browser.screenshot(&screenshot_path(&format!("real-{name}.png")));
+        if let Some(oracle) = oracle {
+            let graph: Value =
+                serde_json::from_str(&std::fs::read_to_string(oracle).expect("the JSON"))
+                    .expect("deps --json");
+            let closure: Vec<String> = graph["closure"]
+                .as_array()
+                .expect("a closure")
+                .iter()
+                .map(|c| c.as_str().expect("hex").to_string())
+                .collect();
+            let present: Vec<String> = graph["commits"]
+                .as_array()
+                .expect("commits")
+                .iter()
+                .filter(|c| c["on_target"] == true)
+                .map(|c| c["commit"].as_str().expect("hex").to_string())
+                .collect();
+            let drawn: Vec<String> = browser
+                .attributes("#graph g.node", "data-id")
+                .into_iter()
+                .filter(|id| !present.contains(id))
+                .collect();
+            assert_eq!(drawn, closure, "{page} draws the closure of {oracle}");
+            eprintln!("{page}: the closure drawn is {oracle}'s, {} picks in order", closure.len());
+        }
+    }
+}
+
+#[test]
+fn a_delta_of_two_thousand_picks_opens_and_unfolds_without_freezing() {
+    // The 5k scenario of the benchmarks: 2,297 commits to pick.
+    let tmp = tempfile::TempDir::new().expect("a temporary directory");
+    let s = regraft::scenario::build(
+        &tmp.path().join("repo"),
+        &regraft::scenario::ScenarioSpec::with_trunk_changes(3000),
+    )
+    .expect("the scenario builds");
+    let page = write_page(&s.dir, "deps.html", &["deps", TARGET, SOURCE, "--format", "html"]);
+    let Some(browser) = Browser::start() else { return };
+    let opened = browser.open(&page);
+    let commits: usize = browser
+        .script(
+            "return JSON.parse(document.getElementById('data').textContent).nodes.length",
+            json!([]),
+        )
+        .as_u64()
+        .expect("a count") as usize;
+    assert!(commits > 2000, "{commits} commits");
+    let started = Instant::now();
+    browser.click("#clusters button.cluster");
+    browser.wait_for("return document.querySelectorAll('#graph g.node').length > 0");
+    let drawn = browser.attributes("#graph g.node", "data-id").len();
+    let unfolded = started.elapsed();
+    eprintln!(
+        "{commits} commits: opened in {opened:?}; the largest cluster ({drawn}) unfolded in {unfolded:?}"
+    );
+    // Generous bounds (a loaded CI machine), far below a frozen page.
+    assert!(opened < Duration::from_secs(10) && unfolded < Duration::from_secs(10));
+    browser.type_into("#search", &s.fix.to_hex()[..12]);
+    browser.type_into("#search", ENTER);
+    browser.wait_for(&format!("return document.getElementById('selected') && document.getElementById('selected').dataset.id === '{}'", s.fix));
+    browser.screenshot(&screenshot_path("deps-large-html.png"));
+}

@@ -219,7 +219,7 @@
   $("search").onkeydown = function (ev) {
     if (ev.key === "Enter") {
       var found = search(this.value);
-      if (found.length) goTo(found[0]);
+      if (found.length) { goTo(found[0]); $("results").innerHTML = ""; }
     }
   };
   $("results").onclick = function (ev) {
@@ -237,7 +237,7 @@
   tabs();
   if (D.views.length && D.views[0].kind === "closure") {
     showTab("closure");
-    if (D.wanted.length) select(D.wanted[0]);
+    if (D.wanted.length) goTo(D.wanted[0]);
   } else {
     showTab("area");
   }
