@@ -131,8 +131,8 @@ pub fn compare(out: &mut impl Write, c: &Comparison, sides: &Sides) -> io::Resul
     );
     let _ = write!(
         b,
-        "<div class=\"chart\" id=\"conflict-areas\"><h3>The backport's conflicts by file area \
-         ({} picks)</h3>{}</div></div>",
+        "<div class=\"chart\" id=\"conflict-areas\"><h3>The backport's conflicting files by area \
+         ({} picks conflict)</h3>{}</div></div>",
         c.conflicts.len(),
         svg::bars(&by_area(c.conflicts.iter().flat_map(|p| &p.files)), "#c0392b")
     );

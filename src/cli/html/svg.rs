@@ -25,7 +25,7 @@ pub fn weekly(series: &[(&str, &str, Vec<i64>)]) -> String {
     let (left, top, plot_h) = (34.0, 14.0 + 14.0 * series.len() as f64, 140.0);
     let slot = (900.0 / weeks as f64).clamp(2.0, 40.0);
     let bar = (slot / series.len() as f64 * 0.9).max(1.0);
-    let width = (left + slot * weeks as f64 + 10.0).max(520.0);
+    let width = (left + slot * weeks as f64 + 10.0).max(440.0);
     let right = left + slot * weeks as f64;
     let height = top + plot_h + 34.0;
     let mut svg = format!(
@@ -94,7 +94,7 @@ pub fn bars(items: &[(String, usize)], colour: &str) -> String {
         return "<p class=\"muted\">None predicted.</p>".to_string();
     }
     let max = items.iter().map(|i| i.1).max().unwrap_or(1).max(1);
-    let (label_w, bar_w, row) = (170.0, 300.0, 20.0);
+    let (label_w, bar_w, row) = (150.0, 260.0, 20.0);
     let height = row * items.len() as f64 + 6.0;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0}\" height=\"{height:.0}\" \
@@ -104,7 +104,7 @@ pub fn bars(items: &[(String, usize)], colour: &str) -> String {
     for (k, (label, n)) in items.iter().enumerate() {
         let y = row * k as f64 + 3.0;
         let w = bar_w * *n as f64 / max as f64;
-        let shown: String = label.chars().take(26).collect();
+        let shown: String = label.chars().take(22).collect();
         let _ = write!(
             svg,
             "<text x=\"0\" y=\"{:.0}\">{}</text><rect x=\"{label_w}\" y=\"{y:.0}\" width=\"{w:.1}\" \
