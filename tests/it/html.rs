@@ -599,3 +599,34 @@ fn a_delta_of_two_thousand_picks_opens_and_unfolds_without_freezing() {
     browser.wait_for(&format!("return document.getElementById('selected') && document.getElementById('selected').dataset.id === '{}'", s.fix));
     browser.screenshot(&screenshot_path("deps-large-html.png"));
 }
+
+// A subject is data: one that holds `</script>` must neither end the page's data nor run.
+#[test]
+fn a_subject_that_closes_the_script_element_is_shown_as_text() {
+    let tmp = tempfile::TempDir::new().expect("a temporary directory");
+    let f = regraft_testkit::Fixture::init(&tmp.path().join("repo"));
+    f.commit_file("a.txt", "one\ntwo\nthree\n", "base");
+    f.branch("old", "main");
+    let evil = "Fix </script><script>window.pwned = 1</script> <!-- & \"quotes\"";
+    f.commit_file("a.txt", "one\n2\nthree\n", evil);
+    f.commit_file("a.txt", "one\n2\n3\n", "Follow-up </SCRIPT >");
+    let page = write_page(f.path(), "evil.html", &["deps", "old", "main", "--format", "html"]);
+    let Some(browser) = Browser::start() else { return };
+    browser.open(&page);
+    assert!(
+        browser.script("return window.pwned === undefined", json!([])) == true,
+        "the subject ran"
+    );
+    browser.type_into("#search", "window.pwned");
+    browser.wait_for("return document.querySelectorAll('#results li').length === 1");
+    browser.click("#results li button");
+    browser.wait_for("return !!document.getElementById('selected')");
+    assert_eq!(
+        browser.text("#selected .subject"),
+        git(f.path(), &["log", "-1", "--format=%s", "main~1"])
+    );
+    assert!(
+        browser.script("return window.pwned === undefined", json!([])) == true,
+        "the subject ran"
+    );
+}
