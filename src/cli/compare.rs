@@ -18,7 +18,8 @@ Examples:
   git regraft compare stable/liberty stable/mitaka --format text --lists \\
       lists.txt > post.txt
   git regraft compare origin/stable/liberty origin/stable/mitaka --stage-size \\
-      30 --json";
+      30 --json
+  git regraft compare stable/liberty stable/mitaka --format html > compare.html";
 
 /// Measure the ways to replace TARGET by SOURCE: megapatch, merge, recreate, reset, backport
 ///
@@ -76,6 +77,8 @@ enum Format {
     /// A post in plain text
     Text,
     Json,
+    /// One self-contained, printable page: the options, a timeline, charts
+    Html,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -147,7 +150,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let post_format = match format {
         Format::Markdown => Some(PostFormat::Markdown),
         Format::Text => Some(PostFormat::Text),
-        Format::Table | Format::Json => None,
+        Format::Table | Format::Json | Format::Html => None,
     };
     match (post_format, &args.lists) {
         (Some(format), lists) => {
@@ -177,6 +180,16 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             .with_hint("the table names the counts; --json holds every list"));
         }
         (None, None) if format == Format::Json => super::write_json(ui, &comparison)?,
+        (None, None) if format == Format::Html => {
+            let sides = super::html::report::Sides::read(
+                &repo,
+                comparison.target.commit,
+                comparison.source.commit,
+            )?;
+            let mut out = std::io::BufWriter::new(ui.out());
+            super::html::report::compare(&mut out, &comparison, &sides)?;
+            out.flush()?;
+        }
         (None, None) => table(&mut ui.human(), &comparison)?,
     }
     if !args.json && args.format == Format::Table {

@@ -40,7 +40,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let out = &mut ui.human();
     introduce(out, &dir, &sample)?;
     what_separates(out, ui, &repo)?;
-    what_the_fix_needs(out, &repo, &sample)?;
+    what_the_fix_needs(out, ui, &repo, &sample)?;
     the_picks(out, &repo, &sample)?;
     the_check(out, ui, &repo)?;
     super::forecast::tour(out, &dir)?;
@@ -129,6 +129,7 @@ fn what_separates(out: &mut impl Write, ui: &Ui, repo: &Repo) -> Result<(), Comm
 /// `deps --for`: what the fix needs.
 fn what_the_fix_needs(
     out: &mut impl Write,
+    ui: &Ui,
     repo: &Repo,
     sample: &Scenario,
 ) -> Result<(), CommandError> {
@@ -140,7 +141,7 @@ fn what_the_fix_needs(
         sample.fix.short()
     )?;
     let graph = super::deps::closure_for(repo, scenario::TARGET, scenario::SOURCE, sample.fix)?;
-    super::deps::render(out, &graph, &[sample.fix], super::Detail::Summary)?;
+    super::deps::render(out, ui, &graph, &[sample.fix], super::Detail::Summary)?;
     let closure = graph.closure.as_deref().unwrap_or_default();
     writeln!(out)?;
     say(

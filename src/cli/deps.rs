@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::process::ExitCode;
 
+use console::Style;
 use regraft::analysis::deps::{self, DependencyGraph, DepsOptions, EdgeKind};
 use regraft::git::repo::Repo;
 use regraft::text::visible::visible_line;
@@ -15,7 +16,10 @@ Examples:
   git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e
   git regraft deps stable/liberty stable/mitaka --json > graph.json
   git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e --format dot \\
-      | dot -Tsvg > fix.svg";
+      | dot -Tsvg > fix.svg
+  git regraft deps stable/liberty stable/mitaka --format html > deps.html
+  git regraft deps stable/liberty stable/mitaka --for 1524f0dd1e --format html \\
+      > fix.html";
 
 /// Show which commits of SOURCE depend on which, and what a chosen commit needs
 ///
@@ -54,9 +58,14 @@ pub struct Args {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
+    /// A summary; with --for, the picks in order and what each needs, by file and lines
     Text,
+    /// The graph, every edge with its reasons (the same as --json)
     Json,
+    /// Graphviz, for `dot -Tsvg`
     Dot,
+    /// One self-contained page to explore in a browser (nothing fetched)
+    Html,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -79,8 +88,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     match format {
         Format::Json => super::write_json(ui, &graph)?,
         Format::Dot => super::dot::write(&mut ui.out(), &graph, &wanted)?,
+        Format::Html => {
+            let data = super::html::graph::data(&repo, &graph, &wanted, &progress)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, ui.out());
+            super::html::graph::write(&mut out, &data)?;
+            out.flush()?;
+        }
         Format::Text => {
-            render(&mut ui.human(), &graph, &wanted, super::Detail::verbose(args.verbose))?
+            render(&mut ui.human(), ui, &graph, &wanted, super::Detail::verbose(args.verbose))?
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -99,9 +114,12 @@ pub fn closure_for(
     Ok(graph)
 }
 
-/// Writes the human summary, the closure when there is one, or every edge with [`super::Detail::Every`].
+/// Writes the human summary, the closure when there is one (each pick with the picks it
+/// needs and why: file and lines), or every edge with [`super::Detail::Every`].
+/// Dependencies, conflicts and picks held up by a conflict are coloured when `ui` colours.
 pub fn render(
     out: &mut impl Write,
+    ui: &Ui,
     graph: &DependencyGraph,
     wanted: &[regraft::ObjectId],
     detail: super::Detail,
@@ -155,6 +173,25 @@ pub fn render(
                 commit.short(),
                 visible_line(&c.summary)
             )?;
+            let place: HashMap<_, _> =
+                closure.iter().enumerate().map(|(k, c)| (*c, k + 1)).collect();
+            for e in needs.get(&position[commit]).into_iter().flatten() {
+                let at = match place.get(&e.depends_on) {
+                    Some(k) => format!("pick {k}"),
+                    None if by_id.get(&e.depends_on).is_some_and(|d| d.on_target) => {
+                        format!("already on {}", graph.target.name)
+                    }
+                    // A file edge, not followed without --files.
+                    None => "not picked".to_string(),
+                };
+                writeln!(
+                    out,
+                    "  {:>width$}      {} ({at}){}",
+                    "",
+                    ui.paint(&Style::new().cyan(), &format!("needs {}", e.depends_on.short())),
+                    why(e)
+                )?;
+            }
         }
         let skipped: Vec<String> = graph
             .edges
@@ -186,7 +223,8 @@ pub fn render(
             for c in &p.conflicts {
                 let asked = if wanted.contains(&c.commit) { " (asked for)" } else { "" };
                 let files: Vec<_> = c.files.iter().map(|f| visible_line(f)).collect();
-                writeln!(out, "  conflict: {}{asked} in {}", c.commit.short(), files.join(", "))?;
+                let conflict = ui.paint(&Style::new().red().bold(), "conflict:");
+                writeln!(out, "  {conflict} {}{asked} in {}", c.commit.short(), files.join(", "))?;
             }
             if !p.need_a_conflicting_pick.is_empty() {
                 let names: Vec<String> =
@@ -197,8 +235,14 @@ pub fn render(
                 };
                 writeln!(
                     out,
-                    "  {n} a conflicting one and {verb} not closed under its dependencies while that is skipped: {}",
-                    names.join(", ")
+                    "  {}",
+                    ui.paint(
+                        &Style::new().yellow(),
+                        &format!(
+                            "{n} a conflicting one and {verb} not closed under its dependencies while that is skipped: {}",
+                            names.join(", ")
+                        )
+                    )
                 )?;
             }
             if !p.conflicts.is_empty() {
@@ -217,19 +261,9 @@ pub fn render(
             let c = &graph.commits[*i];
             writeln!(out, "  {} {}", c.commit.short(), visible_line(&c.summary))?;
             for e in edges {
-                let reasons: Vec<String> = e
-                    .reasons
-                    .iter()
-                    .map(|r| {
-                        if r.lines.is_empty() {
-                            visible_line(&r.path).into_owned()
-                        } else {
-                            format!("{}:{}", visible_line(&r.path), r.lines)
-                        }
-                    })
-                    .collect();
                 let kind = if e.kind == EdgeKind::File { " (file)" } else { "" };
-                writeln!(out, "      needs {}{kind}  {}", e.depends_on.short(), reasons.join(" "))?;
+                let needs = format!("needs {}", e.depends_on.short());
+                writeln!(out, "      {}{kind} {}", ui.paint(&Style::new().cyan(), &needs), why(e))?;
             }
         }
     } else {
@@ -240,4 +274,21 @@ pub fn render(
         )?;
     }
     Ok(())
+}
+
+/// Returns why an edge exists: `path:lines` for each path (the lines of the dependent's
+/// parent), and the path alone for a file edge.
+fn why(edge: &deps::Edge) -> String {
+    let reasons: Vec<String> = edge
+        .reasons
+        .iter()
+        .map(|r| {
+            if r.lines.is_empty() {
+                format!(" {} (same file)", visible_line(&r.path))
+            } else {
+                format!(" {}:{}", visible_line(&r.path), r.lines)
+            }
+        })
+        .collect();
+    format!(":{}", reasons.concat())
 }

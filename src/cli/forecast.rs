@@ -22,6 +22,7 @@ Examples:
       git regraft forecast --stdin --source origin/master
   git regraft forecast A..B --branches 'stable/*' --policy p.toml \\
       --phase 'unmaintained/*=unmaintained'
+  git regraft forecast stable/mitaka..master --format html > forecast.html
   git config --add regraft.maintained 'release-*'   (the branches to look at)";
 
 /// The patterns maintained branches are found by when none is given or configured.
@@ -87,6 +88,8 @@ enum Format {
     Table,
     /// A Markdown table and lists, for a tracker or a mail
     Markdown,
+    /// One self-contained, printable page: the matrix, the details, a chart
+    Html,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -127,6 +130,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         super::write_json(ui, &result)?;
     } else if args.format == Format::Markdown {
         markdown(&mut ui.out(), &result)?;
+    } else if args.format == Format::Html {
+        let mut out = std::io::BufWriter::new(ui.out());
+        super::html::report::forecast(&mut out, &result, |o| described(o, false))?;
+        out.flush()?;
     } else {
         table(&mut ui.human(), &result, super::ui::width())?;
     }

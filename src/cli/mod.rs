@@ -12,6 +12,7 @@ mod dot;
 mod eol;
 mod forecast;
 mod guide;
+mod html;
 mod log;
 mod man;
 mod missed;

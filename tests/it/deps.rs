@@ -452,3 +452,36 @@ fn deps_caches_give_the_same_graph_and_damage_to_them_is_harmless() {
         assert_eq!(run(false).0, first, "{name} removed");
     }
 }
+
+#[test]
+fn deps_for_says_why_in_text_each_edge_with_its_file_and_lines() {
+    let (_tmp, s) = small_scenario();
+    let fix = s.fix.to_hex();
+    let json = crate::regraft(&s.dir)
+        .args(["deps", TARGET, SOURCE, "--for", &fix, "--json"])
+        .output()
+        .expect("runs");
+    let graph: DependencyGraph = serde_json::from_slice(&json.stdout).expect("deps --json");
+    let closure = graph.closure.clone().expect("a closure");
+    let (code, text) =
+        crate::run(crate::regraft(&s.dir).args(["deps", TARGET, SOURCE, "--for", &fix]));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour when piped: {text}");
+    let flat = crate::flat(&text);
+    let mut told = 0;
+    for edge in graph.edges.iter().filter(|e| closure.contains(&e.commit)) {
+        let pick = closure.iter().position(|c| *c == edge.depends_on).expect("in the closure") + 1;
+        let reasons: Vec<String> =
+            edge.reasons.iter().map(|r| format!("{}:{}", r.path, r.lines)).collect();
+        let line =
+            format!("needs {} (pick {pick}): {}", edge.depends_on.short(), reasons.join(" "));
+        assert!(flat.contains(&line), "{line} in:\n{text}");
+        told += 1;
+    }
+    assert!(told > 1, "the fix's closure has edges");
+    // On demand (a terminal, or --color always), dependencies are coloured.
+    let (_, coloured) = crate::run(
+        crate::regraft(&s.dir).args(["--color", "always", "deps", TARGET, SOURCE, "--for", &fix]),
+    );
+    assert!(coloured.contains("\u{1b}[36mneeds "), "{coloured}");
+}

@@ -22,6 +22,7 @@ mod gerrit;
 mod github;
 mod gitlab;
 mod guide;
+mod html;
 mod https;
 mod layers;
 mod lease;
