@@ -276,6 +276,19 @@ pub fn analyze(
     options: &DepsOptions,
     progress: &dyn Progress,
 ) -> Result<DependencyGraph, DepsError> {
+    Ok(analyze_with_delta(repo, target, source, options, progress)?.0)
+}
+
+/// Computes the dependency graph as [`analyze`] does, and returns beside it the delta it
+/// was computed from, for a caller that needs both (`forecast`): one reading of the
+/// patches, not two.
+pub fn analyze_with_delta(
+    repo: &Repo,
+    target: &str,
+    source: &str,
+    options: &DepsOptions,
+    progress: &dyn Progress,
+) -> Result<(DependencyGraph, Delta), DepsError> {
     progress.start("reading patches", 0);
     // What merges changed is read beside the patches: the cores the patch processes leave
     // idle while the lists are read, and at their end, are enough for it. (Bad names are
@@ -306,15 +319,16 @@ pub fn analyze(
             on_target: e.is_present(),
         })
         .collect();
-    Ok(DependencyGraph {
-        target: delta.target,
-        source: delta.source,
-        merge_bases: delta.merge_bases,
+    let graph = DependencyGraph {
+        target: delta.target.clone(),
+        source: delta.source.clone(),
+        merge_bases: delta.merge_bases.clone(),
         commits,
         edges,
         closure: None,
         prediction: None,
-    })
+    };
+    Ok((graph, delta))
 }
 
 /// Computes, on every core, the line diffs the walk needs to carry owners through merges:

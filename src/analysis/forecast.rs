@@ -415,10 +415,11 @@ pub fn forecast_branch(
     }
     let source_ref = source.commit.to_hex();
     let target_ref = onto.to_hex();
-    let delta = delta::delta(repo, &target_ref, &source_ref, &deps_options.delta)?;
+    // One reading of the patches gives both the delta's evidence and the dependencies.
+    let (graph, delta) =
+        deps::analyze_with_delta(repo, &target_ref, &source_ref, deps_options, &Silent)?;
     let entries: HashMap<ObjectId, &delta::Entry> =
         delta.source_only.iter().map(|e| (e.commit, e)).collect();
-    let graph = deps::analyze(repo, &target_ref, &source_ref, deps_options, &Silent)?;
     let candidate_set: HashSet<ObjectId> = candidates.iter().map(|c| c.commit).collect();
 
     let mut outcomes: Vec<CandidateOutcome> = Vec::with_capacity(candidates.len());

@@ -1,0 +1,163 @@
+//! `forecast` onto three branches against the same three dry runs one after another (issue
+//! 28), in alternating rounds on each history:
+//!
+//! | side | what runs |
+//! |---|---|
+//! | forecast | `forecast --json --stdin --source SOURCE --branch B1 --branch B2 --branch B3` |
+//! | three dry runs | `backport --dry-run --json --stdin Bi` for each branch, one after another |
+//!
+//! Both sides run with the simulation cache off (`regraft.mergeCache=false`), so each round
+//! does the merges again. The candidates are the non-merge commits of the range, oldest
+//! first, fed to both sides alike. The goal: the forecast at most 0.6x the three dry runs
+//! (its branches run in parallel on the machine's cores). Afterwards one forecast alone is
+//! run under `/usr/bin/time` for its peak resident memory.
+//!
+//! On scenario histories the three branches are stable/liberty, stable/mitaka and a
+//! stable/newton the benchmark cuts at stable/mitaka's fork; the candidates are the trunk's
+//! commits since that fork.
+//!
+//!   cargo bench --bench forecast -- --sizes 600,13500 --rounds 5 \
+//!       --real kolla=../kolla:origin/stable/2025.1..origin/master:origin/stable/2025.1,origin/stable/2025.2,origin/stable/2026.1
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use regraft::scenario::{self, ScenarioSpec};
+use support::{command, median, median_ratio, ms, peak_rss_mib, time};
+
+struct History {
+    label: String,
+    dir: PathBuf,
+    /// `BASE..TIP`: the candidates.
+    range: String,
+    branches: Vec<String>,
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let out = command("git", dir, args).stdout(Stdio::piped()).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Turns the simulation cache off for one command.
+fn no_cache(cmd: &mut Command) -> &mut Command {
+    cmd.env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "regraft.mergeCache")
+        .env("GIT_CONFIG_VALUE_0", "false")
+}
+
+fn fed(mut cmd: Command, list: &Path) -> Command {
+    cmd.stdin(Stdio::from(std::fs::File::open(list).expect("the list opens")));
+    cmd
+}
+
+fn measure(h: &History, rounds: usize) {
+    let exe = env!("CARGO_BIN_EXE_git-regraft");
+    let dir = &h.dir;
+    let list = git_out(dir, &["rev-list", "--no-merges", "--reverse", "--topo-order", &h.range]);
+    let count = list.lines().count();
+    let list_file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(list_file.path(), &list).expect("the candidates are written");
+    let source = h.range.split_once("..").map_or(h.range.as_str(), |(_, tip)| tip).to_string();
+
+    let forecast_command = || {
+        let mut args = vec!["forecast", "--json", "--stdin", "--source", source.as_str()];
+        for b in &h.branches {
+            args.extend(["--branch", b.as_str()]);
+        }
+        let mut cmd = command(exe, dir, &args);
+        no_cache(&mut cmd);
+        cmd
+    };
+    let forecast = || time(&mut fed(forecast_command(), list_file.path()));
+    let dry_runs = || {
+        let mut total = Duration::ZERO;
+        for b in &h.branches {
+            let mut cmd = command(exe, dir, &["backport", "--dry-run", "--json", "--stdin", b]);
+            no_cache(&mut cmd);
+            total += time(&mut fed(cmd, list_file.path()));
+        }
+        total
+    };
+    let mut forecast = forecast;
+    let mut dry_runs = dry_runs;
+    let mut sides: [&mut dyn FnMut() -> Duration; 2] = [&mut forecast, &mut dry_runs];
+    let samples = support::alternate_sides(rounds, &mut sides);
+    let peak = peak_rss_mib(&forecast_command(), Some(list_file.path()));
+    println!(
+        "\n### {} ({count} candidates onto {}, {rounds} rounds)\n",
+        h.label,
+        h.branches.join(", ")
+    );
+    println!("| side | median |\n|---|---|");
+    println!("| forecast, three branches | {} |", ms(median(&samples[0])));
+    println!("| three dry runs, one after another | {} |", ms(median(&samples[1])));
+    println!();
+    println!(
+        "- forecast / three dry runs: **{:.2}** (goal at most 0.60; {} cores)",
+        median_ratio(&samples[0], &samples[1]),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!("- forecast's peak resident memory: {peak:.0} MiB");
+}
+
+fn main() {
+    let mut sizes = vec![600, 3000];
+    let mut real = Vec::new();
+    let mut rounds = 5;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+        match arg.as_str() {
+            "--sizes" => {
+                sizes = value()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.parse().expect("a size"))
+                    .collect()
+            }
+            "--real" => {
+                // label=dir:BASE..TIP:B1,B2,B3
+                let v = value();
+                let (label, rest) = v.split_once('=').expect("--real label=dir:range:branches");
+                let mut parts = rest.rsplitn(3, ':');
+                let branches = parts.next().expect("branches").split(',').map(String::from);
+                let range = parts.next().expect("a range").to_string();
+                let dir = PathBuf::from(parts.next().expect("a directory"));
+                real.push(History {
+                    label: label.into(),
+                    dir,
+                    range,
+                    branches: branches.collect(),
+                });
+            }
+            "--rounds" => rounds = value().parse().expect("a number"),
+            _ => {}
+        }
+    }
+    let tmp = tempfile::TempDir::new().expect("a temporary directory");
+    let mut histories = Vec::new();
+    for size in sizes {
+        let dir = tmp.path().join(format!("scenario-{size}"));
+        let built = scenario::build(&dir, &ScenarioSpec::with_trunk_changes(size)).expect("builds");
+        let fork = built.mitaka_fork.to_hex();
+        git_out(&dir, &["branch", "stable/newton", &fork]);
+        histories.push(History {
+            label: format!("scenario of {size} trunk changes"),
+            dir,
+            range: format!("{fork}..{}", scenario::TRUNK),
+            branches: vec![
+                scenario::TARGET.into(),
+                scenario::SOURCE.into(),
+                "stable/newton".into(),
+            ],
+        });
+    }
+    histories.extend(real);
+    for h in &histories {
+        measure(h, rounds);
+    }
+}
