@@ -392,6 +392,28 @@ where
     Ok(Forecast { source: source_tip, candidates: candidates.to_vec(), branches })
 }
 
+/// Returns which of `commits` are `tip` or its ancestors, from one walk of git's: asked
+/// commit by commit, the shared history is walked again for each (on Kolla, 240 candidates
+/// onto three branches spent most of the forecast there).
+fn ancestors_among(
+    repo: &Repo,
+    commits: &[ObjectId],
+    tip: ObjectId,
+) -> Result<HashSet<ObjectId>, ForecastError> {
+    if commits.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let out = reads::rev_list_not_reachable(repo.git(), commits, tip)?;
+    let mut outside = HashSet::new();
+    for line in out.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let id = ObjectId::from_hex(line).ok_or_else(|| ForecastError::Parse {
+            detail: format!("rev-list line {:?}", String::from_utf8_lossy(line)),
+        })?;
+        outside.insert(id);
+    }
+    Ok(commits.iter().copied().filter(|c| !outside.contains(c)).collect())
+}
+
 /// One thing the branch's simulation picks.
 enum Scheduled {
     Candidate(usize),
@@ -421,6 +443,8 @@ pub fn forecast_branch(
     let entries: HashMap<ObjectId, &delta::Entry> =
         delta.source_only.iter().map(|e| (e.commit, e)).collect();
     let candidate_set: HashSet<ObjectId> = candidates.iter().map(|c| c.commit).collect();
+    let ids: Vec<ObjectId> = candidates.iter().map(|c| c.commit).collect();
+    let on_branch = ancestors_among(repo, &ids, onto)?;
 
     let mut outcomes: Vec<CandidateOutcome> = Vec::with_capacity(candidates.len());
     let mut schedule: Vec<Scheduled> = Vec::new();
@@ -428,7 +452,7 @@ pub fn forecast_branch(
     let mut needs_of: Vec<Vec<ObjectId>> = vec![Vec::new(); candidates.len()];
     for (i, candidate) in candidates.iter().enumerate() {
         let mut evidence = Vec::new();
-        if repo.is_ancestor(candidate.commit, onto)? {
+        if on_branch.contains(&candidate.commit) {
             evidence.push(Presence { by: "ancestor".into(), commit: None });
         } else if let Some(entry) = entries.get(&candidate.commit).filter(|e| e.is_present()) {
             for by in Evidence::ALL {

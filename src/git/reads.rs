@@ -366,3 +366,24 @@ pub fn rev_list_no_merges(
     args.push("--");
     git.output(&args)
 }
+
+/// Runs `git rev-list --stdin` over `commits` and `^tip`: every commit reachable from one of
+/// `commits` but not from `tip`, one id a line, in no order that matters. A commit of
+/// `commits` absent from the output is `tip` or one of its ancestors: one walk answers for
+/// all of them, where asking commit by commit walks the shared history again each time.
+/// Only ids reach git's revision parser, on its standard input.
+pub fn rev_list_not_reachable(
+    git: &Git,
+    commits: &[ObjectId],
+    tip: ObjectId,
+) -> Result<Vec<u8>, GitError> {
+    let mut input = String::with_capacity((commits.len() + 1) * 42);
+    for commit in commits {
+        input.push_str(&commit.to_hex());
+        input.push('\n');
+    }
+    input.push('^');
+    input.push_str(&tip.to_hex());
+    input.push('\n');
+    git.finished(&["rev-list", "--stdin", "--end-of-options", "--"], input.as_bytes())?.success()
+}
