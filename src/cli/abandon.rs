@@ -93,84 +93,6 @@ fn record_path(repo: &Repo) -> PathBuf {
     AbandonLog::path(&repo.state_dir())
 }
 
-/// Returns the Gerrit to talk to about `branch`, by the engine's one rule
-/// ([`regraft::surgery::review_host::resolve`]): `--gerrit URL`, else git config
-/// `regraft.reviewHost` (a `gerrit:URL`) or `regraft.gerrit`, else the Gerrit that
-/// `.gitreview` names on the branch; `--gerrit none` turns all of them off. A forge found
-/// instead (GitHub, GitLab) is none here: it has no reviews to abandon.
-pub fn review_target(
-    repo: &Repo,
-    gerrit: Option<String>,
-    project: Option<String>,
-    remote: &str,
-    branch: &str,
-) -> Result<Option<regraft::surgery::replace::ReviewTarget>, CommandError> {
-    let given = regraft::surgery::review_host::Given { review_host: None, gerrit, project };
-    let found = regraft::surgery::review_host::resolve(repo, &given, remote, branch)?;
-    Ok(found.and_then(|h| h.gerrit().cloned()))
-}
-
-/// Returns the review host of `branch` by the engine's one rule
-/// ([`regraft::surgery::review_host::resolve`]).
-pub fn review_host(
-    repo: &Repo,
-    c: &super::surgery::SurgeryArgs,
-    branch: &str,
-) -> Result<Option<regraft::surgery::review_host::ReviewHostChoice>, CommandError> {
-    let given = regraft::surgery::review_host::Given {
-        review_host: c.review_host.clone(),
-        gerrit: c.gerrit.clone(),
-        project: c.project.clone(),
-    };
-    Ok(regraft::surgery::review_host::resolve(repo, &given, &c.remote, branch)?)
-}
-
-/// Returns a warning for a plan that deletes or moves `branch` without a review server
-/// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
-/// 409) or be closed as merged. Counts them when they can be listed anonymously.
-pub fn gitreview_warning(
-    ui: &Ui,
-    repo: &Repo,
-    remote: &str,
-    branch: &str,
-) -> Result<Option<String>, CommandError> {
-    let Some(target) =
-        regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?
-    else {
-        return Ok(None);
-    };
-    // A CA file that cannot be read leaves the platform's roots: this only warns.
-    let trust = Trust::find(repo.git(), &target.gerrit).unwrap_or_default();
-    let gerrit = Gerrit::brief(&target.gerrit, None).trusting(trust);
-    ui.status(&asking(&target, branch, false));
-    let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
-        Ok(open) => format!("{} open reviews", open.len()),
-        Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
-    };
-    Ok(Some(format!(
-        "{} names {} (project {}) and no review server is used (--gerrit none): {count} on {branch} will block the delete (Gerrit answers 409) or be closed as merged; abandon them first (`git regraft abandon {branch}`) or drop --gerrit none",
-        target.found_in.unwrap_or_default(),
-        target.gerrit,
-        target.project
-    )))
-}
-
-/// Says which server is about to be asked for a branch's open reviews, and who named it:
-/// printed before every such request.
-pub fn asking(
-    target: &regraft::surgery::replace::ReviewTarget,
-    branch: &str,
-    authenticated: bool,
-) -> String {
-    format!(
-        "asking {} for the open reviews on {branch} of {}{}{}",
-        target.gerrit,
-        target.project,
-        target.found_in.as_ref().map(|f| format!(" (named by {f})")).unwrap_or_default(),
-        if authenticated { "" } else { ", anonymously" }
-    )
-}
-
 /// Turns a review error into the command's error, with its hint.
 fn review_error(error: review::ReviewError) -> CommandError {
     let hint = error.hint();
@@ -186,8 +108,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     regraft::git::names::check_branch(&args.branch)?;
     // The same rule as replace's and eol's: --gerrit, git config regraft.gerrit, else the
     // server .gitreview on the branch names; the project by the engine's one rule.
-    let target = review_target(&repo, args.gerrit, args.project, &args.remote, &args.branch)?
-        .ok_or_else(|| {
+    let given = regraft::surgery::review_host::Given {
+        review_host: None,
+        gerrit: args.gerrit,
+        project: args.project,
+    };
+    let target =
+        regraft::surgery::review_host::resolve_gerrit(&repo, &given, &args.remote, &args.branch)?
+            .ok_or_else(|| {
             CommandError::user(anyhow::anyhow!(
                 "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL); {} has no .gitreview naming one",
                 args.branch

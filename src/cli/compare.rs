@@ -85,10 +85,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     // TARGET may be named as the remote-tracking branch; the review server knows the branch.
     let branch = args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
-    let open_reviews = match super::abandon::review_target(
+    let given = regraft::surgery::review_host::Given {
+        review_host: None,
+        gerrit: args.gerrit,
+        project: args.project,
+    };
+    let open_reviews = match regraft::surgery::review_host::resolve_gerrit(
         &repo,
-        args.gerrit,
-        args.project,
+        &given,
         &args.remote,
         branch,
     )? {
@@ -117,7 +121,11 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 ),
             }
             .trusting(trust);
-            ui.status(&super::abandon::asking(&target, branch, gerrit.authenticated()));
+            ui.status(&regraft::surgery::review_host::asking(
+                &target,
+                branch,
+                gerrit.authenticated(),
+            ));
             let open = regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch);
             match (open, &target.found_in) {
                 (Ok(open), _) => Some(compare::OpenReviews {

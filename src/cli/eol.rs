@@ -44,7 +44,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     let branch = args.branch.expect("clap requires BRANCH");
     let disabled = c.gerrit.as_deref() == Some("none");
-    let host = super::abandon::review_host(&repo, &c, &branch)?;
+    let host = regraft::surgery::review_host::resolve(&repo, &c.given(), &c.remote, &branch)?;
     let (review, forge) = (
         host.as_ref().and_then(|h| h.gerrit().cloned()),
         host.as_ref().and_then(|h| h.forge().cloned()),
@@ -59,7 +59,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     )?;
     super::surgery::check_forge_rules(ui, &repo, &mut plan, forge.as_ref())?;
     if disabled {
-        plan.notes.extend(super::abandon::gitreview_warning(ui, &repo, &c.remote, &branch)?);
+        let mut status = |line: &str| ui.status(line);
+        plan.notes.extend(regraft::surgery::review_host::gitreview_warning(
+            &repo,
+            &c.remote,
+            &branch,
+            &mut status,
+        )?);
     }
     if let Some(path) = &c.plan_out {
         return super::surgery::save(ui, &repo, &plan, path, "eol");

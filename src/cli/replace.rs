@@ -101,7 +101,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         for_review: args.for_review,
     };
     let disabled = c.gerrit.as_deref() == Some("none");
-    let host = super::abandon::review_host(&repo, &c, &request.branch)?;
+    let host =
+        regraft::surgery::review_host::resolve(&repo, &c.given(), &c.remote, &request.branch)?;
     let review = host.as_ref().and_then(|h| h.gerrit().cloned());
     let request = ReplaceRequest {
         review: review.map(|t| regraft::surgery::replace::ReviewTarget {
@@ -114,11 +115,12 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let mut plan = replace::plan_replace(&repo, &request)?;
     super::surgery::check_forge_rules(ui, &repo, &mut plan, request.forge.as_ref())?;
     if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
-        plan.notes.extend(super::abandon::gitreview_warning(
-            ui,
+        let mut status = |line: &str| ui.status(line);
+        plan.notes.extend(regraft::surgery::review_host::gitreview_warning(
             &repo,
             &c.remote,
             &request.branch,
+            &mut status,
         )?);
     }
     if let Some(path) = &c.plan_out {

@@ -381,6 +381,16 @@ pub enum Finish {
 }
 
 impl SurgeryArgs {
+    /// Returns what the command line says of the review host, for
+    /// [`regraft::surgery::review_host::resolve`].
+    pub fn given(&self) -> regraft::surgery::review_host::Given {
+        regraft::surgery::review_host::Given {
+            review_host: self.review_host.clone(),
+            gerrit: self.gerrit.clone(),
+            project: self.project.clone(),
+        }
+    }
+
     /// Returns what `--continue` or `--abort` asks, if either was given.
     pub fn finish(&self) -> Option<Finish> {
         match (self.resume, self.abort) {
