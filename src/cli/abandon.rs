@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::review::{
-    self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, Named,
-    Outcome, Review, Trust,
+    self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, HostFactory,
+    Named, Outcome, Review, Trust,
 };
 use regraft::text::visible::{visible, visible_line};
 
@@ -84,9 +84,8 @@ pub struct CallArgs {
     /// Print the reviews as JSON
     #[arg(long)]
     json: bool,
-    /// Seconds to wait for each request to the server, its retries included
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    timeout: u64,
+    #[command(flatten)]
+    timeout: super::timeout::TimeoutArgs,
 }
 
 fn record_path(repo: &Repo) -> PathBuf {
@@ -126,7 +125,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     let (url, project, found_in) = (target.gerrit, target.project, target.found_in);
     let named = Named::from_found_in(found_in.as_deref());
-    let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
+    let timeout = args.call.timeout.duration();
     let credentials = Credentials::lookup(repo.git(), &url, named)?;
     let trust = Trust::find(repo.git(), &url)?;
     let message = args.call.message.unwrap_or_else(|| {
@@ -142,7 +141,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             "asking {url} for the open reviews on {} of {project}{} (at most {}s per answer)",
             args.branch,
             if gerrit.authenticated() { "" } else { ", anonymously" },
-            args.call.timeout
+            args.call.timeout.timeout
         ));
         let listed =
             review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::ListOnly)
@@ -289,7 +288,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         return Ok(ExitCode::SUCCESS);
     }
     super::surgery::confirm(&format!("restore {count} reviews"), args.call.yes)?;
-    let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
+    let hosts = args.call.timeout.connector(ui);
     let mut kept = others;
     let mut failed = 0usize;
     let mut out = ui.human();
@@ -298,7 +297,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         &format!("restore {count} reviews"),
     );
     for mut record in chosen {
-        let gerrit = Gerrit::connect(repo.git(), &record.gerrit, record.named(), timeout)?;
+        let gerrit = hosts.gerrit(repo.git(), &record.gerrit, record.named())?;
         ui.status(&format!(
             "asking {} to restore {} reviews on {} of {}",
             record.gerrit,
@@ -310,7 +309,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
             format!("Restored by git regraft after {} was replaced.", record.branch)
         });
         let mut left = Vec::new();
-        for restored in review::restore_all(&gerrit, &record.reviews, &message) {
+        for restored in review::restore_all(gerrit.as_ref(), &record.reviews, &message) {
             let r = &restored.review;
             match restored.outcome {
                 Ok(Outcome::Done) => {
@@ -411,7 +410,8 @@ fn reopen_requests(
             .message
             .clone()
             .unwrap_or_else(|| format!("Reopened by git regraft: {} is back.", record.branch));
-        regraft::surgery::forge_run::reopen_record(repo, record, &comment)
+        let hosts = args.call.timeout.connector(ui);
+        regraft::surgery::forge_run::reopen_record(repo, &hosts, record, &comment)
             .map_err(super::surgery::operation_error)?;
     }
     writeln!(ui.human(), "{count} requests reopened.")?;

@@ -66,6 +66,8 @@ pub struct Args {
     /// The remote whose URL names the project, and whose branch TARGET names
     #[arg(long, default_value = "origin")]
     remote: String,
+    #[command(flatten)]
+    timeout: super::timeout::TimeoutArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -117,7 +119,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 None => regraft::review::Gerrit::with(
                     &target.gerrit,
                     credentials,
-                    regraft::review::DEFAULT_TIMEOUT,
+                    args.timeout.duration(),
                 ),
             }
             .trusting(trust);

@@ -12,6 +12,7 @@ Examples:
   git regraft eol stable/liberty
   git regraft eol stable/liberty --execute --yes
   git regraft eol stable/liberty --review-host github --project example/sample
+  git regraft eol stable/liberty --execute --timeout 120   # a slow review host
   git regraft eol stable/liberty --plan-out eol.json && git regraft eol --plan \\
       eol.json --execute";
 
@@ -36,7 +37,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
     if let Some(finish) = c.finish() {
-        return super::surgery::resume_or_abort(ui, &repo, finish);
+        return super::surgery::resume_or_abort(ui, &repo, &c.timeout.connector(ui), finish);
     }
     super::status::refuse_if_in_progress(&repo)?;
     if let Some(path) = &c.plan {
@@ -57,7 +58,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         review.as_ref(),
         forge.as_ref(),
     )?;
-    super::surgery::check_forge_rules(ui, &repo, &mut plan, forge.as_ref())?;
+    super::surgery::check_forge_rules(
+        ui,
+        &repo,
+        &c.timeout.connector(ui),
+        &mut plan,
+        forge.as_ref(),
+    )?;
     if disabled {
         let mut status = |line: &str| ui.status(line);
         plan.notes.extend(regraft::surgery::review_host::gitreview_warning(

@@ -20,7 +20,7 @@ Examples:
   git regraft replace stable/liberty --from origin/stable/mitaka --strategy \\
       merge --plan-out liberty.json
   git regraft replace --plan liberty.json --execute
-  git regraft replace --continue";
+  git regraft replace --continue --timeout 120   # a slow review host";
 
 /// Replace a branch on the remote by SOURCE: megapatch, merge, recreate or reset
 ///
@@ -80,7 +80,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
     if let Some(finish) = c.finish() {
-        return super::surgery::resume_or_abort(ui, &repo, finish);
+        return super::surgery::resume_or_abort(ui, &repo, &c.timeout.connector(ui), finish);
     }
     super::status::refuse_if_in_progress(&repo)?;
     if let Some(path) = &c.plan {
@@ -113,7 +113,13 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         ..request
     };
     let mut plan = replace::plan_replace(&repo, &request)?;
-    super::surgery::check_forge_rules(ui, &repo, &mut plan, request.forge.as_ref())?;
+    super::surgery::check_forge_rules(
+        ui,
+        &repo,
+        &c.timeout.connector(ui),
+        &mut plan,
+        request.forge.as_ref(),
+    )?;
     if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
         let mut status = |line: &str| ui.status(line);
         plan.notes.extend(regraft::surgery::review_host::gitreview_warning(

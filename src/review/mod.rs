@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 
+pub mod factory;
 pub mod forge;
 mod gerrit;
 pub mod github;
@@ -17,11 +18,12 @@ mod request;
 mod trust;
 mod url;
 
+pub use factory::{Connector, HostFactory, MAX_TIMEOUT_SECONDS};
 pub use gerrit::{Access, AccessCheckInfo, Account, Gerrit};
 pub use github::{GitHub, GitHubRepo, GitHubUrl};
 pub use gitlab::{GitLab, GitLabUrl};
 pub use gitreview::{GitReview, with_defaultbranch};
-pub use http::{DEFAULT_TIMEOUT, HttpCall, Method};
+pub use http::{DEFAULT_TIMEOUT, HttpCall, Method, Note, Observer};
 pub use request::{OpenRequest, RequestState};
 pub use trust::Trust;
 pub use url::{Credentials, GerritUrl, Named, PASSWORD_VAR, Secret, USER_VAR};

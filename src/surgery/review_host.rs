@@ -398,10 +398,11 @@ pub const PROTECTION_HINT: &str = "change the rule on the forge (as each line sa
 /// step a rule refuses is the error.
 pub fn refuse_protected(
     repo: &Repo,
+    hosts: &dyn crate::review::HostFactory,
     plan: &mut crate::surgery::plan::Plan,
     target: &ForgeTarget,
 ) -> Result<(), RulesError> {
-    let read = read_rules(repo, plan, target)?;
+    let read = read_rules(repo, hosts, plan, target)?;
     plan.notes.extend(read.notes.iter().cloned());
     match read.refusal(&target.host) {
         Some(refusal) => Err(RulesError::Refused(refusal)),
@@ -434,16 +435,16 @@ impl crate::ErrorOrigin for RulesError {
 /// the push is then the judge, and the plan's journal makes a refusal halfway recoverable.
 pub fn read_rules(
     repo: &Repo,
+    hosts: &dyn crate::review::HostFactory,
     plan: &crate::surgery::plan::Plan,
     target: &ForgeTarget,
 ) -> Result<RulesRead, HostError> {
     use crate::git::action::{GitAction, Refspec};
-    let host = crate::review::forge::connect(
+    let host = hosts.forge(
         repo.git(),
         &target.host,
         &target.repository,
         crate::review::Named::from_found_in(target.found_in.as_deref()),
-        std::time::Duration::from_secs(15),
     )?;
     let mut read = RulesRead::default();
     let mut deleted_or_forced: Vec<(String, String, &'static str)> = Vec::new();
