@@ -1,7 +1,8 @@
 //! Review hosts: the open reviews on a branch, abandoned before the branch is deleted or
-//! recreated and restored afterwards, and the branch and tag calls of a host's API. Gerrit
-//! is the host built now, through its REST API (`gerrit`); another host (GitHub pull
-//! requests, GitLab merge requests) implements [`ReviewHost`].
+//! recreated and restored afterwards, and the branch and tag calls of a host's API. A
+//! Gerrit, through its REST API (`gerrit`), is a [`ReviewHost`]; GitHub and GitLab, whose
+//! pull and merge requests are retargeted, closed and reopened, are each a
+//! [`forge::RequestHost`]. The executor reaches both through a [`HostFactory`].
 
 use serde::{Deserialize, Serialize};
 
@@ -282,7 +283,7 @@ pub enum Outcome {
     AlreadyThere(String),
 }
 
-/// What regraft needs from a review host.
+/// What regraft needs from a Gerrit (a forge's calls are [`forge::RequestHost`]'s).
 pub trait ReviewHost {
     /// Names the host in messages (its URL, without credentials).
     fn name(&self) -> String;
