@@ -136,7 +136,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     });
     if !args.call.execute {
         // Listing needs no account on a public project: anonymous when none is found.
-        let gerrit = Gerrit::with(&url, credentials, timeout).trusting(trust);
+        let gerrit = Gerrit::with(&url, credentials, timeout)
+            .trusting(trust)
+            .observed(args.call.timeout.observer(ui));
         ui.status(&format!(
             "asking {url} for the open reviews on {} of {project}{} (at most {}s per answer)",
             args.branch,
@@ -171,7 +173,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Some(credentials) => credentials,
         None => Credentials::find(repo.git(), &url, named)?,
     };
-    let gerrit = Gerrit::with(&url, Some(credentials), timeout).trusting(trust);
+    let gerrit = Gerrit::with(&url, Some(credentials), timeout)
+        .trusting(trust)
+        .observed(args.call.timeout.observer(ui));
     ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
     let open =
         review::ReviewHost::open_reviews(&gerrit, &project, &args.branch).map_err(review_error)?;
@@ -400,6 +404,7 @@ fn reopen_requests(
     drop(out);
     let count: usize = records.iter().map(|r| r.requests.iter().filter(|h| h.closed).count()).sum();
     super::surgery::confirm(&format!("reopen {count} requests"), args.call.yes)?;
+    let hosts = args.call.timeout.connector(ui);
     for record in records {
         ui.status(&visible_line(&format!(
             "asking {} to reopen the requests on {} of {}",
@@ -410,7 +415,6 @@ fn reopen_requests(
             .message
             .clone()
             .unwrap_or_else(|| format!("Reopened by git regraft: {} is back.", record.branch));
-        let hosts = args.call.timeout.connector(ui);
         regraft::surgery::forge_run::reopen_record(repo, &hosts, record, &comment)
             .map_err(super::surgery::operation_error)?;
     }

@@ -122,7 +122,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                     args.timeout.duration(),
                 ),
             }
-            .trusting(trust);
+            .trusting(trust)
+            .observed(args.timeout.observer(ui));
             ui.status(&regraft::surgery::review_host::asking(
                 &target,
                 branch,

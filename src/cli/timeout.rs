@@ -34,11 +34,16 @@ impl TimeoutArgs {
     }
 
     /// Returns the connector of the command's review hosts: each request bounded by
-    /// `--timeout`, and every rate-limit wait and retry said on stderr as it begins.
+    /// `--timeout`, and every rate-limit wait and retry said on stderr ([`Self::observer`]).
     pub fn connector(&self, ui: &Ui) -> Connector {
+        Connector::new(self.duration()).observed(self.observer(ui))
+    }
+
+    /// Returns an observer that says each rate-limit wait and retry on stderr as it begins,
+    /// for a client the command builds itself.
+    pub fn observer(&self, ui: &Ui) -> Observer {
         let ui = ui.clone();
-        let observer: Observer = std::sync::Arc::new(move |note| ui.status(&note.to_string()));
-        Connector::new(self.duration()).observed(observer)
+        std::sync::Arc::new(move |note| ui.status(&note.to_string()))
     }
 }
 
