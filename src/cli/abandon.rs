@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
 use regraft::review::{
-    self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, Named,
-    Outcome, Review, Trust,
+    self, AbandonLog, AbandonRecord, AbandonRecorder, Abandoning, Credentials, Gerrit, HostFactory,
+    Named, Outcome, Review, Trust,
 };
 use regraft::text::visible::{visible, visible_line};
 
@@ -84,91 +84,12 @@ pub struct CallArgs {
     /// Print the reviews as JSON
     #[arg(long)]
     json: bool,
-    /// Seconds to wait for each request to the server, its retries included
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    timeout: u64,
+    #[command(flatten)]
+    timeout: super::timeout::TimeoutArgs,
 }
 
 fn record_path(repo: &Repo) -> PathBuf {
     AbandonLog::path(&repo.state_dir())
-}
-
-/// Returns the Gerrit to talk to about `branch`, by the engine's one rule
-/// ([`regraft::surgery::review_host::resolve`]): `--gerrit URL`, else git config
-/// `regraft.reviewHost` (a `gerrit:URL`) or `regraft.gerrit`, else the Gerrit that
-/// `.gitreview` names on the branch; `--gerrit none` turns all of them off. A forge found
-/// instead (GitHub, GitLab) is none here: it has no reviews to abandon.
-pub fn review_target(
-    repo: &Repo,
-    gerrit: Option<String>,
-    project: Option<String>,
-    remote: &str,
-    branch: &str,
-) -> Result<Option<regraft::surgery::replace::ReviewTarget>, CommandError> {
-    let given = regraft::surgery::review_host::Given { review_host: None, gerrit, project };
-    let found = regraft::surgery::review_host::resolve(repo, &given, remote, branch)?;
-    Ok(found.and_then(|h| h.gerrit().cloned()))
-}
-
-/// Returns the review host of `branch` by the engine's one rule
-/// ([`regraft::surgery::review_host::resolve`]).
-pub fn review_host(
-    repo: &Repo,
-    c: &super::surgery::SurgeryArgs,
-    branch: &str,
-) -> Result<Option<regraft::surgery::review_host::ReviewHostChoice>, CommandError> {
-    let given = regraft::surgery::review_host::Given {
-        review_host: c.review_host.clone(),
-        gerrit: c.gerrit.clone(),
-        project: c.project.clone(),
-    };
-    Ok(regraft::surgery::review_host::resolve(repo, &given, &c.remote, branch)?)
-}
-
-/// Returns a warning for a plan that deletes or moves `branch` without a review server
-/// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
-/// 409) or be closed as merged. Counts them when they can be listed anonymously.
-pub fn gitreview_warning(
-    ui: &Ui,
-    repo: &Repo,
-    remote: &str,
-    branch: &str,
-) -> Result<Option<String>, CommandError> {
-    let Some(target) =
-        regraft::surgery::replace::ReviewTarget::from_gitreview(repo, remote, branch)?
-    else {
-        return Ok(None);
-    };
-    // A CA file that cannot be read leaves the platform's roots: this only warns.
-    let trust = Trust::find(repo.git(), &target.gerrit).unwrap_or_default();
-    let gerrit = Gerrit::brief(&target.gerrit, None).trusting(trust);
-    ui.status(&asking(&target, branch, false));
-    let count = match review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
-        Ok(open) => format!("{} open reviews", open.len()),
-        Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
-    };
-    Ok(Some(format!(
-        "{} names {} (project {}) and no review server is used (--gerrit none): {count} on {branch} will block the delete (Gerrit answers 409) or be closed as merged; abandon them first (`git regraft abandon {branch}`) or drop --gerrit none",
-        target.found_in.unwrap_or_default(),
-        target.gerrit,
-        target.project
-    )))
-}
-
-/// Says which server is about to be asked for a branch's open reviews, and who named it:
-/// printed before every such request.
-pub fn asking(
-    target: &regraft::surgery::replace::ReviewTarget,
-    branch: &str,
-    authenticated: bool,
-) -> String {
-    format!(
-        "asking {} for the open reviews on {branch} of {}{}{}",
-        target.gerrit,
-        target.project,
-        target.found_in.as_ref().map(|f| format!(" (named by {f})")).unwrap_or_default(),
-        if authenticated { "" } else { ", anonymously" }
-    )
 }
 
 /// Turns a review error into the command's error, with its hint.
@@ -186,8 +107,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     regraft::git::names::check_branch(&args.branch)?;
     // The same rule as replace's and eol's: --gerrit, git config regraft.gerrit, else the
     // server .gitreview on the branch names; the project by the engine's one rule.
-    let target = review_target(&repo, args.gerrit, args.project, &args.remote, &args.branch)?
-        .ok_or_else(|| {
+    let given = regraft::surgery::review_host::Given {
+        review_host: None,
+        gerrit: args.gerrit,
+        project: args.project,
+    };
+    let target =
+        regraft::surgery::review_host::resolve_gerrit(&repo, &given, &args.remote, &args.branch)?
+            .ok_or_else(|| {
             CommandError::user(anyhow::anyhow!(
                 "which Gerrit? give --gerrit URL (or git config regraft.gerrit URL); {} has no .gitreview naming one",
                 args.branch
@@ -198,7 +125,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     let (url, project, found_in) = (target.gerrit, target.project, target.found_in);
     let named = Named::from_found_in(found_in.as_deref());
-    let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
+    let timeout = args.call.timeout.duration();
     let credentials = Credentials::lookup(repo.git(), &url, named)?;
     let trust = Trust::find(repo.git(), &url)?;
     let message = args.call.message.unwrap_or_else(|| {
@@ -209,12 +136,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     });
     if !args.call.execute {
         // Listing needs no account on a public project: anonymous when none is found.
-        let gerrit = Gerrit::with(&url, credentials, timeout).trusting(trust);
+        let gerrit = Gerrit::with(&url, credentials, timeout)
+            .trusting(trust)
+            .observed(args.call.timeout.observer(ui));
         ui.status(&format!(
             "asking {url} for the open reviews on {} of {project}{} (at most {}s per answer)",
             args.branch,
             if gerrit.authenticated() { "" } else { ", anonymously" },
-            args.call.timeout
+            args.call.timeout.timeout
         ));
         let listed =
             review::abandon_all(&gerrit, &project, &args.branch, &message, Abandoning::ListOnly)
@@ -244,7 +173,9 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         Some(credentials) => credentials,
         None => Credentials::find(repo.git(), &url, named)?,
     };
-    let gerrit = Gerrit::with(&url, Some(credentials), timeout).trusting(trust);
+    let gerrit = Gerrit::with(&url, Some(credentials), timeout)
+        .trusting(trust)
+        .observed(args.call.timeout.observer(ui));
     ui.status(&format!("asking {url} for the open reviews on {} of {project}", args.branch));
     let open =
         review::ReviewHost::open_reviews(&gerrit, &project, &args.branch).map_err(review_error)?;
@@ -361,7 +292,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         return Ok(ExitCode::SUCCESS);
     }
     super::surgery::confirm(&format!("restore {count} reviews"), args.call.yes)?;
-    let timeout = std::time::Duration::from_secs(args.call.timeout.max(1));
+    let hosts = args.call.timeout.connector(ui);
     let mut kept = others;
     let mut failed = 0usize;
     let mut out = ui.human();
@@ -370,7 +301,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
         &format!("restore {count} reviews"),
     );
     for mut record in chosen {
-        let gerrit = Gerrit::connect(repo.git(), &record.gerrit, record.named(), timeout)?;
+        let gerrit = hosts.gerrit(repo.git(), &record.gerrit, record.named())?;
         ui.status(&format!(
             "asking {} to restore {} reviews on {} of {}",
             record.gerrit,
@@ -382,7 +313,7 @@ pub fn restore(args: RestoreArgs, ui: &mut Ui) -> Result<ExitCode, CommandError>
             format!("Restored by git regraft after {} was replaced.", record.branch)
         });
         let mut left = Vec::new();
-        for restored in review::restore_all(&gerrit, &record.reviews, &message) {
+        for restored in review::restore_all(gerrit.as_ref(), &record.reviews, &message) {
             let r = &restored.review;
             match restored.outcome {
                 Ok(Outcome::Done) => {
@@ -473,6 +404,7 @@ fn reopen_requests(
     drop(out);
     let count: usize = records.iter().map(|r| r.requests.iter().filter(|h| h.closed).count()).sum();
     super::surgery::confirm(&format!("reopen {count} requests"), args.call.yes)?;
+    let hosts = args.call.timeout.connector(ui);
     for record in records {
         ui.status(&visible_line(&format!(
             "asking {} to reopen the requests on {} of {}",
@@ -483,7 +415,7 @@ fn reopen_requests(
             .message
             .clone()
             .unwrap_or_else(|| format!("Reopened by git regraft: {} is back.", record.branch));
-        regraft::surgery::forge_run::reopen_record(repo, record, &comment)
+        regraft::surgery::forge_run::reopen_record(repo, &hosts, record, &comment)
             .map_err(super::surgery::operation_error)?;
     }
     writeln!(ui.human(), "{count} requests reopened.")?;

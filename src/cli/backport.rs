@@ -101,6 +101,9 @@ pub struct Args {
     /// The remote the stages are pushed to, with --for-review
     #[arg(long, default_value = "origin")]
     remote: String,
+    // For --for-review's requests, and a --continue of a backport started with it.
+    #[command(flatten)]
+    timeout: super::timeout::TimeoutArgs,
 }
 
 /// Reads `backport`'s arguments from words, as the command line gives them (the guide runs
@@ -141,7 +144,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             return Ok(ExitCode::SUCCESS);
         }
         let report = apply::resume(&repo, action, &progress).map_err(apply_error)?;
-        return after_resume(ui, &repo, action, &report);
+        return after_resume(ui, &repo, &args.timeout.connector(ui), action, &report);
     }
     let target =
         args.target.clone().expect("clap requires TARGET without --continue/--skip/--abort");
@@ -202,7 +205,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
             }
         };
         let code = report_run(ui, &report, RunEnd::Applied, saved)?;
-        return send_stages(ui, &repo, &report, code);
+        return send_stages(ui, &repo, &args.timeout.connector(ui), &report, code);
     }
     let plan = backport::plan(&repo, &target, args.source.as_deref(), &options, &progress)?;
     if args.json {
@@ -274,6 +277,7 @@ fn stack_request(
 pub fn after_resume(
     ui: &Ui,
     repo: &Repo,
+    hosts: &dyn regraft::review::HostFactory,
     action: apply::Resume,
     report: &apply::Report,
 ) -> Result<ExitCode, CommandError> {
@@ -283,7 +287,7 @@ pub fn after_resume(
     let for_review =
         regraft::surgery::stacked::load(repo).map_err(CommandError::internal)?.is_some();
     let code = report_run(ui, report, RunEnd::after(action), for_review)?;
-    send_stages(ui, repo, report, code)
+    send_stages(ui, repo, hosts, report, code)
 }
 
 /// Once the last stage is applied, pushes the stages and opens their stacked requests, when
@@ -293,6 +297,7 @@ pub fn after_resume(
 fn send_stages(
     ui: &Ui,
     repo: &Repo,
+    hosts: &dyn regraft::review::HostFactory,
     report: &apply::Report,
     code: ExitCode,
 ) -> Result<ExitCode, CommandError> {
@@ -315,7 +320,7 @@ fn send_stages(
     let mut report_step = |step: &regraft::surgery::operation::Step, status| {
         ui.status(&super::surgery::step_line(step, status))
     };
-    regraft::surgery::operation::execute(repo, plan, &mut report_step)
+    regraft::surgery::operation::execute(repo, hosts, plan, &mut report_step)
         .map_err(super::surgery::operation_error)?;
     writeln!(ui.human(), "\nAll stages pushed and their requests opened, stacked.")?;
     Ok(code)

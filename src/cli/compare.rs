@@ -66,6 +66,8 @@ pub struct Args {
     /// The remote whose URL names the project, and whose branch TARGET names
     #[arg(long, default_value = "origin")]
     remote: String,
+    #[command(flatten)]
+    timeout: super::timeout::TimeoutArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,10 +87,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     // TARGET may be named as the remote-tracking branch; the review server knows the branch.
     let branch = args.target.strip_prefix(&format!("{}/", args.remote)).unwrap_or(&args.target);
-    let open_reviews = match super::abandon::review_target(
+    let given = regraft::surgery::review_host::Given {
+        review_host: None,
+        gerrit: args.gerrit,
+        project: args.project,
+    };
+    let open_reviews = match regraft::surgery::review_host::resolve_gerrit(
         &repo,
-        args.gerrit,
-        args.project,
+        &given,
         &args.remote,
         branch,
     )? {
@@ -113,11 +119,16 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
                 None => regraft::review::Gerrit::with(
                     &target.gerrit,
                     credentials,
-                    regraft::review::DEFAULT_TIMEOUT,
+                    args.timeout.duration(),
                 ),
             }
-            .trusting(trust);
-            ui.status(&super::abandon::asking(&target, branch, gerrit.authenticated()));
+            .trusting(trust)
+            .observed(args.timeout.observer(ui));
+            ui.status(&regraft::surgery::review_host::asking(
+                &target,
+                branch,
+                gerrit.authenticated(),
+            ));
             let open = regraft::review::ReviewHost::open_reviews(&gerrit, &target.project, branch);
             match (open, &target.found_in) {
                 (Ok(open), _) => Some(compare::OpenReviews {

@@ -442,7 +442,8 @@ fn developer(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
         for_review: false,
     };
     let plan = replace::plan_replace(&repo, &request)?;
-    regraft::surgery::operation::execute(&repo, plan, &mut |_, _| {})
+    let hosts = regraft::review::Connector::default();
+    regraft::surgery::operation::execute(&repo, &hosts, plan, &mut |_, _| {})
         .map_err(super::surgery::operation_error)?;
     writeln!(out)?;
     say(

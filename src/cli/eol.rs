@@ -12,6 +12,7 @@ Examples:
   git regraft eol stable/liberty
   git regraft eol stable/liberty --execute --yes
   git regraft eol stable/liberty --review-host github --project example/sample
+  git regraft eol stable/liberty --execute --timeout 120   # a slow review host
   git regraft eol stable/liberty --plan-out eol.json && git regraft eol --plan \\
       eol.json --execute";
 
@@ -36,7 +37,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
     if let Some(finish) = c.finish() {
-        return super::surgery::resume_or_abort(ui, &repo, finish);
+        return super::surgery::resume_or_abort(ui, &repo, &c.timeout.connector(ui), finish);
     }
     super::status::refuse_if_in_progress(&repo)?;
     if let Some(path) = &c.plan {
@@ -44,7 +45,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     }
     let branch = args.branch.expect("clap requires BRANCH");
     let disabled = c.gerrit.as_deref() == Some("none");
-    let host = super::abandon::review_host(&repo, &c, &branch)?;
+    let host = regraft::surgery::review_host::resolve(&repo, &c.given(), &c.remote, &branch)?;
     let (review, forge) = (
         host.as_ref().and_then(|h| h.gerrit().cloned()),
         host.as_ref().and_then(|h| h.forge().cloned()),
@@ -57,9 +58,21 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         review.as_ref(),
         forge.as_ref(),
     )?;
-    super::surgery::check_forge_rules(ui, &repo, &mut plan, forge.as_ref())?;
+    super::surgery::check_forge_rules(
+        ui,
+        &repo,
+        &c.timeout.connector(ui),
+        &mut plan,
+        forge.as_ref(),
+    )?;
     if disabled {
-        plan.notes.extend(super::abandon::gitreview_warning(ui, &repo, &c.remote, &branch)?);
+        let mut status = |line: &str| ui.status(line);
+        plan.notes.extend(regraft::surgery::review_host::gitreview_warning(
+            &repo,
+            &c.remote,
+            &branch,
+            &mut status,
+        )?);
     }
     if let Some(path) = &c.plan_out {
         return super::surgery::save(ui, &repo, &plan, path, "eol");

@@ -24,6 +24,7 @@ mod run;
 mod status;
 mod surgery;
 mod sync;
+mod timeout;
 mod ui;
 mod undo;
 mod verify;

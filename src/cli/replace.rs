@@ -20,7 +20,7 @@ Examples:
   git regraft replace stable/liberty --from origin/stable/mitaka --strategy \\
       merge --plan-out liberty.json
   git regraft replace --plan liberty.json --execute
-  git regraft replace --continue";
+  git regraft replace --continue --timeout 120   # a slow review host";
 
 /// Replace a branch on the remote by SOURCE: megapatch, merge, recreate or reset
 ///
@@ -80,7 +80,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
     let repo = Repo::discover(&super::current_dir()?)?;
     let c = args.common;
     if let Some(finish) = c.finish() {
-        return super::surgery::resume_or_abort(ui, &repo, finish);
+        return super::surgery::resume_or_abort(ui, &repo, &c.timeout.connector(ui), finish);
     }
     super::status::refuse_if_in_progress(&repo)?;
     if let Some(path) = &c.plan {
@@ -101,7 +101,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         for_review: args.for_review,
     };
     let disabled = c.gerrit.as_deref() == Some("none");
-    let host = super::abandon::review_host(&repo, &c, &request.branch)?;
+    let host =
+        regraft::surgery::review_host::resolve(&repo, &c.given(), &c.remote, &request.branch)?;
     let review = host.as_ref().and_then(|h| h.gerrit().cloned());
     let request = ReplaceRequest {
         review: review.map(|t| regraft::surgery::replace::ReviewTarget {
@@ -112,13 +113,20 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         ..request
     };
     let mut plan = replace::plan_replace(&repo, &request)?;
-    super::surgery::check_forge_rules(ui, &repo, &mut plan, request.forge.as_ref())?;
+    super::surgery::check_forge_rules(
+        ui,
+        &repo,
+        &c.timeout.connector(ui),
+        &mut plan,
+        request.forge.as_ref(),
+    )?;
     if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
-        plan.notes.extend(super::abandon::gitreview_warning(
-            ui,
+        let mut status = |line: &str| ui.status(line);
+        plan.notes.extend(regraft::surgery::review_host::gitreview_warning(
             &repo,
             &c.remote,
             &request.branch,
+            &mut status,
         )?);
     }
     if let Some(path) = &c.plan_out {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::io::Write;
 
 use regraft::git::repo::Repo;
+use regraft::review::HostFactory;
 use regraft::surgery::operation::{self, Plan};
 use regraft::surgery::playbook::{self, Playbook};
 use regraft::surgery::playbook_run::{self, PartState};
@@ -52,6 +53,8 @@ pub struct Args {
     /// Print the plans as JSON
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    timeout: super::timeout::TimeoutArgs,
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -89,7 +92,8 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         }
         None => playbook::load(&args.playbook, &values)?,
     };
-    let parts = parts_of(&book)?;
+    let hosts = args.timeout.connector(ui);
+    let parts = parts_of(&book, &hosts)?;
     if args.json {
         let all: Vec<_> = parts.iter().filter_map(|p| p.plan()).collect();
         super::write_json(ui, &all)?;
@@ -130,7 +134,7 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         &format!("run playbook {} on {} repositories", book.name, parts.len()),
         args.yes,
     )?;
-    execute_parts(ui, &book, &parts, None)
+    execute_parts(ui, &hosts, &book, &parts, None)
 }
 
 fn render_part(ui: &Ui, repo: &Repo, plan: &Plan, execute: bool) -> Result<(), CommandError> {
@@ -195,7 +199,10 @@ impl Part {
 /// Makes every repository's part of `book`, before anything runs: bad input anywhere
 /// changes nothing. A repository an earlier run of the same playbook (same file and
 /// values) finished is skipped; one it left half done resumes from its journal.
-pub(super) fn parts_of(book: &Playbook) -> Result<Vec<Part>, CommandError> {
+pub(super) fn parts_of(
+    book: &Playbook,
+    hosts: &dyn HostFactory,
+) -> Result<Vec<Part>, CommandError> {
     let start = super::current_dir()?;
     let run = book.run_id();
     let mut parts = Vec::new();
@@ -213,7 +220,7 @@ pub(super) fn parts_of(book: &Playbook) -> Result<Vec<Part>, CommandError> {
             }
             _ => {
                 super::status::refuse_if_in_progress(&repo)?;
-                Todo::Run(book.plan(&repo, repository).map_err(plan_error)?)
+                Todo::Run(book.plan(&repo, hosts, repository).map_err(plan_error)?)
             }
         };
         parts.push(Part { repo, repository: repository.clone(), todo });
@@ -245,6 +252,7 @@ fn plan_error(error: playbook::PlaybookError) -> CommandError {
 /// again; with `fitted` (the guide), each step done is wrapped to that width.
 pub(super) fn execute_parts(
     ui: &Ui,
+    hosts: &dyn HostFactory,
     book: &Playbook,
     parts: &[Part],
     fitted: Option<usize>,
@@ -282,8 +290,8 @@ pub(super) fn execute_parts(
                             eprintln!("{}", super::ui::wrap(&done, width, 0, 4));
                         };
                         match fresh {
-                            Some(plan) => operation::execute(&repo, plan, &mut report),
-                            None => operation::resume(&repo, &mut report).map(drop),
+                            Some(plan) => operation::execute(&repo, hosts, plan, &mut report),
+                            None => operation::resume(&repo, hosts, &mut report).map(drop),
                         }
                         .map_err(super::surgery::operation_error)?;
                         playbook_run::write(&repo, run, repositories, PartState::Done)?;

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use regraft::git::repo::Repo;
+use regraft::review::HostFactory;
 use regraft::surgery::operation::{self, OperationError, Plan, ReviewCall, StepStatus};
 use regraft::text::visible::{visible, visible_line};
 
@@ -55,6 +56,8 @@ pub struct SurgeryArgs {
     /// step is not one regraft makes or the remote no longer holds what it expects)
     #[arg(long, value_name = "FILE")]
     pub plan: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub timeout: super::timeout::TimeoutArgs,
 }
 
 /// Shows or runs the plan saved in `path`.
@@ -83,8 +86,9 @@ pub fn saved(
     // The server's answers may have changed since the file was written.
     regraft::surgery::access::check_again(repo, &mut plan);
     // So may the forge's branch rules: a rule that refuses a step refuses the plan now.
+    let hosts = c.timeout.connector(ui);
     for target in regraft::surgery::saved_plan::forge_targets(&plan) {
-        check_forge_rules(ui, repo, &mut plan, Some(&target))?;
+        check_forge_rules(ui, repo, &hosts, &mut plan, Some(&target))?;
     }
     if c.execute {
         regraft::surgery::saved_plan::check_current(repo, &plan, path)?;
@@ -320,7 +324,8 @@ pub fn dry_run_or_execute(
     confirm(&plan.operation, c.yes)?;
     let mut report = |step: &operation::Step, status: StepStatus| report_step(ui, step, status);
     let announce = plan.notice.is_some();
-    operation::execute(repo, plan, &mut report).map_err(operation_error)?;
+    operation::execute(repo, &c.timeout.connector(ui), plan, &mut report)
+        .map_err(operation_error)?;
     writeln!(ui.human(), "\nAll steps done and verified.")?;
     if announce {
         ui.status("next: `git regraft notice > notice.txt`, the announcement for developers");
@@ -381,6 +386,16 @@ pub enum Finish {
 }
 
 impl SurgeryArgs {
+    /// Returns what the command line says of the review host, for
+    /// [`regraft::surgery::review_host::resolve`].
+    pub fn given(&self) -> regraft::surgery::review_host::Given {
+        regraft::surgery::review_host::Given {
+            review_host: self.review_host.clone(),
+            gerrit: self.gerrit.clone(),
+            project: self.project.clone(),
+        }
+    }
+
     /// Returns what `--continue` or `--abort` asks, if either was given.
     pub fn finish(&self) -> Option<Finish> {
         match (self.resume, self.abort) {
@@ -391,10 +406,15 @@ impl SurgeryArgs {
     }
 }
 
-/// Resumes or aborts the operation in progress.
-pub fn resume_or_abort(ui: &Ui, repo: &Repo, finish: Finish) -> Result<ExitCode, CommandError> {
+/// Resumes or aborts the operation in progress, reaching its review hosts through `hosts`.
+pub fn resume_or_abort(
+    ui: &Ui,
+    repo: &Repo,
+    hosts: &dyn HostFactory,
+    finish: Finish,
+) -> Result<ExitCode, CommandError> {
     if finish == Finish::Abort {
-        let report = operation::abort(repo).map_err(operation_error)?;
+        let report = operation::abort(repo, hosts).map_err(operation_error)?;
         let mut out = ui.human();
         writeln!(out, "aborted: {}", visible_line(&report.operation))?;
         for line in report.restored.iter().chain(&report.kept) {
@@ -413,7 +433,7 @@ pub fn resume_or_abort(ui: &Ui, repo: &Repo, finish: Finish) -> Result<ExitCode,
         return Ok(ExitCode::SUCCESS);
     }
     let mut report = |step: &operation::Step, status: StepStatus| report_step(ui, step, status);
-    let plan = operation::resume(repo, &mut report).map_err(operation_error)?;
+    let plan = operation::resume(repo, hosts, &mut report).map_err(operation_error)?;
     writeln!(ui.human(), "finished: {}", visible_line(&plan.operation))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -520,6 +540,7 @@ pub fn operation_error(error: OperationError) -> CommandError {
 pub fn check_forge_rules(
     ui: &Ui,
     repo: &Repo,
+    hosts: &dyn HostFactory,
     plan: &mut Plan,
     forge: Option<&regraft::surgery::replace::ForgeTarget>,
 ) -> Result<(), CommandError> {
@@ -530,7 +551,7 @@ pub fn check_forge_rules(
         target.repository,
         target.found_in.as_ref().map(|f| format!(", as {f} says")).unwrap_or_default()
     )));
-    regraft::surgery::review_host::refuse_protected(repo, plan, target).map_err(rules_error)
+    regraft::surgery::review_host::refuse_protected(repo, hosts, plan, target).map_err(rules_error)
 }
 
 /// The exit code and hint of a plan a forge's rules refuse.

@@ -49,6 +49,8 @@ pub struct Args {
     /// lists it as an abort (which `undo` can take back in turn)
     #[arg(long)]
     abort: bool,
+    #[command(flatten)]
+    timeout: super::timeout::TimeoutArgs,
 }
 
 pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
@@ -65,9 +67,10 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         abort: args.abort,
         plan_out: None,
         plan: None,
+        timeout: args.timeout,
     };
     if let Some(finish) = c.finish() {
-        return super::surgery::resume_or_abort(ui, &repo, finish);
+        return super::surgery::resume_or_abort(ui, &repo, &c.timeout.connector(ui), finish);
     }
     super::status::refuse_if_in_progress(&repo)?;
     let entry = undo::target(&repo, args.operation)?;

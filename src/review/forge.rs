@@ -319,13 +319,15 @@ pub fn token_hint(host: &ForgeHost, named: super::Named) -> String {
 /// Connects to `repository` on `host` with the token it may receive ([`find_token`]): the
 /// one way to a forge, for plans, checks, aborts and commands alike. A host with no token
 /// is asked anonymously (enough to read a public repository; a change is then refused by
-/// the host, with the hint of [`token_hint`]).
+/// the host, with the hint of [`token_hint`]). `observer` hears of rate-limit waits and
+/// retries.
 pub fn connect(
     git: &crate::git::Git,
     host: &ForgeHost,
     repository: &str,
     named: super::Named,
     timeout: std::time::Duration,
+    observer: Option<super::http::Observer>,
 ) -> Result<Box<dyn RequestHost>, ReviewError> {
     check_repository(host.kind, repository)?;
     let token = find_token(git, host, named)?;
@@ -336,13 +338,22 @@ pub fn connect(
             let url = super::GitHubUrl::parse(host.web())?;
             let repo = super::GitHubRepo::parse(repository)?;
             let token = token.map(|t| super::github::Token::new(secret(t)));
-            Box::new(super::GitHub::new(url, repo, token, timeout)?.trusting(trust))
+            let client = super::GitHub::new(url, repo, token, timeout)?.trusting(trust);
+            Box::new(match observer {
+                Some(observer) => client.observed(observer),
+                None => client,
+            })
         }
         ForgeKind::GitLab => {
             let url = super::GitLabUrl::parse(host.web())?;
             let project = super::gitlab::Project::parse(repository)?;
             let token = token.map(|t| super::gitlab::Token::new(secret(t)));
-            Box::new(super::GitLab::new(&url, project, token).with_timeout(timeout).trusting(trust))
+            let client =
+                super::GitLab::new(&url, project, token).with_timeout(timeout).trusting(trust);
+            Box::new(match observer {
+                Some(observer) => client.observed(observer),
+                None => client,
+            })
         }
     })
 }

@@ -1,12 +1,14 @@
 //! Review hosts: the open reviews on a branch, abandoned before the branch is deleted or
-//! recreated and restored afterwards, and the branch and tag calls of a host's API. Gerrit
-//! is the host built now, through its REST API (`gerrit`); another host (GitHub pull
-//! requests, GitLab merge requests) implements [`ReviewHost`].
+//! recreated and restored afterwards, and the branch and tag calls of a host's API. A
+//! Gerrit, through its REST API (`gerrit`), is a [`ReviewHost`]; GitHub and GitLab, whose
+//! pull and merge requests are retargeted, closed and reopened, are each a
+//! [`forge::RequestHost`]. The executor reaches both through a [`HostFactory`].
 
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorOrigin;
 
+pub mod factory;
 pub mod forge;
 mod gerrit;
 pub mod github;
@@ -17,11 +19,12 @@ mod request;
 mod trust;
 mod url;
 
+pub use factory::{Connector, HostFactory, MAX_TIMEOUT_SECONDS};
 pub use gerrit::{Access, AccessCheckInfo, Account, Gerrit};
 pub use github::{GitHub, GitHubRepo, GitHubUrl};
 pub use gitlab::{GitLab, GitLabUrl};
 pub use gitreview::{GitReview, with_defaultbranch};
-pub use http::{DEFAULT_TIMEOUT, HttpCall, Method};
+pub use http::{DEFAULT_TIMEOUT, HttpCall, Method, Note, Observer};
 pub use request::{OpenRequest, RequestState};
 pub use trust::Trust;
 pub use url::{Credentials, GerritUrl, Named, PASSWORD_VAR, Secret, USER_VAR};
@@ -280,7 +283,7 @@ pub enum Outcome {
     AlreadyThere(String),
 }
 
-/// What regraft needs from a review host.
+/// What regraft needs from a Gerrit (a forge's calls are [`forge::RequestHost`]'s).
 pub trait ReviewHost {
     /// Names the host in messages (its URL, without credentials).
     fn name(&self) -> String;

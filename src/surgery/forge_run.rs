@@ -9,27 +9,19 @@
 
 use crate::git::repo::Repo;
 use crate::review::forge::{ForgeCall, HeldRequest, RequestHost, RequestLog, RequestRecord};
-use crate::review::{OpenRequest, RequestState};
+use crate::review::{HostFactory, OpenRequest, RequestState};
 use crate::surgery::operation::OperationError;
 use crate::surgery::plan::{ForgeStep, Step};
 
-/// How long one forge call may take, retries and rate-limit waits included.
-const TIMEOUT: std::time::Duration = crate::review::DEFAULT_TIMEOUT;
-
-/// Connects to the forge a step talks to, with the token its host may receive (see
-/// [`crate::review::forge::find_token`]). Every forge step, check and abort goes through
-/// here.
+/// Connects to the forge a step talks to through `hosts`, with the token its host may
+/// receive (see [`crate::review::forge::find_token`]). Every forge step, check and abort
+/// goes through here.
 pub(crate) fn connect(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     step: &ForgeStep,
 ) -> Result<Box<dyn RequestHost>, OperationError> {
-    Ok(crate::review::forge::connect(
-        repo.git(),
-        &step.host,
-        &step.repository,
-        step.named(),
-        TIMEOUT,
-    )?)
+    Ok(hosts.forge(repo.git(), &step.host, &step.repository, step.named())?)
 }
 
 /// Connects to the step's forge and makes its call. A failure on a host a file named while
@@ -37,10 +29,12 @@ pub(crate) fn connect(
 /// [`crate::review::forge::find_token`]) says so, and how to send it.
 pub(crate) fn run_step(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     step: &ForgeStep,
     operation: &str,
 ) -> Result<(), OperationError> {
-    let outcome = connect(repo, step).and_then(|host| call(repo, host.as_ref(), step, operation));
+    let outcome =
+        connect(repo, hosts, step).and_then(|host| call(repo, host.as_ref(), step, operation));
     let named = step.named();
     let Err(OperationError::Review(source)) = outcome else { return outcome };
     let withheld = match named {
@@ -235,6 +229,7 @@ fn reopen(
 /// command that finishes it.
 pub(crate) fn put_back(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     steps: &[&Step],
     operation: &str,
     restored: &mut Vec<String>,
@@ -249,7 +244,8 @@ pub(crate) fn put_back(
                     call: ForgeCall::Retarget { from: to.clone(), to: from.clone() },
                     ..step.clone()
                 };
-                connect(repo, &back).and_then(|host| call(repo, host.as_ref(), &back, operation))
+                connect(repo, hosts, &back)
+                    .and_then(|host| call(repo, host.as_ref(), &back, operation))
             }
             ForgeCall::Close { .. } => {
                 let back = ForgeStep {
@@ -261,7 +257,8 @@ pub(crate) fn put_back(
                     },
                     ..step.clone()
                 };
-                connect(repo, &back).and_then(|host| call(repo, host.as_ref(), &back, operation))
+                connect(repo, hosts, &back)
+                    .and_then(|host| call(repo, host.as_ref(), &back, operation))
             }
             _ => continue,
         };
@@ -321,6 +318,7 @@ pub fn closed_records(
 /// operation's reopen runs.
 pub fn reopen_record(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     record: &RequestRecord,
     comment: &str,
 ) -> Result<(), OperationError> {
@@ -333,6 +331,6 @@ pub fn reopen_record(
             ForgeCall::Reopen { comment: comment.to_string(), of: Some(record.by.clone()) },
         )
     };
-    let host = connect(repo, &step)?;
+    let host = connect(repo, hosts, &step)?;
     call(repo, host.as_ref(), &step, &record.by)
 }

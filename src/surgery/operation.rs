@@ -11,6 +11,7 @@ use crate::git::GitError;
 use crate::git::action::{GitAction, Lease, Push, Refspec};
 use crate::git::repo::Repo;
 use crate::oid::ObjectId;
+use crate::review::HostFactory;
 use crate::surgery::lock::{Lock, LockError};
 pub use crate::surgery::plan::{
     Action, BranchChange, Check, Notice, Plan, Restore, ReviewCall, ReviewStep, Step,
@@ -423,15 +424,16 @@ fn remove(repo: &Repo) -> Result<(), OperationError> {
 }
 
 /// Executes `plan` from its first step, journaling each; refuses when another operation is
-/// in progress.
+/// in progress. Every review host is reached through `hosts`.
 pub fn execute(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     plan: Plan,
     report: &mut dyn FnMut(&Step, StepStatus),
 ) -> Result<(), OperationError> {
     let _lock = Lock::take(repo, &plan.operation)?;
     // Missing credentials for a review server are found before anything changes.
-    check_credentials(repo, &plan)?;
+    check_credentials(repo, hosts, &plan)?;
     if let Some(journal) = load(repo)? {
         return Err(OperationError::InProgress {
             operation: journal.plan.operation,
@@ -440,12 +442,14 @@ pub fn execute(
     }
     let journal = Journal::new(plan);
     save(repo, &journal)?;
-    run(repo, journal, report)
+    run(repo, hosts, journal, report)
 }
 
-/// Resumes the operation in progress at its first unfinished step.
+/// Resumes the operation in progress at its first unfinished step, reaching every review
+/// host through `hosts`.
 pub fn resume(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     report: &mut dyn FnMut(&Step, StepStatus),
 ) -> Result<Plan, OperationError> {
     let _lock = Lock::take(repo, "resume")?;
@@ -456,7 +460,7 @@ pub fn resume(
     }
     reach(repo, &journal, "--continue")?;
     let plan = journal.plan.clone();
-    run(repo, journal, report)?;
+    run(repo, hosts, journal, report)?;
     Ok(plan)
 }
 
@@ -480,7 +484,8 @@ pub struct AbortReport {
 ///
 /// An unreadable journal cannot say what this operation pushed, so nothing on the remote is
 /// touched: the journal is moved aside (kept for a human to read) and the way is clear.
-pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
+/// Every review host is reached through `hosts`.
+pub fn abort(repo: &Repo, hosts: &dyn HostFactory) -> Result<AbortReport, OperationError> {
     let _lock = Lock::take(repo, "abort")?;
     let mut journal = match load(repo) {
         Err(OperationError::CorruptJournal(corrupt)) => return abort_unreadable(*corrupt),
@@ -551,9 +556,9 @@ pub fn abort(repo: &Repo) -> Result<AbortReport, OperationError> {
         .filter(|s| journal.done.contains(&s.id) || journal.started == Some(s.id))
         .collect();
     let mut unfinished =
-        crate::surgery::forge_run::put_back(repo, &ran, &plan.operation, &mut restored);
+        crate::surgery::forge_run::put_back(repo, hosts, &ran, &plan.operation, &mut restored);
     undo_created_branches(repo, &journal, &mut restored, &mut kept)?;
-    unfinished.extend(restore_abandoned(repo, &journal, &mut restored));
+    unfinished.extend(restore_abandoned(repo, hosts, &journal, &mut restored));
     log_abort(repo, &journal)?;
     remove(repo)?;
     Ok(AbortReport { operation: plan.operation, restored, kept, unfinished })
@@ -633,7 +638,12 @@ fn abandoned_by(repo: &Repo, review: &ReviewStep, operation: &str) -> Vec<String
 /// abandon record holds them), with the credentials the abandon used. What cannot be
 /// restored (no credentials, the server down or refusing) stays in the record and is
 /// returned, named with the command that brings it back.
-fn restore_abandoned(repo: &Repo, journal: &Journal, restored: &mut Vec<String>) -> Vec<String> {
+fn restore_abandoned(
+    repo: &Repo,
+    hosts: &dyn HostFactory,
+    journal: &Journal,
+    restored: &mut Vec<String>,
+) -> Vec<String> {
     let plan = &journal.plan;
     let mut unfinished = Vec::new();
     let ran = |s: &&Step| journal.done.contains(&s.id) || journal.started == Some(s.id);
@@ -658,8 +668,10 @@ fn restore_abandoned(repo: &Repo, journal: &Journal, restored: &mut Vec<String>)
             },
         );
         restore.found_in = review.found_in.clone();
-        let outcome = gerrit_client(repo, &review.gerrit, review.named())
-            .and_then(|host| review_call(repo, &host, &restore, &plan.operation));
+        let outcome = hosts
+            .gerrit(repo.git(), &review.gerrit, review.named())
+            .map_err(OperationError::from)
+            .and_then(|host| review_call(repo, host.as_ref(), &restore, &plan.operation));
         match outcome {
             Ok(_) => restored.push(format!(
                 "reviews {} on {} that this operation abandoned are restored",
@@ -905,6 +917,7 @@ fn push_step(repo: &Repo, step: &str, push: &Push) -> Result<(), OperationError>
 
 fn run(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     mut journal: Journal,
     report: &mut dyn FnMut(&Step, StepStatus),
 ) -> Result<(), OperationError> {
@@ -918,12 +931,12 @@ fn run(
         // done by its effects: only the journal says so.
         let finished = step.git().is_some()
             && !step.verification.is_empty()
-            && holds_all(repo, &remote, &step.verification)?.is_none();
+            && holds_all(repo, hosts, &remote, &step.verification)?.is_none();
         if finished {
             report(step, StepStatus::AlreadyDone);
             journal.found_done.push(step.id);
         } else {
-            if let Some((check, found)) = holds_all(repo, &remote, &step.precondition)? {
+            if let Some((check, found)) = holds_all(repo, hosts, &remote, &step.precondition)? {
                 // An undo is all or nothing: refused before any step, it leaves nothing in
                 // progress.
                 let changed = journal.done.iter().any(|id| {
@@ -946,14 +959,19 @@ fn run(
             match &step.action {
                 Action::Review(review) => {
                     report(step, StepStatus::Asking);
-                    let host = gerrit_client(repo, &review.gerrit, review.named())?;
-                    let restored = review_call(repo, &host, review, &journal.plan.operation)?;
+                    let host = hosts.gerrit(repo.git(), &review.gerrit, review.named())?;
+                    let restored =
+                        review_call(repo, host.as_ref(), review, &journal.plan.operation)?;
                     journal.restored.extend(restored);
                 }
                 Action::Forge(forge) => {
                     report(step, StepStatus::Asking);
-                    let ran =
-                        crate::surgery::forge_run::run_step(repo, forge, &journal.plan.operation);
+                    let ran = crate::surgery::forge_run::run_step(
+                        repo,
+                        hosts,
+                        forge,
+                        &journal.plan.operation,
+                    );
                     if let Err(error) = ran {
                         journal.failed = Some(Failure { step: step.id, error: error.to_string() });
                         save(repo, &journal)?;
@@ -973,7 +991,7 @@ fn run(
                 }
                 Action::Check => {}
             }
-            if let Some((check, found)) = holds_all(repo, &remote, &step.verification)? {
+            if let Some((check, found)) = holds_all(repo, hosts, &remote, &step.verification)? {
                 return Err(OperationError::Verification {
                     step: step.id.to_string(),
                     check,
@@ -1035,6 +1053,7 @@ fn refused(
 /// refs all the checks need are read in one `git ls-remote`.
 fn holds_all(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     remote: &str,
     checks: &[Check],
 ) -> Result<Option<(String, String)>, OperationError> {
@@ -1086,8 +1105,8 @@ fn holds_all(
             },
             Check::NoOpenReviews { gerrit, project, branch, found_in } => {
                 let named = crate::review::Named::from_found_in(found_in.as_deref());
-                let host = gerrit_client(repo, gerrit, named)?;
-                let open = crate::review::ReviewHost::open_reviews(&host, project, branch)?;
+                let host = hosts.gerrit(repo.git(), gerrit, named)?;
+                let open = host.open_reviews(project, branch)?;
                 (!open.is_empty()).then(|| format!("{} open reviews", open.len()))
             }
         };
@@ -1191,20 +1210,16 @@ fn review_call(
     Ok(restored)
 }
 
-fn gerrit_client(
-    repo: &Repo,
-    url: &crate::review::GerritUrl,
-    named: crate::review::Named,
-) -> Result<crate::review::Gerrit, OperationError> {
-    Ok(crate::review::Gerrit::connect(repo.git(), url, named, crate::review::DEFAULT_TIMEOUT)?)
-}
-
 /// Checks, before anything runs, that every review server the plan talks to has
-/// credentials: missing ones are an error with nothing changed.
-pub fn check_credentials(repo: &Repo, plan: &Plan) -> Result<(), OperationError> {
+/// credentials (as `hosts` finds them): missing ones are an error with nothing changed.
+pub fn check_credentials(
+    repo: &Repo,
+    hosts: &dyn HostFactory,
+    plan: &Plan,
+) -> Result<(), OperationError> {
     for step in &plan.steps {
         if let Some(review) = step.review() {
-            crate::review::Credentials::find(repo.git(), &review.gerrit, review.named())?;
+            hosts.gerrit_credentials(repo.git(), &review.gerrit, review.named())?;
         }
     }
     Ok(())

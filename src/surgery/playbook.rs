@@ -426,8 +426,14 @@ impl Playbook {
         }
     }
 
-    /// Builds the plan for one repository: every step's plan, in order, as one plan.
-    pub fn plan(&self, repo: &Repo, repository: &str) -> Result<Plan, PlaybookError> {
+    /// Builds the plan for one repository: every step's plan, in order, as one plan; a
+    /// forge's branch rules are read through `hosts`.
+    pub fn plan(
+        &self,
+        repo: &Repo,
+        hosts: &dyn crate::review::HostFactory,
+        repository: &str,
+    ) -> Result<Plan, PlaybookError> {
         // Every step is planned against one listing of each remote's branches and tags.
         let _snapshot = crate::git::remote::Snapshot::begin(repo.git());
         let mut steps: Vec<Step> = Vec::new();
@@ -507,12 +513,11 @@ impl Playbook {
             // Protection and the default branch, read before anything of any step runs: a
             // rule that refuses this step refuses the whole playbook here.
             if let Some(target) = &forge {
-                crate::surgery::review_host::refuse_protected(repo, &mut plan, target).map_err(
-                    |source| PlaybookError::Rules {
+                crate::surgery::review_host::refuse_protected(repo, hosts, &mut plan, target)
+                    .map_err(|source| PlaybookError::Rules {
                         repository: repository.to_string(),
                         source: Box::new(source),
-                    },
-                )?;
+                    })?;
             }
             remote = plan.remote.clone();
             if restore.is_none() {

@@ -236,6 +236,58 @@ pub fn resolve(
     }
 }
 
+/// Returns the Gerrit of `branch` by [`resolve`]; a forge found instead (GitHub, GitLab) is
+/// none here: it has no reviews to abandon or count.
+pub fn resolve_gerrit(
+    repo: &Repo,
+    given: &Given,
+    remote: &str,
+    branch: &str,
+) -> Result<Option<ReviewTarget>, HostError> {
+    Ok(resolve(repo, given, remote, branch)?.and_then(|h| h.gerrit().cloned()))
+}
+
+/// Says which server is about to be asked for a branch's open reviews, and who named it:
+/// printed before every such request.
+pub fn asking(target: &ReviewTarget, branch: &str, authenticated: bool) -> String {
+    format!(
+        "asking {} for the open reviews on {branch} of {}{}{}",
+        target.gerrit,
+        target.project,
+        target.found_in.as_ref().map(|f| format!(" (named by {f})")).unwrap_or_default(),
+        if authenticated { "" } else { ", anonymously" }
+    )
+}
+
+/// Returns a warning for a plan that deletes or moves `branch` without a review server
+/// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
+/// 409) or be closed as merged. Counts them when they can be listed anonymously; `status`
+/// hears which server is asked before it is.
+pub fn gitreview_warning(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    status: &mut dyn FnMut(&str),
+) -> Result<Option<String>, HostError> {
+    let Some(target) = ReviewTarget::from_gitreview(repo, remote, branch)? else {
+        return Ok(None);
+    };
+    // A CA file that cannot be read leaves the platform's roots: this only warns.
+    let trust = crate::review::Trust::find(repo.git(), &target.gerrit).unwrap_or_default();
+    let gerrit = crate::review::Gerrit::brief(&target.gerrit, None).trusting(trust);
+    status(&asking(&target, branch, false));
+    let count = match crate::review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
+        Ok(open) => format!("{} open reviews", open.len()),
+        Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
+    };
+    Ok(Some(format!(
+        "{} names {} (project {}) and no review server is used (--gerrit none): {count} on {branch} will block the delete (Gerrit answers 409) or be closed as merged; abandon them first (`git regraft abandon {branch}`) or drop --gerrit none",
+        target.found_in.unwrap_or_default(),
+        target.gerrit,
+        target.project
+    )))
+}
+
 /// The Gerrit project by one rule for every command: `--project`, else `.gitreview`'s
 /// project on the branch (as `git review` reads it), else the path of the remote's URL.
 fn gerrit_project(
@@ -346,10 +398,11 @@ pub const PROTECTION_HINT: &str = "change the rule on the forge (as each line sa
 /// step a rule refuses is the error.
 pub fn refuse_protected(
     repo: &Repo,
+    hosts: &dyn crate::review::HostFactory,
     plan: &mut crate::surgery::plan::Plan,
     target: &ForgeTarget,
 ) -> Result<(), RulesError> {
-    let read = read_rules(repo, plan, target)?;
+    let read = read_rules(repo, hosts, plan, target)?;
     plan.notes.extend(read.notes.iter().cloned());
     match read.refusal(&target.host) {
         Some(refusal) => Err(RulesError::Refused(refusal)),
@@ -382,16 +435,16 @@ impl crate::ErrorOrigin for RulesError {
 /// the push is then the judge, and the plan's journal makes a refusal halfway recoverable.
 pub fn read_rules(
     repo: &Repo,
+    hosts: &dyn crate::review::HostFactory,
     plan: &crate::surgery::plan::Plan,
     target: &ForgeTarget,
 ) -> Result<RulesRead, HostError> {
     use crate::git::action::{GitAction, Refspec};
-    let host = crate::review::forge::connect(
+    let host = hosts.forge(
         repo.git(),
         &target.host,
         &target.repository,
         crate::review::Named::from_found_in(target.found_in.as_deref()),
-        std::time::Duration::from_secs(15),
     )?;
     let mut read = RulesRead::default();
     let mut deleted_or_forced: Vec<(String, String, &'static str)> = Vec::new();

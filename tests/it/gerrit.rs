@@ -1061,10 +1061,9 @@ fn a_server_that_ignores_paging_or_fakes_an_abandon_is_caught() {
     assert!(!out.contains("reviews abandoned"), "{out}");
 }
 
-#[test]
-fn a_server_that_never_answers_is_given_up_on_after_the_timeout_retries_included() {
-    // A listener that accepts connections and never answers (bounded: it holds at most a
-    // few connections and lives as long as the test).
+/// Returns the URL of a listener that accepts connections and never answers (bounded: it
+/// holds at most a few connections and lives as long as a test can wait).
+fn silent_server() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     std::thread::spawn(move || {
@@ -1074,6 +1073,12 @@ fn a_server_that_never_answers_is_given_up_on_after_the_timeout_retries_included
         }
         std::thread::sleep(std::time::Duration::from_secs(60));
     });
+    url
+}
+
+#[test]
+fn a_server_that_never_answers_is_given_up_on_after_the_timeout_retries_included() {
+    let url = silent_server();
     let tmp = TempDir::new().expect("temp dir");
     let repo = kolla_clone(&tmp);
     let started = std::time::Instant::now();
@@ -1100,6 +1105,55 @@ fn a_server_that_never_answers_is_given_up_on_after_the_timeout_retries_included
         out.contains(&format!("{url} did not answer within 1 s")),
         "names the server and the wait: {out}"
     );
+}
+
+/// `--timeout` reaches the plan's review steps. Against a Gerrit that accepts and never
+/// answers, the check of the rights while planning is one short try (5 s, whatever
+/// `--timeout` says: a note), then the run stops at its first review call after 2 s, not
+/// the default 30 s. The operation is started (its journal holds the step), `--abort`
+/// drops it, and the branch never moved.
+#[test]
+fn an_end_of_life_on_a_gerrit_that_never_answers_stops_at_the_given_timeout() {
+    use crate::replace::{regraft as tool, remote, run};
+    let url = silent_server();
+    let w = crate::replace::world(true);
+    let before = remote(&w.server, "refs/heads/stable/liberty");
+    assert!(before.is_some(), "the branch is served");
+    let allowed = |cmd: &mut Command| {
+        cmd.env("REGRAFT_GERRIT_USER", USER)
+            .env("REGRAFT_GERRIT_PASSWORD", PASSWORD)
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", format!("regraft.{url}.allowHttp"))
+            .env("GIT_CONFIG_VALUE_0", "true");
+    };
+    let mut eol = tool(&w.clone);
+    eol.args(["eol", "stable/liberty", "--gerrit", &url, "--project", "openstack/kolla"]).args([
+        "--execute",
+        "--yes",
+        "--timeout",
+        "2",
+    ]);
+    allowed(&mut eol);
+    let started = std::time::Instant::now();
+    let out = eol.output().expect("runs");
+    let took = started.elapsed();
+    let stderr = crate::flat(&String::from_utf8_lossy(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    // The run's error, not the planning's note (on stdout) of the rights not checked.
+    let error = stderr.split("error: ").nth(1).unwrap_or_default();
+    assert!(error.contains(&format!("{url} did not answer within 2 s")), "{stderr}");
+    // 5 s and 2 s, and git; with the default the run alone would wait 30 s.
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}: {stderr}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), before, "not deleted");
+    assert!(w.clone.join(".git/regraft/journal.json").exists(), "the operation is started");
+
+    let mut abort = tool(&w.clone);
+    abort.args(["eol", "--abort", "--timeout", "2"]);
+    allowed(&mut abort);
+    let (code, out) = run(&mut abort);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), before);
+    assert!(!w.clone.join(".git/regraft/journal.json").exists(), "nothing in progress");
 }
 
 fn abandoned(s: &Server) -> Vec<u64> {

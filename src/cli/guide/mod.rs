@@ -210,6 +210,7 @@ fn in_progress(
             0 => Ok(Some(super::surgery::resume_or_abort(
                 ui,
                 repo,
+                &super::timeout::TimeoutArgs::default().connector(ui),
                 super::surgery::Finish::Continue,
             )?)),
             1 => {
@@ -217,7 +218,12 @@ fn in_progress(
                 if !confirm("Undo it?", false)? {
                     return Ok(Some(ExitCode::SUCCESS));
                 }
-                Ok(Some(super::surgery::resume_or_abort(ui, repo, super::surgery::Finish::Abort)?))
+                Ok(Some(super::surgery::resume_or_abort(
+                    ui,
+                    repo,
+                    &super::timeout::TimeoutArgs::default().connector(ui),
+                    super::surgery::Finish::Abort,
+                )?))
             }
             _ => Ok(None),
         };
@@ -278,7 +284,13 @@ fn backport_in_progress(
         .map_err(crate::cli::backport::apply_error)?;
     // A backport started with --for-review sends its stages once the last is applied, as
     // `backport --continue` does.
-    Ok(Some(crate::cli::backport::after_resume(ui, repo, action, &report)?))
+    Ok(Some(crate::cli::backport::after_resume(
+        ui,
+        repo,
+        &super::timeout::TimeoutArgs::default().connector(ui),
+        action,
+        &report,
+    )?))
 }
 
 // ---- facts about the repository ------------------------------------------------------
@@ -413,7 +425,8 @@ fn carry_out(
     );
     // Exactly the plans shown: made again, their plan-time commits would get new ids.
     say(&format!("playbook {}: {}", book.name, book.description));
-    super::run::execute_parts(ui, &book, &plans, Some(width()))?;
+    let hosts = super::timeout::TimeoutArgs::default().connector(ui);
+    super::run::execute_parts(ui, &hosts, &book, &plans, Some(width()))?;
     let finished = regraft::surgery::operation::last_finished(repo);
     if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
         say("\nThe announcement for developers (git regraft notice prints it again):\n");
@@ -484,7 +497,7 @@ fn show_fitted(
 ) -> Step<(regraft::surgery::playbook::Playbook, Vec<super::run::Part>)> {
     let book = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
         .map_err(CommandError::from)?;
-    let plans = super::run::parts_of(&book)?;
+    let plans = super::run::parts_of(&book, &super::timeout::TimeoutArgs::default().connector(ui))?;
     let mut text = Vec::new();
     for part in &plans {
         if let Some(plan) = part.plan() {

@@ -3,6 +3,7 @@
 //! it (`client`).
 
 mod client;
+mod factory;
 mod server;
 mod stacked;
 mod standin;

@@ -176,3 +176,123 @@ fn without_a_review_host_recreate_lets_github_close_every_pull_request() {
     }
     assert!(w.server.log().is_empty(), "nothing asked the host: {:?}", w.server.log());
 }
+
+/// Returns the branch's tip on `origin` as `git ls-remote` reads it, if it is there.
+fn remote_tip(w: &World, branch: &str) -> Option<String> {
+    let reference = format!("refs/heads/{branch}");
+    let out = regraft_testkit::git_at(w.work.path(), regraft_testkit::EPOCH)
+        .output(&["ls-remote", "origin", &reference])
+        .expect("git ls-remote runs");
+    String::from_utf8_lossy(&out).split_whitespace().next().map(str::to_string)
+}
+
+/// `--timeout` reaches the executor. The stand-in accepts every connection and never
+/// answers: reading the branch rules while planning gives two notes (2 s each), then the
+/// first forge step of the run (recording the open pull requests, after the tag is pushed)
+/// fails at 2 s. So the operation is started, not "nothing started": its journal holds the
+/// failed step, `status` names it, and `--abort` undoes the run; the branch never moved.
+#[test]
+fn a_host_that_never_answers_fails_the_run_at_the_given_timeout_and_aborts_cleanly() {
+    let w = world(1);
+    with_origin(&w);
+    w.server.add_request("feature-1", "stable/liberty", "Fix 1");
+    let liberty = remote_tip(&w, "stable/liberty").expect("liberty is on the remote");
+    w.server.stop_answering();
+    let args = [
+        "replace",
+        "stable/liberty",
+        "--from",
+        "origin/stable/mitaka",
+        "--strategy",
+        "recreate",
+        "--execute",
+        "--yes",
+        "--timeout",
+        "2",
+    ];
+    let host = format!("github:{}", w.server.url());
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = crate::run_apart(
+        regraft(w.work.path())
+            .args(args)
+            .args(["--review-host", &host, "--project", REPO])
+            .env("GH_TOKEN", TOKEN),
+    );
+    let took = started.elapsed();
+    let flat = crate::flat(&stderr);
+    assert_ne!(code, Some(0), "{flat}");
+    // The run's error, not the planning's notes (on stdout), which say the same of the rules.
+    let error = flat.split("error: ").nth(1).unwrap_or_default();
+    assert!(error.contains("did not answer within 2 s"), "the no-answer error: {flat}");
+    // Three requests of 2 s, and git; the default (30 s) would take a minute and a half.
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}: {flat}");
+    assert_eq!(remote_tip(&w, "stable/liberty").as_deref(), Some(liberty.as_str()));
+
+    let (code, status) = run(regraft(w.work.path()).arg("status"));
+    assert_eq!(code, Some(0), "{status}");
+    let status = crate::flat(&status);
+    assert!(status.contains("its call failed"), "{status}");
+    assert!(status.contains("did not answer within 2 s"), "{status}");
+    assert!(status.contains("--abort"), "{status}");
+
+    let (code, out) = run(regraft(w.work.path())
+        .args(["replace", "--abort", "--timeout", "2"])
+        .env("GH_TOKEN", TOKEN));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(remote_tip(&w, "stable/liberty").as_deref(), Some(liberty.as_str()));
+    assert!(remote_tip(&w, HOLD).is_none(), "no hold branch");
+    assert!(!w.work.path().join(".git/regraft/journal.json").exists(), "nothing in progress");
+}
+
+/// A bad `--timeout` is refused before anything is asked or changed.
+#[test]
+fn a_timeout_out_of_range_is_refused_and_nothing_changes() {
+    let w = world(0);
+    with_origin(&w);
+    let liberty = remote_tip(&w, "stable/liberty");
+    for bad in ["0", "3601", "soon"] {
+        let args = [
+            "replace",
+            "stable/liberty",
+            "--from",
+            "origin/stable/mitaka",
+            "--strategy",
+            "recreate",
+            "--execute",
+            "--yes",
+            "--timeout",
+            bad,
+        ];
+        let (code, out) = surgery(&w, &args);
+        assert_eq!(code, Some(2), "{bad}: {out}");
+        assert!(out.contains("--timeout") && out.contains("from 1 to 3600"), "{bad}: {out}");
+    }
+    assert!(w.server.log().is_empty(), "nothing asked the host: {:?}", w.server.log());
+    assert_eq!(remote_tip(&w, "stable/liberty"), liberty);
+    assert!(!w.work.path().join(".git/regraft/journal.json").exists());
+}
+
+/// A rate limit met during a replacement is waited out, said on stderr with its length,
+/// and the replacement completes.
+#[test]
+fn a_rate_limit_during_a_replacement_is_said_on_stderr_and_waited_out() {
+    let w = world(1);
+    with_origin(&w);
+    let number = w.server.add_request("feature-1", "stable/liberty", "Fix 1");
+    let mitaka = w.served_tip("stable/mitaka").expect("mitaka is served");
+    w.server.rate_limit(super::Limit::Secondary { status: 429 }, 2);
+    let host = format!("github:{}", w.server.url());
+    let (code, _, stderr) = crate::run_apart(
+        regraft(w.work.path())
+            .args(["replace", "stable/liberty", "--from", "origin/stable/mitaka"])
+            .args(["--strategy", "recreate", "--execute", "--yes"])
+            .args(["--review-host", &host, "--project", REPO])
+            .env("GH_TOKEN", TOKEN),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let said = crate::flat(&stderr);
+    let wait = regex::Regex::new(r"asks to wait [0-9]+ s \(rate limit\); waiting").expect("re");
+    assert!(wait.is_match(&said), "the wait and its length are said: {said}");
+    assert_eq!(w.served_tip("stable/liberty").as_deref(), Some(mitaka.as_str()));
+    assert_eq!(open_on(&w, "stable/liberty"), vec![number], "{:?}", w.server.requests());
+}
