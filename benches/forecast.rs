@@ -87,6 +87,19 @@ fn measure(h: &History, rounds: usize) {
     let mut sides: [&mut dyn FnMut() -> Duration; 2] = [&mut forecast, &mut dry_runs];
     let samples = support::alternate_sides(rounds, &mut sides);
     let peak = peak_rss_mib(&forecast_command(), Some(list_file.path()));
+    // What each side simulates: the dry runs every candidate on every branch; the forecast,
+    // on each branch, the candidates not there yet and what they need first.
+    let out = fed(forecast_command(), list_file.path())
+        .stdout(Stdio::piped())
+        .output()
+        .expect("forecast runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("forecast --json");
+    let picked: usize = json["branches"]
+        .as_array()
+        .expect("branches")
+        .iter()
+        .map(|b| b["picked"].as_array().map_or(0, Vec::len))
+        .sum();
     println!(
         "\n### {} ({count} candidates onto {}, {rounds} rounds)\n",
         h.label,
@@ -102,6 +115,10 @@ fn measure(h: &History, rounds: usize) {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!("- forecast's peak resident memory: {peak:.0} MiB");
+    println!(
+        "- picks simulated: forecast {picked} (candidates not there yet, and what they need), the dry runs {}",
+        count * h.branches.len()
+    );
 }
 
 fn main() {

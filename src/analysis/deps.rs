@@ -214,25 +214,52 @@ impl DependencyGraph {
     /// already on TARGET are left out and not followed; file edges are followed only with
     /// [`Follow::LinesAndFiles`].
     pub fn closure(&self, wanted: &[ObjectId], follow: Follow) -> Vec<ObjectId> {
+        self.closures(follow).of(wanted)
+    }
+
+    /// Returns the graph indexed for many [`DependencyGraph::closure`] questions: each
+    /// answered without building the index again (a forecast asks one per candidate).
+    pub fn closures(&self, follow: Follow) -> Closures<'_> {
         let follow_files = follow == Follow::LinesAndFiles;
         let position: HashMap<ObjectId, usize> =
             self.commits.iter().enumerate().map(|(i, c)| (c.commit, i)).collect();
-        let mut needs: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+        let mut needs: Vec<Vec<usize>> = vec![Vec::new(); self.commits.len()];
         for edge in &self.edges {
             if edge.kind == EdgeKind::Lines || follow_files {
-                needs.entry(edge.commit).or_default().push(edge.depends_on);
+                if let (Some(&from), Some(&to)) =
+                    (position.get(&edge.commit), position.get(&edge.depends_on))
+                {
+                    needs[from].push(to);
+                }
             }
         }
+        Closures { graph: self, position, needs }
+    }
+}
+
+/// A dependency graph indexed for closures (see [`DependencyGraph::closures`]).
+#[derive(Debug)]
+pub struct Closures<'a> {
+    graph: &'a DependencyGraph,
+    position: HashMap<ObjectId, usize>,
+    /// For each commit (by its place in the graph), the commits it needs.
+    needs: Vec<Vec<usize>>,
+}
+
+impl Closures<'_> {
+    /// Returns what [`DependencyGraph::closure`] returns for `wanted`.
+    pub fn of(&self, wanted: &[ObjectId]) -> Vec<ObjectId> {
+        let commits = &self.graph.commits;
         let mut chosen = BTreeSet::new();
-        let mut stack: Vec<ObjectId> = wanted.to_vec();
-        while let Some(commit) = stack.pop() {
-            let Some(&i) = position.get(&commit) else { continue };
-            if self.commits[i].on_target || !chosen.insert(i) {
+        let mut stack: Vec<usize> =
+            wanted.iter().filter_map(|c| self.position.get(c).copied()).collect();
+        while let Some(i) = stack.pop() {
+            if commits[i].on_target || !chosen.insert(i) {
                 continue;
             }
-            stack.extend(needs.get(&commit).into_iter().flatten().copied());
+            stack.extend(self.needs[i].iter().copied());
         }
-        chosen.into_iter().map(|i| self.commits[i].commit).collect()
+        chosen.into_iter().map(|i| commits[i].commit).collect()
     }
 }
 

@@ -445,6 +445,7 @@ pub fn forecast_branch(
     let candidate_set: HashSet<ObjectId> = candidates.iter().map(|c| c.commit).collect();
     let ids: Vec<ObjectId> = candidates.iter().map(|c| c.commit).collect();
     let on_branch = ancestors_among(repo, &ids, onto)?;
+    let closures = graph.closures(deps_options.follow());
 
     let mut outcomes: Vec<CandidateOutcome> = Vec::with_capacity(candidates.len());
     let mut schedule: Vec<Scheduled> = Vec::new();
@@ -475,7 +476,7 @@ pub fn forecast_branch(
         if there {
             continue;
         }
-        for need in graph.closure(&[candidate.commit], deps_options.follow()) {
+        for need in closures.of(&[candidate.commit]) {
             if need == candidate.commit || candidate_set.contains(&need) {
                 continue;
             }
