@@ -44,7 +44,15 @@ pub enum MergeInputs {
 /// Reads every input of `repo`'s merges, with `args` the merge-tree arguments the
 /// simulation runs. `work_tree` is the directory git reads `.gitattributes` files from
 /// (`None`: a bare repository).
+///
+/// Inside a [`crate::git::repo::MergeInputsScope`] they are read once for the same `args`
+/// and `work_tree`.
 pub fn read(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> MergeInputs {
+    let for_what = format!("{args:?} {work_tree:?}");
+    repo.merge_inputs_with(&for_what, || read_now(repo, args, work_tree))
+}
+
+fn read_now(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> MergeInputs {
     match collect(repo, args, work_tree) {
         Ok(text) => {
             let key: [u8; 20] = Sha1::digest(text.as_bytes()).into();

@@ -97,6 +97,30 @@ pub struct Repo {
     git: Git,
     /// `git var GIT_COMMITTER_IDENT`, asked once (see [`Repo::committer_ident`]).
     committer: std::sync::OnceLock<String>,
+    /// The merge inputs remembered while a [`MergeInputsScope`] lives: `None` outside one;
+    /// inside, what was read and for which arguments (see [`Repo::remember_merge_inputs`]).
+    merge_inputs: std::sync::Mutex<Option<Option<RememberedInputs>>>,
+}
+
+/// Merge inputs read once, with what they were read for.
+type RememberedInputs = (String, crate::git::merge_inputs::MergeInputs);
+
+/// While this lives, the repository's merge inputs are read once (see
+/// [`Repo::remember_merge_inputs`]); they are forgotten when it is dropped.
+#[derive(Debug)]
+#[must_use = "the inputs are remembered only while the scope lives"]
+pub struct MergeInputsScope<'a> {
+    repo: &'a Repo,
+    /// This scope began remembering (an inner scope leaves that to the outer one).
+    began: bool,
+}
+
+impl Drop for MergeInputsScope<'_> {
+    fn drop(&mut self) {
+        if self.began {
+            *self.repo.merge_inputs.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+    }
 }
 
 impl std::fmt::Debug for Repo {
@@ -119,7 +143,44 @@ impl Repo {
                 None => RepoError::NotARepository { path: path.to_path_buf() },
             })?;
         let git = Git::new(inner.path());
-        Ok(Repo { inner, git, committer: std::sync::OnceLock::new() })
+        Ok(Repo {
+            inner,
+            git,
+            committer: std::sync::OnceLock::new(),
+            merge_inputs: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Remembers the merge inputs ([`crate::git::merge_inputs::read`]) while the returned
+    /// scope lives, so that several simulations of one command read them once. Only for a
+    /// command that changes none of them meanwhile (no configuration, attribute file, index
+    /// or replacement ref written): outside the scope every simulation reads them again.
+    pub fn remember_merge_inputs(&self) -> MergeInputsScope<'_> {
+        let mut memo = self.merge_inputs.lock().unwrap_or_else(|e| e.into_inner());
+        let began = memo.is_none();
+        if began {
+            *memo = Some(None);
+        }
+        MergeInputsScope { repo: self, began }
+    }
+
+    /// Returns the merge inputs remembered for `for_what`, reading them with `read` the
+    /// first time; outside a [`MergeInputsScope`], always reads them.
+    pub(crate) fn merge_inputs_with(
+        &self,
+        for_what: &str,
+        read: impl FnOnce() -> crate::git::merge_inputs::MergeInputs,
+    ) -> crate::git::merge_inputs::MergeInputs {
+        let mut memo = self.merge_inputs.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *memo {
+            None => read(),
+            Some(Some((what, inputs))) if what == for_what => inputs.clone(),
+            Some(slot) => {
+                let inputs = read();
+                *slot = Some((for_what.to_string(), inputs.clone()));
+                inputs
+            }
+        }
     }
 
     /// Makes every later `git` call ignore the user's and the system's configuration.

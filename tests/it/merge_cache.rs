@@ -278,3 +278,45 @@ fn a_cache_whose_objects_are_gone_still_answers_as_git() {
     let real_more = git_pick_loop(&s.dir, TARGET, &commits(&more));
     assert_eq!(outcomes(&with_more), real_more, "a missing tree is computed again");
 }
+
+/// One compare reads the merge inputs once for all its simulations (the trace shows each
+/// read's `git var GIT_ATTR_GLOBAL`), cold and from the cache: without the scope, four
+/// reads cold and three warm.
+#[test]
+fn a_compare_reads_the_merge_inputs_once_for_all_its_simulations() {
+    let (_tmp, scenario) = small_scenario();
+    let reads = |args: &[&str]| {
+        let out = crate::regraft(&scenario.dir)
+            .env(regraft::git::TRACE_VAR, "1")
+            .args(args)
+            .output()
+            .expect("regraft runs");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).matches("GIT_ATTR_GLOBAL").count()
+    };
+    // Cold, then answered from the cache: the same one read each time.
+    for round in ["cold", "warm"] {
+        assert_eq!(reads(&["compare", "--json", TARGET, SOURCE]), 1, "compare, {round}");
+    }
+}
+
+/// Inside a scope the inputs are read once; once it ends, an input changed is seen: the
+/// next simulation reuses none of the merges made under the old inputs.
+#[test]
+fn remembered_merge_inputs_are_forgotten_when_the_scope_ends() {
+    let tmp = TempDir::new().expect("temp dir");
+    let (f, picks) = sensitive_history(tmp.path());
+    let dir = f.path();
+    let repo = open(dir);
+    let onto = id(&git(dir, &["rev-parse", "stable^{commit}"]));
+    let scope = repo.remember_merge_inputs();
+    let first = simulation::simulate(&repo, onto, &picks, &Silent).expect("simulates");
+    let again = simulation::simulate(&repo, onto, &picks, &Silent).expect("simulates");
+    assert_eq!(again.reused, picks.len(), "the second run, same inputs, from the cache");
+    drop(scope);
+    std::fs::write(dir.join(".git/info/attributes"), "notes.txt merge=union\n").expect("write");
+    let changed = simulation::simulate(&repo, onto, &picks, &Silent).expect("simulates");
+    assert_eq!(changed.reused, 0, "no merge of the old inputs reused");
+    assert_ne!(outcomes(&changed), outcomes(&first), "the attribute changes git's answer");
+    assert_eq!(outcomes(&changed), git_pick_loop(dir, "stable", &commits(&picks)));
+}
