@@ -16,6 +16,8 @@
 //! stable/newton the benchmark cuts at stable/mitaka's fork; the candidates are the trunk's
 //! commits since that fork.
 //!
+//! `--work DIR` keeps the scenarios built there for the next run.
+//!
 //!   cargo bench --bench forecast -- --sizes 600,13500 --rounds 5 \
 //!       --real kolla=../kolla:origin/stable/2025.1..origin/master:origin/stable/2025.1,origin/stable/2025.2,origin/stable/2026.1
 
@@ -125,6 +127,7 @@ fn main() {
     let mut sizes = vec![600, 3000];
     let mut real = Vec::new();
     let mut rounds = 5;
+    let mut work: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
@@ -152,16 +155,24 @@ fn main() {
                 });
             }
             "--rounds" => rounds = value().parse().expect("a number"),
+            "--work" => work = Some(PathBuf::from(value())),
             _ => {}
         }
     }
     let tmp = tempfile::TempDir::new().expect("a temporary directory");
+    let work = work.unwrap_or_else(|| tmp.path().to_path_buf());
     let mut histories = Vec::new();
     for size in sizes {
-        let dir = tmp.path().join(format!("scenario-{size}"));
-        let built = scenario::build(&dir, &ScenarioSpec::with_trunk_changes(size)).expect("builds");
-        let fork = built.mitaka_fork.to_hex();
-        git_out(&dir, &["branch", "stable/newton", &fork]);
+        let dir = work.join(format!("scenario-{size}"));
+        let fork = if dir.join(".git").is_dir() {
+            git_out(&dir, &["rev-parse", "stable/newton"]).trim().to_string()
+        } else {
+            let built =
+                scenario::build(&dir, &ScenarioSpec::with_trunk_changes(size)).expect("builds");
+            let fork = built.mitaka_fork.to_hex();
+            git_out(&dir, &["branch", "stable/newton", &fork]);
+            fork
+        };
         histories.push(History {
             label: format!("scenario of {size} trunk changes"),
             dir,
