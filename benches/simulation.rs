@@ -65,7 +65,7 @@ fn measure(h: &History, rounds: usize, with_loop: bool) {
     std::fs::write(list_file.path(), &list).expect("the pick list is written");
 
     // The merges the dry run asks, from one simulation: its trees are kept in the cache's
-    // object directory, which the merge-tree side reads as an alternate.
+    // object directory, a copy of which the merge-tree side reads as an alternate.
     let state = PathBuf::from(state_dir(dir));
     let mut repo = regraft::git::repo::Repo::discover(dir).expect("a repository");
     repo.isolate_git_config();
@@ -87,7 +87,17 @@ fn measure(h: &History, rounds: usize, with_loop: bool) {
     }
     let objects = PathBuf::from(git_out(dir, &["rev-parse", "--git-path", "objects"]).trim());
     let objects = if objects.is_absolute() { objects } else { dir.join(objects) };
-    let alternates = format!("{}:{}", objects.display(), state.join("merge-objects").display());
+    // A copy of the trees the simulation made, for the merge-tree side alone: the cold
+    // sides below remove the cache, and with it these trees.
+    let trees = tempfile::TempDir::new().expect("a temporary directory");
+    let copied = Command::new("cp")
+        .arg("-R")
+        .arg(state.join("merge-objects"))
+        .arg(trees.path().join("objects"))
+        .status()
+        .expect("cp runs");
+    assert!(copied.success(), "the simulation's trees are copied");
+    let alternates = format!("{}:{}", objects.display(), trees.path().join("objects").display());
     let merge_tree = || {
         let scratch = tempfile::TempDir::new().expect("a scratch directory");
         let mut cmd = command("git", dir, &["merge-tree", "--write-tree", "--stdin"]);
