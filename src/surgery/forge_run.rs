@@ -102,6 +102,7 @@ pub(crate) fn call(
                 let now = host.request(number)?;
                 if now.state == RequestState::Open && now.base == *from {
                     host.retarget(number, to)?;
+                    changed();
                 }
             }
             // Back on the branch: the record has done its work.
@@ -111,23 +112,41 @@ pub(crate) fn call(
         }
         ForgeCall::Close { comment } => {
             for number in recorded(repo, step, operation)? {
-                let now = host.request(number)?;
-                if now.state != RequestState::Open {
+                let log = RequestLog::load(&state).map_err(io(repo))?;
+                let Some(mine) = held_in(&log, step, operation, number) else { continue };
+                if mine.closed {
                     continue;
                 }
-                let mut log = RequestLog::load(&state).map_err(io(repo))?;
-                let commented = log
-                    .find(forge, repository, branch, operation)
-                    .and_then(|r| r.requests.iter().find(|h| h.request.number == number))
-                    .is_some_and(|h| h.commented);
-                if !commented {
-                    host.comment(number, comment)?;
-                    mark(&mut log, step, operation, number, |h| h.commented = true);
-                    log.save(&state).map_err(io(repo))?;
+                let now = host.request(number)?;
+                match now.state {
+                    RequestState::Open => {}
+                    // The comment goes first, so one with it that is closed now was closed
+                    // here, by a run killed before the log said so: `restore` reopens it.
+                    RequestState::Closed if mine.commented => {
+                        update(repo, step, operation, number, |h| h.closed = true)?;
+                        continue;
+                    }
+                    // Closed or merged by someone else meanwhile: not this operation's.
+                    _ => continue,
+                }
+                if !mine.commented {
+                    // A run killed (or an answer lost) after the comment was sent may have
+                    // left it there: it is not said twice.
+                    let said = mine.commenting
+                        && host.last_comment(number)?.as_deref() == Some(comment.as_str());
+                    if !said {
+                        update(repo, step, operation, number, |h| h.commenting = true)?;
+                        host.comment(number, comment)?;
+                        changed();
+                    }
+                    update(repo, step, operation, number, |h| {
+                        h.commenting = false;
+                        h.commented = true;
+                    })?;
                 }
                 host.close(number)?;
-                mark(&mut log, step, operation, number, |h| h.closed = true);
-                log.save(&state).map_err(io(repo))?;
+                changed();
+                update(repo, step, operation, number, |h| h.closed = true)?;
             }
         }
         ForgeCall::Reopen { comment, of } => {
@@ -145,8 +164,20 @@ pub(crate) fn call(
     Ok(())
 }
 
+/// The variable whose value `n` kills the process once a forge has taken the `n`th change
+/// of the run (a comment, a close, a reopen, a retarget), before the request log says so:
+/// the kill tests' window between the host's answer and the log.
+pub const CHANGE_FAULT_VAR: &str = "REGRAFT_FAULT_AFTER_FORGE_CHANGES";
+
+/// Counts a change a forge took, for [`CHANGE_FAULT_VAR`].
+fn changed() {
+    static CHANGES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let count = CHANGES.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    crate::fault::abort_when(CHANGE_FAULT_VAR, count);
+}
+
 fn held(request: OpenRequest) -> HeldRequest {
-    HeldRequest { request, commented: false, closed: false }
+    HeldRequest { request, commenting: false, commented: false, closed: false }
 }
 
 /// Returns the numbers of the requests `operation` recorded on the step's branch.
@@ -168,6 +199,31 @@ fn mark(
     if let Some(record) = log.find_mut(&step.host, &step.repository, &step.branch, operation) {
         record.requests.iter_mut().filter(|h| h.request.number == number).for_each(change);
     }
+}
+
+/// Returns what the log holds of request `number` in `operation`'s record of the branch.
+fn held_in(
+    log: &RequestLog,
+    step: &ForgeStep,
+    operation: &str,
+    number: u64,
+) -> Option<HeldRequest> {
+    log.find(&step.host, &step.repository, &step.branch, operation)
+        .and_then(|r| r.requests.iter().find(|h| h.request.number == number))
+        .cloned()
+}
+
+/// Changes request `number` in `operation`'s record of the branch, and saves the log.
+fn update(
+    repo: &Repo,
+    step: &ForgeStep,
+    operation: &str,
+    number: u64,
+    change: impl Fn(&mut HeldRequest),
+) -> Result<(), OperationError> {
+    let mut log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    mark(&mut log, step, operation, number, change);
+    log.save(&repo.state_dir()).map_err(io(repo))
 }
 
 fn drop_record(repo: &Repo, step: &ForgeStep, operation: &str) -> Result<(), OperationError> {
@@ -199,7 +255,9 @@ fn reopen(
         let outcome = host.request(number).and_then(|now| {
             if now.state == RequestState::Closed {
                 host.reopen(number)?;
+                changed();
                 host.comment(number, comment)?;
+                changed();
             }
             Ok(())
         });
