@@ -280,6 +280,55 @@ fn reopen(
     drop_record(repo, step, by)
 }
 
+/// Settles the requests an aborted close step left between its comment and its close: one
+/// the host closed before the log said so is marked closed, so that it is reopened next;
+/// one still open under the close comment is told it stays open. Each is read first, so a
+/// second abort says nothing twice.
+fn settle_halfway(
+    repo: &Repo,
+    host: &dyn RequestHost,
+    step: &ForgeStep,
+    operation: &str,
+    close_comment: &str,
+) -> Result<(), OperationError> {
+    let log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    let Some(record) = log.find(&step.host, &step.repository, &step.branch, operation) else {
+        return Ok(());
+    };
+    let halfway: Vec<HeldRequest> = record
+        .requests
+        .iter()
+        .filter(|h| !h.closed && (h.commented || h.commenting))
+        .cloned()
+        .collect();
+    let note = format!(
+        "Left open by git regraft: the operation that was to close it was aborted ({operation})."
+    );
+    for h in halfway {
+        let number = h.request.number;
+        match host.request(number)?.state {
+            RequestState::Closed if h.commented => {
+                update(repo, step, operation, number, |h| h.closed = true)?;
+                continue;
+            }
+            RequestState::Open => {
+                let last = host.last_comment(number)?;
+                let said = h.commented || last.as_deref() == Some(close_comment);
+                if said && last.as_deref() != Some(note.as_str()) {
+                    host.comment(number, &note)?;
+                    changed();
+                }
+            }
+            _ => {}
+        }
+        update(repo, step, operation, number, |h| {
+            h.commenting = false;
+            h.commented = false;
+        })?;
+    }
+    Ok(())
+}
+
 /// Puts back what the forge steps of an aborted operation did to requests: those moved to
 /// the hold branch target the branch again, those it closed are reopened, and once all of a
 /// branch's are back its record goes (one only recorded, before the kill or failure that
@@ -305,7 +354,7 @@ pub(crate) fn put_back(
                 connect(repo, hosts, &back)
                     .and_then(|host| call(repo, host.as_ref(), &back, operation))
             }
-            ForgeCall::Close { .. } => {
+            ForgeCall::Close { comment } => {
                 let back = ForgeStep {
                     call: ForgeCall::Reopen {
                         comment: format!(
@@ -315,8 +364,10 @@ pub(crate) fn put_back(
                     },
                     ..step.clone()
                 };
-                connect(repo, hosts, &back)
-                    .and_then(|host| call(repo, host.as_ref(), &back, operation))
+                connect(repo, hosts, &back).and_then(|host| {
+                    settle_halfway(repo, host.as_ref(), step, operation, comment)?;
+                    call(repo, host.as_ref(), &back, operation)
+                })
             }
             _ => continue,
         };

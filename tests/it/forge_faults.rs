@@ -411,3 +411,15 @@ fn github_eol_killed_after_every_forge_change_continues_commenting_once_and_keep
 fn gitlab_eol_killed_after_every_forge_change_continues_commenting_once_and_keeping_every_close() {
     killed_after_every_forge_change::<GitLab>("--continue");
 }
+
+// An abort after such a kill left a request closed (taken by the host, not yet in the log)
+// and one open under a comment saying it is closed.
+#[test]
+fn github_eol_killed_after_every_forge_change_aborts_with_every_pull_request_open() {
+    killed_after_every_forge_change::<GitHub>("--abort");
+}
+
+#[test]
+fn gitlab_eol_killed_after_every_forge_change_aborts_with_every_merge_request_open() {
+    killed_after_every_forge_change::<GitLab>("--abort");
+}
