@@ -572,6 +572,10 @@ pub struct HeldRequest {
     /// The operation closed it (and it is not reopened yet).
     #[serde(default)]
     pub closed: bool,
+    /// Its reopen was sent and not confirmed yet: resuming comments on it (once) even
+    /// though it is open already.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reopening: bool,
 }
 
 /// The open requests one operation found on a branch before changing it: kept until they

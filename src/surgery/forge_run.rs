@@ -177,7 +177,7 @@ fn changed() {
 }
 
 fn held(request: OpenRequest) -> HeldRequest {
-    HeldRequest { request, commenting: false, commented: false, closed: false }
+    HeldRequest { request, commenting: false, commented: false, closed: false, reopening: false }
 }
 
 /// Returns the numbers of the requests `operation` recorded on the step's branch.
@@ -252,21 +252,12 @@ fn reopen(
         record.requests.iter().filter(|h| h.closed).map(|h| h.request.number).collect();
     let mut failed = Vec::new();
     for number in closed {
-        let outcome = host.request(number).and_then(|now| {
-            if now.state == RequestState::Closed {
-                host.reopen(number)?;
-                changed();
-                host.comment(number, comment)?;
-                changed();
-            }
-            Ok(())
-        });
-        match outcome {
-            Ok(()) => {
-                let mut log = RequestLog::load(&state).map_err(io(repo))?;
-                mark(&mut log, step, by, number, |h| h.closed = false);
-                log.save(&state).map_err(io(repo))?;
-            }
+        match reopen_one(repo, host, step, by, number, comment) {
+            Ok(()) => update(repo, step, by, number, |h| {
+                h.closed = false;
+                h.reopening = false;
+            })?,
+            Err(e @ OperationError::Io { .. }) => return Err(e),
             Err(e) => failed.push(format!("{} ({e})", step.host.kind.number(number))),
         }
     }
@@ -278,6 +269,38 @@ fn reopen(
         });
     }
     drop_record(repo, step, by)
+}
+
+/// Reopens request `number` if it is closed, then comments. The reopen is marked in the log
+/// before it is sent, so a run killed after the host reopened it (or whose answer was lost)
+/// still comments when resumed, and one killed after the comment does not say it twice. A
+/// request someone else reopened meanwhile is left without a word.
+fn reopen_one(
+    repo: &Repo,
+    host: &dyn RequestHost,
+    step: &ForgeStep,
+    by: &str,
+    number: u64,
+    comment: &str,
+) -> Result<(), OperationError> {
+    let log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    let reopening = held_in(&log, step, by, number).is_some_and(|h| h.reopening);
+    match host.request(number)?.state {
+        RequestState::Closed => {
+            update(repo, step, by, number, |h| h.reopening = true)?;
+            host.reopen(number)?;
+            changed();
+        }
+        RequestState::Open if reopening => {
+            if host.last_comment(number)?.as_deref() == Some(comment) {
+                return Ok(());
+            }
+        }
+        _ => return Ok(()),
+    }
+    host.comment(number, comment)?;
+    changed();
+    Ok(())
 }
 
 /// Settles the requests an aborted close step left between its comment and its close: one

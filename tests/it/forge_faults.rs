@@ -423,3 +423,49 @@ fn github_eol_killed_after_every_forge_change_aborts_with_every_pull_request_ope
 fn gitlab_eol_killed_after_every_forge_change_aborts_with_every_merge_request_open() {
     killed_after_every_forge_change::<GitLab>("--abort");
 }
+
+/// Ends stable/liberty's life and brings the branch back, then kills `restore` after each
+/// change the forge takes in turn (a reopen, a comment) and runs it again: every request is
+/// open, carrying the close comment and the reopen comment once each, and the log is done.
+fn restore_killed_after_every_forge_change<F: Forge>() {
+    // A reopen and a comment per request.
+    for k in 1..=2 * REQUESTS {
+        let what = format!("restore killed after forge change {k}");
+        let w = F::with_requests(REQUESTS);
+        let old = w.served("stable/liberty").expect("served");
+        let mut args = Surgery::Eol.args(&w);
+        args.extend(["--execute", "--yes"]);
+        let (code, out) = run(&mut w.regraft(&args, true));
+        assert_eq!(code, Some(0), "{what}: {out}");
+        // A forge reopens no request whose base is gone.
+        crate::git(
+            w.work(),
+            &["push", "-q", "origin", &format!("{old}:refs/heads/stable/liberty")],
+        );
+        let restore =
+            ["restore", "--from-journal", "--branch", "stable/liberty", "--execute", "--yes"];
+        let (code, out) =
+            run(w.regraft(&restore, false).env("REGRAFT_FAULT_AFTER_FORGE_CHANGES", k.to_string()));
+        assert_eq!(code, None, "{what}: killed: {out}");
+        let (code, out) = run(&mut w.regraft(&restore, false));
+        assert_eq!(code, Some(0), "{what}: {out}");
+        for r in w.requests() {
+            assert!(r.open && r.base == "stable/liberty", "{what}: {r:?}");
+            assert_eq!(r.comments.len(), 2, "{what}: closed and reopened, each said once: {r:?}");
+            assert!(r.comments[0].contains(CLOSE_COMMENT), "{what}: {r:?}");
+            assert!(r.comments[1].starts_with("Reopened by git regraft"), "{what}: {r:?}");
+        }
+        assert!(!w.work().join(".git/regraft/requests.json").exists(), "{what}: nothing held");
+    }
+}
+
+// A restore killed after the host reopened a request, before its comment, never posted it.
+#[test]
+fn github_restore_killed_after_every_forge_change_reopens_each_pull_request_saying_so_once() {
+    restore_killed_after_every_forge_change::<GitHub>();
+}
+
+#[test]
+fn gitlab_restore_killed_after_every_forge_change_reopens_each_merge_request_saying_so_once() {
+    restore_killed_after_every_forge_change::<GitLab>();
+}
