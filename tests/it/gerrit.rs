@@ -1215,6 +1215,41 @@ fn the_open_reviews_gitreview_names_are_counted_within_the_timeout() {
     assert!(took < std::time::Duration::from_millis(4500), "{took:?}: {out}{err}");
 }
 
+// The guide had no --timeout: an operation finished from it waited the default 30 s.
+#[test]
+fn the_guide_finishes_an_operation_within_the_timeout_it_is_given() {
+    use crate::guide::{ENTER, answer, finish, guide_with};
+    let url = silent_server();
+    let w = crate::replace::world(true);
+    let allow = format!("regraft.{url}.allowHttp");
+    let envs = [
+        ("REGRAFT_GERRIT_USER", USER),
+        ("REGRAFT_GERRIT_PASSWORD", PASSWORD),
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", allow.as_str()),
+        ("GIT_CONFIG_VALUE_0", "true"),
+    ];
+    // An end of life stopped at its first review call.
+    let mut eol = crate::replace::regraft(&w.clone);
+    eol.args(["eol", "stable/liberty", "--gerrit", &url, "--project", "openstack/kolla"])
+        .args(["--execute", "--yes", "--timeout", "1"])
+        .envs(envs);
+    let out = eol.output().expect("runs");
+    assert_ne!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(w.clone.join(".git/regraft/journal.json").exists(), "the operation is started");
+    let started = std::time::Instant::now();
+    let mut p = guide_with(&w.clone, &["--timeout", "1"], &envs, 60_000);
+    answer(&mut p, "In progress here: end of life of stable/liberty", "");
+    answer(&mut p, "What now?", ENTER);
+    let (code, out) = finish(&mut p);
+    let took = started.elapsed();
+    let out = crate::flat(&out);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("{url} did not answer within 1 s")), "{out}");
+    // With the default the step alone would wait 30 s.
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}: {out}");
+}
+
 fn abandoned(s: &Server) -> Vec<u64> {
     statuses(s).into_iter().filter(|(_, v)| v == "ABANDONED").map(|(n, _)| n).collect()
 }
