@@ -332,7 +332,7 @@ fn replacements(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
             review_ref: None,
             for_review: false,
         };
-        let plan = replace::plan_replace(&repo, &request)?;
+        let plan = replace::plan_replace(&repo, &regraft::review::Connector::default(), &request)?;
         writeln!(out)?;
         writeln!(
             out,
@@ -386,7 +386,7 @@ fn on_github(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
         review_ref: None,
         for_review: false,
     };
-    let plan = replace::plan_replace(&repo, &request)?;
+    let plan = replace::plan_replace(&repo, &regraft::review::Connector::default(), &request)?;
     writeln!(out)?;
     say(
         out,
@@ -441,8 +441,8 @@ fn developer(out: &mut impl Write, dir: &Path) -> Result<(), CommandError> {
         review_ref: None,
         for_review: false,
     };
-    let plan = replace::plan_replace(&repo, &request)?;
     let hosts = regraft::review::Connector::default();
+    let plan = replace::plan_replace(&repo, &hosts, &request)?;
     regraft::surgery::operation::execute(&repo, &hosts, plan, &mut |_, _| {})
         .map_err(super::surgery::operation_error)?;
     writeln!(out)?;

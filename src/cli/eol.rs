@@ -50,25 +50,22 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         host.as_ref().and_then(|h| h.gerrit().cloned()),
         host.as_ref().and_then(|h| h.forge().cloned()),
     );
+    let hosts = c.timeout.connector(ui);
     let mut plan = replace::plan_eol(
         &repo,
+        &hosts,
         &c.remote,
         &branch,
         args.tag.as_deref(),
         review.as_ref(),
         forge.as_ref(),
     )?;
-    super::surgery::check_forge_rules(
-        ui,
-        &repo,
-        &c.timeout.connector(ui),
-        &mut plan,
-        forge.as_ref(),
-    )?;
+    super::surgery::check_forge_rules(ui, &repo, &hosts, &mut plan, forge.as_ref())?;
     if disabled {
         let mut status = |line: &str| ui.status(line);
         plan.notes.extend(regraft::surgery::review_host::gitreview_warning(
             &repo,
+            &hosts,
             &c.remote,
             &branch,
             &mut status,

@@ -112,18 +112,14 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
         forge: host.as_ref().and_then(|h| h.forge().cloned()),
         ..request
     };
-    let mut plan = replace::plan_replace(&repo, &request)?;
-    super::surgery::check_forge_rules(
-        ui,
-        &repo,
-        &c.timeout.connector(ui),
-        &mut plan,
-        request.forge.as_ref(),
-    )?;
+    let hosts = c.timeout.connector(ui);
+    let mut plan = replace::plan_replace(&repo, &hosts, &request)?;
+    super::surgery::check_forge_rules(ui, &repo, &hosts, &mut plan, request.forge.as_ref())?;
     if disabled && matches!(strategy, Strategy::Recreate | Strategy::Reset) {
         let mut status = |line: &str| ui.status(line);
         plan.notes.extend(regraft::surgery::review_host::gitreview_warning(
             &repo,
+            &hosts,
             &c.remote,
             &request.branch,
             &mut status,

@@ -84,9 +84,9 @@ pub fn saved(
         regraft::surgery::saved_plan::confirm_gerrit(&mut plan, &gerrit);
     }
     // The server's answers may have changed since the file was written.
-    regraft::surgery::access::check_again(repo, &mut plan);
-    // So may the forge's branch rules: a rule that refuses a step refuses the plan now.
     let hosts = c.timeout.connector(ui);
+    regraft::surgery::access::check_again(repo, &hosts, &mut plan);
+    // So may the forge's branch rules: a rule that refuses a step refuses the plan now.
     for target in regraft::surgery::saved_plan::forge_targets(&plan) {
         check_forge_rules(ui, repo, &hosts, &mut plan, Some(&target))?;
     }

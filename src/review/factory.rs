@@ -39,6 +39,14 @@ pub trait HostFactory: Sync {
         named: Named,
     ) -> Result<Box<dyn ReviewHost>, ReviewError>;
 
+    /// Connects to the Gerrit at `url` without credentials, for what anyone may read (the
+    /// open reviews a `.gitreview` names while planning).
+    fn gerrit_anonymous(
+        &self,
+        git: &Git,
+        url: &GerritUrl,
+    ) -> Result<Box<dyn ReviewHost>, ReviewError>;
+
     /// Connects to `repository` on the forge `host`, with the token the host may receive
     /// ([`super::forge::find_token`]), anonymously when there is none.
     fn forge(
@@ -98,6 +106,19 @@ impl HostFactory for Connector {
         named: Named,
     ) -> Result<Box<dyn ReviewHost>, ReviewError> {
         let gerrit = Gerrit::connect(git, url, named, self.timeout)?;
+        Ok(Box::new(match &self.observer {
+            Some(observer) => gerrit.observed(observer.clone()),
+            None => gerrit,
+        }))
+    }
+
+    fn gerrit_anonymous(
+        &self,
+        git: &Git,
+        url: &GerritUrl,
+    ) -> Result<Box<dyn ReviewHost>, ReviewError> {
+        let trust = super::Trust::find(git, url)?;
+        let gerrit = Gerrit::with(url, None, self.timeout).trusting(trust);
         Ok(Box::new(match &self.observer {
             Some(observer) => gerrit.observed(observer.clone()),
             None => gerrit,

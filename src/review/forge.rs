@@ -394,6 +394,9 @@ macro_rules! request_host {
             fn comment(&self, number: u64, body: &str) -> Result<(), ReviewError> {
                 <$client>::comment(self, number, body)
             }
+            fn last_comment(&self, number: u64) -> Result<Option<String>, ReviewError> {
+                <$client>::last_comment(self, number)
+            }
             fn create_request(
                 &self,
                 head: &str,
@@ -449,6 +452,9 @@ pub trait RequestHost {
     fn reopen(&self, number: u64) -> Result<(), ReviewError>;
     /// Adds a comment to the request.
     fn comment(&self, number: u64, body: &str) -> Result<(), ReviewError>;
+    /// The body of the newest comment a person wrote on the request (the host's own notes
+    /// of state changes left out), if any.
+    fn last_comment(&self, number: u64) -> Result<Option<String>, ReviewError>;
     /// Opens a request to merge `head` into `base`.
     fn create_request(
         &self,
@@ -555,12 +561,21 @@ pub fn shown_calls(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldRequest {
     pub request: OpenRequest,
+    /// The operation's comment was sent, and the host's answer may not have been read: a
+    /// kill or a lost answer after the host took it. Until `commented`, resuming reads the
+    /// request's newest comment rather than posting it twice.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub commenting: bool,
     /// The operation's comment is on it.
     #[serde(default)]
     pub commented: bool,
     /// The operation closed it (and it is not reopened yet).
     #[serde(default)]
     pub closed: bool,
+    /// Its reopen was sent and not confirmed yet: resuming comments on it (once) even
+    /// though it is open already.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reopening: bool,
 }
 
 /// The open requests one operation found on a branch before changing it: kept until they

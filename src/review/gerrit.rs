@@ -461,6 +461,20 @@ impl ReviewHost for Gerrit {
     ) -> Result<(), ReviewError> {
         self.expect_ok(&HttpCall::create_tag(project, tag, revision, message)).map(drop)
     }
+
+    fn own_account(&self) -> Result<Account, ReviewError> {
+        Gerrit::own_account(self)
+    }
+
+    fn check_access(
+        &self,
+        project: &str,
+        account: u64,
+        reference: &str,
+        perm: &str,
+    ) -> Result<AccessCheckInfo, ReviewError> {
+        Gerrit::check_access(self, project, account, reference, perm)
+    }
 }
 
 #[cfg(test)]

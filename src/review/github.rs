@@ -268,6 +268,42 @@ impl GitHub {
         self.send(&calls::comment(&self.repo, number, body)).map(drop)
     }
 
+    /// Returns the body of the newest comment in pull request `number`'s conversation
+    /// (every page read: GitHub lists them oldest first), if it has any.
+    pub fn last_comment(&self, number: u64) -> Result<Option<String>, ReviewError> {
+        let first = calls::comments(&self.repo, number, 1);
+        let mut call = first.clone();
+        let mut last = None;
+        for _ in 0..MAX_PAGES {
+            let (value, response) = self.json(&call)?;
+            let page = value.as_array().ok_or_else(|| ReviewError::Parse {
+                url: self.url_of(&call),
+                detail: "not a list of comments".into(),
+            })?;
+            if let Some(item) = page.last() {
+                let body = item["body"].as_str().ok_or_else(|| ReviewError::Parse {
+                    url: self.url_of(&call),
+                    detail: "a comment without a body".into(),
+                })?;
+                last = Some(body.to_string());
+            }
+            let Some(next) = response.header("link").and_then(next_link) else {
+                return Ok(last);
+            };
+            if page.is_empty() {
+                return Err(ReviewError::BadPage {
+                    url: self.url_of(&call),
+                    detail: "the page links to a next one but brings no comment".into(),
+                });
+            }
+            call = self.next_call(&call, &next)?;
+        }
+        Err(ReviewError::BadPage {
+            url: self.url_of(&first),
+            detail: format!("more than {MAX_PAGES} pages of comments"),
+        })
+    }
+
     /// Opens a pull request from `head` into `base`.
     pub fn create_request(
         &self,

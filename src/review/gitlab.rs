@@ -30,6 +30,8 @@ pub use project::{GitLabUrl, Project, Token};
 
 /// The most merge requests one listing collects before it stops as a runaway.
 const MAX_REQUESTS: usize = 10_000;
+/// The most pages of notes read while looking for the newest one a person wrote.
+const MAX_NOTE_PAGES: u64 = 100;
 
 pub use super::forge::Protection;
 
@@ -337,6 +339,41 @@ impl GitLab {
     /// Adds a comment (a note) to merge request `number`.
     pub fn comment(&self, number: u64, body: &str) -> Result<(), ReviewError> {
         self.send(&calls::comment(&self.project, number, body)).map(drop)
+    }
+
+    /// Returns the body of the newest note a person (not GitLab: its system notes record
+    /// state changes) wrote on merge request `number`, if there is one.
+    pub fn last_comment(&self, number: u64) -> Result<Option<String>, ReviewError> {
+        #[derive(Deserialize)]
+        struct Note {
+            body: String,
+            #[serde(default)]
+            system: bool,
+        }
+        let mut page = 1;
+        loop {
+            let call = calls::notes(&self.project, number, page);
+            let response = self.exchange(&call)?;
+            let notes: Vec<Note> = self.parse(&call, &response.body)?;
+            if let Some(note) = notes.into_iter().find(|n| !n.system) {
+                return Ok(Some(note.body));
+            }
+            let next = response.header("x-next-page").map(str::trim).unwrap_or_default();
+            if next.is_empty() {
+                return Ok(None);
+            }
+            let pages = |detail: String| ReviewError::Pages { url: self.url_of(&call), detail };
+            let next: u64 = next
+                .parse()
+                .map_err(|_| pages(format!("x-next-page is `{next}`, not a page number")))?;
+            if next <= page {
+                return Err(pages(format!("page {page} says the next is page {next}")));
+            }
+            if next > MAX_NOTE_PAGES {
+                return Err(pages(format!("more than {MAX_NOTE_PAGES} pages of notes")));
+            }
+            page = next;
+        }
     }
 
     /// Opens a merge request from `head` into `base`.

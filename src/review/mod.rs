@@ -310,6 +310,17 @@ pub trait ReviewHost {
         revision: crate::oid::ObjectId,
         message: &str,
     ) -> Result<(), ReviewError>;
+    /// Returns the account the credentials belong to (none: [`ReviewError::NoCredentials`]).
+    fn own_account(&self) -> Result<Account, ReviewError>;
+    /// Asks Check Access whether `account` has the ref permission `perm` on `reference` of
+    /// `project` (authenticated only).
+    fn check_access(
+        &self,
+        project: &str,
+        account: u64,
+        reference: &str,
+        perm: &str,
+    ) -> Result<AccessCheckInfo, ReviewError>;
 }
 
 /// Returns the project path of a remote URL: `https://review.opendev.org/openstack/kolla`

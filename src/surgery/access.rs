@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::git::action::{GitAction, Refspec};
 use crate::git::repo::Repo;
-use crate::review::{GerritUrl, ReviewError};
+use crate::review::{GerritUrl, HostFactory, ReviewError};
 use crate::surgery::plan::{Action, BranchChange, Plan, ReviewCall};
 use crate::surgery::step_id::{StepId, StepKind};
 
@@ -153,16 +153,17 @@ pub fn right_name(permission: &str) -> &str {
     }
 }
 
-/// Asks `server` about every right `plan` needs and records the answers in `plan.access`;
+/// Asks `server`, reached through `hosts` (its timeout, its credentials), about every right
+/// `plan` needs and records the answers in `plan.access`;
 /// what cannot be asked is recorded as not asked, with a note in `plan.notes`. Never
 /// fails and changes nothing anywhere: a refusal is read with [`refusal`].
-pub fn check(repo: &Repo, plan: &mut Plan, server: Option<Server>) {
+pub fn check(repo: &Repo, hosts: &dyn HostFactory, plan: &mut Plan, server: Option<Server>) {
     let Some(server) = server else { return };
     let (needs, forced) = needed(plan);
     if needs.is_empty() {
         return;
     }
-    let answers = ask(repo, &server, &needs);
+    let answers = ask(repo, hosts, &server, &needs);
     let mut not_asked: Vec<String> = Vec::new();
     let mut why_not = None;
     for (need, answer) in needs.into_iter().zip(answers) {
@@ -198,7 +199,7 @@ pub fn check(repo: &Repo, plan: &mut Plan, server: Option<Server>) {
 /// Asks again, for a saved plan about to be shown or run, every right its file records
 /// (the server's answer may have changed since it was written). A permission regraft does
 /// not ask about is left not asked.
-pub fn check_again(repo: &Repo, plan: &mut Plan) {
+pub fn check_again(repo: &Repo, hosts: &dyn HostFactory, plan: &mut Plan) {
     let mut servers: Vec<Server> = Vec::new();
     for c in &plan.access {
         let server = Server {
@@ -235,7 +236,7 @@ pub fn check_again(repo: &Repo, plan: &mut Plan) {
                 }
             }
         }
-        for (i, answer) in asked.into_iter().zip(ask(repo, &server, &needs)) {
+        for (i, answer) in asked.into_iter().zip(ask(repo, hosts, &server, &needs)) {
             plan.access[i].answer = answer;
         }
     }
@@ -247,20 +248,17 @@ const PERMISSIONS: [&str; 5] = ["delete", "create", "createTag", "push", "abando
 /// Asks the server each need's question; returns one answer per need. Whatever keeps the
 /// questions from being asked (credentials, the account, the endpoint) is every answer's
 /// `NotAsked`.
-fn ask(repo: &Repo, server: &Server, needs: &[Need]) -> Vec<AccessAnswer> {
+fn ask(repo: &Repo, hosts: &dyn HostFactory, server: &Server, needs: &[Need]) -> Vec<AccessAnswer> {
     let not_asked = |why: String| vec![AccessAnswer::NotAsked { why }; needs.len()];
     let named = crate::review::Named::from_found_in(server.found_in.as_deref());
-    let credentials = match crate::review::Credentials::lookup(repo.git(), &server.gerrit, named) {
-        Ok(Some(credentials)) => credentials,
-        Ok(None) => return not_asked("no credentials for it".to_string()),
+    // Through the factory, as the plan's steps: the same credentials, trust and timeout.
+    let host = match hosts.gerrit(repo.git(), &server.gerrit, named) {
+        Ok(host) => host,
+        Err(ReviewError::NoCredentials { .. }) => {
+            return not_asked("no credentials for it".to_string());
+        }
         Err(e) => return not_asked(e.to_string()),
     };
-    let trust = match crate::review::Trust::find(repo.git(), &server.gerrit) {
-        Ok(trust) => trust,
-        Err(e) => return not_asked(e.to_string()),
-    };
-    // One quick try: this is a question asked in passing, the plan's own steps wait longer.
-    let host = crate::review::Gerrit::brief(&server.gerrit, Some(credentials)).trusting(trust);
     let account = match host.own_account() {
         Ok(account) => account.id,
         Err(e) => return not_asked(format!("its own account could not be read ({e})")),

@@ -102,6 +102,7 @@ pub(crate) fn call(
                 let now = host.request(number)?;
                 if now.state == RequestState::Open && now.base == *from {
                     host.retarget(number, to)?;
+                    changed();
                 }
             }
             // Back on the branch: the record has done its work.
@@ -111,23 +112,41 @@ pub(crate) fn call(
         }
         ForgeCall::Close { comment } => {
             for number in recorded(repo, step, operation)? {
-                let now = host.request(number)?;
-                if now.state != RequestState::Open {
+                let log = RequestLog::load(&state).map_err(io(repo))?;
+                let Some(mine) = held_in(&log, step, operation, number) else { continue };
+                if mine.closed {
                     continue;
                 }
-                let mut log = RequestLog::load(&state).map_err(io(repo))?;
-                let commented = log
-                    .find(forge, repository, branch, operation)
-                    .and_then(|r| r.requests.iter().find(|h| h.request.number == number))
-                    .is_some_and(|h| h.commented);
-                if !commented {
-                    host.comment(number, comment)?;
-                    mark(&mut log, step, operation, number, |h| h.commented = true);
-                    log.save(&state).map_err(io(repo))?;
+                let now = host.request(number)?;
+                match now.state {
+                    RequestState::Open => {}
+                    // The comment goes first, so one with it that is closed now was closed
+                    // here, by a run killed before the log said so: `restore` reopens it.
+                    RequestState::Closed if mine.commented => {
+                        update(repo, step, operation, number, |h| h.closed = true)?;
+                        continue;
+                    }
+                    // Closed or merged by someone else meanwhile: not this operation's.
+                    _ => continue,
+                }
+                if !mine.commented {
+                    // A run killed (or an answer lost) after the comment was sent may have
+                    // left it there: it is not said twice.
+                    let said = mine.commenting
+                        && host.last_comment(number)?.as_deref() == Some(comment.as_str());
+                    if !said {
+                        update(repo, step, operation, number, |h| h.commenting = true)?;
+                        host.comment(number, comment)?;
+                        changed();
+                    }
+                    update(repo, step, operation, number, |h| {
+                        h.commenting = false;
+                        h.commented = true;
+                    })?;
                 }
                 host.close(number)?;
-                mark(&mut log, step, operation, number, |h| h.closed = true);
-                log.save(&state).map_err(io(repo))?;
+                changed();
+                update(repo, step, operation, number, |h| h.closed = true)?;
             }
         }
         ForgeCall::Reopen { comment, of } => {
@@ -145,8 +164,20 @@ pub(crate) fn call(
     Ok(())
 }
 
+/// The variable whose value `n` kills the process once a forge has taken the `n`th change
+/// of the run (a comment, a close, a reopen, a retarget), before the request log says so:
+/// the kill tests' window between the host's answer and the log.
+pub const CHANGE_FAULT_VAR: &str = "REGRAFT_FAULT_AFTER_FORGE_CHANGES";
+
+/// Counts a change a forge took, for [`CHANGE_FAULT_VAR`].
+fn changed() {
+    static CHANGES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let count = CHANGES.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    crate::fault::abort_when(CHANGE_FAULT_VAR, count);
+}
+
 fn held(request: OpenRequest) -> HeldRequest {
-    HeldRequest { request, commented: false, closed: false }
+    HeldRequest { request, commenting: false, commented: false, closed: false, reopening: false }
 }
 
 /// Returns the numbers of the requests `operation` recorded on the step's branch.
@@ -168,6 +199,31 @@ fn mark(
     if let Some(record) = log.find_mut(&step.host, &step.repository, &step.branch, operation) {
         record.requests.iter_mut().filter(|h| h.request.number == number).for_each(change);
     }
+}
+
+/// Returns what the log holds of request `number` in `operation`'s record of the branch.
+fn held_in(
+    log: &RequestLog,
+    step: &ForgeStep,
+    operation: &str,
+    number: u64,
+) -> Option<HeldRequest> {
+    log.find(&step.host, &step.repository, &step.branch, operation)
+        .and_then(|r| r.requests.iter().find(|h| h.request.number == number))
+        .cloned()
+}
+
+/// Changes request `number` in `operation`'s record of the branch, and saves the log.
+fn update(
+    repo: &Repo,
+    step: &ForgeStep,
+    operation: &str,
+    number: u64,
+    change: impl Fn(&mut HeldRequest),
+) -> Result<(), OperationError> {
+    let mut log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    mark(&mut log, step, operation, number, change);
+    log.save(&repo.state_dir()).map_err(io(repo))
 }
 
 fn drop_record(repo: &Repo, step: &ForgeStep, operation: &str) -> Result<(), OperationError> {
@@ -196,19 +252,12 @@ fn reopen(
         record.requests.iter().filter(|h| h.closed).map(|h| h.request.number).collect();
     let mut failed = Vec::new();
     for number in closed {
-        let outcome = host.request(number).and_then(|now| {
-            if now.state == RequestState::Closed {
-                host.reopen(number)?;
-                host.comment(number, comment)?;
-            }
-            Ok(())
-        });
-        match outcome {
-            Ok(()) => {
-                let mut log = RequestLog::load(&state).map_err(io(repo))?;
-                mark(&mut log, step, by, number, |h| h.closed = false);
-                log.save(&state).map_err(io(repo))?;
-            }
+        match reopen_one(repo, host, step, by, number, comment) {
+            Ok(()) => update(repo, step, by, number, |h| {
+                h.closed = false;
+                h.reopening = false;
+            })?,
+            Err(e @ OperationError::Io { .. }) => return Err(e),
             Err(e) => failed.push(format!("{} ({e})", step.host.kind.number(number))),
         }
     }
@@ -220,6 +269,87 @@ fn reopen(
         });
     }
     drop_record(repo, step, by)
+}
+
+/// Reopens request `number` if it is closed, then comments. The reopen is marked in the log
+/// before it is sent, so a run killed after the host reopened it (or whose answer was lost)
+/// still comments when resumed, and one killed after the comment does not say it twice. A
+/// request someone else reopened meanwhile is left without a word.
+fn reopen_one(
+    repo: &Repo,
+    host: &dyn RequestHost,
+    step: &ForgeStep,
+    by: &str,
+    number: u64,
+    comment: &str,
+) -> Result<(), OperationError> {
+    let log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    let reopening = held_in(&log, step, by, number).is_some_and(|h| h.reopening);
+    match host.request(number)?.state {
+        RequestState::Closed => {
+            update(repo, step, by, number, |h| h.reopening = true)?;
+            host.reopen(number)?;
+            changed();
+        }
+        RequestState::Open if reopening => {
+            if host.last_comment(number)?.as_deref() == Some(comment) {
+                return Ok(());
+            }
+        }
+        _ => return Ok(()),
+    }
+    host.comment(number, comment)?;
+    changed();
+    Ok(())
+}
+
+/// Settles the requests an aborted close step left between its comment and its close: one
+/// the host closed before the log said so is marked closed, so that it is reopened next;
+/// one still open under the close comment is told it stays open. Each is read first, so a
+/// second abort says nothing twice.
+fn settle_halfway(
+    repo: &Repo,
+    host: &dyn RequestHost,
+    step: &ForgeStep,
+    operation: &str,
+    close_comment: &str,
+) -> Result<(), OperationError> {
+    let log = RequestLog::load(&repo.state_dir()).map_err(io(repo))?;
+    let Some(record) = log.find(&step.host, &step.repository, &step.branch, operation) else {
+        return Ok(());
+    };
+    let halfway: Vec<HeldRequest> = record
+        .requests
+        .iter()
+        .filter(|h| !h.closed && (h.commented || h.commenting))
+        .cloned()
+        .collect();
+    let note = format!(
+        "Left open by git regraft: the operation that was to close it was aborted ({operation})."
+    );
+    for h in halfway {
+        let number = h.request.number;
+        match host.request(number)?.state {
+            RequestState::Closed if h.commented => {
+                update(repo, step, operation, number, |h| h.closed = true)?;
+                continue;
+            }
+            RequestState::Open => {
+                let last = host.last_comment(number)?;
+                let said = h.commented || last.as_deref() == Some(close_comment);
+                if said && last.as_deref() != Some(note.as_str()) {
+                    host.comment(number, &note)?;
+                    changed();
+                }
+            }
+            _ => {}
+        }
+        update(repo, step, operation, number, |h| {
+            h.commenting = false;
+            h.commented = false;
+        })?;
+    }
+    Ok(())
 }
 
 /// Puts back what the forge steps of an aborted operation did to requests: those moved to
@@ -247,7 +377,7 @@ pub(crate) fn put_back(
                 connect(repo, hosts, &back)
                     .and_then(|host| call(repo, host.as_ref(), &back, operation))
             }
-            ForgeCall::Close { .. } => {
+            ForgeCall::Close { comment } => {
                 let back = ForgeStep {
                     call: ForgeCall::Reopen {
                         comment: format!(
@@ -257,8 +387,10 @@ pub(crate) fn put_back(
                     },
                     ..step.clone()
                 };
-                connect(repo, hosts, &back)
-                    .and_then(|host| call(repo, host.as_ref(), &back, operation))
+                connect(repo, hosts, &back).and_then(|host| {
+                    settle_halfway(repo, host.as_ref(), step, operation, comment)?;
+                    call(repo, host.as_ref(), &back, operation)
+                })
             }
             _ => continue,
         };

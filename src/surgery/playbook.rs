@@ -474,13 +474,14 @@ impl Playbook {
                         review_ref: None,
                         for_review: *for_review,
                     };
-                    replace::plan_replace(repo, &request)
+                    replace::plan_replace(repo, hosts, &request)
                 }
                 StepSpec::Eol { branch, tag, remote } => {
                     let review = self.review_target(repo, repository, remote, branch)?;
                     forge = self.forge_target(repo, repository, remote, branch)?;
                     replace::plan_eol(
                         repo,
+                        hosts,
                         remote,
                         branch,
                         tag.as_deref(),
@@ -491,7 +492,7 @@ impl Playbook {
                 StepSpec::RestoreReviews { branch, remote } => {
                     let review = self.review_target(repo, repository, remote, branch)?;
                     let review = review.expect("restore-reviews is refused without [review]");
-                    replace::plan_restore_reviews(repo, remote, branch, &review)
+                    replace::plan_restore_reviews(repo, hosts, remote, branch, &review)
                 }
                 StepSpec::TagTip { branch, tag, remote } => {
                     replace::plan_tag_tip(repo, remote, branch, tag)
@@ -502,7 +503,14 @@ impl Playbook {
                 StepSpec::DeleteBranch { branch, kept_by, remote } => {
                     let review = self.review_target(repo, repository, remote, branch)?;
                     forge = self.forge_target(repo, repository, remote, branch)?;
-                    replace::plan_delete_branch(repo, remote, branch, kept_by, review.as_ref())
+                    replace::plan_delete_branch(
+                        repo,
+                        hosts,
+                        remote,
+                        branch,
+                        kept_by,
+                        review.as_ref(),
+                    )
                 }
             }
             .map_err(wrap)?;

@@ -261,10 +261,11 @@ pub fn asking(target: &ReviewTarget, branch: &str, authenticated: bool) -> Strin
 
 /// Returns a warning for a plan that deletes or moves `branch` without a review server
 /// although `.gitreview` names one: its open reviews will block the delete (Gerrit answers
-/// 409) or be closed as merged. Counts them when they can be listed anonymously; `status`
-/// hears which server is asked before it is.
+/// 409) or be closed as merged. Counts them when they can be listed anonymously, through
+/// `hosts` (its timeout); `status` hears which server is asked before it is.
 pub fn gitreview_warning(
     repo: &Repo,
+    hosts: &dyn crate::review::HostFactory,
     remote: &str,
     branch: &str,
     status: &mut dyn FnMut(&str),
@@ -272,11 +273,13 @@ pub fn gitreview_warning(
     let Some(target) = ReviewTarget::from_gitreview(repo, remote, branch)? else {
         return Ok(None);
     };
-    // A CA file that cannot be read leaves the platform's roots: this only warns.
-    let trust = crate::review::Trust::find(repo.git(), &target.gerrit).unwrap_or_default();
-    let gerrit = crate::review::Gerrit::brief(&target.gerrit, None).trusting(trust);
     status(&asking(&target, branch, false));
-    let count = match crate::review::ReviewHost::open_reviews(&gerrit, &target.project, branch) {
+    // This only warns: a host that cannot be reached (a CA file that cannot be read, no
+    // answer within the timeout) leaves the count out.
+    let open = hosts
+        .gerrit_anonymous(repo.git(), &target.gerrit)
+        .and_then(|gerrit| gerrit.open_reviews(&target.project, branch));
+    let count = match open {
         Ok(open) => format!("{} open reviews", open.len()),
         Err(_) => "its open reviews (they could not be listed anonymously)".to_string(),
     };

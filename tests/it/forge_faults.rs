@@ -337,3 +337,135 @@ fn github_failing_halfway_through_the_hold_leaves_a_journal_that_continues_or_ab
 fn gitlab_failing_halfway_through_the_hold_leaves_a_journal_that_continues_or_aborts() {
     a_failure_halfway_through_the_hold::<GitLab>();
 }
+
+/// The numbers of the requests the request log holds as closed, for `restore`.
+fn logged_closed(work: &Path) -> Vec<u64> {
+    let text = std::fs::read(work.join(".git/regraft/requests.json")).expect("a request log");
+    let log: serde_json::Value = serde_json::from_slice(&text).expect("JSON");
+    let mut closed: Vec<u64> = log["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .flat_map(|r| r["requests"].as_array().expect("requests").iter())
+        .filter(|h| h["closed"] == true)
+        .map(|h| h["request"]["number"].as_u64().expect("a number"))
+        .collect();
+    closed.sort_unstable();
+    closed
+}
+
+/// Words only the end of life's close comment has.
+const CLOSE_COMMENT: &str = "reached its end of life";
+
+/// Kills an end of life right after the forge took each of its changes in turn (a comment,
+/// a close), before the request log could say so, then `finish`es it. Continued, every
+/// request is closed with the comment once and is in the log for `restore`; aborted, every
+/// one is open again and none has the close comment as the last word.
+fn killed_after_every_forge_change<F: Forge>(finish: &str) {
+    // A comment and a close per request.
+    for k in 1..=2 * REQUESTS {
+        let what = format!("eol killed after forge change {k}, then {finish}");
+        let w = F::with_requests(REQUESTS);
+        let mut numbers: Vec<u64> = w.requests().iter().map(|r| r.number).collect();
+        numbers.sort_unstable();
+        let old = w.served("stable/liberty").expect("served");
+        let mut args = Surgery::Eol.args(&w);
+        args.extend(["--execute", "--yes"]);
+        let (code, out) =
+            run(w.regraft(&args, true).env("REGRAFT_FAULT_AFTER_FORGE_CHANGES", k.to_string()));
+        assert_eq!(code, None, "{what}: killed: {out}");
+        let (code, out) = run(&mut w.regraft(&["eol", finish], false));
+        assert_eq!(code, Some(0), "{what}: {out}");
+        let requests = w.requests();
+        if finish == "--abort" {
+            assert_eq!(w.served("stable/liberty").as_deref(), Some(old.as_str()), "{what}");
+            all_back(&w, &numbers, &what);
+            for r in &requests {
+                let said = r.comments.iter().filter(|c| c.contains(CLOSE_COMMENT)).count();
+                assert!(said <= 1, "{what}: the close comment once at most: {r:?}");
+                assert!(
+                    r.comments.last().is_none_or(|c| !c.contains(CLOSE_COMMENT)),
+                    "{what}: an open request does not end on the close comment: {r:?}"
+                );
+            }
+            continue;
+        }
+        assert_eq!(w.served("stable/liberty"), None, "{what}: the branch is gone");
+        for r in &requests {
+            assert!(!r.open, "{what}: closed: {r:?}");
+            assert_eq!(r.comments.len(), 1, "{what}: the comment once: {r:?}");
+            assert!(r.comments[0].contains(CLOSE_COMMENT), "{what}: {r:?}");
+        }
+        assert_eq!(logged_closed(w.work()), numbers, "{what}: all kept for restore");
+    }
+}
+
+// A kill after the host took the close comment and before the log said so posted it twice on
+// `--continue`; one after the close left the request out of what `restore` reopens.
+#[test]
+fn github_eol_killed_after_every_forge_change_continues_commenting_once_and_keeping_every_close() {
+    killed_after_every_forge_change::<GitHub>("--continue");
+}
+
+#[test]
+fn gitlab_eol_killed_after_every_forge_change_continues_commenting_once_and_keeping_every_close() {
+    killed_after_every_forge_change::<GitLab>("--continue");
+}
+
+// An abort after such a kill left a request closed (taken by the host, not yet in the log)
+// and one open under a comment saying it is closed.
+#[test]
+fn github_eol_killed_after_every_forge_change_aborts_with_every_pull_request_open() {
+    killed_after_every_forge_change::<GitHub>("--abort");
+}
+
+#[test]
+fn gitlab_eol_killed_after_every_forge_change_aborts_with_every_merge_request_open() {
+    killed_after_every_forge_change::<GitLab>("--abort");
+}
+
+/// Ends stable/liberty's life and brings the branch back, then kills `restore` after each
+/// change the forge takes in turn (a reopen, a comment) and runs it again: every request is
+/// open, carrying the close comment and the reopen comment once each, and the log is done.
+fn restore_killed_after_every_forge_change<F: Forge>() {
+    // A reopen and a comment per request.
+    for k in 1..=2 * REQUESTS {
+        let what = format!("restore killed after forge change {k}");
+        let w = F::with_requests(REQUESTS);
+        let old = w.served("stable/liberty").expect("served");
+        let mut args = Surgery::Eol.args(&w);
+        args.extend(["--execute", "--yes"]);
+        let (code, out) = run(&mut w.regraft(&args, true));
+        assert_eq!(code, Some(0), "{what}: {out}");
+        // A forge reopens no request whose base is gone.
+        crate::git(
+            w.work(),
+            &["push", "-q", "origin", &format!("{old}:refs/heads/stable/liberty")],
+        );
+        let restore =
+            ["restore", "--from-journal", "--branch", "stable/liberty", "--execute", "--yes"];
+        let (code, out) =
+            run(w.regraft(&restore, false).env("REGRAFT_FAULT_AFTER_FORGE_CHANGES", k.to_string()));
+        assert_eq!(code, None, "{what}: killed: {out}");
+        let (code, out) = run(&mut w.regraft(&restore, false));
+        assert_eq!(code, Some(0), "{what}: {out}");
+        for r in w.requests() {
+            assert!(r.open && r.base == "stable/liberty", "{what}: {r:?}");
+            assert_eq!(r.comments.len(), 2, "{what}: closed and reopened, each said once: {r:?}");
+            assert!(r.comments[0].contains(CLOSE_COMMENT), "{what}: {r:?}");
+            assert!(r.comments[1].starts_with("Reopened by git regraft"), "{what}: {r:?}");
+        }
+        assert!(!w.work().join(".git/regraft/requests.json").exists(), "{what}: nothing held");
+    }
+}
+
+// A restore killed after the host reopened a request, before its comment, never posted it.
+#[test]
+fn github_restore_killed_after_every_forge_change_reopens_each_pull_request_saying_so_once() {
+    restore_killed_after_every_forge_change::<GitHub>();
+}
+
+#[test]
+fn gitlab_restore_killed_after_every_forge_change_reopens_each_merge_request_saying_so_once() {
+    restore_killed_after_every_forge_change::<GitLab>();
+}

@@ -1108,9 +1108,8 @@ fn a_server_that_never_answers_is_given_up_on_after_the_timeout_retries_included
 }
 
 /// `--timeout` reaches the plan's review steps. Against a Gerrit that accepts and never
-/// answers, the check of the rights while planning is one short try (5 s, whatever
-/// `--timeout` says: a note), then the run stops at its first review call after 2 s, not
-/// the default 30 s. The operation is started (its journal holds the step), `--abort`
+/// answers, the check of the rights while planning gives up after 2 s (a note), then the
+/// run stops at its first review call after 2 s, not the default 30 s. The operation is started (its journal holds the step), `--abort`
 /// drops it, and the branch never moved.
 #[test]
 fn an_end_of_life_on_a_gerrit_that_never_answers_stops_at_the_given_timeout() {
@@ -1142,7 +1141,7 @@ fn an_end_of_life_on_a_gerrit_that_never_answers_stops_at_the_given_timeout() {
     // The run's error, not the planning's note (on stdout) of the rights not checked.
     let error = stderr.split("error: ").nth(1).unwrap_or_default();
     assert!(error.contains(&format!("{url} did not answer within 2 s")), "{stderr}");
-    // 5 s and 2 s, and git; with the default the run alone would wait 30 s.
+    // 2 s and 2 s, and git; with the default the run alone would wait 30 s.
     assert!(took < std::time::Duration::from_secs(20), "{took:?}: {stderr}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), before, "not deleted");
     assert!(w.clone.join(".git/regraft/journal.json").exists(), "the operation is started");
@@ -1154,6 +1153,101 @@ fn an_end_of_life_on_a_gerrit_that_never_answers_stops_at_the_given_timeout() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(remote(&w.server, "refs/heads/stable/liberty"), before);
     assert!(!w.clone.join(".git/regraft/journal.json").exists(), "nothing in progress");
+}
+
+/// Runs `args` (a dry run) in `w`'s clone with `--timeout 1`, the environment's
+/// credentials allowed over http to `url`; returns the exit code, stdout and stderr
+/// (flattened) and how long it took.
+fn planned_with_a_timeout_of_1_s(
+    w: &crate::replace::World,
+    url: &str,
+    args: &[&str],
+) -> (Option<i32>, String, String, std::time::Duration) {
+    let mut cmd = crate::replace::regraft(&w.clone);
+    cmd.args(args)
+        .args(["--timeout", "1"])
+        .env("REGRAFT_GERRIT_USER", USER)
+        .env("REGRAFT_GERRIT_PASSWORD", PASSWORD)
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", format!("regraft.{url}.allowHttp"))
+        .env("GIT_CONFIG_VALUE_0", "true");
+    let started = std::time::Instant::now();
+    let out = cmd.output().expect("runs");
+    let took = started.elapsed();
+    let text = |b: &[u8]| crate::flat(&String::from_utf8_lossy(b));
+    (out.status.code(), text(&out.stdout), text(&out.stderr), took)
+}
+
+// Check Access while planning was one try of 5 s whatever --timeout said.
+#[test]
+fn the_rights_asked_while_planning_wait_no_longer_than_the_timeout() {
+    let url = silent_server();
+    let w = crate::replace::world(true);
+    let args = ["eol", "stable/liberty", "--gerrit", &url, "--project", "openstack/kolla"];
+    let (code, out, err, took) = planned_with_a_timeout_of_1_s(&w, &url, &args);
+    assert_eq!(code, Some(0), "a dry run: {out}{err}");
+    assert!(
+        out.contains("were not checked with")
+            && out.contains("its own account could not be read")
+            && out.contains(&format!("{url} did not answer within 1 s")),
+        "the note says why, with the given wait: {out}"
+    );
+    // One wait of 1 s and git; the 5 s of before are over the bound.
+    assert!(took < std::time::Duration::from_millis(4500), "{took:?}: {out}{err}");
+}
+
+// The open reviews of a Gerrit .gitreview names were counted with one try of 5 s whatever
+// --timeout said.
+#[test]
+fn the_open_reviews_gitreview_names_are_counted_within_the_timeout() {
+    let url = silent_server();
+    let w = crate::replace::world(true);
+    let (host, port) = url.trim_start_matches("http://").split_once(':').expect("host:port");
+    gitreview_naming(&w, host, port, "openstack/kolla");
+    let args = ["eol", "stable/liberty", "--gerrit", "none"];
+    let (code, out, err, took) = planned_with_a_timeout_of_1_s(&w, &url, &args);
+    assert_eq!(code, Some(0), "a dry run: {out}{err}");
+    assert!(err.contains(&format!("asking {url} for the open reviews")), "{err}");
+    assert!(
+        out.contains("its open reviews (they could not be listed anonymously)"),
+        "the warning stays, without a count: {out}"
+    );
+    assert!(took < std::time::Duration::from_millis(4500), "{took:?}: {out}{err}");
+}
+
+// The guide had no --timeout: an operation finished from it waited the default 30 s.
+#[test]
+fn the_guide_finishes_an_operation_within_the_timeout_it_is_given() {
+    use crate::guide::{ENTER, answer, finish, guide_with};
+    let url = silent_server();
+    let w = crate::replace::world(true);
+    let allow = format!("regraft.{url}.allowHttp");
+    let envs = [
+        ("REGRAFT_GERRIT_USER", USER),
+        ("REGRAFT_GERRIT_PASSWORD", PASSWORD),
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", allow.as_str()),
+        ("GIT_CONFIG_VALUE_0", "true"),
+    ];
+    // An end of life stopped at its first review call.
+    let mut eol = crate::replace::regraft(&w.clone);
+    eol.args(["eol", "stable/liberty", "--gerrit", &url, "--project", "openstack/kolla"])
+        .args(["--execute", "--yes", "--timeout", "1"])
+        .envs(envs);
+    let out = eol.output().expect("runs");
+    assert_ne!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(w.clone.join(".git/regraft/journal.json").exists(), "the operation is started");
+    let started = std::time::Instant::now();
+    let mut p = guide_with(&w.clone, &["--timeout", "1"], &envs, 60_000);
+    answer(&mut p, "In progress here: end of life of stable/liberty", "");
+    answer(&mut p, "What now?", ENTER);
+    let (code, out) = finish(&mut p);
+    let took = started.elapsed();
+    let out = crate::flat(&out);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("{url} did not answer within 1 s")), "{out}");
+    // With the default the step alone would wait 30 s.
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}: {out}");
 }
 
 fn abandoned(s: &Server) -> Vec<u64> {

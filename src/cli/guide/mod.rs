@@ -13,6 +13,7 @@ use regraft::surgery::guide;
 use regraft::surgery::operation::ReviewCall;
 use regraft::surgery::sync::{self, SyncOptions, SyncOutcome};
 
+use super::timeout::TimeoutArgs;
 use super::{CommandError, Ui};
 
 mod account;
@@ -50,12 +51,16 @@ pub struct Args {
     /// The remote [default: the only one, else asked with `origin` preselected]
     #[arg(long)]
     remote: Option<String>,
+    #[command(flatten)]
+    timeout: super::timeout::TimeoutArgs,
 }
 
 /// Where the guide starts: the branch given, and the remote given or chosen.
 pub(super) struct Start {
     branch: Option<String>,
     remote: String,
+    /// Bounds every request to a review host the guide's commands make.
+    timeout: TimeoutArgs,
 }
 
 /// Returns the remote: the one given, the only one configured, else the one chosen
@@ -125,18 +130,21 @@ pub fn run(args: Args, ui: &mut Ui) -> Result<ExitCode, CommandError> {
 fn guided(repo: &Repo, args: &Args, ui: &Ui) -> Step<ExitCode> {
     let status = regraft::surgery::status::status(repo).ok();
     if let Some(status) = status.as_ref().filter(|s| s.next.is_some()) {
-        if let Some(exit) = in_progress(repo, status, ui)? {
+        if let Some(exit) = in_progress(repo, status, ui, &args.timeout)? {
             return Ok(exit);
         }
     }
     say(
         "Enter takes the marked answer, or the one in [brackets]; Esc or Ctrl-C stops.\nNothing changes on the remote until you say so at the end.",
     );
-    if let Some(exit) = earlier_playbook(repo, ui)? {
+    if let Some(exit) = earlier_playbook(repo, ui, &args.timeout)? {
         return Ok(exit);
     }
-    let args =
-        &Start { branch: args.branch.clone(), remote: which_remote(repo, args.remote.as_deref())? };
+    let args = &Start {
+        branch: args.branch.clone(),
+        remote: which_remote(repo, args.remote.as_deref())?,
+        timeout: args.timeout.clone(),
+    };
     let rewritten = upstream_rewritten(repo, &args.remote).map_err(CommandError::from)?;
     let paths = [
         "Release team: replace a broken stable branch, or end one",
@@ -157,6 +165,7 @@ fn in_progress(
     repo: &Repo,
     status: &regraft::surgery::status::Status,
     ui: &Ui,
+    timeout: &TimeoutArgs,
 ) -> Step<Option<ExitCode>> {
     let next = status.next.clone().unwrap_or_default();
     let what = status
@@ -210,7 +219,7 @@ fn in_progress(
             0 => Ok(Some(super::surgery::resume_or_abort(
                 ui,
                 repo,
-                &super::timeout::TimeoutArgs::default().connector(ui),
+                &timeout.connector(ui),
                 super::surgery::Finish::Continue,
             )?)),
             1 => {
@@ -221,7 +230,7 @@ fn in_progress(
                 Ok(Some(super::surgery::resume_or_abort(
                     ui,
                     repo,
-                    &super::timeout::TimeoutArgs::default().connector(ui),
+                    &timeout.connector(ui),
                     super::surgery::Finish::Abort,
                 )?))
             }
@@ -231,7 +240,7 @@ fn in_progress(
     if let Some(backport) =
         status.backport.as_ref().filter(|_| status.unreadable_backport.is_none())
     {
-        return backport_in_progress(repo, backport, ui);
+        return backport_in_progress(repo, backport, ui, timeout);
     }
     say(&format!("Next: {next}"));
     if !confirm("Go on with the guide anyway (it changes nothing without asking)?", false)? {
@@ -246,6 +255,7 @@ fn backport_in_progress(
     repo: &Repo,
     backport: &regraft::surgery::status::BackportStatus,
     ui: &Ui,
+    timeout: &TimeoutArgs,
 ) -> Step<Option<ExitCode>> {
     use regraft::surgery::apply::{self, Resume};
     let branch = backport.branch.strip_prefix("refs/heads/").unwrap_or(&backport.branch);
@@ -284,13 +294,7 @@ fn backport_in_progress(
         .map_err(crate::cli::backport::apply_error)?;
     // A backport started with --for-review sends its stages once the last is applied, as
     // `backport --continue` does.
-    Ok(Some(crate::cli::backport::after_resume(
-        ui,
-        repo,
-        &super::timeout::TimeoutArgs::default().connector(ui),
-        action,
-        &report,
-    )?))
+    Ok(Some(crate::cli::backport::after_resume(ui, repo, &timeout.connector(ui), action, &report)?))
 }
 
 // ---- facts about the repository ------------------------------------------------------
@@ -396,11 +400,12 @@ fn write_file(prompt: &str, default: &str, contents: &[u8]) -> Step<PathBuf> {
 fn carry_out(
     repo: &Repo,
     ui: &Ui,
+    timeout: &TimeoutArgs,
     path: &Path,
     consequences: &str,
     checked: &[regraft::review::GerritUrl],
 ) -> Step<ExitCode> {
-    let (book, mut plans) = show_fitted(path, ui)?;
+    let (book, mut plans) = show_fitted(path, ui, timeout)?;
     if !accounts_work(repo, &mut plans, checked) {
         say(&format!(
             "Nothing was changed. Once the account works: git regraft run {} --execute",
@@ -425,7 +430,7 @@ fn carry_out(
     );
     // Exactly the plans shown: made again, their plan-time commits would get new ids.
     say(&format!("playbook {}: {}", book.name, book.description));
-    let hosts = super::timeout::TimeoutArgs::default().connector(ui);
+    let hosts = timeout.connector(ui);
     super::run::execute_parts(ui, &hosts, &book, &plans, Some(width()))?;
     let finished = regraft::surgery::operation::last_finished(repo);
     if let Some(notice) = finished.as_ref().and_then(|p| p.notice.clone()) {
@@ -494,10 +499,11 @@ fn accounts_work(
 fn show_fitted(
     path: &Path,
     ui: &Ui,
+    timeout: &TimeoutArgs,
 ) -> Step<(regraft::surgery::playbook::Playbook, Vec<super::run::Part>)> {
     let book = regraft::surgery::playbook::load(path, &std::collections::BTreeMap::new())
         .map_err(CommandError::from)?;
-    let plans = super::run::parts_of(&book, &super::timeout::TimeoutArgs::default().connector(ui))?;
+    let plans = super::run::parts_of(&book, &timeout.connector(ui))?;
     let mut text = Vec::new();
     for part in &plans {
         if let Some(plan) = part.plan() {
@@ -518,7 +524,7 @@ fn show_fitted(
 /// Offers a playbook an earlier guide wrote in this directory and did not carry out since
 /// (the last operation finished here is not that playbook, finished after the file was
 /// written): show its plan again and carry it out, or start over. `None` to start over.
-fn earlier_playbook(repo: &Repo, ui: &Ui) -> Step<Option<ExitCode>> {
+fn earlier_playbook(repo: &Repo, ui: &Ui, timeout: &TimeoutArgs) -> Step<Option<ExitCode>> {
     let last = regraft::surgery::operation::last_finished_when(repo);
     let carried_out = |book: &regraft::surgery::playbook::Playbook, written| {
         last.as_ref().is_some_and(|(plan, when)| {
@@ -560,7 +566,7 @@ fn earlier_playbook(repo: &Repo, ui: &Ui) -> Step<Option<ExitCode>> {
     );
     let chosen = select("Go on with it?", &choices, 0)?;
     let Some((_, path, description)) = found.get(chosen) else { return Ok(None) };
-    carry_out(repo, ui, path, description, &[]).map(Some)
+    carry_out(repo, ui, timeout, path, description, &[]).map(Some)
 }
 
 // ---- the developer -------------------------------------------------------------------

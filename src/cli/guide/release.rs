@@ -17,6 +17,7 @@ use super::screen::{
 use super::{
     Start, Step, Stop, carry_out, default_branch, fetch, remote_branches, stable_like, write_file,
 };
+use crate::cli::timeout::TimeoutArgs;
 use crate::cli::{CommandError, Ui};
 
 pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
@@ -41,7 +42,7 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     let fix = match what_it_needs(&broken)? {
         Needs::Tree => None,
         Needs::Fix => Some(ask_fix(repo, remote)?),
-        Needs::End(ending) => return end(repo, remote, &broken, ending, ui),
+        Needs::End(ending) => return end(repo, remote, &broken, ending, ui, &args.timeout),
     };
     let source_branch = which_source(repo, remote, &all, &broken, fix)?;
     let target = format!("{remote}/{broken}");
@@ -54,7 +55,7 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
         say(&format!(
             "Only a staged backport brings the fix and what it needs, and nothing else: the other options give {broken} the whole tree of {source_branch}. It replaces nothing, so no tag is made."
         ));
-        return staged_backport(repo, remote, &broken, &target, &source_name, Some(fix), ui);
+        return staged_backport(repo, args, &broken, &target, &source_name, Some(fix), ui);
     }
     say(&format!("\nMeasuring the five options for {target} from {source_name}..."));
     let comparison = compare::compare(
@@ -70,7 +71,7 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
     let rules = ask_rules()?;
     let strategy = choose_strategy(&comparison, &rules)?;
     if strategy == Strategy::Backport {
-        return staged_backport(repo, remote, &broken, &target, &source_name, fix, ui);
+        return staged_backport(repo, args, &broken, &target, &source_name, fix, ui);
     }
     let branches = Branches { broken: &broken, source_branch: &source_branch, source };
     let (own, followups) = choose_followups(repo, &branches, &comparison, strategy)?;
@@ -118,7 +119,7 @@ pub(super) fn release(repo: &Repo, args: &Start, ui: &Ui) -> Step<ExitCode> {
         }
         _ => format!("{broken} on {remote} moves forward to the new commit"),
     };
-    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"), &checked)
+    carry_out(repo, ui, &args.timeout, &path, &format!("{consequences}{reviews_note}"), &checked)
 }
 
 /// What the broken branch needs, as the release team answered.
@@ -637,13 +638,14 @@ fn open_reviews(
 /// is pushed), then the command that pushes it for review.
 fn staged_backport(
     repo: &Repo,
-    remote: &str,
+    args: &Start,
     broken: &str,
     target: &str,
     source: &str,
     fix: Option<regraft::ObjectId>,
     ui: &Ui,
 ) -> Step<ExitCode> {
+    let (remote, timeout) = (args.remote.as_str(), &args.timeout);
     let size = input("Picks per stage (each stage is reviewed and tested on its own)", "25")?;
     let stage_size: usize = size.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
         Stop::Failed(CommandError::user(anyhow::anyhow!("`{size}` is not a number of picks")))
@@ -675,7 +677,7 @@ fn staged_backport(
         .flatten()
         .and_then(|h| h.forge().cloned());
     if let Some(forge) = forge {
-        return stacked_backport(repo, &backport_args, remote, &forge, ui);
+        return stacked_backport(repo, &backport_args, remote, &forge, ui, timeout);
     }
     if !confirm("Build the branch now (local only: nothing is pushed)?", false)? {
         say("Nothing was changed. To build it:");
@@ -735,6 +737,7 @@ fn stacked_backport(
     remote: &str,
     forge: &regraft::surgery::replace::ForgeTarget,
     ui: &Ui,
+    timeout: &TimeoutArgs,
 ) -> Step<ExitCode> {
     let word = forge.host.kind.request_word();
     let host = format!("{}:{}", forge.host.kind.name().to_ascii_lowercase(), forge.host.web());
@@ -747,6 +750,9 @@ fn stacked_backport(
     ];
     if remote != "origin" {
         review.extend(["--remote".to_string(), remote.to_string()]);
+    }
+    if timeout.timeout != TimeoutArgs::default().timeout {
+        review.extend(["--timeout".to_string(), timeout.timeout.to_string()]);
     }
     let command = format!("git regraft backport {} {}", quoted(build), quoted(&review));
     say(&format!(
@@ -785,7 +791,14 @@ fn stacked_backport(
 /// The release team's end of life or of maintenance: the tag (and for maintenance, the
 /// `unmaintained/` branch), the open reviews, a playbook, its plan, and only if asked twice,
 /// the run.
-fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step<ExitCode> {
+fn end(
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    ending: Ending,
+    ui: &Ui,
+    timeout: &TimeoutArgs,
+) -> Step<ExitCode> {
     let series = regraft::surgery::replace::series(branch).unwrap_or("branch");
     let (suffix, kind) = match ending {
         Ending::Life => ("eol", "eol"),
@@ -827,5 +840,5 @@ fn end(repo: &Repo, remote: &str, branch: &str, ending: Ending, ui: &Ui) -> Step
         guide::end_playbook(&decision).as_bytes(),
     )?;
     say(&format!("\nWrote {}: review it, post it.\n", path.display()));
-    carry_out(repo, ui, &path, &format!("{consequences}{reviews_note}"), &checked)
+    carry_out(repo, ui, timeout, &path, &format!("{consequences}{reviews_note}"), &checked)
 }

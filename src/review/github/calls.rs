@@ -61,6 +61,16 @@ pub fn comment(repo: &GitHubRepo, number: u64, body: &str) -> HttpCall {
     )
 }
 
+/// "List issue comments": page `page` (from 1) of a pull request's conversation, oldest
+/// first (ascending by id); later pages are read from the `link` header.
+pub fn comments(repo: &GitHubRepo, number: u64, page: u32) -> HttpCall {
+    HttpCall::new(
+        Method::Get,
+        format!("{}/issues/{number}/comments?per_page={PER_PAGE}&page={page}", repo_path(repo)),
+        None,
+    )
+}
+
 /// "Create a pull request" from `head` (a branch of the same repository) into `base`.
 pub fn create(repo: &GitHubRepo, head: &str, base: &str, title: &str, body: &str) -> HttpCall {
     HttpCall::new(

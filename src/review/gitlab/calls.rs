@@ -60,6 +60,16 @@ pub fn comment(p: &Project, number: u64, body: &str) -> HttpCall {
     HttpCall::new(Method::Post, path, Some(json!({ "body": body })))
 }
 
+/// `GET /projects/:id/merge_requests/:merge_request_iid/notes`: page `page` (from 1) of
+/// its notes, newest first (notes.md, "List all merge request notes").
+pub fn notes(p: &Project, number: u64, page: u64) -> HttpCall {
+    let path = format!(
+        "{}/notes?sort=desc&order_by=created_at&per_page={PER_PAGE}&page={page}",
+        request_path(p, number)
+    );
+    HttpCall::new(Method::Get, path, None)
+}
+
 /// `POST /projects/:id/merge_requests`: a merge request from `head` into `base`.
 pub fn create(
     p: &Project,

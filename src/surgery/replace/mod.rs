@@ -21,6 +21,7 @@ use crate::git::GitError;
 use crate::git::action::{GitAction, Push};
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
+use crate::review::HostFactory;
 use crate::surgery::operation::{
     self, Action, BranchChange, Check, Notice, OperationError, Plan, Restore, Step, StepKind,
 };
@@ -308,16 +309,25 @@ fn tag_steps(remote: &str, branch: &str, old: &OldTip, why: &str) -> Vec<Step> {
 
 /// Builds the plan for replacing the branch, with what the review server says of the
 /// rights it needs (see [`asked`]); nothing is changed.
-pub fn plan_replace(repo: &Repo, request: &ReplaceRequest) -> Result<Plan, ReplaceError> {
+pub fn plan_replace(
+    repo: &Repo,
+    hosts: &dyn HostFactory,
+    request: &ReplaceRequest,
+) -> Result<Plan, ReplaceError> {
     let plan = replace_steps(repo, request)?;
-    Ok(asked(repo, plan, request.review.as_ref()))
+    Ok(asked(repo, hosts, plan, request.review.as_ref()))
 }
 
 /// Returns `plan` with the review server's answers about the rights it needs
 /// ([`crate::surgery::access`]): the one place the plans of `replace`, `eol` and playbooks'
 /// branch steps ask, read-only, before anything runs.
-fn asked(repo: &Repo, mut plan: Plan, review: Option<&ReviewTarget>) -> Plan {
-    crate::surgery::access::check(repo, &mut plan, review.map(Into::into));
+fn asked(
+    repo: &Repo,
+    hosts: &dyn HostFactory,
+    mut plan: Plan,
+    review: Option<&ReviewTarget>,
+) -> Plan {
+    crate::surgery::access::check(repo, hosts, &mut plan, review.map(Into::into));
     plan
 }
 
@@ -517,6 +527,7 @@ fn gitreview_note(
 /// verify it, delete the branch.
 pub fn plan_eol(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     remote: &str,
     branch: &str,
     tag: Option<&str>,
@@ -524,7 +535,7 @@ pub fn plan_eol(
     forge: Option<&ForgeTarget>,
 ) -> Result<Plan, ReplaceError> {
     let plan = eol_steps(repo, remote, branch, tag, review, forge)?;
-    Ok(asked(repo, plan, review))
+    Ok(asked(repo, hosts, plan, review))
 }
 
 /// Builds the steps of ending a branch's life.
@@ -633,6 +644,7 @@ pub fn plan_create_branch(
 /// remote) keeps its tip.
 pub fn plan_delete_branch(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     remote: &str,
     branch: &str,
     kept_by: &str,
@@ -661,13 +673,14 @@ pub fn plan_delete_branch(
         undoes: None,
         access: Vec::new(),
     };
-    Ok(asked(repo, plan, review))
+    Ok(asked(repo, hosts, plan, review))
 }
 
 /// Builds the plan for restoring the reviews that this operation abandoned on `branch`
 /// (a playbook's `restore-reviews` step).
 pub fn plan_restore_reviews(
     repo: &Repo,
+    hosts: &dyn HostFactory,
     remote: &str,
     branch: &str,
     review: &ReviewTarget,
@@ -683,5 +696,5 @@ pub fn plan_restore_reviews(
         undoes: None,
         access: Vec::new(),
     };
-    Ok(asked(repo, plan, Some(review)))
+    Ok(asked(repo, hosts, plan, Some(review)))
 }

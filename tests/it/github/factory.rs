@@ -48,6 +48,14 @@ impl HostFactory for Recording {
         panic!("the plan has no Gerrit, yet {url} was connected")
     }
 
+    fn gerrit_anonymous(
+        &self,
+        _git: &Git,
+        url: &GerritUrl,
+    ) -> Result<Box<dyn ReviewHost>, ReviewError> {
+        panic!("the plan has no Gerrit, yet {url} was connected anonymously")
+    }
+
     fn forge(
         &self,
         _git: &Git,
@@ -94,8 +102,10 @@ fn planned() -> (World, regraft::git::repo::Repo, operation::Plan) {
         repository: REPO.to_string(),
         found_in: None,
     };
+    // Planning asks no Gerrit (the factory would panic) and reads no forge.
     let plan = regraft::surgery::replace::plan_eol(
         &repo,
+        &recording(&w, None),
         "origin",
         "stable/liberty",
         None,
