@@ -132,27 +132,12 @@ fn main() {
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
         match arg.as_str() {
-            "--sizes" => {
-                sizes = value()
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.parse().expect("a size"))
-                    .collect()
-            }
+            "--sizes" => sizes = support::sizes(&value()),
             "--real" => {
-                // label=dir:BASE..TIP:B1,B2,B3
-                let v = value();
-                let (label, rest) = v.split_once('=').expect("--real label=dir:range:branches");
-                let mut parts = rest.rsplitn(3, ':');
-                let branches = parts.next().expect("branches").split(',').map(String::from);
-                let range = parts.next().expect("a range").to_string();
-                let dir = PathBuf::from(parts.next().expect("a directory"));
-                real.push(History {
-                    label: label.into(),
-                    dir,
-                    range,
-                    branches: branches.collect(),
-                });
+                let (label, dir, range, branches) =
+                    support::real(&value(), "label=dir:BASE..TIP:B1,B2,B3");
+                let branches = branches.split(',').map(String::from).collect();
+                real.push(History { label, dir, range, branches });
             }
             "--rounds" => rounds = value().parse().expect("a number"),
             "--work" => work = Some(PathBuf::from(value())),

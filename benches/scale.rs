@@ -73,23 +73,11 @@ fn options() -> Options {
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
         match arg.as_str() {
-            "--sizes" => {
-                let v = value();
-                o.sizes = v
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.parse().expect("a size"))
-                    .collect();
-            }
+            "--sizes" => o.sizes = support::sizes(&value()),
             "--real" => {
-                // label=dir:target:source
-                let v = value();
-                let (label, rest) = v.split_once('=').expect("--real label=dir:target:source");
-                let mut parts = rest.rsplitn(3, ':');
-                let source = parts.next().expect("a source").to_string();
-                let target = parts.next().expect("a target").to_string();
-                let dir = PathBuf::from(parts.next().expect("a directory"));
-                o.real.push(History { label: label.into(), dir, target, source });
+                let (label, dir, target, source) =
+                    support::real(&value(), "label=dir:target:source");
+                o.real.push(History { label, dir, target, source });
             }
             "--rounds" => o.rounds = value().parse().expect("--rounds takes a number"),
             "--loop-rounds" => o.loop_rounds = value().parse().expect("a number"),

@@ -185,21 +185,11 @@ fn main() {
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
         match arg.as_str() {
-            "--sizes" => {
-                sizes = value()
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.parse().expect("a size"))
-                    .collect()
-            }
+            "--sizes" => sizes = support::sizes(&value()),
             "--real" => {
-                let v = value();
-                let (label, rest) = v.split_once('=').expect("--real label=dir:target:source");
-                let mut parts = rest.rsplitn(3, ':');
-                let source = parts.next().expect("a source").to_string();
-                let target = parts.next().expect("a target").to_string();
-                let dir = PathBuf::from(parts.next().expect("a directory"));
-                real.push(History { label: label.into(), dir, target, source });
+                let (label, dir, target, source) =
+                    support::real(&value(), "label=dir:target:source");
+                real.push(History { label, dir, target, source });
             }
             "--rounds" => rounds = value().parse().expect("a number"),
             "--loop" => with_loop = true,

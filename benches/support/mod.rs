@@ -190,3 +190,20 @@ pub fn peak_rss_mib(cmd: &Command, stdin: Option<&Path>) -> f64 {
         text.lines().last().and_then(|l| l.trim().parse().ok()).expect("a number of KiB");
     kib / 1024.0
 }
+
+/// Reads `--sizes 600,3000`: scenario sizes in trunk changes (an empty list is allowed).
+pub fn sizes(value: &str) -> Vec<usize> {
+    value.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().expect("a size")).collect()
+}
+
+/// Reads `--real LABEL=DIR:FIRST:SECOND` (a directory may hold `:`, the two fields after
+/// it may not): the label, the directory and the two fields, as `shape` names them in the
+/// message for a value without `=`.
+pub fn real(value: &str, shape: &str) -> (String, PathBuf, String, String) {
+    let (label, rest) = value.split_once('=').unwrap_or_else(|| panic!("--real {shape}"));
+    let mut parts = rest.rsplitn(3, ':');
+    let second = parts.next().unwrap_or_else(|| panic!("--real {shape}")).to_string();
+    let first = parts.next().unwrap_or_else(|| panic!("--real {shape}")).to_string();
+    let dir = PathBuf::from(parts.next().unwrap_or_else(|| panic!("--real {shape}")));
+    (label.to_string(), dir, first, second)
+}

@@ -87,6 +87,14 @@ impl Connector {
         Connector { timeout, observer: None }
     }
 
+    /// Returns `gerrit`, telling this connector's observer of its waits and retries.
+    fn observing(&self, gerrit: Gerrit) -> Box<dyn ReviewHost> {
+        Box::new(match &self.observer {
+            Some(observer) => gerrit.observed(observer.clone()),
+            None => gerrit,
+        })
+    }
+
     /// Returns this connector telling `observer` of every client's waits and retries.
     pub fn observed(mut self, observer: Observer) -> Connector {
         self.observer = Some(observer);
@@ -105,11 +113,7 @@ impl HostFactory for Connector {
         url: &GerritUrl,
         named: Named,
     ) -> Result<Box<dyn ReviewHost>, ReviewError> {
-        let gerrit = Gerrit::connect(git, url, named, self.timeout)?;
-        Ok(Box::new(match &self.observer {
-            Some(observer) => gerrit.observed(observer.clone()),
-            None => gerrit,
-        }))
+        Ok(self.observing(Gerrit::connect(git, url, named, self.timeout)?))
     }
 
     fn gerrit_anonymous(
@@ -118,11 +122,7 @@ impl HostFactory for Connector {
         url: &GerritUrl,
     ) -> Result<Box<dyn ReviewHost>, ReviewError> {
         let trust = super::Trust::find(git, url)?;
-        let gerrit = Gerrit::with(url, None, self.timeout).trusting(trust);
-        Ok(Box::new(match &self.observer {
-            Some(observer) => gerrit.observed(observer.clone()),
-            None => gerrit,
-        }))
+        Ok(self.observing(Gerrit::with(url, None, self.timeout).trusting(trust)))
     }
 
     fn forge(
