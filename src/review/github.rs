@@ -52,7 +52,8 @@ impl GitHub {
         if token.is_some() && url.exposes_token() {
             return Err(ReviewError::PlainHttp { url: url.api().to_string(), from: "the token" });
         }
-        let http = Http::new(url.host().to_string(), timeout, Trust::Platform);
+        // A comment or a pull request is created by a POST: never sent twice.
+        let http = Http::new(url.host().to_string(), timeout, Trust::Platform).posting_once();
         Ok(GitHub { url, repo, token, http })
     }
 

@@ -137,13 +137,14 @@ impl GitLab {
     /// anonymous, which reads public projects only), with the default timeout and the
     /// platform's certificates.
     pub fn new(url: &GitLabUrl, project: Project, token: Option<Token>) -> GitLab {
-        let http = Http::new(url.to_string(), DEFAULT_TIMEOUT, Trust::Platform);
+        // A note or a merge request is created by a POST: never sent twice.
+        let http = Http::new(url.to_string(), DEFAULT_TIMEOUT, Trust::Platform).posting_once();
         GitLab { url: url.clone(), project, token, http }
     }
 
     /// Returns this client bounding every call by `timeout` (retries and waits included).
     pub fn with_timeout(mut self, timeout: Duration) -> GitLab {
-        let http = Http::new(self.url.to_string(), timeout, Trust::Platform);
+        let http = Http::new(self.url.to_string(), timeout, Trust::Platform).posting_once();
         self.http = http;
         self
     }

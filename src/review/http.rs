@@ -154,6 +154,9 @@ pub struct Http {
     trust: Trust,
     /// How many times a transient failure (5xx, connection trouble) is tried again.
     retries: u32,
+    /// A POST that may have been carried out (a 5xx, or a failure once it was sent) is not
+    /// sent again (see [`Http::posting_once`]).
+    posts_once: bool,
     observer: Option<Observer>,
 }
 
@@ -178,8 +181,17 @@ impl Http {
             timeout,
             trust,
             retries: 3,
+            posts_once: false,
             observer: None,
         }
+    }
+
+    /// Returns this transport sending a POST again only when it surely was not carried out
+    /// (a rate limit, a connection never made): a comment or a pull request created twice
+    /// cannot be taken back, while a failed step is resumed by reading what is there first.
+    pub fn posting_once(mut self) -> Http {
+        self.posts_once = true;
+        self
     }
 
     /// Returns this transport trying a transient failure again `retries` times (default 3).
@@ -237,6 +249,7 @@ impl Http {
             if left.is_zero() {
                 return Err(no_answer());
             }
+            let mut maybe_done = true;
             let transient = match self.once(request, left) {
                 Ok(response) if response.status >= 500 => ReviewError::Status {
                     method,
@@ -287,10 +300,13 @@ impl Http {
                 // The time for the whole call is used up.
                 Err(ureq::Error::Timeout(_)) => return Err(no_answer()),
                 Err(e) => {
+                    maybe_done =
+                        !matches!(e, ureq::Error::ConnectionFailed | ureq::Error::HostNotFound);
                     ReviewError::Transport { method, url: url.to_string(), detail: e.to_string() }
                 }
             };
-            if attempt >= self.retries {
+            if attempt >= self.retries || (self.posts_once && method == Method::Post && maybe_done)
+            {
                 return Err(transient);
             }
             attempt += 1;

@@ -175,6 +175,10 @@ struct State {
     protections: BTreeMap<String, Rules>,
     log: Vec<Logged>,
     fail_next: Vec<u16>,
+    /// POSTs carried out and then answered with this status instead, as a gateway does
+    /// that times out after the backend did the work (REST API "Troubleshooting": a 5xx
+    /// tells nothing of whether the request took effect): how many, and the status.
+    lose_posts: (usize, u16),
     /// Requests answered as usual before `fail_next` applies.
     fail_skip: usize,
     limited: Option<(Limit, u64)>,
@@ -229,6 +233,7 @@ impl Server {
             protections: BTreeMap::new(),
             log: Vec::new(),
             fail_next: Vec::new(),
+            lose_posts: (0, 502),
             fail_skip: 0,
             limited: None,
             silent: false,
@@ -329,6 +334,12 @@ impl Server {
         let mut st = self.state();
         st.fail_skip = skip;
         st.fail_next.extend(std::iter::repeat_n(status, count));
+    }
+
+    /// Carries out the next `count` POSTs, then answers each with `status` (a 5xx) instead
+    /// of its own answer: the comment or pull request is there, the client cannot know.
+    pub fn lose_answers_to_posts(&self, count: usize, status: u16) {
+        self.state().lose_posts = (count, status);
     }
 
     /// Imposes `limit` for `seconds` from now: every request until then is refused.
@@ -672,6 +683,10 @@ impl State {
 
     fn answer(&mut self, request: &Incoming) -> Answer {
         let mut answer = self.route_checked(request);
+        if request.method == "POST" && self.lose_posts.0 > 0 && answer.status < 300 {
+            self.lose_posts.0 -= 1;
+            answer = Answer::error(self.lose_posts.1, "Server Error");
+        }
         if !answer.headers.iter().any(|(k, _)| k == "x-ratelimit-remaining") {
             self.used += 1;
             let remaining = 5000u64.saturating_sub(self.used);

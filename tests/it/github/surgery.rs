@@ -296,3 +296,31 @@ fn a_rate_limit_during_a_replacement_is_said_on_stderr_and_waited_out() {
     assert_eq!(w.served_tip("stable/liberty").as_deref(), Some(mitaka.as_str()));
     assert_eq!(open_on(&w, "stable/liberty"), vec![number], "{:?}", w.server.requests());
 }
+
+/// A comment GitHub took whose answer was lost (a 502 after the work was done) is not sent
+/// again by the transport: the step fails, and `--continue` finds the comment there and
+/// posts none. Each pull request ends closed under exactly one comment naming the tag.
+#[test]
+fn a_comment_whose_answer_is_lost_is_not_posted_again() {
+    let w = world(2);
+    with_origin(&w);
+    let numbers: Vec<u64> = (1..=2)
+        .map(|n| w.server.add_request(&format!("feature-{n}"), "stable/liberty", "Fix"))
+        .collect();
+    let ours = |n: u64| -> Vec<_> {
+        w.server.comments(n).into_iter().filter(|c| c.body.contains("liberty-eol")).collect()
+    };
+    w.server.lose_answers_to_posts(1, 502);
+    let (code, out) = surgery(&w, &["eol", "stable/liberty", "--execute", "--yes"]);
+    for n in &numbers {
+        assert!(ours(*n).len() <= 1, "#{n}: the comment was not sent twice: {:?}", ours(*n));
+    }
+    assert_ne!(code, Some(0), "the lost answer stops the run: {out}");
+    assert!(out.contains("502"), "{out}");
+    let (code, out) = surgery(&w, &["eol", "--continue"]);
+    assert_eq!(code, Some(0), "{out}");
+    for n in &numbers {
+        assert!(!w.server.pull(*n).open, "#{n} is closed");
+        assert_eq!(ours(*n).len(), 1, "#{n}: one close comment, not two: {:?}", ours(*n));
+    }
+}

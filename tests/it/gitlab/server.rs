@@ -186,7 +186,14 @@ pub struct Logged {
 #[derive(Debug, Clone, Copy)]
 enum Fault {
     Status(u16),
-    RateLimit { seconds: u64, retry_after: bool },
+    /// Carried out, then answered with this status instead (a POST only; others pass by):
+    /// a gateway timing out after the work was done. A 5xx says nothing of whether the
+    /// request took effect.
+    Lost(u16),
+    RateLimit {
+        seconds: u64,
+        retry_after: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -325,6 +332,12 @@ impl Server {
         let mut st = self.lock();
         st.fault_skip = skip;
         st.faults.extend(std::iter::repeat_n(Fault::Status(status), count));
+    }
+
+    /// Carries out the next `count` POSTs, then answers each with `status` (a 5xx) instead
+    /// of its own answer: the note or merge request is there, the client cannot know.
+    pub fn lose_answers_to_posts(&self, count: usize, status: u16) {
+        self.lock().faults.extend(std::iter::repeat_n(Fault::Lost(status), count));
     }
 
     /// Refuses the next request with `429`: `RateLimit-Remaining: 0`, `RateLimit-Reset` in
@@ -563,6 +576,9 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             let fault = if st.fault_skip > 0 && !st.faults.is_empty() {
                 st.fault_skip -= 1;
                 None
+            } else if matches!(st.faults.front(), Some(Fault::Lost(_))) && request.method != "POST"
+            {
+                None
             } else {
                 st.faults.pop_front()
             };
@@ -575,6 +591,15 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
                         a.header("Retry-After", &seconds.to_string());
                     }
                     return a.write(&mut stream);
+                }
+                Some(Fault::Lost(status)) => {
+                    st.apply_events();
+                    let done = route(&mut st, &request);
+                    if done.status() < 300 {
+                        Answer::message(status, &reason_message(status))
+                    } else {
+                        done
+                    }
                 }
                 None => {
                     st.apply_events();

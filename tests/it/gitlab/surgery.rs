@@ -136,3 +136,31 @@ fn eol_closes_the_merge_requests_naming_the_tag_and_restore_reopens_them() {
     assert_eq!(open_on(&w, "stable/liberty"), iids, "{:?}", w.server.requests());
     assert!(!out.contains(TOKEN), "{out}");
 }
+
+/// A note GitLab took whose answer was lost (a 502 after the work was done) is not sent
+/// again by the transport: the step fails, and `--continue` finds the note there and posts
+/// none. Each merge request ends closed under exactly one note naming the tag.
+#[test]
+fn a_note_whose_answer_is_lost_is_not_posted_again() {
+    let w = World::new(2);
+    with_origin(&w);
+    let iids: Vec<u64> = (1..=2)
+        .map(|n| w.server.add_request(&format!("fix-{n}"), "stable/liberty", "Fix"))
+        .collect();
+    let ours = |iid: u64| -> Vec<_> {
+        let mr = w.server.request(iid);
+        mr.notes.into_iter().filter(|n| !n.system && n.body.contains("liberty-eol")).collect()
+    };
+    w.server.lose_answers_to_posts(1, 502);
+    let (code, out) = surgery(&w, &["eol", "stable/liberty", "--execute", "--yes"]);
+    for iid in &iids {
+        assert!(ours(*iid).len() <= 1, "!{iid}: the note was not sent twice: {:?}", ours(*iid));
+    }
+    assert_ne!(code, Some(0), "the lost answer stops the run: {out}");
+    let (code, out) = surgery(&w, &["eol", "--continue"]);
+    assert_eq!(code, Some(0), "{out}");
+    for iid in &iids {
+        assert_eq!(w.server.request(*iid).state, "closed", "!{iid}");
+        assert_eq!(ours(*iid).len(), 1, "!{iid}: one note, not two: {:?}", ours(*iid));
+    }
+}

@@ -19,6 +19,11 @@ impl Answer {
         Answer { status, content_type: "application/json", body: body.to_string(), headers: vec![] }
     }
 
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
     /// `{"message": "..."}`, GitLab's shape for most errors.
     pub fn message(status: u16, message: &str) -> Answer {
         Answer::json(status, json!({ "message": message }))
