@@ -187,8 +187,9 @@ impl Http {
     }
 
     /// Returns this transport sending a POST again only when it surely was not carried out
-    /// (a rate limit, a connection never made): a comment or a pull request created twice
-    /// cannot be taken back, while a failed step is resumed by reading what is there first.
+    /// (a rate limit, a connection never made), as RFC 9110 §9.2.2 asks of a request that
+    /// is not idempotent: a comment or a pull request created twice cannot be taken back,
+    /// while a failed step is resumed by reading what is there first.
     pub fn posting_once(mut self) -> Http {
         self.posts_once = true;
         self

@@ -176,8 +176,9 @@ struct State {
     log: Vec<Logged>,
     fail_next: Vec<u16>,
     /// POSTs carried out and then answered with this status instead, as a gateway does
-    /// that times out after the backend did the work (REST API "Troubleshooting": a 5xx
-    /// tells nothing of whether the request took effect): how many, and the status.
+    /// that times out after the backend did the work (a 5xx does not say whether the
+    /// request took effect; RFC 9110 §9.2.2: a non-idempotent request is not retried
+    /// automatically): how many, and the status.
     lose_posts: (usize, u16),
     /// Requests answered as usual before `fail_next` applies.
     fail_skip: usize,

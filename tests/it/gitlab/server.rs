@@ -187,8 +187,9 @@ pub struct Logged {
 enum Fault {
     Status(u16),
     /// Carried out, then answered with this status instead (a POST only; others pass by):
-    /// a gateway timing out after the work was done. A 5xx says nothing of whether the
-    /// request took effect.
+    /// a gateway timing out after the work was done. A 5xx does not say whether the
+    /// request took effect (RFC 9110 §9.2.2: a non-idempotent request is not retried
+    /// automatically).
     Lost(u16),
     RateLimit {
         seconds: u64,
