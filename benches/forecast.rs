@@ -28,7 +28,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use regraft::scenario::{self, ScenarioSpec};
-use support::{command, median, median_ratio, ms, peak_rss_mib, time};
+use support::{command, git_out, median, median_ratio, ms, no_cache, peak_rss_mib, time};
 
 struct History {
     label: String,
@@ -36,19 +36,6 @@ struct History {
     /// `BASE..TIP`: the candidates.
     range: String,
     branches: Vec<String>,
-}
-
-fn git_out(dir: &Path, args: &[&str]) -> String {
-    let out = command("git", dir, args).stdout(Stdio::piped()).output().expect("git runs");
-    assert!(out.status.success(), "git {args:?} failed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Turns the simulation cache off for one command.
-fn no_cache(cmd: &mut Command) -> &mut Command {
-    cmd.env("GIT_CONFIG_COUNT", "1")
-        .env("GIT_CONFIG_KEY_0", "regraft.mergeCache")
-        .env("GIT_CONFIG_VALUE_0", "false")
 }
 
 fn fed(mut cmd: Command, list: &Path) -> Command {

@@ -32,7 +32,7 @@ use regraft::ObjectId;
 use regraft::scenario::{self, ScenarioSpec};
 use regraft_testkit::git_pick_loop;
 use support::plot::{Panel, Point};
-use support::{command, median, ms, peak_rss_mib, state_dir, time};
+use support::{command, git_out, median, ms, peak_rss_mib, state_dir, time};
 
 /// One history to measure.
 struct History {
@@ -140,15 +140,6 @@ impl Row {
             self.rounds.1
         )
     }
-}
-
-fn git_out(dir: &Path, args: &[&str]) -> String {
-    let out = support::command("git", dir, args)
-        .stdout(std::process::Stdio::piped())
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?} failed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs the sides alternately (see [`support::alternate_sides`]); returns each side's

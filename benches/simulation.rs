@@ -21,7 +21,7 @@
 mod support;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ use regraft::ObjectId;
 use regraft::analysis::simulation::{self, ToPick};
 use regraft::progress::Silent;
 use regraft::scenario::{self, ScenarioSpec};
-use support::{command, median, median_ratio, ms, state_dir, time};
+use support::{command, git_out, median, median_ratio, ms, no_cache, state_dir, time};
 
 /// One timed side of a round.
 type Side<'a> = Box<dyn FnMut() -> Duration + 'a>;
@@ -39,20 +39,6 @@ struct History {
     dir: PathBuf,
     target: String,
     source: String,
-}
-
-fn git_out(dir: &Path, args: &[&str]) -> String {
-    let out = command("git", dir, args).stdout(Stdio::piped()).output().expect("git runs");
-    assert!(out.status.success(), "git {args:?} failed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Turns the simulation cache off for one command, through git's own configuration
-/// variables (which regraft's git calls see).
-fn no_cache(cmd: &mut Command) -> &mut Command {
-    cmd.env("GIT_CONFIG_COUNT", "1")
-        .env("GIT_CONFIG_KEY_0", "regraft.mergeCache")
-        .env("GIT_CONFIG_VALUE_0", "false")
 }
 
 fn measure(h: &History, rounds: usize, with_loop: bool) {

@@ -77,6 +77,21 @@ pub fn command(program: &str, dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// Runs git in `dir` and returns its standard output; a failure stops the benchmark.
+pub fn git_out(dir: &Path, args: &[&str]) -> String {
+    let out = command("git", dir, args).stdout(Stdio::piped()).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Turns the simulation cache off for one command, through git's own configuration
+/// variables (which regraft's git calls see).
+pub fn no_cache(cmd: &mut Command) -> &mut Command {
+    cmd.env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "regraft.mergeCache")
+        .env("GIT_CONFIG_VALUE_0", "false")
+}
+
 /// Runs `cmd` once and returns how long it took.
 pub fn time(cmd: &mut Command) -> Duration {
     let start = Instant::now();
