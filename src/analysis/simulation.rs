@@ -396,8 +396,9 @@ fn read_token_or_end(
     Ok(Some(token))
 }
 
-/// Reads `<tree> NUL <conflicted path> NUL ... NUL <messages> NUL`, the rest of one answer
-/// of `git merge-tree --write-tree --name-only -z --messages`.
+/// Reads `<tree> NUL <conflicted path> NUL ... NUL`, the rest of one answer of
+/// `git merge-tree --write-tree --name-only -z --no-messages`: with `--stdin` the conflicted
+/// paths end with an empty field; for a single merge, the output ends.
 fn read_answer(
     input: &mut impl BufRead,
     argv: &str,
@@ -408,28 +409,13 @@ fn read_answer(
         parse_error(argv, format!("tree {:?}", String::from_utf8_lossy(&tree_hex)))
     })?;
     let mut conflicts: Vec<String> = Vec::new();
-    loop {
-        let path = read_token(input, argv)?;
+    while let Some(path) = read_token_or_end(input, argv)? {
         if path.is_empty() {
             break;
         }
         let path = String::from_utf8_lossy(&path).into_owned();
         if conflicts.last() != Some(&path) {
             conflicts.push(path);
-        }
-    }
-    // Informational messages: <count> NUL <path>... NUL <type> NUL <message> NUL, then NUL
-    // (or, for a single merge, the end of the output).
-    while let Some(count) = read_token_or_end(input, argv)? {
-        if count.is_empty() {
-            break;
-        }
-        let n: usize =
-            std::str::from_utf8(&count).ok().and_then(|c| c.parse().ok()).ok_or_else(|| {
-                parse_error(argv, format!("message count {:?}", String::from_utf8_lossy(&count)))
-            })?;
-        for _ in 0..n + 2 {
-            read_token(input, argv)?;
         }
     }
     conflicts.sort();
