@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ErrorOrigin;
 use crate::analysis::history::{
     self, ChangesCache, CommitRecord, HistoryError, Patch, PatchDetail, PatchFeed, PatchIdCache,
-    Touched, WithPaths,
+    PathSet, Touched, TouchedCache, WithPaths,
 };
 use crate::git::repo::{Repo, RepoError};
 use crate::oid::ObjectId;
@@ -352,18 +352,21 @@ fn compute(
         Cache::PatchIds(PatchIdCache::open(&repo.state_dir()))
     };
     let wanted = Mutex::new(Wanted::new(PatchFeed::new(git, options.jobs, with_changes), cache));
+    // What each commit touches is kept: once the cache holds some, the lists are read
+    // without diffs (most of their cost), and only the commits it lacks are diffed after.
+    let touched = TouchedReads::new(repo, with_changes);
     // git's walk of a range is exact with generation numbers; by commit dates alone it can
     // list a shared commit when dates run backwards, and the merge base could not then be
     // read off the lists. Without a commit-graph `git merge-base` finds it meanwhile.
     let lists_exact = repo.has_commit_graph()?;
     let (source_side, target_side, merge_bases) = std::thread::scope(|scope| {
-        let wanted = &wanted;
+        let (wanted, touched) = (&wanted, &touched);
         let side = move |index: usize, exclude: ObjectId, include: ObjectId| {
             move || {
-                let paths = if with_changes { WithPaths::No } else { WithPaths::Yes };
-                history::list_commits(git, exclude, include, paths, |commit, touched| {
+                history::list_commits(git, exclude, include, touched.paths(), |commit, read| {
+                    let Some(read) = touched.take(index, commit, read) else { return Ok(()) };
                     let mut wanted = wanted.lock().expect("no reader panics holding the lock");
-                    wanted.add(index, commit, touched)
+                    wanted.add(index, commit, read)
                 })
             }
         };
@@ -375,6 +378,7 @@ fn compute(
         (source_side.join().expect(join), target_side.join().expect(join), merge_bases)
     });
     let (source_side, target_side) = (source_side?, target_side?);
+    touched.read_missing(git, &mut wanted.lock().expect("no reader panicked"))?;
     let merge_bases = match merge_bases {
         Some(found) => found?,
         None => merge_bases_off(git, &target_tip, &source_tip, &source_side, &target_side)?,
@@ -410,6 +414,88 @@ fn compute(
         shared_commits: shared.len(),
     };
     Ok((delta, patches))
+}
+
+/// What the two lists of a delta learn of what each commit touches, through the
+/// [`TouchedCache`] (for patch-ids alone; `deps` reads every patch anyway).
+struct TouchedReads {
+    cache: Option<TouchedCache>,
+    /// The cache holds records: the lists are read without their diffs.
+    warm: bool,
+    /// Commits the cache lacked, with their side, to diff after the lists.
+    missing: Mutex<Vec<(usize, ObjectId)>>,
+    /// What the lists' diffs showed, for the cache.
+    fresh: Mutex<HashMap<ObjectId, Option<PathSet>>>,
+}
+
+impl TouchedReads {
+    fn new(repo: &Repo, with_changes: bool) -> Self {
+        let cache = (!with_changes).then(|| TouchedCache::open(&repo.state_dir()));
+        let warm = cache.as_ref().is_some_and(|c| !c.is_empty());
+        TouchedReads { cache, warm, missing: Mutex::default(), fresh: Mutex::default() }
+    }
+
+    /// Whether the lists must show each commit's diff.
+    fn paths(&self) -> WithPaths {
+        if self.cache.is_some() && !self.warm { WithPaths::Yes } else { WithPaths::No }
+    }
+
+    /// Returns what `commit` of side `index` touches, given what its list showed (`read`):
+    /// the cache's record when the list showed no diff, `None` when that is yet unknown
+    /// (the commit is then diffed in [`TouchedReads::read_missing`]).
+    fn take(&self, index: usize, commit: &CommitRecord, read: Touched) -> Option<Touched> {
+        let Some(cache) = &self.cache else { return Some(read) };
+        if commit.is_merge() {
+            return Some(read);
+        }
+        if !self.warm {
+            self.fresh
+                .lock()
+                .expect("no reader panics holding the lock")
+                .insert(commit.id, read.paths);
+            return Some(read);
+        }
+        match cache.get(commit.id) {
+            Some(paths) => Some(Touched { paths, entries: None }),
+            None => {
+                self.missing
+                    .lock()
+                    .expect("no reader panics holding the lock")
+                    .push((index, commit.id));
+                None
+            }
+        }
+    }
+
+    /// Diffs the commits the cache lacked, hands each to `wanted`, and keeps what was
+    /// learnt in the cache.
+    fn read_missing(
+        &self,
+        git: &crate::git::Git,
+        wanted: &mut Wanted<'_>,
+    ) -> Result<(), HistoryError> {
+        let Some(cache) = &self.cache else { return Ok(()) };
+        let missing = std::mem::take(&mut *self.missing.lock().expect("no reader panicked"));
+        let mut fresh = std::mem::take(&mut *self.fresh.lock().expect("no reader panicked"));
+        let ids: Vec<ObjectId> = missing.iter().map(|(_, id)| *id).collect();
+        let mut sides = missing.iter();
+        history::read_listed(git, &ids, |commit, read| {
+            let (index, id) = sides.next().ok_or_else(|| HistoryError::Parse {
+                argv: "git log --no-walk --stdin".into(),
+                detail: "more commits than were asked".into(),
+            })?;
+            if *id != commit.id {
+                return Err(HistoryError::Parse {
+                    argv: "git log --no-walk --stdin".into(),
+                    detail: format!("{} read where {} was asked", commit.id.short(), id.short()),
+                });
+            }
+            fresh.insert(commit.id, read.paths);
+            wanted.add(*index, commit, read)
+        })?;
+        cache.store(&fresh);
+        Ok(())
+    }
 }
 
 /// Returns the first commit on SOURCE's first-parent line that TARGET also has (the
@@ -462,7 +548,7 @@ struct Wanted<'g> {
     feed: PatchFeed<'g>,
     cache: Cache,
     /// Per side, the commits seen with each set of paths.
-    seen: [HashMap<Vec<Vec<u8>>, Vec<Seen>>; 2],
+    seen: [HashMap<PathSet, Vec<Seen>>; 2],
     /// For each set of diff entries wanted, the commit whose patch stands for it.
     stand_ins: HashMap<Vec<u8>, ObjectId>,
     /// Commits whose patch is their stand-in's.
@@ -495,7 +581,7 @@ impl Cache {
 /// A commit seen on one side, and whether its patch is wanted yet.
 struct Seen {
     commit: ObjectId,
-    entries: Vec<u8>,
+    entries: Option<Vec<u8>>,
     wanted: bool,
 }
 
@@ -531,9 +617,7 @@ impl<'g> Wanted<'g> {
             return Ok(());
         }
         let Touched { paths, entries } = touched;
-        if paths.is_empty() {
-            return Ok(());
-        }
+        let Some(paths) = paths else { return Ok(()) };
         let mut wanted = Vec::new();
         let pairs = match self.seen[1 - index].get_mut(&paths) {
             Some(others) => {
@@ -547,7 +631,7 @@ impl<'g> Wanted<'g> {
         };
         let seen = if pairs {
             wanted.push((commit.id, entries));
-            Seen { commit: commit.id, entries: Vec::new(), wanted: true }
+            Seen { commit: commit.id, entries: None, wanted: true }
         } else {
             Seen { commit: commit.id, entries, wanted: false }
         };
@@ -558,12 +642,17 @@ impl<'g> Wanted<'g> {
         Ok(())
     }
 
-    fn want(&mut self, commit: ObjectId, entries: Vec<u8>) -> Result<(), HistoryError> {
+    /// Wants `commit`'s patch; `entries` (when known) let a commit with the same ones
+    /// stand in for it.
+    fn want(&mut self, commit: ObjectId, entries: Option<Vec<u8>>) -> Result<(), HistoryError> {
         if let Some(patch) = self.cache.get(commit) {
             self.cached.insert(commit, patch);
-            self.stand_ins.entry(entries).or_insert(commit);
+            if let Some(entries) = entries {
+                self.stand_ins.entry(entries).or_insert(commit);
+            }
             return Ok(());
         }
+        let Some(entries) = entries else { return self.feed.send(commit) };
         match self.stand_ins.get(&entries) {
             Some(stand_in) => self.copies.push((commit, *stand_in)),
             None => {

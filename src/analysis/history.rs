@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 
+use sha1::{Digest, Sha1};
+
 pub use crate::git::reads::WithPaths;
 use crate::git::{Git, GitError, reads};
 use crate::oid::ObjectId;
@@ -13,7 +15,7 @@ mod record_cache;
 pub use patches::{Patch, PatchDetail, PatchFeed, patch_ids, patches, read_patches};
 pub use record_cache::{
     ChangesCache, LineDiffCache, MergeAnswer, MergeCache, MergeKey, PatchIdCache, StatCache,
-    take_damaged_caches,
+    TouchedCache, take_damaged_caches,
 };
 
 /// Errors from reading history.
@@ -64,11 +66,30 @@ pub fn commits_between(
 /// (when asked for); a merge's is empty.
 #[derive(Debug, Clone, Default)]
 pub struct Touched {
-    /// The paths the diff names, sorted, without repeats.
-    pub paths: Vec<Vec<u8>>,
+    /// The set of paths the diff names, as a [`PathSet`]; `None` when it names none.
+    pub paths: Option<PathSet>,
     /// The diff's entries as `git diff-tree --raw` gives them (modes, blobs, status and path
-    /// of each), sorted: two commits with the same entries have the same patch.
-    pub entries: Vec<u8>,
+    /// of each), sorted: two commits with the same entries have the same patch. `None`
+    /// when they were not read (the paths came from the cache).
+    pub entries: Option<Vec<u8>>,
+}
+
+/// The SHA-1 of a diff's sorted set of paths, each followed by a NUL (no path holds one):
+/// two commits can share a patch-id only if their sets are equal, so equal digests say
+/// which commits are worth comparing. A collision would only compare two more patch-ids.
+pub type PathSet = [u8; 20];
+
+/// Returns the [`PathSet`] of `paths` (sorted, without repeats); `None` for no paths.
+pub fn path_set(paths: &[Vec<u8>]) -> Option<PathSet> {
+    if paths.is_empty() {
+        return None;
+    }
+    let mut hasher = Sha1::new();
+    for path in paths {
+        hasher.update(path);
+        hasher.update([0]);
+    }
+    Some(hasher.finalize().into())
 }
 
 /// Returns the commits of [`commits_between`], and calls `on_commit` with each and (with
@@ -109,6 +130,41 @@ pub fn list_commits(
     }
 }
 
+/// Reads `commits` as [`list_commits`] reads a range, in the order given and with what
+/// each touches (`git log --no-walk=unsorted --stdin --raw`), calling `on_commit` with each.
+pub fn read_listed(
+    git: &Git,
+    commits: &[ObjectId],
+    mut on_commit: impl FnMut(&CommitRecord, Touched) -> Result<(), HistoryError>,
+) -> Result<Vec<CommitRecord>, HistoryError> {
+    if commits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let argv = || format!("git log --no-walk --stdin ({} commits)", commits.len());
+    let mut running = reads::log_listed_commits(git, commits)?;
+    let reader = BufReader::with_capacity(1 << 16, running.take_stdout());
+    let parsed = parse_commits(reader, true, &mut on_commit);
+    let finished = running.finish();
+    match parsed {
+        Ok(read) => {
+            finished?;
+            if read.len() != commits.len() {
+                let detail = format!("{} commits asked, {} read", commits.len(), read.len());
+                return Err(HistoryError::Parse { argv: argv(), detail });
+            }
+            Ok(read)
+        }
+        Err(Parsing::Caller(error)) => Err(error),
+        Err(Parsing::Bad(detail)) => {
+            Err(explained(finished, HistoryError::Parse { argv: argv(), detail }))
+        }
+        Err(Parsing::Read(error)) => {
+            let detail = format!("reading its output: {error}");
+            Err(explained(finished, HistoryError::Parse { argv: argv(), detail }))
+        }
+    }
+}
+
 /// Returns the error that explains output read wrong: git's own failure (output it left
 /// unfinished), unless git only died of the pipe the reader closed on finding `ours`.
 pub(crate) fn explained(finished: Result<(), GitError>, ours: HistoryError) -> HistoryError {
@@ -145,7 +201,7 @@ impl Reading {
                 paths.push(path);
             }
         }
-        (self.commit, Touched { paths, entries })
+        (self.commit, Touched { paths: path_set(&paths), entries: Some(entries) })
     }
 }
 

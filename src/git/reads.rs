@@ -26,31 +26,43 @@ pub fn log_commits(
     paths: WithPaths,
 ) -> Result<RunningGit, GitError> {
     let range = format!("{exclude}..{include}");
-    let mut args = vec![
-        "-c",
-        "log.showRoot=true",
-        "log",
-        "-z",
-        "--topo-order",
-        "--reverse",
-        "--encoding=UTF-8",
-        "--no-show-signature",
-        "--format=%H %P%n%B",
-    ];
+    let mut args = vec!["-c", "log.showRoot=true", "log", "-z", "--topo-order", "--reverse"];
+    args.extend(LOG_FORMAT);
     if paths == WithPaths::Yes {
-        // Submodules as the patch processes see them (`diff.ignoreSubmodules` and a
-        // `.gitmodules` `ignore` would hide their changes here and not there).
-        args.extend([
-            "--raw",
-            "--no-abbrev",
-            "--no-renames",
-            "--diff-merges=off",
-            "--no-relative",
-            "--ignore-submodules=none",
-        ]);
+        args.extend(LOG_PATHS);
     }
     args.extend([range.as_str(), "--"]);
     git.stream(&args, Vec::new())
+}
+
+/// How [`log_commits`] prints each commit.
+const LOG_FORMAT: &[&str] = &["--encoding=UTF-8", "--no-show-signature", "--format=%H %P%n%B"];
+
+/// How [`log_commits`] prints what each commit touches. Submodules as the patch processes
+/// see them (`diff.ignoreSubmodules` and a `.gitmodules` `ignore` would hide their changes
+/// here and not there).
+const LOG_PATHS: &[&str] = &[
+    "--raw",
+    "--no-abbrev",
+    "--no-renames",
+    "--diff-merges=off",
+    "--no-relative",
+    "--ignore-submodules=none",
+];
+
+/// Starts `git log --no-walk=unsorted --stdin` of `commits`, printing each as
+/// [`log_commits`] does with [`WithPaths::Yes`], in the order given.
+pub fn log_listed_commits(git: &Git, commits: &[ObjectId]) -> Result<RunningGit, GitError> {
+    let mut args = vec!["-c", "log.showRoot=true", "log", "-z", "--no-walk=unsorted"];
+    args.extend(LOG_FORMAT);
+    args.extend(LOG_PATHS);
+    args.extend(["--stdin", "--end-of-options", "--"]);
+    let mut input = Vec::with_capacity(commits.len() * 41);
+    for commit in commits {
+        input.extend_from_slice(commit.to_hex().as_bytes());
+        input.push(b'\n');
+    }
+    git.stream(&args, input)
 }
 
 /// Returns what `git merge-base --all A B` prints (nothing for unrelated histories).

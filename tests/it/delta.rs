@@ -475,6 +475,73 @@ fn patch_ids_are_cached_except_binary_ones_and_a_broken_cache_is_harmless() {
     assert_eq!(compute(&s.dir, TARGET, SOURCE), first);
 }
 
+/// Adds to `branch` a commit that writes `content` to `path`, without touching the work
+/// tree (plumbing only), and returns it.
+fn commit_file_on(f: &Fixture, branch: &str, path: &str, content: &str, message: &str) -> String {
+    let blob = String::from_utf8(
+        f.git_with_input(&["hash-object", "-w", "--stdin"], Some(content.as_bytes())),
+    )
+    .expect("hex");
+    let tree_of = format!("{branch}^{{tree}}");
+    let listing = f.git(&["ls-tree", &tree_of]);
+    let mut entries: Vec<String> =
+        listing.lines().filter(|l| !l.ends_with(&format!("\t{path}"))).map(String::from).collect();
+    entries.push(format!("100644 blob {}\t{path}", blob.trim()));
+    let tree = String::from_utf8(
+        f.git_with_input(&["mktree"], Some(format!("{}\n", entries.join("\n")).as_bytes())),
+    )
+    .expect("hex");
+    let commit = f.git(&["commit-tree", tree.trim(), "-p", branch, "-m", message]);
+    f.git(&["update-ref", &format!("refs/heads/{branch}"), &commit]);
+    commit
+}
+
+/// Issue 28: a second delta lists its commits without their diffs, taking what each
+/// touches from `touched-v1`. Commits the cache lacks (made after it was written) are
+/// diffed on their own; a pair among them is still found, and with every cache file of
+/// the first run gone but this one the answer is the same; `git cherry` is the oracle.
+#[test]
+fn what_each_commit_touches_is_cached_and_a_warm_delta_agrees_with_git_cherry() {
+    let (_tmp, s) = small_scenario();
+    let first = compute(&s.dir, TARGET, SOURCE);
+    let state = s.dir.join(".git/regraft");
+    let touched = state.join("touched-v1");
+    let bytes = std::fs::read(&touched).expect("what each commit touches is kept");
+    // A record: length (4), commit (20), flag (1), digest (20 or none), check (8).
+    let non_merges = first.source_only.iter().chain(&first.target_only).filter(|e| !e.merge);
+    assert_eq!(bytes.len(), non_merges.count() * (4 + 20 + 1 + 20 + 8), "one per non-merge");
+    assert_eq!(compute(&s.dir, TARGET, SOURCE), first, "from the cache, the same answer");
+
+    // New commits the cache lacks: the same change made on both sides pairs by patch-id.
+    let f = Fixture::open(&s.dir);
+    let on_target = commit_file_on(&f, TARGET, "warm-cache.txt", "one\ntwo\n", "On target");
+    let on_source = commit_file_on(&f, SOURCE, "warm-cache.txt", "one\ntwo\n", "On source");
+    // Another whose paths no commit of the other side shares.
+    commit_file_on(&f, SOURCE, "only-here.txt", "alone\n", "Only on source");
+    for name in ["patch-ids-v3", "changes-v2"] {
+        let _ = std::fs::remove_file(state.join(name));
+    }
+    let warm = compute(&s.dir, TARGET, SOURCE);
+    let cherry = git(&s.dir, &["cherry", TARGET, SOURCE]);
+    let git_present: BTreeSet<ObjectId> =
+        cherry.lines().filter_map(|l| l.strip_prefix("- ")).map(id).collect();
+    let ours: BTreeSet<ObjectId> =
+        warm.source_only.iter().filter(|e| e.has(Evidence::PatchId)).map(|e| e.commit).collect();
+    assert!(git_present.contains(&id(&on_source)), "git pairs the new commit");
+    assert_eq!(ours, git_present);
+    let entry = warm.source_only.iter().find(|e| e.commit == id(&on_source)).expect("listed");
+    assert!(evidence(entry).contains(&(id(&on_target), "patch-id")), "{:?}", entry.equivalents);
+
+    // Cold, with no cache at all: the same.
+    std::fs::remove_dir_all(&state).expect("the caches go");
+    assert_eq!(compute(&s.dir, TARGET, SOURCE), warm, "cold and warm agree");
+    // A damaged record is not believed (its digest changed, its check then fails).
+    let mut wrong = std::fs::read(&touched).expect("written again");
+    wrong[4 + 21] ^= 0xff;
+    std::fs::write(&touched, &wrong).expect("corrupt");
+    assert_eq!(compute(&s.dir, TARGET, SOURCE), warm, "a damaged record is not believed");
+}
+
 /// Sorted, since with several merge bases git and libgit2 need not list them alike.
 fn git_merge_bases(dir: &std::path::Path, a: &str, b: &str) -> Vec<ObjectId> {
     let out = Fixture::open(dir).git_with_input(&["merge-base", "--all", a, b], None);

@@ -199,6 +199,54 @@ fn decode_patch_id(payload: &[u8]) -> Option<(ObjectId, Option<ObjectId>)> {
     Some((ObjectId::from_bytes(*commit), id))
 }
 
+/// What each commit's diff touches, as `delta` reads it to tell which commits can pair
+/// ([`super::PathSet`]), in `touched-v1`: a second delta lists its commits without asking
+/// git to diff them all again. A payload is the commit (20 bytes), then 0 (its diff names
+/// no path) or 1 and the digest of its set of paths (20).
+#[derive(Debug)]
+pub struct TouchedCache(RecordFile<ObjectId, Option<super::PathSet>>);
+
+impl TouchedCache {
+    /// Reads the cache in `dir`.
+    pub fn open(dir: &Path) -> Self {
+        TouchedCache(RecordFile::open(dir, "touched-v1", &[], decode_touched))
+    }
+
+    /// Tells whether the cache holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.0.known.is_empty()
+    }
+
+    /// Returns what `commit`'s diff touches, when read before: `Some(None)` for no path.
+    pub fn get(&self, commit: ObjectId) -> Option<Option<super::PathSet>> {
+        self.0.known.get(&commit).copied()
+    }
+
+    /// Keeps the records of `fresh` the cache lacks.
+    pub fn store(&self, fresh: &HashMap<ObjectId, Option<super::PathSet>>) {
+        self.0.store(fresh.iter().map(|(c, p)| (*c, p)), |commit, paths, payload| {
+            payload.extend_from_slice(commit.as_bytes());
+            match paths {
+                None => payload.push(0),
+                Some(digest) => {
+                    payload.push(1);
+                    payload.extend_from_slice(digest);
+                }
+            }
+        });
+    }
+}
+
+fn decode_touched(payload: &[u8]) -> Option<(ObjectId, Option<super::PathSet>)> {
+    let commit: [u8; 20] = payload.get(..20)?.try_into().ok()?;
+    let paths = match (payload.get(20)?, payload.get(21..)?) {
+        (0, []) => None,
+        (1, digest) => Some(digest.try_into().ok()?),
+        _ => return None,
+    };
+    Some((ObjectId::from_bytes(commit), paths))
+}
+
 /// Each commit's patch as `deps` read it, in `changes-v2` (the version changes with the
 /// record or with how patches are read; v2: each record's check covers the file's name).
 ///
