@@ -67,6 +67,10 @@ fn collect(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> Result<Strin
     if std::env::var_os("GIT_ATTR_SOURCE").is_some() {
         return Err("GIT_ATTR_SOURCE is set".into());
     }
+    // Not worth six processes when the cache is off (git's reading below says so too).
+    if repo.merge_cache_off() {
+        return Err("regraft.mergeCache is false".into());
+    }
     // The six questions to git do not depend on one another: asked all at once, they cost
     // about what the slowest does (each is mostly a process start), which is most of a warm
     // run's time.
@@ -93,6 +97,7 @@ fn collect(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> Result<Strin
     // Configuration, every scope in the order git reads it (a later value wins).
     let config = config?;
     let mut renormalize = false;
+    let mut cache_off = false;
     let mut filters = false;
     let mut attr_tree = None;
     for entry in config.split(|b| *b == 0).filter(|e| !e.is_empty()) {
@@ -100,10 +105,8 @@ fn collect(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> Result<Strin
         let (key, value) = entry.split_once('\n').unwrap_or((&entry, ""));
         let key = key.to_ascii_lowercase();
         if key == "regraft.mergecache" {
-            let off = matches!(value.to_ascii_lowercase().as_str(), "false" | "no" | "off" | "0");
-            if off {
-                return Err("regraft.mergeCache is false".into());
-            }
+            // The last value wins, as git reads it.
+            cache_off = matches!(value.to_ascii_lowercase().as_str(), "false" | "no" | "off" | "0");
         }
         if !SECTIONS.iter().any(|s| key.starts_with(s)) {
             continue;
@@ -122,6 +125,9 @@ fn collect(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> Result<Strin
                 matches!(value.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1");
         }
         text.push_str(&format!("config {key} {}\n", hex(&Sha1::digest(value.as_bytes()))));
+    }
+    if cache_off {
+        return Err("regraft.mergeCache is false".into());
     }
     if renormalize && filters {
         return Err("merge.renormalize runs the configured filters, outside programs".into());

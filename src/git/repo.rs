@@ -222,6 +222,25 @@ impl Repo {
                 || info.join("commit-graphs").join("commit-graph-chain").is_file()))
     }
 
+    /// Tells whether `regraft.mergeCache` is surely set to false, without running git: in
+    /// the files libgit2 reads, or in `GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`. Only a
+    /// shortcut: where this says no, git's own reading of the configuration decides.
+    pub(crate) fn merge_cache_off(&self) -> bool {
+        let off = |v: &str| matches!(v.to_ascii_lowercase().as_str(), "false" | "no" | "off" | "0");
+        let count: usize =
+            std::env::var("GIT_CONFIG_COUNT").ok().and_then(|c| c.parse().ok()).unwrap_or(0);
+        let from_env = (0..count.min(1000)).rev().find_map(|i| {
+            let key = std::env::var(format!("GIT_CONFIG_KEY_{i}")).ok()?;
+            key.eq_ignore_ascii_case("regraft.mergeCache")
+                .then(|| std::env::var(format!("GIT_CONFIG_VALUE_{i}")).ok())
+                .flatten()
+        });
+        match from_env {
+            Some(value) => off(&value),
+            None => matches!(self.config_bool("regraft.mergeCache"), Ok(Some(false))),
+        }
+    }
+
     /// Returns the boolean `key` of the repository's configuration, `None` when unset.
     fn config_bool(&self, key: &str) -> Result<Option<bool>, RepoError> {
         let read = |source| RepoError::Read {

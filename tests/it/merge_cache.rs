@@ -320,3 +320,29 @@ fn remembered_merge_inputs_are_forgotten_when_the_scope_ends() {
     assert_ne!(outcomes(&changed), outcomes(&first), "the attribute changes git's answer");
     assert_eq!(outcomes(&changed), git_pick_loop(dir, "stable", &commits(&picks)));
 }
+
+/// `regraft.mergeCache=false` given in the environment (`GIT_CONFIG_COUNT`, as `git -c`
+/// passes it on) turns the cache off, and a later pair that sets it true again turns it
+/// back on, as git reads them (the last value wins): neither regraft's shortcut that skips
+/// reading the merge inputs when the cache is off, nor its reading of git's configuration,
+/// may stop at the first value. (The second did: this test found it.)
+#[test]
+fn the_cache_set_off_in_the_environment_is_off_and_a_later_true_wins() {
+    let tmp = TempDir::new().expect("temp dir");
+    let (f, _) = sensitive_history(tmp.path());
+    let dir = f.path();
+    let cache = dir.join(".git/regraft/merges-v1");
+    let dry_run = |pairs: &[(&str, &str)]| {
+        let mut cmd = crate::regraft(dir);
+        cmd.args(["backport", "--dry-run", "--json", "stable", "main"]);
+        cmd.env("GIT_CONFIG_COUNT", pairs.len().to_string());
+        for (i, (key, value)) in pairs.iter().enumerate() {
+            cmd.env(format!("GIT_CONFIG_KEY_{i}"), key).env(format!("GIT_CONFIG_VALUE_{i}"), value);
+        }
+        cmd.assert().success();
+    };
+    dry_run(&[("regraft.mergeCache", "false")]);
+    assert!(!cache.exists(), "off in the environment: nothing cached");
+    dry_run(&[("regraft.mergecache", "off"), ("regraft.mergeCache", "true")]);
+    assert!(cache.exists(), "the later pair turns it on again");
+}
