@@ -308,7 +308,10 @@ pub fn disambiguate(git: &Git, prefix: &str) -> Result<Vec<u8>, GitError> {
 }
 
 /// Packs the objects `ids` (full hex ids, read where `env` says) into `base-<hash>.pack` and
-/// its index: `git pack-objects` without deltas, for objects read a few times later.
+/// its index: `git pack-objects` without deltas, for objects read a few times later, and
+/// uncompressed: compressing was a tenth of a cold dry run (600 scenario: 215 ms to 192 ms
+/// without it) for a pack 1.6 times smaller, which the cache's size limit already counts
+/// uncompressed.
 pub fn pack_objects(
     git: &Git,
     env: &[(&str, &OsStr)],
@@ -328,7 +331,7 @@ pub fn pack_objects(
             "-q",
             "--window=0",
             "--depth=0",
-            "--compression=1",
+            "--compression=0",
             "--end-of-options",
             &base,
         ],
