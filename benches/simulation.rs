@@ -112,109 +112,44 @@ fn measure(h: &History, rounds: usize, with_loop: bool) {
     // The same merges asked one at a time, each answer read before the next is written,
     // as a chain of picks must (pick k+1's "ours" is pick k's answer): the conversation's
     // own cost, on the same trees, under `stdbuf -o0` as regraft runs it.
+    let requests: Vec<&str> = lines.lines().collect();
     let one_at_a_time = || {
         let scratch = tempfile::TempDir::new().expect("a scratch directory");
-        let args = ["-o0", "git", NO_WARN[0], NO_WARN[1], "merge-tree", "--write-tree"];
-        let mut cmd = command("stdbuf", dir, &args);
-        cmd.args(["--name-only", "--no-messages", "--stdin"])
-            .env("GIT_OBJECT_DIRECTORY", scratch.path())
-            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", &alternates)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        let start = Instant::now();
-        let mut child = cmd.spawn().expect("git merge-tree starts");
-        let mut input = child.stdin.take().expect("piped");
-        let mut output = std::io::BufReader::new(child.stdout.take().expect("piped"));
-        let mut field = Vec::new();
-        let mut read_field = |field: &mut Vec<u8>| {
-            field.clear();
-            let n = std::io::BufRead::read_until(&mut output, 0, field).expect("an answer");
-            assert!(n > 0, "git merge-tree ended early");
-            field.pop();
-        };
-        for line in lines.lines() {
-            input.write_all(line.as_bytes()).expect("fed");
-            input.write_all(b"\n").expect("fed");
-            input.flush().expect("fed");
-            // `CLEAN\0TREE\0`, the conflicted files' names, and an empty field.
-            read_field(&mut field);
-            read_field(&mut field);
-            loop {
-                read_field(&mut field);
-                if field.is_empty() {
-                    break;
-                }
-            }
-        }
-        drop(input);
-        let status = child.wait().expect("git merge-tree ends");
-        let took = start.elapsed();
-        assert!(status.success(), "git merge-tree failed: {status}");
+        let args = [
+            NO_WARN[0],
+            NO_WARN[1],
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "-z",
+            "--no-messages",
+        ];
+        let mut next = requests.iter();
+        let (took, _) = converse(dir, &args, scratch.path(), alternates.as_ref(), |_| {
+            next.next().map(|line| line.to_string())
+        });
         took
     };
     // The same picks driven as a chain, the way a dry run must: each merge's "ours" is the
     // previous answer, so git writes every tree and merged blob it makes, into an empty
-    // scratch object directory in the same place regraft's go and with the same settings.
-    // No regraft code runs on this side: it is git's cost of the dry run's merges.
+    // scratch object directory in the same place regraft's go and with regraft's very
+    // arguments. No regraft code runs on this side: it is git's cost of the dry run's merges.
     let onto_tree = repo.tree_of(onto).expect("a tree");
     let merges: Vec<(ObjectId, ObjectId)> =
         picks.iter().map(|p| (p.parent.expect("no root commit"), p.commit)).collect();
     let chain = || {
         let scratch = tempfile::TempDir::new_in(regraft::git::scratch::parent())
             .expect("a scratch directory");
-        let args = [
-            "-o0",
-            "git",
-            NO_WARN[0],
-            NO_WARN[1],
-            "-c",
-            "core.looseCompression=0",
-            "merge-tree",
-            "--write-tree",
-            "--name-only",
-            "-z",
-            "--no-messages",
-            "--stdin",
-        ];
-        let mut cmd = command("stdbuf", dir, &args);
-        cmd.env("GIT_OBJECT_DIRECTORY", scratch.path())
-            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", &objects)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        let start = Instant::now();
-        let mut child = cmd.spawn().expect("git merge-tree starts");
-        let mut input = child.stdin.take().expect("piped");
-        let mut output = std::io::BufReader::new(child.stdout.take().expect("piped"));
-        let mut field = Vec::new();
-        let mut read_field = |field: &mut Vec<u8>| {
-            field.clear();
-            let n = std::io::BufRead::read_until(&mut output, 0, field).expect("an answer");
-            assert!(n > 0, "git merge-tree ended early");
-            field.pop();
-        };
+        let args = regraft::git::reads::MergeObjects::Scratch.args();
         let mut ours = onto_tree;
-        for (parent, commit) in &merges {
-            writeln!(input, "{parent} -- {ours} {commit}").expect("fed");
-            input.flush().expect("fed");
-            read_field(&mut field);
-            let clean = field == b"1";
-            read_field(&mut field);
-            let tree = ObjectId::from_hex(&field).expect("a tree");
-            loop {
-                read_field(&mut field);
-                if field.is_empty() {
-                    break;
-                }
-            }
-            if clean {
+        let mut next = merges.iter();
+        let (took, last) = converse(dir, args, scratch.path(), objects.as_os_str(), |answer| {
+            if let Some((true, tree)) = answer {
                 ours = tree;
             }
-        }
-        drop(input);
-        let status = child.wait().expect("git merge-tree ends");
-        let took = start.elapsed();
-        assert!(status.success(), "git merge-tree failed: {status}");
-        assert_eq!(ours, sim.final_tree, "the chain ends where the simulation did");
+            next.next().map(|(parent, commit)| format!("{parent} -- {ours} {commit}"))
+        });
+        assert_eq!(last, sim.final_tree, "the chain ends where the simulation did");
         took
     };
     let dry_run = |cached: bool, cold: bool| {
@@ -289,6 +224,64 @@ fn measure(h: &History, rounds: usize, with_loop: bool) {
             git_loop.as_secs_f64() / ours.as_secs_f64()
         );
     }
+}
+
+/// Runs `stdbuf -o0 git ARGS --stdin` in `dir` (ARGS asking for `-z --no-messages`), writing into `scratch` and
+/// reading `alternates` too, and asks it one merge at a time: `next` is given the last
+/// answer (clean, tree) and returns the next request, `None` to end. Returns how long the
+/// conversation took and the tree the last clean answer gave.
+fn converse(
+    dir: &std::path::Path,
+    args: &[&str],
+    scratch: &std::path::Path,
+    alternates: &std::ffi::OsStr,
+    mut next: impl FnMut(Option<(bool, ObjectId)>) -> Option<String>,
+) -> (Duration, ObjectId) {
+    let mut cmd = command("stdbuf", dir, &["-o0", "git"]);
+    cmd.args(args)
+        .arg("--stdin")
+        .env("GIT_OBJECT_DIRECTORY", scratch)
+        .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", alternates)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("git merge-tree starts");
+    let mut input = child.stdin.take().expect("piped");
+    let mut output = std::io::BufReader::new(child.stdout.take().expect("piped"));
+    let mut field = Vec::new();
+    let mut read_field = |field: &mut Vec<u8>| {
+        field.clear();
+        let n = std::io::BufRead::read_until(&mut output, 0, field).expect("an answer");
+        assert!(n > 0, "git merge-tree ended early");
+        field.pop();
+    };
+    let mut answer = None;
+    let mut last = None;
+    while let Some(request) = next(answer) {
+        writeln!(input, "{request}").expect("fed");
+        input.flush().expect("fed");
+        // `CLEAN\0TREE\0`, the conflicted files' names, and an empty field.
+        read_field(&mut field);
+        let clean = field == b"1";
+        read_field(&mut field);
+        let tree = ObjectId::from_hex(&field).expect("a tree");
+        loop {
+            read_field(&mut field);
+            if field.is_empty() {
+                break;
+            }
+        }
+        answer = Some((clean, tree));
+        if clean {
+            last = Some(tree);
+        }
+    }
+    drop(input);
+    let status = child.wait().expect("git merge-tree ends");
+    let took = start.elapsed();
+    // Exit 1 would mean a merge failed outright (conflicts do not change the status here).
+    assert!(status.success(), "git merge-tree failed: {status}");
+    (took, last.expect("some pick applies"))
 }
 
 fn main() {

@@ -309,9 +309,9 @@ pub fn disambiguate(git: &Git, prefix: &str) -> Result<Vec<u8>, GitError> {
 
 /// Packs the objects `ids` (full hex ids, read where `env` says) into `base-<hash>.pack` and
 /// its index: `git pack-objects` without deltas, for objects read a few times later, and
-/// uncompressed: compressing was a tenth of a cold dry run (600 scenario: 215 ms to 192 ms
-/// without it) for a pack 1.6 times smaller, which the cache's size limit already counts
-/// uncompressed.
+/// uncompressed: compressing them costs time on every cold run (a few percent of one on
+/// the 600 scenario, within the machine's noise) for a pack 1.6 times smaller, and the
+/// cache's size limit already counts the trees uncompressed.
 pub fn pack_objects(
     git: &Git,
     env: &[(&str, &OsStr)],
