@@ -247,6 +247,29 @@ impl GitLab {
         Ok(self.parse::<MergeRequest>(call, &text)?.into())
     }
 
+    /// Returns the page after `page` that a listing's answer names in `x-next-page` (GitLab's
+    /// offset pagination), `None` on the last page; a next page that is no number, or is
+    /// not after this one, is an error rather than a loop.
+    fn next_page(
+        &self,
+        call: &HttpCall,
+        response: &Response,
+        page: u64,
+    ) -> Result<Option<u64>, ReviewError> {
+        let next = response.header("x-next-page").map(str::trim).unwrap_or_default();
+        if next.is_empty() {
+            return Ok(None);
+        }
+        let pages = |detail: String| ReviewError::Pages { url: self.url_of(call), detail };
+        let next: u64 = next
+            .parse()
+            .map_err(|_| pages(format!("x-next-page is `{next}`, not a page number")))?;
+        if next <= page {
+            return Err(pages(format!("page {page} says the next is page {next}")));
+        }
+        Ok(Some(next))
+    }
+
     /// Returns every open merge request into `base`, all pages collected before anything
     /// is changed (changing them while paging would shift the pages).
     pub fn open_requests(&self, base: &str) -> Result<Vec<OpenRequest>, ReviewError> {
@@ -263,17 +286,8 @@ impl GitLab {
                     found.push(mr.into());
                 }
             }
-            let next = response.header("x-next-page").map(str::trim).unwrap_or_default();
-            if next.is_empty() {
-                return Ok(found);
-            }
+            let Some(next) = self.next_page(&call, &response, page)? else { return Ok(found) };
             let pages = |detail: String| ReviewError::Pages { url: self.url_of(&call), detail };
-            let next: u64 = next
-                .parse()
-                .map_err(|_| pages(format!("x-next-page is `{next}`, not a page number")))?;
-            if next <= page {
-                return Err(pages(format!("page {page} says the next is page {next}")));
-            }
             if found.len() == before {
                 return Err(pages(format!(
                     "page {page} says there are more merge requests but brings none that is new (after {})",
@@ -359,19 +373,10 @@ impl GitLab {
             if let Some(note) = notes.into_iter().find(|n| !n.system) {
                 return Ok(Some(note.body));
             }
-            let next = response.header("x-next-page").map(str::trim).unwrap_or_default();
-            if next.is_empty() {
-                return Ok(None);
-            }
-            let pages = |detail: String| ReviewError::Pages { url: self.url_of(&call), detail };
-            let next: u64 = next
-                .parse()
-                .map_err(|_| pages(format!("x-next-page is `{next}`, not a page number")))?;
-            if next <= page {
-                return Err(pages(format!("page {page} says the next is page {next}")));
-            }
+            let Some(next) = self.next_page(&call, &response, page)? else { return Ok(None) };
             if next > MAX_NOTE_PAGES {
-                return Err(pages(format!("more than {MAX_NOTE_PAGES} pages of notes")));
+                let detail = format!("more than {MAX_NOTE_PAGES} pages of notes");
+                return Err(ReviewError::Pages { url: self.url_of(&call), detail });
             }
             page = next;
         }
