@@ -5,11 +5,14 @@
 //! |---|---|
 //! | forecast | `forecast --json --stdin --source SOURCE --branch B1 --branch B2 --branch B3` |
 //! | three dry runs | `backport --dry-run --json --stdin Bi` for each branch, one after another |
+//! | the same answers branch by branch | for each branch, `deps --json Bi SOURCE` (the delta's evidence and what needs what), then `backport --dry-run --json --stdin Bi` fed the very picks the forecast makes there |
 //!
-//! Both sides run with the simulation cache off (`regraft.mergeCache=false`), so each round
+//! The second side does less than a forecast: it picks every candidate, already there or
+//! not, and nothing a candidate needs first. The third does what a forecast does, one
+//! command after another. Every side runs with the simulation cache off (`regraft.mergeCache=false`), so each round
 //! does the merges again. The candidates are the non-merge commits of the range, oldest
-//! first, fed to both sides alike. The goal: the forecast at most 0.6x the three dry runs
-//! (its branches run in parallel on the machine's cores). Afterwards one forecast alone is
+//! first, fed to every side alike. The goal: the forecast at most 0.6x the three branches
+//! done one after another (its branches run in parallel on the machine's cores). Afterwards one forecast alone is
 //! run under `/usr/bin/time` for its peak resident memory.
 //!
 //! On scenario histories the three branches are stable/liberty, stable/mitaka and a
@@ -61,8 +64,33 @@ fn measure(h: &History, rounds: usize) {
         no_cache(&mut cmd);
         cmd
     };
-    let forecast = || time(&mut fed(forecast_command(), list_file.path()));
-    let dry_runs = || {
+    // What the forecast simulates on each branch: the candidates not there yet, and what
+    // they need, in its own pick order. Read once, before the rounds.
+    let out = fed(forecast_command(), list_file.path())
+        .stdout(Stdio::piped())
+        .output()
+        .expect("forecast runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("forecast --json");
+    let picked: Vec<tempfile::NamedTempFile> = h
+        .branches
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            let ids = json["branches"][i]["picked"].as_array().expect("picked");
+            let text: String =
+                ids.iter().map(|id| format!("{}\n", id.as_str().expect("an id"))).collect();
+            let file = tempfile::NamedTempFile::new().expect("a temporary file");
+            std::fs::write(file.path(), text).expect("the picks are written");
+            file
+        })
+        .collect();
+    let picked_count: usize = picked
+        .iter()
+        .map(|f| std::fs::read_to_string(f.path()).expect("reads").lines().count())
+        .sum();
+
+    let mut forecast = || time(&mut fed(forecast_command(), list_file.path()));
+    let mut dry_runs = || {
         let mut total = Duration::ZERO;
         for b in &h.branches {
             let mut cmd = command(exe, dir, &["backport", "--dry-run", "--json", "--stdin", b]);
@@ -71,24 +99,26 @@ fn measure(h: &History, rounds: usize) {
         }
         total
     };
-    let mut forecast = forecast;
-    let mut dry_runs = dry_runs;
-    let mut sides: [&mut dyn FnMut() -> Duration; 2] = [&mut forecast, &mut dry_runs];
+    // The same answers one branch at a time, as a user would get them without forecast:
+    // `deps` (which computes the delta: what is there, and what needs what), then a dry run
+    // of the very picks the forecast makes there.
+    let mut same_work = || {
+        let mut total = Duration::ZERO;
+        for (b, picks) in h.branches.iter().zip(&picked) {
+            let mut deps = command(exe, dir, &["deps", "--json", b, &source]);
+            no_cache(&mut deps);
+            total += time(&mut deps);
+            let mut cmd = command(exe, dir, &["backport", "--dry-run", "--json", "--stdin", b]);
+            no_cache(&mut cmd);
+            total += time(&mut fed(cmd, picks.path()));
+        }
+        total
+    };
+    let mut sides: [&mut dyn FnMut() -> Duration; 3] =
+        [&mut forecast, &mut dry_runs, &mut same_work];
     let samples = support::alternate_sides(rounds, &mut sides);
     let peak = peak_rss_mib(&forecast_command(), Some(list_file.path()));
-    // What each side simulates: the dry runs every candidate on every branch; the forecast,
-    // on each branch, the candidates not there yet and what they need first.
-    let out = fed(forecast_command(), list_file.path())
-        .stdout(Stdio::piped())
-        .output()
-        .expect("forecast runs");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("forecast --json");
-    let picked: usize = json["branches"]
-        .as_array()
-        .expect("branches")
-        .iter()
-        .map(|b| b["picked"].as_array().map_or(0, Vec::len))
-        .sum();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "\n### {} ({count} candidates onto {}, {rounds} rounds)\n",
         h.label,
@@ -96,16 +126,26 @@ fn measure(h: &History, rounds: usize) {
     );
     println!("| side | median |\n|---|---|");
     println!("| forecast, three branches | {} |", ms(median(&samples[0])));
-    println!("| three dry runs, one after another | {} |", ms(median(&samples[1])));
+    println!(
+        "| three dry runs of every candidate, one after another | {} |",
+        ms(median(&samples[1]))
+    );
+    println!(
+        "| the same answers branch by branch: deps, then a dry run of the forecast's picks | {} |",
+        ms(median(&samples[2]))
+    );
     println!();
     println!(
-        "- forecast / three dry runs: **{:.2}** (goal at most 0.60; {} cores)",
+        "- forecast / three dry runs: **{:.2}** (goal at most 0.60; {cores} cores)",
         median_ratio(&samples[0], &samples[1]),
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "- forecast / the same answers branch by branch: **{:.2}** (goal at most 0.60; {cores} cores)",
+        median_ratio(&samples[0], &samples[2]),
     );
     println!("- forecast's peak resident memory: {peak:.0} MiB");
     println!(
-        "- picks simulated: forecast {picked} (candidates not there yet, and what they need), the dry runs {}",
+        "- picks simulated: forecast {picked_count} (candidates not there yet, and what they need), the dry runs {}",
         count * h.branches.len()
     );
 }

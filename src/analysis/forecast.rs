@@ -15,7 +15,7 @@ use crate::analysis::deps::{self, DepsError, DepsOptions};
 use crate::analysis::policy::PolicyError;
 use crate::analysis::simulation::{self, SimulationError, ToPick};
 use crate::git::repo::{Repo, RepoError};
-use crate::git::{GitError, reads};
+use crate::git::{Git, GitError, reads};
 use crate::oid::ObjectId;
 use crate::progress::Silent;
 
@@ -396,14 +396,14 @@ where
 /// commit by commit, the shared history is walked again for each (on Kolla, 240 candidates
 /// onto three branches spent most of the forecast there).
 fn ancestors_among(
-    repo: &Repo,
+    git: &Git,
     commits: &[ObjectId],
     tip: ObjectId,
 ) -> Result<HashSet<ObjectId>, ForecastError> {
     if commits.is_empty() {
         return Ok(HashSet::new());
     }
-    let out = reads::rev_list_not_reachable(repo.git(), commits, tip)?;
+    let out = reads::rev_list_not_reachable(git, commits, tip)?;
     let mut outside = HashSet::new();
     for line in out.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         let id = ObjectId::from_hex(line).ok_or_else(|| ForecastError::Parse {
@@ -429,22 +429,30 @@ pub fn forecast_branch(
     deps_options: &DepsOptions,
 ) -> Result<BranchForecast, ForecastError> {
     let onto = target.commit;
-    if repo.merge_bases(onto, source.commit)?.is_empty() {
+    let source_ref = source.commit.to_hex();
+    let target_ref = onto.to_hex();
+    let ids: Vec<ObjectId> = candidates.iter().map(|c| c.commit).collect();
+    // Which candidates the branch has is one walk of git's, asked beside the analysis.
+    let git = repo.git();
+    let (analysis, on_branch) = std::thread::scope(|scope| {
+        let on_branch = scope.spawn(|| ancestors_among(git, &ids, onto));
+        // One reading of the patches gives both the delta's evidence and the dependencies.
+        let analysis =
+            deps::analyze_with_delta(repo, &target_ref, &source_ref, deps_options, &Silent);
+        (analysis, on_branch.join().expect("the ancestry reader does not panic"))
+    });
+    let (graph, delta) = analysis?;
+    // The merge bases are git's own answer (`git merge-base --all`), read by the delta.
+    if delta.merge_bases.is_empty() {
         return Err(ForecastError::Unrelated {
             branch: target.name.clone(),
             source_name: source.name.clone(),
         });
     }
-    let source_ref = source.commit.to_hex();
-    let target_ref = onto.to_hex();
-    // One reading of the patches gives both the delta's evidence and the dependencies.
-    let (graph, delta) =
-        deps::analyze_with_delta(repo, &target_ref, &source_ref, deps_options, &Silent)?;
+    let on_branch = on_branch?;
     let entries: HashMap<ObjectId, &delta::Entry> =
         delta.source_only.iter().map(|e| (e.commit, e)).collect();
     let candidate_set: HashSet<ObjectId> = candidates.iter().map(|c| c.commit).collect();
-    let ids: Vec<ObjectId> = candidates.iter().map(|c| c.commit).collect();
-    let on_branch = ancestors_among(repo, &ids, onto)?;
     let closures = graph.closures(deps_options.follow());
 
     let mut outcomes: Vec<CandidateOutcome> = Vec::with_capacity(candidates.len());

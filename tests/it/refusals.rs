@@ -30,6 +30,7 @@ fn unrelated_histories_are_refused_as_such_with_exit_2() {
         &["backport", "--dry-run", "other", "main"],
         &["backport", "--dry-run", "other", "main", "--for", "main"],
         &["backport", "other", "main"],
+        &["forecast", "--branch", "other", "main~1..main"],
     ] {
         let out = crate::regraft(f.path()).args(args).output().expect("regraft runs");
         let stderr = String::from_utf8_lossy(&out.stderr);
