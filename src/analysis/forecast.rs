@@ -14,6 +14,7 @@ use crate::analysis::delta::{self, DeltaError, DeltaOptions, Evidence};
 use crate::analysis::deps::{self, DepsError, DepsOptions};
 use crate::analysis::policy::PolicyError;
 use crate::analysis::simulation::{self, SimulationError, ToPick};
+use crate::git::merge_inputs::SharedInputs;
 use crate::git::repo::{Repo, RepoError};
 use crate::git::{Git, GitError, reads};
 use crate::oid::ObjectId;
@@ -345,7 +346,6 @@ where
 {
     let repo = open()?;
     let source_tip = delta::Tip { name: source.to_string(), commit: repo.resolve_commit(source)? };
-    drop(repo);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<BranchForecast, ForecastError>>>> =
         Mutex::new(targets.iter().map(|_| None).collect());
@@ -357,6 +357,9 @@ where
         ..DepsOptions::default()
     };
     let failed_open: Mutex<Option<RepoError>> = Mutex::new(None);
+    // The merge inputs (six questions to git, when the simulation cache is on) are read
+    // once, here, while the workers analyse their branches; each simulation waits for them.
+    let inputs = Published::new();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -370,15 +373,34 @@ where
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(target) = targets.get(i) else { break };
-                    let result =
-                        forecast_branch(&repo, &source_tip, candidates, target, &deps_options)
-                            .map_err(|e| ForecastError::Branch {
-                                branch: target.name.clone(),
-                                source: Box::new(e),
-                            });
+                    let wait_inputs = || inputs.wait();
+                    let result = forecast_branch_with(
+                        &repo,
+                        &source_tip,
+                        candidates,
+                        target,
+                        &deps_options,
+                        &wait_inputs,
+                    )
+                    .map_err(|e| ForecastError::Branch {
+                        branch: target.name.clone(),
+                        source: Box::new(e),
+                    });
                     results.lock().expect("no worker panics holding the lock")[i] = Some(result);
                 }
             });
+        }
+        // A worker waits for them: they are published even if reading them panics (the
+        // workers then read their own).
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            simulation::shared_merge_inputs(&repo)
+        }));
+        match read {
+            Ok(read) => inputs.publish(read),
+            Err(panic) => {
+                inputs.publish(SharedInputs::none());
+                std::panic::resume_unwind(panic);
+            }
         }
     });
     if let Some(e) = failed_open.into_inner().expect("no worker panicked") {
@@ -420,6 +442,33 @@ enum Scheduled {
     Needed(ObjectId),
 }
 
+/// A value one thread publishes once and others wait for.
+struct Published<T> {
+    value: Mutex<Option<T>>,
+    ready: std::sync::Condvar,
+}
+
+impl<T: Clone> Published<T> {
+    fn new() -> Self {
+        Published { value: Mutex::new(None), ready: std::sync::Condvar::new() }
+    }
+
+    fn publish(&self, value: T) {
+        *self.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
+        self.ready.notify_all();
+    }
+
+    fn wait(&self) -> T {
+        let mut value = self.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(v) = &*value {
+                return v.clone();
+            }
+            value = self.ready.wait(value).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
 /// Forecasts the candidates onto one branch with one simulation.
 pub fn forecast_branch(
     repo: &Repo,
@@ -427,6 +476,20 @@ pub fn forecast_branch(
     candidates: &[Candidate],
     target: &Target,
     deps_options: &DepsOptions,
+) -> Result<BranchForecast, ForecastError> {
+    let inputs = || simulation::shared_merge_inputs(repo);
+    forecast_branch_with(repo, source, candidates, target, deps_options, &inputs)
+}
+
+/// [`forecast_branch`], its simulation under the merge inputs `inputs` returns (read once
+/// for every branch of a forecast).
+fn forecast_branch_with(
+    repo: &Repo,
+    source: &delta::Tip,
+    candidates: &[Candidate],
+    target: &Target,
+    deps_options: &DepsOptions,
+    inputs: &dyn Fn() -> SharedInputs,
 ) -> Result<BranchForecast, ForecastError> {
     let onto = target.commit;
     let source_ref = source.commit.to_hex();
@@ -511,7 +574,10 @@ pub fn forecast_branch(
             }
         });
     }
-    let simulation = simulation::simulate(repo, onto, &picks, &Silent)?;
+    let simulation = {
+        let _inputs = inputs().remember_in(repo);
+        simulation::simulate(repo, onto, &picks, &Silent)?
+    };
     let answers: HashMap<ObjectId, &simulation::Pick> =
         simulation.picks.iter().map(|p| (p.commit, p)).collect();
     let pick_of = |commit: &ObjectId| -> Result<(Pick, Vec<String>), ForecastError> {

@@ -162,6 +162,17 @@ pub fn simulate(
     simulate_with_stat(repo, onto, commits, false, progress)
 }
 
+/// Reads the inputs every simulation's merges depend on (see [`crate::git::merge_inputs`])
+/// once, for threads that each open the repository and simulate: each has its handle use
+/// them with [`crate::git::merge_inputs::SharedInputs::remember_in`].
+pub fn shared_merge_inputs(repo: &Repo) -> crate::git::merge_inputs::SharedInputs {
+    crate::git::merge_inputs::SharedInputs::read(
+        repo,
+        MergeObjects::Scratch.args(),
+        repo.work_tree(),
+    )
+}
+
 /// Like [`simulate`], and with `with_stat` also measures the whole change (before the
 /// scratch objects it needs are gone).
 ///

@@ -48,8 +48,36 @@ pub enum MergeInputs {
 /// Inside a [`crate::git::repo::MergeInputsScope`] they are read once for the same `args`
 /// and `work_tree`.
 pub fn read(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> MergeInputs {
-    let for_what = format!("{args:?} {work_tree:?}");
-    repo.merge_inputs_with(&for_what, || read_now(repo, args, work_tree))
+    SharedInputs::read(repo, args, work_tree).inputs
+}
+
+/// Merge inputs read through one handle of a repository, for the other handles of the same
+/// repository that threads open (a [`Repo`] is not shared between threads).
+#[derive(Debug, Clone)]
+pub struct SharedInputs {
+    for_what: String,
+    inputs: MergeInputs,
+}
+
+impl SharedInputs {
+    /// Reads `repo`'s merge inputs for `args` and `work_tree`, as [`read`] does.
+    pub fn read(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> SharedInputs {
+        let for_what = format!("{args:?} {work_tree:?}");
+        let inputs = repo.merge_inputs_with(&for_what, || read_now(repo, args, work_tree));
+        SharedInputs { for_what, inputs }
+    }
+
+    /// Inputs that stand for nothing read: a handle given them reads its own.
+    pub fn none() -> SharedInputs {
+        SharedInputs { for_what: String::new(), inputs: MergeInputs::Unknown("not read".into()) }
+    }
+
+    /// Has `repo`, another handle of the repository they were read from, use these inputs
+    /// while the returned scope lives, rather than read them again. Only while nothing
+    /// they depend on changes (see [`Repo::remember_merge_inputs`]).
+    pub fn remember_in<'a>(&self, repo: &'a Repo) -> crate::git::repo::MergeInputsScope<'a> {
+        repo.remember_merge_inputs_as(&self.for_what, self.inputs.clone())
+    }
 }
 
 fn read_now(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> MergeInputs {

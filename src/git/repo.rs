@@ -164,6 +164,22 @@ impl Repo {
         MergeInputsScope { repo: self, began }
     }
 
+    /// Remembers `inputs`, read for `for_what` through another handle of this same
+    /// repository, while the returned scope lives (see [`Repo::remember_merge_inputs`]):
+    /// threads that each open the repository read them once between them.
+    pub(crate) fn remember_merge_inputs_as(
+        &self,
+        for_what: &str,
+        inputs: crate::git::merge_inputs::MergeInputs,
+    ) -> MergeInputsScope<'_> {
+        let mut memo = self.merge_inputs.lock().unwrap_or_else(|e| e.into_inner());
+        let began = memo.is_none();
+        if began {
+            *memo = Some(Some((for_what.to_string(), inputs)));
+        }
+        MergeInputsScope { repo: self, began }
+    }
+
     /// Returns the merge inputs remembered for `for_what`, reading them with `read` the
     /// first time; outside a [`MergeInputsScope`], always reads them.
     pub(crate) fn merge_inputs_with(

@@ -346,3 +346,41 @@ fn the_cache_set_off_in_the_environment_is_off_and_a_later_true_wins() {
     dry_run(&[("regraft.mergecache", "off"), ("regraft.mergeCache", "true")]);
     assert!(cache.exists(), "the later pair turns it on again");
 }
+
+/// A forecast reads the merge inputs once for all its branches, though each branch runs in
+/// a thread with its own handle of the repository (the trace shows each read's
+/// `git var GIT_ATTR_GLOBAL`): before, once per branch. The inputs it shares are the ones
+/// the cache is keyed by: the second forecast runs no merge at all, and it, the first and
+/// a forecast with the cache off say the same.
+#[test]
+fn a_forecast_reads_the_merge_inputs_once_for_all_its_branches_and_keys_the_cache_by_them() {
+    let (_tmp, scenario) = small_scenario();
+    let range = format!("{}..{}", scenario.mitaka_fork, regraft::scenario::TRUNK);
+    let args = ["forecast", "--json", "--branch", TARGET, "--branch", SOURCE, range.as_str()];
+    let run = |off: bool| {
+        let mut cmd = crate::regraft(&scenario.dir);
+        cmd.env(regraft::git::TRACE_VAR, "1").args(args);
+        if off {
+            cmd.env("GIT_CONFIG_COUNT", "1")
+                .env("GIT_CONFIG_KEY_0", "regraft.mergeCache")
+                .env("GIT_CONFIG_VALUE_0", "false");
+        }
+        let out = cmd.output().expect("regraft runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let trace = String::from_utf8_lossy(&out.stderr).into_owned();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        (json, trace)
+    };
+    let (cold, trace) = run(false);
+    assert_eq!(trace.matches("GIT_ATTR_GLOBAL").count(), 1, "cold: {trace}");
+    assert!(trace.contains("merge-tree"), "the first forecast merges");
+    let (warm, trace) = run(false);
+    assert_eq!(trace.matches("GIT_ATTR_GLOBAL").count(), 1, "warm: {trace}");
+    assert!(!trace.contains("merge-tree"), "every merge of the second from the cache: {trace}");
+    let (off, trace) = run(true);
+    assert!(trace.contains("merge-tree"), "with the cache off, merged again");
+    assert_eq!(warm, cold);
+    assert_eq!(off, cold);
+    let picked = cold["branches"].as_array().expect("branches").iter();
+    assert!(picked.map(|b| b["picked"].as_array().map_or(0, Vec::len)).sum::<usize>() > 0);
+}
