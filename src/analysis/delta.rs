@@ -335,13 +335,6 @@ fn compute(
         };
         return Ok((delta, HashMap::new()));
     }
-    let patterns = Patterns::new(
-        &repo
-            .git()
-            .config_get_all("regraft.provenance")
-            .map_err(|e| DeltaError::History(HistoryError::Git(e)))?,
-    )?;
-
     // The two `git log` processes walk at once, and the patch processes diff each commit
     // as soon as a list names it (for patch-ids alone, as soon as its paths show that it
     // can pair).
@@ -359,7 +352,9 @@ fn compute(
     // list a shared commit when dates run backwards, and the merge base could not then be
     // read off the lists. Without a commit-graph `git merge-base` finds it meanwhile.
     let lists_exact = repo.has_commit_graph()?;
-    let (source_side, target_side, merge_bases) = std::thread::scope(|scope| {
+    // The provenance patterns are read beside the lists, which do not need them.
+    let (source_side, target_side, merge_bases, provenance) = std::thread::scope(|scope| {
+        let provenance = scope.spawn(|| git.config_get_all("regraft.provenance"));
         let (wanted, touched) = (&wanted, &touched);
         let side = move |index: usize, exclude: ObjectId, include: ObjectId| {
             move || {
@@ -375,8 +370,11 @@ fn compute(
         let merge_bases =
             (!lists_exact).then(|| history::merge_bases(git, target_tip.commit, source_tip.commit));
         let join = "the history reader does not panic";
-        (source_side.join().expect(join), target_side.join().expect(join), merge_bases)
+        let provenance = provenance.join().expect("a config read does not panic");
+        (source_side.join().expect(join), target_side.join().expect(join), merge_bases, provenance)
     });
+    let patterns =
+        Patterns::new(&provenance.map_err(|e| DeltaError::History(HistoryError::Git(e)))?)?;
     let (source_side, target_side) = (source_side?, target_side?);
     touched.read_missing(git, &mut wanted.lock().expect("no reader panicked"))?;
     let merge_bases = match merge_bases {

@@ -180,13 +180,19 @@ pub fn resolve(
     let named = match (&given.review_host, &given.gerrit) {
         (Some(host), _) => Some(parse(host, "--review-host")?),
         (None, Some(gerrit)) => Some(Named::Gerrit(GerritUrl::parse(gerrit)?)),
-        (None, None) => match git.config_get("regraft.reviewHost")? {
-            Some(host) => Some(parse(&host, "git config regraft.reviewHost")?),
-            None => git
-                .config_get("regraft.gerrit")?
-                .map(|g| GerritUrl::parse(&g).map(Named::Gerrit))
-                .transpose()?,
-        },
+        (None, None) => {
+            // Both keys are asked at once (each is a git process); `regraft.gerrit` counts
+            // only where `regraft.reviewHost` is not set, its error too.
+            let (host, gerrit) = std::thread::scope(|scope| {
+                let gerrit = scope.spawn(|| git.config_get("regraft.gerrit"));
+                let host = git.config_get("regraft.reviewHost");
+                (host, gerrit.join().expect("a config read does not panic"))
+            });
+            match host? {
+                Some(host) => Some(parse(&host, "git config regraft.reviewHost")?),
+                None => gerrit?.map(|g| GerritUrl::parse(&g).map(Named::Gerrit)).transpose()?,
+            }
+        }
     };
     let remote_url = repo.remote_url(remote)?;
     match named {
