@@ -374,7 +374,7 @@ where
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(target) = targets.get(i) else { break };
                     let wait_inputs = || inputs.wait();
-                    let result = forecast_branch_with(
+                    let result = forecast_branch(
                         &repo,
                         &source_tip,
                         candidates,
@@ -469,21 +469,9 @@ impl<T: Clone> Published<T> {
     }
 }
 
-/// Forecasts the candidates onto one branch with one simulation.
-pub fn forecast_branch(
-    repo: &Repo,
-    source: &delta::Tip,
-    candidates: &[Candidate],
-    target: &Target,
-    deps_options: &DepsOptions,
-) -> Result<BranchForecast, ForecastError> {
-    let inputs = || simulation::shared_merge_inputs(repo);
-    forecast_branch_with(repo, source, candidates, target, deps_options, &inputs)
-}
-
-/// [`forecast_branch`], its simulation under the merge inputs `inputs` returns (read once
-/// for every branch of a forecast).
-fn forecast_branch_with(
+/// Forecasts the candidates onto one branch with one simulation, under the merge inputs
+/// `inputs` returns (read once for every branch of a forecast).
+fn forecast_branch(
     repo: &Repo,
     source: &delta::Tip,
     candidates: &[Candidate],
