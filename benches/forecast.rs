@@ -71,12 +71,14 @@ fn measure(h: &History, rounds: usize) {
         .output()
         .expect("forecast runs");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("forecast --json");
-    let picked: Vec<tempfile::NamedTempFile> = h
-        .branches
+    let mut picked_count = 0;
+    let picked: Vec<tempfile::NamedTempFile> = json["branches"]
+        .as_array()
+        .expect("branches")
         .iter()
-        .enumerate()
-        .map(|(i, _)| {
-            let ids = json["branches"][i]["picked"].as_array().expect("picked");
+        .map(|branch| {
+            let ids = branch["picked"].as_array().expect("picked");
+            picked_count += ids.len();
             let text: String =
                 ids.iter().map(|id| format!("{}\n", id.as_str().expect("an id"))).collect();
             let file = tempfile::NamedTempFile::new().expect("a temporary file");
@@ -84,18 +86,19 @@ fn measure(h: &History, rounds: usize) {
             file
         })
         .collect();
-    let picked_count: usize = picked
-        .iter()
-        .map(|f| std::fs::read_to_string(f.path()).expect("reads").lines().count())
-        .sum();
+    assert_eq!(picked.len(), h.branches.len(), "one forecast per branch");
+    // A dry run onto `branch` of the commits listed in `list`.
+    let dry_run = |branch: &str, list: &Path| {
+        let mut cmd = command(exe, dir, &["backport", "--dry-run", "--json", "--stdin", branch]);
+        no_cache(&mut cmd);
+        time(&mut fed(cmd, list))
+    };
 
     let mut forecast = || time(&mut fed(forecast_command(), list_file.path()));
     let mut dry_runs = || {
         let mut total = Duration::ZERO;
         for b in &h.branches {
-            let mut cmd = command(exe, dir, &["backport", "--dry-run", "--json", "--stdin", b]);
-            no_cache(&mut cmd);
-            total += time(&mut fed(cmd, list_file.path()));
+            total += dry_run(b, list_file.path());
         }
         total
     };
@@ -108,9 +111,7 @@ fn measure(h: &History, rounds: usize) {
             let mut deps = command(exe, dir, &["deps", "--json", b, &source]);
             no_cache(&mut deps);
             total += time(&mut deps);
-            let mut cmd = command(exe, dir, &["backport", "--dry-run", "--json", "--stdin", b]);
-            no_cache(&mut cmd);
-            total += time(&mut fed(cmd, picks.path()));
+            total += dry_run(b, picks.path());
         }
         total
     };
