@@ -20,3 +20,9 @@ impl Git {
         Ok(String::from_utf8_lossy(&out).lines().map(str::to_string).collect())
     }
 }
+
+/// Tells whether `value`, as a configuration boolean, is one of git's words for false
+/// (`false`, `no`, `off`, `0`, any case).
+pub(crate) fn says_false(value: &str) -> bool {
+    matches!(value.to_ascii_lowercase().as_str(), "false" | "no" | "off" | "0")
+}

@@ -134,7 +134,7 @@ fn collect(repo: &Repo, args: &[&str], work_tree: Option<&Path>) -> Result<Strin
         let key = key.to_ascii_lowercase();
         if key == "regraft.mergecache" {
             // The last value wins, as git reads it.
-            cache_off = matches!(value.to_ascii_lowercase().as_str(), "false" | "no" | "off" | "0");
+            cache_off = crate::git::config::says_false(value);
         }
         if !SECTIONS.iter().any(|s| key.starts_with(s)) {
             continue;

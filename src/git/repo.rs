@@ -242,7 +242,6 @@ impl Repo {
     /// the files libgit2 reads, or in `GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`. Only a
     /// shortcut: where this says no, git's own reading of the configuration decides.
     pub(crate) fn merge_cache_off(&self) -> bool {
-        let off = |v: &str| matches!(v.to_ascii_lowercase().as_str(), "false" | "no" | "off" | "0");
         let count: usize =
             std::env::var("GIT_CONFIG_COUNT").ok().and_then(|c| c.parse().ok()).unwrap_or(0);
         let from_env = (0..count.min(1000)).rev().find_map(|i| {
@@ -252,7 +251,7 @@ impl Repo {
                 .flatten()
         });
         match from_env {
-            Some(value) => off(&value),
+            Some(value) => crate::git::config::says_false(&value),
             None => matches!(self.config_bool("regraft.mergeCache"), Ok(Some(false))),
         }
     }
